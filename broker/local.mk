@@ -1,0 +1,28 @@
+# broker/: osb-broker. Every module but main.c also goes into libbroker.a so tests link the
+# exact objects that ship.
+noinst_LIBRARIES += broker/libbroker.a
+broker_libbroker_a_SOURCES = \
+	broker/catalog.c broker/catalog.h \
+	broker/schema.c broker/schema.h \
+	broker/store.c broker/store.h \
+	broker/migrations.h \
+	broker/backend.c broker/backend.h \
+	broker/backend_static.c \
+	broker/ops.c broker/ops.h \
+	broker/api.c broker/api.h \
+	broker/request.c broker/request.h \
+	broker/auth.c broker/auth.h \
+	broker/metrics.c broker/metrics.h \
+	broker/router.c broker/router.h \
+	broker/democatalog.c
+nodist_broker_libbroker_a_SOURCES = broker/migrations.c
+MIGRATIONS = $(sort $(wildcard $(srcdir)/migrations/*.sql))
+broker/migrations.c: $(srcdir)/build-aux/sql2c.sh $(MIGRATIONS)
+	$(AM_V_GEN)$(MKDIR_P) broker && $(SHELL) $(srcdir)/build-aux/sql2c.sh $@ $(MIGRATIONS)
+BUILT_SOURCES += broker/migrations.c
+CLEANFILES += broker/migrations.c
+
+bin_PROGRAMS += broker/osb-broker
+broker_osb_broker_SOURCES = broker/main.c
+broker_osb_broker_LDADD = broker/libbroker.a common/libosbcommon.a $(DEP_LIBS)
+dist_man1_MANS += docs/osb-broker.1

@@ -1,0 +1,1 @@
+#include "common/osb_compat.h"

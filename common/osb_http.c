@@ -1,0 +1,306 @@
+/* common/osb_http.c: libmicrohttpd glue. libmicrohttpd calls the access handler several times
+ * per request (headers, body chunks, end of body); this file folds that into one call of the
+ * application's handler with the whole body, bounded by max_body. */
+#include "common/osb_compat.h"
+#include "common/osb_http.h"
+#include "common/osb_mem.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+struct osb_http_server {
+        struct MHD_Daemon *mhd;
+        osb_http_handler handler;
+        osb_http_done done;
+        void *userdata;
+        size_t max_body;
+        uint16_t port;
+        atomic_uint in_flight;  /* requests between arrival and completion */
+};
+
+static uint64_t now_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+/* Keep the URL raw so the router can split the path before decoding each segment (an id may
+ * contain an encoded '/'); query values are decoded in place, once, by decode_arg(). */
+static size_t keep_raw(void *cls, struct MHD_Connection *c, char *s)
+{
+        return strlen(s);
+}
+
+static enum MHD_Result decode_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+        /* The strings live in the connection's writable memory pool; decoding only shortens. */
+        if (value)
+                (void) osb_http_unescape((char *) value);
+        return MHD_YES;
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+        struct osb_http_server *srv = cls;
+        struct osb_http_request *req = *con_cls;
+
+        if (!req) {
+                req = osb_calloc(1, sizeof(*req));
+                if (!req)
+                        return MHD_NO;
+                req->conn = conn;
+                req->method = method;
+                req->path = url;
+                req->start_ns = now_ns();
+                (void) MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, decode_arg, NULL);
+                osb_buf_init(&req->body, srv->max_body);
+                atomic_fetch_add(&srv->in_flight, 1);
+                *con_cls = req;
+                return MHD_YES;
+        }
+        if (*upload_data_size) {
+                if (!req->body_too_large) {
+                        int r = osb_buf_append(&req->body, upload_data, *upload_data_size);
+                        if (r == -E2BIG) {
+                                req->body_too_large = true;
+                                osb_buf_release(&req->body);
+                        } else if (r < 0) {
+                                return MHD_NO;
+                        }
+                }
+                *upload_data_size = 0;
+                return MHD_YES;
+        }
+        if (req->responded)
+                return MHD_YES;
+        srv->handler(srv->userdata, req);
+        if (!req->responded) {
+                static const char msg[] = "{\"description\":\"internal error: no response\"}";
+                (void) osb_http_respond_static(req, 500, "application/json", msg, sizeof(msg) - 1, NULL);
+        }
+        return MHD_YES;
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+        struct osb_http_server *srv = cls;
+        struct osb_http_request *req = *con_cls;
+        if (!req)
+                return;
+        if (srv->done)
+                srv->done(srv->userdata, req);
+        osb_buf_release(&req->body);
+        osb_free(req->data);
+        osb_free(req);
+        *con_cls = NULL;
+        atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static int parse_address(const char *address, uint16_t port, struct sockaddr_storage *ss,
+                         bool *ret_v6)
+{
+        memset(ss, 0, sizeof(*ss));
+        struct sockaddr_in *in4 = (struct sockaddr_in *) ss;
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) ss;
+        if (inet_pton(AF_INET, address, &in4->sin_addr) == 1) {
+                in4->sin_family = AF_INET;
+                in4->sin_port = htons(port);
+                *ret_v6 = false;
+                return 0;
+        }
+        if (strcmp(address, "localhost") == 0) {
+                in4->sin_family = AF_INET;
+                in4->sin_port = htons(port);
+                in4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+                *ret_v6 = false;
+                return 0;
+        }
+        const char *a = address;
+        char tmp[INET6_ADDRSTRLEN + 2];
+        size_t len = strlen(a);
+        if (len >= 2 && a[0] == '[' && a[len - 1] == ']' && len - 2 < sizeof(tmp)) {
+                memcpy(tmp, a + 1, len - 2);
+                tmp[len - 2] = '\0';
+                a = tmp;
+        }
+        if (inet_pton(AF_INET6, a, &in6->sin6_addr) == 1) {
+                in6->sin6_family = AF_INET6;
+                in6->sin6_port = htons(port);
+                *ret_v6 = true;
+                return 0;
+        }
+        return -EINVAL;
+}
+
+int osb_http_server_start(const struct osb_http_config *cfg, osb_http_handler handler,
+                          osb_http_done done, void *userdata, struct osb_http_server **ret,
+                          struct osb_error *err)
+{
+        struct sockaddr_storage ss;
+        bool v6 = false;
+        const char *address = cfg->address && *cfg->address ? cfg->address : "127.0.0.1";
+        if (parse_address(address, cfg->port, &ss, &v6) < 0)
+                return osb_error_set(err, -EINVAL, "'%s' is not an IPv4 or IPv6 address", address);
+
+        bool tls = cfg->tls_cert_pem || cfg->tls_key_pem;
+        if (tls && !(cfg->tls_cert_pem && cfg->tls_key_pem))
+                return osb_error_set(err, -EINVAL, "TLS needs both a certificate and a key");
+        if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+                return osb_error_set(err, -ENOTSUP, "this libmicrohttpd was built without TLS support");
+
+        struct osb_http_server *srv = osb_calloc(1, sizeof(*srv));
+        if (!srv)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        srv->handler = handler;
+        srv->done = done;
+        srv->userdata = userdata;
+        srv->max_body = cfg->max_body ? cfg->max_body : 1024 * 1024;
+
+        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+        if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
+                flags |= MHD_USE_EPOLL;
+        if (v6)
+                flags |= MHD_USE_IPv6;
+        if (tls)
+                flags |= MHD_USE_TLS;
+        unsigned threads = cfg->threads ? cfg->threads : 1;
+
+        struct MHD_OptionItem opts[16];
+        unsigned o = 0;
+        opts[o++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
+        opts[o++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t) completed_cb, srv};
+        if (threads > 1)
+                opts[o++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
+        if (cfg->max_connections)
+                opts[o++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL};
+        if (cfg->timeout_s)
+                opts[o++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s, NULL};
+        if (cfg->max_header)
+                opts[o++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t) cfg->max_header, NULL};
+        opts[o++] = (struct MHD_OptionItem){MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL};
+        opts[o++] = (struct MHD_OptionItem){MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t) keep_raw, NULL};
+        if (tls) {
+                opts[o++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *) cfg->tls_cert_pem};
+                opts[o++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *) cfg->tls_key_pem};
+        }
+        opts[o++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+
+        errno = 0;
+        srv->mhd = MHD_start_daemon(flags, cfg->port, NULL, NULL, access_cb, srv,
+                                    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+        if (!srv->mhd) {
+                int e = errno ? errno : EADDRINUSE;
+                osb_free(srv);
+                return osb_error_set(err, -e, "cannot listen on %s port %u: %s%s", address,
+                                     (unsigned) cfg->port, strerror(e),
+                                     tls ? " (or the TLS certificate/key was rejected)" : "");
+        }
+        const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
+        srv->port = info ? info->port : cfg->port;
+        *ret = srv;
+        return 0;
+}
+
+uint16_t osb_http_server_port(const struct osb_http_server *srv)
+{
+        return srv->port;
+}
+
+struct osb_http_server *osb_http_server_stop(struct osb_http_server *srv, unsigned drain_ms)
+{
+        if (!srv)
+                return NULL;
+        MHD_socket fd = MHD_quiesce_daemon(srv->mhd);
+        if (fd != MHD_INVALID_SOCKET)
+                close(fd);
+        for (unsigned waited = 0; waited < drain_ms && atomic_load(&srv->in_flight) > 0; waited += 10) {
+                struct timespec ts = {0, 10 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+        }
+        MHD_stop_daemon(srv->mhd);
+        osb_free(srv);
+        return NULL;
+}
+
+const char *osb_http_header(const struct osb_http_request *req, const char *name)
+{
+        return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *osb_http_query(const struct osb_http_request *req, const char *name)
+{
+        return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static int queue(struct osb_http_request *req, unsigned status, const char *content_type,
+                 struct MHD_Response *resp, const char *const *headers)
+{
+        if (!resp)
+                return -ENOMEM;
+        if (content_type)
+                (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+        for (const char *const *h = headers; h && h[0]; h += 2)
+                if (h[1])
+                        (void) MHD_add_response_header(resp, h[0], h[1]);
+        enum MHD_Result r = MHD_queue_response(req->conn, status, resp);
+        MHD_destroy_response(resp);
+        req->responded = true;
+        req->status = status;
+        return r == MHD_YES ? 0 : -EIO;
+}
+
+int osb_http_respond(struct osb_http_request *req, unsigned status, const char *content_type,
+                     const void *body, size_t len, bool steal_body, const char *const *headers)
+{
+        struct MHD_Response *resp;
+        if (steal_body)
+                resp = MHD_create_response_from_buffer_with_free_callback(len, (void *) body, osb_free);
+        else
+                resp = MHD_create_response_from_buffer(len, (void *) body, MHD_RESPMEM_MUST_COPY);
+        if (!resp && steal_body)
+                osb_free((void *) body);
+        return queue(req, status, content_type, resp, headers);
+}
+
+int osb_http_respond_static(struct osb_http_request *req, unsigned status,
+                            const char *content_type, const void *body, size_t len,
+                            const char *const *headers)
+{
+        struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *) body, MHD_RESPMEM_PERSISTENT);
+        return queue(req, status, content_type, resp, headers);
+}
+
+static int hexval(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+int osb_http_unescape(char *s)
+{
+        char *o = s;
+        for (const char *p = s; *p; p++) {
+                if (*p == '%') {
+                        int hi = hexval(p[1]);
+                        int lo = hi < 0 ? -1 : hexval(p[2]);
+                        if (lo < 0)
+                                return -EINVAL;
+                        *o++ = (char) (hi * 16 + lo);
+                        p += 2;
+                } else {
+                        *o++ = *p;
+                }
+        }
+        *o = '\0';
+        return 0;
+}

@@ -1,0 +1,73 @@
+/* common/osb_http.h: HTTP server glue over libmicrohttpd. One handler call per complete request
+ * (the body already read, bounded), a response helper that echoes chosen headers, and graceful
+ * draining on shutdown. Used by osb-broker, catalog-controller and the test API server. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/osb_buf.h"
+#include "common/osb_error.h"
+
+struct osb_http_server;
+struct MHD_Connection;
+
+struct osb_http_request {
+        struct MHD_Connection *conn;  /* borrowed from libmicrohttpd */
+        const char *method;           /* borrowed: "GET", "PUT", ... */
+        const char *path;             /* borrowed: URL path as sent (still percent-encoded), no
+                                       * query; decode each segment with osb_http_unescape() */
+        struct osb_buf body;          /* the request body, at most the server's max_body */
+        bool body_too_large;          /* the body went past max_body and was discarded */
+        bool responded;
+        unsigned status;              /* the status sent, for the completion hook */
+        uint64_t start_ns;            /* CLOCK_MONOTONIC when the request arrived */
+        void *data;                   /* free for the handler; freed by the completion hook */
+};
+
+/* Called once per request, when the whole body is in. It must call osb_http_respond() exactly
+ * once. Runs on one of the server's threads, concurrently with other requests. */
+typedef void (*osb_http_handler)(void *userdata, struct osb_http_request *req);
+/* Called once per request after the response went out (or the connection died), with
+ * @req->status 0 when no response was sent. */
+typedef void (*osb_http_done)(void *userdata, struct osb_http_request *req);
+
+struct osb_http_config {
+        const char *address;       /* "127.0.0.1" (default), "0.0.0.0", "::", or any literal */
+        uint16_t port;             /* 0 picks a free port: see osb_http_server_port() */
+        unsigned threads;          /* worker threads (>= 1) */
+        size_t max_body;           /* bytes; larger bodies are answered 413 */
+        size_t max_header;         /* per-connection memory for the request line and headers */
+        unsigned max_connections;
+        unsigned timeout_s;        /* idle connection timeout */
+        const char *tls_cert_pem;  /* PEM contents (not paths), both or neither */
+        const char *tls_key_pem;
+};
+
+/* Starts listening. Returns 0 with *ret new (free with osb_http_server_stop()), or a negative
+ * code with a message in @err (address in use, bad address, TLS unsupported...). */
+int osb_http_server_start(const struct osb_http_config *cfg, osb_http_handler handler,
+                          osb_http_done done, void *userdata, struct osb_http_server **ret,
+                          struct osb_error *err);
+uint16_t osb_http_server_port(const struct osb_http_server *srv);
+/* Stops accepting, waits up to @drain_ms for requests in progress to finish, then closes
+ * everything. NULL-safe; returns NULL. */
+struct osb_http_server *osb_http_server_stop(struct osb_http_server *srv, unsigned drain_ms);
+
+/* A request header, or a query argument (percent-decoded), borrowed until the request completes; NULL if absent. */
+const char *osb_http_header(const struct osb_http_request *req, const char *name);
+const char *osb_http_query(const struct osb_http_request *req, const char *name);
+
+/* Sends the response. @body (may be NULL) is copied unless @steal_body, in which case it must
+ * come from osb_malloc and is owned by the server afterwards, even on failure. @headers is a
+ * NULL-terminated list of name, value pairs (values may be NULL to skip). Returns 0 or -EIO. */
+int osb_http_respond(struct osb_http_request *req, unsigned status, const char *content_type,
+                     const void *body, size_t len, bool steal_body, const char *const *headers);
+/* As above, for a body that outlives the server (static or long-lived): never copied. */
+int osb_http_respond_static(struct osb_http_request *req, unsigned status,
+                            const char *content_type, const void *body, size_t len,
+                            const char *const *headers);
+
+/* Percent-decodes @s in place ("a%20b" -> "a b"). Returns 0 or -EINVAL on a bad escape. */
+int osb_http_unescape(char *s);

@@ -1,0 +1,138 @@
+/* common/osb_json.c: JSON parsing and typed access with path-naming errors. */
+#include "common/osb_compat.h"
+#include "common/osb_json.h"
+#include "common/osb_mem.h"
+
+int osb_json_parse_object(const char *data, size_t len, json_t **ret, struct osb_error *err)
+{
+        json_error_t jerr;
+        if (len == 0)
+                return osb_error_set(err, OSB_E_BAD_REQUEST, "request body is empty; a JSON object is required");
+        json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!j)
+                return osb_error_set(err, OSB_E_BAD_REQUEST, "malformed JSON at line %d column %d: %s",
+                                     jerr.line, jerr.column, jerr.text);
+        if (!json_is_object(j)) {
+                const char *t = osb_json_type_name(j);
+                json_decref(j);
+                return osb_error_set(err, OSB_E_BAD_REQUEST, "the body must be a JSON object, not %s", t);
+        }
+        *ret = j;
+        return 0;
+}
+
+char *osb_json_dump(const json_t *j, size_t *ret_len)
+{
+        char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+        if (s && ret_len)
+                *ret_len = strlen(s);
+        return s;
+}
+
+const char *osb_json_type_name(const json_t *j)
+{
+        switch (json_typeof(j)) {
+        case JSON_OBJECT:
+                return "an object";
+        case JSON_ARRAY:
+                return "an array";
+        case JSON_STRING:
+                return "a string";
+        case JSON_INTEGER:
+                return "an integer";
+        case JSON_REAL:
+                return "a number";
+        case JSON_TRUE:
+        case JSON_FALSE:
+                return "a boolean";
+        case JSON_NULL:
+        default:
+                return "null";
+        }
+}
+
+static int get(const json_t *obj, const char *path, const char *key, bool required,
+               json_t **ret, struct osb_error *err)
+{
+        json_t *v = json_object_get(obj, key);
+        if (!v) {
+                if (required)
+                        return osb_error_set(err, OSB_E_BAD_REQUEST, "%s%s%s is required", path,
+                                             *path ? "." : "", key);
+                return 1;
+        }
+        *ret = v;
+        return 0;
+}
+
+static int wrong_type(const char *path, const char *key, const char *want, const json_t *v,
+                      struct osb_error *err)
+{
+        return osb_error_set(err, OSB_E_BAD_REQUEST, "%s%s%s must be %s, not %s", path,
+                             *path ? "." : "", key, want, osb_json_type_name(v));
+}
+
+int osb_json_get_string(const json_t *obj, const char *path, const char *key, bool required,
+                        const char **ret, struct osb_error *err)
+{
+        json_t *v;
+        int r = get(obj, path, key, required, &v, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (!json_is_string(v))
+                return wrong_type(path, key, "a string", v, err);
+        *ret = json_string_value(v);
+        return 0;
+}
+
+int osb_json_get_bool(const json_t *obj, const char *path, const char *key, bool required,
+                      bool *ret, struct osb_error *err)
+{
+        json_t *v;
+        int r = get(obj, path, key, required, &v, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (!json_is_boolean(v))
+                return wrong_type(path, key, "a boolean", v, err);
+        *ret = json_is_true(v);
+        return 0;
+}
+
+int osb_json_get_object(const json_t *obj, const char *path, const char *key, bool required,
+                        json_t **ret, struct osb_error *err)
+{
+        json_t *v;
+        int r = get(obj, path, key, required, &v, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (!json_is_object(v))
+                return wrong_type(path, key, "an object", v, err);
+        *ret = v;
+        return 0;
+}
+
+int osb_json_get_array(const json_t *obj, const char *path, const char *key, bool required,
+                       json_t **ret, struct osb_error *err)
+{
+        json_t *v;
+        int r = get(obj, path, key, required, &v, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (!json_is_array(v))
+                return wrong_type(path, key, "an array", v, err);
+        *ret = v;
+        return 0;
+}
+
+int osb_json_get_int(const json_t *obj, const char *path, const char *key, bool required,
+                     json_int_t *ret, struct osb_error *err)
+{
+        json_t *v;
+        int r = get(obj, path, key, required, &v, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (!json_is_integer(v))
+                return wrong_type(path, key, "an integer", v, err);
+        *ret = json_integer_value(v);
+        return 0;
+}

@@ -1,0 +1,34 @@
+/* common/osb_json.h: JSON helpers over jansson: parsing untrusted bytes with precise errors,
+ * compact dumping, and typed field access whose errors name the JSON path. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/osb_error.h"
+
+/* Parses @len bytes of untrusted JSON (need not be NUL-terminated). The top level must be an
+ * object. Returns 0 with *ret new (json_decref), or OSB_E_BAD_REQUEST with line/column in @err. */
+int osb_json_parse_object(const char *data, size_t len, json_t **ret, struct osb_error *err);
+
+/* Returns a new compact, key-ordered dump (free with osb_free), or NULL on OOM. */
+char *osb_json_dump(const json_t *j, size_t *ret_len);
+
+/* Field access. @path is the JSON path of @obj for messages ("" for the root, "services[0]").
+ * Missing optional fields leave *ret untouched and return 0; a missing required field or a
+ * wrong type returns OSB_E_BAD_REQUEST naming "path.key" and the expected type. */
+int osb_json_get_string(const json_t *obj, const char *path, const char *key, bool required,
+                        const char **ret, struct osb_error *err);
+int osb_json_get_bool(const json_t *obj, const char *path, const char *key, bool required,
+                      bool *ret, struct osb_error *err);
+/* *ret is borrowed from @obj. */
+int osb_json_get_object(const json_t *obj, const char *path, const char *key, bool required,
+                        json_t **ret, struct osb_error *err);
+int osb_json_get_array(const json_t *obj, const char *path, const char *key, bool required,
+                       json_t **ret, struct osb_error *err);
+int osb_json_get_int(const json_t *obj, const char *path, const char *key, bool required,
+                     json_int_t *ret, struct osb_error *err);
+
+/* Name of a JSON type for messages: "object", "string", ... */
+const char *osb_json_type_name(const json_t *j);

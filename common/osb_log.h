@@ -1,0 +1,35 @@
+/* common/osb_log.h: logfmt logging, one line per event, to stderr. Only top-level code (request
+ * handlers, main loops) logs; library functions return codes. Thread-safe. */
+#pragma once
+
+#include <stdbool.h>
+
+enum osb_log_level { OSB_LOG_DEBUG, OSB_LOG_INFO, OSB_LOG_WARN, OSB_LOG_ERROR, OSB_LOG_OFF };
+
+/* Parses "debug", "info", "warn", "error", "off". Returns 0 or -EINVAL. */
+int osb_log_parse_level(const char *s, enum osb_log_level *ret);
+void osb_log_set_level(enum osb_log_level lvl);
+enum osb_log_level osb_log_get_level(void);
+static inline bool osb_log_enabled(enum osb_log_level lvl)
+{
+        return lvl >= osb_log_get_level();
+}
+
+/* Writes `ts=... level=... msg="..." KEY=VALUE...`. @fmt is the already-logfmt tail of
+ * key=value pairs (use osb_log_quote for values that may contain spaces); may be NULL. */
+void osb_log_write(enum osb_log_level lvl, const char *msg, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* Quotes @s for a logfmt value into @buf (size @n): bare if safe, "..." with escapes otherwise.
+ * Returns @buf. NULL becomes "". */
+const char *osb_log_quote(char *buf, unsigned n, const char *s);
+
+#define osb_log(lvl, msg, ...)                                          \
+        do {                                                            \
+                if (osb_log_enabled(lvl))                               \
+                        osb_log_write(lvl, msg, __VA_ARGS__);           \
+        } while (0)
+#define osb_log_debug(msg, ...) osb_log(OSB_LOG_DEBUG, msg, __VA_ARGS__)
+#define osb_log_info(msg, ...) osb_log(OSB_LOG_INFO, msg, __VA_ARGS__)
+#define osb_log_warn(msg, ...) osb_log(OSB_LOG_WARN, msg, __VA_ARGS__)
+#define osb_log_error(msg, ...) osb_log(OSB_LOG_ERROR, msg, __VA_ARGS__)

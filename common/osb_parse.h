@@ -1,0 +1,15 @@
+/* common/osb_parse.h: safe parsing of numbers, sizes and durations (no atoi). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Whole string must be a base-10 integer within [min, max]. Returns 0, -EINVAL or -ERANGE;
+ * *ret written only on success. */
+int osb_parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret);
+/* "true/false/yes/no/on/off/1/0" (case-insensitive). Returns 0 or -EINVAL. */
+int osb_parse_bool(const char *s, bool *ret);
+/* A byte size with optional suffix k, m, g (1024-based): "1m" -> 1048576. */
+int osb_parse_size(const char *s, uint64_t max, uint64_t *ret);
+/* A duration: plain seconds, or with suffix ms, s, m, h. Result in milliseconds. */
+int osb_parse_duration_ms(const char *s, int64_t *ret);

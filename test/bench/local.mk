@@ -1,0 +1,1 @@
+# test/bench/: (filled in by its owner)

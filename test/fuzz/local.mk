@@ -1,0 +1,1 @@
+# test/fuzz/: (filled in by its owner)

@@ -1,0 +1,1 @@
+# test/integration/: (filled in by its owner)

@@ -1,0 +1,1 @@
+# test/osb/: (filled in by its owner)

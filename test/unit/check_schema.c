@@ -1,0 +1,2 @@
+#include "common/osb_compat.h"
+int main(void){return 0;}

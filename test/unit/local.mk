@@ -1,0 +1,25 @@
+# test/unit/: one check program per module.
+UNIT_TESTS = \
+	test/unit/check_osb_common \
+	test/unit/check_catalog \
+	test/unit/check_schema \
+	test/unit/check_store \
+	test/unit/check_api
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
+test_unit_check_osb_common_SOURCES = test/unit/check_osb_common.c test/lib/check_main.h
+test_unit_check_osb_common_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_osb_common_LDADD = $(TEST_LIBS) $(CHECK_LIBS)
+test_unit_check_catalog_SOURCES = test/unit/check_catalog.c
+test_unit_check_catalog_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_catalog_LDADD = $(TEST_LIBS) $(CHECK_LIBS)
+test_unit_check_schema_SOURCES = test/unit/check_schema.c
+test_unit_check_schema_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_schema_LDADD = $(TEST_LIBS) $(CHECK_LIBS)
+test_unit_check_store_SOURCES = test/unit/check_store.c
+test_unit_check_store_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_store_LDADD = $(TEST_LIBS) $(CHECK_LIBS)
+test_unit_check_api_SOURCES = test/unit/check_api.c
+test_unit_check_api_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_api_LDADD = $(TEST_LIBS) $(CHECK_LIBS)
+EXTRA_DIST += test/unit/data
