@@ -1,4 +1,4 @@
-/* broker/migrations.h: the schema migrations compiled into osb-broker from migrations/*.sql
+/* broker/migrations.h: the schema migrations compiled into osb-broker from the migrations directory
  * (generated into broker/migrations.c by build-aux/sql2c.sh). Append-only, applied in order. */
 #pragma once
 

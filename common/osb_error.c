@@ -23,9 +23,14 @@ void osb_error_prefix(struct osb_error *err, const char *fmt, ...)
         va_start(ap, fmt);
         (void) vsnprintf(prefix, sizeof(prefix), fmt, ap);
         va_end(ap);
-        char old[sizeof(err->text)];
-        memcpy(old, err->text, sizeof(old));
-        (void) snprintf(err->text, sizeof(err->text), "%s%s", prefix, old);
+        size_t plen = strlen(prefix), tlen = strnlen(err->text, sizeof(err->text) - 1);
+        if (plen >= sizeof(err->text) - 1)
+                plen = sizeof(err->text) - 1;
+        if (plen + tlen > sizeof(err->text) - 1)
+                tlen = sizeof(err->text) - 1 - plen;
+        memmove(err->text + plen, err->text, tlen);
+        memcpy(err->text, prefix, plen);
+        err->text[plen + tlen] = '\0';
 }
 
 unsigned osb_error_http_status(int code)

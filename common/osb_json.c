@@ -75,7 +75,7 @@ static int wrong_type(const char *path, const char *key, const char *want, const
 int osb_json_get_string(const json_t *obj, const char *path, const char *key, bool required,
                         const char **ret, struct osb_error *err)
 {
-        json_t *v;
+        json_t *v = NULL;
         int r = get(obj, path, key, required, &v, err);
         if (r != 0)
                 return r < 0 ? r : 0;
@@ -88,7 +88,7 @@ int osb_json_get_string(const json_t *obj, const char *path, const char *key, bo
 int osb_json_get_bool(const json_t *obj, const char *path, const char *key, bool required,
                       bool *ret, struct osb_error *err)
 {
-        json_t *v;
+        json_t *v = NULL;
         int r = get(obj, path, key, required, &v, err);
         if (r != 0)
                 return r < 0 ? r : 0;
@@ -101,7 +101,7 @@ int osb_json_get_bool(const json_t *obj, const char *path, const char *key, bool
 int osb_json_get_object(const json_t *obj, const char *path, const char *key, bool required,
                         json_t **ret, struct osb_error *err)
 {
-        json_t *v;
+        json_t *v = NULL;
         int r = get(obj, path, key, required, &v, err);
         if (r != 0)
                 return r < 0 ? r : 0;
@@ -114,7 +114,7 @@ int osb_json_get_object(const json_t *obj, const char *path, const char *key, bo
 int osb_json_get_array(const json_t *obj, const char *path, const char *key, bool required,
                        json_t **ret, struct osb_error *err)
 {
-        json_t *v;
+        json_t *v = NULL;
         int r = get(obj, path, key, required, &v, err);
         if (r != 0)
                 return r < 0 ? r : 0;
@@ -127,7 +127,7 @@ int osb_json_get_array(const json_t *obj, const char *path, const char *key, boo
 int osb_json_get_int(const json_t *obj, const char *path, const char *key, bool required,
                      json_int_t *ret, struct osb_error *err)
 {
-        json_t *v;
+        json_t *v = NULL;
         int r = get(obj, path, key, required, &v, err);
         if (r != 0)
                 return r < 0 ? r : 0;

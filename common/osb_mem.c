@@ -45,7 +45,7 @@ char *osb_strndup(const char *s, size_t n)
 
 char *osb_strdup(const char *s)
 {
-        return osb_strndup(s, SIZE_MAX);
+        return osb_strndup(s, strlen(s));
 }
 
 char *osb_asprintf(const char *fmt, ...)
