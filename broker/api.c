@@ -1,1 +1,995 @@
+/* broker/api.c: the OSB endpoints. Every decision that depends on stored state (idempotent
+ * repeat, conflict, concurrency, gone) is taken inside one BEGIN IMMEDIATE transaction, so 50
+ * identical concurrent requests create exactly one resource and the rest see it. */
 #include "common/osb_compat.h"
+#include "common/osb_json.h"
+#include "common/osb_mem.h"
+#include "broker/api.h"
+#include "broker/backend.h"
+#include "broker/request.h"
+#include "broker/schema.h"
+
+#include <uuid/uuid.h>
+
+/* ---- plumbing ---------------------------------------------------------------------------- */
+
+static void close_thread_store(void *p)
+{
+        store_close(p);
+}
+
+int api_init(struct api *api, const struct catalog *cat, struct ops *ops, const char *db_path,
+             enum store_sync sync)
+{
+        *api = (struct api){.cat = cat, .ops = ops, .db_path = db_path, .sync = sync};
+        return pthread_key_create(&api->store_key, close_thread_store) == 0 ? 0 : -EAGAIN;
+}
+
+void api_release(struct api *api)
+{
+        struct store *st = pthread_getspecific(api->store_key);
+        if (st) {
+                store_close(st);
+                pthread_setspecific(api->store_key, NULL);
+        }
+        pthread_key_delete(api->store_key);
+}
+
+struct store *api_store(struct api *api, struct osb_error *err)
+{
+        struct store *st = pthread_getspecific(api->store_key);
+        if (st)
+                return st;
+        if (store_open(api->db_path, api->sync, &st, err) < 0)
+                return NULL;
+        if (pthread_setspecific(api->store_key, st) != 0) {
+                store_close(st);
+                (void) osb_error_set(err, -ENOMEM, "out of memory");
+                return NULL;
+        }
+        return st;
+}
+
+void api_response_release(struct api_response *resp)
+{
+        json_decref(resp->body);
+        *resp = (struct api_response){.retry_after_s = -1};
+}
+
+static void respond(struct api_response *resp, unsigned status, json_t *body)
+{
+        json_decref(resp->body);
+        resp->status = status;
+        resp->body = body ? body : json_object();
+        resp->retry_after_s = -1;
+}
+
+void api_response_error(struct api_response *resp, const struct osb_error *err)
+{
+        json_t *body = json_object();
+        const char *name = osb_error_osb_name(err->code);
+        if (name)
+                json_object_set_new(body, "error", json_string(name));
+        if (!osb_error_is_domain(err->code) && err->code == -ENOMEM)
+                json_object_set_new(body, "description", json_string("the broker ran out of memory"));
+        else
+                json_object_set_new(body, "description",
+                                    json_string(err->text[0] ? err->text : "internal error"));
+        respond(resp, osb_error_http_status(err->code), body);
+}
+
+/* An error of a failed update or deprovision: the instance is still usable. */
+static void respond_error_usable(struct api_response *resp, const struct osb_error *err,
+                                 bool update)
+{
+        api_response_error(resp, err);
+        json_object_set_new(resp->body, "instance_usable", json_true());
+        if (update)
+                json_object_set_new(resp->body, "update_repeatable", json_true());
+}
+
+static void tx_rollbackp(struct store **st)
+{
+        if (*st)
+                store_rollback(*st);
+}
+#define TX osb_auto(tx_rollbackp) struct store
+
+static void new_op_id(char out[37])
+{
+        uuid_t u;
+        uuid_generate_random(u);
+        uuid_unparse_lower(u, out);
+}
+
+/* Canonical text of the attributes that decide "identical" vs "conflict". New (osb_free). */
+static char *request_key(const char *const *keys, json_t *const *values, size_t n)
+{
+        json_auto_t *o = json_object();
+        for (size_t i = 0; o && i < n; i++)
+                if (values[i] && json_object_set(o, keys[i], values[i]) < 0)
+                        return NULL;
+        return o ? osb_json_dump(o, NULL) : NULL;
+}
+
+static json_t *str_or_null(const char *s)
+{
+        return s ? json_string(s) : NULL;
+}
+
+static json_t *parse_text(const char *text)
+{
+        return text ? json_loads(text, 0, NULL) : NULL;
+}
+
+static int resolve_plan(const struct catalog *cat, const char *service_id, const char *plan_id,
+                        const struct catalog_plan **ret, struct osb_error *err)
+{
+        const struct catalog_service *svc = catalog_find_service(cat, service_id);
+        if (!svc)
+                return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                     "service_id '%s' is not a service of this broker's catalog", service_id);
+        const struct catalog_plan *plan = catalog_find_plan(cat, plan_id);
+        if (!plan || plan->service != svc)
+                return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                     "plan_id '%s' is not a plan of service '%s'", plan_id, svc->name);
+        *ret = plan;
+        return 0;
+}
+
+static int check_params(const json_t *schema, const json_t *params, struct osb_error *err)
+{
+        if (!schema || !params)
+                return 0;
+        return schema_validate(schema, params, "parameters", err);
+}
+
+static int check_maintenance(const struct catalog_plan *plan, const char *version,
+                             struct osb_error *err)
+{
+        if (!version || osb_streq(version, plan->maintenance_version))
+                return 0;
+        if (!plan->maintenance_version)
+                return osb_error_set(err, OSB_E_MAINT_INFO,
+                                     "maintenance_info.version '%s' was given but plan '%s' has no maintenance_info",
+                                     version, plan->name);
+        return osb_error_set(err, OSB_E_MAINT_INFO,
+                             "maintenance_info.version '%s' does not match the version '%s' of plan '%s'",
+                             version, plan->maintenance_version, plan->name);
+}
+
+/* Writes a new in-progress operation row. */
+static int insert_op(struct store *st, enum op_kind kind, const char *instance_id,
+                     const char *binding_id, const char *request, int64_t due, char id[37])
+{
+        new_op_id(id);
+        int64_t now = store_now_ms();
+        struct op_row op = {
+                .id = id,
+                .kind = (char *) op_kind_name(kind),
+                .instance_id = (char *) instance_id,
+                .binding_id = (char *) binding_id,
+                .state = (char *) "in progress",
+                .request = (char *) request,
+                .due_at = due,
+                .instance_usable = -1,
+                .update_repeatable = -1,
+                .created_at = now,
+        };
+        return store_put_op(st, &op);
+}
+
+/* Marks an in-progress operation failed because a delete overtook it. */
+static int cancel_op(struct store *st, const char *op_id, const char *why)
+{
+        osb_auto(op_row_freep) struct op_row *op = NULL;
+        if (!op_id)
+                return 0;
+        int r = store_get_op(st, op_id, &op);
+        if (r == OSB_E_NOT_FOUND)
+                return 0;
+        if (r < 0 || !osb_streq(op->state, "in progress"))
+                return r;
+        if (store_set_str(&op->state, "failed") < 0 || store_set_str(&op->description, why) < 0)
+                return -ENOMEM;
+        op->finished_at = store_now_ms();
+        return store_put_op(st, op);
+}
+
+static json_t *instance_body(const struct instance_row *inst, const char *op_id)
+{
+        json_t *b = json_object();
+        if (inst->dashboard_url)
+                json_object_set_new(b, "dashboard_url", json_string(inst->dashboard_url));
+        if (inst->metadata)
+                json_object_set_new(b, "metadata", parse_text(inst->metadata));
+        if (op_id)
+                json_object_set_new(b, "operation", json_string(op_id));
+        return b;
+}
+
+static json_t *operation_body(const char *op_id)
+{
+        json_t *b = json_object();
+        json_object_set_new(b, "operation", json_string(op_id));
+        return b;
+}
+
+/* ---- instances ------------------------------------------------------------------------- */
+
+void api_provision(struct api *api, struct store *st, const char *instance_id,
+                   bool accepts_incomplete, const char *data, size_t len, struct api_response *resp)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        osb_auto(provision_req_releasep) struct provision_req req = {0};
+        const struct catalog_plan *plan = NULL;
+
+        if (request_parse_provision(data, len, &req, &err) < 0 ||
+            resolve_plan(api->cat, req.service_id, req.plan_id, &plan, &err) < 0 ||
+            check_params(plan->schema_create, req.parameters, &err) < 0 ||
+            check_maintenance(plan, req.maintenance_version, &err) < 0)
+                return api_response_error(resp, &err);
+
+        static const char *const keys[] = {"service_id", "plan_id", "organization_guid",
+                                           "space_guid", "parameters", "context"};
+        json_auto_t *svc = json_string(req.service_id), *pl = json_string(req.plan_id),
+                    *org = json_string(req.organization_guid), *space = json_string(req.space_guid);
+        json_t *values[] = {svc, pl, org, space, req.parameters, req.context};
+        osb_autofree char *key = request_key(keys, values, OSB_ELEMENTSOF(keys));
+        osb_autofree char *params = req.parameters ? osb_json_dump(req.parameters, NULL) : NULL;
+        osb_autofree char *context = req.context ? osb_json_dump(req.context, NULL) : NULL;
+        if (!key || (req.parameters && !params) || (req.context && !context))
+                return api_response_error(resp, &(struct osb_error){-ENOMEM, ""});
+
+        const struct backend *be = backend_of(plan);
+        enum backend_async mode = be->async_mode(plan, OP_PROVISION);
+        bool async = mode != BACKEND_ASYNC_NEVER && accepts_incomplete;
+
+        if (store_begin(st, &err) < 0)
+                return api_response_error(resp, &err);
+        TX *tx = st;
+        osb_auto(instance_row_freep) struct instance_row *old = NULL;
+        int r = store_get_instance(st, instance_id, &old);
+        if (r < 0 && r != OSB_E_NOT_FOUND)
+                return api_response_error(resp, &(struct osb_error){r, "cannot read the instance"});
+        if (old && osb_streq(old->state, "failed")) {
+                /* A failed provision left only its record: a new provision replaces it. */
+                instance_row_free(OSB_TAKE_PTR(old));
+        }
+        if (old) {
+                if (!osb_streq(old->request_key, key))
+                        return (void) osb_error_set(&err, OSB_E_CONFLICT,
+                                                    "instance '%s' already exists with different attributes",
+                                                    instance_id),
+                               api_response_error(resp, &err);
+                if (osb_streq(old->state, "ready"))
+                        return respond(resp, 200, instance_body(old, NULL));
+                if (osb_streq(old->state, "provisioning")) {
+                        if (accepts_incomplete)
+                                return respond(resp, 202, instance_body(old, old->op_id));
+                        (void) osb_error_set(&err, OSB_E_ASYNC_REQUIRED,
+                                             "instance '%s' is being provisioned asynchronously; "
+                                             "repeat the request with accepts_incomplete=true", instance_id);
+                        return api_response_error(resp, &err);
+                }
+                (void) osb_error_set(&err, OSB_E_CONCURRENCY,
+                                     "instance '%s' has another operation in progress (%s)", instance_id,
+                                     old->state);
+                return api_response_error(resp, &err);
+        }
+        if (mode == BACKEND_ASYNC_REQUIRED && !accepts_incomplete) {
+                (void) osb_error_set(&err, OSB_E_ASYNC_REQUIRED,
+                                     "plan '%s' can only be provisioned asynchronously; "
+                                     "send accepts_incomplete=true", plan->name);
+                return api_response_error(resp, &err);
+        }
+
+        int64_t now = store_now_ms();
+        struct instance_row inst = {
+                .id = (char *) instance_id,
+                .service_id = (char *) req.service_id,
+                .plan_id = (char *) req.plan_id,
+                .request_key = key,
+                .parameters = params,
+                .context = context,
+                .organization_guid = (char *) req.organization_guid,
+                .space_guid = (char *) req.space_guid,
+                .maintenance_version = (char *) plan->maintenance_version,
+                .created_at = now,
+                .updated_at = now,
+        };
+        struct backend_call call = {
+                .kind = OP_PROVISION, .plan = plan, .instance_id = instance_id,
+                .parameters = req.parameters, .instance_parameters = req.parameters,
+                .context = req.context,
+        };
+        struct backend_result res = {0};
+        char op_id[37] = "";
+        int64_t due = 0;
+
+        if (async) {
+                due = now + be->first_run_delay_ms(plan, OP_PROVISION);
+                r = insert_op(st, OP_PROVISION, instance_id, NULL, NULL, due, op_id);
+                inst.state = (char *) "provisioning";
+                inst.op_id = op_id;
+        } else {
+                r = be->run(&call, &res, &err);
+                if (r < 0) {
+                        backend_result_release(&res);
+                        osb_error_prefix(&err, "provisioning failed: ");
+                        return api_response_error(resp, &err);
+                }
+                inst.state = (char *) "ready";
+                inst.dashboard_url = res.dashboard_url;
+        }
+        if (r >= 0)
+                r = store_put_instance(st, &inst);
+        if (r >= 0)
+                r = store_commit(OSB_TAKE_PTR(tx), &err);
+        if (r < 0) {
+                backend_result_release(&res);
+                return api_response_error(resp, &(struct osb_error){r, "cannot store the instance"});
+        }
+        if (async)
+                (void) ops_schedule(api->ops, op_id, due);
+        respond(resp, async ? 202 : 201, instance_body(&inst, async ? op_id : NULL));
+        backend_result_release(&res);
+}
+
+void api_update(struct api *api, struct store *st, const char *instance_id,
+                bool accepts_incomplete, const char *data, size_t len, struct api_response *resp)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        osb_auto(update_req_releasep) struct update_req req = {0};
+        if (request_parse_update(data, len, &req, &err) < 0)
+                return api_response_error(resp, &err);
+        if (!catalog_find_service(api->cat, req.service_id)) {
+                (void) osb_error_set(&err, OSB_E_BAD_REQUEST,
+                                     "service_id '%s' is not a service of this broker's catalog", req.service_id);
+                return api_response_error(resp, &err);
+        }
+
+        if (store_begin(st, &err) < 0)
+                return api_response_error(resp, &err);
+        TX *tx = st;
+        osb_auto(instance_row_freep) struct instance_row *inst = NULL;
+        int r = store_get_instance(st, instance_id, &inst);
+        if (r == OSB_E_NOT_FOUND || (r >= 0 && osb_streq(inst->state, "failed"))) {
+                (void) osb_error_set(&err, OSB_E_NOT_FOUND, "instance '%s' does not exist", instance_id);
+                return api_response_error(resp, &err);
+        }
+        if (r < 0)
+                return api_response_error(resp, &(struct osb_error){r, "cannot read the instance"});
+        if (!osb_streq(req.service_id, inst->service_id)) {
+                (void) osb_error_set(&err, OSB_E_BAD_REQUEST,
+                                     "service_id '%s' is not the service of instance '%s'", req.service_id,
+                                     instance_id);
+                return api_response_error(resp, &err);
+        }
+        const char *new_plan_id = req.plan_id ? req.plan_id : inst->plan_id;
+        const struct catalog_plan *plan = NULL, *old_plan = catalog_find_plan(api->cat, inst->plan_id);
+        if (resolve_plan(api->cat, req.service_id, new_plan_id, &plan, &err) < 0)
+                return api_response_error(resp, &err);
+
+        static const char *const ukeys[] = {"plan_id", "parameters", "context", "maintenance_version"};
+        json_auto_t *pl = json_string(new_plan_id), *mv = str_or_null(req.maintenance_version);
+        json_t *uvalues[] = {pl, req.parameters, req.context, mv};
+        osb_autofree char *update_key = request_key(ukeys, uvalues, OSB_ELEMENTSOF(ukeys));
+        if (!update_key)
+                return api_response_error(resp, &(struct osb_error){-ENOMEM, ""});
+
+        if (!osb_streq(inst->state, "ready")) {
+                osb_auto(op_row_freep) struct op_row *op = NULL;
+                if (osb_streq(inst->state, "updating") && accepts_incomplete && inst->op_id &&
+                    store_get_op(st, inst->op_id, &op) >= 0) {
+                        json_auto_t *oreq = parse_text(op->request);
+                        if (osb_streq(json_string_value(json_object_get(oreq, "update_key")), update_key))
+                                return respond(resp, 202, operation_body(op->id));
+                }
+                (void) osb_error_set(&err, OSB_E_CONCURRENCY,
+                                     "instance '%s' has another operation in progress (%s)", instance_id,
+                                     inst->state);
+                return api_response_error(resp, &err);
+        }
+
+        bool plan_change = !osb_streq(new_plan_id, inst->plan_id);
+        bool updateable = old_plan ? old_plan->plan_updateable : plan->service->plan_updateable;
+        if (plan_change && !updateable) {
+                (void) osb_error_set(&err, OSB_E_UNPROCESSABLE,
+                                     "plan '%s' cannot be changed to another plan (plan_updateable is false)",
+                                     old_plan ? old_plan->name : inst->plan_id);
+                return api_response_error(resp, &err);
+        }
+        if (check_params(plan->schema_update, req.parameters, &err) < 0 ||
+            check_maintenance(plan, req.maintenance_version, &err) < 0)
+                return api_response_error(resp, &err);
+
+        json_auto_t *old_params = parse_text(inst->parameters);
+        json_auto_t *old_context = parse_text(inst->context);
+        bool context_change = req.context && !json_equal(req.context, old_context);
+        bool allow_context = plan->service->allow_context_updates;
+        if (context_change && !allow_context && !plan_change && !req.parameters &&
+            !req.maintenance_version) {
+                (void) osb_error_set(&err, OSB_E_UNPROCESSABLE,
+                                     "service '%s' does not accept context-only updates "
+                                     "(allow_context_updates is false)", plan->service->name);
+                return api_response_error(resp, &err);
+        }
+
+        /* The instance's attributes after the update: parameters are merged over the old ones. */
+        json_auto_t *params = old_params ? json_deep_copy(old_params) : json_object();
+        if (!params || (req.parameters && json_object_update(params, req.parameters) < 0))
+                return api_response_error(resp, &(struct osb_error){-ENOMEM, ""});
+        json_t *context = context_change && allow_context ? req.context : old_context;
+        static const char *const keys[] = {"service_id", "plan_id", "organization_guid",
+                                           "space_guid", "parameters", "context"};
+        json_auto_t *svc = json_string(inst->service_id),
+                    *org = str_or_null(inst->organization_guid), *space = str_or_null(inst->space_guid);
+        json_t *values[] = {svc, pl, org, space, json_object_size(params) || old_params ? params : NULL,
+                            context};
+        osb_autofree char *key = request_key(keys, values, OSB_ELEMENTSOF(keys));
+        if (!key)
+                return api_response_error(resp, &(struct osb_error){-ENOMEM, ""});
+
+        const struct backend *be = backend_of(plan);
+        enum backend_async mode = be->async_mode(plan, OP_UPDATE);
+        if (mode == BACKEND_ASYNC_REQUIRED && !accepts_incomplete) {
+                (void) osb_error_set(&err, OSB_E_ASYNC_REQUIRED,
+                                     "plan '%s' can only be updated asynchronously; send accepts_incomplete=true",
+                                     plan->name);
+                return api_response_error(resp, &err);
+        }
+        const char *new_mv = req.maintenance_version ? req.maintenance_version
+                           : plan_change                ? plan->maintenance_version
+                                                        : inst->maintenance_version;
+        int64_t now = store_now_ms();
+        if (mode != BACKEND_ASYNC_NEVER && accepts_incomplete) {
+                json_auto_t *oreq = json_pack("{s:s, s:O, s:s, s:s}", "plan_id", new_plan_id,
+                                              "parameters", params, "update_key", update_key,
+                                              "request_key", key);
+                if (oreq && context)
+                        json_object_set(oreq, "context", context);
+                if (oreq && new_mv)
+                        json_object_set_new(oreq, "maintenance_version", json_string(new_mv));
+                osb_autofree char *otext = oreq ? osb_json_dump(oreq, NULL) : NULL;
+                if (!otext)
+                        return api_response_error(resp, &(struct osb_error){-ENOMEM, ""});
+                char op_id[37];
+                int64_t due = now + be->first_run_delay_ms(plan, OP_UPDATE);
+                r = insert_op(st, OP_UPDATE, instance_id, NULL, otext, due, op_id);
+                if (r >= 0 && (store_set_str(&inst->state, "updating") < 0 ||
+                               store_set_str(&inst->op_id, op_id) < 0))
+                        r = -ENOMEM;
+                inst->updated_at = now;
+                if (r >= 0)
+                        r = store_put_instance(st, inst);
+                if (r >= 0)
+                        r = store_commit(OSB_TAKE_PTR(tx), &err);
+                if (r < 0)
+                        return api_response_error(resp, &(struct osb_error){r, "cannot store the update"});
+                (void) ops_schedule(api->ops, op_id, due);
+                return respond(resp, 202, operation_body(op_id));
+        }
+
+        struct backend_call call = {
+                .kind = OP_UPDATE, .plan = plan, .instance_id = instance_id,
+                .parameters = params, .instance_parameters = params, .context = context,
+        };
+        struct backend_result res = {0};
+        r = be->run(&call, &res, &err);
+        if (r < 0) {
+                backend_result_release(&res);
+                osb_error_prefix(&err, "update failed: ");
+                return respond_error_usable(resp, &err, true);
+        }
+        osb_autofree char *ptext = osb_json_dump(params, NULL);
+        osb_autofree char *ctext = context ? osb_json_dump(context, NULL) : NULL;
+        bool dash_changed = res.dashboard_url && !osb_streq(res.dashboard_url, inst->dashboard_url);
+        if (!ptext || store_set_str(&inst->plan_id, new_plan_id) < 0 ||
+            store_set_str(&inst->request_key, key) < 0 ||
+            store_set_str(&inst->parameters, json_object_size(params) || old_params ? ptext : NULL) < 0 ||
+            store_set_str(&inst->context, ctext) < 0 ||
+            store_set_str(&inst->maintenance_version, new_mv) < 0 ||
+            (res.dashboard_url && store_set_str(&inst->dashboard_url, res.dashboard_url) < 0)) {
+                backend_result_release(&res);
+                return api_response_error(resp, &(struct osb_error){-ENOMEM, ""});
+        }
+        backend_result_release(&res);
+        inst->updated_at = now;
+        r = store_put_instance(st, inst);
+        if (r >= 0)
+                r = store_commit(OSB_TAKE_PTR(tx), &err);
+        if (r < 0)
+                return api_response_error(resp, &(struct osb_error){r, "cannot store the update"});
+        json_t *body = json_object();
+        if (dash_changed)
+                json_object_set_new(body, "dashboard_url", json_string(inst->dashboard_url));
+        respond(resp, 200, body);
+}
+
+void api_deprovision(struct api *api, struct store *st, const char *instance_id,
+                     bool accepts_incomplete, const char *service_id, const char *plan_id,
+                     struct api_response *resp)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        if (!service_id || !*service_id || !plan_id || !*plan_id) {
+                (void) osb_error_set(&err, OSB_E_BAD_REQUEST,
+                                     "the query parameters service_id and plan_id are required");
+                return api_response_error(resp, &err);
+        }
+        if (store_begin(st, &err) < 0)
+                return api_response_error(resp, &err);
+        TX *tx = st;
+        osb_auto(instance_row_freep) struct instance_row *inst = NULL;
+        int r = store_get_instance(st, instance_id, &inst);
+        if (r == OSB_E_NOT_FOUND)
+                return respond(resp, 410, NULL);
+        if (r < 0)
+                return api_response_error(resp, &(struct osb_error){r, "cannot read the instance"});
+
+        const struct catalog_plan *plan = catalog_find_plan(api->cat, inst->plan_id);
+        int64_t now = store_now_ms();
+        if (osb_streq(inst->state, "failed") || !plan) {
+                /* Nothing was provisioned (or the plan is gone): forget the record. */
+                r = store_delete_instance(st, instance_id);
+                if (r >= 0)
+                        r = store_commit(OSB_TAKE_PTR(tx), &err);
+                if (r < 0)
+                        return api_response_error(resp, &(struct osb_error){r, "cannot delete the instance"});
+                return respond(resp, 200, NULL);
+        }
+        if (osb_streq(inst->state, "deprovisioning")) {
+                if (accepts_incomplete)
+                        return respond(resp, 202, operation_body(inst->op_id));
+                (void) osb_error_set(&err, OSB_E_CONCURRENCY,
+                                     "instance '%s' is already being deprovisioned", instance_id);
+                return api_response_error(resp, &err);
+        }
+        if (osb_streq(inst->state, "updating")) {
+                (void) osb_error_set(&err, OSB_E_CONCURRENCY,
+                                     "instance '%s' is being updated; deprovision it when the update finishes",
+                                     instance_id);
+                return api_response_error(resp, &err);
+        }
+        const struct backend *be = backend_of(plan);
+        enum backend_async mode = be->async_mode(plan, OP_DEPROVISION);
+        if (mode == BACKEND_ASYNC_REQUIRED && !accepts_incomplete) {
+                (void) osb_error_set(&err, OSB_E_ASYNC_REQUIRED,
+                                     "plan '%s' can only be deprovisioned asynchronously; send accepts_incomplete=true",
+                                     plan->name);
+                return api_response_error(resp, &err);
+        }
+        if (osb_streq(inst->state, "provisioning")) {
+                r = cancel_op(st, inst->op_id, "provisioning was cancelled by a deprovision request");
+                if (r < 0)
+                        return api_response_error(resp, &(struct osb_error){r, "cannot cancel provisioning"});
+        }
+        if (mode != BACKEND_ASYNC_NEVER && accepts_incomplete) {
+                char op_id[37];
+                int64_t due = now + be->first_run_delay_ms(plan, OP_DEPROVISION);
+                r = insert_op(st, OP_DEPROVISION, instance_id, NULL, NULL, due, op_id);
+                if (r >= 0 && (store_set_str(&inst->state, "deprovisioning") < 0 ||
+                               store_set_str(&inst->op_id, op_id) < 0))
+                        r = -ENOMEM;
+                inst->updated_at = now;
+                if (r >= 0)
+                        r = store_put_instance(st, inst);
+                if (r >= 0)
+                        r = store_commit(OSB_TAKE_PTR(tx), &err);
+                if (r < 0)
+                        return api_response_error(resp, &(struct osb_error){r, "cannot store the deprovision"});
+                (void) ops_schedule(api->ops, op_id, due);
+                return respond(resp, 202, operation_body(op_id));
+        }
+        json_auto_t *params = parse_text(inst->parameters);
+        json_auto_t *context = parse_text(inst->context);
+        struct backend_call call = {
+                .kind = OP_DEPROVISION, .plan = plan, .instance_id = instance_id,
+                .parameters = params, .instance_parameters = params, .context = context,
+        };
+        struct backend_result res = {0};
+        r = be->run(&call, &res, &err);
+        backend_result_release(&res);
+        if (r < 0) {
+                osb_error_prefix(&err, "deprovisioning failed: ");
+                return respond_error_usable(resp, &err, false);
+        }
+        r = store_delete_instance(st, instance_id);
+        if (r >= 0)
+                r = store_commit(OSB_TAKE_PTR(tx), &err);
+        if (r < 0)
+                return api_response_error(resp, &(struct osb_error){r, "cannot delete the instance"});
+        respond(resp, 200, NULL);
+}
+
+void api_get_instance(struct api *api, struct store *st, const char *instance_id,
+                      struct api_response *resp)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        osb_auto(instance_row_freep) struct instance_row *inst = NULL;
+        int r = store_get_instance(st, instance_id, &inst);
+        if (r == OSB_E_NOT_FOUND || (r >= 0 && (osb_streq(inst->state, "provisioning") ||
+                                                osb_streq(inst->state, "failed")))) {
+                (void) osb_error_set(&err, OSB_E_NOT_FOUND, "instance '%s' does not exist%s", instance_id,
+                                     r >= 0 && osb_streq(inst->state, "provisioning") ? " yet (provisioning)" : "");
+                return api_response_error(resp, &err);
+        }
+        if (r < 0)
+                return api_response_error(resp, &(struct osb_error){r, "cannot read the instance"});
+        if (!osb_streq(inst->state, "ready")) {
+                (void) osb_error_set(&err, OSB_E_CONCURRENCY, "instance '%s' is being %s", instance_id,
+                                     osb_streq(inst->state, "updating") ? "updated" : "deprovisioned");
+                return api_response_error(resp, &err);
+        }
+        json_t *b = json_pack("{s:s, s:s}", "service_id", inst->service_id, "plan_id", inst->plan_id);
+        if (inst->parameters)
+                json_object_set_new(b, "parameters", parse_text(inst->parameters));
+        if (inst->dashboard_url)
+                json_object_set_new(b, "dashboard_url", json_string(inst->dashboard_url));
+        if (inst->maintenance_version)
+                json_object_set_new(b, "maintenance_info", json_pack("{s:s}", "version", inst->maintenance_version));
+        if (inst->metadata)
+                json_object_set_new(b, "metadata", parse_text(inst->metadata));
+        respond(resp, 200, b);
+}
+
+/* last_operation for an instance (@binding_id NULL) or a binding. */
+static void last_operation(struct api *api, struct store *st, const char *instance_id,
+                           const char *binding_id, const char *operation, struct api_response *resp)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        const char *what = binding_id ? "binding" : "instance";
+        const char *id = binding_id ? binding_id : instance_id;
+        osb_auto(op_row_freep) struct op_row *op = NULL;
+        osb_auto(instance_row_freep) struct instance_row *inst = NULL;
+        osb_auto(binding_row_freep) struct binding_row *b = NULL;
+        int r;
+
+        bool exists;
+        if (binding_id)
+                r = store_get_binding(st, instance_id, binding_id, &b), exists = r >= 0;
+        else
+                r = store_get_instance(st, instance_id, &inst), exists = r >= 0;
+        if (r < 0 && r != OSB_E_NOT_FOUND)
+                return api_response_error(resp, &(struct osb_error){r, "cannot read the state"});
+
+        enum op_kind kind;
+        if (operation && *operation) {
+                /* An operation may also be named by its kind (the Go osb-checker polls with
+                 * "provision", "update" or "deprovision"): the latest of that kind. */
+                if (op_kind_parse(operation, &kind) == 0)
+                        r = store_latest_op(st, instance_id, binding_id, operation, &op);
+                else
+                        r = store_get_op(st, operation, &op);
+                if (r >= 0 && (!osb_streq(op->instance_id, instance_id) ||
+                               !osb_streq(op->binding_id, binding_id)))
+                        op_row_free(OSB_TAKE_PTR(op)), r = OSB_E_NOT_FOUND;
+                if (r == OSB_E_NOT_FOUND) {
+                        if (!exists) {
+                                (void) osb_error_set(&err, OSB_E_NOT_FOUND, "%s '%s' does not exist", what, id);
+                                return api_response_error(resp, &err);
+                        }
+                        (void) osb_error_set(&err, OSB_E_BAD_REQUEST,
+                                             "operation '%.200s' is not an operation of %s '%s'", operation,
+                                             what, id);
+                        return api_response_error(resp, &err);
+                }
+        } else {
+                r = store_latest_op(st, instance_id, binding_id, NULL, &op);
+                if (!exists) {
+                        bool deleted = r >= 0 && osb_streq(op->state, "succeeded") &&
+                                       (osb_streq(op->kind, "deprovision") || osb_streq(op->kind, "unbind"));
+                        if (deleted)
+                                return respond(resp, 410, NULL);
+                        (void) osb_error_set(&err, OSB_E_NOT_FOUND, "%s '%s' does not exist", what, id);
+                        return api_response_error(resp, &err);
+                }
+                if (r == OSB_E_NOT_FOUND)  /* created synchronously: nothing is pending */
+                        return respond(resp, 200, json_pack("{s:s}", "state", "succeeded"));
+        }
+        if (r < 0)
+                return api_response_error(resp, &(struct osb_error){r, "cannot read the operation"});
+
+        json_t *body = json_pack("{s:s}", "state", op->state);
+        if (op->description && *op->description)
+                json_object_set_new(body, "description", json_string(op->description));
+        if (!binding_id && osb_streq(op->state, "failed") &&
+            (osb_streq(op->kind, "update") || osb_streq(op->kind, "deprovision"))) {
+                if (op->instance_usable >= 0)
+                        json_object_set_new(body, "instance_usable", json_boolean(op->instance_usable));
+                if (op->update_repeatable >= 0 && osb_streq(op->kind, "update"))
+                        json_object_set_new(body, "update_repeatable", json_boolean(op->update_repeatable));
+        }
+        respond(resp, 200, body);
+        if (osb_streq(op->state, "in progress")) {
+                const char *plan_id = b ? b->plan_id : inst ? inst->plan_id : NULL;
+                const struct catalog_plan *plan = plan_id ? catalog_find_plan(api->cat, plan_id) : NULL;
+                if (plan)
+                        resp->retry_after_s = backend_of(plan)->retry_after_s(plan, op->due_at - store_now_ms());
+        }
+}
+
+void api_instance_last_operation(struct api *api, struct store *st, const char *instance_id,
+                                 const char *operation, struct api_response *resp)
+{
+        last_operation(api, st, instance_id, NULL, operation, resp);
+}
+
+/* ---- bindings -------------------------------------------------------------------------- */
+
+void api_bind(struct api *api, struct store *st, const char *instance_id, const char *binding_id,
+              bool accepts_incomplete, const char *data, size_t len, struct api_response *resp)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        osb_auto(bind_req_releasep) struct bind_req req = {0};
+        const struct catalog_plan *plan = NULL;
+        if (request_parse_bind(data, len, &req, &err) < 0 ||
+            resolve_plan(api->cat, req.service_id, req.plan_id, &plan, &err) < 0)
+                return api_response_error(resp, &err);
+        if (!plan->bindable) {
+                (void) osb_error_set(&err, OSB_E_BAD_REQUEST, "plan '%s' is not bindable", plan->name);
+                return api_response_error(resp, &err);
+        }
+        if (check_params(plan->schema_bind, req.parameters, &err) < 0)
+                return api_response_error(resp, &err);
+
+        static const char *const keys[] = {"service_id", "plan_id", "app_guid", "bind_resource",
+                                           "parameters", "context", "predecessor_binding_id"};
+        json_auto_t *svc = json_string(req.service_id), *pl = json_string(req.plan_id),
+                    *app = str_or_null(req.app_guid), *pred = str_or_null(req.predecessor_binding_id);
+        json_t *values[] = {svc, pl, app, req.bind_resource, req.parameters, req.context, pred};
+        osb_autofree char *key = request_key(keys, values, OSB_ELEMENTSOF(keys));
+        osb_autofree char *params = req.parameters ? osb_json_dump(req.parameters, NULL) : NULL;
+        osb_autofree char *context = req.context ? osb_json_dump(req.context, NULL) : NULL;
+        if (!key || (req.parameters && !params) || (req.context && !context))
+                return api_response_error(resp, &(struct osb_error){-ENOMEM, ""});
+
+        if (store_begin(st, &err) < 0)
+                return api_response_error(resp, &err);
+        TX *tx = st;
+        osb_auto(instance_row_freep) struct instance_row *inst = NULL;
+        osb_auto(binding_row_freep) struct binding_row *old = NULL;
+        int r = store_get_instance(st, instance_id, &inst);
+        if (r == OSB_E_NOT_FOUND || (r >= 0 && osb_streq(inst->state, "failed"))) {
+                (void) osb_error_set(&err, OSB_E_NOT_FOUND, "instance '%s' does not exist", instance_id);
+                return api_response_error(resp, &err);
+        }
+        if (r < 0)
+                return api_response_error(resp, &(struct osb_error){r, "cannot read the instance"});
+        if (!osb_streq(inst->service_id, req.service_id) || !osb_streq(inst->plan_id, req.plan_id)) {
+                (void) osb_error_set(&err, OSB_E_BAD_REQUEST,
+                                     "service_id and plan_id must be those of instance '%s'", instance_id);
+                return api_response_error(resp, &err);
+        }
+        r = store_get_binding(st, instance_id, binding_id, &old);
+        if (r < 0 && r != OSB_E_NOT_FOUND)
+                return api_response_error(resp, &(struct osb_error){r, "cannot read the binding"});
+        if (old && osb_streq(old->state, "failed"))
+                binding_row_free(OSB_TAKE_PTR(old));
+        if (old) {
+                if (!osb_streq(old->request_key, key)) {
+                        (void) osb_error_set(&err, OSB_E_CONFLICT,
+                                             "binding '%s' already exists with different attributes", binding_id);
+                        return api_response_error(resp, &err);
+                }
+                if (osb_streq(old->state, "ready"))
+                        return respond(resp, 200, parse_text(old->response));
+                if (osb_streq(old->state, "binding")) {
+                        if (accepts_incomplete)
+                                return respond(resp, 202, operation_body(old->op_id));
+                        (void) osb_error_set(&err, OSB_E_ASYNC_REQUIRED,
+                                             "binding '%s' is being created asynchronously; "
+                                             "repeat the request with accepts_incomplete=true", binding_id);
+                        return api_response_error(resp, &err);
+                }
+                (void) osb_error_set(&err, OSB_E_CONCURRENCY, "binding '%s' is being deleted", binding_id);
+                return api_response_error(resp, &err);
+        }
+        if (!osb_streq(inst->state, "ready")) {
+                (void) osb_error_set(&err, OSB_E_CONCURRENCY,
+                                     "instance '%s' has an operation in progress (%s); bind when it finishes",
+                                     instance_id, inst->state);
+                return api_response_error(resp, &err);
+        }
+        const struct backend *be = backend_of(plan);
+        if (be->requires_app(plan) && !req.app_guid) {
+                (void) osb_error_set(&err, OSB_E_REQUIRES_APP,
+                                     "plan '%s' can only be bound to an application: send bind_resource.app_guid",
+                                     plan->name);
+                return api_response_error(resp, &err);
+        }
+        if (req.predecessor_binding_id) {
+                osb_auto(binding_row_freep) struct binding_row *pred_b = NULL;
+                if (!plan->binding_rotatable) {
+                        (void) osb_error_set(&err, OSB_E_BAD_REQUEST,
+                                             "plan '%s' does not support binding rotation (binding_rotatable is false)",
+                                             plan->name);
+                        return api_response_error(resp, &err);
+                }
+                r = store_get_binding(st, instance_id, req.predecessor_binding_id, &pred_b);
+                if (r < 0 || !osb_streq(pred_b->state, "ready")) {
+                        (void) osb_error_set(&err, OSB_E_BAD_REQUEST,
+                                             "predecessor_binding_id '%s' is not a binding of instance '%s'",
+                                             req.predecessor_binding_id, instance_id);
+                        return api_response_error(resp, &err);
+                }
+        }
+        enum backend_async mode = be->async_mode(plan, OP_BIND);
+        if (mode == BACKEND_ASYNC_REQUIRED && !accepts_incomplete) {
+                (void) osb_error_set(&err, OSB_E_ASYNC_REQUIRED,
+                                     "plan '%s' can only be bound asynchronously; send accepts_incomplete=true",
+                                     plan->name);
+                return api_response_error(resp, &err);
+        }
+        bool async = mode != BACKEND_ASYNC_NEVER && accepts_incomplete;
+        int64_t now = store_now_ms();
+        struct binding_row b = {
+                .instance_id = (char *) instance_id,
+                .id = (char *) binding_id,
+                .service_id = (char *) req.service_id,
+                .plan_id = (char *) req.plan_id,
+                .request_key = key,
+                .parameters = params,
+                .context = context,
+                .app_guid = (char *) req.app_guid,
+                .predecessor_id = (char *) req.predecessor_binding_id,
+                .created_at = now,
+                .updated_at = now,
+        };
+        char op_id[37] = "";
+        int64_t due = 0;
+        osb_autofree char *response = NULL;
+        json_auto_t *inst_params = parse_text(inst->parameters);
+        json_auto_t *body = NULL;
+        if (async) {
+                due = now + be->first_run_delay_ms(plan, OP_BIND);
+                r = insert_op(st, OP_BIND, instance_id, binding_id, NULL, due, op_id);
+                b.state = (char *) "binding";
+                b.op_id = op_id;
+        } else {
+                struct backend_call call = {
+                        .kind = OP_BIND, .plan = plan, .instance_id = instance_id,
+                        .binding_id = binding_id, .parameters = req.parameters,
+                        .instance_parameters = inst_params, .context = req.context,
+                };
+                struct backend_result res = {0};
+                r = be->run(&call, &res, &err);
+                if (r < 0) {
+                        backend_result_release(&res);
+                        osb_error_prefix(&err, "binding failed: ");
+                        return api_response_error(resp, &err);
+                }
+                body = res.response ? OSB_TAKE_PTR(res.response) : json_object();
+                backend_result_release(&res);
+                response = body ? osb_json_dump(body, NULL) : NULL;
+                if (!response)
+                        return api_response_error(resp, &(struct osb_error){-ENOMEM, ""});
+                b.state = (char *) "ready";
+                b.response = response;
+        }
+        if (r >= 0)
+                r = store_put_binding(st, &b);
+        if (r >= 0)
+                r = store_commit(OSB_TAKE_PTR(tx), &err);
+        if (r < 0)
+                return api_response_error(resp, &(struct osb_error){r, "cannot store the binding"});
+        if (async) {
+                (void) ops_schedule(api->ops, op_id, due);
+                return respond(resp, 202, operation_body(op_id));
+        }
+        respond(resp, 201, OSB_TAKE_PTR(body));
+}
+
+void api_unbind(struct api *api, struct store *st, const char *instance_id, const char *binding_id,
+                bool accepts_incomplete, const char *service_id, const char *plan_id,
+                struct api_response *resp)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        if (!service_id || !*service_id || !plan_id || !*plan_id) {
+                (void) osb_error_set(&err, OSB_E_BAD_REQUEST,
+                                     "the query parameters service_id and plan_id are required");
+                return api_response_error(resp, &err);
+        }
+        if (store_begin(st, &err) < 0)
+                return api_response_error(resp, &err);
+        TX *tx = st;
+        osb_auto(binding_row_freep) struct binding_row *b = NULL;
+        int r = store_get_binding(st, instance_id, binding_id, &b);
+        if (r == OSB_E_NOT_FOUND)
+                return respond(resp, 410, NULL);
+        if (r < 0)
+                return api_response_error(resp, &(struct osb_error){r, "cannot read the binding"});
+        const struct catalog_plan *plan = catalog_find_plan(api->cat, b->plan_id);
+        int64_t now = store_now_ms();
+        if (osb_streq(b->state, "failed") || !plan) {
+                r = store_delete_binding(st, instance_id, binding_id);
+                if (r >= 0)
+                        r = store_commit(OSB_TAKE_PTR(tx), &err);
+                if (r < 0)
+                        return api_response_error(resp, &(struct osb_error){r, "cannot delete the binding"});
+                return respond(resp, 200, NULL);
+        }
+        if (osb_streq(b->state, "unbinding")) {
+                if (accepts_incomplete)
+                        return respond(resp, 202, operation_body(b->op_id));
+                (void) osb_error_set(&err, OSB_E_CONCURRENCY, "binding '%s' is already being deleted", binding_id);
+                return api_response_error(resp, &err);
+        }
+        const struct backend *be = backend_of(plan);
+        enum backend_async mode = be->async_mode(plan, OP_UNBIND);
+        if (mode == BACKEND_ASYNC_REQUIRED && !accepts_incomplete) {
+                (void) osb_error_set(&err, OSB_E_ASYNC_REQUIRED,
+                                     "plan '%s' can only be unbound asynchronously; send accepts_incomplete=true",
+                                     plan->name);
+                return api_response_error(resp, &err);
+        }
+        if (osb_streq(b->state, "binding")) {
+                r = cancel_op(st, b->op_id, "binding was cancelled by an unbind request");
+                if (r < 0)
+                        return api_response_error(resp, &(struct osb_error){r, "cannot cancel the binding"});
+        }
+        if (mode != BACKEND_ASYNC_NEVER && accepts_incomplete) {
+                char op_id[37];
+                int64_t due = now + be->first_run_delay_ms(plan, OP_UNBIND);
+                r = insert_op(st, OP_UNBIND, instance_id, binding_id, NULL, due, op_id);
+                if (r >= 0 && (store_set_str(&b->state, "unbinding") < 0 || store_set_str(&b->op_id, op_id) < 0))
+                        r = -ENOMEM;
+                b->updated_at = now;
+                if (r >= 0)
+                        r = store_put_binding(st, b);
+                if (r >= 0)
+                        r = store_commit(OSB_TAKE_PTR(tx), &err);
+                if (r < 0)
+                        return api_response_error(resp, &(struct osb_error){r, "cannot store the unbind"});
+                (void) ops_schedule(api->ops, op_id, due);
+                return respond(resp, 202, operation_body(op_id));
+        }
+        json_auto_t *params = parse_text(b->parameters);
+        struct backend_call call = {
+                .kind = OP_UNBIND, .plan = plan, .instance_id = instance_id,
+                .binding_id = binding_id, .parameters = params,
+        };
+        struct backend_result res = {0};
+        r = be->run(&call, &res, &err);
+        backend_result_release(&res);
+        if (r < 0) {
+                osb_error_prefix(&err, "unbinding failed: ");
+                return api_response_error(resp, &err);
+        }
+        r = store_delete_binding(st, instance_id, binding_id);
+        if (r >= 0)
+                r = store_commit(OSB_TAKE_PTR(tx), &err);
+        if (r < 0)
+                return api_response_error(resp, &(struct osb_error){r, "cannot delete the binding"});
+        respond(resp, 200, NULL);
+}
+
+void api_get_binding(struct api *api, struct store *st, const char *instance_id,
+                     const char *binding_id, struct api_response *resp)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        osb_auto(binding_row_freep) struct binding_row *b = NULL;
+        int r = store_get_binding(st, instance_id, binding_id, &b);
+        if (r == OSB_E_NOT_FOUND || (r >= 0 && !osb_streq(b->state, "ready") &&
+                                     !osb_streq(b->state, "unbinding"))) {
+                (void) osb_error_set(&err, OSB_E_NOT_FOUND, "binding '%s' of instance '%s' does not exist%s",
+                                     binding_id, instance_id,
+                                     r >= 0 && osb_streq(b->state, "binding") ? " yet (binding)" : "");
+                return api_response_error(resp, &err);
+        }
+        if (r < 0)
+                return api_response_error(resp, &(struct osb_error){r, "cannot read the binding"});
+        json_t *body = parse_text(b->response);
+        if (!body)
+                body = json_object();
+        if (b->parameters)
+                json_object_set_new(body, "parameters", parse_text(b->parameters));
+        respond(resp, 200, body);
+}
+
+void api_binding_last_operation(struct api *api, struct store *st, const char *instance_id,
+                                const char *binding_id, const char *operation,
+                                struct api_response *resp)
+{
+        last_operation(api, st, instance_id, binding_id, operation, resp);
+}

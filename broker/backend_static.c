@@ -1,1 +1,286 @@
+/* broker/backend_static.c: the "static" backend. Nothing real is provisioned: bind returns the
+ * plan's configured credentials merged with the instance's provision parameters. Settings let
+ * a plan be asynchronous (with a simulated duration) or fail on purpose, so platforms and
+ * conformance checkers can exercise every path against a real broker. */
 #include "common/osb_compat.h"
+#include "common/osb_mem.h"
+#include "common/osb_parse.h"
+#include "broker/backend.h"
+
+struct static_plan {
+        const struct backend *be;  /* must be first: see backend_of() */
+        json_t *credentials;       /* borrowed from the catalog */
+        json_t *extra;             /* new: syslog_drain_url, endpoints, ... copied into binds */
+        enum backend_async async, bind_async;
+        int64_t delay_ms;
+        int64_t retry_after_s;     /* -1: derived from the remaining delay */
+        bool fail[OP_KIND_MAX];
+        const char *fail_message;
+        const char *dashboard_url;
+        bool requires_app;
+};
+
+static int parse_async(const json_t *v, const char *path, const char *key,
+                       enum backend_async *ret, struct osb_error *err)
+{
+        if (!v)
+                return 0;
+        const char *s = json_string_value(v);
+        if (osb_streq(s, "never"))
+                *ret = BACKEND_ASYNC_NEVER;
+        else if (osb_streq(s, "optional"))
+                *ret = BACKEND_ASYNC_OPTIONAL;
+        else if (osb_streq(s, "required"))
+                *ret = BACKEND_ASYNC_REQUIRED;
+        else
+                return osb_error_set(err, OSB_E_INVALID_CONFIG,
+                                     "%s.%s: must be \"never\", \"optional\" or \"required\"", path, key);
+        return 0;
+}
+
+static void static_release(struct catalog_plan *plan)
+{
+        struct static_plan *sp = plan->backend_state;
+        if (!sp)
+                return;
+        json_decref(sp->extra);
+        osb_free(sp);
+        plan->backend_state = NULL;
+}
+
+static int static_configure(struct catalog_plan *plan, struct osb_error *err)
+{
+        const char *path = plan->backend_path;
+        json_t *cfg = plan->backend;
+        static const char *const known[] = {"type", "credentials", "async", "bind_async", "delay",
+                                            "retry_after", "fail", "fail_message", "dashboard_url",
+                                            "requires_app", "syslog_drain_url", "route_service_url",
+                                            "volume_mounts", "endpoints"};
+        const char *key;
+        json_t *v;
+        json_object_foreach(cfg, key, v) {
+                bool ok = false;
+                for (unsigned i = 0; i < OSB_ELEMENTSOF(known); i++)
+                        ok = ok || strcmp(key, known[i]) == 0;
+                if (!ok)
+                        return osb_error_set(err, OSB_E_INVALID_CONFIG,
+                                             "%s.%s: unknown setting of the static backend", path, key);
+        }
+
+        osb_autofree struct static_plan *sp = osb_calloc(1, sizeof(*sp));
+        if (!sp)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        sp->be = &backend_static;
+        sp->delay_ms = 1000;
+        sp->retry_after_s = -1;
+        sp->fail_message = "the operation failed (static backend configured to fail)";
+
+        sp->credentials = json_object_get(cfg, "credentials");
+        if (sp->credentials && !json_is_object(sp->credentials))
+                return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s.credentials: must be an object", path);
+        int r = parse_async(json_object_get(cfg, "async"), path, "async", &sp->async, err);
+        if (r < 0)
+                return r;
+        r = parse_async(json_object_get(cfg, "bind_async"), path, "bind_async", &sp->bind_async, err);
+        if (r < 0)
+                return r;
+        if (sp->bind_async != BACKEND_ASYNC_NEVER && !plan->service->bindings_retrievable)
+                return osb_error_set(err, OSB_E_INVALID_CONFIG,
+                                     "%s.bind_async: asynchronous bindings need the service to "
+                                     "set \"bindings_retrievable\": true", path);
+        if ((v = json_object_get(cfg, "delay"))) {
+                if (json_is_integer(v) && json_integer_value(v) >= 0)
+                        sp->delay_ms = json_integer_value(v);
+                else if (!json_is_string(v) || osb_parse_duration_ms(json_string_value(v), &sp->delay_ms) < 0)
+                        return osb_error_set(err, OSB_E_INVALID_CONFIG,
+                                             "%s.delay: must be a duration such as \"500ms\" or \"2s\"", path);
+        }
+        if ((v = json_object_get(cfg, "retry_after"))) {
+                if (!json_is_integer(v) || json_integer_value(v) < 0)
+                        return osb_error_set(err, OSB_E_INVALID_CONFIG,
+                                             "%s.retry_after: must be a whole number of seconds", path);
+                sp->retry_after_s = json_integer_value(v);
+        }
+        if ((v = json_object_get(cfg, "fail"))) {
+                size_t i;
+                json_t *e;
+                if (!json_is_array(v))
+                        return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s.fail: must be an array", path);
+                json_array_foreach(v, i, e) {
+                        enum op_kind k;
+                        if (op_kind_parse(json_string_value(e), &k) < 0)
+                                return osb_error_set(err, OSB_E_INVALID_CONFIG,
+                                                     "%s.fail[%zu]: must be one of provision, update, "
+                                                     "deprovision, bind, unbind", path, i);
+                        sp->fail[k] = true;
+                }
+        }
+        static const char *const strings[] = {"fail_message", "dashboard_url"};
+        const char **targets[] = {&sp->fail_message, &sp->dashboard_url};
+        for (unsigned i = 0; i < OSB_ELEMENTSOF(strings); i++)
+                if ((v = json_object_get(cfg, strings[i]))) {
+                        if (!json_is_string(v) || !*json_string_value(v))
+                                return osb_error_set(err, OSB_E_INVALID_CONFIG,
+                                                     "%s.%s: must be a non-empty string", path, strings[i]);
+                        *targets[i] = json_string_value(v);
+                }
+        if ((v = json_object_get(cfg, "requires_app"))) {
+                if (!json_is_boolean(v))
+                        return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s.requires_app: must be a boolean", path);
+                sp->requires_app = json_is_true(v);
+        }
+        sp->extra = json_object();
+        if (!sp->extra)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        static const char *const extras[] = {"syslog_drain_url", "route_service_url", "volume_mounts", "endpoints"};
+        for (unsigned i = 0; i < OSB_ELEMENTSOF(extras); i++)
+                if ((v = json_object_get(cfg, extras[i])) && json_object_set(sp->extra, extras[i], v) < 0) {
+                        json_decref(sp->extra);
+                        return osb_error_set(err, -ENOMEM, "out of memory");
+                }
+        plan->backend_state = OSB_TAKE_PTR(sp);
+        return 0;
+}
+
+static const struct static_plan *sp_of(const struct catalog_plan *plan)
+{
+        return plan->backend_state;
+}
+
+static enum backend_async static_async_mode(const struct catalog_plan *plan, enum op_kind kind)
+{
+        const struct static_plan *sp = sp_of(plan);
+        return kind == OP_BIND || kind == OP_UNBIND ? sp->bind_async : sp->async;
+}
+
+static int64_t static_first_run_delay_ms(const struct catalog_plan *plan, enum op_kind kind)
+{
+        return sp_of(plan)->delay_ms;
+}
+
+static int64_t static_retry_after_s(const struct catalog_plan *plan, int64_t due_in_ms)
+{
+        const struct static_plan *sp = sp_of(plan);
+        if (sp->retry_after_s >= 0)
+                return sp->retry_after_s;
+        int64_t s = (due_in_ms + 999) / 1000;
+        return s < 1 ? 1 : s;
+}
+
+static bool static_requires_app(const struct catalog_plan *plan)
+{
+        return sp_of(plan)->requires_app;
+}
+
+/* Returns a new string with {instance_id}, {binding_id}, {plan_id}, {service_id} replaced. */
+static char *expand(const char *tmpl, const struct backend_call *call)
+{
+        const char *names[] = {"{instance_id}", "{binding_id}", "{plan_id}", "{service_id}"};
+        const char *values[] = {call->instance_id, call->binding_id ? call->binding_id : "",
+                                call->plan->id, call->plan->service->id};
+        size_t cap = strlen(tmpl) + 1;
+        for (const char *p = tmpl; *p; p++)
+                if (*p == '{')
+                        for (unsigned i = 0; i < OSB_ELEMENTSOF(names); i++)
+                                cap += strlen(values[i]);
+        char *out = osb_malloc(cap), *o = out;
+        if (!out)
+                return NULL;
+        for (const char *p = tmpl; *p;) {
+                bool done = false;
+                for (unsigned i = 0; i < OSB_ELEMENTSOF(names) && !done; i++) {
+                        size_t n = strlen(names[i]);
+                        if (strncmp(p, names[i], n) == 0) {
+                                size_t vl = strlen(values[i]);
+                                memcpy(o, values[i], vl);
+                                o += vl;
+                                p += n;
+                                done = true;
+                        }
+                }
+                if (!done)
+                        *o++ = *p++;
+        }
+        *o = '\0';
+        return out;
+}
+
+/* Deep copy of @v with every string expanded. Returns new, or NULL on OOM. */
+static json_t *expand_json(const json_t *v, const struct backend_call *call)
+{
+        if (json_is_string(v)) {
+                osb_autofree char *s = expand(json_string_value(v), call);
+                return s ? json_string(s) : NULL;
+        }
+        if (json_is_object(v)) {
+                json_t *o = json_object();
+                const char *k;
+                json_t *e;
+                json_object_foreach((json_t *) v, k, e) {
+                        if (!o || json_object_set_new(o, k, expand_json(e, call)) < 0) {
+                                json_decref(o);
+                                return NULL;
+                        }
+                }
+                return o;
+        }
+        if (json_is_array(v)) {
+                json_t *a = json_array();
+                size_t i;
+                json_t *e;
+                json_array_foreach(v, i, e) {
+                        if (!a || json_array_append_new(a, expand_json(e, call)) < 0) {
+                                json_decref(a);
+                                return NULL;
+                        }
+                }
+                return a;
+        }
+        return json_deep_copy(v);
+}
+
+static int static_run(const struct backend_call *call, struct backend_result *res, struct osb_error *err)
+{
+        const struct static_plan *sp = sp_of(call->plan);
+        if (sp->fail[call->kind])
+                return osb_error_set(err, OSB_E_BACKEND, "%s", sp->fail_message);
+
+        switch (call->kind) {
+        case OP_PROVISION:
+        case OP_UPDATE:
+                if (sp->dashboard_url) {
+                        res->dashboard_url = expand(sp->dashboard_url, call);
+                        if (!res->dashboard_url)
+                                return osb_error_set(err, -ENOMEM, "out of memory");
+                }
+                return 0;
+        case OP_BIND: {
+                json_auto_t *creds = sp->credentials ? expand_json(sp->credentials, call) : json_object();
+                json_auto_t *body = expand_json(sp->extra, call);
+                if (!creds || !body)
+                        return osb_error_set(err, -ENOMEM, "out of memory");
+                if (json_is_object(call->instance_parameters) &&
+                    json_object_update(creds, (json_t *) call->instance_parameters) < 0)
+                        return osb_error_set(err, -ENOMEM, "out of memory");
+                if (json_object_set(body, "credentials", creds) < 0)
+                        return osb_error_set(err, -ENOMEM, "out of memory");
+                res->response = OSB_TAKE_PTR(body);
+                return 0;
+        }
+        case OP_DEPROVISION:
+        case OP_UNBIND:
+        default:
+                return 0;
+        }
+}
+
+const struct backend backend_static = {
+        .type = "static",
+        .configure = static_configure,
+        .release = static_release,
+        .async_mode = static_async_mode,
+        .first_run_delay_ms = static_first_run_delay_ms,
+        .retry_after_s = static_retry_after_s,
+        .requires_app = static_requires_app,
+        .run = static_run,
+};

@@ -1,1 +1,303 @@
+/* broker/main.c: osb-broker: settings, start-up checks, the HTTP server, and a clean shutdown
+ * on SIGTERM/SIGINT (stop accepting, drain in-flight requests, stop workers, exit 0). */
 #include "common/osb_compat.h"
+#include "common/osb_http.h"
+#include "common/osb_log.h"
+#include "common/osb_mem.h"
+#include "common/osb_settings.h"
+#include "broker/api.h"
+#include "broker/auth.h"
+#include "broker/backend.h"
+#include "broker/catalog.h"
+#include "broker/ops.h"
+#include "broker/router.h"
+#include "broker/store.h"
+
+#include <arpa/inet.h>
+
+static char *arg_listen, *arg_port_file, *arg_db, *arg_catalog, *arg_username, *arg_password;
+static char *arg_password_file, *arg_token, *arg_token_file, *arg_tls_cert, *arg_tls_key;
+static char *arg_log_level, *arg_sync, *arg_min_api_version;
+static int64_t arg_port, arg_threads, arg_workers, arg_max_connections;
+static int64_t arg_request_timeout_ms, arg_drain_timeout_ms;
+static uint64_t arg_max_body, arg_max_header;
+static bool arg_allow_insecure;
+
+static const struct osb_setting settings[] = {
+        {"listen", "OSB_BROKER_LISTEN", OSB_SETTING_STRING, "127.0.0.1", "ADDRESS",
+         "Address to listen on (IPv4 or IPv6 literal; 0.0.0.0 or :: for all).", &arg_listen, 0, 0},
+        {"port", "OSB_BROKER_PORT", OSB_SETTING_INT, "8080", "PORT",
+         "TCP port; 0 picks a free one (see --port-file).", &arg_port, 0, 65535},
+        {"port-file", "OSB_BROKER_PORT_FILE", OSB_SETTING_STRING, NULL, "FILE",
+         "Write the port actually listened on to FILE once ready.", &arg_port_file, 0, 0},
+        {"db", "OSB_BROKER_DB", OSB_SETTING_STRING, "osb-broker.db", "FILE",
+         "SQLite database file holding instances, bindings and operations (created if missing).", &arg_db, 0, 0},
+        {"sync", "OSB_BROKER_SYNC", OSB_SETTING_STRING, "normal", "MODE",
+         "Durability: normal (survives a crash of the broker), full (fsync per commit: survives "
+         "power loss), off (tests only).", &arg_sync, 0, 0},
+        {"catalog", "OSB_BROKER_CATALOG", OSB_SETTING_STRING, NULL, "FILE",
+         "Catalog file (OSB catalog JSON or YAML with x-bindery-backend settings); default: the "
+         "built-in demo catalog.", &arg_catalog, 0, 0},
+        {"username", "OSB_BROKER_USERNAME", OSB_SETTING_STRING, NULL, "NAME",
+         "HTTP Basic authentication user name.", &arg_username, 0, 0},
+        {"password", "OSB_BROKER_PASSWORD", OSB_SETTING_STRING, NULL, "SECRET",
+         "HTTP Basic authentication password (prefer --password-file).", &arg_password, 0, 0},
+        {"password-file", "OSB_BROKER_PASSWORD_FILE", OSB_SETTING_STRING, NULL, "FILE",
+         "Read the Basic authentication password from the first line of FILE.", &arg_password_file, 0, 0},
+        {"token", "OSB_BROKER_TOKEN", OSB_SETTING_STRING, NULL, "SECRET",
+         "Accept this Bearer token (prefer --token-file).", &arg_token, 0, 0},
+        {"token-file", "OSB_BROKER_TOKEN_FILE", OSB_SETTING_STRING, NULL, "FILE",
+         "Read the Bearer token from the first line of FILE.", &arg_token_file, 0, 0},
+        {"allow-insecure-remote", "OSB_BROKER_ALLOW_INSECURE_REMOTE", OSB_SETTING_BOOL, "false", NULL,
+         "Allow listening beyond loopback without authentication.", &arg_allow_insecure, 0, 0},
+        {"tls-cert", "OSB_BROKER_TLS_CERT", OSB_SETTING_STRING, NULL, "FILE",
+         "Serve HTTPS with this PEM certificate (chain); needs --tls-key.", &arg_tls_cert, 0, 0},
+        {"tls-key", "OSB_BROKER_TLS_KEY", OSB_SETTING_STRING, NULL, "FILE",
+         "PEM private key for --tls-cert.", &arg_tls_key, 0, 0},
+        {"threads", "OSB_BROKER_THREADS", OSB_SETTING_INT, "0", "N",
+         "HTTP worker threads; 0 means one per CPU core.", &arg_threads, 0, 1024},
+        {"workers", "OSB_BROKER_WORKERS", OSB_SETTING_INT, "4", "N",
+         "Threads that run asynchronous operations.", &arg_workers, 1, 256},
+        {"max-body", "OSB_BROKER_MAX_BODY", OSB_SETTING_SIZE, "1m", "BYTES",
+         "Largest request body accepted (larger: 413).", &arg_max_body, 0, 64 * 1024 * 1024},
+        {"max-header", "OSB_BROKER_MAX_HEADER", OSB_SETTING_SIZE, "32k", "BYTES",
+         "Memory per connection for the request line and headers (larger: 431).", &arg_max_header, 0, 1024 * 1024},
+        {"max-connections", "OSB_BROKER_MAX_CONNECTIONS", OSB_SETTING_INT, "1024", "N",
+         "Concurrent connections accepted.", &arg_max_connections, 1, 65536},
+        {"request-timeout", "OSB_BROKER_REQUEST_TIMEOUT", OSB_SETTING_DURATION, "60s", "DURATION",
+         "Close a connection idle for this long.", &arg_request_timeout_ms, 0, 0},
+        {"drain-timeout", "OSB_BROKER_DRAIN_TIMEOUT", OSB_SETTING_DURATION, "10s", "DURATION",
+         "On SIGTERM, how long to let in-flight requests finish.", &arg_drain_timeout_ms, 0, 0},
+        {"min-api-version", "OSB_BROKER_MIN_API_VERSION", OSB_SETTING_STRING, "2.13", "VERSION",
+         "Oldest X-Broker-API-Version accepted (older: 412).", &arg_min_api_version, 0, 0},
+        {"log-level", "OSB_BROKER_LOG_LEVEL", OSB_SETTING_STRING, "info", "LEVEL",
+         "debug, info (one line per request), warn, error or off.", &arg_log_level, 0, 0},
+};
+
+static const struct osb_program program = {
+        .name = "osb-broker",
+        .summary = "An Open Service Broker API v2.17 broker with its state in SQLite.",
+        .footer = "With no options it serves the built-in demo catalog on http://127.0.0.1:8080 and\n"
+                  "keeps its state in ./osb-broker.db. Health: /healthz, /readyz; metrics: /metrics.\n"
+                  "Documentation: osb-broker(1), docs/broker.md and docs/catalog.md.",
+};
+
+static int read_file(const char *path, char **ret, struct osb_error *err)
+{
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return osb_error_set(err, -errno, "cannot read '%s': %s", path, strerror(errno));
+        char *buf = osb_malloc(1024 * 1024 + 1);
+        size_t n = buf ? fread(buf, 1, 1024 * 1024, f) : 0;
+        bool big = buf && n == 1024 * 1024 && fgetc(f) != EOF;
+        fclose(f);
+        if (!buf)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        if (big) {
+                osb_free(buf);
+                return osb_error_set(err, -E2BIG, "'%s' is larger than 1 MiB", path);
+        }
+        buf[n] = '\0';
+        *ret = buf;
+        return 0;
+}
+
+static bool is_loopback(const char *address)
+{
+        struct in_addr a4;
+        struct in6_addr a6;
+        if (strcmp(address, "localhost") == 0)
+                return true;
+        if (inet_pton(AF_INET, address, &a4) == 1)
+                return (ntohl(a4.s_addr) >> 24) == 127;
+        if (inet_pton(AF_INET6, address, &a6) == 1)
+                return IN6_IS_ADDR_LOOPBACK(&a6);
+        return false;
+}
+
+static int write_port_file(const char *path, uint16_t port, struct osb_error *err)
+{
+        char tmp[4096];
+        (void) snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        FILE *f = fopen(tmp, "we");
+        if (!f)
+                return osb_error_set(err, -errno, "cannot write '%s': %s", tmp, strerror(errno));
+        fprintf(f, "%u\n", (unsigned) port);
+        if (fclose(f) != 0 || rename(tmp, path) != 0)
+                return osb_error_set(err, -errno, "cannot write '%s': %s", path, strerror(errno));
+        return 0;
+}
+
+static int fail(const char *what, const char *detail)
+{
+        char q[2048];
+        osb_log_error(what, "error=%s", osb_log_quote(q, sizeof(q), detail));
+        fprintf(stderr, "osb-broker: %s: %s\n", what, detail);
+        return EXIT_FAILURE;
+}
+
+static int run(void)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        enum osb_log_level lvl;
+        if (osb_log_parse_level(arg_log_level, &lvl) < 0)
+                return fail("invalid setting", "--log-level must be debug, info, warn, error or off");
+        osb_log_set_level(lvl);
+        enum store_sync sync;
+        if (store_parse_sync(arg_sync, &sync) < 0)
+                return fail("invalid setting", "--sync must be normal, full or off");
+        unsigned min_major = 0, min_minor = 0;
+        if (sscanf(arg_min_api_version, "%u.%u", &min_major, &min_minor) != 2 || min_major != 2)
+                return fail("invalid setting", "--min-api-version must be 2.MINOR, e.g. 2.13");
+
+        struct auth auth;
+        if (auth_load(&auth, arg_username, arg_password, arg_password_file, arg_token, arg_token_file, &err) < 0)
+                return fail("invalid authentication settings", err.text);
+        if (!auth_enabled(&auth) && !is_loopback(arg_listen) && !arg_allow_insecure) {
+                auth_release(&auth);
+                return fail("refusing to start",
+                            "listening beyond loopback without authentication: set --username and "
+                            "--password-file (or --token-file), or pass --allow-insecure-remote");
+        }
+
+        struct catalog *cat = NULL;
+        char *errors = NULL;
+        int r = arg_catalog ? catalog_load_file(arg_catalog, &cat, &errors) : catalog_load_demo(&cat, &errors);
+        if (r >= 0)
+                r = backend_configure_catalog(cat, &errors);
+        if (r < 0) {
+                fprintf(stderr, "osb-broker: the catalog is invalid:\n%s\n", errors ? errors : "unknown error");
+                osb_log_error("invalid catalog", "source=%s", arg_catalog ? arg_catalog : "built-in");
+                osb_free(errors);
+                catalog_free(cat);
+                auth_release(&auth);
+                return EXIT_FAILURE;
+        }
+
+        /* Open (and migrate) the database before anything listens. */
+        struct store *st = NULL;
+        r = store_open(arg_db, sync, &st, &err);
+        unsigned schema = r >= 0 ? store_schema_version(st) : 0;
+        store_close(st);
+        if (r < 0) {
+                backend_release_catalog(cat);
+                catalog_free(cat);
+                auth_release(&auth);
+                return fail("cannot open the database", err.text);
+        }
+
+        char *cert = NULL, *key = NULL;
+        if ((arg_tls_cert || arg_tls_key) &&
+            (!arg_tls_cert || !arg_tls_key || read_file(arg_tls_cert, &cert, &err) < 0 ||
+             read_file(arg_tls_key, &key, &err) < 0)) {
+                if (!err.code)
+                        (void) osb_error_set(&err, -EINVAL, "--tls-cert and --tls-key go together");
+                osb_free(cert);
+                backend_release_catalog(cat);
+                catalog_free(cat);
+                auth_release(&auth);
+                return fail("invalid TLS settings", err.text);
+        }
+
+        struct ops *ops = NULL;
+        struct ops_config ocfg = {.db_path = arg_db, .sync = sync, .cat = cat, .workers = (unsigned) arg_workers};
+        struct api api;
+        struct router rt = {.cat = cat, .auth = &auth, .min_api_minor = min_minor};
+        struct osb_http_server *srv = NULL;
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        struct osb_http_config hcfg = {
+                .address = arg_listen,
+                .port = (uint16_t) arg_port,
+                .threads = arg_threads ? (unsigned) arg_threads : (unsigned) (cores > 0 ? cores : 1),
+                .max_body = arg_max_body,
+                .max_header = arg_max_header,
+                .max_connections = (unsigned) arg_max_connections,
+                .timeout_s = (unsigned) ((arg_request_timeout_ms + 999) / 1000),
+                .tls_cert_pem = cert,
+                .tls_key_pem = key,
+        };
+
+        /* Block the signals before any thread starts, so only sigwait() below sees them. */
+        sigset_t sigs;
+        sigemptyset(&sigs);
+        sigaddset(&sigs, SIGTERM);
+        sigaddset(&sigs, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        int exit_code = EXIT_FAILURE;
+        r = ops_start(&ocfg, &ops, &err);
+        if (r < 0) {
+                fail("cannot start operation workers", err.text);
+                goto out;
+        }
+        if (api_init(&api, cat, ops, arg_db, sync) < 0) {
+                fail("cannot start", "out of thread-local keys");
+                goto out_ops;
+        }
+        rt.api = &api;
+        r = osb_http_server_start(&hcfg, router_handle, router_done, &rt, &srv, &err);
+        if (r < 0) {
+                fail("cannot start the HTTP server", err.text);
+                goto out_api;
+        }
+        uint16_t port = osb_http_server_port(srv);
+        if (arg_port_file && write_port_file(arg_port_file, port, &err) < 0) {
+                fail("cannot write the port file", err.text);
+                goto out_srv;
+        }
+        bool v6 = strchr(arg_listen, ':') != NULL;
+        osb_log_info("listening", "address=%s port=%u tls=%s auth=%s catalog=%s db=%s schema_version=%u threads=%u workers=%u",
+                     arg_listen, (unsigned) port, cert ? "on" : "off",
+                     auth.basic && auth.token ? "basic,bearer" : auth.basic ? "basic" : auth.token ? "bearer" : "none",
+                     arg_catalog ? arg_catalog : "built-in", arg_db, schema, hcfg.threads, (unsigned) arg_workers);
+        if (isatty(STDOUT_FILENO) || getenv("OSB_BROKER_ANNOUNCE")) {
+                printf("osb-broker %s listening on %s://%s%s%s:%u (catalog: %s, state: %s)\n"
+                       "Try: curl -H 'X-Broker-API-Version: 2.17'%s %s://%s%s%s:%u/v2/catalog\n",
+                       PACKAGE_VERSION, cert ? "https" : "http", v6 ? "[" : "", arg_listen, v6 ? "]" : "",
+                       (unsigned) port, arg_catalog ? arg_catalog : "built-in demo", arg_db,
+                       auth.basic ? " -u USER:PASSWORD" : auth.token ? " -H 'Authorization: Bearer TOKEN'" : "",
+                       cert ? "https" : "http", v6 ? "[" : "", arg_listen, v6 ? "]" : "", (unsigned) port);
+                fflush(stdout);
+        }
+
+        int sig = 0;
+        sigwait(&sigs, &sig);
+        osb_log_info("shutting down", "signal=%s drain_timeout_ms=%" PRId64, sig == SIGTERM ? "SIGTERM" : "SIGINT",
+                     arg_drain_timeout_ms);
+        atomic_store(&rt.draining, true);
+        exit_code = EXIT_SUCCESS;
+out_srv:
+        srv = osb_http_server_stop(srv, (unsigned) arg_drain_timeout_ms);
+out_api:
+        api_release(&api);
+out_ops:
+        ops = ops_stop(ops);
+out:
+        backend_release_catalog(cat);
+        catalog_free(cat);
+        auth_release(&auth);
+        osb_free(cert);
+        if (key)
+                explicit_bzero(key, strlen(key));
+        osb_free(key);
+        if (exit_code == EXIT_SUCCESS)
+                osb_log_info("stopped", NULL);
+        return exit_code;
+}
+
+int main(int argc, char **argv)
+{
+        osb_mem_setup();
+        struct osb_error err = OSB_ERROR_INIT;
+        int r = osb_settings_load(settings, OSB_ELEMENTSOF(settings), &program, argc, argv, &err);
+        if (r != 0) {
+                if (r < 0)
+                        fprintf(stderr, "osb-broker: %s\n", err.text);
+                osb_settings_release(settings, OSB_ELEMENTSOF(settings));
+                return r < 0 ? 2 : EXIT_SUCCESS;
+        }
+        int code = run();
+        osb_settings_release(settings, OSB_ELEMENTSOF(settings));
+        return code;
+}

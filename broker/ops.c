@@ -1,1 +1,445 @@
+/* broker/ops.c: the operation worker pool: a timer heap of operation ids, N threads that run
+ * each operation when it is due, and the state transitions that finish one. */
 #include "common/osb_compat.h"
+#include "common/osb_json.h"
+#include "common/osb_log.h"
+#include "common/osb_mem.h"
+#include "broker/backend.h"
+#include "broker/ops.h"
+
+struct entry {
+        int64_t due;
+        char *id;
+};
+
+struct ops {
+        struct ops_config cfg;
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        struct entry *heap;
+        size_t n, cap;
+        size_t running;
+        bool stopping;
+        unsigned n_threads;
+        pthread_t *threads;
+};
+
+static void heap_swap(struct entry *a, struct entry *b)
+{
+        struct entry t = *a;
+        *a = *b;
+        *b = t;
+}
+
+static int heap_push(struct ops *o, int64_t due, char *id)
+{
+        if (o->n == o->cap) {
+                size_t cap = o->cap ? o->cap * 2 : 64;
+                struct entry *h = osb_realloc(o->heap, cap * sizeof(*h));
+                if (!h)
+                        return -ENOMEM;
+                o->heap = h;
+                o->cap = cap;
+        }
+        size_t i = o->n++;
+        o->heap[i] = (struct entry){due, id};
+        while (i > 0 && o->heap[(i - 1) / 2].due > o->heap[i].due) {
+                heap_swap(&o->heap[(i - 1) / 2], &o->heap[i]);
+                i = (i - 1) / 2;
+        }
+        return 0;
+}
+
+static struct entry heap_pop(struct ops *o)
+{
+        struct entry top = o->heap[0];
+        o->heap[0] = o->heap[--o->n];
+        for (size_t i = 0;;) {
+                size_t l = 2 * i + 1, r = l + 1, m = i;
+                if (l < o->n && o->heap[l].due < o->heap[m].due)
+                        m = l;
+                if (r < o->n && o->heap[r].due < o->heap[m].due)
+                        m = r;
+                if (m == i)
+                        break;
+                heap_swap(&o->heap[i], &o->heap[m]);
+                i = m;
+        }
+        return top;
+}
+
+static json_t *parse_or_null(const char *text)
+{
+        return text ? json_loads(text, 0, NULL) : NULL;
+}
+
+/* Finishes @op in a transaction with the backend's outcome @rc. */
+static int finish(const struct catalog *cat, struct store *st, const char *op_id, int rc,
+                  const struct osb_error *berr, struct backend_result *res)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        int r = store_begin(st, &err);
+        if (r < 0)
+                return r;
+        osb_auto(op_row_freep) struct op_row *op = NULL;
+        osb_auto(instance_row_freep) struct instance_row *inst = NULL;
+        osb_auto(binding_row_freep) struct binding_row *b = NULL;
+        r = store_get_op(st, op_id, &op);
+        if (r < 0 || !osb_streq(op->state, "in progress")) {
+                /* Cancelled meanwhile (a deprovision during provisioning, ...): nothing to record. */
+                store_rollback(st);
+                return r == OSB_E_NOT_FOUND ? 0 : r;
+        }
+        enum op_kind kind;
+        if (op_kind_parse(op->kind, &kind) < 0) {
+                store_rollback(st);
+                return -EINVAL;
+        }
+        int64_t now = store_now_ms();
+        bool ok = rc >= 0;
+        r = store_get_instance(st, op->instance_id, &inst);
+        if (r < 0 && r != OSB_E_NOT_FOUND)
+                goto rollback;
+        if (op->binding_id) {
+                r = store_get_binding(st, op->instance_id, op->binding_id, &b);
+                if (r < 0 && r != OSB_E_NOT_FOUND)
+                        goto rollback;
+        }
+        r = 0;
+        switch (kind) {
+        case OP_PROVISION:
+                if (inst) {
+                        r = store_set_str(&inst->state, ok ? "ready" : "failed");
+                        if (r < 0)
+                                goto rollback;
+                        if (ok && res->dashboard_url) {
+                                osb_free(inst->dashboard_url);
+                                inst->dashboard_url = OSB_TAKE_PTR(res->dashboard_url);
+                        }
+                }
+                break;
+        case OP_UPDATE:
+                if (inst && ok) {
+                        json_auto_t *req = parse_or_null(op->request);
+                        const char *s;
+                        if ((s = json_string_value(json_object_get(req, "plan_id")))) {
+                                osb_free(inst->plan_id);
+                                inst->plan_id = osb_strdup(s);
+                        }
+                        json_t *v;
+                        if ((v = json_object_get(req, "parameters"))) {
+                                osb_free(inst->parameters);
+                                inst->parameters = osb_json_dump(v, NULL);
+                        }
+                        if ((v = json_object_get(req, "context"))) {
+                                osb_free(inst->context);
+                                inst->context = osb_json_dump(v, NULL);
+                        }
+                        if ((s = json_string_value(json_object_get(req, "maintenance_version")))) {
+                                osb_free(inst->maintenance_version);
+                                inst->maintenance_version = osb_strdup(s);
+                        }
+                        if ((s = json_string_value(json_object_get(req, "request_key")))) {
+                                osb_free(inst->request_key);
+                                inst->request_key = osb_strdup(s);
+                        }
+                        if (res->dashboard_url) {
+                                osb_free(inst->dashboard_url);
+                                inst->dashboard_url = OSB_TAKE_PTR(res->dashboard_url);
+                        }
+                        if (!inst->plan_id || !inst->request_key) {
+                                r = -ENOMEM;
+                                goto rollback;
+                        }
+                }
+                if (inst && (r = store_set_str(&inst->state, "ready")) < 0)
+                        goto rollback;
+                if (!ok) {
+                        op->instance_usable = 1;
+                        op->update_repeatable = 1;
+                }
+                break;
+        case OP_DEPROVISION:
+                if (ok) {
+                        r = store_delete_instance(st, op->instance_id);
+                        if (r < 0)
+                                goto rollback;
+                        instance_row_free(OSB_TAKE_PTR(inst));
+                } else {
+                        if (inst && (r = store_set_str(&inst->state, "ready")) < 0)
+                                goto rollback;
+                        op->instance_usable = 1;
+                }
+                break;
+        case OP_BIND:
+                if (b) {
+                        r = store_set_str(&b->state, ok ? "ready" : "failed");
+                        if (r < 0)
+                                goto rollback;
+                        if (ok && res->response) {
+                                osb_free(b->response);
+                                b->response = osb_json_dump(res->response, NULL);
+                                if (!b->response) {
+                                        r = -ENOMEM;
+                                        goto rollback;
+                                }
+                        }
+                }
+                break;
+        case OP_UNBIND:
+                if (ok) {
+                        r = store_delete_binding(st, op->instance_id, op->binding_id);
+                        if (r < 0)
+                                goto rollback;
+                        binding_row_free(OSB_TAKE_PTR(b));
+                } else if (b) {
+                        r = store_set_str(&b->state, "ready");
+                        if (r < 0)
+                                goto rollback;
+                }
+                break;
+        default:
+                break;
+        }
+        if (inst) {
+                inst->updated_at = now;
+                r = store_put_instance(st, inst);
+                if (r < 0)
+                        goto rollback;
+        }
+        if (b) {
+                b->updated_at = now;
+                r = store_put_binding(st, b);
+                if (r < 0)
+                        goto rollback;
+        }
+        osb_free(op->state);
+        op->state = osb_strdup(ok ? "succeeded" : "failed");
+        osb_free(op->description);
+        op->description = ok ? NULL : osb_strdup(berr->text);
+        op->finished_at = now;
+        if (!op->state) {
+                r = -ENOMEM;
+                goto rollback;
+        }
+        r = store_put_op(st, op);
+        if (r < 0)
+                goto rollback;
+        return store_commit(st, &err);
+rollback:
+        store_rollback(st);
+        return r;
+}
+
+int ops_execute(const struct catalog *cat, struct store *st, const char *op_id, int64_t *ret_again)
+{
+        osb_auto(op_row_freep) struct op_row *op = NULL;
+        osb_auto(instance_row_freep) struct instance_row *inst = NULL;
+        osb_auto(binding_row_freep) struct binding_row *b = NULL;
+        int r = store_get_op(st, op_id, &op);
+        if (r == OSB_E_NOT_FOUND)
+                return 0;
+        if (r < 0)
+                return r;
+        if (!osb_streq(op->state, "in progress"))
+                return 0;
+        enum op_kind kind;
+        if (op_kind_parse(op->kind, &kind) < 0)
+                return -EINVAL;
+
+        struct osb_error berr = OSB_ERROR_INIT;
+        struct backend_result res = {0};
+        json_auto_t *req = parse_or_null(op->request);
+        json_auto_t *inst_params = NULL, *params = NULL, *context = NULL;
+        const char *plan_id = NULL;
+        int rc;
+
+        r = store_get_instance(st, op->instance_id, &inst);
+        if (r < 0 && r != OSB_E_NOT_FOUND)
+                return r;
+        if (op->binding_id) {
+                r = store_get_binding(st, op->instance_id, op->binding_id, &b);
+                if (r < 0 && r != OSB_E_NOT_FOUND)
+                        return r;
+        }
+        if (inst) {
+                inst_params = parse_or_null(inst->parameters);
+                context = parse_or_null(inst->context);
+                plan_id = inst->plan_id;
+        }
+        if (b) {
+                params = parse_or_null(b->parameters);
+                plan_id = b->plan_id;
+        } else if (kind == OP_UPDATE) {
+                params = json_incref(json_object_get(req, "parameters"));
+                plan_id = json_string_value(json_object_get(req, "plan_id")) ?: plan_id;
+        } else {
+                params = json_incref(inst_params);
+        }
+        const struct catalog_plan *plan = plan_id ? catalog_find_plan(cat, plan_id) : NULL;
+        if (!inst || (op->binding_id && !b)) {
+                rc = osb_error_set(&berr, OSB_E_GONE, "the %s no longer exists",
+                                   op->binding_id ? "binding" : "instance");
+        } else if (!plan) {
+                rc = osb_error_set(&berr, OSB_E_INVALID_CONFIG,
+                                   "plan '%s' is no longer in the broker's catalog; the %s cannot finish",
+                                   plan_id ? plan_id : "", op->kind);
+        } else {
+                struct backend_call call = {
+                        .kind = kind,
+                        .plan = plan,
+                        .instance_id = op->instance_id,
+                        .binding_id = op->binding_id,
+                        .parameters = params,
+                        .instance_parameters = inst_params,
+                        .context = context,
+                };
+                rc = backend_of(plan)->run(&call, &res, &berr);
+                if (rc >= 0 && res.retry_after_ms > 0) {
+                        *ret_again = store_now_ms() + res.retry_after_ms;
+                        backend_result_release(&res);
+                        return 1;
+                }
+        }
+        r = finish(cat, st, op_id, rc, &berr, &res);
+        if (r >= 0)
+                osb_log_info("operation finished", "op=%s kind=%s instance_id=%s%s%s state=%s",
+                             op_id, op->kind, op->instance_id, op->binding_id ? " binding_id=" : "",
+                             op->binding_id ? op->binding_id : "", rc >= 0 ? "succeeded" : "failed");
+        backend_result_release(&res);
+        return r;
+}
+
+static void *worker(void *arg)
+{
+        struct ops *o = arg;
+        struct osb_error err = OSB_ERROR_INIT;
+        osb_auto(store_closep) struct store *st = NULL;
+        int r = store_open(o->cfg.db_path, o->cfg.sync, &st, &err);
+        if (r < 0) {
+                osb_log_error("operation worker cannot open the database", "error=\"%s\"", err.text);
+                return NULL;
+        }
+        pthread_mutex_lock(&o->lock);
+        while (!o->stopping) {
+                if (o->n == 0) {
+                        pthread_cond_wait(&o->cond, &o->lock);
+                        continue;
+                }
+                int64_t now = store_now_ms();
+                if (o->heap[0].due > now) {
+                        struct timespec ts = {o->heap[0].due / 1000, (o->heap[0].due % 1000) * 1000000};
+                        pthread_cond_timedwait(&o->cond, &o->lock, &ts);
+                        continue;
+                }
+                struct entry e = heap_pop(o);
+                o->running++;
+                pthread_mutex_unlock(&o->lock);
+
+                int64_t again = 0;
+                r = ops_execute(o->cfg.cat, st, e.id, &again);
+                if (r < 0) {
+                        osb_log_warn("operation step failed; retrying in 1s", "op=%s error=%s", e.id,
+                                     osb_error_name(r));
+                        again = store_now_ms() + 1000;
+                }
+                pthread_mutex_lock(&o->lock);
+                o->running--;
+                if (r != 0 && heap_push(o, again, e.id) == 0)
+                        e.id = NULL;
+                osb_free(e.id);
+        }
+        pthread_mutex_unlock(&o->lock);
+        return NULL;
+}
+
+int ops_schedule(struct ops *o, const char *op_id, int64_t due_at)
+{
+        if (!o)
+                return 0;
+        char *id = osb_strdup(op_id);
+        if (!id)
+                return -ENOMEM;
+        pthread_mutex_lock(&o->lock);
+        int r = heap_push(o, due_at, id);
+        if (r == 0)
+                pthread_cond_signal(&o->cond);
+        pthread_mutex_unlock(&o->lock);
+        if (r < 0)
+                osb_free(id);
+        return r;
+}
+
+size_t ops_in_flight(struct ops *o)
+{
+        if (!o)
+                return 0;
+        pthread_mutex_lock(&o->lock);
+        size_t n = o->n + o->running;
+        pthread_mutex_unlock(&o->lock);
+        return n;
+}
+
+static int resume_one(void *userdata, const char *id, int64_t due_at)
+{
+        return ops_schedule(userdata, id, due_at);
+}
+
+int ops_start(const struct ops_config *cfg, struct ops **ret, struct osb_error *err)
+{
+        struct ops *o = osb_calloc(1, sizeof(*o));
+        if (!o)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        o->cfg = *cfg;
+        pthread_mutex_init(&o->lock, NULL);
+        pthread_cond_init(&o->cond, NULL);
+
+        osb_auto(store_closep) struct store *st = NULL;
+        int r = store_open(cfg->db_path, cfg->sync, &st, err);
+        if (r >= 0)
+                r = store_each_pending_op(st, resume_one, o);
+        if (r < 0) {
+                if (!err || !err->code)
+                        (void) osb_error_set(err, r, "cannot read unfinished operations");
+                ops_stop(o);
+                return r;
+        }
+        if (o->n)
+                osb_log_info("resuming unfinished operations", "count=%zu", o->n);
+
+        unsigned n = cfg->workers ? cfg->workers : 1;
+        o->threads = osb_calloc(n, sizeof(pthread_t));
+        if (!o->threads) {
+                ops_stop(o);
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        }
+        for (unsigned i = 0; i < n; i++) {
+                if (pthread_create(&o->threads[i], NULL, worker, o) != 0) {
+                        ops_stop(o);
+                        return osb_error_set(err, -EAGAIN, "cannot start operation worker threads");
+                }
+                o->n_threads++;
+        }
+        *ret = o;
+        return 0;
+}
+
+struct ops *ops_stop(struct ops *o)
+{
+        if (!o)
+                return NULL;
+        pthread_mutex_lock(&o->lock);
+        o->stopping = true;
+        pthread_cond_broadcast(&o->cond);
+        pthread_mutex_unlock(&o->lock);
+        for (unsigned i = 0; i < o->n_threads; i++)
+                pthread_join(o->threads[i], NULL);
+        for (size_t i = 0; i < o->n; i++)
+                osb_free(o->heap[i].id);
+        osb_free(o->heap);
+        osb_free(o->threads);
+        pthread_mutex_destroy(&o->lock);
+        pthread_cond_destroy(&o->cond);
+        osb_free(o);
+        return NULL;
+}

@@ -1,1 +1,236 @@
+/* broker/request.c: parsing and validation of request bodies and OSB headers. */
 #include "common/osb_compat.h"
+#include "common/osb_json.h"
+#include "common/osb_mem.h"
+#include "broker/request.h"
+
+/* A required id: present, a string, and not empty. */
+static int get_id(const json_t *body, const char *key, bool required, const char **ret,
+                  struct osb_error *err)
+{
+        const char *s = NULL;
+        int r = osb_json_get_string(body, "", key, required, &s, err);
+        if (r < 0)
+                return r;
+        if (s && !*s)
+                return osb_error_set(err, OSB_E_BAD_REQUEST, "%s must not be empty", key);
+        if (s)
+                *ret = s;
+        return 0;
+}
+
+static int get_obj(const json_t *body, const char *key, json_t **ret, struct osb_error *err)
+{
+        json_t *v = json_object_get(body, key);
+        if (v && json_is_null(v))
+                return 0;  /* null means absent: platforms send "parameters": null */
+        return osb_json_get_object(body, "", key, false, ret, err);
+}
+
+static int get_maintenance(const json_t *body, const char **ret, struct osb_error *err)
+{
+        json_t *mi = NULL;
+        int r = get_obj(body, "maintenance_info", &mi, err);
+        if (r < 0 || !mi)
+                return r;
+        /* An object without a version is treated as absent (some platforms always send {}). */
+        return osb_json_get_string(mi, "maintenance_info", "version", false, ret, err);
+}
+
+int request_parse_provision(const char *data, size_t len, struct provision_req *ret,
+                            struct osb_error *err)
+{
+        struct provision_req r = {0};
+        int rc = osb_json_parse_object(data, len, &r.body, err);
+        if (rc < 0)
+                return rc;
+        if ((rc = get_id(r.body, "service_id", true, &r.service_id, err)) < 0 ||
+            (rc = get_id(r.body, "plan_id", true, &r.plan_id, err)) < 0 ||
+            (rc = get_id(r.body, "organization_guid", true, &r.organization_guid, err)) < 0 ||
+            (rc = get_id(r.body, "space_guid", true, &r.space_guid, err)) < 0 ||
+            (rc = get_obj(r.body, "parameters", &r.parameters, err)) < 0 ||
+            (rc = get_obj(r.body, "context", &r.context, err)) < 0 ||
+            (rc = get_maintenance(r.body, &r.maintenance_version, err)) < 0) {
+                json_decref(r.body);
+                return rc;
+        }
+        *ret = r;
+        return 0;
+}
+
+int request_parse_update(const char *data, size_t len, struct update_req *ret, struct osb_error *err)
+{
+        struct update_req r = {0};
+        int rc = osb_json_parse_object(data, len, &r.body, err);
+        if (rc < 0)
+                return rc;
+        if ((rc = get_id(r.body, "service_id", true, &r.service_id, err)) < 0 ||
+            (rc = get_id(r.body, "plan_id", false, &r.plan_id, err)) < 0 ||
+            (rc = get_obj(r.body, "parameters", &r.parameters, err)) < 0 ||
+            (rc = get_obj(r.body, "context", &r.context, err)) < 0 ||
+            (rc = get_obj(r.body, "previous_values", &r.previous_values, err)) < 0 ||
+            (rc = get_maintenance(r.body, &r.maintenance_version, err)) < 0) {
+                json_decref(r.body);
+                return rc;
+        }
+        *ret = r;
+        return 0;
+}
+
+int request_parse_bind(const char *data, size_t len, struct bind_req *ret, struct osb_error *err)
+{
+        struct bind_req r = {0};
+        int rc = osb_json_parse_object(data, len, &r.body, err);
+        if (rc < 0)
+                return rc;
+        if ((rc = get_id(r.body, "service_id", true, &r.service_id, err)) < 0 ||
+            (rc = get_id(r.body, "plan_id", true, &r.plan_id, err)) < 0 ||
+            (rc = get_id(r.body, "app_guid", false, &r.app_guid, err)) < 0 ||
+            (rc = get_obj(r.body, "bind_resource", &r.bind_resource, err)) < 0 ||
+            (rc = get_obj(r.body, "parameters", &r.parameters, err)) < 0 ||
+            (rc = get_obj(r.body, "context", &r.context, err)) < 0 ||
+            (rc = get_id(r.body, "predecessor_binding_id", false, &r.predecessor_binding_id, err)) < 0) {
+                json_decref(r.body);
+                return rc;
+        }
+        if (!r.app_guid && r.bind_resource) {
+                const char *a = NULL;
+                rc = osb_json_get_string(r.bind_resource, "bind_resource", "app_guid", false, &a, err);
+                if (rc < 0) {
+                        json_decref(r.body);
+                        return rc;
+                }
+                if (a && *a)
+                        r.app_guid = a;
+        }
+        *ret = r;
+        return 0;
+}
+
+void provision_req_release(struct provision_req *r)
+{
+        json_decref(r->body);
+        *r = (struct provision_req){0};
+}
+
+void update_req_release(struct update_req *r)
+{
+        json_decref(r->body);
+        *r = (struct update_req){0};
+}
+
+void bind_req_release(struct bind_req *r)
+{
+        json_decref(r->body);
+        *r = (struct bind_req){0};
+}
+
+static int parse_uint(const char **p, unsigned *ret)
+{
+        unsigned v = 0;
+        const char *s = *p;
+        if (*s < '0' || *s > '9')
+                return -EINVAL;
+        for (; *s >= '0' && *s <= '9'; s++) {
+                if (v > 100000)
+                        return -EINVAL;
+                v = v * 10 + (unsigned) (*s - '0');
+        }
+        *p = s;
+        *ret = v;
+        return 0;
+}
+
+int request_parse_api_version(const char *header, unsigned *ret_major, unsigned *ret_minor,
+                              struct osb_error *err)
+{
+        if (!header)
+                return osb_error_set(err, OSB_E_API_VERSION,
+                                     "the X-Broker-API-Version header is required (this broker speaks 2.17)");
+        const char *p = header;
+        unsigned major, minor;
+        if (parse_uint(&p, &major) < 0 || *p++ != '.' || parse_uint(&p, &minor) < 0 || *p)
+                return osb_error_set(err, OSB_E_API_VERSION,
+                                     "X-Broker-API-Version '%.64s' is not MAJOR.MINOR (this broker speaks 2.17)",
+                                     header);
+        *ret_major = major;
+        *ret_minor = minor;
+        return 0;
+}
+
+static int b64val(unsigned char c)
+{
+        if (c >= 'A' && c <= 'Z')
+                return c - 'A';
+        if (c >= 'a' && c <= 'z')
+                return c - 'a' + 26;
+        if (c >= '0' && c <= '9')
+                return c - '0' + 52;
+        if (c == '+' || c == '-')
+                return 62;
+        if (c == '/' || c == '_')
+                return 63;
+        return -1;
+}
+
+int request_base64_decode(const char *in, unsigned char *out, size_t out_size)
+{
+        size_t n = strlen(in);
+        while (n > 0 && in[n - 1] == '=')
+                n--;
+        if (n % 4 == 1)
+                return -EINVAL;
+        size_t o = 0;
+        uint32_t acc = 0;
+        unsigned bits = 0;
+        for (size_t i = 0; i < n; i++) {
+                int v = b64val((unsigned char) in[i]);
+                if (v < 0)
+                        return -EINVAL;
+                acc = (acc << 6) | (uint32_t) v;
+                bits += 6;
+                if (bits >= 8) {
+                        bits -= 8;
+                        if (o >= out_size)
+                                return -EINVAL;
+                        out[o++] = (unsigned char) (acc >> bits);
+                        acc &= (1u << bits) - 1;
+                }
+        }
+        if (o > INT_MAX)
+                return -EINVAL;
+        return (int) o;
+}
+
+int request_parse_originating_identity(const char *header, char **ret_platform,
+                                       json_t **ret_identity, struct osb_error *err)
+{
+        const char *sp = strchr(header, ' ');
+        if (!sp || sp == header || !sp[1] || strchr(sp + 1, ' '))
+                return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                     "X-Broker-API-Originating-Identity must be 'PLATFORM BASE64-JSON'");
+        size_t enc = strlen(sp + 1);
+        if (enc > 16384)
+                return osb_error_set(err, OSB_E_BAD_REQUEST, "X-Broker-API-Originating-Identity is too long");
+        osb_autofree unsigned char *buf = osb_malloc(enc);
+        if (!buf)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        int n = request_base64_decode(sp + 1, buf, enc);
+        if (n < 0)
+                return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                     "X-Broker-API-Originating-Identity: the value after the platform is not base64");
+        json_t *id = NULL;
+        struct osb_error jerr = OSB_ERROR_INIT;
+        if (osb_json_parse_object((const char *) buf, (size_t) n, &id, &jerr) < 0)
+                return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                     "X-Broker-API-Originating-Identity: the decoded value is not a JSON object (%s)",
+                                     jerr.text);
+        char *platform = osb_strndup(header, (size_t) (sp - header));
+        if (!platform) {
+                json_decref(id);
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        }
+        *ret_platform = platform;
+        *ret_identity = id;
+        return 0;
+}

@@ -1,1 +1,616 @@
+/* broker/store.c: SQLite state: migrations, transactions and row access with cached prepared
+ * statements. No SQL is ever built from request data: every value is a bound parameter. */
 #include "common/osb_compat.h"
+#include "common/osb_mem.h"
+#include "broker/migrations.h"
+#include "broker/store.h"
+
+enum stmt {
+        S_BEGIN, S_COMMIT, S_ROLLBACK,
+        S_GET_INSTANCE, S_PUT_INSTANCE, S_DEL_INSTANCE, S_DEL_INSTANCE_BINDINGS,
+        S_GET_BINDING, S_PUT_BINDING, S_DEL_BINDING, S_COUNT_BINDINGS,
+        S_GET_OP, S_LATEST_OP_INSTANCE, S_LATEST_OP_BINDING, S_PUT_OP,
+        S_PENDING_OPS, S_COUNT_INSTANCES, S_COUNT_ALL_BINDINGS, S_COUNT_OPS, S_PING,
+        S_MAX
+};
+
+#define INSTANCE_COLS "id, service_id, plan_id, request_key, parameters, context, " \
+        "organization_guid, space_guid, maintenance_version, dashboard_url, metadata, state, " \
+        "op_id, created_at, updated_at"
+#define BINDING_COLS "instance_id, id, service_id, plan_id, request_key, parameters, context, " \
+        "app_guid, predecessor_id, response, state, op_id, created_at, updated_at"
+#define OP_COLS "id, kind, instance_id, binding_id, state, description, request, due_at, " \
+        "attempts, instance_usable, update_repeatable, created_at, finished_at"
+
+static const char *const stmt_sql[S_MAX] = {
+        [S_BEGIN] = "BEGIN IMMEDIATE",
+        [S_COMMIT] = "COMMIT",
+        [S_ROLLBACK] = "ROLLBACK",
+        [S_GET_INSTANCE] = "SELECT " INSTANCE_COLS " FROM instances WHERE id = ?1",
+        [S_PUT_INSTANCE] = "INSERT OR REPLACE INTO instances (" INSTANCE_COLS ") VALUES "
+                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        [S_DEL_INSTANCE] = "DELETE FROM instances WHERE id = ?1",
+        [S_DEL_INSTANCE_BINDINGS] = "DELETE FROM bindings WHERE instance_id = ?1",
+        [S_GET_BINDING] = "SELECT " BINDING_COLS " FROM bindings WHERE instance_id = ?1 AND id = ?2",
+        [S_PUT_BINDING] = "INSERT OR REPLACE INTO bindings (" BINDING_COLS ") VALUES "
+                          "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        [S_DEL_BINDING] = "DELETE FROM bindings WHERE instance_id = ?1 AND id = ?2",
+        [S_COUNT_BINDINGS] = "SELECT count(*) FROM bindings WHERE instance_id = ?1 AND state != 'failed'",
+        [S_GET_OP] = "SELECT " OP_COLS " FROM operations WHERE id = ?1",
+        [S_LATEST_OP_INSTANCE] = "SELECT " OP_COLS " FROM operations WHERE instance_id = ?1 AND "
+                                 "binding_id IS NULL AND (?2 IS NULL OR kind = ?2) "
+                                 "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+        [S_LATEST_OP_BINDING] = "SELECT " OP_COLS " FROM operations WHERE instance_id = ?1 AND "
+                                "binding_id = ?3 AND (?2 IS NULL OR kind = ?2) "
+                                "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+        [S_PUT_OP] = "INSERT OR REPLACE INTO operations (" OP_COLS ") VALUES "
+                     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        [S_PENDING_OPS] = "SELECT id, due_at FROM operations WHERE state = 'in progress' ORDER BY due_at",
+        [S_COUNT_INSTANCES] = "SELECT count(*) FROM instances",
+        [S_COUNT_ALL_BINDINGS] = "SELECT count(*) FROM bindings",
+        [S_COUNT_OPS] = "SELECT count(*) FROM operations WHERE state = 'in progress'",
+        [S_PING] = "SELECT 1",
+};
+
+struct store {
+        sqlite3 *db;
+        sqlite3_stmt *stmts[S_MAX];
+        unsigned schema_version;
+        bool in_tx;
+};
+
+/* One writer at a time in this process: SQLite's own busy handler sleeps and retries, which
+ * under load costs far more than waiting on a mutex. */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int64_t store_now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int store_set_str(char **field, const char *value)
+{
+        char *v = NULL;
+        if (value) {
+                v = osb_strdup(value);
+                if (!v)
+                        return -ENOMEM;
+        }
+        osb_free(*field);
+        *field = v;
+        return 0;
+}
+
+int store_parse_sync(const char *s, enum store_sync *ret)
+{
+        if (osb_streq(s, "off"))
+                *ret = STORE_SYNC_OFF;
+        else if (osb_streq(s, "normal"))
+                *ret = STORE_SYNC_NORMAL;
+        else if (osb_streq(s, "full"))
+                *ret = STORE_SYNC_FULL;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+static int sqlerr(int rc)
+{
+        switch (rc & 0xff) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+                return -EBUSY;
+        case SQLITE_NOMEM:
+                return -ENOMEM;
+        case SQLITE_FULL:
+                return -ENOSPC;
+        case SQLITE_READONLY:
+                return -EROFS;
+        case SQLITE_CANTOPEN:
+                return -ENOENT;
+        default:
+                return -EIO;
+        }
+}
+
+static sqlite3_stmt *stmt(struct store *st, enum stmt s)
+{
+        if (!st->stmts[s]) {
+                if (sqlite3_prepare_v3(st->db, stmt_sql[s], -1, SQLITE_PREPARE_PERSISTENT,
+                                       &st->stmts[s], NULL) != SQLITE_OK)
+                        return NULL;
+        }
+        return st->stmts[s];
+}
+
+static int exec(struct store *st, const char *sql, struct osb_error *err)
+{
+        char *msg = NULL;
+        int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+        if (rc != SQLITE_OK) {
+                int r = osb_error_set(err, sqlerr(rc), "%s", msg ? msg : sqlite3_errstr(rc));
+                sqlite3_free(msg);
+                return r;
+        }
+        return 0;
+}
+
+static int step_done(sqlite3_stmt *q)
+{
+        int rc = sqlite3_step(q);
+        sqlite3_reset(q);
+        return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sqlerr(rc);
+}
+
+static void bind_str(sqlite3_stmt *q, int i, const char *s)
+{
+        if (s)
+                sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC);
+        else
+                sqlite3_bind_null(q, i);
+}
+
+static void bind_tri(sqlite3_stmt *q, int i, int v)
+{
+        if (v < 0)
+                sqlite3_bind_null(q, i);
+        else
+                sqlite3_bind_int(q, i, v);
+}
+
+/* Copies a text column; a NULL column stays NULL. Returns false on OOM. */
+static bool col_str(sqlite3_stmt *q, int i, char **ret)
+{
+        const unsigned char *t = sqlite3_column_text(q, i);
+        if (!t) {
+                *ret = NULL;
+                return sqlite3_errcode(sqlite3_db_handle(q)) != SQLITE_NOMEM;
+        }
+        *ret = osb_strndup((const char *) t, (size_t) sqlite3_column_bytes(q, i));
+        return *ret != NULL;
+}
+
+static int col_tri(sqlite3_stmt *q, int i)
+{
+        return sqlite3_column_type(q, i) == SQLITE_NULL ? -1 : sqlite3_column_int(q, i) != 0;
+}
+
+static int migrate(struct store *st, struct osb_error *err)
+{
+        int r = exec(st, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                         "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+                     err);
+        if (r < 0)
+                return r;
+        r = store_begin(st, err);
+        if (r < 0)
+                return r;
+
+        sqlite3_stmt *q = NULL;
+        unsigned have = 0;
+        if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
+                               &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+                have = (unsigned) sqlite3_column_int(q, 0);
+        sqlite3_finalize(q);
+
+        unsigned known = n_migrations ? migrations[n_migrations - 1].version : 0;
+        if (have > known) {
+                store_rollback(st);
+                return osb_error_set(err, OSB_E_INVALID_CONFIG,
+                                     "the database has schema version %u, written by a newer "
+                                     "osb-broker; this binary knows versions up to %u. Run the "
+                                     "newer osb-broker, or restore a backup made before the upgrade",
+                                     have, known);
+        }
+        for (unsigned i = 0; i < n_migrations; i++) {
+                if (migrations[i].version <= have)
+                        continue;
+                r = exec(st, migrations[i].sql, err);
+                if (r < 0) {
+                        osb_error_prefix(err, "migration %s: ", migrations[i].name);
+                        store_rollback(st);
+                        return r;
+                }
+                q = NULL;
+                if (sqlite3_prepare_v2(st->db, "INSERT INTO schema_migrations VALUES (?1, ?2, ?3)",
+                                       -1, &q, NULL) != SQLITE_OK) {
+                        store_rollback(st);
+                        return osb_error_set(err, -EIO, "%s", sqlite3_errmsg(st->db));
+                }
+                sqlite3_bind_int(q, 1, (int) migrations[i].version);
+                sqlite3_bind_text(q, 2, migrations[i].name, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(q, 3, store_now_ms());
+                int rc = sqlite3_step(q);
+                sqlite3_finalize(q);
+                if (rc != SQLITE_DONE) {
+                        store_rollback(st);
+                        return osb_error_set(err, sqlerr(rc), "%s", sqlite3_errstr(rc));
+                }
+                have = migrations[i].version;
+        }
+        st->schema_version = have;
+        return store_commit(st, err);
+}
+
+int store_open(const char *path, enum store_sync sync, struct store **ret, struct osb_error *err)
+{
+        struct store *st = osb_calloc(1, sizeof(*st));
+        if (!st)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        int rc = sqlite3_open_v2(path, &st->db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+        if (rc != SQLITE_OK) {
+                int r = osb_error_set(err, sqlerr(rc), "cannot open database '%s': %s", path,
+                                      st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+                store_close(st);
+                return r;
+        }
+        sqlite3_busy_timeout(st->db, 5000);
+        static const char *const sync_sql[] = {
+                [STORE_SYNC_OFF] = "PRAGMA synchronous=OFF",
+                [STORE_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
+                [STORE_SYNC_FULL] = "PRAGMA synchronous=FULL",
+        };
+        int r = exec(st, "PRAGMA journal_mode=WAL", err);
+        if (r >= 0)
+                r = exec(st, sync_sql[sync], err);
+        if (r >= 0)
+                r = exec(st, "PRAGMA cache_size=-1024; PRAGMA temp_store=MEMORY", err);
+        if (r >= 0)
+                r = migrate(st, err);
+        if (r < 0) {
+                if (r != OSB_E_INVALID_CONFIG)
+                        osb_error_prefix(err, "database '%s': ", path);
+                store_close(st);
+                return r;
+        }
+        *ret = st;
+        return 0;
+}
+
+struct store *store_close(struct store *st)
+{
+        if (!st)
+                return NULL;
+        if (st->in_tx)
+                store_rollback(st);
+        for (unsigned i = 0; i < S_MAX; i++)
+                sqlite3_finalize(st->stmts[i]);
+        sqlite3_close(st->db);
+        osb_free(st);
+        return NULL;
+}
+
+unsigned store_schema_version(struct store *st)
+{
+        return st->schema_version;
+}
+
+int store_ping(struct store *st)
+{
+        sqlite3_stmt *q = stmt(st, S_PING);
+        if (!q)
+                return -EIO;
+        return step_done(q);
+}
+
+int store_begin(struct store *st, struct osb_error *err)
+{
+        assert(!st->in_tx);
+        pthread_mutex_lock(&write_lock);
+        sqlite3_stmt *q = stmt(st, S_BEGIN);
+        int r = q ? step_done(q) : -EIO;
+        if (r < 0) {
+                pthread_mutex_unlock(&write_lock);
+                return osb_error_set(err, r, "cannot start a transaction: %s", sqlite3_errmsg(st->db));
+        }
+        st->in_tx = true;
+        return 0;
+}
+
+int store_commit(struct store *st, struct osb_error *err)
+{
+        assert(st->in_tx);
+        sqlite3_stmt *q = stmt(st, S_COMMIT);
+        int r = q ? step_done(q) : -EIO;
+        if (r < 0) {
+                (void) osb_error_set(err, r, "cannot commit: %s", sqlite3_errmsg(st->db));
+                store_rollback(st);
+                return r;
+        }
+        st->in_tx = false;
+        pthread_mutex_unlock(&write_lock);
+        return 0;
+}
+
+void store_rollback(struct store *st)
+{
+        if (!st->in_tx)
+                return;
+        sqlite3_stmt *q = stmt(st, S_ROLLBACK);
+        if (!q || step_done(q) < 0)
+                (void) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        st->in_tx = false;
+        pthread_mutex_unlock(&write_lock);
+}
+
+void instance_row_free(struct instance_row *r)
+{
+        if (!r)
+                return;
+        char **f[] = {&r->id, &r->service_id, &r->plan_id, &r->request_key, &r->parameters,
+                      &r->context, &r->organization_guid, &r->space_guid, &r->maintenance_version,
+                      &r->dashboard_url, &r->metadata, &r->state, &r->op_id};
+        for (unsigned i = 0; i < OSB_ELEMENTSOF(f); i++)
+                osb_free(*f[i]);
+        osb_free(r);
+}
+
+void binding_row_free(struct binding_row *r)
+{
+        if (!r)
+                return;
+        char **f[] = {&r->instance_id, &r->id, &r->service_id, &r->plan_id, &r->request_key,
+                      &r->parameters, &r->context, &r->app_guid, &r->predecessor_id,
+                      &r->response, &r->state, &r->op_id};
+        for (unsigned i = 0; i < OSB_ELEMENTSOF(f); i++)
+                osb_free(*f[i]);
+        osb_free(r);
+}
+
+void op_row_free(struct op_row *r)
+{
+        if (!r)
+                return;
+        char **f[] = {&r->id, &r->kind, &r->instance_id, &r->binding_id, &r->state,
+                      &r->description, &r->request};
+        for (unsigned i = 0; i < OSB_ELEMENTSOF(f); i++)
+                osb_free(*f[i]);
+        osb_free(r);
+}
+
+/* Runs a prepared single-row SELECT whose parameters are bound; @load copies the row. */
+static int fetch_one(sqlite3_stmt *q, void *(*load)(sqlite3_stmt *), void **ret)
+{
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_DONE) {
+                sqlite3_reset(q);
+                return OSB_E_NOT_FOUND;
+        }
+        if (rc != SQLITE_ROW) {
+                sqlite3_reset(q);
+                return sqlerr(rc);
+        }
+        void *row = load(q);
+        sqlite3_reset(q);
+        if (!row)
+                return -ENOMEM;
+        *ret = row;
+        return 0;
+}
+
+static void *load_instance(sqlite3_stmt *q)
+{
+        struct instance_row *r = osb_calloc(1, sizeof(*r));
+        if (!r)
+                return NULL;
+        char **f[] = {&r->id, &r->service_id, &r->plan_id, &r->request_key, &r->parameters,
+                      &r->context, &r->organization_guid, &r->space_guid, &r->maintenance_version,
+                      &r->dashboard_url, &r->metadata, &r->state, &r->op_id};
+        for (unsigned i = 0; i < OSB_ELEMENTSOF(f); i++)
+                if (!col_str(q, (int) i, f[i])) {
+                        instance_row_free(r);
+                        return NULL;
+                }
+        r->created_at = sqlite3_column_int64(q, 13);
+        r->updated_at = sqlite3_column_int64(q, 14);
+        return r;
+}
+
+static void *load_binding(sqlite3_stmt *q)
+{
+        struct binding_row *r = osb_calloc(1, sizeof(*r));
+        if (!r)
+                return NULL;
+        char **f[] = {&r->instance_id, &r->id, &r->service_id, &r->plan_id, &r->request_key,
+                      &r->parameters, &r->context, &r->app_guid, &r->predecessor_id,
+                      &r->response, &r->state, &r->op_id};
+        for (unsigned i = 0; i < OSB_ELEMENTSOF(f); i++)
+                if (!col_str(q, (int) i, f[i])) {
+                        binding_row_free(r);
+                        return NULL;
+                }
+        r->created_at = sqlite3_column_int64(q, 12);
+        r->updated_at = sqlite3_column_int64(q, 13);
+        return r;
+}
+
+static void *load_op(sqlite3_stmt *q)
+{
+        struct op_row *r = osb_calloc(1, sizeof(*r));
+        if (!r)
+                return NULL;
+        char **f[] = {&r->id, &r->kind, &r->instance_id, &r->binding_id, &r->state,
+                      &r->description, &r->request};
+        for (unsigned i = 0; i < OSB_ELEMENTSOF(f); i++)
+                if (!col_str(q, (int) i, f[i])) {
+                        op_row_free(r);
+                        return NULL;
+                }
+        r->due_at = sqlite3_column_int64(q, 7);
+        r->attempts = sqlite3_column_int64(q, 8);
+        r->instance_usable = col_tri(q, 9);
+        r->update_repeatable = col_tri(q, 10);
+        r->created_at = sqlite3_column_int64(q, 11);
+        r->finished_at = sqlite3_column_int64(q, 12);
+        return r;
+}
+
+int store_get_instance(struct store *st, const char *id, struct instance_row **ret)
+{
+        sqlite3_stmt *q = stmt(st, S_GET_INSTANCE);
+        if (!q)
+                return -EIO;
+        bind_str(q, 1, id);
+        return fetch_one(q, load_instance, (void **) ret);
+}
+
+int store_get_binding(struct store *st, const char *instance_id, const char *id,
+                      struct binding_row **ret)
+{
+        sqlite3_stmt *q = stmt(st, S_GET_BINDING);
+        if (!q)
+                return -EIO;
+        bind_str(q, 1, instance_id);
+        bind_str(q, 2, id);
+        return fetch_one(q, load_binding, (void **) ret);
+}
+
+int store_get_op(struct store *st, const char *id, struct op_row **ret)
+{
+        sqlite3_stmt *q = stmt(st, S_GET_OP);
+        if (!q)
+                return -EIO;
+        bind_str(q, 1, id);
+        return fetch_one(q, load_op, (void **) ret);
+}
+
+int store_latest_op(struct store *st, const char *instance_id, const char *binding_id,
+                    const char *kind, struct op_row **ret)
+{
+        sqlite3_stmt *q = stmt(st, binding_id ? S_LATEST_OP_BINDING : S_LATEST_OP_INSTANCE);
+        if (!q)
+                return -EIO;
+        bind_str(q, 1, instance_id);
+        bind_str(q, 2, kind);
+        if (binding_id)
+                bind_str(q, 3, binding_id);
+        return fetch_one(q, load_op, (void **) ret);
+}
+
+int store_put_instance(struct store *st, const struct instance_row *r)
+{
+        sqlite3_stmt *q = stmt(st, S_PUT_INSTANCE);
+        if (!q)
+                return -EIO;
+        const char *f[] = {r->id, r->service_id, r->plan_id, r->request_key, r->parameters,
+                           r->context, r->organization_guid, r->space_guid, r->maintenance_version,
+                           r->dashboard_url, r->metadata, r->state, r->op_id};
+        for (unsigned i = 0; i < OSB_ELEMENTSOF(f); i++)
+                bind_str(q, (int) i + 1, f[i]);
+        sqlite3_bind_int64(q, 14, r->created_at);
+        sqlite3_bind_int64(q, 15, r->updated_at);
+        return step_done(q);
+}
+
+int store_put_binding(struct store *st, const struct binding_row *r)
+{
+        sqlite3_stmt *q = stmt(st, S_PUT_BINDING);
+        if (!q)
+                return -EIO;
+        const char *f[] = {r->instance_id, r->id, r->service_id, r->plan_id, r->request_key,
+                           r->parameters, r->context, r->app_guid, r->predecessor_id,
+                           r->response, r->state, r->op_id};
+        for (unsigned i = 0; i < OSB_ELEMENTSOF(f); i++)
+                bind_str(q, (int) i + 1, f[i]);
+        sqlite3_bind_int64(q, 13, r->created_at);
+        sqlite3_bind_int64(q, 14, r->updated_at);
+        return step_done(q);
+}
+
+int store_put_op(struct store *st, const struct op_row *r)
+{
+        sqlite3_stmt *q = stmt(st, S_PUT_OP);
+        if (!q)
+                return -EIO;
+        const char *f[] = {r->id, r->kind, r->instance_id, r->binding_id, r->state,
+                           r->description, r->request};
+        for (unsigned i = 0; i < OSB_ELEMENTSOF(f); i++)
+                bind_str(q, (int) i + 1, f[i]);
+        sqlite3_bind_int64(q, 8, r->due_at);
+        sqlite3_bind_int64(q, 9, r->attempts);
+        bind_tri(q, 10, r->instance_usable);
+        bind_tri(q, 11, r->update_repeatable);
+        sqlite3_bind_int64(q, 12, r->created_at);
+        if (r->finished_at)
+                sqlite3_bind_int64(q, 13, r->finished_at);
+        else
+                sqlite3_bind_null(q, 13);
+        return step_done(q);
+}
+
+int store_delete_instance(struct store *st, const char *id)
+{
+        sqlite3_stmt *q = stmt(st, S_DEL_INSTANCE_BINDINGS);
+        if (!q)
+                return -EIO;
+        bind_str(q, 1, id);
+        int r = step_done(q);
+        if (r < 0)
+                return r;
+        q = stmt(st, S_DEL_INSTANCE);
+        if (!q)
+                return -EIO;
+        bind_str(q, 1, id);
+        return step_done(q);
+}
+
+int store_delete_binding(struct store *st, const char *instance_id, const char *id)
+{
+        sqlite3_stmt *q = stmt(st, S_DEL_BINDING);
+        if (!q)
+                return -EIO;
+        bind_str(q, 1, instance_id);
+        bind_str(q, 2, id);
+        return step_done(q);
+}
+
+static int count(struct store *st, enum stmt s, const char *arg, int64_t *ret)
+{
+        sqlite3_stmt *q = stmt(st, s);
+        if (!q)
+                return -EIO;
+        if (arg)
+                bind_str(q, 1, arg);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW)
+                *ret = sqlite3_column_int64(q, 0);
+        sqlite3_reset(q);
+        return rc == SQLITE_ROW ? 0 : sqlerr(rc);
+}
+
+int store_count_bindings(struct store *st, const char *instance_id, int64_t *ret)
+{
+        return count(st, S_COUNT_BINDINGS, instance_id, ret);
+}
+
+int store_count(struct store *st, int64_t *ret_instances, int64_t *ret_bindings,
+                int64_t *ret_ops_in_progress)
+{
+        int r = count(st, S_COUNT_INSTANCES, NULL, ret_instances);
+        if (r >= 0)
+                r = count(st, S_COUNT_ALL_BINDINGS, NULL, ret_bindings);
+        if (r >= 0)
+                r = count(st, S_COUNT_OPS, NULL, ret_ops_in_progress);
+        return r;
+}
+
+int store_each_pending_op(struct store *st, int (*fn)(void *userdata, const char *id, int64_t due_at),
+                          void *userdata)
+{
+        sqlite3_stmt *q = stmt(st, S_PENDING_OPS);
+        if (!q)
+                return -EIO;
+        int rc, r = 0;
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+                r = fn(userdata, (const char *) sqlite3_column_text(q, 0), sqlite3_column_int64(q, 1));
+                if (r < 0)
+                        break;
+        }
+        sqlite3_reset(q);
+        if (r < 0)
+                return r;
+        return rc == SQLITE_DONE ? 0 : sqlerr(rc);
+}

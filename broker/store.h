@@ -1,1 +1,113 @@
+/* broker/store.h: the broker's durable state in SQLite (WAL mode). One handle per thread: a
+ * handle is not thread-safe, but any number of handles on one file may be used concurrently;
+ * writers in one process are serialised by a process-wide lock so they never spin on
+ * SQLITE_BUSY (other processes are covered by busy_timeout). Every state change is one
+ * BEGIN IMMEDIATE transaction, decided inside it (see api.c). */
 #pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/osb_error.h"
+#include "common/osb_macro.h"
+
+struct store;
+
+enum store_sync {
+        STORE_SYNC_OFF,     /* no fsync at all: tests and benchmarks of the CPU path only */
+        STORE_SYNC_NORMAL,  /* WAL default: a commit survives a crash of the process (kill -9);
+                             * the last commits may be lost if the machine loses power */
+        STORE_SYNC_FULL,    /* fsync on every commit: survives power loss */
+};
+
+/* Parses "off", "normal", "full". Returns 0 or -EINVAL. */
+int store_parse_sync(const char *s, enum store_sync *ret);
+
+struct instance_row {
+        char *id, *service_id, *plan_id, *request_key;
+        char *parameters, *context;         /* JSON text or NULL */
+        char *organization_guid, *space_guid;
+        char *maintenance_version, *dashboard_url;
+        char *metadata;                     /* JSON text or NULL */
+        char *state;                        /* provisioning|ready|updating|deprovisioning|failed */
+        char *op_id;                        /* the current or last operation, or NULL */
+        int64_t created_at, updated_at;     /* ms since the epoch */
+};
+
+struct binding_row {
+        char *instance_id, *id, *service_id, *plan_id, *request_key;
+        char *parameters, *context, *app_guid, *predecessor_id;
+        char *response;                     /* JSON served by bind/fetch, or NULL */
+        char *state;                        /* binding|ready|unbinding|failed */
+        char *op_id;
+        int64_t created_at, updated_at;
+};
+
+struct op_row {
+        char *id, *kind, *instance_id, *binding_id; /* binding_id NULL for instance operations */
+        char *state;                        /* "in progress"|"succeeded"|"failed" */
+        char *description, *request;        /* request: JSON text for the worker, or NULL */
+        int64_t due_at, attempts;
+        int instance_usable, update_repeatable; /* 0/1, or -1 when not set */
+        int64_t created_at, finished_at;    /* finished_at 0 while in progress */
+};
+
+void instance_row_free(struct instance_row *r);
+void binding_row_free(struct binding_row *r);
+void op_row_free(struct op_row *r);
+OSB_DEFINE_AUTO(instance_row_freep, struct instance_row *, instance_row_free)
+OSB_DEFINE_AUTO(binding_row_freep, struct binding_row *, binding_row_free)
+OSB_DEFINE_AUTO(op_row_freep, struct op_row *, op_row_free)
+
+/* Opens (creating if needed) the database at @path and brings its schema up to date with the
+ * migrations compiled in. A database whose schema is newer than this binary is refused
+ * (OSB_E_INVALID_CONFIG with a message naming both versions). *ret new: store_close(). */
+int store_open(const char *path, enum store_sync sync, struct store **ret, struct osb_error *err);
+struct store *store_close(struct store *st);  /* NULL-safe; returns NULL */
+OSB_DEFINE_AUTO(store_closep, struct store *, store_close)
+
+/* The schema version of the open database (the highest migration applied). */
+unsigned store_schema_version(struct store *st);
+/* Cheap liveness query for /readyz. Returns 0 or a negative code. */
+int store_ping(struct store *st);
+
+/* Transactions. store_begin takes the process write lock and BEGINs IMMEDIATE; commit and
+ * rollback release it. Returns 0 or -EIO/-EBUSY (message in @err). */
+int store_begin(struct store *st, struct osb_error *err);
+int store_commit(struct store *st, struct osb_error *err);
+void store_rollback(struct store *st);
+
+/* Reads. Return 0 with *ret new, OSB_E_NOT_FOUND, or -EIO. */
+int store_get_instance(struct store *st, const char *id, struct instance_row **ret);
+int store_get_binding(struct store *st, const char *instance_id, const char *id,
+                      struct binding_row **ret);
+int store_get_op(struct store *st, const char *id, struct op_row **ret);
+/* The newest operation on an instance (@binding_id NULL) or a binding, of @kind (NULL: any). */
+int store_latest_op(struct store *st, const char *instance_id, const char *binding_id,
+                    const char *kind, struct op_row **ret);
+
+/* Writes (inside a transaction). Insert or replace the whole row. Return 0 or -EIO. */
+int store_put_instance(struct store *st, const struct instance_row *r);
+int store_put_binding(struct store *st, const struct binding_row *r);
+int store_put_op(struct store *st, const struct op_row *r);
+/* Deletes the instance and all its bindings. Returns 0 or -EIO. */
+int store_delete_instance(struct store *st, const char *id);
+int store_delete_binding(struct store *st, const char *instance_id, const char *id);
+/* Number of bindings of an instance that are not failed. */
+int store_count_bindings(struct store *st, const char *instance_id, int64_t *ret);
+
+/* Totals for /metrics. */
+int store_count(struct store *st, int64_t *ret_instances, int64_t *ret_bindings,
+                int64_t *ret_ops_in_progress);
+
+/* Calls @fn for every operation still in progress (for resuming after a restart). Stops and
+ * returns @fn's value if it is negative. */
+int store_each_pending_op(struct store *st, int (*fn)(void *userdata, const char *id, int64_t due_at),
+                          void *userdata);
+
+/* Replaces the string in *@field with a copy of @value (NULL allowed). Returns 0 or -ENOMEM
+ * (then *@field is unchanged). */
+int store_set_str(char **field, const char *value);
+
+/* Milliseconds since the epoch (CLOCK_REALTIME). */
+int64_t store_now_ms(void);

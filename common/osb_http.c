@@ -3,6 +3,7 @@
  * application's handler with the whole body, bounded by max_body. */
 #include "common/osb_compat.h"
 #include "common/osb_http.h"
+#include "common/osb_log.h"
 #include "common/osb_mem.h"
 
 #include <arpa/inet.h>
@@ -17,6 +18,15 @@ struct osb_http_server {
         uint16_t port;
         atomic_uint in_flight;  /* requests between arrival and completion */
 };
+
+/* libmicrohttpd's own diagnostics (bad requests, TLS handshake failures) as logfmt lines. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+        char msg[512], q[600];
+        (void) vsnprintf(msg, sizeof(msg), fmt, ap);
+        msg[strcspn(msg, "\n")] = '\0';
+        osb_log_warn("http server", "detail=%s", osb_log_quote(q, sizeof(q), msg));
+}
 
 static uint64_t now_ns(void)
 {
@@ -161,7 +171,7 @@ int osb_http_server_start(const struct osb_http_config *cfg, osb_http_handler ha
         srv->userdata = userdata;
         srv->max_body = cfg->max_body ? cfg->max_body : 1024 * 1024;
 
-        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
         if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
                 flags |= MHD_USE_EPOLL;
         if (v6)
@@ -170,10 +180,11 @@ int osb_http_server_start(const struct osb_http_config *cfg, osb_http_handler ha
                 flags |= MHD_USE_TLS;
         unsigned threads = cfg->threads ? cfg->threads : 1;
 
-        struct MHD_OptionItem opts[16];
+        struct MHD_OptionItem opts[20];
         unsigned o = 0;
         opts[o++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
         opts[o++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t) completed_cb, srv};
+        opts[o++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t) mhd_log, NULL};
         if (threads > 1)
                 opts[o++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
         if (cfg->max_connections)
