@@ -182,9 +182,9 @@ int osb_http_server_start(const struct osb_http_config *cfg, osb_http_handler ha
 
         struct MHD_OptionItem opts[20];
         unsigned o = 0;
+        opts[o++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t) mhd_log, NULL};
         opts[o++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
         opts[o++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t) completed_cb, srv};
-        opts[o++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t) mhd_log, NULL};
         if (threads > 1)
                 opts[o++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
         if (cfg->max_connections)
