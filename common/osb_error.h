@@ -22,7 +22,7 @@
         X(OSB_E_REQUIRES_APP,        -1012, 422, "RequiresApp")                \
         X(OSB_E_MAINT_INFO,          -1013, 422, "MaintenanceInfoConflict")    \
         X(OSB_E_INVALID_CONFIG,      -1014, 500, NULL)                         \
-        X(OSB_E_BACKEND,             -1015, 502, NULL)                         \
+        X(OSB_E_BACKEND,             -1015, 500, NULL)                         \
         X(OSB_E_UNAVAILABLE,         -1016, 503, NULL)
 
 enum osb_errcode {

@@ -1,2 +1,503 @@
+/* test/unit/check_api.c: the OSB endpoint logic against the demo catalog and a real SQLite
+ * file, without HTTP. Asynchronous operations are completed with ops_execute(), so every
+ * state in between can be observed deterministically. */
 #include "common/osb_compat.h"
-int main(void){return 0;}
+#include <check.h>
+#include "common/osb_log.h"
+#include "common/osb_mem.h"
+#include "broker/api.h"
+#include "broker/backend.h"
+#include "broker/catalog.h"
+#include "test/lib/check_main.h"
+
+#define SVC_DB "5e1d0db0-0000-4000-8000-000000000001"
+#define PLAN_SMALL "5e1d0db0-0000-4000-8000-000000000011"
+#define PLAN_LARGE "5e1d0db0-0000-4000-8000-000000000012"
+#define PLAN_ASYNC_ONLY "5e1d0db0-0000-4000-8000-000000000013"
+#define SVC_QUEUE "5e1d0db0-0000-4000-8000-000000000002"
+#define PLAN_STANDARD "5e1d0db0-0000-4000-8000-000000000021"
+#define PLAN_FAILS "5e1d0db0-0000-4000-8000-000000000022"
+
+static char dir[256], path[300];
+static struct catalog *cat;
+static struct api api;
+static struct store *st;
+static struct api_response resp;
+
+static void setup(void)
+{
+        const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+        osb_log_set_level(OSB_LOG_WARN);
+        (void) snprintf(dir, sizeof(dir), "%s/check_api.XXXXXX", tmp);
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        (void) snprintf(path, sizeof(path), "%s/api.db", dir);
+        char *errors = NULL;
+        ck_assert_int_eq(catalog_load_demo(&cat, &errors), 0);
+        ck_assert_msg(backend_configure_catalog(cat, &errors) == 0, "%s", errors);
+        ck_assert_int_eq(api_init(&api, cat, NULL, path, STORE_SYNC_OFF), 0);
+        struct osb_error err = OSB_ERROR_INIT;
+        st = api_store(&api, &err);
+        ck_assert_msg(st != NULL, "%s", err.text);
+        resp = (struct api_response){.retry_after_s = -1};
+}
+
+static void teardown(void)
+{
+        api_response_release(&resp);
+        api_release(&api);
+        backend_release_catalog(cat);
+        catalog_free(cat);
+        char cmd[600];
+        (void) snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        ck_assert_int_eq(system(cmd), 0);
+}
+
+static char *body_text(void)
+{
+        static char buf[4096];
+        char *s = json_dumps(resp.body, JSON_COMPACT | JSON_SORT_KEYS);
+        (void) snprintf(buf, sizeof(buf), "%s", s ? s : "(null)");
+        osb_free(s);
+        return buf;
+}
+
+static const char *field(const char *key)
+{
+        return json_string_value(json_object_get(resp.body, key));
+}
+
+#define EXPECT(status_)                                                                         \
+        ck_assert_msg(resp.status == (status_), "expected %u, got %u: %s", (unsigned) (status_), \
+                      resp.status, body_text())
+
+static void provision(const char *id, bool acc, const char *svc, const char *plan, const char *extra)
+{
+        char body[2048];
+        (void) snprintf(body, sizeof(body),
+                        "{\"service_id\":\"%s\",\"plan_id\":\"%s\",\"organization_guid\":\"org\","
+                        "\"space_guid\":\"space\"%s%s}", svc, plan, extra ? "," : "", extra ? extra : "");
+        api_response_release(&resp);
+        api_provision(&api, st, id, acc, body, strlen(body), &resp);
+}
+
+static void do_bind(const char *iid, const char *bid, bool acc, const char *svc, const char *plan,
+                 const char *extra)
+{
+        char body[2048];
+        (void) snprintf(body, sizeof(body), "{\"service_id\":\"%s\",\"plan_id\":\"%s\"%s%s}", svc,
+                        plan, extra ? "," : "", extra ? extra : "");
+        api_response_release(&resp);
+        api_bind(&api, st, iid, bid, acc, body, strlen(body), &resp);
+}
+
+static void update(const char *id, bool acc, const char *body)
+{
+        api_response_release(&resp);
+        api_update(&api, st, id, acc, body, strlen(body), &resp);
+}
+
+static void fetch(const char *id)
+{
+        api_response_release(&resp);
+        api_get_instance(&api, st, id, &resp);
+}
+
+static void last_op(const char *id, const char *op)
+{
+        api_response_release(&resp);
+        api_instance_last_operation(&api, st, id, op, &resp);
+}
+
+static void deprovision(const char *id, bool acc)
+{
+        api_response_release(&resp);
+        api_deprovision(&api, st, id, acc, SVC_DB, PLAN_SMALL, &resp);
+}
+
+/* Runs one queued operation to completion, as a worker would. */
+static void run_op(const char *op_id)
+{
+        int64_t again = 0;
+        ck_assert_int_eq(ops_execute(cat, st, op_id, &again), 0);
+}
+
+START_TEST(provision_sync_then_identical_is_200_and_different_is_409)
+{
+        provision("i1", false, SVC_DB, PLAN_SMALL, "\"parameters\":{\"username\":\"bob\"}");
+        EXPECT(201);
+        ck_assert_str_eq(body_text(), "{}");
+        provision("i1", false, SVC_DB, PLAN_SMALL, "\"parameters\":{\"username\":\"bob\"}");
+        EXPECT(200);
+        provision("i1", true, SVC_DB, PLAN_SMALL, "\"parameters\":{\"username\":\"bob\"}");
+        EXPECT(200);
+        provision("i1", false, SVC_DB, PLAN_SMALL, "\"parameters\":{\"username\":\"eve\"}");
+        EXPECT(409);
+        ck_assert_ptr_null(json_object_get(resp.body, "error"));
+        ck_assert_ptr_nonnull(strstr(field("description"), "different attributes"));
+        provision("i1", false, SVC_DB, PLAN_LARGE, NULL);
+        EXPECT(409);
+        /* The 409s changed nothing. */
+        fetch("i1");
+        EXPECT(200);
+        ck_assert_str_eq(body_text(), "{\"parameters\":{\"username\":\"bob\"},\"plan_id\":\"" PLAN_SMALL
+                                      "\",\"service_id\":\"" SVC_DB "\"}");
+}
+END_TEST
+
+START_TEST(provision_bad_requests_are_400_naming_the_problem)
+{
+        provision("x", false, "no-such-service", PLAN_SMALL, NULL);
+        EXPECT(400);
+        ck_assert_ptr_nonnull(strstr(field("description"), "no-such-service"));
+        provision("x", false, SVC_QUEUE, PLAN_SMALL, NULL);
+        EXPECT(400);
+        ck_assert_ptr_nonnull(strstr(field("description"), "is not a plan of service"));
+        provision("x", false, SVC_DB, PLAN_LARGE, "\"parameters\":{\"size\":300}");
+        EXPECT(400);
+        ck_assert_ptr_nonnull(strstr(field("description"), "parameters.size"));
+        provision("x", false, SVC_DB, PLAN_SMALL, "\"parameters\":[1]");
+        EXPECT(400);
+        ck_assert_ptr_nonnull(strstr(field("description"), "parameters must be an object"));
+
+        const char *missing = "{\"service_id\":\"" SVC_DB "\",\"plan_id\":\"" PLAN_SMALL "\",\"space_guid\":\"s\"}";
+        api_response_release(&resp);
+        api_provision(&api, st, "x", false, missing, strlen(missing), &resp);
+        EXPECT(400);
+        ck_assert_str_eq(field("description"), "organization_guid is required");
+        api_response_release(&resp);
+        api_provision(&api, st, "x", false, "{nope", 5, &resp);
+        EXPECT(400);
+        ck_assert_ptr_nonnull(strstr(field("description"), "malformed JSON"));
+        fetch("x");
+        EXPECT(404);
+}
+END_TEST
+
+START_TEST(unknown_fields_are_ignored)
+{
+        provision("u", false, SVC_DB, PLAN_SMALL,
+                  "\"x-vendor\":{\"a\":1},\"context\":{\"platform\":\"kubernetes\",\"new_key\":true},"
+                  "\"maintenance_info\":{}");
+        EXPECT(201);
+}
+END_TEST
+
+START_TEST(maintenance_info_mismatch_is_422)
+{
+        provision("m", false, SVC_DB, PLAN_LARGE, "\"maintenance_info\":{\"version\":\"2.0.0\"}");
+        EXPECT(422);
+        ck_assert_str_eq(field("error"), "MaintenanceInfoConflict");
+        provision("m", false, SVC_DB, PLAN_SMALL, "\"maintenance_info\":{\"version\":\"1.0.0\"}");
+        EXPECT(422);
+        provision("m", false, SVC_DB, PLAN_LARGE, "\"maintenance_info\":{\"version\":\"1.0.0\"}");
+        EXPECT(201);
+        fetch("m");
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(resp.body, "maintenance_info"), "version")),
+                         "1.0.0");
+}
+END_TEST
+
+START_TEST(async_required_without_accepts_incomplete_is_422_and_stores_nothing)
+{
+        provision("a", false, SVC_DB, PLAN_ASYNC_ONLY, NULL);
+        EXPECT(422);
+        ck_assert_str_eq(field("error"), "AsyncRequired");
+        fetch("a");
+        EXPECT(404);
+        last_op("a", NULL);
+        EXPECT(404);
+}
+END_TEST
+
+START_TEST(async_provision_lifecycle)
+{
+        provision("a", true, SVC_DB, PLAN_LARGE, "\"parameters\":{\"size\":3}");
+        EXPECT(202);
+        char op[64];
+        (void) snprintf(op, sizeof(op), "%s", field("operation"));
+        ck_assert_uint_eq(strlen(op), 36);
+
+        provision("a", true, SVC_DB, PLAN_LARGE, "\"parameters\":{\"size\":3}");
+        EXPECT(202);
+        ck_assert_str_eq(field("operation"), op);
+        provision("a", false, SVC_DB, PLAN_LARGE, "\"parameters\":{\"size\":3}");
+        EXPECT(422);
+        ck_assert_str_eq(field("error"), "AsyncRequired");
+        provision("a", true, SVC_DB, PLAN_LARGE, "\"parameters\":{\"size\":4}");
+        EXPECT(409);
+        fetch("a");
+        EXPECT(404);
+        last_op("a", op);
+        EXPECT(200);
+        ck_assert_str_eq(field("state"), "in progress");
+        ck_assert_int_ge(resp.retry_after_s, 1);
+        do_bind("a", "b", false, SVC_DB, PLAN_LARGE, NULL);
+        EXPECT(422);
+        ck_assert_str_eq(field("error"), "ConcurrencyError");
+
+        run_op(op);
+        last_op("a", op);
+        EXPECT(200);
+        ck_assert_str_eq(field("state"), "succeeded");
+        ck_assert_int_eq(resp.retry_after_s, -1);
+        last_op("a", "provision");
+        ck_assert_str_eq(field("state"), "succeeded");
+        fetch("a");
+        EXPECT(200);
+        provision("a", true, SVC_DB, PLAN_LARGE, "\"parameters\":{\"size\":3}");
+        EXPECT(200);
+}
+END_TEST
+
+START_TEST(last_operation_errors)
+{
+        last_op("nope", "some-op");
+        EXPECT(404);
+        provision("l", false, SVC_DB, PLAN_SMALL, NULL);
+        last_op("l", "not-an-operation");
+        EXPECT(400);
+        last_op("l", NULL);
+        EXPECT(200);
+        ck_assert_str_eq(field("state"), "succeeded");
+}
+END_TEST
+
+START_TEST(async_deprovision_then_poll_with_token_200_without_410)
+{
+        provision("d", false, SVC_DB, PLAN_LARGE, NULL);
+        EXPECT(201);
+        deprovision("d", true);
+        EXPECT(202);
+        char op[64];
+        (void) snprintf(op, sizeof(op), "%s", field("operation"));
+        fetch("d");
+        EXPECT(422);
+        ck_assert_str_eq(field("error"), "ConcurrencyError");
+        deprovision("d", true);
+        EXPECT(202);
+        ck_assert_str_eq(field("operation"), op);
+        run_op(op);
+        last_op("d", op);
+        EXPECT(200);
+        ck_assert_str_eq(field("state"), "succeeded");
+        last_op("d", NULL);
+        EXPECT(410);
+        deprovision("d", false);
+        EXPECT(410);
+        fetch("d");
+        EXPECT(404);
+}
+END_TEST
+
+START_TEST(deprovision_during_provisioning_cancels_it)
+{
+        provision("c", true, SVC_DB, PLAN_LARGE, NULL);
+        EXPECT(202);
+        char pop[64];
+        (void) snprintf(pop, sizeof(pop), "%s", field("operation"));
+        deprovision("c", false);
+        EXPECT(200);
+        last_op("c", pop);
+        EXPECT(200);
+        ck_assert_str_eq(field("state"), "failed");
+        ck_assert_ptr_nonnull(strstr(field("description"), "cancelled"));
+        run_op(pop); /* the worker finds it no longer in progress and does nothing */
+        fetch("c");
+        EXPECT(404);
+}
+END_TEST
+
+START_TEST(deprovision_needs_service_and_plan_ids)
+{
+        api_response_release(&resp);
+        api_deprovision(&api, st, "x", false, NULL, PLAN_SMALL, &resp);
+        EXPECT(400);
+        api_response_release(&resp);
+        api_deprovision(&api, st, "x", false, SVC_DB, "", &resp);
+        EXPECT(400);
+}
+END_TEST
+
+START_TEST(update_rules)
+{
+        update("nope", false, "{\"service_id\":\"" SVC_DB "\"}");
+        EXPECT(404);
+        provision("q", false, SVC_QUEUE, PLAN_STANDARD, NULL);
+        EXPECT(201);
+        update("q", false, "{\"service_id\":\"" SVC_QUEUE "\",\"plan_id\":\"" PLAN_FAILS "\"}");
+        EXPECT(422);
+        ck_assert_ptr_null(json_object_get(resp.body, "error"));
+        ck_assert_ptr_nonnull(strstr(field("description"), "plan_updateable"));
+        update("q", false, "{\"plan_id\":\"" PLAN_STANDARD "\"}");
+        EXPECT(400);
+        update("q", false, "{\"service_id\":\"" SVC_DB "\"}");
+        EXPECT(400);
+        update("q", false, "{\"service_id\":\"" SVC_QUEUE "\",\"context\":{\"platform\":\"x\"}}");
+        EXPECT(422);
+        ck_assert_ptr_nonnull(strstr(field("description"), "allow_context_updates"));
+
+        provision("s", false, SVC_DB, PLAN_SMALL, "\"parameters\":{\"a\":1}");
+        update("s", false, "{\"service_id\":\"" SVC_DB "\",\"plan_id\":\"" PLAN_LARGE "\",\"parameters\":{\"size\":500}}");
+        EXPECT(400);
+        update("s", false, "{\"service_id\":\"" SVC_DB "\",\"plan_id\":\"" PLAN_LARGE "\",\"maintenance_info\":{\"version\":\"9.9.9\"}}");
+        EXPECT(422);
+        ck_assert_str_eq(field("error"), "MaintenanceInfoConflict");
+        fetch("s");
+        ck_assert_str_eq(field("plan_id"), PLAN_SMALL);
+        update("s", false, "{\"service_id\":\"" SVC_DB "\",\"plan_id\":\"" PLAN_LARGE "\",\"parameters\":{\"size\":5}}");
+        EXPECT(200);
+        fetch("s");
+        ck_assert_str_eq(field("plan_id"), PLAN_LARGE);
+        ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(resp.body, "parameters"), "size")), 5);
+        ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(resp.body, "parameters"), "a")), 1);
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(resp.body, "maintenance_info"), "version")), "1.0.0");
+}
+END_TEST
+
+START_TEST(async_update_blocks_other_operations)
+{
+        provision("u", false, SVC_DB, PLAN_LARGE, NULL);
+        const char *body = "{\"service_id\":\"" SVC_DB "\",\"parameters\":{\"size\":7}}";
+        update("u", true, body);
+        EXPECT(202);
+        char op[64];
+        (void) snprintf(op, sizeof(op), "%s", field("operation"));
+        update("u", true, body);
+        EXPECT(202);
+        ck_assert_str_eq(field("operation"), op);
+        update("u", true, "{\"service_id\":\"" SVC_DB "\",\"parameters\":{\"size\":8}}");
+        EXPECT(422);
+        ck_assert_str_eq(field("error"), "ConcurrencyError");
+        fetch("u");
+        EXPECT(422);
+        deprovision("u", true);
+        EXPECT(422);
+        run_op(op);
+        fetch("u");
+        EXPECT(200);
+        ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(resp.body, "parameters"), "size")), 7);
+}
+END_TEST
+
+START_TEST(bind_merges_credentials_and_is_idempotent)
+{
+        provision("i", false, SVC_DB, PLAN_SMALL, "\"parameters\":{\"username\":\"bob\"}");
+        do_bind("i", "b1", false, SVC_DB, PLAN_SMALL, NULL);
+        EXPECT(201);
+        json_t *creds = json_object_get(resp.body, "credentials");
+        ck_assert_str_eq(json_string_value(json_object_get(creds, "username")), "bob");
+        ck_assert_str_eq(json_string_value(json_object_get(creds, "password")), "demo-b1");
+        ck_assert_str_eq(json_string_value(json_object_get(creds, "uri")),
+                         "postgres://demo@db.demo.bindery.invalid:5432/i");
+        char first[4096];
+        (void) snprintf(first, sizeof(first), "%s", body_text());
+        do_bind("i", "b1", false, SVC_DB, PLAN_SMALL, NULL);
+        EXPECT(200);
+        ck_assert_str_eq(body_text(), first);
+        do_bind("i", "b1", false, SVC_DB, PLAN_SMALL, "\"parameters\":{\"x\":1}");
+        EXPECT(409);
+        do_bind("nope", "b1", false, SVC_DB, PLAN_SMALL, NULL);
+        EXPECT(404);
+        do_bind("i", "b2", false, SVC_DB, PLAN_LARGE, NULL);
+        EXPECT(400);
+        api_response_release(&resp);
+        api_get_binding(&api, st, "i", "b1", &resp);
+        EXPECT(200);
+        ck_assert_str_eq(body_text(), first);
+        api_response_release(&resp);
+        api_unbind(&api, st, "i", "b1", false, SVC_DB, PLAN_SMALL, &resp);
+        EXPECT(200);
+        api_response_release(&resp);
+        api_unbind(&api, st, "i", "b1", false, SVC_DB, PLAN_SMALL, &resp);
+        EXPECT(410);
+        api_response_release(&resp);
+        api_get_binding(&api, st, "i", "b1", &resp);
+        EXPECT(404);
+}
+END_TEST
+
+START_TEST(async_bind_has_no_credentials_until_done)
+{
+        provision("i", true, SVC_DB, PLAN_ASYNC_ONLY, NULL);
+        EXPECT(202);
+        char pop[64];
+        (void) snprintf(pop, sizeof(pop), "%s", field("operation"));
+        run_op(pop);
+        do_bind("i", "b", true, SVC_DB, PLAN_ASYNC_ONLY, NULL);
+        EXPECT(202);
+        ck_assert_ptr_null(json_object_get(resp.body, "credentials"));
+        char op[64];
+        (void) snprintf(op, sizeof(op), "%s", field("operation"));
+        api_response_release(&resp);
+        api_get_binding(&api, st, "i", "b", &resp);
+        EXPECT(404);
+        api_response_release(&resp);
+        api_binding_last_operation(&api, st, "i", "b", op, &resp);
+        ck_assert_str_eq(field("state"), "in progress");
+        run_op(op);
+        api_response_release(&resp);
+        api_binding_last_operation(&api, st, "i", "b", op, &resp);
+        ck_assert_str_eq(field("state"), "succeeded");
+        api_response_release(&resp);
+        api_get_binding(&api, st, "i", "b", &resp);
+        EXPECT(200);
+        ck_assert_ptr_nonnull(json_object_get(resp.body, "credentials"));
+}
+END_TEST
+
+START_TEST(failing_plan_sync_stores_nothing_async_ends_failed)
+{
+        provision("f", false, SVC_QUEUE, PLAN_FAILS, NULL);
+        EXPECT(500);
+        ck_assert_ptr_nonnull(strstr(field("description"), "fails on purpose"));
+        fetch("f");
+        EXPECT(404);
+        provision("f", true, SVC_QUEUE, PLAN_FAILS, NULL);
+        EXPECT(202);
+        char op[64];
+        (void) snprintf(op, sizeof(op), "%s", field("operation"));
+        run_op(op);
+        last_op("f", op);
+        ck_assert_str_eq(field("state"), "failed");
+        ck_assert_ptr_nonnull(strstr(field("description"), "fails on purpose"));
+        ck_assert_ptr_null(json_object_get(resp.body, "instance_usable"));
+        fetch("f");
+        EXPECT(404);
+        /* Orphan mitigation: the platform deletes what failed. */
+        api_response_release(&resp);
+        api_deprovision(&api, st, "f", true, SVC_QUEUE, PLAN_FAILS, &resp);
+        EXPECT(200);
+        api_response_release(&resp);
+        api_deprovision(&api, st, "f", true, SVC_QUEUE, PLAN_FAILS, &resp);
+        EXPECT(410);
+}
+END_TEST
+
+static Suite *api_suite(void)
+{
+        Suite *s = suite_create("api");
+        TCase *tc = tcase_create("instances");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, provision_sync_then_identical_is_200_and_different_is_409);
+        tcase_add_test(tc, provision_bad_requests_are_400_naming_the_problem);
+        tcase_add_test(tc, unknown_fields_are_ignored);
+        tcase_add_test(tc, maintenance_info_mismatch_is_422);
+        tcase_add_test(tc, async_required_without_accepts_incomplete_is_422_and_stores_nothing);
+        tcase_add_test(tc, async_provision_lifecycle);
+        tcase_add_test(tc, last_operation_errors);
+        tcase_add_test(tc, async_deprovision_then_poll_with_token_200_without_410);
+        tcase_add_test(tc, deprovision_during_provisioning_cancels_it);
+        tcase_add_test(tc, deprovision_needs_service_and_plan_ids);
+        tcase_add_test(tc, update_rules);
+        tcase_add_test(tc, async_update_blocks_other_operations);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("bindings");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, bind_merges_credentials_and_is_idempotent);
+        tcase_add_test(tc, async_bind_has_no_credentials_until_done);
+        tcase_add_test(tc, failing_plan_sync_stores_nothing_async_ends_failed);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+OSB_CHECK_MAIN(api_suite)

@@ -1,2 +1,291 @@
+/* test/unit/check_osb_common.c: buffers, parsing, settings, errors, JSON helpers, logfmt
+ * quoting and URL unescaping from common/. */
 #include "common/osb_compat.h"
-int main(void){return 0;}
+#include <check.h>
+#include "common/osb_buf.h"
+#include "common/osb_error.h"
+#include "common/osb_http.h"
+#include "common/osb_json.h"
+#include "common/osb_log.h"
+#include "common/osb_mem.h"
+#include "common/osb_parse.h"
+#include "common/osb_settings.h"
+#include "test/lib/check_main.h"
+
+START_TEST(buf_append_within_limit)
+{
+        struct osb_buf b;
+        osb_buf_init(&b, 8);
+        ck_assert_int_eq(osb_buf_append(&b, "abc", 3), 0);
+        ck_assert_int_eq(osb_buf_appendf(&b, "%d", 42), 0);
+        ck_assert_str_eq(b.data, "abc42");
+        ck_assert_uint_eq(b.len, 5);
+        osb_buf_release(&b);
+}
+END_TEST
+
+START_TEST(buf_append_past_limit_is_e2big_and_unchanged)
+{
+        struct osb_buf b;
+        osb_buf_init(&b, 4);
+        ck_assert_int_eq(osb_buf_appends(&b, "abc"), 0);
+        ck_assert_int_eq(osb_buf_appends(&b, "de"), -E2BIG);
+        ck_assert_int_eq(osb_buf_appendf(&b, "%s", "xyz"), -E2BIG);
+        ck_assert_str_eq(b.data, "abc");
+        size_t len;
+        char *d = osb_buf_detach(&b, &len);
+        ck_assert_str_eq(d, "abc");
+        ck_assert_uint_eq(len, 3);
+        ck_assert_ptr_null(b.data);
+        osb_free(d);
+}
+END_TEST
+
+START_TEST(buf_oom_is_enomem)
+{
+        struct osb_buf b;
+        osb_buf_init(&b, 1024);
+        osb_mem_fail_at(0);
+        ck_assert_int_eq(osb_buf_appends(&b, "abc"), -ENOMEM);
+        osb_mem_fail_at(SIZE_MAX);
+        ck_assert_ptr_null(b.data);
+        osb_buf_release(&b);
+}
+END_TEST
+
+START_TEST(parse_int_strict)
+{
+        int64_t v = 7;
+        ck_assert_int_eq(osb_parse_int64("42", 0, 100, &v), 0);
+        ck_assert_int_eq(v, 42);
+        ck_assert_int_eq(osb_parse_int64("42x", 0, 100, &v), -EINVAL);
+        ck_assert_int_eq(osb_parse_int64(" 4", 0, 100, &v), -EINVAL);
+        ck_assert_int_eq(osb_parse_int64("", 0, 100, &v), -EINVAL);
+        ck_assert_int_eq(osb_parse_int64("101", 0, 100, &v), -ERANGE);
+        ck_assert_int_eq(osb_parse_int64("99999999999999999999", 0, INT64_MAX, &v), -ERANGE);
+        ck_assert_int_eq(v, 42);
+}
+END_TEST
+
+START_TEST(parse_size_and_duration)
+{
+        uint64_t s;
+        ck_assert_int_eq(osb_parse_size("64k", UINT64_MAX, &s), 0);
+        ck_assert_uint_eq(s, 65536);
+        ck_assert_int_eq(osb_parse_size("1m", UINT64_MAX, &s), 0);
+        ck_assert_uint_eq(s, 1048576);
+        ck_assert_int_eq(osb_parse_size("2g", 1024, &s), -ERANGE);
+        ck_assert_int_eq(osb_parse_size("12q", UINT64_MAX, &s), -EINVAL);
+        int64_t ms;
+        ck_assert_int_eq(osb_parse_duration_ms("500ms", &ms), 0);
+        ck_assert_int_eq(ms, 500);
+        ck_assert_int_eq(osb_parse_duration_ms("30", &ms), 0);
+        ck_assert_int_eq(ms, 30000);
+        ck_assert_int_eq(osb_parse_duration_ms("5m", &ms), 0);
+        ck_assert_int_eq(ms, 300000);
+        ck_assert_int_eq(osb_parse_duration_ms("1h", &ms), 0);
+        ck_assert_int_eq(ms, 3600000);
+        ck_assert_int_eq(osb_parse_duration_ms("1d", &ms), -EINVAL);
+        bool b;
+        ck_assert_int_eq(osb_parse_bool("Yes", &b), 0);
+        ck_assert(b);
+        ck_assert_int_eq(osb_parse_bool("off", &b), 0);
+        ck_assert(!b);
+        ck_assert_int_eq(osb_parse_bool("maybe", &b), -EINVAL);
+}
+END_TEST
+
+static char *t_name;
+static int64_t t_port;
+static bool t_flag;
+static int64_t t_timeout;
+static const struct osb_setting t_settings[] = {
+        {"name", "T_OSB_NAME", OSB_SETTING_STRING, "dflt", "NAME", "A name.", &t_name, 0, 0},
+        {"port", "T_OSB_PORT", OSB_SETTING_INT, "8080", "PORT", "A port.", &t_port, 0, 65535},
+        {"flag", NULL, OSB_SETTING_BOOL, "false", NULL, "A flag.", &t_flag, 0, 0},
+        {"timeout", NULL, OSB_SETTING_DURATION, "10s", "D", "A timeout.", &t_timeout, 0, 0},
+};
+static const struct osb_program t_prog = {"tprog", "A test program.", NULL};
+
+START_TEST(settings_precedence_default_env_flag)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        setenv("T_OSB_NAME", "from-env", 1);
+        setenv("T_OSB_PORT", "9000", 1);
+        char *argv[] = {(char *) "tprog", (char *) "--port", (char *) "9100", (char *) "--flag", (char *) "--timeout=250ms", NULL};
+        ck_assert_int_eq(osb_settings_load(t_settings, 4, &t_prog, 5, argv, &err), 0);
+        ck_assert_str_eq(t_name, "from-env");
+        ck_assert_int_eq(t_port, 9100);
+        ck_assert(t_flag);
+        ck_assert_int_eq(t_timeout, 250);
+        char *argv2[] = {(char *) "tprog", (char *) "--no-flag", NULL};
+        unsetenv("T_OSB_NAME");
+        unsetenv("T_OSB_PORT");
+        ck_assert_int_eq(osb_settings_load(t_settings, 4, &t_prog, 2, argv2, &err), 0);
+        ck_assert_str_eq(t_name, "dflt");
+        ck_assert_int_eq(t_port, 8080);
+        ck_assert(!t_flag);
+        osb_settings_release(t_settings, 4);
+        ck_assert_ptr_null(t_name);
+}
+END_TEST
+
+START_TEST(settings_errors_name_the_flag_or_variable)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        char *argv[] = {(char *) "tprog", (char *) "--port=70000", NULL};
+        ck_assert_int_eq(osb_settings_load(t_settings, 4, &t_prog, 2, argv, &err), OSB_E_BAD_REQUEST);
+        ck_assert_ptr_nonnull(strstr(err.text, "--port"));
+        ck_assert_ptr_nonnull(strstr(err.text, "out of range"));
+        char *argv2[] = {(char *) "tprog", (char *) "--bogus", NULL};
+        ck_assert_int_eq(osb_settings_load(t_settings, 4, &t_prog, 2, argv2, &err), OSB_E_BAD_REQUEST);
+        ck_assert_ptr_nonnull(strstr(err.text, "unknown option '--bogus'"));
+        setenv("T_OSB_PORT", "eighty", 1);
+        char *argv3[] = {(char *) "tprog", NULL};
+        ck_assert_int_eq(osb_settings_load(t_settings, 4, &t_prog, 1, argv3, &err), OSB_E_BAD_REQUEST);
+        ck_assert_ptr_nonnull(strstr(err.text, "environment variable T_OSB_PORT"));
+        unsetenv("T_OSB_PORT");
+        char *argv4[] = {(char *) "tprog", (char *) "--name", NULL};
+        ck_assert_int_eq(osb_settings_load(t_settings, 4, &t_prog, 2, argv4, &err), OSB_E_BAD_REQUEST);
+        ck_assert_ptr_nonnull(strstr(err.text, "needs a value"));
+        osb_settings_release(t_settings, 4);
+}
+END_TEST
+
+START_TEST(settings_usage_lists_every_flag)
+{
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        osb_settings_usage(t_settings, 4, &t_prog, f);
+        fclose(f);
+        ck_assert_ptr_nonnull(strstr(text, "Usage: tprog"));
+        ck_assert_ptr_nonnull(strstr(text, "--port=PORT"));
+        ck_assert_ptr_nonnull(strstr(text, "[env: T_OSB_PORT]"));
+        ck_assert_ptr_nonnull(strstr(text, "[default: 8080]"));
+        ck_assert_ptr_nonnull(strstr(text, "--flag[=BOOL]"));
+        free(text);
+}
+END_TEST
+
+START_TEST(error_table_maps_status_and_osb_name)
+{
+        ck_assert_uint_eq(osb_error_http_status(OSB_E_ASYNC_REQUIRED), 422);
+        ck_assert_str_eq(osb_error_osb_name(OSB_E_ASYNC_REQUIRED), "AsyncRequired");
+        ck_assert_str_eq(osb_error_osb_name(OSB_E_CONCURRENCY), "ConcurrencyError");
+        ck_assert_str_eq(osb_error_osb_name(OSB_E_REQUIRES_APP), "RequiresApp");
+        ck_assert_str_eq(osb_error_osb_name(OSB_E_MAINT_INFO), "MaintenanceInfoConflict");
+        ck_assert_ptr_null(osb_error_osb_name(OSB_E_CONFLICT));
+        ck_assert_uint_eq(osb_error_http_status(OSB_E_CONFLICT), 409);
+        ck_assert_uint_eq(osb_error_http_status(OSB_E_GONE), 410);
+        ck_assert_uint_eq(osb_error_http_status(OSB_E_API_VERSION), 412);
+        ck_assert_uint_eq(osb_error_http_status(-ENOMEM), 500);
+        ck_assert_uint_eq(osb_error_http_status(-E2BIG), 413);
+        ck_assert(osb_error_is_domain(OSB_E_NOT_FOUND));
+        ck_assert(!osb_error_is_domain(-EIO));
+        struct osb_error err = OSB_ERROR_INIT;
+        ck_assert_int_eq(osb_error_set(&err, OSB_E_CONFLICT, "id %s", "x"), OSB_E_CONFLICT);
+        osb_error_prefix(&err, "ctx: ");
+        ck_assert_str_eq(err.text, "ctx: id x");
+}
+END_TEST
+
+START_TEST(json_parse_errors_say_where)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        json_t *j = NULL;
+        ck_assert_int_eq(osb_json_parse_object("{\"a\":", 5, &j, &err), OSB_E_BAD_REQUEST);
+        ck_assert_ptr_nonnull(strstr(err.text, "line 1"));
+        ck_assert_int_eq(osb_json_parse_object("[1]", 3, &j, &err), OSB_E_BAD_REQUEST);
+        ck_assert_ptr_nonnull(strstr(err.text, "not an array"));
+        ck_assert_int_eq(osb_json_parse_object("{\"a\":1,\"a\":2}", 13, &j, &err), OSB_E_BAD_REQUEST);
+        ck_assert_int_eq(osb_json_parse_object("", 0, &j, &err), OSB_E_BAD_REQUEST);
+        ck_assert_ptr_null(j);
+        ck_assert_int_eq(osb_json_parse_object("{\"s\":\"x\",\"n\":3}", 15, &j, &err), 0);
+        const char *s = NULL;
+        ck_assert_int_eq(osb_json_get_string(j, "", "s", true, &s, &err), 0);
+        ck_assert_str_eq(s, "x");
+        ck_assert_int_eq(osb_json_get_string(j, "root", "n", true, &s, &err), OSB_E_BAD_REQUEST);
+        ck_assert_str_eq(err.text, "root.n must be a string, not an integer");
+        ck_assert_int_eq(osb_json_get_string(j, "", "missing", true, &s, &err), OSB_E_BAD_REQUEST);
+        ck_assert_str_eq(err.text, "missing is required");
+        s = "untouched";
+        ck_assert_int_eq(osb_json_get_string(j, "", "missing", false, &s, &err), 0);
+        ck_assert_str_eq(s, "untouched");
+        json_decref(j);
+}
+END_TEST
+
+START_TEST(log_quote_escapes_only_when_needed)
+{
+        char b[64];
+        ck_assert_str_eq(osb_log_quote(b, sizeof(b), "plain"), "plain");
+        ck_assert_str_eq(osb_log_quote(b, sizeof(b), "two words"), "\"two words\"");
+        ck_assert_str_eq(osb_log_quote(b, sizeof(b), "a\"b\n"), "\"a\\\"b\\n\"");
+        ck_assert_str_eq(osb_log_quote(b, sizeof(b), ""), "\"\"");
+        ck_assert_str_eq(osb_log_quote(b, sizeof(b), "k=v"), "\"k=v\"");
+}
+END_TEST
+
+START_TEST(http_unescape_decodes_and_rejects_bad_escapes)
+{
+        char s[] = "inst%2Fwith%2fslash%20x";
+        ck_assert_int_eq(osb_http_unescape(s), 0);
+        ck_assert_str_eq(s, "inst/with/slash x");
+        char bad[] = "x%2";
+        ck_assert_int_eq(osb_http_unescape(bad), -EINVAL);
+        char bad2[] = "x%zz";
+        ck_assert_int_eq(osb_http_unescape(bad2), -EINVAL);
+}
+END_TEST
+
+START_TEST(mem_fail_at_fails_exactly_one_allocation)
+{
+        osb_mem_fail_at(1);
+        char *a = osb_strdup("a");
+        char *b = osb_strdup("b");
+        char *c = osb_strdup("c");
+        osb_mem_fail_at(SIZE_MAX);
+        ck_assert_ptr_nonnull(a);
+        ck_assert_ptr_null(b);
+        ck_assert_ptr_nonnull(c);
+        osb_free(a);
+        osb_free(c);
+        char *f = osb_asprintf("%s-%d", "x", 7);
+        ck_assert_str_eq(f, "x-7");
+        osb_free(f);
+}
+END_TEST
+
+static Suite *common_suite(void)
+{
+        Suite *s = suite_create("osb_common");
+        TCase *tc = tcase_create("buf");
+        tcase_add_test(tc, buf_append_within_limit);
+        tcase_add_test(tc, buf_append_past_limit_is_e2big_and_unchanged);
+        tcase_add_test(tc, buf_oom_is_enomem);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("parse");
+        tcase_add_test(tc, parse_int_strict);
+        tcase_add_test(tc, parse_size_and_duration);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("settings");
+        tcase_add_test(tc, settings_precedence_default_env_flag);
+        tcase_add_test(tc, settings_errors_name_the_flag_or_variable);
+        tcase_add_test(tc, settings_usage_lists_every_flag);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("error");
+        tcase_add_test(tc, error_table_maps_status_and_osb_name);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("json");
+        tcase_add_test(tc, json_parse_errors_say_where);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("misc");
+        tcase_add_test(tc, log_quote_escapes_only_when_needed);
+        tcase_add_test(tc, http_unescape_decodes_and_rejects_bad_escapes);
+        tcase_add_test(tc, mem_fail_at_fails_exactly_one_allocation);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+OSB_CHECK_MAIN(common_suite)

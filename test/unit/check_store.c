@@ -1,2 +1,259 @@
+/* test/unit/check_store.c: the SQLite store: migrations, refusing a newer schema, row round
+ * trips, transactions, operations. */
 #include "common/osb_compat.h"
-int main(void){return 0;}
+#include <check.h>
+#include "common/osb_mem.h"
+#include "broker/migrations.h"
+#include "broker/store.h"
+#include "test/lib/check_main.h"
+
+static char dir[256];
+static char path[300];
+
+static void setup(void)
+{
+        const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+        (void) snprintf(dir, sizeof(dir), "%s/check_store.XXXXXX", tmp);
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        (void) snprintf(path, sizeof(path), "%s/s.db", dir);
+}
+
+static void teardown(void)
+{
+        char cmd[600];
+        (void) snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        ck_assert_int_eq(system(cmd), 0);
+}
+
+static struct store *open_ok(void)
+{
+        struct store *st = NULL;
+        struct osb_error err = OSB_ERROR_INIT;
+        int r = store_open(path, STORE_SYNC_OFF, &st, &err);
+        ck_assert_msg(r == 0, "store_open: %s", err.text);
+        return st;
+}
+
+START_TEST(open_creates_schema_and_records_migrations)
+{
+        struct store *st = open_ok();
+        ck_assert_uint_eq(store_schema_version(st), migrations[n_migrations - 1].version);
+        ck_assert_int_eq(store_ping(st), 0);
+        store_close(st);
+        /* Reopening applies nothing new and keeps the version. */
+        st = open_ok();
+        ck_assert_uint_eq(store_schema_version(st), migrations[n_migrations - 1].version);
+        store_close(st);
+        sqlite3 *db;
+        ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+        sqlite3_stmt *q;
+        ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*), min(name) FROM schema_migrations", -1, &q, NULL), SQLITE_OK);
+        ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+        ck_assert_int_eq(sqlite3_column_int(q, 0), (int) n_migrations);
+        ck_assert_str_eq((const char *) sqlite3_column_text(q, 1), "0001_init");
+        sqlite3_finalize(q);
+        sqlite3_close(db);
+}
+END_TEST
+
+START_TEST(newer_schema_is_refused_with_both_versions)
+{
+        store_close(open_ok());
+        sqlite3 *db;
+        ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+        ck_assert_int_eq(sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (9999, 'future', 0)", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+        struct store *st = NULL;
+        struct osb_error err = OSB_ERROR_INIT;
+        ck_assert_int_eq(store_open(path, STORE_SYNC_OFF, &st, &err), OSB_E_INVALID_CONFIG);
+        ck_assert_ptr_null(st);
+        ck_assert_ptr_nonnull(strstr(err.text, "9999"));
+        ck_assert_ptr_nonnull(strstr(err.text, "newer osb-broker"));
+}
+END_TEST
+
+START_TEST(unopenable_path_names_the_file)
+{
+        struct store *st = NULL;
+        struct osb_error err = OSB_ERROR_INIT;
+        ck_assert_int_lt(store_open("/nonexistent-dir/x/y.db", STORE_SYNC_OFF, &st, &err), 0);
+        ck_assert_ptr_nonnull(strstr(err.text, "/nonexistent-dir/x/y.db"));
+}
+END_TEST
+
+START_TEST(instance_round_trip_and_rollback)
+{
+        struct store *st = open_ok();
+        struct osb_error err = OSB_ERROR_INIT;
+        struct instance_row in = {
+                .id = (char *) "i-1", .service_id = (char *) "s", .plan_id = (char *) "p",
+                .request_key = (char *) "{}", .parameters = (char *) "{\"a\":1}",
+                .state = (char *) "ready", .created_at = 5, .updated_at = 6,
+        };
+        ck_assert_int_eq(store_begin(st, &err), 0);
+        ck_assert_int_eq(store_put_instance(st, &in), 0);
+        ck_assert_int_eq(store_commit(st, &err), 0);
+
+        struct instance_row *out = NULL;
+        ck_assert_int_eq(store_get_instance(st, "i-1", &out), 0);
+        ck_assert_str_eq(out->plan_id, "p");
+        ck_assert_str_eq(out->parameters, "{\"a\":1}");
+        ck_assert_ptr_null(out->context);
+        ck_assert_ptr_null(out->dashboard_url);
+        ck_assert_int_eq(out->created_at, 5);
+        instance_row_free(out);
+
+        in.plan_id = (char *) "other";
+        ck_assert_int_eq(store_begin(st, &err), 0);
+        ck_assert_int_eq(store_put_instance(st, &in), 0);
+        store_rollback(st);
+        out = NULL;
+        ck_assert_int_eq(store_get_instance(st, "i-1", &out), 0);
+        ck_assert_str_eq(out->plan_id, "p");
+        instance_row_free(out);
+        out = NULL;
+        ck_assert_int_eq(store_get_instance(st, "nope", &out), OSB_E_NOT_FOUND);
+        ck_assert_ptr_null(out);
+        store_close(st);
+}
+END_TEST
+
+START_TEST(deleting_an_instance_deletes_its_bindings)
+{
+        struct store *st = open_ok();
+        struct osb_error err = OSB_ERROR_INIT;
+        struct instance_row in = {.id = (char *) "i", .service_id = (char *) "s", .plan_id = (char *) "p",
+                                  .request_key = (char *) "k", .state = (char *) "ready"};
+        struct binding_row b = {.instance_id = (char *) "i", .id = (char *) "b", .service_id = (char *) "s",
+                                .plan_id = (char *) "p", .request_key = (char *) "k", .state = (char *) "ready",
+                                .response = (char *) "{\"credentials\":{}}"};
+        ck_assert_int_eq(store_begin(st, &err), 0);
+        ck_assert_int_eq(store_put_instance(st, &in), 0);
+        ck_assert_int_eq(store_put_binding(st, &b), 0);
+        ck_assert_int_eq(store_commit(st, &err), 0);
+        int64_t n = -1, ni, nb, no;
+        ck_assert_int_eq(store_count_bindings(st, "i", &n), 0);
+        ck_assert_int_eq(n, 1);
+        ck_assert_int_eq(store_count(st, &ni, &nb, &no), 0);
+        ck_assert_int_eq(ni, 1);
+        ck_assert_int_eq(nb, 1);
+        ck_assert_int_eq(store_begin(st, &err), 0);
+        ck_assert_int_eq(store_delete_instance(st, "i"), 0);
+        ck_assert_int_eq(store_commit(st, &err), 0);
+        struct binding_row *out = NULL;
+        ck_assert_int_eq(store_get_binding(st, "i", "b", &out), OSB_E_NOT_FOUND);
+        ck_assert_int_eq(store_count(st, &ni, &nb, &no), 0);
+        ck_assert_int_eq(ni + nb, 0);
+        store_close(st);
+}
+END_TEST
+
+static int collect(void *userdata, const char *id, int64_t due)
+{
+        char *buf = userdata;
+        size_t n = strlen(buf);
+        (void) snprintf(buf + n, 256 - n, "%s@%" PRId64 ";", id, due);
+        return 0;
+}
+
+START_TEST(latest_op_and_pending_ops)
+{
+        struct store *st = open_ok();
+        struct osb_error err = OSB_ERROR_INIT;
+        struct op_row a = {.id = (char *) "op-a", .kind = (char *) "provision", .instance_id = (char *) "i",
+                           .state = (char *) "succeeded", .due_at = 1, .instance_usable = -1,
+                           .update_repeatable = -1, .created_at = 10, .finished_at = 11};
+        struct op_row b = a;
+        b.id = (char *) "op-b";
+        b.kind = (char *) "update";
+        b.state = (char *) "in progress";
+        b.created_at = 20;
+        b.due_at = 30;
+        b.finished_at = 0;
+        struct op_row c = b;
+        c.id = (char *) "op-c";
+        c.binding_id = (char *) "bnd";
+        c.kind = (char *) "bind";
+        c.due_at = 25;
+        ck_assert_int_eq(store_begin(st, &err), 0);
+        ck_assert_int_eq(store_put_op(st, &a), 0);
+        ck_assert_int_eq(store_put_op(st, &b), 0);
+        ck_assert_int_eq(store_put_op(st, &c), 0);
+        ck_assert_int_eq(store_commit(st, &err), 0);
+
+        struct op_row *op = NULL;
+        ck_assert_int_eq(store_latest_op(st, "i", NULL, NULL, &op), 0);
+        ck_assert_str_eq(op->id, "op-b");
+        ck_assert_int_eq(op->instance_usable, -1);
+        ck_assert_int_eq(op->finished_at, 0);
+        op_row_free(op);
+        ck_assert_int_eq(store_latest_op(st, "i", NULL, "provision", &op), 0);
+        ck_assert_str_eq(op->id, "op-a");
+        ck_assert_int_eq(op->finished_at, 11);
+        op_row_free(op);
+        ck_assert_int_eq(store_latest_op(st, "i", "bnd", NULL, &op), 0);
+        ck_assert_str_eq(op->id, "op-c");
+        op_row_free(op);
+        ck_assert_int_eq(store_latest_op(st, "i", NULL, "deprovision", &op), OSB_E_NOT_FOUND);
+
+        char buf[256] = "";
+        ck_assert_int_eq(store_each_pending_op(st, collect, buf), 0);
+        ck_assert_str_eq(buf, "op-c@25;op-b@30;");
+        store_close(st);
+}
+END_TEST
+
+START_TEST(two_handles_see_each_others_commits)
+{
+        struct store *w = open_ok(), *r = open_ok();
+        struct osb_error err = OSB_ERROR_INIT;
+        struct instance_row in = {.id = (char *) "x", .service_id = (char *) "s", .plan_id = (char *) "p",
+                                  .request_key = (char *) "k", .state = (char *) "ready"};
+        ck_assert_int_eq(store_begin(w, &err), 0);
+        ck_assert_int_eq(store_put_instance(w, &in), 0);
+        struct instance_row *out = NULL;
+        ck_assert_int_eq(store_get_instance(r, "x", &out), OSB_E_NOT_FOUND);
+        ck_assert_int_eq(store_commit(w, &err), 0);
+        ck_assert_int_eq(store_get_instance(r, "x", &out), 0);
+        instance_row_free(out);
+        store_close(w);
+        store_close(r);
+}
+END_TEST
+
+START_TEST(set_str_and_parse_sync)
+{
+        char *f = NULL;
+        ck_assert_int_eq(store_set_str(&f, "a"), 0);
+        ck_assert_str_eq(f, "a");
+        osb_mem_fail_at(0);
+        ck_assert_int_eq(store_set_str(&f, "b"), -ENOMEM);
+        osb_mem_fail_at(SIZE_MAX);
+        ck_assert_str_eq(f, "a");
+        ck_assert_int_eq(store_set_str(&f, NULL), 0);
+        ck_assert_ptr_null(f);
+        enum store_sync s;
+        ck_assert_int_eq(store_parse_sync("full", &s), 0);
+        ck_assert_int_eq(s, STORE_SYNC_FULL);
+        ck_assert_int_eq(store_parse_sync("fast", &s), -EINVAL);
+}
+END_TEST
+
+static Suite *store_suite(void)
+{
+        Suite *s = suite_create("store");
+        TCase *tc = tcase_create("store");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, open_creates_schema_and_records_migrations);
+        tcase_add_test(tc, newer_schema_is_refused_with_both_versions);
+        tcase_add_test(tc, unopenable_path_names_the_file);
+        tcase_add_test(tc, instance_round_trip_and_rollback);
+        tcase_add_test(tc, deleting_an_instance_deletes_its_bindings);
+        tcase_add_test(tc, latest_op_and_pending_ops);
+        tcase_add_test(tc, two_handles_see_each_others_commits);
+        tcase_add_test(tc, set_str_and_parse_sync);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+OSB_CHECK_MAIN(store_suite)
