@@ -88,20 +88,23 @@ static int static_configure(struct catalog_plan *plan, struct osb_error *err)
                 return osb_error_set(err, OSB_E_INVALID_CONFIG,
                                      "%s.bind_async: asynchronous bindings need the service to "
                                      "set \"bindings_retrievable\": true", path);
-        if ((v = json_object_get(cfg, "delay"))) {
+        v = json_object_get(cfg, "delay");
+        if (v) {
                 if (json_is_integer(v) && json_integer_value(v) >= 0)
                         sp->delay_ms = json_integer_value(v);
                 else if (!json_is_string(v) || osb_parse_duration_ms(json_string_value(v), &sp->delay_ms) < 0)
                         return osb_error_set(err, OSB_E_INVALID_CONFIG,
                                              "%s.delay: must be a duration such as \"500ms\" or \"2s\"", path);
         }
-        if ((v = json_object_get(cfg, "retry_after"))) {
+        v = json_object_get(cfg, "retry_after");
+        if (v) {
                 if (!json_is_integer(v) || json_integer_value(v) < 0)
                         return osb_error_set(err, OSB_E_INVALID_CONFIG,
                                              "%s.retry_after: must be a whole number of seconds", path);
                 sp->retry_after_s = json_integer_value(v);
         }
-        if ((v = json_object_get(cfg, "fail"))) {
+        v = json_object_get(cfg, "fail");
+        if (v) {
                 size_t i;
                 json_t *e;
                 if (!json_is_array(v))
@@ -117,14 +120,17 @@ static int static_configure(struct catalog_plan *plan, struct osb_error *err)
         }
         static const char *const strings[] = {"fail_message", "dashboard_url"};
         const char **targets[] = {&sp->fail_message, &sp->dashboard_url};
-        for (unsigned i = 0; i < OSB_ELEMENTSOF(strings); i++)
-                if ((v = json_object_get(cfg, strings[i]))) {
-                        if (!json_is_string(v) || !*json_string_value(v))
-                                return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                                     "%s.%s: must be a non-empty string", path, strings[i]);
-                        *targets[i] = json_string_value(v);
-                }
-        if ((v = json_object_get(cfg, "requires_app"))) {
+        for (unsigned i = 0; i < OSB_ELEMENTSOF(strings); i++) {
+                v = json_object_get(cfg, strings[i]);
+                if (!v)
+                        continue;
+                if (!json_is_string(v) || !*json_string_value(v))
+                        return osb_error_set(err, OSB_E_INVALID_CONFIG,
+                                             "%s.%s: must be a non-empty string", path, strings[i]);
+                *targets[i] = json_string_value(v);
+        }
+        v = json_object_get(cfg, "requires_app");
+        if (v) {
                 if (!json_is_boolean(v))
                         return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s.requires_app: must be a boolean", path);
                 sp->requires_app = json_is_true(v);
@@ -133,11 +139,13 @@ static int static_configure(struct catalog_plan *plan, struct osb_error *err)
         if (!sp->extra)
                 return osb_error_set(err, -ENOMEM, "out of memory");
         static const char *const extras[] = {"syslog_drain_url", "route_service_url", "volume_mounts", "endpoints"};
-        for (unsigned i = 0; i < OSB_ELEMENTSOF(extras); i++)
-                if ((v = json_object_get(cfg, extras[i])) && json_object_set(sp->extra, extras[i], v) < 0) {
+        for (unsigned i = 0; i < OSB_ELEMENTSOF(extras); i++) {
+                v = json_object_get(cfg, extras[i]);
+                if (v && json_object_set(sp->extra, extras[i], v) < 0) {
                         json_decref(sp->extra);
                         return osb_error_set(err, -ENOMEM, "out of memory");
                 }
+        }
         plan->backend_state = OSB_TAKE_PTR(sp);
         return 0;
 }

@@ -73,6 +73,28 @@ static json_t *parse_or_null(const char *text)
         return text ? json_loads(text, 0, NULL) : NULL;
 }
 
+/* Applies a finished update (the operation's request) to @inst. Returns 0 or -ENOMEM. */
+static int apply_update(struct instance_row *inst, const json_t *req)
+{
+        json_t *params = json_object_get(req, "parameters");
+        json_t *context = json_object_get(req, "context");
+        osb_autofree char *ptext = params ? osb_json_dump(params, NULL) : NULL;
+        osb_autofree char *ctext = context ? osb_json_dump(context, NULL) : NULL;
+        if ((params && !ptext) || (context && !ctext))
+                return -ENOMEM;
+        static const char *const keys[] = {"plan_id", "maintenance_version", "request_key"};
+        char **fields[] = {&inst->plan_id, &inst->maintenance_version, &inst->request_key};
+        for (unsigned i = 0; i < OSB_ELEMENTSOF(keys); i++) {
+                const char *v = json_string_value(json_object_get(req, keys[i]));
+                if (v && store_set_str(fields[i], v) < 0)
+                        return -ENOMEM;
+        }
+        if ((ptext && store_set_str(&inst->parameters, ptext) < 0) ||
+            (ctext && store_set_str(&inst->context, ctext) < 0))
+                return -ENOMEM;
+        return 0;
+}
+
 /* Finishes @op in a transaction with the backend's outcome @rc. */
 static int finish(const struct catalog *cat, struct store *st, const char *op_id, int rc,
                   const struct osb_error *berr, struct backend_result *res)
@@ -121,38 +143,15 @@ static int finish(const struct catalog *cat, struct store *st, const char *op_id
         case OP_UPDATE:
                 if (inst && ok) {
                         json_auto_t *req = parse_or_null(op->request);
-                        const char *s;
-                        if ((s = json_string_value(json_object_get(req, "plan_id")))) {
-                                osb_free(inst->plan_id);
-                                inst->plan_id = osb_strdup(s);
-                        }
-                        json_t *v;
-                        if ((v = json_object_get(req, "parameters"))) {
-                                osb_free(inst->parameters);
-                                inst->parameters = osb_json_dump(v, NULL);
-                        }
-                        if ((v = json_object_get(req, "context"))) {
-                                osb_free(inst->context);
-                                inst->context = osb_json_dump(v, NULL);
-                        }
-                        if ((s = json_string_value(json_object_get(req, "maintenance_version")))) {
-                                osb_free(inst->maintenance_version);
-                                inst->maintenance_version = osb_strdup(s);
-                        }
-                        if ((s = json_string_value(json_object_get(req, "request_key")))) {
-                                osb_free(inst->request_key);
-                                inst->request_key = osb_strdup(s);
-                        }
-                        if (res->dashboard_url) {
-                                osb_free(inst->dashboard_url);
-                                inst->dashboard_url = OSB_TAKE_PTR(res->dashboard_url);
-                        }
-                        if (!inst->plan_id || !inst->request_key) {
-                                r = -ENOMEM;
+                        r = apply_update(inst, req);
+                        if (r >= 0 && res->dashboard_url)
+                                r = store_set_str(&inst->dashboard_url, res->dashboard_url);
+                        if (r < 0)
                                 goto rollback;
-                        }
                 }
-                if (inst && (r = store_set_str(&inst->state, "ready")) < 0)
+                if (inst)
+                        r = store_set_str(&inst->state, "ready");
+                if (r < 0)
                         goto rollback;
                 if (!ok) {
                         op->instance_usable = 1;
@@ -166,7 +165,9 @@ static int finish(const struct catalog *cat, struct store *st, const char *op_id
                                 goto rollback;
                         instance_row_free(OSB_TAKE_PTR(inst));
                 } else {
-                        if (inst && (r = store_set_str(&inst->state, "ready")) < 0)
+                        if (inst)
+                                r = store_set_str(&inst->state, "ready");
+                        if (r < 0)
                                 goto rollback;
                         op->instance_usable = 1;
                 }

@@ -44,13 +44,21 @@ int request_parse_provision(const char *data, size_t len, struct provision_req *
         int rc = osb_json_parse_object(data, len, &r.body, err);
         if (rc < 0)
                 return rc;
-        if ((rc = get_id(r.body, "service_id", true, &r.service_id, err)) < 0 ||
-            (rc = get_id(r.body, "plan_id", true, &r.plan_id, err)) < 0 ||
-            (rc = get_id(r.body, "organization_guid", true, &r.organization_guid, err)) < 0 ||
-            (rc = get_id(r.body, "space_guid", true, &r.space_guid, err)) < 0 ||
-            (rc = get_obj(r.body, "parameters", &r.parameters, err)) < 0 ||
-            (rc = get_obj(r.body, "context", &r.context, err)) < 0 ||
-            (rc = get_maintenance(r.body, &r.maintenance_version, err)) < 0) {
+        if (rc >= 0)
+                rc = get_id(r.body, "service_id", true, &r.service_id, err);
+        if (rc >= 0)
+                rc = get_id(r.body, "plan_id", true, &r.plan_id, err);
+        if (rc >= 0)
+                rc = get_id(r.body, "organization_guid", true, &r.organization_guid, err);
+        if (rc >= 0)
+                rc = get_id(r.body, "space_guid", true, &r.space_guid, err);
+        if (rc >= 0)
+                rc = get_obj(r.body, "parameters", &r.parameters, err);
+        if (rc >= 0)
+                rc = get_obj(r.body, "context", &r.context, err);
+        if (rc >= 0)
+                rc = get_maintenance(r.body, &r.maintenance_version, err);
+        if (rc < 0) {
                 json_decref(r.body);
                 return rc;
         }
@@ -64,12 +72,19 @@ int request_parse_update(const char *data, size_t len, struct update_req *ret, s
         int rc = osb_json_parse_object(data, len, &r.body, err);
         if (rc < 0)
                 return rc;
-        if ((rc = get_id(r.body, "service_id", true, &r.service_id, err)) < 0 ||
-            (rc = get_id(r.body, "plan_id", false, &r.plan_id, err)) < 0 ||
-            (rc = get_obj(r.body, "parameters", &r.parameters, err)) < 0 ||
-            (rc = get_obj(r.body, "context", &r.context, err)) < 0 ||
-            (rc = get_obj(r.body, "previous_values", &r.previous_values, err)) < 0 ||
-            (rc = get_maintenance(r.body, &r.maintenance_version, err)) < 0) {
+        if (rc >= 0)
+                rc = get_id(r.body, "service_id", true, &r.service_id, err);
+        if (rc >= 0)
+                rc = get_id(r.body, "plan_id", false, &r.plan_id, err);
+        if (rc >= 0)
+                rc = get_obj(r.body, "parameters", &r.parameters, err);
+        if (rc >= 0)
+                rc = get_obj(r.body, "context", &r.context, err);
+        if (rc >= 0)
+                rc = get_obj(r.body, "previous_values", &r.previous_values, err);
+        if (rc >= 0)
+                rc = get_maintenance(r.body, &r.maintenance_version, err);
+        if (rc < 0) {
                 json_decref(r.body);
                 return rc;
         }
@@ -83,13 +98,21 @@ int request_parse_bind(const char *data, size_t len, struct bind_req *ret, struc
         int rc = osb_json_parse_object(data, len, &r.body, err);
         if (rc < 0)
                 return rc;
-        if ((rc = get_id(r.body, "service_id", true, &r.service_id, err)) < 0 ||
-            (rc = get_id(r.body, "plan_id", true, &r.plan_id, err)) < 0 ||
-            (rc = get_id(r.body, "app_guid", false, &r.app_guid, err)) < 0 ||
-            (rc = get_obj(r.body, "bind_resource", &r.bind_resource, err)) < 0 ||
-            (rc = get_obj(r.body, "parameters", &r.parameters, err)) < 0 ||
-            (rc = get_obj(r.body, "context", &r.context, err)) < 0 ||
-            (rc = get_id(r.body, "predecessor_binding_id", false, &r.predecessor_binding_id, err)) < 0) {
+        if (rc >= 0)
+                rc = get_id(r.body, "service_id", true, &r.service_id, err);
+        if (rc >= 0)
+                rc = get_id(r.body, "plan_id", true, &r.plan_id, err);
+        if (rc >= 0)
+                rc = get_id(r.body, "app_guid", false, &r.app_guid, err);
+        if (rc >= 0)
+                rc = get_obj(r.body, "bind_resource", &r.bind_resource, err);
+        if (rc >= 0)
+                rc = get_obj(r.body, "parameters", &r.parameters, err);
+        if (rc >= 0)
+                rc = get_obj(r.body, "context", &r.context, err);
+        if (rc >= 0)
+                rc = get_id(r.body, "predecessor_binding_id", false, &r.predecessor_binding_id, err);
+        if (rc < 0) {
                 json_decref(r.body);
                 return rc;
         }
