@@ -13,6 +13,8 @@
 
 struct catalog_service;
 
+#define CATALOG_MAX_BYTES (4u * 1024u * 1024u) /* larger catalog files are refused */
+
 struct catalog_plan {
         const char *id;                   /* borrowed from the catalog's JSON (all strings) */
         const char *name;
@@ -54,13 +56,18 @@ struct catalog {
         char *body;                       /* the served JSON (compact, x- keys stripped); owned */
         size_t body_len;
         char etag[40];                    /* strong ETag of body, quoted: "\"<hex>\"" */
+        json_t *default_backend;          /* {"type":"static"}, the backend of plans that name
+                                           * none; owned */
 };
 
 /* Loads and validates. @path ending in .yaml/.yml (or content that is not JSON) is read as
  * YAML. On failure returns OSB_E_INVALID_CONFIG (or -errno for I/O) and sets *ret_errors to a
  * new string (free with osb_free) holding every problem found, one per line, each formatted
  * "FILE: JSON.PATH: what is wrong" (e.g. "cat.json: services[0].plans[1].id: is required").
- * *ret only on success; free with catalog_free(). */
+ * *ret only on success; free with catalog_free().
+ * Files (and buffers) over CATALOG_MAX_BYTES fail with -EFBIG. Parse errors read
+ * "FILE: line L column C: why". On -ENOMEM *ret_errors may be set to NULL. @ret_errors may be
+ * NULL; *ret_errors is written only on failure. */
 int catalog_load_file(const char *path, struct catalog **ret, char **ret_errors);
 /* The same for bytes in memory; @source names them in messages. */
 int catalog_load_buffer(const char *data, size_t len, const char *source, struct catalog **ret,
@@ -76,3 +83,7 @@ const struct catalog_plan *catalog_find_plan(const struct catalog *c, const char
 
 /* The demo catalog's text, for docs and tests (borrowed, static). */
 extern const char catalog_demo_json[];
+
+/* True when @s is a SemVer 2.0.0 version (MAJOR.MINOR.PATCH, no leading zeros, optional
+ * "-prerelease" and "+build" as semver.org defines them). */
+bool catalog_semver_valid(const char *s);

@@ -12,12 +12,16 @@
 #include "common/osb_error.h"
 
 /* Checks that @schema is usable: a JSON object with a "$schema" string, no "$ref" that leaves
- * the document, and at most 64 KiB when serialised. Returns 0, or OSB_E_INVALID_CONFIG with a
- * message naming the offending keyword's path below @path. */
+ * the document, and at most 64 KiB when serialised; also that the keywords this module
+ * understands are well-formed (type names, patterns that compile, non-negative bounds, local
+ * "$ref"s that resolve), nested at most 64 levels. Returns 0, -ENOMEM, or OSB_E_INVALID_CONFIG
+ * with a message "PATH.below: why" naming the offending keyword's path below @path. */
 int schema_check(const json_t *schema, const char *path, struct osb_error *err);
 
 /* Validates @instance against @schema. Returns 0, or OSB_E_BAD_REQUEST with a message naming
  * the first failing location as a JSON path rooted at @root (e.g. "parameters.size: must be
- * at most 10"). Bounded recursion: a schema nested deeper than 64 levels fails validation. */
+ * at most 10"), or -ENOMEM. Bounded recursion: a schema nested deeper than 64 levels (or a
+ * "$ref" loop) fails validation. "pattern" is an ECMA-262 regex translated to POSIX ERE: \d \w \s
+ * and their negations are supported, look-arounds and back-references are not. */
 int schema_validate(const json_t *schema, const json_t *instance, const char *root,
                     struct osb_error *err);

@@ -498,6 +498,8 @@ static int parser_error(struct yaml_ctx *c, const yaml_parser_t *p)
 
 static int parse(const char *data, size_t len, bool all, json_t **ret, struct osb_error *err)
 {
+        if (!data)
+                data = ""; /* libyaml asserts on a NULL input */
         yaml_parser_t parser;
         if (!yaml_parser_initialize(&parser))
                 return -ENOMEM;

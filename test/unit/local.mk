@@ -23,3 +23,7 @@ test_unit_check_api_SOURCES = test/unit/check_api.c
 test_unit_check_api_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_api_LDADD = $(TEST_LIBS) $(CHECK_LIBS)
 EXTRA_DIST += test/unit/data
+UNIT_TESTS += test/unit/check_osb_yaml
+test_unit_check_osb_yaml_SOURCES = test/unit/check_osb_yaml.c
+test_unit_check_osb_yaml_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_osb_yaml_LDADD = $(TEST_LIBS) $(CHECK_LIBS)
