@@ -312,11 +312,15 @@ void api_provision(struct api *api, struct store *st, const char *instance_id,
                 r = insert_op(st, OP_PROVISION, instance_id, NULL, NULL, due, op_id);
                 inst.state = (char *) "provisioning";
                 inst.op_id = op_id;
+                /* A dashboard URL must be in the first response, even for an async provision. */
+                if (r >= 0 && be->dashboard_url) {
+                        res.dashboard_url = be->dashboard_url(&call);
+                        inst.dashboard_url = res.dashboard_url;
+                }
         } else {
                 r = be->run(&call, &res, &err);
                 if (r < 0) {
                         backend_result_release(&res);
-                        osb_error_prefix(&err, "provisioning failed: ");
                         return api_response_error(resp, &err);
                 }
                 inst.state = (char *) "ready";
@@ -479,7 +483,6 @@ void api_update(struct api *api, struct store *st, const char *instance_id,
         r = be->run(&call, &res, &err);
         if (r < 0) {
                 backend_result_release(&res);
-                osb_error_prefix(&err, "update failed: ");
                 return respond_error_usable(resp, &err, true);
         }
         osb_autofree char *ptext = osb_json_dump(params, NULL);
@@ -591,7 +594,6 @@ void api_deprovision(struct api *api, struct store *st, const char *instance_id,
         r = be->run(&call, &res, &err);
         backend_result_release(&res);
         if (r < 0) {
-                osb_error_prefix(&err, "deprovisioning failed: ");
                 return respond_error_usable(resp, &err, false);
         }
         r = store_delete_instance(st, instance_id);
@@ -856,7 +858,6 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
                 r = be->run(&call, &res, &err);
                 if (r < 0) {
                         backend_result_release(&res);
-                        osb_error_prefix(&err, "binding failed: ");
                         return api_response_error(resp, &err);
                 }
                 body = res.response ? OSB_TAKE_PTR(res.response) : json_object();
@@ -953,7 +954,6 @@ void api_unbind(struct api *api, struct store *st, const char *instance_id, cons
         r = be->run(&call, &res, &err);
         backend_result_release(&res);
         if (r < 0) {
-                osb_error_prefix(&err, "unbinding failed: ");
                 return api_response_error(resp, &err);
         }
         r = store_delete_binding(st, instance_id, binding_id);

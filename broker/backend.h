@@ -54,6 +54,9 @@ struct backend {
         /* Retry-After for last_operation, in seconds, given when the operation is due; -1: none. */
         int64_t (*retry_after_s)(const struct catalog_plan *plan, int64_t due_in_ms);
         bool (*requires_app)(const struct catalog_plan *plan);
+        /* Optional: the dashboard URL an instance will have, known before it is provisioned
+         * (returned in the first, 202, response). New (osb_free) or NULL. */
+        char *(*dashboard_url)(const struct backend_call *call);
         /* Does the work. Returns 0 (done, or not finished when res->retry_after_ms > 0), or a
          * negative code with the user-facing reason in @err (it becomes the description). */
         int (*run)(const struct backend_call *call, struct backend_result *res, struct osb_error *err);

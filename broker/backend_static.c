@@ -282,6 +282,12 @@ static int static_run(const struct backend_call *call, struct backend_result *re
         }
 }
 
+static char *static_dashboard_url(const struct backend_call *call)
+{
+        const struct static_plan *sp = sp_of(call->plan);
+        return sp->dashboard_url ? expand(sp->dashboard_url, call) : NULL;
+}
+
 const struct backend backend_static = {
         .type = "static",
         .configure = static_configure,
@@ -290,5 +296,6 @@ const struct backend backend_static = {
         .first_run_delay_ms = static_first_run_delay_ms,
         .retry_after_s = static_retry_after_s,
         .requires_app = static_requires_app,
+        .dashboard_url = static_dashboard_url,
         .run = static_run,
 };

@@ -226,14 +226,16 @@ struct osb_http_server *osb_http_server_stop(struct osb_http_server *srv, unsign
 {
         if (!srv)
                 return NULL;
+        /* Quiescing hands the listening socket back; close it only after the daemon stopped,
+         * since its threads may still be taking it out of their epoll sets. */
         MHD_socket fd = MHD_quiesce_daemon(srv->mhd);
-        if (fd != MHD_INVALID_SOCKET)
-                close(fd);
         for (unsigned waited = 0; waited < drain_ms && atomic_load(&srv->in_flight) > 0; waited += 10) {
                 struct timespec ts = {0, 10 * 1000 * 1000};
                 nanosleep(&ts, NULL);
         }
         MHD_stop_daemon(srv->mhd);
+        if (fd != MHD_INVALID_SOCKET)
+                close(fd);
         osb_free(srv);
         return NULL;
 }
