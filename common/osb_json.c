@@ -8,7 +8,12 @@ int osb_json_parse_object(const char *data, size_t len, json_t **ret, struct osb
         json_error_t jerr;
         if (len == 0)
                 return osb_error_set(err, OSB_E_BAD_REQUEST, "request body is empty; a JSON object is required");
+        size_t failures = osb_mem_failures();
         json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (osb_mem_failures() != failures) {
+                json_decref(j);
+                return osb_error_set(err, -ENOMEM, "out of memory while parsing JSON");
+        }
         if (!j)
                 return osb_error_set(err, OSB_E_BAD_REQUEST, "malformed JSON at line %d column %d: %s",
                                      jerr.line, jerr.column, jerr.text);
@@ -23,7 +28,12 @@ int osb_json_parse_object(const char *data, size_t len, json_t **ret, struct osb
 
 char *osb_json_dump(const json_t *j, size_t *ret_len)
 {
+        size_t failures = osb_mem_failures();
         char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+        if (s && osb_mem_failures() != failures) {
+                osb_free(s);  /* jansson may have skipped a key it could not copy */
+                return NULL;
+        }
         if (s && ret_len)
                 *ret_len = strlen(s);
         return s;

@@ -4,32 +4,48 @@
 
 static atomic_size_t alloc_count;
 static atomic_size_t fail_at = SIZE_MAX;
+static _Thread_local size_t failures;
 
 static bool should_fail(void)
 {
         size_t n = atomic_fetch_add_explicit(&alloc_count, 1, memory_order_relaxed);
-        return n == atomic_load_explicit(&fail_at, memory_order_relaxed);
+        if (n != atomic_load_explicit(&fail_at, memory_order_relaxed))
+                return false;
+        failures++;
+        return true;
+}
+
+static void *counted(void *p)
+{
+        if (!p)
+                failures++;
+        return p;
+}
+
+size_t osb_mem_failures(void)
+{
+        return failures;
 }
 
 void *osb_malloc(size_t n)
 {
         if (should_fail())
                 return NULL;
-        return malloc(n ? n : 1);
+        return counted(malloc(n ? n : 1));
 }
 
 void *osb_calloc(size_t nmemb, size_t size)
 {
         if (should_fail())
                 return NULL;
-        return calloc(nmemb ? nmemb : 1, size ? size : 1);
+        return counted(calloc(nmemb ? nmemb : 1, size ? size : 1));
 }
 
 void *osb_realloc(void *p, size_t n)
 {
         if (should_fail())
                 return NULL;
-        return realloc(p, n ? n : 1);
+        return counted(realloc(p, n ? n : 1));
 }
 
 char *osb_strndup(const char *s, size_t n)

@@ -18,6 +18,11 @@ void osb_free(void *p);
 /* Route jansson through the functions above. Call once at start-up. */
 void osb_mem_setup(void);
 
+/* Allocations that failed on this thread so far (real or injected). jansson sometimes reports
+ * an allocation failure as a syntax error or drops data silently, so callers compare this
+ * before and after a jansson call to tell. */
+size_t osb_mem_failures(void);
+
 /* Failure injection, for tests: allocation number @n (0-based, counted from this call) fails;
  * SIZE_MAX disarms. osb_mem_allocs() counts allocations since the last osb_mem_fail_at(). */
 void osb_mem_fail_at(size_t n);

@@ -257,6 +257,32 @@ START_TEST(mem_fail_at_fails_exactly_one_allocation)
 }
 END_TEST
 
+START_TEST(json_parse_every_allocation_failure_is_enomem_or_exact)
+{
+        static const char text[] =
+                "{\"service_id\":\"a service id that is longer than the lexer's first buffer\","
+                "\"parameters\":{\"a\":[1,2.5,{\"b\":\"escapes \\u00e9\\n\\t and a long tail to grow buffers\"}],"
+                "\"a key that is itself quite long, to grow the key buffer\":true}}";
+        json_t *want = json_loads(text, 0, NULL);
+        osb_mem_fail_at(SIZE_MAX);
+        json_t *j = NULL;
+        struct osb_error err = OSB_ERROR_INIT;
+        ck_assert_int_eq(osb_json_parse_object(text, sizeof(text) - 1, &j, &err), 0);
+        json_decref(j);
+        size_t n = osb_mem_allocs();
+        for (size_t i = 0; i < n; i++) {
+                j = NULL;
+                osb_mem_fail_at(i);
+                int r = osb_json_parse_object(text, sizeof(text) - 1, &j, &err);
+                osb_mem_fail_at(SIZE_MAX);
+                ck_assert_msg(r == -ENOMEM || (r == 0 && json_equal(j, want)),
+                              "allocation %zu: r=%d (%s)", i, r, err.text);
+                json_decref(j);
+        }
+        json_decref(want);
+}
+END_TEST
+
 static Suite *common_suite(void)
 {
         Suite *s = suite_create("osb_common");
@@ -279,6 +305,7 @@ static Suite *common_suite(void)
         suite_add_tcase(s, tc);
         tc = tcase_create("json");
         tcase_add_test(tc, json_parse_errors_say_where);
+        tcase_add_test(tc, json_parse_every_allocation_failure_is_enomem_or_exact);
         suite_add_tcase(s, tc);
         tc = tcase_create("misc");
         tcase_add_test(tc, log_quote_escapes_only_when_needed);
