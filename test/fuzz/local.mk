@@ -1,1 +1,45 @@
-# test/fuzz/: (filled in by its owner)
+# test/fuzz/: libFuzzer targets, one file each defining LLVMFuzzerTestOneInput(). Every target
+# is also linked with replay_main.c into a check program, and a replay-*.sh test runs it over
+# the target's corpus (test/fuzz/corpus/NAME/) under `make check`, with any compiler.
+# With --enable-fuzzing (CC=clang) the real libFuzzer binaries are built too; their sources
+# are listed so they get compiled with coverage instrumentation, not taken from the libraries:
+#   test/fuzz/fuzz_catalog -max_total_time=60 test/fuzz/corpus/catalog
+# To add a target NAME: test/fuzz/fuzz_NAME.c, test/fuzz/replay-NAME.sh, a corpus directory,
+# and the blocks below.
+
+FUZZ_REPLAY_PROGS = \
+	test/fuzz/fuzz_catalog_replay \
+	test/fuzz/fuzz_yaml_replay
+FUZZ_REPLAY_TESTSCRIPTS_LIST = \
+	test/fuzz/replay-catalog.sh \
+	test/fuzz/replay-yaml.sh
+check_PROGRAMS += $(FUZZ_REPLAY_PROGS)
+TESTS += $(FUZZ_REPLAY_TESTSCRIPTS_LIST)
+EXTRA_DIST += $(FUZZ_REPLAY_TESTSCRIPTS_LIST) \
+	test/fuzz/corpus/catalog \
+	test/fuzz/corpus/yaml
+
+test_fuzz_fuzz_catalog_replay_SOURCES = test/fuzz/fuzz_catalog.c test/fuzz/replay_main.c
+test_fuzz_fuzz_catalog_replay_LDADD = $(TEST_LIBS)
+test_fuzz_fuzz_yaml_replay_SOURCES = test/fuzz/fuzz_yaml.c test/fuzz/replay_main.c
+test_fuzz_fuzz_yaml_replay_LDADD = $(TEST_LIBS)
+
+if FUZZING
+FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+FUZZ_COMMON_SRC = \
+	common/osb_mem.c common/osb_error.c common/osb_buf.c common/osb_json.c common/osb_yaml.c
+noinst_PROGRAMS += \
+	test/fuzz/fuzz_catalog \
+	test/fuzz/fuzz_yaml
+
+test_fuzz_fuzz_catalog_SOURCES = test/fuzz/fuzz_catalog.c \
+	broker/catalog.c broker/schema.c broker/democatalog.c $(FUZZ_COMMON_SRC)
+test_fuzz_fuzz_catalog_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_catalog_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_catalog_LDADD = $(DEP_LIBS)
+
+test_fuzz_fuzz_yaml_SOURCES = test/fuzz/fuzz_yaml.c $(FUZZ_COMMON_SRC)
+test_fuzz_fuzz_yaml_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_yaml_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_yaml_LDADD = $(DEP_LIBS)
+endif

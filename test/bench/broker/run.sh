@@ -1,0 +1,279 @@
+#!/bin/sh
+# test/bench/broker/run.sh: osb-broker throughput, latency and memory, measured with wrk.
+#
+# Usage:  test/bench/broker/run.sh [BROKER]
+#   BROKER   the osb-broker binary; default: $BUILDDIR/broker/osb-broker, where BUILDDIR
+#            defaults to the current directory.  Nothing is built.
+# Environment:
+#   DURATION=5         seconds per measurement (catalog, provision, bind; 1, 16, 64 connections)
+#   CONNECTIONS="1 16 64"
+#   INSTANCES=100000   instances provisioned in the scale step
+#   SCALE_TIMEOUT=1800 upper bound, seconds, for the scale step
+#   BENCH_TMPDIR       where the databases go (default: a fresh directory under $TMPDIR or
+#                      /tmp); put it on the disk you care about: --sync full fsyncs there.
+#   WRK=wrk
+#
+# What it does (every broker is started on 127.0.0.1 with --port 0, its own database in a
+# temporary directory and --log-level warn; all traffic goes to 127.0.0.1):
+#   1. One broker (--sync normal, the default):
+#      a. GET /v2/catalog;
+#      b. provision+deprovision on the synchronous plan "small": provision.lua "cycle" mode:
+#         every instance id is used exactly once, PUT then DELETE, and the DELETE is sent
+#         only after the PUT was answered 201, so both are individually timed;
+#      c. bind+unbind on 64 instances provisioned beforehand (bind.lua, same scheme);
+#      each at 1, 16 and 64 connections; then d. provision only (fresh ids) at 64 connections.
+#   2. Scale: a fresh broker, INSTANCES provisions at 64 connections, as fast as wrk can,
+#      then the broker's peak RSS and the database size.
+#   3. A fresh broker with --sync full: provision only at 64 connections.
+# Every wrk run must see only 2xx answers and no socket errors; the broker's /metrics
+# (requests by status) is checked too.  Any failure: exit status 1 (after the table).
+# Output: a Markdown report on stdout; progress on stderr.
+# This is not part of `make check`: run it with `make bench` or by hand.
+
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+BUILDDIR=${BUILDDIR:-.}
+BROKER=${1:-$BUILDDIR/broker/osb-broker}
+DURATION=${DURATION:-5}
+DURATION=${DURATION%s}
+CONNECTIONS=${CONNECTIONS:-1 16 64}
+INSTANCES=${INSTANCES:-100000}
+SCALE_TIMEOUT=${SCALE_TIMEOUT:-1800}
+WRK=${WRK:-wrk}
+BIND_INSTANCES=64
+HOST=127.0.0.1
+SERVICE=5e1d0db0-0000-4000-8000-000000000001
+PLAN=5e1d0db0-0000-4000-8000-000000000011
+cmdline="$0${1:+ $1}"
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "run.sh: $*"; exit 2; }
+
+case $DURATION in ''|*[!0-9]*) die "DURATION must be a whole number of seconds";; esac
+case $INSTANCES in ''|*[!0-9]*) die "INSTANCES must be a number";; esac
+[ -x "$BROKER" ] || die "no broker binary at $BROKER (set BUILDDIR or pass the path)"
+command -v "$WRK" >/dev/null 2>&1 || die "wrk not found (Debian package: wrk)"
+command -v curl >/dev/null 2>&1 || die "curl not found"
+BROKER=$(cd "$(dirname "$BROKER")" && pwd)/$(basename "$BROKER")
+
+tmp=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/osb-bench.XXXXXX") || die "mktemp failed"
+bpid=
+wpid=
+failed=0
+
+cleanup() {
+	if [ -n "$wpid" ]; then kill "$wpid" 2>/dev/null; wait "$wpid" 2>/dev/null; fi
+	if [ -n "$bpid" ]; then kill -KILL "$bpid" 2>/dev/null; wait "$bpid" 2>/dev/null; fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+nproc=$(nproc 2>/dev/null || echo 2)
+
+# start_broker NAME [ARGS...]: starts a broker with database $tmp/NAME.db; sets bpid, url.
+start_broker() {
+	name=$1; shift
+	rm -f "$tmp/port"
+	"$BROKER" --listen "$HOST" --port 0 --port-file "$tmp/port" --db "$tmp/$name.db" \
+		--log-level warn "$@" 2>>"$tmp/broker.log" &
+	bpid=$!
+	i=0
+	while [ $i -lt 100 ]; do
+		if [ -s "$tmp/port" ]; then break; fi
+		kill -0 "$bpid" 2>/dev/null || { cat "$tmp/broker.log" >&2; die "broker exited at start"; }
+		sleep 0.1; i=$((i + 1))
+	done
+	[ -s "$tmp/port" ] || die "broker wrote no port file within 10 s"
+	port=$(cat "$tmp/port")
+	url="http://$HOST:$port"
+	curl -sf -o /dev/null --max-time 5 "$url/readyz" || die "broker not ready at $url"
+	say "broker $name: pid $bpid, $url ($*)"
+}
+
+stop_broker() {
+	[ -n "$bpid" ] || return 0
+	kill -TERM "$bpid" 2>/dev/null
+	i=0
+	while kill -0 "$bpid" 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+	if kill -0 "$bpid" 2>/dev/null; then
+		say "broker $bpid did not stop within 15 s: SIGKILL"; kill -KILL "$bpid" 2>/dev/null
+	fi
+	wait "$bpid" 2>/dev/null
+	bpid=
+}
+
+alive() { kill -0 "$bpid" 2>/dev/null || { cat "$tmp/broker.log" >&2; die "the broker died"; }; }
+
+# status_kb FIELD: VmHWM / VmRSS of the running broker, in kB.
+status_kb() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$bpid/status"; }
+
+# broker_non2xx: answers with a status outside 2xx so far, by the broker's own count.
+broker_non2xx() {
+	curl -sf --max-time 5 "$url/metrics" |
+		awk '/^osb_broker_requests_total\{/ && !/status="2/ { n += $NF } END { print n + 0 }'
+}
+
+# cpu_ticks: user+system CPU time the broker has used so far, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$bpid/stat"; }
+clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+metric() {
+	curl -sf --max-time 5 "$url/metrics" | awk -v m="$1" '$1 == m { print $2 }'
+}
+
+# field NAME LINE: the value of NAME=... in a BENCH line.
+field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
+mb() { awk -v kb="$1" 'BEGIN { printf "%.1f MB", kb / 1024 }'; }
+
+rows=
+wrk_cmds=
+add_row() { rows="$rows$1
+"; }
+
+# measure LABEL CONNS SCRIPT [ARGS...]
+measure() {
+	label=$1; conns=$2; script=$3; shift 3
+	threads=$conns; [ "$threads" -gt "$nproc" ] && threads=$nproc
+	before=$(broker_non2xx)
+	cpu0=$(cpu_ticks)
+	cmd="$WRK -t$threads -c$conns -d${DURATION}s --timeout 10s -s $here/$script $url${*:+ -- $*}"
+	wrk_cmds="$wrk_cmds    $cmd
+"
+	say "  $label, $conns connection(s): $cmd"
+	out=$($cmd 2>&1)
+	line=$(printf '%s\n' "$out" | grep '^BENCH ' | tail -n 1)
+	alive
+	if [ -z "$line" ]; then
+		say "$out"; say "wrk gave no result"; failed=1
+		add_row "| $label | $conns | FAILED | | | | | |"
+		return
+	fi
+	cpu1=$(cpu_ticks)
+	after=$(broker_non2xx)
+	req=$(field requests "$line"); dur=$(field duration_us "$line")
+	non2xx=$(field non2xx "$line"); sockerr=$(field sockerr "$line")
+	bn=$((after - before))
+	rps=$(awk -v r="$req" -v d="$dur" 'BEGIN { printf "%.0f", r / (d / 1e6) }')
+	hwm=$(status_kb VmHWM)
+	cpu_us=$(awk -v t=$((cpu1 - cpu0)) -v hz="$clk_tck" -v r="$req" 'BEGIN { printf "%.0f", r ? t / hz * 1e6 / r : 0 }')
+	note=
+	if [ "$non2xx" -ne 0 ] || [ "$sockerr" -ne 0 ] || [ "$bn" -ne 0 ]; then
+		failed=1
+		note=" (socket errors $sockerr, broker counted $bn non-2xx) FAIL"
+		say "$out"
+	fi
+	add_row "| $label | $conns | $rps | $(ms "$(field p50_us "$line")") | $(ms "$(field p99_us "$line")") | $non2xx$note | $cpu_us | $(mb "$hwm") |"
+	say "    $rps req/s, p50 $(field p50_us "$line") us, p99 $(field p99_us "$line") us, non-2xx $non2xx/$bn, VmHWM $hwm kB"
+}
+
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- 1. one broker: catalog, provision+deprovision, bind+unbind --------------------------
+start_broker bench
+for c in $CONNECTIONS; do measure "GET /v2/catalog" "$c" catalog.lua; done
+for c in $CONNECTIONS; do measure "provision+deprovision" "$c" provision.lua cycle "pd$c"; done
+
+say "  provisioning $BIND_INSTANCES instances for the bind runs"
+i=1
+while [ $i -le $BIND_INSTANCES ]; do
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X PUT -H 'X-Broker-API-Version: 2.17' \
+		-H 'Content-Type: application/json' \
+		-d "{\"service_id\":\"$SERVICE\",\"plan_id\":\"$PLAN\",\"organization_guid\":\"bench-org\",\"space_guid\":\"bench-space\"}" \
+		"$url/v2/service_instances/bench-inst-$i")
+	[ "$code" = 201 ] || die "provisioning bench-inst-$i: HTTP $code"
+	i=$((i + 1))
+done
+for c in $CONNECTIONS; do measure "bind+unbind" "$c" bind.lua "b$c" $BIND_INSTANCES; done
+measure "provision only" 64 provision.lua create p64
+stop_broker
+
+# ---- 2. scale: INSTANCES provisions on a fresh broker -----------------------------------
+start_broker scale
+threads=2; [ "$threads" -gt "$nproc" ] && threads=$nproc
+quota=$(( (INSTANCES + threads - 1) / threads ))
+target=$((quota * threads))
+hwm_start=$(status_kb VmHWM)
+scale_cmd="$WRK -t$threads -c64 -d${SCALE_TIMEOUT}s --timeout 10s -s $here/provision.lua $url -- create scale $quota $tmp/scale-done"
+say "  scale: $target provisions at 64 connections: $scale_cmd"
+t0=$(date +%s.%N)
+$scale_cmd >"$tmp/scale.out" 2>&1 &
+wpid=$!
+i=0
+limit=$((SCALE_TIMEOUT * 20))
+while [ $i -lt $limit ]; do
+	n=0
+	for f in "$tmp"/scale-done.*; do [ -e "$f" ] && n=$((n + 1)); done
+	[ "$n" -ge "$threads" ] && break
+	kill -0 "$wpid" 2>/dev/null || break
+	sleep 0.05; i=$((i + 1))
+done
+t1=$(date +%s.%N)
+kill -INT "$wpid" 2>/dev/null
+wait "$wpid"; wpid=
+alive
+line=$(grep '^BENCH ' "$tmp/scale.out" | tail -n 1)
+count=$(metric osb_broker_instances)
+scale_non2xx=$(broker_non2xx)
+elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+scale_rate=$(awk -v n="$count" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+scale_hwm=$(status_kb VmHWM)
+scale_rss=$(status_kb VmRSS)
+if [ "$count" != "$target" ] || [ "$scale_non2xx" -ne 0 ] || [ -z "$line" ] || \
+   [ "$(field non2xx "$line")" -ne 0 ] || [ "$(field sockerr "$line")" -ne 0 ]; then
+	failed=1
+	cat "$tmp/scale.out" >&2
+	say "scale step: $count instances stored (wanted $target), broker non-2xx $scale_non2xx"
+fi
+say "    $count instances in $elapsed s ($scale_rate/s), VmHWM $scale_hwm kB, VmRSS $scale_rss kB"
+p99_scale=$(ms "$(field p99_us "$line")")
+stop_broker
+db_bytes=$(wc -c <"$tmp/scale.db")
+wal_bytes=0; [ -f "$tmp/scale.db-wal" ] && wal_bytes=$(wc -c <"$tmp/scale.db-wal")
+
+# ---- 3. --sync full ----------------------------------------------------------------------
+rows_normal=$rows
+rows=
+start_broker syncfull --sync full
+measure "provision only, --sync full" 64 provision.lua create full
+stop_broker
+rows_full=$rows
+
+# ---- report ------------------------------------------------------------------------------
+fstype=$(df -PT "$tmp" 2>/dev/null | awk 'NR == 2 { print $2 }')
+cat <<EOF
+## osb-broker benchmark
+
+Command: \`DURATION=$DURATION CONNECTIONS="$CONNECTIONS" INSTANCES=$INSTANCES $cmdline\`
+Broker: \`$BROKER\` ($("$BROKER" --version 2>/dev/null | head -n 1)); wrk: $($WRK -v 2>&1 | head -n 1 | cut -d' ' -f1-2)
+Machine: $nproc CPU(s), $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), Linux $(uname -r); databases on $fstype
+Load average before / after: $load0 / $(cut -d' ' -f1-3 /proc/loadavg) (the load generator runs on the same machine).
+Each row: ${DURATION} s of wrk against 127.0.0.1, wrk threads = min(connections, $nproc).
+Latency is per request (each PUT and each DELETE timed on its own). Broker CPU is user+system
+time of the broker process over the row, divided by the requests wrk counted.
+Peak RSS is the broker's VmHWM after the row (one broker for all --sync normal rows, so it is
+cumulative down the table).
+
+| scenario | connections | requests/s | p50 ms | p99 ms | non-2xx | broker CPU µs/request | broker peak RSS |
+|---|---:|---:|---:|---:|---:|---:|---:|
+$rows_normal$rows_full
+### Scale: $count instances (sync plan, 64 connections, fresh broker and database)
+
+| instances stored | time | provisions/s | p99 ms | broker peak RSS (VmHWM) | RSS at the end | RSS at start | database file |
+|---:|---:|---:|---:|---:|---:|---:|---:|
+| $count | $elapsed s | $scale_rate | $p99_scale | $(mb "$scale_hwm") | $(mb "$scale_rss") | $(mb "$hwm_start") | $(awk -v b="$db_bytes" 'BEGIN { printf "%.1f MB", b / 1048576 }') ($db_bytes bytes; WAL after clean stop: $wal_bytes bytes) |
+
+wrk commands (URL port differs per run):
+
+$wrk_cmds    $scale_cmd
+EOF
+
+if [ "$failed" -ne 0 ]; then
+	say "run.sh: FAILED: some requests were not answered 2xx (see above)"
+	exit 1
+fi
+exit 0
