@@ -226,6 +226,12 @@ static int run(void)
         signal(SIGPIPE, SIG_IGN);
 
         int exit_code = EXIT_FAILURE;
+        struct store_checkpointer *ckpt = NULL;
+        r = store_checkpointer_start(arg_db, 250, &ckpt, &err);
+        if (r < 0) {
+                fail("cannot start the checkpoint thread", err.text);
+                goto out;
+        }
         r = ops_start(&ocfg, &ops, &err);
         if (r < 0) {
                 fail("cannot start operation workers", err.text);
@@ -274,6 +280,7 @@ out_api:
 out_ops:
         ops = ops_stop(ops);
 out:
+        ckpt = store_checkpointer_stop(ckpt);
         backend_release_catalog(cat);
         catalog_free(cat);
         auth_release(&auth);

@@ -62,6 +62,8 @@ struct store {
 /* One writer at a time in this process: SQLite's own busy handler sleeps and retries, which
  * under load costs far more than waiting on a mutex. */
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Set while a store_checkpointer runs: new handles then turn automatic checkpoints off. */
+static atomic_int external_checkpoints;
 
 int64_t store_now_ms(void)
 {
@@ -258,6 +260,8 @@ int store_open(const char *path, enum store_sync sync, struct store **ret, struc
                 r = exec(st, sync_sql[sync], err);
         if (r >= 0)
                 r = exec(st, "PRAGMA cache_size=-1024; PRAGMA temp_store=MEMORY", err);
+        if (r >= 0 && atomic_load(&external_checkpoints) > 0)
+                r = exec(st, "PRAGMA wal_autocheckpoint=0", err);
         if (r >= 0)
                 r = migrate(st, err);
         if (r < 0) {
@@ -613,4 +617,90 @@ int store_each_pending_op(struct store *st, int (*fn)(void *userdata, const char
         if (r < 0)
                 return r;
         return rc == SQLITE_DONE ? 0 : sqlerr(rc);
+}
+
+struct store_checkpointer {
+        pthread_t thread;
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        bool stop;
+        unsigned interval_ms;
+        struct store *st;
+};
+
+/* Copies the bulk of the WAL into the database without blocking anyone, then the few frames
+ * appended meanwhile under the write lock: a checkpoint that completes lets the next writer
+ * restart the WAL from its beginning, so it stops growing. */
+static void checkpoint(struct store *st)
+{
+        int log = 0, done = 0;
+        (void) sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+        pthread_mutex_lock(&write_lock);
+        (void) sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+        pthread_mutex_unlock(&write_lock);
+}
+
+static void *checkpointer_main(void *arg)
+{
+        struct store_checkpointer *c = arg;
+        pthread_mutex_lock(&c->lock);
+        while (!c->stop) {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                int64_t ns = ts.tv_nsec + (int64_t) c->interval_ms * 1000000;
+                ts.tv_sec += ns / 1000000000;
+                ts.tv_nsec = ns % 1000000000;
+                pthread_cond_timedwait(&c->cond, &c->lock, &ts);
+                if (c->stop)
+                        break;
+                pthread_mutex_unlock(&c->lock);
+                checkpoint(c->st);
+                pthread_mutex_lock(&c->lock);
+        }
+        pthread_mutex_unlock(&c->lock);
+        return NULL;
+}
+
+int store_checkpointer_start(const char *path, unsigned interval_ms, struct store_checkpointer **ret,
+                             struct osb_error *err)
+{
+        struct store_checkpointer *c = osb_calloc(1, sizeof(*c));
+        if (!c)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        atomic_fetch_add(&external_checkpoints, 1);
+        int r = store_open(path, STORE_SYNC_NORMAL, &c->st, err);
+        if (r < 0) {
+                atomic_fetch_sub(&external_checkpoints, 1);
+                osb_free(c);
+                return r;
+        }
+        c->interval_ms = interval_ms ? interval_ms : 500;
+        pthread_mutex_init(&c->lock, NULL);
+        pthread_cond_init(&c->cond, NULL);
+        if (pthread_create(&c->thread, NULL, checkpointer_main, c) != 0) {
+                atomic_fetch_sub(&external_checkpoints, 1);
+                store_close(c->st);
+                osb_free(c);
+                return osb_error_set(err, -EAGAIN, "cannot start the checkpoint thread");
+        }
+        *ret = c;
+        return 0;
+}
+
+struct store_checkpointer *store_checkpointer_stop(struct store_checkpointer *c)
+{
+        if (!c)
+                return NULL;
+        pthread_mutex_lock(&c->lock);
+        c->stop = true;
+        pthread_cond_signal(&c->cond);
+        pthread_mutex_unlock(&c->lock);
+        pthread_join(c->thread, NULL);
+        checkpoint(c->st);
+        store_close(c->st);
+        atomic_fetch_sub(&external_checkpoints, 1);
+        pthread_mutex_destroy(&c->lock);
+        pthread_cond_destroy(&c->cond);
+        osb_free(c);
+        return NULL;
 }

@@ -105,6 +105,16 @@ int store_count(struct store *st, int64_t *ret_instances, int64_t *ret_bindings,
 int store_each_pending_op(struct store *st, int (*fn)(void *userdata, const char *id, int64_t due_at),
                           void *userdata);
 
+/* Background WAL checkpoints. By default SQLite checkpoints inside whichever commit crosses
+ * 1000 WAL pages, with two fsyncs, while that request holds the write lock. Once a
+ * checkpointer is running, handles opened afterwards leave checkpoints to it: it runs a
+ * PASSIVE checkpoint every @interval_ms on its own connection, never blocking writers.
+ * *ret new: store_checkpointer_stop() (which runs a last checkpoint). */
+struct store_checkpointer;
+int store_checkpointer_start(const char *path, unsigned interval_ms, struct store_checkpointer **ret,
+                             struct osb_error *err);
+struct store_checkpointer *store_checkpointer_stop(struct store_checkpointer *c);
+
 /* Replaces the string in *@field with a copy of @value (NULL allowed). Returns 0 or -ENOMEM
  * (then *@field is unchanged). */
 int store_set_str(char **field, const char *value);
