@@ -58,7 +58,12 @@ struct backend {
          * (returned in the first, 202, response). New (osb_free) or NULL. */
         char *(*dashboard_url)(const struct backend_call *call);
         /* Does the work. Returns 0 (done, or not finished when res->retry_after_ms > 0), or a
-         * negative code with the user-facing reason in @err (it becomes the description). */
+         * negative code with the user-facing reason in @err (it becomes the description).
+         * For a synchronous request it is called inside the request's write transaction, so
+         * the outcome and the state change commit together; that holds the broker's write
+         * lock for the call, which is right for "static" (no I/O) but not for a backend that
+         * talks to another system: such a backend must make its plans asynchronous, or the
+         * api layer must first record the operation and run the call outside the lock. */
         int (*run)(const struct backend_call *call, struct backend_result *res, struct osb_error *err);
 };
 
