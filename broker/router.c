@@ -80,11 +80,12 @@ static bool query_true(const struct osb_http_request *req, const char *name)
         return v && strcasecmp(v, "true") == 0;
 }
 
-/* Splits @path into percent-decoded segments in @buf. Returns the count, or -EINVAL. */
-static int split_path(const char *path, char *buf, size_t size, char *seg[MAX_SEGMENTS])
+/* Splits @path into percent-decoded segments in @buf (strlen(path) + 1 bytes). Returns the
+ * count, or -EINVAL. */
+static int split_path(const char *path, char *buf, char *seg[MAX_SEGMENTS])
 {
         size_t len = strlen(path);
-        if (len + 1 > size || path[0] != '/')
+        if (path[0] != '/')
                 return -EINVAL;
         memcpy(buf, path, len + 1);
         int n = 0;
@@ -157,21 +158,23 @@ void router_handle(void *userdata, struct osb_http_request *req)
                 (void) snprintf(info->request_id, sizeof(info->request_id), "%s", rid);
 
         const char *m = req->method;
-        bool get = strcmp(m, "GET") == 0, put = strcmp(m, "PUT") == 0;
+        /* libmicrohttpd sends no body for HEAD: it is answered like GET (RFC 9110). */
+        bool get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0, put = strcmp(m, "PUT") == 0;
         bool del = strcmp(m, "DELETE") == 0, patch = strcmp(m, "PATCH") == 0;
 
         if (strcmp(req->path, "/healthz") == 0 || strcmp(req->path, "/readyz") == 0) {
                 info->ep = EP_HEALTH;
                 static const char ok[] = "{\"status\":\"ok\"}\n";
+                const char *hdrs[] = {"X-Broker-API-Request-Identity", rid, NULL};
                 if (req->path[1] == 'h')
-                        return (void) osb_http_respond_static(req, 200, "application/json", ok, sizeof(ok) - 1, NULL);
+                        return (void) osb_http_respond_static(req, 200, "application/json", ok, sizeof(ok) - 1, hdrs);
                 struct osb_error err = OSB_ERROR_INIT;
                 struct store *st = api_store(rt->api, &err);
                 if (atomic_load(&rt->draining))
                         return send_error(req, OSB_E_UNAVAILABLE, NULL, "shutting down");
                 if (!st || store_ping(st) < 0)
                         return send_error(req, OSB_E_UNAVAILABLE, NULL, "the store is not usable: %s", err.text);
-                return (void) osb_http_respond_static(req, 200, "application/json", ok, sizeof(ok) - 1, NULL);
+                return (void) osb_http_respond_static(req, 200, "application/json", ok, sizeof(ok) - 1, hdrs);
         }
         if (strcmp(req->path, "/metrics") == 0) {
                 info->ep = EP_METRICS;
@@ -208,9 +211,12 @@ void router_handle(void *userdata, struct osb_http_request *req)
                         (void) snprintf(info->user, sizeof(info->user), "%s", user);
         }
 
-        char buf[4096];
+        /* The path is bounded by --max-header; ids may be long. */
+        osb_autofree char *buf = osb_malloc(strlen(req->path) + 1);
+        if (!buf)
+                return send_error(req, -ENOMEM, NULL, "out of memory");
         char *seg[MAX_SEGMENTS];
-        int n = split_path(req->path, buf, sizeof(buf), seg);
+        int n = split_path(req->path, buf, seg);
         if (n < 2 || strcmp(seg[0], "v2") != 0)
                 return send_error(req, OSB_E_NOT_FOUND, NULL, "no such endpoint: %s", req->path);
         if (n == 2 && strcmp(seg[1], "catalog") == 0) {
@@ -227,6 +233,16 @@ void router_handle(void *userdata, struct osb_http_request *req)
         const char *bid = n >= 5 ? seg[4] : NULL;
         bool last_op = (n == 4 || n == 6);
         bool accepts = query_true(req, "accepts_incomplete");
+        if (last_op)
+                info->ep = bid ? EP_BINDING_LAST_OPERATION : EP_INSTANCE_LAST_OPERATION;
+        else if (get)
+                info->ep = bid ? EP_FETCH_BINDING : EP_FETCH_INSTANCE;
+        else if (put)
+                info->ep = bid ? EP_BIND : EP_PROVISION;
+        else if (del)
+                info->ep = bid ? EP_UNBIND : EP_DEPROVISION;
+        else if (patch && !bid)
+                info->ep = EP_UPDATE;
 
         if (req->body_too_large)
                 return send_error(req, OSB_E_TOO_LARGE, NULL, "the request body is larger than the broker accepts");
@@ -236,7 +252,6 @@ void router_handle(void *userdata, struct osb_http_request *req)
         struct api_response resp = {.retry_after_s = -1};
 
         if (last_op) {
-                info->ep = bid ? EP_BINDING_LAST_OPERATION : EP_INSTANCE_LAST_OPERATION;
                 if (!get)
                         return method_not_allowed(req, "GET");
                 const char *op = osb_http_query(req, "operation");
@@ -249,17 +264,13 @@ void router_handle(void *userdata, struct osb_http_request *req)
         const char *body = req->body.data ? req->body.data : "";
         if (!bid) {
                 if (put) {
-                        info->ep = EP_PROVISION;
                         api_provision(rt->api, st, iid, accepts, body, req->body.len, &resp);
                 } else if (patch) {
-                        info->ep = EP_UPDATE;
                         api_update(rt->api, st, iid, accepts, body, req->body.len, &resp);
                 } else if (del) {
-                        info->ep = EP_DEPROVISION;
                         api_deprovision(rt->api, st, iid, accepts, osb_http_query(req, "service_id"),
                                         osb_http_query(req, "plan_id"), &resp);
                 } else if (get) {
-                        info->ep = EP_FETCH_INSTANCE;
                         api_get_instance(rt->api, st, iid, &resp);
                 } else {
                         return method_not_allowed(req, "GET, PUT, PATCH, DELETE");
@@ -267,14 +278,11 @@ void router_handle(void *userdata, struct osb_http_request *req)
                 return send_api(req, &resp);
         }
         if (put) {
-                info->ep = EP_BIND;
                 api_bind(rt->api, st, iid, bid, accepts, body, req->body.len, &resp);
         } else if (del) {
-                info->ep = EP_UNBIND;
                 api_unbind(rt->api, st, iid, bid, accepts, osb_http_query(req, "service_id"),
                            osb_http_query(req, "plan_id"), &resp);
         } else if (get) {
-                info->ep = EP_FETCH_BINDING;
                 api_get_binding(rt->api, st, iid, bid, &resp);
         } else {
                 return method_not_allowed(req, "GET, PUT, DELETE");
