@@ -43,3 +43,37 @@ test_fuzz_fuzz_yaml_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_yaml_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_yaml_LDADD = $(DEP_LIBS)
 endif
+
+# fuzz_request (request bodies) and fuzz_headers (API version, originating identity,
+# Authorization, base64, percent-decoding): the broker's untrusted request input.
+FUZZ_REPLAY_PROGS += \
+	test/fuzz/fuzz_request_replay \
+	test/fuzz/fuzz_headers_replay
+FUZZ_REPLAY_TESTSCRIPTS_LIST += \
+	test/fuzz/replay-request.sh \
+	test/fuzz/replay-headers.sh
+EXTRA_DIST += \
+	test/fuzz/corpus/request \
+	test/fuzz/corpus/headers
+
+test_fuzz_fuzz_request_replay_SOURCES = test/fuzz/fuzz_request.c test/fuzz/replay_main.c
+test_fuzz_fuzz_request_replay_LDADD = $(TEST_LIBS)
+test_fuzz_fuzz_headers_replay_SOURCES = test/fuzz/fuzz_headers.c test/fuzz/replay_main.c
+test_fuzz_fuzz_headers_replay_LDADD = $(TEST_LIBS)
+
+if FUZZING
+noinst_PROGRAMS += \
+	test/fuzz/fuzz_request \
+	test/fuzz/fuzz_headers
+
+test_fuzz_fuzz_request_SOURCES = test/fuzz/fuzz_request.c broker/request.c $(FUZZ_COMMON_SRC)
+test_fuzz_fuzz_request_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_request_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_request_LDADD = $(DEP_LIBS)
+
+test_fuzz_fuzz_headers_SOURCES = test/fuzz/fuzz_headers.c \
+	broker/request.c broker/auth.c common/osb_http.c common/osb_log.c $(FUZZ_COMMON_SRC)
+test_fuzz_fuzz_headers_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_headers_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_headers_LDADD = $(DEP_LIBS)
+endif

@@ -1,0 +1,221 @@
+/* test/fuzz/fuzz_headers.c: bytes -> the parsers of untrusted request headers and paths:
+ * request_parse_api_version(), request_parse_originating_identity(), auth_check() against a
+ * broker configured with Basic and Bearer credentials (and one with none), request_base64_decode()
+ * into a buffer of exactly the documented size, and osb_http_unescape() on a copy, each checked
+ * against a small reference implementation written here. The input is cut at its first NUL,
+ * as HTTP header values and paths are C strings by the time they reach these functions. */
+#include "common/osb_compat.h"
+
+#include "broker/auth.h"
+#include "broker/request.h"
+#include "common/osb_http.h"
+#include "common/osb_mem.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define REQUIRE(cond)                                                                   \
+        do {                                                                            \
+                if (!(cond)) {                                                          \
+                        fprintf(stderr, "fuzz_headers: invariant failed: %s\n", #cond); \
+                        abort();                                                        \
+                }                                                                       \
+        } while (0)
+
+#define USERNAME "osb"
+#define PASSWORD "pa:ss w0rd"
+#define TOKEN "t0ken-\x7f-value"
+
+static struct auth both, none;
+
+/* "MAJOR.MINOR", digits only, each part short enough for an unsigned. */
+static bool version_shape(const char *s)
+{
+        size_t a = strspn(s, "0123456789");
+        if (a == 0 || a > 6 || s[a] != '.')
+                return false;
+        size_t b = strspn(s + a + 1, "0123456789");
+        return b > 0 && b <= 6 && s[a + 1 + b] == '\0';
+}
+
+static void check_version(const char *s)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        unsigned major = 12345, minor = 12345;
+        int r = request_parse_api_version(s, &major, &minor, &err);
+        if (r < 0) {
+                REQUIRE(r == OSB_E_API_VERSION && err.code == r && err.text[0]);
+                REQUIRE(major == 12345 && minor == 12345);  /* out-parameters only on success */
+                REQUIRE(!version_shape(s));
+                return;
+        }
+        REQUIRE(r == 0);
+        /* Accepted strings are exactly digits '.' digits, and mean what they say. */
+        const char *dot = strchr(s, '.');
+        REQUIRE(dot && dot != s && dot[1]);
+        REQUIRE(strspn(s, "0123456789") == (size_t) (dot - s));
+        REQUIRE(strspn(dot + 1, "0123456789") == strlen(dot + 1));
+        REQUIRE(strtoul(s, NULL, 10) == major && strtoul(dot + 1, NULL, 10) == minor);
+}
+
+static void check_identity(const char *s)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        char *platform = NULL;
+        json_t *identity = NULL;
+        int r = request_parse_originating_identity(s, &platform, &identity, &err);
+        if (r < 0) {
+                REQUIRE((r == OSB_E_BAD_REQUEST || r == -ENOMEM) && err.code == r && err.text[0]);
+                REQUIRE(platform == NULL && identity == NULL);
+                return;
+        }
+        REQUIRE(platform && identity && json_is_object(identity));
+        size_t n = strlen(platform);
+        REQUIRE(n > 0 && strncmp(s, platform, n) == 0 && s[n] == ' ');
+        REQUIRE(strchr(platform, ' ') == NULL && strchr(s + n + 1, ' ') == NULL);
+        osb_free(platform);
+        json_decref(identity);
+}
+
+static int b64val(unsigned char c)
+{
+        static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const char *p = c ? strchr(tbl, c) : NULL;
+        if (p)
+                return (int) (p - tbl);
+        return c == '-' ? 62 : c == '_' ? 63 : -1;
+}
+
+/* Reference decoder: standard or URL alphabet, padding optional. Returns the length or -1. */
+static long ref_b64(const char *in, unsigned char *out)
+{
+        size_t n = strlen(in);
+        while (n > 0 && in[n - 1] == '=')
+                n--;
+        if (n % 4 == 1)
+                return -1;
+        long o = 0;
+        uint32_t acc = 0;
+        unsigned bits = 0;
+        for (size_t i = 0; i < n; i++) {
+                int v = b64val((unsigned char) in[i]);
+                if (v < 0)
+                        return -1;
+                acc = (acc << 6) | (uint32_t) v;
+                bits += 6;
+                if (bits >= 8) {
+                        bits -= 8;
+                        out[o++] = (unsigned char) (acc >> bits);
+                }
+        }
+        return o;
+}
+
+static void check_base64(const char *s)
+{
+        size_t size = 3 * (strlen(s) / 4) + 3;  /* the documented minimum */
+        unsigned char *out = malloc(size);      /* exactly that: ASan sees any overrun */
+        unsigned char *ref = malloc(size + 3);
+        REQUIRE(out && ref);
+        int n = request_base64_decode(s, out, size);
+        long m = ref_b64(s, ref);
+        REQUIRE((n < 0) == (m < 0));
+        if (n >= 0)
+                REQUIRE(n == m && memcmp(out, ref, (size_t) n) == 0);
+        free(out);
+        free(ref);
+}
+
+/* What auth_check() must answer, from the spec of HTTP Basic and Bearer. */
+static bool expected_auth(const char *s)
+{
+        if (strncasecmp(s, "Basic ", 6) == 0) {
+                const char *enc = s + 6;
+                while (*enc == ' ')
+                        enc++;
+                if (strlen(enc) > 4096)
+                        return false;
+                unsigned char buf[4100];
+                long n = ref_b64(enc, buf);
+                return n >= 0 && (size_t) n == strlen(USERNAME ":" PASSWORD) &&
+                       memcmp(buf, USERNAME ":" PASSWORD, (size_t) n) == 0;
+        }
+        if (strncasecmp(s, "Bearer ", 7) == 0) {
+                const char *t = s + 7;
+                while (*t == ' ')
+                        t++;
+                return strcmp(t, TOKEN) == 0;
+        }
+        return false;
+}
+
+static void check_auth(const char *s)
+{
+        REQUIRE(auth_check(&none, s));
+        REQUIRE(auth_check(&both, s) == expected_auth(s));
+}
+
+/* Reference percent-decoding. Returns the decoded length, or -1 on a bad escape. */
+static long ref_unescape(const char *s, char *out)
+{
+        long o = 0;
+        for (const char *p = s; *p; p++) {
+                if (*p != '%') {
+                        out[o++] = *p;
+                        continue;
+                }
+                if (!isxdigit((unsigned char) p[1]) || !isxdigit((unsigned char) p[2]))
+                        return -1;
+                char hex[3] = {p[1], p[2], '\0'};
+                out[o++] = (char) strtol(hex, NULL, 16);
+                p += 2;
+        }
+        return o;
+}
+
+static void check_unescape(const char *s, size_t len)
+{
+        char *copy = malloc(len + 1);
+        char *ref = malloc(len + 1);
+        REQUIRE(copy && ref);
+        memcpy(copy, s, len + 1);
+        int r = osb_http_unescape(copy);
+        long n = ref_unescape(s, ref);
+        REQUIRE(r == 0 || r == -EINVAL);
+        REQUIRE((r < 0) == (n < 0));
+        if (r == 0) {
+                /* Decoded bytes may include NUL (%00): compare the reference up to the first one. */
+                size_t m = strnlen(ref, (size_t) n);
+                REQUIRE(strlen(copy) == m && memcmp(copy, ref, m) == 0);
+        }
+        free(copy);
+        free(ref);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        static bool ready;
+        if (!ready) {
+                osb_mem_setup();
+                struct osb_error err = OSB_ERROR_INIT;
+                REQUIRE(auth_load(&both, USERNAME, PASSWORD, NULL, TOKEN, NULL, &err) == 0);
+                REQUIRE(auth_load(&none, NULL, NULL, NULL, NULL, NULL, &err) == 0);
+                ready = true;
+        }
+        if (size > 64 * 1024)
+                return 0;
+        size_t len = strnlen((const char *) data, size);
+        char *s = malloc(len + 1);
+        REQUIRE(s);
+        memcpy(s, data, len);
+        s[len] = '\0';
+
+        check_version(s);
+        check_identity(s);
+        check_base64(s);
+        check_auth(s);
+        check_unescape(s, len);
+        REQUIRE(!auth_check(&both, NULL));
+
+        free(s);
+        return 0;
+}

@@ -1,0 +1,252 @@
+/* test/integration/check_persistence.c: what survives a restart of osb-broker on the same
+ * database, a clean exit on SIGTERM, and the start-up checks that refuse to run (newer schema,
+ * invalid catalog, open listener without authentication). */
+#include "common/osb_compat.h"
+#include "common/osb_mem.h"
+#include "test/integration/itest.h"
+#include "test/lib/check_main.h"
+
+#define PROVISION_PATH "/v2/service_instances/persist-1"
+#define BINDING_PATH "/v2/service_instances/persist-1/service_bindings/persist-b1"
+
+static void restart(struct it *t)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        ck_assert_msg(broker_proc_restart(t->bp, &err) >= 0, "restart: %s", err.text);
+}
+
+static void stop_exits_zero(struct it *t)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        int r = broker_proc_stop(t->bp, 30000, &err);
+        ck_assert_msg(r == 0, "the broker did not exit 0 on SIGTERM: %s", err.text);
+        ck_assert(!broker_proc_running(t->bp));
+}
+
+START_TEST(restart_after_sigterm_serves_the_same_instance_and_binding)
+{
+        struct it t;
+        it_start(&t, "itest-catalog.json", NULL);
+        osb_autofree char *pb = it_provision_body(IT_SVC, IT_PLAN_SYNC, "{\"size\":3,\"name\":\"caf\\u00e9\"}",
+                                                  "{\"platform\":\"kubernetes\",\"namespace\":\"ns1\"}");
+        ck_assert_int_eq(it_req(&t, "PUT", PROVISION_PATH, pb, NULL), 201);
+        osb_autofree char *bb = it_bind_body(IT_SVC, IT_PLAN_SYNC, "{\"role\":\"ro\"}", "app-1");
+        ck_assert_int_eq(it_req(&t, "PUT", BINDING_PATH, bb, NULL), 201);
+        ck_assert_int_eq(it_req(&t, "GET", PROVISION_PATH, NULL, NULL), 200);
+        json_auto_t *inst = it_json_copy(&t);
+        ck_assert_int_eq(it_req(&t, "GET", BINDING_PATH, NULL, NULL), 200);
+        json_auto_t *bind = it_json_copy(&t);
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(inst, "parameters"), "name")), "caf\xc3\xa9");
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(bind, "credentials"), "user")),
+                         "u-persist-b1");
+
+        stop_exits_zero(&t);
+        restart(&t);
+
+        ck_assert_int_eq(it_req(&t, "GET", PROVISION_PATH, NULL, NULL), 200);
+        ck_assert_msg(json_equal(inst, t.json), "instance after restart: %s", t.resp.body.data);
+        ck_assert_int_eq(it_req(&t, "GET", BINDING_PATH, NULL, NULL), 200);
+        ck_assert_msg(json_equal(bind, t.json), "binding after restart: %s", t.resp.body.data);
+        /* The repeated requests are still recognised as identical, and a different one conflicts. */
+        ck_assert_int_eq(it_req(&t, "PUT", PROVISION_PATH, pb, NULL), 200);
+        ck_assert_int_eq(it_req(&t, "PUT", BINDING_PATH, bb, NULL), 200);
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(t.json, "credentials"), "user")),
+                         "u-persist-b1");
+        osb_autofree char *other = it_provision_body(IT_SVC, IT_PLAN_SYNC2, NULL, NULL);
+        ck_assert_int_eq(it_req(&t, "PUT", PROVISION_PATH, other, NULL), 409);
+        stop_exits_zero(&t);
+        it_stop(&t);
+}
+END_TEST
+
+START_TEST(finished_operation_outcome_is_remembered_after_restart)
+{
+        struct it t;
+        it_start(&t, "itest-catalog.json", NULL);
+        osb_autofree char *pb = it_provision_body(IT_SVC, IT_PLAN_ASYNC_FAST, NULL, NULL);
+        ck_assert_int_eq(it_req(&t, "PUT", "/v2/service_instances/persist-op?accepts_incomplete=true", pb, NULL),
+                         202);
+        ck_assert_ptr_nonnull(it_str(&t, "operation"));
+        osb_autofree char *op = osb_strdup(it_str(&t, "operation"));
+        osb_autofree char *lop = osb_asprintf("/v2/service_instances/persist-op/last_operation?operation=%s"
+                                              "&service_id=" IT_SVC "&plan_id=" IT_PLAN_ASYNC_FAST, op);
+        ck_assert_str_eq(it_wait_op(&t, lop, 30000), "succeeded");
+        stop_exits_zero(&t);
+        restart(&t);
+        ck_assert_int_eq(it_req(&t, "GET", lop, NULL, NULL), 200);
+        ck_assert_str_eq(it_str(&t, "state"), "succeeded");
+        ck_assert_int_eq(it_req(&t, "GET", "/v2/service_instances/persist-op", NULL, NULL), 200);
+        ck_assert_str_eq(it_str(&t, "plan_id"), IT_PLAN_ASYNC_FAST);
+        it_stop(&t);
+}
+END_TEST
+
+START_TEST(sigterm_with_an_async_operation_pending_exits_zero_and_it_finishes_after_restart)
+{
+        struct it t;
+        it_start(&t, "itest-catalog.json", NULL);
+        osb_autofree char *pb = it_provision_body(IT_SVC, IT_PLAN_ASYNC, NULL, NULL);
+        ck_assert_int_eq(it_req(&t, "PUT", "/v2/service_instances/persist-term?accepts_incomplete=true", pb, NULL),
+                         202);
+        osb_autofree char *op = osb_strdup(it_str(&t, "operation"));
+        ck_assert_ptr_nonnull(op);
+        stop_exits_zero(&t);
+        osb_autofree char *q = osb_asprintf("SELECT state FROM operations WHERE id = '%s'", op);
+        osb_autofree char *state = it_sql_text(broker_proc_db_path(t.bp), q);
+        ck_assert_msg(state != NULL, "operation %s is not in the database", op);
+        restart(&t);
+        osb_autofree char *lop = osb_asprintf("/v2/service_instances/persist-term/last_operation?operation=%s", op);
+        ck_assert_str_eq(it_wait_op(&t, lop, 30000), "succeeded");
+        ck_assert_int_eq(it_req(&t, "GET", "/v2/service_instances/persist-term", NULL, NULL), 200);
+        it_stop(&t);
+}
+END_TEST
+
+START_TEST(database_with_newer_schema_version_refuses_to_start_naming_both_versions)
+{
+        struct it t;
+        it_start(&t, "itest-catalog.json", NULL);
+        osb_autofree char *pb = it_provision_body(IT_SVC, IT_PLAN_SYNC, NULL, NULL);
+        ck_assert_int_eq(it_req(&t, "PUT", PROVISION_PATH, pb, NULL), 201);
+        stop_exits_zero(&t);
+
+        const char *db = broker_proc_db_path(t.bp);
+        int64_t known = it_sql_int(db, "SELECT max(version) FROM schema_migrations");
+        ck_assert_int_ge(known, 1);
+        ck_assert_int_lt(known, 9999);
+        it_sql_exec(db, "INSERT INTO schema_migrations VALUES (9999,'future',0)");
+
+        osb_autofree char *port_file = osb_asprintf("%s/port-newer", broker_proc_dir(t.bp));
+        const char *args[] = {"--listen", "127.0.0.1", "--port", "0", "--port-file", port_file,
+                              "--db", db, "--log-level", "off", NULL};
+        osb_autofree char *err = NULL;
+        int code = it_run_broker(broker_proc_dir(t.bp), args, 30000, &err);
+        ck_assert_msg(code > 0 && code < 128, "exit status %d, stderr: %s", code, err);
+        ck_assert_msg(strstr(err, "9999") != NULL, "stderr does not name version 9999: %s", err);
+        char kv[32];
+        (void) snprintf(kv, sizeof(kv), "%" PRId64, known);
+        ck_assert_msg(strstr(err, kv) != NULL, "stderr does not name the known version %s: %s", kv, err);
+        ck_assert_msg(!it_file_exists(port_file), "the broker listened although it refused to start");
+        /* Nothing was touched: the migrations and the instance are as they were. */
+        ck_assert_int_eq(it_sql_int(db, "SELECT count(*) FROM schema_migrations WHERE version = 9999"), 1);
+        ck_assert_int_eq(it_sql_int(db, "SELECT max(version) FROM schema_migrations WHERE version < 9999"), known);
+        ck_assert_int_eq(it_sql_int(db, "SELECT count(*) FROM instances WHERE id = 'persist-1'"), 1);
+
+        /* Without the future row the same database serves again. */
+        it_sql_exec(db, "DELETE FROM schema_migrations WHERE version = 9999");
+        restart(&t);
+        ck_assert_int_eq(it_req(&t, "GET", PROVISION_PATH, NULL, NULL), 200);
+        it_stop(&t);
+}
+END_TEST
+
+struct bad_catalog {
+        const char *text;
+        const char *path;   /* what stderr must name besides the file */
+};
+
+static const struct bad_catalog bad_catalogs[] = {
+        {"{\"services\":[{\"name\":\"x\",\"id\":\"s1\",\"description\":\"d\",\"bindable\":true,\"plans\":["
+         "{\"id\":\"p1\",\"name\":\"p\",\"description\":\"d\",\"x-bindery-backend\":{\"type\":\"static\"}},"
+         "{\"id\":\"p2\",\"name\":\"q\",\"description\":\"d\",\"x-bindery-backend\":{\"type\":\"static\","
+         "\"async\":\"sometimes\"}}]}]}",
+         "services[0].plans[1].x-bindery-backend.async"},
+        {"{\"services\":[{\"name\":\"x\",\"id\":\"s1\",\"description\":\"d\",\"bindable\":true,\"plans\":["
+         "{\"id\":\"p1\",\"name\":\"p\"}]}]}",
+         "services[0].plans[0].description"},
+        {"{\"services\":[{\"name\":\"x\",\"id\":\"s1\",\"description\":\"d\",\"bindable\":\"yes\",\"plans\":["
+         "{\"id\":\"p1\",\"name\":\"p\",\"description\":\"d\"}]}]}",
+         "services[0].bindable"},
+        {"{\"services\": [\n", "line"},
+};
+
+START_TEST(invalid_catalog_refuses_to_start_naming_the_file_and_the_json_path)
+{
+        const struct bad_catalog *bc = &bad_catalogs[_i];
+        osb_autofree char *dir = it_mkdtemp();
+        osb_autofree char *cat = osb_asprintf("%s/broken-catalog-%d.json", dir, _i);
+        osb_autofree char *db = osb_asprintf("%s/broker.db", dir);
+        osb_autofree char *port_file = osb_asprintf("%s/port", dir);
+        it_write_file(cat, bc->text);
+        const char *args[] = {"--listen", "127.0.0.1", "--port", "0", "--port-file", port_file, "--db", db,
+                              "--catalog", cat, "--log-level", "off", NULL};
+        osb_autofree char *err = NULL;
+        int code = it_run_broker(dir, args, 30000, &err);
+        ck_assert_msg(code > 0 && code < 128, "exit status %d, stderr: %s", code, err);
+        ck_assert_msg(strstr(err, cat) != NULL, "stderr does not name %s: %s", cat, err);
+        ck_assert_msg(strstr(err, bc->path) != NULL, "stderr does not name %s: %s", bc->path, err);
+        ck_assert_msg(!it_file_exists(port_file), "the broker listened with an invalid catalog");
+        it_rmtree(dir);
+}
+END_TEST
+
+START_TEST(non_loopback_listen_without_auth_refuses_to_start)
+{
+        static const char *const addresses[] = {"0.0.0.0", "::"};
+        osb_autofree char *dir = it_mkdtemp();
+        osb_autofree char *db = osb_asprintf("%s/broker.db", dir);
+        osb_autofree char *port_file = osb_asprintf("%s/port", dir);
+        for (size_t i = 0; i < OSB_ELEMENTSOF(addresses); i++) {
+                const char *args[] = {"--listen", addresses[i], "--port", "0", "--port-file", port_file,
+                                      "--db", db, "--log-level", "off", NULL};
+                osb_autofree char *err = NULL;
+                int code = it_run_broker(dir, args, 30000, &err);
+                ck_assert_msg(code > 0 && code < 128, "--listen %s: exit status %d, stderr: %s", addresses[i],
+                              code, err);
+                ck_assert_msg(strstr(err, "--allow-insecure-remote") != NULL,
+                              "--listen %s: stderr does not name --allow-insecure-remote: %s", addresses[i], err);
+                ck_assert_msg(!it_file_exists(port_file), "--listen %s: the broker listened", addresses[i]);
+        }
+        it_rmtree(dir);
+}
+END_TEST
+
+START_TEST(non_loopback_listen_with_allow_insecure_remote_starts)
+{
+        osb_autofree char *dir = it_mkdtemp();
+        osb_autofree char *db = osb_asprintf("%s/broker.db", dir);
+        osb_autofree char *port_file = osb_asprintf("%s/port", dir);
+        const char *args[] = {"--listen", "0.0.0.0", "--allow-insecure-remote", "--port", "0", "--port-file",
+                              port_file, "--db", db, "--log-level", "warn", NULL};
+        pid_t pid = it_spawn_broker(dir, args, port_file, 30000);
+        osb_autofree char *port = it_read_file(port_file);
+        ck_assert_ptr_nonnull(port);
+        port[strcspn(port, "\n")] = '\0';
+        osb_autofree char *base = osb_asprintf("http://127.0.0.1:%s", port);
+        struct http_client *hc = NULL;
+        ck_assert_int_eq(http_client_new(&hc), 0);
+        struct http_response resp;
+        http_response_init(&resp);
+        /* No credentials are needed (none were configured). */
+        const char *no_auth[] = {"Authorization", NULL, NULL};
+        long status = it_do(hc, base, "GET", "/v2/catalog", NULL, no_auth, &resp);
+        http_response_release(&resp);
+        hc = http_client_free(hc);
+        int code = it_terminate(pid, 30000);
+        ck_assert_int_eq(status, 200);
+        ck_assert_int_eq(code, 0);
+        it_rmtree(dir);
+}
+END_TEST
+
+static Suite *persistence_suite(void)
+{
+        Suite *s = suite_create("persistence");
+        TCase *tc = tcase_create("restart");
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, restart_after_sigterm_serves_the_same_instance_and_binding);
+        tcase_add_test(tc, finished_operation_outcome_is_remembered_after_restart);
+        tcase_add_test(tc, sigterm_with_an_async_operation_pending_exits_zero_and_it_finishes_after_restart);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("startup-checks");
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, database_with_newer_schema_version_refuses_to_start_naming_both_versions);
+        tcase_add_loop_test(tc, invalid_catalog_refuses_to_start_naming_the_file_and_the_json_path, 0,
+                            (int) OSB_ELEMENTSOF(bad_catalogs));
+        tcase_add_test(tc, non_loopback_listen_without_auth_refuses_to_start);
+        tcase_add_test(tc, non_loopback_listen_with_allow_insecure_remote_starts);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+OSB_CHECK_MAIN(persistence_suite)
