@@ -540,33 +540,14 @@ static uint64_t fnv1a64(const char *s, size_t n)
         return h;
 }
 
-/* json_dumps() can return corrupt text when an allocation fails mid-way (jansson 2.14 ignores
- * errors while writing object keys), so dump into our buffer and make the first failure stick. */
-struct dump_state {
-        struct osb_buf buf;
-        int error;
-};
-
-static int dump_cb(const char *buffer, size_t size, void *data)
-{
-        struct dump_state *d = data;
-        if (d->error == 0)
-                d->error = osb_buf_append(&d->buf, buffer, size);
-        return d->error < 0 ? -1 : 0;
-}
-
 static int dump_body(const json_t *j, char **ret, size_t *ret_len)
 {
-        struct dump_state d = {.error = 0};
-        osb_buf_init(&d.buf, SIZE_MAX / 2);
         /* jansson keeps insertion order: the author's key order is served as written. */
-        int r = json_dump_callback(j, dump_cb, &d, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (r < 0 || d.error < 0 || !d.buf.data) {
-                osb_buf_release(&d.buf);
+        char *body = osb_json_dump_flags(j, JSON_COMPACT | JSON_PRESERVE_ORDER, ret_len);
+        if (!body)
                 return -ENOMEM;
-        }
-        *ret = osb_buf_detach(&d.buf, ret_len);
-        return *ret ? 0 : -ENOMEM;
+        *ret = body;
+        return 0;
 }
 
 static int build(struct catalog *c)

@@ -622,32 +622,9 @@ static int validate_string(struct validator *v, const json_t *s, const json_t *i
         return 0;
 }
 
-/* json_dumps() may return corrupt text when an allocation fails mid-way (jansson 2.14 ignores
- * errors while writing object keys): dump into our buffer and make the first failure stick. */
-struct dump_state {
-        struct osb_buf buf;
-        int error;
-};
-
-static int dump_cb(const char *buffer, size_t size, void *data)
-{
-        struct dump_state *d = data;
-        if (d->error == 0)
-                d->error = osb_buf_append(&d->buf, buffer, size);
-        return d->error < 0 ? -1 : 0;
-}
-
-/* A canonical text of @j (new), or NULL on OOM. */
 static char *canonical_dump(const json_t *j)
 {
-        struct dump_state d = {.error = 0};
-        osb_buf_init(&d.buf, SIZE_MAX / 2);
-        int r = json_dump_callback(j, dump_cb, &d, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-        if (r < 0 || d.error < 0 || !d.buf.data) {
-                osb_buf_release(&d.buf);
-                return NULL;
-        }
-        return osb_buf_detach(&d.buf, NULL);
+        return osb_json_dump(j, NULL);
 }
 
 /* uniqueItems by a set of canonical dumps: linear, where pairwise json_equal is quadratic. */

@@ -1,5 +1,6 @@
 /* common/osb_json.c: JSON parsing and typed access with path-naming errors. */
 #include "common/osb_compat.h"
+#include "common/osb_buf.h"
 #include "common/osb_json.h"
 #include "common/osb_mem.h"
 
@@ -26,17 +27,38 @@ int osb_json_parse_object(const char *data, size_t len, json_t **ret, struct osb
         return 0;
 }
 
-char *osb_json_dump(const json_t *j, size_t *ret_len)
+/* json_dumps() can return corrupt text when an allocation fails mid-way (jansson 2.14 ignores
+ * some errors while writing object keys), so dump into our buffer, make the first failure
+ * stick, and also watch the allocator's failure count. */
+struct dump_state {
+        struct osb_buf buf;
+        int error;
+};
+
+static int dump_cb(const char *buffer, size_t size, void *data)
 {
+        struct dump_state *d = data;
+        if (d->error == 0)
+                d->error = osb_buf_append(&d->buf, buffer, size);
+        return d->error < 0 ? -1 : 0;
+}
+
+char *osb_json_dump_flags(const json_t *j, size_t flags, size_t *ret_len)
+{
+        struct dump_state d = {.error = 0};
+        osb_buf_init(&d.buf, SIZE_MAX / 2);
         size_t failures = osb_mem_failures();
-        char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-        if (s && osb_mem_failures() != failures) {
-                osb_free(s);  /* jansson may have skipped a key it could not copy */
+        int r = json_dump_callback(j, dump_cb, &d, flags);
+        if (r < 0 || d.error < 0 || !d.buf.data || osb_mem_failures() != failures) {
+                osb_buf_release(&d.buf);
                 return NULL;
         }
-        if (s && ret_len)
-                *ret_len = strlen(s);
-        return s;
+        return osb_buf_detach(&d.buf, ret_len);
+}
+
+char *osb_json_dump(const json_t *j, size_t *ret_len)
+{
+        return osb_json_dump_flags(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY, ret_len);
 }
 
 const char *osb_json_type_name(const json_t *j)

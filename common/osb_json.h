@@ -14,6 +14,9 @@ int osb_json_parse_object(const char *data, size_t len, json_t **ret, struct osb
 
 /* Returns a new compact, key-ordered dump (free with osb_free), or NULL on OOM. */
 char *osb_json_dump(const json_t *j, size_t *ret_len);
+/* The same with jansson dump @flags (JSON_COMPACT | JSON_PRESERVE_ORDER, ...). Unlike
+ * json_dumps(), never returns text that an allocation failure left incomplete. */
+char *osb_json_dump_flags(const json_t *j, size_t flags, size_t *ret_len);
 
 /* Field access. @path is the JSON path of @obj for messages ("" for the root, "services[0]").
  * Missing optional fields leave *ret untouched and return 0; a missing required field or a
