@@ -21,3 +21,5 @@ include test/osb/local.mk
 include test/integration/local.mk
 include test/fuzz/local.mk
 include test/bench/local.mk
+include test/apiserver/local.mk
+include test/e2e/local.mk

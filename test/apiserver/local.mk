@@ -1,0 +1,1 @@
+# test/apiserver/: the test Kubernetes API server (filled in by its owner)

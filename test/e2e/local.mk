@@ -1,0 +1,1 @@
+# test/e2e/: kubectl end-to-end harness (filled in by its owner)
