@@ -77,3 +77,37 @@ test_fuzz_fuzz_headers_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_headers_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_headers_LDADD = $(DEP_LIBS)
 endif
+
+# fuzz_kubeconfig (kubeconfig files) and fuzz_watch (watch streams): kube/'s untrusted input.
+FUZZ_REPLAY_PROGS += \
+	test/fuzz/fuzz_kubeconfig_replay \
+	test/fuzz/fuzz_watch_replay
+FUZZ_REPLAY_TESTSCRIPTS_LIST += \
+	test/fuzz/replay-kubeconfig.sh \
+	test/fuzz/replay-watch.sh
+EXTRA_DIST += \
+	test/fuzz/corpus/kubeconfig \
+	test/fuzz/corpus/watch
+
+test_fuzz_fuzz_kubeconfig_replay_SOURCES = test/fuzz/fuzz_kubeconfig.c test/fuzz/replay_main.c
+test_fuzz_fuzz_kubeconfig_replay_LDADD = kube/libkube.a $(TEST_LIBS)
+test_fuzz_fuzz_watch_replay_SOURCES = test/fuzz/fuzz_watch.c test/fuzz/replay_main.c
+test_fuzz_fuzz_watch_replay_LDADD = kube/libkube.a $(TEST_LIBS)
+
+if FUZZING
+noinst_PROGRAMS += \
+	test/fuzz/fuzz_kubeconfig \
+	test/fuzz/fuzz_watch
+
+test_fuzz_fuzz_kubeconfig_SOURCES = test/fuzz/fuzz_kubeconfig.c kube/config.c common/osb_parse.c \
+	$(FUZZ_COMMON_SRC)
+test_fuzz_fuzz_kubeconfig_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_kubeconfig_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_kubeconfig_LDADD = $(DEP_LIBS)
+
+test_fuzz_fuzz_watch_SOURCES = test/fuzz/fuzz_watch.c kube/watch.c kube/client.c kube/config.c \
+	common/osb_parse.c $(FUZZ_COMMON_SRC)
+test_fuzz_fuzz_watch_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_watch_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_watch_LDADD = $(DEP_LIBS)
+endif

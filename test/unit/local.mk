@@ -27,3 +27,17 @@ UNIT_TESTS += test/unit/check_osb_yaml
 test_unit_check_osb_yaml_SOURCES = test/unit/check_osb_yaml.c
 test_unit_check_osb_yaml_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_osb_yaml_LDADD = $(TEST_LIBS) $(CHECK_LIBS)
+# kube/: the Kubernetes client library (kubeconfig, watch-stream parser, HTTP against a local server).
+UNIT_TESTS += \
+	test/unit/check_kube_config \
+	test/unit/check_kube_watch \
+	test/unit/check_kube_client
+test_unit_check_kube_config_SOURCES = test/unit/check_kube_config.c
+test_unit_check_kube_config_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_kube_config_LDADD = kube/libkube.a $(TEST_LIBS) $(CHECK_LIBS)
+test_unit_check_kube_watch_SOURCES = test/unit/check_kube_watch.c
+test_unit_check_kube_watch_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_kube_watch_LDADD = kube/libkube.a $(TEST_LIBS) $(CHECK_LIBS)
+test_unit_check_kube_client_SOURCES = test/unit/check_kube_client.c
+test_unit_check_kube_client_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_kube_client_LDADD = kube/libkube.a $(TEST_LIBS) $(CHECK_LIBS)
