@@ -178,6 +178,8 @@ int osb_http_server_start(const struct osb_http_config *cfg, osb_http_handler ha
                 flags |= MHD_USE_IPv6;
         if (tls)
                 flags |= MHD_USE_TLS;
+        if (cfg->allow_suspend)
+                flags |= MHD_ALLOW_SUSPEND_RESUME;
         unsigned threads = cfg->threads ? cfg->threads : 1;
 
         struct MHD_OptionItem opts[20];
@@ -286,6 +288,61 @@ int osb_http_respond_static(struct osb_http_request *req, unsigned status,
 {
         struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *) body, MHD_RESPMEM_PERSISTENT);
         return queue(req, status, content_type, resp, headers);
+}
+
+struct stream {
+        osb_http_stream_fn fn;
+        void (*free_fn)(void *cls);
+        void *cls;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+        struct stream *s = cls;
+        ssize_t n = s->fn(s->cls, buf, max);
+        if (n == OSB_HTTP_STREAM_END)
+                return MHD_CONTENT_READER_END_OF_STREAM;
+        if (n < 0)
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+        return n;
+}
+
+static void stream_free(void *cls)
+{
+        struct stream *s = cls;
+        if (s->free_fn)
+                s->free_fn(s->cls);
+        osb_free(s);
+}
+
+int osb_http_respond_stream(struct osb_http_request *req, unsigned status, const char *content_type,
+                            osb_http_stream_fn fn, void (*free_fn)(void *cls), void *cls,
+                            const char *const *headers)
+{
+        struct stream *s = osb_malloc(sizeof(*s));
+        if (!s) {
+                if (free_fn)
+                        free_fn(cls);
+                return -ENOMEM;
+        }
+        *s = (struct stream){.fn = fn, .free_fn = free_fn, .cls = cls};
+        struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, s,
+                                                                      stream_free);
+        if (!resp) {
+                stream_free(s);
+                return -ENOMEM;
+        }
+        return queue(req, status, content_type, resp, headers);
+}
+
+void osb_http_suspend(struct MHD_Connection *conn)
+{
+        MHD_suspend_connection(conn);
+}
+
+void osb_http_resume(struct MHD_Connection *conn)
+{
+        MHD_resume_connection(conn);
 }
 
 static int hexval(char c)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/osb_buf.h"
 #include "common/osb_error.h"
@@ -43,6 +44,7 @@ struct osb_http_config {
         unsigned timeout_s;        /* idle connection timeout */
         const char *tls_cert_pem;  /* PEM contents (not paths), both or neither */
         const char *tls_key_pem;
+        bool allow_suspend;        /* allow osb_http_suspend()/osb_http_resume() (streaming) */
 };
 
 /* Starts listening. Returns 0 with *ret new (free with osb_http_server_stop()), or a negative
@@ -68,6 +70,27 @@ int osb_http_respond(struct osb_http_request *req, unsigned status, const char *
 int osb_http_respond_static(struct osb_http_request *req, unsigned status,
                             const char *content_type, const void *body, size_t len,
                             const char *const *headers);
+
+/* Streaming responses (chunked transfer encoding), e.g. Kubernetes watches. @fn fills up to
+ * @max bytes of @buf and returns how many (> 0), OSB_HTTP_STREAM_END to finish the body,
+ * OSB_HTTP_STREAM_ERROR to abort the connection, or 0 when it has nothing yet: it must then have
+ * called osb_http_suspend() on the request's connection first (else libmicrohttpd would poll it
+ * in a busy loop), and someone calls osb_http_resume() when there is more. @fn runs on the
+ * server's threads; @free_fn(@cls) runs once when the response is done with (also when the
+ * client went away). Needs .allow_suspend in the config. Returns 0 or -EIO/-ENOMEM (then
+ * @free_fn has been called). */
+#define OSB_HTTP_STREAM_END ((ssize_t) -1)
+#define OSB_HTTP_STREAM_ERROR ((ssize_t) -2)
+typedef ssize_t (*osb_http_stream_fn)(void *cls, char *buf, size_t max);
+int osb_http_respond_stream(struct osb_http_request *req, unsigned status, const char *content_type,
+                            osb_http_stream_fn fn, void (*free_fn)(void *cls), void *cls,
+                            const char *const *headers);
+/* Stops / restarts processing of a connection. osb_http_suspend() only from inside a stream
+ * callback of that connection; osb_http_resume() from any thread, also before the matching
+ * suspend (the suspend then does nothing). Every suspended connection must be resumed before
+ * osb_http_server_stop(). */
+void osb_http_suspend(struct MHD_Connection *conn);
+void osb_http_resume(struct MHD_Connection *conn);
 
 /* Percent-decodes @s in place ("a%20b" -> "a b"). Returns 0 or -EINVAL on a bad escape. */
 int osb_http_unescape(char *s);
