@@ -1,1 +1,24 @@
-# test/e2e/: kubectl end-to-end harness (filled in by its owner)
+# test/e2e/: the kubectl end-to-end harness (test/e2e/README.md). run.sh runs every t-*.sh,
+# each against a fresh test API server (test/apiserver/kube-testserver), or against the cluster
+# of $KUBECONFIG when it is set.
+E2E_FILES = \
+	test/e2e/lib.sh \
+	test/e2e/t-discovery.sh \
+	test/e2e/t-core.sh \
+	test/e2e/t-crd.sh \
+	test/e2e/t-semantics.sh \
+	test/e2e/t-reads.sh \
+	test/e2e/t-watch.sh \
+	test/e2e/t-writes.sh \
+	test/e2e/t-access.sh \
+	test/e2e/t-badinput.sh
+EXTRA_DIST += $(E2E_FILES) test/e2e/run.sh test/e2e/README.md test/e2e/fixtures
+TESTS += test/e2e/run.sh
+AM_TESTS_ENVIRONMENT += \
+	KUBE_TESTSERVER='$(abs_top_builddir)/test/apiserver/kube-testserver'; export KUBE_TESTSERVER;
+
+# make e2e [E2E_TESTS='t-core t-watch']: the harness alone, with its output on the terminal.
+# KUBECONFIG=~/.kube/config make e2e runs it against that cluster instead.
+e2e: test/apiserver/kube-testserver
+	@$(AM_TESTS_ENVIRONMENT) $(SHELL) $(srcdir)/test/e2e/run.sh $(E2E_TESTS)
+.PHONY: e2e

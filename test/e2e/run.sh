@@ -1,0 +1,62 @@
+#!/bin/bash
+# test/e2e/run.sh: runs the end-to-end tests (all t-*.sh here, or those named: t-core or
+# t-core.sh), each in its own process and, unless $KUBECONFIG is set, against a fresh
+# $KUBE_TESTSERVER. Prints "PASS t-x" or "FAIL t-x" with the failing assertions per test, then
+# "N passed, M failed" counting single assertions. Exit 0 only when nothing failed.
+# E2E_VERBOSE=1 prints every assertion; E2E_KEEP=1 keeps the temporary directories.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+KUBECTL=${KUBECTL:-kubectl}
+export KUBECTL
+test_timeout=${E2E_TEST_TIMEOUT:-100}
+
+if ! command -v "$KUBECTL" >/dev/null 2>&1; then
+  echo "FAIL e2e: kubectl ('$KUBECTL') not found: apt-get install kubernetes-client (or set KUBECTL)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+tests=()
+if [ $# -gt 0 ]; then
+  for t in "$@"; do t=${t##*/}; tests+=("${t%.sh}"); done
+else
+  for f in "$here"/t-*.sh; do t=${f##*/}; tests+=("${t%.sh}"); done
+fi
+
+passed=0
+failed=0
+start=$SECONDS
+for t in "${tests[@]}"; do
+  if [ ! -f "$here/$t.sh" ]; then
+    echo "FAIL $t: no such test ($here/$t.sh)"
+    failed=$((failed + 1))
+    continue
+  fi
+  t0=$SECONDS
+  out=$(timeout -k 5 "$test_timeout" bash "$here/$t.sh" 2>&1)
+  rc=$?
+  took="$((SECONDS - t0)) s"
+  summary=$(grep -E "^# $t: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$" <<<"$out" | tail -n 1)
+  read -r p f s < <(sed -E 's/^# [^:]*: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/' <<<"$summary")
+  p=${p:-0} f=${f:-0} s=${s:-0}
+  if [ -z "$summary" ] || { [ $rc -ne 0 ] && [ "$f" -eq 0 ]; }; then
+    # The test died without its summary (timeout, crash): count that as one more failure.
+    f=$((f + 1))
+    [ $rc -eq 124 ] && out="$out
+not ok - $t finished within ${test_timeout} s"
+  fi
+  passed=$((passed + p)); failed=$((failed + f))
+  skipinfo=
+  [ "$s" -gt 0 ] && skipinfo=", $s skipped"
+  if [ "$f" -eq 0 ]; then
+    echo "PASS $t ($p passed$skipinfo; $took)"
+    if [ "${E2E_VERBOSE:-0}" = 1 ]; then sed 's/^/    /' <<<"$out"; else grep -E '^(skip - |# .*skipped)' <<<"$out" | grep -v "^# $t: " | sed 's/^/    /'; fi
+  else
+    echo "FAIL $t ($p passed, $f failed$skipinfo, exit $rc; $took)"
+    if [ "${E2E_VERBOSE:-0}" = 1 ]; then sed 's/^/    /' <<<"$out"; else grep -v -E '^ok - ' <<<"$out" | sed 's/^/    /'; fi
+  fi
+done
+echo "# e2e: $((SECONDS - start)) s"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
