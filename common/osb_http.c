@@ -17,6 +17,7 @@ struct osb_http_server {
         size_t max_body;
         uint16_t port;
         atomic_uint in_flight;  /* requests between arrival and completion */
+        atomic_bool draining;   /* stopping: new requests are refused with 503 */
 };
 
 /* libmicrohttpd's own diagnostics (bad requests, TLS handshake failures) as logfmt lines. */
@@ -68,6 +69,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                 req->start_ns = now_ns();
                 (void) MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, decode_arg, NULL);
                 osb_buf_init(&req->body, srv->max_body);
+                req->refused = atomic_load(&srv->draining);
                 atomic_fetch_add(&srv->in_flight, 1);
                 *con_cls = req;
                 return MHD_YES;
@@ -87,6 +89,12 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         }
         if (req->responded)
                 return MHD_YES;
+        if (req->refused) {
+                static const char msg[] = "{\"description\":\"the server is shutting down\"}";
+                static const char *const hdrs[] = {"Connection", "close", NULL};
+                (void) osb_http_respond_static(req, 503, "application/json", msg, sizeof(msg) - 1, hdrs);
+                return MHD_YES;
+        }
         srv->handler(srv->userdata, req);
         if (!req->responded) {
                 static const char msg[] = "{\"description\":\"internal error: no response\"}";
@@ -228,16 +236,17 @@ struct osb_http_server *osb_http_server_stop(struct osb_http_server *srv, unsign
 {
         if (!srv)
                 return NULL;
-        /* Quiescing hands the listening socket back; close it only after the daemon stopped,
-         * since its threads may still be taking it out of their epoll sets. */
-        MHD_socket fd = MHD_quiesce_daemon(srv->mhd);
+        /* MHD_quiesce_daemon() is not used: in libmicrohttpd 0.9.75 it takes the listening
+         * socket out of each worker's epoll set from this thread while the worker may do the
+         * same, and the loser aborts the process ("Failed to remove listen FD from epoll set").
+         * Instead, requests that arrive from now on are answered 503, and the ones already
+         * being served get up to @drain_ms to finish. */
+        atomic_store(&srv->draining, true);
         for (unsigned waited = 0; waited < drain_ms && atomic_load(&srv->in_flight) > 0; waited += 10) {
                 struct timespec ts = {0, 10 * 1000 * 1000};
                 nanosleep(&ts, NULL);
         }
         MHD_stop_daemon(srv->mhd);
-        if (fd != MHD_INVALID_SOCKET)
-                close(fd);
         osb_free(srv);
         return NULL;
 }

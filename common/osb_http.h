@@ -22,6 +22,7 @@ struct osb_http_request {
         struct osb_buf body;          /* the request body, at most the server's max_body */
         bool body_too_large;          /* the body went past max_body and was discarded */
         bool responded;
+        bool refused;                 /* arrived while the server was stopping: answered 503 */
         unsigned status;              /* the status sent, for the completion hook */
         uint64_t start_ns;            /* CLOCK_MONOTONIC when the request arrived */
         void *data;                   /* free for the handler; freed by the completion hook */
@@ -53,8 +54,8 @@ int osb_http_server_start(const struct osb_http_config *cfg, osb_http_handler ha
                           osb_http_done done, void *userdata, struct osb_http_server **ret,
                           struct osb_error *err);
 uint16_t osb_http_server_port(const struct osb_http_server *srv);
-/* Stops accepting, waits up to @drain_ms for requests in progress to finish, then closes
- * everything. NULL-safe; returns NULL. */
+/* Answers every new request 503 from now on, waits up to @drain_ms for the requests in
+ * progress to finish, then closes everything. NULL-safe; returns NULL. */
 struct osb_http_server *osb_http_server_stop(struct osb_http_server *srv, unsigned drain_ms);
 
 /* A request header, or a query argument (percent-decoded), borrowed until the request completes; NULL if absent. */
