@@ -41,3 +41,18 @@ test_unit_check_kube_watch_LDADD = kube/libkube.a $(TEST_LIBS) $(CHECK_LIBS)
 test_unit_check_kube_client_SOURCES = test/unit/check_kube_client.c
 test_unit_check_kube_client_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_kube_client_LDADD = kube/libkube.a $(TEST_LIBS) $(CHECK_LIBS)
+# catalog-controller/: one program per module, linking the shipped objects (libcatctl.a).
+CATCTL_TEST_LIBS = catalog-controller/libcatctl.a kube/libkube.a $(TEST_LIBS) $(CHECK_LIBS)
+UNIT_TESTS += \
+	test/unit/check_catalog_controller_queue \
+	test/unit/check_catalog_controller_names
+test_unit_check_catalog_controller_queue_SOURCES = test/unit/check_catalog_controller_queue.c
+test_unit_check_catalog_controller_queue_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_catalog_controller_queue_LDADD = $(CATCTL_TEST_LIBS)
+test_unit_check_catalog_controller_names_SOURCES = test/unit/check_catalog_controller_names.c
+test_unit_check_catalog_controller_names_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_catalog_controller_names_LDADD = $(CATCTL_TEST_LIBS)
+UNIT_TESTS += test/unit/check_catalog_controller_broker
+test_unit_check_catalog_controller_broker_SOURCES = test/unit/check_catalog_controller_broker.c
+test_unit_check_catalog_controller_broker_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_catalog_controller_broker_LDADD = $(CATCTL_TEST_LIBS)

@@ -1,0 +1,529 @@
+/* catalog-controller/informer.c: list/watch threads and the cache behind them. */
+#include "common/osb_compat.h"
+#include "common/osb_mem.h"
+#include "common/osb_log.h"
+#include "kube/watch.h"
+#include "catalog-controller/informer.h"
+#include "catalog-controller/metrics.h"
+#include "catalog-controller/names.h"
+#include "catalog-controller/strmap.h"
+
+struct informer {
+        const struct informer_kind *kind;
+        struct informer_options opts;
+        informer_handler handler;
+        void *userdata;
+        struct kube_client *client;
+
+        pthread_mutex_t lock;
+        pthread_cond_t cond;            /* synced, stopping */
+        struct strmap cache;            /* key -> struct kmeta * (one reference) */
+        bool synced, stopping;
+        struct informer_stats stats;
+
+        /* the list in progress (watch thread only) */
+        struct strmap staging;
+
+        pthread_t watch_thread, resync_thread;
+        bool watch_started, resync_started;
+};
+
+/* ---- kmeta ---- */
+
+char *kmeta_key_of(const json_t *obj)
+{
+        json_t *md = json_object_get(obj, "metadata");
+        const char *name = json_string_value(json_object_get(md, "name"));
+        const char *ns = json_string_value(json_object_get(md, "namespace"));
+        if (!name || !*name)
+                return NULL;
+        return ns && *ns ? osb_asprintf("%s/%s", ns, name) : osb_strdup(name);
+}
+
+static int dup_opt(const json_t *v, char **ret)
+{
+        const char *s = json_string_value(v);
+        *ret = NULL;
+        if (!s)
+                return 0;
+        *ret = osb_strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int kmeta_init(struct kmeta *m, const json_t *obj)
+{
+        *m = (struct kmeta){0};
+        atomic_init(&m->refs, 1);
+        json_t *md = json_object_get(obj, "metadata");
+        if (!json_string_value(json_object_get(md, "name")))
+                return -EINVAL;
+        m->key = kmeta_key_of(obj);
+        if (!m->key)
+                goto oom;
+        if (dup_opt(json_object_get(md, "name"), &m->name) < 0 ||
+            dup_opt(json_object_get(md, "namespace"), &m->ns) < 0 ||
+            dup_opt(json_object_get(md, "uid"), &m->uid) < 0 ||
+            dup_opt(json_object_get(md, "resourceVersion"), &m->resource_version) < 0)
+                goto oom;
+        if (m->ns && !*m->ns) {
+                osb_free(m->ns);
+                m->ns = NULL;
+        }
+        m->generation = json_integer_value(json_object_get(md, "generation"));
+        m->deleting = json_object_get(md, "deletionTimestamp") != NULL &&
+                      !json_is_null(json_object_get(md, "deletionTimestamp"));
+        json_t *fin = json_object_get(md, "finalizers");
+        size_t i;
+        json_t *f;
+        json_array_foreach(fin, i, f) {
+                m->nfinalizers++;
+                if (osb_streq(json_string_value(f), NAMES_FINALIZER))
+                        m->finalizer = true;
+        }
+        return 0;
+oom:
+        kmeta_release(m);
+        return -ENOMEM;
+}
+
+void kmeta_release(struct kmeta *m)
+{
+        osb_free(m->key);
+        osb_free(m->name);
+        osb_free(m->ns);
+        osb_free(m->uid);
+        osb_free(m->resource_version);
+        m->key = m->name = m->ns = m->uid = m->resource_version = NULL;
+}
+
+static struct kmeta *ref(struct kmeta *m)
+{
+        if (m)
+                atomic_fetch_add(&m->refs, 1);
+        return m;
+}
+
+static void unref(const struct informer_kind *kind, struct kmeta *m)
+{
+        if (m && atomic_fetch_sub(&m->refs, 1) == 1)
+                kind->free(m);
+}
+
+/* ---- the cache ---- */
+
+static bool relevant(const struct informer *inf, const struct kmeta *old, const struct kmeta *new)
+{
+        if (inf->kind->relevant)
+                return inf->kind->relevant(old, new);
+        return !osb_streq(old->resource_version, new->resource_version);
+}
+
+struct informer *informer_new_detached(const struct informer_kind *kind, informer_handler handler,
+                                       void *userdata)
+{
+        struct informer *inf = osb_calloc(1, sizeof(*inf));
+        if (!inf)
+                return NULL;
+        inf->kind = kind;
+        inf->handler = handler;
+        inf->userdata = userdata;
+        pthread_mutex_init(&inf->lock, NULL);
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&inf->cond, &ca);
+        pthread_condattr_destroy(&ca);
+        return inf;
+}
+
+static void notify(struct informer *inf, enum informer_event ev, struct kmeta *old, struct kmeta *new)
+{
+        if (inf->handler)
+                inf->handler(inf->userdata, ev, old, new);
+}
+
+int informer_apply(struct informer *inf, int event_type, const json_t *obj)
+{
+        struct kmeta *new = NULL, *old = NULL;
+        int r;
+        if (event_type == KUBE_EVENT_BOOKMARK)
+                return 0;
+        if (event_type == KUBE_EVENT_DELETED) {
+                char *key = kmeta_key_of(obj);
+                if (!key)
+                        return -EINVAL;
+                pthread_mutex_lock(&inf->lock);
+                old = strmap_remove(&inf->cache, key);
+                inf->stats.events++;
+                pthread_mutex_unlock(&inf->lock);
+                osb_free(key);
+                if (old)
+                        notify(inf, INFORMER_DELETE, old, NULL);
+                unref(inf->kind, old);
+                return 0;
+        }
+        r = inf->kind->extract(obj, &new);
+        if (r < 0)
+                return r;
+        pthread_mutex_lock(&inf->lock);
+        void *prev = NULL;
+        r = strmap_put(&inf->cache, new->key, new, &prev);
+        old = prev;
+        inf->stats.events++;
+        if (r >= 0)
+                ref(new);       /* one for the cache, one for the notification */
+        pthread_mutex_unlock(&inf->lock);
+        if (r < 0) {
+                unref(inf->kind, new);
+                return r;
+        }
+        if (!old)
+                notify(inf, INFORMER_ADD, NULL, new);
+        else if (relevant(inf, old, new))
+                notify(inf, INFORMER_UPDATE, old, new);
+        unref(inf->kind, old);
+        unref(inf->kind, new);
+        return 0;
+}
+
+static void staging_clear(struct informer *inf)
+{
+        size_t i;
+        for (struct strmap_entry *e = strmap_first(&inf->staging, &i); e; e = strmap_next(&inf->staging, &i, e))
+                unref(inf->kind, e->value);
+        strmap_release(&inf->staging);
+}
+
+static int stage_item(json_t *item, void *userdata)
+{
+        struct informer *inf = userdata;
+        struct kmeta *m = NULL;
+        if (inf->kind->extract(item, &m) < 0)
+                return 0;       /* an object we cannot read is skipped, as a bad event is */
+        void *old = NULL;
+        if (strmap_put(&inf->staging, m->key, m, &old) < 0) {
+                unref(inf->kind, m);
+                return -ENOMEM;
+        }
+        unref(inf->kind, old);
+        return 0;
+}
+
+struct pending {
+        enum informer_event ev;
+        struct kmeta *old, *new;
+};
+
+/* Swaps the staged list in, then tells the handler what changed. */
+static int stage_commit(struct informer *inf)
+{
+        size_t cap = inf->staging.count + inf->cache.count + 1, n = 0, i;
+        struct pending *p = osb_calloc(cap, sizeof(*p));
+        if (!p) {
+                staging_clear(inf);
+                return -ENOMEM;
+        }
+        pthread_mutex_lock(&inf->lock);
+        for (struct strmap_entry *e = strmap_first(&inf->staging, &i); e; e = strmap_next(&inf->staging, &i, e)) {
+                struct kmeta *old = strmap_get(&inf->cache, e->key), *new = e->value;
+                if (!old)
+                        p[n++] = (struct pending){INFORMER_ADD, NULL, ref(new)};
+                else if (relevant(inf, old, new))
+                        p[n++] = (struct pending){INFORMER_UPDATE, ref(old), ref(new)};
+        }
+        for (struct strmap_entry *e = strmap_first(&inf->cache, &i); e; e = strmap_next(&inf->cache, &i, e))
+                if (!strmap_get(&inf->staging, e->key))
+                        p[n++] = (struct pending){INFORMER_DELETE, ref(e->value), NULL};
+        struct strmap old_cache = inf->cache;
+        inf->cache = inf->staging;
+        inf->staging = old_cache;
+        inf->synced = true;
+        pthread_cond_broadcast(&inf->cond);
+        pthread_mutex_unlock(&inf->lock);
+        staging_clear(inf);     /* the old cache's references */
+        for (size_t k = 0; k < n; k++) {
+                notify(inf, p[k].ev, p[k].old, p[k].new);
+                unref(inf->kind, p[k].old);
+                unref(inf->kind, p[k].new);
+        }
+        osb_free(p);
+        return 0;
+}
+
+int informer_replace(struct informer *inf, const json_t *items)
+{
+        size_t i;
+        json_t *it;
+        staging_clear(inf);
+        json_array_foreach(items, i, it) {
+                int r = stage_item(it, inf);
+                if (r < 0) {
+                        staging_clear(inf);
+                        return r;
+                }
+        }
+        return stage_commit(inf);
+}
+
+void informer_resync(struct informer *inf)
+{
+        struct kmeta **v = NULL;
+        size_t n = 0;
+        if (informer_snapshot(inf, &v, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++)
+                notify(inf, INFORMER_RESYNC, NULL, v[i]);
+        informer_snapshot_free(inf, v, n);
+}
+
+struct kmeta *informer_get(struct informer *inf, const char *key)
+{
+        pthread_mutex_lock(&inf->lock);
+        struct kmeta *m = ref(strmap_get(&inf->cache, key));
+        pthread_mutex_unlock(&inf->lock);
+        return m;
+}
+
+void informer_put(struct informer *inf, struct kmeta *m)
+{
+        unref(inf->kind, m);
+}
+
+int informer_snapshot(struct informer *inf, struct kmeta ***ret, size_t *n)
+{
+        pthread_mutex_lock(&inf->lock);
+        size_t cnt = inf->cache.count, k = 0, i;
+        struct kmeta **v = osb_calloc(cnt + 1, sizeof(*v));
+        if (!v) {
+                pthread_mutex_unlock(&inf->lock);
+                return -ENOMEM;
+        }
+        for (struct strmap_entry *e = strmap_first(&inf->cache, &i); e; e = strmap_next(&inf->cache, &i, e))
+                v[k++] = ref(e->value);
+        pthread_mutex_unlock(&inf->lock);
+        *ret = v;
+        *n = k;
+        return 0;
+}
+
+void informer_snapshot_free(struct informer *inf, struct kmeta **v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                unref(inf->kind, v[i]);
+        osb_free(v);
+}
+
+size_t informer_size(struct informer *inf)
+{
+        pthread_mutex_lock(&inf->lock);
+        size_t n = inf->cache.count;
+        pthread_mutex_unlock(&inf->lock);
+        return n;
+}
+
+void informer_stats(struct informer *inf, struct informer_stats *ret)
+{
+        pthread_mutex_lock(&inf->lock);
+        *ret = inf->stats;
+        pthread_mutex_unlock(&inf->lock);
+}
+
+bool informer_synced(struct informer *inf)
+{
+        pthread_mutex_lock(&inf->lock);
+        bool s = inf->synced;
+        pthread_mutex_unlock(&inf->lock);
+        return s;
+}
+
+static struct timespec after_ms(int64_t ms)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        int64_t ns = ts.tv_nsec + (ms % 1000) * 1000000;
+        ts.tv_sec += ms / 1000 + ns / 1000000000;
+        ts.tv_nsec = ns % 1000000000;
+        return ts;
+}
+
+int informer_wait_synced(struct informer *inf, int64_t timeout_ms)
+{
+        struct timespec ts = after_ms(timeout_ms);
+        int r = 0;
+        pthread_mutex_lock(&inf->lock);
+        while (!inf->synced && !inf->stopping && r == 0)
+                if (pthread_cond_timedwait(&inf->cond, &inf->lock, &ts) == ETIMEDOUT)
+                        r = -ETIMEDOUT;
+        if (inf->synced)
+                r = 0;
+        pthread_mutex_unlock(&inf->lock);
+        return r;
+}
+
+/* ---- the threads ---- */
+
+/* Waits @ms or until stopping. Returns true when stopping. */
+static bool wait_or_stop(struct informer *inf, int64_t ms)
+{
+        struct timespec ts = after_ms(ms);
+        pthread_mutex_lock(&inf->lock);
+        while (!inf->stopping)
+                if (pthread_cond_timedwait(&inf->cond, &inf->lock, &ts) == ETIMEDOUT)
+                        break;
+        bool s = inf->stopping;
+        pthread_mutex_unlock(&inf->lock);
+        return s;
+}
+
+static bool stopping(struct informer *inf)
+{
+        pthread_mutex_lock(&inf->lock);
+        bool s = inf->stopping;
+        pthread_mutex_unlock(&inf->lock);
+        return s;
+}
+
+static int on_watch_event(enum kube_event_type type, json_t *object, void *userdata)
+{
+        struct informer *inf = userdata;
+        if (stopping(inf))
+                return -ECANCELED;
+        int r = informer_apply(inf, type, object);
+        return r == -ENOMEM ? r : 0;   /* an unreadable object is skipped */
+}
+
+static void count(struct informer *inf, uint64_t *field)
+{
+        pthread_mutex_lock(&inf->lock);
+        (*field)++;
+        pthread_mutex_unlock(&inf->lock);
+}
+
+static void *watch_main(void *arg)
+{
+        struct informer *inf = arg;
+        char *rv = NULL;
+        unsigned failures = 0;
+        int64_t cap = inf->opts.max_backoff_ms > 0 ? inf->opts.max_backoff_ms : 30000;
+        while (!stopping(inf)) {
+                struct osb_error err = OSB_ERROR_INIT;
+                int r;
+                if (!rv) {
+                        struct kube_list_options lo = {.label_selector = inf->opts.label_selector};
+                        staging_clear(inf);
+                        count(inf, &inf->stats.lists);
+                        r = kube_list(inf->client, inf->kind->res, inf->opts.ns, &lo, stage_item, inf, &rv, &err);
+                        metrics_kube_request("list", inf->kind->res->plural, r);
+                        if (r >= 0)
+                                r = stage_commit(inf);
+                        else
+                                staging_clear(inf);
+                        if (r < 0) {
+                                osb_free(rv);
+                                rv = NULL;
+                        }
+                } else {
+                        struct kube_watch_options wo = {
+                                .resource_version = rv,
+                                .label_selector = inf->opts.label_selector,
+                                .timeout_s = inf->opts.watch_timeout_s ? inf->opts.watch_timeout_s : 300,
+                                .allow_bookmarks = true,
+                        };
+                        char *next = NULL;
+                        count(inf, &inf->stats.watches);
+                        r = kube_watch(inf->client, inf->kind->res, inf->opts.ns, &wo, on_watch_event, inf, &next, &err);
+                        metrics_kube_request("watch", inf->kind->res->plural, r);
+                        if (next) {
+                                osb_free(rv);
+                                rv = next;
+                        }
+                        if (r == OSB_E_GONE) {
+                                /* the resourceVersion is too old: list again, at once */
+                                count(inf, &inf->stats.relists_gone);
+                                osb_log_info("watch expired, relisting", "kind=%s", inf->kind->kind);
+                                osb_free(rv);
+                                rv = NULL;
+                                continue;
+                        }
+                }
+                if (r >= 0) {
+                        failures = 0;
+                        continue;
+                }
+                if (r == -ECANCELED || stopping(inf))
+                        break;
+                count(inf, &inf->stats.errors);
+                failures++;
+                int64_t delay = 250;
+                for (unsigned i = 1; i < failures && delay < cap; i++)
+                        delay *= 2;
+                delay = OSB_MIN(delay, cap);
+                char q[600];
+                osb_log_warn("list/watch failed", "kind=%s error=%s retry_ms=%" PRId64, inf->kind->kind,
+                             osb_log_quote(q, sizeof(q), err.text), delay);
+                if (wait_or_stop(inf, delay))
+                        break;
+        }
+        osb_free(rv);
+        return NULL;
+}
+
+static void *resync_main(void *arg)
+{
+        struct informer *inf = arg;
+        while (!wait_or_stop(inf, inf->opts.resync_ms))
+                if (informer_synced(inf))
+                        informer_resync(inf);
+        return NULL;
+}
+
+int informer_start(struct kube_client *client, const struct informer_kind *kind,
+                   const struct informer_options *opts, informer_handler handler, void *userdata,
+                   struct informer **ret)
+{
+        struct informer *inf = informer_new_detached(kind, handler, userdata);
+        if (!inf)
+                return -ENOMEM;
+        inf->client = client;
+        if (opts)
+                inf->opts = *opts;
+        int r = pthread_create(&inf->watch_thread, NULL, watch_main, inf);
+        if (r != 0) {
+                informer_free(inf);
+                return -r;
+        }
+        inf->watch_started = true;
+        if (inf->opts.resync_ms > 0) {
+                r = pthread_create(&inf->resync_thread, NULL, resync_main, inf);
+                if (r != 0) {
+                        informer_free(inf);
+                        return -r;
+                }
+                inf->resync_started = true;
+        }
+        *ret = inf;
+        return 0;
+}
+
+struct informer *informer_free(struct informer *inf)
+{
+        if (!inf)
+                return NULL;
+        pthread_mutex_lock(&inf->lock);
+        inf->stopping = true;
+        pthread_cond_broadcast(&inf->cond);
+        pthread_mutex_unlock(&inf->lock);
+        if (inf->watch_started)
+                pthread_join(inf->watch_thread, NULL);
+        if (inf->resync_started)
+                pthread_join(inf->resync_thread, NULL);
+        staging_clear(inf);
+        size_t i;
+        for (struct strmap_entry *e = strmap_first(&inf->cache, &i); e; e = strmap_next(&inf->cache, &i, e))
+                unref(inf->kind, e->value);
+        strmap_release(&inf->cache);
+        pthread_cond_destroy(&inf->cond);
+        pthread_mutex_destroy(&inf->lock);
+        osb_free(inf);
+        return NULL;
+}

@@ -1,0 +1,21 @@
+/* catalog-controller/kapi.h: the controller's Kubernetes API calls: kube/ client calls that are
+ * counted in metrics_kube_request() by verb and resource, so /metrics shows every request the
+ * controller makes (and the e2e tests can check that an idle controller writes nothing). Same
+ * contracts as kube_get() and friends in kube/client.h. */
+#pragma once
+
+#include <jansson.h>
+
+#include "common/osb_error.h"
+#include "kube/client.h"
+
+int kapi_get(struct kube_client *c, const struct kube_resource *res, const char *ns, const char *name,
+             json_t **ret, struct osb_error *err);
+int kapi_create(struct kube_client *c, const struct kube_resource *res, const char *ns, const json_t *obj,
+                json_t **ret, struct osb_error *err);
+int kapi_update(struct kube_client *c, const struct kube_resource *res, const char *ns, const json_t *obj,
+                json_t **ret, struct osb_error *err);
+int kapi_update_status(struct kube_client *c, const struct kube_resource *res, const char *ns,
+                       const json_t *obj, json_t **ret, struct osb_error *err);
+int kapi_delete(struct kube_client *c, const struct kube_resource *res, const char *ns, const char *name,
+                struct osb_error *err);

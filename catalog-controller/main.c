@@ -1,0 +1,307 @@
+/* catalog-controller/main.c: catalog-controller: settings, the Kubernetes client, informers for
+ * brokers, classes and plans, the work queue and its workers, the HTTP endpoints (/healthz,
+ * /readyz, /metrics), and a clean shutdown on SIGTERM/SIGINT. */
+#include "common/osb_compat.h"
+#include "common/osb_http.h"
+#include "common/osb_log.h"
+#include "common/osb_mem.h"
+#include "common/osb_settings.h"
+#include "kube/client.h"
+#include "kube/config.h"
+#include "catalog-controller/informer.h"
+#include "catalog-controller/metrics.h"
+#include "catalog-controller/offering.h"
+#include "catalog-controller/queue.h"
+#include "catalog-controller/reconcile_broker.h"
+
+static char *arg_kubeconfig, *arg_context, *arg_listen, *arg_port_file, *arg_log_level, *arg_event_namespace;
+static int64_t arg_port, arg_workers, arg_relist_ms, arg_resync_ms, arg_osb_timeout_ms, arg_retry_ms;
+static int64_t arg_kube_timeout_ms, arg_drain_timeout_ms;
+static bool arg_namespaced = true;
+
+static const struct osb_setting settings[] = {
+        {"kubeconfig", "KUBECONFIG", OSB_SETTING_STRING, NULL, "FILE",
+         "kubeconfig to use (else $KUBECONFIG, the in-cluster service account, ~/.kube/config).", &arg_kubeconfig, 0, 0},
+        {"context", "CATALOG_CONTROLLER_CONTEXT", OSB_SETTING_STRING, NULL, "NAME",
+         "kubeconfig context to use instead of its current-context.", &arg_context, 0, 0},
+        {"workers", "CATALOG_CONTROLLER_WORKERS", OSB_SETTING_INT, "4", "N",
+         "Reconcile worker threads (a key is never processed by two at once).", &arg_workers, 1, 256},
+        {"broker-relist-interval", "CATALOG_CONTROLLER_BROKER_RELIST_INTERVAL", OSB_SETTING_DURATION, "15m", "DURATION",
+         "How often to fetch a broker's catalog when its relistDuration is unset.", &arg_relist_ms, 0, 0},
+        {"resync-period", "CATALOG_CONTROLLER_RESYNC_PERIOD", OSB_SETTING_DURATION, "5m", "DURATION",
+         "How often every cached object is reconciled again (0: never).", &arg_resync_ms, 0, 0},
+        {"osb-timeout", "CATALOG_CONTROLLER_OSB_TIMEOUT", OSB_SETTING_DURATION, "60s", "DURATION",
+         "Time limit of one request to a broker.", &arg_osb_timeout_ms, 0, 0},
+        {"kube-timeout", "CATALOG_CONTROLLER_KUBE_TIMEOUT", OSB_SETTING_DURATION, "60s", "DURATION",
+         "Time limit of one request to the API server (watches excepted).", &arg_kube_timeout_ms, 0, 0},
+        {"reconciliation-retry-duration", "CATALOG_CONTROLLER_RECONCILIATION_RETRY_DURATION", OSB_SETTING_DURATION,
+         "168h", "DURATION", "After failing this long, a broker is marked Failed and retried only when its spec changes.",
+         &arg_retry_ms, 0, 0},
+        {"namespaced-brokers", "CATALOG_CONTROLLER_NAMESPACED_BROKERS", OSB_SETTING_BOOL, "true", NULL,
+         "Also reconcile namespaced ServiceBrokers (their ServiceClasses and ServicePlans).", &arg_namespaced, 0, 0},
+        {"event-namespace", "CATALOG_CONTROLLER_EVENT_NAMESPACE", OSB_SETTING_STRING, "default", "NAMESPACE",
+         "Namespace of the Events about cluster-scoped objects.", &arg_event_namespace, 0, 0},
+        {"listen", "CATALOG_CONTROLLER_LISTEN", OSB_SETTING_STRING, "127.0.0.1", "ADDRESS",
+         "Address of the /healthz, /readyz and /metrics endpoints.", &arg_listen, 0, 0},
+        {"port", "CATALOG_CONTROLLER_PORT", OSB_SETTING_INT, "8444", "PORT",
+         "TCP port of the endpoints; 0 picks a free one (see --port-file).", &arg_port, 0, 65535},
+        {"port-file", "CATALOG_CONTROLLER_PORT_FILE", OSB_SETTING_STRING, NULL, "FILE",
+         "Write the port actually listened on to FILE once ready.", &arg_port_file, 0, 0},
+        {"drain-timeout", "CATALOG_CONTROLLER_DRAIN_TIMEOUT", OSB_SETTING_DURATION, "10s", "DURATION",
+         "On SIGTERM, how long to let HTTP requests finish.", &arg_drain_timeout_ms, 0, 0},
+        {"log-level", "CATALOG_CONTROLLER_LOG_LEVEL", OSB_SETTING_STRING, "info", "LEVEL",
+         "debug, info, warn, error or off.", &arg_log_level, 0, 0},
+};
+
+static const struct osb_program program = {
+        .name = "catalog-controller",
+        .summary = "The Bindery service catalog controller: registers Open Service Brokers in Kubernetes.",
+        .footer = "Watches ClusterServiceBrokers and ServiceBrokers (servicecatalog.k8s.io/v1beta1), fetches\n"
+                  "their catalogs and keeps ClusterServiceClasses/Plans (ServiceClasses/Plans) in step.\n"
+                  "Endpoints: /healthz, /readyz (caches synced), /metrics (Prometheus).",
+};
+
+static struct ctl ctl;
+static const struct informer_kind kinds[6] = {
+        {"ClusterServiceBroker", &res_cluster_brokers, broker_extract, broker_free, broker_relevant},
+        {"ClusterServiceClass", &res_cluster_classes, offering_extract_class, offering_free, offering_relevant},
+        {"ClusterServicePlan", &res_cluster_plans, offering_extract_plan, offering_free, offering_relevant},
+        {"ServiceBroker", &res_brokers, broker_extract, broker_free, broker_relevant},
+        {"ServiceClass", &res_classes, offering_extract_class, offering_free, offering_relevant},
+        {"ServicePlan", &res_plans, offering_extract_plan, offering_free, offering_relevant},
+};
+
+static uint64_t mono_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+}
+
+static int handle_key(void *userdata, const char *key)
+{
+        struct ctl *c = userdata;
+        const struct flavour *fl = strncmp(key, CTL_KEY_CLUSTER_BROKER, strlen(CTL_KEY_CLUSTER_BROKER)) == 0 ?
+                                   &flavour_cluster : &flavour_namespaced;
+        uint64_t t0 = mono_ns();
+        int r = reconcile_broker(c, fl, key);
+        metrics_reconcile(fl->broker_kind, mono_ns() - t0, r < 0);
+        return r;
+}
+
+/* Broker events: enqueue the broker. */
+static void on_broker(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
+{
+        const char *prefix = userdata;
+        const struct kmeta *m = new ? new : old;
+        char *key = osb_asprintf("%s%s", prefix, m->key);
+        if (!key || queue_add(ctl.queue, key) < 0)
+                osb_log_error("cannot enqueue", "key=%s", m->key);
+        osb_free(key);
+}
+
+/* A class or plan someone else deleted or changed: let its broker put it right. */
+static void on_offering(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
+{
+        const struct offering *o = (const struct offering *) (new ? new : old);
+        if (ev == INFORMER_RESYNC || ev == INFORMER_ADD || !o->broker)
+                return;
+        const char *prefix = userdata;
+        char *key = o->meta.ns ? osb_asprintf("%s%s/%s", prefix, o->meta.ns, o->broker) : osb_asprintf("%s%s", prefix, o->broker);
+        if (key)
+                (void) queue_add(ctl.queue, key);
+        osb_free(key);
+}
+
+static bool all_synced(void)
+{
+        for (int i = 0; i < 2; i++) {
+                if ((ctl.brokers[i] && !informer_synced(ctl.brokers[i])) || (ctl.classes[i] && !informer_synced(ctl.classes[i])) ||
+                    (ctl.plans[i] && !informer_synced(ctl.plans[i])))
+                        return false;
+                if (i == 0 && !arg_namespaced)
+                        break;
+        }
+        return true;
+}
+
+static void http_handler(void *userdata, struct osb_http_request *req)
+{
+        if (strcmp(req->path, "/healthz") == 0) {
+                (void) osb_http_respond(req, 200, "text/plain", "ok\n", 3, false, NULL);
+        } else if (strcmp(req->path, "/readyz") == 0) {
+                bool ok = all_synced();
+                (void) osb_http_respond(req, ok ? 200 : 503, "text/plain", ok ? "ok\n" : "informers not synced\n",
+                                        ok ? 3 : 21, false, NULL);
+        } else if (strcmp(req->path, "/metrics") == 0) {
+                struct metrics_gauges g = {
+                        .queue_depth = queue_depth(ctl.queue), .queue_delayed = queue_delayed(ctl.queue), .ready = all_synced(),
+                };
+                for (int i = 0; i < 2; i++) {
+                        g.brokers += ctl.brokers[i] ? informer_size(ctl.brokers[i]) : 0;
+                        g.classes += ctl.classes[i] ? informer_size(ctl.classes[i]) : 0;
+                        g.plans += ctl.plans[i] ? informer_size(ctl.plans[i]) : 0;
+                }
+                struct osb_buf b;
+                osb_buf_init(&b, 16 * 1024 * 1024);
+                if (metrics_render(&b, &g) < 0)
+                        (void) osb_http_respond(req, 500, "text/plain", "out of memory\n", 14, false, NULL);
+                else
+                        (void) osb_http_respond(req, 200, "text/plain; version=0.0.4", b.data, b.len, false, NULL);
+                osb_buf_release(&b);
+        } else {
+                (void) osb_http_respond(req, 404, "text/plain", "not found\n", 10, false, NULL);
+        }
+}
+
+static int write_port_file(const char *path, uint16_t port, struct osb_error *err)
+{
+        char tmp[4096];
+        (void) snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        FILE *f = fopen(tmp, "we");
+        if (!f)
+                return osb_error_set(err, -errno, "cannot write '%s': %s", tmp, strerror(errno));
+        fprintf(f, "%u\n", (unsigned) port);
+        if (fclose(f) != 0 || rename(tmp, path) != 0)
+                return osb_error_set(err, -errno, "cannot write '%s': %s", path, strerror(errno));
+        return 0;
+}
+
+static int fail(const char *what, const char *detail)
+{
+        char q[2048];
+        osb_log_error(what, "error=%s", osb_log_quote(q, sizeof(q), detail));
+        fprintf(stderr, "catalog-controller: %s: %s\n", what, detail);
+        return EXIT_FAILURE;
+}
+
+static int run(void)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        enum osb_log_level lvl;
+        if (osb_log_parse_level(arg_log_level, &lvl) < 0)
+                return fail("invalid setting", "--log-level must be debug, info, warn, error or off");
+        osb_log_set_level(lvl);
+        if (arg_relist_ms <= 0)
+                return fail("invalid setting", "--broker-relist-interval must be positive");
+
+        struct kube_config *cfg = NULL;
+        int r = kube_config_load(arg_kubeconfig, arg_context, &cfg, &err);
+        if (r < 0)
+                return fail("cannot load the Kubernetes configuration", err.text);
+        struct kube_client_options kopts = {.request_timeout_ms = (long) arg_kube_timeout_ms};
+        struct kube_client *kc = NULL;
+        char server[512];
+        (void) snprintf(server, sizeof(server), "%s", cfg->server);
+        r = kube_client_new(cfg, &kopts, &kc, &err);
+        if (r < 0)
+                return fail("cannot create the Kubernetes client", err.text);
+
+        sigset_t sigs;
+        sigemptyset(&sigs);
+        sigaddset(&sigs, SIGTERM);
+        sigaddset(&sigs, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        ctl_init(&ctl);
+        ctl.kube = kc;
+        ctl.opts = (struct ctl_options){.relist_ms = arg_relist_ms, .osb_timeout_ms = arg_osb_timeout_ms,
+                                        .retry_duration_ms = arg_retry_ms, .event_namespace = arg_event_namespace};
+        int exit_code = EXIT_FAILURE;
+        struct osb_http_server *srv = NULL;
+        struct queue_options qo = {.workers = (unsigned) arg_workers, .base_delay_ms = 100, .max_delay_ms = 300000};
+        r = queue_new(&qo, handle_key, &ctl, &ctl.queue);
+        if (r < 0) {
+                fail("cannot start the workers", strerror(-r));
+                goto out;
+        }
+        struct informer_options io = {.resync_ms = arg_resync_ms};
+        static const char *const prefixes[2] = {CTL_KEY_CLUSTER_BROKER, CTL_KEY_BROKER};
+        for (int i = 0; i < 2 && r >= 0; i++) {
+                if (i == 1 && !arg_namespaced)
+                        break;
+                /* classes and plans first, so a broker's first reconcile sees them */
+                r = informer_start(kc, &kinds[3 * i + 1], &io, on_offering, (void *) prefixes[i], &ctl.classes[i]);
+                if (r >= 0)
+                        r = informer_start(kc, &kinds[3 * i + 2], &io, on_offering, (void *) prefixes[i], &ctl.plans[i]);
+        }
+        if (r < 0) {
+                fail("cannot start the informers", strerror(-r));
+                goto out;
+        }
+        /* wait (bounded) for the class and plan caches before brokers are reconciled */
+        for (int i = 0; i < 2; i++) {
+                if (ctl.classes[i])
+                        (void) informer_wait_synced(ctl.classes[i], 30000);
+                if (ctl.plans[i])
+                        (void) informer_wait_synced(ctl.plans[i], 30000);
+        }
+        for (int i = 0; i < 2 && r >= 0; i++) {
+                if (i == 1 && !arg_namespaced)
+                        break;
+                r = informer_start(kc, &kinds[3 * i], &io, on_broker, (void *) prefixes[i], &ctl.brokers[i]);
+        }
+        if (r < 0) {
+                fail("cannot start the informers", strerror(-r));
+                goto out;
+        }
+        struct osb_http_config hcfg = {.address = arg_listen, .port = (uint16_t) arg_port, .threads = 2,
+                                       .max_body = 4096, .max_header = 16384, .max_connections = 64, .timeout_s = 30};
+        r = osb_http_server_start(&hcfg, http_handler, NULL, NULL, &srv, &err);
+        if (r < 0) {
+                fail("cannot start the HTTP server", err.text);
+                goto out;
+        }
+        uint16_t port = osb_http_server_port(srv);
+        if (arg_port_file && write_port_file(arg_port_file, port, &err) < 0) {
+                fail("cannot write the port file", err.text);
+                goto out;
+        }
+        char q[600];
+        osb_log_info("started", "server=%s listen=%s port=%u workers=%" PRId64 " relist_interval_ms=%" PRId64
+                     " resync_ms=%" PRId64 " namespaced=%s", osb_log_quote(q, sizeof(q), server), arg_listen,
+                     (unsigned) port, arg_workers, arg_relist_ms, arg_resync_ms, arg_namespaced ? "true" : "false");
+
+        int sig = 0;
+        sigwait(&sigs, &sig);
+        osb_log_info("shutting down", "signal=%s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        exit_code = EXIT_SUCCESS;
+out:
+        atomic_store(&ctl.cancel, true);
+        kube_client_cancel(kc);
+        for (int i = 0; i < 2; i++) {
+                ctl.brokers[i] = informer_free(ctl.brokers[i]);
+        }
+        ctl.queue = queue_free(ctl.queue);     /* drains the workers */
+        for (int i = 0; i < 2; i++) {
+                ctl.classes[i] = informer_free(ctl.classes[i]);
+                ctl.plans[i] = informer_free(ctl.plans[i]);
+        }
+        srv = osb_http_server_stop(srv, (unsigned) arg_drain_timeout_ms);
+        ctl_release(&ctl);
+        kube_client_free(kc);
+        metrics_reset();
+        if (exit_code == EXIT_SUCCESS)
+                osb_log_info("stopped", NULL);
+        return exit_code;
+}
+
+int main(int argc, char **argv)
+{
+        osb_mem_setup();
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        struct osb_error err = OSB_ERROR_INIT;
+        int r = osb_settings_load(settings, OSB_ELEMENTSOF(settings), &program, argc, argv, &err);
+        if (r != 0) {
+                if (r < 0)
+                        fprintf(stderr, "catalog-controller: %s\n", err.text);
+                osb_settings_release(settings, OSB_ELEMENTSOF(settings));
+                curl_global_cleanup();
+                return r < 0 ? 2 : EXIT_SUCCESS;
+        }
+        int code = run();
+        osb_settings_release(settings, OSB_ELEMENTSOF(settings));
+        curl_global_cleanup();
+        return code;
+}

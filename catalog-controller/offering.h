@@ -1,0 +1,119 @@
+/* catalog-controller/offering.h: classes and plans ("offerings"): the compact cached form of
+ * ClusterServiceClass/ServiceClass/ClusterServicePlan/ServicePlan objects, the conversion of a
+ * broker's OSB catalog into the objects the controller wants (reference §1.2-1.4, B5, B6), the
+ * catalog restrictions, and a digest of the broker-owned part of an object so that "does this
+ * object need an update?" is answered from the cache without keeping whole JSON trees. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/osb_error.h"
+#include "catalog-controller/informer.h"
+
+#define OFFERING_DIGEST_LEN 56
+
+/* Which flavour: cluster-scoped (ClusterServiceBroker → ClusterServiceClass/Plan) or namespaced
+ * (ServiceBroker → ServiceClass/Plan in the broker's namespace). */
+struct flavour {
+        bool namespaced;
+        const char *broker_kind, *class_kind, *plan_kind;
+        const struct kube_resource *broker_res, *class_res, *plan_res;
+        const char *broker_field;       /* "clusterServiceBrokerName" / "serviceBrokerName" */
+        const char *class_ref_field;    /* "clusterServiceClassRef" / "serviceClassRef" */
+        const char *broker_label, *class_ref_label;
+        const char *class_name_property; /* restriction property for the class's k8s name */
+        const char *deleted_reason;     /* Ready=False reason after finalization */
+};
+extern const struct flavour flavour_cluster, flavour_namespaced;
+extern const struct kube_resource res_cluster_brokers, res_cluster_classes, res_cluster_plans,
+        res_brokers, res_classes, res_plans;
+
+/* A cached class or plan. */
+struct offering {
+        struct kmeta meta;
+        bool is_plan;
+        char *broker;            /* spec.clusterServiceBrokerName / serviceBrokerName, or NULL */
+        char *external_id, *external_name;
+        char *class_ref;         /* plans: spec.*ClassRef.name */
+        bool removed;            /* status.removedFromBrokerCatalog */
+        bool controller_owned;   /* has a controller ownerReference of kind *ServiceBroker */
+        char digest[OFFERING_DIGEST_LEN + 1];
+};
+
+/* informer_kind callbacks for classes and plans. */
+int offering_extract_class(const json_t *obj, struct kmeta **ret);
+int offering_extract_plan(const json_t *obj, struct kmeta **ret);
+void offering_free(struct kmeta *m);
+bool offering_relevant(const struct kmeta *old, const struct kmeta *new);
+
+/* The digest of the broker-owned part of @obj (spec fields the controller writes, its labels,
+ * its controller ownerReference), JSON numbers normalised. Equal digests: no update needed.
+ * Returns 0 or -ENOMEM. */
+int offering_digest(const json_t *obj, bool is_plan, char out[OFFERING_DIGEST_LEN + 1]);
+
+/* ---- catalog restrictions (reference B5): a label-selector-like AND of requirements ---- */
+
+enum restriction_op { RESTRICT_EQ, RESTRICT_NE, RESTRICT_IN, RESTRICT_NOTIN };
+struct restriction {
+        char *property;          /* "spec.externalName", ... */
+        enum restriction_op op;
+        char **values;
+        size_t nvalues;
+};
+struct restrictions {
+        struct restriction *v;
+        size_t n;
+};
+/* Parses @exprs (each a comma-separated list of requirements, e.g. "spec.externalName in (a, b)",
+ * "spec.free=true", "name!=x") accepting only @allowed properties (NULL-terminated). Returns 0,
+ * OSB_E_BAD_REQUEST with @err naming the bad text, or -ENOMEM. */
+int restrictions_parse(const char *const *exprs, size_t n, const char *const *allowed,
+                       struct restrictions *ret, struct osb_error *err);
+void restrictions_release(struct restrictions *rs);
+/* Whether the property values (@get(@userdata, property) → value or NULL) satisfy all of @rs. */
+bool restrictions_match(const struct restrictions *rs, const char *(*get)(void *userdata, const char *property),
+                        void *userdata);
+
+/* ---- conversion ---- */
+
+/* The broker a catalog belongs to. */
+struct catalog_owner {
+        const struct flavour *fl;
+        const char *name, *ns, *uid;    /* the broker's; ns NULL for cluster brokers */
+        /* The k8s name of an existing object of this broker with this external id, or NULL
+         * (the reference keeps such names, e.g. pre-escaping legacy ones). May be NULL. */
+        const char *(*existing_name)(void *userdata, bool is_plan, const char *external_id);
+        void *userdata;
+};
+
+/* One object the controller wants. */
+struct desired {
+        json_t *obj;             /* the whole object to create (apiVersion, kind, metadata, spec) */
+        const char *name;        /* borrowed from obj */
+        const char *external_id; /* borrowed from obj */
+        bool is_plan;
+        char digest[OFFERING_DIGEST_LEN + 1];
+};
+
+struct desired_set {
+        struct desired *classes, *plans;
+        size_t nclasses, nplans;
+};
+void desired_set_release(struct desired_set *ds);
+
+/* Validates @catalog (an OSB catalog: services with id, name, description, bindable and at least
+ * one plan; plans with id, name, description; ids unique) and converts it into the classes and
+ * plans of @owner, keeping those that pass @class_rs and @plan_rs (NULL: none) and dropping
+ * classes left without plans. Returns 0 with *ret filled, OSB_E_BAD_REQUEST with @err naming the
+ * JSON path ("services[1].plans[0].id: missing"), or -ENOMEM. */
+int offering_convert(const json_t *catalog, const struct catalog_owner *owner,
+                     const struct restrictions *class_rs, const struct restrictions *plan_rs,
+                     struct desired_set *ret, struct osb_error *err);
+
+/* Makes @live (an existing object, modified in place) carry the broker-owned content of
+ * @desired: owned spec fields set or removed, the controller's labels, the controller
+ * ownerReference (cluster flavour). Everything else (defaultProvisionParameters, other labels,
+ * annotations) is kept. Returns 0 or -ENOMEM. */
+int offering_overlay(json_t *live, const json_t *desired, bool is_plan);

@@ -1,0 +1,1090 @@
+/* catalog-controller/reconcile_broker.c: brokers → classes and plans. */
+#include "common/osb_compat.h"
+#include "common/osb_json.h"
+#include "common/osb_log.h"
+#include "common/osb_mem.h"
+#include "catalog-controller/kapi.h"
+#include "catalog-controller/names.h"
+#include "catalog-controller/osb_client.h"
+#include "catalog-controller/reconcile_broker.h"
+
+#define REASON_FETCHED "FetchedCatalog"
+#define REASON_ERROR_FETCHING "ErrorFetchingCatalog"
+#define REASON_ERROR_SYNCING "ErrorSyncingCatalog"
+#define REASON_RETRY_TIMEOUT "ErrorReconciliationRetryTimeout"
+#define MESSAGE_FETCHED "Successfully fetched catalog entries from broker."
+#define EVENT_SOURCE "catalog-controller"
+
+/* ---- time ---- */
+
+void format_time(time_t t, char out[32])
+{
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        (void) strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int parse_time(const char *s, time_t *ret)
+{
+        struct tm tm = {0};
+        int n = 0;
+        if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                         &tm.tm_min, &tm.tm_sec, &n) != 6)
+                return -EINVAL;
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        const char *p = s + n;
+        if (*p == '.')
+                for (p++; isdigit((unsigned char) *p); p++)
+                        ;
+        if (strcmp(p, "Z") != 0)
+                return -EINVAL;
+        *ret = timegm(&tm);
+        return 0;
+}
+
+int parse_go_duration_ms(const char *s, int64_t *ret)
+{
+        if (!s || !*s)
+                return -EINVAL;
+        double total = 0;
+        const char *p = s;
+        while (*p) {
+                char *end;
+                errno = 0;
+                double v = strtod(p, &end);
+                if (end == p || errno || v < 0 || *p == '+' || *p == '-' || isspace((unsigned char) *p))
+                        return -EINVAL;
+                p = end;
+                double unit;
+                if (strncmp(p, "ms", 2) == 0)
+                        unit = 1, p += 2;
+                else if (strncmp(p, "us", 2) == 0)
+                        unit = 0.001, p += 2;
+                else if (strncmp(p, "ns", 2) == 0)
+                        unit = 0.000001, p += 2;
+                else if (*p == 'h')
+                        unit = 3600000, p++;
+                else if (*p == 'm')
+                        unit = 60000, p++;
+                else if (*p == 's')
+                        unit = 1000, p++;
+                else
+                        return -EINVAL;
+                total += v * unit;
+        }
+        if (total < 1 || total > 9e15)
+                return -EINVAL;
+        *ret = (int64_t) total;
+        return 0;
+}
+
+/* ---- status ---- */
+
+static void bcond_release(struct bcond *c)
+{
+        osb_free(c->type);
+        osb_free(c->status);
+        osb_free(c->reason);
+        osb_free(c->message);
+        osb_free(c->last_transition_time);
+        *c = (struct bcond){0};
+}
+
+void bstatus_release(struct bstatus *s)
+{
+        for (size_t i = 0; i < s->nconds; i++)
+                bcond_release(&s->conds[i]);
+        osb_free(s->conds);
+        osb_free(s->operation_start_time);
+        osb_free(s->last_catalog_retrieval_time);
+        osb_free(s->last_condition_state);
+        *s = (struct bstatus){0};
+}
+
+static int sdup(const char *s, char **ret)
+{
+        *ret = NULL;
+        if (!s)
+                return 0;
+        return (*ret = osb_strdup(s)) ? 0 : -ENOMEM;
+}
+
+int bstatus_copy(struct bstatus *dst, const struct bstatus *src)
+{
+        *dst = (struct bstatus){.reconciled_generation = src->reconciled_generation,
+                                .observed_generation = src->observed_generation,
+                                .has_observed_generation = src->has_observed_generation};
+        if (src->nconds && !(dst->conds = osb_calloc(src->nconds, sizeof(*dst->conds))))
+                goto oom;
+        for (size_t i = 0; i < src->nconds; i++) {
+                const struct bcond *a = &src->conds[i];
+                struct bcond *b = &dst->conds[i];
+                dst->nconds++;
+                if (sdup(a->type, &b->type) < 0 || sdup(a->status, &b->status) < 0 || sdup(a->reason, &b->reason) < 0 ||
+                    sdup(a->message, &b->message) < 0 || sdup(a->last_transition_time, &b->last_transition_time) < 0)
+                        goto oom;
+        }
+        if (sdup(src->operation_start_time, &dst->operation_start_time) < 0 ||
+            sdup(src->last_catalog_retrieval_time, &dst->last_catalog_retrieval_time) < 0 ||
+            sdup(src->last_condition_state, &dst->last_condition_state) < 0)
+                goto oom;
+        return 0;
+oom:
+        bstatus_release(dst);
+        return -ENOMEM;
+}
+
+int bstatus_from_json(const json_t *st, struct bstatus *ret)
+{
+        struct bstatus s = {0};
+        json_t *conds = json_object_get(st, "conditions");
+        size_t n = json_array_size(conds), i;
+        json_t *c;
+        if (n && !(s.conds = osb_calloc(n, sizeof(*s.conds))))
+                return -ENOMEM;
+        json_array_foreach(conds, i, c) {
+                struct bcond *b = &s.conds[s.nconds++];
+                if (sdup(json_string_value(json_object_get(c, "type")), &b->type) < 0 ||
+                    sdup(json_string_value(json_object_get(c, "status")), &b->status) < 0 ||
+                    sdup(json_string_value(json_object_get(c, "reason")), &b->reason) < 0 ||
+                    sdup(json_string_value(json_object_get(c, "message")), &b->message) < 0 ||
+                    sdup(json_string_value(json_object_get(c, "lastTransitionTime")), &b->last_transition_time) < 0)
+                        goto oom;
+        }
+        s.reconciled_generation = json_integer_value(json_object_get(st, "reconciledGeneration"));
+        json_t *og = json_object_get(st, "observedGeneration");
+        s.has_observed_generation = json_is_integer(og);
+        s.observed_generation = json_integer_value(og);
+        if (sdup(json_string_value(json_object_get(st, "operationStartTime")), &s.operation_start_time) < 0 ||
+            sdup(json_string_value(json_object_get(st, "lastCatalogRetrievalTime")), &s.last_catalog_retrieval_time) < 0 ||
+            sdup(json_string_value(json_object_get(st, "lastConditionState")), &s.last_condition_state) < 0)
+                goto oom;
+        *ret = s;
+        return 0;
+oom:
+        bstatus_release(&s);
+        return -ENOMEM;
+}
+
+static int set_opt_str(json_t *o, const char *key, const char *v)
+{
+        return v ? json_object_set_new(o, key, json_string(v)) : 0;
+}
+
+json_t *bstatus_to_json(const struct bstatus *s)
+{
+        json_t *o = json_object(), *conds = json_array();
+        if (!o || !conds || json_object_set_new(o, "conditions", conds) < 0) {
+                json_decref(o);
+                return NULL;
+        }
+        int r = 0;
+        for (size_t i = 0; i < s->nconds && r >= 0; i++) {
+                const struct bcond *c = &s->conds[i];
+                json_t *j = json_object();
+                r = j ? json_array_append_new(conds, j) : -1;
+                if (r >= 0)
+                        r = set_opt_str(j, "type", c->type) | set_opt_str(j, "status", c->status) |
+                            set_opt_str(j, "reason", c->reason) | set_opt_str(j, "message", c->message) |
+                            set_opt_str(j, "lastTransitionTime", c->last_transition_time);
+        }
+        if (r >= 0)
+                r = json_object_set_new(o, "reconciledGeneration", json_integer(s->reconciled_generation)) |
+                    set_opt_str(o, "operationStartTime", s->operation_start_time) |
+                    set_opt_str(o, "lastCatalogRetrievalTime", s->last_catalog_retrieval_time) |
+                    set_opt_str(o, "lastConditionState", s->last_condition_state);
+        if (r >= 0 && s->has_observed_generation)
+                r = json_object_set_new(o, "observedGeneration", json_integer(s->observed_generation));
+        if (r < 0) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
+const struct bcond *bstatus_condition(const struct bstatus *s, const char *type)
+{
+        for (size_t i = 0; i < s->nconds; i++)
+                if (osb_streq(s->conds[i].type, type))
+                        return &s->conds[i];
+        return NULL;
+}
+
+/* lastConditionState: the last condition's type if True, else its reason (reference). */
+static int recompute_state(struct bstatus *s)
+{
+        const struct bcond *last = s->nconds ? &s->conds[s->nconds - 1] : NULL;
+        const char *v = !last ? NULL : osb_streq(last->status, "True") ? last->type : last->reason;
+        char *d = NULL;
+        if (v && !(d = osb_strdup(v)))
+                return -ENOMEM;
+        osb_free(s->last_condition_state);
+        s->last_condition_state = d;
+        return 0;
+}
+
+static int replace(char **field, const char *v)
+{
+        char *d = NULL;
+        if (v && !(d = osb_strdup(v)))
+                return -ENOMEM;
+        osb_free(*field);
+        *field = d;
+        return 0;
+}
+
+int bstatus_set_condition(struct bstatus *s, const char *type, const char *status, const char *reason,
+                          const char *message, const char *now)
+{
+        struct bcond *c = (struct bcond *) bstatus_condition(s, type);
+        if (!c) {
+                struct bcond *v = osb_realloc(s->conds, (s->nconds + 1) * sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+                s->conds = v;
+                c = &v[s->nconds++];
+                *c = (struct bcond){0};
+                if (replace(&c->type, type) < 0)
+                        return -ENOMEM;
+        }
+        if (!osb_streq(c->status, status) || !c->last_transition_time)
+                if (replace(&c->last_transition_time, now) < 0)
+                        return -ENOMEM;
+        if (replace(&c->status, status) < 0 || replace(&c->reason, reason) < 0 || replace(&c->message, message) < 0)
+                return -ENOMEM;
+        return recompute_state(s);
+}
+
+void bstatus_remove_condition(struct bstatus *s, const char *type)
+{
+        for (size_t i = 0; i < s->nconds; i++)
+                if (osb_streq(s->conds[i].type, type)) {
+                        bcond_release(&s->conds[i]);
+                        memmove(&s->conds[i], &s->conds[i + 1], (s->nconds - i - 1) * sizeof(*s->conds));
+                        s->nconds--;
+                        (void) recompute_state(s);
+                        return;
+                }
+}
+
+bool bstatus_equal(const struct bstatus *a, const struct bstatus *b)
+{
+        if (a->nconds != b->nconds || a->reconciled_generation != b->reconciled_generation ||
+            !osb_streq(a->operation_start_time, b->operation_start_time) ||
+            !osb_streq(a->last_catalog_retrieval_time, b->last_catalog_retrieval_time) ||
+            !osb_streq(a->last_condition_state, b->last_condition_state))
+                return false;
+        if (a->has_observed_generation != b->has_observed_generation ||
+            (a->has_observed_generation && a->observed_generation != b->observed_generation))
+                return false;
+        for (size_t i = 0; i < a->nconds; i++) {
+                const struct bcond *x = &a->conds[i], *y = &b->conds[i];
+                if (!osb_streq(x->type, y->type) || !osb_streq(x->status, y->status) || !osb_streq(x->reason, y->reason) ||
+                    !osb_streq(x->message, y->message) || !osb_streq(x->last_transition_time, y->last_transition_time))
+                        return false;
+        }
+        return true;
+}
+
+/* ---- the cached broker ---- */
+
+void broker_free(struct kmeta *m)
+{
+        struct broker *b = (struct broker *) m;
+        kmeta_release(&b->meta);
+        osb_free(b->url);
+        osb_free(b->ca_bundle);
+        for (size_t i = 0; i < b->nclass_restrictions; i++)
+                osb_free(b->class_restrictions[i]);
+        for (size_t i = 0; i < b->nplan_restrictions; i++)
+                osb_free(b->plan_restrictions[i]);
+        osb_free(b->class_restrictions);
+        osb_free(b->plan_restrictions);
+        osb_free(b->basic_ns);
+        osb_free(b->basic_name);
+        osb_free(b->bearer_ns);
+        osb_free(b->bearer_name);
+        bstatus_release(&b->status);
+        osb_free(b);
+}
+
+static int dup_strings(const json_t *arr, char ***ret, size_t *n)
+{
+        size_t cnt = json_array_size(arr), i;
+        json_t *v;
+        *ret = NULL;
+        *n = 0;
+        if (!cnt)
+                return 0;
+        if (!(*ret = osb_calloc(cnt, sizeof(char *))))
+                return -ENOMEM;
+        json_array_foreach(arr, i, v) {
+                if (!json_is_string(v))
+                        continue;
+                if (!((*ret)[*n] = osb_strdup(json_string_value(v))))
+                        return -ENOMEM;
+                (*n)++;
+        }
+        return 0;
+}
+
+int broker_extract(const json_t *obj, struct kmeta **ret)
+{
+        struct broker *b = osb_calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        int r = kmeta_init(&b->meta, obj);
+        if (r < 0) {
+                osb_free(b);
+                return r;
+        }
+        const json_t *spec = json_object_get(obj, "spec");
+        b->insecure_skip_tls_verify = json_is_true(json_object_get(spec, "insecureSkipTLSVerify"));
+        b->manual_relist = osb_streq(json_string_value(json_object_get(spec, "relistBehavior")), "Manual");
+        b->relist_requests = json_integer_value(json_object_get(spec, "relistRequests"));
+        const char *rd = json_string_value(json_object_get(spec, "relistDuration"));
+        if (rd && parse_go_duration_ms(rd, &b->relist_ms) < 0)
+                b->relist_duration_invalid = true;
+        const json_t *cr = json_object_get(spec, "catalogRestrictions");
+        const json_t *auth = json_object_get(spec, "authInfo");
+        const json_t *basic = json_object_get(json_object_get(auth, "basic"), "secretRef");
+        const json_t *bearer = json_object_get(json_object_get(auth, "bearer"), "secretRef");
+        r = 0;
+        if (sdup(json_string_value(json_object_get(spec, "url")), &b->url) < 0 ||
+            sdup(json_string_value(json_object_get(spec, "caBundle")), &b->ca_bundle) < 0 ||
+            dup_strings(json_object_get(cr, "serviceClass"), &b->class_restrictions, &b->nclass_restrictions) < 0 ||
+            dup_strings(json_object_get(cr, "servicePlan"), &b->plan_restrictions, &b->nplan_restrictions) < 0 ||
+            sdup(json_string_value(json_object_get(basic, "namespace")), &b->basic_ns) < 0 ||
+            sdup(json_string_value(json_object_get(basic, "name")), &b->basic_name) < 0 ||
+            sdup(json_string_value(json_object_get(bearer, "namespace")), &b->bearer_ns) < 0 ||
+            sdup(json_string_value(json_object_get(bearer, "name")), &b->bearer_name) < 0 ||
+            bstatus_from_json(json_object_get(obj, "status"), &b->status) < 0) {
+                broker_free(&b->meta);
+                return -ENOMEM;
+        }
+        *ret = &b->meta;
+        return 0;
+}
+
+bool broker_relevant(const struct kmeta *old, const struct kmeta *new)
+{
+        return old->generation != new->generation || old->deleting != new->deleting ||
+               old->finalizer != new->finalizer || old->nfinalizers != new->nfinalizers || !osb_streq(old->uid, new->uid);
+}
+
+bool broker_needs_relist(const struct broker *b, int64_t default_relist_ms, time_t now, int64_t *wait_ms)
+{
+        *wait_ms = -1;
+        const struct bcond *ready = bstatus_condition(&b->status, "Ready");
+        const struct bcond *failed = bstatus_condition(&b->status, "Failed");
+        if (b->meta.generation != b->status.reconciled_generation)
+                return true;
+        /* a retry timeout stops fetching until the spec changes (reference B2) */
+        if (failed && osb_streq(failed->status, "True"))
+                return false;
+        if (!ready || !osb_streq(ready->status, "True"))
+                return true;
+        if (b->manual_relist)
+                return false;
+        time_t last;
+        if (parse_time(b->status.last_catalog_retrieval_time, &last) < 0)
+                return true;
+        int64_t interval = b->relist_ms > 0 ? b->relist_ms : default_relist_ms;
+        int64_t due_ms = (int64_t) (last - now) * 1000 + interval;
+        if (due_ms <= 0)
+                return true;
+        *wait_ms = due_ms;
+        return false;
+}
+
+/* ---- the controller ---- */
+
+struct cached_client {
+        char fingerprint[57];
+        struct osb_client *client;
+};
+
+static time_t real_now(void)
+{
+        return time(NULL);
+}
+
+void ctl_init(struct ctl *c)
+{
+        *c = (struct ctl){.now = real_now};
+        atomic_init(&c->cancel, false);
+        pthread_mutex_init(&c->clients_lock, NULL);
+}
+
+void ctl_release(struct ctl *c)
+{
+        size_t i;
+        for (struct strmap_entry *e = strmap_first(&c->clients, &i); e; e = strmap_next(&c->clients, &i, e)) {
+                struct cached_client *cc = e->value;
+                osb_client_free(cc->client);
+                osb_free(cc);
+        }
+        strmap_release(&c->clients);
+        pthread_mutex_destroy(&c->clients_lock);
+}
+
+static void drop_client(struct ctl *c, const char *key)
+{
+        pthread_mutex_lock(&c->clients_lock);
+        struct cached_client *cc = strmap_remove(&c->clients, key);
+        pthread_mutex_unlock(&c->clients_lock);
+        if (cc) {
+                osb_client_free(cc->client);
+                osb_free(cc);
+        }
+}
+
+/* ---- one reconcile ---- */
+
+struct pass {
+        struct ctl *c;
+        const struct flavour *fl;
+        const char *key;                 /* the queue key */
+        const struct broker *b;
+        const char *ns;                  /* the broker's namespace (namespaced flavour) */
+        char now[32];
+};
+
+static void log_obj(const struct pass *p, enum osb_log_level lvl, const char *msg, const char *detail)
+{
+        char q[1200];
+        if (!osb_log_enabled(lvl))
+                return;
+        if (p->ns)
+                osb_log_write(lvl, msg, "kind=%s namespace=%s name=%s%s%s", p->fl->broker_kind, p->ns, p->b->meta.name,
+                              detail ? " error=" : "", detail ? osb_log_quote(q, sizeof(q), detail) : "");
+        else
+                osb_log_write(lvl, msg, "kind=%s name=%s%s%s", p->fl->broker_kind, p->b->meta.name,
+                              detail ? " error=" : "", detail ? osb_log_quote(q, sizeof(q), detail) : "");
+}
+
+/* Creates a core/v1 Event about the broker. Best effort: a failure is logged, not returned. */
+static void emit_event(const struct pass *p, bool warning, const char *reason, const char *message)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        char name[320];
+        (void) snprintf(name, sizeof(name), "%s.%llx", p->b->meta.name,
+                        (unsigned long long) ts.tv_sec * 1000000000ULL + (unsigned long long) ts.tv_nsec);
+        const char *ns = p->ns ? p->ns : p->c->opts.event_namespace ? p->c->opts.event_namespace : "default";
+        json_auto_t *ev = json_pack(
+                "{s:s,s:s,s:{s:s,s:s},s:{s:s,s:s,s:s,s:s,s:s},s:s,s:s,s:s,s:{s:s},s:s,s:s,s:i,s:s,s:s}",
+                "apiVersion", "v1", "kind", "Event",
+                "metadata", "name", name, "namespace", ns,
+                "involvedObject", "apiVersion", "servicecatalog.k8s.io/v1beta1", "kind", p->fl->broker_kind,
+                "name", p->b->meta.name, "uid", p->b->meta.uid ? p->b->meta.uid : "",
+                "resourceVersion", p->b->meta.resource_version ? p->b->meta.resource_version : "",
+                "reason", reason, "message", message ? message : "", "type", warning ? "Warning" : "Normal",
+                "source", "component", EVENT_SOURCE,
+                "firstTimestamp", p->now, "lastTimestamp", p->now, "count", 1,
+                "reportingComponent", EVENT_SOURCE, "reportingInstance", EVENT_SOURCE);
+        if (!ev)
+                return;
+        if (p->ns && json_object_set_new(json_object_get(ev, "involvedObject"), "namespace", json_string(p->ns)) < 0)
+                return;
+        struct osb_error err = OSB_ERROR_INIT;
+        if (kapi_create(p->c->kube, &kube_events, ns, ev, NULL, &err) < 0)
+                log_obj(p, OSB_LOG_WARN, "cannot record event", err.text);
+}
+
+/* Writes @desired as the broker's status unless it equals the cached one. GET, replace status,
+ * PUT /status; on 409 re-read and retry. Returns 0 (also when nothing was written) or an error. */
+static int write_status(const struct pass *p, const struct bstatus *desired, struct osb_error *err)
+{
+        if (bstatus_equal(&p->b->status, desired))
+                return 0;
+        json_auto_t *st = bstatus_to_json(desired);
+        if (!st)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        for (int attempt = 0;; attempt++) {
+                json_auto_t *live = NULL;
+                int r = kapi_get(p->c->kube, p->fl->broker_res, p->ns, p->b->meta.name, &live, err);
+                if (r < 0)
+                        return r;
+                /* compare with the live object too: the cache may lag behind our last write */
+                struct bstatus cur = {0};
+                if (bstatus_from_json(json_object_get(live, "status"), &cur) < 0)
+                        return osb_error_set(err, -ENOMEM, "out of memory");
+                bool same = bstatus_equal(&cur, desired);
+                bstatus_release(&cur);
+                if (same)
+                        return 0;
+                if (json_object_set(live, "status", st) < 0)
+                        return osb_error_set(err, -ENOMEM, "out of memory");
+                r = kapi_update_status(p->c->kube, p->fl->broker_res, p->ns, live, NULL, err);
+                if (r != OSB_E_CONFLICT || attempt >= 4)
+                        return r;
+        }
+}
+
+/* Sets Ready (and on success clears Failed/operationStartTime), writes the status when it
+ * changed, and emits an Event when the Ready reason changed. */
+static int finish(const struct pass *p, struct bstatus *st, const char *status, const char *reason,
+                  const char *message, bool warning, struct osb_error *err)
+{
+        const struct bcond *old = bstatus_condition(&p->b->status, "Ready");
+        bool transition = !old || !osb_streq(old->status, status) || !osb_streq(old->reason, reason);
+        if (bstatus_set_condition(st, "Ready", status, reason, message, p->now) < 0)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        int r = write_status(p, st, err);
+        if (r < 0)
+                return r;
+        if (transition)
+                emit_event(p, warning, reason, message);
+        return 0;
+}
+
+/* Reads key @key of the Secret @ns/@name. Returns 0 with *ret new, or an error naming it. */
+static int secret_value(const struct pass *p, const char *ns, const char *name, const char *key, char **ret,
+                        struct osb_error *err)
+{
+        json_auto_t *sec = NULL;
+        int r = kapi_get(p->c->kube, &kube_secrets, ns, name, &sec, err);
+        if (r == OSB_E_NOT_FOUND)
+                return osb_error_set(err, r, "auth Secret %s/%s not found", ns, name);
+        if (r < 0) {
+                osb_error_prefix(err, "cannot read auth Secret %s/%s: ", ns, name);
+                return r;
+        }
+        const char *b64 = json_string_value(json_object_get(json_object_get(sec, "data"), key));
+        const char *plain = json_string_value(json_object_get(json_object_get(sec, "stringData"), key));
+        if (!b64 && !plain)
+                return osb_error_set(err, OSB_E_BAD_REQUEST, "auth Secret %s/%s has no key '%s'", ns, name, key);
+        if (plain)
+                return (*ret = osb_strdup(plain)) ? 0 : osb_error_set(err, -ENOMEM, "out of memory");
+        /* base64 decode */
+        size_t n = strlen(b64);
+        char *out = osb_malloc(n / 4 * 3 + 4);
+        if (!out)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        size_t o = 0;
+        unsigned acc = 0, bits = 0;
+        for (size_t i = 0; i < n; i++) {
+                char ch = b64[i];
+                int v = ch >= 'A' && ch <= 'Z' ? ch - 'A' : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26 :
+                        ch >= '0' && ch <= '9' ? ch - '0' + 52 : ch == '+' ? 62 : ch == '/' ? 63 : -1;
+                if (ch == '=')
+                        break;
+                if (v < 0) {
+                        osb_free(out);
+                        return osb_error_set(err, OSB_E_BAD_REQUEST, "auth Secret %s/%s: key '%s' is not base64", ns,
+                                             name, key);
+                }
+                acc = (acc << 6) | (unsigned) v;
+                bits += 6;
+                if (bits >= 8) {
+                        bits -= 8;
+                        out[o++] = (char) ((acc >> bits) & 0xff);
+                }
+        }
+        out[o] = '\0';
+        *ret = out;
+        return 0;
+}
+
+static void wipe(char *s)
+{
+        if (s)
+                explicit_bzero(s, strlen(s));
+        osb_free(s);
+}
+
+/* The OSB client for the broker: built from its spec and auth Secret, cached while the
+ * configuration stays the same (reference R5). The Secret is read on every call. */
+static int broker_client(const struct pass *p, struct osb_client **ret, struct osb_error *err)
+{
+        const struct broker *b = p->b;
+        char *user = NULL, *pass = NULL, *token = NULL, *ca = NULL;
+        size_t ca_len = 0;
+        int r = 0;
+        if (b->basic_name) {
+                const char *ns = p->ns ? p->ns : b->basic_ns;
+                if (!ns)
+                        r = osb_error_set(err, OSB_E_BAD_REQUEST, "authInfo.basic.secretRef has no namespace");
+                if (r >= 0)
+                        r = secret_value(p, ns, b->basic_name, "username", &user, err);
+                if (r >= 0)
+                        r = secret_value(p, ns, b->basic_name, "password", &pass, err);
+        } else if (b->bearer_name) {
+                const char *ns = p->ns ? p->ns : b->bearer_ns;
+                if (!ns)
+                        r = osb_error_set(err, OSB_E_BAD_REQUEST, "authInfo.bearer.secretRef has no namespace");
+                if (r >= 0)
+                        r = secret_value(p, ns, b->bearer_name, "token", &token, err);
+        }
+        if (r >= 0 && b->ca_bundle) {
+                /* caBundle is base64 of PEM: decode with the Secret decoder's rules */
+                size_t n = strlen(b->ca_bundle);
+                ca = osb_malloc(n / 4 * 3 + 4);
+                if (!ca) {
+                        r = osb_error_set(err, -ENOMEM, "out of memory");
+                } else {
+                        unsigned acc = 0, bits = 0;
+                        for (size_t i = 0; i < n && r >= 0; i++) {
+                                char ch = b->ca_bundle[i];
+                                int v = ch >= 'A' && ch <= 'Z' ? ch - 'A' : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26 :
+                                        ch >= '0' && ch <= '9' ? ch - '0' + 52 : ch == '+' ? 62 : ch == '/' ? 63 : -1;
+                                if (ch == '=' || ch == '\n' || ch == '\r')
+                                        continue;
+                                if (v < 0) {
+                                        r = osb_error_set(err, OSB_E_BAD_REQUEST, "spec.caBundle is not base64");
+                                        break;
+                                }
+                                acc = (acc << 6) | (unsigned) v;
+                                bits += 6;
+                                if (bits >= 8) {
+                                        bits -= 8;
+                                        ca[ca_len++] = (char) ((acc >> bits) & 0xff);
+                                }
+                        }
+                        ca[ca_len] = '\0';
+                }
+        }
+        if (r >= 0) {
+                struct osb_client_config cfg = {
+                        .broker = b->meta.key, .url = b->url, .username = user, .password = pass, .token = token,
+                        .ca_pem = ca, .ca_pem_len = ca_len, .insecure_skip_tls_verify = b->insecure_skip_tls_verify,
+                        .timeout_ms = (long) p->c->opts.osb_timeout_ms, .cancel = &p->c->cancel,
+                };
+                char fp[57];
+                osb_client_fingerprint(&cfg, fp);
+                pthread_mutex_lock(&p->c->clients_lock);
+                struct cached_client *cc = strmap_get(&p->c->clients, p->key);
+                pthread_mutex_unlock(&p->c->clients_lock);
+                if (cc && strcmp(cc->fingerprint, fp) == 0) {
+                        *ret = cc->client;
+                } else {
+                        struct osb_client *oc = NULL;
+                        r = osb_client_new(&cfg, &oc, err);
+                        struct cached_client *ncc = r >= 0 ? osb_calloc(1, sizeof(*ncc)) : NULL;
+                        if (r >= 0 && !ncc)
+                                r = osb_error_set(err, -ENOMEM, "out of memory");
+                        if (r >= 0) {
+                                memcpy(ncc->fingerprint, fp, sizeof(fp));
+                                ncc->client = oc;
+                                void *old = NULL;
+                                pthread_mutex_lock(&p->c->clients_lock);
+                                r = strmap_put(&p->c->clients, p->key, ncc, &old);
+                                pthread_mutex_unlock(&p->c->clients_lock);
+                                if (r < 0) {
+                                        osb_free(ncc);
+                                        osb_client_free(oc);
+                                        r = osb_error_set(err, -ENOMEM, "out of memory");
+                                } else {
+                                        /* only this key's worker uses the old client: safe to free */
+                                        if (old) {
+                                                osb_client_free(((struct cached_client *) old)->client);
+                                                osb_free(old);
+                                        }
+                                        *ret = oc;
+                                }
+                        } else {
+                                osb_client_free(oc);
+                        }
+                }
+        }
+        osb_free(user);
+        wipe(pass);
+        wipe(token);
+        osb_free(ca);
+        return r;
+}
+
+/* ---- classes and plans ---- */
+
+struct existing_ctx {
+        struct kmeta **classes, **plans;
+        size_t nclasses, nplans;
+        const char *broker;
+        const char *ns;
+};
+
+static bool mine(const struct existing_ctx *x, const struct offering *o)
+{
+        return osb_streq(o->broker, x->broker) && osb_streq(o->meta.ns, x->ns);
+}
+
+static const char *existing_name(void *userdata, bool is_plan, const char *external_id)
+{
+        const struct existing_ctx *x = userdata;
+        struct kmeta **v = is_plan ? x->plans : x->classes;
+        size_t n = is_plan ? x->nplans : x->nclasses;
+        for (size_t i = 0; i < n; i++) {
+                const struct offering *o = (const struct offering *) v[i];
+                if (mine(x, o) && osb_streq(o->external_id, external_id))
+                        return o->meta.name;
+        }
+        return NULL;
+}
+
+static const struct offering *find(struct kmeta **v, size_t n, const char *ns, const char *name)
+{
+        for (size_t i = 0; i < n; i++)
+                if (osb_streq(v[i]->name, name) && osb_streq(v[i]->ns, ns))
+                        return (const struct offering *) v[i];
+        return NULL;
+}
+
+/* Sets status.removedFromBrokerCatalog of @name to @removed. */
+static int set_removed(const struct pass *p, const struct kube_resource *res, const char *name, bool removed,
+                       struct osb_error *err)
+{
+        for (int attempt = 0;; attempt++) {
+                json_auto_t *live = NULL;
+                int r = kapi_get(p->c->kube, res, p->ns, name, &live, err);
+                if (r < 0)
+                        return r == OSB_E_NOT_FOUND ? 0 : r;
+                json_t *st = json_object_get(live, "status");
+                if (json_is_true(json_object_get(st, "removedFromBrokerCatalog")) == removed)
+                        return 0;
+                if (!json_is_object(st)) {
+                        st = json_object();
+                        if (!st || json_object_set_new(live, "status", st) < 0)
+                                return osb_error_set(err, -ENOMEM, "out of memory");
+                }
+                if (json_object_set_new(st, "removedFromBrokerCatalog", json_boolean(removed)) < 0)
+                        return osb_error_set(err, -ENOMEM, "out of memory");
+                r = kapi_update_status(p->c->kube, res, p->ns, live, NULL, err);
+                if (r != OSB_E_CONFLICT || attempt >= 4)
+                        return r;
+        }
+}
+
+/* Makes one desired class or plan exist as wanted. */
+static int sync_one(const struct pass *p, const struct desired *d, const struct offering *cached, const char *kind,
+                    const struct kube_resource *res, unsigned *writes, struct osb_error *err)
+{
+        const struct broker *b = p->b;
+        if (cached && !osb_streq(cached->broker, b->meta.name))
+                return osb_error_set(err, OSB_E_CONFLICT, "%s %s already exists for Broker %s", kind, d->name,
+                                     cached->broker ? cached->broker : "(none)");
+        if (cached && cached->external_id && !osb_streq(cached->external_id, d->external_id))
+                return osb_error_set(err, OSB_E_CONFLICT, "%s %s has externalID %s, the catalog says %s", kind, d->name,
+                                     cached->external_id, d->external_id);
+        if (cached && strcmp(cached->digest, d->digest) == 0) {
+                if (cached->removed) {
+                        (*writes)++;
+                        return set_removed(p, res, d->name, false, err);
+                }
+                return 0;
+        }
+        if (!cached) {
+                int r = kapi_create(p->c->kube, res, p->ns, d->obj, NULL, err);
+                if (r != OSB_E_CONFLICT) {
+                        if (r >= 0)
+                                (*writes)++;
+                        return r;
+                }
+                /* the cache lags: it exists; fall through to compare and update it */
+        }
+        for (int attempt = 0;; attempt++) {
+                json_auto_t *live = NULL;
+                int r = kapi_get(p->c->kube, res, p->ns, d->name, &live, err);
+                if (r < 0)
+                        return r;
+                const json_t *spec = json_object_get(live, "spec");
+                const char *owner = json_string_value(json_object_get(spec, p->fl->broker_field));
+                if (!osb_streq(owner, b->meta.name))
+                        return osb_error_set(err, OSB_E_CONFLICT, "%s %s already exists for Broker %s", kind, d->name,
+                                             owner ? owner : "(none)");
+                char digest[OFFERING_DIGEST_LEN + 1];
+                if (offering_digest(live, d->is_plan, digest) < 0)
+                        return osb_error_set(err, -ENOMEM, "out of memory");
+                bool removed = json_is_true(json_object_get(json_object_get(live, "status"), "removedFromBrokerCatalog"));
+                if (strcmp(digest, d->digest) != 0) {
+                        if (offering_overlay(live, d->obj, d->is_plan) < 0)
+                                return osb_error_set(err, -ENOMEM, "out of memory");
+                        r = kapi_update(p->c->kube, res, p->ns, live, NULL, err);
+                        if (r == OSB_E_CONFLICT && attempt < 4)
+                                continue;
+                        if (r < 0)
+                                return r;
+                        (*writes)++;
+                }
+                if (removed) {
+                        (*writes)++;
+                        return set_removed(p, res, d->name, false, err);
+                }
+                return 0;
+        }
+}
+
+static int sync_catalog(const struct pass *p, const json_t *catalog, unsigned *nclasses, unsigned *nplans,
+                        unsigned *writes, struct osb_error *err)
+{
+        const struct flavour *fl = p->fl;
+        const struct broker *b = p->b;
+        int idx = fl->namespaced ? 1 : 0;
+        struct existing_ctx x = {.broker = b->meta.name, .ns = p->ns};
+        struct desired_set ds = {0};
+        struct restrictions crs = {0}, prs = {0};
+        int r = informer_snapshot(p->c->classes[idx], &x.classes, &x.nclasses);
+        if (r >= 0)
+                r = informer_snapshot(p->c->plans[idx], &x.plans, &x.nplans);
+        if (r < 0) {
+                r = osb_error_set(err, -ENOMEM, "out of memory");
+                goto out;
+        }
+        static const char *const class_props[] = {"name", "spec.externalName", "spec.externalID", NULL};
+        const char *plan_props[] = {"name", "spec.externalName", "spec.externalID", "spec.free", fl->class_name_property, NULL};
+        r = restrictions_parse((const char *const *) b->class_restrictions, b->nclass_restrictions, class_props, &crs, err);
+        if (r >= 0)
+                r = restrictions_parse((const char *const *) b->plan_restrictions, b->nplan_restrictions, plan_props, &prs, err);
+        if (r < 0)
+                goto out;
+        struct catalog_owner ow = {.fl = fl, .name = b->meta.name, .ns = p->ns, .uid = b->meta.uid,
+                                   .existing_name = existing_name, .userdata = &x};
+        r = offering_convert(catalog, &ow, &crs, &prs, &ds, err);
+        if (r < 0) {
+                osb_error_prefix(err, "invalid catalog: ");
+                goto out;
+        }
+        /* classes first: plans refer to them */
+        for (size_t i = 0; i < ds.nclasses && r >= 0; i++)
+                r = sync_one(p, &ds.classes[i], find(x.classes, x.nclasses, p->ns, ds.classes[i].name), fl->class_kind,
+                             fl->class_res, writes, err);
+        for (size_t i = 0; i < ds.nplans && r >= 0; i++)
+                r = sync_one(p, &ds.plans[i], find(x.plans, x.nplans, p->ns, ds.plans[i].name), fl->plan_kind,
+                             fl->plan_res, writes, err);
+        /* what the catalog no longer has (cluster: only what we control, reference B7) */
+        for (int pass = 0; pass < 2 && r >= 0; pass++) {
+                struct kmeta **v = pass ? x.plans : x.classes;
+                size_t n = pass ? x.nplans : x.nclasses;
+                const struct desired *dv = pass ? ds.plans : ds.classes;
+                size_t dn = pass ? ds.nplans : ds.nclasses;
+                for (size_t i = 0; i < n && r >= 0; i++) {
+                        const struct offering *o = (const struct offering *) v[i];
+                        if (!mine(&x, o) || o->removed || (!fl->namespaced && !o->controller_owned))
+                                continue;
+                        bool wanted = false;
+                        for (size_t k = 0; k < dn && !wanted; k++)
+                                wanted = strcmp(dv[k].name, o->meta.name) == 0;
+                        if (!wanted) {
+                                (*writes)++;
+                                r = set_removed(p, pass ? fl->plan_res : fl->class_res, o->meta.name, true, err);
+                        }
+                }
+        }
+        *nclasses = (unsigned) ds.nclasses;
+        *nplans = (unsigned) ds.nplans;
+out:
+        restrictions_release(&crs);
+        restrictions_release(&prs);
+        desired_set_release(&ds);
+        if (x.classes)
+                informer_snapshot_free(p->c->classes[idx], x.classes, x.nclasses);
+        if (x.plans)
+                informer_snapshot_free(p->c->plans[idx], x.plans, x.nplans);
+        return r;
+}
+
+/* Deletes every class and plan of the broker (plans first). */
+static int delete_offerings(const struct pass *p, struct osb_error *err)
+{
+        int idx = p->fl->namespaced ? 1 : 0;
+        struct existing_ctx x = {.broker = p->b->meta.name, .ns = p->ns};
+        for (int pass = 0; pass < 2; pass++) {
+                struct informer *inf = pass ? p->c->classes[idx] : p->c->plans[idx];
+                const struct kube_resource *res = pass ? p->fl->class_res : p->fl->plan_res;
+                struct kmeta **v = NULL;
+                size_t n = 0;
+                if (informer_snapshot(inf, &v, &n) < 0)
+                        return osb_error_set(err, -ENOMEM, "out of memory");
+                int r = 0;
+                for (size_t i = 0; i < n && r >= 0; i++) {
+                        const struct offering *o = (const struct offering *) v[i];
+                        if (!mine(&x, o) || o->meta.deleting)
+                                continue;
+                        r = kapi_delete(p->c->kube, res, p->ns, o->meta.name, err);
+                        if (r == OSB_E_NOT_FOUND)
+                                r = 0;
+                }
+                informer_snapshot_free(inf, v, n);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Adds (@add) or removes our finalizer: GET, edit metadata.finalizers, PUT; retried on 409. */
+static int edit_finalizer(const struct pass *p, bool add, struct osb_error *err)
+{
+        for (int attempt = 0;; attempt++) {
+                json_auto_t *live = NULL;
+                int r = kapi_get(p->c->kube, p->fl->broker_res, p->ns, p->b->meta.name, &live, err);
+                if (r < 0)
+                        return r == OSB_E_NOT_FOUND && !add ? 0 : r;
+                json_t *md = json_object_get(live, "metadata");
+                json_t *fin = json_object_get(md, "finalizers");
+                if (!json_is_array(fin)) {
+                        fin = json_array();
+                        if (!fin || json_object_set_new(md, "finalizers", fin) < 0)
+                                return osb_error_set(err, -ENOMEM, "out of memory");
+                }
+                bool present = false;
+                for (size_t i = json_array_size(fin); i-- > 0;)
+                        if (osb_streq(json_string_value(json_array_get(fin, i)), NAMES_FINALIZER)) {
+                                present = true;
+                                if (!add)
+                                        (void) json_array_remove(fin, i);
+                        }
+                if (present == add)
+                        return 0;
+                if (add && json_array_append_new(fin, json_string(NAMES_FINALIZER)) < 0)
+                        return osb_error_set(err, -ENOMEM, "out of memory");
+                r = kapi_update(p->c->kube, p->fl->broker_res, p->ns, live, NULL, err);
+                if (r != OSB_E_CONFLICT || attempt >= 4)
+                        return r == OSB_E_NOT_FOUND && !add ? 0 : r;
+        }
+}
+
+static int reconcile_delete(const struct pass *p, struct osb_error *err)
+{
+        if (!p->b->meta.finalizer)
+                return 0;
+        int r = delete_offerings(p, err);
+        if (r < 0) {
+                log_obj(p, OSB_LOG_WARN, "cannot delete classes and plans", err->text);
+                return r;
+        }
+        struct bstatus st;
+        if (bstatus_copy(&st, &p->b->status) < 0)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        char msg[512];
+        (void) snprintf(msg, sizeof(msg), "The broker %s was deleted successfully.", p->b->meta.name);
+        r = finish(p, &st, "False", p->fl->deleted_reason, msg, false, err);
+        bstatus_release(&st);
+        if (r < 0 && r != OSB_E_NOT_FOUND)
+                return r;
+        r = edit_finalizer(p, false, err);
+        if (r >= 0) {
+                log_obj(p, OSB_LOG_INFO, "broker finalized", NULL);
+                drop_client(p->c, p->key);
+        }
+        return r;
+}
+
+int reconcile_broker(struct ctl *c, const struct flavour *fl, const char *key)
+{
+        int idx = fl->namespaced ? 1 : 0;
+        const char *cache_key = key + strlen(fl->namespaced ? CTL_KEY_BROKER : CTL_KEY_CLUSTER_BROKER);
+        struct broker *b = (struct broker *) informer_get(c->brokers[idx], cache_key);
+        if (!b) {
+                drop_client(c, key);
+                return 0;
+        }
+        struct pass p = {.c = c, .fl = fl, .key = key, .b = b, .ns = fl->namespaced ? b->meta.ns : NULL};
+        time_t now = c->now();
+        format_time(now, p.now);
+        struct osb_error err = OSB_ERROR_INIT;
+        int r = 0;
+        struct bstatus st = {0};
+        json_t *catalog = NULL;
+
+        if (b->meta.deleting) {
+                r = reconcile_delete(&p, &err);
+                if (r < 0)
+                        log_obj(&p, OSB_LOG_WARN, "finalization failed", err.text);
+                goto out;
+        }
+        if (!b->meta.finalizer) {
+                /* the UPDATE event of this write brings the key back */
+                r = edit_finalizer(&p, true, &err);
+                if (r < 0)
+                        log_obj(&p, OSB_LOG_WARN, "cannot add the finalizer", err.text);
+                goto out;
+        }
+        int64_t wait_ms;
+        if (!broker_needs_relist(b, c->opts.relist_ms, now, &wait_ms)) {
+                if (wait_ms >= 0)
+                        (void) queue_add_after(c->queue, key, wait_ms);
+                goto out;
+        }
+        if (bstatus_copy(&st, &b->status) < 0) {
+                r = -ENOMEM;
+                goto out;
+        }
+        /* deploy/crds keep status.observedGeneration for brokers */
+        st.observed_generation = b->meta.generation;
+        st.has_observed_generation = true;
+
+        struct osb_client *oc = NULL;
+        if (b->relist_duration_invalid)
+                r = osb_error_set(&err, OSB_E_BAD_REQUEST, "spec.relistDuration is not a positive duration");
+        if (r >= 0)
+                r = broker_client(&p, &oc, &err);
+        if (r >= 0)
+                r = osb_client_get_catalog(oc, &catalog, &err);
+        if (r < 0) {
+                char msg[700];
+                (void) snprintf(msg, sizeof(msg), "Error fetching catalog: %s", err.text);
+                log_obj(&p, OSB_LOG_WARN, "cannot fetch the catalog", err.text);
+                time_t started;
+                if (!st.operation_start_time) {
+                        if (replace(&st.operation_start_time, p.now) < 0)
+                                goto oom;
+                } else if (parse_time(st.operation_start_time, &started) == 0 &&
+                           (int64_t) (now - started) * 1000 >= c->opts.retry_duration_ms) {
+                        /* reference B2: give up until the spec changes */
+                        if (bstatus_set_condition(&st, "Failed", "True", REASON_RETRY_TIMEOUT,
+                                                  "Stopped retrying to fetch the catalog: the retry duration passed.", p.now) < 0)
+                                goto oom;
+                        st.reconciled_generation = b->meta.generation;
+                        emit_event(&p, true, REASON_RETRY_TIMEOUT, "Stopped retrying to fetch the catalog.");
+                }
+                struct osb_error werr = OSB_ERROR_INIT;
+                int w = finish(&p, &st, "False", REASON_ERROR_FETCHING, msg, true, &werr);
+                if (w < 0)
+                        log_obj(&p, OSB_LOG_WARN, "cannot write status", werr.text);
+                if (bstatus_condition(&st, "Failed"))
+                        r = 0;  /* terminal: no retry until the spec changes */
+                goto out;
+        }
+        unsigned nclasses = 0, nplans = 0, writes = 0;
+        r = sync_catalog(&p, catalog, &nclasses, &nplans, &writes, &err);
+        if (r < 0) {
+                char msg[700];
+                (void) snprintf(msg, sizeof(msg), "Error syncing catalog from broker: %s", err.text);
+                log_obj(&p, OSB_LOG_WARN, "cannot sync the catalog", err.text);
+                struct osb_error werr = OSB_ERROR_INIT;
+                if (finish(&p, &st, "False", REASON_ERROR_SYNCING, msg, true, &werr) < 0)
+                        log_obj(&p, OSB_LOG_WARN, "cannot write status", werr.text);
+                goto out;
+        }
+        bstatus_remove_condition(&st, "Failed");
+        osb_free(st.operation_start_time);
+        st.operation_start_time = NULL;
+        st.reconciled_generation = b->meta.generation;
+        if (replace(&st.last_catalog_retrieval_time, p.now) < 0)
+                goto oom;
+        r = finish(&p, &st, "True", REASON_FETCHED, MESSAGE_FETCHED, false, &err);
+        if (r < 0) {
+                log_obj(&p, OSB_LOG_WARN, "cannot write status", err.text);
+                goto out;
+        }
+        if (osb_log_enabled(OSB_LOG_INFO)) {
+                char detail[128];
+                (void) snprintf(detail, sizeof(detail), " classes=%u plans=%u writes=%u", nclasses, nplans, writes);
+                if (p.ns)
+                        osb_log_info("catalog synced", "kind=%s namespace=%s name=%s%s", fl->broker_kind, p.ns, b->meta.name, detail);
+                else
+                        osb_log_info("catalog synced", "kind=%s name=%s%s", fl->broker_kind, b->meta.name, detail);
+        }
+        if (!b->manual_relist)
+                (void) queue_add_after(c->queue, key, b->relist_ms > 0 ? b->relist_ms : c->opts.relist_ms);
+        goto out;
+oom:
+        r = -ENOMEM;
+out:
+        if (catalog)
+                json_decref(catalog);
+        bstatus_release(&st);
+        informer_put(c->brokers[idx], &b->meta);
+        return r;
+}

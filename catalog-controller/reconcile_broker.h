@@ -1,0 +1,118 @@
+/* catalog-controller/reconcile_broker.h: the ClusterServiceBroker and ServiceBroker reconciler
+ * (reference §1.1 and B1-B10): finalizer, auth Secret, catalog fetch, classes and plans,
+ * removedFromBrokerCatalog, restrictions, relist timing, conditions, Events, deletion. Also the
+ * controller context every reconciler shares, and the broker's compact cached form with the pure
+ * status logic, which the unit tests drive directly. */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "common/osb_error.h"
+#include "kube/client.h"
+#include "catalog-controller/informer.h"
+#include "catalog-controller/offering.h"
+#include "catalog-controller/queue.h"
+#include "catalog-controller/strmap.h"
+
+/* ---- the broker's status, as C ---- */
+
+struct bcond {
+        char *type, *status, *reason, *message, *last_transition_time;
+};
+
+struct bstatus {
+        struct bcond *conds;
+        size_t nconds;
+        int64_t reconciled_generation;
+        int64_t observed_generation;
+        bool has_observed_generation;   /* present in the stored status */
+        char *operation_start_time;
+        char *last_catalog_retrieval_time;
+        char *last_condition_state;
+};
+
+void bstatus_release(struct bstatus *s);
+/* Returns 0 or -ENOMEM (then *dst is empty). */
+int bstatus_copy(struct bstatus *dst, const struct bstatus *src);
+/* Reads a status object (NULL: empty). Returns 0 or -ENOMEM. */
+int bstatus_from_json(const json_t *status, struct bstatus *ret);
+/* The status object to write. Returns new, or NULL on OOM. */
+json_t *bstatus_to_json(const struct bstatus *s);
+/* Sets condition @type (created at the end if missing). lastTransitionTime becomes @now only
+ * when the status changes (or the condition is new). Recomputes lastConditionState. Returns 0
+ * or -ENOMEM. */
+int bstatus_set_condition(struct bstatus *s, const char *type, const char *status, const char *reason,
+                          const char *message, const char *now);
+void bstatus_remove_condition(struct bstatus *s, const char *type);
+const struct bcond *bstatus_condition(const struct bstatus *s, const char *type);
+/* Whether writing @desired over @current would change anything. */
+bool bstatus_equal(const struct bstatus *current, const struct bstatus *desired);
+
+/* ---- the cached broker ---- */
+
+struct broker {
+        struct kmeta meta;
+        char *url;
+        bool insecure_skip_tls_verify;
+        char *ca_bundle;                 /* base64 as in the object, or NULL */
+        bool manual_relist;              /* relistBehavior: Manual */
+        int64_t relist_ms;               /* parsed relistDuration; 0: the default */
+        bool relist_duration_invalid;
+        int64_t relist_requests;
+        char **class_restrictions, **plan_restrictions;
+        size_t nclass_restrictions, nplan_restrictions;
+        char *basic_ns, *basic_name;     /* authInfo.basic.secretRef */
+        char *bearer_ns, *bearer_name;   /* authInfo.bearer.secretRef */
+        struct bstatus status;
+};
+
+int broker_extract(const json_t *obj, struct kmeta **ret);
+void broker_free(struct kmeta *m);
+/* Generation, deletion, finalizers or uid changed: status-only writes (ours) are not. */
+bool broker_relevant(const struct kmeta *old, const struct kmeta *new);
+
+/* Parses a Go duration ("15m", "1h30m", "90s", "1h0m0s", "250ms"). Returns 0, or -EINVAL for an
+ * invalid or non-positive one. */
+int parse_go_duration_ms(const char *s, int64_t *ret);
+/* RFC 3339 UTC "2006-01-02T15:04:05Z" ↔ seconds. */
+void format_time(time_t t, char out[32]);
+int parse_time(const char *s, time_t *ret);
+
+/* Whether a catalog fetch is due (reference B1), and if not, in how many ms (*wait_ms, -1: never
+ * by timer). */
+bool broker_needs_relist(const struct broker *b, int64_t default_relist_ms, time_t now, int64_t *wait_ms);
+
+/* ---- the controller ---- */
+
+struct ctl_options {
+        int64_t relist_ms;               /* --broker-relist-interval */
+        int64_t osb_timeout_ms;          /* --osb-timeout */
+        int64_t retry_duration_ms;       /* --reconciliation-retry-duration */
+        const char *event_namespace;     /* where Events of cluster-scoped objects go */
+};
+
+/* What the reconcilers share. The informers and queue belong to main.c. */
+struct ctl {
+        struct kube_client *kube;
+        struct ctl_options opts;
+        struct queue *queue;
+        struct informer *brokers[2], *classes[2], *plans[2];   /* [0] cluster, [1] namespaced */
+        atomic_bool cancel;              /* set at shutdown: OSB requests stop */
+        pthread_mutex_t clients_lock;
+        struct strmap clients;           /* queue key -> struct cached_client * */
+        time_t (*now)(void);             /* time(), or a test clock */
+};
+
+void ctl_init(struct ctl *c);
+void ctl_release(struct ctl *c);
+
+/* Queue keys carry the kind: "ClusterServiceBroker/name", "ServiceBroker/ns/name". */
+#define CTL_KEY_CLUSTER_BROKER "ClusterServiceBroker/"
+#define CTL_KEY_BROKER "ServiceBroker/"
+
+/* The queue handler for broker keys (@key with its prefix). Returns 0, or a negative code so the
+ * queue retries with back-off. Logs one line per outcome. */
+int reconcile_broker(struct ctl *c, const struct flavour *fl, const char *key);

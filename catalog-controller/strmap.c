@@ -1,0 +1,125 @@
+/* catalog-controller/strmap.c: string-keyed hash map. */
+#include "common/osb_compat.h"
+#include "common/osb_mem.h"
+#include "catalog-controller/strmap.h"
+
+static size_t fnv1a(const char *s)
+{
+        uint64_t h = 1469598103934665603ULL;
+        for (; *s; s++) {
+                h ^= (unsigned char) *s;
+                h *= 1099511628211ULL;
+        }
+        return (size_t) h;
+}
+
+void strmap_release(struct strmap *m)
+{
+        for (size_t i = 0; i < m->nbuckets; i++) {
+                struct strmap_entry *e = m->buckets[i];
+                while (e) {
+                        struct strmap_entry *n = e->next;
+                        osb_free(e);
+                        e = n;
+                }
+        }
+        osb_free(m->buckets);
+        *m = (struct strmap) STRMAP_INIT;
+}
+
+static struct strmap_entry **find(const struct strmap *m, const char *key, size_t h)
+{
+        if (!m->nbuckets)
+                return NULL;
+        struct strmap_entry **p = &m->buckets[h & (m->nbuckets - 1)];
+        for (; *p; p = &(*p)->next)
+                if ((*p)->hash == h && strcmp((*p)->key, key) == 0)
+                        return p;
+        return p;
+}
+
+void *strmap_get(const struct strmap *m, const char *key)
+{
+        struct strmap_entry **p = find(m, key, fnv1a(key));
+        return p && *p ? (*p)->value : NULL;
+}
+
+static int grow(struct strmap *m)
+{
+        size_t n = m->nbuckets ? m->nbuckets * 2 : 16;
+        struct strmap_entry **b = osb_calloc(n, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->nbuckets; i++) {
+                struct strmap_entry *e = m->buckets[i];
+                while (e) {
+                        struct strmap_entry *next = e->next;
+                        e->next = b[e->hash & (n - 1)];
+                        b[e->hash & (n - 1)] = e;
+                        e = next;
+                }
+        }
+        osb_free(m->buckets);
+        m->buckets = b;
+        m->nbuckets = n;
+        return 0;
+}
+
+int strmap_put(struct strmap *m, const char *key, void *value, void **old)
+{
+        size_t h = fnv1a(key);
+        struct strmap_entry **p = find(m, key, h);
+        if (p && *p) {
+                if (old)
+                        *old = (*p)->value;
+                (*p)->value = value;
+                return 0;
+        }
+        if (m->count >= m->nbuckets && grow(m) < 0)
+                return -ENOMEM;
+        size_t kl = strlen(key);
+        struct strmap_entry *e = osb_malloc(sizeof(*e) + kl + 1);
+        if (!e)
+                return -ENOMEM;
+        memcpy(e->key, key, kl + 1);
+        e->hash = h;
+        e->value = value;
+        size_t i = h & (m->nbuckets - 1);
+        e->next = m->buckets[i];
+        m->buckets[i] = e;
+        m->count++;
+        if (old)
+                *old = NULL;
+        return 0;
+}
+
+void *strmap_remove(struct strmap *m, const char *key)
+{
+        struct strmap_entry **p = find(m, key, fnv1a(key));
+        if (!p || !*p)
+                return NULL;
+        struct strmap_entry *e = *p;
+        void *v = e->value;
+        *p = e->next;
+        osb_free(e);
+        m->count--;
+        return v;
+}
+
+struct strmap_entry *strmap_first(const struct strmap *m, size_t *i)
+{
+        for (*i = 0; *i < m->nbuckets; (*i)++)
+                if (m->buckets[*i])
+                        return m->buckets[*i];
+        return NULL;
+}
+
+struct strmap_entry *strmap_next(const struct strmap *m, size_t *i, struct strmap_entry *e)
+{
+        if (e->next)
+                return e->next;
+        for ((*i)++; *i < m->nbuckets; (*i)++)
+                if (m->buckets[*i])
+                        return m->buckets[*i];
+        return NULL;
+}

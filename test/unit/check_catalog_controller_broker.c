@@ -1,0 +1,450 @@
+/* test/unit/check_catalog_controller_broker.c: the broker reconciler's pure parts: catalog →
+ * class/plan conversion (names, labels, spec fields, owner reference), validation errors naming
+ * the JSON path, catalog restrictions, the broker-owned digest, status diffing ("no write when
+ * nothing changed"), relist timing, Go durations, and the informer cache's list/watch logic. */
+#include "common/osb_compat.h"
+#include <check.h>
+#include "common/osb_mem.h"
+#include "kube/watch.h"
+#include "catalog-controller/informer.h"
+#include "catalog-controller/names.h"
+#include "catalog-controller/offering.h"
+#include "catalog-controller/reconcile_broker.h"
+#include "test/lib/check_main.h"
+
+static const char *catalog_text =
+        "{\"services\":[{\"id\":\"svc-1\",\"name\":\"db\",\"description\":\"A database\",\"bindable\":true,"
+        "\"tags\":[\"sql\"],\"metadata\":{\"displayName\":\"DB\"},\"plan_updateable\":true,"
+        "\"plans\":[{\"id\":\"Plan_Small\",\"name\":\"small\",\"description\":\"s\",\"free\":true,"
+        "\"maximum_polling_duration\":600,\"maintenance_info\":{\"version\":\"1.0.0\"},"
+        "\"schemas\":{\"service_instance\":{\"create\":{\"parameters\":{\"type\":\"object\"}}}}},"
+        "{\"id\":\"plan-large\",\"name\":\"large\",\"description\":\"l\",\"free\":false,\"bindable\":false}]},"
+        "{\"id\":\"svc-2\",\"name\":\"queue\",\"description\":\"A queue\",\"bindable\":false,"
+        "\"plans\":[{\"id\":\"q-std\",\"name\":\"standard\",\"description\":\"std\"}]}]}";
+
+static json_t *load(const char *text)
+{
+        json_t *j = json_loads(text, 0, NULL);
+        ck_assert_ptr_nonnull(j);
+        return j;
+}
+
+static struct catalog_owner owner = {.fl = &flavour_cluster, .name = "my-broker", .uid = "uid-1"};
+
+START_TEST(catalog_converts_to_classes_and_plans_with_reference_names_and_labels)
+{
+        json_t *cat = load(catalog_text);
+        struct desired_set ds;
+        struct osb_error err = OSB_ERROR_INIT;
+        ck_assert_int_eq(offering_convert(cat, &owner, NULL, NULL, &ds, &err), 0);
+        ck_assert_uint_eq(ds.nclasses, 2);
+        ck_assert_uint_eq(ds.nplans, 3);
+        const json_t *cls = ds.classes[0].obj;
+        ck_assert_str_eq(ds.classes[0].name, "svc-1");
+        ck_assert_str_eq(json_string_value(json_object_get(cls, "kind")), "ClusterServiceClass");
+        const json_t *spec = json_object_get(cls, "spec");
+        ck_assert_str_eq(json_string_value(json_object_get(spec, "externalName")), "db");
+        ck_assert_str_eq(json_string_value(json_object_get(spec, "clusterServiceBrokerName")), "my-broker");
+        ck_assert(json_is_true(json_object_get(spec, "planUpdatable")));
+        ck_assert(json_is_true(json_object_get(spec, "bindable")));
+        ck_assert_str_eq(json_string_value(json_array_get(json_object_get(spec, "tags"), 0)), "sql");
+        char v[NAMES_LABEL_VALUE_LEN + 1];
+        const json_t *labels = json_object_get(json_object_get(cls, "metadata"), "labels");
+        ck_assert_str_eq(json_string_value(json_object_get(labels, NAMES_LABEL_EXTERNAL_NAME)), names_label_value("db", v));
+        ck_assert_str_eq(json_string_value(json_object_get(labels, NAMES_LABEL_CLUSTER_BROKER)),
+                         "aa9617cd3975446998c91bf393c5c58b3425953b7bdb3f9f1ae8230b");
+        const json_t *ref = json_array_get(json_object_get(json_object_get(cls, "metadata"), "ownerReferences"), 0);
+        ck_assert_str_eq(json_string_value(json_object_get(ref, "kind")), "ClusterServiceBroker");
+        ck_assert_str_eq(json_string_value(json_object_get(ref, "uid")), "uid-1");
+        ck_assert(json_is_true(json_object_get(ref, "controller")));
+        ck_assert(json_is_false(json_object_get(ref, "blockOwnerDeletion")));
+
+        /* "Plan_Small" is escaped as the reference does */
+        const json_t *plan = ds.plans[0].obj;
+        ck_assert_str_eq(ds.plans[0].name, "z50zlanz5fzz53zmall");
+        const json_t *pspec = json_object_get(plan, "spec");
+        ck_assert(json_is_true(json_object_get(pspec, "free")));
+        ck_assert_int_eq(json_integer_value(json_object_get(pspec, "maximumPollingDuration")), 600);
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(pspec, "maintenanceInfo"), "version")), "1.0.0");
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(pspec, "instanceCreateParameterSchema"), "type")), "object");
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(pspec, "clusterServiceClassRef"), "name")), "svc-1");
+        ck_assert_ptr_null(json_object_get(pspec, "bindable"));   /* only when the catalog says */
+        ck_assert(json_is_false(json_object_get(json_object_get(ds.plans[1].obj, "spec"), "bindable")));
+        const json_t *plabels = json_object_get(json_object_get(plan, "metadata"), "labels");
+        ck_assert_str_eq(json_string_value(json_object_get(plabels, NAMES_LABEL_CLUSTER_CLASS_REF)), names_label_value("svc-1", v));
+        desired_set_release(&ds);
+        json_decref(cat);
+}
+END_TEST
+
+START_TEST(namespaced_flavour_has_no_owner_reference_and_its_own_fields)
+{
+        json_t *cat = load(catalog_text);
+        struct catalog_owner ow = {.fl = &flavour_namespaced, .name = "nb", .ns = "team-a", .uid = "u"};
+        struct desired_set ds;
+        struct osb_error err = OSB_ERROR_INIT;
+        ck_assert_int_eq(offering_convert(cat, &ow, NULL, NULL, &ds, &err), 0);
+        const json_t *md = json_object_get(ds.plans[0].obj, "metadata");
+        ck_assert_ptr_null(json_object_get(md, "ownerReferences"));
+        ck_assert_str_eq(json_string_value(json_object_get(md, "namespace")), "team-a");
+        ck_assert_str_eq(json_string_value(json_object_get(ds.plans[0].obj, "kind")), "ServicePlan");
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(ds.plans[0].obj, "spec"), "serviceBrokerName")), "nb");
+        ck_assert_ptr_nonnull(json_object_get(json_object_get(ds.plans[0].obj, "spec"), "serviceClassRef"));
+        desired_set_release(&ds);
+        json_decref(cat);
+}
+END_TEST
+
+static const struct {
+        const char *catalog, *error;
+} invalid[] = {
+        {"{}", "services: missing or not an array"},
+        {"{\"services\":[{\"name\":\"a\",\"description\":\"d\",\"bindable\":true,\"plans\":[]}]}", "services[0].id"},
+        {"{\"services\":[{\"id\":\"a\",\"name\":\"a\",\"description\":\"d\",\"bindable\":true,\"plans\":[]}]}",
+         "services[0]: must have at least one plan"},
+        {"{\"services\":[{\"id\":\"a\",\"name\":\"a\",\"description\":\"d\",\"bindable\":true,\"plans\":[{\"id\":\"p\",\"name\":\"p\"}]}]}",
+         "services[0].plans[0].description"},
+        {"{\"services\":[{\"id\":\"a\",\"name\":\"a\",\"description\":\"d\",\"bindable\":true,\"plans\":[{\"id\":\"p\",\"name\":\"p\",\"description\":\"x\"},"
+         "{\"id\":\"p\",\"name\":\"q\",\"description\":\"x\"}]}]}", "services[0].plans[1].id: 'p' is used twice"},
+};
+
+START_TEST(invalid_catalog_errors_name_the_json_path)
+{
+        json_t *cat = load(invalid[_i].catalog);
+        struct desired_set ds = {0};
+        struct osb_error err = OSB_ERROR_INIT;
+        ck_assert_int_eq(offering_convert(cat, &owner, NULL, NULL, &ds, &err), OSB_E_BAD_REQUEST);
+        ck_assert_msg(strstr(err.text, invalid[_i].error), "'%s' lacks '%s'", err.text, invalid[_i].error);
+        json_decref(cat);
+}
+END_TEST
+
+static const char *const class_props[] = {"name", "spec.externalName", "spec.externalID", NULL};
+static const char *const plan_props[] = {"name", "spec.externalName", "spec.externalID", "spec.free",
+                                         "spec.clusterServiceClass.name", NULL};
+
+static size_t convert_with(const char *cls_expr, const char *plan_expr, size_t *nplans)
+{
+        json_t *cat = load(catalog_text);
+        struct restrictions crs = {0}, prs = {0};
+        struct osb_error err = OSB_ERROR_INIT;
+        ck_assert_int_eq(restrictions_parse(&cls_expr, cls_expr ? 1 : 0, class_props, &crs, &err), 0);
+        ck_assert_int_eq(restrictions_parse(&plan_expr, plan_expr ? 1 : 0, plan_props, &prs, &err), 0);
+        struct desired_set ds;
+        ck_assert_int_eq(offering_convert(cat, &owner, &crs, &prs, &ds, &err), 0);
+        size_t n = ds.nclasses;
+        *nplans = ds.nplans;
+        desired_set_release(&ds);
+        restrictions_release(&crs);
+        restrictions_release(&prs);
+        json_decref(cat);
+        return n;
+}
+
+START_TEST(restrictions_filter_classes_and_plans)
+{
+        size_t np;
+        ck_assert_uint_eq(convert_with("spec.externalName in (db, other)", NULL, &np), 1);
+        ck_assert_uint_eq(np, 2);
+        ck_assert_uint_eq(convert_with("spec.externalName notin (db)", NULL, &np), 1);
+        ck_assert_uint_eq(np, 1);
+        ck_assert_uint_eq(convert_with("spec.externalName=queue", NULL, &np), 1);
+        ck_assert_uint_eq(convert_with("spec.externalName!=queue,spec.externalID==svc-1", NULL, &np), 1);
+        ck_assert_uint_eq(convert_with(NULL, "spec.free=true", &np), 1);   /* queue has no free plan: dropped */
+        ck_assert_uint_eq(np, 1);
+        ck_assert_uint_eq(convert_with(NULL, "spec.externalName notin (large)", &np), 2);
+        ck_assert_uint_eq(np, 2);
+        ck_assert_uint_eq(convert_with(NULL, "spec.clusterServiceClass.name=svc-2", &np), 1);
+        ck_assert_uint_eq(np, 1);
+}
+END_TEST
+
+START_TEST(bad_restrictions_are_refused)
+{
+        const char *bad[] = {"spec.color=red", "spec.externalName in (a", "spec.externalName ~ a", "=a"};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(bad); i++) {
+                struct restrictions rs = {0};
+                struct osb_error err = OSB_ERROR_INIT;
+                ck_assert_int_eq(restrictions_parse(&bad[i], 1, class_props, &rs, &err), OSB_E_BAD_REQUEST);
+                ck_assert_ptr_nonnull(strstr(err.text, "catalog restriction"));
+        }
+}
+END_TEST
+
+START_TEST(digest_ignores_user_fields_and_server_number_format)
+{
+        json_t *cat = load(catalog_text);
+        struct desired_set ds;
+        struct osb_error err = OSB_ERROR_INIT;
+        ck_assert_int_eq(offering_convert(cat, &owner, NULL, NULL, &ds, &err), 0);
+        /* what the API server would hand back: extra metadata, an admin's defaults, 600.0 */
+        json_t *live = json_deep_copy(ds.plans[0].obj);
+        json_t *md = json_object_get(live, "metadata");
+        json_object_set_new(md, "resourceVersion", json_string("42"));
+        json_object_set_new(md, "uid", json_string("x"));
+        json_object_set_new(json_object_get(md, "labels"), "team", json_string("a"));
+        json_object_set_new(json_object_get(live, "spec"), "defaultProvisionParameters", json_pack("{s:i}", "size", 3));
+        json_object_set_new(json_object_get(live, "spec"), "maximumPollingDuration", json_real(600.0));
+        json_object_set_new(live, "status", json_pack("{s:b}", "removedFromBrokerCatalog", 0));
+        char d[OFFERING_DIGEST_LEN + 1];
+        ck_assert_int_eq(offering_digest(live, true, d), 0);
+        ck_assert_str_eq(d, ds.plans[0].digest);
+        /* a broker-owned field that differs changes it; the overlay puts it back, keeping the admin's */
+        json_object_set_new(json_object_get(live, "spec"), "description", json_string("edited"));
+        ck_assert_int_eq(offering_digest(live, true, d), 0);
+        ck_assert_str_ne(d, ds.plans[0].digest);
+        ck_assert_int_eq(offering_overlay(live, ds.plans[0].obj, true), 0);
+        ck_assert_int_eq(offering_digest(live, true, d), 0);
+        ck_assert_str_eq(d, ds.plans[0].digest);
+        ck_assert_ptr_nonnull(json_object_get(json_object_get(live, "spec"), "defaultProvisionParameters"));
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(md, "labels"), "team")), "a");
+        ck_assert_uint_eq(json_array_size(json_object_get(md, "ownerReferences")), 1);
+        json_decref(live);
+        desired_set_release(&ds);
+        json_decref(cat);
+}
+END_TEST
+
+static const char *legacy_name(void *userdata, bool is_plan, const char *external_id)
+{
+        return is_plan && strcmp(external_id, "Plan_Small") == 0 ? "Plan_Small" : NULL;
+}
+
+START_TEST(existing_names_are_kept_for_the_same_external_id)
+{
+        json_t *cat = load(catalog_text);
+        struct desired_set ds;
+        struct osb_error err = OSB_ERROR_INIT;
+        struct catalog_owner ow = owner;
+        ow.existing_name = legacy_name;
+        ck_assert_int_eq(offering_convert(cat, &ow, NULL, NULL, &ds, &err), 0);
+        ck_assert_str_eq(ds.plans[0].name, "Plan_Small");
+        ck_assert_str_eq(ds.plans[1].name, "plan-large");
+        desired_set_release(&ds);
+        json_decref(cat);
+}
+END_TEST
+
+/* ---- status ---- */
+
+static struct bstatus ready_status(void)
+{
+        struct bstatus s = {0};
+        ck_assert_int_eq(bstatus_set_condition(&s, "Ready", "True", "FetchedCatalog", "ok", "2024-01-01T00:00:00Z"), 0);
+        s.reconciled_generation = 3;
+        return s;
+}
+
+START_TEST(status_unchanged_means_no_write_even_with_a_later_clock)
+{
+        struct bstatus cur = ready_status(), want;
+        ck_assert_int_eq(bstatus_copy(&want, &cur), 0);
+        /* the same outcome again, an hour later: lastTransitionTime must not move */
+        ck_assert_int_eq(bstatus_set_condition(&want, "Ready", "True", "FetchedCatalog", "ok", "2024-01-01T01:00:00Z"), 0);
+        ck_assert(bstatus_equal(&cur, &want));
+        ck_assert_str_eq(bstatus_condition(&want, "Ready")->last_transition_time, "2024-01-01T00:00:00Z");
+        /* a round trip through JSON (what the server stores) compares equal too */
+        json_t *j = bstatus_to_json(&want);
+        struct bstatus back;
+        ck_assert_int_eq(bstatus_from_json(j, &back), 0);
+        ck_assert(bstatus_equal(&cur, &back));
+        json_decref(j);
+        bstatus_release(&back);
+        bstatus_release(&cur);
+        bstatus_release(&want);
+}
+END_TEST
+
+START_TEST(status_flip_moves_transition_time_and_condition_state)
+{
+        struct bstatus cur = ready_status(), want;
+        ck_assert_int_eq(bstatus_copy(&want, &cur), 0);
+        ck_assert_int_eq(bstatus_set_condition(&want, "Ready", "False", "ErrorFetchingCatalog", "401", "2024-01-02T00:00:00Z"), 0);
+        ck_assert(!bstatus_equal(&cur, &want));
+        ck_assert_str_eq(bstatus_condition(&want, "Ready")->last_transition_time, "2024-01-02T00:00:00Z");
+        ck_assert_str_eq(want.last_condition_state, "ErrorFetchingCatalog");
+        /* a different message alone is a change (the user sees why) */
+        struct bstatus again;
+        ck_assert_int_eq(bstatus_copy(&again, &want), 0);
+        ck_assert_int_eq(bstatus_set_condition(&again, "Ready", "False", "ErrorFetchingCatalog", "refused", "2024-01-03T00:00:00Z"), 0);
+        ck_assert(!bstatus_equal(&want, &again));
+        ck_assert_str_eq(bstatus_condition(&again, "Ready")->last_transition_time, "2024-01-02T00:00:00Z");
+        ck_assert_int_eq(bstatus_set_condition(&again, "Failed", "True", "ErrorReconciliationRetryTimeout", "x", "2024-01-03T00:00:00Z"), 0);
+        ck_assert_str_eq(again.last_condition_state, "Failed");
+        bstatus_remove_condition(&again, "Failed");
+        ck_assert_str_eq(again.last_condition_state, "ErrorFetchingCatalog");
+        bstatus_release(&cur);
+        bstatus_release(&want);
+        bstatus_release(&again);
+}
+END_TEST
+
+static struct broker *broker_from(const char *text)
+{
+        json_t *j = load(text);
+        struct kmeta *m = NULL;
+        ck_assert_int_eq(broker_extract(j, &m), 0);
+        json_decref(j);
+        return (struct broker *) m;
+}
+
+START_TEST(relist_timing_follows_the_reference)
+{
+        time_t t0;
+        ck_assert_int_eq(parse_time("2024-01-01T00:00:00Z", &t0), 0);
+        int64_t wait;
+        struct broker *b = broker_from(
+                "{\"metadata\":{\"name\":\"b\",\"generation\":2},\"spec\":{\"url\":\"http://x\",\"relistDuration\":\"10m\"},"
+                "\"status\":{\"reconciledGeneration\":2,\"lastCatalogRetrievalTime\":\"2024-01-01T00:00:00Z\","
+                "\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"FetchedCatalog\"}]}}");
+        ck_assert(!broker_needs_relist(b, 900000, t0 + 60, &wait));
+        ck_assert_int_eq(wait, 540000);
+        ck_assert(broker_needs_relist(b, 900000, t0 + 600, &wait));
+        broker_free(&b->meta);
+        /* Manual: never on a timer */
+        b = broker_from("{\"metadata\":{\"name\":\"b\",\"generation\":2},\"spec\":{\"url\":\"http://x\",\"relistBehavior\":\"Manual\"},"
+                        "\"status\":{\"reconciledGeneration\":2,\"lastCatalogRetrievalTime\":\"2024-01-01T00:00:00Z\","
+                        "\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"FetchedCatalog\"}]}}");
+        ck_assert(!broker_needs_relist(b, 900000, t0 + 86400 * 30, &wait));
+        ck_assert_int_eq(wait, -1);
+        broker_free(&b->meta);
+        /* a relistRequests bump changes the generation */
+        b = broker_from("{\"metadata\":{\"name\":\"b\",\"generation\":3},\"spec\":{\"url\":\"http://x\",\"relistBehavior\":\"Manual\","
+                        "\"relistRequests\":1},\"status\":{\"reconciledGeneration\":2,\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}");
+        ck_assert(broker_needs_relist(b, 900000, t0, &wait));
+        broker_free(&b->meta);
+        /* not Ready: fetch */
+        b = broker_from("{\"metadata\":{\"name\":\"b\",\"generation\":2},\"spec\":{\"url\":\"http://x\"},"
+                        "\"status\":{\"reconciledGeneration\":2,\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\"}]}}");
+        ck_assert(broker_needs_relist(b, 900000, t0, &wait));
+        broker_free(&b->meta);
+}
+END_TEST
+
+START_TEST(broker_relevance_ignores_status_writes)
+{
+        struct broker *a = broker_from("{\"metadata\":{\"name\":\"b\",\"generation\":2,\"resourceVersion\":\"1\","
+                                       "\"finalizers\":[\"kubernetes-incubator/service-catalog\"]},\"spec\":{\"url\":\"http://x\"}}");
+        struct broker *b = broker_from("{\"metadata\":{\"name\":\"b\",\"generation\":2,\"resourceVersion\":\"2\","
+                                       "\"finalizers\":[\"kubernetes-incubator/service-catalog\"]},\"spec\":{\"url\":\"http://x\"},"
+                                       "\"status\":{\"reconciledGeneration\":2}}");
+        struct broker *c = broker_from("{\"metadata\":{\"name\":\"b\",\"generation\":2,\"resourceVersion\":\"3\","
+                                       "\"deletionTimestamp\":\"2024-01-01T00:00:00Z\","
+                                       "\"finalizers\":[\"kubernetes-incubator/service-catalog\"]},\"spec\":{\"url\":\"http://x\"}}");
+        ck_assert(a->meta.finalizer);
+        ck_assert(!broker_relevant(&a->meta, &b->meta));
+        ck_assert(broker_relevant(&b->meta, &c->meta));
+        broker_free(&a->meta);
+        broker_free(&b->meta);
+        broker_free(&c->meta);
+}
+END_TEST
+
+START_TEST(go_durations_parse)
+{
+        int64_t ms;
+        ck_assert_int_eq(parse_go_duration_ms("15m", &ms), 0);
+        ck_assert_int_eq(ms, 900000);
+        ck_assert_int_eq(parse_go_duration_ms("1h30m0s", &ms), 0);
+        ck_assert_int_eq(ms, 5400000);
+        ck_assert_int_eq(parse_go_duration_ms("250ms", &ms), 0);
+        ck_assert_int_eq(ms, 250);
+        ck_assert_int_eq(parse_go_duration_ms("1.5s", &ms), 0);
+        ck_assert_int_eq(ms, 1500);
+        ck_assert_int_eq(parse_go_duration_ms("0s", &ms), -EINVAL);
+        ck_assert_int_eq(parse_go_duration_ms("-1m", &ms), -EINVAL);
+        ck_assert_int_eq(parse_go_duration_ms("10", &ms), -EINVAL);
+        ck_assert_int_eq(parse_go_duration_ms("", &ms), -EINVAL);
+        ck_assert_int_eq(parse_go_duration_ms("5x", &ms), -EINVAL);
+}
+END_TEST
+
+/* ---- the informer cache ---- */
+
+struct seen {
+        int adds, updates, deletes, resyncs;
+};
+
+static void count_events(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
+{
+        struct seen *s = userdata;
+        switch (ev) {
+        case INFORMER_ADD: s->adds++; break;
+        case INFORMER_UPDATE: s->updates++; break;
+        case INFORMER_DELETE: s->deletes++; break;
+        case INFORMER_RESYNC: s->resyncs++; break;
+        }
+}
+
+static const struct informer_kind broker_kind = {"ClusterServiceBroker", &res_cluster_brokers, broker_extract,
+                                                 broker_free, broker_relevant};
+
+START_TEST(informer_cache_applies_events_relists_and_filters_status_writes)
+{
+        struct seen s = {0};
+        struct informer *inf = informer_new_detached(&broker_kind, count_events, &s);
+        json_t *items = load("[{\"metadata\":{\"name\":\"a\",\"generation\":1,\"resourceVersion\":\"1\"},\"spec\":{\"url\":\"http://a\"}},"
+                             "{\"metadata\":{\"name\":\"b\",\"generation\":1,\"resourceVersion\":\"2\"},\"spec\":{\"url\":\"http://b\"}}]");
+        ck_assert_int_eq(informer_replace(inf, items), 0);
+        ck_assert_int_eq(s.adds, 2);
+        ck_assert_uint_eq(informer_size(inf), 2);
+        /* our own status write: cached, but no event */
+        json_t *st = load("{\"metadata\":{\"name\":\"a\",\"generation\":1,\"resourceVersion\":\"3\"},\"spec\":{\"url\":\"http://a\"},"
+                          "\"status\":{\"reconciledGeneration\":1}}");
+        ck_assert_int_eq(informer_apply(inf, KUBE_EVENT_MODIFIED, st), 0);
+        ck_assert_int_eq(s.updates, 0);
+        struct broker *a = (struct broker *) informer_get(inf, "a");
+        ck_assert_str_eq(a->meta.resource_version, "3");
+        ck_assert_int_eq(a->status.reconciled_generation, 1);
+        /* a spec change (new generation) is an event */
+        json_t *spec = load("{\"metadata\":{\"name\":\"a\",\"generation\":2,\"resourceVersion\":\"4\"},\"spec\":{\"url\":\"http://a2\"}}");
+        ck_assert_int_eq(informer_apply(inf, KUBE_EVENT_MODIFIED, spec), 0);
+        ck_assert_int_eq(s.updates, 1);
+        /* the old reference stays valid after the cache moved on */
+        ck_assert_str_eq(a->url, "http://a");
+        informer_put(inf, &a->meta);
+        /* a relist after 410: b vanished, c appeared, a unchanged */
+        json_t *relist = load("[{\"metadata\":{\"name\":\"a\",\"generation\":2,\"resourceVersion\":\"4\"},\"spec\":{\"url\":\"http://a2\"}},"
+                              "{\"metadata\":{\"name\":\"c\",\"generation\":1,\"resourceVersion\":\"5\"},\"spec\":{\"url\":\"http://c\"}}]");
+        ck_assert_int_eq(informer_replace(inf, relist), 0);
+        ck_assert_int_eq(s.adds, 3);
+        ck_assert_int_eq(s.deletes, 1);
+        ck_assert_int_eq(s.updates, 1);
+        ck_assert_ptr_null(informer_get(inf, "b"));
+        json_t *del = load("{\"metadata\":{\"name\":\"c\",\"resourceVersion\":\"6\"}}");
+        ck_assert_int_eq(informer_apply(inf, KUBE_EVENT_DELETED, del), 0);
+        ck_assert_int_eq(s.deletes, 2);
+        informer_resync(inf);
+        ck_assert_int_eq(s.resyncs, 1);
+        ck_assert(informer_synced(inf));
+        json_decref(items);
+        json_decref(st);
+        json_decref(spec);
+        json_decref(relist);
+        json_decref(del);
+        informer_free(inf);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+        Suite *s = suite_create("catalog-controller broker reconciler");
+        TCase *tc = tcase_create("core");
+        tcase_add_test(tc, catalog_converts_to_classes_and_plans_with_reference_names_and_labels);
+        tcase_add_test(tc, namespaced_flavour_has_no_owner_reference_and_its_own_fields);
+        tcase_add_loop_test(tc, invalid_catalog_errors_name_the_json_path, 0, (int) OSB_ELEMENTSOF(invalid));
+        tcase_add_test(tc, restrictions_filter_classes_and_plans);
+        tcase_add_test(tc, bad_restrictions_are_refused);
+        tcase_add_test(tc, digest_ignores_user_fields_and_server_number_format);
+        tcase_add_test(tc, existing_names_are_kept_for_the_same_external_id);
+        tcase_add_test(tc, status_unchanged_means_no_write_even_with_a_later_clock);
+        tcase_add_test(tc, status_flip_moves_transition_time_and_condition_state);
+        tcase_add_test(tc, relist_timing_follows_the_reference);
+        tcase_add_test(tc, broker_relevance_ignores_status_writes);
+        tcase_add_test(tc, go_durations_parse);
+        tcase_add_test(tc, informer_cache_applies_events_relists_and_filters_status_writes);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+OSB_CHECK_MAIN(suite)
