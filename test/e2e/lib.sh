@@ -1,7 +1,8 @@
 # test/e2e/lib.sh: sourced by every end-to-end test (bash). Sets up a cluster to talk to (the
 # one $KUBECONFIG names, unchanged, or a fresh $KUBE_TESTSERVER on a random loopback port with
 # TLS and bearer tokens), a namespace of the test's own, the helpers kc/kn/kraw/raw, and
-# assertions that count passes and failures. See test/e2e/README.md.
+# assertions that count passes and failures; and Bindery's daemons (osb-broker,
+# catalog-controller) as local processes on loopback. See test/e2e/README.md.
 #
 # A test is:   . "$(dirname "$0")/lib.sh"; e2e_setup; ...assertions...; e2e_done
 # Output: one line per assertion, "ok - what" or "not ok - what" followed by "#   " lines with
@@ -266,6 +267,212 @@ e2e_stop_server() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Bindery's daemons as local processes on loopback: osb-broker and catalog-controller. The same
+# in both modes: against a real cluster the controller runs here with the kubeconfig of
+# $KUBECONFIG, and reaches the brokers on 127.0.0.1 like it does against the test server.
+
+: "${OSB_BROKER:=$top_builddir/broker/osb-broker}"
+: "${CATALOG_CONTROLLER:=$top_builddir/catalog-controller/catalog-controller}"
+e2e_daemons=()       # prefixes of daemons this test started, in start order
+e2e_sc_cleanup=()    # "kubectl delete" argument lists for objects with the controller's finalizer
+
+# e2e_require_daemon BINARY WHAT: fails (and ends) the test when BINARY is not built.
+e2e_require_daemon() {
+  [ -x "$1" ] && return 0
+  e2e_not_ok "setup: $2 is built" "an executable $1 (make; or set the environment variable)" "missing"
+  exit 1
+}
+
+# _e2e_start_daemon PREFIX KIND BINARY ARGS...: BINARY ARGS --port-file DIR/port in DIR =
+# $E2E_TMP/PREFIX, its output appended to DIR/log; waits up to 15 s for the port file. Sets
+# PREFIX_PORT, PREFIX_PID and PREFIX_URL (http://127.0.0.1:PORT). KIND is broker or controller.
+# On failure returns 1 with what happened in E2E_DAEMON_ERR (the caller reports it).
+_e2e_start_daemon() {
+  local p=$1 kind=$2 bin=$3 dir="$E2E_TMP/$1" i port pid; shift 3
+  mkdir -p "$dir"
+  rm -f "$dir/port" "$dir/pid" "$dir/rc" "$dir/stopped"
+  echo "$kind" >"$dir/kind"
+  printf '=== %s %s\n' "$(date -u +%H:%M:%S)" "$bin $*" >>"$dir/log"
+  ( "$bin" "$@" --port-file "$dir/port" </dev/null >>"$dir/log" 2>&1 & echo $! >"$dir/pid"; wait $!; echo $? >"$dir/rc" ) \
+    </dev/null >/dev/null 2>&1 &
+  case " ${e2e_daemons[*]-} " in *" $p "*) ;; *) e2e_daemons+=("$p") ;; esac
+  for i in $(seq 1 150); do
+    [ -s "$dir/port" ] && [ -s "$dir/pid" ] && break
+    [ -e "$dir/rc" ] && break
+    sleep 0.1
+  done
+  port=$(head -n 1 "$dir/port" 2>/dev/null)
+  pid=$(cat "$dir/pid" 2>/dev/null)
+  if ! [[ "$port" =~ ^[0-9]+$ ]] || [ -e "$dir/rc" ]; then
+    E2E_DAEMON_ERR="port file: '$port'; exit code: $(cat "$dir/rc" 2>/dev/null || echo 'still running'); log:
+$(tail -n 20 "$dir/log")"
+    : >"$dir/stopped"
+    [ -e "$dir/rc" ] || { kill -KILL "$pid" 2>/dev/null; }
+    return 1
+  fi
+  # a watchdog: should this test die without its teardown (killed by run.sh's timeout, say),
+  # the daemon gets SIGTERM within a second rather than living on
+  ( while kill -0 "$E2E_PID" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do sleep 1; done
+    kill -TERM "$pid" 2>/dev/null ) </dev/null >/dev/null 2>&1 &
+  printf -v "${p}_PORT" '%s' "$port"
+  printf -v "${p}_PID" '%s' "$pid"
+  printf -v "${p}_URL" 'http://127.0.0.1:%s' "$port"
+  return 0
+}
+
+# e2e_stop_daemon PREFIX: SIGTERM; it must exit 0 within 15 s (asserted). Its log's last lines
+# are shown when it does not.
+e2e_stop_daemon() {
+  local p=$1 dir="$E2E_TMP/$1" pid i what
+  [ -e "$dir/pid" ] && [ ! -e "$dir/stopped" ] || return 0
+  : >"$dir/stopped"
+  pid=$(cat "$dir/pid")
+  what="$p ($(cat "$dir/kind" 2>/dev/null))"
+  if [ -e "$dir/rc" ]; then
+    e2e_not_ok "$what is still running when stopped" "a running process" "it had exited already, with code $(cat "$dir/rc")"
+  else
+    kill -TERM "$pid" 2>/dev/null
+    for i in $(seq 1 150); do [ -e "$dir/rc" ] && break; sleep 0.1; done
+    if [ ! -e "$dir/rc" ]; then
+      kill -KILL "$pid" 2>/dev/null
+      for i in $(seq 1 20); do [ -e "$dir/rc" ] && break; sleep 0.1; done
+      e2e_not_ok "$what exits on SIGTERM" "exit within 15 s" "still running; killed"
+    else
+      expect_eq "$what exits 0 on SIGTERM" 0 "$(cat "$dir/rc")"
+    fi
+  fi
+  if [ "$(cat "$dir/rc" 2>/dev/null)" != 0 ]; then
+    echo "# $what log, last lines:"; tail -n 30 "$dir/log" | _e2e_indent
+  fi
+}
+
+# e2e_start_broker PREFIX [osb-broker options...]: an osb-broker on 127.0.0.1 with its own
+# database in $E2E_TMP/PREFIX (demo catalog unless --catalog FILE; auth as given, e.g.
+# --username U --password P or --token T). Started again under the same PREFIX (after
+# e2e_stop_daemon, see e2e_restart_broker) it keeps its port, so its URL stays the same.
+e2e_start_broker() {
+  local p=$1 port_var="${1}_PORT" port=0; shift
+  [ -n "${!port_var:-}" ] && port=${!port_var}
+  # the same port again: it may still be held for a moment; try for a few seconds
+  for _ in 1 2 3 4 5; do
+    _e2e_start_daemon "$p" broker "$OSB_BROKER" --listen 127.0.0.1 --port "$port" \
+      --db "$E2E_TMP/$p/broker.db" --sync off --log-level info "$@" && return 0
+    [ "$port" != 0 ] && printf '%s\n' "$E2E_DAEMON_ERR" | grep -qi 'in use' || break
+    sleep 1
+  done
+  e2e_not_ok "$p: osb-broker starts and writes its port file" "a port number within 15 s" "$E2E_DAEMON_ERR"
+  return 1
+}
+
+# e2e_restart_broker PREFIX [osb-broker options...]: stops it (exit 0 asserted) and starts it
+# again on the same port with these options (a new catalog, say) and the same database.
+e2e_restart_broker() {
+  local p=$1; shift
+  e2e_stop_daemon "$p"
+  e2e_start_broker "$p" "$@"
+}
+
+# e2e_start_controller PREFIX [catalog-controller options...]: a catalog-controller with the
+# harness's kubeconfig, serving /healthz, /readyz and /metrics on 127.0.0.1.
+e2e_start_controller() {
+  local p=$1 kcfg=$KUBECONFIG; shift
+  if [[ "$kcfg" == *:* ]]; then   # a list of files: the controller takes one
+    kcfg="$E2E_TMP/controller.kubeconfig"
+    "$KUBECTL" config view --raw --flatten --minify >"$kcfg"
+  fi
+  _e2e_start_daemon "$p" controller "$CATALOG_CONTROLLER" --kubeconfig "$kcfg" \
+    --listen 127.0.0.1 --port 0 --log-level info "$@" && return 0
+  e2e_not_ok "$p: catalog-controller starts and writes its port file" "a port number within 15 s" "$E2E_DAEMON_ERR"
+  return 1
+}
+
+# daemon_alive PREFIX: the daemon is still running.
+daemon_alive() { [ -s "$E2E_TMP/$1/pid" ] && [ ! -e "$E2E_TMP/$1/rc" ]; }
+
+# metrics PREFIX: the daemon's /metrics (Prometheus text).
+metrics() { local u="${1}_URL"; curl -sS --max-time 10 "${!u}/metrics"; }
+
+# metric_sum PREFIX NAME [LABEL-REGEX]: the sum of the samples of metric NAME whose labels
+# match LABEL-REGEX (extended; e.g. 'verb="(create|update|patch|delete)"'); "none" when no
+# series matches, "error" when /metrics cannot be read.
+metric_sum() {
+  local text
+  text=$(metrics "$1") || { echo error; return 1; }
+  printf '%s\n' "$text" | awk -v name="$2" -v re="${3:-}" '
+    $0 ~ /^#/ { next }
+    { n = $1; sub(/\{.*/, "", n); if (n != name) next
+      l = ""; if (match($0, /\{.*\}/)) l = substr($0, RSTART, RLENGTH)
+      if (re != "" && l !~ re) next
+      s += $NF; c++ }
+    END { if (!c) print "none"; else printf "%.0f\n", s }'
+}
+
+# controller_writes PREFIX: the number of write requests (create, update, patch, delete) the
+# controller says it has made to the API server.
+controller_writes() {
+  metric_sum "$1" catalog_controller_kube_requests_total 'verb="(create|update|patch|delete)"'
+}
+
+# proc_status_kb PID FIELD: a figure from /proc/PID/status (VmHWM, VmRSS), in kB.
+proc_status_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+# server_rv: the API server's current resourceVersion (of a namespace list: one counter for
+# everything on the test server).
+server_rv() { kraw '/api/v1/namespaces?limit=1' | jq -r .metadata.resourceVersion; }
+
+# sha224 STRING: hex SHA-224, the value of servicecatalog.k8s.io/... labels.
+sha224() { printf '%s' "$1" | sha224sum | cut -d' ' -f1; }
+
+# osb_k8s_name OSB-ID: the Kubernetes name of a class or plan with this OSB id (reference §1.4,
+# GenerateEscapedName): a-y, 0-9 kept; '.' and '-' kept unless first, last, or (for '.')
+# after '.' or '-', (for '-') after '.'; anything else z<hex>z; over 63 characters: the
+# first 30 (a trailing '.' trimmed), '-', the MD5 of the id. ASCII ids only.
+osb_k8s_name() {
+  local id=$1 out="" i ch n=${#1} prev=""
+  for ((i = 0; i < n; i++)); do
+    ch=${id:i:1}
+    if [[ "$ch" == [a-y0-9] ]]; then out+=$ch; prev=
+    elif [ "$ch" = . ] && [ $i -ne 0 ] && [ $i -ne $((n - 1)) ] && [ -z "$prev" ]; then out+=$ch; prev="dot"
+    elif [ "$ch" = - ] && [ $i -ne 0 ] && [ $i -ne $((n - 1)) ] && [ "$prev" != dot ]; then out+=$ch; prev="dash"
+    else out+=$(printf 'z%xz' "'$ch"); prev=
+    fi
+  done
+  if [ ${#out} -gt 63 ]; then
+    out=${out:0:30}; out=${out%.}
+    out="$out-$(printf '%s' "$id" | md5sum | cut -d' ' -f1)"
+  fi
+  printf '%s\n' "$out"
+}
+
+# e2e_cleanup_finalized ARGS...: at teardown, while the controller still runs, "kubectl delete
+# ARGS" for an object with the controller's finalizer (a broker); if it is still there after
+# 20 s its finalizers are removed, so no cluster is left with it.
+e2e_cleanup_finalized() { e2e_sc_cleanup+=("$*"); }
+
+_e2e_teardown_daemons() {
+  local i p args
+  for ((i = ${#e2e_sc_cleanup[@]} - 1; i >= 0; i--)); do
+    args=${e2e_sc_cleanup[i]}
+    # shellcheck disable=SC2086
+    if ! kc delete --ignore-not-found --timeout=20s $args >/dev/null 2>&1; then
+      # shellcheck disable=SC2086
+      kc patch $args --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
+      e2e_not_ok "teardown: delete $args" "deleted within 20 s (the controller releases its finalizer)" \
+        "$(kc get $args -o jsonpath='{.metadata.finalizers} {.status.conditions}' 2>&1)"
+    fi
+  done
+  # controllers first, then brokers
+  for p in "${e2e_daemons[@]}"; do [ "$(cat "$E2E_TMP/$p/kind")" = controller ] && e2e_stop_daemon "$p"; done
+  for p in "${e2e_daemons[@]}"; do [ "$(cat "$E2E_TMP/$p/kind")" = controller ] || e2e_stop_daemon "$p"; done
+  if [ "$e2e_failed" -gt 0 ] && [ ${#e2e_daemons[@]} -gt 0 ]; then
+    local keep="${E2E_LOG_DIR:-${TMPDIR:-/tmp}}/bindery-e2e-logs-$E2E_NAME-$E2E_ID"
+    mkdir -p "$keep"
+    for p in "${e2e_daemons[@]}"; do cp "$E2E_TMP/$p/log" "$keep/$p.log" 2>/dev/null; done
+    echo "# daemon logs kept in $keep"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
 # setup and teardown
 
 _e2e_require() {
@@ -281,6 +488,7 @@ e2e_setup() {
   trap e2e_teardown EXIT
   trap 'exit 130' INT TERM
   E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/bindery-e2e.XXXXXX")
+  E2E_PID=$$
   E2E_ID=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
   E2E_NS=e2e-${E2E_NAME#t-}-$E2E_ID
   if ! command -v "$KUBECTL" >/dev/null 2>&1; then
@@ -406,6 +614,7 @@ e2e_teardown() {
     e2e_not_ok "$E2E_NAME runs to its end" "e2e_done" "the script stopped early (exit $rc)"
   fi
   for pid in "${e2e_bg_pids[@]}"; do kill "$pid" 2>/dev/null; done
+  _e2e_teardown_daemons
   if [ "${E2E_NS_CREATED:-0}" = 1 ]; then
     expect_ok "teardown: delete namespace $E2E_NS" kc delete namespace "$E2E_NS" --wait=false
   fi

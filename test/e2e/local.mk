@@ -11,14 +11,19 @@ E2E_FILES = \
 	test/e2e/t-watch.sh \
 	test/e2e/t-writes.sh \
 	test/e2e/t-access.sh \
-	test/e2e/t-badinput.sh
+	test/e2e/t-badinput.sh \
+	test/e2e/t-broker.sh \
+	test/e2e/t-broker-idle.sh
 EXTRA_DIST += $(E2E_FILES) test/e2e/run.sh test/e2e/README.md test/e2e/fixtures
 TESTS += test/e2e/run.sh
+# The t-broker* journeys also run Bindery's daemons, as local processes on loopback.
 AM_TESTS_ENVIRONMENT += \
-	KUBE_TESTSERVER='$(abs_top_builddir)/test/apiserver/kube-testserver'; export KUBE_TESTSERVER;
+	KUBE_TESTSERVER='$(abs_top_builddir)/test/apiserver/kube-testserver'; export KUBE_TESTSERVER; \
+	OSB_BROKER='$(abs_top_builddir)/broker/osb-broker'; export OSB_BROKER; \
+	CATALOG_CONTROLLER='$(abs_top_builddir)/catalog-controller/catalog-controller'; export CATALOG_CONTROLLER;
 
 # make e2e [E2E_TESTS='t-core t-watch']: the harness alone, with its output on the terminal.
 # KUBECONFIG=~/.kube/config make e2e runs it against that cluster instead.
-e2e: test/apiserver/kube-testserver
+e2e: test/apiserver/kube-testserver $(bin_PROGRAMS)
 	@$(AM_TESTS_ENVIRONMENT) $(SHELL) $(srcdir)/test/e2e/run.sh $(E2E_TESTS)
 .PHONY: e2e

@@ -51,7 +51,7 @@ not ok - $t finished within ${test_timeout} s"
   [ "$s" -gt 0 ] && skipinfo=", $s skipped"
   if [ "$f" -eq 0 ]; then
     echo "PASS $t ($p passed$skipinfo; $took)"
-    if [ "${E2E_VERBOSE:-0}" = 1 ]; then sed 's/^/    /' <<<"$out"; else grep -E '^(skip - |# .*skipped)' <<<"$out" | grep -v "^# $t: " | sed 's/^/    /'; fi
+    if [ "${E2E_VERBOSE:-0}" = 1 ]; then sed 's/^/    /' <<<"$out"; else grep -E '^(skip - |# .*skipped|# figure:)' <<<"$out" | grep -v "^# $t: " | sed 's/^/    /'; fi
   else
     echo "FAIL $t ($p passed, $f failed$skipinfo, exit $rc; $took)"
     if [ "${E2E_VERBOSE:-0}" = 1 ]; then sed 's/^/    /' <<<"$out"; else grep -v -E '^ok - ' <<<"$out" | sed 's/^/    /'; fi
