@@ -505,10 +505,10 @@ int informer_start(struct kube_client *client, const struct informer_kind *kind,
         return 0;
 }
 
-struct informer *informer_free(struct informer *inf)
+void informer_stop(struct informer *inf)
 {
         if (!inf)
-                return NULL;
+                return;
         pthread_mutex_lock(&inf->lock);
         inf->stopping = true;
         pthread_cond_broadcast(&inf->cond);
@@ -517,6 +517,14 @@ struct informer *informer_free(struct informer *inf)
                 pthread_join(inf->watch_thread, NULL);
         if (inf->resync_started)
                 pthread_join(inf->resync_thread, NULL);
+        inf->watch_started = inf->resync_started = false;
+}
+
+struct informer *informer_free(struct informer *inf)
+{
+        if (!inf)
+                return NULL;
+        informer_stop(inf);
         staging_clear(inf);
         size_t i;
         for (struct strmap_entry *e = strmap_first(&inf->cache, &i); e; e = strmap_next(&inf->cache, &i, e))

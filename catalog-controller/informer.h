@@ -76,6 +76,9 @@ struct informer;
 int informer_start(struct kube_client *client, const struct informer_kind *kind,
                    const struct informer_options *opts, informer_handler handler, void *userdata,
                    struct informer **ret);
+/* Stops the watch and resync threads (no more handler calls) but keeps the cache readable:
+ * at shutdown, stop every informer, then drain the workers, then free. NULL-safe. */
+void informer_stop(struct informer *inf);
 /* Stops and frees. The watch thread leaves its current request only when it ends: call
  * kube_client_cancel() first (at shutdown) or live with up to watch_timeout_s. NULL-safe. */
 struct informer *informer_free(struct informer *inf);

@@ -270,11 +270,16 @@ static int run(void)
 out:
         atomic_store(&ctl.cancel, true);
         kube_client_cancel(kc);
+        /* Informers stop first (no more keys queued), then the workers drain while the caches
+         * they read are still there, then the caches go. */
         for (int i = 0; i < 2; i++) {
-                ctl.brokers[i] = informer_free(ctl.brokers[i]);
+                informer_stop(ctl.brokers[i]);
+                informer_stop(ctl.classes[i]);
+                informer_stop(ctl.plans[i]);
         }
         ctl.queue = queue_free(ctl.queue);     /* drains the workers */
         for (int i = 0; i < 2; i++) {
+                ctl.brokers[i] = informer_free(ctl.brokers[i]);
                 ctl.classes[i] = informer_free(ctl.classes[i]);
                 ctl.plans[i] = informer_free(ctl.plans[i]);
         }
