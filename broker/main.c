@@ -115,19 +115,6 @@ static bool is_loopback(const char *address)
         return false;
 }
 
-static int write_port_file(const char *path, uint16_t port, struct osb_error *err)
-{
-        char tmp[4096];
-        (void) snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-        FILE *f = fopen(tmp, "we");
-        if (!f)
-                return osb_error_set(err, -errno, "cannot write '%s': %s", tmp, strerror(errno));
-        fprintf(f, "%u\n", (unsigned) port);
-        if (fclose(f) != 0 || rename(tmp, path) != 0)
-                return osb_error_set(err, -errno, "cannot write '%s': %s", path, strerror(errno));
-        return 0;
-}
-
 static int fail(const char *what, const char *detail)
 {
         char q[2048];
@@ -248,7 +235,7 @@ static int run(void)
                 goto out_api;
         }
         uint16_t port = osb_http_server_port(srv);
-        if (arg_port_file && write_port_file(arg_port_file, port, &err) < 0) {
+        if (arg_port_file && osb_http_write_port_file(arg_port_file, port, &err) < 0) {
                 fail("cannot write the port file", err.text);
                 goto out_srv;
         }

@@ -383,3 +383,16 @@ int osb_http_unescape(char *s)
         *o = '\0';
         return 0;
 }
+
+int osb_http_write_port_file(const char *path, uint16_t port, struct osb_error *err)
+{
+        char tmp[4096];
+        (void) snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        FILE *f = fopen(tmp, "we");
+        if (!f)
+                return osb_error_set(err, -errno, "cannot write '%s': %s", tmp, strerror(errno));
+        fprintf(f, "%u\n", (unsigned) port);
+        if (fclose(f) != 0 || rename(tmp, path) != 0)
+                return osb_error_set(err, -errno, "cannot write '%s': %s", path, strerror(errno));
+        return 0;
+}

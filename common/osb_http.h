@@ -93,5 +93,10 @@ int osb_http_respond_stream(struct osb_http_request *req, unsigned status, const
 void osb_http_suspend(struct MHD_Connection *conn);
 void osb_http_resume(struct MHD_Connection *conn);
 
+/* Writes "@port\n" to @path atomically (a temporary file renamed into place), so a process
+ * that waits for the file never reads a partial port. Returns 0 or -errno with the file named
+ * in @err. */
+int osb_http_write_port_file(const char *path, uint16_t port, struct osb_error *err);
+
 /* Percent-decodes @s in place ("a%20b" -> "a b"). Returns 0 or -EINVAL on a bad escape. */
 int osb_http_unescape(char *s);
