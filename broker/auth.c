@@ -1,8 +1,8 @@
 /* broker/auth.c: Basic and Bearer authentication. */
 #include "common/osb_compat.h"
+#include "common/osb_base64.h"
 #include "common/osb_mem.h"
 #include "broker/auth.h"
-#include "broker/request.h"
 
 bool auth_equal(const char *a, const char *b)
 {
@@ -106,15 +106,13 @@ bool auth_check(const struct auth *a, const char *authorization)
                 size_t n = strlen(enc);
                 if (n > 4096)
                         return false;
-                unsigned char buf[4096];
-                int len = request_base64_decode(enc, buf, sizeof(buf) - 1);
-                if (len < 0)
+                char *buf = NULL;
+                size_t len = 0;
+                if (osb_base64_decode(enc, n, OSB_BASE64_URLSAFE | OSB_BASE64_LENIENT, &buf, &len, NULL) < 0)
                         return false;
-                buf[len] = '\0';
-                if (memchr(buf, '\0', (size_t) len))
-                        return false;
-                bool ok = auth_equal((const char *) buf, a->basic);
-                explicit_bzero(buf, sizeof(buf));
+                bool ok = !memchr(buf, '\0', len) && auth_equal(buf, a->basic);
+                explicit_bzero(buf, len);
+                osb_free(buf);
                 return ok;
         }
         if (a->token && strncasecmp(authorization, "Bearer ", 7) == 0) {

@@ -1,5 +1,6 @@
 /* broker/request.c: parsing and validation of request bodies and OSB headers. */
 #include "common/osb_compat.h"
+#include "common/osb_base64.h"
 #include "common/osb_json.h"
 #include "common/osb_mem.h"
 #include "broker/request.h"
@@ -181,49 +182,8 @@ int request_parse_api_version(const char *header, unsigned *ret_major, unsigned 
         return 0;
 }
 
-static int b64val(unsigned char c)
-{
-        if (c >= 'A' && c <= 'Z')
-                return c - 'A';
-        if (c >= 'a' && c <= 'z')
-                return c - 'a' + 26;
-        if (c >= '0' && c <= '9')
-                return c - '0' + 52;
-        if (c == '+' || c == '-')
-                return 62;
-        if (c == '/' || c == '_')
-                return 63;
-        return -1;
-}
-
-int request_base64_decode(const char *in, unsigned char *out, size_t out_size)
-{
-        size_t n = strlen(in);
-        while (n > 0 && in[n - 1] == '=')
-                n--;
-        if (n % 4 == 1)
-                return -EINVAL;
-        size_t o = 0;
-        uint32_t acc = 0;
-        unsigned bits = 0;
-        for (size_t i = 0; i < n; i++) {
-                int v = b64val((unsigned char) in[i]);
-                if (v < 0)
-                        return -EINVAL;
-                acc = (acc << 6) | (uint32_t) v;
-                bits += 6;
-                if (bits >= 8) {
-                        bits -= 8;
-                        if (o >= out_size)
-                                return -EINVAL;
-                        out[o++] = (unsigned char) (acc >> bits);
-                        acc &= (1u << bits) - 1;
-                }
-        }
-        if (o > INT_MAX)
-                return -EINVAL;
-        return (int) o;
-}
+/* Platforms differ: accept the URL-safe alphabet and missing padding. */
+#define ORIGINATING_IDENTITY_BASE64 (OSB_BASE64_URLSAFE | OSB_BASE64_LENIENT)
 
 int request_parse_originating_identity(const char *header, char **ret_platform,
                                        json_t **ret_identity, struct osb_error *err)
@@ -235,16 +195,17 @@ int request_parse_originating_identity(const char *header, char **ret_platform,
         size_t enc = strlen(sp + 1);
         if (enc > 16384)
                 return osb_error_set(err, OSB_E_BAD_REQUEST, "X-Broker-API-Originating-Identity is too long");
-        osb_autofree unsigned char *buf = osb_malloc(enc);
-        if (!buf)
+        osb_autofree char *buf = NULL;
+        size_t n = 0;
+        int r = osb_base64_decode(sp + 1, enc, ORIGINATING_IDENTITY_BASE64, &buf, &n, NULL);
+        if (r == -ENOMEM)
                 return osb_error_set(err, -ENOMEM, "out of memory");
-        int n = request_base64_decode(sp + 1, buf, enc);
-        if (n < 0)
+        if (r < 0)
                 return osb_error_set(err, OSB_E_BAD_REQUEST,
                                      "X-Broker-API-Originating-Identity: the value after the platform is not base64");
         json_t *id = NULL;
         struct osb_error jerr = OSB_ERROR_INIT;
-        if (osb_json_parse_object((const char *) buf, (size_t) n, &id, &jerr) < 0)
+        if (osb_json_parse_object(buf, n, &id, &jerr) < 0)
                 return osb_error_set(err, OSB_E_BAD_REQUEST,
                                      "X-Broker-API-Originating-Identity: the decoded value is not a JSON object (%s)",
                                      jerr.text);

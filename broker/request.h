@@ -56,10 +56,6 @@ int request_parse_api_version(const char *header, unsigned *ret_major, unsigned 
 int request_parse_originating_identity(const char *header, char **ret_platform,
                                        json_t **ret_identity, struct osb_error *err);
 
-/* Decodes standard base64 (padding optional). Returns the length, or -EINVAL. @out must hold
- * at least 3 * (strlen(in) / 4) + 3 bytes. */
-int request_base64_decode(const char *in, unsigned char *out, size_t out_size);
-
 static inline void provision_req_releasep(struct provision_req *r)
 {
         provision_req_release(r);

@@ -10,4 +10,5 @@ common_libosbcommon_a_SOURCES = \
 	common/osb_settings.c common/osb_settings.h \
 	common/osb_json.c common/osb_json.h \
 	common/osb_yaml.c common/osb_yaml.h \
-	common/osb_http.c common/osb_http.h
+	common/osb_http.c common/osb_http.h \
+	common/osb_base64.c common/osb_base64.h

@@ -1,6 +1,7 @@
 /* kube/config.c: kubeconfig files (YAML through common/osb_yaml) and the in-cluster service
  * account, turned into one struct kube_config; the rotating token file cache. */
 #include "common/osb_compat.h"
+#include "common/osb_base64.h"
 
 #include "common/osb_buf.h"
 #include "common/osb_json.h"
@@ -145,70 +146,6 @@ static const char *read_error_text(int r, char *buf, size_t n)
         return buf;
 }
 
-static int b64val(unsigned char c)
-{
-        if (c >= 'A' && c <= 'Z')
-                return c - 'A';
-        if (c >= 'a' && c <= 'z')
-                return c - 'a' + 26;
-        if (c >= '0' && c <= '9')
-                return c - '0' + 52;
-        if (c == '+')
-                return 62;
-        if (c == '/')
-                return 63;
-        return -1;
-}
-
-/* Standard base64 with padding; whitespace (YAML folding) is skipped. Returns 0 with *ret new
- * and NUL-terminated, -EINVAL or -ENOMEM. */
-static int base64_decode(const char *s, char **ret, size_t *ret_len)
-{
-        size_t n = strlen(s);
-        char *out = osb_malloc(n / 4 * 3 + 4);
-        if (!out)
-                return -ENOMEM;
-        size_t o = 0, quad = 0, pad = 0;
-        uint32_t acc = 0;
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-                if (isspace(*p))
-                        continue;
-                if (*p == '=') {
-                        if (quad < 2 || ++pad > 2)
-                                goto bad;
-                        acc <<= 6;
-                        if (++quad == 4) {
-                                out[o++] = (char) (acc >> 16);
-                                if (pad == 1)
-                                        out[o++] = (char) (acc >> 8);
-                                quad = 0;
-                                acc = 0;
-                        }
-                        continue;
-                }
-                int v = b64val(*p);
-                if (v < 0 || pad)
-                        goto bad;
-                acc = acc << 6 | (uint32_t) v;
-                if (++quad == 4) {
-                        out[o++] = (char) (acc >> 16);
-                        out[o++] = (char) (acc >> 8);
-                        out[o++] = (char) acc;
-                        quad = 0;
-                        acc = 0;
-                }
-        }
-        if (quad != 0)
-                goto bad;
-        out[o] = '\0';
-        *ret = out;
-        *ret_len = o;
-        return 0;
-bad:
-        osb_free(out);
-        return -EINVAL;
-}
-
 /* Parsing context: the kubeconfig's name for messages and its directory for relative paths. */
 struct kc {
         const char *path;  /* for messages */
@@ -276,7 +213,8 @@ static int kc_get_pem(struct kc *k, const json_t *obj, const char *path, const c
         char *pem = NULL;
         size_t len = 0;
         if (data) {
-                r = base64_decode(data, &pem, &len);
+                /* white space is skipped: YAML may fold long data lines */
+                r = osb_base64_decode(data, strlen(data), OSB_BASE64_SKIP_SPACE, &pem, &len, NULL);
                 if (r == -ENOMEM)
                         return osb_error_set(k->err, r, "out of memory");
                 if (r < 0)

@@ -3,6 +3,7 @@
  * one consistent state. Messages follow kube-apiserver's wording (apimachinery's
  * k8s.io/apimachinery/pkg/api/errors and field errors), since kubectl prints them verbatim. */
 #include "common/osb_compat.h"
+#include "common/osb_base64.h"
 #include "common/osb_json.h"
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
@@ -387,12 +388,14 @@ static int prep_secret(json_t *obj, const json_t *old, struct prep *p)
                                         json_is_number(v) ? "number" : json_is_boolean(v) ? "bool" : "object");
                         return 0;
                 }
-                size_t len, bad;
-                char *dec = util_b64_decode(json_string_value(v), json_string_length(v), &len, &bad);
-                if (!dec && bad == SIZE_MAX)
+                size_t bad = 0;
+                char *dec = NULL;
+                int rb = osb_base64_decode(json_string_value(v), json_string_length(v), OSB_BASE64_SKIP_NEWLINES,
+                                           &dec, NULL, &bad);
+                if (rb == -ENOMEM)
                         return -ENOMEM;
                 osb_free(dec);
-                if (!dec) {
+                if (rb < 0) {
                         (void) snprintf(p->bad, sizeof(p->bad), "Secret in version \"v1\" cannot be handled as a Secret: "
                                         "illegal base64 data at input byte %zu", bad);
                         return 0;
@@ -409,7 +412,7 @@ static int prep_secret(json_t *obj, const json_t *old, struct prep *p)
                                                 "Secret.stringData of type string");
                                 return 0;
                         }
-                        char *enc = util_b64_encode(json_string_value(v), json_string_length(v));
+                        char *enc = osb_base64_encode(json_string_value(v), json_string_length(v));
                         if (!enc || json_object_set_new(data, k, json_string(enc)) < 0) {
                                 osb_free(enc);
                                 return -ENOMEM;
@@ -497,12 +500,15 @@ static int prep_configmap(json_t *obj, const json_t *old, struct prep *p)
                 total += json_string_length(v);
         }
         json_object_foreach(bin, k, v) {
-                size_t len, bad;
-                char *dec = json_is_string(v) ? util_b64_decode(json_string_value(v), json_string_length(v), &len, &bad) : NULL;
-                if (!dec && json_is_string(v) && bad == SIZE_MAX)
+                size_t bad = 0, len = 0;
+                char *dec = NULL;
+                int rb = json_is_string(v) ? osb_base64_decode(json_string_value(v), json_string_length(v),
+                                                               OSB_BASE64_SKIP_NEWLINES, &dec, &len, &bad)
+                                           : -EINVAL;
+                if (rb == -ENOMEM)
                         return -ENOMEM;
                 osb_free(dec);
-                if (!dec) {
+                if (rb < 0) {
                         (void) snprintf(p->bad, sizeof(p->bad), "ConfigMap in version \"v1\" cannot be handled as a "
                                         "ConfigMap: illegal base64 data at input byte %zu", json_is_string(v) ? bad : 0);
                         return 0;
@@ -1525,17 +1531,17 @@ static char *make_continue(uint64_t rv, const char *ns, const char *name)
         json_t *j = json_pack("{s:s, s:I, s:s}", "v", "meta.k8s.io/v1", "rv", (json_int_t) rv, "start", start);
         char *txt = j ? dump_text(j) : NULL;
         json_decref(j);
-        char *enc = txt ? util_b64_encode(txt, strlen(txt)) : NULL;
+        char *enc = txt ? osb_base64_encode(txt, strlen(txt)) : NULL;
         osb_free(txt);
         return enc;
 }
 
 static int parse_continue(const char *tok, char *start, size_t n)
 {
-        size_t len, bad;
-        char *dec = util_b64_decode(tok, strlen(tok), &len, &bad);
-        if (!dec)
-                return -EINVAL;
+        char *dec = NULL;
+        int rb = osb_base64_decode(tok, strlen(tok), OSB_BASE64_SKIP_NEWLINES, &dec, NULL, NULL);
+        if (rb < 0)
+                return rb;
         json_t *j = json_loads(dec, 0, NULL);
         osb_free(dec);
         const char *s = json_string_value(json_object_get(j, "start"));

@@ -1,6 +1,7 @@
 /* test/apiserver/protobuf.c: a table-driven protobuf-to-JSON decoder for the few k8s.io/api
  * messages we accept (field numbers from k8s.io/api/.../generated.proto). */
 #include "common/osb_compat.h"
+#include "common/osb_base64.h"
 #include "common/osb_mem.h"
 #include "test/apiserver/protobuf.h"
 #include "test/apiserver/util.h"
@@ -190,7 +191,7 @@ static json_t *time_value(struct reader r, bool micro)
 
 static json_t *bytes_value(struct reader r)
 {
-        char *enc = util_b64_encode(r.p, (size_t) (r.end - r.p));
+        char *enc = osb_base64_encode(r.p, (size_t) (r.end - r.p));
         json_t *s = enc ? json_string(enc) : NULL;
         osb_free(enc);
         return s;

@@ -2,6 +2,7 @@
  * texts follow apiextensions-apiserver, which turns kube-openapi results into field errors:
  * "spec.size: Invalid value: \"string\": spec.size in body must be of type integer: \"string\"". */
 #include "common/osb_compat.h"
+#include "common/osb_base64.h"
 #include "common/osb_buf.h"
 #include "common/osb_mem.h"
 #include "test/apiserver/schema.h"
@@ -221,10 +222,10 @@ static bool format_ok(const char *format, const char *str)
         if (!format)
                 return true;
         if (!strcmp(format, "byte")) {
-                size_t len, bad;
-                char *d = util_b64_decode(str, strlen(str), &len, &bad);
+                char *d = NULL;
+                int rb = osb_base64_decode(str, strlen(str), OSB_BASE64_SKIP_NEWLINES, &d, NULL, NULL);
                 osb_free(d);
-                return d != NULL || bad == SIZE_MAX;
+                return rb != -EINVAL;
         }
         if (!strcmp(format, "date-time")) {
                 time_t t;

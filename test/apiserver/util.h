@@ -22,13 +22,6 @@ void util_uuid(char buf[37]);
 /* @n random characters from the alphabet kube-apiserver uses for generateName. */
 void util_random_suffix(char *buf, size_t n);
 
-/* Standard base64 with padding (Go's encoding/base64.StdEncoding). decode: returns the new
- * bytes (osb_free, NUL-terminated, length in *ret_len) or NULL with *ret_bad the offset of the
- * first illegal byte (SIZE_MAX on OOM). */
-char *util_b64_decode(const char *s, size_t len, size_t *ret_len, size_t *ret_bad);
-/* Returns a new NUL-terminated string (osb_free), or NULL on OOM. */
-char *util_b64_encode(const void *p, size_t len);
-
 /* RFC 1123 subdomain (<= 253, [a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*). */
 bool util_is_dns1123_subdomain(const char *s);
 /* RFC 1123 label (<= 63, [a-z0-9]([-a-z0-9]*[a-z0-9])?). */
