@@ -1,5 +1,6 @@
 /* broker/auth.c: Basic and Bearer authentication. */
 #include "common/osb_compat.h"
+#include "common/osb_file.h"
 #include "common/osb_base64.h"
 #include "common/osb_mem.h"
 #include "broker/auth.h"
@@ -19,19 +20,17 @@ bool auth_equal(const char *a, const char *b)
 
 static int read_secret(const char *path, char **ret, struct osb_error *err)
 {
-        FILE *f = fopen(path, "re");
-        if (!f)
-                return osb_error_set(err, -errno, "cannot read secret file '%s': %s", path, strerror(errno));
-        char buf[4096];
-        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        buf[n] = '\0';
-        buf[strcspn(buf, "\r\n")] = '\0';
-        if (!*buf)
+        char *s = NULL;
+        int r = osb_read_file_err(path, 64 * 1024, &s, err);
+        if (r < 0)
+                return r;
+        size_t first_line = strcspn(s, "\r\n");
+        if (first_line == 0) {
+                explicit_bzero(s, strlen(s));
+                osb_free(s);
                 return osb_error_set(err, OSB_E_INVALID_CONFIG, "secret file '%s' is empty", path);
-        char *s = osb_strdup(buf);
-        if (!s)
-                return osb_error_set(err, -ENOMEM, "out of memory");
+        }
+        explicit_bzero(s + first_line, strlen(s + first_line));  /* only the first line is the secret */
         *ret = s;
         return 0;
 }

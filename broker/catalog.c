@@ -1,6 +1,7 @@
 /* broker/catalog.c: loading, validating (OSB v2.17 §1, every problem collected) and serving the
  * catalog. The validated document is kept whole in catalog->doc; the structs borrow from it. */
 #include "common/osb_compat.h"
+#include "common/osb_file.h"
 
 #include "broker/catalog.h"
 #include "broker/schema.h"
@@ -781,62 +782,21 @@ static bool has_suffix(const char *s, const char *suffix)
         return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
-static void closep(int *fd)
-{
-        if (*fd >= 0)
-                (void) close(*fd);
-        *fd = -1;
-}
-
 static int load_file(const char *path, struct catalog **ret, char **ret_errors)
 {
-        osb_auto(closep) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
-                int e = errno;
-                return fail_with(-e, ret_errors, "%s: cannot open the catalog file: %s", path, strerror(e));
-        }
-        struct stat st;
-        if (fstat(fd, &st) < 0) {
-                int e = errno;
-                return fail_with(-e, ret_errors, "%s: cannot read the catalog file: %s", path, strerror(e));
-        }
-        if (S_ISDIR(st.st_mode))
-                return fail_with(-EISDIR, ret_errors, "%s: cannot read the catalog file: %s", path,
-                                 strerror(EISDIR));
-        if (S_ISREG(st.st_mode) && st.st_size > (off_t) CATALOG_MAX_BYTES)
-                return fail_with(-EFBIG, ret_errors, "%s: is larger than 4 MiB (%jd bytes); catalogs are limited to %u bytes",
-                                 path, (intmax_t) st.st_size, CATALOG_MAX_BYTES);
-
-        struct osb_buf buf;
-        osb_buf_init(&buf, CATALOG_MAX_BYTES);
-        for (;;) {
-                char chunk[16384];
-                ssize_t n = read(fd, chunk, sizeof(chunk));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        int e = errno;
-                        osb_buf_release(&buf);
-                        return fail_with(-e, ret_errors, "%s: cannot read the catalog file: %s", path,
-                                         strerror(e));
-                }
-                if (n == 0)
-                        break;
-                int r = osb_buf_append(&buf, chunk, (size_t) n);
-                if (r == -E2BIG) {
-                        osb_buf_release(&buf);
-                        return fail_with(-EFBIG, ret_errors, "%s: is larger than 4 MiB; catalogs are limited to %u bytes",
-                                         path, CATALOG_MAX_BYTES);
-                }
-                if (r < 0) {
-                        osb_buf_release(&buf);
-                        return r;
-                }
-        }
+        osb_autofree char *data = NULL;
+        size_t len = 0;
+        int r = osb_read_file(path, CATALOG_MAX_BYTES, &data, &len, NULL);
+        if (r == -E2BIG)
+                return fail_with(-EFBIG, ret_errors, "%s: is larger than 4 MiB; catalogs are limited to %u bytes",
+                                 path, CATALOG_MAX_BYTES);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return fail_with(r, ret_errors, "%s: cannot %s the catalog file: %s", path,
+                                 r == -EISDIR ? "read" : "open", strerror(-r));
         bool yaml = has_suffix(path, ".yaml") || has_suffix(path, ".yml");
-        int r = load(buf.data ? buf.data : "", buf.len, path, yaml, ret, ret_errors);
-        osb_buf_release(&buf);
-        return r;
+        return load(data, len, path, yaml, ret, ret_errors);
 }
 
 int catalog_load_file(const char *path, struct catalog **ret, char **ret_errors)

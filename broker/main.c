@@ -1,6 +1,7 @@
 /* broker/main.c: osb-broker: settings, start-up checks, the HTTP server, and a clean shutdown
  * on SIGTERM/SIGINT (stop accepting, drain in-flight requests, stop workers, exit 0). */
 #include "common/osb_compat.h"
+#include "common/osb_file.h"
 #include "common/osb_http.h"
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
@@ -14,6 +15,9 @@
 #include "broker/store.h"
 
 #include <arpa/inet.h>
+
+/* PEM certificate chains and keys are a few KiB; refuse anything absurd. */
+#define TLS_FILE_MAX (1024 * 1024)
 
 static char *arg_listen, *arg_port_file, *arg_db, *arg_catalog, *arg_username, *arg_password;
 static char *arg_password_file, *arg_token, *arg_token_file, *arg_tls_cert, *arg_tls_key;
@@ -82,26 +86,6 @@ static const struct osb_program program = {
                   "Documentation: osb-broker(1), docs/broker.md and docs/catalog.md.",
 };
 
-static int read_file(const char *path, char **ret, struct osb_error *err)
-{
-        FILE *f = fopen(path, "re");
-        if (!f)
-                return osb_error_set(err, -errno, "cannot read '%s': %s", path, strerror(errno));
-        char *buf = osb_malloc(1024 * 1024 + 1);
-        size_t n = buf ? fread(buf, 1, 1024 * 1024, f) : 0;
-        bool big = buf && n == 1024 * 1024 && fgetc(f) != EOF;
-        fclose(f);
-        if (!buf)
-                return osb_error_set(err, -ENOMEM, "out of memory");
-        if (big) {
-                osb_free(buf);
-                return osb_error_set(err, -E2BIG, "'%s' is larger than 1 MiB", path);
-        }
-        buf[n] = '\0';
-        *ret = buf;
-        return 0;
-}
-
 static bool is_loopback(const char *address)
 {
         struct in_addr a4;
@@ -117,10 +101,7 @@ static bool is_loopback(const char *address)
 
 static int fail(const char *what, const char *detail)
 {
-        char q[2048];
-        osb_log_error(what, "error=%s", osb_log_quote(q, sizeof(q), detail));
-        fprintf(stderr, "osb-broker: %s: %s\n", what, detail);
-        return EXIT_FAILURE;
+        return osb_log_fail(program.name, what, detail);
 }
 
 static int run(void)
@@ -175,8 +156,8 @@ static int run(void)
 
         char *cert = NULL, *key = NULL;
         if ((arg_tls_cert || arg_tls_key) &&
-            (!arg_tls_cert || !arg_tls_key || read_file(arg_tls_cert, &cert, &err) < 0 ||
-             read_file(arg_tls_key, &key, &err) < 0)) {
+            (!arg_tls_cert || !arg_tls_key || osb_read_file_err(arg_tls_cert, TLS_FILE_MAX, &cert, &err) < 0 ||
+             osb_read_file_err(arg_tls_key, TLS_FILE_MAX, &key, &err) < 0)) {
                 if (!err.code)
                         (void) osb_error_set(&err, -EINVAL, "--tls-cert and --tls-key go together");
                 osb_free(cert);
@@ -282,16 +263,5 @@ out:
 
 int main(int argc, char **argv)
 {
-        osb_mem_setup();
-        struct osb_error err = OSB_ERROR_INIT;
-        int r = osb_settings_load(settings, OSB_ELEMENTSOF(settings), &program, argc, argv, &err);
-        if (r != 0) {
-                if (r < 0)
-                        fprintf(stderr, "osb-broker: %s\n", err.text);
-                osb_settings_release(settings, OSB_ELEMENTSOF(settings));
-                return r < 0 ? 2 : EXIT_SUCCESS;
-        }
-        int code = run();
-        osb_settings_release(settings, OSB_ELEMENTSOF(settings));
-        return code;
+        return osb_settings_main(settings, OSB_ELEMENTSOF(settings), &program, argc, argv, run);
 }

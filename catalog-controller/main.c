@@ -156,10 +156,7 @@ static void http_handler(void *userdata, struct osb_http_request *req)
 
 static int fail(const char *what, const char *detail)
 {
-        char q[2048];
-        osb_log_error(what, "error=%s", osb_log_quote(q, sizeof(q), detail));
-        fprintf(stderr, "catalog-controller: %s: %s\n", what, detail);
-        return EXIT_FAILURE;
+        return osb_log_fail(program.name, what, detail);
 }
 
 static int run(void)
@@ -281,19 +278,5 @@ out:
 
 int main(int argc, char **argv)
 {
-        osb_mem_setup();
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        struct osb_error err = OSB_ERROR_INIT;
-        int r = osb_settings_load(settings, OSB_ELEMENTSOF(settings), &program, argc, argv, &err);
-        if (r != 0) {
-                if (r < 0)
-                        fprintf(stderr, "catalog-controller: %s\n", err.text);
-                osb_settings_release(settings, OSB_ELEMENTSOF(settings));
-                curl_global_cleanup();
-                return r < 0 ? 2 : EXIT_SUCCESS;
-        }
-        int code = run();
-        osb_settings_release(settings, OSB_ELEMENTSOF(settings));
-        curl_global_cleanup();
-        return code;
+        return osb_settings_main(settings, OSB_ELEMENTSOF(settings), &program, argc, argv, run);
 }

@@ -11,4 +11,5 @@ common_libosbcommon_a_SOURCES = \
 	common/osb_json.c common/osb_json.h \
 	common/osb_yaml.c common/osb_yaml.h \
 	common/osb_http.c common/osb_http.h \
-	common/osb_base64.c common/osb_base64.h
+	common/osb_base64.c common/osb_base64.h \
+	common/osb_file.c common/osb_file.h

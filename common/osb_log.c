@@ -99,3 +99,11 @@ void osb_log_write(enum osb_log_level lvl, const char *msg, const char *fmt, ...
         ssize_t w = write(STDERR_FILENO, line, (size_t) o);
         (void) w;
 }
+
+int osb_log_fail(const char *prog, const char *what, const char *detail)
+{
+        char q[2048];
+        osb_log_error(what, "error=%s", osb_log_quote(q, sizeof(q), detail));
+        fprintf(stderr, "%s: %s: %s\n", prog, what, detail);
+        return EXIT_FAILURE;
+}

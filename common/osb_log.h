@@ -24,6 +24,10 @@ void osb_log_write(enum osb_log_level lvl, const char *msg, const char *fmt, ...
  * Returns @buf. NULL becomes "". */
 const char *osb_log_quote(char *buf, unsigned n, const char *s);
 
+/* For a program that cannot start: logs `msg=WHAT error=DETAIL` and prints "PROG: WHAT: DETAIL"
+ * on stderr (read by people starting it by hand). Returns EXIT_FAILURE. */
+int osb_log_fail(const char *prog, const char *what, const char *detail);
+
 #define osb_log(lvl, msg, ...)                                          \
         do {                                                            \
                 if (osb_log_enabled(lvl))                               \

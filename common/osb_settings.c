@@ -171,3 +171,20 @@ void osb_settings_release(const struct osb_setting *tab, size_t n)
                         *t = NULL;
                 }
 }
+
+int osb_settings_main(const struct osb_setting *tab, size_t n, const struct osb_program *prog,
+                      int argc, char **argv, int (*run)(void))
+{
+        osb_mem_setup();
+        struct osb_error err = OSB_ERROR_INIT;
+        int r = osb_settings_load(tab, n, prog, argc, argv, &err);
+        if (r != 0) {
+                if (r < 0)
+                        fprintf(stderr, "%s: %s\n", prog->name, err.text);
+                osb_settings_release(tab, n);
+                return r < 0 ? 2 : EXIT_SUCCESS;
+        }
+        int code = run();
+        osb_settings_release(tab, n);
+        return code;
+}

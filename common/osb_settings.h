@@ -44,3 +44,9 @@ void osb_settings_usage(const struct osb_setting *tab, size_t n, const struct os
                         FILE *f);
 /* Frees the strings the table's STRING targets hold. */
 void osb_settings_release(const struct osb_setting *tab, size_t n);
+
+/* The whole main() of a program: sets up the allocator, loads the settings (exit status 2 with
+ * the message on stderr for bad options, 0 after --help or --version), runs @run, releases the
+ * settings and returns @run's exit status. */
+int osb_settings_main(const struct osb_setting *tab, size_t n, const struct osb_program *prog,
+                      int argc, char **argv, int (*run)(void));

@@ -1,6 +1,7 @@
 /* kube/config.c: kubeconfig files (YAML through common/osb_yaml) and the in-cluster service
  * account, turned into one struct kube_config; the rotating token file cache. */
 #include "common/osb_compat.h"
+#include "common/osb_file.h"
 #include "common/osb_base64.h"
 
 #include "common/osb_buf.h"
@@ -80,62 +81,6 @@ void kube_config_freep(struct kube_config **cfg)
 }
 
 OSB_DEFINE_AUTO(jsonp_release, json_t *, json_decref)
-
-/* Reads a whole file of at most @max bytes. Opening never blocks (a FIFO without a writer reads
- * as empty) and directories are refused. Returns 0 with *ret new and NUL-terminated,
- * -errno, or -E2BIG. */
-static int read_file(const char *path, size_t max, char **ret, size_t *ret_len, struct stat *ret_st)
-{
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        struct stat st;
-        if (fstat(fd, &st) < 0) {
-                int e = errno;
-                close(fd);
-                return -e;
-        }
-        if (S_ISDIR(st.st_mode)) {
-                close(fd);
-                return -EISDIR;
-        }
-        int fl = fcntl(fd, F_GETFL);
-        if (fl >= 0)
-                (void) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-        struct osb_buf b;
-        osb_buf_init(&b, max);
-        int r = 0;
-        for (;;) {
-                char chunk[16384];
-                ssize_t n = read(fd, chunk, sizeof(chunk));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        r = -errno;
-                        break;
-                }
-                if (n == 0)
-                        break;
-                r = osb_buf_append(&b, chunk, (size_t) n);
-                if (r < 0)
-                        break;
-        }
-        close(fd);
-        if (r < 0) {
-                osb_buf_release(&b);
-                return r;
-        }
-        size_t len;
-        char *d = osb_buf_detach(&b, &len);
-        if (!d)
-                return -ENOMEM;
-        *ret = d;
-        if (ret_len)
-                *ret_len = len;
-        if (ret_st)
-                *ret_st = st;
-        return 0;
-}
 
 static const char *read_error_text(int r, char *buf, size_t n)
 {
@@ -224,7 +169,7 @@ static int kc_get_pem(struct kc *k, const json_t *obj, const char *path, const c
                 osb_autofree char *full = resolve_path(k, file);
                 if (!full)
                         return osb_error_set(k->err, -ENOMEM, "out of memory");
-                r = read_file(full, KUBE_CONFIG_MAX_FILE, &pem, &len, NULL);
+                r = osb_read_file(full, KUBE_CONFIG_MAX_FILE, &pem, &len, NULL);
                 if (r < 0) {
                         char why[128];
                         return kc_fail(k, r == -E2BIG ? OSB_E_INVALID_CONFIG : r,
@@ -473,7 +418,7 @@ static int load_file(const char *path, const char *context, struct kube_config *
 {
         osb_autofree char *data = NULL;
         size_t len = 0;
-        int r = read_file(path, KUBE_CONFIG_MAX_KUBECONFIG, &data, &len, NULL);
+        int r = osb_read_file(path, KUBE_CONFIG_MAX_KUBECONFIG, &data, &len, NULL);
         if (r == -E2BIG)
                 return osb_error_set(err, OSB_E_INVALID_CONFIG, "kubeconfig %s: larger than %u bytes",
                                      path, KUBE_CONFIG_MAX_KUBECONFIG);
@@ -541,7 +486,7 @@ int kube_config_in_cluster(struct kube_config **ret, struct osb_error *err)
         osb_autofree char *ns_path = osb_asprintf("%s/namespace", dir);
         if (!ca_path || !ns_path)
                 return osb_error_set(err, -ENOMEM, "out of memory");
-        r = read_file(ca_path, KUBE_CONFIG_MAX_FILE, &cfg->ca_pem, &cfg->ca_pem_len, NULL);
+        r = osb_read_file(ca_path, KUBE_CONFIG_MAX_FILE, &cfg->ca_pem, &cfg->ca_pem_len, NULL);
         if (r < 0) {
                 char why[128];
                 return osb_error_set(err, r == -E2BIG ? OSB_E_INVALID_CONFIG : r,
@@ -549,7 +494,7 @@ int kube_config_in_cluster(struct kube_config **ret, struct osb_error *err)
                                      read_error_text(r, why, sizeof(why)));
         }
         osb_autofree char *ns = NULL;
-        r = read_file(ns_path, 256, &ns, NULL, NULL);
+        r = osb_read_file(ns_path, 256, &ns, NULL, NULL);
         if (r == 0) {
                 size_t n = strlen(ns);
                 while (n > 0 && isspace((unsigned char) ns[n - 1]))
@@ -637,7 +582,7 @@ int kube_config_token(struct kube_config *cfg, char **ret, struct osb_error *err
         if (r == 0 && !same_stamp(p, &st)) {
                 char *t = NULL;
                 size_t len = 0;
-                r = read_file(cfg->token_file, KUBE_CONFIG_MAX_FILE, &t, &len, &st);
+                r = osb_read_file(cfg->token_file, KUBE_CONFIG_MAX_FILE, &t, &len, &st);
                 if (r == 0) {
                         while (len > 0 && isspace((unsigned char) t[len - 1]))
                                 t[--len] = '\0';

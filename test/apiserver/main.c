@@ -2,12 +2,16 @@
  * the HTTP server, the background controllers, a ticker for watch timers, and a clean stop on
  * SIGTERM/SIGINT (watches ended, requests drained, exit 0). */
 #include "common/osb_compat.h"
+#include "common/osb_file.h"
 #include "common/osb_http.h"
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
 #include "common/osb_settings.h"
 #include "test/apiserver/api.h"
 #include "test/apiserver/server.h"
+
+/* PEM certificate chains and keys are a few KiB; refuse anything absurd. */
+#define TLS_FILE_MAX (1024 * 1024)
 
 static char *arg_listen, *arg_port_file, *arg_tls_cert, *arg_tls_key, *arg_token_file, *arg_log_level;
 static int64_t arg_port, arg_history, arg_threads, arg_bookmark_ms;
@@ -41,27 +45,9 @@ static const struct osb_program program = {
                   "custom resources. State is lost on exit. Built for tests only; never installed.",
 };
 
-static int read_file(const char *path, char **ret, struct osb_error *err)
-{
-        FILE *f = fopen(path, "re");
-        if (!f)
-                return osb_error_set(err, -errno, "cannot read '%s': %s", path, strerror(errno));
-        char *buf = osb_malloc(1024 * 1024 + 1);
-        size_t n = buf ? fread(buf, 1, 1024 * 1024, f) : 0;
-        fclose(f);
-        if (!buf)
-                return osb_error_set(err, -ENOMEM, "out of memory");
-        buf[n] = '\0';
-        *ret = buf;
-        return 0;
-}
-
 static int fail(const char *what, const char *detail)
 {
-        char q[2048];
-        osb_log_error(what, "error=%s", osb_log_quote(q, sizeof(q), detail));
-        fprintf(stderr, "kube-testserver: %s: %s\n", what, detail);
-        return EXIT_FAILURE;
+        return osb_log_fail(program.name, what, detail);
 }
 
 struct ticker {
@@ -114,7 +100,7 @@ static int run(void)
                 return fail("invalid token file", err.text);
         }
         char *cert = NULL, *key = NULL;
-        if (arg_tls_cert && (read_file(arg_tls_cert, &cert, &err) < 0 || read_file(arg_tls_key, &key, &err) < 0)) {
+        if (arg_tls_cert && (osb_read_file_err(arg_tls_cert, TLS_FILE_MAX, &cert, &err) < 0 || osb_read_file_err(arg_tls_key, TLS_FILE_MAX, &key, &err) < 0)) {
                 osb_free(cert);
                 server_release(&srv);
                 return fail("invalid TLS settings", err.text);
@@ -208,16 +194,5 @@ out:
 
 int main(int argc, char **argv)
 {
-        osb_mem_setup();
-        struct osb_error err = OSB_ERROR_INIT;
-        int r = osb_settings_load(settings, OSB_ELEMENTSOF(settings), &program, argc, argv, &err);
-        if (r != 0) {
-                if (r < 0)
-                        fprintf(stderr, "kube-testserver: %s\n", err.text);
-                osb_settings_release(settings, OSB_ELEMENTSOF(settings));
-                return r < 0 ? 2 : EXIT_SUCCESS;
-        }
-        int code = run();
-        osb_settings_release(settings, OSB_ELEMENTSOF(settings));
-        return code;
+        return osb_settings_main(settings, OSB_ELEMENTSOF(settings), &program, argc, argv, run);
 }
