@@ -1,5 +1,5 @@
-/* catalog-controller/hash.c: MD5 (RFC 1321) and SHA-224 (FIPS 180-4), straightforward
- * implementations: inputs are short (ids and names), so clarity beats speed. */
+/* catalog-controller/hash.c: MD5 (RFC 1321), SHA-224 and SHA-256 (FIPS 180-4), straightforward
+ * implementations: inputs are short (ids, names, parameters), so clarity beats speed. */
 #include "common/osb_compat.h"
 #include "catalog-controller/hash.h"
 
@@ -95,7 +95,7 @@ void hash_md5(const void *data, size_t len, uint8_t out[HASH_MD5_LEN])
                 out[i] = (uint8_t) (h[i / 4] >> (8 * (i % 4)));
 }
 
-/* ---- SHA-224 (SHA-256 with other initial values, truncated) ---- */
+/* ---- SHA-256, and SHA-224 (the same with other initial values, truncated) ---- */
 
 static const uint32_t sha_k[64] = {
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -153,6 +153,22 @@ void hash_sha224(const void *data, size_t len, uint8_t out[HASH_SHA224_LEN])
         md_pad_run(data, len, true, sha256_block, h);
         for (unsigned i = 0; i < HASH_SHA224_LEN; i++)
                 out[i] = (uint8_t) (h[i / 4] >> (24 - 8 * (i % 4)));
+}
+
+void hash_sha256(const void *data, size_t len, uint8_t out[HASH_SHA256_LEN])
+{
+        uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                         0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+        md_pad_run(data, len, true, sha256_block, h);
+        for (unsigned i = 0; i < HASH_SHA256_LEN; i++)
+                out[i] = (uint8_t) (h[i / 4] >> (24 - 8 * (i % 4)));
+}
+
+void hash_sha256_hex(const void *data, size_t len, char out[2 * HASH_SHA256_LEN + 1])
+{
+        uint8_t d[HASH_SHA256_LEN];
+        hash_sha256(data, len, d);
+        (void) hash_hex(d, sizeof(d), out);
 }
 
 char *hash_hex(const uint8_t *digest, size_t n, char *out)

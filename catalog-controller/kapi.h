@@ -9,6 +9,11 @@
 #include "common/osb_error.h"
 #include "kube/client.h"
 
+/* A client-side limit on the request rate (a token bucket shared by every thread): at most @qps
+ * requests a second on average, @burst at once. @qps 0 (the default): no limit. Call before
+ * the first request. */
+void kapi_set_rate_limit(double qps, unsigned burst);
+
 int kapi_get(struct kube_client *c, const struct kube_resource *res, const char *ns, const char *name,
              json_t **ret, struct osb_error *err);
 int kapi_create(struct kube_client *c, const struct kube_resource *res, const char *ns, const json_t *obj,

@@ -3,15 +3,20 @@
 noinst_LIBRARIES += catalog-controller/libcatctl.a
 catalog_controller_libcatctl_a_SOURCES = \
 	catalog-controller/hash.c catalog-controller/hash.h \
+	catalog-controller/params.c catalog-controller/params.h catalog-controller/credentials.c catalog-controller/credentials.h \
 	catalog-controller/names.c catalog-controller/names.h \
 	catalog-controller/strmap.c catalog-controller/strmap.h \
 	catalog-controller/queue.c catalog-controller/queue.h \
 	catalog-controller/metrics.c catalog-controller/metrics.h \
 	catalog-controller/kapi.c catalog-controller/kapi.h \
+	catalog-controller/ctl.c catalog-controller/ctl.h \
 	catalog-controller/informer.c catalog-controller/informer.h \
 	catalog-controller/osb_client.c catalog-controller/osb_client.h \
 	catalog-controller/offering.c catalog-controller/offering.h \
-	catalog-controller/reconcile_broker.c catalog-controller/reconcile_broker.h
+	catalog-controller/reconcile_broker.c catalog-controller/reconcile_broker.h \
+	catalog-controller/svcobj.c catalog-controller/svcobj.h \
+	catalog-controller/reconcile_instance.c catalog-controller/reconcile_instance.h \
+	catalog-controller/reconcile_binding.c catalog-controller/reconcile_binding.h
 
 bin_PROGRAMS += catalog-controller/catalog-controller
 catalog_controller_catalog_controller_SOURCES = catalog-controller/main.c

@@ -1,6 +1,7 @@
 /* catalog-controller/main.c: catalog-controller: settings, the Kubernetes client, informers for
- * brokers, classes and plans, the work queue and its workers, the HTTP endpoints (/healthz,
- * /readyz, /metrics), and a clean shutdown on SIGTERM/SIGINT. */
+ * brokers, classes, plans, instances, bindings and Secrets, the event handlers that decide which
+ * keys to queue, the work queue and its workers, the HTTP endpoints (/healthz, /readyz,
+ * /metrics), and a clean shutdown on SIGTERM/SIGINT. */
 #include "common/osb_compat.h"
 #include "common/osb_http.h"
 #include "common/osb_log.h"
@@ -9,22 +10,29 @@
 #include "kube/client.h"
 #include "kube/config.h"
 #include "catalog-controller/informer.h"
+#include "catalog-controller/kapi.h"
 #include "catalog-controller/metrics.h"
 #include "catalog-controller/offering.h"
 #include "catalog-controller/queue.h"
+#include "catalog-controller/reconcile_binding.h"
 #include "catalog-controller/reconcile_broker.h"
+#include "catalog-controller/reconcile_instance.h"
+#include "catalog-controller/svcobj.h"
+
+#include <uuid/uuid.h>
 
 static char *arg_kubeconfig, *arg_context, *arg_listen, *arg_port_file, *arg_log_level, *arg_event_namespace;
+static char *arg_cluster_id, *arg_cluster_id_ns;
 static int64_t arg_port, arg_workers, arg_relist_ms, arg_resync_ms, arg_osb_timeout_ms, arg_retry_ms;
-static int64_t arg_kube_timeout_ms, arg_drain_timeout_ms;
-static bool arg_namespaced = true;
+static int64_t arg_kube_timeout_ms, arg_drain_timeout_ms, arg_max_retry_ms, arg_max_poll_ms, arg_kube_qps, arg_kube_burst;
+static bool arg_namespaced = true, arg_cascade = true;
 
 static const struct osb_setting settings[] = {
         {"kubeconfig", "KUBECONFIG", OSB_SETTING_STRING, NULL, "FILE",
          "kubeconfig to use (else $KUBECONFIG, the in-cluster service account, ~/.kube/config).", &arg_kubeconfig, 0, 0},
         {"context", "CATALOG_CONTROLLER_CONTEXT", OSB_SETTING_STRING, NULL, "NAME",
          "kubeconfig context to use instead of its current-context.", &arg_context, 0, 0},
-        {"workers", "CATALOG_CONTROLLER_WORKERS", OSB_SETTING_INT, "4", "N",
+        {"workers", "CATALOG_CONTROLLER_WORKERS", OSB_SETTING_INT, "8", "N",
          "Reconcile worker threads (a key is never processed by two at once).", &arg_workers, 1, 256},
         {"broker-relist-interval", "CATALOG_CONTROLLER_BROKER_RELIST_INTERVAL", OSB_SETTING_DURATION, "15m", "DURATION",
          "How often to fetch a broker's catalog when its relistDuration is unset.", &arg_relist_ms, 0, 0},
@@ -37,6 +45,23 @@ static const struct osb_setting settings[] = {
         {"reconciliation-retry-duration", "CATALOG_CONTROLLER_RECONCILIATION_RETRY_DURATION", OSB_SETTING_DURATION,
          "168h", "DURATION", "After failing this long, a broker is marked Failed and retried only when its spec changes.",
          &arg_retry_ms, 0, 0},
+        {"max-retry-interval", "CATALOG_CONTROLLER_MAX_RETRY_INTERVAL", OSB_SETTING_DURATION, "5m", "DURATION",
+         "Longest wait before retrying a failed provision, update, bind or deprovision (the wait starts at 1s and doubles).",
+         &arg_max_retry_ms, 0, 0},
+        {"max-poll-interval", "CATALOG_CONTROLLER_MAX_POLL_INTERVAL", OSB_SETTING_DURATION, "5m", "DURATION",
+         "Longest wait between two polls of an asynchronous operation (polls are at most 2s apart for its first 10 minutes).",
+         &arg_max_poll_ms, 0, 0},
+        {"cascade-delete-bindings", "CATALOG_CONTROLLER_CASCADE_DELETE_BINDINGS", OSB_SETTING_BOOL, "true", NULL,
+         "Deleting a ServiceInstance deletes its ServiceBindings first (else it waits until they are gone).", &arg_cascade, 0, 0},
+        {"cluster-id", "CATALOG_CONTROLLER_CLUSTER_ID", OSB_SETTING_STRING, NULL, "ID",
+         "Sent to brokers as organization_guid and context.clusterid (default: key id of ConfigMap cluster-info, "
+         "created with a random UUID when missing).", &arg_cluster_id, 0, 0},
+        {"cluster-id-namespace", "CATALOG_CONTROLLER_CLUSTER_ID_NAMESPACE", OSB_SETTING_STRING, "default", "NAMESPACE",
+         "Namespace of the cluster-info ConfigMap.", &arg_cluster_id_ns, 0, 0},
+        {"kube-qps", "CATALOG_CONTROLLER_KUBE_QPS", OSB_SETTING_INT, "0", "N",
+         "Client-side limit of API server requests per second (0: none; for large clusters).", &arg_kube_qps, 0, 100000},
+        {"kube-burst", "CATALOG_CONTROLLER_KUBE_BURST", OSB_SETTING_INT, "100", "N",
+         "Requests allowed at once above --kube-qps.", &arg_kube_burst, 1, 100000},
         {"namespaced-brokers", "CATALOG_CONTROLLER_NAMESPACED_BROKERS", OSB_SETTING_BOOL, "true", NULL,
          "Also reconcile namespaced ServiceBrokers (their ServiceClasses and ServicePlans).", &arg_namespaced, 0, 0},
         {"event-namespace", "CATALOG_CONTROLLER_EVENT_NAMESPACE", OSB_SETTING_STRING, "default", "NAMESPACE",
@@ -55,13 +80,19 @@ static const struct osb_setting settings[] = {
 
 static const struct osb_program program = {
         .name = "catalog-controller",
-        .summary = "The Bindery service catalog controller: registers Open Service Brokers in Kubernetes.",
+        .summary = "The Bindery service catalog controller: Open Service Brokers for Kubernetes.",
         .footer = "Watches ClusterServiceBrokers and ServiceBrokers (servicecatalog.k8s.io/v1beta1), fetches\n"
-                  "their catalogs and keeps ClusterServiceClasses/Plans (ServiceClasses/Plans) in step.\n"
+                  "their catalogs and keeps ClusterServiceClasses/Plans (ServiceClasses/Plans) in step;\n"
+                  "provisions, updates and deprovisions ServiceInstances, and binds ServiceBindings into\n"
+                  "Secrets. Annotations: bindery.dev/abandon=true (delete without calling the broker),\n"
+                  "bindery.dev/orphan-mitigation=disabled (on an instance).\n"
                   "Endpoints: /healthz, /readyz (caches synced), /metrics (Prometheus).",
 };
 
 static struct ctl ctl;
+static const struct informer_kind kind_instances = {"ServiceInstance", &res_instances, svcobj_extract, svcobj_free, svcobj_relevant};
+static const struct informer_kind kind_bindings = {"ServiceBinding", &res_bindings, svcobj_extract, svcobj_free, svcobj_relevant};
+static const struct informer_kind kind_secrets = {"Secret", &kube_secrets, secret_extract, secret_free, NULL};
 static const struct informer_kind kinds[6] = {
         {"ClusterServiceBroker", &res_cluster_brokers, broker_extract, broker_free, broker_relevant},
         {"ClusterServiceClass", &res_cluster_classes, offering_extract_class, offering_free, offering_relevant},
@@ -78,15 +109,103 @@ static uint64_t mono_ns(void)
         return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
 }
 
+static bool has_prefix(const char *s, const char *p)
+{
+        return strncmp(s, p, strlen(p)) == 0;
+}
+
 static int handle_key(void *userdata, const char *key)
 {
         struct ctl *c = userdata;
+        uint64_t t0 = mono_ns();
+        if (has_prefix(key, CTL_KEY_INSTANCE) || has_prefix(key, CTL_KEY_BINDING)) {
+                bool inst = has_prefix(key, CTL_KEY_INSTANCE);
+                int r = inst ? reconcile_instance(c, key) : reconcile_binding(c, key);
+                metrics_reconcile(inst ? "ServiceInstance" : "ServiceBinding", mono_ns() - t0, r < 0);
+                return r;
+        }
         const struct flavour *fl = strncmp(key, CTL_KEY_CLUSTER_BROKER, strlen(CTL_KEY_CLUSTER_BROKER)) == 0 ?
                                    &flavour_cluster : &flavour_namespaced;
-        uint64_t t0 = mono_ns();
         int r = reconcile_broker(c, fl, key);
         metrics_reconcile(fl->broker_kind, mono_ns() - t0, r < 0);
         return r;
+}
+
+static void enqueue(const char *prefix, const char *key)
+{
+        char *k = osb_asprintf("%s%s", prefix, key);
+        if (!k || queue_add(ctl.queue, k) < 0)
+                osb_log_error("cannot enqueue", "key=%s", key);
+        osb_free(k);
+}
+
+/* Instances waiting for a class, plan or broker to appear (Ready=False References*). */
+static void wake_unresolved(void)
+{
+        struct kmeta **v = NULL;
+        size_t n = 0;
+        if (!ctl.instances || informer_snapshot(ctl.instances, &v, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++)
+                if (((struct svcobj *) v[i])->unresolved)
+                        enqueue(CTL_KEY_INSTANCE, v[i]->key);
+        informer_snapshot_free(ctl.instances, v, n);
+}
+
+/* The bindings of instance @ns/@name, or every instance naming Secret @ns/@secret. */
+static void wake_dependents(struct informer *inf, const char *prefix, const char *ns, const char *instance,
+                            const char *secret)
+{
+        struct kmeta **v = NULL;
+        size_t n = 0;
+        if (!inf || informer_snapshot(inf, &v, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                const struct svcobj *o = (const struct svcobj *) v[i];
+                if (!osb_streq(o->meta.ns, ns))
+                        continue;
+                bool hit = instance && osb_streq(o->instance_ref, instance);
+                for (size_t k = 0; secret && !hit && k < o->nsecret_refs; k++)
+                        hit = osb_streq(o->secret_refs[k], secret);
+                if (hit)
+                        enqueue(prefix, o->meta.key);
+        }
+        informer_snapshot_free(inf, v, n);
+}
+
+/* An instance changed: reconcile it, and its bindings when it became Ready (they wait for that,
+ * reference N1) or is going away. */
+static void on_instance(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
+{
+        const struct svcobj *o = (const struct svcobj *) (new ? new : old), *was = (const struct svcobj *) old;
+        if (new)
+                enqueue(CTL_KEY_INSTANCE, new->key);
+        if (ev == INFORMER_DELETE || (ev == INFORMER_UPDATE && ((o->ready && !was->ready) || (new->deleting && !old->deleting))))
+                wake_dependents(ctl.bindings, CTL_KEY_BINDING, o->meta.ns, o->meta.name, NULL);
+}
+
+/* A binding changed: reconcile it; a binding going away may unblock its instance's deletion. */
+static void on_binding(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
+{
+        const struct svcobj *o = (const struct svcobj *) (new ? new : old);
+        if (new)
+                enqueue(CTL_KEY_BINDING, new->key);
+        if ((ev == INFORMER_DELETE || (ev == INFORMER_UPDATE && new->deleting && !old->deleting)) && o->instance_ref) {
+                char *k = osb_asprintf("%s/%s", o->meta.ns, o->instance_ref);
+                if (k)
+                        enqueue(CTL_KEY_INSTANCE, k);
+                osb_free(k);
+        }
+}
+
+/* A Secret changed: instances whose parametersFrom name it are updated when the parameters
+ * changed (the reference needed an updateRequests bump). */
+static void on_secret(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
+{
+        const struct kmeta *m = new ? new : old;
+        if (ev == INFORMER_RESYNC || !m->ns)
+                return;
+        wake_dependents(ctl.instances, CTL_KEY_INSTANCE, m->ns, NULL, m->name);
 }
 
 /* Broker events: enqueue the broker. */
@@ -98,13 +217,18 @@ static void on_broker(void *userdata, enum informer_event ev, const struct kmeta
         if (!key || queue_add(ctl.queue, key) < 0)
                 osb_log_error("cannot enqueue", "key=%s", m->key);
         osb_free(key);
+        if (ev != INFORMER_RESYNC)
+                wake_unresolved();
 }
 
 /* A class or plan someone else deleted or changed: let its broker put it right. */
 static void on_offering(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
 {
         const struct offering *o = (const struct offering *) (new ? new : old);
-        if (ev == INFORMER_RESYNC || ev == INFORMER_ADD || !o->broker)
+        if (ev == INFORMER_RESYNC)
+                return;
+        wake_unresolved();
+        if (ev == INFORMER_ADD || !o->broker)
                 return;
         const char *prefix = userdata;
         char *key = o->meta.ns ? osb_asprintf("%s%s/%s", prefix, o->meta.ns, o->broker) : osb_asprintf("%s%s", prefix, o->broker);
@@ -122,7 +246,8 @@ static bool all_synced(void)
                 if (i == 0 && !arg_namespaced)
                         break;
         }
-        return true;
+        return ctl.instances && informer_synced(ctl.instances) && ctl.bindings && informer_synced(ctl.bindings) &&
+               ctl.secrets && informer_synced(ctl.secrets);
 }
 
 static void http_handler(void *userdata, struct osb_http_request *req)
@@ -152,6 +277,48 @@ static void http_handler(void *userdata, struct osb_http_request *req)
         } else {
                 (void) osb_http_respond(req, 404, "text/plain", "not found\n", 10, false, NULL);
         }
+}
+
+/* The cluster ID sent to brokers (reference X3): --cluster-id, else key "id" of ConfigMap
+ * cluster-info, which is created with a random UUID when missing. */
+static int cluster_identity(struct kube_client *kc, char *out, size_t n, struct osb_error *err)
+{
+        static const struct kube_resource configmaps = {"", "v1", "configmaps", true};
+        if (arg_cluster_id && *arg_cluster_id) {
+                (void) snprintf(out, n, "%s", arg_cluster_id);
+                return 0;
+        }
+        for (int attempt = 0; attempt < 3; attempt++) {
+                json_auto_t *cm = NULL;
+                int r = kapi_get(kc, &configmaps, arg_cluster_id_ns, "cluster-info", &cm, err);
+                if (r >= 0) {
+                        const char *id = json_string_value(json_object_get(json_object_get(cm, "data"), "id"));
+                        if (!id || !*id)
+                                return osb_error_set(err, OSB_E_BAD_REQUEST, "ConfigMap %s/cluster-info has no key 'id'",
+                                                     arg_cluster_id_ns);
+                        (void) snprintf(out, n, "%s", id);
+                        return 0;
+                }
+                if (r != OSB_E_NOT_FOUND)
+                        return r;
+                char id[37];
+                uuid_t u;
+                uuid_generate_random(u);
+                uuid_unparse_lower(u, id);
+                json_auto_t *obj = json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:s}}", "apiVersion", "v1", "kind", "ConfigMap",
+                                             "metadata", "name", "cluster-info", "namespace", arg_cluster_id_ns, "data", "id", id);
+                if (!obj)
+                        return osb_error_set(err, -ENOMEM, "out of memory");
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                r = kapi_create(kc, &configmaps, arg_cluster_id_ns, obj, NULL, err);
+                if (r >= 0) {
+                        (void) snprintf(out, n, "%s", id);
+                        return 0;
+                }
+                if (r != OSB_E_CONFLICT)        /* another controller made it first: read it */
+                        return r;
+        }
+        return osb_error_set(err, OSB_E_CONFLICT, "ConfigMap %s/cluster-info keeps changing", arg_cluster_id_ns);
 }
 
 static int fail(const char *what, const char *detail)
@@ -190,8 +357,16 @@ static int run(void)
 
         ctl_init(&ctl);
         ctl.kube = kc;
+        char cluster_id[256];
+        if (cluster_identity(kc, cluster_id, sizeof(cluster_id), &err) < 0) {
+                kube_client_free(kc);
+                return fail("cannot learn the cluster ID", err.text);
+        }
+        kapi_set_rate_limit((double) arg_kube_qps, (unsigned) arg_kube_burst);
         ctl.opts = (struct ctl_options){.relist_ms = arg_relist_ms, .osb_timeout_ms = arg_osb_timeout_ms,
-                                        .retry_duration_ms = arg_retry_ms, .event_namespace = arg_event_namespace};
+                                        .retry_duration_ms = arg_retry_ms, .event_namespace = arg_event_namespace,
+                                        .max_retry_ms = arg_max_retry_ms, .max_poll_ms = arg_max_poll_ms,
+                                        .cascade_delete_bindings = arg_cascade, .cluster_id = cluster_id};
         int exit_code = EXIT_FAILURE;
         struct osb_http_server *srv = NULL;
         struct queue_options qo = {.workers = (unsigned) arg_workers, .base_delay_ms = 100, .max_delay_ms = 300000};
@@ -225,6 +400,19 @@ static int run(void)
                 if (i == 1 && !arg_namespaced)
                         break;
                 r = informer_start(kc, &kinds[3 * i], &io, on_broker, (void *) prefixes[i], &ctl.brokers[i]);
+        }
+        /* Secrets first: an instance's first reconcile may read one; then bindings, so an
+         * instance being deleted sees its bindings */
+        if (r >= 0)
+                r = informer_start(kc, &kind_secrets, &io, on_secret, NULL, &ctl.secrets);
+        if (r >= 0)
+                r = informer_start(kc, &kind_bindings, &io, on_binding, NULL, &ctl.bindings);
+        if (r >= 0) {
+                (void) informer_wait_synced(ctl.bindings, 30000);
+                for (int i = 0; i < 2; i++)
+                        if (ctl.brokers[i])
+                                (void) informer_wait_synced(ctl.brokers[i], 30000);
+                r = informer_start(kc, &kind_instances, &io, on_instance, NULL, &ctl.instances);
         }
         if (r < 0) {
                 fail("cannot start the informers", strerror(-r));
@@ -261,12 +449,18 @@ out:
                 informer_stop(ctl.classes[i]);
                 informer_stop(ctl.plans[i]);
         }
+        informer_stop(ctl.instances);
+        informer_stop(ctl.bindings);
+        informer_stop(ctl.secrets);
         ctl.queue = queue_free(ctl.queue);     /* drains the workers */
         for (int i = 0; i < 2; i++) {
                 ctl.brokers[i] = informer_free(ctl.brokers[i]);
                 ctl.classes[i] = informer_free(ctl.classes[i]);
                 ctl.plans[i] = informer_free(ctl.plans[i]);
         }
+        ctl.instances = informer_free(ctl.instances);
+        ctl.bindings = informer_free(ctl.bindings);
+        ctl.secrets = informer_free(ctl.secrets);
         srv = osb_http_server_stop(srv, (unsigned) arg_drain_timeout_ms);
         ctl_release(&ctl);
         kube_client_free(kc);

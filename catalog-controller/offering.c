@@ -177,6 +177,11 @@ static int extract(const json_t *obj, bool is_plan, struct kmeta **ret)
                 cref = json_object_get(spec, "serviceClassRef");
         o->removed = json_is_true(json_object_get(json_object_get(obj, "status"), "removedFromBrokerCatalog"));
         o->controller_owned = controller_ref(obj) != NULL;
+        /* what the instance and binding reconcilers need to know of a class or plan */
+        const json_t *bindable = json_object_get(spec, "bindable");
+        o->bindable = json_is_boolean(bindable) ? json_is_true(bindable) : -1;
+        o->binding_retrievable = json_is_true(json_object_get(spec, "bindingRetrievable"));
+        o->max_poll_s = json_integer_value(json_object_get(spec, "maximumPollingDuration"));
         if (dup_str(broker, &o->broker) < 0 || dup_str(json_object_get(spec, "externalID"), &o->external_id) < 0 ||
             dup_str(json_object_get(spec, "externalName"), &o->external_name) < 0 ||
             dup_str(json_object_get(cref, "name"), &o->class_ref) < 0 || offering_digest(obj, is_plan, o->digest) < 0) {

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/osb_error.h"
 #include "catalog-controller/informer.h"
@@ -39,6 +40,9 @@ struct offering {
         char *class_ref;         /* plans: spec.*ClassRef.name */
         bool removed;            /* status.removedFromBrokerCatalog */
         bool controller_owned;   /* has a controller ownerReference of kind *ServiceBroker */
+        int bindable;            /* spec.bindable: 1, 0, or -1 when unset (a plan inherits its class's) */
+        bool binding_retrievable;/* classes: spec.bindingRetrievable */
+        int64_t max_poll_s;      /* plans: spec.maximumPollingDuration in seconds, 0 when unset */
         char digest[OFFERING_DIGEST_LEN + 1];
 };
 

@@ -1,4 +1,6 @@
-/* catalog-controller/osb_client.c: OSB requests on one reusable curl easy handle per broker. */
+/* catalog-controller/osb_client.c: OSB requests on a small pool of reusable curl easy handles per
+ * broker: the broker's instances and bindings are reconciled by several workers at once, and one
+ * slow request must not hold up the others. */
 #include "common/osb_compat.h"
 #include "common/osb_buf.h"
 #include "common/osb_json.h"
@@ -9,9 +11,13 @@
 
 #define DEFAULT_MAX_BODY (16u * 1024u * 1024u)
 
+#define POOL_MAX 8      /* concurrent requests to one broker; more wait for a free handle */
+
 struct osb_client {
-        pthread_mutex_t lock;   /* one request at a time on the handle */
-        CURL *h;
+        pthread_mutex_t lock;   /* guards the pool */
+        pthread_cond_t freed;
+        CURL *idle[POOL_MAX];   /* handles not in use (each keeps its connection) */
+        unsigned nidle, nbusy;
         char *broker, *url, *userpwd, *auth_header, *ca_pem;
         size_t ca_pem_len;
         bool insecure;
@@ -41,14 +47,15 @@ struct osb_client *osb_client_free(struct osb_client *c)
 {
         if (!c)
                 return NULL;
-        if (c->h)
-                curl_easy_cleanup(c->h);
+        for (unsigned i = 0; i < c->nidle; i++)
+                curl_easy_cleanup(c->idle[i]);
         osb_free(c->broker);
         osb_free(c->url);
         wipe_free(c->userpwd);
         wipe_free(c->auth_header);
         osb_free(c->ca_pem);
         pthread_mutex_destroy(&c->lock);
+        pthread_cond_destroy(&c->freed);
         osb_free(c);
         return NULL;
 }
@@ -98,6 +105,7 @@ int osb_client_new(const struct osb_client_config *cfg, struct osb_client **ret,
         if (!c)
                 return osb_error_set(err, -ENOMEM, "out of memory");
         pthread_mutex_init(&c->lock, NULL);
+        pthread_cond_init(&c->freed, NULL);
         bool oom = false;
         c->broker = dup_or_null(cfg->broker ? cfg->broker : cfg->url, &oom);
         c->url = dup_or_null(cfg->url, &oom);
@@ -128,8 +136,9 @@ int osb_client_new(const struct osb_client_config *cfg, struct osb_client **ret,
         c->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000;
         c->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
         c->cancel = cfg->cancel;
-        c->h = oom ? NULL : curl_easy_init();
-        if (!c->h) {
+        c->idle[0] = oom ? NULL : curl_easy_init();
+        c->nidle = c->idle[0] ? 1 : 0;
+        if (!c->nidle) {
                 osb_client_free(c);
                 return osb_error_set(err, -ENOMEM, "out of memory");
         }
@@ -144,6 +153,36 @@ void osb_response_release(struct osb_response *r)
         osb_free(r->error);
         osb_free(r->description);
         *r = (struct osb_response){.retry_after_s = -1};
+}
+
+/* A handle for one request: an idle one, a new one while fewer than POOL_MAX are in use, or
+ * the next one given back. NULL when curl cannot make one. */
+static CURL *take_handle(struct osb_client *c)
+{
+        CURL *h = NULL;
+        pthread_mutex_lock(&c->lock);
+        while (c->nidle == 0 && c->nbusy >= POOL_MAX)
+                pthread_cond_wait(&c->freed, &c->lock);
+        if (c->nidle > 0)
+                h = c->idle[--c->nidle];
+        else
+                h = curl_easy_init();
+        if (h)
+                c->nbusy++;
+        pthread_mutex_unlock(&c->lock);
+        return h;
+}
+
+static void give_handle(struct osb_client *c, CURL *h)
+{
+        pthread_mutex_lock(&c->lock);
+        c->nbusy--;
+        if (c->nidle < POOL_MAX)
+                c->idle[c->nidle++] = h;
+        else
+                curl_easy_cleanup(h);
+        pthread_cond_signal(&c->freed);
+        pthread_mutex_unlock(&c->lock);
 }
 
 struct xfer {
@@ -266,8 +305,12 @@ int osb_client_request(struct osb_client *c, const char *osb_method, const char 
         struct xfer x = {.c = c, .retry_after = -1};
         osb_buf_init(&x.body, c->max_body);
         char errbuf[CURL_ERROR_SIZE] = "";
-        pthread_mutex_lock(&c->lock);
-        CURL *h = c->h;
+        CURL *h = take_handle(c);
+        if (!h) {
+                curl_slist_free_all(hl);
+                osb_buf_release(&x.body);
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        }
         curl_easy_reset(h);     /* keeps the connection cache */
         CURLcode cc = CURLE_OK;
 #define SET(opt, val) do { if (cc == CURLE_OK) cc = curl_easy_setopt(h, opt, val); } while (0)
@@ -320,7 +363,7 @@ int osb_client_request(struct osb_client *c, const char *osb_method, const char 
         }
         (void) curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
         (void) curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-        pthread_mutex_unlock(&c->lock);
+        give_handle(c, h);
         curl_slist_free_all(hl);
 
         if (cc != CURLE_OK) {

@@ -1,6 +1,6 @@
 /* catalog-controller/osb_client.h: an Open Service Broker API v2.17 client over libcurl. One
- * client per broker (its URL, credentials and TLS settings); it keeps one connection alive and
- * serialises its requests (one broker is reconciled by one worker at a time). Every request
+ * client per broker (its URL, credentials and TLS settings), safe to use from several threads:
+ * it keeps up to 8 connections alive and runs that many requests at once. Every request
  * sends X-Broker-API-Version: 2.17 and is counted in metrics_osb_request(). Errors name the
  * method, the broker URL and the HTTP status with the broker's OSB description, e.g.
  * "GET http://127.0.0.1:8080/v2/catalog: 401 Unauthorized: invalid credentials". */

@@ -13,35 +13,6 @@
 #define REASON_ERROR_SYNCING "ErrorSyncingCatalog"
 #define REASON_RETRY_TIMEOUT "ErrorReconciliationRetryTimeout"
 #define MESSAGE_FETCHED "Successfully fetched catalog entries from broker."
-#define EVENT_SOURCE "catalog-controller"
-
-/* ---- time ---- */
-
-void format_time(time_t t, char out[32])
-{
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        (void) strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-int parse_time(const char *s, time_t *ret)
-{
-        struct tm tm = {0};
-        int n = 0;
-        if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                         &tm.tm_min, &tm.tm_sec, &n) != 6)
-                return -EINVAL;
-        tm.tm_year -= 1900;
-        tm.tm_mon -= 1;
-        const char *p = s + n;
-        if (*p == '.')
-                for (p++; isdigit((unsigned char) *p); p++)
-                        ;
-        if (strcmp(p, "Z") != 0)
-                return -EINVAL;
-        *ret = timegm(&tm);
-        return 0;
-}
 
 int parse_go_duration_ms(const char *s, int64_t *ret)
 {
@@ -398,48 +369,6 @@ bool broker_needs_relist(const struct broker *b, int64_t default_relist_ms, time
         return false;
 }
 
-/* ---- the controller ---- */
-
-struct cached_client {
-        char fingerprint[57];
-        struct osb_client *client;
-};
-
-static time_t real_now(void)
-{
-        return time(NULL);
-}
-
-void ctl_init(struct ctl *c)
-{
-        *c = (struct ctl){.now = real_now};
-        atomic_init(&c->cancel, false);
-        pthread_mutex_init(&c->clients_lock, NULL);
-}
-
-void ctl_release(struct ctl *c)
-{
-        size_t i;
-        for (struct strmap_entry *e = strmap_first(&c->clients, &i); e; e = strmap_next(&c->clients, &i, e)) {
-                struct cached_client *cc = e->value;
-                osb_client_free(cc->client);
-                osb_free(cc);
-        }
-        strmap_release(&c->clients);
-        pthread_mutex_destroy(&c->clients_lock);
-}
-
-static void drop_client(struct ctl *c, const char *key)
-{
-        pthread_mutex_lock(&c->clients_lock);
-        struct cached_client *cc = strmap_remove(&c->clients, key);
-        pthread_mutex_unlock(&c->clients_lock);
-        if (cc) {
-                osb_client_free(cc->client);
-                osb_free(cc);
-        }
-}
-
 /* ---- one reconcile ---- */
 
 struct pass {
@@ -464,33 +393,11 @@ static void log_obj(const struct pass *p, enum osb_log_level lvl, const char *ms
                               detail ? " error=" : "", detail ? osb_log_quote(q, sizeof(q), detail) : "");
 }
 
-/* Creates a core/v1 Event about the broker. Best effort: a failure is logged, not returned. */
+/* An Event about the broker. Best effort. */
 static void emit_event(const struct pass *p, bool warning, const char *reason, const char *message)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        char name[320];
-        (void) snprintf(name, sizeof(name), "%s.%llx", p->b->meta.name,
-                        (unsigned long long) ts.tv_sec * 1000000000ULL + (unsigned long long) ts.tv_nsec);
-        const char *ns = p->ns ? p->ns : p->c->opts.event_namespace ? p->c->opts.event_namespace : "default";
-        json_auto_t *ev = json_pack(
-                "{s:s,s:s,s:{s:s,s:s},s:{s:s,s:s,s:s,s:s,s:s},s:s,s:s,s:s,s:{s:s},s:s,s:s,s:i,s:s,s:s}",
-                "apiVersion", "v1", "kind", "Event",
-                "metadata", "name", name, "namespace", ns,
-                "involvedObject", "apiVersion", "servicecatalog.k8s.io/v1beta1", "kind", p->fl->broker_kind,
-                "name", p->b->meta.name, "uid", p->b->meta.uid ? p->b->meta.uid : "",
-                "resourceVersion", p->b->meta.resource_version ? p->b->meta.resource_version : "",
-                "reason", reason, "message", message ? message : "", "type", warning ? "Warning" : "Normal",
-                "source", "component", EVENT_SOURCE,
-                "firstTimestamp", p->now, "lastTimestamp", p->now, "count", 1,
-                "reportingComponent", EVENT_SOURCE, "reportingInstance", EVENT_SOURCE);
-        if (!ev)
-                return;
-        if (p->ns && json_object_set_new(json_object_get(ev, "involvedObject"), "namespace", json_string(p->ns)) < 0)
-                return;
-        struct osb_error err = OSB_ERROR_INIT;
-        if (kapi_create(p->c->kube, &kube_events, ns, ev, NULL, &err) < 0)
-                log_obj(p, OSB_LOG_WARN, "cannot record event", err.text);
+        struct ctl_object_ref o = {p->fl->broker_kind, p->ns, p->b->meta.name, p->b->meta.uid, p->b->meta.resource_version};
+        ctl_event(p->c, &o, warning, reason, message);
 }
 
 /* Writes @desired as the broker's status unless it equals the cached one. GET, replace status,
@@ -538,162 +445,6 @@ static int finish(const struct pass *p, struct bstatus *st, const char *status, 
         if (transition)
                 emit_event(p, warning, reason, message);
         return 0;
-}
-
-/* Reads key @key of the Secret @ns/@name. Returns 0 with *ret new, or an error naming it. */
-static int secret_value(const struct pass *p, const char *ns, const char *name, const char *key, char **ret,
-                        struct osb_error *err)
-{
-        json_auto_t *sec = NULL;
-        int r = kapi_get(p->c->kube, &kube_secrets, ns, name, &sec, err);
-        if (r == OSB_E_NOT_FOUND)
-                return osb_error_set(err, r, "auth Secret %s/%s not found", ns, name);
-        if (r < 0) {
-                osb_error_prefix(err, "cannot read auth Secret %s/%s: ", ns, name);
-                return r;
-        }
-        const char *b64 = json_string_value(json_object_get(json_object_get(sec, "data"), key));
-        const char *plain = json_string_value(json_object_get(json_object_get(sec, "stringData"), key));
-        if (!b64 && !plain)
-                return osb_error_set(err, OSB_E_BAD_REQUEST, "auth Secret %s/%s has no key '%s'", ns, name, key);
-        if (plain)
-                return (*ret = osb_strdup(plain)) ? 0 : osb_error_set(err, -ENOMEM, "out of memory");
-        /* base64 decode */
-        size_t n = strlen(b64);
-        char *out = osb_malloc(n / 4 * 3 + 4);
-        if (!out)
-                return osb_error_set(err, -ENOMEM, "out of memory");
-        size_t o = 0;
-        unsigned acc = 0, bits = 0;
-        for (size_t i = 0; i < n; i++) {
-                char ch = b64[i];
-                int v = ch >= 'A' && ch <= 'Z' ? ch - 'A' : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26 :
-                        ch >= '0' && ch <= '9' ? ch - '0' + 52 : ch == '+' ? 62 : ch == '/' ? 63 : -1;
-                if (ch == '=')
-                        break;
-                if (v < 0) {
-                        osb_free(out);
-                        return osb_error_set(err, OSB_E_BAD_REQUEST, "auth Secret %s/%s: key '%s' is not base64", ns,
-                                             name, key);
-                }
-                acc = (acc << 6) | (unsigned) v;
-                bits += 6;
-                if (bits >= 8) {
-                        bits -= 8;
-                        out[o++] = (char) ((acc >> bits) & 0xff);
-                }
-        }
-        out[o] = '\0';
-        *ret = out;
-        return 0;
-}
-
-static void wipe(char *s)
-{
-        if (s)
-                explicit_bzero(s, strlen(s));
-        osb_free(s);
-}
-
-/* The OSB client for the broker: built from its spec and auth Secret, cached while the
- * configuration stays the same (reference R5). The Secret is read on every call. */
-static int broker_client(const struct pass *p, struct osb_client **ret, struct osb_error *err)
-{
-        const struct broker *b = p->b;
-        char *user = NULL, *pass = NULL, *token = NULL, *ca = NULL;
-        size_t ca_len = 0;
-        int r = 0;
-        if (b->basic_name) {
-                const char *ns = p->ns ? p->ns : b->basic_ns;
-                if (!ns)
-                        r = osb_error_set(err, OSB_E_BAD_REQUEST, "authInfo.basic.secretRef has no namespace");
-                if (r >= 0)
-                        r = secret_value(p, ns, b->basic_name, "username", &user, err);
-                if (r >= 0)
-                        r = secret_value(p, ns, b->basic_name, "password", &pass, err);
-        } else if (b->bearer_name) {
-                const char *ns = p->ns ? p->ns : b->bearer_ns;
-                if (!ns)
-                        r = osb_error_set(err, OSB_E_BAD_REQUEST, "authInfo.bearer.secretRef has no namespace");
-                if (r >= 0)
-                        r = secret_value(p, ns, b->bearer_name, "token", &token, err);
-        }
-        if (r >= 0 && b->ca_bundle) {
-                /* caBundle is base64 of PEM: decode with the Secret decoder's rules */
-                size_t n = strlen(b->ca_bundle);
-                ca = osb_malloc(n / 4 * 3 + 4);
-                if (!ca) {
-                        r = osb_error_set(err, -ENOMEM, "out of memory");
-                } else {
-                        unsigned acc = 0, bits = 0;
-                        for (size_t i = 0; i < n && r >= 0; i++) {
-                                char ch = b->ca_bundle[i];
-                                int v = ch >= 'A' && ch <= 'Z' ? ch - 'A' : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26 :
-                                        ch >= '0' && ch <= '9' ? ch - '0' + 52 : ch == '+' ? 62 : ch == '/' ? 63 : -1;
-                                if (ch == '=' || ch == '\n' || ch == '\r')
-                                        continue;
-                                if (v < 0) {
-                                        r = osb_error_set(err, OSB_E_BAD_REQUEST, "spec.caBundle is not base64");
-                                        break;
-                                }
-                                acc = (acc << 6) | (unsigned) v;
-                                bits += 6;
-                                if (bits >= 8) {
-                                        bits -= 8;
-                                        ca[ca_len++] = (char) ((acc >> bits) & 0xff);
-                                }
-                        }
-                        ca[ca_len] = '\0';
-                }
-        }
-        if (r >= 0) {
-                struct osb_client_config cfg = {
-                        .broker = b->meta.key, .url = b->url, .username = user, .password = pass, .token = token,
-                        .ca_pem = ca, .ca_pem_len = ca_len, .insecure_skip_tls_verify = b->insecure_skip_tls_verify,
-                        .timeout_ms = (long) p->c->opts.osb_timeout_ms, .cancel = &p->c->cancel,
-                };
-                char fp[57];
-                osb_client_fingerprint(&cfg, fp);
-                pthread_mutex_lock(&p->c->clients_lock);
-                struct cached_client *cc = strmap_get(&p->c->clients, p->key);
-                pthread_mutex_unlock(&p->c->clients_lock);
-                if (cc && strcmp(cc->fingerprint, fp) == 0) {
-                        *ret = cc->client;
-                } else {
-                        struct osb_client *oc = NULL;
-                        r = osb_client_new(&cfg, &oc, err);
-                        struct cached_client *ncc = r >= 0 ? osb_calloc(1, sizeof(*ncc)) : NULL;
-                        if (r >= 0 && !ncc)
-                                r = osb_error_set(err, -ENOMEM, "out of memory");
-                        if (r >= 0) {
-                                memcpy(ncc->fingerprint, fp, sizeof(fp));
-                                ncc->client = oc;
-                                void *old = NULL;
-                                pthread_mutex_lock(&p->c->clients_lock);
-                                r = strmap_put(&p->c->clients, p->key, ncc, &old);
-                                pthread_mutex_unlock(&p->c->clients_lock);
-                                if (r < 0) {
-                                        osb_free(ncc);
-                                        osb_client_free(oc);
-                                        r = osb_error_set(err, -ENOMEM, "out of memory");
-                                } else {
-                                        /* only this key's worker uses the old client: safe to free */
-                                        if (old) {
-                                                osb_client_free(((struct cached_client *) old)->client);
-                                                osb_free(old);
-                                        }
-                                        *ret = oc;
-                                }
-                        } else {
-                                osb_client_free(oc);
-                        }
-                }
-        }
-        osb_free(user);
-        wipe(pass);
-        wipe(token);
-        osb_free(ca);
-        return r;
 }
 
 /* ---- classes and plans ---- */
@@ -965,7 +716,7 @@ static int reconcile_delete(const struct pass *p, struct osb_error *err)
         r = edit_finalizer(p, false, err);
         if (r >= 0) {
                 log_obj(p, OSB_LOG_INFO, "broker finalized", NULL);
-                drop_client(p->c, p->key);
+                ctl_drop_client(p->c, p->key);
         }
         return r;
 }
@@ -976,7 +727,7 @@ int reconcile_broker(struct ctl *c, const struct flavour *fl, const char *key)
         const char *cache_key = key + strlen(fl->namespaced ? CTL_KEY_BROKER : CTL_KEY_CLUSTER_BROKER);
         struct broker *b = (struct broker *) informer_get(c->brokers[idx], cache_key);
         if (!b) {
-                drop_client(c, key);
+                ctl_drop_client(c, key);
                 return 0;
         }
         struct pass p = {.c = c, .fl = fl, .key = key, .b = b, .ns = fl->namespaced ? b->meta.ns : NULL};
@@ -1015,12 +766,14 @@ int reconcile_broker(struct ctl *c, const struct flavour *fl, const char *key)
         st.has_observed_generation = true;
 
         struct osb_client *oc = NULL;
+        struct ctl_client *cc = NULL;
         if (b->relist_duration_invalid)
                 r = osb_error_set(&err, OSB_E_BAD_REQUEST, "spec.relistDuration is not a positive duration");
         if (r >= 0)
-                r = broker_client(&p, &oc, &err);
+                r = ctl_broker_client(c, fl, b, &oc, &cc, &err);
         if (r >= 0)
                 r = osb_client_get_catalog(oc, &catalog, &err);
+        ctl_client_put(cc);
         if (r < 0) {
                 char msg[700];
                 (void) snprintf(msg, sizeof(msg), "Error fetching catalog: %s", err.text);

@@ -12,6 +12,7 @@
 
 #include "common/osb_error.h"
 #include "kube/client.h"
+#include "catalog-controller/ctl.h"
 #include "catalog-controller/informer.h"
 #include "catalog-controller/offering.h"
 #include "catalog-controller/queue.h"
@@ -77,41 +78,9 @@ bool broker_relevant(const struct kmeta *old, const struct kmeta *new);
 /* Parses a Go duration ("15m", "1h30m", "90s", "1h0m0s", "250ms"). Returns 0, or -EINVAL for an
  * invalid or non-positive one. */
 int parse_go_duration_ms(const char *s, int64_t *ret);
-/* RFC 3339 UTC "2006-01-02T15:04:05Z" ↔ seconds. */
-void format_time(time_t t, char out[32]);
-int parse_time(const char *s, time_t *ret);
-
 /* Whether a catalog fetch is due (reference B1), and if not, in how many ms (*wait_ms, -1: never
  * by timer). */
 bool broker_needs_relist(const struct broker *b, int64_t default_relist_ms, time_t now, int64_t *wait_ms);
-
-/* ---- the controller ---- */
-
-struct ctl_options {
-        int64_t relist_ms;               /* --broker-relist-interval */
-        int64_t osb_timeout_ms;          /* --osb-timeout */
-        int64_t retry_duration_ms;       /* --reconciliation-retry-duration */
-        const char *event_namespace;     /* where Events of cluster-scoped objects go */
-};
-
-/* What the reconcilers share. The informers and queue belong to main.c. */
-struct ctl {
-        struct kube_client *kube;
-        struct ctl_options opts;
-        struct queue *queue;
-        struct informer *brokers[2], *classes[2], *plans[2];   /* [0] cluster, [1] namespaced */
-        atomic_bool cancel;              /* set at shutdown: OSB requests stop */
-        pthread_mutex_t clients_lock;
-        struct strmap clients;           /* queue key -> struct cached_client * */
-        time_t (*now)(void);             /* time(), or a test clock */
-};
-
-void ctl_init(struct ctl *c);
-void ctl_release(struct ctl *c);
-
-/* Queue keys carry the kind: "ClusterServiceBroker/name", "ServiceBroker/ns/name". */
-#define CTL_KEY_CLUSTER_BROKER "ClusterServiceBroker/"
-#define CTL_KEY_BROKER "ServiceBroker/"
 
 /* The queue handler for broker keys (@key with its prefix). Returns 0, or a negative code so the
  * queue retries with back-off. Logs one line per outcome. */

@@ -1,0 +1,673 @@
+/* catalog-controller/reconcile_binding.c: ServiceBindings: wait for the instance, bind (async when
+ * the service's bindings are retrievable), write the Secret, unbind on deletion (reference §1.6,
+ * N1-N6, O3). */
+#include "common/osb_compat.h"
+
+#include <uuid/uuid.h>
+
+#include "common/osb_json.h"
+#include "common/osb_log.h"
+#include "common/osb_mem.h"
+#include "catalog-controller/credentials.h"
+#include "catalog-controller/kapi.h"
+#include "catalog-controller/names.h"
+#include "catalog-controller/reconcile_binding.h"
+#include "catalog-controller/svcobj.h"
+
+#define OOM(err) osb_error_set(err, -ENOMEM, "out of memory")
+
+static const json_t *spec_of(const struct spass *p)
+{
+        return json_object_get(p->obj, "spec");
+}
+
+static const char *str_of(const json_t *o, const char *field)
+{
+        return json_string_value(json_object_get(o, field));
+}
+
+static bool status_bool(const struct spass *p, const char *field)
+{
+        return json_is_true(json_object_get(p->status, field));
+}
+
+static const char *secret_name(const struct spass *p)
+{
+        const char *s = str_of(spec_of(p), "secretName");
+        return s && *s ? s : p->name;
+}
+
+static void clear_operation(struct spass *p)
+{
+        static const char *const fields[] = {"asyncOpInProgress", "lastOperation", "currentOperation",
+                                             "operationStartTime", "nextRetryTime"};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(fields); i++)
+                (void) json_object_del(p->status, fields[i]);
+}
+
+static void describe(const struct osb_response *resp, char *out, size_t n)
+{
+        (void) snprintf(out, n, "the broker answered %ld%s%s%s%s", resp->status, resp->error ? " " : "",
+                        resp->error ? resp->error : "", resp->description ? ": " : "",
+                        resp->description ? resp->description : "");
+}
+
+/* The instance this binding names, resolved to its class, plan and broker (by the references the
+ * instance reconciler wrote). *instance is new. Returns 0, or OSB_E_NOT_FOUND with *reason. */
+static int find_instance(struct spass *p, json_t **instance, const char **reason, struct osb_error *err)
+{
+        const char *iname = str_of(json_object_get(spec_of(p), "instanceRef"), "name");
+        *instance = NULL;
+        *reason = "ReferencesNonexistentInstance";
+        if (!iname)
+                return osb_error_set(err, OSB_E_NOT_FOUND, "spec.instanceRef.name is not set");
+        osb_autofree char *k = osb_asprintf("%s/%s", p->ns, iname);
+        if (!k)
+                return OOM(err);
+        struct svcobj *o = (struct svcobj *) informer_get(p->c->instances, k);
+        if (!o)
+                return osb_error_set(err, OSB_E_NOT_FOUND, "ServiceInstance %s/%s does not exist", p->ns, iname);
+        *instance = svcobj_json(o);
+        informer_put(p->c->instances, &o->meta);
+        if (!*instance)
+                return OOM(err);
+        *reason = "ErrorInstanceRefsUnresolved";
+        int r = svc_resolve(p->c, json_object_get(*instance, "spec"), p->ns, true, &p->rv, reason, err);
+        if (r < 0 && r != -ENOMEM)
+                osb_error_prefix(err, "ServiceInstance %s: ", iname);
+        return r;
+}
+
+/* ---- the Secret ---- */
+
+static int read_secret_data(void *userdata, const char *ns, const char *name, json_t **data, struct osb_error *err)
+{
+        struct spass *p = userdata;
+        json_auto_t *sec = NULL;
+        int r = kapi_get(p->c->kube, &kube_secrets, ns, name, &sec, err);
+        if (r == OSB_E_NOT_FOUND)
+                return osb_error_set(err, r, "Secret %s/%s not found", ns, name);
+        if (r < 0)
+                return r;
+        json_t *d = json_object_get(sec, "data");
+        *data = json_is_object(d) ? json_incref(d) : json_object();
+        return *data ? 0 : OOM(err);
+}
+
+/* The controller ownerReference of @secret names this binding. */
+static bool owned(const struct spass *p, const json_t *secret)
+{
+        const char *uid = str_of(json_object_get(p->obj, "metadata"), "uid");
+        size_t i;
+        json_t *ref;
+        json_array_foreach(json_object_get(json_object_get(secret, "metadata"), "ownerReferences"), i, ref) {
+                if (json_is_true(json_object_get(ref, "controller")) && osb_streq(str_of(ref, "uid"), uid))
+                        return true;
+        }
+        return false;
+}
+
+/* Writes the credentials into the Secret: created with our ownerReference, replaced when ours,
+ * refused when someone else's. Returns 0, or an error with @err for the status. */
+static int inject(struct spass *p, const json_t *creds, struct osb_error *err)
+{
+        json_t *data = NULL;
+        int r = credentials_to_secret_data(json_is_object(creds) ? creds : NULL, json_object_get(spec_of(p), "secretTransforms"),
+                                           p->ns, read_secret_data, p, &data, err);
+        if (r < 0)
+                return r;
+        json_auto_t *d = data;
+        const char *name = secret_name(p);
+        json_auto_t *live = NULL;
+        r = kapi_get(p->c->kube, &kube_secrets, p->ns, name, &live, err);
+        if (r == OSB_E_NOT_FOUND) {
+                const json_t *md = json_object_get(p->obj, "metadata");
+                json_auto_t *sec = json_pack("{s:s,s:s,s:{s:s,s:s,s:[{s:s,s:s,s:s,s:s,s:b,s:b}]},s:s,s:O}",
+                                             "apiVersion", "v1", "kind", "Secret", "metadata", "name", name, "namespace",
+                                             p->ns, "ownerReferences", "apiVersion", "servicecatalog.k8s.io/v1beta1",
+                                             "kind", "ServiceBinding", "name", p->name, "uid", str_of(md, "uid") ? str_of(md, "uid") : "",
+                                             "controller", 1, "blockOwnerDeletion", 1, "type", "Opaque", "data", d);
+                if (!sec)
+                        return OOM(err);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                r = kapi_create(p->c->kube, &kube_secrets, p->ns, sec, NULL, err);
+                return r;
+        }
+        if (r < 0)
+                return r;
+        if (!owned(p, live))
+                return osb_error_set(err, OSB_E_CONFLICT, "Secret %s/%s exists and is not owned by ServiceBinding %s/%s",
+                                     p->ns, name, p->ns, p->name);
+        if (json_equal(json_object_get(live, "data"), d))
+                return 0;
+        if (json_object_set(live, "data", d) < 0)
+                return OOM(err);
+        (void) json_object_del(live, "stringData");
+        return kapi_update(p->c->kube, &kube_secrets, p->ns, live, NULL, err);
+}
+
+/* Deletes the Secret if it is ours. */
+static int eject(struct spass *p, struct osb_error *err)
+{
+        json_auto_t *live = NULL;
+        int r = kapi_get(p->c->kube, &kube_secrets, p->ns, secret_name(p), &live, err);
+        if (r == OSB_E_NOT_FOUND)
+                return 0;
+        if (r < 0)
+                return r;
+        if (!owned(p, live))
+                return 0;
+        r = kapi_delete(p->c->kube, &kube_secrets, p->ns, secret_name(p), err);
+        return r == OSB_E_NOT_FOUND ? 0 : r;
+}
+
+/* ---- bind ---- */
+
+static int bound(struct spass *p, const json_t *creds, struct osb_error *err)
+{
+        json_t *props = json_object_get(p->status, "inProgressProperties");
+        if (props && json_object_set(p->status, "externalProperties", props) < 0)
+                return OOM(err);
+        (void) json_object_del(p->status, "inProgressProperties");
+        if (json_object_set_new(p->status, "unbindStatus", json_string("Required")) < 0)
+                return OOM(err);
+        int r = inject(p, creds, err);
+        if (r == -ENOMEM || r == -ECANCELED)
+                return r;
+        if (r < 0) {
+                char msg[1200];
+                (void) snprintf(msg, sizeof(msg), "Error injecting the bind result: %s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                clear_operation(p);
+                return spass_retry(p, "False", "ErrorInjectingBindResult", msg, err);
+        }
+        clear_operation(p);
+        svc_remove_condition(p->status, "Failed");
+        if (json_object_set_new(p->status, "reconciledGeneration", json_integer(p->generation)) < 0)
+                return OOM(err);
+        ctl_retry_reset(p->c, p->key);
+        r = spass_ready(p, "True", "InjectedBindResult", "Injected bind result", false, err);
+        if (r >= 0)
+                spass_log(p, OSB_LOG_INFO, "binding ready", NULL);
+        return r;
+}
+
+static int terminal(struct spass *p, const char *reason, const char *message, struct osb_error *err)
+{
+        clear_operation(p);
+        if (svc_set_condition(p->status, "Failed", "True", reason, message, p->now) < 0)
+                return OOM(err);
+        ctl_retry_reset(p->c, p->key);
+        spass_log(p, OSB_LOG_WARN, reason, message);
+        return spass_ready(p, "False", reason, message, true, err);
+}
+
+static int unbind(struct spass *p, bool mitigation, struct osb_error *err);
+
+static int bind_binding(struct spass *p, const json_t *instance, struct osb_error *err)
+{
+        json_t *params = NULL, *redacted = NULL, *body = NULL;
+        char sum[65];
+        char *ns_uid = NULL, *identity = NULL;
+        char msg[1200];
+        int r = svc_parameters(p->c, p->ns, spec_of(p), &params, &redacted, sum, err);
+        if (r == -ENOMEM)
+                goto out;
+        if (r < 0) {
+                (void) snprintf(msg, sizeof(msg), "Error building the parameters: %s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                r = spass_retry(p, "False", "ErrorWithParameters", msg, err);
+                goto out;
+        }
+        r = ctl_namespace_uid(p->c, p->ns, &ns_uid, err);
+        if (r >= 0)
+                r = spass_client(p, err);
+        if (r == -ENOMEM)
+                goto out;
+        if (r < 0) {
+                (void) snprintf(msg, sizeof(msg), "Error preparing the bind request: %s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                r = spass_retry(p, "False", "BindCallFailed", msg, err);
+                goto out;
+        }
+        bool oom;
+        identity = svc_identity(spec_of(p), &oom);
+        const char *iname = str_of(json_object_get(instance, "metadata"), "name");
+        body = json_pack("{s:s,s:s,s:s,s:{s:s},s:o*}", "service_id", p->rv.cls->external_id ? p->rv.cls->external_id : "",
+                         "plan_id", p->rv.plan->external_id ? p->rv.plan->external_id : "", "app_guid", ns_uid,
+                         "bind_resource", "app_guid", ns_uid, "context", svc_context(p->c, p->ns, ns_uid, iname ? iname : ""));
+        json_t *props = json_object();
+        const json_t *ui = json_object_get(spec_of(p), "userInfo");
+        if (oom || !body || !props || (params && json_object_set(body, "parameters", params) < 0) ||
+            (redacted && json_object_set(props, "parameters", redacted) < 0) ||
+            (*sum && json_object_set_new(props, "parameterChecksum", json_string(sum)) < 0) ||
+            (ui && json_object_set(props, "userInfo", (json_t *) ui) < 0) ||
+            json_object_set_new(p->status, "inProgressProperties", props) < 0 ||
+            json_object_set_new(p->status, "currentOperation", json_string("Bind")) < 0) {
+                r = OOM(err);
+                goto out;
+        }
+        bool async = p->rv.cls->binding_retrievable;
+        const char *iid = str_of(json_object_get(instance, "spec"), "externalID");
+        const char *bid = str_of(spec_of(p), "externalID");
+        struct osb_response resp = {.retry_after_s = -1};
+        spass_log(p, OSB_LOG_INFO, "binding", NULL);
+        r = osb_client_bind(p->oc, iid, bid, body, async, identity, &resp, err);
+        if (r == -ECANCELED || r == -ENOMEM)
+                goto out;
+        if (r < 0) {
+                (void) snprintf(msg, sizeof(msg), "Error binding: %s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                if (r == -ETIMEDOUT) {
+                        /* the broker may have made the binding: remove it (reference O3b) */
+                        if (svc_set_condition(p->status, "Failed", "True", "BindCallFailed", msg, p->now) < 0 ||
+                            json_object_set_new(p->status, "orphanMitigationInProgress", json_true()) < 0) {
+                                r = OOM(err);
+                                goto out;
+                        }
+                        r = spass_ready(p, "False", "ServiceBindingNeedsOrphanMitigation", msg, true, err);
+                        if (r >= 0)
+                                r = unbind(p, true, err);
+                } else {
+                        r = spass_retry(p, "False", "BindCallFailed", msg, err);
+                }
+                goto out;
+        }
+        char d[1000];
+        describe(&resp, d, sizeof(d));
+        (void) snprintf(msg, sizeof(msg), "Error binding: %s", d);
+        if (resp.status == 200 || resp.status == 201) {
+                r = bound(p, json_object_get(resp.body, "credentials"), err);
+        } else if (resp.status == 202) {
+                const char *token = str_of(resp.body, "operation");
+                if (json_object_set_new(p->status, "asyncOpInProgress", json_true()) < 0 ||
+                    (token && json_object_set_new(p->status, "lastOperation", json_string(token)) < 0) ||
+                    json_object_set_new(p->status, "operationStartTime", json_string(p->now)) < 0 ||
+                    json_object_set_new(p->status, "unbindStatus", json_string("Required")) < 0) {
+                        r = OOM(err);
+                } else {
+                        p->requeue_ms = resp.retry_after_s >= 0 ? OSB_MAX(resp.retry_after_s * 1000, 250) : 250;
+                        r = spass_ready(p, "False", "Binding", "The binding is being created asynchronously", false, err);
+                }
+        } else if (resp.status >= 500) {
+                if (svc_set_condition(p->status, "Failed", "True", "ServiceBindingReturnedFailure", msg, p->now) < 0 ||
+                    json_object_set_new(p->status, "orphanMitigationInProgress", json_true()) < 0) {
+                        r = OOM(err);
+                } else {
+                        r = spass_ready(p, "False", "ServiceBindingNeedsOrphanMitigation", msg, true, err);
+                        if (r >= 0)
+                                r = unbind(p, true, err);
+                }
+        } else if (resp.status == 409 || resp.status == 422) {
+                r = spass_retry(p, "False", "BindCallFailed", msg, err);
+        } else {
+                if (json_object_set_new(p->status, "unbindStatus", json_string("NotRequired")) < 0)
+                        r = OOM(err);
+                else
+                        r = terminal(p, "ServiceBindingReturnedFailure", msg, err);
+        }
+        osb_response_release(&resp);
+out:
+        if (params)
+                json_decref(params);
+        if (redacted)
+                json_decref(redacted);
+        if (body)
+                json_decref(body);
+        osb_free(ns_uid);
+        osb_free(identity);
+        return r < 0 ? r : 0;
+}
+
+/* ---- poll (asynchronous bind and unbind) ---- */
+
+static int poll_binding(struct spass *p, const json_t *instance, struct osb_error *err)
+{
+        bool unbinding = osb_streq(str_of(p->status, "currentOperation"), "Unbind");
+        const char *iid = str_of(json_object_get(instance, "spec"), "externalID");
+        const char *bid = str_of(spec_of(p), "externalID");
+        int r = spass_client(p, err);
+        if (r == -ENOMEM)
+                return r;
+        bool oom;
+        osb_autofree char *identity = svc_identity(spec_of(p), &oom);
+        struct osb_response resp = {.retry_after_s = -1};
+        if (r >= 0)
+                r = osb_client_last_operation(p->oc, iid, bid, p->rv.cls->external_id, p->rv.plan->external_id,
+                                              str_of(p->status, "lastOperation"), identity, &resp, err);
+        if (r == -ECANCELED || r == -ENOMEM)
+                return r == -ENOMEM ? r : 0;
+        const char *state = r >= 0 ? str_of(resp.body, "state") : NULL;
+        char msg[1200];
+        int64_t next = resp.retry_after_s >= 0 ? OSB_MAX(resp.retry_after_s * 1000, 250) : 1000;
+        if (r >= 0 && resp.status == 410 && unbinding) {
+                osb_response_release(&resp);
+                clear_operation(p);
+                return spass_finalize(p, err);
+        }
+        if (r < 0 || resp.status != 200) {
+                if (r >= 0)
+                        describe(&resp, msg, sizeof(msg));
+                else
+                        (void) snprintf(msg, sizeof(msg), "%s", err->text);
+                osb_response_release(&resp);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                p->requeue_ms = OSB_MIN(next * 2, p->c->opts.max_poll_ms > 0 ? p->c->opts.max_poll_ms : 300000);
+                char full[1400];
+                (void) snprintf(full, sizeof(full), "Error polling the %s operation: %s", unbinding ? "unbind" : "bind", msg);
+                return spass_ready(p, unbinding ? "Unknown" : "False", "ErrorPollingLastOperation", full, true, err);
+        }
+        const char *desc = str_of(resp.body, "description");
+        if (osb_streq(state, "succeeded")) {
+                osb_response_release(&resp);
+                if (unbinding) {
+                        clear_operation(p);
+                        r = spass_finalize(p, err);
+                        if (r >= 0)
+                                spass_event(p, false, "UnboundSuccessfully", "The binding was deleted at the broker");
+                        return r;
+                }
+                /* fetch the binding for its credentials (reference N5) */
+                r = osb_client_fetch(p->oc, iid, bid, identity, &resp, err);
+                if (r == -ECANCELED || r == -ENOMEM)
+                        return r == -ENOMEM ? r : 0;
+                if (r >= 0 && resp.status == 200) {
+                        r = bound(p, json_object_get(resp.body, "credentials"), err);
+                } else {
+                        if (r >= 0)
+                                describe(&resp, msg, sizeof(msg));
+                        else
+                                (void) snprintf(msg, sizeof(msg), "%s", err->text);
+                        *err = (struct osb_error) OSB_ERROR_INIT;
+                        char full[1400];
+                        (void) snprintf(full, sizeof(full), "Error fetching the binding: %s", msg);
+                        r = spass_retry(p, "False", "FetchingBindingFailed", full, err);
+                }
+        } else if (osb_streq(state, "failed")) {
+                (void) snprintf(msg, sizeof(msg), "The %s operation failed%s%s", unbinding ? "unbind" : "bind",
+                                desc ? ": " : "", desc ? desc : "");
+                if (unbinding) {
+                        clear_operation(p);
+                        r = spass_retry(p, "Unknown", "UnbindCallFailed", msg, err);
+                } else if (json_object_set_new(p->status, "unbindStatus", json_string("NotRequired")) < 0) {
+                        r = OOM(err);
+                } else {
+                        r = terminal(p, "ServiceBindingReturnedFailure", msg, err);
+                }
+        } else {
+                p->requeue_ms = next;
+                r = spass_ready(p, "False", unbinding ? "Unbinding" : "Binding", desc ? desc : unbinding ?
+                                "The binding is being deleted asynchronously" : "The binding is being created asynchronously",
+                                false, err);
+        }
+        osb_response_release(&resp);
+        return r;
+}
+
+/* ---- unbind ---- */
+
+static int unbind(struct spass *p, bool mitigation, struct osb_error *err)
+{
+        json_auto_t *instance = NULL;
+        const char *reason = NULL;
+        int r = p->rv.broker ? 0 : find_instance(p, &instance, &reason, err);
+        if (r == -ENOMEM)
+                return r;
+        if (!instance) {
+                /* find_instance() was skipped: the instance is needed for its id */
+                osb_autofree char *k = osb_asprintf("%s/%s", p->ns, str_of(json_object_get(spec_of(p), "instanceRef"), "name"));
+                struct svcobj *o = k ? (struct svcobj *) informer_get(p->c->instances, k) : NULL;
+                instance = o ? svcobj_json(o) : NULL;
+                if (o)
+                        informer_put(p->c->instances, &o->meta);
+        }
+        if (!instance || (r < 0 && strcmp(reason, "ReferencesNonexistentInstance") == 0)) {
+                /* the instance is gone, and the broker's bindings went with it */
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                spass_log(p, OSB_LOG_INFO, "instance gone", "nothing to unbind at the broker");
+                r = eject(p, err);
+                return r < 0 ? r : spass_finalize(p, err);
+        }
+        char msg[1200];
+        if (r < 0) {
+                (void) snprintf(msg, sizeof(msg), "Cannot unbind: %s. To delete the binding without calling the broker: "
+                                "kubectl annotate servicebinding %s " SVC_ANNOTATION_ABANDON "=true", err->text, p->name);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                return spass_retry(p, "Unknown", "UnbindCallFailed", msg, err);
+        }
+        r = eject(p, err);
+        if (r < 0)
+                return r;
+        r = spass_client(p, err);
+        if (r == -ENOMEM)
+                return r;
+        bool oom;
+        osb_autofree char *identity = svc_identity(spec_of(p), &oom);
+        struct osb_response resp = {.retry_after_s = -1};
+        const char *iid = str_of(json_object_get(instance, "spec"), "externalID");
+        if (r >= 0)
+                r = osb_client_unbind(p->oc, iid, str_of(spec_of(p), "externalID"), p->rv.cls->external_id,
+                                      p->rv.plan->external_id, p->rv.cls->binding_retrievable, identity, &resp, err);
+        if (r == -ECANCELED || r == -ENOMEM)
+                return r == -ENOMEM ? r : 0;
+        if (r < 0) {
+                (void) snprintf(msg, sizeof(msg), "Error unbinding: %s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                return spass_retry(p, "Unknown", mitigation ? "OrphanMitigationFailed" : "UnbindCallFailed", msg, err);
+        }
+        char d[1000];
+        describe(&resp, d, sizeof(d));
+        (void) snprintf(msg, sizeof(msg), "Error unbinding: %s", d);
+        if (resp.status == 200 || resp.status == 410) {
+                if (mitigation) {
+                        (void) json_object_del(p->status, "orphanMitigationInProgress");
+                        (void) json_object_set_new(p->status, "unbindStatus", json_string("Succeeded"));
+                        r = spass_ready(p, "False", "OrphanMitigationSuccessful", "Orphan mitigation was completed successfully",
+                                        false, err);
+                } else {
+                        r = spass_finalize(p, err);
+                        if (r >= 0) {
+                                spass_log(p, OSB_LOG_INFO, "binding deleted", NULL);
+                                spass_event(p, false, "UnboundSuccessfully", "The binding was deleted at the broker");
+                        }
+                }
+        } else if (resp.status == 202) {
+                const char *token = str_of(resp.body, "operation");
+                if (json_object_set_new(p->status, "asyncOpInProgress", json_true()) < 0 ||
+                    json_object_set_new(p->status, "currentOperation", json_string("Unbind")) < 0 ||
+                    (token && json_object_set_new(p->status, "lastOperation", json_string(token)) < 0) ||
+                    json_object_set_new(p->status, "operationStartTime", json_string(p->now)) < 0) {
+                        r = OOM(err);
+                } else {
+                        p->requeue_ms = resp.retry_after_s >= 0 ? OSB_MAX(resp.retry_after_s * 1000, 250) : 250;
+                        r = spass_ready(p, "False", "Unbinding", "The binding is being deleted asynchronously", false, err);
+                }
+        } else {
+                r = spass_retry(p, "Unknown", mitigation ? "OrphanMitigationFailed" : "UnbindCallFailed", msg, err);
+        }
+        osb_response_release(&resp);
+        return r;
+}
+
+/* ---- one pass ---- */
+
+static int settle_spec(struct spass *p, struct osb_error *err)
+{
+        json_t *spec = json_object_get(p->obj, "spec");
+        if (!spec)
+                return osb_error_set(err, OSB_E_BAD_REQUEST, "the object has no spec");
+        int changed = svc_add_finalizer(p->obj);
+        if (changed < 0)
+                return OOM(err);
+        const char *id = str_of(spec, "externalID");
+        if (!id || !*id) {
+                char buf[37];
+                uuid_t u;
+                uuid_generate_random(u);
+                uuid_unparse_lower(u, buf);
+                if (json_object_set_new(spec, "externalID", json_string(buf)) < 0)
+                        return OOM(err);
+                changed = 1;
+        }
+        const char *sn = str_of(spec, "secretName");
+        if (!sn || !*sn) {
+                if (json_object_set_new(spec, "secretName", json_string(p->name)) < 0)
+                        return OOM(err);
+                changed = 1;
+        }
+        if (!changed)
+                return 0;
+        int r = spass_write_object(p, err);
+        if (r >= 0)
+                p->generation = json_integer_value(json_object_get(json_object_get(p->obj, "metadata"), "generation"));
+        return r;
+}
+
+static int binding_pass(struct spass *p, struct osb_error *err)
+{
+        const json_t *md = json_object_get(p->obj, "metadata");
+        const json_t *st = json_object_get(p->obj, "status");
+        p->status = json_is_object(st) ? json_deep_copy(st) : json_object();
+        if (!p->status)
+                return OOM(err);
+        p->generation = json_integer_value(json_object_get(md, "generation"));
+        bool deleting = json_object_get(md, "deletionTimestamp") && !json_is_null(json_object_get(md, "deletionTimestamp"));
+        bool has_finalizer = false;
+        size_t i;
+        json_t *f;
+        json_array_foreach(json_object_get(md, "finalizers"), i, f)
+                has_finalizer |= osb_streq(json_string_value(f), NAMES_FINALIZER);
+
+        if (deleting) {
+                if (!has_finalizer)
+                        return 0;
+                if (osb_streq(svc_annotation(p->obj, SVC_ANNOTATION_ABANDON), "true")) {
+                        int r = eject(p, err);
+                        if (r >= 0)
+                                r = spass_finalize(p, err);
+                        if (r >= 0) {
+                                spass_log(p, OSB_LOG_WARN, "binding abandoned", "the finalizer was removed without calling the broker");
+                                spass_event(p, true, "Abandoned", "The finalizer was removed without calling the broker "
+                                            "(annotation " SVC_ANNOTATION_ABANDON "); the broker may still hold the binding");
+                        }
+                        return r;
+                }
+                const char *ubs = str_of(p->status, "unbindStatus");
+                if ((osb_streq(ubs, "NotRequired") || osb_streq(ubs, "Succeeded")) && !status_bool(p, "asyncOpInProgress")) {
+                        int r = eject(p, err);
+                        return r < 0 ? r : spass_finalize(p, err);
+                }
+                if (status_bool(p, "asyncOpInProgress") && osb_streq(str_of(p->status, "currentOperation"), "Unbind")) {
+                        json_auto_t *instance = NULL;
+                        const char *reason;
+                        int r = find_instance(p, &instance, &reason, err);
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r < 0) {
+                                *err = (struct osb_error) OSB_ERROR_INIT;
+                                return unbind(p, false, err);
+                        }
+                        return poll_binding(p, instance, err);
+                }
+                return unbind(p, false, err);
+        }
+
+        int r = settle_spec(p, err);
+        if (r < 0)
+                return r;
+        json_auto_t *instance = NULL;
+        const char *reason = NULL;
+        r = find_instance(p, &instance, &reason, err);
+        if (r == -ENOMEM)
+                return r;
+        if (status_bool(p, "orphanMitigationInProgress"))
+                return unbind(p, true, err);
+        if (r < 0) {
+                char msg[900];
+                (void) snprintf(msg, sizeof(msg), "%s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                return spass_ready(p, "False", reason, msg, true, err);  /* woken when the instance changes */
+        }
+        if (status_bool(p, "asyncOpInProgress"))
+                return poll_binding(p, instance, err);
+        int64_t og = json_integer_value(json_object_get(p->status, "observedGeneration"));
+        if (svc_condition_is(p->status, "Failed", "True")) {
+                if (og == p->generation)
+                        return 0;
+                svc_remove_condition(p->status, "Failed");
+                ctl_retry_reset(p->c, p->key);
+        }
+        if (svc_condition_is(p->status, "Ready", "True") &&
+            json_integer_value(json_object_get(p->status, "reconciledGeneration")) == p->generation)
+                return 0;
+        time_t next;
+        if (parse_time(str_of(p->status, "nextRetryTime"), &next) == 0 && next > p->tnow && og == p->generation) {
+                p->requeue_ms = (int64_t) (next - p->tnow) * 1000;
+                return 0;
+        }
+        const json_t *ist = json_object_get(instance, "status");
+        const json_t *imd = json_object_get(instance, "metadata");
+        if (json_object_get(imd, "deletionTimestamp") && !json_is_null(json_object_get(imd, "deletionTimestamp")))
+                return spass_ready(p, "False", "ErrorInstanceNotReady", "The ServiceInstance is being deleted", true, err);
+        if (!svc_condition_is(ist, "Ready", "True") || json_is_true(json_object_get(ist, "asyncOpInProgress"))) {
+                char msg[400];
+                (void) snprintf(msg, sizeof(msg), "Binding cannot begin because the referenced ServiceInstance %s/%s is not ready",
+                                p->ns, str_of(imd, "name"));
+                return spass_ready(p, "False", "ErrorInstanceNotReady", msg, false, err);     /* woken when it is */
+        }
+        int bindable = p->rv.plan->bindable >= 0 ? p->rv.plan->bindable : p->rv.cls->bindable;
+        if (bindable == 0) {
+                char msg[400];
+                (void) snprintf(msg, sizeof(msg), "%s %s (plan %s) is not bindable", p->rv.fl->class_kind, p->rv.cls->meta.name,
+                                p->rv.plan->meta.name);
+                return terminal(p, "ErrorNonbindableServiceClass", msg, err);
+        }
+        return bind_binding(p, instance, err);
+}
+
+int reconcile_binding(struct ctl *c, const char *key)
+{
+        const char *nskey = key + strlen(CTL_KEY_BINDING);
+        struct svcobj *o = (struct svcobj *) informer_get(c->bindings, nskey);
+        if (!o) {
+                ctl_retry_reset(c, key);
+                return 0;
+        }
+        osb_autofree char *ns = osb_strdup(o->meta.ns ? o->meta.ns : "");
+        osb_autofree char *name = osb_strdup(o->meta.name);
+        bool stale = ctl_cache_stale(c, key, o->meta.resource_version);
+        json_t *obj = stale ? NULL : svcobj_json(o);
+        informer_put(c->bindings, &o->meta);
+        if (!ns || !name)
+                return -ENOMEM;
+        struct osb_error err = OSB_ERROR_INIT;
+        int r = 0;
+        for (int attempt = 0; attempt < 4; attempt++) {
+                if (!obj) {
+                        r = kapi_get(c->kube, &res_bindings, ns, name, &obj, &err);
+                        if (r == OSB_E_NOT_FOUND)
+                                return 0;
+                        if (r < 0)
+                                break;
+                }
+                struct spass p = {.c = c, .kind = "ServiceBinding", .res = &res_bindings, .key = key, .ns = ns,
+                                  .name = name, .obj = obj, .tnow = c->now(), .requeue_ms = -1};
+                obj = NULL;
+                format_time(p.tnow, p.now);
+                r = binding_pass(&p, &err);
+                if (r >= 0 && p.requeue_ms >= 0)
+                        (void) queue_add_after(c->queue, key, p.requeue_ms);
+                spass_release(&p);
+                if (r != OSB_E_CONFLICT)
+                        break;
+                err = (struct osb_error) OSB_ERROR_INIT;
+        }
+        if (obj)
+                json_decref(obj);
+        if (r < 0 && r != -ECANCELED) {
+                char q[1200];
+                osb_log_warn("reconcile failed", "kind=ServiceBinding namespace=%s name=%s error=%s", ns, name,
+                             osb_log_quote(q, sizeof(q), err.text));
+        }
+        return r == -ECANCELED ? 0 : r;
+}

@@ -1,0 +1,881 @@
+/* catalog-controller/reconcile_instance.c: ServiceInstances: resolve the class and plan, provision,
+ * poll, update, orphan mitigation, deprovision (reference §1.5, P1-P8, A1-A3, U1-U3, D1-D4, O1-O2;
+ * how ours differs is in docs/controller.md). One pass decides one step from the object's spec and
+ * status, so a restarted controller carries on where the last one stopped. */
+#include "common/osb_compat.h"
+
+#include <uuid/uuid.h>
+
+#include "common/osb_json.h"
+#include "common/osb_log.h"
+#include "common/osb_mem.h"
+#include "catalog-controller/kapi.h"
+#include "catalog-controller/names.h"
+#include "catalog-controller/reconcile_instance.h"
+#include "catalog-controller/svcobj.h"
+
+#define OOM(err) osb_error_set(err, -ENOMEM, "out of memory")
+
+static int64_t status_int(const struct spass *p, const char *field)
+{
+        return json_integer_value(json_object_get(p->status, field));
+}
+
+static bool status_bool(const struct spass *p, const char *field)
+{
+        return json_is_true(json_object_get(p->status, field));
+}
+
+static int set_bool(struct spass *p, const char *field, bool v)
+{
+        if (!v) {
+                (void) json_object_del(p->status, field);
+                return 0;
+        }
+        return json_object_set_new(p->status, field, json_true()) < 0 ? -ENOMEM : 0;
+}
+
+static const json_t *spec_of(const struct spass *p)
+{
+        return json_object_get(p->obj, "spec");
+}
+
+static const char *external_id(const struct spass *p)
+{
+        return json_string_value(json_object_get(spec_of(p), "externalID"));
+}
+
+/* The plan fields of inProgressProperties/externalProperties for the resolved flavour. */
+static const char *plan_id_field(const struct spass *p)
+{
+        return p->rv.fl && p->rv.fl->namespaced ? "servicePlanExternalID" : "clusterServicePlanExternalID";
+}
+
+static const char *props_plan_id(const struct spass *p, const char *which)
+{
+        const json_t *props = json_object_get(p->status, which);
+        const char *v = json_string_value(json_object_get(props, "clusterServicePlanExternalID"));
+        return v ? v : json_string_value(json_object_get(props, "servicePlanExternalID"));
+}
+
+/* Where a poll stands: how long the operation has been running. */
+static int64_t elapsed_ms(const struct spass *p)
+{
+        time_t start;
+        if (parse_time(spass_str(p, "operationStartTime"), &start) < 0)
+                return 0;
+        return (int64_t) (p->tnow - start) * 1000;
+}
+
+/* When to ask last_operation again: Retry-After when the broker sends one; else 250 ms doubling
+ * to 2 s while the operation is younger than 10 minutes (Ready within 2 s of the broker
+ * finishing), then a thirtieth of its age, never more than --max-poll-interval. */
+static int64_t poll_delay(const struct spass *p, long retry_after_s)
+{
+        int64_t cap = p->c->opts.max_poll_ms > 0 ? p->c->opts.max_poll_ms : 300000;
+        int64_t d, age = elapsed_ms(p);
+        if (retry_after_s >= 0)
+                d = OSB_MAX((int64_t) retry_after_s * 1000, 250);
+        else if (age < 600000)
+                d = OSB_MIN(OSB_MAX(age / 4, 250), 2000);
+        else
+                d = OSB_MAX(age / 30, 2000);
+        return OSB_MIN(d, cap);
+}
+
+/* How long an asynchronous operation may take: the plan's maximum_polling_duration, else
+ * --reconciliation-retry-duration. */
+static int64_t horizon_ms(const struct spass *p)
+{
+        if (p->rv.plan && p->rv.plan->max_poll_s > 0)
+                return p->rv.plan->max_poll_s * 1000;
+        return p->c->opts.retry_duration_ms > 0 ? p->c->opts.retry_duration_ms : 7 * 24 * 3600 * 1000LL;
+}
+
+static void clear_operation(struct spass *p)
+{
+        static const char *const fields[] = {"asyncOpInProgress", "lastOperation", "currentOperation",
+                                             "operationStartTime", "nextRetryTime"};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(fields); i++)
+                (void) json_object_del(p->status, fields[i]);
+}
+
+/* status.inProgressProperties for what is about to be sent. */
+static int set_in_progress(struct spass *p, const json_t *redacted, const char *checksum)
+{
+        const bool ns = p->rv.fl->namespaced;
+        json_t *props = json_pack("{s:s,s:s}", ns ? "servicePlanExternalName" : "clusterServicePlanExternalName",
+                                  p->rv.plan->external_name ? p->rv.plan->external_name : "", plan_id_field(p),
+                                  p->rv.plan->external_id ? p->rv.plan->external_id : "");
+        if (!props)
+                return -ENOMEM;
+        const json_t *ui = json_object_get(spec_of(p), "userInfo");
+        if ((redacted && json_object_set(props, "parameters", (json_t *) redacted) < 0) ||
+            (checksum && *checksum && json_object_set_new(props, "parameterChecksum", json_string(checksum)) < 0) ||
+            (ui && json_object_set(props, "userInfo", (json_t *) ui) < 0) ||
+            json_object_set_new(p->status, "inProgressProperties", props) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* The operation finished: what was sent is what the broker holds. */
+static int adopt_in_progress(struct spass *p)
+{
+        json_t *props = json_object_get(p->status, "inProgressProperties");
+        if (props && json_object_set(p->status, "externalProperties", props) < 0)
+                return -ENOMEM;
+        (void) json_object_del(p->status, "inProgressProperties");
+        return 0;
+}
+
+/* The generation the finished operation was started for: a spec changed meanwhile is then
+ * still seen as new, and sent as an update. */
+static int64_t op_generation(const struct spass *p)
+{
+        int64_t g = status_int(p, "observedGeneration");
+        return g > 0 ? g : p->generation;
+}
+
+static int succeeded(struct spass *p, bool update, const char *dashboard, struct osb_error *err)
+{
+        int64_t g = op_generation(p);
+        clear_operation(p);
+        svc_remove_condition(p->status, "Failed");
+        if (adopt_in_progress(p) < 0 || spass_set_str(p, "provisionStatus", "Provisioned") < 0 ||
+            spass_set_str(p, "deprovisionStatus", "Required") < 0 ||
+            (dashboard && spass_set_str(p, "dashboardURL", dashboard) < 0) ||
+            json_object_set_new(p->status, "reconciledGeneration", json_integer(g)) < 0)
+                return OOM(err);
+        ctl_retry_reset(p->c, p->key);
+        int64_t keep = p->generation;
+        p->generation = g;
+        int r = update ? spass_ready(p, "True", "InstanceUpdatedSuccessfully", "The instance was updated successfully", false, err) :
+                spass_ready(p, "True", "ProvisionedSuccessfully", "The instance was provisioned successfully", false, err);
+        p->generation = keep;
+        if (r >= 0)
+                spass_log(p, OSB_LOG_INFO, update ? "instance updated" : "instance provisioned", NULL);
+        if (r >= 0 && keep != g)
+                p->requeue_ms = 0;      /* the spec changed while the operation ran */
+        return r;
+}
+
+/* A failure the user must fix (or that needs a spec change to retry): Failed=True. */
+static int terminal(struct spass *p, const char *reason, const char *message, struct osb_error *err)
+{
+        clear_operation(p);
+        if (svc_set_condition(p->status, "Failed", "True", reason, message, p->now) < 0)
+                return OOM(err);
+        ctl_retry_reset(p->c, p->key);
+        spass_log(p, OSB_LOG_WARN, reason, message);
+        return spass_ready(p, "False", reason, message, true, err);
+}
+
+static bool mitigation_disabled(const struct spass *p)
+{
+        return osb_streq(svc_annotation(p->obj, SVC_ANNOTATION_ORPHAN_MITIGATION), "disabled");
+}
+
+static int deprovision(struct spass *p, struct osb_error *err);
+
+/* Orphan mitigation (reference O1/O2): the broker may hold an instance we could not learn of;
+ * delete it there. @permanent: the failure does not get retried afterwards (Failed=True). */
+static int start_mitigation(struct spass *p, const char *reason, const char *message, bool permanent,
+                            struct osb_error *err)
+{
+        if (mitigation_disabled(p)) {
+                osb_autofree char *m = osb_asprintf("%s (orphan mitigation is disabled for this instance)", message);
+                if (!m)
+                        return OOM(err);
+                if (permanent)
+                        return terminal(p, reason, m, err);
+                clear_operation(p);
+                return spass_retry(p, "False", reason, m, err);
+        }
+        clear_operation(p);
+        if (svc_set_condition(p->status, "OrphanMitigation", "True", reason, message, p->now) < 0 ||
+            set_bool(p, "orphanMitigationInProgress", true) < 0 || spass_set_str(p, "deprovisionStatus", "Required") < 0 ||
+            (permanent && svc_set_condition(p->status, "Failed", "True", reason, message, p->now) < 0))
+                return OOM(err);
+        spass_log(p, OSB_LOG_WARN, "starting orphan mitigation", message);
+        int r = spass_ready(p, "False", "StartingInstanceOrphanMitigation", message, true, err);
+        return r < 0 ? r : deprovision(p, err);
+}
+
+/* ---- provision ---- */
+
+/* What the provision, update and deprovision requests share. */
+struct request {
+        json_t *params, *redacted, *body;
+        char checksum[65];
+        char *ns_uid, *identity;
+};
+
+static void request_release(struct request *q)
+{
+        if (q->params)
+                json_decref(q->params);
+        if (q->redacted)
+                json_decref(q->redacted);
+        if (q->body)
+                json_decref(q->body);
+        osb_free(q->ns_uid);
+        osb_free(q->identity);
+}
+
+/* Builds the common part of a provision or update body. A failure is written to the status
+ * (ErrorWithParameters, ...) and returns 1: nothing more to do in this pass. */
+static int prepare(struct spass *p, struct request *q, struct osb_error *err)
+{
+        /* the generation this operation is for (op_generation() reads it back) */
+        if (json_object_set_new(p->status, "observedGeneration", json_integer(p->generation)) < 0)
+                return OOM(err);
+        int r = svc_parameters(p->c, p->ns, spec_of(p), &q->params, &q->redacted, q->checksum, err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                char msg[900];
+                (void) snprintf(msg, sizeof(msg), "Error building the parameters: %s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                r = spass_retry(p, "False", "ErrorWithParameters", msg, err);
+                return r < 0 ? r : 1;
+        }
+        r = ctl_namespace_uid(p->c, p->ns, &q->ns_uid, err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                char msg[900];
+                (void) snprintf(msg, sizeof(msg), "Error finding namespace %s: %s", p->ns, err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                r = spass_retry(p, "False", "ErrorFindingNamespaceForInstance", msg, err);
+                return r < 0 ? r : 1;
+        }
+        bool oom;
+        q->identity = svc_identity(spec_of(p), &oom);
+        json_t *ctx = svc_context(p->c, p->ns, q->ns_uid, p->name);
+        q->body = json_pack("{s:s,s:o*}", "service_id", p->rv.cls->external_id ? p->rv.cls->external_id : "",
+                            "context", ctx);
+        if (oom || !q->body || set_in_progress(p, q->redacted, q->checksum) < 0)
+                return OOM(err);
+        r = spass_client(p, err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                char msg[900];
+                (void) snprintf(msg, sizeof(msg), "Error getting the client of %s %s: %s", p->rv.fl->broker_kind,
+                                p->rv.broker->meta.name, err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                r = spass_retry(p, "False", "ErrorGettingAuthCredentials", msg, err);
+                return r < 0 ? r : 1;
+        }
+        return 0;
+}
+
+/* "Status: 500; Description: ..." from a response. */
+static void describe(const struct osb_response *resp, char *out, size_t n)
+{
+        (void) snprintf(out, n, "the broker answered %ld%s%s%s%s", resp->status, resp->error ? " " : "",
+                        resp->error ? resp->error : "", resp->description ? ": " : "",
+                        resp->description ? resp->description : "");
+}
+
+/* A 202: the operation runs at the broker; poll it. */
+static int accepted(struct spass *p, const char *op, const char *reason, const char *message,
+                    const struct osb_response *resp, struct osb_error *err)
+{
+        const char *token = json_string_value(json_object_get(resp->body, "operation"));
+        const char *dashboard = json_string_value(json_object_get(resp->body, "dashboard_url"));
+        if (set_bool(p, "asyncOpInProgress", true) < 0 || spass_set_str(p, "currentOperation", op) < 0 ||
+            spass_set_str(p, "lastOperation", token) < 0 || spass_set_str(p, "operationStartTime", p->now) < 0 ||
+            spass_set_str(p, "nextRetryTime", NULL) < 0 || (dashboard && spass_set_str(p, "dashboardURL", dashboard) < 0))
+                return OOM(err);
+        if (strcmp(op, "Deprovision") != 0 && spass_set_str(p, "deprovisionStatus", "Required") < 0)
+                return OOM(err);
+        p->requeue_ms = poll_delay(p, resp->retry_after_s);
+        return spass_ready(p, "False", reason, message, false, err);
+}
+
+static int provision(struct spass *p, struct osb_error *err)
+{
+        struct request q = {0};
+        int r = prepare(p, &q, err);
+        if (r != 0)
+                goto out;
+        if (json_object_set_new(q.body, "plan_id", json_string(p->rv.plan->external_id ? p->rv.plan->external_id : "")) < 0 ||
+            json_object_set_new(q.body, "organization_guid", json_string(p->c->opts.cluster_id ? p->c->opts.cluster_id : "")) < 0 ||
+            json_object_set_new(q.body, "space_guid", json_string(q.ns_uid)) < 0 ||
+            (q.params && json_object_set(q.body, "parameters", q.params) < 0) ||
+            spass_set_str(p, "currentOperation", "Provision") < 0) {
+                r = OOM(err);
+                goto out;
+        }
+        struct osb_response resp = {.retry_after_s = -1};
+        spass_log(p, OSB_LOG_INFO, "provisioning", NULL);
+        r = osb_client_provision(p->oc, external_id(p), q.body, q.identity, &resp, err);
+        char msg[1200];
+        if (r == -ECANCELED || r == -ENOMEM)
+                goto out;
+        if (r < 0) {
+                (void) snprintf(msg, sizeof(msg), "Error provisioning the instance: %s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                /* a timeout leaves the broker's state unknown: clean up (reference O1b) */
+                r = r == -ETIMEDOUT ? start_mitigation(p, "ErrorCallingProvision", msg, false, err) :
+                    spass_retry(p, "False", "ErrorCallingProvision", msg, err);
+                goto out;
+        }
+        describe(&resp, msg + 0, sizeof(msg));
+        char full[1400];
+        (void) snprintf(full, sizeof(full), "Error provisioning the instance: %s", msg);
+        if (resp.status == 200 || resp.status == 201) {
+                if (resp.body && !json_is_object(resp.body))
+                        r = start_mitigation(p, "ProvisionCallFailed", "Error provisioning the instance: the broker's "
+                                             "answer is not a JSON object", false, err);
+                else
+                        r = succeeded(p, false, json_string_value(json_object_get(resp.body, "dashboard_url")), err);
+        } else if (resp.status == 202) {
+                r = accepted(p, "Provision", "Provisioning", "The instance is being provisioned asynchronously", &resp, err);
+        } else if (resp.status == 400) {
+                if (spass_set_str(p, "deprovisionStatus", "NotRequired") < 0)
+                        r = OOM(err);
+                else
+                        r = terminal(p, p->rv.fl->namespaced ? "ServiceBrokerReturnedFailure" : "ClusterServiceBrokerReturnedFailure",
+                                     full, err);
+        } else if (resp.status >= 500 || (resp.status >= 200 && resp.status < 300)) {
+                r = start_mitigation(p, "ProvisionCallFailed", full, false, err);
+        } else {
+                r = spass_retry(p, "False", "ProvisionCallFailed", full, err);
+        }
+        osb_response_release(&resp);
+out:
+        request_release(&q);
+        return r < 0 ? r : 0;
+}
+
+/* ---- update ---- */
+
+static int update(struct spass *p, struct osb_error *err)
+{
+        struct request q = {0};
+        int r = prepare(p, &q, err);
+        if (r != 0)
+                goto out;
+        const json_t *ext = json_object_get(p->status, "externalProperties");
+        const char *old_plan = props_plan_id(p, "externalProperties");
+        const char *old_sum = json_string_value(json_object_get(ext, "parameterChecksum"));
+        const char *new_plan = p->rv.plan->external_id ? p->rv.plan->external_id : "";
+        json_t *prev = json_pack("{s:s,s:s}", "service_id", p->rv.cls->external_id ? p->rv.cls->external_id : "",
+                                 "plan_id", old_plan ? old_plan : new_plan);
+        if (!prev || json_object_set_new(q.body, "previous_values", prev) < 0 ||
+            (!osb_streq(old_plan, new_plan) && json_object_set_new(q.body, "plan_id", json_string(new_plan)) < 0) ||
+            spass_set_str(p, "currentOperation", "Update") < 0) {
+                r = OOM(err);
+                goto out;
+        }
+        /* parameters only when they changed; {} when they were all removed (reference U2) */
+        if (!osb_streq(old_sum ? old_sum : "", q.checksum)) {
+                json_t *v = q.params ? json_incref(q.params) : json_object();
+                if (!v || json_object_set_new(q.body, "parameters", v) < 0) {
+                        r = OOM(err);
+                        goto out;
+                }
+        }
+        struct osb_response resp = {.retry_after_s = -1};
+        spass_log(p, OSB_LOG_INFO, "updating", NULL);
+        r = osb_client_update(p->oc, external_id(p), q.body, q.identity, &resp, err);
+        char msg[1200];
+        if (r == -ECANCELED || r == -ENOMEM)
+                goto out;
+        if (r < 0) {
+                (void) snprintf(msg, sizeof(msg), "Error updating the instance: %s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                r = spass_retry(p, "False", "ErrorCallingUpdateInstance", msg, err);
+                goto out;
+        }
+        char d[1000];
+        describe(&resp, d, sizeof(d));
+        (void) snprintf(msg, sizeof(msg), "Error updating the instance: %s", d);
+        if (resp.status == 200 || resp.status == 201)
+                r = succeeded(p, true, NULL, err);
+        else if (resp.status == 202)
+                r = accepted(p, "Update", "UpdatingInstance", "The instance is being updated asynchronously", &resp, err);
+        else if (resp.status == 400)
+                r = terminal(p, "UpdateInstanceCallFailed", msg, err);
+        else
+                r = spass_retry(p, "False", "UpdateInstanceCallFailed", msg, err);
+        osb_response_release(&resp);
+out:
+        request_release(&q);
+        return r < 0 ? r : 0;
+}
+
+/* ---- deprovision ---- */
+
+/* The broker no longer holds the instance. */
+static int deprovisioned(struct spass *p, struct osb_error *err)
+{
+        bool mitigation = status_bool(p, "orphanMitigationInProgress");
+        clear_operation(p);
+        if (spass_set_str(p, "provisionStatus", "NotProvisioned") < 0 ||
+            spass_set_str(p, "deprovisionStatus", "Succeeded") < 0)
+                return OOM(err);
+        (void) json_object_del(p->status, "orphanMitigationInProgress");
+        svc_remove_condition(p->status, "OrphanMitigation");
+        const json_t *md = json_object_get(p->obj, "metadata");
+        bool deleting = json_object_get(md, "deletionTimestamp") && !json_is_null(json_object_get(md, "deletionTimestamp"));
+        if (deleting) {
+                /* no status write: the object goes */
+                int r = spass_finalize(p, err);
+                if (r >= 0) {
+                        spass_log(p, OSB_LOG_INFO, "instance deprovisioned", NULL);
+                        spass_event(p, false, "DeprovisionedSuccessfully", "The instance was deprovisioned successfully");
+                }
+                return r;
+        }
+        if (!mitigation)
+                return spass_ready(p, "False", "DeprovisionedSuccessfully", "The instance was deprovisioned successfully",
+                                   false, err);
+        spass_log(p, OSB_LOG_INFO, "orphan mitigation done", NULL);
+        if (svc_condition_is(p->status, "Failed", "True"))
+                return spass_ready(p, "False", "OrphanMitigationSuccessful", "Orphan mitigation was completed successfully",
+                                   false, err);
+        /* a temporary failure: provision again after the back-off */
+        return spass_retry(p, "False", "OrphanMitigationSuccessful",
+                           "Orphan mitigation was completed successfully; provisioning is tried again", err);
+}
+
+static int deprovision(struct spass *p, struct osb_error *err)
+{
+        bool mitigation = status_bool(p, "orphanMitigationInProgress");
+        const char *plan = props_plan_id(p, "inProgressProperties");
+        if (!plan)
+                plan = props_plan_id(p, "externalProperties");
+        if (!plan)
+                plan = p->rv.plan->external_id;
+        int r = spass_client(p, err);
+        char msg[1200];
+        const char *fail_reason = mitigation ? "OrphanMitigationFailed" : "DeprovisionCallFailed";
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                (void) snprintf(msg, sizeof(msg), "Error deprovisioning the instance: %s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                return spass_retry(p, "Unknown", fail_reason, msg, err);
+        }
+        bool oom;
+        osb_autofree char *identity = svc_identity(spec_of(p), &oom);
+        if (oom)
+                return OOM(err);
+        struct osb_response resp = {.retry_after_s = -1};
+        spass_log(p, OSB_LOG_INFO, mitigation ? "deprovisioning (orphan mitigation)" : "deprovisioning", NULL);
+        r = osb_client_deprovision(p->oc, external_id(p), p->rv.cls->external_id, plan, identity, &resp, err);
+        if (r == -ECANCELED || r == -ENOMEM)
+                return r == -ENOMEM ? r : 0;
+        if (r < 0) {
+                (void) snprintf(msg, sizeof(msg), "Error deprovisioning the instance: %s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                return spass_retry(p, "Unknown", fail_reason, msg, err);
+        }
+        char d[1000];
+        describe(&resp, d, sizeof(d));
+        (void) snprintf(msg, sizeof(msg), "Error deprovisioning the instance: %s", d);
+        if (resp.status == 200 || resp.status == 410) {
+                r = deprovisioned(p, err);
+        } else if (resp.status == 202) {
+                r = accepted(p, "Deprovision", "Deprovisioning", "The instance is being deprovisioned asynchronously", &resp, err);
+        } else if (resp.status == 422 && osb_streq(resp.error, "ConcurrencyError") && status_bool(p, "asyncOpInProgress")) {
+                /* the broker finishes the running operation first: keep polling it */
+                p->requeue_ms = poll_delay(p, resp.retry_after_s);
+                r = 0;
+        } else {
+                if (status_bool(p, "asyncOpInProgress") && !osb_streq(spass_str(p, "currentOperation"), "Deprovision")) {
+                        /* keep polling the running operation; deletion is tried again after it */
+                        p->requeue_ms = poll_delay(p, -1);
+                        r = 0;
+                } else {
+                        r = spass_retry(p, "Unknown", fail_reason, msg, err);
+                }
+        }
+        osb_response_release(&resp);
+        return r;
+}
+
+/* ---- poll ---- */
+
+static int give_up(struct spass *p, const char *op, struct osb_error *err)
+{
+        char msg[600];
+        (void) snprintf(msg, sizeof(msg), "Stopped polling the %s operation: it ran past its time limit (%" PRId64 " s)",
+                        op, horizon_ms(p) / 1000);
+        if (strcmp(op, "Provision") == 0)
+                return start_mitigation(p, "ErrorReconciliationRetryTimeout", msg, true, err);
+        if (strcmp(op, "Deprovision") == 0 && spass_set_str(p, "deprovisionStatus", "Failed") < 0)
+                return OOM(err);
+        return terminal(p, "ErrorReconciliationRetryTimeout", msg, err);
+}
+
+static const char *progress_reason(const char *op)
+{
+        return strcmp(op, "Provision") == 0 ? "Provisioning" : strcmp(op, "Update") == 0 ? "UpdatingInstance" : "Deprovisioning";
+}
+
+static int poll(struct spass *p, struct osb_error *err)
+{
+        const char *op0 = spass_str(p, "currentOperation");
+        char op[16];
+        (void) snprintf(op, sizeof(op), "%s", op0 ? op0 : "Provision");
+        const char *plan = props_plan_id(p, "inProgressProperties");
+        if (!plan)
+                plan = p->rv.plan->external_id;
+        char msg[1200];
+        int r = spass_client(p, err);
+        if (r == -ENOMEM)
+                return r;
+        bool oom;
+        osb_autofree char *identity = svc_identity(spec_of(p), &oom);
+        if (oom)
+                return OOM(err);
+        struct osb_response resp = {.retry_after_s = -1};
+        if (r >= 0)
+                r = osb_client_last_operation(p->oc, external_id(p), NULL, p->rv.cls->external_id, plan,
+                                              spass_str(p, "lastOperation"), identity, &resp, err);
+        if (r == -ECANCELED || r == -ENOMEM)
+                return r == -ENOMEM ? r : 0;
+        bool give = elapsed_ms(p) > horizon_ms(p);
+        if (r < 0 || (resp.status != 200 && resp.status != 410 && resp.status != 400)) {
+                if (r >= 0)
+                        describe(&resp, msg, sizeof(msg));
+                else
+                        (void) snprintf(msg, sizeof(msg), "%s", err->text);
+                osb_response_release(&resp);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                if (give)
+                        return give_up(p, op, err);
+                char full[1400];
+                (void) snprintf(full, sizeof(full), "Error polling the %s operation: %s", op, msg);
+                spass_log(p, OSB_LOG_WARN, "cannot poll", full);
+                p->requeue_ms = poll_delay(p, -1);
+                return spass_ready(p, "False", "ErrorPollingLastOperation", full, true, err);
+        }
+        const char *state = json_string_value(json_object_get(resp.body, "state"));
+        const char *desc = json_string_value(json_object_get(resp.body, "description"));
+        if (resp.status == 410) {
+                if (strcmp(op, "Deprovision") == 0)
+                        r = deprovisioned(p, err);
+                else if (strcmp(op, "Provision") == 0)
+                        r = start_mitigation(p, "ProvisionCallFailed", "The broker no longer knows the instance (410 Gone)", true, err);
+                else
+                        r = terminal(p, "UpdateInstanceCallFailed", "The broker no longer knows the instance (410 Gone)", err);
+        } else if (resp.status == 400) {
+                describe(&resp, msg, sizeof(msg));
+                char full[1400];
+                (void) snprintf(full, sizeof(full), "Error polling the %s operation: %s", op, msg);
+                if (strcmp(op, "Provision") == 0) {
+                        r = start_mitigation(p, "ErrorPollingLastOperation", full, true, err);
+                } else if (strcmp(op, "Update") == 0) {
+                        r = terminal(p, "ErrorPollingLastOperation", full, err);
+                } else {
+                        clear_operation(p);
+                        r = spass_retry(p, "Unknown", "DeprovisionCallFailed", full, err);
+                }
+        } else if (osb_streq(state, "succeeded")) {
+                if (strcmp(op, "Deprovision") == 0)
+                        r = deprovisioned(p, err);
+                else
+                        r = succeeded(p, strcmp(op, "Update") == 0, NULL, err);
+        } else if (osb_streq(state, "failed")) {
+                (void) snprintf(msg, sizeof(msg), "The %s operation failed%s%s", op, desc ? ": " : "", desc ? desc : "");
+                if (strcmp(op, "Provision") == 0) {
+                        r = start_mitigation(p, "ProvisionCallFailed", msg, true, err);
+                } else if (strcmp(op, "Update") == 0) {
+                        r = terminal(p, "UpdateInstanceCallFailed", msg, err);
+                } else {
+                        clear_operation(p);
+                        r = spass_retry(p, "Unknown", "DeprovisionCallFailed", msg, err);
+                }
+        } else if (give) {
+                r = give_up(p, op, err);
+        } else {
+                /* in progress (or a state we do not know: keep asking) */
+                (void) snprintf(msg, sizeof(msg), "%s", desc ? desc : strcmp(op, "Provision") == 0 ?
+                                "The instance is being provisioned asynchronously" : strcmp(op, "Update") == 0 ?
+                                "The instance is being updated asynchronously" : "The instance is being deprovisioned asynchronously");
+                p->requeue_ms = poll_delay(p, resp.retry_after_s);
+                r = spass_ready(p, "False", progress_reason(op), msg, false, err);
+        }
+        osb_response_release(&resp);
+        return r;
+}
+
+/* ---- deletion ---- */
+
+/* The bindings of this instance, from the cache: *n of them, *live those not being deleted. */
+static int count_bindings(struct spass *p, bool delete_them, size_t *n, struct osb_error *err)
+{
+        struct kmeta **v = NULL;
+        size_t cnt = 0;
+        *n = 0;
+        if (!p->c->bindings)
+                return 0;
+        if (informer_snapshot(p->c->bindings, &v, &cnt) < 0)
+                return OOM(err);
+        int r = 0;
+        for (size_t i = 0; i < cnt && r >= 0; i++) {
+                struct svcobj *b = (struct svcobj *) v[i];
+                if (!osb_streq(b->meta.ns, p->ns) || !osb_streq(b->instance_ref, p->name))
+                        continue;
+                (*n)++;
+                if (delete_them && !b->meta.deleting) {
+                        r = kapi_delete(p->c->kube, &res_bindings, p->ns, b->meta.name, err);
+                        if (r == OSB_E_NOT_FOUND)
+                                r = 0;
+                }
+        }
+        informer_snapshot_free(p->c->bindings, v, cnt);
+        return r;
+}
+
+static int delete_instance(struct spass *p, struct osb_error *err)
+{
+        if (osb_streq(svc_annotation(p->obj, SVC_ANNOTATION_ABANDON), "true")) {
+                int r = spass_finalize(p, err);
+                if (r >= 0) {
+                        spass_log(p, OSB_LOG_WARN, "instance abandoned", "the finalizer was removed without calling the broker");
+                        spass_event(p, true, "Abandoned", "The finalizer was removed without calling the broker "
+                                    "(annotation " SVC_ANNOTATION_ABANDON "); the broker may still hold the instance");
+                }
+                return r;
+        }
+        size_t n = 0;
+        bool cascade = p->c->opts.cascade_delete_bindings;
+        int r = count_bindings(p, cascade, &n, err);
+        if (r < 0)
+                return r;
+        if (n) {
+                char msg[300];
+                if (cascade) {
+                        (void) snprintf(msg, sizeof(msg), "Deleting %zu ServiceBinding%s of the instance before deprovisioning it",
+                                        n, n == 1 ? "" : "s");
+                        return spass_ready(p, "False", "ServiceBindingsDeletion", msg, false, err);
+                }
+                (void) snprintf(msg, sizeof(msg), "The instance has %zu ServiceBinding%s: delete %s to deprovision it "
+                                "(--cascade-delete-bindings is off)", n, n == 1 ? "" : "s", n == 1 ? "it" : "them");
+                return spass_ready(p, "False", "DeprovisionBlockedByExistingCredentials", msg, true, err);
+        }
+        const char *dps = spass_str(p, "deprovisionStatus");
+        if (osb_streq(dps, "NotRequired") || osb_streq(dps, "Succeeded") || !external_id(p))
+                return spass_finalize(p, err);
+        const char *reason = NULL;
+        r = svc_resolve(p->c, spec_of(p), p->ns, true, &p->rv, &reason, err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                if (!json_object_get(spec_of(p), "clusterServiceClassRef") && !json_object_get(spec_of(p), "serviceClassRef"))
+                        return spass_finalize(p, err);  /* never resolved: never sent */
+                char msg[1200];
+                (void) snprintf(msg, sizeof(msg), "Cannot deprovision: %s. To delete the instance without calling the broker: "
+                                "kubectl annotate serviceinstance %s " SVC_ANNOTATION_ABANDON "=true", err->text, p->name);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                return spass_retry(p, "Unknown", "DeprovisionCallFailed", msg, err);
+        }
+        if (status_bool(p, "asyncOpInProgress") && osb_streq(spass_str(p, "currentOperation"), "Deprovision"))
+                return poll(p, err);
+        return deprovision(p, err);
+}
+
+/* ---- one pass ---- */
+
+/* First touch (no webhook does it for us): finalizer, externalID, the resolved class and plan
+ * references and their labels, in one write. */
+static int settle_spec(struct spass *p, struct osb_error *err)
+{
+        json_t *spec = json_object_get(p->obj, "spec");
+        json_t *md = json_object_get(p->obj, "metadata");
+        if (!spec || !md)
+                return osb_error_set(err, OSB_E_BAD_REQUEST, "the object has no spec");
+        int changed = svc_add_finalizer(p->obj);
+        if (changed < 0)
+                return OOM(err);
+        if (!json_string_value(json_object_get(spec, "externalID")) || !*json_string_value(json_object_get(spec, "externalID"))) {
+                char id[37];
+                uuid_t u;
+                uuid_generate_random(u);
+                uuid_unparse_lower(u, id);
+                if (json_object_set_new(spec, "externalID", json_string(id)) < 0)
+                        return OOM(err);
+                changed = 1;
+        }
+        const struct flavour *fl = p->rv.fl;
+        const char *cref = fl->class_ref_field, *pref = fl->namespaced ? "servicePlanRef" : "clusterServicePlanRef";
+        const char *clabel = fl->namespaced ? NAMES_LABEL_CLASS_REF : NAMES_LABEL_CLUSTER_CLASS_REF;
+        const char *plabel = fl->namespaced ? "servicecatalog.k8s.io/spec.servicePlanRef.name" :
+                             "servicecatalog.k8s.io/spec.clusterServicePlanRef.name";
+        const char *names[2] = {p->rv.cls->meta.name, p->rv.plan->meta.name};
+        const char *fields[2] = {cref, pref}, *labels_k[2] = {clabel, plabel};
+        json_t *labels = json_object_get(md, "labels");
+        if (!json_is_object(labels)) {
+                labels = json_object();
+                if (!labels || json_object_set_new(md, "labels", labels) < 0)
+                        return OOM(err);
+        }
+        for (int i = 0; i < 2; i++) {
+                if (!osb_streq(json_string_value(json_object_get(json_object_get(spec, fields[i]), "name")), names[i])) {
+                        if (json_object_set_new(spec, fields[i], json_pack("{s:s}", "name", names[i])) < 0)
+                                return OOM(err);
+                        changed = 1;
+                }
+                char lv[NAMES_LABEL_VALUE_LEN + 1];
+                names_label_value(names[i], lv);
+                if (!osb_streq(json_string_value(json_object_get(labels, labels_k[i])), lv)) {
+                        if (json_object_set_new(labels, labels_k[i], json_string(lv)) < 0)
+                                return OOM(err);
+                        changed = 1;
+                }
+        }
+        if (!changed)
+                return 0;
+        int r = spass_write_object(p, err);
+        if (r >= 0)
+                p->generation = json_integer_value(json_object_get(json_object_get(p->obj, "metadata"), "generation"));
+        return r;
+}
+
+static int instance_pass(struct spass *p, struct osb_error *err)
+{
+        const json_t *md = json_object_get(p->obj, "metadata");
+        const json_t *st = json_object_get(p->obj, "status");
+        p->status = json_is_object(st) ? json_deep_copy(st) : json_object();
+        if (!p->status)
+                return OOM(err);
+        p->generation = json_integer_value(json_object_get(md, "generation"));
+        bool deleting = json_object_get(md, "deletionTimestamp") && !json_is_null(json_object_get(md, "deletionTimestamp"));
+        bool has_finalizer = false;
+        size_t i;
+        json_t *f;
+        json_array_foreach(json_object_get(md, "finalizers"), i, f)
+                has_finalizer |= osb_streq(json_string_value(f), NAMES_FINALIZER);
+        if (deleting)
+                return has_finalizer ? delete_instance(p, err) : 0;
+
+        bool provisioned = osb_streq(spass_str(p, "provisionStatus"), "Provisioned");
+        bool busy = status_bool(p, "asyncOpInProgress") || status_bool(p, "orphanMitigationInProgress");
+        const char *reason = NULL;
+        /* while an operation runs, its class and plan are the resolved ones, whatever the spec says now */
+        int r = svc_resolve(p->c, spec_of(p), p->ns, busy, &p->rv, &reason, err);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0 && !busy && (!provisioned || !osb_streq(props_plan_id(p, "externalProperties"), p->rv.plan->external_id))) {
+                /* no new instance (or plan change) onto what the broker removed (reference B7) */
+                if (p->rv.cls->removed)
+                        r = osb_error_set(err, OSB_E_NOT_FOUND, "%s %s was removed from the broker's catalog",
+                                          p->rv.fl->class_kind, p->rv.cls->meta.name), reason = "ReferencesDeletedServiceClass";
+                else if (p->rv.plan->removed)
+                        r = osb_error_set(err, OSB_E_NOT_FOUND, "%s %s was removed from the broker's catalog",
+                                          p->rv.fl->plan_kind, p->rv.plan->meta.name), reason = "ReferencesDeletedServicePlan";
+        }
+        if (r < 0) {
+                char msg[900];
+                (void) snprintf(msg, sizeof(msg), "%s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                if (!busy && p->rv.user_class && spass_set_str(p, "userSpecifiedClassName", p->rv.user_class) < 0)
+                        return OOM(err);
+                spass_log(p, OSB_LOG_INFO, reason, msg);
+                /* woken when classes, plans or brokers change */
+                return spass_ready(p, "False", reason, msg, true, err);
+        }
+        /* while busy the class and plan came from the references: the user's names stay */
+        if (!busy && (spass_set_str(p, "userSpecifiedClassName", p->rv.user_class) < 0 ||
+                      spass_set_str(p, "userSpecifiedPlanName", p->rv.user_plan) < 0))
+                return OOM(err);
+        r = settle_spec(p, err);
+        if (r < 0)
+                return r;
+        if (status_bool(p, "asyncOpInProgress"))
+                return poll(p, err);
+        if (status_bool(p, "orphanMitigationInProgress"))
+                return deprovision(p, err);
+
+        int64_t og = status_int(p, "observedGeneration");
+        if (svc_condition_is(p->status, "Failed", "True")) {
+                if (og == p->generation)
+                        return 0;       /* terminal until the spec changes (reference P2) */
+                svc_remove_condition(p->status, "Failed");      /* P3: a new generation starts afresh */
+                ctl_retry_reset(p->c, p->key);
+        }
+        time_t next;
+        if (parse_time(spass_str(p, "nextRetryTime"), &next) == 0 && next > p->tnow && og == p->generation) {
+                p->requeue_ms = (int64_t) (next - p->tnow) * 1000;
+                return 0;
+        }
+        if (!provisioned)
+                return provision(p, err);
+        if (og != p->generation || status_int(p, "reconciledGeneration") != p->generation)
+                return update(p, err);
+        if (json_array_size(json_object_get(spec_of(p), "parametersFrom"))) {
+                /* a Secret behind parametersFrom may have changed: update when the parameters did */
+                json_t *params = NULL, *redacted = NULL;
+                char sum[65];
+                r = svc_parameters(p->c, p->ns, spec_of(p), &params, &redacted, sum, err);
+                if (params)
+                        json_decref(params);
+                if (redacted)
+                        json_decref(redacted);
+                if (r == -ENOMEM)
+                        return r;
+                const char *old = json_string_value(json_object_get(json_object_get(p->status, "externalProperties"),
+                                                                    "parameterChecksum"));
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                if (r >= 0 && !osb_streq(old ? old : "", sum)) {
+                        spass_log(p, OSB_LOG_INFO, "parameters changed", "a Secret named in spec.parametersFrom changed");
+                        return update(p, err);
+                }
+                if (r < 0)
+                        return update(p, err);  /* reports the parameter error */
+        }
+        return 0;
+}
+
+int reconcile_instance(struct ctl *c, const char *key)
+{
+        const char *nskey = key + strlen(CTL_KEY_INSTANCE);
+        struct svcobj *o = (struct svcobj *) informer_get(c->instances, nskey);
+        if (!o) {
+                ctl_retry_reset(c, key);
+                return 0;
+        }
+        osb_autofree char *ns = osb_strdup(o->meta.ns ? o->meta.ns : "");
+        osb_autofree char *name = osb_strdup(o->meta.name);
+        bool stale = ctl_cache_stale(c, key, o->meta.resource_version);
+        json_t *obj = stale ? NULL : svcobj_json(o);
+        informer_put(c->instances, &o->meta);
+        if (!ns || !name)
+                return -ENOMEM;
+        struct osb_error err = OSB_ERROR_INIT;
+        int r = 0;
+        for (int attempt = 0; attempt < 4; attempt++) {
+                if (!obj) {
+                        r = kapi_get(c->kube, &res_instances, ns, name, &obj, &err);
+                        if (r == OSB_E_NOT_FOUND)
+                                return 0;
+                        if (r < 0)
+                                break;
+                }
+                struct spass p = {.c = c, .kind = "ServiceInstance", .res = &res_instances, .key = key, .ns = ns,
+                                  .name = name, .obj = obj, .tnow = c->now(), .requeue_ms = -1};
+                obj = NULL;
+                format_time(p.tnow, p.now);
+                r = instance_pass(&p, &err);
+                if (r >= 0 && p.requeue_ms >= 0)
+                        (void) queue_add_after(c->queue, key, p.requeue_ms);
+                spass_release(&p);
+                if (r != OSB_E_CONFLICT)
+                        break;
+                err = (struct osb_error) OSB_ERROR_INIT;        /* changed meanwhile: read it and decide again */
+        }
+        if (obj)
+                json_decref(obj);
+        if (r < 0 && r != -ECANCELED) {
+                char q[1200];
+                osb_log_warn("reconcile failed", "kind=ServiceInstance namespace=%s name=%s error=%s", ns, name,
+                             osb_log_quote(q, sizeof(q), err.text));
+        }
+        return r == -ECANCELED ? 0 : r;
+}
