@@ -431,6 +431,9 @@ int credentials_jsonpath(const json_t *root, const char *expr, char **ret, struc
         int r = jsonpath_eval(root, expr, &out, err);
         if (r < 0)
                 return r;
+        /* osb_buf_detach() of a buffer never appended to returns memory without a NUL. */
+        if (!out.data && osb_buf_append(&out, "", 0) < 0)
+                return oom(err);
         char *s = osb_buf_detach(&out, NULL);
         if (!s)
                 return oom(err);
@@ -610,7 +613,8 @@ static int add_keys_from(struct ctx *c, const char *path, const json_t *body)
                                              name, key, osb_json_type_name(v));
                 if (!secret_key_valid(key, key_len))
                         return osb_error_set(c->err, OSB_E_BAD_REQUEST,
-                                             "%s: Secret %s/%s key '%s' is not a valid Secret key", path, ns, name, key);
+                                             "%s: Secret %s/%s key '%s' is not a valid Secret key", path, ns, name,
+                                             key);
                 osb_autofree char *bytes = NULL;
                 size_t n, bad;
                 r = osb_base64_decode(json_string_value(v), json_string_length(v),
@@ -719,12 +723,12 @@ static int credentials_copy(const json_t *creds, json_t **ret)
         const char *key;
         size_t key_len;
         json_t *v;
-        if (creds)
-                json_object_keylen_foreach ((json_t *) creds, key, key_len, v)
-                        if (json_object_setn_nocheck(work, key, key_len, v) < 0) {
-                                json_decref(work);
-                                return -ENOMEM;
-                        }
+        json_object_keylen_foreach ((json_t *) creds, key, key_len, v) {
+                if (json_object_setn_nocheck(work, key, key_len, v) < 0) {
+                        json_decref(work);
+                        return -ENOMEM;
+                }
+        }
         *ret = work;
         return 0;
 }

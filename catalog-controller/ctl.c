@@ -311,12 +311,24 @@ void ctl_note_write(struct ctl *c, const char *key, const json_t *written)
         osb_free(old);
 }
 
+/* resourceVersions are opaque, but where both are numbers (etcd revisions, the test server's
+ * counter) an older cache is told from a newer change by someone else. */
+static bool older(const char *cached, const char *noted)
+{
+        char *e1, *e2;
+        errno = 0;
+        unsigned long long a = strtoull(cached ? cached : "", &e1, 10), b = strtoull(noted, &e2, 10);
+        if (errno || !cached || e1 == cached || *e1 || e2 == noted || *e2)
+                return !osb_streq(cached, noted);
+        return a < b;
+}
+
 bool ctl_cache_stale(struct ctl *c, const char *key, const char *resource_version)
 {
         char *gone = NULL;
         pthread_mutex_lock(&c->lock);
         const char *noted = strmap_get(&c->written, key);
-        bool stale = noted && !osb_streq(noted, resource_version);
+        bool stale = noted && older(resource_version, noted);
         if (noted && !stale)
                 gone = strmap_remove(&c->written, key);
         pthread_mutex_unlock(&c->lock);
@@ -344,4 +356,13 @@ void ctl_retry_reset(struct ctl *c, const char *key)
         pthread_mutex_lock(&c->lock);
         (void) strmap_remove(&c->retries, key);
         pthread_mutex_unlock(&c->lock);
+}
+
+void ctl_forget(struct ctl *c, const char *key)
+{
+        pthread_mutex_lock(&c->lock);
+        (void) strmap_remove(&c->retries, key);
+        char *noted = strmap_remove(&c->written, key);
+        pthread_mutex_unlock(&c->lock);
+        osb_free(noted);
 }

@@ -267,6 +267,9 @@ static void http_handler(void *userdata, struct osb_http_request *req)
                         g.classes += ctl.classes[i] ? informer_size(ctl.classes[i]) : 0;
                         g.plans += ctl.plans[i] ? informer_size(ctl.plans[i]) : 0;
                 }
+                g.instances = ctl.instances ? informer_size(ctl.instances) : 0;
+                g.bindings = ctl.bindings ? informer_size(ctl.bindings) : 0;
+                g.secrets = ctl.secrets ? informer_size(ctl.secrets) : 0;
                 struct osb_buf b;
                 osb_buf_init(&b, 16 * 1024 * 1024);
                 if (metrics_render(&b, &g) < 0)

@@ -187,10 +187,14 @@ int metrics_render(struct osb_buf *out, const struct metrics_gauges *g)
                                     "catalog_controller_cached_objects{kind=\"brokers\"} %" PRIu64 "\n"
                                     "catalog_controller_cached_objects{kind=\"classes\"} %" PRIu64 "\n"
                                     "catalog_controller_cached_objects{kind=\"plans\"} %" PRIu64 "\n"
+                                    "catalog_controller_cached_objects{kind=\"instances\"} %" PRIu64 "\n"
+                                    "catalog_controller_cached_objects{kind=\"bindings\"} %" PRIu64 "\n"
+                                    "catalog_controller_cached_objects{kind=\"secrets\"} %" PRIu64 "\n"
                                     "# HELP catalog_controller_ready Whether every informer has synced.\n"
                                     "# TYPE catalog_controller_ready gauge\n"
                                     "catalog_controller_ready %d\n",
-                                    g->queue_depth, g->queue_delayed, g->brokers, g->classes, g->plans, g->ready ? 1 : 0);
+                                    g->queue_depth, g->queue_delayed, g->brokers, g->classes, g->plans, g->instances, g->bindings,
+                                    g->secrets, g->ready ? 1 : 0);
         return r;
 }
 

@@ -22,7 +22,7 @@ uint64_t metrics_kube_writes(void);
 
 struct metrics_gauges {
         uint64_t queue_depth, queue_delayed;
-        uint64_t brokers, classes, plans;
+        uint64_t brokers, classes, plans, instances, bindings, secrets;
         bool ready;
 };
 

@@ -630,7 +630,7 @@ int reconcile_binding(struct ctl *c, const char *key)
         const char *nskey = key + strlen(CTL_KEY_BINDING);
         struct svcobj *o = (struct svcobj *) informer_get(c->bindings, nskey);
         if (!o) {
-                ctl_retry_reset(c, key);
+                ctl_forget(c, key);
                 return 0;
         }
         osb_autofree char *ns = osb_strdup(o->meta.ns ? o->meta.ns : "");

@@ -67,20 +67,23 @@ static int64_t elapsed_ms(const struct spass *p)
         return (int64_t) (p->tnow - start) * 1000;
 }
 
-/* When to ask last_operation again: Retry-After when the broker sends one; else 250 ms doubling
- * to 2 s while the operation is younger than 10 minutes (Ready within 2 s of the broker
- * finishing), then a thirtieth of its age, never more than --max-poll-interval. */
-static int64_t poll_delay(const struct spass *p, long retry_after_s)
+int64_t instance_poll_delay(int64_t age_ms, long retry_after_s, int64_t cap_ms)
 {
-        int64_t cap = p->c->opts.max_poll_ms > 0 ? p->c->opts.max_poll_ms : 300000;
-        int64_t d, age = elapsed_ms(p);
+        int64_t d;
+        if (cap_ms <= 0)
+                cap_ms = 300000;
         if (retry_after_s >= 0)
                 d = OSB_MAX((int64_t) retry_after_s * 1000, 250);
-        else if (age < 600000)
-                d = OSB_MIN(OSB_MAX(age / 4, 250), 2000);
+        else if (age_ms < 600000)
+                d = OSB_MIN(OSB_MAX(age_ms / 4, 250), 2000);
         else
-                d = OSB_MAX(age / 30, 2000);
-        return OSB_MIN(d, cap);
+                d = OSB_MAX(age_ms / 30, 2000);
+        return OSB_MIN(d, cap_ms);
+}
+
+static int64_t poll_delay(const struct spass *p, long retry_after_s)
+{
+        return instance_poll_delay(elapsed_ms(p), retry_after_s, p->c->opts.max_poll_ms);
 }
 
 /* How long an asynchronous operation may take: the plan's maximum_polling_duration, else
@@ -838,7 +841,7 @@ int reconcile_instance(struct ctl *c, const char *key)
         const char *nskey = key + strlen(CTL_KEY_INSTANCE);
         struct svcobj *o = (struct svcobj *) informer_get(c->instances, nskey);
         if (!o) {
-                ctl_retry_reset(c, key);
+                ctl_forget(c, key);
                 return 0;
         }
         osb_autofree char *ns = osb_strdup(o->meta.ns ? o->meta.ns : "");
