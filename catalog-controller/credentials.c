@@ -11,8 +11,9 @@
  * document built with shared references could multiply under wildcards. This caps that. */
 #define JSONPATH_MAX_NODES (1u << 20)
 
-/* Flags for a value written as JSON: the broker's key order, as the reference's Go does not
- * promise any but users read these Secrets. */
+/* How a non-string value is written. Object keys keep the broker's order: the reference's Go
+ * maps come out sorted, but a JSON consumer does not care and a person reading the Secret
+ * sees the layout the broker documented. */
 #define CREDENTIALS_DUMP_FLAGS (JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER)
 
 static void buf_releasep(struct osb_buf *b)
@@ -740,6 +741,9 @@ int credentials_to_secret_data(const json_t *creds, const json_t *transforms, co
         if (creds && !json_is_object(creds))
                 return osb_error_set(err, OSB_E_BAD_REQUEST, "credentials must be a JSON object, not %s",
                                      osb_json_type_name(creds));
+        /* "secretTransforms: null" decodes to none in the reference's Go. */
+        if (json_is_null(transforms))
+                transforms = NULL;
         if (transforms && !json_is_array(transforms))
                 return osb_error_set(err, OSB_E_BAD_REQUEST, "spec.secretTransforms must be an array, not %s",
                                      osb_json_type_name(transforms));

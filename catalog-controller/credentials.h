@@ -19,8 +19,8 @@
 typedef int (*credentials_secret_fn)(void *userdata, const char *ns, const char *name, json_t **data,
                                      struct osb_error *err);
 
-/* Applies @transforms (the binding's spec.secretTransforms array, borrowed; NULL or [] = none)
- * in order to @creds (the broker's credentials object, borrowed; NULL = {}; its values are
+/* Applies @transforms (the binding's spec.secretTransforms array, borrowed; NULL, JSON null or
+ * [] = none) in order to @creds (the broker's credentials object, borrowed; NULL = {}; its values are
  * referenced, never changed) and serialises the result as a Secret "data" object, returned in
  * *data (new): key -> base64 of the value's bytes. A JSON string becomes its UTF-8 bytes; any
  * other JSON value (number, bool, null, object, array) its compact JSON text with object keys

@@ -287,9 +287,12 @@ void ctl_event(struct ctl *c, const struct ctl_object_ref *o, bool warning, cons
         if (o->ns && json_object_set_new(json_object_get(ev, "involvedObject"), "namespace", json_string(o->ns)) < 0)
                 return;
         struct osb_error err = OSB_ERROR_INIT;
-        if (kapi_create(c->kube, &kube_events, ns, ev, NULL, &err) < 0) {
+        int r = kapi_create(c->kube, &kube_events, ns, ev, NULL, &err);
+        if (r < 0) {
+                /* a namespace being deleted takes no new Events: nobody would read them */
+                bool quiet = r == OSB_E_NOT_FOUND || (r == -EACCES && strstr(err.text, "being terminated"));
                 char q[1200];
-                osb_log_warn("cannot record event", "kind=%s name=%s reason=%s error=%s", o->kind, o->name, reason,
+                osb_log_write(quiet ? OSB_LOG_DEBUG : OSB_LOG_WARN, "cannot record event", "kind=%s name=%s reason=%s error=%s", o->kind, o->name, reason,
                              osb_log_quote(q, sizeof(q), err.text));
         }
 }

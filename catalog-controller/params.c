@@ -70,6 +70,9 @@ static int set_twice(const json_t *inline_params, const struct param_source *src
 int params_build(const json_t *inline_params, const struct param_source *src, size_t n,
                  json_t **params, json_t **redacted, char checksum[65], struct osb_error *err)
 {
+        /* "parameters: null" (or "~" in YAML) decodes to no parameters in the reference's Go. */
+        if (json_is_null(inline_params))
+                inline_params = NULL;
         if (!inline_params && n == 0) {
                 *params = *redacted = NULL;
                 checksum[0] = '\0';

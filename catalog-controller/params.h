@@ -21,8 +21,8 @@ struct param_source {
         size_t len;
 };
 
-/* Merges @inline_params (spec.parameters: a JSON object, or NULL; borrowed) with the top-level
- * keys of each source's JSON object, in order. On success returns 0 with *params (new) the
+/* Merges @inline_params (spec.parameters: a JSON object; NULL or JSON null for none; borrowed)
+ * with the top-level keys of each source's JSON object, in order. On success returns 0 with *params (new) the
  * full object, *redacted (new) the same with every value that came from a Secret replaced by
  * the string "<redacted>", and @checksum the lowercase hex SHA-256 of *params dumped compact
  * with sorted keys. Neither output shares a value with @inline_params. With no inline

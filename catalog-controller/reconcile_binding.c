@@ -83,6 +83,11 @@ static int find_instance(struct spass *p, json_t **instance, const char **reason
 static int read_secret_data(void *userdata, const char *ns, const char *name, json_t **data, struct osb_error *err)
 {
         struct spass *p = userdata;
+        /* the controller can read every namespace; whoever creates a binding may not: only
+         * Secrets beside the binding (the reference allowed any, a way to copy others' Secrets) */
+        if (!osb_streq(ns, p->ns))
+                return osb_error_set(err, OSB_E_BAD_REQUEST, "Secret %s/%s is not in the binding's namespace %s",
+                                     ns, name, p->ns);
         json_auto_t *sec = NULL;
         int r = kapi_get(p->c->kube, &kube_secrets, ns, name, &sec, err);
         if (r == OSB_E_NOT_FOUND)

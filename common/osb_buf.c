@@ -70,8 +70,11 @@ int osb_buf_appendf(struct osb_buf *b, const char *fmt, ...)
 
 char *osb_buf_detach(struct osb_buf *b, size_t *ret_len)
 {
-        if (!b->data && grow(b, 0) < 0)
-                return NULL;
+        if (!b->data) {
+                if (grow(b, 0) < 0)
+                        return NULL;
+                b->data[0] = '\0';     /* nothing was appended: still a string */
+        }
         char *d = b->data;
         if (ret_len)
                 *ret_len = b->len;

@@ -112,3 +112,22 @@ test_fuzz_fuzz_watch_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_watch_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_watch_LDADD = $(DEP_LIBS)
 endif
+
+# fuzz_jsonpath: the catalog controller's user- and broker-controlled input to a binding's
+# Secret and an instance's parameters (JSONPath templates, secretTransforms, parametersFrom).
+FUZZ_REPLAY_PROGS += test/fuzz/fuzz_jsonpath_replay
+FUZZ_REPLAY_TESTSCRIPTS_LIST += test/fuzz/replay-jsonpath.sh
+EXTRA_DIST += test/fuzz/corpus/jsonpath
+
+test_fuzz_fuzz_jsonpath_replay_SOURCES = test/fuzz/fuzz_jsonpath.c test/fuzz/replay_main.c
+test_fuzz_fuzz_jsonpath_replay_LDADD = catalog-controller/libcatctl.a $(TEST_LIBS)
+
+if FUZZING
+noinst_PROGRAMS += test/fuzz/fuzz_jsonpath
+
+test_fuzz_fuzz_jsonpath_SOURCES = test/fuzz/fuzz_jsonpath.c catalog-controller/credentials.c \
+	catalog-controller/params.c catalog-controller/hash.c $(FUZZ_COMMON_SRC)
+test_fuzz_fuzz_jsonpath_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_jsonpath_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_jsonpath_LDADD = $(DEP_LIBS)
+endif

@@ -1,5 +1,5 @@
-/* test/unit/check_catalog_controller_names.c: MD5/SHA-224 against md5sum/sha224sum vectors, and
- * the reference's escaped names (expected values computed with a transcription of
+/* test/unit/check_catalog_controller_names.c: MD5/SHA-224 against md5sum/sha224sum vectors,
+ * SHA-256 against the FIPS 180-2 examples, and the reference's escaped names (expected values computed with a transcription of
  * GenerateEscapedName). */
 #include "common/osb_compat.h"
 #include <check.h>
@@ -56,6 +56,39 @@ START_TEST(sha224_matches_sha224sum)
         char hex[2 * HASH_SHA224_LEN + 1];
         hash_sha224(in, strlen(in), d);
         ck_assert_str_eq(hash_hex(d, sizeof(d), hex), v->sha224);
+        osb_free(in);
+}
+END_TEST
+
+/* FIPS 180-2 appendix B (one block, multi-block, a million 'a'), the empty message, and
+ * sha256sum of lengths around the padding edges. */
+static const struct {
+        const char *input;
+        size_t repeat;  /* as in struct vector */
+        const char *sha256;
+} sha256_vectors[] = {
+        {"abc", 0, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+        {"", 0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 0,
+         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+        {"a", 1000000, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"},
+        {"x", 55, "d5e285683cd4efc02d021a5c62014694958901005d6f71e89e0989fac77e4072"},
+        {"x", 56, "04c26261370ee7541549d16dee320c723e3fd14671e66a099afe0a377c16888e"},
+        {"a", 64, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"},
+        {"y", 119, "0ee964660d4956e34132b7b0f5bdc15fd0d365e26186ac9fd97a090d8d5e5508"},
+};
+
+START_TEST(sha256_matches_fips_180_2)
+{
+        struct vector v = {.input = sha256_vectors[_i].input, .repeat = sha256_vectors[_i].repeat};
+        char *in = input_of(&v);
+        uint8_t d[HASH_SHA256_LEN];
+        char hex[2 * HASH_SHA256_LEN + 1];
+        hash_sha256(in, strlen(in), d);
+        ck_assert_str_eq(hash_hex(d, sizeof(d), hex), sha256_vectors[_i].sha256);
+        memset(hex, 'z', sizeof(hex));
+        hash_sha256_hex(in, strlen(in), hex);
+        ck_assert_str_eq(hex, sha256_vectors[_i].sha256);
         osb_free(in);
 }
 END_TEST
@@ -124,6 +157,7 @@ static Suite *suite(void)
         TCase *tc = tcase_create("core");
         tcase_add_loop_test(tc, md5_matches_md5sum, 0, (int) OSB_ELEMENTSOF(vectors));
         tcase_add_loop_test(tc, sha224_matches_sha224sum, 0, (int) OSB_ELEMENTSOF(vectors));
+        tcase_add_loop_test(tc, sha256_matches_fips_180_2, 0, (int) OSB_ELEMENTSOF(sha256_vectors));
         tcase_add_test(tc, label_value_is_hex_sha224);
         tcase_add_loop_test(tc, escaped_name_matches_reference, 0, (int) OSB_ELEMENTSOF(escapes));
         tcase_add_test(tc, escape_survives_allocation_failures);
