@@ -52,13 +52,11 @@ static void describe(const struct osb_response *resp, char *out, size_t n)
                         resp->description ? resp->description : "");
 }
 
-/* The instance this binding names, resolved to its class, plan and broker (by the references the
- * instance reconciler wrote). *instance is new. Returns 0, or OSB_E_NOT_FOUND with *reason. */
-static int find_instance(struct spass *p, json_t **instance, const char **reason, struct osb_error *err)
+/* The instance this binding names, from the cache: *instance new, or NULL with @err saying so. */
+static int get_instance(struct spass *p, json_t **instance, struct osb_error *err)
 {
         const char *iname = str_of(json_object_get(spec_of(p), "instanceRef"), "name");
         *instance = NULL;
-        *reason = "ReferencesNonexistentInstance";
         if (!iname)
                 return osb_error_set(err, OSB_E_NOT_FOUND, "spec.instanceRef.name is not set");
         osb_autofree char *k = osb_asprintf("%s/%s", p->ns, iname);
@@ -69,12 +67,22 @@ static int find_instance(struct spass *p, json_t **instance, const char **reason
                 return osb_error_set(err, OSB_E_NOT_FOUND, "ServiceInstance %s/%s does not exist", p->ns, iname);
         *instance = svcobj_json(o);
         informer_put(p->c->instances, &o->meta);
-        if (!*instance)
-                return OOM(err);
-        *reason = "ErrorInstanceRefsUnresolved";
-        int r = svc_resolve(p->c, json_object_get(*instance, "spec"), p->ns, true, &p->rv, reason, err);
-        if (r < 0 && r != -ENOMEM)
-                osb_error_prefix(err, "ServiceInstance %s: ", iname);
+        return *instance ? 0 : OOM(err);
+}
+
+/* The instance, resolved to its class, plan and broker (by the references the instance
+ * reconciler wrote). Returns 0, or OSB_E_NOT_FOUND with *reason. */
+static int find_instance(struct spass *p, json_t **instance, const char **reason, struct osb_error *err)
+{
+        *reason = "ReferencesNonexistentInstance";
+        int r = get_instance(p, instance, err);
+        if (r < 0)
+                return r;
+        r = svc_resolve(p->c, json_object_get(*instance, "spec"), p->ns, true, &p->rv, reason, err);
+        if (r < 0 && r != -ENOMEM) {
+                osb_error_prefix(err, "ServiceInstance %s: ", str_of(json_object_get(*instance, "metadata"), "name"));
+                *reason = "ErrorInstanceRefsUnresolved";
+        }
         return r;
 }
 
@@ -434,6 +442,12 @@ static int unbind(struct spass *p, bool mitigation, struct osb_error *err)
                 return r < 0 ? r : spass_finalize(p, err);
         }
         char msg[1200];
+        if (r < 0 && !str_of(p->status, "unbindStatus")) {
+                /* no bind was ever recorded, and the instance cannot name its broker: nothing to undo */
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                r = eject(p, err);
+                return r < 0 ? r : spass_finalize(p, err);
+        }
         if (r < 0) {
                 (void) snprintf(msg, sizeof(msg), "Cannot unbind: %s. To delete the binding without calling the broker: "
                                 "kubectl annotate servicebinding %s " SVC_ANNOTATION_ABANDON "=true", err->text, p->name);
@@ -528,6 +542,20 @@ static int settle_spec(struct spass *p, struct osb_error *err)
         return r;
 }
 
+/* A binding created a moment ago with its instance (kubectl create -f app.yaml) usually finds the
+ * instance about to be Ready: it waits a few seconds before writing that it waits (one status
+ * write less per binding); the instance becoming Ready wakes it sooner. */
+static bool just_created(struct spass *p)
+{
+        time_t created;
+        if (svc_condition(p->status, "Ready") ||
+            parse_time(str_of(json_object_get(p->obj, "metadata"), "creationTimestamp"), &created) < 0 ||
+            p->tnow - created >= 3)
+                return false;
+        p->requeue_ms = (int64_t) (created + 3 - p->tnow) * 1000;
+        return true;
+}
+
 static int binding_pass(struct spass *p, struct osb_error *err)
 {
         const json_t *md = json_object_get(p->obj, "metadata");
@@ -580,21 +608,30 @@ static int binding_pass(struct spass *p, struct osb_error *err)
         int r = settle_spec(p, err);
         if (r < 0)
                 return r;
-        json_auto_t *instance = NULL;
-        const char *reason = NULL;
-        r = find_instance(p, &instance, &reason, err);
-        if (r == -ENOMEM)
-                return r;
         if (status_bool(p, "orphanMitigationInProgress"))
                 return unbind(p, true, err);
-        if (r < 0) {
+        json_auto_t *instance = NULL;
+        const char *reason = NULL;
+        if (status_bool(p, "asyncOpInProgress")) {
+                r = find_instance(p, &instance, &reason, err);
+                if (r == -ENOMEM)
+                        return r;
+                if (r >= 0)
+                        return poll_binding(p, instance, err);
+        } else {
+                r = get_instance(p, &instance, err);
+                if (r == -ENOMEM)
+                        return r;
+        }
+        if (!instance) {
+                if (just_created(p))
+                        return 0;
+                /* it may be on its way (created together with the binding): its arrival wakes us */
                 char msg[900];
                 (void) snprintf(msg, sizeof(msg), "%s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                return spass_ready(p, "False", reason, msg, true, err);  /* woken when the instance changes */
+                return spass_ready(p, "False", "ReferencesNonexistentInstance", msg, false, err);
         }
-        if (status_bool(p, "asyncOpInProgress"))
-                return poll_binding(p, instance, err);
         int64_t og = json_integer_value(json_object_get(p->status, "observedGeneration"));
         if (svc_condition_is(p->status, "Failed", "True")) {
                 if (og == p->generation)
@@ -615,10 +652,22 @@ static int binding_pass(struct spass *p, struct osb_error *err)
         if (json_object_get(imd, "deletionTimestamp") && !json_is_null(json_object_get(imd, "deletionTimestamp")))
                 return spass_ready(p, "False", "ErrorInstanceNotReady", "The ServiceInstance is being deleted", true, err);
         if (!svc_condition_is(ist, "Ready", "True") || json_is_true(json_object_get(ist, "asyncOpInProgress"))) {
+                if (just_created(p))
+                        return 0;
                 char msg[400];
                 (void) snprintf(msg, sizeof(msg), "Binding cannot begin because the referenced ServiceInstance %s/%s is not ready",
                                 p->ns, str_of(imd, "name"));
                 return spass_ready(p, "False", "ErrorInstanceNotReady", msg, false, err);     /* woken when it is */
+        }
+        resolved_release(&p->rv);
+        r = svc_resolve(p->c, json_object_get(instance, "spec"), p->ns, true, &p->rv, &reason, err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                char msg[900];
+                (void) snprintf(msg, sizeof(msg), "ServiceInstance %s: %s", str_of(imd, "name"), err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                return spass_retry(p, "False", "ErrorInstanceRefsUnresolved", msg, err);
         }
         int bindable = p->rv.plan->bindable >= 0 ? p->rv.plan->bindable : p->rv.cls->bindable;
         if (bindable == 0) {

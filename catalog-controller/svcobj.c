@@ -522,6 +522,18 @@ int spass_write_object(struct spass *p, struct osb_error *err)
         return keep_written(p, out);
 }
 
+/* Progress states: shown in the status, but no Event (an Event marks an outcome or a failure),
+ * which keeps an asynchronous provision within four writes. */
+static bool progress_reason(const char *reason)
+{
+        static const char *const progress[] = {"Provisioning", "UpdatingInstance", "Deprovisioning", "Binding",
+                                               "Unbinding", "ErrorInstanceNotReady", "ReferencesNonexistentInstance"};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(progress); i++)
+                if (strcmp(reason, progress[i]) == 0)
+                        return true;
+        return false;
+}
+
 int spass_ready(struct spass *p, const char *value, const char *reason, const char *message, bool warning,
                 struct osb_error *err)
 {
@@ -532,7 +544,7 @@ int spass_ready(struct spass *p, const char *value, const char *reason, const ch
             json_object_set_new(p->status, "observedGeneration", json_integer(p->generation)) < 0)
                 return osb_error_set(err, -ENOMEM, "out of memory");
         int r = spass_write_status(p, err);
-        if (r >= 0 && transition)
+        if (r >= 0 && transition && (warning || !progress_reason(reason)))
                 spass_event(p, warning, reason, message);
         return r;
 }
