@@ -42,6 +42,8 @@ int parse_time(const char *s, time_t *ret)
 struct ctl_client {
         atomic_uint refs;        /* the map holds one; each user one more */
         char fingerprint[57];
+        char *quick;             /* the broker's spec and its auth Secret's resourceVersion when
+                                  * built: unchanged, the client is reused without reading the Secret */
         struct osb_client *client;
 };
 
@@ -60,6 +62,7 @@ void ctl_init(struct ctl *c)
 void ctl_client_put(struct ctl_client *cc)
 {
         if (cc && atomic_fetch_sub(&cc->refs, 1) == 1) {
+                osb_free(cc->quick);
                 osb_client_free(cc->client);
                 osb_free(cc);
         }
@@ -143,6 +146,25 @@ static int auth_value(struct ctl *c, const char *ns, const char *name, const cha
         return r;
 }
 
+/* What decides the client without reading the auth Secret: the broker's resourceVersion (its
+ * spec) and the auth Secret's, from the Secret cache. NULL when the Secret is not cached (then
+ * it is read). */
+static char *quick_key(struct ctl *c, const struct broker *b, const char *sns, const char *sname)
+{
+        if (!sname)
+                return osb_asprintf("%s|-", b->meta.resource_version ? b->meta.resource_version : "");
+        if (!c->secrets || !sns)
+                return NULL;
+        osb_autofree char *k = osb_asprintf("%s/%s", sns, sname);
+        struct kmeta *m = k ? informer_get(c->secrets, k) : NULL;
+        if (!m)
+                return NULL;
+        char *q = osb_asprintf("%s|%s|%s", b->meta.resource_version ? b->meta.resource_version : "", k,
+                               m->resource_version ? m->resource_version : "");
+        informer_put(c->secrets, m);
+        return q;
+}
+
 int ctl_broker_client(struct ctl *c, const struct flavour *fl, const struct broker *b, struct osb_client **ret,
                       struct ctl_client **ref, struct osb_error *err)
 {
@@ -153,6 +175,24 @@ int ctl_broker_client(struct ctl *c, const struct flavour *fl, const struct brok
         osb_autofree char *key = osb_asprintf("%s%s", fl->namespaced ? CTL_KEY_BROKER : CTL_KEY_CLUSTER_BROKER, b->meta.key);
         if (!key)
                 return osb_error_set(err, -ENOMEM, "out of memory");
+        const char *sname = b->basic_name ? b->basic_name : b->bearer_name;
+        const char *sns = bns ? bns : b->basic_name ? b->basic_ns : b->bearer_ns;
+        char *quick = quick_key(c, b, sns, sname);
+        if (quick) {
+                pthread_mutex_lock(&c->lock);
+                struct ctl_client *qc = strmap_get(&c->clients, key);
+                if (qc && osb_streq(qc->quick, quick))
+                        atomic_fetch_add(&qc->refs, 1);
+                else
+                        qc = NULL;
+                pthread_mutex_unlock(&c->lock);
+                if (qc) {
+                        osb_free(quick);
+                        *ret = qc->client;
+                        *ref = qc;
+                        return 0;
+                }
+        }
         if (b->basic_name) {
                 const char *ns = bns ? bns : b->basic_ns;
                 if (!ns)
@@ -182,15 +222,20 @@ int ctl_broker_client(struct ctl *c, const struct flavour *fl, const struct brok
                         .broker = b->meta.key, .url = b->url, .username = user, .password = pass, .token = token,
                         .ca_pem = ca, .ca_pem_len = ca_len, .insecure_skip_tls_verify = b->insecure_skip_tls_verify,
                         .timeout_ms = (long) c->opts.osb_timeout_ms, .cancel = &c->cancel,
+                        .max_concurrent = c->opts.broker_concurrency,
                 };
                 char fp[57];
                 osb_client_fingerprint(&cfg, fp);
                 pthread_mutex_lock(&c->lock);
                 struct ctl_client *cc = strmap_get(&c->clients, key);
-                if (cc && strcmp(cc->fingerprint, fp) == 0)
+                if (cc && strcmp(cc->fingerprint, fp) == 0) {
                         atomic_fetch_add(&cc->refs, 1);
-                else
+                        osb_free(cc->quick);    /* under the lock: readers compare it under it too */
+                        cc->quick = quick;
+                        quick = NULL;
+                } else {
                         cc = NULL;
+                }
                 pthread_mutex_unlock(&c->lock);
                 if (!cc) {
                         struct osb_client *oc = NULL;
@@ -203,6 +248,8 @@ int ctl_broker_client(struct ctl *c, const struct flavour *fl, const struct brok
                         if (r >= 0) {
                                 memcpy(cc->fingerprint, fp, sizeof(fp));
                                 cc->client = oc;
+                                cc->quick = quick;
+                                quick = NULL;
                                 atomic_init(&cc->refs, 2);      /* the map's and the caller's */
                                 void *old = NULL;
                                 pthread_mutex_lock(&c->lock);
@@ -218,6 +265,7 @@ int ctl_broker_client(struct ctl *c, const struct flavour *fl, const struct brok
                         *ref = cc;
                 }
         }
+        osb_free(quick);
         osb_free(user);
         wipe(pass);
         wipe(token);

@@ -29,6 +29,7 @@ struct ctl_options {
         bool cascade_delete_bindings;    /* --cascade-delete-bindings */
         const char *event_namespace;     /* where Events of cluster-scoped objects go */
         const char *cluster_id;          /* OSB organization_guid and context.clusterid */
+        unsigned broker_concurrency;     /* requests in flight to one broker (0: the client's most) */
 };
 
 /* What the reconcilers share. The informers and queue belong to main.c. */

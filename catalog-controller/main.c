@@ -369,7 +369,9 @@ static int run(void)
         ctl.opts = (struct ctl_options){.relist_ms = arg_relist_ms, .osb_timeout_ms = arg_osb_timeout_ms,
                                         .retry_duration_ms = arg_retry_ms, .event_namespace = arg_event_namespace,
                                         .max_retry_ms = arg_max_retry_ms, .max_poll_ms = arg_max_poll_ms,
-                                        .cascade_delete_bindings = arg_cascade, .cluster_id = cluster_id};
+                                        .cascade_delete_bindings = arg_cascade, .cluster_id = cluster_id,
+                                        /* one hung broker holds at most half the workers */
+                                        .broker_concurrency = (unsigned) OSB_MAX(arg_workers / 2, 1)};
         int exit_code = EXIT_FAILURE;
         struct osb_http_server *srv = NULL;
         struct queue_options qo = {.workers = (unsigned) arg_workers, .base_delay_ms = 100, .max_delay_ms = 300000};

@@ -15,9 +15,8 @@
 
 struct osb_client {
         pthread_mutex_t lock;   /* guards the pool */
-        pthread_cond_t freed;
         CURL *idle[POOL_MAX];   /* handles not in use (each keeps its connection) */
-        unsigned nidle, nbusy;
+        unsigned nidle, nbusy, max_busy;
         char *broker, *url, *userpwd, *auth_header, *ca_pem;
         size_t ca_pem_len;
         bool insecure;
@@ -55,7 +54,6 @@ struct osb_client *osb_client_free(struct osb_client *c)
         wipe_free(c->auth_header);
         osb_free(c->ca_pem);
         pthread_mutex_destroy(&c->lock);
-        pthread_cond_destroy(&c->freed);
         osb_free(c);
         return NULL;
 }
@@ -105,7 +103,6 @@ int osb_client_new(const struct osb_client_config *cfg, struct osb_client **ret,
         if (!c)
                 return osb_error_set(err, -ENOMEM, "out of memory");
         pthread_mutex_init(&c->lock, NULL);
-        pthread_cond_init(&c->freed, NULL);
         bool oom = false;
         c->broker = dup_or_null(cfg->broker ? cfg->broker : cfg->url, &oom);
         c->url = dup_or_null(cfg->url, &oom);
@@ -136,6 +133,7 @@ int osb_client_new(const struct osb_client_config *cfg, struct osb_client **ret,
         c->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000;
         c->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
         c->cancel = cfg->cancel;
+        c->max_busy = cfg->max_concurrent > 0 && cfg->max_concurrent < POOL_MAX ? cfg->max_concurrent : POOL_MAX;
         c->idle[0] = oom ? NULL : curl_easy_init();
         c->nidle = c->idle[0] ? 1 : 0;
         if (!c->nidle) {
@@ -155,15 +153,16 @@ void osb_response_release(struct osb_response *r)
         *r = (struct osb_response){.retry_after_s = -1};
 }
 
-/* A handle for one request: an idle one, a new one while fewer than POOL_MAX are in use, or
- * the next one given back. NULL when curl cannot make one. */
-static CURL *take_handle(struct osb_client *c)
+/* A handle for one request: an idle one, or a new one while fewer than max_busy are in use.
+ * NULL with *busy when max_busy are in use; NULL when curl cannot make one. */
+static CURL *take_handle(struct osb_client *c, bool *busy)
 {
         CURL *h = NULL;
         pthread_mutex_lock(&c->lock);
-        while (c->nidle == 0 && c->nbusy >= POOL_MAX)
-                pthread_cond_wait(&c->freed, &c->lock);
-        if (c->nidle > 0)
+        *busy = c->nbusy >= c->max_busy;
+        if (*busy)
+                ;
+        else if (c->nidle > 0)
                 h = c->idle[--c->nidle];
         else
                 h = curl_easy_init();
@@ -181,7 +180,6 @@ static void give_handle(struct osb_client *c, CURL *h)
                 c->idle[c->nidle++] = h;
         else
                 curl_easy_cleanup(h);
-        pthread_cond_signal(&c->freed);
         pthread_mutex_unlock(&c->lock);
 }
 
@@ -305,10 +303,14 @@ int osb_client_request(struct osb_client *c, const char *osb_method, const char 
         struct xfer x = {.c = c, .retry_after = -1};
         osb_buf_init(&x.body, c->max_body);
         char errbuf[CURL_ERROR_SIZE] = "";
-        CURL *h = take_handle(c);
+        bool busy;
+        CURL *h = take_handle(c, &busy);
         if (!h) {
                 curl_slist_free_all(hl);
                 osb_buf_release(&x.body);
+                if (busy)
+                        return osb_error_set(err, -EBUSY, "%s %s: %u requests to this broker are already in flight",
+                                             method, url, c->max_busy);
                 return osb_error_set(err, -ENOMEM, "out of memory");
         }
         curl_easy_reset(h);     /* keeps the connection cache */

@@ -185,7 +185,7 @@ static int bound(struct spass *p, const json_t *creds, struct osb_error *err)
         if (json_object_set_new(p->status, "unbindStatus", json_string("Required")) < 0)
                 return OOM(err);
         int r = inject(p, creds, err);
-        if (r == -ENOMEM || r == -ECANCELED)
+        if (spass_busy(p, &r) || r == -ENOMEM || r == -ECANCELED)
                 return r;
         if (r < 0) {
                 char msg[1200];
@@ -266,7 +266,7 @@ static int bind_binding(struct spass *p, const json_t *instance, struct osb_erro
         struct osb_response resp = {.retry_after_s = -1};
         spass_log(p, OSB_LOG_INFO, "binding", NULL);
         r = osb_client_bind(p->oc, iid, bid, body, async, identity, &resp, err);
-        if (r == -ECANCELED || r == -ENOMEM)
+        if (spass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                 goto out;
         if (r < 0) {
                 (void) snprintf(msg, sizeof(msg), "Error binding: %s", err->text);
@@ -348,7 +348,7 @@ static int poll_binding(struct spass *p, const json_t *instance, struct osb_erro
         if (r >= 0)
                 r = osb_client_last_operation(p->oc, iid, bid, p->rv.cls->external_id, p->rv.plan->external_id,
                                               str_of(p->status, "lastOperation"), identity, &resp, err);
-        if (r == -ECANCELED || r == -ENOMEM)
+        if (spass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                 return r == -ENOMEM ? r : 0;
         const char *state = r >= 0 ? str_of(resp.body, "state") : NULL;
         char msg[1200];
@@ -382,7 +382,7 @@ static int poll_binding(struct spass *p, const json_t *instance, struct osb_erro
                 }
                 /* fetch the binding for its credentials (reference N5) */
                 r = osb_client_fetch(p->oc, iid, bid, identity, &resp, err);
-                if (r == -ECANCELED || r == -ENOMEM)
+                if (spass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                         return r == -ENOMEM ? r : 0;
                 if (r >= 0 && resp.status == 200) {
                         r = bound(p, json_object_get(resp.body, "credentials"), err);
@@ -467,7 +467,7 @@ static int unbind(struct spass *p, bool mitigation, struct osb_error *err)
         if (r >= 0)
                 r = osb_client_unbind(p->oc, iid, str_of(spec_of(p), "externalID"), p->rv.cls->external_id,
                                       p->rv.plan->external_id, p->rv.cls->binding_retrievable, identity, &resp, err);
-        if (r == -ECANCELED || r == -ENOMEM)
+        if (spass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                 return r == -ENOMEM ? r : 0;
         if (r < 0) {
                 (void) snprintf(msg, sizeof(msg), "Error unbinding: %s", err->text);

@@ -774,6 +774,12 @@ int reconcile_broker(struct ctl *c, const struct flavour *fl, const char *key)
         if (r >= 0)
                 r = osb_client_get_catalog(oc, &catalog, &err);
         ctl_client_put(cc);
+        if (r == -EBUSY) {
+                /* the broker is busy with instances and bindings: not a failure of the broker */
+                (void) queue_add_after(c->queue, key, 1000);
+                r = 0;
+                goto out;
+        }
         if (r < 0) {
                 char msg[700];
                 (void) snprintf(msg, sizeof(msg), "Error fetching catalog: %s", err.text);

@@ -315,7 +315,7 @@ static int provision(struct spass *p, struct osb_error *err)
         spass_log(p, OSB_LOG_INFO, "provisioning", NULL);
         r = osb_client_provision(p->oc, external_id(p), q.body, q.identity, &resp, err);
         char msg[1200];
-        if (r == -ECANCELED || r == -ENOMEM)
+        if (spass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                 goto out;
         if (r < 0) {
                 (void) snprintf(msg, sizeof(msg), "Error provisioning the instance: %s", err->text);
@@ -385,7 +385,7 @@ static int update(struct spass *p, struct osb_error *err)
         spass_log(p, OSB_LOG_INFO, "updating", NULL);
         r = osb_client_update(p->oc, external_id(p), q.body, q.identity, &resp, err);
         char msg[1200];
-        if (r == -ECANCELED || r == -ENOMEM)
+        if (spass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                 goto out;
         if (r < 0) {
                 (void) snprintf(msg, sizeof(msg), "Error updating the instance: %s", err->text);
@@ -470,7 +470,7 @@ static int deprovision(struct spass *p, struct osb_error *err)
         struct osb_response resp = {.retry_after_s = -1};
         spass_log(p, OSB_LOG_INFO, mitigation ? "deprovisioning (orphan mitigation)" : "deprovisioning", NULL);
         r = osb_client_deprovision(p->oc, external_id(p), p->rv.cls->external_id, plan, identity, &resp, err);
-        if (r == -ECANCELED || r == -ENOMEM)
+        if (spass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                 return r == -ENOMEM ? r : 0;
         if (r < 0) {
                 (void) snprintf(msg, sizeof(msg), "Error deprovisioning the instance: %s", err->text);
@@ -540,7 +540,7 @@ static int poll(struct spass *p, struct osb_error *err)
         if (r >= 0)
                 r = osb_client_last_operation(p->oc, external_id(p), NULL, p->rv.cls->external_id, plan,
                                               spass_str(p, "lastOperation"), identity, &resp, err);
-        if (r == -ECANCELED || r == -ENOMEM)
+        if (spass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                 return r == -ENOMEM ? r : 0;
         bool give = elapsed_ms(p) > horizon_ms(p);
         if (r < 0 || (resp.status != 200 && resp.status != 410 && resp.status != 400)) {

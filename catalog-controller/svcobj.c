@@ -570,6 +570,15 @@ int spass_finalize(struct spass *p, struct osb_error *err)
         return r == OSB_E_NOT_FOUND ? 0 : r;
 }
 
+bool spass_busy(struct spass *p, int *r)
+{
+        if (*r != -EBUSY)
+                return false;
+        *r = 0;
+        p->requeue_ms = 500;
+        return true;
+}
+
 int spass_client(struct spass *p, struct osb_error *err)
 {
         if (p->oc)

@@ -129,6 +129,9 @@ int spass_ready(struct spass *p, const char *value, const char *reason, const ch
 int spass_retry(struct spass *p, const char *value, const char *reason, const char *message, struct osb_error *err);
 /* Removes our finalizer (the object goes away if it is being deleted). */
 int spass_finalize(struct spass *p, struct osb_error *err);
+/* After an OSB call: true when it was not sent because the broker already has as many requests
+ * in flight as it may (-EBUSY); then *r becomes 0 and the key comes back in half a second. */
+bool spass_busy(struct spass *p, int *r);
 /* The OSB client of the resolved broker (p->rv.broker). */
 int spass_client(struct spass *p, struct osb_error *err);
 /* A status field. */
