@@ -17,6 +17,7 @@ struct osb_client {
         pthread_mutex_t lock;   /* guards the pool */
         CURL *idle[POOL_MAX];   /* handles not in use (each keeps its connection) */
         unsigned nidle, nbusy, max_busy;
+        pthread_cond_t freed;   /* a handle was given back (CLOCK_MONOTONIC) */
         char *broker, *url, *userpwd, *auth_header, *ca_pem;
         size_t ca_pem_len;
         bool insecure;
@@ -54,6 +55,7 @@ struct osb_client *osb_client_free(struct osb_client *c)
         wipe_free(c->auth_header);
         osb_free(c->ca_pem);
         pthread_mutex_destroy(&c->lock);
+        pthread_cond_destroy(&c->freed);
         osb_free(c);
         return NULL;
 }
@@ -103,6 +105,11 @@ int osb_client_new(const struct osb_client_config *cfg, struct osb_client **ret,
         if (!c)
                 return osb_error_set(err, -ENOMEM, "out of memory");
         pthread_mutex_init(&c->lock, NULL);
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&c->freed, &ca);
+        pthread_condattr_destroy(&ca);
         bool oom = false;
         c->broker = dup_or_null(cfg->broker ? cfg->broker : cfg->url, &oom);
         c->url = dup_or_null(cfg->url, &oom);
@@ -153,12 +160,20 @@ void osb_response_release(struct osb_response *r)
         *r = (struct osb_response){.retry_after_s = -1};
 }
 
-/* A handle for one request: an idle one, or a new one while fewer than max_busy are in use.
- * NULL with *busy when max_busy are in use; NULL when curl cannot make one. */
+/* A handle for one request: an idle one, or a new one while fewer than max_busy are in use,
+ * else the next one given back within BUSY_WAIT_MS. NULL with *busy when none came (the broker
+ * is slow or hung: the caller tries later, and its thread serves other brokers meanwhile);
+ * NULL when curl cannot make one. */
+#define BUSY_WAIT_MS 2000
 static CURL *take_handle(struct osb_client *c, bool *busy)
 {
         CURL *h = NULL;
+        struct timespec deadline;
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += BUSY_WAIT_MS / 1000;
         pthread_mutex_lock(&c->lock);
+        while (c->nbusy >= c->max_busy && pthread_cond_timedwait(&c->freed, &c->lock, &deadline) == 0)
+                ;
         *busy = c->nbusy >= c->max_busy;
         if (*busy)
                 ;
@@ -180,6 +195,7 @@ static void give_handle(struct osb_client *c, CURL *h)
                 c->idle[c->nidle++] = h;
         else
                 curl_easy_cleanup(h);
+        pthread_cond_signal(&c->freed);
         pthread_mutex_unlock(&c->lock);
 }
 

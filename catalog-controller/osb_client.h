@@ -28,9 +28,9 @@ struct osb_client_config {
         long connect_timeout_ms;     /* 0: 10000 */
         size_t max_body;             /* larger responses fail with -E2BIG; 0: 16 MiB */
         const atomic_bool *cancel;   /* when it becomes true, requests fail with -ECANCELED */
-        unsigned max_concurrent;     /* requests in flight at once; one more fails at once with
-                                      * -EBUSY (a hung broker holds only that many threads);
-                                      * 0: 8, the most */
+        unsigned max_concurrent;     /* requests in flight at once; one more waits up to 2 s
+                                      * for a slot, then fails with -EBUSY (a hung broker holds
+                                      * only that many threads); 0: 8, the most */
 };
 
 struct osb_client;
@@ -57,7 +57,7 @@ void osb_response_release(struct osb_response *r);
 /* Sends @method @path (below the base URL, query included) with @body (borrowed, or NULL) and
  * the extra headers @headers (NULL-terminated "Name: value" list, or NULL). @osb_method names
  * the call for metrics. Returns 0 with *ret filled for any HTTP status; -EBUSY (nothing sent:
- * max_concurrent requests are in flight; try again shortly), -ETIMEDOUT,
+ * max_concurrent requests stayed in flight for 2 s; try again shortly), -ETIMEDOUT,
  * -ECONNREFUSED, -EPROTO (TLS), -EHOSTUNREACH, -E2BIG, -ECANCELED, -EIO, -ENOMEM for transport
  * failures, with @err naming the method and URL. */
 int osb_client_request(struct osb_client *c, const char *osb_method, const char *method, const char *path,

@@ -2123,8 +2123,16 @@ static void *controllers_main(void *arg)
                 int n = controllers_pass_locked(a);
                 if (atomic_load(&a->stopping))
                         break;
-                if (n <= 0)
+                if (n <= 0) {
                         (void) store_wait(a->st, store_rv(a->st), 1000);
+                        /* a burst of writes (a thousand objects created at once) makes one pass
+                         * every 50 ms, not one pass over everything per write */
+                        store_unlock(a->st);
+                        struct timespec ts = {0, 50 * 1000 * 1000};
+                        if (!atomic_load(&a->stopping))
+                                (void) nanosleep(&ts, NULL);
+                        store_lock(a->st);
+                }
         }
         store_unlock(a->st);
         return NULL;
