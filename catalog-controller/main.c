@@ -114,11 +114,18 @@ static bool has_prefix(const char *s, const char *p)
         return strncmp(s, p, strlen(p)) == 0;
 }
 
+static bool all_synced(void);
+static atomic_bool informers_started;
+
 static int handle_key(void *userdata, const char *key)
 {
         struct ctl *c = userdata;
         uint64_t t0 = mono_ns();
         if (has_prefix(key, CTL_KEY_INSTANCE) || has_prefix(key, CTL_KEY_BINDING)) {
+                /* decisions need every cache: a binding being deleted whose instance is not
+                 * cached yet would look as if its instance were gone */
+                if (!atomic_load(&informers_started) || !all_synced())
+                        return queue_add_after(c->queue, key, 200) < 0 ? -ENOMEM : 0;
                 bool inst = has_prefix(key, CTL_KEY_INSTANCE);
                 int r = inst ? reconcile_instance(c, key) : reconcile_binding(c, key);
                 metrics_reconcile(inst ? "ServiceInstance" : "ServiceBinding", mono_ns() - t0, r < 0);
@@ -239,6 +246,8 @@ static void on_offering(void *userdata, enum informer_event ev, const struct kme
 
 static bool all_synced(void)
 {
+        if (!atomic_load(&informers_started))
+                return false;
         for (int i = 0; i < 2; i++) {
                 if ((ctl.brokers[i] && !informer_synced(ctl.brokers[i])) || (ctl.classes[i] && !informer_synced(ctl.classes[i])) ||
                     (ctl.plans[i] && !informer_synced(ctl.plans[i])))
@@ -419,6 +428,8 @@ static int run(void)
                                 (void) informer_wait_synced(ctl.brokers[i], 30000);
                 r = informer_start(kc, &kind_instances, &io, on_instance, NULL, &ctl.instances);
         }
+        if (r >= 0)
+                atomic_store(&informers_started, true);
         if (r < 0) {
                 fail("cannot start the informers", strerror(-r));
                 goto out;
