@@ -39,10 +39,13 @@ static const char *secret_name(const struct spass *p)
 
 static void clear_operation(struct spass *p)
 {
-        static const char *const fields[] = {"asyncOpInProgress", "lastOperation", "currentOperation",
-                                             "operationStartTime", "nextRetryTime"};
+        static const char *const fields[] = {"lastOperation", "currentOperation", "operationStartTime", "nextRetryTime"};
         for (size_t i = 0; i < OSB_ELEMENTSOF(fields); i++)
                 (void) json_object_del(p->status, fields[i]);
+        /* the reference always shows these two */
+        (void) json_object_set_new(p->status, "asyncOpInProgress", json_false());
+        if (!json_object_get(p->status, "orphanMitigationInProgress"))
+                (void) json_object_set_new(p->status, "orphanMitigationInProgress", json_false());
 }
 
 static void describe(const struct osb_response *resp, char *out, size_t n)
@@ -479,7 +482,7 @@ static int unbind(struct spass *p, bool mitigation, struct osb_error *err)
         (void) snprintf(msg, sizeof(msg), "Error unbinding: %s", d);
         if (resp.status == 200 || resp.status == 410) {
                 if (mitigation) {
-                        (void) json_object_del(p->status, "orphanMitigationInProgress");
+                        (void) json_object_set_new(p->status, "orphanMitigationInProgress", json_false());
                         (void) json_object_set_new(p->status, "unbindStatus", json_string("Succeeded"));
                         r = spass_ready(p, "False", "OrphanMitigationSuccessful", "Orphan mitigation was completed successfully",
                                         false, err);

@@ -28,11 +28,7 @@ static bool status_bool(const struct spass *p, const char *field)
 
 static int set_bool(struct spass *p, const char *field, bool v)
 {
-        if (!v) {
-                (void) json_object_del(p->status, field);
-                return 0;
-        }
-        return json_object_set_new(p->status, field, json_true()) < 0 ? -ENOMEM : 0;
+        return json_object_set_new(p->status, field, json_boolean(v)) < 0 ? -ENOMEM : 0;
 }
 
 static const json_t *spec_of(const struct spass *p)
@@ -97,10 +93,13 @@ static int64_t horizon_ms(const struct spass *p)
 
 static void clear_operation(struct spass *p)
 {
-        static const char *const fields[] = {"asyncOpInProgress", "lastOperation", "currentOperation",
-                                             "operationStartTime", "nextRetryTime"};
+        static const char *const fields[] = {"lastOperation", "currentOperation", "operationStartTime", "nextRetryTime"};
         for (size_t i = 0; i < OSB_ELEMENTSOF(fields); i++)
                 (void) json_object_del(p->status, fields[i]);
+        /* the reference always shows these two */
+        (void) json_object_set_new(p->status, "asyncOpInProgress", json_false());
+        if (!json_object_get(p->status, "orphanMitigationInProgress"))
+                (void) json_object_set_new(p->status, "orphanMitigationInProgress", json_false());
 }
 
 /* status.inProgressProperties for what is about to be sent. */
@@ -420,7 +419,7 @@ static int deprovisioned(struct spass *p, struct osb_error *err)
         if (spass_set_str(p, "provisionStatus", "NotProvisioned") < 0 ||
             spass_set_str(p, "deprovisionStatus", "Succeeded") < 0)
                 return OOM(err);
-        (void) json_object_del(p->status, "orphanMitigationInProgress");
+        (void) json_object_set_new(p->status, "orphanMitigationInProgress", json_false());
         svc_remove_condition(p->status, "OrphanMitigation");
         const json_t *md = json_object_get(p->obj, "metadata");
         bool deleting = json_object_get(md, "deletionTimestamp") && !json_is_null(json_object_get(md, "deletionTimestamp"));

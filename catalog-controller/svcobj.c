@@ -275,7 +275,6 @@ int svc_resolve(struct ctl *c, const json_t *spec, const char *ns, bool by_ref, 
         if (idx && !c->classes[1])
                 return osb_error_set(err, OSB_E_NOT_FOUND, "namespaced brokers are disabled (--namespaced-brokers=false)");
         const char *kind_prefix = idx ? "ServiceClass/" : "ClusterServiceClass/";
-        const char *plan_prefix = idx ? "ServicePlan/" : "ClusterServicePlan/";
         ret->user_class = osb_asprintf("%s%s", kind_prefix, class_value);
         if (!ret->user_class)
                 return osb_error_set(err, -ENOMEM, "out of memory");
@@ -331,7 +330,8 @@ int svc_resolve(struct ctl *c, const json_t *spec, const char *ns, bool by_ref, 
                 return osb_error_set(err, OSB_E_NOT_FOUND, "no %s with %s '%s' for %s %s", fl->plan_kind, by_words[m->by],
                                      plan_value, fl->class_kind, cls->meta.name);
         }
-        ret->user_plan = osb_asprintf("%s%s", plan_prefix, plan_value ? plan_value :
+        /* the reference prefixes the class's kind, not the plan's */
+        ret->user_plan = osb_asprintf("%s", plan_value ? plan_value :
                                       m->by == 0 ? ret->plan->external_name : m->by == 1 ? ret->plan->external_id :
                                       ret->plan->meta.name);
         if (!ret->user_plan)

@@ -226,14 +226,14 @@ static const struct {
         const char *message_part;      /* on failure */
 } resolutions[] = {
         {"{\"clusterServiceClassExternalName\":\"db\",\"clusterServicePlanExternalName\":\"large\"}", "a", 0, NULL,
-         "c-db", "p-large", "ClusterServiceClass/db", "ClusterServicePlan/large", NULL},
+         "c-db", "p-large", "ClusterServiceClass/db", "large", NULL},
         {"{\"clusterServiceClassExternalID\":\"id-db\",\"clusterServicePlanExternalID\":\"id-small\"}", "a", 0, NULL,
-         "c-db", "p-small", "ClusterServiceClass/id-db", "ClusterServicePlan/id-small", NULL},
+         "c-db", "p-small", "ClusterServiceClass/id-db", "id-small", NULL},
         {"{\"clusterServiceClassName\":\"c-q\",\"clusterServicePlanName\":\"p-std\"}", "a", 0, NULL,
-         "c-q", "p-std", "ClusterServiceClass/c-q", "ClusterServicePlan/p-std", NULL},
+         "c-q", "p-std", "ClusterServiceClass/c-q", "p-std", NULL},
         /* the plan may be left out when the class has exactly one */
         {"{\"clusterServiceClassExternalName\":\"queue\"}", "a", 0, NULL, "c-q", "p-std", "ClusterServiceClass/queue",
-         "ClusterServicePlan/default", NULL},
+         "default", NULL},
         {"{\"clusterServiceClassExternalName\":\"db\"}", "a", OSB_E_NOT_FOUND, "ReferencesNonexistentServicePlan",
          NULL, NULL, NULL, NULL, "has 2 plans: name one in spec.clusterServicePlanExternalName"},
         /* plan names are scoped to their class: "default" of queue is not found under db */
@@ -251,7 +251,7 @@ static const struct {
         {"{}", "a", OSB_E_NOT_FOUND, "ReferencesNonexistentServiceClass", NULL, NULL, NULL, NULL, "spec names no class"},
         /* namespaced classes are seen only from their namespace */
         {"{\"serviceClassExternalName\":\"db\",\"servicePlanExternalName\":\"small\"}", "shop", 0, NULL,
-         "nc-db", "np-small", "ServiceClass/db", "ServicePlan/small", NULL},
+         "nc-db", "np-small", "ServiceClass/db", "small", NULL},
         {"{\"serviceClassExternalName\":\"db\",\"servicePlanExternalName\":\"small\"}", "elsewhere", OSB_E_NOT_FOUND,
          "ReferencesNonexistentServiceClass", NULL, NULL, NULL, NULL, "in namespace elsewhere"},
 };
