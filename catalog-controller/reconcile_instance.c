@@ -740,6 +740,25 @@ static int settle_spec(struct spass *p, struct osb_error *err)
         return r;
 }
 
+/* Whether the parameters built now (with the Secrets of spec.parametersFrom as they are now)
+ * differ from those recorded in status.@props. False without parametersFrom. A Secret that
+ * cannot be read counts as a change: the next request reports it. */
+static bool secrets_changed(struct spass *p, const char *props)
+{
+        if (!json_array_size(json_object_get(spec_of(p), "parametersFrom")))
+                return false;
+        json_t *params = NULL, *redacted = NULL;
+        char sum[65] = "";
+        struct osb_error e = OSB_ERROR_INIT;
+        int r = svc_parameters(p->c, p->ns, spec_of(p), &params, &redacted, sum, &e);
+        if (params)
+                json_decref(params);
+        if (redacted)
+                json_decref(redacted);
+        const char *old = json_string_value(json_object_get(json_object_get(p->status, props), "parameterChecksum"));
+        return r < 0 ? r != -ENOMEM : !osb_streq(old ? old : "", sum);
+}
+
 static int instance_pass(struct spass *p, struct osb_error *err)
 {
         const json_t *md = json_object_get(p->obj, "metadata");
@@ -797,8 +816,10 @@ static int instance_pass(struct spass *p, struct osb_error *err)
 
         int64_t og = status_int(p, "observedGeneration");
         if (svc_condition_is(p->status, "Failed", "True")) {
-                if (og == p->generation)
-                        return 0;       /* terminal until the spec changes (reference P2) */
+                /* terminal until the spec changes (reference P2), or the Secrets behind
+                 * parametersFrom do: fixing a rejected parameter there is a change too */
+                if (og == p->generation && !secrets_changed(p, "inProgressProperties"))
+                        return 0;
                 svc_remove_condition(p->status, "Failed");      /* P3: a new generation starts afresh */
                 ctl_retry_reset(p->c, p->key);
         }
@@ -811,26 +832,10 @@ static int instance_pass(struct spass *p, struct osb_error *err)
                 return provision(p, err);
         if (og != p->generation || status_int(p, "reconciledGeneration") != p->generation)
                 return update(p, err);
-        if (json_array_size(json_object_get(spec_of(p), "parametersFrom"))) {
-                /* a Secret behind parametersFrom may have changed: update when the parameters did */
-                json_t *params = NULL, *redacted = NULL;
-                char sum[65];
-                r = svc_parameters(p->c, p->ns, spec_of(p), &params, &redacted, sum, err);
-                if (params)
-                        json_decref(params);
-                if (redacted)
-                        json_decref(redacted);
-                if (r == -ENOMEM)
-                        return r;
-                const char *old = json_string_value(json_object_get(json_object_get(p->status, "externalProperties"),
-                                                                    "parameterChecksum"));
-                *err = (struct osb_error) OSB_ERROR_INIT;
-                if (r >= 0 && !osb_streq(old ? old : "", sum)) {
-                        spass_log(p, OSB_LOG_INFO, "parameters changed", "a Secret named in spec.parametersFrom changed");
-                        return update(p, err);
-                }
-                if (r < 0)
-                        return update(p, err);  /* reports the parameter error */
+        if (secrets_changed(p, "externalProperties")) {
+                /* a Secret behind parametersFrom changed: the broker gets the new parameters */
+                spass_log(p, OSB_LOG_INFO, "parameters changed", "a Secret named in spec.parametersFrom changed");
+                return update(p, err);
         }
         return 0;
 }
