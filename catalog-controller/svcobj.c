@@ -527,7 +527,8 @@ int spass_write_object(struct spass *p, struct osb_error *err)
 static bool progress_reason(const char *reason)
 {
         static const char *const progress[] = {"Provisioning", "UpdatingInstance", "Deprovisioning", "Binding",
-                                               "Unbinding", "ErrorInstanceNotReady", "ReferencesNonexistentInstance"};
+                                               "Unbinding", "ErrorInstanceNotReady", "ReferencesNonexistentInstance",
+                                               "ServiceBindingsDeletion"};
         for (size_t i = 0; i < OSB_ELEMENTSOF(progress); i++)
                 if (strcmp(reason, progress[i]) == 0)
                         return true;
