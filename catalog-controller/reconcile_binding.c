@@ -3,8 +3,6 @@
  * N1-N6, O3). */
 #include "common/osb_compat.h"
 
-#include <uuid/uuid.h>
-
 #include "common/osb_json.h"
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
@@ -35,24 +33,6 @@ static const char *secret_name(const struct spass *p)
 {
         const char *s = str_of(spec_of(p), "secretName");
         return s && *s ? s : p->name;
-}
-
-static void clear_operation(struct spass *p)
-{
-        static const char *const fields[] = {"lastOperation", "currentOperation", "operationStartTime", "nextRetryTime"};
-        for (size_t i = 0; i < OSB_ELEMENTSOF(fields); i++)
-                (void) json_object_del(p->status, fields[i]);
-        /* the reference always shows these two */
-        (void) json_object_set_new(p->status, "asyncOpInProgress", json_false());
-        if (!json_object_get(p->status, "orphanMitigationInProgress"))
-                (void) json_object_set_new(p->status, "orphanMitigationInProgress", json_false());
-}
-
-static void describe(const struct osb_response *resp, char *out, size_t n)
-{
-        (void) snprintf(out, n, "the broker answered %ld%s%s%s%s", resp->status, resp->error ? " " : "",
-                        resp->error ? resp->error : "", resp->description ? ": " : "",
-                        resp->description ? resp->description : "");
 }
 
 /* The instance this binding names, from the cache: *instance new, or NULL with @err saying so. */
@@ -194,10 +174,10 @@ static int bound(struct spass *p, const json_t *creds, struct osb_error *err)
                 char msg[1200];
                 (void) snprintf(msg, sizeof(msg), "Error injecting the bind result: %s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                clear_operation(p);
+                spass_clear_operation(p);
                 return spass_retry(p, "False", "ErrorInjectingBindResult", msg, err);
         }
-        clear_operation(p);
+        spass_clear_operation(p);
         svc_remove_condition(p->status, "Failed");
         if (json_object_set_new(p->status, "reconciledGeneration", json_integer(p->generation)) < 0)
                 return OOM(err);
@@ -210,7 +190,7 @@ static int bound(struct spass *p, const json_t *creds, struct osb_error *err)
 
 static int terminal(struct spass *p, const char *reason, const char *message, struct osb_error *err)
 {
-        clear_operation(p);
+        spass_clear_operation(p);
         if (svc_set_condition(p->status, "Failed", "True", reason, message, p->now) < 0)
                 return OOM(err);
         ctl_retry_reset(p->c, p->key);
@@ -290,7 +270,7 @@ static int bind_binding(struct spass *p, const json_t *instance, struct osb_erro
                 goto out;
         }
         char d[1000];
-        describe(&resp, d, sizeof(d));
+        spass_describe(&resp, d, sizeof(d));
         (void) snprintf(msg, sizeof(msg), "Error binding: %s", d);
         if (resp.status == 200 || resp.status == 201) {
                 r = bound(p, json_object_get(resp.body, "credentials"), err);
@@ -358,12 +338,12 @@ static int poll_binding(struct spass *p, const json_t *instance, struct osb_erro
         int64_t next = resp.retry_after_s >= 0 ? OSB_MAX(resp.retry_after_s * 1000, 250) : 1000;
         if (r >= 0 && resp.status == 410 && unbinding) {
                 osb_response_release(&resp);
-                clear_operation(p);
+                spass_clear_operation(p);
                 return spass_finalize(p, err);
         }
         if (r < 0 || resp.status != 200) {
                 if (r >= 0)
-                        describe(&resp, msg, sizeof(msg));
+                        spass_describe(&resp, msg, sizeof(msg));
                 else
                         (void) snprintf(msg, sizeof(msg), "%s", err->text);
                 osb_response_release(&resp);
@@ -377,7 +357,7 @@ static int poll_binding(struct spass *p, const json_t *instance, struct osb_erro
         if (osb_streq(state, "succeeded")) {
                 osb_response_release(&resp);
                 if (unbinding) {
-                        clear_operation(p);
+                        spass_clear_operation(p);
                         r = spass_finalize(p, err);
                         if (r >= 0)
                                 spass_event(p, false, "UnboundSuccessfully", "The binding was deleted at the broker");
@@ -391,7 +371,7 @@ static int poll_binding(struct spass *p, const json_t *instance, struct osb_erro
                         r = bound(p, json_object_get(resp.body, "credentials"), err);
                 } else {
                         if (r >= 0)
-                                describe(&resp, msg, sizeof(msg));
+                                spass_describe(&resp, msg, sizeof(msg));
                         else
                                 (void) snprintf(msg, sizeof(msg), "%s", err->text);
                         *err = (struct osb_error) OSB_ERROR_INIT;
@@ -403,7 +383,7 @@ static int poll_binding(struct spass *p, const json_t *instance, struct osb_erro
                 (void) snprintf(msg, sizeof(msg), "The %s operation failed%s%s", unbinding ? "unbind" : "bind",
                                 desc ? ": " : "", desc ? desc : "");
                 if (unbinding) {
-                        clear_operation(p);
+                        spass_clear_operation(p);
                         r = spass_retry(p, "Unknown", "UnbindCallFailed", msg, err);
                 } else if (json_object_set_new(p->status, "unbindStatus", json_string("NotRequired")) < 0) {
                         r = OOM(err);
@@ -478,7 +458,7 @@ static int unbind(struct spass *p, bool mitigation, struct osb_error *err)
                 return spass_retry(p, "Unknown", mitigation ? "OrphanMitigationFailed" : "UnbindCallFailed", msg, err);
         }
         char d[1000];
-        describe(&resp, d, sizeof(d));
+        spass_describe(&resp, d, sizeof(d));
         (void) snprintf(msg, sizeof(msg), "Error unbinding: %s", d);
         if (resp.status == 200 || resp.status == 410) {
                 if (mitigation) {
@@ -521,16 +501,10 @@ static int settle_spec(struct spass *p, struct osb_error *err)
         int changed = svc_add_finalizer(p->obj);
         if (changed < 0)
                 return OOM(err);
-        const char *id = str_of(spec, "externalID");
-        if (!id || !*id) {
-                char buf[37];
-                uuid_t u;
-                uuid_generate_random(u);
-                uuid_unparse_lower(u, buf);
-                if (json_object_set_new(spec, "externalID", json_string(buf)) < 0)
-                        return OOM(err);
-                changed = 1;
-        }
+        int idr = svc_default_external_id(spec);
+        if (idr < 0)
+                return OOM(err);
+        changed |= idr;
         const char *sn = str_of(spec, "secretName");
         if (!sn || !*sn) {
                 if (json_object_set_new(spec, "secretName", json_string(p->name)) < 0)
@@ -684,47 +658,5 @@ static int binding_pass(struct spass *p, struct osb_error *err)
 
 int reconcile_binding(struct ctl *c, const char *key)
 {
-        const char *nskey = key + strlen(CTL_KEY_BINDING);
-        struct svcobj *o = (struct svcobj *) informer_get(c->bindings, nskey);
-        if (!o) {
-                ctl_forget(c, key);
-                return 0;
-        }
-        osb_autofree char *ns = osb_strdup(o->meta.ns ? o->meta.ns : "");
-        osb_autofree char *name = osb_strdup(o->meta.name);
-        bool stale = ctl_cache_stale(c, key, o->meta.resource_version);
-        json_t *obj = stale ? NULL : svcobj_json(o);
-        informer_put(c->bindings, &o->meta);
-        if (!ns || !name)
-                return -ENOMEM;
-        struct osb_error err = OSB_ERROR_INIT;
-        int r = 0;
-        for (int attempt = 0; attempt < 4; attempt++) {
-                if (!obj) {
-                        r = kapi_get(c->kube, &res_bindings, ns, name, &obj, &err);
-                        if (r == OSB_E_NOT_FOUND)
-                                return 0;
-                        if (r < 0)
-                                break;
-                }
-                struct spass p = {.c = c, .kind = "ServiceBinding", .res = &res_bindings, .key = key, .ns = ns,
-                                  .name = name, .obj = obj, .tnow = c->now(), .requeue_ms = -1};
-                obj = NULL;
-                format_time(p.tnow, p.now);
-                r = binding_pass(&p, &err);
-                if (r >= 0 && p.requeue_ms >= 0)
-                        (void) queue_add_after(c->queue, key, p.requeue_ms);
-                spass_release(&p);
-                if (r != OSB_E_CONFLICT)
-                        break;
-                err = (struct osb_error) OSB_ERROR_INIT;
-        }
-        if (obj)
-                json_decref(obj);
-        if (r < 0 && r != -ECANCELED) {
-                char q[1200];
-                osb_log_warn("reconcile failed", "kind=ServiceBinding namespace=%s name=%s error=%s", ns, name,
-                             osb_log_quote(q, sizeof(q), err.text));
-        }
-        return r == -ECANCELED ? 0 : r;
+        return spass_run(c, key, "ServiceBinding", &res_bindings, c->bindings, strlen(CTL_KEY_BINDING), binding_pass);
 }

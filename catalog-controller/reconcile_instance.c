@@ -4,8 +4,6 @@
  * status, so a restarted controller carries on where the last one stopped. */
 #include "common/osb_compat.h"
 
-#include <uuid/uuid.h>
-
 #include "common/osb_json.h"
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
@@ -91,17 +89,6 @@ static int64_t horizon_ms(const struct spass *p)
         return p->c->opts.retry_duration_ms > 0 ? p->c->opts.retry_duration_ms : 7 * 24 * 3600 * 1000LL;
 }
 
-static void clear_operation(struct spass *p)
-{
-        static const char *const fields[] = {"lastOperation", "currentOperation", "operationStartTime", "nextRetryTime"};
-        for (size_t i = 0; i < OSB_ELEMENTSOF(fields); i++)
-                (void) json_object_del(p->status, fields[i]);
-        /* the reference always shows these two */
-        (void) json_object_set_new(p->status, "asyncOpInProgress", json_false());
-        if (!json_object_get(p->status, "orphanMitigationInProgress"))
-                (void) json_object_set_new(p->status, "orphanMitigationInProgress", json_false());
-}
-
 /* status.inProgressProperties for what is about to be sent. */
 static int set_in_progress(struct spass *p, const json_t *redacted, const char *checksum)
 {
@@ -141,7 +128,7 @@ static int64_t op_generation(const struct spass *p)
 static int succeeded(struct spass *p, bool update, const char *dashboard, struct osb_error *err)
 {
         int64_t g = op_generation(p);
-        clear_operation(p);
+        spass_clear_operation(p);
         svc_remove_condition(p->status, "Failed");
         if (adopt_in_progress(p) < 0 || spass_set_str(p, "provisionStatus", "Provisioned") < 0 ||
             spass_set_str(p, "deprovisionStatus", "Required") < 0 ||
@@ -164,7 +151,7 @@ static int succeeded(struct spass *p, bool update, const char *dashboard, struct
 /* A failure the user must fix (or that needs a spec change to retry): Failed=True. */
 static int terminal(struct spass *p, const char *reason, const char *message, struct osb_error *err)
 {
-        clear_operation(p);
+        spass_clear_operation(p);
         if (svc_set_condition(p->status, "Failed", "True", reason, message, p->now) < 0)
                 return OOM(err);
         ctl_retry_reset(p->c, p->key);
@@ -190,10 +177,10 @@ static int start_mitigation(struct spass *p, const char *reason, const char *mes
                         return OOM(err);
                 if (permanent)
                         return terminal(p, reason, m, err);
-                clear_operation(p);
+                spass_clear_operation(p);
                 return spass_retry(p, "False", reason, m, err);
         }
-        clear_operation(p);
+        spass_clear_operation(p);
         if (svc_set_condition(p->status, "OrphanMitigation", "True", reason, message, p->now) < 0 ||
             set_bool(p, "orphanMitigationInProgress", true) < 0 || spass_set_str(p, "deprovisionStatus", "Required") < 0 ||
             (permanent && svc_set_condition(p->status, "Failed", "True", reason, message, p->now) < 0))
@@ -272,14 +259,6 @@ static int prepare(struct spass *p, struct request *q, struct osb_error *err)
         return 0;
 }
 
-/* "Status: 500; Description: ..." from a response. */
-static void describe(const struct osb_response *resp, char *out, size_t n)
-{
-        (void) snprintf(out, n, "the broker answered %ld%s%s%s%s", resp->status, resp->error ? " " : "",
-                        resp->error ? resp->error : "", resp->description ? ": " : "",
-                        resp->description ? resp->description : "");
-}
-
 /* A 202: the operation runs at the broker; poll it. */
 static int accepted(struct spass *p, const char *op, const char *reason, const char *message,
                     const struct osb_response *resp, struct osb_error *err)
@@ -324,7 +303,7 @@ static int provision(struct spass *p, struct osb_error *err)
                     spass_retry(p, "False", "ErrorCallingProvision", msg, err);
                 goto out;
         }
-        describe(&resp, msg + 0, sizeof(msg));
+        spass_describe(&resp, msg + 0, sizeof(msg));
         char full[1400];
         (void) snprintf(full, sizeof(full), "Error provisioning the instance: %s", msg);
         if (resp.status == 200 || resp.status == 201) {
@@ -393,7 +372,7 @@ static int update(struct spass *p, struct osb_error *err)
                 goto out;
         }
         char d[1000];
-        describe(&resp, d, sizeof(d));
+        spass_describe(&resp, d, sizeof(d));
         (void) snprintf(msg, sizeof(msg), "Error updating the instance: %s", d);
         if (resp.status == 200 || resp.status == 201)
                 r = succeeded(p, true, NULL, err);
@@ -415,7 +394,7 @@ out:
 static int deprovisioned(struct spass *p, struct osb_error *err)
 {
         bool mitigation = status_bool(p, "orphanMitigationInProgress");
-        clear_operation(p);
+        spass_clear_operation(p);
         if (spass_set_str(p, "provisionStatus", "NotProvisioned") < 0 ||
             spass_set_str(p, "deprovisionStatus", "Succeeded") < 0)
                 return OOM(err);
@@ -477,7 +456,7 @@ static int deprovision(struct spass *p, struct osb_error *err)
                 return spass_retry(p, "Unknown", fail_reason, msg, err);
         }
         char d[1000];
-        describe(&resp, d, sizeof(d));
+        spass_describe(&resp, d, sizeof(d));
         (void) snprintf(msg, sizeof(msg), "Error deprovisioning the instance: %s", d);
         if (resp.status == 200 || resp.status == 410) {
                 r = deprovisioned(p, err);
@@ -544,7 +523,7 @@ static int poll(struct spass *p, struct osb_error *err)
         bool give = elapsed_ms(p) > horizon_ms(p);
         if (r < 0 || (resp.status != 200 && resp.status != 410 && resp.status != 400)) {
                 if (r >= 0)
-                        describe(&resp, msg, sizeof(msg));
+                        spass_describe(&resp, msg, sizeof(msg));
                 else
                         (void) snprintf(msg, sizeof(msg), "%s", err->text);
                 osb_response_release(&resp);
@@ -567,7 +546,7 @@ static int poll(struct spass *p, struct osb_error *err)
                 else
                         r = terminal(p, "UpdateInstanceCallFailed", "The broker no longer knows the instance (410 Gone)", err);
         } else if (resp.status == 400) {
-                describe(&resp, msg, sizeof(msg));
+                spass_describe(&resp, msg, sizeof(msg));
                 char full[1400];
                 (void) snprintf(full, sizeof(full), "Error polling the %s operation: %s", op, msg);
                 if (strcmp(op, "Provision") == 0) {
@@ -575,7 +554,7 @@ static int poll(struct spass *p, struct osb_error *err)
                 } else if (strcmp(op, "Update") == 0) {
                         r = terminal(p, "ErrorPollingLastOperation", full, err);
                 } else {
-                        clear_operation(p);
+                        spass_clear_operation(p);
                         r = spass_retry(p, "Unknown", "DeprovisionCallFailed", full, err);
                 }
         } else if (osb_streq(state, "succeeded")) {
@@ -590,7 +569,7 @@ static int poll(struct spass *p, struct osb_error *err)
                 } else if (strcmp(op, "Update") == 0) {
                         r = terminal(p, "UpdateInstanceCallFailed", msg, err);
                 } else {
-                        clear_operation(p);
+                        spass_clear_operation(p);
                         r = spass_retry(p, "Unknown", "DeprovisionCallFailed", msg, err);
                 }
         } else if (give) {
@@ -696,15 +675,10 @@ static int settle_spec(struct spass *p, struct osb_error *err)
         int changed = svc_add_finalizer(p->obj);
         if (changed < 0)
                 return OOM(err);
-        if (!json_string_value(json_object_get(spec, "externalID")) || !*json_string_value(json_object_get(spec, "externalID"))) {
-                char id[37];
-                uuid_t u;
-                uuid_generate_random(u);
-                uuid_unparse_lower(u, id);
-                if (json_object_set_new(spec, "externalID", json_string(id)) < 0)
-                        return OOM(err);
-                changed = 1;
-        }
+        int idr = svc_default_external_id(spec);
+        if (idr < 0)
+                return OOM(err);
+        changed |= idr;
         const struct flavour *fl = p->rv.fl;
         const char *cref = fl->class_ref_field, *pref = fl->namespaced ? "servicePlanRef" : "clusterServicePlanRef";
         const char *clabel = fl->namespaced ? NAMES_LABEL_CLASS_REF : NAMES_LABEL_CLUSTER_CLASS_REF;
@@ -842,47 +816,5 @@ static int instance_pass(struct spass *p, struct osb_error *err)
 
 int reconcile_instance(struct ctl *c, const char *key)
 {
-        const char *nskey = key + strlen(CTL_KEY_INSTANCE);
-        struct svcobj *o = (struct svcobj *) informer_get(c->instances, nskey);
-        if (!o) {
-                ctl_forget(c, key);
-                return 0;
-        }
-        osb_autofree char *ns = osb_strdup(o->meta.ns ? o->meta.ns : "");
-        osb_autofree char *name = osb_strdup(o->meta.name);
-        bool stale = ctl_cache_stale(c, key, o->meta.resource_version);
-        json_t *obj = stale ? NULL : svcobj_json(o);
-        informer_put(c->instances, &o->meta);
-        if (!ns || !name)
-                return -ENOMEM;
-        struct osb_error err = OSB_ERROR_INIT;
-        int r = 0;
-        for (int attempt = 0; attempt < 4; attempt++) {
-                if (!obj) {
-                        r = kapi_get(c->kube, &res_instances, ns, name, &obj, &err);
-                        if (r == OSB_E_NOT_FOUND)
-                                return 0;
-                        if (r < 0)
-                                break;
-                }
-                struct spass p = {.c = c, .kind = "ServiceInstance", .res = &res_instances, .key = key, .ns = ns,
-                                  .name = name, .obj = obj, .tnow = c->now(), .requeue_ms = -1};
-                obj = NULL;
-                format_time(p.tnow, p.now);
-                r = instance_pass(&p, &err);
-                if (r >= 0 && p.requeue_ms >= 0)
-                        (void) queue_add_after(c->queue, key, p.requeue_ms);
-                spass_release(&p);
-                if (r != OSB_E_CONFLICT)
-                        break;
-                err = (struct osb_error) OSB_ERROR_INIT;        /* changed meanwhile: read it and decide again */
-        }
-        if (obj)
-                json_decref(obj);
-        if (r < 0 && r != -ECANCELED) {
-                char q[1200];
-                osb_log_warn("reconcile failed", "kind=ServiceInstance namespace=%s name=%s error=%s", ns, name,
-                             osb_log_quote(q, sizeof(q), err.text));
-        }
-        return r == -ECANCELED ? 0 : r;
+        return spass_run(c, key, "ServiceInstance", &res_instances, c->instances, strlen(CTL_KEY_INSTANCE), instance_pass);
 }

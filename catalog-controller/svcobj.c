@@ -1,5 +1,8 @@
 /* catalog-controller/svcobj.c: cached instances and bindings, conditions, reference resolution. */
 #include "common/osb_compat.h"
+
+#include <uuid/uuid.h>
+
 #include "common/osb_base64.h"
 #include "common/osb_json.h"
 #include "common/osb_log.h"
@@ -585,4 +588,84 @@ int spass_client(struct spass *p, struct osb_error *err)
         if (p->oc)
                 return 0;
         return ctl_broker_client(p->c, p->rv.fl, p->rv.broker, &p->oc, &p->cc, err);
+}
+
+void spass_describe(const struct osb_response *resp, char *out, size_t n)
+{
+        (void) snprintf(out, n, "the broker answered %ld%s%s%s%s", resp->status, resp->error ? " " : "",
+                        resp->error ? resp->error : "", resp->description ? ": " : "",
+                        resp->description ? resp->description : "");
+}
+
+void spass_clear_operation(struct spass *p)
+{
+        static const char *const fields[] = {"lastOperation", "currentOperation", "operationStartTime", "nextRetryTime"};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(fields); i++)
+                (void) json_object_del(p->status, fields[i]);
+        /* the reference always shows these two */
+        (void) json_object_set_new(p->status, "asyncOpInProgress", json_false());
+        if (!json_object_get(p->status, "orphanMitigationInProgress"))
+                (void) json_object_set_new(p->status, "orphanMitigationInProgress", json_false());
+}
+
+int svc_default_external_id(json_t *spec)
+{
+        const char *id = json_string_value(json_object_get(spec, "externalID"));
+        if (id && *id)
+                return 0;
+        char buf[37];
+        uuid_t u;
+        uuid_generate_random(u);
+        uuid_unparse_lower(u, buf);
+        return json_object_set_new(spec, "externalID", json_string(buf)) < 0 ? -ENOMEM : 1;
+}
+
+int spass_run(struct ctl *c, const char *key, const char *kind, const struct kube_resource *res,
+              struct informer *inf, size_t prefix_len, int (*pass)(struct spass *p, struct osb_error *err))
+{
+        struct svcobj *o = (struct svcobj *) informer_get(inf, key + prefix_len);
+        if (!o) {
+                ctl_forget(c, key);
+                return 0;
+        }
+        osb_autofree char *ns = osb_strdup(o->meta.ns ? o->meta.ns : "");
+        osb_autofree char *name = osb_strdup(o->meta.name);
+        bool stale = ctl_cache_stale(c, key, o->meta.resource_version);
+        json_t *obj = stale ? NULL : svcobj_json(o);
+        informer_put(inf, &o->meta);
+        if (!ns || !name) {
+                if (obj)
+                        json_decref(obj);
+                return -ENOMEM;
+        }
+        struct osb_error err = OSB_ERROR_INIT;
+        int r = 0;
+        for (int attempt = 0; attempt < 4; attempt++) {
+                if (!obj) {
+                        r = kapi_get(c->kube, res, ns, name, &obj, &err);
+                        if (r == OSB_E_NOT_FOUND)
+                                return 0;
+                        if (r < 0)
+                                break;
+                }
+                struct spass p = {.c = c, .kind = kind, .res = res, .key = key, .ns = ns, .name = name, .obj = obj,
+                                  .tnow = c->now(), .requeue_ms = -1};
+                obj = NULL;
+                format_time(p.tnow, p.now);
+                r = pass(&p, &err);
+                if (r >= 0 && p.requeue_ms >= 0)
+                        (void) queue_add_after(c->queue, key, p.requeue_ms);
+                spass_release(&p);
+                if (r != OSB_E_CONFLICT)
+                        break;
+                err = (struct osb_error) OSB_ERROR_INIT;        /* changed meanwhile: read it and decide again */
+        }
+        if (obj)
+                json_decref(obj);
+        if (r < 0 && r != -ECANCELED) {
+                char q[1200];
+                osb_log_warn("reconcile failed", "kind=%s namespace=%s name=%s error=%s", kind, ns, name,
+                             osb_log_quote(q, sizeof(q), err.text));
+        }
+        return r == -ECANCELED ? 0 : r;
 }

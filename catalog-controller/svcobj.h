@@ -137,3 +137,17 @@ int spass_client(struct spass *p, struct osb_error *err);
 /* A status field. */
 const char *spass_str(const struct spass *p, const char *field);
 int spass_set_str(struct spass *p, const char *field, const char *value);
+
+/* The OSB answer in words: "the broker answered 500 ConcurrencyError: description". */
+void spass_describe(const struct osb_response *resp, char *out, size_t n);
+/* Forgets the running operation (lastOperation, currentOperation, operationStartTime,
+ * nextRetryTime; asyncOpInProgress false). */
+void spass_clear_operation(struct spass *p);
+/* Sets spec.externalID to a random UUID when empty. Returns 1 (set), 0, or -ENOMEM. */
+int svc_default_external_id(json_t *spec);
+/* Reconciles queue key @key (@prefix_len bytes of kind prefix, then "namespace/name"): reads
+ * the object from @inf (or, when the cache may predate our last write, from the API server),
+ * runs @pass, and runs it again on a fresh copy when a write conflicts (409). Queues the key
+ * again when the pass asked for it. Returns as reconcile_instance(). */
+int spass_run(struct ctl *c, const char *key, const char *kind, const struct kube_resource *res,
+              struct informer *inf, size_t prefix_len, int (*pass)(struct spass *p, struct osb_error *err));
