@@ -735,18 +735,9 @@ static bool secrets_changed(struct spass *p, const char *props)
 
 static int instance_pass(struct spass *p, struct osb_error *err)
 {
-        const json_t *md = json_object_get(p->obj, "metadata");
-        const json_t *st = json_object_get(p->obj, "status");
-        p->status = json_is_object(st) ? json_deep_copy(st) : json_object();
-        if (!p->status)
+        bool deleting, has_finalizer;
+        if (spass_begin(p, &deleting, &has_finalizer) < 0)
                 return OOM(err);
-        p->generation = json_integer_value(json_object_get(md, "generation"));
-        bool deleting = json_object_get(md, "deletionTimestamp") && !json_is_null(json_object_get(md, "deletionTimestamp"));
-        bool has_finalizer = false;
-        size_t i;
-        json_t *f;
-        json_array_foreach(json_object_get(md, "finalizers"), i, f)
-                has_finalizer |= osb_streq(json_string_value(f), NAMES_FINALIZER);
         if (deleting)
                 return has_finalizer ? delete_instance(p, err) : 0;
 

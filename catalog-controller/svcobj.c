@@ -462,6 +462,23 @@ void spass_release(struct spass *p)
         p->cc = NULL;
 }
 
+int spass_begin(struct spass *p, bool *deleting, bool *has_finalizer)
+{
+        const json_t *md = json_object_get(p->obj, "metadata");
+        const json_t *st = json_object_get(p->obj, "status");
+        p->status = json_is_object(st) ? json_deep_copy(st) : json_object();
+        if (!p->status)
+                return -ENOMEM;
+        p->generation = json_integer_value(json_object_get(md, "generation"));
+        *deleting = json_object_get(md, "deletionTimestamp") && !json_is_null(json_object_get(md, "deletionTimestamp"));
+        *has_finalizer = false;
+        size_t i;
+        json_t *f;
+        json_array_foreach(json_object_get(md, "finalizers"), i, f)
+                *has_finalizer |= osb_streq(json_string_value(f), NAMES_FINALIZER);
+        return 0;
+}
+
 void spass_log(const struct spass *p, enum osb_log_level lvl, const char *msg, const char *detail)
 {
         char q[1200];

@@ -114,6 +114,9 @@ struct spass {
 };
 
 void spass_release(struct spass *p);
+/* Starts a pass on p->obj: p->status (a copy to edit), p->generation, whether the object is
+ * being deleted and whether it carries our finalizer. Returns 0 or -ENOMEM. */
+int spass_begin(struct spass *p, bool *deleting, bool *has_finalizer);
 void spass_log(const struct spass *p, enum osb_log_level lvl, const char *msg, const char *detail);
 void spass_event(const struct spass *p, bool warning, const char *reason, const char *message);
 /* Writes p->status to the status subresource unless it equals the object's (then nothing).
