@@ -301,7 +301,7 @@ void api_provision(struct api *api, struct store *st, const char *instance_id,
         struct backend_call call = {
                 .kind = OP_PROVISION, .plan = plan, .instance_id = instance_id,
                 .parameters = req.parameters, .instance_parameters = req.parameters,
-                .context = req.context,
+                .context = req.context, .synchronous = !async,
         };
         struct backend_result res = {0};
         char op_id[37] = "";
@@ -478,6 +478,7 @@ void api_update(struct api *api, struct store *st, const char *instance_id,
         struct backend_call call = {
                 .kind = OP_UPDATE, .plan = plan, .instance_id = instance_id,
                 .parameters = params, .instance_parameters = params, .context = context,
+                .synchronous = true,
         };
         struct backend_result res = {0};
         r = be->run(&call, &res, &err);
@@ -589,6 +590,7 @@ void api_deprovision(struct api *api, struct store *st, const char *instance_id,
         struct backend_call call = {
                 .kind = OP_DEPROVISION, .plan = plan, .instance_id = instance_id,
                 .parameters = params, .instance_parameters = params, .context = context,
+                .synchronous = true,
         };
         struct backend_result res = {0};
         r = be->run(&call, &res, &err);
@@ -853,6 +855,7 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
                         .kind = OP_BIND, .plan = plan, .instance_id = instance_id,
                         .binding_id = binding_id, .parameters = req.parameters,
                         .instance_parameters = inst_params, .context = req.context,
+                        .synchronous = true,
                 };
                 struct backend_result res = {0};
                 r = be->run(&call, &res, &err);
@@ -948,7 +951,7 @@ void api_unbind(struct api *api, struct store *st, const char *instance_id, cons
         json_auto_t *params = parse_text(b->parameters);
         struct backend_call call = {
                 .kind = OP_UNBIND, .plan = plan, .instance_id = instance_id,
-                .binding_id = binding_id, .parameters = params,
+                .binding_id = binding_id, .parameters = params, .synchronous = true,
         };
         struct backend_result res = {0};
         r = be->run(&call, &res, &err);

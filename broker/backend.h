@@ -32,6 +32,7 @@ struct backend_call {
         const json_t *parameters;            /* borrowed; the request's parameters or NULL */
         const json_t *instance_parameters;   /* borrowed; bind/unbind: the instance's, or NULL */
         const json_t *context;               /* borrowed or NULL */
+        bool synchronous;                    /* answered in the request (api.c), not by an ops worker */
 };
 
 struct backend_result {
@@ -61,9 +62,10 @@ struct backend {
          * negative code with the user-facing reason in @err (it becomes the description).
          * For a synchronous request it is called inside the request's write transaction, so
          * the outcome and the state change commit together; that holds the broker's write
-         * lock for the call, which is right for "static" (no I/O) but not for a backend that
-         * talks to another system: such a backend must make its plans asynchronous, or the
-         * api layer must first record the operation and run the call outside the lock. */
+         * lock for the call, which is right for "static" (no I/O; its sync_delay holds the
+         * lock on purpose, as a slow backend would) but not for a backend that talks to
+         * another system: such a backend must make its plans asynchronous, or the api layer
+         * must first record the operation and run the call outside the lock. */
         int (*run)(const struct backend_call *call, struct backend_result *res, struct osb_error *err);
 };
 

@@ -1,11 +1,14 @@
 /* broker/backend_static.c: the "static" backend. Nothing real is provisioned: bind returns the
  * plan's configured credentials merged with the instance's provision parameters. Settings let
  * a plan be asynchronous (with a simulated duration) or fail on purpose, so platforms and
- * conformance checkers can exercise every path against a real broker. */
+ * conformance checkers can exercise every path against a real broker; sync_delay makes a
+ * synchronous answer slow, so a platform's request time-out can be exercised too. */
 #include "common/osb_compat.h"
 #include "common/osb_mem.h"
 #include "common/osb_parse.h"
 #include "broker/backend.h"
+
+#define SYNC_DELAY_MAX_MS (10 * 60 * 1000)
 
 struct static_plan {
         const struct backend *be;  /* must be first: see backend_of() */
@@ -13,6 +16,7 @@ struct static_plan {
         json_t *extra;             /* new: syslog_drain_url, endpoints, ... copied into binds */
         enum backend_async async, bind_async;
         int64_t delay_ms;
+        int64_t sync_delay_ms;     /* a synchronous operation sleeps this long first (0: none) */
         int64_t retry_after_s;     /* -1: derived from the remaining delay */
         bool fail[OP_KIND_MAX];
         const char *fail_message;
@@ -38,6 +42,28 @@ static int parse_async(const json_t *v, const char *path, const char *key,
         return 0;
 }
 
+/* A duration: milliseconds as a whole number, or a string such as "500ms" or "2s"; at most
+ * @max_ms when @max_ms >= 0. */
+static int parse_delay(const json_t *v, const char *path, const char *key, int64_t max_ms, int64_t *ret,
+                       struct osb_error *err)
+{
+        int64_t ms = -1;
+        if (!v)
+                return 0;
+        if (json_is_integer(v))
+                ms = json_integer_value(v);
+        else if (json_is_string(v) && osb_parse_duration_ms(json_string_value(v), &ms) < 0)
+                ms = -1;
+        if (ms < 0)
+                return osb_error_set(err, OSB_E_INVALID_CONFIG,
+                                     "%s.%s: must be a duration such as \"500ms\" or \"2s\"", path, key);
+        if (max_ms >= 0 && ms > max_ms)
+                return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s.%s: must be at most %" PRId64 "s",
+                                     path, key, max_ms / 1000);
+        *ret = ms;
+        return 0;
+}
+
 static void static_release(struct catalog_plan *plan)
 {
         struct static_plan *sp = plan->backend_state;
@@ -55,7 +81,7 @@ static int static_configure(struct catalog_plan *plan, struct osb_error *err)
         static const char *const known[] = {"type", "credentials", "async", "bind_async", "delay",
                                             "retry_after", "fail", "fail_message", "dashboard_url",
                                             "requires_app", "syslog_drain_url", "route_service_url",
-                                            "volume_mounts", "endpoints"};
+                                            "volume_mounts", "endpoints", "sync_delay"};
         const char *key;
         json_t *v;
         json_object_foreach(cfg, key, v) {
@@ -88,14 +114,14 @@ static int static_configure(struct catalog_plan *plan, struct osb_error *err)
                 return osb_error_set(err, OSB_E_INVALID_CONFIG,
                                      "%s.bind_async: asynchronous bindings need the service to "
                                      "set \"bindings_retrievable\": true", path);
-        v = json_object_get(cfg, "delay");
-        if (v) {
-                if (json_is_integer(v) && json_integer_value(v) >= 0)
-                        sp->delay_ms = json_integer_value(v);
-                else if (!json_is_string(v) || osb_parse_duration_ms(json_string_value(v), &sp->delay_ms) < 0)
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                             "%s.delay: must be a duration such as \"500ms\" or \"2s\"", path);
-        }
+        r = parse_delay(json_object_get(cfg, "delay"), path, "delay", -1, &sp->delay_ms, err);
+        if (r < 0)
+                return r;
+        /* A synchronous answer holds a request thread and the write lock: minutes at most. */
+        r = parse_delay(json_object_get(cfg, "sync_delay"), path, "sync_delay", SYNC_DELAY_MAX_MS,
+                        &sp->sync_delay_ms, err);
+        if (r < 0)
+                return r;
         v = json_object_get(cfg, "retry_after");
         if (v) {
                 if (!json_is_integer(v) || json_integer_value(v) < 0)
@@ -250,6 +276,14 @@ static json_t *expand_json(const json_t *v, const struct backend_call *call)
 static int static_run(const struct backend_call *call, struct backend_result *res, struct osb_error *err)
 {
         const struct static_plan *sp = sp_of(call->plan);
+        if (call->synchronous && sp->sync_delay_ms > 0) {
+                /* Inside the request's write transaction (see backend.h): a request for the same
+                 * resource meanwhile (a platform's orphan-mitigation DELETE after its time-out)
+                 * waits for this one's outcome, as it would behind a slow real backend. */
+                struct timespec ts = {sp->sync_delay_ms / 1000, (sp->sync_delay_ms % 1000) * 1000000L};
+                while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                        ;
+        }
         if (sp->fail[call->kind])
                 return osb_error_set(err, OSB_E_BACKEND, "%s", sp->fail_message);
 

@@ -23,6 +23,7 @@ static struct catalog *cat;
 static struct api api;
 static struct store *st;
 static struct api_response resp;
+static const char *setup_catalog;  /* the catalog of setup(): NULL for the demo catalog */
 
 static void setup(void)
 {
@@ -32,7 +33,11 @@ static void setup(void)
         ck_assert_ptr_nonnull(mkdtemp(dir));
         (void) snprintf(path, sizeof(path), "%s/api.db", dir);
         char *errors = NULL;
-        ck_assert_int_eq(catalog_load_demo(&cat, &errors), 0);
+        if (setup_catalog)
+                ck_assert_msg(catalog_load_buffer(setup_catalog, strlen(setup_catalog), "setup.json", &cat,
+                                                  &errors) == 0, "%s", errors);
+        else
+                ck_assert_int_eq(catalog_load_demo(&cat, &errors), 0);
         ck_assert_msg(backend_configure_catalog(cat, &errors) == 0, "%s", errors);
         ck_assert_int_eq(api_init(&api, cat, NULL, path, STORE_SYNC_OFF), 0);
         struct osb_error err = OSB_ERROR_INIT;
@@ -473,6 +478,165 @@ START_TEST(failing_plan_sync_stores_nothing_async_ends_failed)
 }
 END_TEST
 
+/* ---- the static backend's sync_delay ------------------------------------------------------ */
+
+#define SVC_SLOW "svc-slow"
+#define PLAN_SLOW "plan-slow"
+#define PLAN_ASYNC_SLOW "plan-async-slow"
+#define SYNC_DELAY_MS 300
+
+/* plan-slow: synchronous only, each answer takes SYNC_DELAY_MS. plan-async-slow: asynchronous
+ * only, with a sync_delay of 10 minutes that must never apply. */
+static const char slow_catalog[] =
+        "{\"services\":[{\"id\":\"" SVC_SLOW "\",\"name\":\"slow\",\"description\":\"d\",\"bindable\":true,"
+        "\"bindings_retrievable\":true,\"plan_updateable\":true,\"plans\":["
+        "{\"id\":\"" PLAN_SLOW "\",\"name\":\"slow\",\"description\":\"d\",\"x-bindery-backend\":{\"type\":\"static\","
+        "\"sync_delay\":\"300ms\",\"credentials\":{\"u\":\"{instance_id}\"}}},"
+        "{\"id\":\"" PLAN_ASYNC_SLOW "\",\"name\":\"async-slow\",\"description\":\"d\",\"x-bindery-backend\":{"
+        "\"type\":\"static\",\"async\":\"required\",\"bind_async\":\"required\",\"delay\":0,\"sync_delay\":\"10m\"}}]}]}";
+
+static void setup_slow(void)
+{
+        setup_catalog = slow_catalog;
+        setup();
+        setup_catalog = NULL;
+}
+
+static int64_t mono_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define EXPECT_SLOW(t0_) ck_assert_int_ge(mono_ms() - (t0_), SYNC_DELAY_MS)
+
+START_TEST(sync_delay_slows_every_synchronous_answer)
+{
+        int64_t t0 = mono_ms();
+        provision("s", false, SVC_SLOW, PLAN_SLOW, NULL);
+        EXPECT(201);
+        EXPECT_SLOW(t0);
+
+        t0 = mono_ms();
+        update("s", false, "{\"service_id\":\"" SVC_SLOW "\",\"parameters\":{\"n\":1}}");
+        EXPECT(200);
+        EXPECT_SLOW(t0);
+
+        t0 = mono_ms();
+        do_bind("s", "b", false, SVC_SLOW, PLAN_SLOW, NULL);
+        EXPECT(201);
+        EXPECT_SLOW(t0);
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(resp.body, "credentials"), "u")), "s");
+
+        t0 = mono_ms();
+        api_response_release(&resp);
+        api_unbind(&api, st, "s", "b", false, SVC_SLOW, PLAN_SLOW, &resp);
+        EXPECT(200);
+        EXPECT_SLOW(t0);
+
+        t0 = mono_ms();
+        api_response_release(&resp);
+        api_deprovision(&api, st, "s", false, SVC_SLOW, PLAN_SLOW, &resp);
+        EXPECT(200);
+        EXPECT_SLOW(t0);
+        fetch("s");
+        EXPECT(404);
+}
+END_TEST
+
+/* Were the 10-minute sync_delay of plan-async-slow applied to a 202 answer or to the worker's
+ * run of an operation, this test would outlive its time limit (set in api_suite). */
+START_TEST(sync_delay_never_slows_asynchronous_operations)
+{
+        provision("a", true, SVC_SLOW, PLAN_ASYNC_SLOW, NULL);
+        EXPECT(202);
+        char op[64];
+        (void) snprintf(op, sizeof(op), "%s", field("operation"));
+        run_op(op);
+        last_op("a", op);
+        ck_assert_str_eq(field("state"), "succeeded");
+
+        update("a", true, "{\"service_id\":\"" SVC_SLOW "\",\"parameters\":{\"n\":1}}");
+        EXPECT(202);
+        (void) snprintf(op, sizeof(op), "%s", field("operation"));
+        run_op(op);
+
+        do_bind("a", "b", true, SVC_SLOW, PLAN_ASYNC_SLOW, NULL);
+        EXPECT(202);
+        (void) snprintf(op, sizeof(op), "%s", field("operation"));
+        run_op(op);
+        api_response_release(&resp);
+        api_binding_last_operation(&api, st, "a", "b", op, &resp);
+        ck_assert_str_eq(field("state"), "succeeded");
+
+        api_response_release(&resp);
+        api_unbind(&api, st, "a", "b", true, SVC_SLOW, PLAN_ASYNC_SLOW, &resp);
+        EXPECT(202);
+        (void) snprintf(op, sizeof(op), "%s", field("operation"));
+        run_op(op);
+
+        api_response_release(&resp);
+        api_deprovision(&api, st, "a", true, SVC_SLOW, PLAN_ASYNC_SLOW, &resp);
+        EXPECT(202);
+        (void) snprintf(op, sizeof(op), "%s", field("operation"));
+        run_op(op);
+        fetch("a");
+        EXPECT(404);
+        /* answered from the store, without the backend */
+        api_response_release(&resp);
+        api_deprovision(&api, st, "a", true, SVC_SLOW, PLAN_ASYNC_SLOW, &resp);
+        EXPECT(410);
+}
+END_TEST
+
+/* Configures a one-plan catalog whose backend object is @backend (JSON); returns the errors
+ * (new, osb_free) or NULL when it is accepted. */
+static char *configure_backend(const char *backend)
+{
+        osb_autofree char *text = osb_asprintf(
+                "{\"services\":[{\"id\":\"s\",\"name\":\"s\",\"description\":\"d\",\"bindable\":true,"
+                "\"plans\":[{\"id\":\"p\",\"name\":\"p\",\"description\":\"d\",\"x-bindery-backend\":%s}]}]}", backend);
+        struct catalog *c = NULL;
+        char *errors = NULL;
+        ck_assert_msg(catalog_load_buffer(text, strlen(text), "b.json", &c, &errors) == 0, "%s", errors);
+        int r = backend_configure_catalog(c, &errors);
+        backend_release_catalog(c);
+        catalog_free(c);
+        return r == 0 ? NULL : errors;
+}
+
+START_TEST(sync_delay_setting_is_checked)
+{
+        static const char *const good[] = {"0", "250", "\"250ms\"", "\"2s\"", "\"10m\""};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(good); i++) {
+                osb_autofree char *cfg = osb_asprintf("{\"type\":\"static\",\"sync_delay\":%s}", good[i]);
+                osb_autofree char *e = configure_backend(cfg);
+                ck_assert_msg(e == NULL, "sync_delay %s refused: %s", good[i], e);
+        }
+        static const struct {
+                const char *value, *error;
+        } bad[] = {
+                {"\"soon\"", "b.json: services[0].plans[0].x-bindery-backend.sync_delay: must be a duration such as \"500ms\" or \"2s\""},
+                {"-1", "b.json: services[0].plans[0].x-bindery-backend.sync_delay: must be a duration such as \"500ms\" or \"2s\""},
+                {"true", "b.json: services[0].plans[0].x-bindery-backend.sync_delay: must be a duration such as \"500ms\" or \"2s\""},
+                {"\"11m\"", "b.json: services[0].plans[0].x-bindery-backend.sync_delay: must be at most 600s"},
+        };
+        for (size_t i = 0; i < OSB_ELEMENTSOF(bad); i++) {
+                osb_autofree char *cfg = osb_asprintf("{\"type\":\"static\",\"sync_delay\":%s}", bad[i].value);
+                osb_autofree char *e = configure_backend(cfg);
+                ck_assert_msg(e != NULL, "sync_delay %s accepted", bad[i].value);
+                ck_assert_msg(strstr(e, bad[i].error), "sync_delay %s: %s", bad[i].value, e);
+        }
+        /* delay keeps its own message (and no upper bound). */
+        osb_autofree char *e = configure_backend("{\"type\":\"static\",\"delay\":\"later\"}");
+        ck_assert_ptr_nonnull(e);
+        ck_assert_ptr_nonnull(strstr(e, "x-bindery-backend.delay: must be a duration such as \"500ms\" or \"2s\""));
+        osb_autofree char *e2 = configure_backend("{\"type\":\"static\",\"delay\":\"2h\"}");
+        ck_assert_msg(e2 == NULL, "%s", e2);
+}
+END_TEST
+
 static Suite *api_suite(void)
 {
         Suite *s = suite_create("api");
@@ -496,6 +660,13 @@ static Suite *api_suite(void)
         tcase_add_test(tc, bind_merges_credentials_and_is_idempotent);
         tcase_add_test(tc, async_bind_has_no_credentials_until_done);
         tcase_add_test(tc, failing_plan_sync_stores_nothing_async_ends_failed);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("static-backend");
+        tcase_set_timeout(tc, 20);
+        tcase_add_checked_fixture(tc, setup_slow, teardown);
+        tcase_add_test(tc, sync_delay_slows_every_synchronous_answer);
+        tcase_add_test(tc, sync_delay_never_slows_asynchronous_operations);
+        tcase_add_test(tc, sync_delay_setting_is_checked);
         suite_add_tcase(s, tc);
         return s;
 }
