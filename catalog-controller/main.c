@@ -115,6 +115,8 @@ static bool has_prefix(const char *s, const char *p)
 }
 
 static bool all_synced(void);
+/* Set once every informer exists: handlers and workers read ctl's informer pointers only
+ * after seeing it (the store publishes them). */
 static atomic_bool informers_started;
 
 static int handle_key(void *userdata, const char *key)
@@ -151,8 +153,8 @@ static void wake_unresolved(void)
 {
         struct kmeta **v = NULL;
         size_t n = 0;
-        if (!ctl.instances || informer_snapshot(ctl.instances, &v, &n) < 0)
-                return;
+        if (!atomic_load(&informers_started) || informer_snapshot(ctl.instances, &v, &n) < 0)
+                return;         /* before the start every instance is reconciled anyway */
         for (size_t i = 0; i < n; i++)
                 if (((struct svcobj *) v[i])->unresolved)
                         enqueue(CTL_KEY_INSTANCE, v[i]->key);
@@ -166,7 +168,7 @@ static void wake_dependents(struct informer *inf, const char *prefix, const char
         struct kmeta **v = NULL;
         size_t n = 0;
         if (!inf || informer_snapshot(inf, &v, &n) < 0)
-                return;
+                return;         /* callers pass ctl's pointers only once informers_started */
         for (size_t i = 0; i < n; i++) {
                 const struct svcobj *o = (const struct svcobj *) v[i];
                 if (!osb_streq(o->meta.ns, ns))
@@ -187,7 +189,8 @@ static void on_instance(void *userdata, enum informer_event ev, const struct kme
         const struct svcobj *o = (const struct svcobj *) (new ? new : old), *was = (const struct svcobj *) old;
         if (new)
                 enqueue(CTL_KEY_INSTANCE, new->key);
-        if (ev == INFORMER_DELETE || (ev == INFORMER_UPDATE && ((o->ready && !was->ready) || (new->deleting && !old->deleting))))
+        if (atomic_load(&informers_started) &&
+            (ev == INFORMER_DELETE || (ev == INFORMER_UPDATE && ((o->ready && !was->ready) || (new->deleting && !old->deleting)))))
                 wake_dependents(ctl.bindings, CTL_KEY_BINDING, o->meta.ns, o->meta.name, NULL);
 }
 
@@ -210,7 +213,7 @@ static void on_binding(void *userdata, enum informer_event ev, const struct kmet
 static void on_secret(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
 {
         const struct kmeta *m = new ? new : old;
-        if (ev == INFORMER_RESYNC || !m->ns)
+        if (ev == INFORMER_RESYNC || !m->ns || !atomic_load(&informers_started))
                 return;
         wake_dependents(ctl.instances, CTL_KEY_INSTANCE, m->ns, NULL, m->name);
 }
