@@ -827,13 +827,37 @@ static void create_namespace_defaults(struct api *a, const char *ns)
         kt_type_unref(cm);
 }
 
+/* Admission of a create (@old NULL) or an update: sets apiVersion and kind, then defaults and
+ * validates @obj (prepare()). Returns 0 to go on (its warning in @res), or the status of the
+ * refusal already in @res: 400 BadRequest, 422 Invalid with the causes, 500. */
+static unsigned admit(struct api *a, const struct kt_type *t, json_t *obj, const json_t *old, const struct api_opts *o,
+                      const char *name, struct api_result *res)
+{
+        if (json_object_set_new(obj, "apiVersion", json_string(t->builtin == BT_EVENT_V1 ? "v1" : t->api_version)) < 0 ||
+            json_object_set_new(obj, "kind", json_string(t->kind)) < 0)
+                return oom(res);
+        struct prep p = {.causes = json_array()};
+        if (!p.causes)
+                return oom(res);
+        unsigned c = 0;
+        if (prepare(a, t, obj, old, o, &p) < 0)
+                c = oom(res);
+        else if (p.bad[0])
+                c = bad_request(res, "%s", p.bad);
+        else if (json_array_size(p.causes))
+                c = invalid(res, t, name, p.causes);
+        else
+                (void) snprintf(res->warning, sizeof(res->warning), "%s", p.warning);
+        json_decref(p.causes);
+        return c;
+}
+
 /* @obj is owned. @internal: created by the server itself (no kind checks). */
 static unsigned create_locked(struct api *a, struct kt_type *t, const char *ns, json_t *obj, const struct api_opts *o,
                               bool internal, struct api_result *res)
 {
         osb_autojson json_t *own = obj;  /* released on every return */
         (void) own;
-        struct prep p = {.causes = NULL};
         char q[512];
         json_t *meta = util_json_obj_ensure(obj, "metadata");
         if (!meta)
@@ -906,28 +930,9 @@ static unsigned create_locked(struct api *a, struct kt_type *t, const char *ns, 
                 (void) json_object_del(obj, "status");
         if (t->builtin == BT_EVENT_V1 && rename_fields(obj, 1, 0) < 0)
                 return oom(res);
-        if (json_object_set_new(obj, "apiVersion", json_string(t->builtin == BT_EVENT_V1 ? "v1" : t->api_version)) < 0 ||
-            json_object_set_new(obj, "kind", json_string(t->kind)) < 0)
-                return oom(res);
-        p.causes = json_array();
-        if (!p.causes)
-                return oom(res);
-        int r = prepare(a, t, obj, NULL, o, &p);
-        if (r < 0) {
-                json_decref(p.causes);
-                return oom(res);
-        }
-        if (p.bad[0]) {
-                json_decref(p.causes);
-                return bad_request(res, "%s", p.bad);
-        }
-        if (json_array_size(p.causes)) {
-                unsigned c = invalid(res, t, name, p.causes);
-                json_decref(p.causes);
-                return c;
-        }
-        json_decref(p.causes);
-        (void) snprintf(res->warning, sizeof(res->warning), "%s", p.warning);
+        unsigned refused = admit(a, t, obj, NULL, o, name, res);
+        if (refused)
+                return refused;
         if (store_get(a->st, t->storage_key, ns, name))
                 return api_fail(res, 409, "AlreadyExists", details(t, name, NULL), "%s \"%s\" already exists",
                                 qresource(t, q, sizeof(q)), name);
@@ -1083,28 +1088,9 @@ static unsigned update_locked(struct api *a, struct kt_type *t, const char *ns, 
                 }
                 if (t->builtin == BT_EVENT_V1 && rename_fields(obj, 1, 0) < 0)
                         return oom(res);
-                if (json_object_set_new(obj, "apiVersion", json_string(t->builtin == BT_EVENT_V1 ? "v1" : t->api_version)) < 0 ||
-                    json_object_set_new(obj, "kind", json_string(t->kind)) < 0)
-                        return oom(res);
-                struct prep p = {.causes = json_array()};
-                if (!p.causes)
-                        return oom(res);
-                int r = prepare(a, t, obj, old, o, &p);
-                if (r < 0) {
-                        json_decref(p.causes);
-                        return oom(res);
-                }
-                if (p.bad[0]) {
-                        json_decref(p.causes);
-                        return bad_request(res, "%s", p.bad);
-                }
-                if (json_array_size(p.causes)) {
-                        unsigned c = invalid(res, t, name, p.causes);
-                        json_decref(p.causes);
-                        return c;
-                }
-                json_decref(p.causes);
-                (void) snprintf(res->warning, sizeof(res->warning), "%s", p.warning);
+                unsigned refused = admit(a, t, obj, old, o, name, res);
+                if (refused)
+                        return refused;
         }
         if (t->builtin == BT_NONE && t->schema && sub && !strcmp(sub, "status")) {
                 struct prep p = {.causes = json_array()};
