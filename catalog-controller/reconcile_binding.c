@@ -233,12 +233,13 @@ static int bind_binding(struct spass *p, const json_t *instance, struct osb_erro
                          "plan_id", p->rv.plan->external_id ? p->rv.plan->external_id : "", "app_guid", ns_uid,
                          "bind_resource", "app_guid", ns_uid, "context", svc_context(p->c, p->ns, ns_uid, iname ? iname : ""));
         json_t *props = json_object();
+        if (props && json_object_set_new(p->status, "inProgressProperties", props) < 0)
+                props = NULL;   /* freed by the failed set */
         const json_t *ui = json_object_get(spec_of(p), "userInfo");
         if (oom || !body || !props || (params && json_object_set(body, "parameters", params) < 0) ||
             (redacted && json_object_set(props, "parameters", redacted) < 0) ||
             (*sum && json_object_set_new(props, "parameterChecksum", json_string(sum)) < 0) ||
             (ui && json_object_set(props, "userInfo", (json_t *) ui) < 0) ||
-            json_object_set_new(p->status, "inProgressProperties", props) < 0 ||
             json_object_set_new(p->status, "currentOperation", json_string("Bind")) < 0) {
                 r = OOM(err);
                 goto out;
@@ -406,18 +407,11 @@ static int unbind(struct spass *p, bool mitigation, struct osb_error *err)
 {
         json_auto_t *instance = NULL;
         const char *reason = NULL;
-        int r = p->rv.broker ? 0 : find_instance(p, &instance, &reason, err);
+        /* the instance is needed for its id; its broker, unless the bind path resolved it */
+        int r = p->rv.broker ? get_instance(p, &instance, err) : find_instance(p, &instance, &reason, err);
         if (r == -ENOMEM)
                 return r;
         if (!instance) {
-                /* find_instance() was skipped: the instance is needed for its id */
-                osb_autofree char *k = osb_asprintf("%s/%s", p->ns, str_of(json_object_get(spec_of(p), "instanceRef"), "name"));
-                struct svcobj *o = k ? (struct svcobj *) informer_get(p->c->instances, k) : NULL;
-                instance = o ? svcobj_json(o) : NULL;
-                if (o)
-                        informer_put(p->c->instances, &o->meta);
-        }
-        if (!instance || (r < 0 && strcmp(reason, "ReferencesNonexistentInstance") == 0)) {
                 /* the instance is gone, and the broker's bindings went with it */
                 *err = (struct osb_error) OSB_ERROR_INIT;
                 spass_log(p, OSB_LOG_INFO, "instance gone", "nothing to unbind at the broker");

@@ -96,13 +96,12 @@ static int set_in_progress(struct spass *p, const json_t *redacted, const char *
         json_t *props = json_pack("{s:s,s:s}", ns ? "servicePlanExternalName" : "clusterServicePlanExternalName",
                                   p->rv.plan->external_name ? p->rv.plan->external_name : "", plan_id_field(p),
                                   p->rv.plan->external_id ? p->rv.plan->external_id : "");
-        if (!props)
+        if (!props || json_object_set_new(p->status, "inProgressProperties", props) < 0)
                 return -ENOMEM;
         const json_t *ui = json_object_get(spec_of(p), "userInfo");
         if ((redacted && json_object_set(props, "parameters", (json_t *) redacted) < 0) ||
             (checksum && *checksum && json_object_set_new(props, "parameterChecksum", json_string(checksum)) < 0) ||
-            (ui && json_object_set(props, "userInfo", (json_t *) ui) < 0) ||
-            json_object_set_new(p->status, "inProgressProperties", props) < 0)
+            (ui && json_object_set(props, "userInfo", (json_t *) ui) < 0))
                 return -ENOMEM;
         return 0;
 }
