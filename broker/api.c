@@ -21,7 +21,8 @@ static void close_thread_store(void *p)
 int api_init(struct api *api, const struct catalog *cat, struct ops *ops, const char *db_path,
              enum store_sync sync)
 {
-        *api = (struct api){.cat = cat, .ops = ops, .db_path = db_path, .sync = sync};
+        *api = (struct api){.cat = cat, .ops = ops, .db_path = db_path, .sync = sync,
+                            .sync_timeout_ms = 50 * 1000};
         return pthread_key_create(&api->store_key, close_thread_store) == 0 ? 0 : -EAGAIN;
 }
 
@@ -215,6 +216,86 @@ static json_t *operation_body(const char *op_id)
         return b;
 }
 
+/* Answers a synchronous request to a blocking backend (backend.h, "Blocking"): operation @op_id
+ * is committed but not scheduled; it runs here, outside the write lock, again and again while
+ * the backend answers "not finished", until it finishes or api->sync_timeout_ms passes (then it
+ * goes on in the background and the platform is told how to follow it). The answer is the one
+ * the synchronous path of @kind gives: the stored rows for a success, the backend's error for a
+ * failure. @old_dashboard: update only, the dashboard URL before. */
+static void run_inline(struct api *api, struct store *st, enum op_kind kind, const char *instance_id,
+                       const char *binding_id, const char *op_id, const char *old_dashboard,
+                       struct api_response *resp)
+{
+        struct osb_error failure = OSB_ERROR_INIT;
+        int64_t deadline = store_now_ms() + api->sync_timeout_ms;
+        int r;
+        for (;;) {
+                int64_t again = 0;
+                r = ops_execute_sync(api->cat, st, op_id, &again, &failure);
+                if (r == 0)
+                        break;
+                if (r < 0 || again > deadline) {
+                        /* The operation is durable: the workers finish it. */
+                        (void) ops_schedule(api->ops, op_id, r < 0 ? store_now_ms() + 1000 : again);
+                        struct osb_error err = OSB_ERROR_INIT;
+                        if (r < 0)
+                                (void) osb_error_set(&err, r, "the %s could not be recorded; it will be "
+                                                     "retried in the background (operation %s)",
+                                                     op_kind_name(kind), op_id);
+                        else
+                                (void) osb_error_set(&err, OSB_E_BACKEND,
+                                                     "the %s did not finish within %" PRId64 "s; it goes on in "
+                                                     "the background (operation %s): repeat the request with "
+                                                     "accepts_incomplete=true to follow it",
+                                                     op_kind_name(kind), api->sync_timeout_ms / 1000, op_id);
+                        return api_response_error(resp, &err);
+                }
+                int64_t wait_ms = again - store_now_ms();
+                if (wait_ms > 0) {
+                        struct timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000L};
+                        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                                ;
+                }
+        }
+
+        osb_auto(op_row_freep) struct op_row *op = NULL;
+        r = store_get_op(st, op_id, &op);
+        if (r < 0)
+                return api_response_error(resp, &(struct osb_error){r, "cannot read the operation"});
+        if (!osb_streq(op->state, "succeeded")) {
+                if (failure.code >= 0)  /* cancelled by a delete meanwhile, or finished elsewhere */
+                        (void) osb_error_set(&failure, OSB_E_BACKEND, "%s",
+                                             op->description ? op->description : "the operation failed");
+                if (kind == OP_UPDATE || kind == OP_DEPROVISION)
+                        return respond_error_usable(resp, &failure, kind == OP_UPDATE);
+                return api_response_error(resp, &failure);
+        }
+        switch (kind) {
+        case OP_PROVISION:
+        case OP_UPDATE: {
+                osb_auto(instance_row_freep) struct instance_row *inst = NULL;
+                r = store_get_instance(st, instance_id, &inst);
+                if (r < 0)
+                        return api_response_error(resp, &(struct osb_error){r, "cannot read the instance"});
+                if (kind == OP_PROVISION)
+                        return respond(resp, 201, instance_body(inst, NULL));
+                json_t *body = json_object();
+                if (inst->dashboard_url && !osb_streq(inst->dashboard_url, old_dashboard))
+                        json_object_set_new(body, "dashboard_url", json_string(inst->dashboard_url));
+                return respond(resp, 200, body);
+        }
+        case OP_BIND: {
+                osb_auto(binding_row_freep) struct binding_row *b = NULL;
+                r = store_get_binding(st, instance_id, binding_id, &b);
+                if (r < 0)
+                        return api_response_error(resp, &(struct osb_error){r, "cannot read the binding"});
+                return respond(resp, 201, parse_text(b->response));
+        }
+        default:
+                return respond(resp, 200, NULL);
+        }
+}
+
 /* ---- instances ------------------------------------------------------------------------- */
 
 void api_provision(struct api *api, struct store *st, const char *instance_id,
@@ -244,6 +325,7 @@ void api_provision(struct api *api, struct store *st, const char *instance_id,
         const struct backend *be = backend_of(plan);
         enum backend_async mode = be->async_mode(plan, OP_PROVISION);
         bool async = mode != BACKEND_ASYNC_NEVER && accepts_incomplete;
+        bool inline_run = !async && be->blocking;
 
         if (store_begin(st, &err) < 0)
                 return api_response_error(resp, &err);
@@ -307,13 +389,13 @@ void api_provision(struct api *api, struct store *st, const char *instance_id,
         char op_id[37] = "";
         int64_t due = 0;
 
-        if (async) {
-                due = now + be->first_run_delay_ms(plan, OP_PROVISION);
+        if (async || inline_run) {
+                due = async ? now + be->first_run_delay_ms(plan, OP_PROVISION) : now;
                 r = insert_op(st, OP_PROVISION, instance_id, NULL, NULL, due, op_id);
                 inst.state = (char *) "provisioning";
                 inst.op_id = op_id;
                 /* A dashboard URL must be in the first response, even for an async provision. */
-                if (r >= 0 && be->dashboard_url) {
+                if (r >= 0 && async && be->dashboard_url) {
                         res.dashboard_url = be->dashboard_url(&call);
                         inst.dashboard_url = res.dashboard_url;
                 }
@@ -334,6 +416,8 @@ void api_provision(struct api *api, struct store *st, const char *instance_id,
                 backend_result_release(&res);
                 return api_response_error(resp, &(struct osb_error){r, "cannot store the instance"});
         }
+        if (inline_run)
+                return run_inline(api, st, OP_PROVISION, instance_id, NULL, op_id, NULL, resp);
         if (async)
                 (void) ops_schedule(api->ops, op_id, due);
         respond(resp, async ? 202 : 201, instance_body(&inst, async ? op_id : NULL));
@@ -447,7 +531,8 @@ void api_update(struct api *api, struct store *st, const char *instance_id,
                            : plan_change                ? plan->maintenance_version
                                                         : inst->maintenance_version;
         int64_t now = store_now_ms();
-        if (mode != BACKEND_ASYNC_NEVER && accepts_incomplete) {
+        bool async = mode != BACKEND_ASYNC_NEVER && accepts_incomplete;
+        if (async || be->blocking) {
                 json_auto_t *oreq = json_pack("{s:s, s:O, s:s, s:s}", "plan_id", new_plan_id,
                                               "parameters", params, "update_key", update_key,
                                               "request_key", key);
@@ -459,7 +544,8 @@ void api_update(struct api *api, struct store *st, const char *instance_id,
                 if (!otext)
                         return api_response_error(resp, &(struct osb_error){-ENOMEM, ""});
                 char op_id[37];
-                int64_t due = now + be->first_run_delay_ms(plan, OP_UPDATE);
+                int64_t due = async ? now + be->first_run_delay_ms(plan, OP_UPDATE) : now;
+                osb_autofree char *old_dashboard = inst->dashboard_url ? osb_strdup(inst->dashboard_url) : NULL;
                 r = insert_op(st, OP_UPDATE, instance_id, NULL, otext, due, op_id);
                 if (r >= 0 && (store_set_str(&inst->state, "updating") < 0 ||
                                store_set_str(&inst->op_id, op_id) < 0))
@@ -471,14 +557,16 @@ void api_update(struct api *api, struct store *st, const char *instance_id,
                         r = store_commit(OSB_TAKE_PTR(tx), &err);
                 if (r < 0)
                         return api_response_error(resp, &(struct osb_error){r, "cannot store the update"});
+                if (!async)
+                        return run_inline(api, st, OP_UPDATE, instance_id, NULL, op_id, old_dashboard, resp);
                 (void) ops_schedule(api->ops, op_id, due);
                 return respond(resp, 202, operation_body(op_id));
         }
 
         struct backend_call call = {
                 .kind = OP_UPDATE, .plan = plan, .instance_id = instance_id,
-                .parameters = params, .instance_parameters = params, .context = context,
-                .synchronous = true,
+                .parameters = params, .instance_parameters = old_params, .context = context,
+                .previous_plan = old_plan, .synchronous = true,
         };
         struct backend_result res = {0};
         r = be->run(&call, &res, &err);
@@ -568,9 +656,10 @@ void api_deprovision(struct api *api, struct store *st, const char *instance_id,
                 if (r < 0)
                         return api_response_error(resp, &(struct osb_error){r, "cannot cancel provisioning"});
         }
-        if (mode != BACKEND_ASYNC_NEVER && accepts_incomplete) {
+        bool async = mode != BACKEND_ASYNC_NEVER && accepts_incomplete;
+        if (async || be->blocking) {
                 char op_id[37];
-                int64_t due = now + be->first_run_delay_ms(plan, OP_DEPROVISION);
+                int64_t due = async ? now + be->first_run_delay_ms(plan, OP_DEPROVISION) : now;
                 r = insert_op(st, OP_DEPROVISION, instance_id, NULL, NULL, due, op_id);
                 if (r >= 0 && (store_set_str(&inst->state, "deprovisioning") < 0 ||
                                store_set_str(&inst->op_id, op_id) < 0))
@@ -582,6 +671,8 @@ void api_deprovision(struct api *api, struct store *st, const char *instance_id,
                         r = store_commit(OSB_TAKE_PTR(tx), &err);
                 if (r < 0)
                         return api_response_error(resp, &(struct osb_error){r, "cannot store the deprovision"});
+                if (!async)
+                        return run_inline(api, st, OP_DEPROVISION, instance_id, NULL, op_id, NULL, resp);
                 (void) ops_schedule(api->ops, op_id, due);
                 return respond(resp, 202, operation_body(op_id));
         }
@@ -826,6 +917,7 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
                 return api_response_error(resp, &err);
         }
         bool async = mode != BACKEND_ASYNC_NEVER && accepts_incomplete;
+        bool inline_run = !async && be->blocking;
         int64_t now = store_now_ms();
         struct binding_row b = {
                 .instance_id = (char *) instance_id,
@@ -845,8 +937,8 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
         osb_autofree char *response = NULL;
         json_auto_t *inst_params = parse_text(inst->parameters);
         json_auto_t *body = NULL;
-        if (async) {
-                due = now + be->first_run_delay_ms(plan, OP_BIND);
+        if (async || inline_run) {
+                due = async ? now + be->first_run_delay_ms(plan, OP_BIND) : now;
                 r = insert_op(st, OP_BIND, instance_id, binding_id, NULL, due, op_id);
                 b.state = (char *) "binding";
                 b.op_id = op_id;
@@ -855,7 +947,7 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
                         .kind = OP_BIND, .plan = plan, .instance_id = instance_id,
                         .binding_id = binding_id, .parameters = req.parameters,
                         .instance_parameters = inst_params, .context = req.context,
-                        .synchronous = true,
+                        .app_guid = req.app_guid, .synchronous = true,
                 };
                 struct backend_result res = {0};
                 r = be->run(&call, &res, &err);
@@ -877,6 +969,8 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
                 r = store_commit(OSB_TAKE_PTR(tx), &err);
         if (r < 0)
                 return api_response_error(resp, &(struct osb_error){r, "cannot store the binding"});
+        if (inline_run)
+                return run_inline(api, st, OP_BIND, instance_id, binding_id, op_id, NULL, resp);
         if (async) {
                 (void) ops_schedule(api->ops, op_id, due);
                 return respond(resp, 202, operation_body(op_id));
@@ -932,9 +1026,10 @@ void api_unbind(struct api *api, struct store *st, const char *instance_id, cons
                 if (r < 0)
                         return api_response_error(resp, &(struct osb_error){r, "cannot cancel the binding"});
         }
-        if (mode != BACKEND_ASYNC_NEVER && accepts_incomplete) {
+        bool async = mode != BACKEND_ASYNC_NEVER && accepts_incomplete;
+        if (async || be->blocking) {
                 char op_id[37];
-                int64_t due = now + be->first_run_delay_ms(plan, OP_UNBIND);
+                int64_t due = async ? now + be->first_run_delay_ms(plan, OP_UNBIND) : now;
                 r = insert_op(st, OP_UNBIND, instance_id, binding_id, NULL, due, op_id);
                 if (r >= 0 && (store_set_str(&b->state, "unbinding") < 0 || store_set_str(&b->op_id, op_id) < 0))
                         r = -ENOMEM;
@@ -945,13 +1040,16 @@ void api_unbind(struct api *api, struct store *st, const char *instance_id, cons
                         r = store_commit(OSB_TAKE_PTR(tx), &err);
                 if (r < 0)
                         return api_response_error(resp, &(struct osb_error){r, "cannot store the unbind"});
+                if (!async)
+                        return run_inline(api, st, OP_UNBIND, instance_id, binding_id, op_id, NULL, resp);
                 (void) ops_schedule(api->ops, op_id, due);
                 return respond(resp, 202, operation_body(op_id));
         }
         json_auto_t *params = parse_text(b->parameters);
         struct backend_call call = {
                 .kind = OP_UNBIND, .plan = plan, .instance_id = instance_id,
-                .binding_id = binding_id, .parameters = params, .synchronous = true,
+                .binding_id = binding_id, .parameters = params, .app_guid = b->app_guid,
+                .synchronous = true,
         };
         struct backend_result res = {0};
         r = be->run(&call, &res, &err);

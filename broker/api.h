@@ -20,6 +20,8 @@ struct api {
         const char *db_path;        /* borrowed */
         enum store_sync sync;
         pthread_key_t store_key;    /* each thread's store handle */
+        int64_t sync_timeout_ms;    /* how long a synchronous request to a blocking backend
+                                     * waits out "not finished" answers (api_init: 50 s) */
 };
 
 struct api_response {

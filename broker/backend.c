@@ -4,7 +4,7 @@
 #include "common/osb_mem.h"
 #include "broker/backend.h"
 
-static const struct backend *const backends[] = {&backend_static};
+static const struct backend *const backends[] = {&backend_static, &backend_exec, &backend_postgresql};
 
 static const char *const kind_names[OP_KIND_MAX] = {
         [OP_PROVISION] = "provision", [OP_UPDATE] = "update", [OP_DEPROVISION] = "deprovision",
@@ -53,7 +53,7 @@ int backend_configure_catalog(struct catalog *cat, char **ret_errors)
                         struct osb_error err = OSB_ERROR_INIT;
                         if (!be)
                                 (void) osb_error_set(&err, OSB_E_INVALID_CONFIG,
-                                                     "%s.type: unknown backend '%s' (known: static)",
+                                                     "%s.type: unknown backend '%s' (known: static, exec, postgresql)",
                                                      p->backend_path, type ? type : "");
                         else if (be->configure(p, &err) >= 0)
                                 continue;

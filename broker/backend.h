@@ -1,8 +1,30 @@
 /* broker/backend.h: what provisions and binds for real. Each plan names a backend type in its
  * catalog "x-bindery-backend" object; the backend parses the rest of that object at start-up
- * (configure) and does the work of each operation (run). A backend call may block: the broker
- * runs it on a request thread (synchronous operations) or an operation worker (asynchronous).
- * Backends: static (backend_static.c). */
+ * (configure) and does the work of each operation (run). Backends: static (backend_static.c),
+ * exec (backend_exec.c), postgresql (backend_postgresql.c); docs/backends.md is the user guide.
+ *
+ * The contract every backend follows:
+ * - Ownership. configure() allocates plan->backend_state (and may borrow strings and JSON from
+ *   plan->backend, which lives as long as the catalog); release() frees it. Everything in a
+ *   struct backend_call is borrowed for the duration of run(); what run() puts in a
+ *   struct backend_result is new and owned by the caller (backend_result_release()).
+ * - Threading. configure()/release() run on the main thread before the HTTP server starts and
+ *   after it stops. Every other function may be called from any number of threads at once
+ *   (request threads and operation workers), for the same plan and even for the same
+ *   instance: plan state is read-only after configure(), and anything a backend shares between
+ *   calls (a connection pool, say) it protects itself.
+ * - Idempotency. run() may be called again for an operation that already (partly) happened:
+ *   after a crash or kill -9 the broker resumes every unfinished operation from the start, and
+ *   an operation that answered "not finished" (retry_after_ms > 0) is run again with the same
+ *   call. So every step must be safe to repeat: create what is missing, drop what exists, and
+ *   treat "already there" (provision, bind) and "already gone" (deprovision, unbind) as
+ *   success. Names derived only from the instance and binding ids make that easy.
+ * - Blocking. A backend that does I/O with another system sets .blocking: the broker then never
+ *   calls run() while it holds its write lock. An asynchronous operation runs on an operation
+ *   worker; a synchronous request records the operation first, runs it on the request thread
+ *   (outside the lock, waiting out "not finished" answers up to the broker's --sync-timeout)
+ *   and answers with its outcome. A non-blocking backend (static) runs synchronous calls inside
+ *   the request's write transaction, so the outcome and the state change commit together. */
 #pragma once
 
 #include <jansson.h>
@@ -30,9 +52,14 @@ struct backend_call {
         const char *instance_id;             /* borrowed */
         const char *binding_id;              /* borrowed; bind/unbind only */
         const json_t *parameters;            /* borrowed; the request's parameters or NULL */
-        const json_t *instance_parameters;   /* borrowed; bind/unbind: the instance's, or NULL */
+        const json_t *instance_parameters;   /* borrowed; bind/unbind: the instance's; update: the
+                                              * instance's before the update (previous values); or NULL */
         const json_t *context;               /* borrowed or NULL */
-        bool synchronous;                    /* answered in the request (api.c), not by an ops worker */
+        const struct catalog_plan *previous_plan; /* update: the instance's plan before; else NULL */
+        const char *operation_id;            /* the operation's id, or NULL for a synchronous call
+                                              * of a non-blocking backend */
+        const char *app_guid;                /* bind/unbind: bind_resource.app_guid, or NULL */
+        bool synchronous;                    /* the platform waits for the answer (no accepts_incomplete) */
 };
 
 struct backend_result {
@@ -45,6 +72,8 @@ void backend_result_release(struct backend_result *res);
 
 struct backend {
         const char *type;
+        /* true: run() talks to another system and may take long (see "Blocking" above). */
+        bool blocking;
         /* Parses plan->backend into plan->backend_state; the state struct must start with a
          * `const struct backend *` pointing at this backend. Errors name the JSON path. */
         int (*configure)(struct catalog_plan *plan, struct osb_error *err);
@@ -59,13 +88,11 @@ struct backend {
          * (returned in the first, 202, response). New (osb_free) or NULL. */
         char *(*dashboard_url)(const struct backend_call *call);
         /* Does the work. Returns 0 (done, or not finished when res->retry_after_ms > 0), or a
-         * negative code with the user-facing reason in @err (it becomes the description).
-         * For a synchronous request it is called inside the request's write transaction, so
-         * the outcome and the state change commit together; that holds the broker's write
-         * lock for the call, which is right for "static" (no I/O; its sync_delay holds the
-         * lock on purpose, as a slow backend would) but not for a backend that talks to
-         * another system: such a backend must make its plans asynchronous, or the api layer
-         * must first record the operation and run the call outside the lock. */
+         * negative code with the user-facing reason in @err (it becomes the description; an
+         * OSB_E_* code also picks the HTTP status of a synchronous answer, OSB_E_BACKEND being
+         * 500). For a non-blocking backend a synchronous call runs inside the request's write
+         * transaction ("static" sync_delay holds the lock on purpose, as a slow backend
+         * would); for a blocking one never (see "Blocking" above). */
         int (*run)(const struct backend_call *call, struct backend_result *res, struct osb_error *err);
 };
 
@@ -79,3 +106,5 @@ int backend_configure_catalog(struct catalog *cat, char **ret_errors);
 void backend_release_catalog(struct catalog *cat);
 
 extern const struct backend backend_static;
+extern const struct backend backend_exec;
+extern const struct backend backend_postgresql;

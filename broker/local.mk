@@ -8,6 +8,8 @@ broker_libbroker_a_SOURCES = \
 	broker/migrations.h \
 	broker/backend.c broker/backend.h \
 	broker/backend_static.c \
+	broker/backend_exec.c \
+	broker/backend_postgresql.c \
 	broker/ops.c broker/ops.h \
 	broker/api.c broker/api.h \
 	broker/request.c broker/request.h \
@@ -24,5 +26,5 @@ CLEANFILES += broker/migrations.c
 
 bin_PROGRAMS += broker/osb-broker
 broker_osb_broker_SOURCES = broker/main.c
-broker_osb_broker_LDADD = broker/libbroker.a common/libosbcommon.a $(DEP_LIBS)
+broker_osb_broker_LDADD = broker/libbroker.a common/libosbcommon.a $(DEP_LIBS) $(PQ_LIBS)
 dist_man1_MANS += docs/osb-broker.1

@@ -23,7 +23,7 @@ static char *arg_listen, *arg_port_file, *arg_db, *arg_catalog, *arg_username, *
 static char *arg_password_file, *arg_token, *arg_token_file, *arg_tls_cert, *arg_tls_key;
 static char *arg_log_level, *arg_sync, *arg_min_api_version;
 static int64_t arg_port, arg_threads, arg_workers, arg_max_connections;
-static int64_t arg_request_timeout_ms, arg_drain_timeout_ms;
+static int64_t arg_request_timeout_ms, arg_drain_timeout_ms, arg_sync_timeout_ms;
 static uint64_t arg_max_body, arg_max_header;
 static bool arg_allow_insecure;
 
@@ -59,7 +59,8 @@ static const struct osb_setting settings[] = {
         {"tls-key", "OSB_BROKER_TLS_KEY", OSB_SETTING_STRING, NULL, "FILE",
          "PEM private key for --tls-cert.", &arg_tls_key, 0, 0},
         {"threads", "OSB_BROKER_THREADS", OSB_SETTING_INT, "0", "N",
-         "HTTP worker threads; 0 means one per CPU core.", &arg_threads, 0, 1024},
+         "HTTP worker threads; 0 means one per CPU core, and at least 8 when a plan uses the exec "
+         "or postgresql backend (a synchronous request to one holds its thread).", &arg_threads, 0, 1024},
         {"workers", "OSB_BROKER_WORKERS", OSB_SETTING_INT, "4", "N",
          "Threads that run asynchronous operations.", &arg_workers, 1, 256},
         {"max-body", "OSB_BROKER_MAX_BODY", OSB_SETTING_SIZE, "1m", "BYTES",
@@ -70,6 +71,10 @@ static const struct osb_setting settings[] = {
          "Concurrent connections accepted.", &arg_max_connections, 1, 65536},
         {"request-timeout", "OSB_BROKER_REQUEST_TIMEOUT", OSB_SETTING_DURATION, "60s", "DURATION",
          "Close a connection idle for this long.", &arg_request_timeout_ms, 0, 0},
+        {"sync-timeout", "OSB_BROKER_SYNC_TIMEOUT", OSB_SETTING_DURATION, "50s", "DURATION",
+         "How long a request without accepts_incomplete waits for an exec or postgresql "
+         "operation that is not finished; after that it goes on in the background.",
+         &arg_sync_timeout_ms, 0, 0},
         {"drain-timeout", "OSB_BROKER_DRAIN_TIMEOUT", OSB_SETTING_DURATION, "10s", "DURATION",
          "On SIGTERM, how long to let in-flight requests finish.", &arg_drain_timeout_ms, 0, 0},
         {"min-api-version", "OSB_BROKER_MIN_API_VERSION", OSB_SETTING_STRING, "2.13", "VERSION",
@@ -172,11 +177,17 @@ static int run(void)
         struct api api;
         struct router rt = {.cat = cat, .auth = &auth, .min_api_minor = min_minor};
         struct osb_http_server *srv = NULL;
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        long auto_threads = sysconf(_SC_NPROCESSORS_ONLN);
+        if (auto_threads < 1)
+                auto_threads = 1;
+        for (size_t i = 0; i < cat->n_services; i++)
+                for (size_t j = 0; j < cat->services[i].n_plans; j++)
+                        if (backend_of(&cat->services[i].plans[j])->blocking && auto_threads < 8)
+                                auto_threads = 8;
         struct osb_http_config hcfg = {
                 .address = arg_listen,
                 .port = (uint16_t) arg_port,
-                .threads = arg_threads ? (unsigned) arg_threads : (unsigned) (cores > 0 ? cores : 1),
+                .threads = arg_threads ? (unsigned) arg_threads : (unsigned) auto_threads,
                 .max_body = arg_max_body,
                 .max_header = arg_max_header,
                 .max_connections = (unsigned) arg_max_connections,
@@ -209,6 +220,7 @@ static int run(void)
                 fail("cannot start", "out of thread-local keys");
                 goto out_ops;
         }
+        api.sync_timeout_ms = arg_sync_timeout_ms;
         rt.api = &api;
         r = osb_http_server_start(&hcfg, router_handle, router_done, &rt, &srv, &err);
         if (r < 0) {

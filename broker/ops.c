@@ -232,7 +232,8 @@ rollback:
         return r;
 }
 
-int ops_execute(const struct catalog *cat, struct store *st, const char *op_id, int64_t *ret_again)
+static int execute(const struct catalog *cat, struct store *st, const char *op_id, bool synchronous,
+                   int64_t *ret_again, struct osb_error *ret_failure)
 {
         osb_auto(op_row_freep) struct op_row *op = NULL;
         osb_auto(instance_row_freep) struct instance_row *inst = NULL;
@@ -278,6 +279,8 @@ int ops_execute(const struct catalog *cat, struct store *st, const char *op_id, 
                 params = json_incref(inst_params);
         }
         const struct catalog_plan *plan = plan_id ? catalog_find_plan(cat, plan_id) : NULL;
+        const struct catalog_plan *previous_plan =
+                kind == OP_UPDATE && inst ? catalog_find_plan(cat, inst->plan_id) : NULL;
         if (!inst || (op->binding_id && !b)) {
                 rc = osb_error_set(&berr, OSB_E_GONE, "the %s no longer exists",
                                    op->binding_id ? "binding" : "instance");
@@ -294,6 +297,10 @@ int ops_execute(const struct catalog *cat, struct store *st, const char *op_id, 
                         .parameters = params,
                         .instance_parameters = inst_params,
                         .context = context,
+                        .previous_plan = previous_plan,
+                        .operation_id = op_id,
+                        .app_guid = b ? b->app_guid : NULL,
+                        .synchronous = synchronous,
                 };
                 rc = backend_of(plan)->run(&call, &res, &berr);
                 if (rc >= 0 && res.retry_after_ms > 0) {
@@ -303,12 +310,25 @@ int ops_execute(const struct catalog *cat, struct store *st, const char *op_id, 
                 }
         }
         r = finish(cat, st, op_id, rc, &berr, &res);
+        if (r >= 0 && ret_failure)
+                *ret_failure = rc < 0 ? berr : (struct osb_error) OSB_ERROR_INIT;
         if (r >= 0)
                 osb_log_info("operation finished", "op=%s kind=%s instance_id=%s%s%s state=%s",
                              op_id, op->kind, op->instance_id, op->binding_id ? " binding_id=" : "",
                              op->binding_id ? op->binding_id : "", rc >= 0 ? "succeeded" : "failed");
         backend_result_release(&res);
         return r;
+}
+
+int ops_execute(const struct catalog *cat, struct store *st, const char *op_id, int64_t *ret_again)
+{
+        return execute(cat, st, op_id, false, ret_again, NULL);
+}
+
+int ops_execute_sync(const struct catalog *cat, struct store *st, const char *op_id, int64_t *ret_again,
+                     struct osb_error *ret_failure)
+{
+        return execute(cat, st, op_id, true, ret_again, ret_failure);
 }
 
 static void *worker(void *arg)

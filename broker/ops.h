@@ -38,3 +38,9 @@ size_t ops_in_flight(struct ops *ops);
  * finished (or was no longer in progress), 1 with *ret_again (ms since the epoch) when the
  * backend asked to be called again, or a negative code on a storage failure. */
 int ops_execute(const struct catalog *cat, struct store *st, const char *op_id, int64_t *ret_again);
+/* The same for a synchronous request that waits for its operation on its own thread (see
+ * "Blocking" in backend.h): the backend is told the platform is waiting, and when the
+ * operation finishes, @ret_failure (may be NULL) receives the backend's error (code 0 when it
+ * succeeded), whose code picks the HTTP status of the answer. */
+int ops_execute_sync(const struct catalog *cat, struct store *st, const char *op_id, int64_t *ret_again,
+                     struct osb_error *ret_failure);

@@ -7,7 +7,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 name=$1; shift
 
 packages="build-essential autoconf automake pkg-config libmicrohttpd-dev libjansson-dev
-  libsqlite3-dev libcurl4-openssl-dev uuid-dev libyaml-dev check openssl curl jq ${BINDERY_EXTRA_PACKAGES:-}"
+  libsqlite3-dev libcurl4-openssl-dev uuid-dev libyaml-dev libpq-dev check openssl curl jq
+  postgresql ${BINDERY_EXTRA_PACKAGES:-}"
 missing=
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,5 +1,5 @@
 # test/: every kind of test has its own fragment, owned by whoever works on it.
-TEST_LIBS = broker/libbroker.a common/libosbcommon.a $(DEP_LIBS)
+TEST_LIBS = broker/libbroker.a common/libosbcommon.a $(DEP_LIBS) $(PQ_LIBS)
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
 if VALGRIND_TESTS
@@ -14,7 +14,7 @@ AM_TESTS_ENVIRONMENT = \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1; export UBSAN_OPTIONS; \
 	CK_DEFAULT_TIMEOUT=60; export CK_DEFAULT_TIMEOUT;
 
-EXTRA_DIST += test/lib/check_main.h
+EXTRA_DIST += test/lib/check_main.h test/lib/pg-server.sh
 
 include test/unit/local.mk
 include test/osb/local.mk
