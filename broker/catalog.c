@@ -593,6 +593,7 @@ static int build(struct catalog *c)
                         p->id = json_string_value(json_object_get(pj, "id"));
                         p->name = json_string_value(json_object_get(pj, "name"));
                         p->service = s;
+                        p->catalog_source = c->source;
                         p->bindable = get_bool(pj, "bindable", s->bindable);
                         p->plan_updateable = get_bool(pj, "plan_updateable", s->plan_updateable);
                         p->binding_rotatable = get_bool(pj, "binding_rotatable", false);

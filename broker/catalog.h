@@ -32,6 +32,9 @@ struct catalog_plan {
                                            * else {"type":"static"}: always an object with a
                                            * string "type" */
         char backend_path[128];           /* JSON path of that object, for messages */
+        const char *catalog_source;       /* the catalog's source (struct catalog.source):
+                                           * backends resolve relative paths in their settings
+                                           * against its directory */
         void *backend_state;              /* owned by the backend (see backend.h) */
 };
 

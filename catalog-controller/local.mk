@@ -2,7 +2,6 @@
 # tests link the exact objects that ship. Never includes broker/ headers (make lint-layering).
 noinst_LIBRARIES += catalog-controller/libcatctl.a
 catalog_controller_libcatctl_a_SOURCES = \
-	catalog-controller/hash.c catalog-controller/hash.h \
 	catalog-controller/params.c catalog-controller/params.h catalog-controller/credentials.c catalog-controller/credentials.h \
 	catalog-controller/names.c catalog-controller/names.h \
 	catalog-controller/strmap.c catalog-controller/strmap.h \

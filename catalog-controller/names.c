@@ -2,7 +2,7 @@
 #include "common/osb_compat.h"
 #include "common/osb_buf.h"
 #include "common/osb_mem.h"
-#include "catalog-controller/hash.h"
+#include "common/osb_hash.h"
 #include "catalog-controller/names.h"
 
 #define NAME_MAX_LEN 63
@@ -73,12 +73,12 @@ int names_escape(const char *id, char **ret)
                 size_t keep = NAME_TRUNCATE_LEN;
                 if (b.data[keep - 1] == '.')
                         keep--;
-                uint8_t md[HASH_MD5_LEN];
-                char hex[2 * HASH_MD5_LEN + 1];
-                hash_md5(id, len, md);
+                uint8_t md[OSB_HASH_MD5_LEN];
+                char hex[2 * OSB_HASH_MD5_LEN + 1];
+                osb_hash_md5(id, len, md);
                 b.len = keep;
                 b.data[keep] = '\0';
-                r = osb_buf_appendf(&b, "-%s", hash_hex(md, sizeof(md), hex));
+                r = osb_buf_appendf(&b, "-%s", osb_hash_hex(md, sizeof(md), hex));
         }
         if (r < 0) {
                 osb_buf_release(&b);
@@ -93,7 +93,7 @@ int names_escape(const char *id, char **ret)
 
 char *names_label_value(const char *value, char out[NAMES_LABEL_VALUE_LEN + 1])
 {
-        uint8_t d[HASH_SHA224_LEN];
-        hash_sha224(value, strlen(value), d);
-        return hash_hex(d, sizeof(d), out);
+        uint8_t d[OSB_HASH_SHA224_LEN];
+        osb_hash_sha224(value, strlen(value), d);
+        return osb_hash_hex(d, sizeof(d), out);
 }

@@ -3,7 +3,7 @@
 #include "common/osb_json.h"
 #include "common/osb_mem.h"
 #include "kube/client.h"
-#include "catalog-controller/hash.h"
+#include "common/osb_hash.h"
 #include "catalog-controller/names.h"
 #include "catalog-controller/offering.h"
 
@@ -140,9 +140,9 @@ int offering_digest(const json_t *obj, bool is_plan, char out[OFFERING_DIGEST_LE
         osb_autofree char *dump = osb_json_dump_flags(view, JSON_COMPACT | JSON_SORT_KEYS, NULL);
         if (!dump)
                 return -ENOMEM;
-        uint8_t d[HASH_SHA224_LEN];
-        hash_sha224(dump, strlen(dump), d);
-        hash_hex(d, sizeof(d), out);
+        uint8_t d[OSB_HASH_SHA224_LEN];
+        osb_hash_sha224(dump, strlen(dump), d);
+        osb_hash_hex(d, sizeof(d), out);
         return 0;
 }
 

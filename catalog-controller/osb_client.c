@@ -5,7 +5,7 @@
 #include "common/osb_buf.h"
 #include "common/osb_json.h"
 #include "common/osb_mem.h"
-#include "catalog-controller/hash.h"
+#include "common/osb_hash.h"
 #include "catalog-controller/metrics.h"
 #include "catalog-controller/osb_client.h"
 
@@ -80,12 +80,12 @@ void osb_client_fingerprint(const struct osb_client_config *cfg, char out[57])
         if (r >= 0)
                 r = osb_buf_appendf(&b, "|%d|%ld|%ld|%zu", cfg->insecure_skip_tls_verify, cfg->timeout_ms,
                                     cfg->connect_timeout_ms, cfg->max_body);
-        uint8_t d[HASH_SHA224_LEN];
+        uint8_t d[OSB_HASH_SHA224_LEN];
         if (r < 0)      /* out of memory: a fingerprint that matches nothing */
                 memset(d, 0, sizeof(d));
         else
-                hash_sha224(b.data, b.len, d);
-        hash_hex(d, sizeof(d), out);
+                osb_hash_sha224(b.data, b.len, d);
+        osb_hash_hex(d, sizeof(d), out);
         if (b.data)
                 explicit_bzero(b.data, b.len);
         osb_buf_release(&b);

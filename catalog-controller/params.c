@@ -3,7 +3,7 @@
 #include "common/osb_compat.h"
 #include "common/osb_json.h"
 #include "common/osb_mem.h"
-#include "catalog-controller/hash.h"
+#include "common/osb_hash.h"
 #include "catalog-controller/params.h"
 
 /* The parsed objects of the sources handled so far, so a key set twice can name both places. */
@@ -125,7 +125,7 @@ int params_build(const json_t *inline_params, const struct param_source *src, si
          * JSON never has one, so it came from the caller's spec.parameters. */
         if (!dump)
                 return osb_error_set(err, OSB_E_BAD_REQUEST, "spec.parameters: cannot be written as JSON");
-        hash_sha256_hex(dump, len, checksum);
+        osb_hash_sha256_hex(dump, len, checksum);
         *params = OSB_TAKE_PTR(all);
         *redacted = OSB_TAKE_PTR(red);
         return 0;

@@ -10,7 +10,7 @@
 #include "common/osb_json.h"
 #include "common/osb_mem.h"
 #include "catalog-controller/credentials.h"
-#include "catalog-controller/hash.h"
+#include "common/osb_hash.h"
 #include "catalog-controller/params.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -118,7 +118,7 @@ static void check_params(const char *value, size_t len)
         char *dump = osb_json_dump_flags(params, JSON_COMPACT | JSON_SORT_KEYS, &n);
         if (dump) {
                 char want[65];
-                hash_sha256_hex(dump, n, want);
+                osb_hash_sha256_hex(dump, n, want);
                 REQUIRE(strcmp(sum, want) == 0);
                 osb_free(dump);
         }

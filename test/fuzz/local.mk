@@ -126,7 +126,7 @@ if FUZZING
 noinst_PROGRAMS += test/fuzz/fuzz_jsonpath
 
 test_fuzz_fuzz_jsonpath_SOURCES = test/fuzz/fuzz_jsonpath.c catalog-controller/credentials.c \
-	catalog-controller/params.c catalog-controller/hash.c $(FUZZ_COMMON_SRC)
+	catalog-controller/params.c common/osb_hash.c $(FUZZ_COMMON_SRC)
 test_fuzz_fuzz_jsonpath_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_jsonpath_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_jsonpath_LDADD = $(DEP_LIBS)

@@ -5,7 +5,8 @@ INTEGRATION_TESTS = \
 	test/integration/check_persistence \
 	test/integration/check_crash \
 	test/integration/check_concurrency \
-	test/integration/check_http
+	test/integration/check_http \
+	test/integration/check_postgresql
 check_PROGRAMS += $(INTEGRATION_TESTS)
 TESTS += $(INTEGRATION_TESTS)
 INTEGRATION_CPPFLAGS = $(AM_CPPFLAGS) -DIT_SRCDIR='"$(abs_top_srcdir)"' -DIT_BUILDDIR='"$(abs_top_builddir)"'
@@ -28,5 +29,9 @@ test_integration_check_http_SOURCES = test/integration/check_http.c $(INTEGRATIO
 test_integration_check_http_CPPFLAGS = $(INTEGRATION_CPPFLAGS)
 test_integration_check_http_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_integration_check_http_LDADD = $(INTEGRATION_LIBS)
+test_integration_check_postgresql_SOURCES = test/integration/check_postgresql.c $(INTEGRATION_COMMON)
+test_integration_check_postgresql_CPPFLAGS = $(INTEGRATION_CPPFLAGS)
+test_integration_check_postgresql_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_integration_check_postgresql_LDADD = $(INTEGRATION_LIBS)
 
 EXTRA_DIST += test/integration/data

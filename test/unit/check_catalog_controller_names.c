@@ -4,7 +4,7 @@
 #include "common/osb_compat.h"
 #include <check.h>
 #include "common/osb_mem.h"
-#include "catalog-controller/hash.h"
+#include "common/osb_hash.h"
 #include "catalog-controller/names.h"
 #include "test/lib/check_main.h"
 
@@ -40,10 +40,10 @@ START_TEST(md5_matches_md5sum)
 {
         const struct vector *v = &vectors[_i];
         char *in = input_of(v);
-        uint8_t d[HASH_MD5_LEN];
-        char hex[2 * HASH_MD5_LEN + 1];
-        hash_md5(in, strlen(in), d);
-        ck_assert_str_eq(hash_hex(d, sizeof(d), hex), v->md5);
+        uint8_t d[OSB_HASH_MD5_LEN];
+        char hex[2 * OSB_HASH_MD5_LEN + 1];
+        osb_hash_md5(in, strlen(in), d);
+        ck_assert_str_eq(osb_hash_hex(d, sizeof(d), hex), v->md5);
         osb_free(in);
 }
 END_TEST
@@ -52,10 +52,10 @@ START_TEST(sha224_matches_sha224sum)
 {
         const struct vector *v = &vectors[_i];
         char *in = input_of(v);
-        uint8_t d[HASH_SHA224_LEN];
-        char hex[2 * HASH_SHA224_LEN + 1];
-        hash_sha224(in, strlen(in), d);
-        ck_assert_str_eq(hash_hex(d, sizeof(d), hex), v->sha224);
+        uint8_t d[OSB_HASH_SHA224_LEN];
+        char hex[2 * OSB_HASH_SHA224_LEN + 1];
+        osb_hash_sha224(in, strlen(in), d);
+        ck_assert_str_eq(osb_hash_hex(d, sizeof(d), hex), v->sha224);
         osb_free(in);
 }
 END_TEST
@@ -82,12 +82,12 @@ START_TEST(sha256_matches_fips_180_2)
 {
         struct vector v = {.input = sha256_vectors[_i].input, .repeat = sha256_vectors[_i].repeat};
         char *in = input_of(&v);
-        uint8_t d[HASH_SHA256_LEN];
-        char hex[2 * HASH_SHA256_LEN + 1];
-        hash_sha256(in, strlen(in), d);
-        ck_assert_str_eq(hash_hex(d, sizeof(d), hex), sha256_vectors[_i].sha256);
+        uint8_t d[OSB_HASH_SHA256_LEN];
+        char hex[2 * OSB_HASH_SHA256_LEN + 1];
+        osb_hash_sha256(in, strlen(in), d);
+        ck_assert_str_eq(osb_hash_hex(d, sizeof(d), hex), sha256_vectors[_i].sha256);
         memset(hex, 'z', sizeof(hex));
-        hash_sha256_hex(in, strlen(in), hex);
+        osb_hash_sha256_hex(in, strlen(in), hex);
         ck_assert_str_eq(hex, sha256_vectors[_i].sha256);
         osb_free(in);
 }

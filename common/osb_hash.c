@@ -1,7 +1,7 @@
-/* catalog-controller/hash.c: MD5 (RFC 1321), SHA-224 and SHA-256 (FIPS 180-4), straightforward
+/* common/osb_hash.c: MD5 (RFC 1321), SHA-224 and SHA-256 (FIPS 180-4), straightforward
  * implementations: inputs are short (ids, names, parameters), so clarity beats speed. */
 #include "common/osb_compat.h"
-#include "catalog-controller/hash.h"
+#include "common/osb_hash.h"
 
 static inline uint32_t rol32(uint32_t x, unsigned n)
 {
@@ -87,7 +87,7 @@ static void md_pad_run(const uint8_t *data, size_t len, bool big_endian, void (*
                 block(h, tail + off);
 }
 
-void hash_md5(const void *data, size_t len, uint8_t out[HASH_MD5_LEN])
+void osb_hash_md5(const void *data, size_t len, uint8_t out[OSB_HASH_MD5_LEN])
 {
         uint32_t h[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
         md_pad_run(data, len, false, md5_block, h);
@@ -146,32 +146,32 @@ static void sha256_block(uint32_t h[8], const uint8_t *p)
         h[7] += hh;
 }
 
-void hash_sha224(const void *data, size_t len, uint8_t out[HASH_SHA224_LEN])
+void osb_hash_sha224(const void *data, size_t len, uint8_t out[OSB_HASH_SHA224_LEN])
 {
         uint32_t h[8] = {0xc1059ed8, 0x367cd507, 0x3070dd17, 0xf70e5939,
                          0xffc00b31, 0x68581511, 0x64f98fa7, 0xbefa4fa4};
         md_pad_run(data, len, true, sha256_block, h);
-        for (unsigned i = 0; i < HASH_SHA224_LEN; i++)
+        for (unsigned i = 0; i < OSB_HASH_SHA224_LEN; i++)
                 out[i] = (uint8_t) (h[i / 4] >> (24 - 8 * (i % 4)));
 }
 
-void hash_sha256(const void *data, size_t len, uint8_t out[HASH_SHA256_LEN])
+void osb_hash_sha256(const void *data, size_t len, uint8_t out[OSB_HASH_SHA256_LEN])
 {
         uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                          0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
         md_pad_run(data, len, true, sha256_block, h);
-        for (unsigned i = 0; i < HASH_SHA256_LEN; i++)
+        for (unsigned i = 0; i < OSB_HASH_SHA256_LEN; i++)
                 out[i] = (uint8_t) (h[i / 4] >> (24 - 8 * (i % 4)));
 }
 
-void hash_sha256_hex(const void *data, size_t len, char out[2 * HASH_SHA256_LEN + 1])
+void osb_hash_sha256_hex(const void *data, size_t len, char out[2 * OSB_HASH_SHA256_LEN + 1])
 {
-        uint8_t d[HASH_SHA256_LEN];
-        hash_sha256(data, len, d);
-        (void) hash_hex(d, sizeof(d), out);
+        uint8_t d[OSB_HASH_SHA256_LEN];
+        osb_hash_sha256(data, len, d);
+        (void) osb_hash_hex(d, sizeof(d), out);
 }
 
-char *hash_hex(const uint8_t *digest, size_t n, char *out)
+char *osb_hash_hex(const uint8_t *digest, size_t n, char *out)
 {
         static const char hex[] = "0123456789abcdef";
         for (size_t i = 0; i < n; i++) {
