@@ -8,7 +8,7 @@ broker_libbroker_a_SOURCES = \
 	broker/migrations.h \
 	broker/backend.c broker/backend.h \
 	broker/backend_static.c \
-	broker/backend_exec.c \
+	broker/backend_exec.c broker/backend_exec.h \
 	broker/backend_postgresql.c \
 	broker/ops.c broker/ops.h \
 	broker/api.c broker/api.h \

@@ -131,3 +131,22 @@ test_fuzz_fuzz_jsonpath_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_jsonpath_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_jsonpath_LDADD = $(DEP_LIBS)
 endif
+
+# fuzz_exec_output: what an exec-backend program prints and how it exits (broker/backend_exec.h).
+FUZZ_REPLAY_PROGS += test/fuzz/fuzz_exec_output_replay
+FUZZ_REPLAY_TESTSCRIPTS_LIST += test/fuzz/replay-exec-output.sh
+EXTRA_DIST += test/fuzz/corpus/exec-output
+
+test_fuzz_fuzz_exec_output_replay_SOURCES = test/fuzz/fuzz_exec_output.c test/fuzz/replay_main.c
+test_fuzz_fuzz_exec_output_replay_LDADD = $(TEST_LIBS)
+
+if FUZZING
+noinst_PROGRAMS += test/fuzz/fuzz_exec_output
+
+# The rest of the broker (the backend registry the parser's helpers live in) comes from the
+# libraries, uninstrumented.
+test_fuzz_fuzz_exec_output_SOURCES = test/fuzz/fuzz_exec_output.c broker/backend_exec.c $(FUZZ_COMMON_SRC)
+test_fuzz_fuzz_exec_output_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_exec_output_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_exec_output_LDADD = broker/libbroker.a common/libosbcommon.a $(DEP_LIBS) $(PQ_LIBS)
+endif

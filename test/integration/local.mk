@@ -6,7 +6,8 @@ INTEGRATION_TESTS = \
 	test/integration/check_crash \
 	test/integration/check_concurrency \
 	test/integration/check_http \
-	test/integration/check_postgresql
+	test/integration/check_postgresql \
+	test/integration/check_exec
 check_PROGRAMS += $(INTEGRATION_TESTS)
 TESTS += $(INTEGRATION_TESTS)
 INTEGRATION_CPPFLAGS = $(AM_CPPFLAGS) -DIT_SRCDIR='"$(abs_top_srcdir)"' -DIT_BUILDDIR='"$(abs_top_builddir)"'
@@ -33,5 +34,9 @@ test_integration_check_postgresql_SOURCES = test/integration/check_postgresql.c 
 test_integration_check_postgresql_CPPFLAGS = $(INTEGRATION_CPPFLAGS)
 test_integration_check_postgresql_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_integration_check_postgresql_LDADD = $(INTEGRATION_LIBS)
+test_integration_check_exec_SOURCES = test/integration/check_exec.c $(INTEGRATION_COMMON)
+test_integration_check_exec_CPPFLAGS = $(INTEGRATION_CPPFLAGS)
+test_integration_check_exec_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_integration_check_exec_LDADD = $(INTEGRATION_LIBS)
 
 EXTRA_DIST += test/integration/data
