@@ -90,16 +90,16 @@ static const struct osb_program program = {
 };
 
 static struct ctl ctl;
-static const struct informer_kind kind_instances = {"ServiceInstance", &res_instances, svcobj_extract, svcobj_free, svcobj_relevant};
-static const struct informer_kind kind_bindings = {"ServiceBinding", &res_bindings, svcobj_extract, svcobj_free, svcobj_relevant};
+static const struct informer_kind kind_instances = {"ServiceInstance", &kube_sc_instances, svcobj_extract, svcobj_free, svcobj_relevant};
+static const struct informer_kind kind_bindings = {"ServiceBinding", &kube_sc_bindings, svcobj_extract, svcobj_free, svcobj_relevant};
 static const struct informer_kind kind_secrets = {"Secret", &kube_secrets, secret_extract, secret_free, NULL};
 static const struct informer_kind kinds[6] = {
-        {"ClusterServiceBroker", &res_cluster_brokers, broker_extract, broker_free, broker_relevant},
-        {"ClusterServiceClass", &res_cluster_classes, offering_extract_class, offering_free, offering_relevant},
-        {"ClusterServicePlan", &res_cluster_plans, offering_extract_plan, offering_free, offering_relevant},
-        {"ServiceBroker", &res_brokers, broker_extract, broker_free, broker_relevant},
-        {"ServiceClass", &res_classes, offering_extract_class, offering_free, offering_relevant},
-        {"ServicePlan", &res_plans, offering_extract_plan, offering_free, offering_relevant},
+        {"ClusterServiceBroker", &kube_sc_cluster_brokers, broker_extract, broker_free, broker_relevant},
+        {"ClusterServiceClass", &kube_sc_cluster_classes, offering_extract_class, offering_free, offering_relevant},
+        {"ClusterServicePlan", &kube_sc_cluster_plans, offering_extract_plan, offering_free, offering_relevant},
+        {"ServiceBroker", &kube_sc_brokers, broker_extract, broker_free, broker_relevant},
+        {"ServiceClass", &kube_sc_classes, offering_extract_class, offering_free, offering_relevant},
+        {"ServicePlan", &kube_sc_plans, offering_extract_plan, offering_free, offering_relevant},
 };
 
 static uint64_t mono_ns(void)

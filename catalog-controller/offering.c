@@ -10,17 +10,10 @@
 #define GROUP "servicecatalog.k8s.io"
 #define API_VERSION GROUP "/v1beta1"
 
-const struct kube_resource res_cluster_brokers = {GROUP, "v1beta1", "clusterservicebrokers", false};
-const struct kube_resource res_cluster_classes = {GROUP, "v1beta1", "clusterserviceclasses", false};
-const struct kube_resource res_cluster_plans = {GROUP, "v1beta1", "clusterserviceplans", false};
-const struct kube_resource res_brokers = {GROUP, "v1beta1", "servicebrokers", true};
-const struct kube_resource res_classes = {GROUP, "v1beta1", "serviceclasses", true};
-const struct kube_resource res_plans = {GROUP, "v1beta1", "serviceplans", true};
-
 const struct flavour flavour_cluster = {
         .namespaced = false,
         .broker_kind = "ClusterServiceBroker", .class_kind = "ClusterServiceClass", .plan_kind = "ClusterServicePlan",
-        .broker_res = &res_cluster_brokers, .class_res = &res_cluster_classes, .plan_res = &res_cluster_plans,
+        .broker_res = &kube_sc_cluster_brokers, .class_res = &kube_sc_cluster_classes, .plan_res = &kube_sc_cluster_plans,
         .broker_field = "clusterServiceBrokerName", .class_ref_field = "clusterServiceClassRef",
         .broker_label = NAMES_LABEL_CLUSTER_BROKER, .class_ref_label = NAMES_LABEL_CLUSTER_CLASS_REF,
         .class_name_property = "spec.clusterServiceClass.name",
@@ -29,7 +22,7 @@ const struct flavour flavour_cluster = {
 const struct flavour flavour_namespaced = {
         .namespaced = true,
         .broker_kind = "ServiceBroker", .class_kind = "ServiceClass", .plan_kind = "ServicePlan",
-        .broker_res = &res_brokers, .class_res = &res_classes, .plan_res = &res_plans,
+        .broker_res = &kube_sc_brokers, .class_res = &kube_sc_classes, .plan_res = &kube_sc_plans,
         .broker_field = "serviceBrokerName", .class_ref_field = "serviceClassRef",
         .broker_label = NAMES_LABEL_BROKER, .class_ref_label = NAMES_LABEL_CLASS_REF,
         .class_name_property = "spec.serviceClass.name",

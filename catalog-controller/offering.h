@@ -28,8 +28,6 @@ struct flavour {
         const char *deleted_reason;     /* Ready=False reason after finalization */
 };
 extern const struct flavour flavour_cluster, flavour_namespaced;
-extern const struct kube_resource res_cluster_brokers, res_cluster_classes, res_cluster_plans,
-        res_brokers, res_classes, res_plans;
 
 /* A cached class or plan. */
 struct offering {

@@ -643,5 +643,5 @@ static int binding_pass(struct spass *p, struct osb_error *err)
 
 int reconcile_binding(struct ctl *c, const char *key)
 {
-        return spass_run(c, key, "ServiceBinding", &res_bindings, c->bindings, strlen(CTL_KEY_BINDING), binding_pass);
+        return spass_run(c, key, "ServiceBinding", &kube_sc_bindings, c->bindings, strlen(CTL_KEY_BINDING), binding_pass);
 }

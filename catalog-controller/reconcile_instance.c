@@ -604,7 +604,7 @@ static int count_bindings(struct spass *p, bool delete_them, size_t *n, struct o
                         continue;
                 (*n)++;
                 if (delete_them && !b->meta.deleting) {
-                        r = kapi_delete(p->c->kube, &res_bindings, p->ns, b->meta.name, err);
+                        r = kapi_delete(p->c->kube, &kube_sc_bindings, p->ns, b->meta.name, err);
                         if (r == OSB_E_NOT_FOUND)
                                 r = 0;
                 }
@@ -806,5 +806,5 @@ static int instance_pass(struct spass *p, struct osb_error *err)
 
 int reconcile_instance(struct ctl *c, const char *key)
 {
-        return spass_run(c, key, "ServiceInstance", &res_instances, c->instances, strlen(CTL_KEY_INSTANCE), instance_pass);
+        return spass_run(c, key, "ServiceInstance", &kube_sc_instances, c->instances, strlen(CTL_KEY_INSTANCE), instance_pass);
 }

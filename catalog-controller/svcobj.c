@@ -12,9 +12,6 @@
 #include "catalog-controller/params.h"
 #include "catalog-controller/svcobj.h"
 
-const struct kube_resource res_instances = {"servicecatalog.k8s.io", "v1beta1", "serviceinstances", true};
-const struct kube_resource res_bindings = {"servicecatalog.k8s.io", "v1beta1", "servicebindings", true};
-
 /* ---- the cache ---- */
 
 void svcobj_free(struct kmeta *m)

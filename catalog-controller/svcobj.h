@@ -21,7 +21,6 @@
 #define SVC_ANNOTATION_ABANDON "bindery.dev/abandon"                       /* "true" */
 #define SVC_ANNOTATION_ORPHAN_MITIGATION "bindery.dev/orphan-mitigation"   /* "disabled" */
 
-extern const struct kube_resource res_instances, res_bindings;
 
 struct svcobj {
         struct kmeta meta;

@@ -20,6 +20,16 @@ const struct kube_resource kube_secrets = {"", "v1", "secrets", true};
 const struct kube_resource kube_events = {"", "v1", "events", true};
 const struct kube_resource kube_leases = {"coordination.k8s.io", "v1", "leases", true};
 const struct kube_resource kube_crds = {"apiextensions.k8s.io", "v1", "customresourcedefinitions", false};
+#define SC "servicecatalog.k8s.io", "v1beta1"
+const struct kube_resource kube_sc_cluster_brokers = {SC, "clusterservicebrokers", false};
+const struct kube_resource kube_sc_cluster_classes = {SC, "clusterserviceclasses", false};
+const struct kube_resource kube_sc_cluster_plans = {SC, "clusterserviceplans", false};
+const struct kube_resource kube_sc_brokers = {SC, "servicebrokers", true};
+const struct kube_resource kube_sc_classes = {SC, "serviceclasses", true};
+const struct kube_resource kube_sc_plans = {SC, "serviceplans", true};
+const struct kube_resource kube_sc_instances = {SC, "serviceinstances", true};
+const struct kube_resource kube_sc_bindings = {SC, "servicebindings", true};
+#undef SC
 
 struct kube_client {
         struct kube_config *cfg;

@@ -76,6 +76,9 @@ struct kube_resource {
 };
 extern const struct kube_resource kube_namespaces, kube_secrets, kube_events, kube_leases,
         kube_crds;
+/* The servicecatalog.k8s.io/v1beta1 resources (deploy/crds/). */
+extern const struct kube_resource kube_sc_cluster_brokers, kube_sc_cluster_classes, kube_sc_cluster_plans,
+        kube_sc_brokers, kube_sc_classes, kube_sc_plans, kube_sc_instances, kube_sc_bindings;
 
 /* The path of a collection (@name NULL) or an object, with an optional @subresource
  * ("status"). @ns is required for namespaced resources and ignored for cluster-scoped ones, except

@@ -376,7 +376,7 @@ static void count_events(void *userdata, enum informer_event ev, const struct km
         }
 }
 
-static const struct informer_kind broker_kind = {"ClusterServiceBroker", &res_cluster_brokers, broker_extract,
+static const struct informer_kind broker_kind = {"ClusterServiceBroker", &kube_sc_cluster_brokers, broker_extract,
                                                  broker_free, broker_relevant};
 
 START_TEST(informer_cache_applies_events_relists_and_filters_status_writes)

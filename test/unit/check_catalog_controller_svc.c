@@ -133,12 +133,12 @@ END_TEST
 
 /* ---- resolution against detached caches ---- */
 
-static const struct informer_kind k_classes = {"ClusterServiceClass", &res_cluster_classes, offering_extract_class, offering_free, NULL};
-static const struct informer_kind k_plans = {"ClusterServicePlan", &res_cluster_plans, offering_extract_plan, offering_free, NULL};
-static const struct informer_kind k_brokers = {"ClusterServiceBroker", &res_cluster_brokers, broker_extract, broker_free, NULL};
-static const struct informer_kind k_nclasses = {"ServiceClass", &res_classes, offering_extract_class, offering_free, NULL};
-static const struct informer_kind k_nplans = {"ServicePlan", &res_plans, offering_extract_plan, offering_free, NULL};
-static const struct informer_kind k_nbrokers = {"ServiceBroker", &res_brokers, broker_extract, broker_free, NULL};
+static const struct informer_kind k_classes = {"ClusterServiceClass", &kube_sc_cluster_classes, offering_extract_class, offering_free, NULL};
+static const struct informer_kind k_plans = {"ClusterServicePlan", &kube_sc_cluster_plans, offering_extract_plan, offering_free, NULL};
+static const struct informer_kind k_brokers = {"ClusterServiceBroker", &kube_sc_cluster_brokers, broker_extract, broker_free, NULL};
+static const struct informer_kind k_nclasses = {"ServiceClass", &kube_sc_classes, offering_extract_class, offering_free, NULL};
+static const struct informer_kind k_nplans = {"ServicePlan", &kube_sc_plans, offering_extract_plan, offering_free, NULL};
+static const struct informer_kind k_nbrokers = {"ServiceBroker", &kube_sc_brokers, broker_extract, broker_free, NULL};
 
 static void nop(void *u, enum informer_event ev, const struct kmeta *o, const struct kmeta *n)
 {
