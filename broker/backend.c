@@ -30,6 +30,7 @@ void backend_result_release(struct backend_result *res)
 {
         json_decref(res->response);
         osb_free(res->dashboard_url);
+        osb_free(res->progress);
         *res = (struct backend_result){0};
 }
 

@@ -66,6 +66,8 @@ struct backend_result {
         json_t *response;        /* bind: new object served as the binding (credentials, ...) */
         char *dashboard_url;     /* provision/update: new (osb_free) or NULL */
         int64_t retry_after_ms;  /* > 0: not finished; run again after this long */
+        char *progress;          /* not finished: what is going on, for last_operation's
+                                  * description (new, osb_free), or NULL */
 };
 
 void backend_result_release(struct backend_result *res);

@@ -297,7 +297,10 @@ int exec_output_parse(enum op_kind kind, const char *prog, int wait_status, cons
                 json_t *ra = json_object_get(obj, "retry_after");
                 if (json_is_integer(ra) && json_integer_value(ra) >= 1)
                         ms = OSB_MIN(json_integer_value(ra), (json_int_t) EXEC_RETRY_AFTER_MAX_S) * 1000;
+                const char *progress = json_string_value(json_object_get(obj, "description"));
                 *res = (struct backend_result){.retry_after_ms = ms};
+                if (progress && *progress && !(res->progress = osb_strdup(progress)))
+                        return fail(err, "out of memory");
                 return 0;
         }
 

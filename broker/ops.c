@@ -232,6 +232,33 @@ rollback:
         return r;
 }
 
+/* Records what a backend said about an operation that is not finished (last_operation shows it
+ * as the description) and when it runs next (its Retry-After). Only when the text changed: a
+ * backend asked again and again writes once per new message, not once per run. */
+static int note_progress(struct store *st, const char *op_id, const char *progress, int64_t due_at)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        osb_auto(op_row_freep) struct op_row *op = NULL;
+        int r = store_get_op(st, op_id, &op);
+        if (r < 0 || !progress || osb_streq(op->description, progress) || !osb_streq(op->state, "in progress"))
+                return r == OSB_E_NOT_FOUND ? 0 : r;
+        r = store_begin(st, &err);
+        if (r < 0)
+                return r;
+        op_row_free(OSB_TAKE_PTR(op));
+        r = store_get_op(st, op_id, &op);  /* again, inside the transaction */
+        if (r >= 0 && osb_streq(op->state, "in progress")) {
+                op->due_at = due_at;
+                r = store_set_str(&op->description, progress);
+                if (r >= 0)
+                        r = store_put_op(st, op);
+                if (r >= 0)
+                        return store_commit(st, &err);
+        }
+        store_rollback(st);
+        return r == OSB_E_NOT_FOUND ? 0 : r;
+}
+
 static int execute(const struct catalog *cat, struct store *st, const char *op_id, bool synchronous,
                    int64_t *ret_again, struct osb_error *ret_failure)
 {
@@ -305,8 +332,9 @@ static int execute(const struct catalog *cat, struct store *st, const char *op_i
                 rc = backend_of(plan)->run(&call, &res, &berr);
                 if (rc >= 0 && res.retry_after_ms > 0) {
                         *ret_again = store_now_ms() + res.retry_after_ms;
+                        r = note_progress(st, op_id, res.progress, *ret_again);
                         backend_result_release(&res);
-                        return 1;
+                        return r < 0 ? r : 1;
                 }
         }
         r = finish(cat, st, op_id, rc, &berr, &res);

@@ -337,7 +337,15 @@ START_TEST(async_provision_is_202_in_progress_then_succeeded_after_exit_75_rerun
         /* Two "in progress" answers a second apart: still running at the first poll. */
         ck_assert_int_eq(it_req(&x.t, "GET", lop, NULL, NULL), 200);
         ck_assert_str_eq(it_str(&x.t, "state"), "in progress");
+        /* What the program said with its exit 75 is the description while it runs. */
+        for (unsigned i = 0; i < 40 && !it_str(&x.t, "description"); i++) {
+                it_sleep_ms(50);
+                ck_assert_int_eq(it_req(&x.t, "GET", lop, NULL, NULL), 200);
+        }
+        ck_assert_str_eq(it_str(&x.t, "state"), "in progress");
+        ck_assert_str_eq(it_str(&x.t, "description"), "creating the database");
         ck_assert_str_eq(it_wait_op(&x.t, lop, 20000), "succeeded");
+        ck_assert_ptr_null(it_str(&x.t, "description"));
         osb_autofree char *count = out_text(&x, "async-a1.count");
         ck_assert_ptr_nonnull(count);
         ck_assert_int_eq(strtol(count, NULL, 10), 3);
