@@ -16,7 +16,8 @@ E2E_FILES = \
 	test/e2e/t-broker-idle.sh \
 	test/e2e/t-instance.sh \
 	test/e2e/t-binding.sh \
-	test/e2e/t-postgresql.sh
+	test/e2e/t-postgresql.sh \
+	test/e2e/t-plugin-create.sh
 EXTRA_DIST += $(E2E_FILES) test/e2e/run.sh test/e2e/README.md test/e2e/fixtures
 TESTS += test/e2e/run.sh
 # The t-broker* journeys also run Bindery's daemons, as local processes on loopback.
@@ -27,6 +28,6 @@ AM_TESTS_ENVIRONMENT += \
 
 # make e2e [E2E_TESTS='t-core t-watch']: the harness alone, with its output on the terminal.
 # KUBECONFIG=~/.kube/config make e2e runs it against that cluster instead.
-e2e: test/apiserver/kube-testserver $(bin_PROGRAMS)
+e2e: test/apiserver/kube-testserver $(bin_PROGRAMS) $(bin_SCRIPTS)
 	@$(AM_TESTS_ENVIRONMENT) $(SHELL) $(srcdir)/test/e2e/run.sh $(E2E_TESTS)
 .PHONY: e2e
