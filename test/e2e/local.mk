@@ -17,7 +17,8 @@ E2E_FILES = \
 	test/e2e/t-instance.sh \
 	test/e2e/t-binding.sh \
 	test/e2e/t-postgresql.sh \
-	test/e2e/t-plugin-create.sh
+	test/e2e/t-plugin-create.sh \
+	test/e2e/t-svcat.sh
 EXTRA_DIST += $(E2E_FILES) test/e2e/run.sh test/e2e/README.md test/e2e/fixtures
 TESTS += test/e2e/run.sh
 # The t-broker* journeys also run Bindery's daemons, as local processes on loopback.
