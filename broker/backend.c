@@ -2,6 +2,7 @@
 #include "common/osb_compat.h"
 #include "common/osb_buf.h"
 #include "common/osb_mem.h"
+#include "common/osb_parse.h"
 #include "broker/backend.h"
 
 static const struct backend *const backends[] = {&backend_static, &backend_exec, &backend_postgresql};
@@ -32,6 +33,56 @@ void backend_result_release(struct backend_result *res)
         osb_free(res->dashboard_url);
         osb_free(res->progress);
         *res = (struct backend_result){0};
+}
+
+int backend_setting_async(const json_t *cfg, const char *path, const char *key, enum backend_async *ret,
+                          struct osb_error *err)
+{
+        const json_t *v = json_object_get(cfg, key);
+        if (!v)
+                return 0;
+        const char *s = json_string_value(v);
+        if (osb_streq(s, "never"))
+                *ret = BACKEND_ASYNC_NEVER;
+        else if (osb_streq(s, "optional"))
+                *ret = BACKEND_ASYNC_OPTIONAL;
+        else if (osb_streq(s, "required"))
+                *ret = BACKEND_ASYNC_REQUIRED;
+        else
+                return osb_error_set(err, OSB_E_INVALID_CONFIG,
+                                     "%s.%s: must be \"never\", \"optional\" or \"required\"", path, key);
+        return 0;
+}
+
+int backend_setting_duration(const json_t *cfg, const char *path, const char *key, int64_t min_ms,
+                             int64_t max_ms, int64_t *ret, struct osb_error *err)
+{
+        const json_t *v = json_object_get(cfg, key);
+        int64_t ms = -1;
+        if (!v)
+                return 0;
+        if (json_is_integer(v))
+                ms = json_integer_value(v);
+        else if (json_is_string(v) && osb_parse_duration_ms(json_string_value(v), &ms) < 0)
+                ms = -1;
+        if (ms < 0 || ms < min_ms)
+                return osb_error_set(err, OSB_E_INVALID_CONFIG,
+                                     "%s.%s: must be a duration such as \"500ms\" or \"2s\"", path, key);
+        if (max_ms >= 0 && ms > max_ms)
+                return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s.%s: must be at most %" PRId64 "s",
+                                     path, key, max_ms / 1000);
+        *ret = ms;
+        return 0;
+}
+
+bool backend_env_name_valid(const char *s)
+{
+        if (!*s || isdigit((unsigned char) *s))
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char) *s) && *s != '_')
+                        return false;
+        return true;
 }
 
 const struct backend *backend_of(const struct catalog_plan *plan)

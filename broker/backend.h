@@ -98,6 +98,19 @@ struct backend {
         int (*run)(const struct backend_call *call, struct backend_result *res, struct osb_error *err);
 };
 
+/* Helpers for configure(). Each reads member @key of the settings object @cfg; an absent member
+ * leaves *ret as it is and returns 0; a bad one returns OSB_E_INVALID_CONFIG with @err reading
+ * "PATH.KEY: what is wrong".
+ * backend_setting_async: "never", "optional" or "required".
+ * backend_setting_duration: milliseconds as a whole number, or a string such as "500ms", "2s",
+ * "5m"; at least @min_ms and, when @max_ms >= 0, at most @max_ms. */
+int backend_setting_async(const json_t *cfg, const char *path, const char *key, enum backend_async *ret,
+                          struct osb_error *err);
+int backend_setting_duration(const json_t *cfg, const char *path, const char *key, int64_t min_ms,
+                             int64_t max_ms, int64_t *ret, struct osb_error *err);
+/* Whether @s is a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*). */
+bool backend_env_name_valid(const char *s);
+
 /* The backend of a configured plan (borrowed, never NULL after backend_configure_catalog). */
 const struct backend *backend_of(const struct catalog_plan *plan);
 

@@ -332,24 +332,6 @@ static void exec_plan_free(struct exec_plan *ep)
 }
 OSB_DEFINE_AUTO(exec_plan_freep, struct exec_plan *, exec_plan_free)
 
-static int parse_async(const json_t *v, const char *path, const char *key, enum backend_async *ret,
-                       struct osb_error *err)
-{
-        if (!v)
-                return 0;
-        const char *s = json_string_value(v);
-        if (osb_streq(s, "never"))
-                *ret = BACKEND_ASYNC_NEVER;
-        else if (osb_streq(s, "optional"))
-                *ret = BACKEND_ASYNC_OPTIONAL;
-        else if (osb_streq(s, "required"))
-                *ret = BACKEND_ASYNC_REQUIRED;
-        else
-                return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                     "%s.%s: must be \"never\", \"optional\" or \"required\"", path, key);
-        return 0;
-}
-
 /* A string without NUL characters (jansson allows "\u0000"). */
 static const char *plain_string(const json_t *v)
 {
@@ -419,16 +401,6 @@ static int parse_prog(const json_t *v, const char *path, const char *key, const 
         return 0;
 }
 
-static bool env_name_ok(const char *s)
-{
-        if (!*s || isdigit((unsigned char) *s))
-                return false;
-        for (; *s; s++)
-                if (!isalnum((unsigned char) *s) && *s != '_')
-                        return false;
-        return true;
-}
-
 static int parse_env(const json_t *v, const char *path, struct exec_plan *ep, struct osb_error *err)
 {
         if (v && !json_is_object(v))
@@ -441,7 +413,7 @@ static int parse_env(const json_t *v, const char *path, struct exec_plan *ep, st
         const char *name;
         json_t *e;
         json_object_foreach((json_t *) v, name, e) {
-                if (!env_name_ok(name))
+                if (!backend_env_name_valid(name))
                         return osb_error_set(err, OSB_E_INVALID_CONFIG,
                                              "%s.env.%s: is not a valid variable name (letters, digits and _)",
                                              path, name);
@@ -463,25 +435,6 @@ static int parse_env(const json_t *v, const char *path, struct exec_plan *ep, st
                 if (!ep->envp[n++])
                         return osb_error_set(err, -ENOMEM, "out of memory");
         }
-        return 0;
-}
-
-/* Whole number of milliseconds, or a string such as "500ms", "30s", "5m"; in [1, max_ms]. */
-static int parse_duration(const json_t *v, const char *path, const char *key, int64_t max_ms, int64_t *ret,
-                          struct osb_error *err)
-{
-        int64_t ms = -1;
-        if (!v)
-                return 0;
-        if (json_is_integer(v))
-                ms = json_integer_value(v);
-        else if (json_is_string(v) && osb_parse_duration_ms(json_string_value(v), &ms) < 0)
-                ms = -1;
-        if (ms <= 0 || ms > max_ms)
-                return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                     "%s.%s: must be a duration such as \"500ms\" or \"30s\", at most %" PRId64 "h",
-                                     path, key, max_ms / 3600000);
-        *ret = ms;
         return 0;
 }
 
@@ -568,17 +521,16 @@ static int exec_configure(struct catalog_plan *plan, struct osb_error *err)
         } else {
                 ep->dir = OSB_TAKE_PTR(base);
         }
-        r = parse_duration(json_object_get(cfg, "timeout"), path, "timeout", EXEC_TIMEOUT_MAX_MS, &ep->timeout_ms,
-                           err);
+        r = backend_setting_duration(cfg, path, "timeout", 1, EXEC_TIMEOUT_MAX_MS, &ep->timeout_ms, err);
         if (r < 0)
                 return r;
         r = parse_size(json_object_get(cfg, "max_output"), path, "max_output", &ep->max_output, err);
         if (r < 0)
                 return r;
-        r = parse_async(json_object_get(cfg, "async"), path, "async", &ep->async, err);
+        r = backend_setting_async(cfg, path, "async", &ep->async, err);
         if (r < 0)
                 return r;
-        r = parse_async(json_object_get(cfg, "bind_async"), path, "bind_async", &ep->bind_async, err);
+        r = backend_setting_async(cfg, path, "bind_async", &ep->bind_async, err);
         if (r < 0)
                 return r;
         if (ep->bind_async != BACKEND_ASYNC_NEVER && !plan->service->bindings_retrievable)

@@ -72,31 +72,6 @@ static void names_init(struct pg_names *n, const char *instance_id, const char *
 
 /* ---- configuration ------------------------------------------------------------------------- */
 
-static int parse_async(const json_t *v, const char *path, enum backend_async *ret, struct osb_error *err)
-{
-        const char *s = json_string_value(v);
-        if (osb_streq(s, "never"))
-                *ret = BACKEND_ASYNC_NEVER;
-        else if (osb_streq(s, "optional"))
-                *ret = BACKEND_ASYNC_OPTIONAL;
-        else if (osb_streq(s, "required"))
-                *ret = BACKEND_ASYNC_REQUIRED;
-        else
-                return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                     "%s.async: must be \"never\", \"optional\" or \"required\"", path);
-        return 0;
-}
-
-static bool env_name_valid(const char *s)
-{
-        if (!*s || isdigit((unsigned char) *s))
-                return false;
-        for (; *s; s++)
-                if (!isalnum((unsigned char) *s) && *s != '_')
-                        return false;
-        return true;
-}
-
 /* @name against the directory of the catalog file @plan came from. New (osb_free) or NULL. */
 static char *resolve_path(const struct catalog_plan *plan, const char *name)
 {
@@ -182,7 +157,7 @@ static int pg_configure(struct catalog_plan *plan, struct osb_error *err)
                         return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s.admin_url_file: '%s' is empty",
                                              path, pp->url_file);
         } else {
-                if (!json_is_string(env) || !env_name_valid(json_string_value(env)))
+                if (!json_is_string(env) || !backend_env_name_valid(json_string_value(env)))
                         return osb_error_set(err, OSB_E_INVALID_CONFIG,
                                              "%s.admin_url_env: must be the name of an environment variable", path);
                 pp->url_env = json_string_value(env);
@@ -219,12 +194,9 @@ static int pg_configure(struct catalog_plan *plan, struct osb_error *err)
                         return osb_error_set(err, OSB_E_INVALID_CONFIG,
                                              "%s.grants: must be \"readwrite\" or \"readonly\"", path);
         }
-        v = json_object_get(cfg, "async");
-        if (v) {
-                int r = parse_async(v, path, &pp->async, err);
-                if (r < 0)
-                        return r;
-        }
+        int r = backend_setting_async(cfg, path, "async", &pp->async, err);
+        if (r < 0)
+                return r;
         v = json_object_get(cfg, "retry_after");
         if (v) {
                 if (!json_is_integer(v) || json_integer_value(v) < 0)

@@ -24,46 +24,6 @@ struct static_plan {
         bool requires_app;
 };
 
-static int parse_async(const json_t *v, const char *path, const char *key,
-                       enum backend_async *ret, struct osb_error *err)
-{
-        if (!v)
-                return 0;
-        const char *s = json_string_value(v);
-        if (osb_streq(s, "never"))
-                *ret = BACKEND_ASYNC_NEVER;
-        else if (osb_streq(s, "optional"))
-                *ret = BACKEND_ASYNC_OPTIONAL;
-        else if (osb_streq(s, "required"))
-                *ret = BACKEND_ASYNC_REQUIRED;
-        else
-                return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                     "%s.%s: must be \"never\", \"optional\" or \"required\"", path, key);
-        return 0;
-}
-
-/* A duration: milliseconds as a whole number, or a string such as "500ms" or "2s"; at most
- * @max_ms when @max_ms >= 0. */
-static int parse_delay(const json_t *v, const char *path, const char *key, int64_t max_ms, int64_t *ret,
-                       struct osb_error *err)
-{
-        int64_t ms = -1;
-        if (!v)
-                return 0;
-        if (json_is_integer(v))
-                ms = json_integer_value(v);
-        else if (json_is_string(v) && osb_parse_duration_ms(json_string_value(v), &ms) < 0)
-                ms = -1;
-        if (ms < 0)
-                return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                     "%s.%s: must be a duration such as \"500ms\" or \"2s\"", path, key);
-        if (max_ms >= 0 && ms > max_ms)
-                return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s.%s: must be at most %" PRId64 "s",
-                                     path, key, max_ms / 1000);
-        *ret = ms;
-        return 0;
-}
-
 static void static_release(struct catalog_plan *plan)
 {
         struct static_plan *sp = plan->backend_state;
@@ -104,22 +64,22 @@ static int static_configure(struct catalog_plan *plan, struct osb_error *err)
         sp->credentials = json_object_get(cfg, "credentials");
         if (sp->credentials && !json_is_object(sp->credentials))
                 return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s.credentials: must be an object", path);
-        int r = parse_async(json_object_get(cfg, "async"), path, "async", &sp->async, err);
+        int r = backend_setting_async(cfg, path, "async", &sp->async, err);
         if (r < 0)
                 return r;
-        r = parse_async(json_object_get(cfg, "bind_async"), path, "bind_async", &sp->bind_async, err);
+        r = backend_setting_async(cfg, path, "bind_async", &sp->bind_async, err);
         if (r < 0)
                 return r;
         if (sp->bind_async != BACKEND_ASYNC_NEVER && !plan->service->bindings_retrievable)
                 return osb_error_set(err, OSB_E_INVALID_CONFIG,
                                      "%s.bind_async: asynchronous bindings need the service to "
                                      "set \"bindings_retrievable\": true", path);
-        r = parse_delay(json_object_get(cfg, "delay"), path, "delay", -1, &sp->delay_ms, err);
+        r = backend_setting_duration(cfg, path, "delay", 0, -1, &sp->delay_ms, err);
         if (r < 0)
                 return r;
         /* A synchronous answer holds a request thread and the write lock: minutes at most. */
-        r = parse_delay(json_object_get(cfg, "sync_delay"), path, "sync_delay", SYNC_DELAY_MAX_MS,
-                        &sp->sync_delay_ms, err);
+        r = backend_setting_duration(cfg, path, "sync_delay", 0, SYNC_DELAY_MAX_MS,
+                                     &sp->sync_delay_ms, err);
         if (r < 0)
                 return r;
         v = json_object_get(cfg, "retry_after");
