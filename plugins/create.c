@@ -489,3 +489,32 @@ int create_wait(const struct cli *cli, const struct kube_resource *res, const ch
                 print_conditions(last);
         return CLI_EXIT_TIMEOUT;
 }
+
+int create_submit(struct cli *cli, const struct kube_resource *res, const char *resource, const char *kind,
+                  const char *name, const json_t *obj, const struct create_output *o, bool wait,
+                  int64_t timeout_ms, json_t **ret_ready)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        json_auto_t *created = NULL;
+        *ret_ready = NULL;
+        int r = kube_create(cli->kc, res, cli->namespace, obj, &created, &err);
+        if (r < 0)
+                return cli_request_error(cli, r, &err);
+        if (!wait || o->format == CLI_OUTPUT_NAME || o->format == CLI_OUTPUT_TABLE)
+                if (create_print(o, resource, name, created) < 0)
+                        return CLI_EXIT_ERROR;
+        if (!wait)
+                return CLI_EXIT_OK;
+        json_auto_t *ready = NULL;
+        r = create_wait(cli, res, kind, name, timeout_ms, &ready);
+        if (r != CLI_EXIT_OK)
+                return r;
+        const char *msg = cli_str(cli_condition(ready, "Ready"), "message", NULL);
+        fprintf(o->format == CLI_OUTPUT_TABLE ? stdout : stderr, "%s %s is Ready: %s\n", kind, name,
+                msg ? msg : "");
+        if ((o->format == CLI_OUTPUT_JSON || o->format == CLI_OUTPUT_YAML) &&
+            create_print(o, resource, name, ready) < 0)
+                return CLI_EXIT_ERROR;
+        *ret_ready = OSB_TAKE_PTR(ready);
+        return CLI_EXIT_OK;
+}

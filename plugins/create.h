@@ -102,3 +102,13 @@ char *create_join_sorted(const json_t *names);
  * permission) is printed and returns CLI_EXIT_ERROR. @kind is "serviceinstance" for messages. */
 int create_wait(const struct cli *cli, const struct kube_resource *res, const char *kind, const char *name,
                 int64_t timeout_ms, json_t **ret);
+
+/* Creates @obj (borrowed) as @res in cli->namespace and prints the result as @o says (with
+ * @wait and -o json|yaml: the object once it is Ready instead). With @wait, waits as
+ * create_wait() does and prints "KIND NAME is Ready: MESSAGE" (on stderr when -o is given, so
+ * stdout keeps only the object). Returns CLI_EXIT_* with *ret_ready the Ready object (new) when
+ * @wait and it became Ready, else NULL. @resource and @kind as for create_print() and
+ * create_wait(). */
+int create_submit(struct cli *cli, const struct kube_resource *res, const char *resource, const char *kind,
+                  const char *name, const json_t *obj, const struct create_output *o, bool wait,
+                  int64_t timeout_ms, json_t **ret_ready);

@@ -255,26 +255,9 @@ static int run(struct cli *cli, int argc, char **argv)
         if (r != 0)
                 return usage_error(cli, r, &err);
 
-        json_auto_t *created = NULL;
-        r = kube_create(cli->kc, &kube_sc_instances, cli->namespace, obj, &created, &err);
-        if (r < 0)
-                return cli_request_error(cli, r, &err);
-        if (!arg_wait || out.format == CLI_OUTPUT_NAME || out.format == CLI_OUTPUT_TABLE)
-                if (create_print(&out, RESOURCE, name, created) < 0)
-                        return CLI_EXIT_ERROR;
-        if (!arg_wait)
-                return CLI_EXIT_OK;
-
         json_auto_t *ready = NULL;
-        r = create_wait(cli, &kube_sc_instances, "serviceinstance", name, arg_timeout_ms, &ready);
-        if (r != CLI_EXIT_OK)
-                return r;
-        const char *msg = cli_str(cli_condition(ready, "Ready"), "message", NULL);
-        fprintf(out.format == CLI_OUTPUT_TABLE ? stdout : stderr, "serviceinstance %s is Ready: %s\n", name,
-                msg ? msg : "");
-        if ((out.format == CLI_OUTPUT_JSON || out.format == CLI_OUTPUT_YAML) && create_print(&out, RESOURCE, name, ready) < 0)
-                return CLI_EXIT_ERROR;
-        return CLI_EXIT_OK;
+        return create_submit(cli, &kube_sc_instances, RESOURCE, "serviceinstance", name, obj, &out, arg_wait,
+                             arg_timeout_ms, &ready);
 }
 
 int main(int argc, char **argv)
