@@ -8,6 +8,19 @@
 #include "catalog-controller/names.h"
 #include "catalog-controller/strmap.h"
 
+struct informer;
+
+/* One list/watch: of every namespace (ns NULL), or of one. An informer has one, or one per
+ * namespace of informer_options.namespaces, all feeding the one cache. */
+struct stream {
+        struct informer *inf;
+        const char *ns;
+        struct strmap staging;          /* the list in progress (its watch thread only) */
+        bool listed;                    /* its first list is in the cache (inf->lock) */
+        pthread_t thread;
+        bool started;
+};
+
 struct informer {
         const struct informer_kind *kind;
         struct informer_options opts;
@@ -21,11 +34,11 @@ struct informer {
         bool synced, stopping;
         struct informer_stats stats;
 
-        /* the list in progress (watch thread only) */
-        struct strmap staging;
+        struct stream *streams;
+        size_t nstreams, nlisted;
 
-        pthread_t watch_thread, resync_thread;
-        bool watch_started, resync_started;
+        pthread_t resync_thread;
+        bool resync_started;
 };
 
 /* ---- kmeta ---- */
@@ -118,12 +131,31 @@ static bool relevant(const struct informer *inf, const struct kmeta *old, const 
         return !osb_streq(old->resource_version, new->resource_version);
 }
 
+static struct informer *informer_new_streams(const struct informer_kind *kind, informer_handler handler, void *userdata,
+                                             const char *const *namespaces, size_t n);
+
 struct informer *informer_new_detached(const struct informer_kind *kind, informer_handler handler,
                                        void *userdata)
+{
+        return informer_new_streams(kind, handler, userdata, NULL, 0);
+}
+
+/* An informer with one stream per namespace of @namespaces (borrowed), or one of every
+ * namespace when @n is 0. */
+static struct informer *informer_new_streams(const struct informer_kind *kind, informer_handler handler, void *userdata,
+                                             const char *const *namespaces, size_t n)
 {
         struct informer *inf = osb_calloc(1, sizeof(*inf));
         if (!inf)
                 return NULL;
+        inf->nstreams = n ? n : 1;
+        inf->streams = osb_calloc(inf->nstreams, sizeof(*inf->streams));
+        if (!inf->streams) {
+                osb_free(inf);
+                return NULL;
+        }
+        for (size_t i = 0; i < inf->nstreams; i++)
+                inf->streams[i] = (struct stream){.inf = inf, .ns = n ? namespaces[i] : NULL};
         inf->kind = kind;
         inf->handler = handler;
         inf->userdata = userdata;
@@ -186,22 +218,23 @@ int informer_apply(struct informer *inf, int event_type, const json_t *obj)
         return 0;
 }
 
-static void staging_clear(struct informer *inf)
+static void staging_clear(struct stream *st)
 {
         size_t i;
-        for (struct strmap_entry *e = strmap_first(&inf->staging, &i); e; e = strmap_next(&inf->staging, &i, e))
-                unref(inf->kind, e->value);
-        strmap_release(&inf->staging);
+        for (struct strmap_entry *e = strmap_first(&st->staging, &i); e; e = strmap_next(&st->staging, &i, e))
+                unref(st->inf->kind, e->value);
+        strmap_release(&st->staging);
 }
 
 static int stage_item(json_t *item, void *userdata)
 {
-        struct informer *inf = userdata;
+        struct stream *st = userdata;
+        struct informer *inf = st->inf;
         struct kmeta *m = NULL;
         if (inf->kind->extract(item, &m) < 0)
                 return 0;       /* an object we cannot read is skipped, as a bad event is */
         void *old = NULL;
-        if (strmap_put(&inf->staging, m->key, m, &old) < 0) {
+        if (strmap_put(&st->staging, m->key, m, &old) < 0) {
                 unref(inf->kind, m);
                 return -ENOMEM;
         }
@@ -214,17 +247,26 @@ struct pending {
         struct kmeta *old, *new;
 };
 
-/* Swaps the staged list in, then tells the handler what changed. */
-static int stage_commit(struct informer *inf)
+/* Whether cached object @m is one stream @st lists. */
+static bool in_scope(const struct stream *st, const struct kmeta *m)
 {
-        size_t cap = inf->staging.count + inf->cache.count + 1, n = 0, i;
+        return !st->ns || osb_streq(st->ns, m->ns);
+}
+
+/* Puts the staged list in the cache (in place of what @st listed before), then tells the
+ * handler what changed. */
+static int stage_commit(struct stream *st)
+{
+        struct informer *inf = st->inf;
+        size_t cap = st->staging.count + inf->cache.count + 1, n = 0, i;
+        int r = 0;
         struct pending *p = osb_calloc(cap, sizeof(*p));
         if (!p) {
-                staging_clear(inf);
+                staging_clear(st);
                 return -ENOMEM;
         }
         pthread_mutex_lock(&inf->lock);
-        for (struct strmap_entry *e = strmap_first(&inf->staging, &i); e; e = strmap_next(&inf->staging, &i, e)) {
+        for (struct strmap_entry *e = strmap_first(&st->staging, &i); e; e = strmap_next(&st->staging, &i, e)) {
                 struct kmeta *old = strmap_get(&inf->cache, e->key), *new = e->value;
                 if (!old)
                         p[n++] = (struct pending){INFORMER_ADD, NULL, ref(new)};
@@ -232,37 +274,59 @@ static int stage_commit(struct informer *inf)
                         p[n++] = (struct pending){INFORMER_UPDATE, ref(old), ref(new)};
         }
         for (struct strmap_entry *e = strmap_first(&inf->cache, &i); e; e = strmap_next(&inf->cache, &i, e))
-                if (!strmap_get(&inf->staging, e->key))
+                if (in_scope(st, e->value) && !strmap_get(&st->staging, e->key))
                         p[n++] = (struct pending){INFORMER_DELETE, ref(e->value), NULL};
-        struct strmap old_cache = inf->cache;
-        inf->cache = inf->staging;
-        inf->staging = old_cache;
-        inf->synced = true;
+        if (inf->nstreams == 1) {
+                /* the stream lists the whole cache: swap */
+                struct strmap old_cache = inf->cache;
+                inf->cache = st->staging;
+                st->staging = old_cache;
+        } else {
+                /* one namespace of several: replace its part of the cache */
+                for (size_t k = 0; k < n; k++)
+                        if (p[k].ev == INFORMER_DELETE)
+                                unref(inf->kind, strmap_remove(&inf->cache, p[k].old->key));
+                for (struct strmap_entry *e = strmap_first(&st->staging, &i); e; e = strmap_next(&st->staging, &i, e)) {
+                        void *prev = NULL;
+                        if (strmap_put(&inf->cache, e->key, e->value, &prev) < 0) {
+                                unref(inf->kind, e->value);
+                                r = -ENOMEM;    /* the caller lists again */
+                        }
+                        unref(inf->kind, prev);
+                }
+                strmap_release(&st->staging);   /* its references moved to the cache */
+        }
+        if (!st->listed) {
+                st->listed = true;
+                inf->nlisted++;
+        }
+        inf->synced = inf->nlisted == inf->nstreams;
         pthread_cond_broadcast(&inf->cond);
         pthread_mutex_unlock(&inf->lock);
-        staging_clear(inf);     /* the old cache's references */
+        staging_clear(st);      /* the old cache's references (after a swap) */
         for (size_t k = 0; k < n; k++) {
                 notify(inf, p[k].ev, p[k].old, p[k].new);
                 unref(inf->kind, p[k].old);
                 unref(inf->kind, p[k].new);
         }
         osb_free(p);
-        return 0;
+        return r;
 }
 
 int informer_replace(struct informer *inf, const json_t *items)
 {
         size_t i;
         json_t *it;
-        staging_clear(inf);
+        struct stream *st = &inf->streams[0];
+        staging_clear(st);
         json_array_foreach(items, i, it) {
-                int r = stage_item(it, inf);
+                int r = stage_item(it, st);
                 if (r < 0) {
-                        staging_clear(inf);
+                        staging_clear(st);
                         return r;
                 }
         }
-        return stage_commit(inf);
+        return stage_commit(st);
 }
 
 void informer_resync(struct informer *inf)
@@ -401,7 +465,8 @@ static void count(struct informer *inf, uint64_t *field)
 
 static void *watch_main(void *arg)
 {
-        struct informer *inf = arg;
+        struct stream *st = arg;
+        struct informer *inf = st->inf;
         char *rv = NULL;
         unsigned failures = 0;
         int64_t cap = inf->opts.max_backoff_ms > 0 ? inf->opts.max_backoff_ms : 30000;
@@ -410,14 +475,14 @@ static void *watch_main(void *arg)
                 int r;
                 if (!rv) {
                         struct kube_list_options lo = {.label_selector = inf->opts.label_selector};
-                        staging_clear(inf);
+                        staging_clear(st);
                         count(inf, &inf->stats.lists);
-                        r = kube_list(inf->client, inf->kind->res, inf->opts.ns, &lo, stage_item, inf, &rv, &err);
+                        r = kube_list(inf->client, inf->kind->res, st->ns, &lo, stage_item, st, &rv, &err);
                         metrics_kube_request("list", inf->kind->res->plural, r);
                         if (r >= 0)
-                                r = stage_commit(inf);
+                                r = stage_commit(st);
                         else
-                                staging_clear(inf);
+                                staging_clear(st);
                         if (r < 0) {
                                 osb_free(rv);
                                 rv = NULL;
@@ -431,7 +496,7 @@ static void *watch_main(void *arg)
                         };
                         char *next = NULL;
                         count(inf, &inf->stats.watches);
-                        r = kube_watch(inf->client, inf->kind->res, inf->opts.ns, &wo, on_watch_event, inf, &next, &err);
+                        r = kube_watch(inf->client, inf->kind->res, st->ns, &wo, on_watch_event, inf, &next, &err);
                         metrics_kube_request("watch", inf->kind->res->plural, r);
                         if (next) {
                                 osb_free(rv);
@@ -440,7 +505,8 @@ static void *watch_main(void *arg)
                         if (r == OSB_E_GONE) {
                                 /* the resourceVersion is too old: list again, at once */
                                 count(inf, &inf->stats.relists_gone);
-                                osb_log_info("watch expired, relisting", "kind=%s", inf->kind->kind);
+                                osb_log_info("watch expired, relisting", "kind=%s namespace=%s", inf->kind->kind,
+                                             st->ns ? st->ns : "*");
                                 osb_free(rv);
                                 rv = NULL;
                                 continue;
@@ -459,8 +525,8 @@ static void *watch_main(void *arg)
                         delay *= 2;
                 delay = OSB_MIN(delay, cap);
                 char q[600];
-                osb_log_warn("list/watch failed", "kind=%s error=%s retry_ms=%" PRId64, inf->kind->kind,
-                             osb_log_quote(q, sizeof(q), err.text), delay);
+                osb_log_warn("list/watch failed", "kind=%s namespace=%s error=%s retry_ms=%" PRId64, inf->kind->kind,
+                             st->ns ? st->ns : "*", osb_log_quote(q, sizeof(q), err.text), delay);
                 if (wait_or_stop(inf, delay))
                         break;
         }
@@ -481,20 +547,25 @@ int informer_start(struct kube_client *client, const struct informer_kind *kind,
                    const struct informer_options *opts, informer_handler handler, void *userdata,
                    struct informer **ret)
 {
-        struct informer *inf = informer_new_detached(kind, handler, userdata);
+        size_t nns = opts && opts->nnamespaces ? opts->nnamespaces : 0;
+        struct informer *inf = informer_new_streams(kind, handler, userdata, nns ? opts->namespaces : NULL, nns);
         if (!inf)
                 return -ENOMEM;
         inf->client = client;
         if (opts)
                 inf->opts = *opts;
-        int r = pthread_create(&inf->watch_thread, NULL, watch_main, inf);
-        if (r != 0) {
-                informer_free(inf);
-                return -r;
+        if (!nns)
+                inf->streams[0].ns = inf->opts.ns;
+        for (size_t i = 0; i < inf->nstreams; i++) {
+                int r = pthread_create(&inf->streams[i].thread, NULL, watch_main, &inf->streams[i]);
+                if (r != 0) {
+                        informer_free(inf);
+                        return -r;
+                }
+                inf->streams[i].started = true;
         }
-        inf->watch_started = true;
         if (inf->opts.resync_ms > 0) {
-                r = pthread_create(&inf->resync_thread, NULL, resync_main, inf);
+                int r = pthread_create(&inf->resync_thread, NULL, resync_main, inf);
                 if (r != 0) {
                         informer_free(inf);
                         return -r;
@@ -513,11 +584,14 @@ void informer_stop(struct informer *inf)
         inf->stopping = true;
         pthread_cond_broadcast(&inf->cond);
         pthread_mutex_unlock(&inf->lock);
-        if (inf->watch_started)
-                pthread_join(inf->watch_thread, NULL);
+        for (size_t i = 0; i < inf->nstreams; i++) {
+                if (inf->streams[i].started)
+                        pthread_join(inf->streams[i].thread, NULL);
+                inf->streams[i].started = false;
+        }
         if (inf->resync_started)
                 pthread_join(inf->resync_thread, NULL);
-        inf->watch_started = inf->resync_started = false;
+        inf->resync_started = false;
 }
 
 struct informer *informer_free(struct informer *inf)
@@ -525,7 +599,9 @@ struct informer *informer_free(struct informer *inf)
         if (!inf)
                 return NULL;
         informer_stop(inf);
-        staging_clear(inf);
+        for (size_t k = 0; k < inf->nstreams; k++)
+                staging_clear(&inf->streams[k]);
+        osb_free(inf->streams);
         size_t i;
         for (struct strmap_entry *e = strmap_first(&inf->cache, &i); e; e = strmap_next(&inf->cache, &i, e))
                 unref(inf->kind, e->value);

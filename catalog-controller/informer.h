@@ -1,5 +1,5 @@
 /* catalog-controller/informer.h: list-then-watch of one resource kind into a cache of compact C
- * structs, with event handlers. One thread lists (kube_list) and then watches (kube_watch, with
+ * structs, with event handlers. One thread (per namespace, when given several) lists (kube_list) and then watches (kube_watch, with
  * bookmarks) from the list's resourceVersion, watches again from the last resourceVersion when a
  * watch ends, lists again on OSB_E_GONE, and reconnects with a capped back-off on errors. A
  * second thread calls the handler for every cached object each resync period.
@@ -58,6 +58,10 @@ typedef void (*informer_handler)(void *userdata, enum informer_event ev, const s
 
 struct informer_options {
         const char *ns;                 /* NULL: all namespaces */
+        /* When nnamespaces > 0: one list/watch per namespace, all in the one cache (ns is then
+         * ignored); synced once each has listed. */
+        const char *const *namespaces;
+        size_t nnamespaces;
         const char *label_selector;     /* NULL: all objects */
         int64_t resync_ms;              /* 0: no resync */
         unsigned watch_timeout_s;       /* 0: 300 */

@@ -11,6 +11,7 @@
 #include "kube/config.h"
 #include "catalog-controller/informer.h"
 #include "catalog-controller/kapi.h"
+#include "catalog-controller/leader.h"
 #include "catalog-controller/metrics.h"
 #include "catalog-controller/offering.h"
 #include "catalog-controller/queue.h"
@@ -25,7 +26,9 @@ static char *arg_kubeconfig, *arg_context, *arg_listen, *arg_port_file, *arg_log
 static char *arg_cluster_id, *arg_cluster_id_ns;
 static int64_t arg_port, arg_workers, arg_relist_ms, arg_resync_ms, arg_osb_timeout_ms, arg_retry_ms;
 static int64_t arg_kube_timeout_ms, arg_drain_timeout_ms, arg_max_retry_ms, arg_max_poll_ms, arg_kube_qps, arg_kube_burst;
-static bool arg_namespaced = true, arg_cascade = true;
+static bool arg_namespaced = true, arg_cascade = true, arg_leader_elect;
+static char *arg_le_namespace, *arg_le_name, *arg_le_identity, *arg_namespaces;
+static int64_t arg_le_lease_ms, arg_le_renew_ms, arg_le_retry_ms;
 
 static const struct osb_setting settings[] = {
         {"kubeconfig", "KUBECONFIG", OSB_SETTING_STRING, NULL, "FILE",
@@ -64,6 +67,25 @@ static const struct osb_setting settings[] = {
          "Requests allowed at once above --kube-qps.", &arg_kube_burst, 1, 100000},
         {"namespaced-brokers", "CATALOG_CONTROLLER_NAMESPACED_BROKERS", OSB_SETTING_BOOL, "true", NULL,
          "Also reconcile namespaced ServiceBrokers (their ServiceClasses and ServicePlans).", &arg_namespaced, 0, 0},
+        {"namespaces", "CATALOG_CONTROLLER_NAMESPACES", OSB_SETTING_STRING, NULL, "NS1,NS2",
+         "Watch ServiceInstances, ServiceBindings, ServiceBrokers, ServiceClasses, ServicePlans and Secrets only in "
+         "these namespaces (default: all namespaces). Cluster-scoped kinds are always watched.", &arg_namespaces, 0, 0},
+        {"leader-elect", "CATALOG_CONTROLLER_LEADER_ELECT", OSB_SETTING_BOOL, "false", NULL,
+         "Run as one of several replicas: only the holder of a coordination.k8s.io Lease reconciles.",
+         &arg_leader_elect, 0, 0},
+        {"leader-elect-lease-duration", "CATALOG_CONTROLLER_LEADER_ELECT_LEASE_DURATION", OSB_SETTING_DURATION, "15s",
+         "DURATION", "How long a candidate waits, after it last saw the Lease change, before taking it over.",
+         &arg_le_lease_ms, 0, 0},
+        {"leader-elect-renew-deadline", "CATALOG_CONTROLLER_LEADER_ELECT_RENEW_DEADLINE", OSB_SETTING_DURATION, "10s",
+         "DURATION", "A leader that cannot renew the Lease for this long exits (status 1).", &arg_le_renew_ms, 0, 0},
+        {"leader-elect-retry-period", "CATALOG_CONTROLLER_LEADER_ELECT_RETRY_PERIOD", OSB_SETTING_DURATION, "2s",
+         "DURATION", "How often the leader renews the Lease and a candidate tries to take it.", &arg_le_retry_ms, 0, 0},
+        {"leader-elect-namespace", "CATALOG_CONTROLLER_LEADER_ELECT_NAMESPACE", OSB_SETTING_STRING, NULL, "NAMESPACE",
+         "Namespace of the Lease (default: the Pod's namespace in a cluster, else default).", &arg_le_namespace, 0, 0},
+        {"leader-elect-name", "CATALOG_CONTROLLER_LEADER_ELECT_NAME", OSB_SETTING_STRING, "catalog-controller", "NAME",
+         "Name of the Lease.", &arg_le_name, 0, 0},
+        {"leader-elect-identity", "CATALOG_CONTROLLER_LEADER_ELECT_IDENTITY", OSB_SETTING_STRING, NULL, "ID",
+         "This candidate's holderIdentity (default: the host name, '_', a random suffix).", &arg_le_identity, 0, 0},
         {"event-namespace", "CATALOG_CONTROLLER_EVENT_NAMESPACE", OSB_SETTING_STRING, "default", "NAMESPACE",
          "Namespace of the Events about cluster-scoped objects.", &arg_event_namespace, 0, 0},
         {"listen", "CATALOG_CONTROLLER_LISTEN", OSB_SETTING_STRING, "127.0.0.1", "ADDRESS",
@@ -86,10 +108,12 @@ static const struct osb_program program = {
                   "provisions, updates and deprovisions ServiceInstances, and binds ServiceBindings into\n"
                   "Secrets. Annotations: bindery.dev/abandon=true (delete without calling the broker),\n"
                   "bindery.dev/orphan-mitigation=disabled (on an instance).\n"
-                  "Endpoints: /healthz, /readyz (caches synced), /metrics (Prometheus).",
+                  "Endpoints: /healthz, /readyz (caches synced, or standing by under --leader-elect),\n"
+                  "/metrics (Prometheus; catalog_controller_leader says whether this replica leads).",
 };
 
 static struct ctl ctl;
+static struct elector *elector;         /* NULL without --leader-elect */
 static const struct informer_kind kind_instances = {"ServiceInstance", &kube_sc_instances, svcobj_extract, svcobj_free, svcobj_relevant};
 static const struct informer_kind kind_bindings = {"ServiceBinding", &kube_sc_bindings, svcobj_extract, svcobj_free, svcobj_relevant};
 static const struct informer_kind kind_secrets = {"Secret", &kube_secrets, secret_extract, secret_free, NULL};
@@ -123,6 +147,7 @@ static int handle_key(void *userdata, const char *key)
 {
         struct ctl *c = userdata;
         uint64_t t0 = mono_ns();
+        elector_check(elector);         /* a leader past its renew deadline reconciles nothing more */
         if (has_prefix(key, CTL_KEY_INSTANCE) || has_prefix(key, CTL_KEY_BINDING)) {
                 /* decisions need every cache: a binding being deleted whose instance is not
                  * cached yet would look as if its instance were gone */
@@ -267,12 +292,19 @@ static void http_handler(void *userdata, struct osb_http_request *req)
         if (strcmp(req->path, "/healthz") == 0) {
                 (void) osb_http_respond(req, 200, "text/plain", "ok\n", 3, false, NULL);
         } else if (strcmp(req->path, "/readyz") == 0) {
+                /* a standby is ready too: it serves its endpoints and campaigns, and a Service in
+                 * front of the replicas must not drop it */
+                if (arg_leader_elect && !elector_leading(elector)) {
+                        (void) osb_http_respond(req, 200, "text/plain", "standby\n", 8, false, NULL);
+                        return;
+                }
                 bool ok = all_synced();
                 (void) osb_http_respond(req, ok ? 200 : 503, "text/plain", ok ? "ok\n" : "informers not synced\n",
                                         ok ? 3 : 21, false, NULL);
         } else if (strcmp(req->path, "/metrics") == 0) {
                 struct metrics_gauges g = {
                         .queue_depth = queue_depth(ctl.queue), .queue_delayed = queue_delayed(ctl.queue), .ready = all_synced(),
+                        .leader = !arg_leader_elect || elector_leading(elector),
                 };
                 for (int i = 0; i < 2; i++) {
                         g.brokers += ctl.brokers[i] ? informer_size(ctl.brokers[i]) : 0;
@@ -341,6 +373,58 @@ static int fail(const char *what, const char *detail)
         return osb_log_fail(program.name, what, detail);
 }
 
+/* The endpoints, and the port file. Returns 0, or EXIT_FAILURE after saying why. */
+static int start_http(struct osb_http_server **srv)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        struct osb_http_config hcfg = {.address = arg_listen, .port = (uint16_t) arg_port, .threads = 2,
+                                       .max_body = 4096, .max_header = 16384, .max_connections = 64, .timeout_s = 30};
+        if (osb_http_server_start(&hcfg, http_handler, NULL, NULL, srv, &err) < 0)
+                return fail("cannot start the HTTP server", err.text);
+        if (arg_port_file && osb_http_write_port_file(arg_port_file, osb_http_server_port(*srv), &err) < 0)
+                return fail("cannot write the port file", err.text);
+        return 0;
+}
+
+/* --namespaces split at commas into @v (at most @max; the strings point into @buf, a copy).
+ * Returns the count, or -EINVAL (an empty or invalid name, too many). */
+static int split_namespaces(const char *list, char *buf, size_t bufsz, const char **v, size_t max)
+{
+        size_t n = 0;
+        if (snprintf(buf, bufsz, "%s", list) >= (int) bufsz)
+                return -EINVAL;
+        for (char *p = buf; ; ) {
+                char *comma = strchr(p, ',');
+                if (comma)
+                        *comma = '\0';
+                size_t len = strlen(p);
+                if (len == 0 || len > 63 || n == max || strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-") != len)
+                        return -EINVAL;
+                for (size_t i = 0; i < n; i++)
+                        if (strcmp(v[i], p) == 0)
+                                return -EINVAL;
+                v[n++] = p;
+                if (!comma)
+                        break;
+                p = comma + 1;
+        }
+        return (int) n;
+}
+
+/* The holderIdentity: host name, '_', a random suffix (a restarted Pod is a new candidate). */
+static void default_identity(char *out, size_t n)
+{
+        char host[256] = "unknown";
+        char id[37];
+        uuid_t u;
+        if (gethostname(host, sizeof(host)) < 0 || !host[0])
+                (void) snprintf(host, sizeof(host), "unknown");
+        host[sizeof(host) - 1] = '\0';
+        uuid_generate_random(u);
+        uuid_unparse_lower(u, id);
+        (void) snprintf(out, n, "%s_%.8s", host, id);
+}
+
 static int run(void)
 {
         struct osb_error err = OSB_ERROR_INIT;
@@ -350,6 +434,20 @@ static int run(void)
         osb_log_set_level(lvl);
         if (arg_relist_ms <= 0)
                 return fail("invalid setting", "--broker-relist-interval must be positive");
+        if (arg_leader_elect && (arg_le_retry_ms <= 0 || arg_le_renew_ms <= arg_le_retry_ms || arg_le_lease_ms <= arg_le_renew_ms))
+                return fail("invalid setting", "--leader-elect-lease-duration must exceed --leader-elect-renew-deadline, "
+                            "which must exceed --leader-elect-retry-period (> 0)");
+        if (arg_leader_elect && (!arg_le_name || !*arg_le_name))
+                return fail("invalid setting", "--leader-elect-name must not be empty");
+        const char *nsv[64];
+        char nsbuf[64 * 64 + 1];
+        int nns = 0;
+        if (arg_namespaces && *arg_namespaces) {
+                nns = split_namespaces(arg_namespaces, nsbuf, sizeof(nsbuf), nsv, OSB_ELEMENTSOF(nsv));
+                if (nns < 0)
+                        return fail("invalid setting", "--namespaces must be a comma-separated list of up to 64 "
+                                    "distinct namespace names");
+        }
 
         struct kube_config *cfg = NULL;
         int r = kube_config_load(arg_kubeconfig, arg_context, &cfg, &err);
@@ -384,7 +482,9 @@ static int run(void)
                                         .cascade_delete_bindings = arg_cascade, .cluster_id = cluster_id,
                                         /* one hung broker holds at most half the workers */
                                         .broker_concurrency = (unsigned) OSB_MAX(arg_workers / 2, 1)};
-        int exit_code = EXIT_FAILURE;
+        int exit_code = EXIT_FAILURE, sig = 0;
+        char identity[320];
+        struct kube_client *lkc = NULL;        /* the Lease's own client (--leader-elect) */
         struct osb_http_server *srv = NULL;
         struct queue_options qo = {.workers = (unsigned) arg_workers, .base_delay_ms = 100, .max_delay_ms = 300000};
         r = queue_new(&qo, handle_key, &ctl, &ctl.queue);
@@ -392,15 +492,68 @@ static int run(void)
                 fail("cannot start the workers", strerror(-r));
                 goto out;
         }
+        if (arg_leader_elect) {
+                /* a standby serves its endpoints while it campaigns */
+                if (start_http(&srv) < 0)
+                        goto out;
+                /* the Lease has a client of its own: its requests end within the renew deadline,
+                 * and the shutdown's cancel of the main client leaves the release possible */
+                struct kube_config *lcfg = NULL;
+                struct kube_client_options lopts = {.request_timeout_ms = (long) arg_le_renew_ms,
+                                                    .connect_timeout_ms = (long) OSB_MIN(arg_le_renew_ms, 10000)};
+                r = kube_config_load(arg_kubeconfig, arg_context, &lcfg, &err);
+                if (r >= 0)
+                        r = kube_client_new(lcfg, &lopts, &lkc, &err);
+                if (r < 0) {
+                        fail("cannot create the Kubernetes client", err.text);
+                        goto out;
+                }
+                const struct kube_config *kcfg = kube_client_config(kc);
+                /* in a Pod (no kubeconfig context) the service account's namespace */
+                const char *le_ns = arg_le_namespace && *arg_le_namespace ? arg_le_namespace :
+                                    !kcfg->context && kcfg->namespace ? kcfg->namespace : "default";
+                if (arg_le_identity && *arg_le_identity)
+                        (void) snprintf(identity, sizeof(identity), "%s", arg_le_identity);
+                else
+                        default_identity(identity, sizeof(identity));
+                struct leader_options lo = {.ns = le_ns, .name = arg_le_name, .identity = identity,
+                                            .lease_ms = arg_le_lease_ms, .renew_deadline_ms = arg_le_renew_ms,
+                                            .retry_ms = arg_le_retry_ms};
+                r = elector_start(lkc, &lo, &elector);
+                if (r < 0) {
+                        fail("cannot start the leader election", strerror(-r));
+                        goto out;
+                }
+                char q[400];
+                osb_log_info("campaigning", "lease=%s/%s identity=%s lease_duration_ms=%" PRId64 " renew_deadline_ms=%" PRId64
+                             " retry_period_ms=%" PRId64, le_ns, arg_le_name, osb_log_quote(q, sizeof(q), identity),
+                             arg_le_lease_ms, arg_le_renew_ms, arg_le_retry_ms);
+                while (!elector_leading(elector)) {
+                        struct timespec tick = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
+                        sig = sigtimedwait(&sigs, NULL, &tick);
+                        if (sig > 0)
+                                break;
+                        sig = 0;
+                }
+                if (sig > 0) {
+                        osb_log_info("shutting down", "signal=%s leader=false", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+                        exit_code = EXIT_SUCCESS;
+                        goto out;
+                }
+        }
+        /* namespaced kinds are watched in each namespace of --namespaces, or in all */
         struct informer_options io = {.resync_ms = arg_resync_ms};
+        struct informer_options io_ns = {.resync_ms = arg_resync_ms, .namespaces = nns > 0 ? nsv : NULL,
+                                         .nnamespaces = (size_t) nns};
         static const char *const prefixes[2] = {CTL_KEY_CLUSTER_BROKER, CTL_KEY_BROKER};
         for (int i = 0; i < 2 && r >= 0; i++) {
                 if (i == 1 && !arg_namespaced)
                         break;
                 /* classes and plans first, so a broker's first reconcile sees them */
-                r = informer_start(kc, &kinds[3 * i + 1], &io, on_offering, (void *) prefixes[i], &ctl.classes[i]);
+                r = informer_start(kc, &kinds[3 * i + 1], i ? &io_ns : &io, on_offering, (void *) prefixes[i], &ctl.classes[i]);
                 if (r >= 0)
-                        r = informer_start(kc, &kinds[3 * i + 2], &io, on_offering, (void *) prefixes[i], &ctl.plans[i]);
+                        r = informer_start(kc, &kinds[3 * i + 2], i ? &io_ns : &io, on_offering, (void *) prefixes[i],
+                                           &ctl.plans[i]);
         }
         if (r < 0) {
                 fail("cannot start the informers", strerror(-r));
@@ -416,20 +569,20 @@ static int run(void)
         for (int i = 0; i < 2 && r >= 0; i++) {
                 if (i == 1 && !arg_namespaced)
                         break;
-                r = informer_start(kc, &kinds[3 * i], &io, on_broker, (void *) prefixes[i], &ctl.brokers[i]);
+                r = informer_start(kc, &kinds[3 * i], i ? &io_ns : &io, on_broker, (void *) prefixes[i], &ctl.brokers[i]);
         }
         /* Secrets first: an instance's first reconcile may read one; then bindings, so an
          * instance being deleted sees its bindings */
         if (r >= 0)
-                r = informer_start(kc, &kind_secrets, &io, on_secret, NULL, &ctl.secrets);
+                r = informer_start(kc, &kind_secrets, &io_ns, on_secret, NULL, &ctl.secrets);
         if (r >= 0)
-                r = informer_start(kc, &kind_bindings, &io, on_binding, NULL, &ctl.bindings);
+                r = informer_start(kc, &kind_bindings, &io_ns, on_binding, NULL, &ctl.bindings);
         if (r >= 0) {
                 (void) informer_wait_synced(ctl.bindings, 30000);
                 for (int i = 0; i < 2; i++)
                         if (ctl.brokers[i])
                                 (void) informer_wait_synced(ctl.brokers[i], 30000);
-                r = informer_start(kc, &kind_instances, &io, on_instance, NULL, &ctl.instances);
+                r = informer_start(kc, &kind_instances, &io_ns, on_instance, NULL, &ctl.instances);
         }
         if (r >= 0)
                 atomic_store(&informers_started, true);
@@ -437,24 +590,15 @@ static int run(void)
                 fail("cannot start the informers", strerror(-r));
                 goto out;
         }
-        struct osb_http_config hcfg = {.address = arg_listen, .port = (uint16_t) arg_port, .threads = 2,
-                                       .max_body = 4096, .max_header = 16384, .max_connections = 64, .timeout_s = 30};
-        r = osb_http_server_start(&hcfg, http_handler, NULL, NULL, &srv, &err);
-        if (r < 0) {
-                fail("cannot start the HTTP server", err.text);
+        if (!srv && start_http(&srv) < 0)
                 goto out;
-        }
         uint16_t port = osb_http_server_port(srv);
-        if (arg_port_file && osb_http_write_port_file(arg_port_file, port, &err) < 0) {
-                fail("cannot write the port file", err.text);
-                goto out;
-        }
-        char q[600];
+        char q[600], nq[600];
         osb_log_info("started", "server=%s listen=%s port=%u workers=%" PRId64 " relist_interval_ms=%" PRId64
-                     " resync_ms=%" PRId64 " namespaced=%s", osb_log_quote(q, sizeof(q), server), arg_listen,
-                     (unsigned) port, arg_workers, arg_relist_ms, arg_resync_ms, arg_namespaced ? "true" : "false");
+                     " resync_ms=%" PRId64 " namespaced=%s namespaces=%s leader_elect=%s", osb_log_quote(q, sizeof(q), server),
+                     arg_listen, (unsigned) port, arg_workers, arg_relist_ms, arg_resync_ms, arg_namespaced ? "true" : "false",
+                     osb_log_quote(nq, sizeof(nq), nns > 0 ? arg_namespaces : "*"), arg_leader_elect ? "true" : "false");
 
-        int sig = 0;
         sigwait(&sigs, &sig);
         osb_log_info("shutting down", "signal=%s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
         exit_code = EXIT_SUCCESS;
@@ -472,6 +616,9 @@ out:
         informer_stop(ctl.bindings);
         informer_stop(ctl.secrets);
         ctl.queue = queue_free(ctl.queue);     /* drains the workers */
+        /* only now, with no reconcile left running, may another replica take over */
+        elector = elector_stop(elector, exit_code == EXIT_SUCCESS);
+        lkc = kube_client_free(lkc);
         for (int i = 0; i < 2; i++) {
                 ctl.brokers[i] = informer_free(ctl.brokers[i]);
                 ctl.classes[i] = informer_free(ctl.classes[i]);

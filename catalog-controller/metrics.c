@@ -192,9 +192,12 @@ int metrics_render(struct osb_buf *out, const struct metrics_gauges *g)
                                     "catalog_controller_cached_objects{kind=\"secrets\"} %" PRIu64 "\n"
                                     "# HELP catalog_controller_ready Whether every informer has synced.\n"
                                     "# TYPE catalog_controller_ready gauge\n"
-                                    "catalog_controller_ready %d\n",
+                                    "catalog_controller_ready %d\n"
+                                    "# HELP catalog_controller_leader Whether this replica reconciles: 1 without --leader-elect, else whether it holds the Lease.\n"
+                                    "# TYPE catalog_controller_leader gauge\n"
+                                    "catalog_controller_leader %d\n",
                                     g->queue_depth, g->queue_delayed, g->brokers, g->classes, g->plans, g->instances, g->bindings,
-                                    g->secrets, g->ready ? 1 : 0);
+                                    g->secrets, g->ready ? 1 : 0, g->leader ? 1 : 0);
         return r;
 }
 

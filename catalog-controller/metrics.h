@@ -24,6 +24,7 @@ struct metrics_gauges {
         uint64_t queue_depth, queue_delayed;
         uint64_t brokers, classes, plans, instances, bindings, secrets;
         bool ready;
+        bool leader;             /* reconciling: always without --leader-elect */
 };
 
 /* Appends the exposition text. Returns 0 or an osb_buf error. */
