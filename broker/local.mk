@@ -5,6 +5,7 @@ broker_libbroker_a_SOURCES = \
 	broker/catalog.c broker/catalog.h \
 	broker/schema.c broker/schema.h \
 	broker/store.c broker/store.h \
+	broker/store_pg.c broker/store_pg.h \
 	broker/migrations.h \
 	broker/backend.c broker/backend.h \
 	broker/backend_static.c \
@@ -17,12 +18,15 @@ broker_libbroker_a_SOURCES = \
 	broker/metrics.c broker/metrics.h \
 	broker/router.c broker/router.h \
 	broker/democatalog.c
-nodist_broker_libbroker_a_SOURCES = broker/migrations.c
+nodist_broker_libbroker_a_SOURCES = broker/migrations.c broker/migrations_pg.c
 MIGRATIONS = $(sort $(wildcard $(srcdir)/migrations/*.sql))
+PG_MIGRATIONS = $(sort $(wildcard $(srcdir)/migrations/postgresql/*.sql))
 broker/migrations.c: $(srcdir)/build-aux/sql2c.sh $(MIGRATIONS)
 	$(AM_V_GEN)$(MKDIR_P) broker && $(SHELL) $(srcdir)/build-aux/sql2c.sh $@ $(MIGRATIONS)
-BUILT_SOURCES += broker/migrations.c
-CLEANFILES += broker/migrations.c
+broker/migrations_pg.c: $(srcdir)/build-aux/sql2c.sh $(PG_MIGRATIONS)
+	$(AM_V_GEN)$(MKDIR_P) broker && $(SHELL) $(srcdir)/build-aux/sql2c.sh --name pg_migrations $@ $(PG_MIGRATIONS)
+BUILT_SOURCES += broker/migrations.c broker/migrations_pg.c
+CLEANFILES += broker/migrations.c broker/migrations_pg.c
 
 bin_PROGRAMS += broker/osb-broker
 broker_osb_broker_SOURCES = broker/main.c

@@ -21,7 +21,7 @@
 
 static char *arg_listen, *arg_port_file, *arg_db, *arg_catalog, *arg_username, *arg_password;
 static char *arg_password_file, *arg_token, *arg_token_file, *arg_tls_cert, *arg_tls_key;
-static char *arg_log_level, *arg_sync, *arg_min_api_version;
+static char *arg_log_level, *arg_sync, *arg_min_api_version, *arg_store;
 static int64_t arg_port, arg_threads, arg_workers, arg_max_connections;
 static int64_t arg_request_timeout_ms, arg_drain_timeout_ms, arg_sync_timeout_ms;
 static uint64_t arg_max_body, arg_max_header;
@@ -36,6 +36,10 @@ static const struct osb_setting settings[] = {
          "Write the port actually listened on to FILE once ready.", &arg_port_file, 0, 0},
         {"db", "OSB_BROKER_DB", OSB_SETTING_STRING, "osb-broker.db", "FILE",
          "SQLite database file holding instances, bindings and operations (created if missing).", &arg_db, 0, 0},
+        {"store", "OSB_BROKER_STORE", OSB_SETTING_STRING, NULL, "URL",
+         "Keep the state in PostgreSQL instead of --db: postgresql://USER:PASSWORD@HOST:PORT/DB "
+         "(an existing database; libpq's PGPASSWORD/PGPASSFILE work too). Every broker replica "
+         "given the same URL shares it.", &arg_store, 0, 0},
         {"sync", "OSB_BROKER_SYNC", OSB_SETTING_STRING, "normal", "MODE",
          "Durability: normal (survives a crash of the broker), full (fsync per commit: survives "
          "power loss), off (tests only).", &arg_sync, 0, 0},
@@ -85,7 +89,7 @@ static const struct osb_setting settings[] = {
 
 static const struct osb_program program = {
         .name = "osb-broker",
-        .summary = "An Open Service Broker API v2.17 broker with its state in SQLite.",
+        .summary = "An Open Service Broker API v2.17 broker with its state in SQLite or PostgreSQL.",
         .footer = "With no options it serves the built-in demo catalog on http://127.0.0.1:8080 and\n"
                   "keeps its state in ./osb-broker.db. Health: /healthz, /readyz; metrics: /metrics.\n"
                   "Documentation: osb-broker(1), docs/broker.md and docs/catalog.md.",
@@ -123,6 +127,14 @@ static int run(void)
         if (sscanf(arg_min_api_version, "%u.%u", &min_major, &min_minor) != 2 || min_major != 2)
                 return fail("invalid setting", "--min-api-version must be 2.MINOR, e.g. 2.13");
 
+        if (arg_store && strncmp(arg_store, "postgresql://", 13) != 0 && strncmp(arg_store, "postgres://", 11) != 0)
+                return fail("invalid setting", "--store must be a postgresql:// URL");
+        /* Where the state lives, and the same with a URL's password hidden, for the logs. */
+        const char *location = arg_store ? arg_store : arg_db;
+        osb_autofree char *location_shown = store_redact_location(location);
+        if (!location_shown)
+                return fail("cannot start", "out of memory");
+
         struct auth auth;
         if (auth_load(&auth, arg_username, arg_password, arg_password_file, arg_token, arg_token_file, &err) < 0)
                 return fail("invalid authentication settings", err.text);
@@ -149,7 +161,7 @@ static int run(void)
 
         /* Open (and migrate) the database before anything listens. */
         struct store *st = NULL;
-        r = store_open(arg_db, sync, &st, &err);
+        r = store_open(location, sync, &st, &err);
         unsigned schema = r >= 0 ? store_schema_version(st) : 0;
         store_close(st);
         if (r < 0) {
@@ -173,7 +185,7 @@ static int run(void)
         }
 
         struct ops *ops = NULL;
-        struct ops_config ocfg = {.db_path = arg_db, .sync = sync, .cat = cat, .workers = (unsigned) arg_workers};
+        struct ops_config ocfg = {.db_path = location, .sync = sync, .cat = cat, .workers = (unsigned) arg_workers};
         struct api api;
         struct router rt = {.cat = cat, .auth = &auth, .min_api_minor = min_minor};
         struct osb_http_server *srv = NULL;
@@ -206,7 +218,7 @@ static int run(void)
 
         int exit_code = EXIT_FAILURE;
         struct store_checkpointer *ckpt = NULL;
-        r = store_checkpointer_start(arg_db, 250, &ckpt, &err);
+        r = store_checkpointer_start(location, 250, &ckpt, &err);
         if (r < 0) {
                 fail("cannot start the checkpoint thread", err.text);
                 goto out;
@@ -216,7 +228,7 @@ static int run(void)
                 fail("cannot start operation workers", err.text);
                 goto out;
         }
-        if (api_init(&api, cat, ops, arg_db, sync) < 0) {
+        if (api_init(&api, cat, ops, location, sync) < 0) {
                 fail("cannot start", "out of thread-local keys");
                 goto out_ops;
         }
@@ -236,12 +248,12 @@ static int run(void)
         osb_log_info("listening", "address=%s port=%u tls=%s auth=%s catalog=%s db=%s schema_version=%u threads=%u workers=%u",
                      arg_listen, (unsigned) port, cert ? "on" : "off",
                      auth.basic && auth.token ? "basic,bearer" : auth.basic ? "basic" : auth.token ? "bearer" : "none",
-                     arg_catalog ? arg_catalog : "built-in", arg_db, schema, hcfg.threads, (unsigned) arg_workers);
+                     arg_catalog ? arg_catalog : "built-in", location_shown, schema, hcfg.threads, (unsigned) arg_workers);
         if (isatty(STDOUT_FILENO) || getenv("OSB_BROKER_ANNOUNCE")) {
                 printf("osb-broker %s listening on %s://%s%s%s:%u (catalog: %s, state: %s)\n"
                        "Try: curl -H 'X-Broker-API-Version: 2.17'%s %s://%s%s%s:%u/v2/catalog\n",
                        PACKAGE_VERSION, cert ? "https" : "http", v6 ? "[" : "", arg_listen, v6 ? "]" : "",
-                       (unsigned) port, arg_catalog ? arg_catalog : "built-in demo", arg_db,
+                       (unsigned) port, arg_catalog ? arg_catalog : "built-in demo", location_shown,
                        auth.basic ? " -u USER:PASSWORD" : auth.token ? " -H 'Authorization: Bearer TOKEN'" : "",
                        cert ? "https" : "http", v6 ? "[" : "", arg_listen, v6 ? "]" : "", (unsigned) port);
                 fflush(stdout);

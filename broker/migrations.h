@@ -8,5 +8,10 @@ struct migration {
         const char *sql;
 };
 
+/* SQLite: migrations/NNNN_name.sql. */
 extern const struct migration migrations[];
 extern const unsigned n_migrations;
+/* PostgreSQL (--store postgresql://): migrations/postgresql/NNNN_name.sql, the same versions
+ * with the same meaning. */
+extern const struct migration pg_migrations[];
+extern const unsigned n_pg_migrations;

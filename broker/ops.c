@@ -348,15 +348,33 @@ static int execute(const struct catalog *cat, struct store *st, const char *op_i
         return r;
 }
 
+/* execute() while holding the operation's claim (see store_lock_op(): replicas sharing a
+ * PostgreSQL store): one that another replica runs right now is tried again in a second, by
+ * when it is usually finished (and then skipped), or its runner died and this one takes over. */
+static int execute_claimed(const struct catalog *cat, struct store *st, const char *op_id, bool synchronous,
+                           int64_t *ret_again, struct osb_error *ret_failure)
+{
+        int r = store_lock_op(st, op_id);
+        if (r == -EBUSY) {
+                *ret_again = store_now_ms() + 1000;
+                return 1;
+        }
+        if (r < 0)
+                return r;
+        r = execute(cat, st, op_id, synchronous, ret_again, ret_failure);
+        store_unlock_op(st, op_id);
+        return r;
+}
+
 int ops_execute(const struct catalog *cat, struct store *st, const char *op_id, int64_t *ret_again)
 {
-        return execute(cat, st, op_id, false, ret_again, NULL);
+        return execute_claimed(cat, st, op_id, false, ret_again, NULL);
 }
 
 int ops_execute_sync(const struct catalog *cat, struct store *st, const char *op_id, int64_t *ret_again,
                      struct osb_error *ret_failure)
 {
-        return execute(cat, st, op_id, true, ret_again, ret_failure);
+        return execute_claimed(cat, st, op_id, true, ret_again, ret_failure);
 }
 
 static void *worker(void *arg)

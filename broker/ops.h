@@ -36,7 +36,8 @@ size_t ops_in_flight(struct ops *ops);
 
 /* Runs one operation to its next step with the store @st. Returns 0 when the operation is
  * finished (or was no longer in progress), 1 with *ret_again (ms since the epoch) when the
- * backend asked to be called again, or a negative code on a storage failure. */
+ * backend asked to be called again (or another replica sharing a PostgreSQL store runs it right
+ * now: see store_lock_op()), or a negative code on a storage failure. */
 int ops_execute(const struct catalog *cat, struct store *st, const char *op_id, int64_t *ret_again);
 /* The same for a synchronous request that waits for its operation on its own thread (see
  * "Blocking" in backend.h): the backend is told the platform is waiting, and when the

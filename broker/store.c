@@ -1,9 +1,11 @@
 /* broker/store.c: SQLite state: migrations, transactions and row access with cached prepared
- * statements. No SQL is ever built from request data: every value is a bound parameter. */
+ * statements. No SQL is ever built from request data: every value is a bound parameter. A
+ * handle opened on a postgresql:// URL hands every call to broker/store_pg.c instead. */
 #include "common/osb_compat.h"
 #include "common/osb_mem.h"
 #include "broker/migrations.h"
 #include "broker/store.h"
+#include "broker/store_pg.h"
 
 enum stmt {
         S_BEGIN, S_COMMIT, S_ROLLBACK,
@@ -53,6 +55,7 @@ static const char *const stmt_sql[S_MAX] = {
 };
 
 struct store {
+        struct store_pg *pg;  /* set: PostgreSQL, and nothing below is used */
         sqlite3 *db;
         sqlite3_stmt *stmts[S_MAX];
         unsigned schema_version;
@@ -236,11 +239,25 @@ static int migrate(struct store *st, struct osb_error *err)
         return store_commit(st, err);
 }
 
+char *store_redact_location(const char *location)
+{
+        return store_pg_is_url(location) ? store_pg_redact_url(location) : osb_strdup(location);
+}
+
 int store_open(const char *path, enum store_sync sync, struct store **ret, struct osb_error *err)
 {
         struct store *st = osb_calloc(1, sizeof(*st));
         if (!st)
                 return osb_error_set(err, -ENOMEM, "out of memory");
+        if (store_pg_is_url(path)) {
+                int r = store_pg_open(path, &st->pg, err);
+                if (r < 0) {
+                        osb_free(st);
+                        return r;
+                }
+                *ret = st;
+                return 0;
+        }
         int rc = sqlite3_open_v2(path, &st->db,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
         if (rc != SQLITE_OK) {
@@ -278,6 +295,11 @@ struct store *store_close(struct store *st)
 {
         if (!st)
                 return NULL;
+        if (st->pg) {
+                store_pg_close(st->pg);
+                osb_free(st);
+                return NULL;
+        }
         if (st->in_tx)
                 store_rollback(st);
         for (unsigned i = 0; i < S_MAX; i++)
@@ -289,11 +311,15 @@ struct store *store_close(struct store *st)
 
 unsigned store_schema_version(struct store *st)
 {
+        if (st->pg)
+                return store_pg_schema_version(st->pg);
         return st->schema_version;
 }
 
 int store_ping(struct store *st)
 {
+        if (st->pg)
+                return store_pg_ping(st->pg);
         sqlite3_stmt *q = stmt(st, S_PING);
         if (!q)
                 return -EIO;
@@ -302,6 +328,8 @@ int store_ping(struct store *st)
 
 int store_begin(struct store *st, struct osb_error *err)
 {
+        if (st->pg)
+                return store_pg_begin(st->pg, err);
         assert(!st->in_tx);
         pthread_mutex_lock(&write_lock);
         sqlite3_stmt *q = stmt(st, S_BEGIN);
@@ -316,6 +344,8 @@ int store_begin(struct store *st, struct osb_error *err)
 
 int store_commit(struct store *st, struct osb_error *err)
 {
+        if (st->pg)
+                return store_pg_commit(st->pg, err);
         assert(st->in_tx);
         sqlite3_stmt *q = stmt(st, S_COMMIT);
         int r = q ? step_done(q) : -EIO;
@@ -331,6 +361,10 @@ int store_commit(struct store *st, struct osb_error *err)
 
 void store_rollback(struct store *st)
 {
+        if (st->pg) {
+                store_pg_rollback(st->pg);
+                return;
+        }
         if (!st->in_tx)
                 return;
         sqlite3_stmt *q = stmt(st, S_ROLLBACK);
@@ -454,6 +488,8 @@ static void *load_op(sqlite3_stmt *q)
 
 int store_get_instance(struct store *st, const char *id, struct instance_row **ret)
 {
+        if (st->pg)
+                return store_pg_get_instance(st->pg, id, ret);
         sqlite3_stmt *q = stmt(st, S_GET_INSTANCE);
         if (!q)
                 return -EIO;
@@ -464,6 +500,8 @@ int store_get_instance(struct store *st, const char *id, struct instance_row **r
 int store_get_binding(struct store *st, const char *instance_id, const char *id,
                       struct binding_row **ret)
 {
+        if (st->pg)
+                return store_pg_get_binding(st->pg, instance_id, id, ret);
         sqlite3_stmt *q = stmt(st, S_GET_BINDING);
         if (!q)
                 return -EIO;
@@ -474,6 +512,8 @@ int store_get_binding(struct store *st, const char *instance_id, const char *id,
 
 int store_get_op(struct store *st, const char *id, struct op_row **ret)
 {
+        if (st->pg)
+                return store_pg_get_op(st->pg, id, ret);
         sqlite3_stmt *q = stmt(st, S_GET_OP);
         if (!q)
                 return -EIO;
@@ -484,6 +524,8 @@ int store_get_op(struct store *st, const char *id, struct op_row **ret)
 int store_latest_op(struct store *st, const char *instance_id, const char *binding_id,
                     const char *kind, struct op_row **ret)
 {
+        if (st->pg)
+                return store_pg_latest_op(st->pg, instance_id, binding_id, kind, ret);
         sqlite3_stmt *q = stmt(st, binding_id ? S_LATEST_OP_BINDING : S_LATEST_OP_INSTANCE);
         if (!q)
                 return -EIO;
@@ -496,6 +538,8 @@ int store_latest_op(struct store *st, const char *instance_id, const char *bindi
 
 int store_put_instance(struct store *st, const struct instance_row *r)
 {
+        if (st->pg)
+                return store_pg_put_instance(st->pg, r);
         sqlite3_stmt *q = stmt(st, S_PUT_INSTANCE);
         if (!q)
                 return -EIO;
@@ -511,6 +555,8 @@ int store_put_instance(struct store *st, const struct instance_row *r)
 
 int store_put_binding(struct store *st, const struct binding_row *r)
 {
+        if (st->pg)
+                return store_pg_put_binding(st->pg, r);
         sqlite3_stmt *q = stmt(st, S_PUT_BINDING);
         if (!q)
                 return -EIO;
@@ -526,6 +572,8 @@ int store_put_binding(struct store *st, const struct binding_row *r)
 
 int store_put_op(struct store *st, const struct op_row *r)
 {
+        if (st->pg)
+                return store_pg_put_op(st->pg, r);
         sqlite3_stmt *q = stmt(st, S_PUT_OP);
         if (!q)
                 return -EIO;
@@ -547,6 +595,8 @@ int store_put_op(struct store *st, const struct op_row *r)
 
 int store_delete_instance(struct store *st, const char *id)
 {
+        if (st->pg)
+                return store_pg_delete_instance(st->pg, id);
         sqlite3_stmt *q = stmt(st, S_DEL_INSTANCE_BINDINGS);
         if (!q)
                 return -EIO;
@@ -563,6 +613,8 @@ int store_delete_instance(struct store *st, const char *id)
 
 int store_delete_binding(struct store *st, const char *instance_id, const char *id)
 {
+        if (st->pg)
+                return store_pg_delete_binding(st->pg, instance_id, id);
         sqlite3_stmt *q = stmt(st, S_DEL_BINDING);
         if (!q)
                 return -EIO;
@@ -587,12 +639,16 @@ static int count(struct store *st, enum stmt s, const char *arg, int64_t *ret)
 
 int store_count_bindings(struct store *st, const char *instance_id, int64_t *ret)
 {
+        if (st->pg)
+                return store_pg_count_bindings(st->pg, instance_id, ret);
         return count(st, S_COUNT_BINDINGS, instance_id, ret);
 }
 
 int store_count(struct store *st, int64_t *ret_instances, int64_t *ret_bindings,
                 int64_t *ret_ops_in_progress)
 {
+        if (st->pg)
+                return store_pg_count(st->pg, ret_instances, ret_bindings, ret_ops_in_progress);
         int r = count(st, S_COUNT_INSTANCES, NULL, ret_instances);
         if (r >= 0)
                 r = count(st, S_COUNT_ALL_BINDINGS, NULL, ret_bindings);
@@ -604,6 +660,8 @@ int store_count(struct store *st, int64_t *ret_instances, int64_t *ret_bindings,
 int store_each_pending_op(struct store *st, int (*fn)(void *userdata, const char *id, int64_t due_at),
                           void *userdata)
 {
+        if (st->pg)
+                return store_pg_each_pending_op(st->pg, fn, userdata);
         sqlite3_stmt *q = stmt(st, S_PENDING_OPS);
         if (!q)
                 return -EIO;
@@ -619,7 +677,19 @@ int store_each_pending_op(struct store *st, int (*fn)(void *userdata, const char
         return rc == SQLITE_DONE ? 0 : sqlerr(rc);
 }
 
+int store_lock_op(struct store *st, const char *op_id)
+{
+        return st->pg ? store_pg_lock_op(st->pg, op_id) : 0;
+}
+
+void store_unlock_op(struct store *st, const char *op_id)
+{
+        if (st->pg)
+                store_pg_unlock_op(st->pg, op_id);
+}
+
 struct store_checkpointer {
+        bool idle;  /* PostgreSQL: nothing to checkpoint, no thread */
         pthread_t thread;
         pthread_mutex_t lock;
         pthread_cond_t cond;
@@ -667,6 +737,11 @@ int store_checkpointer_start(const char *path, unsigned interval_ms, struct stor
         struct store_checkpointer *c = osb_calloc(1, sizeof(*c));
         if (!c)
                 return osb_error_set(err, -ENOMEM, "out of memory");
+        if (store_pg_is_url(path)) {
+                c->idle = true;
+                *ret = c;
+                return 0;
+        }
         atomic_fetch_add(&external_checkpoints, 1);
         int r = store_open(path, STORE_SYNC_NORMAL, &c->st, err);
         if (r < 0) {
@@ -691,6 +766,10 @@ struct store_checkpointer *store_checkpointer_stop(struct store_checkpointer *c)
 {
         if (!c)
                 return NULL;
+        if (c->idle) {
+                osb_free(c);
+                return NULL;
+        }
         pthread_mutex_lock(&c->lock);
         c->stop = true;
         pthread_cond_signal(&c->cond);

@@ -1,8 +1,10 @@
-/* broker/store.h: the broker's durable state in SQLite (WAL mode). One handle per thread: a
- * handle is not thread-safe, but any number of handles on one file may be used concurrently;
- * writers in one process are serialised by a process-wide lock so they never spin on
- * SQLITE_BUSY (other processes are covered by busy_timeout). Every state change is one
- * BEGIN IMMEDIATE transaction, decided inside it (see api.c). */
+/* broker/store.h: the broker's durable state in SQLite (WAL mode), or in PostgreSQL when the
+ * location is a postgresql:// URL (broker/store_pg.c; docs/broker.md "PostgreSQL store"). One
+ * handle per thread: a handle is not thread-safe, but any number of handles on one file may be
+ * used concurrently; writers in one process are serialised by a process-wide lock so they never
+ * spin on SQLITE_BUSY (other processes are covered by busy_timeout). Every state change is one
+ * BEGIN IMMEDIATE transaction, decided inside it (see api.c). With PostgreSQL, writers of every
+ * replica sharing the database are serialised by one advisory lock taken in store_begin(). */
 #pragma once
 
 #include <stdbool.h>
@@ -60,11 +62,18 @@ OSB_DEFINE_AUTO(binding_row_freep, struct binding_row *, binding_row_free)
 OSB_DEFINE_AUTO(op_row_freep, struct op_row *, op_row_free)
 
 /* Opens (creating if needed) the database at @path and brings its schema up to date with the
- * migrations compiled in. A database whose schema is newer than this binary is refused
- * (OSB_E_INVALID_CONFIG with a message naming both versions). *ret new: store_close(). */
+ * migrations compiled in. @path is a SQLite file, or a "postgresql://" / "postgres://" URL of
+ * an existing database (migrations/postgresql/; @sync is then the server's business). A
+ * database whose schema is newer than this binary is refused (OSB_E_INVALID_CONFIG with a
+ * message naming both versions). Messages never contain a URL's password. *ret new:
+ * store_close(). */
 int store_open(const char *path, enum store_sync sync, struct store **ret, struct osb_error *err);
 struct store *store_close(struct store *st);  /* NULL-safe; returns NULL */
 OSB_DEFINE_AUTO(store_closep, struct store *, store_close)
+
+/* @location (a --db/--store value) fit for logs: a URL's password replaced by "***". New
+ * (osb_free) or NULL on OOM. */
+char *store_redact_location(const char *location);
 
 /* The schema version of the open database (the highest migration applied). */
 unsigned store_schema_version(struct store *st);
@@ -105,7 +114,16 @@ int store_count(struct store *st, int64_t *ret_instances, int64_t *ret_bindings,
 int store_each_pending_op(struct store *st, int (*fn)(void *userdata, const char *id, int64_t due_at),
                           void *userdata);
 
-/* Background WAL checkpoints. By default SQLite checkpoints inside whichever commit crosses
+/* Claims operation @op_id for a run (outside a transaction) so that replicas sharing a
+ * PostgreSQL store never run one operation at the same time: a session advisory lock on the
+ * handle's connection, released by store_unlock_op() or when the connection ends (a replica
+ * killed mid-operation releases it, and whoever schedules the operation next runs it).
+ * Returns 0, -EBUSY when another connection runs it now, or -EIO. SQLite: always 0 (one
+ * process owns the file). */
+int store_lock_op(struct store *st, const char *op_id);
+void store_unlock_op(struct store *st, const char *op_id);
+
+/* Background WAL checkpoints (SQLite; for a PostgreSQL URL start and stop do nothing). By default SQLite checkpoints inside whichever commit crosses
  * 1000 WAL pages, with two fsyncs, while that request holds the write lock. Once a
  * checkpointer is running, handles opened afterwards leave checkpoints to it: it runs a
  * PASSIVE checkpoint every @interval_ms on its own connection, never blocking writers.

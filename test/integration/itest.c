@@ -4,6 +4,7 @@
 #include "test/integration/itest.h"
 
 #include <ftw.h>
+#include <libpq-fe.h>
 #include <sys/wait.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -407,7 +408,48 @@ bool it_file_exists(const char *path)
         return stat(path, &sb) == 0;
 }
 
-/* ---- SQLite ------------------------------------------------------------------------------- */
+/* ---- the store: SQLite, or PostgreSQL for a postgresql:// URL ------------------------------ */
+
+static bool is_pg(const char *db)
+{
+        return strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0;
+}
+
+/* Runs @sql on its own connection; the result of a statement that worked (PQclear it). */
+static PGresult *pg_run(const char *db, const char *sql)
+{
+        PGconn *c = PQconnectdb(db);
+        ck_assert_ptr_nonnull(c);
+        if (PQstatus(c) != CONNECTION_OK) {
+                char text[512];
+                (void) snprintf(text, sizeof(text), "%s", PQerrorMessage(c));
+                PQfinish(c);
+                ck_abort_msg("cannot connect to the store: %s", text);
+        }
+        PGresult *res = PQexec(c, sql);
+        ExecStatusType st = PQresultStatus(res);
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+                char text[512];
+                (void) snprintf(text, sizeof(text), "%s", PQerrorMessage(c));
+                PQclear(res);
+                PQfinish(c);
+                ck_abort_msg("%s: %s", sql, text);
+        }
+        PQfinish(c);
+        return res;
+}
+
+static char *pg_query_text(const char *db, const char *sql)
+{
+        PGresult *res = pg_run(db, sql);
+        char *out = NULL;
+        if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)) {
+                out = osb_strdup(PQgetvalue(res, 0, 0));
+                ck_assert_ptr_nonnull(out);
+        }
+        PQclear(res);
+        return out;
+}
 
 static sqlite3 *db_open(const char *db)
 {
@@ -420,6 +462,10 @@ static sqlite3 *db_open(const char *db)
 
 void it_sql_exec(const char *db, const char *sql)
 {
+        if (is_pg(db)) {
+                PQclear(pg_run(db, sql));
+                return;
+        }
         sqlite3 *h = db_open(db);
         char *msg = NULL;
         int r = sqlite3_exec(h, sql, NULL, NULL, &msg);
@@ -432,6 +478,8 @@ void it_sql_exec(const char *db, const char *sql)
 
 static char *query_text(const char *db, const char *sql, bool *ret_row)
 {
+        if (is_pg(db))
+                return pg_query_text(db, sql);
         sqlite3 *h = db_open(db);
         sqlite3_stmt *q = NULL;
         int r = sqlite3_prepare_v2(h, sql, -1, &q, NULL);

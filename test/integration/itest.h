@@ -110,7 +110,8 @@ void it_write_file(const char *path, const char *text);
 char *it_read_file(const char *path);
 bool it_file_exists(const char *path);
 
-/* Runs @sql on the database file @db (its own connection). */
+/* Runs @sql on the store @db (its own connection): a SQLite file, or a postgresql:// URL
+ * (broker_proc_db_path() of a broker run with BINDERY_TEST_STORE=postgresql). */
 void it_sql_exec(const char *db, const char *sql);
 /* The first column of the first row of @sql as an integer (0 when there is no row). */
 int64_t it_sql_int(const char *db, const char *sql);

@@ -5,6 +5,7 @@
 #include "test/lib/broker_proc.h"
 
 #include <dirent.h>
+#include <libpq-fe.h>
 #include <sys/wait.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -15,6 +16,7 @@ struct broker_proc {
         char **extra_args;        /* NULL-terminated; owned */
         unsigned start_timeout_ms;
         char *dir, *log_path, *db_path, *port_path;
+        bool pg;                  /* db_path is a postgresql:// URL: --store */
         pid_t pid;                /* 0 when not running */
         uint16_t port;
         char url[64];
@@ -92,8 +94,8 @@ static char **build_argv(const struct broker_proc *bp)
 {
         const char *fixed[] = {
                 bp->broker, "--listen", "127.0.0.1", "--port", "0", "--port-file", bp->port_path,
-                "--db", bp->db_path, "--username", bp->username, "--password", bp->password,
-                "--log-level", bp->log_level,
+                bp->pg ? "--store" : "--db", bp->db_path, "--username", bp->username,
+                "--password", bp->password, "--log-level", bp->log_level,
         };
         size_t n_extra = 0;
         while (bp->extra_args && bp->extra_args[n_extra])
@@ -197,6 +199,44 @@ static int spawn(struct broker_proc *bp, struct osb_error *err)
         }
 }
 
+bool broker_proc_store_is_postgresql(void)
+{
+        const char *s = getenv("BINDERY_TEST_STORE");
+        return s && strcmp(s, "postgresql") == 0;
+}
+
+/* Creates database @name with the superuser URL $BINDERY_TEST_PG_URL; *ret: its URL (new). */
+static int pg_create_database(const char *name, char **ret, struct osb_error *err)
+{
+        const char *admin = getenv("BINDERY_TEST_PG_URL");
+        if (!admin || !*admin)
+                return osb_error_set(err, -EINVAL, "BINDERY_TEST_STORE=postgresql needs BINDERY_TEST_PG_URL");
+        PGconn *c = PQconnectdb(admin);
+        if (!c || PQstatus(c) != CONNECTION_OK) {
+                osb_error_set(err, -EIO, "cannot connect to $BINDERY_TEST_PG_URL: %s",
+                              c ? PQerrorMessage(c) : "out of memory");
+                PQfinish(c);
+                return -EIO;
+        }
+        char *sql = osb_asprintf("CREATE DATABASE \"%s\"", name);
+        PGresult *res = sql ? PQexec(c, sql) : NULL;
+        osb_free(sql);
+        int r = 0;
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+                r = osb_error_set(err, -EIO, "CREATE DATABASE %s: %s", name, PQerrorMessage(c));
+        PQclear(res);
+        PQfinish(c);
+        if (r < 0)
+                return r;
+        /* The admin URL with its path (the database) replaced. */
+        const char *auth = strstr(admin, "://");
+        auth = auth ? auth + 3 : admin;
+        size_t at = (size_t) (auth - admin) + strcspn(auth, "/?");
+        const char *query = strchr(admin + at, '?');
+        *ret = osb_asprintf("%.*s/%s%s", (int) at, admin, name, query ? query : "");
+        return *ret ? 0 : osb_error_set(err, -ENOMEM, "out of memory");
+}
+
 static char *strdup_or(const char *s, const char *dflt)
 {
         return osb_strdup(s ? s : dflt);
@@ -243,13 +283,28 @@ int broker_proc_start(const struct broker_proc_config *cfg, struct broker_proc *
                 return -e;
         }
         bp->log_path = osb_asprintf("%s/broker.log", bp->dir);
-        bp->db_path = osb_asprintf("%s/broker.db", bp->dir);
         bp->port_path = osb_asprintf("%s/port", bp->dir);
-        if (!bp->log_path || !bp->db_path || !bp->port_path) {
-                broker_proc_free(bp, false);
-                return osb_error_set(err, -ENOMEM, "out of memory");
+        int r = 0;
+        if (cfg->store) {
+                bp->db_path = osb_strdup(cfg->store);
+                bp->pg = strncmp(cfg->store, "postgres", 8) == 0;
+        } else if (broker_proc_store_is_postgresql()) {
+                /* One database per broker: "osb-broker-XXXXXX" made a valid name. */
+                char name[64];
+                const char *base = strrchr(bp->dir, '/');
+                (void) snprintf(name, sizeof(name), "bt_%ld_%s", (long) getpid(), base ? base + 1 : bp->dir);
+                for (char *p = name; *p; p++)
+                        *p = isalnum((unsigned char) *p) ? (char) tolower((unsigned char) *p) : '_';
+                r = pg_create_database(name, &bp->db_path, err);
+                bp->pg = true;
+        } else {
+                bp->db_path = osb_asprintf("%s/broker.db", bp->dir);
         }
-        int r = spawn(bp, err);
+        if (r < 0 || !bp->log_path || !bp->db_path || !bp->port_path) {
+                broker_proc_free(bp, false);
+                return r < 0 ? r : osb_error_set(err, -ENOMEM, "out of memory");
+        }
+        r = spawn(bp, err);
         if (r < 0) {
                 if (cfg->keep_dir_on_failure)
                         osb_error_prefix(err, "%s: ", bp->log_path);

@@ -7,7 +7,12 @@
  *
  * with stdout and stderr appended to DIR/broker.log, and is ready once DIR/port holds its
  * decimal port and a newline (the broker writes it atomically once listening). On Linux the
- * broker gets SIGKILL if the test process dies. Not thread-safe per handle. */
+ * broker gets SIGKILL if the test process dies. Not thread-safe per handle.
+ *
+ * PostgreSQL: with BINDERY_TEST_STORE=postgresql in the environment, each broker gets
+ * "--store URL" of a new database (CREATE DATABASE through the superuser URL in
+ * $BINDERY_TEST_PG_URL, e.g. test/lib/pg-server.sh's pg-admin-url) instead of its SQLite file;
+ * broker_proc_db_path() then returns that URL. A config's .store shares an existing store. */
 #pragma once
 
 #include <stdbool.h>
@@ -28,7 +33,13 @@ struct broker_proc_config {
         unsigned start_timeout_ms;     /* wait for the port file at most this long; 0: 10000 */
         bool keep_dir_on_failure;      /* when the first start fails, keep the directory (the
                                         * error message then names the log) */
+        const char *store;             /* NULL: a new store as above; else this SQLite file or
+                                        * postgresql:// URL (another broker's
+                                        * broker_proc_db_path(): replicas on one store) */
 };
+
+/* True when BINDERY_TEST_STORE=postgresql: brokers get a new PostgreSQL database each. */
+bool broker_proc_store_is_postgresql(void);
 
 struct broker_proc;
 
@@ -60,6 +71,7 @@ const char *broker_proc_url(const struct broker_proc *bp);
 /* Borrowed; valid until broker_proc_free(). */
 const char *broker_proc_dir(const struct broker_proc *bp);
 const char *broker_proc_log_path(const struct broker_proc *bp);
+/* The SQLite file, or the postgresql:// URL of the broker's store. */
 const char *broker_proc_db_path(const struct broker_proc *bp);
 
 /* Kills the broker if it still runs, removes the temporary directory unless @keep_dir, frees.

@@ -1,5 +1,7 @@
 /* test/unit/check_store.c: the SQLite store: migrations, refusing a newer schema, row round
- * trips, transactions, operations. */
+ * trips, transactions, operations; and what needs no PostgreSQL server of the PostgreSQL store
+ * (no password in logs or errors). The PostgreSQL store itself runs the integration suite:
+ * test/integration/run-on-postgresql.sh. */
 #include "common/osb_compat.h"
 #include <check.h>
 #include "common/osb_mem.h"
@@ -239,6 +241,44 @@ START_TEST(set_str_and_parse_sync)
 }
 END_TEST
 
+START_TEST(location_for_logs_hides_a_urls_password)
+{
+        static const char *const cases[][2] = {
+                {"state.db", "state.db"},
+                {"postgresql://osb:S3cret@db:5432/osb", "postgresql://osb:***@db:5432/osb"},
+                {"postgres://osb:p%40ss@db/osb?sslmode=require", "postgres://osb:***@db/osb?sslmode=require"},
+                {"postgresql://osb@db/osb", "postgresql://osb@db/osb"},
+                {"postgresql://db/osb?user=osb&password=S3cret&sslmode=require",
+                 "postgresql://db/osb?user=osb&password=***&sslmode=require"},
+                {"postgresql://:S3cret@/osb", "postgresql://:***@/osb"},
+        };
+        for (size_t i = 0; i < OSB_ELEMENTSOF(cases); i++) {
+                char *shown = store_redact_location(cases[i][0]);
+                ck_assert_ptr_nonnull(shown);
+                ck_assert_str_eq(shown, cases[i][1]);
+                osb_free(shown);
+        }
+}
+END_TEST
+
+START_TEST(postgresql_connection_failure_names_the_url_without_its_password)
+{
+        /* Port 1 of the loopback address: refused at once, no server needed. */
+        struct store *st = NULL;
+        struct osb_error err = OSB_ERROR_INIT;
+        int r = store_open("postgresql://osb:Sup3rS3cret@127.0.0.1:1/osb?connect_timeout=2",
+                           STORE_SYNC_OFF, &st, &err);
+        ck_assert_int_lt(r, 0);
+        ck_assert_ptr_null(st);
+        ck_assert_msg(strstr(err.text, "postgresql://osb:***@127.0.0.1:1/osb") != NULL, "%s", err.text);
+        ck_assert_msg(strstr(err.text, "Sup3rS3cret") == NULL, "the password leaked: %s", err.text);
+        /* The checkpointer has nothing to do for PostgreSQL and starts without connecting. */
+        struct store_checkpointer *c = NULL;
+        ck_assert_int_eq(store_checkpointer_start("postgresql://osb:x@127.0.0.1:1/osb", 100, &c, &err), 0);
+        ck_assert_ptr_null(store_checkpointer_stop(c));
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
         Suite *s = suite_create("store");
@@ -252,6 +292,8 @@ static Suite *store_suite(void)
         tcase_add_test(tc, latest_op_and_pending_ops);
         tcase_add_test(tc, two_handles_see_each_others_commits);
         tcase_add_test(tc, set_str_and_parse_sync);
+        tcase_add_test(tc, location_for_logs_hides_a_urls_password);
+        tcase_add_test(tc, postgresql_connection_failure_names_the_url_without_its_password);
         suite_add_tcase(s, tc);
         return s;
 }
