@@ -14,6 +14,9 @@ struct entry {
 
 struct ops {
         struct ops_config cfg;
+        pthread_cond_t rescan_cond;  /* the rescanner's own: a worker's wake-up must not go to it */
+        pthread_t rescanner;
+        bool rescanning;
         pthread_mutex_t lock;
         pthread_cond_t cond;
         struct entry *heap;
@@ -234,14 +237,19 @@ rollback:
 
 /* Records what a backend said about an operation that is not finished (last_operation shows it
  * as the description) and when it runs next (its Retry-After). Only when the text changed: a
- * backend asked again and again writes once per new message, not once per run. */
+ * backend asked again and again writes once per new message, not once per run; except in a
+ * shared store, where the time it runs next is what tells the other replicas to leave it be
+ * until then (see execute()). */
 static int note_progress(struct store *st, const char *op_id, const char *progress, int64_t due_at)
 {
         struct osb_error err = OSB_ERROR_INIT;
         osb_auto(op_row_freep) struct op_row *op = NULL;
         int r = store_get_op(st, op_id, &op);
-        if (r < 0 || !progress || osb_streq(op->description, progress) || !osb_streq(op->state, "in progress"))
+        if (r < 0 || !osb_streq(op->state, "in progress"))
                 return r == OSB_E_NOT_FOUND ? 0 : r;
+        bool new_text = progress && !osb_streq(op->description, progress);
+        if (!new_text && !store_is_shared(st))
+                return 0;
         r = store_begin(st, &err);
         if (r < 0)
                 return r;
@@ -249,7 +257,8 @@ static int note_progress(struct store *st, const char *op_id, const char *progre
         r = store_get_op(st, op_id, &op);  /* again, inside the transaction */
         if (r >= 0 && osb_streq(op->state, "in progress")) {
                 op->due_at = due_at;
-                r = store_set_str(&op->description, progress);
+                if (new_text)
+                        r = store_set_str(&op->description, progress);
                 if (r >= 0)
                         r = store_put_op(st, op);
                 if (r >= 0)
@@ -272,6 +281,12 @@ static int execute(const struct catalog *cat, struct store *st, const char *op_i
                 return r;
         if (!osb_streq(op->state, "in progress"))
                 return 0;
+        /* In a shared store another replica may have run a step and set when the next is due
+         * (note_progress()): an asynchronous worker waits for it. */
+        if (!synchronous && store_is_shared(st) && op->due_at > store_now_ms() + 100) {
+                *ret_again = op->due_at;
+                return 1;
+        }
         enum op_kind kind;
         if (op_kind_parse(op->kind, &kind) < 0)
                 return -EINVAL;
@@ -420,6 +435,48 @@ static void *worker(void *arg)
         return NULL;
 }
 
+/* Schedules @id unless it is queued already. */
+static int schedule_missing(void *userdata, const char *id, int64_t due_at)
+{
+        struct ops *o = userdata;
+        pthread_mutex_lock(&o->lock);
+        bool queued = false;
+        for (size_t i = 0; i < o->n && !queued; i++)
+                queued = strcmp(o->heap[i].id, id) == 0;
+        pthread_mutex_unlock(&o->lock);
+        return queued ? 0 : ops_schedule(o, id, due_at);
+}
+
+/* A shared store: every cfg.rescan_ms, queue the unfinished operations this replica does not
+ * know, so that those of a replica that died are finished by the others (each step still runs
+ * on one replica at a time: store_lock_op()). */
+static void *rescanner(void *arg)
+{
+        struct ops *o = arg;
+        struct osb_error err = OSB_ERROR_INIT;
+        osb_auto(store_closep) struct store *st = NULL;
+        pthread_mutex_lock(&o->lock);
+        while (!o->stopping) {
+                int64_t next = store_now_ms() + o->cfg.rescan_ms;
+                struct timespec ts = {next / 1000, (next % 1000) * 1000000};
+                while (!o->stopping && store_now_ms() < next)
+                        pthread_cond_timedwait(&o->rescan_cond, &o->lock, &ts);
+                if (o->stopping)
+                        break;
+                pthread_mutex_unlock(&o->lock);
+                int r = st ? 0 : store_open(o->cfg.db_path, o->cfg.sync, &st, &err);
+                if (r >= 0)
+                        r = store_each_pending_op(st, schedule_missing, o);
+                if (r < 0) {
+                        osb_log_warn("cannot look for unfinished operations", "error=%s", osb_error_name(r));
+                        st = store_close(st);
+                }
+                pthread_mutex_lock(&o->lock);
+        }
+        pthread_mutex_unlock(&o->lock);
+        return NULL;
+}
+
 int ops_schedule(struct ops *o, const char *op_id, int64_t due_at)
 {
         if (!o)
@@ -460,6 +517,7 @@ int ops_start(const struct ops_config *cfg, struct ops **ret, struct osb_error *
         o->cfg = *cfg;
         pthread_mutex_init(&o->lock, NULL);
         pthread_cond_init(&o->cond, NULL);
+        pthread_cond_init(&o->rescan_cond, NULL);
 
         osb_auto(store_closep) struct store *st = NULL;
         int r = store_open(cfg->db_path, cfg->sync, &st, err);
@@ -487,6 +545,13 @@ int ops_start(const struct ops_config *cfg, struct ops **ret, struct osb_error *
                 }
                 o->n_threads++;
         }
+        if (cfg->rescan_ms > 0) {
+                if (pthread_create(&o->rescanner, NULL, rescanner, o) != 0) {
+                        ops_stop(o);
+                        return osb_error_set(err, -EAGAIN, "cannot start the operation rescanner thread");
+                }
+                o->rescanning = true;
+        }
         *ret = o;
         return 0;
 }
@@ -498,7 +563,10 @@ struct ops *ops_stop(struct ops *o)
         pthread_mutex_lock(&o->lock);
         o->stopping = true;
         pthread_cond_broadcast(&o->cond);
+        pthread_cond_broadcast(&o->rescan_cond);
         pthread_mutex_unlock(&o->lock);
+        if (o->rescanning)
+                pthread_join(o->rescanner, NULL);
         for (unsigned i = 0; i < o->n_threads; i++)
                 pthread_join(o->threads[i], NULL);
         for (size_t i = 0; i < o->n; i++)
@@ -507,6 +575,7 @@ struct ops *ops_stop(struct ops *o)
         osb_free(o->threads);
         pthread_mutex_destroy(&o->lock);
         pthread_cond_destroy(&o->cond);
+        pthread_cond_destroy(&o->rescan_cond);
         osb_free(o);
         return NULL;
 }

@@ -19,6 +19,8 @@ struct ops_config {
         enum store_sync sync;
         const struct catalog *cat;    /* borrowed for the life of the pool */
         unsigned workers;             /* >= 1 */
+        int64_t rescan_ms;            /* > 0: look for unfinished operations this often (a shared
+                                       * store: those of a replica that died); 0: only at start */
 };
 
 /* Starts the workers and schedules every unfinished operation found in the database.

@@ -677,6 +677,11 @@ int store_each_pending_op(struct store *st, int (*fn)(void *userdata, const char
         return rc == SQLITE_DONE ? 0 : sqlerr(rc);
 }
 
+bool store_is_shared(const struct store *st)
+{
+        return st->pg != NULL;
+}
+
 int store_lock_op(struct store *st, const char *op_id)
 {
         return st->pg ? store_pg_lock_op(st->pg, op_id) : 0;

@@ -122,6 +122,8 @@ int store_each_pending_op(struct store *st, int (*fn)(void *userdata, const char
  * process owns the file). */
 int store_lock_op(struct store *st, const char *op_id);
 void store_unlock_op(struct store *st, const char *op_id);
+/* Whether other processes may share this store's state (PostgreSQL: other replicas). */
+bool store_is_shared(const struct store *st);
 
 /* Background WAL checkpoints (SQLite; for a PostgreSQL URL start and stop do nothing). By default SQLite checkpoints inside whichever commit crosses
  * 1000 WAL pages, with two fsyncs, while that request holds the write lock. Once a
