@@ -9,7 +9,9 @@
 #include "common/osb_mem.h"
 #include "common/osb_parse.h"
 #include "test/apiserver/api.h"
+#include "test/apiserver/kinds.h"
 #include "test/apiserver/patch.h"
+#include "test/apiserver/rbac.h"
 #include "test/apiserver/schema.h"
 #include "test/apiserver/selector.h"
 #include "test/apiserver/table.h"
@@ -156,7 +158,7 @@ static const char *mstr(const json_t *obj, const char *k)
 
 static bool tracks_generation(const struct kt_type *t)
 {
-        return t->builtin == BT_NONE || t->builtin == BT_CRD;
+        return t->builtin == BT_NONE || t->builtin == BT_CRD || t->builtin == BT_DEPLOYMENT || t->builtin == BT_PDB;
 }
 
 static const char *ns_or_empty(const struct kt_type *t, const char *ns)
@@ -239,7 +241,9 @@ static int validate_name(const struct kt_type *t, const char *name, json_t *caus
                         return schema_add_cause(causes, "FieldValueInvalid", "metadata.name", "Invalid value: %s: %s", q, label_msg);
                 return 0;
         }
-        if (t->builtin == BT_EVENT || t->builtin == BT_EVENT_V1) {
+        /* Events and RBAC objects ("system:discovery") only need to be a path segment. */
+        if (t->builtin == BT_EVENT || t->builtin == BT_EVENT_V1 || t->builtin == BT_ROLE || t->builtin == BT_ROLEBINDING ||
+            t->builtin == BT_CLUSTERROLE || t->builtin == BT_CLUSTERROLEBINDING) {
                 if (!strcmp(name, ".") || !strcmp(name, "..") || strpbrk(name, "/%"))
                         return schema_add_cause(causes, "FieldValueInvalid", "metadata.name",
                                                 "Invalid value: %s: may not contain '/' or '%%' and may not be '.' or '..'", q);
@@ -750,10 +754,23 @@ static int prepare(struct api *a, const struct kt_type *t, json_t *obj, const js
         case BT_NONE:
                 r = prep_custom(t, obj, o, p);
                 break;
+        case BT_POD:
+        case BT_SERVICE:
+        case BT_PVC:
+        case BT_DEPLOYMENT:
+        case BT_PDB:
+        case BT_ROLE:
+        case BT_ROLEBINDING:
+        case BT_CLUSTERROLE:
+        case BT_CLUSTERROLEBINDING:
+                r = kinds_prepare(t, obj, old, p->causes);
+                break;
         case BT_EVENT:
         case BT_EVENT_V1:
         case BT_SERVICEACCOUNT:
         case BT_LEASE:
+        case BT_SSAR:  /* answered by the server, never stored */
+        case BT_SAR:
                 break;
         }
         if (r < 0 || p->bad[0])
@@ -2169,6 +2186,21 @@ int api_new(size_t history, const char *root_ca, struct api **ret)
                 if (!ns || create_locked(a, nst, NULL, ns, &o, true, &res) != 201)
                         r = -ENOMEM;
                 api_result_release(&res);
+        }
+        /* The roles a real cluster bootstraps, which the authorizer reads like any other. */
+        osb_autojson json_t *boot = rbac_bootstrap_objects();
+        size_t i;
+        json_t *obj;
+        r = boot ? r : -ENOMEM;
+        json_array_foreach(boot, i, obj) {
+                const char *kind = json_string_value(json_object_get(obj, "kind"));
+                struct kt_type *t = types_find(a->types, "rbac.authorization.k8s.io", "v1",
+                                               osb_streq(kind, "ClusterRole") ? "clusterroles" : "clusterrolebindings");
+                struct api_result res = {0};
+                if (!t || create_locked(a, t, NULL, json_incref(obj), &o, true, &res) != 201)
+                        r = -ENOMEM;
+                api_result_release(&res);
+                kt_type_unref(t);
         }
         store_unlock(a->st);
         kt_type_unref(nst);

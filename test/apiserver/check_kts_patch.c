@@ -122,6 +122,38 @@ START_TEST(strategic_merge_handles_directives_and_merge_keys)
 }
 END_TEST
 
+START_TEST(strategic_merge_keys_of_pod_templates_and_service_ports)
+{
+        /* kubectl apply of a Deployment: one env var changed, one removed, the other container kept */
+        json_t *t = json_loads("{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"i\","
+                               "\"env\":[{\"name\":\"X\",\"value\":\"1\"},{\"name\":\"Y\",\"value\":\"2\"}],"
+                               "\"ports\":[{\"containerPort\":80,\"protocol\":\"TCP\"}]},{\"name\":\"b\",\"image\":\"j\"}]}}}}",
+                               0, NULL);
+        json_t *p = json_loads("{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"a\",\"env\":["
+                               "{\"name\":\"X\",\"value\":\"9\"},{\"name\":\"Y\",\"$patch\":\"delete\"}],"
+                               "\"ports\":[{\"containerPort\":81}]}]}}}}", 0, NULL);
+        json_t *r = NULL;
+        char msg[256];
+        ck_assert_int_eq(patch_strategic(t, p, &r, msg, sizeof(msg)), 0);
+        expect_json(json_object_get(json_object_get(json_object_get(json_object_get(r, "spec"), "template"), "spec"), "containers"),
+                    "[{\"name\":\"a\",\"image\":\"i\",\"env\":[{\"name\":\"X\",\"value\":\"9\"}],"
+                    "\"ports\":[{\"containerPort\":80,\"protocol\":\"TCP\"},{\"containerPort\":81}]},"
+                    "{\"name\":\"b\",\"image\":\"j\"}]");
+        json_decref(r);
+        json_decref(p);
+        json_decref(t);
+        /* a Service's ports merge by port */
+        t = json_loads("{\"spec\":{\"ports\":[{\"port\":80,\"name\":\"http\"},{\"port\":443,\"name\":\"https\"}]}}", 0, NULL);
+        p = json_loads("{\"spec\":{\"ports\":[{\"port\":443,\"targetPort\":8443}]}}", 0, NULL);
+        ck_assert_int_eq(patch_strategic(t, p, &r, msg, sizeof(msg)), 0);
+        expect_json(json_object_get(json_object_get(r, "spec"), "ports"),
+                    "[{\"port\":80,\"name\":\"http\"},{\"port\":443,\"name\":\"https\",\"targetPort\":8443}]");
+        json_decref(r);
+        json_decref(p);
+        json_decref(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("kts_patch");
@@ -130,6 +162,7 @@ static Suite *suite(void)
         tcase_add_test(tc, json_patch_applies_all_six_operations);
         tcase_add_test(tc, json_patch_failures_name_the_operation);
         tcase_add_test(tc, strategic_merge_handles_directives_and_merge_keys);
+        tcase_add_test(tc, strategic_merge_keys_of_pod_templates_and_service_ports);
         suite_add_tcase(s, tc);
         return s;
 }

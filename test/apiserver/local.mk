@@ -10,6 +10,8 @@ test_apiserver_libkts_a_SOURCES = \
 	test/apiserver/types.c test/apiserver/types.h \
 	test/apiserver/store.c test/apiserver/store.h \
 	test/apiserver/table.c test/apiserver/table.h \
+	test/apiserver/kinds.c test/apiserver/kinds.h \
+	test/apiserver/rbac.c test/apiserver/rbac.h \
 	test/apiserver/api.c test/apiserver/api.h \
 	test/apiserver/openapi.c test/apiserver/openapi.h \
 	test/apiserver/protobuf.c test/apiserver/protobuf.h \
@@ -25,7 +27,8 @@ KTS_TESTS = \
 	test/apiserver/check_kts_selector \
 	test/apiserver/check_kts_patch \
 	test/apiserver/check_kts_schema \
-	test/apiserver/check_kts_store
+	test/apiserver/check_kts_store \
+	test/apiserver/check_kts_rbac
 check_PROGRAMS += $(KTS_TESTS)
 TESTS += $(KTS_TESTS)
 test_apiserver_check_kts_selector_SOURCES = test/apiserver/check_kts_selector.c test/lib/check_main.h
@@ -40,3 +43,6 @@ test_apiserver_check_kts_schema_LDADD = $(KTS_LIBS) $(CHECK_LIBS)
 test_apiserver_check_kts_store_SOURCES = test/apiserver/check_kts_store.c
 test_apiserver_check_kts_store_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_apiserver_check_kts_store_LDADD = $(KTS_LIBS) $(CHECK_LIBS)
+test_apiserver_check_kts_rbac_SOURCES = test/apiserver/check_kts_rbac.c
+test_apiserver_check_kts_rbac_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_apiserver_check_kts_rbac_LDADD = $(KTS_LIBS) $(CHECK_LIBS)

@@ -27,7 +27,8 @@ static const struct osb_setting settings[] = {
         {"tls-key", "KTS_TLS_KEY", OSB_SETTING_STRING, NULL, "FILE", "PEM private key for --tls-cert.", &arg_tls_key, 0, 0},
         {"token-file", "KTS_TOKEN_FILE", OSB_SETTING_STRING, NULL, "FILE",
          "kube-apiserver static token file (token,user,uid,\"group1,group2\"); when set every request needs "
-         "one of its tokens as a Bearer token.", &arg_token_file, 0, 0},
+         "one of its tokens as a Bearer token, and is authorized by RBAC (group system:masters: everything).",
+         &arg_token_file, 0, 0},
         {"watch-history", "KTS_WATCH_HISTORY", OSB_SETTING_INT, "100", "N",
          "Change events kept for watches; a watch from an older resourceVersion gets 410 Expired.", &arg_history, 1, 10000000},
         {"bookmark-interval", "KTS_BOOKMARK_INTERVAL", OSB_SETTING_DURATION, "1s", "DURATION",
@@ -40,9 +41,12 @@ static const struct osb_setting settings[] = {
 static const struct osb_program program = {
         .name = "kube-testserver",
         .summary = "An in-memory Kubernetes API server for tests (kubectl and controllers talk to it).",
-        .footer = "Serves core/v1 namespaces, secrets, configmaps, events, serviceaccounts, coordination.k8s.io\n"
-                  "leases, events.k8s.io events and apiextensions.k8s.io CustomResourceDefinitions with their\n"
-                  "custom resources. State is lost on exit. Built for tests only; never installed.",
+        .footer = "Serves core/v1 namespaces, secrets, configmaps, events, serviceaccounts, pods, services and\n"
+                  "persistentvolumeclaims, apps/v1 deployments, policy/v1 poddisruptionbudgets,\n"
+                  "rbac.authorization.k8s.io roles, clusterroles and their bindings, authorization.k8s.io\n"
+                  "(self)subjectaccessreviews, coordination.k8s.io leases, events.k8s.io events and\n"
+                  "apiextensions.k8s.io CustomResourceDefinitions with their custom resources. Nothing runs\n"
+                  "pods or deployments. State is lost on exit. Built for tests only; never installed.",
 };
 
 static int fail(const char *what, const char *detail)

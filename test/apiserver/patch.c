@@ -288,6 +288,23 @@ int patch_json(const json_t *target, const json_t *ops, json_t **ret, char *msg,
 /* The lists of our built-in types that do not simply replace (patchStrategy in the Go types). */
 enum list_strategy { LIST_REPLACE, LIST_MERGE_PRIMITIVE, LIST_MERGE_KEYED };
 
+/* Keyed lists of a pod spec (patchMergeKey in k8s.io/api/core/v1), relative to the spec. */
+static const char *const pod_spec_keys[][2] = {
+        {"containers", "name"},
+        {"initContainers", "name"},
+        {"ephemeralContainers", "name"},
+        {"volumes", "name"},
+        {"imagePullSecrets", "name"},
+        {"hostAliases", "ip"},
+        {"containers[].env", "name"},
+        {"containers[].ports", "containerPort"},
+        {"containers[].volumeMounts", "mountPath"},
+        {"containers[].volumeDevices", "devicePath"},
+        {"initContainers[].env", "name"},
+        {"initContainers[].ports", "containerPort"},
+        {"initContainers[].volumeMounts", "mountPath"},
+};
+
 static enum list_strategy strategy_for(const char *path, const char **ret_key)
 {
         if (strcmp(path, "metadata.finalizers") == 0)
@@ -300,6 +317,17 @@ static enum list_strategy strategy_for(const char *path, const char **ret_key)
                 *ret_key = "name";
                 return LIST_MERGE_KEYED;
         }
+        if (strcmp(path, "spec.ports") == 0) {  /* Service.spec.ports */
+                *ret_key = "port";
+                return LIST_MERGE_KEYED;
+        }
+        /* A Pod's spec, or a Deployment's pod template. */
+        const char *rel = !strncmp(path, "spec.template.spec.", 19) ? path + 19 : !strncmp(path, "spec.", 5) ? path + 5 : NULL;
+        for (size_t i = 0; rel && i < OSB_ELEMENTSOF(pod_spec_keys); i++)
+                if (!strcmp(rel, pod_spec_keys[i][0])) {
+                        *ret_key = pod_spec_keys[i][1];
+                        return LIST_MERGE_KEYED;
+                }
         return LIST_REPLACE;
 }
 

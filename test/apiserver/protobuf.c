@@ -94,6 +94,21 @@ static const struct pfield lease_spec[] = {
         {7, "preferredHolder", F_STRING, NULL}, END,
 };
 static const struct pfield lease_msg[] = {{1, "metadata", F_MESSAGE, object_meta}, {2, "spec", F_MESSAGE, lease_spec}, END};
+static const struct pfield resource_attrs[] = {
+        {1, "namespace", F_STRING, NULL}, {2, "verb", F_STRING, NULL},        {3, "group", F_STRING, NULL},
+        {4, "version", F_STRING, NULL},   {5, "resource", F_STRING, NULL},    {6, "subresource", F_STRING, NULL},
+        {7, "name", F_STRING, NULL},      END,
+};
+static const struct pfield non_resource_attrs[] = {{1, "path", F_STRING, NULL}, {2, "verb", F_STRING, NULL}, END};
+static const struct pfield review_spec[] = {
+        {1, "resourceAttributes", F_MESSAGE, resource_attrs},
+        {2, "nonResourceAttributes", F_MESSAGE, non_resource_attrs},
+        {3, "user", F_STRING, NULL},  /* SubjectAccessReviewSpec only */
+        {4, "groups", F_REP_STRING, NULL},
+        {6, "uid", F_STRING, NULL},
+        END,
+};
+static const struct pfield review_msg[] = {{1, "metadata", F_MESSAGE, object_meta}, {2, "spec", F_MESSAGE, review_spec}, END};
 static const struct pfield type_meta[] = {{1, "apiVersion", F_STRING, NULL}, {2, "kind", F_STRING, NULL}, END};
 
 static const struct {
@@ -106,6 +121,8 @@ static const struct {
         {"v1", "ServiceAccount", sa_msg},
         {"v1", "Event", event_msg},
         {"coordination.k8s.io/v1", "Lease", lease_msg},
+        {"authorization.k8s.io/v1", "SelfSubjectAccessReview", review_msg},
+        {"authorization.k8s.io/v1", "SubjectAccessReview", review_msg},
 };
 
 struct reader {

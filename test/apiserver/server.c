@@ -9,15 +9,23 @@
 #include "common/osb_parse.h"
 #include "common/osb_yaml.h"
 #include "test/apiserver/openapi.h"
+#include "test/apiserver/patch.h"
 #include "test/apiserver/protobuf.h"
+#include "test/apiserver/rbac.h"
 #include "test/apiserver/server.h"
+#include "test/apiserver/util.h"
 
 #define MAX_SEGMENTS 10
+#define MAX_GROUPS 32
 
 struct req_info {
-        char user[128];
+        char user[256];
         char verb[24];
         bool watch;
+        bool authz;                     /* authorize this request (a token file is loaded) */
+        const char *groups[MAX_GROUPS]; /* borrowed from the token, or into group_buf */
+        size_t ngroups;
+        char group_buf[1024];           /* impersonated groups */
 };
 
 /* ---- tokens ---- */
@@ -37,6 +45,28 @@ static char *field_dup(const char *s, size_t n)
         return osb_strndup(s, n);
 }
 
+/* The groups field ("a,b", quoted or not) into t->groups. Returns 0 or -ENOMEM. */
+static int split_groups(struct server_token *t, const char *s, size_t n)
+{
+        osb_autofree char *all = field_dup(s, n);
+        if (!all)
+                return -ENOMEM;
+        for (const char *p = all; *p;) {
+                size_t len = strcspn(p, ",");
+                if (len) {
+                        char **v = osb_realloc(t->groups, (t->ngroups + 1) * sizeof(*v));
+                        if (!v)
+                                return -ENOMEM;
+                        t->groups = v;
+                        if (!(v[t->ngroups] = osb_strndup(p, len)))
+                                return -ENOMEM;
+                        t->ngroups++;
+                }
+                p += len + (p[len] == ',');
+        }
+        return 0;
+}
+
 int server_load_tokens(struct server *s, const char *path, struct osb_error *err)
 {
         FILE *f = fopen(path, "re");
@@ -50,11 +80,11 @@ int server_load_tokens(struct server *s, const char *path, struct osb_error *err
                 line[strcspn(line, "\n")] = '\0';
                 if (!line[0] || line[0] == '#')
                         continue;
-                const char *fields[3];
-                size_t lens[3];
+                const char *fields[4];
+                size_t lens[4];
                 const char *p = line;
                 int n = 0;
-                while (n < 3) {
+                while (n < 4) {
                         bool q = false;
                         const char *start = p;
                         while (*p && (q || *p != ',')) {
@@ -83,7 +113,13 @@ int server_load_tokens(struct server *s, const char *path, struct osb_error *err
                 t->token = field_dup(fields[0], lens[0]);
                 t->user = field_dup(fields[1], lens[1]);
                 t->uid = field_dup(fields[2], lens[2]);
+                t->groups = NULL;
+                t->ngroups = 0;
                 s->ntokens++;
+                if (n == 4 && split_groups(t, fields[3], lens[3]) < 0) {
+                        r = osb_error_set(err, -ENOMEM, "out of memory");
+                        break;
+                }
                 if (!t->token || !t->user || !t->uid) {
                         r = osb_error_set(err, -ENOMEM, "out of memory");
                         break;
@@ -108,6 +144,9 @@ void server_release(struct server *s)
                 osb_free(s->tokens[i].token);
                 osb_free(s->tokens[i].user);
                 osb_free(s->tokens[i].uid);
+                for (size_t g = 0; g < s->tokens[i].ngroups; g++)
+                        osb_free(s->tokens[i].groups[g]);
+                osb_free(s->tokens[i].groups);
         }
         osb_free(s->tokens);
         s->tokens = NULL;
@@ -383,18 +422,259 @@ struct route {
         bool watch_prefix;
 };
 
+/* ---- authorization ---- */
+
+static struct rbac_user user_of(const struct req_info *info)
+{
+        return (struct rbac_user){.name = info->user, .groups = info->groups, .ngroups = info->ngroups};
+}
+
+static void forbidden(struct osb_http_request *req, const struct req_info *info, const struct rbac_attrs *at)
+{
+        char msg[1400];
+        struct rbac_user u = user_of(info);
+        (void) rbac_forbidden_message(&u, at, msg, sizeof(msg));
+        json_t *d = json_object();
+        if (d && at->resource_request) {
+                if (at->name && *at->name)
+                        (void) json_object_set_new(d, "name", json_string(at->name));
+                if (at->group && *at->group)
+                        (void) json_object_set_new(d, "group", json_string(at->group));
+                (void) json_object_set_new(d, "kind", json_string(at->resource));
+        }
+        send_status(req, 403, "Forbidden", d, "%s", msg);
+}
+
+static bool allowed(struct server *s, const struct req_info *info, const struct rbac_attrs *at)
+{
+        if (!info->authz)
+                return true;
+        struct rbac_user u = user_of(info);
+        store_lock(s->api->st);
+        bool ok = rbac_authorize(s->api->st, &u, at);
+        store_unlock(s->api->st);
+        return ok;
+}
+
+/* Authorizes @at, or sends 403 Forbidden and returns false. */
+static bool authorize(struct server *s, struct osb_http_request *req, const struct req_info *info,
+                      const struct rbac_attrs *at)
+{
+        if (allowed(s, info, at))
+                return true;
+        forbidden(req, info, at);
+        return false;
+}
+
+/* The verb of a non-resource request: the method in lower case (HEAD is a get). */
+static void path_verb(const char *method, char *buf, size_t n)
+{
+        (void) snprintf(buf, n, "%s", !strcmp(method, "HEAD") ? "get" : method);
+        for (char *p = buf; *p; p++)
+                *p = (char) tolower((unsigned char) *p);
+}
+
+/* Impersonate-User (and one Impersonate-Group), as `kubectl --as` sends them: the requester
+ * needs the verb impersonate on users (serviceaccounts for a ServiceAccount), and on groups.
+ * Returns 0, or -1 with 403 sent. */
+static int impersonate(struct server *s, struct osb_http_request *req, struct req_info *info, const char *as)
+{
+        const char *group = osb_http_header(req, "Impersonate-Group");
+        struct rbac_attrs at = {.resource_request = true, .verb = "impersonate", .group = "", .resource = "users", .name = as};
+        char sa_ns[256] = "";
+        const char *pfx = "system:serviceaccount:";
+        const char *rest = !strncmp(as, pfx, strlen(pfx)) ? as + strlen(pfx) : NULL;
+        const char *colon = rest ? strchr(rest, ':') : NULL;
+        if (colon) {
+                (void) snprintf(sa_ns, sizeof(sa_ns), "%.*s", (int) (colon - rest), rest);
+                at.resource = "serviceaccounts";
+                at.ns = sa_ns;
+                at.name = colon + 1;
+        }
+        if (!authorize(s, req, info, &at))
+                return -1;
+        if (group) {
+                struct rbac_attrs ag = {.resource_request = true, .verb = "impersonate", .group = "", .resource = "groups",
+                                        .name = group};
+                if (!authorize(s, req, info, &ag))
+                        return -1;
+        }
+        (void) snprintf(info->user, sizeof(info->user), "%s", as);
+        (void) snprintf(info->group_buf, sizeof(info->group_buf), "%s", group ? group : "");
+        info->groups[0] = info->group_buf;
+        info->ngroups = group ? 1 : 0;
+        return 0;
+}
+
+/* POST selfsubjectaccessreviews / subjectaccessreviews: whether the requester (or spec.user and
+ * spec.groups) may do spec.resourceAttributes or spec.nonResourceAttributes. Never stored. */
+static void serve_review(struct server *s, struct osb_http_request *req, const struct kt_type *type,
+                         struct req_info *info)
+{
+        (void) snprintf(info->verb, sizeof(info->verb), "create");
+        if (strcmp(req->method, "POST") != 0)
+                return method_not_allowed(req);
+        osb_autojson json_t *body = NULL;
+        if (decode_body(req, false, &body) < 0)
+                return;
+        json_t *spec = json_object_get(body, "spec");
+        json_t *ra = json_object_get(spec, "resourceAttributes"), *na = json_object_get(spec, "nonResourceAttributes");
+        if (!json_is_object(ra) == !json_is_object(na)) {
+                json_t *causes = json_pack("[{s:s, s:s, s:s}]", "reason", "FieldValueInvalid", "message",
+                                           "Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes "
+                                           "must be specified", "field", "spec.resourceAttributes");
+                json_t *d = json_pack("{s:s, s:s, s:o}", "group", type->group, "kind", type->kind, "causes", causes);
+                return send_status(req, 422, "Invalid", d, "%s.%s \"\" is invalid: spec.resourceAttributes: Invalid value: "
+                                   "\"null\": exactly one of nonResourceAttributes or resourceAttributes must be specified",
+                                   type->kind, type->group);
+        }
+        struct rbac_attrs at = {.resource_request = ra != NULL};
+        json_t *attrs = ra ? ra : na;
+        at.verb = util_json_str2(attrs, "verb", NULL);
+        at.group = util_json_str2(attrs, "group", NULL);
+        at.resource = util_json_str2(attrs, "resource", NULL);
+        at.subresource = util_json_str2(attrs, "subresource", NULL);
+        at.ns = util_json_str2(attrs, "namespace", NULL);
+        at.name = util_json_str2(attrs, "name", NULL);
+        at.path = util_json_str2(attrs, "path", NULL);
+        struct req_info subject = *info;
+        if (type->builtin == BT_SAR) {
+                (void) snprintf(subject.user, sizeof(subject.user), "%s", util_json_str2(spec, "user", NULL) ?: "");
+                subject.ngroups = 0;
+                size_t i;
+                json_t *g;
+                json_array_foreach(json_object_get(spec, "groups"), i, g)
+                        if (json_is_string(g) && subject.ngroups < MAX_GROUPS)
+                                subject.groups[subject.ngroups++] = json_string_value(g);
+        }
+        bool ok = allowed(s, &subject, &at);
+        json_t *out = json_deep_copy(body);
+        if (!out || json_object_set_new(out, "apiVersion", json_string(type->api_version)) < 0 ||
+            json_object_set_new(out, "kind", json_string(type->kind)) < 0 ||
+            json_object_set_new(out, "metadata", json_pack("{s:n}", "creationTimestamp")) < 0 ||
+            json_object_set_new(out, "status", json_pack("{s:b}", "allowed", ok)) < 0) {
+                json_decref(out);
+                return send_status(req, 500, "InternalError", NULL, "Internal error occurred: out of memory");
+        }
+        send_json(req, 201, out, NULL);
+        json_decref(out);
+}
+
+/* The autoscaling/v1 Scale of a Deployment (new reference, NULL on OOM). */
+static json_t *scale_of(const json_t *d)
+{
+        json_t *meta = json_object_get(d, "metadata");
+        char sel[1024] = "";
+        size_t n = 0;
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_object_get(json_object_get(json_object_get(d, "spec"), "selector"), "matchLabels"), k, v)
+                n += (size_t) snprintf(sel + OSB_MIN(n, sizeof(sel) - 1), sizeof(sel) - OSB_MIN(n, sizeof(sel) - 1), "%s%s=%s",
+                                       n ? "," : "", k, json_string_value(v) ?: "");
+        json_t *st = json_object_get(d, "status");
+        return json_pack("{s:s, s:s, s:{s:O*, s:O*, s:O*, s:O*, s:O*}, s:{s:O*}, s:{s:I, s:s}}", "kind", "Scale", "apiVersion",
+                         "autoscaling/v1", "metadata", "name", json_object_get(meta, "name"), "namespace",
+                         json_object_get(meta, "namespace"), "uid", json_object_get(meta, "uid"), "resourceVersion",
+                         json_object_get(meta, "resourceVersion"), "creationTimestamp",
+                         json_object_get(meta, "creationTimestamp"), "spec", "replicas",
+                         json_object_get(json_object_get(d, "spec"), "replicas"), "status", "replicas",
+                         (json_int_t) json_integer_value(json_object_get(st, "replicas")), "selector", sel);
+}
+
+/* deployments/NAME/scale: GET, PUT and PATCH (merge) of the Scale, which reads and writes the
+ * Deployment's spec.replicas. */
+static void serve_scale(struct server *s, struct osb_http_request *req, const struct api_target *t)
+{
+        struct api_target dt = {.type = t->type, .ns = t->ns, .name = t->name};
+        struct api_opts o = API_OPTS_INIT;
+        struct api_result res = {0};
+        if (api_get(s->api, &dt, &o, &res) != 200)
+                return send_result(req, &res);
+        osb_autojson json_t *cur = scale_of(res.body);
+        api_result_release(&res);
+        if (!cur)
+                return send_status(req, 500, "InternalError", NULL, "Internal error occurred: out of memory");
+        if (!strcmp(req->method, "GET"))
+                return send_json(req, 200, cur, NULL);
+        bool put = !strcmp(req->method, "PUT");
+        if (!put && strcmp(req->method, "PATCH") != 0)
+                return method_not_allowed(req);
+        osb_autojson json_t *body = NULL;
+        if (decode_body(req, false, &body) < 0)
+                return;
+        const char *ct = osb_http_header(req, "Content-Type");
+        if (!put && (!ct || strncasecmp(ct, "application/merge-patch+json", 28) != 0) &&
+            strncasecmp(ct ? ct : "", "application/strategic-merge-patch+json", 39) != 0)
+                return send_status(req, 415, "UnsupportedMediaType", NULL,
+                                   "the body of the request was in an unknown format - accepted media types include: "
+                                   "application/merge-patch+json, application/strategic-merge-patch+json");
+        osb_autojson json_t *want = NULL;
+        if (put)
+                want = json_incref(body);
+        else if (patch_merge(cur, body, &want) < 0)
+                return send_status(req, 500, "InternalError", NULL, "Internal error occurred: out of memory");
+        json_t *replicas = json_object_get(json_object_get(want, "spec"), "replicas");
+        if (!json_is_integer(replicas) || json_integer_value(replicas) < 0) {
+                char v[32] = "null";
+                if (json_is_integer(replicas))
+                        (void) snprintf(v, sizeof(v), "%" JSON_INTEGER_FORMAT, json_integer_value(replicas));
+                return send_status(req, 422, "Invalid", NULL, "Scale.autoscaling \"%s\" is invalid: spec.replicas: Invalid "
+                                   "value: %s: must be greater than or equal to 0", t->name, v);
+        }
+        osb_autojson json_t *p = json_pack("{s:{s:O}}", "spec", "replicas", replicas);
+        if (!p)
+                return send_status(req, 500, "InternalError", NULL, "Internal error occurred: out of memory");
+        if (api_patch(s->api, &dt, "application/merge-patch+json", p, &o, &res) != 200)
+                return send_result(req, &res);
+        json_t *out = scale_of(res.body);
+        api_result_release(&res);
+        if (!out)
+                return send_status(req, 500, "InternalError", NULL, "Internal error occurred: out of memory");
+        send_json(req, 200, out, NULL);
+        json_decref(out);
+}
+
+/* The authorizer's verb of a resource request. */
+static const char *resource_verb(const struct osb_http_request *req, const struct route *rt)
+{
+        const char *m = req->method;
+        if (!strcmp(m, "GET") || !strcmp(m, "HEAD"))
+                return rt->watch_prefix || query_bool(req, "watch") ? "watch" : rt->name ? "get" : "list";
+        if (!strcmp(m, "POST"))
+                return "create";
+        if (!strcmp(m, "PUT"))
+                return "update";
+        if (!strcmp(m, "PATCH"))
+                return "patch";
+        if (!strcmp(m, "DELETE"))
+                return rt->name ? "delete" : "deletecollection";
+        return "";
+}
+
 static void serve_resource(struct server *s, struct osb_http_request *req, struct route *rt, struct req_info *info)
 {
         struct api *a = s->api;
+        struct rbac_attrs at = {.resource_request = true, .verb = resource_verb(req, rt), .group = rt->group,
+                                .resource = rt->resource, .subresource = rt->sub, .ns = rt->ns, .name = rt->name};
+        if (!*rt->group && !strcmp(rt->resource, "namespaces") && rt->name)
+                at.ns = rt->name;  /* a namespace is in itself */
+        (void) snprintf(info->verb, sizeof(info->verb), "%s", *at.verb ? at.verb : req->method);
+        if (!authorize(s, req, info, &at))
+                return;
         osb_auto(kt_type_unrefp) struct kt_type *type = types_find(a->types, rt->group, rt->version, rt->resource);
         if (!type)
                 return not_found_path(req);
+        if (type->builtin == BT_SSAR || type->builtin == BT_SAR)
+                return rt->name || rt->ns || rt->sub ? not_found_path(req) : serve_review(s, req, type, info);
         if ((rt->ns && !type->namespaced) || (!rt->ns && type->namespaced && rt->name))
                 return not_found_path(req);
         if (rt->sub && !((!strcmp(rt->sub, "status") && type->has_status) ||
-                         (!strcmp(rt->sub, "finalize") && type->builtin == BT_NAMESPACE)))
+                         (!strcmp(rt->sub, "finalize") && type->builtin == BT_NAMESPACE) ||
+                         (!strcmp(rt->sub, "scale") && type->builtin == BT_DEPLOYMENT)))
                 return not_found_path(req);
         struct api_target t = {.type = type, .ns = rt->ns, .name = rt->name, .sub = rt->sub};
+        if (rt->sub && !strcmp(rt->sub, "scale"))
+                return rt->watch_prefix || query_bool(req, "watch") ? method_not_allowed(req) : serve_scale(s, req, &t);
         struct api_opts o = API_OPTS_INIT;
         const char *dr = osb_http_query(req, "dryRun");
         o.dry_run = dr && !strcmp(dr, "All");
@@ -574,10 +854,27 @@ void server_handle(void *userdata, struct osb_http_request *req)
                 if (!t)
                         return send_status(req, 401, "Unauthorized", NULL, "Unauthorized");
                 (void) snprintf(info->user, sizeof(info->user), "%s", t->user);
+                info->authz = true;
+                for (size_t i = 0; i < t->ngroups && i < MAX_GROUPS; i++)
+                        info->groups[info->ngroups++] = t->groups[i];
+                const char *as = osb_http_header(req, "Impersonate-User");
+                if (as && *as && impersonate(s, req, info, as) < 0)
+                        return;
         }
         if (req->body_too_large)
                 return send_status(req, 413, "RequestEntityTooLarge", NULL, "Request entity too large: limit is %zu",
                                    s->max_body);
+        char buf[4096];
+        char *seg[MAX_SEGMENTS];
+        int n = split_path(req->path, buf, sizeof(buf), seg);
+        bool resource = n > 0 && ((!strcmp(seg[0], "api") && n >= 3) || (!strcmp(seg[0], "apis") && n >= 4));
+        if (!resource) {
+                char verb[16];
+                path_verb(req->method, verb, sizeof(verb));
+                struct rbac_attrs at = {.verb = verb, .path = req->path};
+                if (!authorize(s, req, info, &at))
+                        return;
+        }
         static const char readyz_fail[] = "[-]shutdown failed: reason withheld\nreadyz check failed\n";
         const char *path = req->path;
         bool get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
@@ -592,9 +889,6 @@ void server_handle(void *userdata, struct osb_http_request *req)
         if (!strcmp(path, "/version") || !strcmp(path, "/version/"))
                 return get ? serve_version(req) : method_not_allowed(req);
 
-        char buf[4096];
-        char *seg[MAX_SEGMENTS];
-        int n = split_path(path, buf, sizeof(buf), seg);
         if (n < 1)
                 return not_found_path(req);
         if (!strcmp(seg[0], "openapi"))

@@ -327,7 +327,18 @@ static json_t *row_cells(const struct kt_type *t, const json_t *o)
         case BT_EVENT_V1:
                 json_decref(age);
                 return event_cells(o);
-        case BT_NONE:
+        case BT_POD:
+        case BT_SERVICE:
+        case BT_PVC:
+        case BT_DEPLOYMENT:
+        case BT_PDB:
+        case BT_ROLE:
+        case BT_ROLEBINDING:
+        case BT_CLUSTERROLE:
+        case BT_CLUSTERROLEBINDING:
+        case BT_SSAR:
+        case BT_SAR:
+        case BT_NONE:  /* the printer columns in t->columns */
                 break;
         }
         json_decref(age);
@@ -364,7 +375,18 @@ static json_t *headers_for(const struct kt_type *t)
         case BT_EVENT:
         case BT_EVENT_V1:
                 return col_defs(event_cols, OSB_ELEMENTSOF(event_cols));
-        case BT_NONE:
+        case BT_POD:
+        case BT_SERVICE:
+        case BT_PVC:
+        case BT_DEPLOYMENT:
+        case BT_PDB:
+        case BT_ROLE:
+        case BT_ROLEBINDING:
+        case BT_CLUSTERROLE:
+        case BT_CLUSTERROLEBINDING:
+        case BT_SSAR:
+        case BT_SAR:
+        case BT_NONE:  /* the printer columns in t->columns */
                 break;
         }
         return crd_col_defs(t);

@@ -17,18 +17,46 @@ struct builtin_def {
         int priority;
         const char *short_names;  /* comma-separated */
         const char *categories;
+        const char *columns;      /* printer columns as JSON (CRD form), after NAME; NULL: own table code */
 };
 
+#define COL(name, type, path) "{\"name\":\"" name "\",\"type\":\"" type "\",\"jsonPath\":\"" path "\"}"
+#define COL_AGE COL("Age", "date", ".metadata.creationTimestamp")
+
 static const struct builtin_def builtins[] = {
-        {"", "v1", "namespaces", "namespace", "Namespace", false, true, BT_NAMESPACE, 0, "ns", NULL},
-        {"", "v1", "secrets", "secret", "Secret", true, false, BT_SECRET, 0, NULL, NULL},
-        {"", "v1", "configmaps", "configmap", "ConfigMap", true, false, BT_CONFIGMAP, 0, "cm", NULL},
-        {"", "v1", "events", "event", "Event", true, false, BT_EVENT, 0, "ev", NULL},
-        {"", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, false, BT_SERVICEACCOUNT, 0, "sa", NULL},
-        {"events.k8s.io", "v1", "events", "event", "Event", true, false, BT_EVENT_V1, 10, "ev", NULL},
-        {"coordination.k8s.io", "v1", "leases", "lease", "Lease", true, false, BT_LEASE, 20, NULL, NULL},
+        {"", "v1", "namespaces", "namespace", "Namespace", false, true, BT_NAMESPACE, 0, "ns", NULL, NULL},
+        {"", "v1", "secrets", "secret", "Secret", true, false, BT_SECRET, 0, NULL, NULL, NULL},
+        {"", "v1", "configmaps", "configmap", "ConfigMap", true, false, BT_CONFIGMAP, 0, "cm", NULL, NULL},
+        {"", "v1", "events", "event", "Event", true, false, BT_EVENT, 0, "ev", NULL, NULL},
+        {"", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, false, BT_SERVICEACCOUNT, 0, "sa", NULL, NULL},
+        {"", "v1", "pods", "pod", "Pod", true, true, BT_POD, 0, "po", "all",
+         "[" COL("Status", "string", ".status.phase") "," COL_AGE "]"},
+        {"", "v1", "services", "service", "Service", true, true, BT_SERVICE, 0, "svc", "all",
+         "[" COL("Type", "string", ".spec.type") "," COL("Cluster-IP", "string", ".spec.clusterIP") "," COL_AGE "]"},
+        {"", "v1", "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", true, true, BT_PVC, 0,
+         "pvc", NULL, "[" COL("Status", "string", ".status.phase") "," COL("Volume", "string", ".spec.volumeName") "," COL_AGE "]"},
+        {"apps", "v1", "deployments", "deployment", "Deployment", true, true, BT_DEPLOYMENT, 5, "deploy", "all",
+         "[" COL("Up-to-date", "integer", ".status.updatedReplicas") "," COL("Available", "integer", ".status.availableReplicas")
+         "," COL_AGE "]"},
+        {"events.k8s.io", "v1", "events", "event", "Event", true, false, BT_EVENT_V1, 10, "ev", NULL, NULL},
+        {"authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview", "SelfSubjectAccessReview",
+         false, false, BT_SSAR, 12, NULL, NULL, "[]"},
+        {"authorization.k8s.io", "v1", "subjectaccessreviews", "subjectaccessreview", "SubjectAccessReview", false, false,
+         BT_SAR, 12, NULL, NULL, "[]"},
+        {"policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", true, true, BT_PDB, 14, "pdb",
+         NULL, "[" COL("Min Available", "string", ".spec.minAvailable") "," COL("Max Unavailable", "string", ".spec.maxUnavailable")
+         "," COL_AGE "]"},
+        {"rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", false, false,
+         BT_CLUSTERROLEBINDING, 15, NULL, NULL, "[" COL("Role", "string", ".roleRef.name") "," COL_AGE "]"},
+        {"rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", false, false, BT_CLUSTERROLE, 15,
+         NULL, NULL, "[" COL("Created At", "string", ".metadata.creationTimestamp") "]"},
+        {"rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", true, false, BT_ROLEBINDING, 15,
+         NULL, NULL, "[" COL("Role", "string", ".roleRef.name") "," COL_AGE "]"},
+        {"rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true, false, BT_ROLE, 15, NULL, NULL,
+         "[" COL("Created At", "string", ".metadata.creationTimestamp") "]"},
+        {"coordination.k8s.io", "v1", "leases", "lease", "Lease", true, false, BT_LEASE, 20, NULL, NULL, NULL},
         {"apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition",
-         "CustomResourceDefinition", false, true, BT_CRD, 30, "crd,crds", "api-extensions"},
+         "CustomResourceDefinition", false, true, BT_CRD, 30, "crd,crds", "api-extensions", NULL},
 };
 
 struct kt_type *kt_type_ref(struct kt_type *t)
@@ -128,7 +156,8 @@ int types_new(struct types **ret)
                 t->group_priority = b->priority;
                 t->short_names = split_list(b->short_names);
                 t->categories = split_list(b->categories);
-                int r = !t->group || !t->version || !t->resource || !t->singular || !t->kind ? -ENOMEM : finish_type(t);
+                t->columns = b->columns ? json_loads(b->columns, 0, NULL) : NULL;
+                int r = (b->columns && !t->columns) || !t->group || !t->version || !t->resource || !t->singular || !t->kind ? -ENOMEM : finish_type(t);
                 if (r == 0 && b->builtin == BT_EVENT_V1) {
                         /* One storage for both Event APIs, as in kube-apiserver. */
                         osb_free(t->storage_key);
@@ -396,6 +425,7 @@ static const char *const verbs_all[] = {"create", "delete", "deletecollection", 
 static const char *const verbs_ns[] = {"create", "delete", "get", "list", "patch", "update", "watch", NULL};
 static const char *const verbs_sub[] = {"get", "patch", "update", NULL};
 static const char *const verbs_finalize[] = {"update", NULL};
+static const char *const verbs_create[] = {"create", NULL};
 
 static json_t *verbs(const char *const *v)
 {
@@ -417,20 +447,35 @@ static int append_resource(json_t *list, const struct kt_type *t)
                               verbs(t->builtin == BT_NAMESPACE ? verbs_ns : verbs_all), "storageVersionHash", hash);
         if (!r)
                 return -ENOMEM;
+        if (t->builtin == BT_SSAR || t->builtin == BT_SAR) {
+                /* Reviews are not stored: create only, and no storageVersionHash. */
+                (void) json_object_del(r, "storageVersionHash");
+                if (json_object_set_new(r, "verbs", verbs(verbs_create)) < 0) {
+                        json_decref(r);
+                        return -ENOMEM;
+                }
+        }
         if (json_array_size(t->short_names))
                 (void) json_object_set(r, "shortNames", t->short_names);
         if (json_array_size(t->categories))
                 (void) json_object_set(r, "categories", t->categories);
         if (json_array_append_new(list, r) < 0)
                 return -ENOMEM;
-        const char *subs[2] = {t->has_status ? "status" : NULL, t->builtin == BT_NAMESPACE ? "finalize" : NULL};
-        for (int i = 0; i < 2; i++) {
+        const char *subs[3] = {t->has_status ? "status" : NULL, t->builtin == BT_NAMESPACE ? "finalize" : NULL,
+                               t->builtin == BT_DEPLOYMENT ? "scale" : NULL};
+        for (int i = 0; i < 3; i++) {
                 if (!subs[i])
                         continue;
                 char name[256];
                 (void) snprintf(name, sizeof(name), "%s/%s", t->resource, subs[i]);
                 json_t *s = json_pack("{s:s, s:s, s:b, s:s, s:o}", "name", name, "singularName", "", "namespaced",
-                                      t->namespaced, "kind", t->kind, "verbs", verbs(i ? verbs_finalize : verbs_sub));
+                                      t->namespaced, "kind", i == 2 ? "Scale" : t->kind, "verbs",
+                                      verbs(i == 1 ? verbs_finalize : verbs_sub));
+                if (s && i == 2 && (json_object_set_new(s, "group", json_string("autoscaling")) < 0 ||
+                                    json_object_set_new(s, "version", json_string("v1")) < 0)) {
+                        json_decref(s);
+                        s = NULL;
+                }
                 if (!s || json_array_append_new(list, s) < 0)
                         return -ENOMEM;
         }

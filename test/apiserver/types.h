@@ -18,6 +18,17 @@ enum builtin {
         BT_SERVICEACCOUNT,
         BT_LEASE,
         BT_CRD,
+        BT_POD,
+        BT_SERVICE,
+        BT_PVC,
+        BT_DEPLOYMENT,
+        BT_PDB,
+        BT_ROLE,
+        BT_ROLEBINDING,
+        BT_CLUSTERROLE,
+        BT_CLUSTERROLEBINDING,
+        BT_SSAR,  /* authorization.k8s.io selfsubjectaccessreviews: create only, never stored */
+        BT_SAR,   /* subjectaccessreviews, the same for any user */
 };
 
 struct kt_type {
@@ -39,7 +50,8 @@ struct kt_type {
         json_t *short_names;  /* array or NULL */
         json_t *categories;   /* array or NULL */
         json_t *schema;       /* CRs: openAPIV3Schema, or NULL */
-        json_t *columns;      /* CRs: additionalPrinterColumns (never empty: Age by default) */
+        json_t *columns;      /* CRs and the workload/RBAC kinds: printer columns (CRD form; never
+                               * empty for CRs: Age by default) */
         char *crd_name;       /* CRs: the CRD's name */
 };
 

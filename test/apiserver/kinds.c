@@ -1,0 +1,414 @@
+/* test/apiserver/kinds.c: defaults and validation of the workload and RBAC kinds, after
+ * k8s.io/kubernetes/pkg/apis/{core,apps,policy,rbac}/validation and their defaulters. Values in
+ * messages are printed as JSON where Go would print its own %#v. */
+#include "common/osb_compat.h"
+#include "common/osb_json.h"
+#include "common/osb_mem.h"
+#include "test/apiserver/kinds.h"
+#include "test/apiserver/schema.h"
+#include "test/apiserver/util.h"
+
+#define RBAC_GROUP "rbac.authorization.k8s.io"
+
+/* Sets @obj[@key] to @v (stolen) when absent. Returns 0 or -ENOMEM. */
+static int set_default(json_t *obj, const char *key, json_t *v)
+{
+        if (!v)
+                return -ENOMEM;
+        if (json_object_get(obj, key)) {
+                json_decref(v);
+                return 0;
+        }
+        return json_object_set_new(obj, key, v);
+}
+
+/* Compact JSON of @v for a message, cut at @n - 1 bytes. */
+static const char *show(const json_t *v, char *buf, size_t n)
+{
+        size_t len;
+        char *s = v ? osb_json_dump_flags(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS, &len) : NULL;
+        (void) snprintf(buf, n, "%s", s ? s : "null");
+        osb_free(s);
+        return buf;
+}
+
+/* ---- pods and pod templates ---- */
+
+static int default_container(json_t *c)
+{
+        /* Always for ":latest" or no tag, unless pinned by digest. */
+        const char *image = json_string_value(json_object_get(c, "image"));
+        const char *slash = image ? strrchr(image, '/') : NULL;
+        const char *last = slash ? slash + 1 : image ? image : "";
+        const char *tag = strchr(last, ':');
+        bool always = !strchr(last, '@') && (!tag || !strcmp(tag, ":latest"));
+        int r = set_default(c, "terminationMessagePath", json_string("/dev/termination-log"));
+        r = r ?: set_default(c, "terminationMessagePolicy", json_string("File"));
+        r = r ?: set_default(c, "imagePullPolicy", json_string(always ? "Always" : "IfNotPresent"));
+        r = r ?: set_default(c, "resources", json_object());
+        size_t i;
+        json_t *port;
+        json_array_foreach(json_object_get(c, "ports"), i, port)
+                if (json_is_object(port))
+                        r = r ?: set_default(port, "protocol", json_string("TCP"));
+        return r;
+}
+
+/* Defaults and validates the PodSpec at @spec (@field: its path in messages). */
+static int pod_spec(json_t *spec, const char *field, json_t *causes)
+{
+        char f[256];
+        if (!json_is_object(spec)) {
+                (void) snprintf(f, sizeof(f), "%s.containers", field);
+                return schema_add_cause(causes, "FieldValueRequired", f, "Required value");
+        }
+        int r = set_default(spec, "restartPolicy", json_string("Always"));
+        r = r ?: set_default(spec, "terminationGracePeriodSeconds", json_integer(30));
+        r = r ?: set_default(spec, "dnsPolicy", json_string("ClusterFirst"));
+        r = r ?: set_default(spec, "securityContext", json_object());
+        r = r ?: set_default(spec, "schedulerName", json_string("default-scheduler"));
+        if (r < 0)
+                return r;
+        json_t *containers = json_object_get(spec, "containers");
+        if (!json_array_size(containers)) {
+                (void) snprintf(f, sizeof(f), "%s.containers", field);
+                return schema_add_cause(causes, "FieldValueRequired", f, "Required value");
+        }
+        size_t i;
+        json_t *c;
+        json_array_foreach(containers, i, c) {
+                const char *name = json_string_value(json_object_get(c, "name"));
+                const char *image = json_string_value(json_object_get(c, "image"));
+                if (!name || !*name) {
+                        (void) snprintf(f, sizeof(f), "%s.containers[%zu].name", field, i);
+                        if (schema_add_cause(causes, "FieldValueRequired", f, "Required value") < 0)
+                                return -ENOMEM;
+                }
+                if (!image || !*image) {
+                        (void) snprintf(f, sizeof(f), "%s.containers[%zu].image", field, i);
+                        if (schema_add_cause(causes, "FieldValueRequired", f, "Required value") < 0)
+                                return -ENOMEM;
+                }
+                if (json_is_object(c) && default_container(c) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* True if the LabelSelector @sel selects @labels (matchLabels and matchExpressions). */
+static bool selector_selects(const json_t *sel, const json_t *labels)
+{
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *) json_object_get(sel, "matchLabels"), k, v)
+                if (!json_equal(json_object_get(labels, k), v))
+                        return false;
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(sel, "matchExpressions"), i, e) {
+                const char *key = json_string_value(json_object_get(e, "key"));
+                const char *op = json_string_value(json_object_get(e, "operator"));
+                json_t *have = key ? json_object_get(labels, key) : NULL;
+                bool in = false;
+                size_t j;
+                json_t *val;
+                json_array_foreach(json_object_get(e, "values"), j, val)
+                        if (have && json_equal(have, val))
+                                in = true;
+                if ((osb_streq(op, "In") && !in) || (osb_streq(op, "NotIn") && in) ||
+                    (osb_streq(op, "Exists") && !have) || (osb_streq(op, "DoesNotExist") && have))
+                        return false;
+        }
+        return true;
+}
+
+static int prep_pod(json_t *obj, const json_t *old, json_t *causes)
+{
+        if (!old && json_object_set_new(obj, "status", json_pack("{s:s, s:s}", "phase", "Pending", "qosClass", "BestEffort")) < 0)
+                return -ENOMEM;
+        return pod_spec(json_object_get(obj, "spec"), "spec", causes);
+}
+
+static int prep_deployment(json_t *obj, const json_t *old, json_t *causes)
+{
+        char v[512], msg[700];
+        json_t *spec = json_object_get(obj, "spec");
+        if (!json_is_object(spec))
+                return schema_add_cause(causes, "FieldValueRequired", "spec.selector", "Required value") < 0 ||
+                       schema_add_cause(causes, "FieldValueRequired", "spec.template.spec.containers", "Required value") < 0
+                               ? -ENOMEM : 0;
+        if (!old && json_object_set_new(obj, "status", json_object()) < 0)
+                return -ENOMEM;
+        json_t *strategy = json_object_get(spec, "strategy");
+        int r = set_default(spec, "replicas", json_integer(1));
+        r = r ?: set_default(spec, "revisionHistoryLimit", json_integer(10));
+        r = r ?: set_default(spec, "progressDeadlineSeconds", json_integer(600));
+        if (r == 0 && !strategy)
+                r = json_object_set_new(spec, "strategy", json_pack("{s:s, s:{s:s, s:s}}", "type", "RollingUpdate",
+                                                                    "rollingUpdate", "maxUnavailable", "25%", "maxSurge", "25%"));
+        if (r < 0)
+                return -ENOMEM;
+        json_t *replicas = json_object_get(spec, "replicas");
+        if (!json_is_integer(replicas) || json_integer_value(replicas) < 0) {
+                if (schema_add_cause(causes, "FieldValueInvalid", "spec.replicas", "Invalid value: %s: must be greater than or "
+                                     "equal to 0", show(replicas, v, sizeof(v))) < 0)
+                        return -ENOMEM;
+        }
+        json_t *sel = json_object_get(spec, "selector");
+        json_t *tmpl = json_object_get(spec, "template");
+        json_t *labels = json_object_get(json_object_get(tmpl, "metadata"), "labels");
+        if (!json_is_object(sel)) {
+                if (schema_add_cause(causes, "FieldValueRequired", "spec.selector", "Required value") < 0)
+                        return -ENOMEM;
+        } else if (!json_object_size(json_object_get(sel, "matchLabels")) &&
+                   !json_array_size(json_object_get(sel, "matchExpressions"))) {
+                if (schema_add_cause(causes, "FieldValueInvalid", "spec.selector", "Invalid value: %s: empty selector is "
+                                     "invalid for deployment", show(sel, v, sizeof(v))) < 0)
+                        return -ENOMEM;
+        } else if (!selector_selects(sel, labels)) {
+                (void) snprintf(msg, sizeof(msg), "Invalid value: %s: `selector` does not match template `labels`",
+                                show(labels, v, sizeof(v)));
+                if (schema_add_cause(causes, "FieldValueInvalid", "spec.template.metadata.labels", "%s", msg) < 0)
+                        return -ENOMEM;
+        }
+        json_t *old_sel = old ? json_object_get(json_object_get(old, "spec"), "selector") : NULL;
+        if (old_sel && !json_equal(old_sel, sel) &&
+            schema_add_cause(causes, "FieldValueInvalid", "spec.selector", "Invalid value: %s: field is immutable",
+                             show(sel, v, sizeof(v))) < 0)
+                return -ENOMEM;
+        return pod_spec(json_object_get(tmpl, "spec"), "spec.template.spec", causes);
+}
+
+/* ---- services, claims, disruption budgets ---- */
+
+static atomic_uint next_cluster_ip = 10;
+
+static int prep_service(json_t *obj, const json_t *old, json_t *causes)
+{
+        char f[128], v[64];
+        json_t *spec = util_json_obj_ensure(obj, "spec");
+        if (!spec)
+                return -ENOMEM;
+        const json_t *ospec = old ? json_object_get(old, "spec") : NULL;
+        int r = set_default(spec, "type", json_string("ClusterIP"));
+        r = r ?: set_default(spec, "sessionAffinity", json_string("None"));
+        if (r < 0)
+                return r;
+        const char *type = json_string_value(json_object_get(spec, "type"));
+        bool external_name = osb_streq(type, "ExternalName");
+        /* The allocated address stays when an update leaves it out (as kube-apiserver does). */
+        const char *ip = json_string_value(json_object_get(spec, "clusterIP"));
+        const char *oip = json_string_value(json_object_get(ospec, "clusterIP"));
+        if (!external_name && !ip && oip)
+                ip = oip;
+        char buf[32];
+        if (!external_name && (!ip || !*ip)) {
+                unsigned n = atomic_fetch_add(&next_cluster_ip, 1);
+                (void) snprintf(buf, sizeof(buf), "10.96.%u.%u", (n / 250) % 250, n % 250 + 1);
+                ip = buf;
+        }
+        if (!external_name) {
+                char ipc[32];
+                (void) snprintf(ipc, sizeof(ipc), "%s", ip);
+                if (json_object_set_new(spec, "clusterIP", json_string(ipc)) < 0 ||
+                    json_object_set_new(spec, "clusterIPs", json_pack("[s]", ipc)) < 0)
+                        return -ENOMEM;
+                r = set_default(spec, "ipFamilies", json_pack("[s]", "IPv4"));
+                r = r ?: set_default(spec, "ipFamilyPolicy", json_string("SingleStack"));
+                r = r ?: set_default(spec, "internalTrafficPolicy", json_string("Cluster"));
+                if (r < 0)
+                        return r;
+        }
+        if (oip && !external_name && strcmp(oip, json_string_value(json_object_get(spec, "clusterIP"))) != 0 &&
+            schema_add_cause(causes, "FieldValueInvalid", "spec.clusterIPs[0]", "Invalid value: [\"%s\"]: may not change "
+                             "once set", json_string_value(json_object_get(spec, "clusterIP"))) < 0)
+                return -ENOMEM;
+        if (!old && json_object_set_new(obj, "status", json_pack("{s:{}}", "loadBalancer")) < 0)
+                return -ENOMEM;
+        json_t *ports = json_object_get(spec, "ports");
+        bool headless = osb_streq(json_string_value(json_object_get(spec, "clusterIP")), "None");
+        if (!json_array_size(ports) && !external_name && !headless)
+                return schema_add_cause(causes, "FieldValueRequired", "spec.ports", "Required value");
+        size_t i;
+        json_t *p;
+        json_array_foreach(ports, i, p) {
+                json_t *port = json_object_get(p, "port");
+                if (!json_is_integer(port) || json_integer_value(port) < 1 || json_integer_value(port) > 65535) {
+                        (void) snprintf(f, sizeof(f), "spec.ports[%zu].port", i);
+                        if (schema_add_cause(causes, "FieldValueInvalid", f, "Invalid value: %s: must be between 1 and "
+                                             "65535, inclusive", show(port, v, sizeof(v))) < 0)
+                                return -ENOMEM;
+                }
+                const char *name = json_string_value(json_object_get(p, "name"));
+                if (json_array_size(ports) > 1 && (!name || !*name)) {
+                        (void) snprintf(f, sizeof(f), "spec.ports[%zu].name", i);
+                        if (schema_add_cause(causes, "FieldValueRequired", f, "Required value") < 0)
+                                return -ENOMEM;
+                }
+                if (json_is_object(p) && (set_default(p, "protocol", json_string("TCP")) < 0 ||
+                                          (port && set_default(p, "targetPort", json_incref(port)) < 0)))
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int prep_pvc(json_t *obj, const json_t *old, json_t *causes)
+{
+        json_t *spec = util_json_obj_ensure(obj, "spec");
+        if (!spec || set_default(spec, "volumeMode", json_string("Filesystem")) < 0)
+                return -ENOMEM;
+        if (!old && json_object_set_new(obj, "status", json_pack("{s:s}", "phase", "Pending")) < 0)
+                return -ENOMEM;
+        if (!json_array_size(json_object_get(spec, "accessModes")) &&
+            schema_add_cause(causes, "FieldValueRequired", "spec.accessModes", "Required value: at least 1 access mode is required") < 0)
+                return -ENOMEM;
+        if (!json_object_get(json_object_get(json_object_get(spec, "resources"), "requests"), "storage") &&
+            schema_add_cause(causes, "FieldValueRequired", "spec.resources[storage]", "Required value") < 0)
+                return -ENOMEM;
+        if (old) {
+                /* Only the requested size may change (volume expansion). */
+                osb_autojson json_t *a = json_deep_copy(json_object_get(old, "spec"));
+                osb_autojson json_t *b = json_deep_copy(spec);
+                if (!a || !b)
+                        return -ENOMEM;
+                (void) json_object_del(a, "resources");
+                (void) json_object_del(b, "resources");
+                if (!json_equal(a, b) &&
+                    schema_add_cause(causes, "FieldValueForbidden", "spec", "Forbidden: spec is immutable after creation except "
+                                     "resources.requests and volumeAttributesClassName for bound claims") < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int prep_pdb(json_t *obj, const json_t *old, json_t *causes)
+{
+        json_t *spec = json_object_get(obj, "spec");
+        if (!old && json_object_set_new(obj, "status", json_pack("{s:i, s:i, s:i, s:i}", "disruptionsAllowed", 0,
+                                                                 "currentHealthy", 0, "desiredHealthy", 0, "expectedPods", 0)) < 0)
+                return -ENOMEM;
+        if (json_object_get(spec, "minAvailable") && json_object_get(spec, "maxUnavailable")) {
+                char v[512];
+                return schema_add_cause(causes, "FieldValueInvalid", "spec", "Invalid value: %s: minAvailable and "
+                                        "maxUnavailable cannot be both set", show(spec, v, sizeof(v)));
+        }
+        return 0;
+}
+
+/* ---- RBAC ---- */
+
+static int prep_role(json_t *obj, bool namespaced, json_t *causes)
+{
+        char f[128], v[512];
+        size_t i;
+        json_t *rule;
+        json_array_foreach(json_object_get(obj, "rules"), i, rule) {
+                json_t *urls = json_object_get(rule, "nonResourceURLs");
+                bool has_res = json_array_size(json_object_get(rule, "apiGroups")) || json_array_size(json_object_get(rule, "resources")) ||
+                               json_array_size(json_object_get(rule, "resourceNames"));
+                int r = 0;
+                if (!json_array_size(json_object_get(rule, "verbs"))) {
+                        (void) snprintf(f, sizeof(f), "rules[%zu].verbs", i);
+                        r = schema_add_cause(causes, "FieldValueRequired", f, "Required value: verbs must contain at least one value");
+                }
+                if (json_array_size(urls)) {
+                        (void) snprintf(f, sizeof(f), "rules[%zu].nonResourceURLs", i);
+                        if (namespaced)
+                                r = r ?: schema_add_cause(causes, "FieldValueInvalid", f, "Invalid value: %s: namespaced rules "
+                                                          "cannot apply to non-resource URLs", show(urls, v, sizeof(v)));
+                        if (has_res)
+                                r = r ?: schema_add_cause(causes, "FieldValueInvalid", f, "Invalid value: %s: rules cannot apply "
+                                                          "to both regular resources and non-resource URLs", show(urls, v, sizeof(v)));
+                } else {
+                        if (!json_array_size(json_object_get(rule, "apiGroups"))) {
+                                (void) snprintf(f, sizeof(f), "rules[%zu].apiGroups", i);
+                                r = r ?: schema_add_cause(causes, "FieldValueRequired", f,
+                                                          "Required value: resource rules must supply at least one api group");
+                        }
+                        if (!json_array_size(json_object_get(rule, "resources"))) {
+                                (void) snprintf(f, sizeof(f), "rules[%zu].resources", i);
+                                r = r ?: schema_add_cause(causes, "FieldValueRequired", f,
+                                                          "Required value: resource rules must supply at least one resource");
+                        }
+                }
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int prep_binding(json_t *obj, const json_t *old, bool namespaced, json_t *causes)
+{
+        char f[128], v[512];
+        json_t *ref = json_object_get(obj, "roleRef");
+        const char *kind = json_string_value(json_object_get(ref, "kind"));
+        const char *name = json_string_value(json_object_get(ref, "name"));
+        const char *group = json_string_value(json_object_get(ref, "apiGroup"));
+        int r = 0;
+        if (!osb_streq(group, RBAC_GROUP))
+                r = schema_add_cause(causes, "FieldValueNotSupported", "roleRef.apiGroup", "Unsupported value: \"%s\": "
+                                     "supported values: \"" RBAC_GROUP "\"", group ? group : "");
+        if (!kind || !*kind)
+                r = r ?: schema_add_cause(causes, "FieldValueRequired", "roleRef.kind", "Required value");
+        else if (namespaced ? strcmp(kind, "Role") && strcmp(kind, "ClusterRole") : strcmp(kind, "ClusterRole") != 0)
+                r = r ?: schema_add_cause(causes, "FieldValueNotSupported", "roleRef.kind", "Unsupported value: \"%s\": "
+                                          "supported values: %s", kind, namespaced ? "\"Role\", \"ClusterRole\"" : "\"ClusterRole\"");
+        if (!name || !*name)
+                r = r ?: schema_add_cause(causes, "FieldValueRequired", "roleRef.name", "Required value");
+        if (old && !json_equal(json_object_get(old, "roleRef"), ref))
+                r = r ?: schema_add_cause(causes, "FieldValueInvalid", "roleRef", "Invalid value: %s: cannot change roleRef",
+                                          show(ref, v, sizeof(v)));
+        size_t i;
+        json_t *s;
+        json_array_foreach(json_object_get(obj, "subjects"), i, s) {
+                const char *sk = json_string_value(json_object_get(s, "kind"));
+                const char *sn = json_string_value(json_object_get(s, "name"));
+                bool sa = osb_streq(sk, "ServiceAccount");
+                if (!sa && !osb_streq(sk, "User") && !osb_streq(sk, "Group")) {
+                        (void) snprintf(f, sizeof(f), "subjects[%zu].kind", i);
+                        r = r ?: schema_add_cause(causes, "FieldValueNotSupported", f, "Unsupported value: \"%s\": supported "
+                                                  "values: \"ServiceAccount\", \"User\", \"Group\"", sk ? sk : "");
+                        continue;
+                }
+                if (!sn || !*sn) {
+                        (void) snprintf(f, sizeof(f), "subjects[%zu].name", i);
+                        r = r ?: schema_add_cause(causes, "FieldValueRequired", f, "Required value");
+                }
+                if (sa && !namespaced && !util_json_str2(s, "namespace", NULL)) {
+                        (void) snprintf(f, sizeof(f), "subjects[%zu].namespace", i);
+                        r = r ?: schema_add_cause(causes, "FieldValueRequired", f, "Required value");
+                }
+                /* A ServiceAccount's default group is "", which Go leaves out of the JSON. */
+                if (json_is_object(s) && !sa)
+                        r = r ?: set_default(s, "apiGroup", json_string(RBAC_GROUP));
+                if (r < 0)
+                        return r;
+        }
+        return r;
+}
+
+int kinds_prepare(const struct kt_type *t, json_t *obj, const json_t *old, json_t *causes)
+{
+        switch (t->builtin) {
+        case BT_POD:
+                return prep_pod(obj, old, causes);
+        case BT_SERVICE:
+                return prep_service(obj, old, causes);
+        case BT_PVC:
+                return prep_pvc(obj, old, causes);
+        case BT_DEPLOYMENT:
+                return prep_deployment(obj, old, causes);
+        case BT_PDB:
+                return prep_pdb(obj, old, causes);
+        case BT_ROLE:
+                return prep_role(obj, true, causes);
+        case BT_CLUSTERROLE:
+                return prep_role(obj, false, causes);
+        case BT_ROLEBINDING:
+                return prep_binding(obj, old, true, causes);
+        case BT_CLUSTERROLEBINDING:
+                return prep_binding(obj, old, false, causes);
+        default:
+                return 0;
+        }
+}
