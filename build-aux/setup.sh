@@ -8,7 +8,7 @@ name=$1; shift
 
 packages="build-essential autoconf automake pkg-config libmicrohttpd-dev libjansson-dev
   libsqlite3-dev libcurl4-openssl-dev uuid-dev libyaml-dev libpq-dev check openssl curl jq
-  postgresql ${BINDERY_EXTRA_PACKAGES:-}"
+  postgresql python3-yaml golang-go ${BINDERY_EXTRA_PACKAGES:-}"
 missing=
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

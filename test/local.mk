@@ -23,3 +23,4 @@ include test/fuzz/local.mk
 include test/bench/local.mk
 include test/apiserver/local.mk
 include test/e2e/local.mk
+include test/deploy/local.mk
