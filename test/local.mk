@@ -24,3 +24,4 @@ include test/bench/local.mk
 include test/apiserver/local.mk
 include test/e2e/local.mk
 include test/deploy/local.mk
+include test/docs/local.mk
