@@ -449,6 +449,27 @@ osb_k8s_name() {
 # 20 s its finalizers are removed, so no cluster is left with it.
 e2e_cleanup_finalized() { e2e_sc_cleanup+=("$*"); }
 
+# e2e_register_broker NAME URL PASSWORD: a ClusterServiceBroker NAME at URL with Basic
+# credentials admin/PASSWORD (the Secret broker-auth in $E2E_NS), deleted at teardown, and a wait
+# until it is Ready (30 s): two assertions. Fails when it does not become Ready.
+e2e_register_broker() {
+  local name=$1 url=$2 pw=$3
+  e2e_cleanup_finalized "clusterservicebroker/$name"
+  expect_ok "apply the broker's Secret and a ClusterServiceBroker $name" kc apply -f - <<YAML
+apiVersion: v1
+kind: Secret
+metadata: {name: broker-auth, namespace: $E2E_NS}
+stringData: {username: admin, password: "$pw"}
+---
+apiVersion: servicecatalog.k8s.io/v1beta1
+kind: ClusterServiceBroker
+metadata: {name: $name}
+spec: {url: "$url", authInfo: {basic: {secretRef: {namespace: $E2E_NS, name: broker-auth}}}}
+YAML
+  expect_ok "the broker $name becomes Ready (kubectl wait, 30 s)" \
+    kc wait --for=condition=Ready "clusterservicebroker/$name" --timeout=30s
+}
+
 _e2e_teardown_daemons() {
   local i p args
   for ((i = ${#e2e_sc_cleanup[@]} - 1; i >= 0; i--)); do

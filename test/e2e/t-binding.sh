@@ -51,21 +51,7 @@ CTL_ARGS=(--max-retry-interval 2s)
 e2e_start_controller ctl "${CTL_ARGS[@]}" || exit 1
 eventually 15 curl -sf --max-time 2 -o /dev/null "$ctl_URL/readyz"
 B1=e2e-bind-$ID
-e2e_cleanup_finalized "clusterservicebroker/$B1"
-expect_ok "apply the broker's Secret and a ClusterServiceBroker" kc apply -f - <<YAML
-apiVersion: v1
-kind: Secret
-metadata: {name: broker-auth, namespace: $E2E_NS}
-stringData: {username: admin, password: "$PW"}
----
-apiVersion: servicecatalog.k8s.io/v1beta1
-kind: ClusterServiceBroker
-metadata: {name: $B1}
-spec: {url: "$b1_URL", authInfo: {basic: {secretRef: {namespace: $E2E_NS, name: broker-auth}}}}
-YAML
-if ! expect_ok "the broker becomes Ready (kubectl wait, 30 s)" kc wait --for=condition=Ready "clusterservicebroker/$B1" --timeout=30s; then
-  echo "# the rest of this test needs a Ready broker: it ends here"; exit 1
-fi
+e2e_register_broker "$B1" "$b1_URL" "$PW" || { echo "# the rest of this test needs a Ready broker: it ends here"; exit 1; }
 n_plans() { kc get clusterserviceplans -l "servicecatalog.k8s.io/spec.clusterServiceBrokerName=$(sha224 "$B1")" -o name 2>/dev/null | wc -l; }
 plans_listed() { [ "$(n_plans)" -ge 4 ]; }
 eventually 15 plans_listed

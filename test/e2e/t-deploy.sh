@@ -163,21 +163,7 @@ _deploy_teardown() {
 trap _deploy_teardown EXIT
 
 B1=e2e-deploy-$ID
-e2e_cleanup_finalized "clusterservicebroker/$B1"
-expect_ok "the admin registers a ClusterServiceBroker (its Secret in $E2E_NS)" kc apply -f - <<YAML
-apiVersion: v1
-kind: Secret
-metadata: {name: broker-auth, namespace: $E2E_NS}
-stringData: {username: admin, password: "$PW"}
----
-apiVersion: servicecatalog.k8s.io/v1beta1
-kind: ClusterServiceBroker
-metadata: {name: $B1}
-spec: {url: "$b1_URL", authInfo: {basic: {secretRef: {namespace: $E2E_NS, name: broker-auth}}}}
-YAML
-if ! expect_ok "the broker becomes Ready (kubectl wait, 30 s)" kc wait --for=condition=Ready "clusterservicebroker/$B1" --timeout=30s; then
-  echo "# the rest of this test needs a Ready broker: it ends here"; exit 1
-fi
+e2e_register_broker "$B1" "$b1_URL" "$PW" || { echo "# the rest of this test needs a Ready broker: it ends here"; exit 1; }
 expect_ok "the controller made the cluster-info ConfigMap in $SYS (its Role)" kc get configmap cluster-info -n "$SYS" -o name
 
 # --- the journey ---------------------------------------------------------------------------------------

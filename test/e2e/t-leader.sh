@@ -92,21 +92,7 @@ expect_match "the standby logs the leader it observed" "msg=\"new leader observe
 expect_match "the leader logs its acquisition" "msg=\"leadership acquired\".* identity=$LEADER" "$(cat "$E2E_TMP/$L/log")"
 
 B1=e2e-leader-$ID
-e2e_cleanup_finalized "clusterservicebroker/$B1"
-expect_ok "apply the broker's Secret and a ClusterServiceBroker" kc apply -f - <<YAML
-apiVersion: v1
-kind: Secret
-metadata: {name: broker-auth, namespace: $E2E_NS}
-stringData: {username: admin, password: "$PW"}
----
-apiVersion: servicecatalog.k8s.io/v1beta1
-kind: ClusterServiceBroker
-metadata: {name: $B1}
-spec: {url: "$b1_URL", authInfo: {basic: {secretRef: {namespace: $E2E_NS, name: broker-auth}}}}
-YAML
-if ! expect_ok "the broker becomes Ready" kc wait --for=condition=Ready "clusterservicebroker/$B1" --timeout=30s; then
-  echo "# the rest needs a Ready broker"; exit 1
-fi
+e2e_register_broker "$B1" "$b1_URL" "$PW" || { echo "# the rest needs a Ready broker"; exit 1; }
 expect_ok "create instance one" kc apply -f - <<<"$(si_yaml "$E2E_NS" one)"
 eventually 15 ready "$E2E_NS" one
 expect_eq "the leader provisions it: Ready True ProvisionedSuccessfully" 0 "$(ready "$E2E_NS" one; echo $?)"

@@ -105,21 +105,7 @@ e2e_start_broker pg1 --catalog "$E2E_TMP/pg1.json" --username admin --password "
 kc get configmap cluster-info -n default -o name >/dev/null 2>&1 || e2e_cleanup_add "configmap cluster-info -n default"
 e2e_start_controller ctl --max-retry-interval 2s || exit 1
 eventually 15 curl -sf --max-time 2 -o /dev/null "$ctl_URL/readyz"
-e2e_cleanup_finalized "clusterservicebroker/$B1"
-expect_ok "apply the broker's Secret and a ClusterServiceBroker" kc apply -f - <<YAML
-apiVersion: v1
-kind: Secret
-metadata: {name: broker-auth, namespace: $E2E_NS}
-stringData: {username: admin, password: "$PW"}
----
-apiVersion: servicecatalog.k8s.io/v1beta1
-kind: ClusterServiceBroker
-metadata: {name: $B1}
-spec: {url: "$pg1_URL", authInfo: {basic: {secretRef: {namespace: $E2E_NS, name: broker-auth}}}}
-YAML
-if ! expect_ok "the broker becomes Ready (kubectl wait, 30 s)" kc wait --for=condition=Ready "clusterservicebroker/$B1" --timeout=30s; then
-  echo "# the rest of this test needs a Ready broker: it ends here"; exit 1
-fi
+e2e_register_broker "$B1" "$pg1_URL" "$PW" || { echo "# the rest of this test needs a Ready broker: it ends here"; exit 1; }
 BSEL="servicecatalog.k8s.io/spec.clusterServiceBrokerName=$(sha224 "$B1")"
 listed() { kc get "$1" -l "$BSEL" -o json 2>/dev/null | jq -r '[.items[].spec.externalName] | sort | join(" ")'; }
 catalog_listed() { [ "$(listed clusterserviceclasses)|$(listed clusterserviceplans)" = "$CLASS|readonly small" ]; }
