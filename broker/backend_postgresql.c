@@ -13,6 +13,7 @@
 #include "common/osb_file.h"
 #include "common/osb_mem.h"
 #include "broker/backend.h"
+#include "broker/pqtext.h"
 
 #include <libpq-fe.h>
 #include <sys/random.h>
@@ -264,54 +265,16 @@ static void admin_release(struct admin *a)
 static void redact(const struct admin *a, const char *msg, char *out, size_t n)
 {
         const char *secrets[] = {a->password, a->raw_password};
-        size_t o = 0;
-        bool space = false;
-        while (*msg && o + 4 < n) {
-                bool hit = false;
-                for (unsigned i = 0; i < OSB_ELEMENTSOF(secrets) && !hit; i++) {
-                        size_t len = secrets[i] ? strlen(secrets[i]) : 0;
-                        if (len && strncmp(msg, secrets[i], len) == 0) {
-                                memcpy(out + o, "***", 3);
-                                o += 3;
-                                msg += len;
-                                hit = true;
-                        }
-                }
-                if (hit) {
-                        space = false;
-                        continue;
-                }
-                if (isspace((unsigned char) *msg)) {
-                        space = o > 0;
-                        msg++;
-                        continue;
-                }
-                if (space) {
-                        out[o++] = ' ';
-                        space = false;
-                }
-                out[o++] = *msg++;
-        }
-        out[o] = '\0';
+        pqtext_scrub(msg, secrets, OSB_ELEMENTSOF(secrets), out, n);
 }
 
 /* The password as written in a URI's user info ("scheme://user:PASSWORD@host"), or NULL. Used
  * to redact messages about a URL libpq cannot parse. New (osb_free). */
 static char *raw_uri_password(const char *url)
 {
-        const char *p = strstr(url, "://");
-        if (!p)
-                return NULL;
-        p += 3;
-        size_t auth = strcspn(p, "/?");
-        const char *at = NULL;
-        for (size_t i = 0; i < auth; i++)
-                if (p[i] == '@')
-                        at = p + i;
-        const char *colon = at ? memchr(p, ':', (size_t) (at - p)) : NULL;
-        if (!colon || colon + 1 == at)
-                return NULL;
-        return osb_strndup(colon + 1, (size_t) (at - colon - 1));
+        size_t len = 0;
+        const char *pw = pqtext_uri_password(url, &len);
+        return pw && len ? osb_strndup(pw, len) : NULL;
 }
 
 static void copy_first(char *out, size_t n, const char *list)

@@ -11,6 +11,7 @@ broker_libbroker_a_SOURCES = \
 	broker/backend_static.c \
 	broker/backend_exec.c broker/backend_exec.h \
 	broker/backend_postgresql.c \
+	broker/pqtext.c broker/pqtext.h \
 	broker/ops.c broker/ops.h \
 	broker/api.c broker/api.h \
 	broker/request.c broker/request.h \

@@ -8,6 +8,7 @@
 #include "common/osb_mem.h"
 #include "common/osb_parse.h"
 #include "broker/migrations.h"
+#include "broker/pqtext.h"
 #include "broker/store_pg.h"
 
 #include <libpq-fe.h>
@@ -81,31 +82,12 @@ bool store_pg_is_url(const char *location)
         return location && (strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0);
 }
 
-/* The password as written in the URL's user info, still percent-encoded, or NULL. */
-static const char *userinfo_password(const char *url, size_t *ret_len)
-{
-        const char *p = strstr(url, "://");
-        if (!p)
-                return NULL;
-        p += 3;
-        size_t auth = strcspn(p, "/?");
-        const char *at = NULL;
-        for (size_t i = 0; i < auth; i++)
-                if (p[i] == '@')
-                        at = p + i;
-        const char *colon = at ? memchr(p, ':', (size_t) (at - p)) : NULL;
-        if (!colon)
-                return NULL;
-        *ret_len = (size_t) (at - colon - 1);
-        return colon + 1;
-}
-
 char *store_pg_redact_url(const char *url)
 {
         struct osb_buf b;
         osb_buf_init(&b, strlen(url) + 64);
         size_t plen = 0;
-        const char *pw = userinfo_password(url, &plen);
+        const char *pw = pqtext_uri_password(url, &plen);
         const char *s = url;
         int r = 0;
         if (pw) {
@@ -138,37 +120,11 @@ char *store_pg_redact_url(const char *url)
 }
 
 /* @msg (from libpq or the server) with each password replaced by "***" and its white space
- * (libpq's messages span lines) folded into single spaces. */
+ * folded into single spaces. */
 static void scrub(const struct store_pg *pg, const char *msg, char *out, size_t n)
 {
         const char *secrets[] = {pg->password, pg->raw_password};
-        size_t o = 0;
-        bool space = false;
-        while (msg && *msg && o + 4 < n) {
-                bool hit = false;
-                for (unsigned i = 0; i < OSB_ELEMENTSOF(secrets) && !hit; i++) {
-                        size_t len = secrets[i] ? strlen(secrets[i]) : 0;
-                        if (len && strncmp(msg, secrets[i], len) == 0) {
-                                memcpy(out + o, "***", 3);
-                                o += 3;
-                                msg += len;
-                                hit = true;
-                        }
-                }
-                if (hit)
-                        continue;
-                if (isspace((unsigned char) *msg)) {
-                        space = o > 0;
-                        msg++;
-                        continue;
-                }
-                if (space) {
-                        out[o++] = ' ';
-                        space = false;
-                }
-                out[o++] = *msg++;
-        }
-        out[o] = '\0';
+        pqtext_scrub(msg, secrets, OSB_ELEMENTSOF(secrets), out, n);
 }
 
 /* A connection that broke between transactions is reset (the server restarted, a proxy closed
@@ -325,7 +281,7 @@ int store_pg_open(const char *url, struct store_pg **ret, struct osb_error *err)
                 return osb_error_set(err, -ENOMEM, "out of memory");
         }
         size_t plen = 0;
-        const char *raw = userinfo_password(url, &plen);
+        const char *raw = pqtext_uri_password(url, &plen);
         if ((raw && plen && !(pg->raw_password = osb_strndup(raw, plen))) || parse_password(url, &pg->password) < 0) {
                 store_pg_close(pg);
                 return osb_error_set(err, -ENOMEM, "out of memory");
