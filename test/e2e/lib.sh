@@ -231,7 +231,7 @@ e2e_start_server() {
   [ "$mode" = tls ] && args+=(--tls-cert "$E2E_TMP/tls/cert.pem" --tls-key "$E2E_TMP/tls/key.pem"
                                 --token-file "$E2E_TMP/tokens.csv")
   # The subshell records the server's exit code, so teardown can check it.
-  ( "$KUBE_TESTSERVER" "${args[@]}" </dev/null >"$dir/server.log" 2>&1 & echo $! >"$dir/pid"; wait $!; echo $? >"$dir/rc" ) &
+  ( "$KUBE_TESTSERVER" "${args[@]}" </dev/null >"$dir/server.log" 2>&1 & echo $! >"$dir/pid"; wait $!; echo $? >"$dir/rc.tmp"; mv -f "$dir/rc.tmp" "$dir/rc" ) &
   e2e_servers+=("$p")   # from now on teardown stops it and checks its exit code
   for i in $(seq 1 100); do
     [ -s "$dir/port" ] && break
@@ -293,7 +293,7 @@ _e2e_start_daemon() {
   rm -f "$dir/port" "$dir/pid" "$dir/rc" "$dir/stopped"
   echo "$kind" >"$dir/kind"
   printf '=== %s %s\n' "$(date -u +%H:%M:%S)" "$bin $*" >>"$dir/log"
-  ( "$bin" "$@" --port-file "$dir/port" </dev/null >>"$dir/log" 2>&1 & echo $! >"$dir/pid"; wait $!; echo $? >"$dir/rc" ) \
+  ( "$bin" "$@" --port-file "$dir/port" </dev/null >>"$dir/log" 2>&1 & echo $! >"$dir/pid"; wait $!; echo $? >"$dir/rc.tmp"; mv -f "$dir/rc.tmp" "$dir/rc" ) \
     </dev/null >/dev/null 2>&1 &
   case " ${e2e_daemons[*]-} " in *" $p "*) ;; *) e2e_daemons+=("$p") ;; esac
   for i in $(seq 1 150); do
