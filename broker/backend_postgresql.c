@@ -579,8 +579,10 @@ static int run_provision(const struct pg_plan *pp, const struct backend_call *ca
         return r;
 }
 
-static int run_update(const struct pg_plan *pp, const struct backend_call *call, struct admin *a,
-                      const struct pg_names *n, struct osb_error *err)
+/* The admin connection for an operation on an existing instance: fails (naming it) when the
+ * instance's database is not there. *ret new (PQfinish). */
+static int connect_instance(const struct admin *a, const struct pg_names *n, const struct backend_call *call,
+                            PGconn **ret, struct osb_error *err)
 {
         osb_auto(pq_finishp) PGconn *c = NULL;
         int r = admin_connect(a, NULL, &c, err);
@@ -593,6 +595,17 @@ static int run_update(const struct pg_plan *pp, const struct backend_call *call,
         if (!have)
                 return osb_error_set(err, OSB_E_BACKEND, "PostgreSQL server %s: the database %s of instance '%s' "
                                      "does not exist", a->where, n->db, call->instance_id);
+        *ret = OSB_TAKE_PTR(c);
+        return 0;
+}
+
+static int run_update(const struct pg_plan *pp, const struct backend_call *call, struct admin *a,
+                      const struct pg_names *n, struct osb_error *err)
+{
+        osb_auto(pq_finishp) PGconn *c = NULL;
+        int r = connect_instance(a, n, call, &c, err);
+        if (r < 0)
+                return r;
         osb_autofree char *fmt = osb_asprintf("ALTER DATABASE %%s CONNECTION LIMIT %" PRId64, pp->connection_limit);
         if (!fmt)
                 return osb_error_set(err, -ENOMEM, "out of memory");
@@ -739,16 +752,9 @@ static int run_bind(const struct pg_plan *pp, const struct backend_call *call, s
                     const struct pg_names *n, struct backend_result *res, struct osb_error *err)
 {
         osb_auto(pq_finishp) PGconn *c = NULL;
-        int r = admin_connect(a, NULL, &c, err);
+        int r = connect_instance(a, n, call, &c, err);
         if (r < 0)
                 return r;
-        bool have;
-        r = database_exists(c, a, n->db, &have, err);
-        if (r < 0)
-                return r;
-        if (!have)
-                return osb_error_set(err, OSB_E_BACKEND, "PostgreSQL server %s: the database %s of instance '%s' "
-                                     "does not exist", a->where, n->db, call->instance_id);
 
         /* A run again after a crash sets a new password: the answer is stored only at the end. */
         char password[PASSWORD_LEN + 1];
@@ -774,6 +780,7 @@ static int run_bind(const struct pg_plan *pp, const struct backend_call *call, s
                 explicit_bzero(password, sizeof(password));
                 return osb_error_set(err, -ENOMEM, "out of memory");
         }
+        bool have;
         r = role_exists(c, a, n->binding, &have, err);
         if (r >= 0 && !have)
                 r = exec_accepting(c, a, create, already_exists, "create the binding's role", err);
