@@ -4,6 +4,7 @@
 #include "common/osb_compat.h"
 #include "common/osb_json.h"
 #include "common/osb_mem.h"
+#include "common/osb_time.h"
 #include "broker/api.h"
 #include "broker/backend.h"
 #include "broker/request.h"
@@ -250,12 +251,7 @@ static void run_inline(struct api *api, struct store *st, enum op_kind kind, con
                                                      op_kind_name(kind), api->sync_timeout_ms / 1000, op_id);
                         return api_response_error(resp, &err);
                 }
-                int64_t wait_ms = again - store_now_ms();
-                if (wait_ms > 0) {
-                        struct timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000L};
-                        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                                ;
-                }
+                osb_sleep_ms(again - store_now_ms());
         }
 
         osb_auto(op_row_freep) struct op_row *op = NULL;

@@ -13,6 +13,7 @@
 #include "common/osb_buf.h"
 #include "common/osb_json.h"
 #include "common/osb_mem.h"
+#include "common/osb_time.h"
 #include "common/osb_parse.h"
 #include "broker/backend_exec.h"
 
@@ -588,20 +589,6 @@ static bool exec_requires_app(const struct catalog_plan *plan)
 
 /* ---- running a program ----------------------------------------------------------------- */
 
-static int64_t mono_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int64_t ms)
-{
-        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
 /* The JSON document a program reads on stdin, with a final newline. New (osb_free), or NULL
  * with the reason in @err. */
 static char *stdin_document(const struct backend_call *call, size_t *ret_len, struct osb_error *err)
@@ -675,13 +662,13 @@ static void close_fd(int *fd)
 static void child_terminate(struct child *c)
 {
         (void) kill(-c->pid, SIGTERM);
-        int64_t until = mono_ms() + EXEC_KILL_GRACE_MS;
-        while (!c->reaped && mono_ms() < until) {
+        int64_t until = osb_mono_ms() + EXEC_KILL_GRACE_MS;
+        while (!c->reaped && osb_mono_ms() < until) {
                 pid_t w = waitpid(c->pid, &c->status, WNOHANG);
                 if (w == c->pid || (w < 0 && errno != EINTR))
                         c->reaped = true;
                 else
-                        sleep_ms(10);
+                        osb_sleep_ms(10);
         }
         /* Also whatever the program left running in its group. */
         (void) kill(-c->pid, SIGKILL);
@@ -874,7 +861,7 @@ static int child_communicate(struct child *c, const char *input, size_t input_le
                         *ret = r ? CHILD_TOO_MUCH_OUTPUT : CHILD_EXITED;
                         return 0;
                 }
-                int64_t now = mono_ms();
+                int64_t now = osb_mono_ms();
                 if (now >= deadline) {
                         *ret = CHILD_TIMED_OUT;
                         return 0;
@@ -944,7 +931,7 @@ static int exec_run(const struct backend_call *call, struct backend_result *res,
         osb_auto(child_release) struct child c = {.in = -1, .out = -1, .err = -1};
         osb_buf_init(&c.out_buf, ep->max_output);
         osb_buf_init(&c.err_buf, ep->max_output);
-        int64_t deadline = mono_ms() + ep->timeout_ms;
+        int64_t deadline = osb_mono_ms() + ep->timeout_ms;
         int r = child_spawn(ep, prog, &c);
         if (r < 0) {
                 char buf[128];

@@ -5,6 +5,7 @@
  * synchronous answer slow, so a platform's request time-out can be exercised too. */
 #include "common/osb_compat.h"
 #include "common/osb_mem.h"
+#include "common/osb_time.h"
 #include "common/osb_parse.h"
 #include "broker/backend.h"
 
@@ -240,9 +241,7 @@ static int static_run(const struct backend_call *call, struct backend_result *re
                 /* Inside the request's write transaction (see backend.h): a request for the same
                  * resource meanwhile (a platform's orphan-mitigation DELETE after its time-out)
                  * waits for this one's outcome, as it would behind a slow real backend. */
-                struct timespec ts = {sp->sync_delay_ms / 1000, (sp->sync_delay_ms % 1000) * 1000000L};
-                while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                        ;
+                osb_sleep_ms(sp->sync_delay_ms);
         }
         if (sp->fail[call->kind])
                 return osb_error_set(err, OSB_E_BACKEND, "%s", sp->fail_message);

@@ -3,6 +3,7 @@
 #include "common/osb_compat.h"
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
+#include "common/osb_time.h"
 #include "catalog-controller/kapi.h"
 #include "catalog-controller/leader.h"
 
@@ -176,13 +177,6 @@ struct elector {
         bool started;
 };
 
-static int64_t mono_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Leadership is gone and the process may still hold keys: end it now (client-go's
  * OnStoppedLeading is fatal by default). Only one thread logs. */
 static _Noreturn void lose(struct elector *e, int64_t since_ms)
@@ -203,7 +197,7 @@ void elector_check(struct elector *e)
 {
         if (!e || !atomic_load(&e->leading))
                 return;
-        int64_t now = mono_ms(), last = atomic_load(&e->last_renew_ms);
+        int64_t now = osb_mono_ms(), last = atomic_load(&e->last_renew_ms);
         if (leader_renew_overdue(last, e->opts.renew_deadline_ms, now))
                 lose(e, now - last);
 }
@@ -279,7 +273,7 @@ static void *elector_main(void *arg)
         unsigned failures = 0;
         osb_log_quote(q, sizeof(q), o->identity);
         do {
-                int64_t t0 = mono_ms();
+                int64_t t0 = osb_mono_ms();
                 /* checked before the request too: a process stopped past the deadline (SIGSTOP,
                  * a paused VM) must not win the Lease back and carry on as if nothing happened */
                 elector_check(e);

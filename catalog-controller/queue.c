@@ -2,6 +2,7 @@
  * struct item in a hash map, linked into the FIFO of ready keys and/or the timer heap. */
 #include "common/osb_compat.h"
 #include "common/osb_mem.h"
+#include "common/osb_time.h"
 #include "catalog-controller/queue.h"
 #include "catalog-controller/strmap.h"
 
@@ -32,13 +33,6 @@ struct queue {
         pthread_t *threads;
         unsigned nthreads;
 };
-
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct timespec deadline_ts(int64_t ms)
 {
@@ -209,7 +203,7 @@ static void *worker(void *arg)
         struct queue *q = arg;
         pthread_mutex_lock(&q->lock);
         while (!q->stopping) {
-                fire_timers(q, now_ms());
+                fire_timers(q, osb_mono_ms());
                 struct item *it = pop_ready(q);
                 if (!it) {
                         if (q->heap_len) {
@@ -232,7 +226,7 @@ static void *worker(void *arg)
                 if (r < 0) {
                         if (it->failures < UINT_MAX)
                                 it->failures++;
-                        (void) heap_set(q, it, now_ms() + queue_backoff_ms(&q->opts, it->failures));
+                        (void) heap_set(q, it, osb_mono_ms() + queue_backoff_ms(&q->opts, it->failures));
                         /* the timed waits must learn of the new, possibly earlier, deadline */
                         pthread_cond_broadcast(&q->work);
                 } else {
@@ -329,7 +323,7 @@ static int add(struct queue *q, const char *key, int64_t delay_ms, bool rate_lim
         if (delay_ms <= 0) {
                 push_ready(q, it);
         } else {
-                r = heap_set(q, it, now_ms() + delay_ms);
+                r = heap_set(q, it, osb_mono_ms() + delay_ms);
                 pthread_cond_broadcast(&q->work);
         }
         item_maybe_drop(q, it);
@@ -391,7 +385,7 @@ unsigned queue_failures(struct queue *q, const char *key)
 
 int queue_wait_idle(struct queue *q, int64_t timeout_ms)
 {
-        int64_t end = now_ms() + timeout_ms;
+        int64_t end = osb_mono_ms() + timeout_ms;
         struct timespec ts = deadline_ts(end);
         int r = 0;
         pthread_mutex_lock(&q->lock);

@@ -13,4 +13,5 @@ common_libosbcommon_a_SOURCES = \
 	common/osb_http.c common/osb_http.h \
 	common/osb_base64.c common/osb_base64.h \
 	common/osb_file.c common/osb_file.h \
-	common/osb_hash.c common/osb_hash.h
+	common/osb_hash.c common/osb_hash.h \
+	common/osb_time.c common/osb_time.h

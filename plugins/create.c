@@ -4,6 +4,7 @@
 #include "common/osb_buf.h"
 #include "common/osb_json.h"
 #include "common/osb_mem.h"
+#include "common/osb_time.h"
 #include "common/osb_parse.h"
 #include "plugins/create.h"
 
@@ -394,20 +395,6 @@ char *create_join_sorted(const json_t *names)
 
 /* ---- --wait ---------------------------------------------------------------------------------- */
 
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int64_t ms)
-{
-        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
 static bool condition_true(const json_t *obj, const char *type)
 {
         return osb_streq(cli_str(cli_condition(obj, type), "status", NULL), "True");
@@ -439,7 +426,7 @@ static void print_conditions(const json_t *obj)
 int create_wait(const struct cli *cli, const struct kube_resource *res, const char *kind, const char *name,
                 int64_t timeout_ms, json_t **ret)
 {
-        int64_t deadline = now_ms() + timeout_ms;
+        int64_t deadline = osb_mono_ms() + timeout_ms;
         json_auto_t *last = NULL;
         struct osb_error last_err = OSB_ERROR_INIT;
         for (;;) {
@@ -465,10 +452,10 @@ int create_wait(const struct cli *cli, const struct kube_resource *res, const ch
                                 return CLI_EXIT_OK;
                         }
                 }
-                int64_t left = deadline - now_ms();
+                int64_t left = deadline - osb_mono_ms();
                 if (left <= 0)
                         break;
-                sleep_ms(OSB_MIN(left, (int64_t) WAIT_POLL_MS));
+                osb_sleep_ms(OSB_MIN(left, (int64_t) WAIT_POLL_MS));
         }
         char took[32];
         if (timeout_ms > 0 && timeout_ms % 3600000 == 0)

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "common/osb_mem.h"
+#include "common/osb_time.h"
 #include "common/osb_parse.h"
 #include "plugins/svcat.h"
 
@@ -185,20 +186,6 @@ static void command_help(const struct cli *cli, const struct command *cmd)
 
 /* ---- changing objects --------------------------------------------------------------------------- */
 
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
 static int parse_timeout(const struct cli *cli, const struct command *cmd, const struct svcat_args *a, int64_t *ret)
 {
         *ret = DEFAULT_TIMEOUT_MS;
@@ -273,7 +260,7 @@ static int cmd_touch(struct cli *cli, const struct svcat_args *a)
 static int wait_gone(struct cli *cli, const struct kube_resource *res, const char *const *names, size_t n,
                      int64_t timeout_ms)
 {
-        int64_t deadline = now_ms() + timeout_ms;
+        int64_t deadline = osb_mono_ms() + timeout_ms;
         for (size_t i = 0; i < n;) {
                 struct osb_error err = OSB_ERROR_INIT;
                 osb_autojson json_t *obj = NULL;
@@ -285,12 +272,12 @@ static int wait_gone(struct cli *cli, const struct kube_resource *res, const cha
                 }
                 if (r < 0)
                         return cli_request_error(cli, r, &err);
-                if (now_ms() >= deadline) {
+                if (osb_mono_ms() >= deadline) {
                         const char *reason = cli_status_reason(obj);
                         return cli_error(cli, CLI_EXIT_TIMEOUT, "timed out waiting for %s %s/%s to go (status: %s)",
                                          svcat_kind_name(res), cli->namespace, names[i], reason && *reason ? reason : "<none>");
                 }
-                sleep_ms(250);
+                osb_sleep_ms(250);
         }
         return CLI_EXIT_OK;
 }

@@ -28,7 +28,7 @@ if FUZZING
 FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 FUZZ_COMMON_SRC = \
 	common/osb_mem.c common/osb_error.c common/osb_buf.c common/osb_json.c common/osb_yaml.c \
-	common/osb_base64.c common/osb_file.c
+	common/osb_base64.c common/osb_file.c common/osb_time.c
 noinst_PROGRAMS += \
 	test/fuzz/fuzz_catalog \
 	test/fuzz/fuzz_yaml
