@@ -169,11 +169,12 @@ int cli_print_json(FILE *f, const json_t *v)
 }
 
 /* Whether the plain scalar @s would be read back as something other than a string (YAML 1.1
- * and 1.2 core schemas: null, booleans, numbers) or needs quoting for its first character. */
+ * and 1.2 core schemas: null, booleans, numbers; "<<", YAML 1.1's merge key, which kubectl's
+ * YAML reader merges instead of keeping as a key) or needs quoting for its first character. */
 static bool needs_quotes(const char *s)
 {
         static const char *const words[] = {"~", "null", "true", "false", "yes", "no", "on", "off",
-                                            "y", "n", ".inf", "-.inf", "+.inf", ".nan"};
+                                            "y", "n", ".inf", "-.inf", "+.inf", ".nan", "<<"};
         if (!*s)
                 return true;
         for (unsigned i = 0; i < OSB_ELEMENTSOF(words); i++)
@@ -350,6 +351,16 @@ size_t cli_table_rows(const struct cli_table *t)
         return t && t->lines ? t->lines - 1 : 0;
 }
 
+/* The columns a cell takes: its UTF-8 characters, as kubectl's tabwriter counts them (a name
+ * or message with accents or CJK characters must not push the next column out of line). */
+static size_t display_width(const char *s)
+{
+        size_t n = 0;
+        for (; *s; s++)
+                n += ((unsigned char) *s & 0xc0) != 0x80;
+        return n;
+}
+
 void cli_table_print(struct cli_table *t, FILE *f)
 {
         if (!t)
@@ -358,17 +369,18 @@ void cli_table_print(struct cli_table *t, FILE *f)
                 size_t width[64] = {0};
                 for (size_t l = 0; l < t->lines; l++)
                         for (unsigned c = 0; c < t->ncols; c++) {
-                                size_t w = strlen(t->cells[l * t->ncols + c]);
+                                size_t w = display_width(t->cells[l * t->ncols + c]);
                                 if (w > width[c])
                                         width[c] = w;
                         }
                 for (size_t l = 0; l < t->lines; l++)
                         for (unsigned c = 0; c < t->ncols; c++) {
                                 const char *v = t->cells[l * t->ncols + c];
+                                fputs(v, f);
                                 if (c + 1 < t->ncols)
-                                        fprintf(f, "%-*s   ", (int) width[c], v);
+                                        fprintf(f, "%*s", (int) (width[c] - display_width(v) + 3), "");
                                 else
-                                        fprintf(f, "%s\n", v);
+                                        fputc('\n', f);
                         }
         }
         cli_table_free(t);

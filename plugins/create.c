@@ -248,8 +248,11 @@ int create_parameters(const struct create_list *params, const struct create_list
                         return osb_error_set(err, -ENOMEM, "out of memory");
                 if (json_object_get(p, key))
                         return osb_error_set(err, CLI_EXIT_USAGE, "--param: key '%s' is given twice", key);
-                if (json_object_set_new(p, key, json_string(eq + 1)) < 0)
-                        return osb_error_set(err, -ENOMEM, "out of memory (or --param '%s' is not UTF-8)", kv);
+                /* jansson refuses a key or value that is not UTF-8 (and nothing else, short of
+                 * memory): a command-line mistake, not a failure. */
+                json_t *value = json_string(eq + 1);
+                if (!value || json_object_set_new(p, key, value) < 0)
+                        return osb_error_set(err, CLI_EXIT_USAGE, "--param '%s': not valid UTF-8", kv);
         }
         for (size_t i = 0; i < params_json->n; i++) {
                 json_auto_t *obj = NULL;
@@ -275,7 +278,9 @@ int create_parameters(const struct create_list *params, const struct create_list
                 if (nlen == 0 || !*key)
                         return osb_error_set(err, CLI_EXIT_USAGE, "--secret-param '%s': expected SECRET or SECRET:KEY", s);
                 json_t *ref = json_pack("{s:{s:s%,s:s}}", "secretKeyRef", "name", s, nlen, "key", key);
-                if (!ref || json_array_append_new(from, ref) < 0)
+                if (!ref)
+                        return osb_error_set(err, CLI_EXIT_USAGE, "--secret-param '%s': not valid UTF-8", s);
+                if (json_array_append_new(from, ref) < 0)
                         return osb_error_set(err, -ENOMEM, "out of memory");
         }
         if ((json_object_size(p) > 0 && json_object_set(spec, "parameters", p) < 0) ||

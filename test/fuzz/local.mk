@@ -150,3 +150,22 @@ test_fuzz_fuzz_exec_output_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_exec_output_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_exec_output_LDADD = broker/libbroker.a common/libosbcommon.a $(DEP_LIBS) $(PQ_LIBS)
 endif
+
+# fuzz_plugin_output: objects from a cluster as the kubectl plugins print them (-o yaml must read
+# back as the same JSON) and their --param/--params-json/--secret-param values (plugins/).
+FUZZ_REPLAY_PROGS += test/fuzz/fuzz_plugin_output_replay
+FUZZ_REPLAY_TESTSCRIPTS_LIST += test/fuzz/replay-plugin-output.sh
+EXTRA_DIST += test/fuzz/corpus/plugin-output
+
+test_fuzz_fuzz_plugin_output_replay_SOURCES = test/fuzz/fuzz_plugin_output.c plugins/create.c \
+	test/fuzz/replay_main.c
+test_fuzz_fuzz_plugin_output_replay_LDADD = plugins/libcli.a kube/libkube.a $(TEST_LIBS)
+
+if FUZZING
+noinst_PROGRAMS += test/fuzz/fuzz_plugin_output
+
+test_fuzz_fuzz_plugin_output_SOURCES = test/fuzz/fuzz_plugin_output.c plugins/create.c plugins/cli.c
+test_fuzz_fuzz_plugin_output_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_plugin_output_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_plugin_output_LDADD = kube/libkube.a common/libosbcommon.a $(DEP_LIBS)
+endif

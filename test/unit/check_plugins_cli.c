@@ -130,7 +130,7 @@ START_TEST(yaml_reads_back_as_the_same_json)
                 "\"empty\":\"\",\"hex\":\"0x1F\",\"neg\":\"-7\",\"dot\":\".5\",\"time\":\"12:30\","
                 "\"colon\":\"a: b\",\"hash\":\"# not a comment\",\"dash\":\"- x\",\"star\":\"*ref\","
                 "\"multi\":\"line one\\nline two\\n\",\"utf8\":\"caf\\u00e9\",\"ver\":\"1.2.3\","
-                "\"list\":[\"a\",1,{\"k\":\"v\"},[]],\"obj\":{}}}}",
+                "\"list\":[\"a\",1,{\"k\":\"v\"},[]],\"obj\":{},\"<<\":\"<<\"}}}",
                 "[]",
                 "\"just a string\"",
         };
@@ -177,6 +177,19 @@ START_TEST(tables_are_aligned_like_kubectl)
         ck_assert_str_eq(buf, "NAME        CLASS        STATUS\n"
                               "orders-db   postgresql   Ready\n"
                               "x           <none>       <none>\n");
+        free(buf);
+
+        /* Columns count characters, not bytes: "bücher" is 6 wide, as kubectl's tabwriter has it. */
+        t = cli_table_new(2, (const char *const[]){"name", "plan"});
+        ck_assert_int_eq(cli_table_add(t, (const char *const[]){"b\xc3\xbc" "cher", "small"}), 0);
+        ck_assert_int_eq(cli_table_add(t, (const char *const[]){"ab", "\xe5\xa4\xa7"}), 0);
+        buf = NULL;
+        f = open_memstream(&buf, &len);
+        cli_table_print(t, f);
+        fclose(f);
+        ck_assert_str_eq(buf, "NAME     PLAN\n"
+                              "b\xc3\xbc" "cher   small\n"
+                              "ab       \xe5\xa4\xa7\n");
         free(buf);
 
         /* No rows: nothing at all. */
