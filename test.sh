@@ -44,7 +44,12 @@ check_in() {
   passed=$((passed + $1)); failed=$((failed + $2))
   if [ $rc -ne 0 ]; then
     for log in $(find "$dir" -name '*.log' -newer "$dir/Makefile" | grep -v -e config.log -e test-suite.log); do
-      if grep -qE '^(FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null; then echo "---- $log"; tail -40 "$log"; fi
+      if grep -qE '^(FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null; then
+        # The failing assertions first (a long log's last lines may be another program's), then its end.
+        echo "---- $log: failures"
+        grep -E ':[0-9]+:[FE]:|^not ok|invariant failed|AddressSanitizer|runtime error:|LeakSanitizer' "$log" | head -20
+        echo "---- $log: last lines"; tail -40 "$log"
+      fi
     done
   fi
   return $rc
