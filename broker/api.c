@@ -767,11 +767,23 @@ static void last_operation(struct api *api, struct store *st, const char *instan
                 }
         } else {
                 r = store_latest_op(st, instance_id, binding_id, NULL, &op);
+                bool deleted = r >= 0 && osb_streq(op->state, "succeeded") &&
+                               (osb_streq(op->kind, "deprovision") || osb_streq(op->kind, "unbind"));
+                if (deleted && exists) {
+                        /* A succeeded deprovision or unbind removed its resource in the same
+                         * transaction, and the read above is a snapshot of its own that may
+                         * predate that commit: read it again (found now, it was made anew since). */
+                        instance_row_free(OSB_TAKE_PTR(inst));
+                        binding_row_free(OSB_TAKE_PTR(b));
+                        int r2 = binding_id ? store_get_binding(st, instance_id, binding_id, &b)
+                                            : store_get_instance(st, instance_id, &inst);
+                        if (r2 < 0 && r2 != OSB_E_NOT_FOUND)
+                                return api_response_error(resp, &(struct osb_error){r2, "cannot read the state"});
+                        exists = r2 >= 0;
+                }
+                if (deleted && !exists)
+                        return respond(resp, 410, NULL);
                 if (!exists) {
-                        bool deleted = r >= 0 && osb_streq(op->state, "succeeded") &&
-                                       (osb_streq(op->kind, "deprovision") || osb_streq(op->kind, "unbind"));
-                        if (deleted)
-                                return respond(resp, 410, NULL);
                         (void) osb_error_set(&err, OSB_E_NOT_FOUND, "%s '%s' does not exist", what, id);
                         return api_response_error(resp, &err);
                 }

@@ -291,6 +291,14 @@ START_TEST(async_deprovision_then_poll_with_token_200_without_410)
         EXPECT(410);
         fetch("d");
         EXPECT(404);
+        /* Made anew, synchronously (no operation of its own): the old deprovision no longer
+         * makes it gone. */
+        provision("d", false, SVC_DB, PLAN_LARGE, NULL);
+        EXPECT(201);
+        last_op("d", NULL);
+        EXPECT(200);
+        fetch("d");
+        EXPECT(200);
 }
 END_TEST
 
