@@ -109,6 +109,19 @@ static const struct pfield review_spec[] = {
         END,
 };
 static const struct pfield review_msg[] = {{1, "metadata", F_MESSAGE, object_meta}, {2, "spec", F_MESSAGE, review_spec}, END};
+static const struct pfield bound_ref[] = {
+        {1, "kind", F_STRING, NULL}, {2, "apiVersion", F_STRING, NULL}, {3, "name", F_STRING, NULL},
+        {4, "uid", F_STRING, NULL},  END,
+};
+static const struct pfield token_spec[] = {
+        {1, "audiences", F_REP_STRING, NULL}, {3, "boundObjectRef", F_MESSAGE, bound_ref},
+        {4, "expirationSeconds", F_INT, NULL}, END,
+};
+static const struct pfield token_status[] = {{1, "token", F_STRING, NULL}, {2, "expirationTimestamp", F_TIME, NULL}, END};
+static const struct pfield token_msg[] = {
+        {1, "metadata", F_MESSAGE, object_meta}, {2, "spec", F_MESSAGE, token_spec},
+        {3, "status", F_MESSAGE, token_status}, END,
+};
 static const struct pfield type_meta[] = {{1, "apiVersion", F_STRING, NULL}, {2, "kind", F_STRING, NULL}, END};
 
 static const struct {
@@ -123,6 +136,7 @@ static const struct {
         {"coordination.k8s.io/v1", "Lease", lease_msg},
         {"authorization.k8s.io/v1", "SelfSubjectAccessReview", review_msg},
         {"authorization.k8s.io/v1", "SubjectAccessReview", review_msg},
+        {"authentication.k8s.io/v1", "TokenRequest", token_msg},  /* kubectl create token */
 };
 
 struct reader {

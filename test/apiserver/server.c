@@ -30,6 +30,17 @@ struct req_info {
 
 /* ---- tokens ---- */
 
+/* Tokens made by TokenRequest (serviceaccounts/NAME/token), for any server of this process.
+ * Each names its service account; they do not expire (a test outlives none of them). */
+struct issued_token {
+        char token[80];
+        char user[256];   /* system:serviceaccount:NS:NAME */
+};
+static pthread_mutex_t issued_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct issued_token *issued;
+static size_t n_issued;
+
+
 static char *field_dup(const char *s, size_t n)
 {
         while (n && (*s == ' ' || *s == '\t')) {
@@ -151,6 +162,13 @@ void server_release(struct server *s)
         osb_free(s->tokens);
         s->tokens = NULL;
         s->ntokens = 0;
+        pthread_mutex_lock(&issued_lock);
+        if (issued)
+                explicit_bzero(issued, n_issued * sizeof(*issued));
+        osb_free(issued);
+        issued = NULL;
+        n_issued = 0;
+        pthread_mutex_unlock(&issued_lock);
 }
 
 static const struct server_token *authenticate(const struct server *s, const char *authz)
@@ -170,6 +188,25 @@ static const struct server_token *authenticate(const struct server *s, const cha
                         return &s->tokens[i];
         }
         return NULL;
+}
+
+/* The user of an issued bearer token into @user. Returns true when @authz carries one. */
+static bool authenticate_issued(const char *authz, char *user, size_t n)
+{
+        if (!authz || strncasecmp(authz, "Bearer ", 7) != 0)
+                return false;
+        const char *tok = authz + 7;
+        while (*tok == ' ')
+                tok++;
+        bool found = false;
+        pthread_mutex_lock(&issued_lock);
+        for (size_t i = 0; i < n_issued && !found; i++)
+                if (!strcmp(issued[i].token, tok)) {
+                        (void) snprintf(user, n, "%s", issued[i].user);
+                        found = true;
+                }
+        pthread_mutex_unlock(&issued_lock);
+        return found;
 }
 
 /* ---- responses ---- */
@@ -634,6 +671,68 @@ static void serve_scale(struct server *s, struct osb_http_request *req, const st
         json_decref(out);
 }
 
+/* serviceaccounts/NAME/token: POST of an authentication.k8s.io/v1 TokenRequest (what "kubectl
+ * create token" sends) makes a bearer token that authenticates as the service account. As
+ * kube-apiserver: the account must exist, spec.expirationSeconds defaults to 3600 and may not be
+ * under 600, and the answer is the TokenRequest with status.token and expirationTimestamp. */
+static void serve_token(struct server *s, struct osb_http_request *req, const struct api_target *t)
+{
+        if (strcmp(req->method, "POST") != 0)
+                return method_not_allowed(req);
+        osb_autojson json_t *body = NULL;
+        if (decode_body(req, false, &body) < 0)
+                return;
+        const char *kind = util_json_str2(body, "kind", NULL);
+        if (kind && strcmp(kind, "TokenRequest") != 0)
+                return send_status(req, 400, "BadRequest", NULL, "the body of the request must be a TokenRequest, not %s",
+                                   kind);
+        const json_t *spec = json_object_get(body, "spec");
+        const json_t *exp = json_object_get(spec, "expirationSeconds");
+        json_int_t seconds = json_is_integer(exp) ? json_integer_value(exp) : 3600;
+        if (seconds < 600)
+                return send_status(req, 422, "Invalid", NULL, "TokenRequest.authentication.k8s.io \"%s\" is invalid: "
+                                   "spec.expirationSeconds: Invalid value: %" JSON_INTEGER_FORMAT ": may not specify "
+                                   "a duration less than 10 minutes", t->name, seconds);
+        struct api_target sa = {.type = t->type, .ns = t->ns, .name = t->name};
+        struct api_opts o = API_OPTS_INIT;
+        struct api_result res = {0};
+        if (api_get(s->api, &sa, &o, &res) != 200)
+                return send_result(req, &res);
+        api_result_release(&res);
+
+        struct issued_token it = {0};
+        char a[37], b[37];
+        util_uuid(a);
+        util_uuid(b);
+        (void) snprintf(it.token, sizeof(it.token), "kts-%s%s", a, b);
+        (void) snprintf(it.user, sizeof(it.user), "system:serviceaccount:%s:%s", t->ns, t->name);
+        pthread_mutex_lock(&issued_lock);
+        struct issued_token *v = osb_realloc(issued, (n_issued + 1) * sizeof(*v));
+        if (v) {
+                issued = v;
+                issued[n_issued++] = it;
+        }
+        pthread_mutex_unlock(&issued_lock);
+        if (!v)
+                return send_status(req, 500, "InternalError", NULL, "Internal error occurred: out of memory");
+
+        char now[40], until[40];
+        time_t t0 = time(NULL);
+        util_time_rfc3339(t0, now, sizeof(now));
+        util_time_rfc3339(t0 + (time_t) seconds, until, sizeof(until));
+        json_t *aud = json_object_get(spec, "audiences");
+        aud = json_array_size(aud) ? json_incref(aud) : json_pack("[s]", "https://kubernetes.default.svc.cluster.local");
+        osb_autojson json_t *out = json_pack(
+                "{s:s, s:s, s:{s:s, s:s, s:s}, s:{s:o, s:I, s:n}, s:{s:s, s:s}}", "kind", "TokenRequest", "apiVersion",
+                "authentication.k8s.io/v1", "metadata", "name", t->name, "namespace", t->ns, "creationTimestamp", now,
+                "spec", "audiences", aud, "expirationSeconds", seconds, "boundObjectRef", "status", "token", it.token,
+                "expirationTimestamp", until);
+        explicit_bzero(it.token, sizeof(it.token));
+        if (!out)
+                return send_status(req, 500, "InternalError", NULL, "Internal error occurred: out of memory");
+        send_json(req, 201, out, NULL);
+}
+
 /* The authorizer's verb of a resource request. */
 static const char *resource_verb(const struct osb_http_request *req, const struct route *rt)
 {
@@ -670,9 +769,12 @@ static void serve_resource(struct server *s, struct osb_http_request *req, struc
                 return not_found_path(req);
         if (rt->sub && !((!strcmp(rt->sub, "status") && type->has_status) ||
                          (!strcmp(rt->sub, "finalize") && type->builtin == BT_NAMESPACE) ||
-                         (!strcmp(rt->sub, "scale") && type->builtin == BT_DEPLOYMENT)))
+                         (!strcmp(rt->sub, "scale") && type->builtin == BT_DEPLOYMENT) ||
+                         (!strcmp(rt->sub, "token") && type->builtin == BT_SERVICEACCOUNT)))
                 return not_found_path(req);
         struct api_target t = {.type = type, .ns = rt->ns, .name = rt->name, .sub = rt->sub};
+        if (rt->sub && !strcmp(rt->sub, "token"))
+                return rt->watch_prefix ? method_not_allowed(req) : serve_token(s, req, &t);
         if (rt->sub && !strcmp(rt->sub, "scale"))
                 return rt->watch_prefix || query_bool(req, "watch") ? method_not_allowed(req) : serve_scale(s, req, &t);
         struct api_opts o = API_OPTS_INIT;
@@ -850,13 +952,17 @@ void server_handle(void *userdata, struct osb_http_request *req)
         req->data = info;
         (void) snprintf(info->verb, sizeof(info->verb), "%s", req->method);
         if (s->ntokens) {
-                const struct server_token *t = authenticate(s, osb_http_header(req, "Authorization"));
-                if (!t)
+                const char *authz = osb_http_header(req, "Authorization");
+                const struct server_token *t = authenticate(s, authz);
+                if (t) {
+                        (void) snprintf(info->user, sizeof(info->user), "%s", t->user);
+                        for (size_t i = 0; i < t->ngroups && i < MAX_GROUPS; i++)
+                                info->groups[info->ngroups++] = t->groups[i];
+                } else if (!authenticate_issued(authz, info->user, sizeof(info->user))) {
+                        /* (a service account's groups follow from its name: rbac_user_in_group) */
                         return send_status(req, 401, "Unauthorized", NULL, "Unauthorized");
-                (void) snprintf(info->user, sizeof(info->user), "%s", t->user);
+                }
                 info->authz = true;
-                for (size_t i = 0; i < t->ngroups && i < MAX_GROUPS; i++)
-                        info->groups[info->ngroups++] = t->groups[i];
                 const char *as = osb_http_header(req, "Impersonate-User");
                 if (as && *as && impersonate(s, req, info, as) < 0)
                         return;

@@ -461,18 +461,22 @@ static int append_resource(json_t *list, const struct kt_type *t)
                 (void) json_object_set(r, "categories", t->categories);
         if (json_array_append_new(list, r) < 0)
                 return -ENOMEM;
-        const char *subs[3] = {t->has_status ? "status" : NULL, t->builtin == BT_NAMESPACE ? "finalize" : NULL,
-                               t->builtin == BT_DEPLOYMENT ? "scale" : NULL};
-        for (int i = 0; i < 3; i++) {
+        /* Subresources, with the kind (group, version) they take where it is not the resource's. */
+        const char *subs[4] = {t->has_status ? "status" : NULL, t->builtin == BT_NAMESPACE ? "finalize" : NULL,
+                               t->builtin == BT_DEPLOYMENT ? "scale" : NULL,
+                               t->builtin == BT_SERVICEACCOUNT ? "token" : NULL};
+        static const char *const sub_kind[4][3] = {{NULL}, {NULL}, {"Scale", "autoscaling", "v1"},
+                                                   {"TokenRequest", "authentication.k8s.io", "v1"}};
+        for (int i = 0; i < 4; i++) {
                 if (!subs[i])
                         continue;
                 char name[256];
                 (void) snprintf(name, sizeof(name), "%s/%s", t->resource, subs[i]);
                 json_t *s = json_pack("{s:s, s:s, s:b, s:s, s:o}", "name", name, "singularName", "", "namespaced",
-                                      t->namespaced, "kind", i == 2 ? "Scale" : t->kind, "verbs",
-                                      verbs(i == 1 ? verbs_finalize : verbs_sub));
-                if (s && i == 2 && (json_object_set_new(s, "group", json_string("autoscaling")) < 0 ||
-                                    json_object_set_new(s, "version", json_string("v1")) < 0)) {
+                                      t->namespaced, "kind", sub_kind[i][0] ? sub_kind[i][0] : t->kind, "verbs",
+                                      verbs(i == 1 ? verbs_finalize : i == 3 ? verbs_create : verbs_sub));
+                if (s && sub_kind[i][0] && (json_object_set_new(s, "group", json_string(sub_kind[i][1])) < 0 ||
+                                            json_object_set_new(s, "version", json_string(sub_kind[i][2])) < 0)) {
                         json_decref(s);
                         s = NULL;
                 }

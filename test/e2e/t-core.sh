@@ -1,6 +1,6 @@
 #!/bin/bash
 # Core resources: namespaces, secrets (base64 data, stringData folded into data), configmaps,
-# events, serviceaccounts, coordination.k8s.io/v1 leases; kubectl get -o yaml, describe and
+# events, serviceaccounts (and tokens for them), coordination.k8s.io/v1 leases; kubectl get -o yaml, describe and
 # get events on them.
 . "$(dirname "$0")/lib.sh"
 e2e_setup
@@ -80,6 +80,23 @@ expect_ok "create serviceaccount" kn create serviceaccount robot
 expect_eq "get sa (short name)" serviceaccount/robot "$(kn get sa robot -o name 2>&1)"
 expect_ok "describe serviceaccount" kn describe serviceaccount robot
 expect_match "describe sa: name" '^Name: +robot$' "$OUT"
+# A token for it (TokenRequest on serviceaccounts/robot/token, kubectl 1.24 and later): it
+# authenticates as the ServiceAccount, which no RBAC rule lets list Secrets.
+if [ "$(kubectl_minor)" -ge 24 ]; then
+  if expect_ok "kubectl create token robot" kn create token robot --duration=15m; then
+    e2e_write_kubeconfig "$E2E_TMP/robot.kubeconfig" "$E2E_SERVER" \
+      "$([ -s "$E2E_TMP/ca.pem" ] && echo "$E2E_TMP/ca.pem")" "$OUT"
+    expect_fail_with "the token is the ServiceAccount's: listing Secrets is Forbidden to it" \
+      "User \"system:serviceaccount:$E2E_NS:robot\" cannot list resource \"secrets\"" \
+      kn --kubeconfig "$E2E_TMP/robot.kubeconfig" get secrets
+  fi
+  expect_fail_with "a token for a missing ServiceAccount: NotFound" 'serviceaccounts "nobody" not found' \
+    kn create token nobody
+  expect_fail_with "a token for under 10 minutes: Invalid" 'may not specify a duration less than 10 minutes' \
+    kn create token robot --duration=1m
+else
+  e2e_skip "kubectl create token robot" "kubectl 1.$(kubectl_minor) has no 'create token'"
+fi
 
 # leases
 expect_ok "apply a lease" kn apply -f - <<'YAML'
