@@ -12,6 +12,10 @@
 #   BENCH_TMPDIR       where the databases go (default: a fresh directory under $TMPDIR or
 #                      /tmp); put it on the disk you care about: --sync full fsyncs there.
 #   WRK=wrk
+#   BENCH_STORE=sqlite   or postgresql: every broker keeps its state in a fresh database of a
+#                      throw-away PostgreSQL server (test/lib/pg-server.sh, on 127.0.0.1, run
+#                      with fsync=off) through --store, instead of a SQLite file; step 3 (--sync
+#                      full, a SQLite setting) is then left out.
 #
 # What it does (every broker is started on 127.0.0.1 with --port 0, its own database in a
 # temporary directory and --log-level warn; all traffic goes to 127.0.0.1):
@@ -45,6 +49,7 @@ BIND_INSTANCES=64
 HOST=127.0.0.1
 SERVICE=5e1d0db0-0000-4000-8000-000000000001
 PLAN=5e1d0db0-0000-4000-8000-000000000011
+BENCH_STORE=${BENCH_STORE:-sqlite}
 cmdline="$0${1:+ $1}"
 
 say() { printf '%s\n' "$*" >&2; }
@@ -56,6 +61,11 @@ case $INSTANCES in ''|*[!0-9]*) die "INSTANCES must be a number";; esac
 command -v "$WRK" >/dev/null 2>&1 || die "wrk not found (Debian package: wrk)"
 command -v curl >/dev/null 2>&1 || die "curl not found"
 BROKER=$(cd "$(dirname "$BROKER")" && pwd)/$(basename "$BROKER")
+case $BENCH_STORE in
+sqlite) ;;
+postgresql) command -v psql >/dev/null 2>&1 || die "psql not found (Debian package: postgresql-client)" ;;
+*) die "BENCH_STORE must be sqlite or postgresql" ;;
+esac
 
 tmp=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/osb-bench.XXXXXX") || die "mktemp failed"
 bpid=
@@ -65,6 +75,7 @@ failed=0
 cleanup() {
 	if [ -n "$wpid" ]; then kill "$wpid" 2>/dev/null; wait "$wpid" 2>/dev/null; fi
 	if [ -n "$bpid" ]; then kill -KILL "$bpid" 2>/dev/null; wait "$bpid" 2>/dev/null; fi
+	if [ "$BENCH_STORE" = postgresql ]; then bash "$here/../../lib/pg-server.sh" stop "$tmp/pg"; fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -73,11 +84,28 @@ trap 'exit 143' TERM HUP
 
 nproc=$(nproc 2>/dev/null || echo 2)
 
-# start_broker NAME [ARGS...]: starts a broker with database $tmp/NAME.db; sets bpid, url.
+if [ "$BENCH_STORE" = postgresql ]; then
+	bash "$here/../../lib/pg-server.sh" start "$tmp/pg" >/dev/null || die "cannot start PostgreSQL"
+	pg_admin=$(cat "$tmp/pg/pg-admin-url")
+fi
+
+# store_of NAME: the broker's state option for database NAME (a new PostgreSQL database, or
+# $tmp/NAME.db).
+store_of() {
+	if [ "$BENCH_STORE" = postgresql ]; then
+		psql -q "$pg_admin" -c "CREATE DATABASE bench_$1" || die "CREATE DATABASE bench_$1 failed"
+		echo "--store ${pg_admin%/postgres}/bench_$1"
+	else
+		echo "--db $tmp/$1.db"
+	fi
+}
+
+# start_broker NAME [ARGS...]: starts a broker with database NAME (store_of); sets bpid, url.
 start_broker() {
 	name=$1; shift
 	rm -f "$tmp/port"
-	"$BROKER" --listen "$HOST" --port 0 --port-file "$tmp/port" --db "$tmp/$name.db" \
+	# shellcheck disable=SC2046
+	"$BROKER" --listen "$HOST" --port 0 --port-file "$tmp/port" $(store_of "$name") \
 		--log-level warn "$@" 2>>"$tmp/broker.log" &
 	bpid=$!
 	i=0
@@ -232,15 +260,23 @@ fi
 say "    $count instances in $elapsed s ($scale_rate/s), VmHWM $scale_hwm kB, VmRSS $scale_rss kB"
 p99_scale=$(ms "$(field p99_us "$line")")
 stop_broker
-db_bytes=$(wc -c <"$tmp/scale.db")
-wal_bytes=0; [ -f "$tmp/scale.db-wal" ] && wal_bytes=$(wc -c <"$tmp/scale.db-wal")
+if [ "$BENCH_STORE" = postgresql ]; then
+	db_bytes=$(psql -Atq "$pg_admin" -c "SELECT pg_database_size('bench_scale')")
+	db_note="PostgreSQL database bench_scale, pg_database_size"
+else
+	db_bytes=$(wc -c <"$tmp/scale.db")
+	wal_bytes=0; [ -f "$tmp/scale.db-wal" ] && wal_bytes=$(wc -c <"$tmp/scale.db-wal")
+	db_note="WAL after clean stop: $wal_bytes bytes"
+fi
 
 # ---- 3. --sync full ----------------------------------------------------------------------
 rows_normal=$rows
 rows=
-start_broker syncfull --sync full
-measure "provision only, --sync full" 64 provision.lua create full
-stop_broker
+if [ "$BENCH_STORE" = sqlite ]; then
+	start_broker syncfull --sync full
+	measure "provision only, --sync full" 64 provision.lua create full
+	stop_broker
+fi
 rows_full=$rows
 
 # ---- report ------------------------------------------------------------------------------
@@ -248,7 +284,8 @@ fstype=$(df -PT "$tmp" 2>/dev/null | awk 'NR == 2 { print $2 }')
 cat <<EOF
 ## osb-broker benchmark
 
-Command: \`DURATION=$DURATION CONNECTIONS="$CONNECTIONS" INSTANCES=$INSTANCES $cmdline\`
+Command: \`BENCH_STORE=$BENCH_STORE DURATION=$DURATION CONNECTIONS="$CONNECTIONS" INSTANCES=$INSTANCES $cmdline\`
+Store: $([ "$BENCH_STORE" = postgresql ] && echo "PostgreSQL $(psql -Atq "$pg_admin" -c 'SHOW server_version' | cut -d' ' -f1) on 127.0.0.1 (--store; fsync=off, synchronous_commit=off)" || echo "SQLite file (--db)")
 Broker: \`$BROKER\` ($("$BROKER" --version 2>/dev/null | head -n 1)); wrk: $($WRK -v 2>&1 | head -n 1 | cut -d' ' -f1-2)
 Machine: $nproc CPU(s), $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), Linux $(uname -r); databases on $fstype
 Load average before / after: $load0 / $(cut -d' ' -f1-3 /proc/loadavg) (the load generator runs on the same machine).
@@ -265,7 +302,7 @@ $rows_normal$rows_full
 
 | instances stored | time | provisions/s | p99 ms | broker peak RSS (VmHWM) | RSS at the end | RSS at start | database file |
 |---:|---:|---:|---:|---:|---:|---:|---:|
-| $count | $elapsed s | $scale_rate | $p99_scale | $(mb "$scale_hwm") | $(mb "$scale_rss") | $(mb "$hwm_start") | $(awk -v b="$db_bytes" 'BEGIN { printf "%.1f MB", b / 1048576 }') ($db_bytes bytes; WAL after clean stop: $wal_bytes bytes) |
+| $count | $elapsed s | $scale_rate | $p99_scale | $(mb "$scale_hwm") | $(mb "$scale_rss") | $(mb "$hwm_start") | $(awk -v b="$db_bytes" 'BEGIN { printf "%.1f MB", b / 1048576 }') ($db_bytes bytes; $db_note) |
 
 wrk commands (URL port differs per run):
 
