@@ -40,7 +40,6 @@ static pthread_mutex_t issued_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct issued_token *issued;
 static size_t n_issued;
 
-
 static char *field_dup(const char *s, size_t n)
 {
         while (n && (*s == ' ' || *s == '\t')) {
@@ -171,13 +170,22 @@ void server_release(struct server *s)
         pthread_mutex_unlock(&issued_lock);
 }
 
-static const struct server_token *authenticate(const struct server *s, const char *authz)
+/* The token of an "Authorization: Bearer TOKEN" header, or NULL. */
+static const char *bearer_token(const char *authz)
 {
         if (!authz || strncasecmp(authz, "Bearer ", 7) != 0)
                 return NULL;
         const char *tok = authz + 7;
         while (*tok == ' ')
                 tok++;
+        return tok;
+}
+
+static const struct server_token *authenticate(const struct server *s, const char *authz)
+{
+        const char *tok = bearer_token(authz);
+        if (!tok)
+                return NULL;
         for (size_t i = 0; i < s->ntokens; i++) {
                 const char *a = s->tokens[i].token;
                 size_t la = strlen(a), lb = strlen(tok);
@@ -193,11 +201,9 @@ static const struct server_token *authenticate(const struct server *s, const cha
 /* The user of an issued bearer token into @user. Returns true when @authz carries one. */
 static bool authenticate_issued(const char *authz, char *user, size_t n)
 {
-        if (!authz || strncasecmp(authz, "Bearer ", 7) != 0)
+        const char *tok = bearer_token(authz);
+        if (!tok)
                 return false;
-        const char *tok = authz + 7;
-        while (*tok == ' ')
-                tok++;
         bool found = false;
         pthread_mutex_lock(&issued_lock);
         for (size_t i = 0; i < n_issued && !found; i++)
