@@ -385,15 +385,20 @@ eventually 10 has_ev sfail '^Warning StartingInstanceOrphanMitigation'
 expect_match "sync provision answered 500: an Event Warning StartingInstanceOrphanMitigation" '^Warning StartingInstanceOrphanMitigation' "$(ev "$E2E_NS" sfail)"
 eventually 10 blog_ge b1 DELETE "/v2/service_instances/$X_SFAIL" 1
 expect_match "... the broker got a DELETE for it" '^[1-9]' "$(blog b1 DELETE "/v2/service_instances/$X_SFAIL")"
+# The time and the message are read from one copy of the object: the instance keeps being
+# retried, and each retry moves nextRetryTime on.
 retry_shown() {
-  local t m
-  t=$(sif "$1" '.status.nextRetryTime // ""'); m=$(cmsg "$1" Ready)
+  local o t m
+  o=$(sij "$1"); t=$(jq -r '.status.nextRetryTime // ""' <<<"$o" 2>/dev/null)
+  m=$(jq -r '.status.conditions[]? | select(.type == "Ready") | .message' <<<"$o" 2>/dev/null)
   [ -n "$t" ] && [[ "$m" == *"will retry at $t"* ]]
 }
 eventually 15 retry_shown sfail
-NRT=$(sif sfail '.status.nextRetryTime // ""')
+SF=$(sij sfail)
+NRT=$(jq -r '.status.nextRetryTime // ""' <<<"$SF" 2>/dev/null)
 expect_match "... status.nextRetryTime is an RFC 3339 time" "$RFC3339" "$NRT"
-expect_match "... the Ready message says when: 'will retry at <nextRetryTime>'" "will retry at ${NRT//./\\.}" "$(cmsg sfail Ready)"
+expect_match "... the Ready message says when: 'will retry at <nextRetryTime>'" "will retry at ${NRT//./\\.}" \
+  "$(jq -r '.status.conditions[]? | select(.type == "Ready") | .message' <<<"$SF" 2>/dev/null)"
 expect_eq "... Ready is False (not Failed: the error is temporary)" "False|" "$(cond sfail Ready | cut -d' ' -f1)|$(cond sfail Failed)"
 eventually 15 blog_ge b1 PUT "/v2/service_instances/$X_SFAIL" 2
 expect_match "... the provision is retried (the broker got it again)" '^([2-9]|[1-9][0-9])' "$(blog b1 PUT "/v2/service_instances/$X_SFAIL")"
