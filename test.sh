@@ -1,25 +1,38 @@
 #!/bin/sh
 # Sets everything up (Debian packages when run as root) and runs every test: the whole
 # `make check` suite in a plain -Werror build and again in an ASan+UBSan build, the unit tests
-# under valgrind, and `make distcheck`. Prints a summary line per stage; exits non-zero on any
-# failure.
+# under valgrind, and `make distcheck` (the tarball builds every program and passes a part of the
+# suite: DISTCHECK_TESTS in test/local.mk). Prints a line per stage; for a failed test, its
+# failing assertions, its last lines and the path of its whole log. The last line counts every
+# stage: "summary: N passed, M failed". Exits non-zero on any failure.
 set -eu
 top=$(cd "$(dirname "$0")" && pwd)
-export BINDERY_EXTRA_PACKAGES="valgrind clang"
+# What only the tests use, on top of what building and running need (build-aux/setup.sh):
+# valgrind; clang with its sanitizer runtime (libclang-rt-dev: clang alone, without recommends,
+# cannot link -fsanitize=address); sqlite3 to read the broker's database in the e2e tests; the
+# PostgreSQL server for the postgresql backend and store; PyYAML and Go for the deploy/ checks.
+export BINDERY_EXTRA_PACKAGES="valgrind clang libclang-rt-dev sqlite3 postgresql python3-yaml golang-go"
 jobs=$(nproc)
 status=0
 passed=0
 failed=0
 
+# stage NAME COMMAND...: runs one stage; a failed stage counts one failure unless it counted its
+# own (stage_failed, set by check_in and distcheck).
 stage() {
   name=$1; shift
-  echo "== $name"
-  if "$@"; then echo "== $name: ok"; else echo "== $name: FAILED"; status=1; failed=$((failed + 1)); fi
+  echo "== $name ($(date -u +%H:%M:%S))"
+  stage_failed=0
+  if "$@"; then echo "== $name: ok"
+  else
+    echo "== $name: FAILED"; status=1
+    [ "$stage_failed" -gt 0 ] || failed=$((failed + 1))
+  fi
 }
 
 # Adds up the individual test cases in a build's test logs: check programs print
-# "NN%: Checks: N, Failures: F, Errors: E"; the conformance runner and the integration and
-# replay tests print "N passed, M failed".
+# "NN%: Checks: N, Failures: F, Errors: E"; the conformance runner, the e2e harness, the
+# integration and replay tests print "N passed, M failed".
 count_cases() {
   for log in $(find "$1" -name '*.log' ! -name config.log ! -name test-suite.log ! -path '*/bindery-*/*'); do
     sed -n -e 's/^[0-9]*%: Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\).*/\1 \2 \3/p' \
@@ -33,40 +46,61 @@ count_cases() {
   }
 }
 
+# show_failures DIR: for every test whose .trs says FAIL or ERROR, its failing assertions (a long
+# log's last lines may be another program's), its last lines, and where its whole log is.
+show_failures() {
+  for trs in $(grep -lE '^:test-result: (FAIL|ERROR)' $(find "$1" -name '*.trs' ! -path '*/bindery-*/*') 2>/dev/null); do
+    log=${trs%.trs}.log
+    echo "---- FAILED: ${log#"$1"/} (whole log: $log)"
+    grep -E ':[0-9]+:[FE]:|^not ok|^FAIL |invariant failed|AddressSanitizer|runtime error:|LeakSanitizer|Segmentation|core dumped' "$log" | head -30
+    echo "---- its last lines:"; tail -40 "$log"
+  done
+}
+
 check_in() {
   dir=$1; shift
+  find "$dir" \( -name '*.log' -o -name '*.trs' \) ! -name config.log ! -path '*/bindery-*/*' -delete 2>/dev/null || true
+  rc=0
   # shellcheck disable=SC2068
-  make -C "$dir" -j"$jobs" check $@ >"$dir/check.out" 2>&1
-  rc=$?
+  make -C "$dir" -j"$jobs" check $@ >"$dir/check.out" 2>&1 || rc=$?
   grep -E '^(# (TOTAL|PASS|SKIP|XFAIL|FAIL|XPASS|ERROR)|(PASS|FAIL|ERROR|SKIP): )' "$dir/check.out" || true
   set -- $(count_cases "$dir")
   echo "cases in $(basename "$dir"): $1 passed, $2 failed"
-  passed=$((passed + $1)); failed=$((failed + $2))
+  passed=$((passed + $1)); failed=$((failed + $2)); stage_failed=$2
   if [ $rc -ne 0 ]; then
-    for log in $(find "$dir" -name '*.log' -newer "$dir/Makefile" | grep -v -e config.log -e test-suite.log); do
-      if grep -qE '^(FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null; then
-        # The failing assertions first (a long log's last lines may be another program's), then its end.
-        echo "---- $log: failures"
-        grep -E ':[0-9]+:[FE]:|^not ok|invariant failed|AddressSanitizer|runtime error:|LeakSanitizer' "$log" | head -20
-        echo "---- $log: last lines"; tail -40 "$log"
-      fi
-    done
+    show_failures "$dir"
+    # make check can fail before any test ran (a link error): show its output then.
+    grep -qE '^# TOTAL' "$dir/check.out" || tail -40 "$dir/check.out"
   fi
   return $rc
 }
 
+distcheck() {
+  rc=0
+  make -C "$top/_build/plain" -j"$jobs" distcheck TESTS='$(DISTCHECK_TESTS)' \
+    >"$top/_build/distcheck.out" 2>&1 || rc=$?
+  p=$(sed -n 's/^# PASS: *\([0-9]*\)$/\1/p' "$top/_build/distcheck.out" | tail -1)
+  f=$(sed -n 's/^# \(FAIL\|ERROR\|XPASS\): *\([0-9]*\)$/\2/p' "$top/_build/distcheck.out" | awk '{ s += $1 } END { print s + 0 }')
+  echo "test programs in distcheck: ${p:-0} passed, $f failed"
+  passed=$((passed + ${p:-0})); failed=$((failed + f)); stage_failed=$f
+  if [ $rc -ne 0 ]; then
+    d=$(ls -d "$top"/_build/plain/bindery-*/_build/sub 2>/dev/null | head -1)
+    [ -n "$d" ] && show_failures "$d"
+    echo "---- the end of $top/_build/distcheck.out:"; tail -40 "$top/_build/distcheck.out"
+  fi
+  return $rc
+}
+
+start=$(date +%s)
 stage "setup: plain build (-Werror)" "$top/build-aux/setup.sh" plain --enable-werror
 stage "make check (plain)" check_in "$top/_build/plain"
 stage "setup: sanitizer build (ASan+UBSan)" "$top/build-aux/setup.sh" san --enable-werror --enable-sanitizers CC=clang
 stage "make check (ASan+UBSan)" check_in "$top/_build/san"
 stage "setup: valgrind build" "$top/build-aux/setup.sh" valgrind --enable-valgrind-tests
 stage "unit tests under valgrind" check_in "$top/_build/valgrind" 'TESTS=$(UNIT_TESTS)'
-distcheck() {
-  make -C "$top/_build/plain" -j"$jobs" distcheck >"$top/_build/distcheck.out" 2>&1 || {
-    tail -40 "$top/_build/distcheck.out"; return 1; }
-}
 stage "make distcheck" distcheck
 
+echo "test.sh: $(( ($(date +%s) - start) / 60 )) min $(( ($(date +%s) - start) % 60 )) s"
 if [ $status -eq 0 ]; then echo "test.sh: every stage passed"; else echo "test.sh: some stages FAILED"; fi
 echo "summary: $passed passed, $failed failed"
 exit $status

@@ -25,3 +25,12 @@ include test/apiserver/local.mk
 include test/e2e/local.mk
 include test/deploy/local.mk
 include test/docs/local.mk
+
+# What `make distcheck` runs from the tarball when test.sh asks for it
+# (make distcheck TESTS='$(DISTCHECK_TESTS)'): every program is still built from the tarball, and
+# the unit tests, the fuzz corpora, the OSB conformance cases, one integration program with a real
+# broker, and the static checks of deploy/ and docs/ prove that what they read was shipped. The
+# whole suite runs in the build tree already (twice, plain and with sanitizers).
+DISTCHECK_TESTS = $(UNIT_TESTS) $(KTS_TESTS) $(FUZZ_REPLAY_TESTSCRIPTS_LIST) \
+	test/osb/run-conformance.sh test/integration/check_http \
+	test/deploy/check-dockerfiles.sh test/docs/check-help.sh

@@ -40,13 +40,14 @@ _e2e_indent() { sed -e 's/^/#     /' | head -n 40; }
 
 e2e_ok() { e2e_passed=$((e2e_passed + 1)); echo "ok - $1"; }
 
-# e2e_not_ok WHAT EXPECTED GOT
+# e2e_not_ok WHAT EXPECTED GOT: returns 1, so "expect_... || exit 1" and "if ! expect_..." work.
 e2e_not_ok() {
   e2e_failed=$((e2e_failed + 1))
   echo "not ok - $1"
   echo "#   expected: $2"
   echo "#   got:"
   printf '%s\n' "$3" | _e2e_indent
+  return 1
 }
 
 # e2e_skip WHAT WHY: a check this cluster cannot make; visible, and never a pass.
@@ -57,14 +58,18 @@ expect_eq() {
   if [ "$2" = "$3" ]; then e2e_ok "$1"; else e2e_not_ok "$1" "'$2'" "'$3'"; fi
 }
 
+# The regex checks read ACTUAL from a here-string, never from a pipe: under pipefail, grep -q
+# exiting at its first match would kill the writer with SIGPIPE and fail the pipeline, so a
+# match could read as no match (and the reverse in expect_no_match).
+
 # expect_match WHAT EXTENDED-REGEX ACTUAL: some line of ACTUAL matches.
 expect_match() {
-  if printf '%s\n' "$3" | grep -Eq -- "$2"; then e2e_ok "$1"; else e2e_not_ok "$1" "a line matching /$2/" "$3"; fi
+  if grep -Eq -- "$2" <<<"$3"; then e2e_ok "$1"; else e2e_not_ok "$1" "a line matching /$2/" "$3"; fi
 }
 
 # expect_no_match WHAT EXTENDED-REGEX ACTUAL: no line of ACTUAL matches.
 expect_no_match() {
-  if printf '%s\n' "$3" | grep -Eq -- "$2"; then e2e_not_ok "$1" "no line matching /$2/" "$3"; else e2e_ok "$1"; fi
+  if grep -Eq -- "$2" <<<"$3"; then e2e_not_ok "$1" "no line matching /$2/" "$3"; else e2e_ok "$1"; fi
 }
 
 # expect_ok WHAT CMD...: CMD exits 0; its output (stdout and stderr) is left in $OUT.
@@ -80,7 +85,7 @@ expect_ok() {
 expect_fail_with() {
   local what=$1 re=$2 rc; shift 2
   OUT=$("$@" 2>&1); rc=$?
-  if [ $rc -ne 0 ] && printf '%s\n' "$OUT" | grep -Eq -- "$re"; then e2e_ok "$what"; return 0; fi
+  if [ $rc -ne 0 ] && grep -Eq -- "$re" <<<"$OUT"; then e2e_ok "$what"; return 0; fi
   e2e_not_ok "$what" "failure with output matching /$re/ from: $*" "exit $rc: $OUT"
   return 1
 }
@@ -357,7 +362,7 @@ e2e_start_broker() {
   for _ in 1 2 3 4 5; do
     _e2e_start_daemon "$p" broker "$OSB_BROKER" --listen 127.0.0.1 --port "$port" \
       --db "$E2E_TMP/$p/broker.db" --sync off --log-level info "$@" && return 0
-    [ "$port" != 0 ] && printf '%s\n' "$E2E_DAEMON_ERR" | grep -qi 'in use' || break
+    [ "$port" != 0 ] && grep -qi 'in use' <<<"$E2E_DAEMON_ERR" || break
     sleep 1
   done
   e2e_not_ok "$p: osb-broker starts and writes its port file" "a port number within 15 s" "$E2E_DAEMON_ERR"

@@ -297,7 +297,7 @@ for b in "$BW" "$BU" "$BS"; do
   expect_eq "$b has no classes" "" \
     "$(kc get clusterserviceclasses -l "$L/spec.clusterServiceBrokerName=$(sha224 "$b")" -o name 2>&1)"
 done
-has_warning() { events_of "$1" 2>/dev/null | grep -q Warning; }
+has_warning() { local ev; ev=$(events_of "$1" 2>/dev/null); grep -q Warning <<<"$ev"; }
 eventually 10 has_warning "$BW"
 expect_match "an Event for the failing broker: Warning ErrorFetchingCatalog" '^ClusterServiceBroker Warning ErrorFetchingCatalog' "$(events_of "$BW" 2>&1)"
 expect_ok "kubectl get clusterservicebrokers (all of this test's)" kc get clusterservicebrokers "$BB" "$BR" "$BW" "$BU" "$BS"

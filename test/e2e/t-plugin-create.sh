@@ -93,10 +93,19 @@ eventually 15 plans_listed
 expect_eq "the plans are listed (5 cluster plans, 1 in the namespace)" "5 1" "$(n_plans) $(kn get serviceplans -o name 2>/dev/null | wc -l)"
 
 # --- helpers -------------------------------------------------------------------------------------
-# kcreate ARGS...: "kubectl create ARGS" (the plugins); sets RC, SOUT (stdout) and SERR (stderr).
-# Flags for the plugin follow its name: kubectl does not hand over those before "create".
+# kcreate NAME ARGS...: "kubectl create NAME ARGS" (the plugins); sets RC, SOUT (stdout) and
+# SERR (stderr). Flags for the plugin follow its name: kubectl does not hand over those before
+# "create". Where this kubectl does not dispatch "create" plugins (before 1.30; Debian 12's is
+# 1.20), the plugin binary kubectl-create-NAME is run directly with the same arguments: that is
+# what kubectl would have run, and what users of such a kubectl run (docs/kubectl-plugins.md).
+KCREATE_DISPATCH=1
 kcreate() {
-  timeout -k 5 "$E2E_CMD_TIMEOUT" "$KUBECTL" create "$@" >"$E2E_TMP/p.out" 2>"$E2E_TMP/p.err"; RC=$?
+  local name=$1; shift
+  if [ "$KCREATE_DISPATCH" = 1 ]; then
+    timeout -k 5 "$E2E_CMD_TIMEOUT" "$KUBECTL" create "$name" "$@" >"$E2E_TMP/p.out" 2>"$E2E_TMP/p.err"; RC=$?
+  else
+    timeout -k 5 "$E2E_CMD_TIMEOUT" "kubectl-create-$name" "$@" >"$E2E_TMP/p.out" 2>"$E2E_TMP/p.err"; RC=$?
+  fi
   SOUT=$(cat "$E2E_TMP/p.out"); SERR=$(cat "$E2E_TMP/p.err")
 }
 show() { { printf '$ kubectl create %s\n' "$*"; [ -z "$SOUT" ] || printf '%s\n' "$SOUT"; [ -z "$SERR" ] || printf '%s\n' "$SERR"; echo "(exit $RC)"; } | sed 's/^/#   /'; }
@@ -127,14 +136,20 @@ trap _sc_teardown EXIT
 # --- kubectl finds the plugins -------------------------------------------------------------------
 tick "kubectl finds the plugins"
 kcreate serviceinstance --help
-if ! expect_eq "kubectl create serviceinstance --help runs the plugin (exit 0, its usage)" "0 yes" \
-     "$RC $(grep -q '^  kubectl create serviceinstance NAME --class CLASS --plan PLAN' <<<"$SOUT" && echo yes)"; then
-  echo "# this kubectl does not run kubectl-create-* plugins (kubectl 1.30 or later does): the test ends here"
-  exit 1
+if [ "$RC $(grep -q '^  kubectl create serviceinstance NAME --class CLASS --plan PLAN' <<<"$SOUT" && echo yes)" = "0 yes" ]; then
+  e2e_ok "kubectl create serviceinstance --help runs the plugin (exit 0, its usage)"
+else
+  why="kubectl $("$KUBECTL" version --client -o json 2>/dev/null | jq -r .clientVersion.gitVersion) does not run kubectl-create-* plugins (1.30 and later do); the plugin binaries are run directly instead"
+  e2e_skip "kubectl create serviceinstance --help runs the plugin" "$why"
+  e2e_skip "kubectl create servicebinding -h runs the plugin" "$why"
+  KCREATE_DISPATCH=0
+  kcreate serviceinstance --help
+  expect_eq "kubectl-create-serviceinstance --help prints its usage (exit 0)" "0 yes" \
+    "$RC $(grep -q '^  kubectl create serviceinstance NAME --class CLASS --plan PLAN' <<<"$SOUT" && echo yes)"
 fi
 expect_match "... the usage lists the exit codes" '^  4  --wait: neither Ready nor Failed after --timeout' "$SOUT"
 kcreate servicebinding -h
-expect_eq "kubectl create servicebinding -h runs the plugin" "0 yes" \
+expect_eq "kubectl create servicebinding -h runs the plugin$([ "$KCREATE_DISPATCH" = 1 ] || echo ' (run directly)')" "0 yes" \
   "$RC $(grep -q '^  kubectl create servicebinding NAME --instance INSTANCE' <<<"$SOUT" && echo yes)"
 
 # --- --wait past --timeout (first: its instance must finish before the teardown) -----------------
