@@ -1,6 +1,6 @@
 #!/bin/bash
 # Issue 6, high availability and watch scope of catalog-controller: two (then three) controllers
-# with --leader-elect and short durations (lease 3 s, renew deadline 2 s, retry 500 ms) on one
+# with --leader-elect and short durations (lease 8 s, renew deadline 6 s, retry 1 s) on one
 # coordination.k8s.io Lease in the test's namespace. Exactly one holds it; only the holder
 # reconciles (the standby's /metrics and log show no reconcile, its /readyz is 200); SIGKILL of
 # the leader: the standby takes over within about one lease duration (a "# figure:" line),
@@ -9,7 +9,8 @@
 # renew deadline exits non-zero as soon as it runs again (SIGCONT), while another has taken
 # over; the broker sees exactly one provision per instance throughout. Then --namespaces: a
 # controller watching namespaces A and C provisions an instance in each and leaves one in
-# namespace B untouched (no status, no finalizer). (~30 s)
+# namespace B untouched (no status, no finalizer). The durations leave a loaded machine room: a
+# renew that took 2.8 s made a leader with a 2 s renew deadline step down. (~45 s)
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 e2e_require_daemon "$OSB_BROKER" osb-broker
@@ -70,7 +71,7 @@ _leader_teardown() {
 trap _leader_teardown EXIT
 
 LE=(--leader-elect --leader-elect-namespace "$E2E_NS" --leader-elect-name "$LEASE"
-    --leader-elect-lease-duration 3s --leader-elect-renew-deadline 2s --leader-elect-retry-period 500ms
+    --leader-elect-lease-duration 8s --leader-elect-renew-deadline 6s --leader-elect-retry-period 1s
     --max-retry-interval 2s)
 
 # --- two candidates, one leader ------------------------------------------------------------------
@@ -82,7 +83,7 @@ LEADER=$(holder)
 expect_match "one of the two holds Lease $LEASE" "^ctl-[ab]-$ID\$" "$LEADER"
 if [ "$LEADER" = "ctl-a-$ID" ]; then L=ca; S=cb; SID=ctl-b-$ID; else L=cb; S=ca; SID=ctl-a-$ID; fi
 J=$(lease_json)
-expect_eq "... leaseDurationSeconds 3, leaseTransitions 0, acquireTime and renewTime set" "3 0 true true" \
+expect_eq "... leaseDurationSeconds 8, leaseTransitions 0, acquireTime and renewTime set" "8 0 true true" \
   "$(jq -r '.spec | "\(.leaseDurationSeconds) \(.leaseTransitions) \(.acquireTime != null) \(.renewTime != null)"' <<<"$J")"
 expect_eq "catalog_controller_leader: 1 on the leader, 0 on the standby" "1 0" "$(leader_gauge $L) $(leader_gauge $S)"
 S_URL="${S}_URL"
@@ -108,15 +109,15 @@ tick "SIGKILL of the leader"
 TR0=$(transitions)
 T_KILL=$(now_ms)
 kill -KILL "$(cat "$E2E_TMP/$L/pid")"
-eventually 10 holder_is "$SID"
+eventually 30 holder_is "$SID"
 T_TAKE=$(now_ms)
-eventually 5 exited $L
+eventually 15 exited $L
 expect_eq "the killed leader is gone (SIGKILL)" 137 "$(rc_of $L)"
 expect_eq "the standby holds the Lease after the leader's SIGKILL" "$SID" "$(holder)"
-echo "# figure: takeover after SIGKILL of the leader: $((T_TAKE - T_KILL)) ms (lease duration 3000 ms, retry period 500 ms)"
+echo "# figure: takeover after SIGKILL of the leader: $((T_TAKE - T_KILL)) ms (lease duration 8000 ms, retry period 1000 ms)"
 # Expected: the lease duration plus at most a retry period (the figure above). Asserted is only a
 # liveness bound, three lease durations, so a loaded CI machine cannot make it flaky.
-expect_eq "... and does so (within 3 lease durations)" yes "$([ $((T_TAKE - T_KILL)) -le 9000 ] && echo yes || echo "no: $((T_TAKE - T_KILL)) ms")"
+expect_eq "... and does so (within 3 lease durations)" yes "$([ $((T_TAKE - T_KILL)) -le 24000 ] && echo yes || echo "no: $((T_TAKE - T_KILL)) ms")"
 expect_eq "leaseTransitions went up by one" "$((TR0 + 1))" "$(transitions)"
 eventually 5 test "$(leader_gauge $S)" = 1
 expect_eq "the new leader's catalog_controller_leader is 1" 1 "$(leader_gauge $S)"
@@ -128,29 +129,29 @@ L=$S; LID=$SID
 # --- SIGTERM of a leader releases the Lease ------------------------------------------------------
 tick "SIGTERM of a leader"
 e2e_start_controller cc "${LE[@]}" --leader-elect-identity "ctl-c-$ID" || exit 1
-eventually 5 grep -q 'msg="new leader observed"' "$E2E_TMP/cc/log"
+eventually 15 grep -q 'msg="new leader observed"' "$E2E_TMP/cc/log"
 T_TERM=$(now_ms)
 kill -TERM "$(cat "$E2E_TMP/$L/pid")"
-eventually 10 holder_is "ctl-c-$ID"
+eventually 30 holder_is "ctl-c-$ID"
 T_TAKE=$(now_ms)
-eventually 10 exited $L
+eventually 15 exited $L
 expect_eq "the leader exits 0 on SIGTERM" 0 "$(rc_of $L)"
 expect_match "... after releasing the Lease" "msg=\"leadership released\".* identity=$LID" "$(cat "$E2E_TMP/$L/log")"
 expect_eq "the standby takes the released Lease" "ctl-c-$ID" "$(holder)"
-echo "# figure: takeover after SIGTERM of the leader (released Lease): $((T_TAKE - T_TERM)) ms (retry period 500 ms)"
-# Without the release it would wait for the lease duration (3 s) after its last observation; the
+echo "# figure: takeover after SIGTERM of the leader (released Lease): $((T_TAKE - T_TERM)) ms (retry period 1000 ms)"
+# Without the release it would wait for the lease duration (8 s) after its last observation; the
 # release itself is asserted above (the log line and the new holder), the time is a figure.
 L=cc; LID=ctl-c-$ID
 
 # --- a leader stopped past its renew deadline ----------------------------------------------------
 tick "SIGSTOP of the leader"
 e2e_start_controller cd "${LE[@]}" || exit 1     # the default identity: host name, '_', a suffix
-eventually 5 grep -q 'msg="new leader observed"' "$E2E_TMP/cd/log"
+eventually 15 grep -q 'msg="new leader observed"' "$E2E_TMP/cd/log"
 T_STOP=$(now_ms)
 kill -STOP "$(cat "$E2E_TMP/$L/pid")"
 expect_ok "create instance three while the leader is stopped" kc apply -f - <<<"$(si_yaml "$E2E_NS" three)"
 holder_on_host() { [[ "$(holder)" == "$(hostname)_"* ]]; }
-eventually 10 holder_on_host
+eventually 30 holder_on_host
 DID=$(holder)
 expect_match "the other candidate takes over, with identity HOSTNAME_SUFFIX" "^$(hostname)_[0-9a-f]{8}\$" "$DID"
 echo "# figure: takeover from a stopped leader: $(($(now_ms) - T_STOP)) ms"
@@ -159,7 +160,7 @@ expect_eq "... and provisions instance three" 0 "$(ready "$E2E_NS" three; echo $
 sleep 1
 T_CONT=$(now_ms)
 kill -CONT "$(cat "$E2E_TMP/$L/pid")"
-eventually 5 exited $L
+eventually 15 exited $L
 echo "# figure: a leader past its renew deadline exits $(($(now_ms) - T_CONT)) ms after SIGCONT"
 expect_eq "the stopped leader, continued, exits with status 1" 1 "$(rc_of $L)"
 expect_match "... logging that it lost leadership" "level=error msg=\"leadership lost\".* identity=$LID" "$(cat "$E2E_TMP/$L/log")"
@@ -170,7 +171,7 @@ for i in one two three; do
 done
 
 e2e_start_controller ce "${LE[@]}" --leader-elect-identity "ctl-e-$ID" || exit 1
-eventually 5 grep -q 'msg="new leader observed"' "$E2E_TMP/ce/log"
+eventually 15 grep -q 'msg="new leader observed"' "$E2E_TMP/ce/log"
 e2e_stop_daemon ce
 expect_eq "a standby stopped with SIGTERM leaves the Lease to the leader" "$DID" "$(holder)"
 expect_no_match "... and releases nothing" 'msg="leadership (acquired|released)"' "$(cat "$E2E_TMP/ce/log")"
