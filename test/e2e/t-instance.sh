@@ -229,16 +229,18 @@ if [ $HAVE_SQLITE = 1 ]; then
   if [[ "$fin" =~ ^[0-9]+$ ]]; then
     lag=$((T_READY - fin))
     echo "# figure: async provision: Ready seen $lag ms after the broker finished"
-    if [ $lag -le 2500 ]; then e2e_ok "async: Ready seen within 2.5 s of the broker finishing (${lag} ms)"
-    else e2e_not_ok "async: Ready seen within 2.5 s of the broker finishing" "<= 2500 ms" "$lag ms"; fi
+    # Expected about 2 s (the figure above, and docs/benchmarks.md); asserted is only a bound a
+    # loaded machine cannot break, well under the controller's back-off after a first poll.
+    if [ $lag -le 10000 ]; then e2e_ok "async: Ready seen within 10 s of the broker finishing (${lag} ms)"
+    else e2e_not_ok "async: Ready seen within 10 s of the broker finishing" "<= 10000 ms" "$lag ms"; fi
   else
     e2e_not_ok "async: the broker's database holds a succeeded provision operation" "a finished_at time" "$fin"
   fi
   expect_eq "async: the broker ran it as an asynchronous operation (one provision operation)" 1 \
     "$(bsql b1 "SELECT count(*) FROM operations WHERE instance_id = '$X_ASYNC' AND kind = 'provision'")"
 else
-  e2e_skip "async: Ready within ~2 s of the broker finishing" "no sqlite3"
-  expect_eq "async (delay 1s): Ready within 4 s of kubectl apply" yes "$([ $((T_READY - T_CREATE)) -le 4000 ] && echo yes || echo "no: $((T_READY - T_CREATE)) ms")"
+  e2e_skip "async: Ready within 10 s of the broker finishing" "no sqlite3"
+  expect_eq "async (delay 1s): Ready within 11 s of kubectl apply" yes "$([ $((T_READY - T_CREATE)) -le 11000 ] && echo yes || echo "no: $((T_READY - T_CREATE)) ms")"
 fi
 expect_eq "async: the broker's instance_last_operation endpoint was polled" yes \
   "$([ "$(blog b1 GET "/v2/service_instances/$X_ASYNC/last_operation")" -ge 1 ] && echo yes || echo no)"
