@@ -25,6 +25,7 @@ include test/apiserver/local.mk
 include test/e2e/local.mk
 include test/deploy/local.mk
 include test/docs/local.mk
+include test/local/local.mk
 
 # What `make distcheck` runs from the tarball when test.sh asks for it
 # (make distcheck TESTS='$(DISTCHECK_TESTS)'): every program is still built from the tarball, and
