@@ -97,9 +97,9 @@ int metrics_render(struct osb_buf *out, const struct metrics_gauges *g)
         }
         if (r >= 0)
                 r = osb_buf_appendf(out,
-                                    "# HELP osb_broker_instances Service instances in the store.\n"
+                                    "# HELP osb_broker_instances Service instances in the store (failed provisions excepted).\n"
                                     "# TYPE osb_broker_instances gauge\nosb_broker_instances %" PRId64 "\n"
-                                    "# HELP osb_broker_bindings Service bindings in the store.\n"
+                                    "# HELP osb_broker_bindings Service bindings in the store (failed binds excepted).\n"
                                     "# TYPE osb_broker_bindings gauge\nosb_broker_bindings %" PRId64 "\n"
                                     "# HELP osb_broker_operations_in_progress Asynchronous operations not finished.\n"
                                     "# TYPE osb_broker_operations_in_progress gauge\nosb_broker_operations_in_progress %" PRId64 "\n"

@@ -48,8 +48,8 @@ static const char *const stmt_sql[S_MAX] = {
         [S_PUT_OP] = "INSERT OR REPLACE INTO operations (" OP_COLS ") VALUES "
                      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         [S_PENDING_OPS] = "SELECT id, due_at FROM operations WHERE state = 'in progress' ORDER BY due_at",
-        [S_COUNT_INSTANCES] = "SELECT count(*) FROM instances",
-        [S_COUNT_ALL_BINDINGS] = "SELECT count(*) FROM bindings",
+        [S_COUNT_INSTANCES] = "SELECT count(*) FROM instances WHERE state != 'failed'",
+        [S_COUNT_ALL_BINDINGS] = "SELECT count(*) FROM bindings WHERE state != 'failed'",
         [S_COUNT_OPS] = "SELECT count(*) FROM operations WHERE state = 'in progress'",
         [S_PING] = "SELECT 1",
 };

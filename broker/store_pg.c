@@ -563,9 +563,9 @@ int store_pg_count_bindings(struct store_pg *pg, const char *instance_id, int64_
 int store_pg_count(struct store_pg *pg, int64_t *ret_instances, int64_t *ret_bindings,
                    int64_t *ret_ops_in_progress)
 {
-        int r = count(pg, "SELECT count(*) FROM instances", NULL, ret_instances);
+        int r = count(pg, "SELECT count(*) FROM instances WHERE state != 'failed'", NULL, ret_instances);
         if (r >= 0)
-                r = count(pg, "SELECT count(*) FROM bindings", NULL, ret_bindings);
+                r = count(pg, "SELECT count(*) FROM bindings WHERE state != 'failed'", NULL, ret_bindings);
         if (r >= 0)
                 r = count(pg, "SELECT count(*) FROM operations WHERE state = 'in progress'", NULL,
                           ret_ops_in_progress);

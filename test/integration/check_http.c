@@ -886,6 +886,23 @@ START_TEST(metrics_name_their_series_and_counters_move_with_requests)
 }
 END_TEST
 
+START_TEST(metrics_count_no_failed_instance_or_binding)
+{
+        struct it t;
+        it_start(&t, CATALOG, NULL);
+        provision_ok(&t, "ok1", IT_PLAN_SYNC, NULL);
+        /* An asynchronous provision that fails leaves a row in state 'failed' (the platform
+         * deletes it later); until then it is no instance. */
+        osb_autofree char *pf = it_provision_body(IT_SVC, IT_PLAN_FAILS, NULL, NULL);
+        ck_assert_int_eq(it_req(&t, "PUT", "/v2/service_instances/fails1?accepts_incomplete=true", pf, NULL), 202);
+        ck_assert_str_eq(it_wait_op(&t, "/v2/service_instances/fails1/last_operation", 20000), "failed");
+        osb_autofree char *m = get_metrics(&t);
+        ck_assert_int_eq(metric(m, "osb_broker_instances"), 1);
+        ck_assert_int_eq(metric(m, "osb_broker_bindings"), 0);
+        it_stop(&t);
+}
+END_TEST
+
 /* ---- HTTPS --------------------------------------------------------------------------------- */
 
 static const char *find_openssl(void)
@@ -1179,6 +1196,7 @@ static Suite *http_suite(void)
         tcase_add_test(tc, request_identity_is_echoed_on_success_and_on_error);
         tcase_add_test(tc, healthz_and_readyz_answer_200_without_credentials);
         tcase_add_test(tc, metrics_name_their_series_and_counters_move_with_requests);
+        tcase_add_test(tc, metrics_count_no_failed_instance_or_binding);
         tcase_add_test(tc, https_with_tls_cert_and_key_serves_the_api);
         tcase_add_test(tc, tls_cert_without_key_refuses_to_start);
         tcase_add_test(tc, percent_encoded_ids_are_decoded_once_and_consistently);
