@@ -10,8 +10,10 @@ top=$(cd "$(dirname "$0")" && pwd)
 # What only the tests use, on top of what building and running need (build-aux/setup.sh):
 # valgrind; clang with its sanitizer runtime (libclang-rt-dev: clang alone, without recommends,
 # cannot link -fsanitize=address); sqlite3 to read the broker's database in the e2e tests; the
-# PostgreSQL server for the postgresql backend and store; PyYAML and Go for the deploy/ checks.
-export BINDERY_EXTRA_PACKAGES="valgrind clang libclang-rt-dev sqlite3 postgresql python3-yaml golang-go"
+# PostgreSQL server for the postgresql backend and store; PyYAML and Go for the deploy/ checks,
+# and ca-certificates, a package of the images' runtime stage that check-dockerfiles.sh reads
+# the dependencies of from this machine's package database.
+export BINDERY_EXTRA_PACKAGES="valgrind clang libclang-rt-dev sqlite3 postgresql python3-yaml golang-go ca-certificates"
 jobs=$(nproc)
 status=0
 passed=0

@@ -44,6 +44,9 @@ url=$(mirror | head -1)
 
 root=${FRESH_ROOT_DIR:-$(mktemp -d /var/tmp/bindery-fresh-root.XXXXXX)}
 mkdir -p "$root"
+# It becomes /: mktemp made it 0700, which would lock every user but root out of everything
+# (the PostgreSQL tests run the server as the postgres user).
+chmod 755 "$root"
 
 # Ends every process running inside the root, then unmounts what was mounted and removes it.
 cleanup() {
