@@ -544,7 +544,7 @@ static uint64_t fnv1a64(const char *s, size_t n)
 static int dump_body(const json_t *j, char **ret, size_t *ret_len)
 {
         /* jansson keeps insertion order: the author's key order is served as written. */
-        char *body = osb_json_dump_flags(j, JSON_COMPACT | JSON_PRESERVE_ORDER, ret_len);
+        char *body = osb_json_dump_line(j, JSON_COMPACT | JSON_PRESERVE_ORDER, ret_len);
         if (!body)
                 return -ENOMEM;
         *ret = body;

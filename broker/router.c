@@ -27,7 +27,7 @@ static void send_json(struct osb_http_request *req, unsigned status, json_t *bod
                       const char *const *extra)
 {
         size_t len = 0;
-        char *text = body ? osb_json_dump(body, &len) : NULL;
+        char *text = body ? osb_json_dump_line(body, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY, &len) : NULL;
         const char *headers[16];
         unsigned n = 0;
         headers[n++] = "X-Broker-API-Request-Identity";
@@ -38,7 +38,7 @@ static void send_json(struct osb_http_request *req, unsigned status, json_t *bod
         }
         headers[n] = NULL;
         if (!text) {
-                static const char oom[] = "{\"description\":\"the broker ran out of memory\"}";
+                static const char oom[] = "{\"description\":\"the broker ran out of memory\"}\n";
                 (void) osb_http_respond_static(req, 500, "application/json", oom, sizeof(oom) - 1, headers);
                 return;
         }

@@ -43,17 +43,29 @@ static int dump_cb(const char *buffer, size_t size, void *data)
         return d->error < 0 ? -1 : 0;
 }
 
-char *osb_json_dump_flags(const json_t *j, size_t flags, size_t *ret_len)
+static char *dump(const json_t *j, size_t flags, bool newline, size_t *ret_len)
 {
         struct dump_state d = {.error = 0};
         osb_buf_init(&d.buf, SIZE_MAX / 2);
         size_t failures = osb_mem_failures();
         int r = json_dump_callback(j, dump_cb, &d, flags);
+        if (r == 0 && d.error == 0 && newline)
+                r = osb_buf_append(&d.buf, "\n", 1);
         if (r < 0 || d.error < 0 || !d.buf.data || osb_mem_failures() != failures) {
                 osb_buf_release(&d.buf);
                 return NULL;
         }
         return osb_buf_detach(&d.buf, ret_len);
+}
+
+char *osb_json_dump_flags(const json_t *j, size_t flags, size_t *ret_len)
+{
+        return dump(j, flags, false, ret_len);
+}
+
+char *osb_json_dump_line(const json_t *j, size_t flags, size_t *ret_len)
+{
+        return dump(j, flags, true, ret_len);
 }
 
 char *osb_json_dump(const json_t *j, size_t *ret_len)

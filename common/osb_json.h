@@ -17,6 +17,9 @@ char *osb_json_dump(const json_t *j, size_t *ret_len);
 /* The same with jansson dump @flags (JSON_COMPACT | JSON_PRESERVE_ORDER, ...). Unlike
  * json_dumps(), never returns text that an allocation failure left incomplete. */
 char *osb_json_dump_flags(const json_t *j, size_t flags, size_t *ret_len);
+/* osb_json_dump_flags() followed by a newline: the body of an HTTP response, so that a terminal
+ * shows it on a line of its own (curl) and line-based tools read it whole. */
+char *osb_json_dump_line(const json_t *j, size_t flags, size_t *ret_len);
 
 /* Field access. @path is the JSON path of @obj for messages ("" for the root, "services[0]").
  * Missing optional fields leave *ret untouched and return 0; a missing required field or a

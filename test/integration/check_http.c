@@ -903,6 +903,22 @@ START_TEST(metrics_count_no_failed_instance_or_binding)
 }
 END_TEST
 
+START_TEST(json_bodies_end_with_a_newline)
+{
+        struct it t;
+        it_start(&t, CATALOG, NULL);
+        static const char *const paths[] = {"/v2/catalog", "/v2/service_instances/none", "/healthz"};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(paths); i++) {
+                long st = it_req(&t, "GET", paths[i], NULL, NULL);
+                ck_assert_msg(st == 200 || st == 404, "%s: %ld", paths[i], st);
+                size_t n = t.resp.body.len;
+                ck_assert_msg(n > 1 && t.resp.body.data[n - 1] == '\n' && t.resp.body.data[n - 2] == '}',
+                              "%s: the body does not end with '}' and a newline", paths[i]);
+        }
+        it_stop(&t);
+}
+END_TEST
+
 /* ---- HTTPS --------------------------------------------------------------------------------- */
 
 static const char *find_openssl(void)
@@ -1197,6 +1213,7 @@ static Suite *http_suite(void)
         tcase_add_test(tc, healthz_and_readyz_answer_200_without_credentials);
         tcase_add_test(tc, metrics_name_their_series_and_counters_move_with_requests);
         tcase_add_test(tc, metrics_count_no_failed_instance_or_binding);
+        tcase_add_test(tc, json_bodies_end_with_a_newline);
         tcase_add_test(tc, https_with_tls_cert_and_key_serves_the_api);
         tcase_add_test(tc, tls_cert_without_key_refuses_to_start);
         tcase_add_test(tc, percent_encoded_ids_are_decoded_once_and_consistently);

@@ -340,14 +340,16 @@ END_TEST
 
 START_TEST(body_is_served_as_written)
 {
-        /* Key order kept, no defaults added, compact. */
+        /* Key order kept, no defaults added, compact, one line. */
         const char *text = "{'services':[{'plans':[{'name':'plan','id':'p1','description':'A plan'}],"
                            "'id':'s1','name':'svc','bindable':false,'description':'A service'}]}";
         struct catalog *c = NULL;
         char *e = NULL;
         ck_assert_int_eq(load_sq(text, &c, &e), 0);
         char *want = dq(text);
-        ck_assert_str_eq(c->body, want);
+        ck_assert_int_eq(c->body_len, strlen(want) + 1);
+        ck_assert_mem_eq(c->body, want, strlen(want));
+        ck_assert_int_eq(c->body[strlen(want)], '\n');
         osb_free(want);
         const struct catalog_plan *p = catalog_find_plan(c, "p1");
         ck_assert(p->free);          /* the default, applied to the struct only */
