@@ -1,0 +1,107 @@
+/* catalog-controller/osb_response.c: decoding and checking brokers' answers (see the header). */
+#include "common/osb_compat.h"
+
+#include "common/osb_mem.h"
+#include "catalog-controller/osb_response.h"
+
+void osb_response_release(struct osb_response *r)
+{
+        if (r->body)
+                json_decref(r->body);
+        osb_free(r->error);
+        osb_free(r->description);
+        *r = (struct osb_response){.retry_after_s = -1};
+}
+
+int osb_response_decode(long status, const char *data, size_t len, bool too_big, long retry_after_s,
+                        struct osb_response *ret)
+{
+        struct osb_response resp = {.status = status, .retry_after_s = retry_after_s, .body_len = len,
+                                    .too_big = too_big};
+        if (len && !too_big) {
+                json_error_t jerr;
+                size_t failures = osb_mem_failures();
+                resp.body = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+                if (osb_mem_failures() != failures) {
+                        osb_response_release(&resp);
+                        return -ENOMEM;
+                }
+                if (!resp.body) {
+                        resp.json_line = jerr.line;
+                        resp.json_column = jerr.column;
+                }
+        }
+        if (json_is_object(resp.body)) {
+                const char *e = json_string_value(json_object_get(resp.body, "error"));
+                const char *d = json_string_value(json_object_get(resp.body, "description"));
+                if ((e && !(resp.error = osb_strdup(e))) || (d && !(resp.description = osb_strdup(d)))) {
+                        osb_response_release(&resp);
+                        return -ENOMEM;
+                }
+        }
+        *ret = resp;
+        return 0;
+}
+
+/* The JSON type of @j, for messages that must not show its value. */
+static const char *type_name(const json_t *j)
+{
+        switch (json_typeof(j)) {
+        case JSON_OBJECT: return "an object";
+        case JSON_ARRAY: return "an array";
+        case JSON_STRING: return "a string";
+        case JSON_INTEGER:
+        case JSON_REAL: return "a number";
+        case JSON_TRUE:
+        case JSON_FALSE: return "a boolean";
+        default: return "null";
+        }
+}
+
+void osb_response_summary(const struct osb_response *r, const char *call, char *out, size_t n)
+{
+        if (r->too_big)
+                (void) snprintf(out, n, "the broker's response to %s was larger than %zu bytes", call, r->body_len);
+        else if (!r->body_len)
+                (void) snprintf(out, n, "the broker's response to %s was empty", call);
+        else if (!r->body)
+                (void) snprintf(out, n, "the broker's response to %s was not valid JSON (line %d, column %d, %zu bytes)",
+                                call, r->json_line, r->json_column, r->body_len);
+        else if (!json_is_object(r->body))
+                (void) snprintf(out, n, "the broker's response to %s was not a JSON object (%s, %zu bytes)", call,
+                                type_name(r->body), r->body_len);
+        else
+                (void) snprintf(out, n, "the broker's response to %s", call);
+}
+
+static int unreadable(const struct osb_response *r, const char *call, struct osb_error *err)
+{
+        char s[sizeof(err->text)];
+        osb_response_summary(r, call, s, sizeof(s));
+        return osb_error_set(err, -EBADMSG, "%s", s);
+}
+
+int osb_response_bind(const struct osb_response *r, const char *call, const json_t **credentials,
+                      struct osb_error *err)
+{
+        *credentials = NULL;
+        if (!json_is_object(r->body))
+                return unreadable(r, call, err);
+        const json_t *c = json_object_get(r->body, "credentials");
+        if (c && !json_is_object(c))
+                return osb_error_set(err, -EBADMSG, "the broker's response to %s has \"credentials\" that are %s, "
+                                     "not a JSON object (%zu bytes)", call, type_name(c), r->body_len);
+        *credentials = c;
+        return 0;
+}
+
+int osb_response_catalog(const struct osb_response *r, struct osb_error *err)
+{
+        if (!json_is_object(r->body))
+                return unreadable(r, "GET /v2/catalog", err);
+        const json_t *s = json_object_get(r->body, "services");
+        if (!json_is_array(s))
+                return osb_error_set(err, -EBADMSG, "the broker's response to GET /v2/catalog has %s \"services\", "
+                                     "not an array (%zu bytes)", s ? type_name(s) : "no", r->body_len);
+        return 0;
+}

@@ -1,0 +1,49 @@
+/* catalog-controller/osb_response.h: what the controller reads in a broker's answer. The bytes
+ * a broker sends are decoded here, once, and every answer the controller acts on is checked
+ * here: a success it cannot read (not JSON, credentials that are not an object) is a failure,
+ * never a success with nothing in it. Messages summarise what was wrong (a position, a size, a
+ * JSON type) and never quote the broker's bytes: they go into conditions, Events and logs, and
+ * the bytes may hold credentials. Pure (no I/O). */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/osb_error.h"
+
+/* One response. */
+struct osb_response {
+        long status;
+        json_t *body;          /* new, or NULL (empty, over the cap, or not JSON) */
+        char *error;           /* new, or NULL: the OSB "error" code ("AsyncRequired", ...) */
+        char *description;     /* new, or NULL: the OSB "description" */
+        long retry_after_s;    /* Retry-After header, or -1 */
+        size_t body_len;       /* bytes received (those kept, when too_big) */
+        bool too_big;          /* the body was larger than the client's cap and was cut */
+        int json_line, json_column;    /* where the body stopped being JSON (when body is NULL) */
+};
+void osb_response_release(struct osb_response *r);
+
+/* Fills *ret from a status and the body bytes @data/@len (@too_big: cut at the cap; then no
+ * body is decoded). Returns 0, or -ENOMEM (nothing to release). */
+int osb_response_decode(long status, const char *data, size_t len, bool too_big, long retry_after_s,
+                        struct osb_response *ret);
+
+/* "the broker's response to CALL was not valid JSON (line 1, column 17, 230 bytes)", "... was
+ * empty", "... was larger than N bytes", "... was not a JSON object (an array, 12 bytes)",
+ * written to @out for a response whose body is not a JSON object; "the broker's response to
+ * CALL" otherwise. */
+void osb_response_summary(const struct osb_response *r, const char *call, char *out, size_t n);
+
+/* A 200/201 to a bind, or a 200 to a fetch of a binding (GET .../service_bindings/:id): returns
+ * 0 with *credentials the body's "credentials" object (borrowed from @r), or NULL when the body
+ * is a JSON object without "credentials" (a binding that has none, e.g. volume mounts only);
+ * -EBADMSG when the body is not a JSON object, or "credentials" is there but not an object,
+ * with @err a summary naming @call. */
+int osb_response_bind(const struct osb_response *r, const char *call, const json_t **credentials,
+                      struct osb_error *err);
+
+/* A 200 to GET /v2/catalog: returns 0 when the body is a JSON object with a "services" array;
+ * -EBADMSG with @err otherwise. */
+int osb_response_catalog(const struct osb_response *r, struct osb_error *err);
