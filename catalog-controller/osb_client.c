@@ -376,7 +376,10 @@ int osb_client_request(struct osb_client *c, const char *osb_method, const char 
         curl_slist_free_all(hl);
 
         int r = cc == CURLE_OK ? 0 : transport_error(cc, &x);
-        if (r < 0) {
+        /* a success too large to read is an answer, unreadable (for a provision or a bind an
+         * orphan-mitigation trigger), not a transport failure to retry */
+        bool cut = r == -E2BIG && status >= 200 && status < 300;
+        if (r < 0 && !cut) {
                 osb_buf_release(&x.body);
                 metrics_osb_request(c->broker, osb_method, 0);
                 if (r == -E2BIG)
@@ -385,7 +388,7 @@ int osb_client_request(struct osb_client *c, const char *osb_method, const char 
                                      r == -ECANCELED ? "cancelled" : *errbuf ? errbuf : curl_easy_strerror(cc));
         }
         metrics_osb_request(c->broker, osb_method, status);
-        r = osb_response_decode(status, x.body.data, x.body.len, false, x.retry_after, ret);
+        r = osb_response_decode(status, x.body.data, cut ? c->max_body : x.body.len, cut, x.retry_after, ret);
         osb_buf_release(&x.body);
         if (r < 0)
                 return osb_error_set(err, r, "out of memory");

@@ -50,7 +50,8 @@ void osb_client_fingerprint(const struct osb_client_config *cfg, char out[57]);
  * the call for metrics. Returns 0 with *ret filled for any HTTP status; -EBUSY (nothing sent:
  * max_concurrent requests stayed in flight for 2 s; try again shortly), -ETIMEDOUT,
  * -ECONNREFUSED, -EPROTO (TLS), -EHOSTUNREACH, -E2BIG, -ECANCELED, -EIO, -ENOMEM for transport
- * failures, with @err naming the method and URL. */
+ * failures, with @err naming the method and URL. A 2xx whose body is over max_body is not a
+ * transport failure: 0 with ret->too_big (and no body), for the caller to treat as unreadable. */
 int osb_client_request(struct osb_client *c, const char *osb_method, const char *method, const char *path,
                        const json_t *body, const char *const *headers, struct osb_response *ret,
                        struct osb_error *err);

@@ -95,6 +95,18 @@ int osb_response_bind(const struct osb_response *r, const char *call, const json
         return 0;
 }
 
+int osb_response_provision(const struct osb_response *r, const char *call, const char **dashboard_url,
+                           struct osb_error *err)
+{
+        if (dashboard_url)
+                *dashboard_url = NULL;
+        if (!json_is_object(r->body))
+                return unreadable(r, call, err);
+        if (dashboard_url)
+                *dashboard_url = json_string_value(json_object_get(r->body, "dashboard_url"));
+        return 0;
+}
+
 int osb_response_catalog(const struct osb_response *r, struct osb_error *err)
 {
         if (!json_is_object(r->body))

@@ -1,9 +1,9 @@
 /* catalog-controller/osb_response.h: what the controller reads in a broker's answer. The bytes
  * a broker sends are decoded here, once, and every answer the controller acts on is checked
- * here: a success it cannot read (not JSON, credentials that are not an object) is a failure,
- * never a success with nothing in it. Messages summarise what was wrong (a position, a size, a
- * JSON type) and never quote the broker's bytes: they go into conditions, Events and logs, and
- * the bytes may hold credentials. Pure (no I/O). */
+ * here: a success it cannot read (not JSON, over the size cap, credentials that are not an
+ * object) is a failure, never a success with nothing in it. Messages summarise what was wrong
+ * (a position, a size, a JSON type) and never quote the broker's bytes: they go into
+ * conditions, Events and logs, and the bytes may hold credentials. Pure (no I/O). */
 #pragma once
 
 #include <jansson.h>
@@ -43,6 +43,12 @@ void osb_response_summary(const struct osb_response *r, const char *call, char *
  * with @err a summary naming @call. */
 int osb_response_bind(const struct osb_response *r, const char *call, const json_t **credentials,
                       struct osb_error *err);
+
+/* A 200/201 to a provision (or update): returns 0 with *dashboard_url (borrowed, or NULL:
+ * absent or not a string) when the body is a JSON object; -EBADMSG (an orphan-mitigation
+ * trigger for a provision) with @err otherwise. @dashboard_url may be NULL. */
+int osb_response_provision(const struct osb_response *r, const char *call, const char **dashboard_url,
+                           struct osb_error *err);
 
 /* A 200 to GET /v2/catalog: returns 0 when the body is a JSON object with a "services" array;
  * -EBADMSG with @err otherwise. */

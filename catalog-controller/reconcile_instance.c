@@ -305,12 +305,15 @@ static int provision(struct spass *p, struct osb_error *err)
         spass_describe(&resp, msg + 0, sizeof(msg));
         char full[1400];
         (void) snprintf(full, sizeof(full), "Error provisioning the instance: %s", msg);
-        if (resp.status == 200 || resp.status == 201) {
-                if (resp.body && !json_is_object(resp.body))
-                        r = start_mitigation(p, "ProvisionCallFailed", "Error provisioning the instance: the broker's "
-                                             "answer is not a JSON object", false, err);
-                else
-                        r = succeeded(p, false, json_string_value(json_object_get(resp.body, "dashboard_url")), err);
+        const char *dashboard = NULL;
+        if ((resp.status == 200 || resp.status == 201) && osb_response_provision(&resp, "provision", &dashboard, err) < 0) {
+                /* an answer that cannot be read is no instance: the broker may hold one (OSB
+                 * orphan mitigation) */
+                (void) snprintf(full, sizeof(full), "Error provisioning the instance: %s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                r = start_mitigation(p, "ProvisionCallFailed", full, false, err);
+        } else if (resp.status == 200 || resp.status == 201) {
+                r = succeeded(p, false, dashboard, err);
         } else if (resp.status == 202) {
                 r = accepted(p, "Provision", "Provisioning", "The instance is being provisioned asynchronously", &resp, err);
         } else if (resp.status == 400) {

@@ -1,8 +1,7 @@
 /* test/unit/check_catalog_controller_osb.c: the controller's OSB client against a fake broker (an
  * in-process server, common/osb_http, on 127.0.0.1, port 0) that answers what a hostile or broken
  * broker might: successes the controller cannot read (not JSON, an integer beyond int64,
- * credentials that are not an object, trailing bytes, nothing, more than the size cap) and
- * last_operation states it does not know. Each must be refused by osb_response_*() with a
+ * credentials that are not an object, trailing bytes, nothing, more than the size cap). Each must be refused by osb_response_*() with a
  * summary that never quotes the broker's bytes; readable answers still read. */
 #include "common/osb_compat.h"
 #include <check.h>
@@ -147,6 +146,67 @@ START_TEST(bind_success_that_can_be_read_gives_its_credentials)
 }
 END_TEST
 
+START_TEST(provision_success_that_cannot_be_read_is_refused)
+{
+        const char *const bodies[] = {"{\"dashboard_url\":\"http://x/" SECRET "\"", "{\"a\":123456789012345678901234}",
+                                      "[]", "", "{} " SECRET};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(bodies); i++) {
+                canned(201, bodies[i], strlen(bodies[i]));
+                struct osb_response resp = {.retry_after_s = -1};
+                struct osb_error err = OSB_ERROR_INIT;
+                ck_assert_msg(osb_client_provision(oc, "i1", NULL, NULL, &resp, &err) == 0, "%s", err.text);
+                const char *dash = "untouched";
+                ck_assert_int_eq(osb_response_provision(&resp, "provision", &dash, &err), -EBADMSG);
+                ck_assert_ptr_null(dash);
+                assert_summary(err.text, "the broker's response to provision");
+                osb_response_release(&resp);
+        }
+        canned(201, "{\"dashboard_url\":\"http://dash\"}", 31);
+        struct osb_response resp = {.retry_after_s = -1};
+        struct osb_error err = OSB_ERROR_INIT;
+        ck_assert_int_eq(osb_client_provision(oc, "i1", NULL, NULL, &resp, &err), 0);
+        const char *dash = NULL;
+        ck_assert_int_eq(osb_response_provision(&resp, "provision", &dash, &err), 0);
+        ck_assert_str_eq(dash, "http://dash");
+        osb_response_release(&resp);
+}
+END_TEST
+
+/* A success over the cap (4096 bytes here) is an answer that cannot be read, not a transport
+ * failure to retry: for a provision or a bind it must start orphan mitigation. */
+START_TEST(success_over_the_size_cap_is_an_unreadable_answer)
+{
+        static char big[20000];
+        memset(big, ' ', sizeof(big));
+        memcpy(big, "{\"credentials\":{\"password\":\"" SECRET "\"}}", strlen("{\"credentials\":{\"password\":\"" SECRET "\"}}"));
+        const unsigned statuses[] = {200, 201};
+        for (size_t s = 0; s < OSB_ELEMENTSOF(statuses); s++) {
+                canned(statuses[s], big, sizeof(big));
+                struct osb_response resp = {.retry_after_s = -1};
+                struct osb_error err = OSB_ERROR_INIT;
+                int r = osb_client_provision(oc, "i1", NULL, NULL, &resp, &err);
+                ck_assert_msg(r == 0, "%d %s", r, err.text);
+                ck_assert_int_eq(resp.status, statuses[s]);
+                ck_assert(resp.too_big);
+                ck_assert_ptr_null(resp.body);
+                ck_assert_int_eq(osb_response_provision(&resp, "provision", NULL, &err), -EBADMSG);
+                ck_assert_str_eq(err.text, "the broker's response to provision was larger than 4096 bytes");
+                osb_response_release(&resp);
+                ck_assert_int_eq(osb_client_bind(oc, "i1", "b1", NULL, false, NULL, &resp, &err), 0);
+                const json_t *creds;
+                ck_assert_int_eq(osb_response_bind(&resp, "bind", &creds, &err), -EBADMSG);
+                ck_assert_str_eq(err.text, "the broker's response to bind was larger than 4096 bytes");
+                osb_response_release(&resp);
+        }
+        /* an error status over the cap stays a failure to retry */
+        canned(500, big, sizeof(big));
+        struct osb_response resp = {.retry_after_s = -1};
+        struct osb_error err = OSB_ERROR_INIT;
+        ck_assert_int_eq(osb_client_provision(oc, "i1", NULL, NULL, &resp, &err), -E2BIG);
+        ck_assert_ptr_nonnull(strstr(err.text, "the response is larger than 4096 bytes"));
+}
+END_TEST
+
 START_TEST(catalog_that_cannot_be_read_is_refused_without_quoting_it)
 {
         const char *const bodies[] = {"{\"services\":[{\"name\":\"" SECRET "\"}]", "{\"services\":\"" SECRET "\"}",
@@ -177,6 +237,8 @@ static Suite *suite(void)
         tcase_add_test(tc, bind_success_that_cannot_be_read_is_refused_without_quoting_it);
         tcase_add_test(tc, bind_summary_says_where_and_how_long);
         tcase_add_test(tc, bind_success_that_can_be_read_gives_its_credentials);
+        tcase_add_test(tc, provision_success_that_cannot_be_read_is_refused);
+        tcase_add_test(tc, success_over_the_size_cap_is_an_unreadable_answer);
         tcase_add_test(tc, catalog_that_cannot_be_read_is_refused_without_quoting_it);
         suite_add_tcase(s, tc);
         return s;
