@@ -107,6 +107,35 @@ int osb_response_provision(const struct osb_response *r, const char *call, const
         return 0;
 }
 
+int osb_response_last_operation(const struct osb_response *r, const char *call, enum osb_response_state *state,
+                                const char **description, struct osb_error *err)
+{
+        if (description)
+                *description = NULL;
+        if (!json_is_object(r->body))
+                return unreadable(r, call, err);
+        const json_t *s = json_object_get(r->body, "state");
+        if (!s)
+                return osb_error_set(err, -EBADMSG, "the broker's response to %s has no \"state\" (%zu bytes)", call,
+                                     r->body_len);
+        if (!json_is_string(s))
+                return osb_error_set(err, -EBADMSG, "the broker's response to %s has a \"state\" that is %s, not a "
+                                     "string (%zu bytes)", call, type_name(s), r->body_len);
+        const char *v = json_string_value(s);
+        if (strcmp(v, "in progress") == 0)
+                *state = OSB_RESPONSE_IN_PROGRESS;
+        else if (strcmp(v, "succeeded") == 0)
+                *state = OSB_RESPONSE_SUCCEEDED;
+        else if (strcmp(v, "failed") == 0)
+                *state = OSB_RESPONSE_FAILED;
+        else
+                return osb_error_set(err, -EBADMSG, "the broker's response to %s has a \"state\" of %zu bytes that is "
+                                     "not \"in progress\", \"succeeded\" or \"failed\"", call, json_string_length(s));
+        if (description)
+                *description = json_string_value(json_object_get(r->body, "description"));
+        return 0;
+}
+
 int osb_response_catalog(const struct osb_response *r, struct osb_error *err)
 {
         if (!json_is_object(r->body))

@@ -1,9 +1,10 @@
 /* catalog-controller/osb_response.h: what the controller reads in a broker's answer. The bytes
  * a broker sends are decoded here, once, and every answer the controller acts on is checked
  * here: a success it cannot read (not JSON, over the size cap, credentials that are not an
- * object) is a failure, never a success with nothing in it. Messages summarise what was wrong
- * (a position, a size, a JSON type) and never quote the broker's bytes: they go into
- * conditions, Events and logs, and the bytes may hold credentials. Pure (no I/O). */
+ * object, a last_operation state it does not know) is a failure, never a success with nothing
+ * in it. Messages summarise what was wrong (a position, a size, a JSON type) and never quote
+ * the broker's bytes: they go into conditions, Events and logs, and the bytes may hold
+ * credentials. Pure (no I/O). */
 #pragma once
 
 #include <jansson.h>
@@ -49,6 +50,19 @@ int osb_response_bind(const struct osb_response *r, const char *call, const json
  * trigger for a provision) with @err otherwise. @dashboard_url may be NULL. */
 int osb_response_provision(const struct osb_response *r, const char *call, const char **dashboard_url,
                            struct osb_error *err);
+
+enum osb_response_state {
+        OSB_RESPONSE_IN_PROGRESS,
+        OSB_RESPONSE_SUCCEEDED,
+        OSB_RESPONSE_FAILED,
+};
+
+/* A 200 to last_operation: returns 0 with *state and *description (borrowed, or NULL: absent or
+ * not a string) when the body is a JSON object whose "state" is "in progress", "succeeded" or
+ * "failed"; -EBADMSG with @err otherwise (not JSON, no state, a state of another type or value:
+ * the state is not quoted either). @description may be NULL. */
+int osb_response_last_operation(const struct osb_response *r, const char *call, enum osb_response_state *state,
+                                const char **description, struct osb_error *err);
 
 /* A 200 to GET /v2/catalog: returns 0 when the body is a JSON object with a "services" array;
  * -EBADMSG with @err otherwise. */

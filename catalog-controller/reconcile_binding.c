@@ -339,7 +339,6 @@ static int poll_binding(struct spass *p, const json_t *instance, struct osb_erro
                                               str_of(p->status, "lastOperation"), identity, &resp, err);
         if (spass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                 return r == -ENOMEM ? r : 0;
-        const char *state = r >= 0 ? str_of(resp.body, "state") : NULL;
         char msg[1200];
         int64_t next = resp.retry_after_s >= 0 ? OSB_MAX(resp.retry_after_s * 1000, 250) : 1000;
         if (r >= 0 && resp.status == 410 && unbinding) {
@@ -347,8 +346,14 @@ static int poll_binding(struct spass *p, const json_t *instance, struct osb_erro
                 spass_clear_operation(p);
                 return spass_finalize(p, err);
         }
-        if (r < 0 || resp.status != 200) {
-                if (r >= 0)
+        enum osb_response_state st = OSB_RESPONSE_IN_PROGRESS;
+        const char *desc = NULL;
+        /* an answer that cannot be read (not JSON, a state we do not know) is shown, and
+         * polling goes on, as when the broker cannot be reached */
+        bool unreadable = r >= 0 && resp.status == 200 &&
+                          osb_response_last_operation(&resp, "last_operation", &st, &desc, err) < 0;
+        if (r < 0 || resp.status != 200 || unreadable) {
+                if (r >= 0 && !unreadable)
                         spass_describe(&resp, msg, sizeof(msg));
                 else
                         (void) snprintf(msg, sizeof(msg), "%s", err->text);
@@ -357,10 +362,10 @@ static int poll_binding(struct spass *p, const json_t *instance, struct osb_erro
                 p->requeue_ms = OSB_MIN(next * 2, p->c->opts.max_poll_ms > 0 ? p->c->opts.max_poll_ms : 300000);
                 char full[1400];
                 (void) snprintf(full, sizeof(full), "Error polling the %s operation: %s", unbinding ? "unbind" : "bind", msg);
+                spass_log(p, OSB_LOG_WARN, "cannot poll", full);
                 return spass_ready(p, unbinding ? "Unknown" : "False", "ErrorPollingLastOperation", full, true, err);
         }
-        const char *desc = str_of(resp.body, "description");
-        if (osb_streq(state, "succeeded")) {
+        if (st == OSB_RESPONSE_SUCCEEDED) {
                 osb_response_release(&resp);
                 if (unbinding) {
                         spass_clear_operation(p);
@@ -391,7 +396,7 @@ static int poll_binding(struct spass *p, const json_t *instance, struct osb_erro
                         (void) snprintf(full, sizeof(full), "Error fetching the binding: %s", msg);
                         r = spass_retry(p, "False", "FetchingBindingFailed", full, err);
                 }
-        } else if (osb_streq(state, "failed")) {
+        } else if (st == OSB_RESPONSE_FAILED) {
                 (void) snprintf(msg, sizeof(msg), "The %s operation failed%s%s", unbinding ? "unbind" : "bind",
                                 desc ? ": " : "", desc ? desc : "");
                 if (unbinding) {

@@ -1,7 +1,8 @@
 /* test/unit/check_catalog_controller_osb.c: the controller's OSB client against a fake broker (an
  * in-process server, common/osb_http, on 127.0.0.1, port 0) that answers what a hostile or broken
  * broker might: successes the controller cannot read (not JSON, an integer beyond int64,
- * credentials that are not an object, trailing bytes, nothing, more than the size cap). Each must be refused by osb_response_*() with a
+ * credentials that are not an object, trailing bytes, nothing, more than the size cap) and
+ * last_operation states it does not know. Each must be refused by osb_response_*() with a
  * summary that never quotes the broker's bytes; readable answers still read. */
 #include "common/osb_compat.h"
 #include <check.h>
@@ -207,6 +208,54 @@ START_TEST(success_over_the_size_cap_is_an_unreadable_answer)
 }
 END_TEST
 
+START_TEST(last_operation_that_cannot_be_read_or_has_an_unknown_state_is_refused)
+{
+        struct {
+                const char *body, *text;
+        } cases[] = {
+                {"{\"state\":\"in progress\"", "the broker's response to last_operation was not valid JSON (line 1, column 22, 22 bytes)"},
+                {"<html>" SECRET "</html>", "the broker's response to last_operation was not valid JSON (line 1, column 1, 22 bytes)"},
+                {"", "the broker's response to last_operation was empty"},
+                {"[\"" SECRET "\"]", "the broker's response to last_operation was not a JSON object (an array, 13 bytes)"},
+                {"{\"description\":\"" SECRET "\"}", "the broker's response to last_operation has no \"state\" (27 bytes)"},
+                {"{\"state\":1}", "the broker's response to last_operation has a \"state\" that is a number, not a string (11 bytes)"},
+                {"{\"state\":\"" SECRET "\"}", "the broker's response to last_operation has a \"state\" of 9 bytes that is not "
+                 "\"in progress\", \"succeeded\" or \"failed\""},
+                {"{\"state\":\"Succeeded\"}", "the broker's response to last_operation has a \"state\" of 9 bytes that is not "
+                 "\"in progress\", \"succeeded\" or \"failed\""},
+        };
+        for (size_t i = 0; i < OSB_ELEMENTSOF(cases); i++) {
+                canned(200, cases[i].body, strlen(cases[i].body));
+                struct osb_response resp = {.retry_after_s = -1};
+                struct osb_error err = OSB_ERROR_INIT;
+                ck_assert_int_eq(osb_client_last_operation(oc, "i1", NULL, "s", "p", "op", NULL, &resp, &err), 0);
+                enum osb_response_state st;
+                const char *desc = "untouched";
+                ck_assert_int_eq(osb_response_last_operation(&resp, "last_operation", &st, &desc, &err), -EBADMSG);
+                ck_assert_ptr_null(desc);
+                ck_assert_str_eq(err.text, cases[i].text);
+                assert_summary(err.text, "last_operation");
+                osb_response_release(&resp);
+        }
+        const char *const states[] = {"in progress", "succeeded", "failed"};
+        const enum osb_response_state want[] = {OSB_RESPONSE_IN_PROGRESS, OSB_RESPONSE_SUCCEEDED, OSB_RESPONSE_FAILED};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(states); i++) {
+                char body[100];
+                (void) snprintf(body, sizeof(body), "{\"state\":\"%s\",\"description\":\"d\"}", states[i]);
+                canned(200, body, strlen(body));
+                struct osb_response resp = {.retry_after_s = -1};
+                struct osb_error err = OSB_ERROR_INIT;
+                ck_assert_int_eq(osb_client_last_operation(oc, "i1", "b1", NULL, NULL, NULL, NULL, &resp, &err), 0);
+                enum osb_response_state st;
+                const char *desc = NULL;
+                ck_assert_int_eq(osb_response_last_operation(&resp, "last_operation", &st, &desc, &err), 0);
+                ck_assert_int_eq(st, want[i]);
+                ck_assert_str_eq(desc, "d");
+                osb_response_release(&resp);
+        }
+}
+END_TEST
+
 START_TEST(catalog_that_cannot_be_read_is_refused_without_quoting_it)
 {
         const char *const bodies[] = {"{\"services\":[{\"name\":\"" SECRET "\"}]", "{\"services\":\"" SECRET "\"}",
@@ -239,6 +288,7 @@ static Suite *suite(void)
         tcase_add_test(tc, bind_success_that_can_be_read_gives_its_credentials);
         tcase_add_test(tc, provision_success_that_cannot_be_read_is_refused);
         tcase_add_test(tc, success_over_the_size_cap_is_an_unreadable_answer);
+        tcase_add_test(tc, last_operation_that_cannot_be_read_or_has_an_unknown_state_is_refused);
         tcase_add_test(tc, catalog_that_cannot_be_read_is_refused_without_quoting_it);
         suite_add_tcase(s, tc);
         return s;
