@@ -122,11 +122,12 @@ int osb_response_last_operation(const struct osb_response *r, const char *call, 
                 return osb_error_set(err, -EBADMSG, "the broker's response to %s has a \"state\" that is %s, not a "
                                      "string (%zu bytes)", call, type_name(s), r->body_len);
         const char *v = json_string_value(s);
-        if (strcmp(v, "in progress") == 0)
+        size_t n = json_string_length(s);      /* "succeeded\u0000..." is not "succeeded" */
+        if (n == strlen("in progress") && strcmp(v, "in progress") == 0)
                 *state = OSB_RESPONSE_IN_PROGRESS;
-        else if (strcmp(v, "succeeded") == 0)
+        else if (n == strlen("succeeded") && strcmp(v, "succeeded") == 0)
                 *state = OSB_RESPONSE_SUCCEEDED;
-        else if (strcmp(v, "failed") == 0)
+        else if (n == strlen("failed") && strcmp(v, "failed") == 0)
                 *state = OSB_RESPONSE_FAILED;
         else
                 return osb_error_set(err, -EBADMSG, "the broker's response to %s has a \"state\" of %zu bytes that is "

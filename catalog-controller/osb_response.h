@@ -4,7 +4,7 @@
  * object, a last_operation state it does not know) is a failure, never a success with nothing
  * in it. Messages summarise what was wrong (a position, a size, a JSON type) and never quote
  * the broker's bytes: they go into conditions, Events and logs, and the bytes may hold
- * credentials. Pure (no I/O). */
+ * credentials. Pure (no I/O), so it is fuzzed (test/fuzz/fuzz_osb_response.c). */
 #pragma once
 
 #include <jansson.h>
