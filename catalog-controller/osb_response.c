@@ -13,6 +13,41 @@ void osb_response_release(struct osb_response *r)
         *r = (struct osb_response){.retry_after_s = -1};
 }
 
+int osb_response_text(const json_t *v, bool code, char **ret)
+{
+        *ret = NULL;
+        const char *s = json_string_value(v);
+        size_t n = json_string_length(v);
+        if (!s || !n)
+                return 0;
+        if (code) {
+                /* an OSB error code: a word ("AsyncRequired"), or nothing */
+                if (n > OSB_RESPONSE_CODE_MAX)
+                        return 0;
+                for (size_t i = 0; i < n; i++)
+                        if (!isalnum((unsigned char) s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '.')
+                                return 0;
+                *ret = osb_strndup(s, n);
+                return *ret ? 0 : -ENOMEM;
+        }
+        size_t keep = n;
+        if (keep > OSB_RESPONSE_TEXT_MAX) {
+                keep = OSB_RESPONSE_TEXT_MAX;
+                while (keep > 0 && ((unsigned char) s[keep] & 0xc0) == 0x80)   /* not inside a character */
+                        keep--;
+        }
+        char *t = osb_malloc(keep + 4);
+        if (!t)
+                return -ENOMEM;
+        for (size_t i = 0; i < keep; i++)
+                t[i] = (unsigned char) s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i];
+        if (keep < n)
+                memcpy(t + keep, "...", 3), keep += 3;
+        t[keep] = '\0';
+        *ret = t;
+        return 0;
+}
+
 int osb_response_decode(long status, const char *data, size_t len, bool too_big, long retry_after_s,
                         struct osb_response *ret)
 {
@@ -32,9 +67,10 @@ int osb_response_decode(long status, const char *data, size_t len, bool too_big,
                 }
         }
         if (json_is_object(resp.body)) {
-                const char *e = json_string_value(json_object_get(resp.body, "error"));
-                const char *d = json_string_value(json_object_get(resp.body, "description"));
-                if ((e && !(resp.error = osb_strdup(e))) || (d && !(resp.description = osb_strdup(d)))) {
+                const json_t *e = json_object_get(resp.body, "error");
+                const json_t *d = json_object_get(resp.body, "description");
+                if ((e && osb_response_text(e, true, &resp.error) < 0) ||
+                    (d && osb_response_text(d, false, &resp.description) < 0)) {
                         osb_response_release(&resp);
                         return -ENOMEM;
                 }
@@ -133,7 +169,7 @@ int osb_response_last_operation(const struct osb_response *r, const char *call, 
                 return osb_error_set(err, -EBADMSG, "the broker's response to %s has a \"state\" of %zu bytes that is "
                                      "not \"in progress\", \"succeeded\" or \"failed\"", call, json_string_length(s));
         if (description)
-                *description = json_string_value(json_object_get(r->body, "description"));
+                *description = r->description;
         return 0;
 }
 

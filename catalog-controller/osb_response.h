@@ -17,14 +17,26 @@
 struct osb_response {
         long status;
         json_t *body;          /* new, or NULL (empty, over the cap, or not JSON) */
-        char *error;           /* new, or NULL: the OSB "error" code ("AsyncRequired", ...) */
-        char *description;     /* new, or NULL: the OSB "description" */
+        char *error;           /* new, or NULL: the OSB "error" code ("AsyncRequired", ...), see
+                                * osb_response_text() */
+        char *description;     /* new, or NULL: the OSB "description", see osb_response_text() */
         long retry_after_s;    /* Retry-After header, or -1 */
         size_t body_len;       /* bytes received (those kept, when too_big) */
         bool too_big;          /* the body was larger than the client's cap and was cut */
         int json_line, json_column;    /* where the body stopped being JSON (when body is NULL) */
 };
 void osb_response_release(struct osb_response *r);
+
+/* The two fields of a broker's answer that the OSB spec means to be shown to people, the
+ * "error" code and the user-facing "description", are the only bytes of an answer the
+ * controller ever puts in a condition, an Event or a log, and only as this makes them: an
+ * "error" (@code) only when it is a word of at most OSB_RESPONSE_CODE_MAX letters, digits,
+ * '_', '-', '.' (else none: *ret NULL); a "description" cut to OSB_RESPONSE_TEXT_MAX bytes (at
+ * a character boundary, "..." added), control characters as spaces. NULL for a value that is
+ * not a string or is empty. Returns 0 with *ret new or NULL, or -ENOMEM. */
+#define OSB_RESPONSE_CODE_MAX 64
+#define OSB_RESPONSE_TEXT_MAX 512
+int osb_response_text(const json_t *v, bool code, char **ret);
 
 /* Fills *ret from a status and the body bytes @data/@len (@too_big: cut at the cap; then no
  * body is decoded). Returns 0, or -ENOMEM (nothing to release). */
@@ -57,8 +69,8 @@ enum osb_response_state {
         OSB_RESPONSE_FAILED,
 };
 
-/* A 200 to last_operation: returns 0 with *state and *description (borrowed, or NULL: absent or
- * not a string) when the body is a JSON object whose "state" is "in progress", "succeeded" or
+/* A 200 to last_operation: returns 0 with *state and *description (r->description: borrowed,
+ * as osb_response_text() made it, or NULL) when the body is a JSON object whose "state" is "in progress", "succeeded" or
  * "failed"; -EBADMSG with @err otherwise (not JSON, no state, a state of another type or value:
  * the state is not quoted either). @description may be NULL. */
 int osb_response_last_operation(const struct osb_response *r, const char *call, enum osb_response_state *state,

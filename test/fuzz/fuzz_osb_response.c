@@ -6,7 +6,8 @@
  * really holds, or none when the body has no "credentials"; a last_operation only with one of the
  * three states it names); every failure is -EBADMSG with a summary that quotes nothing of the body
  * (no JSON punctuation, no bytes outside the summaries' own alphabet, no string of the body that
- * the summaries could not contain). */
+ * the summaries could not contain); the "error" and "description" kept for messages are a word
+ * and a bounded text without control characters. */
 #include "common/osb_compat.h"
 
 #include "common/osb_mem.h"
@@ -92,9 +93,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         REQUIRE((resp.body == NULL) == (independent == NULL));
         REQUIRE(!resp.body || json_equal(resp.body, independent));
         REQUIRE(resp.status == status && resp.body_len == len && resp.too_big == too_big);
+        /* the only text ever shown: an error code that is a word, a bounded description with
+         * no control characters */
         REQUIRE(!resp.error || osb_streq(resp.error, json_string_value(json_object_get(independent, "error"))));
-        REQUIRE(!resp.description ||
-                osb_streq(resp.description, json_string_value(json_object_get(independent, "description"))));
+        for (const char *c = resp.error; c && *c; c++)
+                REQUIRE(isalnum((unsigned char) *c) || *c == '_' || *c == '-' || *c == '.');
+        REQUIRE(!resp.error || strlen(resp.error) <= OSB_RESPONSE_CODE_MAX);
+        REQUIRE(!resp.description || json_is_string(json_object_get(independent, "description")));
+        REQUIRE(!resp.description || strlen(resp.description) <= OSB_RESPONSE_TEXT_MAX + 3);
+        for (const char *c = resp.description; c && *c; c++)
+                REQUIRE((unsigned char) *c >= 0x20 && *c != 0x7f);
 
         struct osb_error err = OSB_ERROR_INIT;
         switch (call) {
@@ -152,7 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         REQUIRE((st == OSB_RESPONSE_IN_PROGRESS && strcmp(real, "in progress") == 0) ||
                                 (st == OSB_RESPONSE_SUCCEEDED && strcmp(real, "succeeded") == 0) ||
                                 (st == OSB_RESPONSE_FAILED && strcmp(real, "failed") == 0));
-                        REQUIRE(osb_streq(desc, json_string_value(json_object_get(independent, "description"))));
+                        REQUIRE(desc == resp.description);
                 } else {
                         REQUIRE(desc == NULL);
                         REQUIRE(!real || !json_is_object(independent) ||

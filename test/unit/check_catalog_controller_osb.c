@@ -10,6 +10,7 @@
 #include "common/osb_mem.h"
 #include "catalog-controller/osb_client.h"
 #include "catalog-controller/osb_response.h"
+#include "catalog-controller/svcobj.h"
 #include "test/lib/check_main.h"
 
 /* A string every hostile body below carries, as a password would be: never in a message. */
@@ -277,6 +278,46 @@ START_TEST(catalog_that_cannot_be_read_is_refused_without_quoting_it)
 }
 END_TEST
 
+/* The OSB "error" and "description" are the only bytes of an answer ever shown (spec: meant for
+ * people), and only bounded: an error code that is not a word is dropped, a description loses
+ * its control characters (no forged log lines) and is cut. */
+START_TEST(error_and_description_are_shown_only_as_a_word_and_a_bounded_line)
+{
+        static char body[4000];
+        char desc[2600];
+        memset(desc, 'd', sizeof(desc));
+        static const char start[] = "first\\nmsg=\\\"forged\\\" \\u001b[31m";   /* JSON escapes */
+        memcpy(desc, start, sizeof(start) - 1);
+        desc[sizeof(desc) - 1] = '\0';
+        (void) snprintf(body, sizeof(body), "{\"error\":\"Bad {\\\"password\\\":\\\"" SECRET "\\\"}\",\"description\":\"%s\"}",
+                        desc);
+        canned(500, body, strlen(body));
+        struct osb_response resp = {.retry_after_s = -1};
+        struct osb_error err = OSB_ERROR_INIT;
+        ck_assert_msg(osb_client_bind(oc, "i1", "b1", NULL, false, NULL, &resp, &err) == 0, "%s", err.text);
+        ck_assert_ptr_nonnull(resp.body);
+        ck_assert_ptr_null(resp.error);
+        ck_assert_ptr_nonnull(resp.description);
+        ck_assert_uint_eq(strlen(resp.description), OSB_RESPONSE_TEXT_MAX + 3);
+        ck_assert(strncmp(resp.description, "first msg=\"forged\"  [31mddd", 27) == 0);
+        ck_assert_str_eq(resp.description + OSB_RESPONSE_TEXT_MAX, "...");
+        char d[1000];
+        spass_describe(&resp, d, sizeof(d));
+        ck_assert_ptr_null(strstr(d, SECRET));
+        ck_assert_ptr_null(strchr(d, '\n'));
+        osb_response_release(&resp);
+        /* an OSB error code is kept */
+        static const char ok[] = "{\"error\":\"ConcurrencyError\",\"description\":\"busy\"}";
+        canned(422, ok, sizeof(ok) - 1);
+        ck_assert_int_eq(osb_client_bind(oc, "i1", "b1", NULL, false, NULL, &resp, &err), 0);
+        ck_assert_str_eq(resp.error, "ConcurrencyError");
+        ck_assert_str_eq(resp.description, "busy");
+        spass_describe(&resp, d, sizeof(d));
+        ck_assert_str_eq(d, "the broker answered 422 ConcurrencyError: busy");
+        osb_response_release(&resp);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("catalog_controller_osb");
@@ -290,6 +331,7 @@ static Suite *suite(void)
         tcase_add_test(tc, success_over_the_size_cap_is_an_unreadable_answer);
         tcase_add_test(tc, last_operation_that_cannot_be_read_or_has_an_unknown_state_is_refused);
         tcase_add_test(tc, catalog_that_cannot_be_read_is_refused_without_quoting_it);
+        tcase_add_test(tc, error_and_description_are_shown_only_as_a_word_and_a_bounded_line);
         suite_add_tcase(s, tc);
         return s;
 }
