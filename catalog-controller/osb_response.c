@@ -41,8 +41,10 @@ int osb_response_text(const json_t *v, bool code, char **ret)
                 return -ENOMEM;
         for (size_t i = 0; i < keep; i++)
                 t[i] = (unsigned char) s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i];
-        if (keep < n)
-                memcpy(t + keep, "...", 3), keep += 3;
+        if (keep < n) {
+                memcpy(t + keep, "...", 3);
+                keep += 3;
+        }
         t[keep] = '\0';
         *ret = t;
         return 0;
