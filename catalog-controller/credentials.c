@@ -21,6 +21,116 @@ static void buf_releasep(struct osb_buf *b)
         osb_buf_release(b);
 }
 
+/* ---- JSON text of a value ---- */
+
+static bool has_real(const json_t *v)
+{
+        const char *k;
+        size_t i;
+        json_t *m;
+        if (json_is_real(v))
+                return true;
+        if (json_is_object(v)) {
+                json_object_foreach((json_t *) v, k, m)
+                        if (has_real(m))
+                                return true;
+        } else if (json_is_array(v)) {
+                json_array_foreach(v, i, m)
+                        if (has_real(m))
+                                return true;
+        }
+        return false;
+}
+
+/* Appends @d in the shortest form that strtod() reads back as the same double (the broker's
+ * "0.1", where jansson's %.17g writes 0.10000000000000001), written as jansson writes a real:
+ * ".0" added when it would read as an integer, no '+' or leading zeros in the exponent. */
+static int append_real(struct osb_buf *b, double d)
+{
+        char s[40];
+        for (int prec = 1; prec <= 17; prec++) {
+                (void) snprintf(s, sizeof(s), "%.*g", prec, d);
+                if (strtod(s, NULL) == d)
+                        break;
+        }
+        const char *e = strchr(s, 'e');
+        size_t mant = e ? (size_t) (e - s) : strlen(s);
+        int r = osb_buf_append(b, s, mant);
+        if (r >= 0 && !e && !memchr(s, '.', mant))
+                r = osb_buf_append(b, ".0", 2);
+        if (r >= 0 && e) {
+                const char *x = e + 1;
+                bool neg = *x == '-';
+                if (*x == '+' || *x == '-')
+                        x++;
+                while (*x == '0' && x[1])
+                        x++;
+                r = osb_buf_appendf(b, "e%s%s", neg ? "-" : "", x);
+        }
+        return r < 0 ? -ENOMEM : 0;
+}
+
+/* Appends @v as compact JSON; -EILSEQ for a string that is not UTF-8, -ENOMEM. */
+static int append_json(struct osb_buf *b, const json_t *v)
+{
+        const char *k;
+        size_t kl, i;
+        json_t *m;
+        int r = 0;
+        if (json_is_real(v))
+                return append_real(b, json_real_value(v));
+        if (json_is_object(v)) {
+                r = osb_buf_append(b, "{", 1);
+                bool first = true;
+                json_object_keylen_foreach((json_t *) v, k, kl, m) {
+                        if (r < 0)
+                                break;
+                        json_t *key = json_stringn_nocheck(k, kl);
+                        if (!key)
+                                return -ENOMEM;
+                        r = first ? 0 : osb_buf_append(b, ",", 1);
+                        first = false;
+                        if (r >= 0)
+                                r = append_json(b, key);
+                        json_decref(key);
+                        if (r >= 0)
+                                r = osb_buf_append(b, ":", 1);
+                        if (r >= 0)
+                                r = append_json(b, m);
+                }
+                return r < 0 ? (r == -EILSEQ ? r : -ENOMEM) : osb_buf_append(b, "}", 1) < 0 ? -ENOMEM : 0;
+        }
+        if (json_is_array(v)) {
+                r = osb_buf_append(b, "[", 1);
+                json_array_foreach(v, i, m) {
+                        if (r >= 0 && i > 0)
+                                r = osb_buf_append(b, ",", 1);
+                        if (r >= 0)
+                                r = append_json(b, m);
+                }
+                return r < 0 ? (r == -EILSEQ ? r : -ENOMEM) : osb_buf_append(b, "]", 1) < 0 ? -ENOMEM : 0;
+        }
+        size_t failures = osb_mem_failures(), n;
+        osb_autofree char *dump = osb_json_dump_flags(v, CREDENTIALS_DUMP_FLAGS, &n);
+        if (!dump)
+                return osb_mem_failures() != failures ? -ENOMEM : -EILSEQ;
+        return osb_buf_append(b, dump, n) < 0 ? -ENOMEM : 0;
+}
+
+/* The compact JSON text of @v (new, NUL-terminated, *ret_len bytes), as osb_json_dump_flags()
+ * with CREDENTIALS_DUMP_FLAGS writes it but with every real in its shortest round-trip form;
+ * NULL when out of memory (osb_mem_failures() moved) or when a string is not UTF-8. */
+static char *dump_json(const json_t *v, size_t *ret_len)
+{
+        if (!has_real(v))
+                return osb_json_dump_flags(v, CREDENTIALS_DUMP_FLAGS, ret_len);
+        osb_auto(buf_releasep) struct osb_buf b;
+        osb_buf_init(&b, SIZE_MAX / 2);
+        if (append_json(&b, v) < 0)
+                return NULL;
+        return osb_buf_detach(&b, ret_len);
+}
+
 /* ---- JSONPath ---- */
 
 /* The values a path has selected so far (borrowed from the document). */
@@ -331,7 +441,7 @@ static int emit(struct jp *p, const struct nodes *got)
                         continue;
                 }
                 size_t failures = osb_mem_failures(), n;
-                osb_autofree char *dump = osb_json_dump_flags(v, CREDENTIALS_DUMP_FLAGS, &n);
+                osb_autofree char *dump = dump_json(v, &n);
                 if (!dump && osb_mem_failures() != failures)
                         return oom(p->err);
                 /* Otherwise the dump met a string that is not UTF-8: bytes from addKey.value or
@@ -703,7 +813,7 @@ static int value_bytes(const json_t *v, const char *key, const char **ret, size_
                 return 0;
         }
         size_t failures = osb_mem_failures();
-        char *dump = osb_json_dump_flags(v, CREDENTIALS_DUMP_FLAGS, ret_len);
+        char *dump = dump_json(v, ret_len);
         if (!dump && osb_mem_failures() != failures)
                 return oom(err);
         if (!dump)

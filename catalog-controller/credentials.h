@@ -24,7 +24,8 @@ typedef int (*credentials_secret_fn)(void *userdata, const char *ns, const char 
  * referenced, never changed) and serialises the result as a Secret "data" object, returned in
  * *data (new): key -> base64 of the value's bytes. A JSON string becomes its UTF-8 bytes; any
  * other JSON value (number, bool, null, object, array) its compact JSON text with object keys
- * in their original order; bytes added by addKey.value and addKeysFrom stay as given.
+ * in their original order and reals in their shortest round-trip form (0.1, not jansson's
+ * 0.10000000000000001); bytes added by addKey.value and addKeysFrom stay as given.
  *
  * Transforms, each an object with exactly one of:
  *   {"renameKey":{"from":A,"to":B}}           moves A to B (replacing B) when A is present;

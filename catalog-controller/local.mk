@@ -10,6 +10,7 @@ catalog_controller_libcatctl_a_SOURCES = \
 	catalog-controller/kapi.c catalog-controller/kapi.h \
 	catalog-controller/ctl.c catalog-controller/ctl.h \
 	catalog-controller/informer.c catalog-controller/informer.h \
+	catalog-controller/osb_response.c catalog-controller/osb_response.h \
 	catalog-controller/osb_client.c catalog-controller/osb_client.h \
 	catalog-controller/offering.c catalog-controller/offering.h \
 	catalog-controller/reconcile_broker.c catalog-controller/reconcile_broker.h \

@@ -151,15 +151,6 @@ int osb_client_new(const struct osb_client_config *cfg, struct osb_client **ret,
         return 0;
 }
 
-void osb_response_release(struct osb_response *r)
-{
-        if (r->body)
-                json_decref(r->body);
-        osb_free(r->error);
-        osb_free(r->description);
-        *r = (struct osb_response){.retry_after_s = -1};
-}
-
 /* A handle for one request: an idle one, or a new one while fewer than max_busy are in use,
  * else the next one given back within BUSY_WAIT_MS. NULL with *busy when none came (the broker
  * is slow or hung: the caller tries later, and its thread serves other brokers meanwhile);
@@ -384,8 +375,11 @@ int osb_client_request(struct osb_client *c, const char *osb_method, const char 
         give_handle(c, h);
         curl_slist_free_all(hl);
 
-        if (cc != CURLE_OK) {
-                int r = transport_error(cc, &x);
+        int r = cc == CURLE_OK ? 0 : transport_error(cc, &x);
+        /* a success too large to read is an answer, unreadable (for a provision or a bind an
+         * orphan-mitigation trigger), not a transport failure to retry */
+        bool cut = r == -E2BIG && status >= 200 && status < 300;
+        if (r < 0 && !cut) {
                 osb_buf_release(&x.body);
                 metrics_osb_request(c->broker, osb_method, 0);
                 if (r == -E2BIG)
@@ -394,26 +388,10 @@ int osb_client_request(struct osb_client *c, const char *osb_method, const char 
                                      r == -ECANCELED ? "cancelled" : *errbuf ? errbuf : curl_easy_strerror(cc));
         }
         metrics_osb_request(c->broker, osb_method, status);
-        struct osb_response resp = {.status = status, .retry_after_s = x.retry_after};
-        if (x.body.len) {
-                size_t failures = osb_mem_failures();
-                resp.body = json_loadb(x.body.data, x.body.len, JSON_REJECT_DUPLICATES, NULL);
-                if (osb_mem_failures() != failures) {
-                        osb_buf_release(&x.body);
-                        osb_response_release(&resp);
-                        return osb_error_set(err, -ENOMEM, "out of memory");
-                }
-        }
+        r = osb_response_decode(status, x.body.data, cut ? c->max_body : x.body.len, cut, x.retry_after, ret);
         osb_buf_release(&x.body);
-        if (json_is_object(resp.body)) {
-                const char *e = json_string_value(json_object_get(resp.body, "error"));
-                const char *d = json_string_value(json_object_get(resp.body, "description"));
-                if ((e && !(resp.error = osb_strdup(e))) || (d && !(resp.description = osb_strdup(d)))) {
-                        osb_response_release(&resp);
-                        return osb_error_set(err, -ENOMEM, "out of memory");
-                }
-        }
-        *ret = resp;
+        if (r < 0)
+                return osb_error_set(err, r, "out of memory");
         return 0;
 }
 
@@ -434,10 +412,11 @@ int osb_client_get_catalog(struct osb_client *c, json_t **ret, struct osb_error 
                 osb_response_release(&resp);
                 return r;
         }
-        if (!json_is_object(resp.body) || !json_is_array(json_object_get(resp.body, "services"))) {
+        r = osb_response_catalog(&resp, err);
+        if (r < 0) {
                 osb_response_release(&resp);
-                return osb_error_set(err, -EBADMSG, "GET %s/v2/catalog: 200 OK but the body is not a catalog "
-                                     "(a JSON object with a \"services\" array)", c->url);
+                osb_error_prefix(err, "GET %s/v2/catalog: 200 OK but ", c->url);
+                return r;
         }
         *ret = OSB_TAKE_PTR(resp.body);
         osb_response_release(&resp);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "common/osb_error.h"
+#include "catalog-controller/osb_response.h"
 
 #define OSB_CLIENT_API_VERSION "2.17"
 
@@ -44,22 +45,13 @@ void osb_client_freep(struct osb_client **c);
  * equal fingerprints, so a cached client is rebuilt only when something changed. */
 void osb_client_fingerprint(const struct osb_client_config *cfg, char out[57]);
 
-/* One response. */
-struct osb_response {
-        long status;
-        json_t *body;          /* new, or NULL (empty or not JSON) */
-        char *error;           /* new, or NULL: the OSB "error" code ("AsyncRequired", ...) */
-        char *description;     /* new, or NULL: the OSB "description" */
-        long retry_after_s;    /* Retry-After header, or -1 */
-};
-void osb_response_release(struct osb_response *r);
-
 /* Sends @method @path (below the base URL, query included) with @body (borrowed, or NULL) and
  * the extra headers @headers (NULL-terminated "Name: value" list, or NULL). @osb_method names
  * the call for metrics. Returns 0 with *ret filled for any HTTP status; -EBUSY (nothing sent:
  * max_concurrent requests stayed in flight for 2 s; try again shortly), -ETIMEDOUT,
  * -ECONNREFUSED, -EPROTO (TLS), -EHOSTUNREACH, -E2BIG, -ECANCELED, -EIO, -ENOMEM for transport
- * failures, with @err naming the method and URL. */
+ * failures, with @err naming the method and URL. A 2xx whose body is over max_body is not a
+ * transport failure: 0 with ret->too_big (and no body), for the caller to treat as unreadable. */
 int osb_client_request(struct osb_client *c, const char *osb_method, const char *method, const char *path,
                        const json_t *body, const char *const *headers, struct osb_response *ret,
                        struct osb_error *err);
@@ -67,7 +59,8 @@ int osb_client_request(struct osb_client *c, const char *osb_method, const char 
 /* GET /v2/catalog. Returns 0 with *ret (new) the catalog object; for a status other than 200,
  * an error code (OSB_E_UNAUTHORIZED for 401, -EACCES for 403, OSB_E_NOT_FOUND, OSB_E_API_VERSION
  * for 412, OSB_E_BACKEND otherwise) with @err "GET URL: STATUS TEXT: description"; -EBADMSG
- * when the body is not a JSON object with a "services" array; transport errors as above. */
+ * when the body is not a JSON object with a "services" array (osb_response_catalog(): the
+ * message summarises, never quotes, the body); transport errors as above. */
 int osb_client_get_catalog(struct osb_client *c, json_t **ret, struct osb_error *err);
 
 /* The instance and binding endpoints (the ServiceInstance/ServiceBinding reconcilers). Each

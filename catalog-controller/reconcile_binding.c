@@ -200,6 +200,18 @@ static int terminal(struct spass *p, const char *reason, const char *message, st
 
 static int unbind(struct spass *p, bool mitigation, struct osb_error *err);
 
+/* The broker may hold a binding we could not learn of (a 5xx, a time-out, an answer that cannot
+ * be read): Failed=True @reason, then unbind at the broker (reference O3b). */
+static int mitigate(struct spass *p, const char *reason, const char *message, struct osb_error *err)
+{
+        if (svc_set_condition(p->status, "Failed", "True", reason, message, p->now) < 0 ||
+            json_object_set_new(p->status, "orphanMitigationInProgress", json_true()) < 0)
+                return OOM(err);
+        spass_log(p, OSB_LOG_WARN, "starting orphan mitigation", message);
+        int r = spass_ready(p, "False", "ServiceBindingNeedsOrphanMitigation", message, true, err);
+        return r < 0 ? r : unbind(p, true, err);
+}
+
 static int bind_binding(struct spass *p, const json_t *instance, struct osb_error *err)
 {
         json_t *params = NULL, *redacted = NULL, *body = NULL;
@@ -257,14 +269,7 @@ static int bind_binding(struct spass *p, const json_t *instance, struct osb_erro
                 *err = (struct osb_error) OSB_ERROR_INIT;
                 if (r == -ETIMEDOUT) {
                         /* the broker may have made the binding: remove it (reference O3b) */
-                        if (svc_set_condition(p->status, "Failed", "True", "BindCallFailed", msg, p->now) < 0 ||
-                            json_object_set_new(p->status, "orphanMitigationInProgress", json_true()) < 0) {
-                                r = OOM(err);
-                                goto out;
-                        }
-                        r = spass_ready(p, "False", "ServiceBindingNeedsOrphanMitigation", msg, true, err);
-                        if (r >= 0)
-                                r = unbind(p, true, err);
+                        r = mitigate(p, "BindCallFailed", msg, err);
                 } else {
                         r = spass_retry(p, "False", "BindCallFailed", msg, err);
                 }
@@ -273,8 +278,15 @@ static int bind_binding(struct spass *p, const json_t *instance, struct osb_erro
         char d[1000];
         spass_describe(&resp, d, sizeof(d));
         (void) snprintf(msg, sizeof(msg), "Error binding: %s", d);
-        if (resp.status == 200 || resp.status == 201) {
-                r = bound(p, json_object_get(resp.body, "credentials"), err);
+        const json_t *creds = NULL;
+        if ((resp.status == 200 || resp.status == 201) && osb_response_bind(&resp, "bind", &creds, err) < 0) {
+                /* an answer that cannot be read is no binding: the broker may hold one we know
+                 * nothing of, so it is unbound (the OSB spec's orphan mitigation for bindings) */
+                (void) snprintf(msg, sizeof(msg), "Error binding: %s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                r = mitigate(p, "ServiceBindingReturnedFailure", msg, err);
+        } else if (resp.status == 200 || resp.status == 201) {
+                r = bound(p, creds, err);
         } else if (resp.status == 202) {
                 const char *token = str_of(resp.body, "operation");
                 if (json_object_set_new(p->status, "asyncOpInProgress", json_true()) < 0 ||
@@ -287,14 +299,7 @@ static int bind_binding(struct spass *p, const json_t *instance, struct osb_erro
                         r = spass_ready(p, "False", "Binding", "The binding is being created asynchronously", false, err);
                 }
         } else if (resp.status >= 500) {
-                if (svc_set_condition(p->status, "Failed", "True", "ServiceBindingReturnedFailure", msg, p->now) < 0 ||
-                    json_object_set_new(p->status, "orphanMitigationInProgress", json_true()) < 0) {
-                        r = OOM(err);
-                } else {
-                        r = spass_ready(p, "False", "ServiceBindingNeedsOrphanMitigation", msg, true, err);
-                        if (r >= 0)
-                                r = unbind(p, true, err);
-                }
+                r = mitigate(p, "ServiceBindingReturnedFailure", msg, err);
         } else if (resp.status == 409 || resp.status == 422) {
                 r = spass_retry(p, "False", "BindCallFailed", msg, err);
         } else {
@@ -334,7 +339,6 @@ static int poll_binding(struct spass *p, const json_t *instance, struct osb_erro
                                               str_of(p->status, "lastOperation"), identity, &resp, err);
         if (spass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                 return r == -ENOMEM ? r : 0;
-        const char *state = r >= 0 ? str_of(resp.body, "state") : NULL;
         char msg[1200];
         int64_t next = resp.retry_after_s >= 0 ? OSB_MAX(resp.retry_after_s * 1000, 250) : 1000;
         if (r >= 0 && resp.status == 410 && unbinding) {
@@ -342,8 +346,14 @@ static int poll_binding(struct spass *p, const json_t *instance, struct osb_erro
                 spass_clear_operation(p);
                 return spass_finalize(p, err);
         }
-        if (r < 0 || resp.status != 200) {
-                if (r >= 0)
+        enum osb_response_state st = OSB_RESPONSE_IN_PROGRESS;
+        const char *desc = NULL;
+        /* an answer that cannot be read (not JSON, a state we do not know) is shown, and
+         * polling goes on, as when the broker cannot be reached */
+        bool unreadable = r >= 0 && resp.status == 200 &&
+                          osb_response_last_operation(&resp, "last_operation", &st, &desc, err) < 0;
+        if (r < 0 || resp.status != 200 || unreadable) {
+                if (r >= 0 && !unreadable)
                         spass_describe(&resp, msg, sizeof(msg));
                 else
                         (void) snprintf(msg, sizeof(msg), "%s", err->text);
@@ -352,10 +362,10 @@ static int poll_binding(struct spass *p, const json_t *instance, struct osb_erro
                 p->requeue_ms = OSB_MIN(next * 2, p->c->opts.max_poll_ms > 0 ? p->c->opts.max_poll_ms : 300000);
                 char full[1400];
                 (void) snprintf(full, sizeof(full), "Error polling the %s operation: %s", unbinding ? "unbind" : "bind", msg);
+                spass_log(p, OSB_LOG_WARN, "cannot poll", full);
                 return spass_ready(p, unbinding ? "Unknown" : "False", "ErrorPollingLastOperation", full, true, err);
         }
-        const char *desc = str_of(resp.body, "description");
-        if (osb_streq(state, "succeeded")) {
+        if (st == OSB_RESPONSE_SUCCEEDED) {
                 osb_response_release(&resp);
                 if (unbinding) {
                         spass_clear_operation(p);
@@ -368,8 +378,14 @@ static int poll_binding(struct spass *p, const json_t *instance, struct osb_erro
                 r = osb_client_fetch(p->oc, iid, bid, identity, &resp, err);
                 if (spass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                         return r == -ENOMEM ? r : 0;
-                if (r >= 0 && resp.status == 200) {
-                        r = bound(p, json_object_get(resp.body, "credentials"), err);
+                const json_t *creds = NULL;
+                if (r >= 0 && resp.status == 200 && osb_response_bind(&resp, "fetching the binding", &creds, err) < 0) {
+                        /* the broker says the binding exists but its credentials cannot be read */
+                        (void) snprintf(msg, sizeof(msg), "Error fetching the binding: %s", err->text);
+                        *err = (struct osb_error) OSB_ERROR_INIT;
+                        r = mitigate(p, "FetchingBindingFailed", msg, err);
+                } else if (r >= 0 && resp.status == 200) {
+                        r = bound(p, creds, err);
                 } else {
                         if (r >= 0)
                                 spass_describe(&resp, msg, sizeof(msg));
@@ -380,7 +396,7 @@ static int poll_binding(struct spass *p, const json_t *instance, struct osb_erro
                         (void) snprintf(full, sizeof(full), "Error fetching the binding: %s", msg);
                         r = spass_retry(p, "False", "FetchingBindingFailed", full, err);
                 }
-        } else if (osb_streq(state, "failed")) {
+        } else if (st == OSB_RESPONSE_FAILED) {
                 (void) snprintf(msg, sizeof(msg), "The %s operation failed%s%s", unbinding ? "unbind" : "bind",
                                 desc ? ": " : "", desc ? desc : "");
                 if (unbinding) {

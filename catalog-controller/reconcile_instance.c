@@ -305,12 +305,15 @@ static int provision(struct spass *p, struct osb_error *err)
         spass_describe(&resp, msg + 0, sizeof(msg));
         char full[1400];
         (void) snprintf(full, sizeof(full), "Error provisioning the instance: %s", msg);
-        if (resp.status == 200 || resp.status == 201) {
-                if (resp.body && !json_is_object(resp.body))
-                        r = start_mitigation(p, "ProvisionCallFailed", "Error provisioning the instance: the broker's "
-                                             "answer is not a JSON object", false, err);
-                else
-                        r = succeeded(p, false, json_string_value(json_object_get(resp.body, "dashboard_url")), err);
+        const char *dashboard = NULL;
+        if ((resp.status == 200 || resp.status == 201) && osb_response_provision(&resp, "provision", &dashboard, err) < 0) {
+                /* an answer that cannot be read is no instance: the broker may hold one (OSB
+                 * orphan mitigation) */
+                (void) snprintf(full, sizeof(full), "Error provisioning the instance: %s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                r = start_mitigation(p, "ProvisionCallFailed", full, false, err);
+        } else if (resp.status == 200 || resp.status == 201) {
+                r = succeeded(p, false, dashboard, err);
         } else if (resp.status == 202) {
                 r = accepted(p, "Provision", "Provisioning", "The instance is being provisioned asynchronously", &resp, err);
         } else if (resp.status == 400) {
@@ -520,8 +523,14 @@ static int poll(struct spass *p, struct osb_error *err)
         if (spass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                 return r == -ENOMEM ? r : 0;
         bool give = elapsed_ms(p) > horizon_ms(p);
-        if (r < 0 || (resp.status != 200 && resp.status != 410 && resp.status != 400)) {
-                if (r >= 0)
+        enum osb_response_state st = OSB_RESPONSE_IN_PROGRESS;
+        const char *desc = NULL;
+        /* an answer that cannot be read (not JSON, a state we do not know) is shown, and
+         * polling goes on until the time limit, as when the broker cannot be reached */
+        bool unreadable = r >= 0 && resp.status == 200 &&
+                          osb_response_last_operation(&resp, "last_operation", &st, &desc, err) < 0;
+        if (r < 0 || unreadable || (resp.status != 200 && resp.status != 410 && resp.status != 400)) {
+                if (r >= 0 && !unreadable)
                         spass_describe(&resp, msg, sizeof(msg));
                 else
                         (void) snprintf(msg, sizeof(msg), "%s", err->text);
@@ -535,8 +544,6 @@ static int poll(struct spass *p, struct osb_error *err)
                 p->requeue_ms = poll_delay(p, -1);
                 return spass_ready(p, "False", "ErrorPollingLastOperation", full, true, err);
         }
-        const char *state = json_string_value(json_object_get(resp.body, "state"));
-        const char *desc = json_string_value(json_object_get(resp.body, "description"));
         if (resp.status == 410) {
                 if (strcmp(op, "Deprovision") == 0)
                         r = deprovisioned(p, err);
@@ -556,12 +563,12 @@ static int poll(struct spass *p, struct osb_error *err)
                         spass_clear_operation(p);
                         r = spass_retry(p, "Unknown", "DeprovisionCallFailed", full, err);
                 }
-        } else if (osb_streq(state, "succeeded")) {
+        } else if (st == OSB_RESPONSE_SUCCEEDED) {
                 if (strcmp(op, "Deprovision") == 0)
                         r = deprovisioned(p, err);
                 else
                         r = succeeded(p, strcmp(op, "Update") == 0, NULL, err);
-        } else if (osb_streq(state, "failed")) {
+        } else if (st == OSB_RESPONSE_FAILED) {
                 (void) snprintf(msg, sizeof(msg), "The %s operation failed%s%s", op, desc ? ": " : "", desc ? desc : "");
                 if (strcmp(op, "Provision") == 0) {
                         r = start_mitigation(p, "ProvisionCallFailed", msg, true, err);
@@ -574,7 +581,7 @@ static int poll(struct spass *p, struct osb_error *err)
         } else if (give) {
                 r = give_up(p, op, err);
         } else {
-                /* in progress (or a state we do not know: keep asking) */
+                /* in progress */
                 (void) snprintf(msg, sizeof(msg), "%s", desc ? desc : strcmp(op, "Provision") == 0 ?
                                 "The instance is being provisioned asynchronously" : strcmp(op, "Update") == 0 ?
                                 "The instance is being updated asynchronously" : "The instance is being deprovisioned asynchronously");

@@ -169,3 +169,22 @@ test_fuzz_fuzz_plugin_output_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_plugin_output_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_plugin_output_LDADD = kube/libkube.a common/libosbcommon.a $(DEP_LIBS)
 endif
+
+# fuzz_osb_response: every broker answer the catalog controller reads (catalog, provision, bind,
+# fetching a binding, last_operation): never a success with credentials that were not read, and
+# no failure message that quotes the broker's bytes.
+FUZZ_REPLAY_PROGS += test/fuzz/fuzz_osb_response_replay
+FUZZ_REPLAY_TESTSCRIPTS_LIST += test/fuzz/replay-osb-response.sh
+EXTRA_DIST += test/fuzz/corpus/osb-response
+
+test_fuzz_fuzz_osb_response_replay_SOURCES = test/fuzz/fuzz_osb_response.c test/fuzz/replay_main.c
+test_fuzz_fuzz_osb_response_replay_LDADD = catalog-controller/libcatctl.a $(TEST_LIBS)
+
+if FUZZING
+noinst_PROGRAMS += test/fuzz/fuzz_osb_response
+
+test_fuzz_fuzz_osb_response_SOURCES = test/fuzz/fuzz_osb_response.c catalog-controller/osb_response.c $(FUZZ_COMMON_SRC)
+test_fuzz_fuzz_osb_response_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_osb_response_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_osb_response_LDADD = $(DEP_LIBS)
+endif

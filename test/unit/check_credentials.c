@@ -4,6 +4,7 @@
  * subset, every error message, and allocation failures. */
 #include "common/osb_compat.h"
 #include <check.h>
+#include "common/osb_base64.h"
 #include "common/osb_mem.h"
 #include "catalog-controller/credentials.h"
 #include "test/lib/check_main.h"
@@ -107,6 +108,47 @@ START_TEST(numbers_booleans_and_null_become_json_text)
         assert_secret("{\"port\":5432,\"ratio\":1.5,\"neg\":-7,\"tls\":true,\"off\":false,\"none\":null}", NULL,
                       "{\"port\":\"NTQzMg==\",\"ratio\":\"MS41\",\"neg\":\"LTc=\",\"tls\":\"dHJ1ZQ==\","
                       "\"off\":\"ZmFsc2U=\",\"none\":\"bnVsbA==\"}");
+}
+END_TEST
+
+/* A real is written in the shortest form that reads back as the same double, as the broker
+ * most likely sent it (0.1, not jansson's %.17g 0.10000000000000001), and stays a real (1.0). */
+START_TEST(reals_are_written_in_their_shortest_round_trip_form)
+{
+        static const struct {
+                const char *key, *want;
+        } want[] = {
+                {"ratio", "0.1"}, {"third", "0.30000000000000004"}, {"one", "1.0"}, {"neg", "-2.5"},
+                {"big", "1e300"}, {"tiny", "5e-324"}, {"max", "1.7976931348623157e308"}, {"e21", "1e21"},
+                {"small", "1.5e-7"}, {"pi", "3.141592653589793"}, {"nested", "{\"r\":[0.1,0.2,7.0],\"s\":\"x\",\"n\":3}"},
+                {"list", "[1.1,{\"k\":2.675}]"},
+        };
+        json_t *data = UNTOUCHED;
+        struct osb_error err = OSB_ERROR_INIT;
+        int r = run("{\"ratio\":0.1,\"third\":0.30000000000000004,\"one\":1.0,\"neg\":-2.5,\"big\":1e300,"
+                    "\"tiny\":5e-324,\"max\":1.7976931348623157e308,\"e21\":1e21,\"small\":0.00000015,"
+                    "\"pi\":3.141592653589793,\"nested\":{\"r\":[0.1,0.2,7.0],\"s\":\"x\",\"n\":3},"
+                    "\"list\":[1.1,{\"k\":2.675}]}", NULL, &data, &err);
+        ck_assert_msg(r == 0, "%s", err.text);
+        ck_assert_uint_eq(json_object_size(data), OSB_ELEMENTSOF(want));
+        for (size_t i = 0; i < OSB_ELEMENTSOF(want); i++) {
+                const char *b64 = json_string_value(json_object_get(data, want[i].key));
+                ck_assert_ptr_nonnull(b64);
+                char *got = NULL;
+                size_t n = 0;
+                ck_assert_int_eq(osb_base64_decode(b64, strlen(b64), 0, &got, &n, NULL), 0);
+                ck_assert_msg(n == strlen(want[i].want) && memcmp(got, want[i].want, n) == 0, "%s: got %.*s, want %s",
+                              want[i].key, (int) n, got, want[i].want);
+                osb_free(got);
+        }
+        json_decref(data);
+        /* a JSONPath selecting a real writes it the same way */
+        json_t *doc = parse("{\"ratio\":0.1,\"o\":{\"r\":0.7}}");
+        char *got = NULL;
+        ck_assert_int_eq(credentials_jsonpath(doc, "{.ratio} {.o}", &got, &err), 0);
+        ck_assert_str_eq(got, "0.1 {\"r\":0.7}");
+        osb_free(got);
+        json_decref(doc);
 }
 END_TEST
 
@@ -713,6 +755,7 @@ static Suite *suite(void)
         TCase *tc = tcase_create("serialise");
         tcase_add_test(tc, strings_become_their_utf8_bytes);
         tcase_add_test(tc, numbers_booleans_and_null_become_json_text);
+        tcase_add_test(tc, reals_are_written_in_their_shortest_round_trip_form);
         tcase_add_test(tc, objects_and_arrays_are_compact_json_in_broker_order);
         tcase_add_test(tc, no_credentials_and_no_transforms_is_empty_data);
         tcase_add_test(tc, secret_key_rules_are_kubernetes);

@@ -54,6 +54,11 @@ test_unit_check_catalog_controller_names_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_catalog_controller_names_LDADD = $(CATCTL_TEST_LIBS)
 UNIT_TESTS += test/unit/check_catalog_controller_broker test/unit/check_catalog_controller_svc
 UNIT_TESTS += test/unit/check_catalog_controller_leader
+# the OSB client against a fake broker that answers what the controller cannot read
+UNIT_TESTS += test/unit/check_catalog_controller_osb
+test_unit_check_catalog_controller_osb_SOURCES = test/unit/check_catalog_controller_osb.c
+test_unit_check_catalog_controller_osb_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_catalog_controller_osb_LDADD = $(CATCTL_TEST_LIBS)
 test_unit_check_catalog_controller_leader_SOURCES = test/unit/check_catalog_controller_leader.c
 test_unit_check_catalog_controller_leader_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_catalog_controller_leader_LDADD = $(CATCTL_TEST_LIBS)
