@@ -114,7 +114,8 @@ static const struct osb_program program = {
 };
 
 static struct ctl ctl;
-static struct elector *elector;         /* NULL without --leader-elect */
+/* NULL without --leader-elect; atomic: the endpoints' threads read it while run() stores it */
+static struct elector *_Atomic elector;
 static const struct informer_kind kind_instances = {"ServiceInstance", &kube_sc_instances, svcobj_extract, svcobj_free, svcobj_relevant};
 static const struct informer_kind kind_bindings = {"ServiceBinding", &kube_sc_bindings, svcobj_extract, svcobj_free, svcobj_relevant};
 static const struct informer_kind kind_secrets = {"Secret", &kube_secrets, secret_extract, secret_free, NULL};
@@ -261,14 +262,17 @@ static void http_handler(void *userdata, struct osb_http_request *req)
                         .queue_depth = queue_depth(ctl.queue), .queue_delayed = queue_delayed(ctl.queue), .ready = dispatch_synced(&ctl),
                         .leader = !arg_leader_elect || elector_leading(elector),
                 };
-                for (int i = 0; i < 2; i++) {
+                /* the informer pointers are read only once published (a standby, or a leader
+                 * still starting its informers, shows 0) */
+                bool started = atomic_load(&ctl.started);
+                for (int i = 0; started && i < 2; i++) {
                         g.brokers += ctl.brokers[i] ? informer_size(ctl.brokers[i]) : 0;
                         g.classes += ctl.classes[i] ? informer_size(ctl.classes[i]) : 0;
                         g.plans += ctl.plans[i] ? informer_size(ctl.plans[i]) : 0;
                 }
-                g.instances = ctl.instances ? informer_size(ctl.instances) : 0;
-                g.bindings = ctl.bindings ? informer_size(ctl.bindings) : 0;
-                g.secrets = ctl.secrets ? informer_size(ctl.secrets) : 0;
+                g.instances = started && ctl.instances ? informer_size(ctl.instances) : 0;
+                g.bindings = started && ctl.bindings ? informer_size(ctl.bindings) : 0;
+                g.secrets = started && ctl.secrets ? informer_size(ctl.secrets) : 0;
                 struct osb_buf b;
                 osb_buf_init(&b, 16 * 1024 * 1024);
                 if (metrics_render(&b, &g) < 0)
@@ -474,11 +478,13 @@ static int run(void)
                 struct leader_options lo = {.ns = le_ns, .name = arg_le_name, .identity = identity,
                                             .lease_ms = arg_le_lease_ms, .renew_deadline_ms = arg_le_renew_ms,
                                             .retry_ms = arg_le_retry_ms};
-                r = elector_start(lkc, &lo, &elector);
+                struct elector *e = NULL;
+                r = elector_start(lkc, &lo, &e);
                 if (r < 0) {
                         fail("cannot start the leader election", strerror(-r));
                         goto out;
                 }
+                elector = e;
                 char q[400];
                 osb_log_info("campaigning", "lease=%s/%s identity=%s lease_duration_ms=%" PRId64 " renew_deadline_ms=%" PRId64
                              " retry_period_ms=%" PRId64, le_ns, arg_le_name, osb_log_quote(q, sizeof(q), identity),
@@ -570,6 +576,8 @@ out:
         informer_stop(ctl.instances);
         informer_stop(ctl.bindings);
         informer_stop(ctl.secrets);
+        /* the endpoints read the queue, the elector and the caches: they stop before those go */
+        srv = osb_http_server_stop(srv, (unsigned) arg_drain_timeout_ms);
         ctl.queue = queue_free(ctl.queue);     /* drains the workers */
         /* only now, with no reconcile left running, may another replica take over */
         elector = elector_stop(elector, exit_code == EXIT_SUCCESS);
@@ -582,7 +590,6 @@ out:
         ctl.instances = informer_free(ctl.instances);
         ctl.bindings = informer_free(ctl.bindings);
         ctl.secrets = informer_free(ctl.secrets);
-        srv = osb_http_server_stop(srv, (unsigned) arg_drain_timeout_ms);
         ctl_release(&ctl);
         kube_client_free(kc);
         metrics_reset();
