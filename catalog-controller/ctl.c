@@ -56,6 +56,7 @@ void ctl_init(struct ctl *c)
 {
         *c = (struct ctl){.now = real_now};
         atomic_init(&c->cancel, false);
+        atomic_init(&c->started, false);
         pthread_mutex_init(&c->lock, NULL);
 }
 

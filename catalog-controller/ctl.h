@@ -39,6 +39,10 @@ struct ctl {
         struct queue *queue;
         struct informer *brokers[2], *classes[2], *plans[2];   /* [0] cluster, [1] namespaced */
         struct informer *instances, *bindings, *secrets;
+        /* Set (by main.c) once every informer pointer above is stored: workers and handlers read
+         * them only after seeing it, since the informers' threads call the handlers (and queue
+         * keys) before main.c has stored the later ones, or even their own. */
+        atomic_bool started;
         atomic_bool cancel;              /* set at shutdown: OSB requests stop */
         pthread_mutex_t lock;            /* guards the maps below */
         struct strmap clients;           /* broker queue key -> struct ctl_client * */

@@ -76,7 +76,10 @@ struct informer_stats {
 struct informer;
 
 /* Starts the threads. @client, @kind and @opts (its strings too) are borrowed for the
- * informer's lifetime. Returns 0 with *ret new, -ENOMEM, or -errno from pthread_create. */
+ * informer's lifetime. Returns 0 with *ret new, -ENOMEM, or -errno from pthread_create. The
+ * handler may be called (once the first list is in) before this returns and *ret is set: what
+ * it queues must not reach code that reads *ret until the caller has published it (main.c:
+ * ctl.started). */
 int informer_start(struct kube_client *client, const struct informer_kind *kind,
                    const struct informer_options *opts, informer_handler handler, void *userdata,
                    struct informer **ret);

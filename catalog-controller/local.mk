@@ -17,7 +17,8 @@ catalog_controller_libcatctl_a_SOURCES = \
 	catalog-controller/svcobj.c catalog-controller/svcobj.h \
 	catalog-controller/reconcile_instance.c catalog-controller/reconcile_instance.h \
 	catalog-controller/reconcile_binding.c catalog-controller/reconcile_binding.h \
-	catalog-controller/leader.c catalog-controller/leader.h
+	catalog-controller/leader.c catalog-controller/leader.h \
+	catalog-controller/dispatch.c catalog-controller/dispatch.h
 
 bin_PROGRAMS += catalog-controller/catalog-controller
 catalog_controller_catalog_controller_SOURCES = catalog-controller/main.c

@@ -9,6 +9,7 @@
 #include "common/osb_settings.h"
 #include "kube/client.h"
 #include "kube/config.h"
+#include "catalog-controller/dispatch.h"
 #include "catalog-controller/informer.h"
 #include "catalog-controller/kapi.h"
 #include "catalog-controller/leader.h"
@@ -113,7 +114,8 @@ static const struct osb_program program = {
 };
 
 static struct ctl ctl;
-static struct elector *elector;         /* NULL without --leader-elect */
+/* NULL without --leader-elect; atomic: the endpoints' threads read it while run() stores it */
+static struct elector *_Atomic elector;
 static const struct informer_kind kind_instances = {"ServiceInstance", &kube_sc_instances, svcobj_extract, svcobj_free, svcobj_relevant};
 static const struct informer_kind kind_bindings = {"ServiceBinding", &kube_sc_bindings, svcobj_extract, svcobj_free, svcobj_relevant};
 static const struct informer_kind kind_secrets = {"Secret", &kube_secrets, secret_extract, secret_free, NULL};
@@ -126,43 +128,12 @@ static const struct informer_kind kinds[6] = {
         {"ServicePlan", &kube_sc_plans, offering_extract_plan, offering_free, offering_relevant},
 };
 
-static uint64_t mono_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
-}
-
-static bool has_prefix(const char *s, const char *p)
-{
-        return strncmp(s, p, strlen(p)) == 0;
-}
-
-static bool all_synced(void);
-/* Set once every informer exists: handlers and workers read ctl's informer pointers only
- * after seeing it (the store publishes them). */
-static atomic_bool informers_started;
-
+/* A worker's key: the leader's deadline first, then dispatch_key(), which holds every key back
+ * until ctl.started publishes the informers. */
 static int handle_key(void *userdata, const char *key)
 {
-        struct ctl *c = userdata;
-        uint64_t t0 = mono_ns();
         elector_check(elector);         /* a leader past its renew deadline reconciles nothing more */
-        if (has_prefix(key, CTL_KEY_INSTANCE) || has_prefix(key, CTL_KEY_BINDING)) {
-                /* decisions need every cache: a binding being deleted whose instance is not
-                 * cached yet would look as if its instance were gone */
-                if (!atomic_load(&informers_started) || !all_synced())
-                        return queue_add_after(c->queue, key, 200) < 0 ? -ENOMEM : 0;
-                bool inst = has_prefix(key, CTL_KEY_INSTANCE);
-                int r = inst ? reconcile_instance(c, key) : reconcile_binding(c, key);
-                metrics_reconcile(inst ? "ServiceInstance" : "ServiceBinding", mono_ns() - t0, r < 0);
-                return r;
-        }
-        const struct flavour *fl = strncmp(key, CTL_KEY_CLUSTER_BROKER, strlen(CTL_KEY_CLUSTER_BROKER)) == 0 ?
-                                   &flavour_cluster : &flavour_namespaced;
-        int r = reconcile_broker(c, fl, key);
-        metrics_reconcile(fl->broker_kind, mono_ns() - t0, r < 0);
-        return r;
+        return dispatch_key(userdata, key);
 }
 
 static void enqueue(const char *prefix, const char *key)
@@ -178,7 +149,7 @@ static void wake_unresolved(void)
 {
         struct kmeta **v = NULL;
         size_t n = 0;
-        if (!atomic_load(&informers_started) || informer_snapshot(ctl.instances, &v, &n) < 0)
+        if (!atomic_load(&ctl.started) || informer_snapshot(ctl.instances, &v, &n) < 0)
                 return;         /* before the start every instance is reconciled anyway */
         for (size_t i = 0; i < n; i++)
                 if (((struct svcobj *) v[i])->unresolved)
@@ -193,7 +164,7 @@ static void wake_dependents(struct informer *inf, const char *prefix, const char
         struct kmeta **v = NULL;
         size_t n = 0;
         if (!inf || informer_snapshot(inf, &v, &n) < 0)
-                return;         /* callers pass ctl's pointers only once informers_started */
+                return;         /* callers pass ctl's pointers only once ctl.started */
         for (size_t i = 0; i < n; i++) {
                 const struct svcobj *o = (const struct svcobj *) v[i];
                 if (!osb_streq(o->meta.ns, ns))
@@ -214,7 +185,7 @@ static void on_instance(void *userdata, enum informer_event ev, const struct kme
         const struct svcobj *o = (const struct svcobj *) (new ? new : old), *was = (const struct svcobj *) old;
         if (new)
                 enqueue(CTL_KEY_INSTANCE, new->key);
-        if (atomic_load(&informers_started) &&
+        if (atomic_load(&ctl.started) &&
             (ev == INFORMER_DELETE || (ev == INFORMER_UPDATE && ((o->ready && !was->ready) || (new->deleting && !old->deleting)))))
                 wake_dependents(ctl.bindings, CTL_KEY_BINDING, o->meta.ns, o->meta.name, NULL);
 }
@@ -238,7 +209,7 @@ static void on_binding(void *userdata, enum informer_event ev, const struct kmet
 static void on_secret(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
 {
         const struct kmeta *m = new ? new : old;
-        if (ev == INFORMER_RESYNC || !m->ns || !atomic_load(&informers_started))
+        if (ev == INFORMER_RESYNC || !m->ns || !atomic_load(&ctl.started))
                 return;
         wake_dependents(ctl.instances, CTL_KEY_INSTANCE, m->ns, NULL, m->name);
 }
@@ -272,21 +243,6 @@ static void on_offering(void *userdata, enum informer_event ev, const struct kme
         osb_free(key);
 }
 
-static bool all_synced(void)
-{
-        if (!atomic_load(&informers_started))
-                return false;
-        for (int i = 0; i < 2; i++) {
-                if ((ctl.brokers[i] && !informer_synced(ctl.brokers[i])) || (ctl.classes[i] && !informer_synced(ctl.classes[i])) ||
-                    (ctl.plans[i] && !informer_synced(ctl.plans[i])))
-                        return false;
-                if (i == 0 && !arg_namespaced)
-                        break;
-        }
-        return ctl.instances && informer_synced(ctl.instances) && ctl.bindings && informer_synced(ctl.bindings) &&
-               ctl.secrets && informer_synced(ctl.secrets);
-}
-
 static void http_handler(void *userdata, struct osb_http_request *req)
 {
         if (strcmp(req->path, "/healthz") == 0) {
@@ -298,22 +254,25 @@ static void http_handler(void *userdata, struct osb_http_request *req)
                         (void) osb_http_respond(req, 200, "text/plain", "standby\n", 8, false, NULL);
                         return;
                 }
-                bool ok = all_synced();
+                bool ok = dispatch_synced(&ctl);
                 (void) osb_http_respond(req, ok ? 200 : 503, "text/plain", ok ? "ok\n" : "informers not synced\n",
                                         ok ? 3 : 21, false, NULL);
         } else if (strcmp(req->path, "/metrics") == 0) {
                 struct metrics_gauges g = {
-                        .queue_depth = queue_depth(ctl.queue), .queue_delayed = queue_delayed(ctl.queue), .ready = all_synced(),
+                        .queue_depth = queue_depth(ctl.queue), .queue_delayed = queue_delayed(ctl.queue), .ready = dispatch_synced(&ctl),
                         .leader = !arg_leader_elect || elector_leading(elector),
                 };
-                for (int i = 0; i < 2; i++) {
+                /* the informer pointers are read only once published (a standby, or a leader
+                 * still starting its informers, shows 0) */
+                bool started = atomic_load(&ctl.started);
+                for (int i = 0; started && i < 2; i++) {
                         g.brokers += ctl.brokers[i] ? informer_size(ctl.brokers[i]) : 0;
                         g.classes += ctl.classes[i] ? informer_size(ctl.classes[i]) : 0;
                         g.plans += ctl.plans[i] ? informer_size(ctl.plans[i]) : 0;
                 }
-                g.instances = ctl.instances ? informer_size(ctl.instances) : 0;
-                g.bindings = ctl.bindings ? informer_size(ctl.bindings) : 0;
-                g.secrets = ctl.secrets ? informer_size(ctl.secrets) : 0;
+                g.instances = started && ctl.instances ? informer_size(ctl.instances) : 0;
+                g.bindings = started && ctl.bindings ? informer_size(ctl.bindings) : 0;
+                g.secrets = started && ctl.secrets ? informer_size(ctl.secrets) : 0;
                 struct osb_buf b;
                 osb_buf_init(&b, 16 * 1024 * 1024);
                 if (metrics_render(&b, &g) < 0)
@@ -519,11 +478,13 @@ static int run(void)
                 struct leader_options lo = {.ns = le_ns, .name = arg_le_name, .identity = identity,
                                             .lease_ms = arg_le_lease_ms, .renew_deadline_ms = arg_le_renew_ms,
                                             .retry_ms = arg_le_retry_ms};
-                r = elector_start(lkc, &lo, &elector);
+                struct elector *e = NULL;
+                r = elector_start(lkc, &lo, &e);
                 if (r < 0) {
                         fail("cannot start the leader election", strerror(-r));
                         goto out;
                 }
+                elector = e;
                 char q[400];
                 osb_log_info("campaigning", "lease=%s/%s identity=%s lease_duration_ms=%" PRId64 " renew_deadline_ms=%" PRId64
                              " retry_period_ms=%" PRId64, le_ns, arg_le_name, osb_log_quote(q, sizeof(q), identity),
@@ -585,7 +546,7 @@ static int run(void)
                 r = informer_start(kc, &kind_instances, &io_ns, on_instance, NULL, &ctl.instances);
         }
         if (r >= 0)
-                atomic_store(&informers_started, true);
+                atomic_store(&ctl.started, true);
         if (r < 0) {
                 fail("cannot start the informers", strerror(-r));
                 goto out;
@@ -615,6 +576,8 @@ out:
         informer_stop(ctl.instances);
         informer_stop(ctl.bindings);
         informer_stop(ctl.secrets);
+        /* the endpoints read the queue, the elector and the caches: they stop before those go */
+        srv = osb_http_server_stop(srv, (unsigned) arg_drain_timeout_ms);
         ctl.queue = queue_free(ctl.queue);     /* drains the workers */
         /* only now, with no reconcile left running, may another replica take over */
         elector = elector_stop(elector, exit_code == EXIT_SUCCESS);
@@ -627,7 +590,6 @@ out:
         ctl.instances = informer_free(ctl.instances);
         ctl.bindings = informer_free(ctl.bindings);
         ctl.secrets = informer_free(ctl.secrets);
-        srv = osb_http_server_stop(srv, (unsigned) arg_drain_timeout_ms);
         ctl_release(&ctl);
         kube_client_free(kc);
         metrics_reset();

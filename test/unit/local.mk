@@ -53,7 +53,10 @@ test_unit_check_catalog_controller_names_SOURCES = test/unit/check_catalog_contr
 test_unit_check_catalog_controller_names_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_catalog_controller_names_LDADD = $(CATCTL_TEST_LIBS)
 UNIT_TESTS += test/unit/check_catalog_controller_broker test/unit/check_catalog_controller_svc
-UNIT_TESTS += test/unit/check_catalog_controller_leader
+UNIT_TESTS += test/unit/check_catalog_controller_leader test/unit/check_catalog_controller_dispatch
+test_unit_check_catalog_controller_dispatch_SOURCES = test/unit/check_catalog_controller_dispatch.c
+test_unit_check_catalog_controller_dispatch_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_catalog_controller_dispatch_LDADD = $(CATCTL_TEST_LIBS)
 # the OSB client against a fake broker that answers what the controller cannot read
 UNIT_TESTS += test/unit/check_catalog_controller_osb
 test_unit_check_catalog_controller_osb_SOURCES = test/unit/check_catalog_controller_osb.c
