@@ -232,15 +232,38 @@ static const char ckey_msg[] =
         "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or "
         "'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
 
+static const char dns1035_msg[] =
+        "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic "
+        "character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for "
+        "validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
+
+/* One cause per message, as ValidateObjectMeta reports what the kind's name function returns
+ * (apimachinery IsDNS1123Label etc.: the length error, then the regex error). */
+static int name_causes(json_t *causes, const char *q, size_t len, size_t max, bool matches, const char *msg)
+{
+        if (len > max &&
+            schema_add_cause(causes, "FieldValueInvalid", "metadata.name", "Invalid value: %s: must be no more than %zu "
+                             "characters", q, max) < 0)
+                return -ENOMEM;
+        if (!matches && schema_add_cause(causes, "FieldValueInvalid", "metadata.name", "Invalid value: %s: %s", q, msg) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* The name rule of each kind, as kube-apiserver has it: Namespace NameIsDNSLabel, Service
+ * NameIsDNS1035Label (pkg/apis/core/validation: ValidateNamespaceName, ValidateServiceName), RBAC
+ * objects and Events a path segment, everything else (Secret, ConfigMap, Pod, PVC, Deployment,
+ * Lease, ..., custom resources: NameIsDNSSubdomain) a DNS-1123 subdomain: up to 253 characters,
+ * dots allowed, no limit on one label. */
 static int validate_name(const struct kt_type *t, const char *name, json_t *causes)
 {
         char q[300];
         (void) util_quote(q, sizeof(q), name);
-        if (t->builtin == BT_NAMESPACE) {
-                if (!util_is_dns1123_label(name))
-                        return schema_add_cause(causes, "FieldValueInvalid", "metadata.name", "Invalid value: %s: %s", q, label_msg);
-                return 0;
-        }
+        size_t len = strlen(name);
+        if (t->builtin == BT_NAMESPACE)
+                return name_causes(causes, q, len, 63, util_matches_dns1123_label(name), label_msg);
+        if (t->builtin == BT_SERVICE)
+                return name_causes(causes, q, len, 63, util_matches_dns1035_label(name), dns1035_msg);
         /* Events and RBAC objects ("system:discovery") only need to be a path segment. */
         if (t->builtin == BT_EVENT || t->builtin == BT_EVENT_V1 || t->builtin == BT_ROLE || t->builtin == BT_ROLEBINDING ||
             t->builtin == BT_CLUSTERROLE || t->builtin == BT_CLUSTERROLEBINDING) {
@@ -249,9 +272,7 @@ static int validate_name(const struct kt_type *t, const char *name, json_t *caus
                                                 "Invalid value: %s: may not contain '/' or '%%' and may not be '.' or '..'", q);
                 return 0;
         }
-        if (!util_is_dns1123_subdomain(name))
-                return schema_add_cause(causes, "FieldValueInvalid", "metadata.name", "Invalid value: %s: %s", q, subdomain_msg);
-        return 0;
+        return name_causes(causes, q, len, 253, util_matches_dns1123_subdomain(name), subdomain_msg);
 }
 
 /* Checks the shapes Go's decoder would refuse (400), before anything else. */
@@ -311,8 +332,14 @@ static int validate_meta(const struct kt_type *t, const json_t *obj, json_t *cau
                 if (!util_is_qualified_name(k) && schema_add_cause(causes, "FieldValueInvalid", "metadata.labels",
                                                                     "Invalid value: %s: %s", q, qname_msg) < 0)
                         return -ENOMEM;
-                (void) util_quote(q, sizeof(q), json_string_value(v));
-                if (!util_is_label_value(json_string_value(v)) &&
+                /* IsValidLabelValue: the length (63) and the pattern are separate errors */
+                const char *lv = json_string_value(v) ? json_string_value(v) : "";
+                (void) util_quote(q, sizeof(q), lv);
+                if (strlen(lv) > 63 &&
+                    schema_add_cause(causes, "FieldValueInvalid", "metadata.labels",
+                                     "Invalid value: %s: must be no more than 63 characters", q) < 0)
+                        return -ENOMEM;
+                if (!util_matches_label_value(lv) &&
                     schema_add_cause(causes, "FieldValueInvalid", "metadata.labels", "Invalid value: %s: %s", q, lvalue_msg) < 0)
                         return -ENOMEM;
         }
@@ -567,6 +594,115 @@ static json_t *condition(const char *type, const char *status, const char *reaso
                          "reason", reason, "message", message);
 }
 
+/* The API approval rule of kube-apiserver for CRDs in the protected groups k8s.io, *.k8s.io,
+ * kubernetes.io and *.kubernetes.io (https://github.com/kubernetes/enhancements/pull/1111):
+ * apihelpers.IsProtectedCommunityGroup and GetAPIApprovalState, and validateAPIApproval in
+ * k8s.io/apiextensions-apiserver's registry/customresourcedefinition/strategy.go. */
+#define API_APPROVED_ANN "api-approved.kubernetes.io"
+enum approval { APPROVAL_INVALID, APPROVAL_APPROVED, APPROVAL_BYPASSED, APPROVAL_MISSING };
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+        size_t n = strlen(s), m = strlen(suffix);
+        return n >= m && !strcmp(s + n - m, suffix);
+}
+
+bool api_is_protected_group(const char *group)
+{
+        return group && (!strcmp(group, "k8s.io") || has_suffix(group, ".k8s.io") || !strcmp(group, "kubernetes.io") ||
+                         has_suffix(group, ".kubernetes.io"));
+}
+
+/* Go's url.ParseRequestURI(v) succeeding with a scheme and a host, near enough: scheme "://" host. */
+static bool is_url_with_host(const char *v)
+{
+        const char *p = v;
+        if (!isalpha((unsigned char) *p))
+                return false;
+        while (isalnum((unsigned char) *p) || *p == '+' || *p == '-' || *p == '.')
+                p++;
+        if (strncmp(p, "://", 3))
+                return false;
+        p += 3;
+        size_t host = strcspn(p, "/?#");
+        if (!host)
+                return false;
+        for (const char *c = v; *c; c++)
+                if ((unsigned char) *c <= ' ' || *c == 0x7f || (c >= p && c < p + host && strchr("<>\\\"{}|^`", *c)))
+                        return false;
+        return true;
+}
+
+static enum approval approval_state(const json_t *obj, char *reason, size_t n)
+{
+        const char *v = json_string_value(json_object_get(json_object_get(meta_of(obj), "annotations"), API_APPROVED_ANN));
+        char q[600];
+        if (!v || !*v) {
+                (void) snprintf(reason, n, "protected groups must have approval annotation \"" API_APPROVED_ANN
+                                "\", see https://github.com/kubernetes/enhancements/pull/1111");
+                return APPROVAL_MISSING;
+        }
+        if (!strncmp(v, "unapproved", 10)) {
+                (void) util_quote(q, sizeof(q), v);
+                (void) snprintf(reason, n, "not approved: %s", q);
+                return APPROVAL_BYPASSED;
+        }
+        if (is_url_with_host(v)) {
+                (void) snprintf(reason, n, "approved in %s", v);
+                return APPROVAL_APPROVED;
+        }
+        (void) snprintf(reason, n, "protected groups must have approval annotation \"" API_APPROVED_ANN "\" with either a "
+                        "URL or a reason starting with \"unapproved\", see https://github.com/kubernetes/enhancements/pull/1111");
+        return APPROVAL_INVALID;
+}
+
+/* Refuses what validateAPIApproval refuses: a missing or invalid annotation, unless the update
+ * leaves the approval state as it was. */
+static int check_api_approval(const json_t *obj, const json_t *old, const char *group, json_t *causes)
+{
+        if (!api_is_protected_group(group))
+                return 0;
+        char reason[800], oreason[800], q[600];
+        enum approval st = approval_state(obj, reason, sizeof(reason));
+        if (old && approval_state(old, oreason, sizeof(oreason)) == st)
+                return 0;
+        const char *f = "metadata.annotations[" API_APPROVED_ANN "]";
+        switch (st) {
+        case APPROVAL_MISSING:
+                return schema_add_cause(causes, "FieldValueRequired", f, "Required value: %s", reason);
+        case APPROVAL_INVALID:
+                (void) util_quote(q, sizeof(q), json_string_value(json_object_get(
+                                                        json_object_get(meta_of(obj), "annotations"), API_APPROVED_ANN)));
+                return schema_add_cause(causes, "FieldValueInvalid", f, "Invalid value: %s: %s", q, reason);
+        case APPROVAL_APPROVED:
+        case APPROVAL_BYPASSED:
+                break;
+        }
+        return 0;
+}
+
+/* The condition KubernetesAPIApprovalPolicyConformant, as the apiapproval controller sets it on
+ * CRDs of protected groups (and removes it elsewhere). */
+static int set_approval_condition(json_t *conds, const json_t *obj, const char *group, const char *when)
+{
+        size_t i;
+        json_t *c;
+        json_array_foreach(conds, i, c)
+                if (osb_streq(json_string_value(json_object_get(c, "type")), "KubernetesAPIApprovalPolicyConformant")) {
+                        (void) json_array_remove(conds, i);
+                        break;
+                }
+        if (!api_is_protected_group(group))
+                return 0;
+        char reason[800];
+        static const char *const why[] = {"InvalidAnnotation", "ApprovedAnnotation", "UnapprovedAnnotation",
+                                          "MissingAnnotation"};
+        enum approval st = approval_state(obj, reason, sizeof(reason));
+        json_t *nc = condition("KubernetesAPIApprovalPolicyConformant", st == APPROVAL_APPROVED ? "True" : "False", why[st],
+                               reason, when);
+        return !nc || json_array_insert_new(conds, 0, nc) < 0 ? -ENOMEM : 0;
+}
+
 static int prep_crd(struct api *a, json_t *obj, const json_t *old, struct prep *p)
 {
         json_t *spec = json_object_get(obj, "spec");
@@ -590,9 +726,9 @@ static int prep_crd(struct api *a, json_t *obj, const json_t *old, struct prep *
         }
         if (!plural || !*plural)
                 r |= schema_add_cause(p->causes, "FieldValueRequired", "spec.names.plural", "Required value");
-        else if (!util_is_dns1123_label(plural)) {
+        else if (!util_is_dns1035_label(plural)) {
                 (void) util_quote(q, sizeof(q), plural);
-                r |= schema_add_cause(p->causes, "FieldValueInvalid", "spec.names.plural", "Invalid value: %s: %s", q, label_msg);
+                r |= schema_add_cause(p->causes, "FieldValueInvalid", "spec.names.plural", "Invalid value: %s: %s", q, dns1035_msg);
         }
         if (!kind || !*kind)
                 r |= schema_add_cause(p->causes, "FieldValueRequired", "spec.names.kind", "Required value");
@@ -611,6 +747,7 @@ static int prep_crd(struct api *a, json_t *obj, const json_t *old, struct prep *
                                               "Invalid value: %s: must be spec.names.plural+\".\"+spec.group", q);
                 }
         }
+        r |= check_api_approval(obj, old, group, p->causes);
         size_t storage = 0, i;
         json_t *v;
         if (!json_array_size(versions))
@@ -620,10 +757,10 @@ static int prep_crd(struct api *a, json_t *obj, const json_t *old, struct prep *
                 if (json_is_true(json_object_get(v, "storage")))
                         storage++;
                 const char *vn = json_string_value(json_object_get(v, "name"));
-                if (!vn || !util_is_dns1123_label(vn)) {
+                if (!vn || !util_is_dns1035_label(vn)) {
                         (void) snprintf(f, sizeof(f), "spec.versions[%zu].name", i);
                         (void) util_quote(q, sizeof(q), vn ? vn : "");
-                        r |= schema_add_cause(p->causes, "FieldValueInvalid", f, "Invalid value: %s: %s", q, label_msg);
+                        r |= schema_add_cause(p->causes, "FieldValueInvalid", f, "Invalid value: %s: %s", q, dns1035_msg);
                 }
                 json_t *schema = json_object_get(json_object_get(v, "schema"), "openAPIV3Schema");
                 if (!json_is_object(schema)) {
@@ -695,6 +832,11 @@ static int prep_crd(struct api *a, json_t *obj, const json_t *old, struct prep *
                                    "storedVersions", stored);
         stored = NULL;
         if (!status || json_object_set_new(obj, "status", status) < 0)
+                return -ENOMEM;
+        /* A copy: the conditions may be the old object's. */
+        json_t *nconds = json_copy(json_object_get(status, "conditions"));
+        if (!nconds || json_object_set_new(status, "conditions", nconds) < 0 ||
+            set_approval_condition(nconds, obj, group, when) < 0)
                 return -ENOMEM;
         (void) a;
         return 0;

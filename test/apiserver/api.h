@@ -93,6 +93,10 @@ unsigned api_delete(struct api *a, const struct api_target *t, const json_t *del
 unsigned api_delete_collection(struct api *a, const struct api_target *t, const json_t *delopts,
                                const struct api_opts *o, struct api_result *res);
 
+/* Whether CRDs of @group need the api-approved.kubernetes.io annotation (k8s.io, *.k8s.io,
+ * kubernetes.io, *.kubernetes.io), as kube-apiserver decides. */
+bool api_is_protected_group(const char *group);
+
 /* ---- watch ---- */
 struct api_watch;
 /* Opens a watch. Returns 0 with *ret, or an HTTP status with @res filled (400 bad selector).
