@@ -703,6 +703,121 @@ static int set_approval_condition(json_t *conds, const json_t *obj, const char *
         return !nc || json_array_insert_new(conds, 0, nc) < 0 ? -ENOMEM : 0;
 }
 
+/* ---- CRD schemas: the checks of apiextensions-apiserver (apis/apiextensions/validation:
+ * ValidateCustomResourceDefinitionOpenAPISchema, then apiserver/schema ValidateStructural) ---- */
+#define CRD_PATH_MAX 1024
+enum crd_level { LVL_ROOT, LVL_ITEM, LVL_FIELD };
+
+static void crd_child(char *out, const char *path, const char *fmt, const char *key)
+{
+        int n = snprintf(out, CRD_PATH_MAX, "%s", path);
+        if (n >= 0 && n < CRD_PATH_MAX)
+                (void) snprintf(out + n, (size_t) (CRD_PATH_MAX - n), fmt, key);
+}
+
+/* The first pass: additionalProperties with properties, uniqueItems. */
+static int crd_schema_openapi(const json_t *s, const char *path, json_t *causes)
+{
+        char f[CRD_PATH_MAX];
+        int r = 0;
+        if (!json_is_object(s))
+                return 0;
+        json_t *props = json_object_get(s, "properties");
+        json_t *ap = json_object_get(s, "additionalProperties");
+        if (json_is_true(json_object_get(s, "uniqueItems"))) {
+                crd_child(f, path, ".%s", "uniqueItems");
+                r |= schema_add_cause(causes, "FieldValueForbidden", f,
+                                      "Forbidden: uniqueItems cannot be set to true since the runtime complexity becomes quadratic");
+        }
+        if (ap && json_object_size(props) && (json_is_false(ap) || json_is_object(ap))) {
+                crd_child(f, path, ".%s", "additionalProperties");
+                r |= schema_add_cause(causes, "FieldValueForbidden", f, "Forbidden: additionalProperties and properties are mutual exclusive");
+        }
+        if (json_is_object(ap)) {
+                crd_child(f, path, ".%s", "additionalProperties");
+                r |= crd_schema_openapi(ap, f, causes);
+        }
+        const char *k;
+        json_t *v;
+        json_object_foreach(props, k, v) {
+                crd_child(f, path, ".properties[%s]", k);
+                r |= crd_schema_openapi(v, f, causes);
+        }
+        if (json_is_object(json_object_get(s, "items"))) {
+                crd_child(f, path, ".%s", "items");
+                r |= crd_schema_openapi(json_object_get(s, "items"), f, causes);
+        }
+        return r;
+}
+
+/* The structural schema rules the project's CRDs meet: a type at every level (unless
+ * x-kubernetes-int-or-string or x-kubernetes-preserve-unknown-fields), an object at the root,
+ * and nothing about metadata at the root but name and generateName. */
+static int crd_schema_structural(const json_t *s, const char *path, enum crd_level lvl, json_t *causes)
+{
+        char f[CRD_PATH_MAX];
+        int r = 0;
+        if (!json_is_object(s))
+                return 0;
+        const char *type = json_string_value(json_object_get(s, "type"));
+        if ((!type || !*type) && !json_is_true(json_object_get(s, "x-kubernetes-int-or-string")) &&
+            !json_is_true(json_object_get(s, "x-kubernetes-preserve-unknown-fields"))) {
+                crd_child(f, path, ".%s", "type");
+                r |= schema_add_cause(causes, "FieldValueRequired", f, "Required value: %s",
+                                      lvl == LVL_ROOT ? "must not be empty at the root"
+                                      : lvl == LVL_ITEM ? "must not be empty for specified array items"
+                                                        : "must not be empty for specified object fields");
+        }
+        if (lvl == LVL_ROOT && type && *type && strcmp(type, "object")) {
+                char q[600];
+                crd_child(f, path, ".%s", "type");
+                (void) util_quote(q, sizeof(q), type);
+                r |= schema_add_cause(causes, "FieldValueInvalid", f, "Invalid value: %s: must be object at the root", q);
+        }
+        json_t *props = json_object_get(s, "properties");
+        json_t *meta = json_object_get(props, "metadata");
+        if (lvl == LVL_ROOT && json_is_object(meta)) {
+                /* only {type: object} and restrictions of name and generateName */
+                const char *k;
+                json_t *v;
+                bool other = false;
+                json_object_foreach(meta, k, v) {
+                        if (!strcmp(k, "type"))
+                                other |= !json_is_string(v) || strcmp(json_string_value(v), "object");
+                        else if (!strcmp(k, "properties")) {
+                                const char *pk;
+                                json_t *pv;
+                                json_object_foreach(v, pk, pv)
+                                        other |= strcmp(pk, "name") && strcmp(pk, "generateName");
+                        } else
+                                other = true;
+                }
+                if (other) {
+                        crd_child(f, path, ".properties[%s]", "metadata");
+                        r |= schema_add_cause(causes, "FieldValueForbidden", f,
+                                              "Forbidden: must not specify anything other than name and generateName, "
+                                              "but metadata is implicitly specified");
+                }
+        }
+        const char *k;
+        json_t *v;
+        json_object_foreach(props, k, v) {
+                if (lvl == LVL_ROOT && !strcmp(k, "metadata"))
+                        continue;
+                crd_child(f, path, ".properties[%s]", k);
+                r |= crd_schema_structural(v, f, LVL_FIELD, causes);
+        }
+        if (json_is_object(json_object_get(s, "items"))) {
+                crd_child(f, path, ".%s", "items");
+                r |= crd_schema_structural(json_object_get(s, "items"), f, LVL_ITEM, causes);
+        }
+        if (json_is_object(json_object_get(s, "additionalProperties"))) {
+                crd_child(f, path, ".%s", "additionalProperties");
+                r |= crd_schema_structural(json_object_get(s, "additionalProperties"), f, LVL_FIELD, causes);
+        }
+        return r;
+}
+
 static int prep_crd(struct api *a, json_t *obj, const json_t *old, struct prep *p)
 {
         json_t *spec = json_object_get(obj, "spec");
@@ -766,10 +881,14 @@ static int prep_crd(struct api *a, json_t *obj, const json_t *old, struct prep *
                 if (!json_is_object(schema)) {
                         (void) snprintf(f, sizeof(f), "spec.versions[%zu].schema.openAPIV3Schema", i);
                         r |= schema_add_cause(p->causes, "FieldValueRequired", f, "Required value: schemas are required");
-                } else if (!json_string_value(json_object_get(schema, "type")) &&
-                           !json_is_true(json_object_get(schema, "x-kubernetes-preserve-unknown-fields"))) {
-                        (void) snprintf(f, sizeof(f), "spec.versions[%zu].schema.openAPIV3Schema.type", i);
-                        r |= schema_add_cause(p->causes, "FieldValueRequired", f, "Required value: must not be empty at the root");
+                } else {
+                        char path[CRD_PATH_MAX];
+                        (void) snprintf(path, sizeof(path), "spec.versions[%zu].schema.openAPIV3Schema", i);
+                        size_t before = json_array_size(p->causes);
+                        r |= crd_schema_openapi(schema, path, p->causes);
+                        /* the structural checks run only on a schema the first pass accepted */
+                        if (json_array_size(p->causes) == before)
+                                r |= crd_schema_structural(schema, path, LVL_ROOT, p->causes);
                 }
         }
         if (json_array_size(versions) && storage != 1)

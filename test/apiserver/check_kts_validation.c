@@ -209,6 +209,49 @@ START_TEST(crd_spec_rules_are_those_of_kube_apiserver)
 }
 END_TEST
 
+static const char *schema_error(const char *schema)
+{
+        static char msg[2048];
+        osb_autofree char *versions = osb_asprintf("[{name: v1, served: true, storage: true, schema: {openAPIV3Schema: %s}}]", schema);
+        json_t *st = NULL;
+        unsigned c = crd_status("widgets.example.com", "{plural: widgets, kind: Widget}", versions, &st);
+        (void) snprintf(msg, sizeof(msg), "%u %s", c, c == 201 ? "" : message(st));
+        json_decref(st);
+        return msg;
+}
+
+/* Structural schemas (apiextensions-apiserver apiserver/schema ValidateStructural, after
+ * ValidateCustomResourceDefinitionOpenAPISchema): a type at every level, additionalProperties
+ * not with properties, nothing under metadata but name and generateName. */
+START_TEST(crd_schemas_must_be_structural)
+{
+        static const char prefix[] = "CustomResourceDefinition.apiextensions.k8s.io \"widgets.example.com\" is invalid: "
+                                     "spec.versions[0].schema.openAPIV3Schema";
+        char want[1024];
+        (void) snprintf(want, sizeof(want), "422 %s.properties[spec].properties[size].type: Required value: must not be "
+                        "empty for specified object fields", prefix);
+        ck_assert_str_eq(schema_error("{type: object, properties: {spec: {type: object, properties: {size: {}}}}}"), want);
+        (void) snprintf(want, sizeof(want), "422 %s.properties[spec].items.type: Required value: must not be empty for "
+                        "specified array items", prefix);
+        ck_assert_str_eq(schema_error("{type: object, properties: {spec: {type: array, items: {description: x}}}}"), want);
+        (void) snprintf(want, sizeof(want), "422 %s.properties[spec].additionalProperties: Forbidden: additionalProperties "
+                        "and properties are mutual exclusive", prefix);
+        ck_assert_str_eq(schema_error("{type: object, properties: {spec: {type: object, properties: {a: {type: string}},"
+                                      " additionalProperties: {type: string}}}}"), want);
+        (void) snprintf(want, sizeof(want), "422 %s.properties[metadata]: Forbidden: must not specify anything other than "
+                        "name and generateName, but metadata is implicitly specified", prefix);
+        ck_assert_str_eq(schema_error("{type: object, properties: {metadata: {type: object, description: no}}}"), want);
+        (void) snprintf(want, sizeof(want), "422 %s.type: Invalid value: \"array\": must be object at the root", prefix);
+        ck_assert_str_eq(schema_error("{type: array, items: {type: string}}"), want);
+        /* what is fine: preserve-unknown-fields without a type, int-or-string, metadata.name rules,
+         * additionalProperties alone */
+        ck_assert_str_eq(schema_error("{type: object, properties: {metadata: {type: object, properties: {name: {type: string, "
+                                      "maxLength: 20}}}, spec: {x-kubernetes-preserve-unknown-fields: true}, port: "
+                                      "{x-kubernetes-int-or-string: true}, m: {type: object, additionalProperties: {type: "
+                                      "string}}}}"), "201 ");
+}
+END_TEST
+
 static char *repeat(char c, size_t n)
 {
         char *s = osb_malloc(n + 1);
@@ -348,6 +391,7 @@ static Suite *suite(void)
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, crd_in_a_protected_group_needs_the_approval_annotation);
         tcase_add_test(tc, crd_spec_rules_are_those_of_kube_apiserver);
+        tcase_add_test(tc, crd_schemas_must_be_structural);
         tcase_add_test(tc, names_follow_each_kinds_rule);
         tcase_add_test(tc, watch_from_a_future_or_compacted_resource_version);
         suite_add_tcase(s, tc);
