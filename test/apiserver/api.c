@@ -1944,6 +1944,7 @@ struct api_watch {
         bool table, headers_sent, bookmarks;
         char *include_object;
         char *error_line;      /* a pending ERROR event (410) */
+        uint64_t start_rv;     /* the version the watch started from: bookmarks only past it */
         uint64_t deadline_ms;
         uint64_t last_bookmark_ms;
         bool done;
@@ -2011,6 +2012,7 @@ unsigned api_watch_open(struct api *a, const struct api_target *t, const struct 
         int r = store_watch_open(a->st, t->type->storage_key, ns, since, notify, userdata, &w->sw);
         uint64_t cur = store_rv(a->st);
         store_unlock(a->st);
+        w->start_rv = since ? since : cur;
         if (r == -ESTALE) {
                 json_t *s = api_status(410, "Expired", NULL, "too old resource version: %" PRIu64 " (%" PRIu64 ")", since,
                                        cur >= 1 ? cur - 1 : 0);
@@ -2105,7 +2107,10 @@ char *api_watch_next(struct api_watch *w, size_t *len, bool *done, unsigned book
                         w->done = *done = true;
                 break;
         }
-        if (!line && !*done && w->bookmarks && bookmark_ms && now - w->last_bookmark_ms >= bookmark_ms) {
+        /* As kube-apiserver's watch cache: a BOOKMARK only with a version newer than the one the
+         * watch started from (cacheWatcher drops events, bookmarks too, that are not newer). */
+        if (!line && !*done && w->bookmarks && bookmark_ms && now - w->last_bookmark_ms >= bookmark_ms &&
+            store_watch_rv(w->sw) > w->start_rv) {
                 char rv[32];
                 (void) snprintf(rv, sizeof(rv), "%" PRIu64, store_watch_rv(w->sw));
                 json_t *bm = json_pack("{s:s, s:s, s:{s:s, s:n}}", "kind", w->type->kind, "apiVersion", w->type->api_version,

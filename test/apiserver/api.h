@@ -107,7 +107,7 @@ unsigned api_watch_open(struct api *a, const struct api_target *t, const struct 
                         store_notify_fn notify, void *userdata, struct api_watch **ret, struct api_result *res);
 /* The next line to send (new, "\n"-terminated, osb_free) or NULL: *done is set when the stream
  * must end (timeout, fell behind, stopping, after an ERROR event). Sends BOOKMARKs every
- * @bookmark_ms when requested. When there is nothing yet, *@arm (may be NULL) is set to true
+ * @bookmark_ms when requested, once the server has a version newer than the watch's start. When there is nothing yet, *@arm (may be NULL) is set to true
  * with the store lock still held, so a notify that follows cannot be missed. */
 char *api_watch_next(struct api_watch *w, size_t *len, bool *done, unsigned bookmark_ms, bool *arm);
 void api_watch_close(struct api_watch *w);  /* NULL-safe */

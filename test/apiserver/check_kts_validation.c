@@ -384,6 +384,37 @@ START_TEST(watch_from_a_future_or_compacted_resource_version)
 }
 END_TEST
 
+/* kube-apiserver sends a BOOKMARK only with a resourceVersion newer than the watch's (the watch
+ * cache's cacheWatcher drops what is not newer; api-concepts: bookmarks are not guaranteed). */
+START_TEST(bookmarks_only_past_the_watchs_resource_version)
+{
+        struct kt_type *t = types_find(a->types, "", "v1", "configmaps");
+        struct api_target tg = {.type = t, .ns = "default"};
+        struct api_opts o = API_OPTS_INIT;
+        struct api_result r = {0};
+        struct api_watch *w = NULL;
+        char from[32];
+        (void) snprintf(from, sizeof(from), "%" PRIu64, store_rv(a->st));
+        o.resource_version = from;
+        o.allow_bookmarks = true;
+        ck_assert_uint_eq(api_watch_open(a, &tg, &o, NULL, NULL, &w, &r), 0);
+        bool done = false;
+        size_t len;
+        struct timespec ms5 = {0, 5 * 1000 * 1000};
+        (void) nanosleep(&ms5, NULL);
+        ck_assert_ptr_null(api_watch_next(w, &len, &done, 1, NULL));   /* nothing newer: no BOOKMARK */
+        ck_assert(!done);
+        /* a change elsewhere (another namespace) moves the server on: now a BOOKMARK comes */
+        ck_assert_uint_eq(create_named("", "v1", "configmaps", "ConfigMap", "kube-system", "elsewhere", NULL), 201);
+        (void) nanosleep(&ms5, NULL);
+        char *l = api_watch_next(w, &len, &done, 1, NULL);
+        ck_assert_msg(l && strstr(l, "\"type\":\"BOOKMARK\""), "%s", l ? l : "(none)");
+        osb_free(l);
+        api_watch_close(w);
+        kt_type_unref(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("kts_validation");
@@ -394,6 +425,7 @@ static Suite *suite(void)
         tcase_add_test(tc, crd_schemas_must_be_structural);
         tcase_add_test(tc, names_follow_each_kinds_rule);
         tcase_add_test(tc, watch_from_a_future_or_compacted_resource_version);
+        tcase_add_test(tc, bookmarks_only_past_the_watchs_resource_version);
         suite_add_tcase(s, tc);
         return s;
 }
