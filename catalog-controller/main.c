@@ -530,9 +530,9 @@ static int run(void)
         ctl.kube = kc;
         char cluster_id[256];
         if (cluster_identity(kc, cluster_id, sizeof(cluster_id), &err) < 0) {
+                int sig = atomic_load(&stop_signal);   /* before sigthread_stop(), which ends it with one */
                 sigthread_stop(&sigt);
                 kube_client_free(kc);
-                int sig = atomic_load(&stop_signal);
                 if (sig) {
                         osb_log_info("shutting down", "signal=%s", signal_name(sig));
                         osb_log_info("stopped", NULL);

@@ -57,6 +57,14 @@ expect_ok "silent server: still starting after 1 s (waiting for an answer)" test
 term_within silent "waiting for the cluster ID" 2000
 kill "$SILENT_PID" 2>/dev/null; wait "$SILENT_PID" 2>/dev/null
 
+# ... and without a signal, a server that refuses the connection is a failure (exit 1)
+closed=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+e2e_write_kubeconfig "$E2E_TMP/closed.kubeconfig" "http://127.0.0.1:$closed"
+run_ctl closed "$E2E_TMP/closed.kubeconfig"
+eventually 15 test -e "$E2E_TMP/closed/rc"
+expect_eq "no API server (connection refused): exit 1, not a clean stop" "1 cannot learn the cluster ID" \
+  "$(cat "$E2E_TMP/closed/rc" 2>&1) $(grep -o 'cannot learn the cluster ID' "$E2E_TMP/closed/log" | head -n 1)"
+
 # --- (2) caches that cannot sync: no servicecatalog CRDs ----------------------------------------
 kcfg=$KUBECONFIG
 if [[ "$kcfg" == *:* ]]; then kcfg="$E2E_TMP/controller.kubeconfig"; "$KUBECTL" config view --raw --flatten --minify >"$kcfg"; fi
