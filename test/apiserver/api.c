@@ -252,9 +252,10 @@ static int name_causes(json_t *causes, const char *q, size_t len, size_t max, bo
 
 /* The name rule of each kind, as kube-apiserver has it: Namespace NameIsDNSLabel, Service
  * NameIsDNS1035Label (pkg/apis/core/validation: ValidateNamespaceName, ValidateServiceName), RBAC
- * objects and Events a path segment, everything else (Secret, ConfigMap, Pod, PVC, Deployment,
- * Lease, ..., custom resources: NameIsDNSSubdomain) a DNS-1123 subdomain: up to 253 characters,
- * dots allowed, no limit on one label. */
+ * objects (ValidateRBACName: path.IsValidPathSegmentName) and core v1 Events (legacy validation:
+ * none) a path segment, everything else (Secret, ConfigMap, Pod, PVC, Deployment, PDB, Lease,
+ * ServiceAccount, events.k8s.io/v1 Events, custom resources: NameIsDNSSubdomain) a DNS-1123
+ * subdomain: up to 253 characters, dots allowed, no limit on one label. */
 static int validate_name(const struct kt_type *t, const char *name, json_t *causes)
 {
         char q[300];
@@ -264,8 +265,8 @@ static int validate_name(const struct kt_type *t, const char *name, json_t *caus
                 return name_causes(causes, q, len, 63, util_matches_dns1123_label(name), label_msg);
         if (t->builtin == BT_SERVICE)
                 return name_causes(causes, q, len, 63, util_matches_dns1035_label(name), dns1035_msg);
-        /* Events and RBAC objects ("system:discovery") only need to be a path segment. */
-        if (t->builtin == BT_EVENT || t->builtin == BT_EVENT_V1 || t->builtin == BT_ROLE || t->builtin == BT_ROLEBINDING ||
+        /* core v1 Events and RBAC objects ("system:discovery") only need to be a path segment */
+        if (t->builtin == BT_EVENT || t->builtin == BT_ROLE || t->builtin == BT_ROLEBINDING ||
             t->builtin == BT_CLUSTERROLE || t->builtin == BT_CLUSTERROLEBINDING) {
                 if (!strcmp(name, ".") || !strcmp(name, "..") || strpbrk(name, "/%"))
                         return schema_add_cause(causes, "FieldValueInvalid", "metadata.name",

@@ -319,6 +319,18 @@ START_TEST(names_follow_each_kinds_rule)
         ck_assert_ptr_nonnull(strstr(message(st), "must be no more than 63 characters"));
         json_decref(st);
         ck_assert_uint_eq(create_named("", "v1", "services", "Service", "default", "abc-1", NULL), 201);
+
+        /* RBAC objects: a path segment (ValidateRBACName), so "system:x" and capitals are fine */
+        ck_assert_uint_eq(create_named("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", NULL, "System:X", NULL),
+                          201);
+        ck_assert_uint_eq(create_named("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", NULL, "a%b", &st), 422);
+        ck_assert_ptr_nonnull(strstr(message(st), "may not contain '/' or '%'"));
+        json_decref(st);
+        /* Events: core v1 keeps the legacy rules (no name check), events.k8s.io/v1 a subdomain */
+        ck_assert_uint_eq(create_named("", "v1", "events", "Event", "default", "Legacy_Name", NULL), 201);
+        ck_assert_uint_eq(create_named("events.k8s.io", "v1", "events", "Event", "default", "Strict_Name", &st), 422);
+        ck_assert_ptr_nonnull(strstr(message(st), "a lowercase RFC 1123 subdomain must consist of"));
+        json_decref(st);
 }
 END_TEST
 
