@@ -66,6 +66,13 @@ unsigned api_fail(struct api_result *res, unsigned code, const char *reason, jso
         return code;
 }
 
+unsigned api_too_large_rv(struct api_result *res, uint64_t want, uint64_t current)
+{
+        json_t *d = json_pack("{s:[{s:s, s:s}], s:i}", "causes", "reason", "ResourceVersionTooLarge", "message",
+                              "Too large resource version", "retryAfterSeconds", 1);
+        return api_fail(res, 504, "Timeout", d, "Too large resource version: %" PRIu64 ", current: %" PRIu64, want, current);
+}
+
 static unsigned oom(struct api_result *res)
 {
         return api_fail(res, 500, "InternalError", NULL, "Internal error occurred: out of memory");
@@ -1828,9 +1835,25 @@ unsigned api_list(struct api *a, const struct api_target *t, const struct api_op
                 filter_release(&f);
                 return bad_request(res, "continue key is not valid: illegal base64 data");
         }
+        /* resourceVersion=N (not "0", not with continue): "not older than N". kube-apiserver's
+         * watch cache waits up to 3 s to reach N (waitUntilFreshAndBlock), then answers 504
+         * "Too large resource version" (storage.NewTooLargeResourceVersionError: reason Timeout,
+         * cause ResourceVersionTooLarge, retryAfterSeconds 1). */
+        uint64_t want = 0;
+        int64_t v;
+        if (o->resource_version && *o->resource_version && strcmp(o->resource_version, "0") && !(o->cont && *o->cont) &&
+            osb_parse_int64(o->resource_version, 1, INT64_MAX, &v) == 0)
+                want = (uint64_t) v;
         const char *ns = t->type->namespaced && t->ns && *t->ns ? t->ns : NULL;
         store_lock(a->st);
+        if (want > store_rv(a->st))
+                (void) store_wait(a->st, want - 1, API_TOO_LARGE_WAIT_MS);
         uint64_t rv = store_rv(a->st);
+        if (want > rv) {
+                store_unlock(a->st);
+                filter_release(&f);
+                return api_too_large_rv(res, want, rv);
+        }
         json_t *all = store_list(a->st, t->type->storage_key, ns);
         store_unlock(a->st);
         json_t *items = json_array();

@@ -93,6 +93,12 @@ unsigned api_delete(struct api *a, const struct api_target *t, const json_t *del
 unsigned api_delete_collection(struct api *a, const struct api_target *t, const json_t *delopts,
                                const struct api_opts *o, struct api_result *res);
 
+/* How long a list from a resourceVersion the server does not have yet waits for it. */
+#define API_TOO_LARGE_WAIT_MS 3000
+/* Fills @res with kube-apiserver's "Too large resource version: WANT, current: CURRENT" (504
+ * Timeout, cause ResourceVersionTooLarge, retryAfterSeconds 1). Returns 504. */
+unsigned api_too_large_rv(struct api_result *res, uint64_t want, uint64_t current);
+
 /* Whether CRDs of @group need the api-approved.kubernetes.io annotation (k8s.io, *.k8s.io,
  * kubernetes.io, *.kubernetes.io), as kube-apiserver decides. */
 bool api_is_protected_group(const char *group);

@@ -396,6 +396,74 @@ START_TEST(watch_from_a_future_or_compacted_resource_version)
 }
 END_TEST
 
+static void *create_later(void *arg)
+{
+        (void) arg;
+        struct timespec ms300 = {0, 300 * 1000 * 1000};
+        (void) nanosleep(&ms300, NULL);
+        (void) create_named("", "v1", "configmaps", "ConfigMap", "default", "late", NULL);
+        return NULL;
+}
+
+static uint64_t now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
+/* A list from a resourceVersion the server does not have: kube-apiserver's watch cache waits up
+ * to 3 s for it (waitUntilFreshAndBlock), then answers 504 "Too large resource version: N,
+ * current: C" (storage.NewTooLargeResourceVersionError: reason Timeout, details.causes[0].reason
+ * ResourceVersionTooLarge, retryAfterSeconds 1). One it reaches in time is served. */
+START_TEST(list_from_a_future_resource_version)
+{
+        struct kt_type *t = types_find(a->types, "", "v1", "configmaps");
+        struct api_target tg = {.type = t, .ns = "default"};
+        struct api_opts o = API_OPTS_INIT;
+        struct api_result r = {0};
+        uint64_t cur = store_rv(a->st);
+        char rv[32];
+        (void) snprintf(rv, sizeof(rv), "%" PRIu64, cur + 100);
+        o.resource_version = rv;
+        uint64_t t0 = now_ms();
+        ck_assert_uint_eq(api_list(a, &tg, &o, &r), 504);
+        uint64_t took = now_ms() - t0;
+        ck_assert_msg(took >= API_TOO_LARGE_WAIT_MS - 50 && took < API_TOO_LARGE_WAIT_MS + 2000, "%" PRIu64 " ms", took);
+        char want[200];
+        (void) snprintf(want, sizeof(want), "Too large resource version: %" PRIu64 ", current: %" PRIu64, cur + 100, cur);
+        ck_assert_str_eq(message(r.body), want);
+        ck_assert_str_eq(json_string_value(json_object_get(r.body, "reason")), "Timeout");
+        json_t *d = json_object_get(r.body, "details");
+        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(d, "causes"), 0), "reason")),
+                         "ResourceVersionTooLarge");
+        ck_assert_int_eq(json_integer_value(json_object_get(d, "retryAfterSeconds")), 1);
+        api_result_release(&r);
+
+        /* one version ahead, reached while the list waits: served */
+        (void) snprintf(rv, sizeof(rv), "%" PRIu64, cur + 1);
+        pthread_t th;
+        ck_assert_int_eq(pthread_create(&th, NULL, create_later, NULL), 0);
+        ck_assert_uint_eq(api_list(a, &tg, &o, &r), 200);
+        pthread_join(th, NULL);
+        bool late = false;
+        size_t i;
+        json_t *it;
+        json_array_foreach(json_object_get(r.body, "items"), i, it)
+                late |= !strcmp(json_string_value(json_object_get(json_object_get(it, "metadata"), "name")), "late");
+        ck_assert(late);
+        api_result_release(&r);
+        /* "0" and older versions: served at once */
+        o.resource_version = "0";
+        ck_assert_uint_eq(api_list(a, &tg, &o, &r), 200);
+        api_result_release(&r);
+        o.resource_version = "1";
+        ck_assert_uint_eq(api_list(a, &tg, &o, &r), 200);
+        api_result_release(&r);
+        kt_type_unref(t);
+}
+END_TEST
+
 /* kube-apiserver sends a BOOKMARK only with a resourceVersion newer than the watch's (the watch
  * cache's cacheWatcher drops what is not newer; api-concepts: bookmarks are not guaranteed). */
 START_TEST(bookmarks_only_past_the_watchs_resource_version)
@@ -431,6 +499,7 @@ static Suite *suite(void)
 {
         Suite *s = suite_create("kts_validation");
         TCase *tc = tcase_create("validation");
+        tcase_set_timeout(tc, 30);
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, crd_in_a_protected_group_needs_the_approval_annotation);
         tcase_add_test(tc, crd_spec_rules_are_those_of_kube_apiserver);
@@ -438,6 +507,7 @@ static Suite *suite(void)
         tcase_add_test(tc, names_follow_each_kinds_rule);
         tcase_add_test(tc, watch_from_a_future_or_compacted_resource_version);
         tcase_add_test(tc, bookmarks_only_past_the_watchs_resource_version);
+        tcase_add_test(tc, list_from_a_future_resource_version);
         suite_add_tcase(s, tc);
         return s;
 }
