@@ -47,7 +47,8 @@ void kube_watch_parser_release(struct kube_watch_parser *p);
  * (it sticks: later calls return it again): -E2BIG for an event over max_event, -EBADMSG for
  * bytes that are not an event, OSB_E_GONE for an ERROR event with code 410 (the
  * resourceVersion is too old: list again) or a "Too large resource version" one,
- * kube_status_code() of another ERROR event's code, fn's own negative code, or -ENOMEM; @err says why. Unknown event types are skipped. */
+ * kube_status_code() of another ERROR event's code, fn's own negative code, or -ENOMEM; @err
+ * says why. Unknown event types are skipped. */
 int kube_watch_parser_feed(struct kube_watch_parser *p, const char *data, size_t len,
                            struct osb_error *err);
 /* Whether a metav1.Status is kube-apiserver's "Too large resource version" (504 Timeout with a
