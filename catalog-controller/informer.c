@@ -400,6 +400,13 @@ bool informer_synced(struct informer *inf)
         return s;
 }
 
+static int64_t mono_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static struct timespec after_ms(int64_t ms)
 {
         struct timespec ts;
@@ -496,6 +503,7 @@ static void *watch_main(void *arg)
                         };
                         char *next = NULL;
                         count(inf, &inf->stats.watches);
+                        int64_t started = mono_ms();
                         r = kube_watch(inf->client, inf->kind->res, st->ns, &wo, on_watch_event, inf, &next, &err);
                         metrics_kube_request("watch", inf->kind->res->plural, r);
                         if (next) {
@@ -503,13 +511,27 @@ static void *watch_main(void *arg)
                                 rv = next;
                         }
                         if (r == OSB_E_GONE) {
-                                /* the resourceVersion is too old: list again, at once */
+                                /* The server cannot serve the resourceVersion (410: too old;
+                                 * "Too large resource version"): list again, at once. */
                                 count(inf, &inf->stats.relists_gone);
                                 osb_log_info("watch expired, relisting", "kind=%s namespace=%s", inf->kind->kind,
                                              st->ns ? st->ns : "*");
                                 osb_free(rv);
                                 rv = NULL;
                                 continue;
+                        }
+                        /* Any other failure (an ERROR event, a failed status, a broken
+                         * connection), or a stream the server ended well before timeout_s (it
+                         * is shutting down): the next attempt lists again instead of watching
+                         * from rv, as client-go's reflector does after a failed watch. A server
+                         * that came back without its state (resourceVersions start again from
+                         * 1) would accept a watch from our larger rv and send nothing until its
+                         * own versions passed it: a list is the only way to see it. */
+                        if (r != -ECANCELED && !stopping(inf) &&
+                            (r < 0 || mono_ms() - started + 2000 < (int64_t) wo.timeout_s * 1000)) {
+                                count(inf, &inf->stats.relists_broken);
+                                osb_free(rv);
+                                rv = NULL;
                         }
                 }
                 if (r >= 0) {

@@ -1,7 +1,9 @@
 /* catalog-controller/informer.h: list-then-watch of one resource kind into a cache of compact C
  * structs, with event handlers. One thread (per namespace, when given several) lists (kube_list) and then watches (kube_watch, with
  * bookmarks) from the list's resourceVersion, watches again from the last resourceVersion when a
- * watch ends, lists again on OSB_E_GONE, and reconnects with a capped back-off on errors. A
+ * watch ends at its timeout, lists again at once on OSB_E_GONE (410, "Too large resource
+ * version"), and lists again with a capped back-off after any other failure or a watch the
+ * server ended early (restarted: its resourceVersions may have gone backwards). A
  * second thread calls the handler for every cached object each resync period.
  *
  * Cached objects are immutable and reference-counted: every one starts with a struct kmeta,
@@ -71,6 +73,7 @@ struct informer_options {
 /* Observability: counts kept by the informer. */
 struct informer_stats {
         uint64_t lists, watches, relists_gone, errors, events;
+        uint64_t relists_broken;   /* lists after a failed or early-ended watch */
 };
 
 struct informer;

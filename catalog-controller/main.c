@@ -128,6 +128,58 @@ static const struct informer_kind kinds[6] = {
         {"ServicePlan", &kube_sc_plans, offering_extract_plan, offering_free, offering_relevant},
 };
 
+/* ---- shutdown: a thread waits for SIGTERM/SIGINT in every phase ----
+ * The signals are blocked in every thread; this one takes them with sigwait(), records which,
+ * and cancels the Kubernetes client, so whatever the main thread is waiting for (the cluster
+ * ID, the Lease, caches that cannot sync because the CRDs are missing) ends within about a
+ * second and the main thread sees stop_signal. */
+struct sigthread {
+        pthread_t thread;
+        sigset_t sigs;
+        struct kube_client *kc;
+        bool started;
+};
+static atomic_int stop_signal;
+
+static void *sig_main(void *arg)
+{
+        struct sigthread *st = arg;
+        int sig = 0;
+        if (sigwait(&st->sigs, &sig) != 0)
+                sig = SIGTERM;
+        atomic_store(&stop_signal, sig);
+        kube_client_cancel(st->kc);
+        return NULL;
+}
+
+/* Ends the thread when it is still waiting (no signal came: an error ends the program). */
+static void sigthread_stop(struct sigthread *st)
+{
+        if (!st->started)
+                return;
+        if (!atomic_load(&stop_signal))
+                (void) pthread_kill(st->thread, SIGTERM);
+        pthread_join(st->thread, NULL);
+        st->started = false;
+}
+
+/* Waits until @inf has synced, @timeout_ms passed, or a signal came. Returns true on a signal. */
+static bool wait_synced_or_signal(struct informer *inf, int64_t timeout_ms)
+{
+        for (int64_t waited = 0; !atomic_load(&stop_signal); waited += 50) {
+                if (!inf || informer_synced(inf) || waited >= timeout_ms)
+                        return false;
+                struct timespec tick = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
+                (void) nanosleep(&tick, NULL);
+        }
+        return true;
+}
+
+static const char *signal_name(int sig)
+{
+        return sig == SIGTERM ? "SIGTERM" : "SIGINT";
+}
+
 /* A worker's key: the leader's deadline first, then dispatch_key(), which holds every key back
  * until ctl.started publishes the informers. */
 static int handle_key(void *userdata, const char *key)
@@ -420,18 +472,31 @@ static int run(void)
         if (r < 0)
                 return fail("cannot create the Kubernetes client", err.text);
 
-        sigset_t sigs;
-        sigemptyset(&sigs);
-        sigaddset(&sigs, SIGTERM);
-        sigaddset(&sigs, SIGINT);
-        pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+        struct sigthread sigt = {.kc = kc};
+        sigemptyset(&sigt.sigs);
+        sigaddset(&sigt.sigs, SIGTERM);
+        sigaddset(&sigt.sigs, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &sigt.sigs, NULL);
         signal(SIGPIPE, SIG_IGN);
+        r = pthread_create(&sigt.thread, NULL, sig_main, &sigt);
+        if (r != 0) {
+                kube_client_free(kc);
+                return fail("cannot start the signal thread", strerror(r));
+        }
+        sigt.started = true;
 
         ctl_init(&ctl);
         ctl.kube = kc;
         char cluster_id[256];
         if (cluster_identity(kc, cluster_id, sizeof(cluster_id), &err) < 0) {
+                int sig = atomic_load(&stop_signal);   /* before sigthread_stop(), which ends it with one */
+                sigthread_stop(&sigt);
                 kube_client_free(kc);
+                if (sig) {
+                        osb_log_info("shutting down", "signal=%s", signal_name(sig));
+                        osb_log_info("stopped", NULL);
+                        return EXIT_SUCCESS;
+                }
                 return fail("cannot learn the cluster ID", err.text);
         }
         kapi_set_rate_limit((double) arg_kube_qps, (unsigned) arg_kube_burst);
@@ -489,15 +554,12 @@ static int run(void)
                 osb_log_info("campaigning", "lease=%s/%s identity=%s lease_duration_ms=%" PRId64 " renew_deadline_ms=%" PRId64
                              " retry_period_ms=%" PRId64, le_ns, arg_le_name, osb_log_quote(q, sizeof(q), identity),
                              arg_le_lease_ms, arg_le_renew_ms, arg_le_retry_ms);
-                while (!elector_leading(elector)) {
-                        struct timespec tick = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
-                        sig = sigtimedwait(&sigs, NULL, &tick);
-                        if (sig > 0)
-                                break;
-                        sig = 0;
+                while (!elector_leading(elector) && !atomic_load(&stop_signal)) {
+                        struct timespec tick = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
+                        (void) nanosleep(&tick, NULL);
                 }
-                if (sig > 0) {
-                        osb_log_info("shutting down", "signal=%s leader=false", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+                if ((sig = atomic_load(&stop_signal))) {
+                        osb_log_info("shutting down", "signal=%s leader=false", signal_name(sig));
                         exit_code = EXIT_SUCCESS;
                         goto out;
                 }
@@ -521,12 +583,9 @@ static int run(void)
                 goto out;
         }
         /* wait (bounded) for the class and plan caches before brokers are reconciled */
-        for (int i = 0; i < 2; i++) {
-                if (ctl.classes[i])
-                        (void) informer_wait_synced(ctl.classes[i], 30000);
-                if (ctl.plans[i])
-                        (void) informer_wait_synced(ctl.plans[i], 30000);
-        }
+        for (int i = 0; i < 2; i++)
+                if (wait_synced_or_signal(ctl.classes[i], 30000) || wait_synced_or_signal(ctl.plans[i], 30000))
+                        goto signalled;
         for (int i = 0; i < 2 && r >= 0; i++) {
                 if (i == 1 && !arg_namespaced)
                         break;
@@ -539,10 +598,11 @@ static int run(void)
         if (r >= 0)
                 r = informer_start(kc, &kind_bindings, &io_ns, on_binding, NULL, &ctl.bindings);
         if (r >= 0) {
-                (void) informer_wait_synced(ctl.bindings, 30000);
+                if (wait_synced_or_signal(ctl.bindings, 30000))
+                        goto signalled;
                 for (int i = 0; i < 2; i++)
-                        if (ctl.brokers[i])
-                                (void) informer_wait_synced(ctl.brokers[i], 30000);
+                        if (wait_synced_or_signal(ctl.brokers[i], 30000))
+                                goto signalled;
                 r = informer_start(kc, &kind_instances, &io_ns, on_instance, NULL, &ctl.instances);
         }
         if (r >= 0)
@@ -560,12 +620,15 @@ static int run(void)
                      arg_listen, (unsigned) port, arg_workers, arg_relist_ms, arg_resync_ms, arg_namespaced ? "true" : "false",
                      osb_log_quote(nq, sizeof(nq), nns > 0 ? arg_namespaces : "*"), arg_leader_elect ? "true" : "false");
 
-        sigwait(&sigs, &sig);
-        osb_log_info("shutting down", "signal=%s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        pthread_join(sigt.thread, NULL);      /* until SIGTERM or SIGINT */
+        sigt.started = false;
+signalled:
+        osb_log_info("shutting down", "signal=%s", signal_name(atomic_load(&stop_signal)));
         exit_code = EXIT_SUCCESS;
 out:
         atomic_store(&ctl.cancel, true);
         kube_client_cancel(kc);
+        sigthread_stop(&sigt);
         /* Informers stop first (no more keys queued), then the workers drain while the caches
          * they read are still there, then the caches go. */
         for (int i = 0; i < 2; i++) {

@@ -71,6 +71,10 @@ const char *osb_log_quote(char *buf, unsigned n, const char *s)
 
 void osb_log_write(enum osb_log_level lvl, const char *msg, const char *fmt, ...)
 {
+        /* The level check is here too: a caller that computes @lvl and calls this directly
+         * (not through osb_log()) must not print debug lines at the default info level. */
+        if (lvl >= OSB_LOG_OFF || !osb_log_enabled(lvl))
+                return;
         char line[2048];
         struct timespec ts;
         struct tm tm;

@@ -15,8 +15,10 @@ static inline bool osb_log_enabled(enum osb_log_level lvl)
         return lvl >= osb_log_get_level();
 }
 
-/* Writes `ts=... level=... msg="..." KEY=VALUE...`. @fmt is the already-logfmt tail of
- * key=value pairs (use osb_log_quote for values that may contain spaces); may be NULL. */
+/* Writes `ts=... level=... msg="..." KEY=VALUE...` when @lvl is enabled (osb_log_enabled()),
+ * else nothing. @fmt is the already-logfmt tail of key=value pairs (use osb_log_quote for
+ * values that may contain spaces); may be NULL. The osb_log*() macros also skip evaluating
+ * the arguments of a disabled level. */
 void osb_log_write(enum osb_log_level lvl, const char *msg, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 

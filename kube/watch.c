@@ -71,13 +71,23 @@ static int parse_type(const char *s, enum kube_event_type *ret)
         return -ENOENT;
 }
 
+bool kube_status_rv_too_large(const json_t *status)
+{
+        size_t i;
+        json_t *c;
+        json_array_foreach(json_object_get(json_object_get(status, "details"), "causes"), i, c)
+                if (osb_streq(json_string_value(json_object_get(c, "reason")), "ResourceVersionTooLarge"))
+                        return true;
+        return false;
+}
+
 /* An ERROR event carries a metav1.Status. */
 static int error_event(struct kube_watch_parser *p, const json_t *status, struct osb_error *err)
 {
         json_int_t code = json_integer_value(json_object_get(status, "code"));
         const char *reason = json_string_value(json_object_get(status, "reason"));
         const char *message = json_string_value(json_object_get(status, "message"));
-        int r = code == 410 ? OSB_E_GONE : kube_status_code((long) code);
+        int r = code == 410 || kube_status_rv_too_large(status) ? OSB_E_GONE : kube_status_code((long) code);
         if (r == 0)
                 r = OSB_E_BACKEND;
         return parser_fail(p, r, err, "watch ERROR event: %" JSON_INTEGER_FORMAT " %s%s%s", code,
@@ -340,6 +350,11 @@ int kube_watch(struct kube_client *c, const struct kube_resource *res, const cha
                 osb_error_prefix(err, "GET %s%s: ", kube_client_config(c)->server, path);
         if (r == 0 && status >= 300) {
                 r = kube_response_error(c, "GET", path, &error_resp, err);
+                /* "Too large resource version" (504 Timeout, cause ResourceVersionTooLarge:
+                 * storage.NewTooLargeResourceVersionError in k8s.io/apiserver): the server cannot
+                 * serve this resourceVersion either; client-go's reflector lists again. */
+                if (status == 504 && kube_status_rv_too_large(error_resp.body))
+                        r = OSB_E_GONE;
                 kube_response_release(&error_resp);
         }
         if (r == 0) {

@@ -46,10 +46,14 @@ void kube_watch_parser_release(struct kube_watch_parser *p);
 /* Consumes @len bytes, calling fn for each complete event. Returns 0, or the first failure
  * (it sticks: later calls return it again): -E2BIG for an event over max_event, -EBADMSG for
  * bytes that are not an event, OSB_E_GONE for an ERROR event with code 410 (the
- * resourceVersion is too old: list again), kube_status_code() of another ERROR event's code,
- * fn's own negative code, or -ENOMEM; @err says why. Unknown event types are skipped. */
+ * resourceVersion is too old: list again) or a "Too large resource version" one,
+ * kube_status_code() of another ERROR event's code, fn's own negative code, or -ENOMEM; @err
+ * says why. Unknown event types are skipped. */
 int kube_watch_parser_feed(struct kube_watch_parser *p, const char *data, size_t len,
                            struct osb_error *err);
+/* Whether a metav1.Status is kube-apiserver's "Too large resource version" (504 Timeout with a
+ * cause of reason ResourceVersionTooLarge): like 410, the resourceVersion cannot be served. */
+bool kube_status_rv_too_large(const json_t *status);
 /* At the end of the stream: 0, the sticky failure, or -EBADMSG when it ended inside an event. */
 int kube_watch_parser_finish(struct kube_watch_parser *p, struct osb_error *err);
 
@@ -84,8 +88,9 @@ struct kube_watch_options {
 /* Watches @res in @ns (NULL: all namespaces) and calls @fn for each event until the server
  * closes the stream (normally at timeout_s). Returns 0 then, with *ret_resource_version (new;
  * may be NULL) the last resourceVersion seen, or opts->resource_version when there was no
- * event: watch again from there. OSB_E_GONE when the resourceVersion is too old (HTTP 410 or an
- * ERROR event with code 410): list again. Otherwise @fn's code, a parser failure (see
+ * event: watch again from there. OSB_E_GONE when the server cannot serve the resourceVersion
+ * (HTTP 410 or an ERROR event with code 410: too old; or "Too large resource version", a 504
+ * with the cause ResourceVersionTooLarge): list again. Otherwise @fn's code, a parser failure (see
  * kube_watch_parser_feed()), a failed status as kube_get(), or a kube_request() error. */
 int kube_watch(struct kube_client *c, const struct kube_resource *res, const char *ns,
                const struct kube_watch_options *opts, kube_watch_fn fn, void *userdata,

@@ -66,6 +66,13 @@ unsigned api_fail(struct api_result *res, unsigned code, const char *reason, jso
         return code;
 }
 
+unsigned api_too_large_rv(struct api_result *res, uint64_t want, uint64_t current)
+{
+        json_t *d = json_pack("{s:[{s:s, s:s}], s:i}", "causes", "reason", "ResourceVersionTooLarge", "message",
+                              "Too large resource version", "retryAfterSeconds", 1);
+        return api_fail(res, 504, "Timeout", d, "Too large resource version: %" PRIu64 ", current: %" PRIu64, want, current);
+}
+
 static unsigned oom(struct api_result *res)
 {
         return api_fail(res, 500, "InternalError", NULL, "Internal error occurred: out of memory");
@@ -232,26 +239,48 @@ static const char ckey_msg[] =
         "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or "
         "'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
 
+static const char dns1035_msg[] =
+        "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic "
+        "character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for "
+        "validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
+
+/* One cause per message, as ValidateObjectMeta reports what the kind's name function returns
+ * (apimachinery IsDNS1123Label etc.: the length error, then the regex error). */
+static int name_causes(json_t *causes, const char *q, size_t len, size_t max, bool matches, const char *msg)
+{
+        if (len > max &&
+            schema_add_cause(causes, "FieldValueInvalid", "metadata.name", "Invalid value: %s: must be no more than %zu "
+                             "characters", q, max) < 0)
+                return -ENOMEM;
+        if (!matches && schema_add_cause(causes, "FieldValueInvalid", "metadata.name", "Invalid value: %s: %s", q, msg) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* The name rule of each kind, as kube-apiserver has it: Namespace NameIsDNSLabel, Service
+ * NameIsDNS1035Label (pkg/apis/core/validation: ValidateNamespaceName, ValidateServiceName), RBAC
+ * objects (ValidateRBACName: path.IsValidPathSegmentName) and core v1 Events (legacy validation:
+ * none) a path segment, everything else (Secret, ConfigMap, Pod, PVC, Deployment, PDB, Lease,
+ * ServiceAccount, events.k8s.io/v1 Events, custom resources: NameIsDNSSubdomain) a DNS-1123
+ * subdomain: up to 253 characters, dots allowed, no limit on one label. */
 static int validate_name(const struct kt_type *t, const char *name, json_t *causes)
 {
         char q[300];
         (void) util_quote(q, sizeof(q), name);
-        if (t->builtin == BT_NAMESPACE) {
-                if (!util_is_dns1123_label(name))
-                        return schema_add_cause(causes, "FieldValueInvalid", "metadata.name", "Invalid value: %s: %s", q, label_msg);
-                return 0;
-        }
-        /* Events and RBAC objects ("system:discovery") only need to be a path segment. */
-        if (t->builtin == BT_EVENT || t->builtin == BT_EVENT_V1 || t->builtin == BT_ROLE || t->builtin == BT_ROLEBINDING ||
+        size_t len = strlen(name);
+        if (t->builtin == BT_NAMESPACE)
+                return name_causes(causes, q, len, 63, util_matches_dns1123_label(name), label_msg);
+        if (t->builtin == BT_SERVICE)
+                return name_causes(causes, q, len, 63, util_matches_dns1035_label(name), dns1035_msg);
+        /* core v1 Events and RBAC objects ("system:discovery") only need to be a path segment */
+        if (t->builtin == BT_EVENT || t->builtin == BT_ROLE || t->builtin == BT_ROLEBINDING ||
             t->builtin == BT_CLUSTERROLE || t->builtin == BT_CLUSTERROLEBINDING) {
                 if (!strcmp(name, ".") || !strcmp(name, "..") || strpbrk(name, "/%"))
                         return schema_add_cause(causes, "FieldValueInvalid", "metadata.name",
                                                 "Invalid value: %s: may not contain '/' or '%%' and may not be '.' or '..'", q);
                 return 0;
         }
-        if (!util_is_dns1123_subdomain(name))
-                return schema_add_cause(causes, "FieldValueInvalid", "metadata.name", "Invalid value: %s: %s", q, subdomain_msg);
-        return 0;
+        return name_causes(causes, q, len, 253, util_matches_dns1123_subdomain(name), subdomain_msg);
 }
 
 /* Checks the shapes Go's decoder would refuse (400), before anything else. */
@@ -311,8 +340,14 @@ static int validate_meta(const struct kt_type *t, const json_t *obj, json_t *cau
                 if (!util_is_qualified_name(k) && schema_add_cause(causes, "FieldValueInvalid", "metadata.labels",
                                                                     "Invalid value: %s: %s", q, qname_msg) < 0)
                         return -ENOMEM;
-                (void) util_quote(q, sizeof(q), json_string_value(v));
-                if (!util_is_label_value(json_string_value(v)) &&
+                /* IsValidLabelValue: the length (63) and the pattern are separate errors */
+                const char *lv = json_string_value(v) ? json_string_value(v) : "";
+                (void) util_quote(q, sizeof(q), lv);
+                if (strlen(lv) > 63 &&
+                    schema_add_cause(causes, "FieldValueInvalid", "metadata.labels",
+                                     "Invalid value: %s: must be no more than 63 characters", q) < 0)
+                        return -ENOMEM;
+                if (!util_matches_label_value(lv) &&
                     schema_add_cause(causes, "FieldValueInvalid", "metadata.labels", "Invalid value: %s: %s", q, lvalue_msg) < 0)
                         return -ENOMEM;
         }
@@ -567,6 +602,230 @@ static json_t *condition(const char *type, const char *status, const char *reaso
                          "reason", reason, "message", message);
 }
 
+/* The API approval rule of kube-apiserver for CRDs in the protected groups k8s.io, *.k8s.io,
+ * kubernetes.io and *.kubernetes.io (https://github.com/kubernetes/enhancements/pull/1111):
+ * apihelpers.IsProtectedCommunityGroup and GetAPIApprovalState, and validateAPIApproval in
+ * k8s.io/apiextensions-apiserver's registry/customresourcedefinition/strategy.go. */
+#define API_APPROVED_ANN "api-approved.kubernetes.io"
+enum approval { APPROVAL_INVALID, APPROVAL_APPROVED, APPROVAL_BYPASSED, APPROVAL_MISSING };
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+        size_t n = strlen(s), m = strlen(suffix);
+        return n >= m && !strcmp(s + n - m, suffix);
+}
+
+bool api_is_protected_group(const char *group)
+{
+        return group && (!strcmp(group, "k8s.io") || has_suffix(group, ".k8s.io") || !strcmp(group, "kubernetes.io") ||
+                         has_suffix(group, ".kubernetes.io"));
+}
+
+/* Go's url.ParseRequestURI(v) succeeding with a scheme and a host, near enough: scheme "://" host. */
+static bool is_url_with_host(const char *v)
+{
+        const char *p = v;
+        if (!isalpha((unsigned char) *p))
+                return false;
+        while (isalnum((unsigned char) *p) || *p == '+' || *p == '-' || *p == '.')
+                p++;
+        if (strncmp(p, "://", 3))
+                return false;
+        p += 3;
+        size_t host = strcspn(p, "/?#");
+        if (!host)
+                return false;
+        for (const char *c = v; *c; c++)
+                if ((unsigned char) *c <= ' ' || *c == 0x7f || (c >= p && c < p + host && strchr("<>\\\"{}|^`", *c)))
+                        return false;
+        return true;
+}
+
+static enum approval approval_state(const json_t *obj, char *reason, size_t n)
+{
+        const char *v = json_string_value(json_object_get(json_object_get(meta_of(obj), "annotations"), API_APPROVED_ANN));
+        char q[600];
+        if (!v || !*v) {
+                (void) snprintf(reason, n, "protected groups must have approval annotation \"" API_APPROVED_ANN
+                                "\", see https://github.com/kubernetes/enhancements/pull/1111");
+                return APPROVAL_MISSING;
+        }
+        if (!strncmp(v, "unapproved", 10)) {
+                (void) util_quote(q, sizeof(q), v);
+                (void) snprintf(reason, n, "not approved: %s", q);
+                return APPROVAL_BYPASSED;
+        }
+        if (is_url_with_host(v)) {
+                (void) snprintf(reason, n, "approved in %s", v);
+                return APPROVAL_APPROVED;
+        }
+        (void) snprintf(reason, n, "protected groups must have approval annotation \"" API_APPROVED_ANN "\" with either a "
+                        "URL or a reason starting with \"unapproved\", see https://github.com/kubernetes/enhancements/pull/1111");
+        return APPROVAL_INVALID;
+}
+
+/* Refuses what validateAPIApproval refuses: a missing or invalid annotation, unless the update
+ * leaves the approval state as it was. */
+static int check_api_approval(const json_t *obj, const json_t *old, const char *group, json_t *causes)
+{
+        if (!api_is_protected_group(group))
+                return 0;
+        char reason[800], oreason[800], q[600];
+        enum approval st = approval_state(obj, reason, sizeof(reason));
+        if (old && approval_state(old, oreason, sizeof(oreason)) == st)
+                return 0;
+        const char *f = "metadata.annotations[" API_APPROVED_ANN "]";
+        switch (st) {
+        case APPROVAL_MISSING:
+                return schema_add_cause(causes, "FieldValueRequired", f, "Required value: %s", reason);
+        case APPROVAL_INVALID:
+                (void) util_quote(q, sizeof(q), json_string_value(json_object_get(
+                                                        json_object_get(meta_of(obj), "annotations"), API_APPROVED_ANN)));
+                return schema_add_cause(causes, "FieldValueInvalid", f, "Invalid value: %s: %s", q, reason);
+        case APPROVAL_APPROVED:
+        case APPROVAL_BYPASSED:
+                break;
+        }
+        return 0;
+}
+
+/* The condition KubernetesAPIApprovalPolicyConformant, as the apiapproval controller sets it on
+ * CRDs of protected groups (and removes it elsewhere). */
+static int set_approval_condition(json_t *conds, const json_t *obj, const char *group, const char *when)
+{
+        size_t i;
+        json_t *c;
+        json_array_foreach(conds, i, c)
+                if (osb_streq(json_string_value(json_object_get(c, "type")), "KubernetesAPIApprovalPolicyConformant")) {
+                        (void) json_array_remove(conds, i);
+                        break;
+                }
+        if (!api_is_protected_group(group))
+                return 0;
+        char reason[800];
+        static const char *const why[] = {"InvalidAnnotation", "ApprovedAnnotation", "UnapprovedAnnotation",
+                                          "MissingAnnotation"};
+        enum approval st = approval_state(obj, reason, sizeof(reason));
+        json_t *nc = condition("KubernetesAPIApprovalPolicyConformant", st == APPROVAL_APPROVED ? "True" : "False", why[st],
+                               reason, when);
+        return !nc || json_array_insert_new(conds, 0, nc) < 0 ? -ENOMEM : 0;
+}
+
+/* ---- CRD schemas: the checks of apiextensions-apiserver (apis/apiextensions/validation:
+ * ValidateCustomResourceDefinitionOpenAPISchema, then apiserver/schema ValidateStructural) ---- */
+#define CRD_PATH_MAX 1024
+enum crd_level { LVL_ROOT, LVL_ITEM, LVL_FIELD };
+
+static void crd_child(char *out, const char *path, const char *fmt, const char *key)
+{
+        int n = snprintf(out, CRD_PATH_MAX, "%s", path);
+        if (n >= 0 && n < CRD_PATH_MAX)
+                (void) snprintf(out + n, (size_t) (CRD_PATH_MAX - n), fmt, key);
+}
+
+/* The first pass: additionalProperties with properties, uniqueItems. */
+static int crd_schema_openapi(const json_t *s, const char *path, json_t *causes)
+{
+        char f[CRD_PATH_MAX];
+        int r = 0;
+        if (!json_is_object(s))
+                return 0;
+        json_t *props = json_object_get(s, "properties");
+        json_t *ap = json_object_get(s, "additionalProperties");
+        if (json_is_true(json_object_get(s, "uniqueItems"))) {
+                crd_child(f, path, ".%s", "uniqueItems");
+                r |= schema_add_cause(causes, "FieldValueForbidden", f,
+                                      "Forbidden: uniqueItems cannot be set to true since the runtime complexity becomes quadratic");
+        }
+        if (ap && json_object_size(props) && (json_is_false(ap) || json_is_object(ap))) {
+                crd_child(f, path, ".%s", "additionalProperties");
+                r |= schema_add_cause(causes, "FieldValueForbidden", f, "Forbidden: additionalProperties and properties are mutual exclusive");
+        }
+        if (json_is_object(ap)) {
+                crd_child(f, path, ".%s", "additionalProperties");
+                r |= crd_schema_openapi(ap, f, causes);
+        }
+        const char *k;
+        json_t *v;
+        json_object_foreach(props, k, v) {
+                crd_child(f, path, ".properties[%s]", k);
+                r |= crd_schema_openapi(v, f, causes);
+        }
+        if (json_is_object(json_object_get(s, "items"))) {
+                crd_child(f, path, ".%s", "items");
+                r |= crd_schema_openapi(json_object_get(s, "items"), f, causes);
+        }
+        return r;
+}
+
+/* The structural schema rules the project's CRDs meet: a type at every level (unless
+ * x-kubernetes-int-or-string or x-kubernetes-preserve-unknown-fields), an object at the root,
+ * and nothing about metadata at the root but name and generateName. */
+static int crd_schema_structural(const json_t *s, const char *path, enum crd_level lvl, json_t *causes)
+{
+        char f[CRD_PATH_MAX];
+        int r = 0;
+        if (!json_is_object(s))
+                return 0;
+        const char *type = json_string_value(json_object_get(s, "type"));
+        if ((!type || !*type) && !json_is_true(json_object_get(s, "x-kubernetes-int-or-string")) &&
+            !json_is_true(json_object_get(s, "x-kubernetes-preserve-unknown-fields"))) {
+                crd_child(f, path, ".%s", "type");
+                r |= schema_add_cause(causes, "FieldValueRequired", f, "Required value: %s",
+                                      lvl == LVL_ROOT ? "must not be empty at the root"
+                                      : lvl == LVL_ITEM ? "must not be empty for specified array items"
+                                                        : "must not be empty for specified object fields");
+        }
+        if (lvl == LVL_ROOT && type && *type && strcmp(type, "object")) {
+                char q[600];
+                crd_child(f, path, ".%s", "type");
+                (void) util_quote(q, sizeof(q), type);
+                r |= schema_add_cause(causes, "FieldValueInvalid", f, "Invalid value: %s: must be object at the root", q);
+        }
+        json_t *props = json_object_get(s, "properties");
+        json_t *meta = json_object_get(props, "metadata");
+        if (lvl == LVL_ROOT && json_is_object(meta)) {
+                /* only {type: object} and restrictions of name and generateName */
+                const char *k;
+                json_t *v;
+                bool other = false;
+                json_object_foreach(meta, k, v) {
+                        if (!strcmp(k, "type"))
+                                other |= !json_is_string(v) || strcmp(json_string_value(v), "object");
+                        else if (!strcmp(k, "properties")) {
+                                const char *pk;
+                                json_t *pv;
+                                json_object_foreach(v, pk, pv)
+                                        other |= strcmp(pk, "name") && strcmp(pk, "generateName");
+                        } else
+                                other = true;
+                }
+                if (other) {
+                        crd_child(f, path, ".properties[%s]", "metadata");
+                        r |= schema_add_cause(causes, "FieldValueForbidden", f,
+                                              "Forbidden: must not specify anything other than name and generateName, "
+                                              "but metadata is implicitly specified");
+                }
+        }
+        const char *k;
+        json_t *v;
+        json_object_foreach(props, k, v) {
+                if (lvl == LVL_ROOT && !strcmp(k, "metadata"))
+                        continue;
+                crd_child(f, path, ".properties[%s]", k);
+                r |= crd_schema_structural(v, f, LVL_FIELD, causes);
+        }
+        if (json_is_object(json_object_get(s, "items"))) {
+                crd_child(f, path, ".%s", "items");
+                r |= crd_schema_structural(json_object_get(s, "items"), f, LVL_ITEM, causes);
+        }
+        if (json_is_object(json_object_get(s, "additionalProperties"))) {
+                crd_child(f, path, ".%s", "additionalProperties");
+                r |= crd_schema_structural(json_object_get(s, "additionalProperties"), f, LVL_FIELD, causes);
+        }
+        return r;
+}
+
 static int prep_crd(struct api *a, json_t *obj, const json_t *old, struct prep *p)
 {
         json_t *spec = json_object_get(obj, "spec");
@@ -590,9 +849,9 @@ static int prep_crd(struct api *a, json_t *obj, const json_t *old, struct prep *
         }
         if (!plural || !*plural)
                 r |= schema_add_cause(p->causes, "FieldValueRequired", "spec.names.plural", "Required value");
-        else if (!util_is_dns1123_label(plural)) {
+        else if (!util_is_dns1035_label(plural)) {
                 (void) util_quote(q, sizeof(q), plural);
-                r |= schema_add_cause(p->causes, "FieldValueInvalid", "spec.names.plural", "Invalid value: %s: %s", q, label_msg);
+                r |= schema_add_cause(p->causes, "FieldValueInvalid", "spec.names.plural", "Invalid value: %s: %s", q, dns1035_msg);
         }
         if (!kind || !*kind)
                 r |= schema_add_cause(p->causes, "FieldValueRequired", "spec.names.kind", "Required value");
@@ -611,6 +870,7 @@ static int prep_crd(struct api *a, json_t *obj, const json_t *old, struct prep *
                                               "Invalid value: %s: must be spec.names.plural+\".\"+spec.group", q);
                 }
         }
+        r |= check_api_approval(obj, old, group, p->causes);
         size_t storage = 0, i;
         json_t *v;
         if (!json_array_size(versions))
@@ -620,19 +880,23 @@ static int prep_crd(struct api *a, json_t *obj, const json_t *old, struct prep *
                 if (json_is_true(json_object_get(v, "storage")))
                         storage++;
                 const char *vn = json_string_value(json_object_get(v, "name"));
-                if (!vn || !util_is_dns1123_label(vn)) {
+                if (!vn || !util_is_dns1035_label(vn)) {
                         (void) snprintf(f, sizeof(f), "spec.versions[%zu].name", i);
                         (void) util_quote(q, sizeof(q), vn ? vn : "");
-                        r |= schema_add_cause(p->causes, "FieldValueInvalid", f, "Invalid value: %s: %s", q, label_msg);
+                        r |= schema_add_cause(p->causes, "FieldValueInvalid", f, "Invalid value: %s: %s", q, dns1035_msg);
                 }
                 json_t *schema = json_object_get(json_object_get(v, "schema"), "openAPIV3Schema");
                 if (!json_is_object(schema)) {
                         (void) snprintf(f, sizeof(f), "spec.versions[%zu].schema.openAPIV3Schema", i);
                         r |= schema_add_cause(p->causes, "FieldValueRequired", f, "Required value: schemas are required");
-                } else if (!json_string_value(json_object_get(schema, "type")) &&
-                           !json_is_true(json_object_get(schema, "x-kubernetes-preserve-unknown-fields"))) {
-                        (void) snprintf(f, sizeof(f), "spec.versions[%zu].schema.openAPIV3Schema.type", i);
-                        r |= schema_add_cause(p->causes, "FieldValueRequired", f, "Required value: must not be empty at the root");
+                } else {
+                        char path[CRD_PATH_MAX];
+                        (void) snprintf(path, sizeof(path), "spec.versions[%zu].schema.openAPIV3Schema", i);
+                        size_t before = json_array_size(p->causes);
+                        r |= crd_schema_openapi(schema, path, p->causes);
+                        /* the structural checks run only on a schema the first pass accepted */
+                        if (json_array_size(p->causes) == before)
+                                r |= crd_schema_structural(schema, path, LVL_ROOT, p->causes);
                 }
         }
         if (json_array_size(versions) && storage != 1)
@@ -695,6 +959,11 @@ static int prep_crd(struct api *a, json_t *obj, const json_t *old, struct prep *
                                    "storedVersions", stored);
         stored = NULL;
         if (!status || json_object_set_new(obj, "status", status) < 0)
+                return -ENOMEM;
+        /* A copy: the conditions may be the old object's. */
+        json_t *nconds = json_copy(json_object_get(status, "conditions"));
+        if (!nconds || json_object_set_new(status, "conditions", nconds) < 0 ||
+            set_approval_condition(nconds, obj, group, when) < 0)
                 return -ENOMEM;
         (void) a;
         return 0;
@@ -1566,9 +1835,25 @@ unsigned api_list(struct api *a, const struct api_target *t, const struct api_op
                 filter_release(&f);
                 return bad_request(res, "continue key is not valid: illegal base64 data");
         }
+        /* resourceVersion=N (not "0", not with continue): "not older than N". kube-apiserver's
+         * watch cache waits up to 3 s to reach N (waitUntilFreshAndBlock), then answers 504
+         * "Too large resource version" (storage.NewTooLargeResourceVersionError: reason Timeout,
+         * cause ResourceVersionTooLarge, retryAfterSeconds 1). */
+        uint64_t want = 0;
+        int64_t v;
+        if (o->resource_version && *o->resource_version && strcmp(o->resource_version, "0") && !(o->cont && *o->cont) &&
+            osb_parse_int64(o->resource_version, 1, INT64_MAX, &v) == 0)
+                want = (uint64_t) v;
         const char *ns = t->type->namespaced && t->ns && *t->ns ? t->ns : NULL;
         store_lock(a->st);
+        if (want > store_rv(a->st))
+                (void) store_wait(a->st, want - 1, API_TOO_LARGE_WAIT_MS);
         uint64_t rv = store_rv(a->st);
+        if (want > rv) {
+                store_unlock(a->st);
+                filter_release(&f);
+                return api_too_large_rv(res, want, rv);
+        }
         json_t *all = store_list(a->st, t->type->storage_key, ns);
         store_unlock(a->st);
         json_t *items = json_array();
@@ -1683,6 +1968,7 @@ struct api_watch {
         bool table, headers_sent, bookmarks;
         char *include_object;
         char *error_line;      /* a pending ERROR event (410) */
+        uint64_t start_rv;     /* the version the watch started from: bookmarks only past it */
         uint64_t deadline_ms;
         uint64_t last_bookmark_ms;
         bool done;
@@ -1750,6 +2036,7 @@ unsigned api_watch_open(struct api *a, const struct api_target *t, const struct 
         int r = store_watch_open(a->st, t->type->storage_key, ns, since, notify, userdata, &w->sw);
         uint64_t cur = store_rv(a->st);
         store_unlock(a->st);
+        w->start_rv = since ? since : cur;
         if (r == -ESTALE) {
                 json_t *s = api_status(410, "Expired", NULL, "too old resource version: %" PRIu64 " (%" PRIu64 ")", since,
                                        cur >= 1 ? cur - 1 : 0);
@@ -1844,7 +2131,10 @@ char *api_watch_next(struct api_watch *w, size_t *len, bool *done, unsigned book
                         w->done = *done = true;
                 break;
         }
-        if (!line && !*done && w->bookmarks && bookmark_ms && now - w->last_bookmark_ms >= bookmark_ms) {
+        /* As kube-apiserver's watch cache: a BOOKMARK only with a version newer than the one the
+         * watch started from (cacheWatcher drops events, bookmarks too, that are not newer). */
+        if (!line && !*done && w->bookmarks && bookmark_ms && now - w->last_bookmark_ms >= bookmark_ms &&
+            store_watch_rv(w->sw) > w->start_rv) {
                 char rv[32];
                 (void) snprintf(rv, sizeof(rv), "%" PRIu64, store_watch_rv(w->sw));
                 json_t *bm = json_pack("{s:s, s:s, s:{s:s, s:n}}", "kind", w->type->kind, "apiVersion", w->type->api_version,

@@ -93,6 +93,16 @@ unsigned api_delete(struct api *a, const struct api_target *t, const json_t *del
 unsigned api_delete_collection(struct api *a, const struct api_target *t, const json_t *delopts,
                                const struct api_opts *o, struct api_result *res);
 
+/* How long a list from a resourceVersion the server does not have yet waits for it. */
+#define API_TOO_LARGE_WAIT_MS 3000
+/* Fills @res with kube-apiserver's "Too large resource version: WANT, current: CURRENT" (504
+ * Timeout, cause ResourceVersionTooLarge, retryAfterSeconds 1). Returns 504. */
+unsigned api_too_large_rv(struct api_result *res, uint64_t want, uint64_t current);
+
+/* Whether CRDs of @group need the api-approved.kubernetes.io annotation (k8s.io, *.k8s.io,
+ * kubernetes.io, *.kubernetes.io), as kube-apiserver decides. */
+bool api_is_protected_group(const char *group);
+
 /* ---- watch ---- */
 struct api_watch;
 /* Opens a watch. Returns 0 with *ret, or an HTTP status with @res filled (400 bad selector).
@@ -103,7 +113,7 @@ unsigned api_watch_open(struct api *a, const struct api_target *t, const struct 
                         store_notify_fn notify, void *userdata, struct api_watch **ret, struct api_result *res);
 /* The next line to send (new, "\n"-terminated, osb_free) or NULL: *done is set when the stream
  * must end (timeout, fell behind, stopping, after an ERROR event). Sends BOOKMARKs every
- * @bookmark_ms when requested. When there is nothing yet, *@arm (may be NULL) is set to true
+ * @bookmark_ms when requested, once the server has a version newer than the watch's start. When there is nothing yet, *@arm (may be NULL) is set to true
  * with the store lock still held, so a notify that follows cannot be missed. */
 char *api_watch_next(struct api_watch *w, size_t *len, bool *done, unsigned bookmark_ms, bool *arm);
 void api_watch_close(struct api_watch *w);  /* NULL-safe */

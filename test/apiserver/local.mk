@@ -28,7 +28,8 @@ KTS_TESTS = \
 	test/apiserver/check_kts_patch \
 	test/apiserver/check_kts_schema \
 	test/apiserver/check_kts_store \
-	test/apiserver/check_kts_rbac
+	test/apiserver/check_kts_rbac \
+	test/apiserver/check_kts_validation
 check_PROGRAMS += $(KTS_TESTS)
 TESTS += $(KTS_TESTS)
 test_apiserver_check_kts_selector_SOURCES = test/apiserver/check_kts_selector.c test/lib/check_main.h
@@ -46,3 +47,6 @@ test_apiserver_check_kts_store_LDADD = $(KTS_LIBS) $(CHECK_LIBS)
 test_apiserver_check_kts_rbac_SOURCES = test/apiserver/check_kts_rbac.c
 test_apiserver_check_kts_rbac_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_apiserver_check_kts_rbac_LDADD = $(KTS_LIBS) $(CHECK_LIBS)
+test_apiserver_check_kts_validation_SOURCES = test/apiserver/check_kts_validation.c
+test_apiserver_check_kts_validation_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_apiserver_check_kts_validation_LDADD = $(KTS_LIBS) $(CHECK_LIBS)

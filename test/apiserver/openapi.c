@@ -1,6 +1,7 @@
 /* test/apiserver/openapi.c: OpenAPI v2 (protobuf, gnostic's openapi_v2.Document) and v3 (JSON)
  * documents listing each kind's PATCH operation with its query parameters and
- * x-kubernetes-group-version-kind, which is what kubectl inspects. */
+ * x-kubernetes-group-version-kind, which is what kubectl inspects; v3 also has each CRD's schema
+ * (kubectl explain). */
 #include "common/osb_compat.h"
 #include "common/osb_buf.h"
 #include "common/osb_mem.h"
@@ -204,11 +205,38 @@ json_t *openapi_v3_root(struct types *ts)
         return paths ? json_pack("{s:o}", "paths", paths) : NULL;
 }
 
+/* A CRD's schema under the name kube-apiserver gives it (the group reversed, then version and
+ * kind: io.k8s.servicecatalog.v1beta1.ServiceInstance), with its x-kubernetes-group-version-kind,
+ * which is how kubectl explain finds it. */
+static int add_crd_schema(json_t *schemas, const struct kt_type *t)
+{
+        char name[600] = "";
+        size_t o = 0;
+        const char *end = t->group + strlen(t->group);
+        while (end > t->group && o < sizeof(name)) {
+                const char *dot = end;
+                while (dot > t->group && dot[-1] != '.')
+                        dot--;
+                o += (size_t) snprintf(name + o, sizeof(name) - o, "%.*s.", (int) (end - dot), dot);
+                end = dot > t->group ? dot - 1 : dot;
+        }
+        if (o < sizeof(name))
+                (void) snprintf(name + o, sizeof(name) - o, "%s.%s", t->version, t->kind);
+        json_t *sch = json_deep_copy(t->schema);
+        if (!sch || json_object_set_new(sch, "x-kubernetes-group-version-kind", json_pack("[o]", gvk(t))) < 0 ||
+            json_object_set_new(schemas, name, sch) < 0) {
+                json_decref(sch);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 json_t *openapi_v3_group_version(struct types *ts, const char *group, const char *version)
 {
         size_t n = 0;
         struct kt_type **list = types_list_served(ts, &n);
         json_t *paths = json_object();
+        json_t *schemas = json_object();
         bool any = false;
         for (size_t i = 0; list && paths && i < n; i++) {
                 const struct kt_type *t = list[i];
@@ -220,16 +248,18 @@ json_t *openapi_v3_group_version(struct types *ts, const char *group, const char
                 if (json_object_set_new(paths, path, json_pack("{s:{s:s, s:o, s:o, s:{s:{s:s}}}}", "patch", "operationId",
                                                               "patch", "parameters", json_params(),
                                                               "x-kubernetes-group-version-kind", gvk(t), "responses",
-                                                              "200", "description", "OK")) < 0) {
+                                                              "200", "description", "OK")) < 0 ||
+                    (t->crd_name && t->schema && schemas && add_crd_schema(schemas, t) < 0)) {
                         json_decref(paths);
                         paths = NULL;
                 }
         }
         types_list_free(list, n);
-        if (!paths || !any) {
+        if (!paths || !any || !schemas) {
                 json_decref(paths);
+                json_decref(schemas);
                 return NULL;
         }
-        return json_pack("{s:s, s:{s:s, s:s}, s:o, s:{s:{}}}", "openapi", "3.0.0", "info", "title", "Kubernetes", "version",
-                         "v1.32.0", "paths", paths, "components", "schemas");
+        return json_pack("{s:s, s:{s:s, s:s}, s:o, s:{s:o}}", "openapi", "3.0.0", "info", "title", "Kubernetes", "version",
+                         "v1.32.0", "paths", paths, "components", "schemas", schemas);
 }

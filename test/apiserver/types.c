@@ -422,6 +422,9 @@ static void storage_hash(const struct kt_type *t, char out[13])
 }
 
 static const char *const verbs_all[] = {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch", NULL};
+/* A CRD's, in the order kube-apiserver lists them (apiextensions-apiserver's discovery does not
+ * sort them; built-in resources' verbs are sorted). */
+static const char *const verbs_crd[] = {"delete", "deletecollection", "get", "list", "patch", "create", "update", "watch", NULL};
 static const char *const verbs_ns[] = {"create", "delete", "get", "list", "patch", "update", "watch", NULL};
 static const char *const verbs_sub[] = {"get", "patch", "update", NULL};
 static const char *const verbs_finalize[] = {"update", NULL};
@@ -444,7 +447,8 @@ static int append_resource(json_t *list, const struct kt_type *t)
         storage_hash(t, hash);
         json_t *r = json_pack("{s:s, s:s, s:b, s:s, s:o, s:s}", "name", t->resource, "singularName", t->singular,
                               "namespaced", t->namespaced, "kind", t->kind, "verbs",
-                              verbs(t->builtin == BT_NAMESPACE ? verbs_ns : verbs_all), "storageVersionHash", hash);
+                              verbs(t->builtin == BT_NAMESPACE ? verbs_ns : t->crd_name ? verbs_crd : verbs_all),
+                              "storageVersionHash", hash);
         if (!r)
                 return -ENOMEM;
         if (t->builtin == BT_SSAR || t->builtin == BT_SAR) {

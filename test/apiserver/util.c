@@ -150,9 +150,10 @@ static bool is_alnum_lower(char c)
         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
+/* [a-z0-9]([-a-z0-9]*[a-z0-9])? over @n bytes: no length limit (the callers have theirs). */
 static bool label_part(const char *s, size_t n)
 {
-        if (n == 0 || n > 63 || !is_alnum_lower(s[0]) || !is_alnum_lower(s[n - 1]))
+        if (n == 0 || !is_alnum_lower(s[0]) || !is_alnum_lower(s[n - 1]))
                 return false;
         for (size_t i = 0; i < n; i++)
                 if (!is_alnum_lower(s[i]) && s[i] != '-')
@@ -160,16 +161,20 @@ static bool label_part(const char *s, size_t n)
         return true;
 }
 
-bool util_is_dns1123_label(const char *s)
+bool util_matches_dns1123_label(const char *s)
 {
         return label_part(s, strlen(s));
 }
 
-bool util_is_dns1123_subdomain(const char *s)
+bool util_matches_dns1035_label(const char *s)
 {
-        size_t n = strlen(s);
-        if (n == 0 || n > 253)
-                return false;
+        return *s >= 'a' && *s <= 'z' && label_part(s, strlen(s));
+}
+
+/* The regex of apimachinery's IsDNS1123Subdomain: labels joined by dots. Unlike DNS, no label
+ * length limit: only the whole name's (253). */
+bool util_matches_dns1123_subdomain(const char *s)
+{
         const char *p = s;
         for (;;) {
                 const char *dot = strchr(p, '.');
@@ -180,6 +185,21 @@ bool util_is_dns1123_subdomain(const char *s)
                         return true;
                 p = dot + 1;
         }
+}
+
+bool util_is_dns1123_label(const char *s)
+{
+        return strlen(s) <= 63 && util_matches_dns1123_label(s);
+}
+
+bool util_is_dns1035_label(const char *s)
+{
+        return strlen(s) <= 63 && util_matches_dns1035_label(s);
+}
+
+bool util_is_dns1123_subdomain(const char *s)
+{
+        return strlen(s) <= 253 && util_matches_dns1123_subdomain(s);
 }
 
 bool util_is_config_key(const char *s)
@@ -223,6 +243,11 @@ bool util_is_qualified_name(const char *s)
 bool util_is_label_value(const char *s)
 {
         return name_part(s, strlen(s), 63, true);
+}
+
+bool util_matches_label_value(const char *s)
+{
+        return name_part(s, strlen(s), SIZE_MAX, true);
 }
 
 json_t *util_json_get_path(const json_t *obj, const char *dotted)

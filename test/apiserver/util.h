@@ -22,15 +22,25 @@ void util_uuid(char buf[37]);
 /* @n random characters from the alphabet kube-apiserver uses for generateName. */
 void util_random_suffix(char *buf, size_t n);
 
-/* RFC 1123 subdomain (<= 253, [a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*). */
+/* The names of apimachinery's util/validation: the util_matches_* check only the regex, the
+ * util_is_* also the length, as IsDNS1123Subdomain etc. report them (two separate errors).
+ * RFC 1123 subdomain (<= 253, [a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*:
+ * a single label of 64 or more characters is valid, as in Kubernetes). */
 bool util_is_dns1123_subdomain(const char *s);
+bool util_matches_dns1123_subdomain(const char *s);
 /* RFC 1123 label (<= 63, [a-z0-9]([-a-z0-9]*[a-z0-9])?). */
 bool util_is_dns1123_label(const char *s);
+bool util_matches_dns1123_label(const char *s);
+/* RFC 1035 label (<= 63, [a-z]([-a-z0-9]*[a-z0-9])?): Service names, CRD names and versions. */
+bool util_is_dns1035_label(const char *s);
+bool util_matches_dns1035_label(const char *s);
 /* A ConfigMap/Secret key: [-._a-zA-Z0-9]+, at most 253, not "." or "..". */
 bool util_is_config_key(const char *s);
 /* A label or annotation key ([prefix/]name) and a label value, as apimachinery validates them. */
 bool util_is_qualified_name(const char *s);
 bool util_is_label_value(const char *s);
+/* The pattern of a label value only, whatever its length. */
+bool util_matches_label_value(const char *s);
 
 /* Borrowed value at the dotted path "a.b.c" in @obj, or NULL. */
 json_t *util_json_get_path(const json_t *obj, const char *dotted);

@@ -122,6 +122,15 @@ ctl_args=$(jq -c '.spec.template.spec.containers[0].args' <<<"$dep")
 expect_match "deploy/ Deployment catalog-controller: --leader-elect" '^--leader-elect$' "$(jq -r '.[]' <<<"$ctl_args")"
 check_flags "deploy/ Deployment catalog-controller" "$CATALOG_CONTROLLER" "$ctl_args"
 
+# What a real kube-apiserver asks of them beyond the test server's checks: servicecatalog.k8s.io
+# is under k8s.io, so the approval annotation (a URL or "unapproved...": see deploy/crds); a
+# description for every field (kubectl explain).
+expect_eq "deploy/crds: every CRD has the api-approved.kubernetes.io annotation, starting with \"unapproved\"" "" \
+  "$(for crd in $(M kinds "$T/base.yaml" | awk '$2 == "CustomResourceDefinition" {print $4}'); do
+       M get "$T/base.yaml" CustomResourceDefinition "$crd" | jq -r --arg n "$crd" \
+         '.metadata.annotations["api-approved.kubernetes.io"] // "" | select(startswith("unapproved") | not) | $n'
+     done)"
+expect_eq "deploy/crds: every schema field has a description" "" "$(M undocumented "$T/base.yaml")"
 apply_served "kubectl apply -k deploy/" "$T/base.yaml"
 for crd in $(M kinds "$T/base.yaml" | awk '$2 == "CustomResourceDefinition" {print $4}'); do
   expect_ok "CRD $crd is Established" kc wait --for=condition=Established "crd/$crd" --timeout=30s

@@ -7,6 +7,8 @@
 #   rbac FILE                      the sorted (kind, namespace, group, resource, verb,
 #                                  resourceNames) grants, as JSON
 #   yaml2json FILE                 the first document as JSON
+#   undocumented FILE              "CRD path" of every schema field of its CRDs without a
+#                                  description (metadata excepted: structural schemas forbid one)
 import json, sys, yaml
 
 def docs(path):
@@ -55,6 +57,20 @@ elif cmd == "rbac":
                             out.add((d["kind"], d["metadata"].get("namespace", ""), g, res, v,
                                      ",".join(sorted(r.get("resourceNames", [])))))
     print(json.dumps(sorted(out)))
+elif cmd == "undocumented":
+    def walk(name, s, path):
+        for k, v in (s.get("properties") or {}).items():
+            if path == "" and k == "metadata":
+                continue
+            if not v.get("description"):
+                print(name, path + "." + k)
+            walk(name, v, path + "." + k)
+        if isinstance(s.get("items"), dict): walk(name, s["items"], path + "[]")
+        if isinstance(s.get("additionalProperties"), dict): walk(name, s["additionalProperties"], path + "{}")
+    for d in docs(args[0]):
+        if d["kind"] == "CustomResourceDefinition":
+            for v in d["spec"]["versions"]:
+                walk(d["metadata"]["name"], v["schema"]["openAPIV3Schema"], "")
 elif cmd == "yaml2json":
     print(json.dumps(docs(args[0])[0]))
 else:

@@ -21,6 +21,7 @@ E2E_FILES = \
 	test/e2e/t-plugin-create.sh \
 	test/e2e/t-svcat.sh \
 	test/e2e/t-leader.sh \
+	test/e2e/t-shutdown.sh \
 	test/e2e/t-deploy.sh
 EXTRA_DIST += $(E2E_FILES) test/e2e/run.sh test/e2e/README.md test/e2e/fixtures
 # make check runs the harness as two halves side by side (run.sh --shard).

@@ -12,6 +12,20 @@ if ! kc get crd widgets.e2e.bindery.dev >/dev/null 2>&1; then
 fi
 e2e_install_fixture_crds
 e2e_install_crds "$top_srcdir/deploy/crds"
+# The project's CRDs are in servicecatalog.k8s.io, a group a real kube-apiserver protects: they
+# carry the api-approved.kubernetes.io annotation ("unapproved, ..."), so they are accepted, not
+# conformant. Their fields are documented: kubectl explain shows the descriptions (from the
+# server's OpenAPI v3, where kube-apiserver publishes each CRD's schema).
+expect_eq "deploy/crds: KubernetesAPIApprovalPolicyConformant False, UnapprovedAnnotation" "False UnapprovedAnnotation" \
+  "$(kc get crd serviceinstances.servicecatalog.k8s.io -o jsonpath='{.status.conditions[?(@.type=="KubernetesAPIApprovalPolicyConformant")].status} {.status.conditions[?(@.type=="KubernetesAPIApprovalPolicyConformant")].reason}' 2>&1)"
+if [ "$E2E_KUBECTL_MINOR" -ge 27 ]; then  # explain reads OpenAPI v3 from kubectl 1.27
+  expect_ok "kubectl explain serviceinstance.spec" kc explain serviceinstance.spec
+  expect_match "... describes spec" 'What the user asks for' "$OUT"
+  expect_match "... and its fields" 'The class to provision, by its name in the broker catalog' "$OUT"
+  expect_ok "kubectl explain servicebinding.spec.secretTransforms.addKey" kc explain servicebinding.spec.secretTransforms.addKey
+  expect_match "... describes a nested field" 'jsonPathExpression.*' "$OUT"
+  expect_match "... with its description" 'A JSONPath expression over the credentials' "$OUT"
+fi
 expect_ok "the CRD is listed" kc get crd widgets.e2e.bindery.dev -o jsonpath='{.spec.names.kind} {.spec.scope} {.status.acceptedNames.kind}'
 expect_eq "CRD: kind, scope, accepted names" "Widget Namespaced Widget" "$OUT"
 expect_match "kubectl get crds lists it" '^widgets\.e2e\.bindery\.dev +[0-9]{4}-' "$(kc get crds 2>&1)"

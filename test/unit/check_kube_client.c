@@ -626,6 +626,25 @@ START_TEST(watch_http_410_is_gone)
 }
 END_TEST
 
+START_TEST(watch_http_504_too_large_resource_version_is_gone)
+{
+        canned(504, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"Timeout\","
+                    "\"message\":\"Too large resource version: 99, current: 3\",\"details\":{\"causes\":"
+                    "[{\"reason\":\"ResourceVersionTooLarge\",\"message\":\"Too large resource version\"}],"
+                    "\"retryAfterSeconds\":1},\"code\":504}");
+        struct osb_buf events;
+        osb_buf_init(&events, 4096);
+        struct kube_watch_options opts = {.resource_version = "99"};
+        struct osb_error err = OSB_ERROR_INIT;
+        ck_assert_int_eq(kube_watch(client, &csb, NULL, &opts, record_event, &events, NULL, &err), OSB_E_GONE);
+        ck_assert_ptr_nonnull(strstr(err.text, "Too large resource version: 99, current: 3"));
+        /* a plain 504 is only "try again" */
+        canned(504, "{\"kind\":\"Status\",\"reason\":\"Timeout\",\"message\":\"slow\",\"code\":504}");
+        ck_assert_int_eq(kube_watch(client, &csb, NULL, &opts, record_event, &events, NULL, &err), OSB_E_UNAVAILABLE);
+        osb_buf_release(&events);
+}
+END_TEST
+
 START_TEST(watch_event_over_the_cap_is_e2big)
 {
         static const char *const pieces[] = {
@@ -925,6 +944,7 @@ static Suite *kube_client_suite(void)
         tcase_add_test(tc, watch_delivers_chunked_events_and_bookmarks);
         tcase_add_test(tc, watch_error_event_410_is_gone);
         tcase_add_test(tc, watch_http_410_is_gone);
+        tcase_add_test(tc, watch_http_504_too_large_resource_version_is_gone);
         tcase_add_test(tc, watch_event_over_the_cap_is_e2big);
         tcase_add_test(tc, cancel_stops_a_watch_in_progress);
         tcase_add_test(tc, rotated_token_file_reaches_the_wire);

@@ -149,6 +149,37 @@ START_TEST(error_event_410_is_gone_and_sticks)
 }
 END_TEST
 
+/* kube-apiserver's "Too large resource version" (storage.NewTooLargeResourceVersionError in
+ * k8s.io/apiserver: a 504 Timeout Status whose details.causes[0].reason is
+ * ResourceVersionTooLarge): the resourceVersion cannot be served either, so OSB_E_GONE (list
+ * again, as client-go's reflector does); a 504 without that cause stays OSB_E_UNAVAILABLE. */
+START_TEST(error_event_too_large_resource_version_is_gone)
+{
+        static const char ev[] =
+                "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+                "\"message\":\"Too large resource version: 120, current: 7\",\"reason\":\"Timeout\","
+                "\"details\":{\"causes\":[{\"reason\":\"ResourceVersionTooLarge\",\"message\":\"Too large resource version\"}],"
+                "\"retryAfterSeconds\":1},\"code\":504}}\n";
+        struct seen s;
+        seen_init(&s);
+        struct osb_error err = OSB_ERROR_INIT;
+        struct kube_watch_parser p;
+        kube_watch_parser_init(&p, 0, record, &s);
+        ck_assert_int_eq(kube_watch_parser_feed(&p, ev, sizeof(ev) - 1, &err), OSB_E_GONE);
+        ck_assert_str_eq(err.text, "watch ERROR event: 504 Timeout: Too large resource version: 120, current: 7");
+        kube_watch_parser_release(&p);
+        osb_buf_release(&s.log);
+
+        static const char other[] =
+                "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"message\":\"slow\",\"reason\":\"Timeout\",\"code\":504}}\n";
+        seen_init(&s);
+        kube_watch_parser_init(&p, 0, record, &s);
+        ck_assert_int_eq(kube_watch_parser_feed(&p, other, sizeof(other) - 1, &err), OSB_E_UNAVAILABLE);
+        kube_watch_parser_release(&p);
+        osb_buf_release(&s.log);
+}
+END_TEST
+
 START_TEST(error_event_with_other_codes_maps_like_http)
 {
         static const struct {
@@ -334,6 +365,7 @@ static Suite *kube_watch_suite(void)
         tcase_add_test(tc, events_split_at_every_pair_of_positions_arrive_whole);
         tcase_add_test(tc, bookmark_is_delivered_and_moves_the_resource_version);
         tcase_add_test(tc, error_event_410_is_gone_and_sticks);
+        tcase_add_test(tc, error_event_too_large_resource_version_is_gone);
         tcase_add_test(tc, error_event_with_other_codes_maps_like_http);
         tcase_add_test(tc, event_over_the_cap_is_e2big_and_one_at_the_cap_passes);
         tcase_add_test(tc, whitespace_between_events_is_not_buffered);

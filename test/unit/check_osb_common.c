@@ -12,6 +12,9 @@
 #include "common/osb_settings.h"
 #include "test/lib/check_main.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 START_TEST(buf_append_within_limit)
 {
         struct osb_buf b;
@@ -227,6 +230,40 @@ START_TEST(log_quote_escapes_only_when_needed)
 }
 END_TEST
 
+/* What osb_log_write() writes to stderr (fd 2) for one call, captured through a temporary file. */
+static size_t log_bytes(enum osb_log_level lvl)
+{
+        FILE *tmp = tmpfile();
+        ck_assert_ptr_nonnull(tmp);
+        int saved = dup(STDERR_FILENO);
+        ck_assert_int_ge(saved, 0);
+        ck_assert_int_ge(dup2(fileno(tmp), STDERR_FILENO), 0);
+        osb_log_write(lvl, "probe", "k=%d", 1);
+        ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
+        close(saved);
+        struct stat st;
+        ck_assert_int_eq(fstat(fileno(tmp), &st), 0);
+        fclose(tmp);
+        return (size_t) st.st_size;
+}
+
+/* A direct osb_log_write() (a level computed at run time, as in the controller's "cannot record
+ * event") honours the level too: no debug line at the default info level. */
+START_TEST(log_write_honours_the_level)
+{
+        enum osb_log_level before = osb_log_get_level();
+        osb_log_set_level(OSB_LOG_INFO);
+        ck_assert_uint_eq(log_bytes(OSB_LOG_DEBUG), 0);
+        ck_assert_uint_gt(log_bytes(OSB_LOG_INFO), 0);
+        ck_assert_uint_gt(log_bytes(OSB_LOG_WARN), 0);
+        osb_log_set_level(OSB_LOG_DEBUG);
+        ck_assert_uint_gt(log_bytes(OSB_LOG_DEBUG), 0);
+        osb_log_set_level(OSB_LOG_OFF);
+        ck_assert_uint_eq(log_bytes(OSB_LOG_ERROR), 0);
+        osb_log_set_level(before);
+}
+END_TEST
+
 START_TEST(http_unescape_decodes_and_rejects_bad_escapes)
 {
         char s[] = "inst%2Fwith%2fslash%20x";
@@ -288,6 +325,7 @@ static Suite *common_suite(void)
         Suite *s = suite_create("osb_common");
         TCase *tc = tcase_create("buf");
         tcase_add_test(tc, buf_append_within_limit);
+        tcase_add_test(tc, log_write_honours_the_level);
         tcase_add_test(tc, buf_append_past_limit_is_e2big_and_unchanged);
         tcase_add_test(tc, buf_oom_is_enomem);
         suite_add_tcase(s, tc);

@@ -62,6 +62,11 @@ UNIT_TESTS += test/unit/check_catalog_controller_osb
 test_unit_check_catalog_controller_osb_SOURCES = test/unit/check_catalog_controller_osb.c
 test_unit_check_catalog_controller_osb_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_catalog_controller_osb_LDADD = $(CATCTL_TEST_LIBS)
+# The informer against the test API server (test/apiserver/libkts.a), in the same process.
+UNIT_TESTS += test/unit/check_catalog_controller_informer
+test_unit_check_catalog_controller_informer_SOURCES = test/unit/check_catalog_controller_informer.c
+test_unit_check_catalog_controller_informer_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_catalog_controller_informer_LDADD = test/apiserver/libkts.a $(CATCTL_TEST_LIBS)
 test_unit_check_catalog_controller_leader_SOURCES = test/unit/check_catalog_controller_leader.c
 test_unit_check_catalog_controller_leader_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_catalog_controller_leader_LDADD = $(CATCTL_TEST_LIBS)
