@@ -56,6 +56,12 @@ int request_parse_api_version(const char *header, unsigned *ret_major, unsigned 
 int request_parse_originating_identity(const char *header, char **ret_platform,
                                        json_t **ret_identity, struct osb_error *err);
 
+/* What an id (instance id, binding id) and a query value (operation, service_id, plan_id) may
+ * be: an opaque string of @len bytes that is valid UTF-8 without NUL or control characters
+ * (C0, DEL, C1), so it can be stored, compared, put into JSON and logged as it is. Returns 0,
+ * or OSB_E_BAD_REQUEST with a message naming @what and the byte offset (never quoting it). */
+int request_check_id(const char *s, size_t len, const char *what, struct osb_error *err);
+
 static inline void provision_req_releasep(struct provision_req *r)
 {
         provision_req_release(r);

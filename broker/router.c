@@ -80,9 +80,10 @@ static bool query_true(const struct osb_http_request *req, const char *name)
         return v && strcasecmp(v, "true") == 0;
 }
 
-/* Splits @path into percent-decoded segments in @buf (strlen(path) + 1 bytes). Returns the
+/* Splits @path into percent-decoded segments in @buf (strlen(path) + 1 bytes), with their
+ * decoded lengths in @len (more than strlen() when a segment holds an encoded NUL). Returns the
  * count, or -EINVAL. */
-static int split_path(const char *path, char *buf, char *seg[MAX_SEGMENTS])
+static int split_path(const char *path, char *buf, char *seg[MAX_SEGMENTS], size_t len_out[MAX_SEGMENTS])
 {
         size_t len = strlen(path);
         if (path[0] != '/')
@@ -96,8 +97,10 @@ static int split_path(const char *path, char *buf, char *seg[MAX_SEGMENTS])
                 char *slash = strchr(p, '/');
                 if (slash)
                         *slash = '\0';
-                if (osb_http_unescape(p) < 0)
+                ssize_t k = osb_http_unescape_len(p);
+                if (k < 0)
                         return -EINVAL;
+                len_out[n] = (size_t) k;
                 seg[n++] = p;
                 if (!slash)
                         break;
@@ -106,6 +109,31 @@ static int split_path(const char *path, char *buf, char *seg[MAX_SEGMENTS])
                         break;
         }
         return n;
+}
+
+/* The one place every id and query value of an OSB request is checked (request_check_id()):
+ * the instance id, the binding id (NULL: none), and the query values the API reads. Returns 0
+ * or OSB_E_BAD_REQUEST. */
+static int check_ids(const struct osb_http_request *req, const char *iid, size_t iid_len, const char *bid,
+                     size_t bid_len, struct osb_error *err)
+{
+        if (req->bad_query_arg)
+                return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                     "the query parameter '%.64s' has a bad percent-escape or an encoded NUL",
+                                     request_check_id(req->bad_query_arg, strlen(req->bad_query_arg), "", NULL) < 0
+                                             ? "?" : req->bad_query_arg);
+        int r = request_check_id(iid, iid_len, "the instance id", err);
+        if (r >= 0 && bid)
+                r = request_check_id(bid, bid_len, "the binding id", err);
+        static const char *const params[] = {"operation", "service_id", "plan_id"};
+        for (size_t i = 0; r >= 0 && i < OSB_ELEMENTSOF(params); i++) {
+                const char *v = osb_http_query(req, params[i]);
+                char what[48];
+                (void) snprintf(what, sizeof(what), "the query parameter %s", params[i]);
+                if (v)
+                        r = request_check_id(v, strlen(v), what, err);
+        }
+        return r;
 }
 
 static void serve_metrics(struct router *rt, struct osb_http_request *req)
@@ -216,16 +244,22 @@ void router_handle(void *userdata, struct osb_http_request *req)
         if (!buf)
                 return send_error(req, -ENOMEM, NULL, "out of memory");
         char *seg[MAX_SEGMENTS];
-        int n = split_path(req->path, buf, seg);
+        size_t seglen[MAX_SEGMENTS];
+        int n = split_path(req->path, buf, seg, seglen);
+        /* An encoded NUL in a fixed part of the path ("v2%00x") names no endpoint; in an id it
+         * is refused by check_ids(). */
+        for (int i = 0; i < n; i++)
+                if (i != 2 && i != 4 && strlen(seg[i]) != seglen[i])
+                        n = -EINVAL;
         if (n < 2 || strcmp(seg[0], "v2") != 0)
                 return send_error(req, OSB_E_NOT_FOUND, NULL, "no such endpoint: %s", req->path);
         if (n == 2 && strcmp(seg[1], "catalog") == 0) {
                 info->ep = EP_CATALOG;
                 return get ? serve_catalog(rt, req) : method_not_allowed(req, "GET");
         }
-        if (strcmp(seg[1], "service_instances") != 0 || n < 3 || !*seg[2] ||
+        if (strcmp(seg[1], "service_instances") != 0 || n < 3 || !seglen[2] ||
             !(n == 3 || (n == 4 && strcmp(seg[3], "last_operation") == 0) ||
-              (n >= 5 && strcmp(seg[3], "service_bindings") == 0 && *seg[4] &&
+              (n >= 5 && strcmp(seg[3], "service_bindings") == 0 && seglen[4] &&
                (n == 5 || (n == 6 && strcmp(seg[5], "last_operation") == 0)))))
                 return send_error(req, OSB_E_NOT_FOUND, NULL, "no such endpoint: %s", req->path);
 
@@ -243,6 +277,8 @@ void router_handle(void *userdata, struct osb_http_request *req)
                 info->ep = bid ? EP_UNBIND : EP_DEPROVISION;
         else if (patch && !bid)
                 info->ep = EP_UPDATE;
+        if (check_ids(req, iid, seglen[2], bid, bid ? seglen[4] : 0, &err) < 0)
+                return send_error(req, err.code, NULL, "%s", err.text);
 
         if (req->body_too_large)
                 return send_error(req, OSB_E_TOO_LARGE, NULL, "the request body is larger than the broker accepts");

@@ -46,9 +46,13 @@ static size_t keep_raw(void *cls, struct MHD_Connection *c, char *s)
 static enum MHD_Result decode_arg(void *cls, enum MHD_ValueKind kind, const char *key,
                                   const char *value)
 {
-        /* The strings live in the connection's writable memory pool; decoding only shortens. */
-        if (value)
-                (void) osb_http_unescape((char *) value);
+        struct osb_http_request *req = cls;
+        /* The strings live in the connection's writable memory pool; decoding only shortens. A
+         * value that does not decode, or decodes to a NUL (which would cut it short), is marked
+         * for the handler to refuse: it cannot tell "a%00b" from "a" by the string. */
+        ssize_t n = value ? osb_http_unescape_len((char *) value) : 0;
+        if ((n < 0 || (value && strlen(value) != (size_t) n)) && !req->bad_query_arg)
+                req->bad_query_arg = key;
         return MHD_YES;
 }
 
@@ -67,7 +71,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                 req->method = method;
                 req->path = url;
                 req->start_ns = now_ns();
-                (void) MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, decode_arg, NULL);
+                (void) MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, decode_arg, req);
                 osb_buf_init(&req->body, srv->max_body);
                 req->refused = atomic_load(&srv->draining);
                 atomic_fetch_add(&srv->in_flight, 1);
@@ -367,6 +371,12 @@ static int hexval(char c)
 
 int osb_http_unescape(char *s)
 {
+        ssize_t n = osb_http_unescape_len(s);
+        return n < 0 ? (int) n : 0;
+}
+
+ssize_t osb_http_unescape_len(char *s)
+{
         char *o = s;
         for (const char *p = s; *p; p++) {
                 if (*p == '%') {
@@ -381,7 +391,7 @@ int osb_http_unescape(char *s)
                 }
         }
         *o = '\0';
-        return 0;
+        return o - s;
 }
 
 int osb_http_write_port_file(const char *path, uint16_t port, struct osb_error *err)

@@ -23,6 +23,8 @@ struct osb_http_request {
         bool body_too_large;          /* the body went past max_body and was discarded */
         bool responded;
         bool refused;                 /* arrived while the server was stopping: answered 503 */
+        const char *bad_query_arg;    /* the first query argument whose value has a bad escape
+                                       * or an encoded NUL (osb_http_query() would cut it), or NULL */
         unsigned status;              /* the status sent, for the completion hook */
         uint64_t start_ns;            /* CLOCK_MONOTONIC when the request arrived */
         void *data;                   /* free for the handler; freed by the completion hook */
@@ -100,3 +102,6 @@ int osb_http_write_port_file(const char *path, uint16_t port, struct osb_error *
 
 /* Percent-decodes @s in place ("a%20b" -> "a b"). Returns 0 or -EINVAL on a bad escape. */
 int osb_http_unescape(char *s);
+/* The same, returning the decoded length: more than strlen(@s) afterwards when it decoded a
+ * NUL ("a%00b"), which callers of untrusted input must refuse. Or -EINVAL on a bad escape. */
+ssize_t osb_http_unescape_len(char *s);

@@ -1078,6 +1078,70 @@ START_TEST(percent_encoded_ids_are_decoded_once_and_consistently)
 }
 END_TEST
 
+/* An id is an opaque UTF-8 string without NUL or control characters: anything else is 400
+ * with an OSB error body, on every route, before anything is looked up or changed. */
+START_TEST(ids_with_nul_control_characters_or_invalid_utf8_are_400_everywhere)
+{
+        struct it t;
+        it_start(&t, CATALOG, NULL);
+        const char *db = broker_proc_db_path(t.bp);
+        provision_ok(&t, "abc", IT_PLAN_SYNC, NULL);
+        osb_autofree char *bb = it_bind_body(IT_SVC, IT_PLAN_SYNC, NULL, NULL);
+        ck_assert_int_eq(it_req(&t, "PUT", "/v2/service_instances/abc/service_bindings/b", bb, NULL), 201);
+        osb_autofree char *pb = it_provision_body(IT_SVC, IT_PLAN_SYNC, NULL, NULL);
+        static const char *const bad_ids[] = {"abc%00def", "abc%00", "%00abc", "abc%0Adef", "abc%0D", "abc%1B",
+                                              "abc%7F", "abc%C2%85", "abc%FF", "abc%C3", "abc%C0%80", "abc%ED%A0%80"};
+        static const char *const q = "?service_id=" IT_SVC "&plan_id=" IT_PLAN_SYNC;
+        for (size_t i = 0; i < OSB_ELEMENTSOF(bad_ids); i++) {
+                const char *id = bad_ids[i];
+                osb_autofree char *ip = osb_asprintf("/v2/service_instances/%s", id);
+                osb_autofree char *ipq = osb_asprintf("/v2/service_instances/%s%s", id, q);
+                osb_autofree char *ilo = osb_asprintf("/v2/service_instances/%s/last_operation", id);
+                osb_autofree char *bp = osb_asprintf("/v2/service_instances/abc/service_bindings/%s", id);
+                osb_autofree char *bpq = osb_asprintf("/v2/service_instances/abc/service_bindings/%s%s", id, q);
+                osb_autofree char *blo = osb_asprintf("/v2/service_instances/abc/service_bindings/%s/last_operation", id);
+                osb_autofree char *bip = osb_asprintf("/v2/service_instances/%s/service_bindings/b", id);
+                struct {
+                        const char *method, *path, *body;
+                } reqs[] = {
+                        {"PUT", ip, pb},   {"PATCH", ip, pb},   {"GET", ip, NULL}, {"DELETE", ipq, NULL},
+                        {"GET", ilo, NULL}, {"PUT", bp, bb},    {"GET", bp, NULL}, {"DELETE", bpq, NULL},
+                        {"GET", blo, NULL}, {"PUT", bip, bb},
+                };
+                for (size_t k = 0; k < OSB_ELEMENTSOF(reqs); k++) {
+                        long s = it_req(&t, reqs[k].method, reqs[k].path, reqs[k].body, NULL);
+                        ck_assert_msg(s == 400, "%s %s: %ld %s", reqs[k].method, reqs[k].path, s,
+                                      t.resp.body.data ? t.resp.body.data : "");
+                        assert_error_body(&t, NULL);
+                        ck_assert_msg(strstr(it_str(&t, "description"), "id"), "%s", it_str(&t, "description"));
+                }
+        }
+        /* The operation query value and the DELETE's ids are checked the same way. */
+        static const char *const bad_queries[] = {
+                "/v2/service_instances/abc/last_operation?operation=op%00x",
+                "/v2/service_instances/abc/last_operation?operation=op%0Ax",
+                "/v2/service_instances/abc/last_operation?operation=%FF",
+                "/v2/service_instances/abc/last_operation?operation=%zz",
+                "/v2/service_instances/abc/service_bindings/b/last_operation?operation=a%01",
+        };
+        for (size_t i = 0; i < OSB_ELEMENTSOF(bad_queries); i++) {
+                long s = it_req(&t, "GET", bad_queries[i], NULL, NULL);
+                ck_assert_msg(s == 400, "GET %s: %ld %s", bad_queries[i], s, t.resp.body.data ? t.resp.body.data : "");
+                assert_error_body(&t, NULL);
+        }
+        ck_assert_int_eq(it_req(&t, "DELETE", "/v2/service_instances/abc?service_id=" IT_SVC "%00x&plan_id="
+                                IT_PLAN_SYNC, NULL, NULL), 400);
+        /* Nothing was created, and "abc" and its binding are untouched. */
+        ck_assert_int_eq(it_sql_int(db, "SELECT count(*) FROM instances"), 1);
+        ck_assert_int_eq(it_sql_int(db, "SELECT count(*) FROM bindings"), 1);
+        ck_assert_int_eq(it_req(&t, "GET", "/v2/service_instances/abc", NULL, NULL), 200);
+        /* Valid non-ASCII ids are still ids. */
+        provision_ok(&t, "caf%C3%A9-%E2%9C%93", IT_PLAN_SYNC, NULL);
+        ck_assert_int_eq(it_req(&t, "GET", "/v2/service_instances/caf%C3%A9-%E2%9C%93", NULL, NULL), 200);
+        it_stop(&t);
+}
+END_TEST
+
 /* OSB ids may be any string; a 5000-byte id on a valid endpoint is answered 404 "no such
  * endpoint" because the router splits the path in a 4096-byte buffer (broker/router.c,
  * split_path). Expected: the request is served, or refused with a 4xx naming the length limit
@@ -1182,6 +1246,7 @@ static Suite *http_suite(void)
         tcase_add_test(tc, https_with_tls_cert_and_key_serves_the_api);
         tcase_add_test(tc, tls_cert_without_key_refuses_to_start);
         tcase_add_test(tc, percent_encoded_ids_are_decoded_once_and_consistently);
+        tcase_add_test(tc, ids_with_nul_control_characters_or_invalid_utf8_are_400_everywhere);
         tcase_add_test(tc, long_instance_id_is_not_reported_as_an_unknown_endpoint);
         tcase_add_test(tc, metrics_count_a_413_under_the_endpoint_it_was_sent_to);
         tcase_add_test(tc, head_on_the_catalog_is_answered_like_get);
