@@ -337,14 +337,10 @@ void router_done(void *userdata, struct osb_http_request *req)
         metrics_observe(ep, req->status, ns);
         if (!osb_log_enabled(OSB_LOG_INFO))
                 return;
-        char qpath[512], qid[160], qplat[80], quser[160];
-        bool rid = info && info->request_id[0];
-        osb_log_info("request", "method=%s path=%s status=%u duration_ms=%.3f endpoint=%s%s%s%s%s%s%s",
-                     req->method, osb_log_quote(qpath, sizeof(qpath), req->path), req->status,
-                     (double) ns / 1e6, metrics_endpoint_name(ep), rid ? " request_id=" : "",
-                     rid ? osb_log_quote(qid, sizeof(qid), info->request_id) : "",
-                     info && info->platform[0] ? " platform=" : "",
-                     info && info->platform[0] ? osb_log_quote(qplat, sizeof(qplat), info->platform) : "",
-                     info && info->user[0] ? " user=" : "",
-                     info && info->user[0] ? osb_log_quote(quser, sizeof(quser), info->user) : "");
+        /* The logger escapes every value (the path, the request id and the user are the client's);
+         * NULL leaves a key out. */
+        osb_log_info("request", "method=%s path=%s status=%u duration_ms=%.3f endpoint=%s request_id=%s "
+                     "platform=%s user=%s", req->method, req->path, req->status, (double) ns / 1e6,
+                     metrics_endpoint_name(ep), info && info->request_id[0] ? info->request_id : NULL,
+                     info && info->platform[0] ? info->platform : NULL, info && info->user[0] ? info->user : NULL);
 }

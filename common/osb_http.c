@@ -23,10 +23,10 @@ struct osb_http_server {
 /* libmicrohttpd's own diagnostics (bad requests, TLS handshake failures) as logfmt lines. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-        char msg[512], q[600];
+        char msg[512];
         (void) vsnprintf(msg, sizeof(msg), fmt, ap);
         msg[strcspn(msg, "\n")] = '\0';
-        osb_log_warn("http server", "detail=%s", osb_log_quote(q, sizeof(q), msg));
+        osb_log_warn("http server", "detail=%s", msg);
 }
 
 static uint64_t now_ns(void)
