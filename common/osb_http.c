@@ -56,6 +56,38 @@ static enum MHD_Result decode_arg(void *cls, enum MHD_ValueKind kind, const char
         return MHD_YES;
 }
 
+/* Whether a Content-Length header value announces more than @max bytes. A value that is not a
+ * plain decimal number is left to libmicrohttpd, which refuses it. */
+static bool length_over(const char *v, size_t max)
+{
+        while (*v == ' ' || *v == '\t')
+                v++;
+        if (!isdigit((unsigned char) *v))
+                return false;
+        uint64_t n = 0;
+        for (; isdigit((unsigned char) *v); v++) {
+                if (n > (UINT64_MAX - 9) / 10)
+                        return true;
+                n = n * 10 + (uint64_t) (*v - '0');
+        }
+        return n > (uint64_t) max;
+}
+
+static void answer(struct osb_http_server *srv, struct osb_http_request *req)
+{
+        if (req->refused) {
+                static const char msg[] = "{\"description\":\"the server is shutting down\"}";
+                static const char *const hdrs[] = {"Connection", "close", NULL};
+                (void) osb_http_respond_static(req, 503, "application/json", msg, sizeof(msg) - 1, hdrs);
+                return;
+        }
+        srv->handler(srv->userdata, req);
+        if (!req->responded) {
+                static const char msg[] = "{\"description\":\"internal error: no response\"}";
+                (void) osb_http_respond_static(req, 500, "application/json", msg, sizeof(msg) - 1, NULL);
+        }
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version,
                                  const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -76,10 +108,19 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                 req->refused = atomic_load(&srv->draining);
                 atomic_fetch_add(&srv->in_flight, 1);
                 *con_cls = req;
+                /* A body announced larger than max_body is answered now, before any of it is
+                 * read: libmicrohttpd then never reads it (no "100 Continue" either) and closes
+                 * the connection after the answer. */
+                const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+                if (cl && length_over(cl, srv->max_body)) {
+                        req->body_too_large = true;
+                        osb_buf_release(&req->body);
+                        answer(srv, req);
+                }
                 return MHD_YES;
         }
         if (*upload_data_size) {
-                if (!req->body_too_large) {
+                if (!req->body_too_large && !req->responded) {
                         int r = osb_buf_append(&req->body, upload_data, *upload_data_size);
                         if (r == -E2BIG) {
                                 req->body_too_large = true;
@@ -93,17 +134,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         }
         if (req->responded)
                 return MHD_YES;
-        if (req->refused) {
-                static const char msg[] = "{\"description\":\"the server is shutting down\"}";
-                static const char *const hdrs[] = {"Connection", "close", NULL};
-                (void) osb_http_respond_static(req, 503, "application/json", msg, sizeof(msg) - 1, hdrs);
-                return MHD_YES;
-        }
-        srv->handler(srv->userdata, req);
-        if (!req->responded) {
-                static const char msg[] = "{\"description\":\"internal error: no response\"}";
-                (void) osb_http_respond_static(req, 500, "application/json", msg, sizeof(msg) - 1, NULL);
-        }
+        answer(srv, req);
         return MHD_YES;
 }
 

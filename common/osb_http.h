@@ -20,7 +20,9 @@ struct osb_http_request {
         const char *path;             /* borrowed: URL path as sent (still percent-encoded), no
                                        * query; decode each segment with osb_http_unescape() */
         struct osb_buf body;          /* the request body, at most the server's max_body */
-        bool body_too_large;          /* the body went past max_body and was discarded */
+        bool body_too_large;          /* the body went past max_body and was discarded, or its
+                                       * Content-Length announced that (the handler is then called
+                                       * before the body is read, and none of it is) */
         bool responded;
         bool refused;                 /* arrived while the server was stopping: answered 503 */
         const char *bad_query_arg;    /* the first query argument whose value has a bad escape

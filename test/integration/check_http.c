@@ -7,6 +7,9 @@
 #include "test/integration/itest.h"
 #include "test/lib/check_main.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/wait.h>
 
 #define CATALOG "itest-catalog.json"
@@ -30,6 +33,68 @@ static void provision_ok(struct it *t, const char *id, const char *plan, const c
         osb_autofree char *body = it_provision_body(IT_SVC, plan, params, NULL);
         long s = it_req(t, "PUT", path, body, NULL);
         ck_assert_msg(s == 201, "provision %s: %ld %s", id, s, t->resp.body.data);
+}
+
+/* ---- raw connections (for what an HTTP client library would not send) --------------------- */
+
+#define RAW_AUTH "Authorization: Basic b3NiOmNvbmZvcm1hbmNlLXNlY3JldA==\r\n"  /* IT_USER:IT_PASSWORD */
+
+/* A TCP connection to the broker on 127.0.0.1, or -1. */
+static int raw_connect(const struct it *t)
+{
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -1;
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(broker_proc_port(t->bp))};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(fd, (struct sockaddr *) &a, sizeof(a)) < 0) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+static bool raw_send(int fd, const char *text)
+{
+        size_t n = strlen(text);
+        while (n > 0) {
+                ssize_t w = send(fd, text, n, MSG_NOSIGNAL);
+                if (w <= 0)
+                        return false;
+                text += w;
+                n -= (size_t) w;
+        }
+        return true;
+}
+
+/* Reads until the end of a response's headers, the connection's end or @timeout_ms. Returns
+ * the status code, 0 when the connection ended without one, -1 on time-out. */
+static int raw_status(int fd, unsigned timeout_ms)
+{
+        char buf[4096];
+        size_t n = 0;
+        uint64_t deadline = it_now_ms() + timeout_ms;
+        while (n < sizeof(buf) - 1) {
+                uint64_t now = it_now_ms();
+                if (now >= deadline)
+                        return -1;
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                int r = poll(&p, 1, (int) (deadline - now));
+                if (r == 0)
+                        return -1;
+                if (r < 0)
+                        return 0;
+                ssize_t k = recv(fd, buf + n, sizeof(buf) - 1 - n, 0);
+                if (k <= 0)
+                        break;
+                n += (size_t) k;
+                buf[n] = '\0';
+                if (strstr(buf, "\r\n\r\n"))
+                        break;
+        }
+        buf[n] = '\0';
+        int status = 0;
+        return sscanf(buf, "HTTP/1.%*d %d", &status) == 1 ? status : 0;
 }
 
 /* ---- 401 ----------------------------------------------------------------------------------- */
@@ -449,6 +514,37 @@ START_TEST(body_over_max_body_is_413_and_creates_nothing)
         json_auto_t *parsed = json_loads(fits, 0, NULL);
         ck_assert_msg(parsed != NULL, "the padded body is not JSON");
         ck_assert_int_eq(it_req(&t, "PUT", "/v2/service_instances/big", fits, NULL), 201);
+        it_stop(&t);
+}
+END_TEST
+
+/* A Content-Length over --max-body is answered 413 at once: the broker reads none of the body
+ * (the client here sends none, and would otherwise wait for a 300 MB upload to be read). */
+START_TEST(content_length_over_max_body_is_413_before_the_body_is_read)
+{
+        const char *extra[] = {"--max-body", "1k", NULL};
+        struct it t;
+        it_start(&t, CATALOG, extra);
+        int fd = raw_connect(&t);
+        ck_assert_int_ge(fd, 0);
+        ck_assert(raw_send(fd, "PUT /v2/service_instances/huge HTTP/1.1\r\nHost: 127.0.0.1\r\n" RAW_AUTH
+                               "X-Broker-API-Version: 2.17\r\nContent-Type: application/json\r\n"
+                               "Content-Length: 300000000\r\n\r\n{\"service_id\":"));
+        uint64_t t0 = it_now_ms();
+        int status = raw_status(fd, 5000);
+        close(fd);
+        ck_assert_msg(status == 413, "status %d after %" PRIu64 " ms", status, it_now_ms() - t0);
+        /* Also with Expect: 100-continue (no 100 is sent, only the 413). */
+        fd = raw_connect(&t);
+        ck_assert_int_ge(fd, 0);
+        ck_assert(raw_send(fd, "PUT /v2/service_instances/huge HTTP/1.1\r\nHost: 127.0.0.1\r\n" RAW_AUTH
+                               "X-Broker-API-Version: 2.17\r\nExpect: 100-continue\r\n"
+                               "Content-Length: 99999999999999999999999\r\n\r\n"));
+        status = raw_status(fd, 5000);
+        close(fd);
+        ck_assert_int_eq(status, 413);
+        ck_assert_int_eq(it_req(&t, "GET", "/v2/service_instances/huge", NULL, NULL), 404);
+        ck_assert_int_eq(it_req(&t, "GET", "/healthz", NULL, NULL), 200);
         it_stop(&t);
 }
 END_TEST
@@ -1225,6 +1321,7 @@ static Suite *http_suite(void)
         tcase_add_test(tc, provision_and_bind_conflicts_are_409_and_change_nothing);
         tcase_add_test(tc, deleting_what_does_not_exist_is_410);
         tcase_add_test(tc, body_over_max_body_is_413_and_creates_nothing);
+        tcase_add_test(tc, content_length_over_max_body_is_413_before_the_body_is_read);
         tcase_add_test(tc, headers_over_max_header_are_431);
         tcase_add_test(tc, async_only_plan_without_accepts_incomplete_is_422_async_required);
         tcase_add_test(tc, work_on_an_instance_with_an_operation_in_progress_is_422_concurrency_error);
