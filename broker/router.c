@@ -173,41 +173,74 @@ static void method_not_allowed(struct osb_http_request *req, const char *allow)
                    req->path, allow);
 }
 
-void router_handle(void *userdata, struct osb_http_request *req)
+static struct req_info *new_info(struct osb_http_request *req)
 {
-        struct router *rt = userdata;
         struct req_info *info = osb_calloc(1, sizeof(*info));
         if (!info)
-                return send_error(req, -ENOMEM, NULL, "out of memory");
+                return NULL;
         req->data = info;
         info->ep = EP_OTHER;
         const char *rid = request_identity(req);
         if (rid)
                 (void) snprintf(info->request_id, sizeof(info->request_id), "%s", rid);
+        return info;
+}
+
+/* /healthz, /readyz and /metrics. Returns false for any other path. */
+static bool serve_health(struct router *rt, struct osb_http_request *req, struct req_info *info)
+{
+        const char *rid = request_identity(req);
+        if (strcmp(req->path, "/healthz") == 0 || strcmp(req->path, "/readyz") == 0) {
+                info->ep = EP_HEALTH;
+                static const char ok[] = "{\"status\":\"ok\"}\n";
+                const char *hdrs[] = {"X-Broker-API-Request-Identity", rid, NULL};
+                if (req->path[1] == 'h') {
+                        (void) osb_http_respond_static(req, 200, "application/json", ok, sizeof(ok) - 1, hdrs);
+                        return true;
+                }
+                struct osb_error err = OSB_ERROR_INIT;
+                struct store *st = api_store(rt->api, &err);
+                if (atomic_load(&rt->draining))
+                        send_error(req, OSB_E_UNAVAILABLE, NULL, "shutting down");
+                else if (!st || store_ping(st) < 0)
+                        send_error(req, OSB_E_UNAVAILABLE, NULL, "the store is not usable: %s", err.text);
+                else
+                        (void) osb_http_respond_static(req, 200, "application/json", ok, sizeof(ok) - 1, hdrs);
+                return true;
+        }
+        if (strcmp(req->path, "/metrics") == 0) {
+                info->ep = EP_METRICS;
+                serve_metrics(rt, req);
+                return true;
+        }
+        return false;
+}
+
+void router_handle_health(void *userdata, struct osb_http_request *req)
+{
+        struct router *rt = userdata;
+        struct req_info *info = new_info(req);
+        if (!info)
+                return send_error(req, -ENOMEM, NULL, "out of memory");
+        if (!serve_health(rt, req, info))
+                send_error(req, OSB_E_NOT_FOUND, NULL,
+                           "the health port serves only /healthz, /readyz and /metrics");
+}
+
+void router_handle(void *userdata, struct osb_http_request *req)
+{
+        struct router *rt = userdata;
+        struct req_info *info = new_info(req);
+        if (!info)
+                return send_error(req, -ENOMEM, NULL, "out of memory");
 
         const char *m = req->method;
         /* libmicrohttpd sends no body for HEAD: it is answered like GET (RFC 9110). */
         bool get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0, put = strcmp(m, "PUT") == 0;
         bool del = strcmp(m, "DELETE") == 0, patch = strcmp(m, "PATCH") == 0;
 
-        if (strcmp(req->path, "/healthz") == 0 || strcmp(req->path, "/readyz") == 0) {
-                info->ep = EP_HEALTH;
-                static const char ok[] = "{\"status\":\"ok\"}\n";
-                const char *hdrs[] = {"X-Broker-API-Request-Identity", rid, NULL};
-                if (req->path[1] == 'h')
-                        return (void) osb_http_respond_static(req, 200, "application/json", ok, sizeof(ok) - 1, hdrs);
-                struct osb_error err = OSB_ERROR_INIT;
-                struct store *st = api_store(rt->api, &err);
-                if (atomic_load(&rt->draining))
-                        return send_error(req, OSB_E_UNAVAILABLE, NULL, "shutting down");
-                if (!st || store_ping(st) < 0)
-                        return send_error(req, OSB_E_UNAVAILABLE, NULL, "the store is not usable: %s", err.text);
-                return (void) osb_http_respond_static(req, 200, "application/json", ok, sizeof(ok) - 1, hdrs);
-        }
-        if (strcmp(req->path, "/metrics") == 0) {
-                info->ep = EP_METRICS;
-                return serve_metrics(rt, req);
-        }
+        if (serve_health(rt, req, info))
+                return;
 
         if (!auth_check(rt->auth, osb_http_header(req, "Authorization"))) {
                 const char *extra[] = {"WWW-Authenticate",

@@ -9,8 +9,26 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+/* One open connection, for the deadlines libmicrohttpd does not have: its idle timeout never
+ * fires against a client that sends one byte a second. */
+struct conn_track {
+        struct conn_track *prev, *next;
+        int fd;
+        uint64_t phase_start_ms;  /* opened, or its previous answer went out */
+        bool headers_in;          /* the current request's line and headers are in */
+        bool handling;            /* its body is in too: the answer is being made or sent */
+        bool shut;                /* the reaper shut it down */
+};
+
 struct osb_http_server {
         struct MHD_Daemon *mhd;
+        pthread_mutex_t lock;           /* conns */
+        struct conn_track *conns;
+        unsigned header_timeout_ms, request_deadline_ms;
+        pthread_t reaper;
+        bool reaper_started;
+        atomic_bool stopping;
+        atomic_uint_fast64_t reaped;
         osb_http_handler handler;
         osb_http_done done;
         void *userdata;
@@ -34,6 +52,93 @@ static uint64_t now_ns(void)
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+static uint64_t now_ms(void)
+{
+        return now_ns() / 1000000u;
+}
+
+static struct conn_track *track_of(struct MHD_Connection *conn)
+{
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        return ci ? ci->socket_context : NULL;
+}
+
+/* Connections come and go: each is tracked from its opening to its closing, so the reaper
+ * never touches a descriptor libmicrohttpd has closed (NOTIFY_CLOSED comes before the close). */
+static void notify_conn(void *cls, struct MHD_Connection *conn, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code)
+{
+        struct osb_http_server *srv = cls;
+        if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+                const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+                struct conn_track *t = ci ? osb_calloc(1, sizeof(*t)) : NULL;
+                if (!t)
+                        return;
+                t->fd = ci->connect_fd;
+                t->phase_start_ms = now_ms();
+                pthread_mutex_lock(&srv->lock);
+                t->next = srv->conns;
+                if (srv->conns)
+                        srv->conns->prev = t;
+                srv->conns = t;
+                pthread_mutex_unlock(&srv->lock);
+                *socket_context = t;
+                return;
+        }
+        struct conn_track *t = *socket_context;
+        if (!t)
+                return;
+        pthread_mutex_lock(&srv->lock);
+        if (t->prev)
+                t->prev->next = t->next;
+        else
+                srv->conns = t->next;
+        if (t->next)
+                t->next->prev = t->prev;
+        pthread_mutex_unlock(&srv->lock);
+        osb_free(t);
+        *socket_context = NULL;
+}
+
+static void track_set(struct osb_http_server *srv, struct MHD_Connection *conn, bool headers_in, bool handling)
+{
+        struct conn_track *t = track_of(conn);
+        if (!t)
+                return;
+        pthread_mutex_lock(&srv->lock);
+        t->headers_in = headers_in;
+        t->handling = handling;
+        if (!headers_in)
+                t->phase_start_ms = now_ms();
+        pthread_mutex_unlock(&srv->lock);
+}
+
+/* Shuts down (libmicrohttpd then sees the end of the stream and closes it) every connection
+ * that has not sent its request line and headers within header_timeout_ms of opening or of its
+ * previous answer, or its whole request within request_deadline_ms. */
+static void *reaper_main(void *arg)
+{
+        struct osb_http_server *srv = arg;
+        while (!atomic_load(&srv->stopping)) {
+                struct timespec ts = {0, 100 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+                uint64_t now = now_ms();
+                pthread_mutex_lock(&srv->lock);
+                for (struct conn_track *t = srv->conns; t; t = t->next) {
+                        if (t->handling || t->shut)
+                                continue;
+                        unsigned limit = t->headers_in ? srv->request_deadline_ms : srv->header_timeout_ms;
+                        if (limit && now - t->phase_start_ms > limit) {
+                                (void) shutdown(t->fd, SHUT_RDWR);
+                                t->shut = true;
+                                atomic_fetch_add(&srv->reaped, 1);
+                        }
+                }
+                pthread_mutex_unlock(&srv->lock);
+        }
+        return NULL;
 }
 
 /* Keep the URL raw so the router can split the path before decoding each segment (an id may
@@ -75,6 +180,7 @@ static bool length_over(const char *v, size_t max)
 
 static void answer(struct osb_http_server *srv, struct osb_http_request *req)
 {
+        track_set(srv, req->conn, true, true);
         if (req->refused) {
                 static const char msg[] = "{\"description\":\"the server is shutting down\"}";
                 static const char *const hdrs[] = {"Connection", "close", NULL};
@@ -108,6 +214,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                 req->refused = atomic_load(&srv->draining);
                 atomic_fetch_add(&srv->in_flight, 1);
                 *con_cls = req;
+                track_set(srv, conn, true, false);
                 /* A body announced larger than max_body is answered now, before any of it is
                  * read: libmicrohttpd then never reads it (no "100 Continue" either) and closes
                  * the connection after the answer. */
@@ -145,6 +252,8 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
         struct osb_http_request *req = *con_cls;
         if (!req)
                 return;
+        /* A kept-alive connection starts waiting for its next request's headers. */
+        track_set(srv, conn, false, false);
         if (srv->done)
                 srv->done(srv->userdata, req);
         osb_buf_release(&req->body);
@@ -213,6 +322,9 @@ int osb_http_server_start(const struct osb_http_config *cfg, osb_http_handler ha
         srv->done = done;
         srv->userdata = userdata;
         srv->max_body = cfg->max_body ? cfg->max_body : 1024 * 1024;
+        srv->header_timeout_ms = cfg->header_timeout_ms;
+        srv->request_deadline_ms = cfg->request_deadline_ms;
+        pthread_mutex_init(&srv->lock, NULL);
 
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
         if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
@@ -234,6 +346,10 @@ int osb_http_server_start(const struct osb_http_config *cfg, osb_http_handler ha
                 opts[o++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
         if (cfg->max_connections)
                 opts[o++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL};
+        if (cfg->per_client_limit)
+                opts[o++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_client_limit, NULL};
+        if (cfg->header_timeout_ms || cfg->request_deadline_ms)
+                opts[o++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t) notify_conn, srv};
         if (cfg->timeout_s)
                 opts[o++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s, NULL};
         if (cfg->max_header)
@@ -251,6 +367,7 @@ int osb_http_server_start(const struct osb_http_config *cfg, osb_http_handler ha
                                     MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
         if (!srv->mhd) {
                 int e = errno ? errno : EADDRINUSE;
+                pthread_mutex_destroy(&srv->lock);
                 osb_free(srv);
                 return osb_error_set(err, -e, "cannot listen on %s port %u: %s%s", address,
                                      (unsigned) cfg->port, strerror(e),
@@ -258,6 +375,15 @@ int osb_http_server_start(const struct osb_http_config *cfg, osb_http_handler ha
         }
         const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
         srv->port = info ? info->port : cfg->port;
+        if ((cfg->header_timeout_ms || cfg->request_deadline_ms) &&
+            pthread_create(&srv->reaper, NULL, reaper_main, srv) == 0)
+                srv->reaper_started = true;
+        else if (cfg->header_timeout_ms || cfg->request_deadline_ms) {
+                MHD_stop_daemon(srv->mhd);
+                pthread_mutex_destroy(&srv->lock);
+                osb_free(srv);
+                return osb_error_set(err, -EAGAIN, "cannot start the connection deadline thread");
+        }
         *ret = srv;
         return 0;
 }
@@ -265,6 +391,11 @@ int osb_http_server_start(const struct osb_http_config *cfg, osb_http_handler ha
 uint16_t osb_http_server_port(const struct osb_http_server *srv)
 {
         return srv->port;
+}
+
+uint64_t osb_http_server_reaped(const struct osb_http_server *srv)
+{
+        return srv ? atomic_load(&srv->reaped) : 0;
 }
 
 struct osb_http_server *osb_http_server_stop(struct osb_http_server *srv, unsigned drain_ms)
@@ -281,7 +412,11 @@ struct osb_http_server *osb_http_server_stop(struct osb_http_server *srv, unsign
                 struct timespec ts = {0, 10 * 1000 * 1000};
                 nanosleep(&ts, NULL);
         }
+        atomic_store(&srv->stopping, true);
+        if (srv->reaper_started)
+                pthread_join(srv->reaper, NULL);
         MHD_stop_daemon(srv->mhd);
+        pthread_mutex_destroy(&srv->lock);
         osb_free(srv);
         return NULL;
 }

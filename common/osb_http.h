@@ -47,6 +47,11 @@ struct osb_http_config {
         size_t max_header;         /* per-connection memory for the request line and headers */
         unsigned max_connections;
         unsigned timeout_s;        /* idle connection timeout */
+        unsigned header_timeout_ms;   /* a connection must send a request line and headers within
+                                       * this of opening, or of its previous answer; else it is
+                                       * closed (a slow-loris client trickling bytes). 0: none */
+        unsigned request_deadline_ms; /* the same for the whole request, headers and body. 0: none */
+        unsigned per_client_limit;    /* connections per client address. 0: no limit */
         const char *tls_cert_pem;  /* PEM contents (not paths), both or neither */
         const char *tls_key_pem;
         bool allow_suspend;        /* allow osb_http_suspend()/osb_http_resume() (streaming) */
@@ -58,6 +63,8 @@ int osb_http_server_start(const struct osb_http_config *cfg, osb_http_handler ha
                           osb_http_done done, void *userdata, struct osb_http_server **ret,
                           struct osb_error *err);
 uint16_t osb_http_server_port(const struct osb_http_server *srv);
+/* How many connections were closed for missing header_timeout_ms or request_deadline_ms. */
+uint64_t osb_http_server_reaped(const struct osb_http_server *srv);
 /* Answers every new request 503 from now on, waits up to @drain_ms for the requests in
  * progress to finish, then closes everything. NULL-safe; returns NULL. */
 struct osb_http_server *osb_http_server_stop(struct osb_http_server *srv, unsigned drain_ms);

@@ -549,6 +549,87 @@ START_TEST(content_length_over_max_body_is_413_before_the_body_is_read)
 }
 END_TEST
 
+/* Whether the broker has closed @fd (end of stream or reset), without blocking. */
+static bool raw_closed(int fd)
+{
+        char buf[256];
+        for (;;) {
+                ssize_t k = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+                if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+                        return true;
+                if (k < 0)
+                        return false;
+        }
+}
+
+/* Slow loris: clients that trickle one header line at a time never finish their headers. The
+ * broker closes them at --header-timeout, accepts at most --max-connections-per-client from one
+ * address, and the health listener answers throughout. Bounded: 40 connections, 4 seconds. */
+START_TEST(slow_header_trickles_are_closed_and_the_health_port_keeps_answering)
+{
+        osb_autofree char *tmp = it_mkdtemp();
+        osb_autofree char *hp_file = osb_asprintf("%s/health-port", tmp);
+        const char *extra[] = {"--header-timeout", "1s", "--max-connections", "64", "--max-connections-per-client",
+                               "16", "--health-port", "0", "--health-port-file", hp_file, NULL};
+        struct it t;
+        it_start(&t, CATALOG, extra);
+        osb_autofree char *hp_text = it_read_file(hp_file);
+        ck_assert_ptr_nonnull(hp_text);
+        osb_autofree char *health = osb_asprintf("http://127.0.0.1:%ld", strtol(hp_text, NULL, 10));
+
+        enum { N = 40 };
+        int fds[N];
+        uint64_t t0 = it_now_ms();
+        for (int i = 0; i < N; i++) {
+                fds[i] = raw_connect(&t);
+                ck_assert_int_ge(fds[i], 0);
+                (void) raw_send(fds[i], "GET /v2/catalog HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+        }
+        bool closed[N] = {false};
+        bool health_checked = false;
+        unsigned most_open = 0;
+        while (it_now_ms() - t0 < 4000) {
+                unsigned open = 0;
+                for (int i = 0; i < N; i++) {
+                        if (!closed[i] && (raw_closed(fds[i]) || send(fds[i], "X-Trickle: 1\r\n", 14,
+                                                                         MSG_NOSIGNAL | MSG_DONTWAIT) < 0))
+                                closed[i] = true;
+                        open += !closed[i];
+                }
+                uint64_t elapsed = it_now_ms() - t0;
+                if (elapsed > 300 && open > most_open)
+                        most_open = open;
+                /* While they trickle, the health listener answers at once. */
+                if (!health_checked && elapsed > 300) {
+                        uint64_t h0 = it_now_ms();
+                        ck_assert_int_eq(it_req_url(&t, t.hc, health, "GET", "/healthz", NULL, NULL), 200);
+                        ck_assert_int_eq(it_req_url(&t, t.hc, health, "GET", "/readyz", NULL, NULL), 200);
+                        ck_assert_int_eq(it_req_url(&t, t.hc, health, "GET", "/metrics", NULL, NULL), 200);
+                        ck_assert_int_eq(it_req_url(&t, t.hc, health, "GET", "/v2/catalog", NULL, NULL), 404);
+                        ck_assert_uint_lt(it_now_ms() - h0, 1000);
+                        health_checked = true;
+                }
+                if (open == 0)
+                        break;
+                it_sleep_ms(200);
+        }
+        uint64_t took = it_now_ms() - t0;
+        unsigned left = 0;
+        for (int i = 0; i < N; i++) {
+                left += !closed[i];
+                close(fds[i]);
+        }
+        ck_assert_msg(most_open <= 16, "%u connections from one address were kept", most_open);
+        ck_assert_msg(left == 0, "%u trickling connections still open after %" PRIu64 " ms", left, took);
+        ck_assert_msg(took < 3500, "the last trickle was closed after %" PRIu64 " ms", took);
+        ck_assert(health_checked);
+        /* The API port serves again. */
+        ck_assert_int_eq(it_req(&t, "GET", "/v2/catalog", NULL, NULL), 200);
+        it_stop(&t);
+        it_rmtree(tmp);
+}
+END_TEST
+
 START_TEST(headers_over_max_header_are_431)
 {
         const char *extra[] = {"--max-header", "8k", NULL};
@@ -1323,6 +1404,7 @@ static Suite *http_suite(void)
         tcase_add_test(tc, body_over_max_body_is_413_and_creates_nothing);
         tcase_add_test(tc, content_length_over_max_body_is_413_before_the_body_is_read);
         tcase_add_test(tc, headers_over_max_header_are_431);
+        tcase_add_test(tc, slow_header_trickles_are_closed_and_the_health_port_keeps_answering);
         tcase_add_test(tc, async_only_plan_without_accepts_incomplete_is_422_async_required);
         tcase_add_test(tc, work_on_an_instance_with_an_operation_in_progress_is_422_concurrency_error);
         tcase_add_test(tc, bind_without_app_guid_on_a_requires_app_plan_is_422_requires_app);
