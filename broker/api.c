@@ -72,9 +72,20 @@ void api_response_error(struct api_response *resp, const struct osb_error *err)
         const char *name = osb_error_osb_name(err->code);
         if (name)
                 json_object_set_new(body, "error", json_string(name));
-        if (!osb_error_is_domain(err->code) && err->code == -ENOMEM)
+        if (!osb_error_is_domain(err->code) && err->code == -ENOMEM) {
                 json_object_set_new(body, "description", json_string("the broker ran out of memory"));
-        else
+        } else if (!osb_error_is_domain(err->code) &&
+                   (err->code == -EIO || err->code == -ENOSPC || err->code == -EUCLEAN || err->code == -EROFS)) {
+                /* The store's faults: say what failed, never where (no file names or URLs). */
+                char text[sizeof(err->text) + 96];
+                (void) snprintf(text, sizeof(text), "%s: the broker's storage failed (%s)",
+                                err->text[0] ? err->text : "internal error",
+                                err->code == -ENOSPC    ? "it is full"
+                                : err->code == -EUCLEAN ? "its database is damaged"
+                                : err->code == -EROFS   ? "it is read-only"
+                                                        : "an I/O error");
+                json_object_set_new(body, "description", json_string(text));
+        } else
                 json_object_set_new(body, "description",
                                     json_string(err->text[0] ? err->text : "internal error"));
         respond(resp, osb_error_http_status(err->code), body);

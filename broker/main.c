@@ -176,6 +176,10 @@ static int run(void)
         struct store *st = NULL;
         r = store_open(location, sync, &st, &err);
         unsigned schema = r >= 0 ? store_schema_version(st) : 0;
+        /* A damaged file (logged by the store) keeps the broker up, unready, answering 500. */
+        struct osb_error cerr = OSB_ERROR_INIT;
+        if (r >= 0)
+                (void) store_check(st, &cerr);
         store_close(st);
         if (r < 0) {
                 backend_release_catalog(cat);

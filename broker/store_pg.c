@@ -5,6 +5,7 @@
  * bound parameter; no SQL is built from request data. */
 #include "common/osb_compat.h"
 #include "common/osb_buf.h"
+#include "common/osb_log.h"
 #include "common/osb_mem.h"
 #include "common/osb_parse.h"
 #include "broker/migrations.h"
@@ -65,7 +66,20 @@ struct store_pg {
         bool in_tx;
         char *password, *raw_password;  /* only to keep them out of messages */
         char last_error[400];           /* of the last statement that failed, scrubbed */
+        char where[256];                /* the URL without its password, for the log */
+        bool fault_logged;              /* this failure episode is logged: until a commit works */
 };
+
+/* A statement that failed is logged once per episode, with the server (the URL without its
+ * password) and the server's message: the answer to the request says only that the broker's
+ * storage failed. Like store.c's SQLite faults, logged here, where the cause is known. */
+static void log_fault(struct store_pg *pg)
+{
+        if (pg->fault_logged)
+                return;
+        pg->fault_logged = true;
+        osb_log_error("the PostgreSQL store failed", "store=%s error=%s", pg->where, pg->last_error);
+}
 
 static void pq_clearp(PGresult **res)
 {
@@ -146,6 +160,7 @@ static PGresult *run(struct store_pg *pg, const char *sql, int n, const char *co
                 return res;
         scrub(pg, res && PQresultErrorMessage(res)[0] ? PQresultErrorMessage(res) : PQerrorMessage(pg->conn),
               pg->last_error, sizeof(pg->last_error));
+        log_fault(pg);
         PQclear(res);
         return NULL;
 }
@@ -280,6 +295,7 @@ int store_pg_open(const char *url, struct store_pg **ret, struct osb_error *err)
                 osb_free(pg);
                 return osb_error_set(err, -ENOMEM, "out of memory");
         }
+        (void) snprintf(pg->where, sizeof(pg->where), "%s", where);
         size_t plen = 0;
         const char *raw = pqtext_uri_password(url, &plen);
         if ((raw && plen && !(pg->raw_password = osb_strndup(raw, plen))) || parse_password(url, &pg->password) < 0) {
@@ -364,10 +380,14 @@ int store_pg_commit(struct store_pg *pg, struct osb_error *err)
                 scrub(pg, res && PQresultErrorMessage(res)[0] ? PQresultErrorMessage(res) : PQerrorMessage(pg->conn),
                       msg, sizeof(msg));
                 (void) osb_error_set(err, -EIO, "cannot commit: %s", msg[0] ? msg : "the transaction was aborted");
+                (void) snprintf(pg->last_error, sizeof(pg->last_error), "%.360s",
+                                msg[0] ? msg : "the transaction was aborted");
+                log_fault(pg);
                 store_pg_rollback(pg);
                 return -EIO;
         }
         pg->in_tx = false;
+        pg->fault_logged = false;
         return 0;
 }
 
