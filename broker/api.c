@@ -625,6 +625,15 @@ void api_deprovision(struct api *api, struct store *st, const char *instance_id,
                 return respond(resp, 410, NULL);
         if (r < 0)
                 return api_response_error(resp, &(struct osb_error){r, "cannot read the instance"});
+        /* As for update and bind: ids that are not the instance's are a client error, and
+         * nothing is deleted. */
+        if (!osb_streq(service_id, inst->service_id) || !osb_streq(plan_id, inst->plan_id)) {
+                (void) osb_error_set(&err, OSB_E_BAD_REQUEST, "%s '%s' is not the %s of instance '%s'",
+                                     !osb_streq(service_id, inst->service_id) ? "service_id" : "plan_id",
+                                     !osb_streq(service_id, inst->service_id) ? service_id : plan_id,
+                                     !osb_streq(service_id, inst->service_id) ? "service" : "plan", instance_id);
+                return api_response_error(resp, &err);
+        }
 
         const struct catalog_plan *plan = catalog_find_plan(api->cat, inst->plan_id);
         int64_t now = store_now_ms();
@@ -1016,6 +1025,13 @@ void api_unbind(struct api *api, struct store *st, const char *instance_id, cons
                 return respond(resp, 410, NULL);
         if (r < 0)
                 return api_response_error(resp, &(struct osb_error){r, "cannot read the binding"});
+        if (!osb_streq(service_id, b->service_id) || !osb_streq(plan_id, b->plan_id)) {
+                (void) osb_error_set(&err, OSB_E_BAD_REQUEST, "%s '%s' is not the %s of binding '%s'",
+                                     !osb_streq(service_id, b->service_id) ? "service_id" : "plan_id",
+                                     !osb_streq(service_id, b->service_id) ? service_id : plan_id,
+                                     !osb_streq(service_id, b->service_id) ? "service" : "plan", binding_id);
+                return api_response_error(resp, &err);
+        }
         const struct catalog_plan *plan = catalog_find_plan(api->cat, b->plan_id);
         int64_t now = store_now_ms();
         if (osb_streq(b->state, "failed") || !plan) {

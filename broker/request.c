@@ -171,9 +171,13 @@ int request_parse_api_version(const char *header, unsigned *ret_major, unsigned 
         if (!header)
                 return osb_error_set(err, OSB_E_API_VERSION,
                                      "the X-Broker-API-Version header is required (this broker speaks 2.17)");
+        /* RFC 9110 5.5: a field value has no leading or trailing whitespace; a parser strips it. */
         const char *p = header;
+        while (*p == ' ' || *p == '\t')
+                p++;
         unsigned major, minor;
-        if (parse_uint(&p, &major) < 0 || *p++ != '.' || parse_uint(&p, &minor) < 0 || *p)
+        if (parse_uint(&p, &major) < 0 || *p++ != '.' || parse_uint(&p, &minor) < 0 ||
+            p[strspn(p, " \t")] != '\0')
                 return osb_error_set(err, OSB_E_API_VERSION,
                                      "X-Broker-API-Version '%.64s' is not MAJOR.MINOR (this broker speaks 2.17)",
                                      header);
@@ -271,4 +275,25 @@ int request_check_id(const char *s, size_t len, const char *what, struct osb_err
                 i += k;
         }
         return 0;
+}
+
+int request_parse_bool(const char *name, const char *value, bool *ret, struct osb_error *err)
+{
+        if (!value) {
+                *ret = false;
+                return 0;
+        }
+        const char *p = value + strspn(value, " \t");
+        size_t n = strlen(p);
+        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+                n--;
+        if (n == 4 && strncasecmp(p, "true", 4) == 0) {
+                *ret = true;
+                return 0;
+        }
+        if (n == 5 && strncasecmp(p, "false", 5) == 0) {
+                *ret = false;
+                return 0;
+        }
+        return osb_error_set(err, OSB_E_BAD_REQUEST, "the query parameter %s must be true or false", name);
 }

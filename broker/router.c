@@ -11,6 +11,7 @@
 
 struct req_info {
         enum metrics_endpoint ep;
+        bool observed;          /* counted in the metrics already */
         char request_id[128];
         char platform[64];
         char user[128];
@@ -72,12 +73,6 @@ static void send_api(struct osb_http_request *req, struct api_response *resp)
         }
         send_json(req, resp->status, resp->body, extra);
         api_response_release(resp);
-}
-
-static bool query_true(const struct osb_http_request *req, const char *name)
-{
-        const char *v = osb_http_query(req, name);
-        return v && strcasecmp(v, "true") == 0;
 }
 
 /* Splits @path into percent-decoded segments in @buf (strlen(path) + 1 bytes), with their
@@ -216,7 +211,41 @@ static bool serve_health(struct router *rt, struct osb_http_request *req, struct
         return false;
 }
 
+static uint64_t since_start_ns(const struct osb_http_request *req)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec - req->start_ns;
+}
+
+/* Counts the request in the metrics as soon as its answer is queued: a client that reads
+ * /metrics right after its answer (a 413 sent before the body, on a connection then closed)
+ * must find it counted, which the completion hook, run after the send, cannot promise. */
+static void observe(struct osb_http_request *req)
+{
+        struct req_info *info = req->data;
+        if (!info || info->observed || !req->responded)
+                return;
+        info->observed = true;
+        metrics_observe(info->ep, req->status, since_start_ns(req));
+}
+
+static void handle_health(void *userdata, struct osb_http_request *req);
+static void handle(void *userdata, struct osb_http_request *req);
+
 void router_handle_health(void *userdata, struct osb_http_request *req)
+{
+        handle_health(userdata, req);
+        observe(req);
+}
+
+void router_handle(void *userdata, struct osb_http_request *req)
+{
+        handle(userdata, req);
+        observe(req);
+}
+
+static void handle_health(void *userdata, struct osb_http_request *req)
 {
         struct router *rt = userdata;
         struct req_info *info = new_info(req);
@@ -227,7 +256,7 @@ void router_handle_health(void *userdata, struct osb_http_request *req)
                            "the health port serves only /healthz, /readyz and /metrics");
 }
 
-void router_handle(void *userdata, struct osb_http_request *req)
+static void handle(void *userdata, struct osb_http_request *req)
 {
         struct router *rt = userdata;
         struct req_info *info = new_info(req);
@@ -299,7 +328,7 @@ void router_handle(void *userdata, struct osb_http_request *req)
         const char *iid = seg[2];
         const char *bid = n >= 5 ? seg[4] : NULL;
         bool last_op = (n == 4 || n == 6);
-        bool accepts = query_true(req, "accepts_incomplete");
+        bool accepts = false;
         if (last_op)
                 info->ep = bid ? EP_BINDING_LAST_OPERATION : EP_INSTANCE_LAST_OPERATION;
         else if (get)
@@ -310,7 +339,8 @@ void router_handle(void *userdata, struct osb_http_request *req)
                 info->ep = bid ? EP_UNBIND : EP_DEPROVISION;
         else if (patch && !bid)
                 info->ep = EP_UPDATE;
-        if (check_ids(req, iid, seglen[2], bid, bid ? seglen[4] : 0, &err) < 0)
+        if (check_ids(req, iid, seglen[2], bid, bid ? seglen[4] : 0, &err) < 0 ||
+            request_parse_bool("accepts_incomplete", osb_http_query(req, "accepts_incomplete"), &accepts, &err) < 0)
                 return send_error(req, err.code, NULL, "%s", err.text);
 
         if (req->body_too_large)
@@ -362,12 +392,10 @@ void router_handle(void *userdata, struct osb_http_request *req)
 void router_done(void *userdata, struct osb_http_request *req)
 {
         struct req_info *info = req->data;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t now = (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
-        uint64_t ns = now - req->start_ns;
+        uint64_t ns = since_start_ns(req);
         enum metrics_endpoint ep = info ? info->ep : EP_OTHER;
-        metrics_observe(ep, req->status, ns);
+        if (!info || !info->observed)
+                metrics_observe(ep, req->status, ns);
         if (!osb_log_enabled(OSB_LOG_INFO))
                 return;
         /* The logger escapes every value (the path, the request id and the user are the client's);

@@ -269,6 +269,81 @@ START_TEST(malformed_provision_bodies_are_400_and_create_nothing)
 }
 END_TEST
 
+/* A DELETE whose service_id or plan_id is not the resource's is 400 and deletes nothing, as
+ * bind and update already answer for the same mismatch. */
+START_TEST(delete_with_another_service_or_plan_is_400_and_deletes_nothing)
+{
+        struct it t;
+        it_start(&t, CATALOG, NULL);
+        provision_ok(&t, "m1", IT_PLAN_SYNC, NULL);
+        osb_autofree char *bb = it_bind_body(IT_SVC, IT_PLAN_SYNC, NULL, NULL);
+        ck_assert_int_eq(it_req(&t, "PUT", "/v2/service_instances/m1/service_bindings/b1", bb, NULL), 201);
+        static const char *const wrong[] = {
+                "?service_id=" IT_SVC_FIXED "&plan_id=" IT_PLAN_SYNC,
+                "?service_id=" IT_SVC "&plan_id=" IT_PLAN_SYNC2,
+                "?service_id=other&plan_id=other",
+        };
+        for (size_t i = 0; i < OSB_ELEMENTSOF(wrong); i++) {
+                osb_autofree char *bp = osb_asprintf("/v2/service_instances/m1/service_bindings/b1%s", wrong[i]);
+                long s = it_req(&t, "DELETE", bp, NULL, NULL);
+                ck_assert_msg(s == 400, "DELETE %s: %ld %s", bp, s, t.resp.body.data);
+                assert_error_body(&t, NULL);
+                osb_autofree char *ip = osb_asprintf("/v2/service_instances/m1%s", wrong[i]);
+                s = it_req(&t, "DELETE", ip, NULL, NULL);
+                ck_assert_msg(s == 400, "DELETE %s: %ld %s", ip, s, t.resp.body.data);
+                assert_error_body(&t, NULL);
+        }
+        ck_assert_int_eq(it_req(&t, "GET", "/v2/service_instances/m1/service_bindings/b1", NULL, NULL), 200);
+        ck_assert_int_eq(it_req(&t, "GET", "/v2/service_instances/m1", NULL, NULL), 200);
+        ck_assert_int_eq(it_req(&t, "DELETE", "/v2/service_instances/m1/service_bindings/b1?service_id=" IT_SVC
+                                "&plan_id=" IT_PLAN_SYNC, NULL, NULL), 200);
+        ck_assert_int_eq(it_req(&t, "DELETE", "/v2/service_instances/m1?service_id=" IT_SVC "&plan_id=" IT_PLAN_SYNC,
+                                NULL, NULL), 200);
+        it_stop(&t);
+}
+END_TEST
+
+/* One rule for boolean query parameters: true or false, any case, surrounding whitespace
+ * ignored; anything else is 400. And X-Broker-API-Version's surrounding whitespace is not part
+ * of the value (RFC 9110 strips it). */
+START_TEST(booleans_and_the_api_version_are_read_consistently)
+{
+        struct it t;
+        it_start(&t, CATALOG, NULL);
+        osb_autofree char *pb = it_provision_body(IT_SVC, IT_PLAN_ASYNC_REQUIRED, NULL, NULL);
+        static const char *const yes[] = {"true", "TRUE", "True", "%20true", "true%20", "%09tRuE%20%20"};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(yes); i++) {
+                osb_autofree char *p = osb_asprintf("/v2/service_instances/y%zu?accepts_incomplete=%s", i, yes[i]);
+                long s = it_req(&t, "PUT", p, pb, NULL);
+                ck_assert_msg(s == 202, "PUT %s: %ld %s", p, s, t.resp.body.data);
+        }
+        static const char *const no[] = {"false", "FALSE", "%20False%20"};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(no); i++) {
+                osb_autofree char *p = osb_asprintf("/v2/service_instances/n%zu?accepts_incomplete=%s", i, no[i]);
+                long s = it_req(&t, "PUT", p, pb, NULL);
+                ck_assert_msg(s == 422, "PUT %s: %ld %s", p, s, t.resp.body.data);
+                assert_error_body(&t, "AsyncRequired");
+        }
+        static const char *const bad[] = {"1", "yes", "0", "", "tru", "true1", "t%20rue", "on"};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(bad); i++) {
+                osb_autofree char *p = osb_asprintf("/v2/service_instances/b%zu?accepts_incomplete=%s", i, bad[i]);
+                long s = it_req(&t, "PUT", p, pb, NULL);
+                ck_assert_msg(s == 400, "PUT %s: %ld %s", p, s, t.resp.body.data);
+                assert_error_body(&t, NULL);
+                ck_assert_ptr_nonnull(strstr(it_str(&t, "description"), "accepts_incomplete"));
+        }
+        static const char *const versions[] = {"2.17 ", " 2.17", "2.17\t", " 2.17  "};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(versions); i++) {
+                const char *h[] = {"X-Broker-API-Version", versions[i], NULL};
+                long s = it_req(&t, "GET", "/v2/catalog", NULL, h);
+                ck_assert_msg(s == 200, "X-Broker-API-Version '%s': %ld %s", versions[i], s, t.resp.body.data);
+        }
+        const char *h[] = {"X-Broker-API-Version", "2.17 x", NULL};
+        ck_assert_int_eq(it_req(&t, "GET", "/v2/catalog", NULL, h), 412);
+        it_stop(&t);
+}
+END_TEST
+
 START_TEST(malformed_bind_update_and_delete_requests_are_400)
 {
         struct it t;
@@ -1396,6 +1471,8 @@ static Suite *http_suite(void)
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, malformed_provision_bodies_are_400_and_create_nothing);
         tcase_add_test(tc, malformed_bind_update_and_delete_requests_are_400);
+        tcase_add_test(tc, delete_with_another_service_or_plan_is_400_and_deletes_nothing);
+        tcase_add_test(tc, booleans_and_the_api_version_are_read_consistently);
         tcase_add_test(tc, bad_originating_identity_is_400_and_a_good_one_is_accepted);
         tcase_add_test(tc, unknown_paths_and_resources_are_404);
         tcase_add_test(tc, wrong_methods_are_405_with_allow);
