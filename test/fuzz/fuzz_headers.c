@@ -2,7 +2,8 @@
  * request_parse_api_version(), request_parse_originating_identity(), auth_check() against a
  * broker configured with Basic and Bearer credentials (and one with none), osb_base64_decode() with the broker's flags
  * into a buffer of exactly the documented size, osb_http_unescape() on a copy, and
- * request_check_id() on the raw bytes and on the decoded ones (NULs included), each checked
+ * request_check_id() on the raw bytes and on the decoded ones (NULs included), and
+ * request_parse_bool() (boolean query values), each checked
  * against a small reference implementation written here. The input is cut at its first NUL,
  * as HTTP header values and paths are C strings by the time they reach these functions. */
 #include "common/osb_compat.h"
@@ -47,11 +48,27 @@ static void check_version(const char *s)
         if (r < 0) {
                 REQUIRE(r == OSB_E_API_VERSION && err.code == r && err.text[0]);
                 REQUIRE(major == 12345 && minor == 12345);  /* out-parameters only on success */
-                REQUIRE(!version_shape(s));
+                /* Refused: not MAJOR.MINOR once surrounding whitespace is dropped. */
+                const char *t = s + strspn(s, " \t");
+                size_t n = strcspn(t, " \t");
+                char core[64];
+                if (n < sizeof(core) && t[n + strspn(t + n, " \t")] == '\0') {
+                        memcpy(core, t, n);
+                        core[n] = '\0';
+                        REQUIRE(!version_shape(core));
+                }
                 return;
         }
         REQUIRE(r == 0);
-        /* Accepted strings are exactly digits '.' digits, and mean what they say. */
+        /* Accepted strings are exactly digits '.' digits between optional spaces and tabs
+         * (RFC 9110 strips them), and mean what they say. */
+        s += strspn(s, " \t");
+        char core[64];
+        size_t n = strcspn(s, " \t");
+        REQUIRE(n < sizeof(core) && s[n + strspn(s + n, " \t")] == '\0');
+        memcpy(core, s, n);
+        core[n] = '\0';
+        s = core;
         const char *dot = strchr(s, '.');
         REQUIRE(dot && dot != s && dot[1]);
         REQUIRE(strspn(s, "0123456789") == (size_t) (dot - s));
@@ -203,6 +220,27 @@ static bool ref_id_ok(const unsigned char *s, size_t len)
         return true;
 }
 
+/* request_parse_bool(): true/false in any case between optional spaces and tabs, else 400. */
+static void check_bool(const char *s)
+{
+        const char *t = s + strspn(s, " \t");
+        size_t n = strlen(t);
+        while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+                n--;
+        bool want_true = n == 4 && strncasecmp(t, "true", 4) == 0;
+        bool want_false = n == 5 && strncasecmp(t, "false", 5) == 0;
+        struct osb_error err = OSB_ERROR_INIT;
+        bool v = !want_true;
+        int r = request_parse_bool("accepts_incomplete", s, &v, &err);
+        if (want_true || want_false) {
+                REQUIRE(r == 0 && v == want_true);
+        } else {
+                REQUIRE(r == OSB_E_BAD_REQUEST && err.code == r && strstr(err.text, "accepts_incomplete"));
+        }
+        v = true;
+        REQUIRE(request_parse_bool("x", NULL, &v, NULL) == 0 && !v);
+}
+
 static void check_id(const char *s, size_t len)
 {
         struct osb_error err = OSB_ERROR_INIT;
@@ -270,6 +308,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_auth(s);
         check_unescape(s, len);
         check_id((const char *) data, size);
+        check_bool(s);
         REQUIRE(!auth_check(&both, NULL));
 
         free(s);
