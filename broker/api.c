@@ -626,8 +626,10 @@ void api_deprovision(struct api *api, struct store *st, const char *instance_id,
         if (r < 0)
                 return api_response_error(resp, &(struct osb_error){r, "cannot read the instance"});
         /* As for update and bind: ids that are not the instance's are a client error, and
-         * nothing is deleted. */
-        if (!osb_streq(service_id, inst->service_id) || !osb_streq(plan_id, inst->plan_id)) {
+         * nothing is deleted. (While an update runs, possibly to another plan, the answer is
+         * the 422 below whatever the ids.) */
+        if (!osb_streq(inst->state, "updating") &&
+            (!osb_streq(service_id, inst->service_id) || !osb_streq(plan_id, inst->plan_id))) {
                 (void) osb_error_set(&err, OSB_E_BAD_REQUEST, "%s '%s' is not the %s of instance '%s'",
                                      !osb_streq(service_id, inst->service_id) ? "service_id" : "plan_id",
                                      !osb_streq(service_id, inst->service_id) ? service_id : plan_id,
@@ -1025,7 +1027,14 @@ void api_unbind(struct api *api, struct store *st, const char *instance_id, cons
                 return respond(resp, 410, NULL);
         if (r < 0)
                 return api_response_error(resp, &(struct osb_error){r, "cannot read the binding"});
-        if (!osb_streq(service_id, b->service_id) || !osb_streq(plan_id, b->plan_id)) {
+        /* The platform names the instance's plan, which an update may have changed since the
+         * bind: the binding's plan or the instance's current one; anything else is 400. */
+        osb_auto(instance_row_freep) struct instance_row *owner = NULL;
+        r = store_get_instance(st, instance_id, &owner);
+        if (r < 0 && r != OSB_E_NOT_FOUND)
+                return api_response_error(resp, &(struct osb_error){r, "cannot read the instance"});
+        bool plan_ok = osb_streq(plan_id, b->plan_id) || (owner && osb_streq(plan_id, owner->plan_id));
+        if (!osb_streq(service_id, b->service_id) || !plan_ok) {
                 (void) osb_error_set(&err, OSB_E_BAD_REQUEST, "%s '%s' is not the %s of binding '%s'",
                                      !osb_streq(service_id, b->service_id) ? "service_id" : "plan_id",
                                      !osb_streq(service_id, b->service_id) ? service_id : plan_id,
