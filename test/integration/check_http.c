@@ -705,6 +705,33 @@ START_TEST(slow_header_trickles_are_closed_and_the_health_port_keeps_answering)
 }
 END_TEST
 
+/* The whole request has a deadline too: a body trickled a byte at a time (never idle, so the
+ * idle timeout never fires) is cut at --request-timeout. */
+START_TEST(a_body_trickle_is_closed_at_the_request_deadline)
+{
+        const char *extra[] = {"--request-timeout", "2s", NULL};
+        struct it t;
+        it_start(&t, CATALOG, extra);
+        int fd = raw_connect(&t);
+        ck_assert_int_ge(fd, 0);
+        ck_assert(raw_send(fd, "PUT /v2/service_instances/slow HTTP/1.1\r\nHost: 127.0.0.1\r\n" RAW_AUTH
+                               "X-Broker-API-Version: 2.17\r\nContent-Type: application/json\r\n"
+                               "Content-Length: 1000\r\n\r\n"));
+        uint64_t t0 = it_now_ms();
+        bool closed = false;
+        while (!closed && it_now_ms() - t0 < 6000) {
+                closed = raw_closed(fd) || send(fd, " ", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0;
+                it_sleep_ms(200);
+        }
+        uint64_t took = it_now_ms() - t0;
+        close(fd);
+        ck_assert_msg(closed, "a body trickle was still open after %" PRIu64 " ms", took);
+        ck_assert_msg(took >= 1500, "closed after %" PRIu64 " ms, before the deadline", took);
+        ck_assert_int_eq(it_req(&t, "GET", "/v2/service_instances/slow", NULL, NULL), 404);
+        it_stop(&t);
+}
+END_TEST
+
 START_TEST(headers_over_max_header_are_431)
 {
         const char *extra[] = {"--max-header", "8k", NULL};
@@ -1482,6 +1509,7 @@ static Suite *http_suite(void)
         tcase_add_test(tc, content_length_over_max_body_is_413_before_the_body_is_read);
         tcase_add_test(tc, headers_over_max_header_are_431);
         tcase_add_test(tc, slow_header_trickles_are_closed_and_the_health_port_keeps_answering);
+        tcase_add_test(tc, a_body_trickle_is_closed_at_the_request_deadline);
         tcase_add_test(tc, async_only_plan_without_accepts_incomplete_is_422_async_required);
         tcase_add_test(tc, work_on_an_instance_with_an_operation_in_progress_is_422_concurrency_error);
         tcase_add_test(tc, bind_without_app_guid_on_a_requires_app_plan_is_422_requires_app);
