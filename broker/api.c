@@ -72,9 +72,20 @@ void api_response_error(struct api_response *resp, const struct osb_error *err)
         const char *name = osb_error_osb_name(err->code);
         if (name)
                 json_object_set_new(body, "error", json_string(name));
-        if (!osb_error_is_domain(err->code) && err->code == -ENOMEM)
+        if (!osb_error_is_domain(err->code) && err->code == -ENOMEM) {
                 json_object_set_new(body, "description", json_string("the broker ran out of memory"));
-        else
+        } else if (!osb_error_is_domain(err->code) &&
+                   (err->code == -EIO || err->code == -ENOSPC || err->code == -EUCLEAN || err->code == -EROFS)) {
+                /* The store's faults: say what failed, never where (no file names or URLs). */
+                char text[sizeof(err->text) + 96];
+                (void) snprintf(text, sizeof(text), "%s: the broker's storage failed (%s)",
+                                err->text[0] ? err->text : "internal error",
+                                err->code == -ENOSPC    ? "it is full"
+                                : err->code == -EUCLEAN ? "its database is damaged"
+                                : err->code == -EROFS   ? "it is read-only"
+                                                        : "an I/O error");
+                json_object_set_new(body, "description", json_string(text));
+        } else
                 json_object_set_new(body, "description",
                                     json_string(err->text[0] ? err->text : "internal error"));
         respond(resp, osb_error_http_status(err->code), body);
@@ -614,6 +625,17 @@ void api_deprovision(struct api *api, struct store *st, const char *instance_id,
                 return respond(resp, 410, NULL);
         if (r < 0)
                 return api_response_error(resp, &(struct osb_error){r, "cannot read the instance"});
+        /* As for update and bind: ids that are not the instance's are a client error, and
+         * nothing is deleted. (While an update runs, possibly to another plan, the answer is
+         * the 422 below whatever the ids.) */
+        if (!osb_streq(inst->state, "updating") &&
+            (!osb_streq(service_id, inst->service_id) || !osb_streq(plan_id, inst->plan_id))) {
+                (void) osb_error_set(&err, OSB_E_BAD_REQUEST, "%s '%s' is not the %s of instance '%s'",
+                                     !osb_streq(service_id, inst->service_id) ? "service_id" : "plan_id",
+                                     !osb_streq(service_id, inst->service_id) ? service_id : plan_id,
+                                     !osb_streq(service_id, inst->service_id) ? "service" : "plan", instance_id);
+                return api_response_error(resp, &err);
+        }
 
         const struct catalog_plan *plan = catalog_find_plan(api->cat, inst->plan_id);
         int64_t now = store_now_ms();
@@ -1005,6 +1027,20 @@ void api_unbind(struct api *api, struct store *st, const char *instance_id, cons
                 return respond(resp, 410, NULL);
         if (r < 0)
                 return api_response_error(resp, &(struct osb_error){r, "cannot read the binding"});
+        /* The platform names the instance's plan, which an update may have changed since the
+         * bind: the binding's plan or the instance's current one; anything else is 400. */
+        osb_auto(instance_row_freep) struct instance_row *owner = NULL;
+        r = store_get_instance(st, instance_id, &owner);
+        if (r < 0 && r != OSB_E_NOT_FOUND)
+                return api_response_error(resp, &(struct osb_error){r, "cannot read the instance"});
+        bool plan_ok = osb_streq(plan_id, b->plan_id) || (owner && osb_streq(plan_id, owner->plan_id));
+        if (!osb_streq(service_id, b->service_id) || !plan_ok) {
+                (void) osb_error_set(&err, OSB_E_BAD_REQUEST, "%s '%s' is not the %s of binding '%s'",
+                                     !osb_streq(service_id, b->service_id) ? "service_id" : "plan_id",
+                                     !osb_streq(service_id, b->service_id) ? service_id : plan_id,
+                                     !osb_streq(service_id, b->service_id) ? "service" : "plan", binding_id);
+                return api_response_error(resp, &err);
+        }
         const struct catalog_plan *plan = catalog_find_plan(api->cat, b->plan_id);
         int64_t now = store_now_ms();
         if (osb_streq(b->state, "failed") || !plan) {

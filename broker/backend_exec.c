@@ -186,8 +186,8 @@ static int parse_stdout(const char *prog, const char *out, size_t len, json_t **
                 return osb_error_set(err, -ENOMEM, "out of memory while reading the output of %s", prog);
         }
         if (!j)
-                return fail(err, "%s printed no JSON object on stdout: line %d column %d: %s", prog,
-                            jerr.line, jerr.column, jerr.text);
+                return fail(err, "%s printed no JSON object on stdout: line %d column %d (byte %d of %zu): %s",
+                            prog, jerr.line, jerr.column, jerr.position, len, osb_json_error_reason(&jerr));
         if (!json_is_object(j)) {
                 const char *t = osb_json_type_name(j);
                 json_decref(j);

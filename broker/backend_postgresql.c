@@ -268,6 +268,24 @@ static void redact(const struct admin *a, const char *msg, char *out, size_t n)
         pqtext_scrub(msg, secrets, OSB_ELEMENTSOF(secrets), out, n);
 }
 
+/* A failed statement's error fit for a description: the server's primary message and SQLSTATE
+ * only, redacted. Never PQresultErrorMessage(): libpq adds the statement's text around the
+ * error position ("LINE 1: ... PASSWORD 'SCRAM-SHA-256$...'") and the server's DETAIL quotes
+ * values; @secret (may be NULL), such as a password verifier in @sql, is cut out too. */
+static void server_message(const struct admin *a, PGconn *c, const PGresult *res, const char *secret,
+                           char *out, size_t n)
+{
+        const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        char msg[400];
+        if (primary)
+                (void) snprintf(msg, sizeof(msg), "%s (SQLSTATE %s)", primary, state ? state : "?");
+        else
+                (void) snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
+        const char *secrets[] = {a->password, a->raw_password, secret};
+        pqtext_scrub(msg, secrets, OSB_ELEMENTSOF(secrets), out, n);
+}
+
 /* The password as written in a URI's user info ("scheme://user:PASSWORD@host"), or NULL. Used
  * to redact messages about a URL libpq cannot parse. New (osb_free). */
 static char *raw_uri_password(const char *url)
@@ -403,8 +421,8 @@ static bool is_superuser(PGconn *c)
  * multi-statement string is one). A failure whose SQLSTATE is in @accept (NULL-terminated, may
  * be NULL), such as "already exists" after a concurrent run, counts as success. @what names
  * the step in the description. */
-static int exec_accepting(PGconn *c, const struct admin *a, const char *sql, const char *const *accept,
-                          const char *what, struct osb_error *err)
+static int exec_secret(PGconn *c, const struct admin *a, const char *sql, const char *const *accept,
+                       const char *secret, const char *what, struct osb_error *err)
 {
         if (!sql)
                 return osb_error_set(err, -ENOMEM, "out of memory");
@@ -417,8 +435,14 @@ static int exec_accepting(PGconn *c, const struct admin *a, const char *sql, con
                 if (strcmp(state, accept[i]) == 0)
                         return 0;
         char msg[400];
-        redact(a, res ? PQresultErrorMessage(res) : PQerrorMessage(c), msg, sizeof(msg));
+        server_message(a, c, res, secret, msg, sizeof(msg));
         return osb_error_set(err, OSB_E_BACKEND, "PostgreSQL server %s: cannot %s: %s", a->where, what, msg);
+}
+
+static int exec_accepting(PGconn *c, const struct admin *a, const char *sql, const char *const *accept,
+                          const char *what, struct osb_error *err)
+{
+        return exec_secret(c, a, sql, accept, NULL, what, err);
 }
 
 static int exec_sql(PGconn *c, const struct admin *a, const char *sql, const char *what, struct osb_error *err)
@@ -437,7 +461,7 @@ static int query(PGconn *c, const struct admin *a, const char *sql, const char *
                 return 0;
         }
         char msg[400];
-        redact(a, res ? PQresultErrorMessage(res) : PQerrorMessage(c), msg, sizeof(msg));
+        server_message(a, c, res, NULL, msg, sizeof(msg));
         PQclear(res);
         return osb_error_set(err, OSB_E_BACKEND, "PostgreSQL server %s: cannot %s: %s", a->where, what, msg);
 }
@@ -783,10 +807,10 @@ static int run_bind(const struct pg_plan *pp, const struct backend_call *call, s
         bool have;
         r = role_exists(c, a, n->binding, &have, err);
         if (r >= 0 && !have)
-                r = exec_accepting(c, a, create, already_exists, "create the binding's role", err);
+                r = exec_secret(c, a, create, already_exists, lit, "create the binding's role", err);
         /* Whether it was there or a concurrent run just made it: this password is the one. */
         if (r >= 0)
-                r = exec_sql(c, a, alter, "set the binding role's password", err);
+                r = exec_secret(c, a, alter, NULL, lit, "set the binding role's password", err);
         if (r >= 0)
                 r = admin_join(c, a, n->binding, err);
         if (r >= 0 && pp->grants == PG_GRANTS_READWRITE)

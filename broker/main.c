@@ -22,9 +22,9 @@
 
 static char *arg_listen, *arg_port_file, *arg_db, *arg_catalog, *arg_username, *arg_password;
 static char *arg_password_file, *arg_token, *arg_token_file, *arg_tls_cert, *arg_tls_key;
-static char *arg_log_level, *arg_sync, *arg_min_api_version, *arg_store;
-static int64_t arg_port, arg_threads, arg_workers, arg_max_connections;
-static int64_t arg_request_timeout_ms, arg_drain_timeout_ms, arg_sync_timeout_ms;
+static char *arg_log_level, *arg_sync, *arg_min_api_version, *arg_store, *arg_health_port_file;
+static int64_t arg_port, arg_threads, arg_workers, arg_max_connections, arg_max_per_client, arg_health_port;
+static int64_t arg_request_timeout_ms, arg_header_timeout_ms, arg_drain_timeout_ms, arg_sync_timeout_ms;
 static uint64_t arg_max_body, arg_max_header;
 static bool arg_allow_insecure;
 
@@ -74,8 +74,20 @@ static const struct osb_setting settings[] = {
          "Memory per connection for the request line and headers (larger: 431).", &arg_max_header, 0, 1024 * 1024},
         {"max-connections", "OSB_BROKER_MAX_CONNECTIONS", OSB_SETTING_INT, "1024", "N",
          "Concurrent connections accepted.", &arg_max_connections, 1, 65536},
+        {"max-connections-per-client", "OSB_BROKER_MAX_CONNECTIONS_PER_CLIENT", OSB_SETTING_INT, "128", "N",
+         "Concurrent connections accepted from one client address; 0: no limit.", &arg_max_per_client, 0, 65536},
+        {"header-timeout", "OSB_BROKER_HEADER_TIMEOUT", OSB_SETTING_DURATION, "10s", "DURATION",
+         "Close a connection that has not sent a whole request line and headers this long after "
+         "opening, or after its previous answer.", &arg_header_timeout_ms, 0, 0},
         {"request-timeout", "OSB_BROKER_REQUEST_TIMEOUT", OSB_SETTING_DURATION, "60s", "DURATION",
-         "Close a connection idle for this long.", &arg_request_timeout_ms, 0, 0},
+         "Close a connection idle for this long, or whose request (headers and body) has not "
+         "arrived in full this long after it began.", &arg_request_timeout_ms, 0, 0},
+        {"health-port", "OSB_BROKER_HEALTH_PORT", OSB_SETTING_INT, "-1", "PORT",
+         "Also serve /healthz, /readyz and /metrics (only those) on this port of the same address, "
+         "with its own connections, so they answer while the API port is flooded; 0 picks a free "
+         "one (see --health-port-file); -1: off.", &arg_health_port, -1, 65535},
+        {"health-port-file", "OSB_BROKER_HEALTH_PORT_FILE", OSB_SETTING_STRING, NULL, "FILE",
+         "Write the health port actually listened on to FILE once ready.", &arg_health_port_file, 0, 0},
         {"sync-timeout", "OSB_BROKER_SYNC_TIMEOUT", OSB_SETTING_DURATION, "50s", "DURATION",
          "How long a request without accepts_incomplete waits for an exec or postgresql "
          "operation that is not finished; after that it goes on in the background.",
@@ -164,6 +176,10 @@ static int run(void)
         struct store *st = NULL;
         r = store_open(location, sync, &st, &err);
         unsigned schema = r >= 0 ? store_schema_version(st) : 0;
+        /* A damaged file (logged by the store) keeps the broker up, unready, answering 500. */
+        struct osb_error cerr = OSB_ERROR_INIT;
+        if (r >= 0)
+                (void) store_check(st, &cerr);
         store_close(st);
         if (r < 0) {
                 backend_release_catalog(cat);
@@ -206,9 +222,20 @@ static int run(void)
                 .max_header = arg_max_header,
                 .max_connections = (unsigned) arg_max_connections,
                 .timeout_s = (unsigned) ((arg_request_timeout_ms + 999) / 1000),
+                .header_timeout_ms = (unsigned) OSB_MIN(arg_header_timeout_ms, (int64_t) UINT_MAX),
+                .request_deadline_ms = (unsigned) OSB_MIN(arg_request_timeout_ms, (int64_t) UINT_MAX),
+                .per_client_limit = (unsigned) arg_max_per_client,
                 .tls_cert_pem = cert,
                 .tls_key_pem = key,
         };
+        /* The health listener: a few connections of its own, one thread, the same deadlines. */
+        struct osb_http_config health_cfg = hcfg;
+        health_cfg.port = (uint16_t) (arg_health_port > 0 ? arg_health_port : 0);
+        health_cfg.threads = 1;
+        health_cfg.max_connections = 64;
+        health_cfg.per_client_limit = 0;
+        health_cfg.max_body = 1024;
+        struct osb_http_server *health = NULL;
 
         /* Block the signals before any thread starts, so only sigwait() below sees them. */
         sigset_t sigs;
@@ -242,6 +269,20 @@ static int run(void)
                 goto out_api;
         }
         uint16_t port = osb_http_server_port(srv);
+        if (arg_health_port >= 0) {
+                r = osb_http_server_start(&health_cfg, router_handle_health, router_done, &rt, &health, &err);
+                if (r < 0) {
+                        fail("cannot start the health listener", err.text);
+                        goto out_srv;
+                }
+                if (arg_health_port_file &&
+                    osb_http_write_port_file(arg_health_port_file, osb_http_server_port(health), &err) < 0) {
+                        fail("cannot write the health port file", err.text);
+                        goto out_srv;
+                }
+                osb_log_info("health listener", "address=%s port=%u", arg_listen,
+                             (unsigned) osb_http_server_port(health));
+        }
         if (arg_port_file && osb_http_write_port_file(arg_port_file, port, &err) < 0) {
                 fail("cannot write the port file", err.text);
                 goto out_srv;
@@ -268,6 +309,7 @@ static int run(void)
         atomic_store(&rt.draining, true);
         exit_code = EXIT_SUCCESS;
 out_srv:
+        health = osb_http_server_stop(health, 0);
         srv = osb_http_server_stop(srv, (unsigned) arg_drain_timeout_ms);
 out_api:
         api_release(&api);

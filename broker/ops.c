@@ -356,9 +356,8 @@ static int execute(const struct catalog *cat, struct store *st, const char *op_i
         if (r >= 0 && ret_failure)
                 *ret_failure = rc < 0 ? berr : (struct osb_error) OSB_ERROR_INIT;
         if (r >= 0)
-                osb_log_info("operation finished", "op=%s kind=%s instance_id=%s%s%s state=%s",
-                             op_id, op->kind, op->instance_id, op->binding_id ? " binding_id=" : "",
-                             op->binding_id ? op->binding_id : "", rc >= 0 ? "succeeded" : "failed");
+                osb_log_info("operation finished", "op=%s kind=%s instance_id=%s binding_id=%s state=%s",
+                             op_id, op->kind, op->instance_id, op->binding_id, rc >= 0 ? "succeeded" : "failed");
         backend_result_release(&res);
         return r;
 }
@@ -399,7 +398,7 @@ static void *worker(void *arg)
         osb_auto(store_closep) struct store *st = NULL;
         int r = store_open(o->cfg.db_path, o->cfg.sync, &st, &err);
         if (r < 0) {
-                osb_log_error("operation worker cannot open the database", "error=\"%s\"", err.text);
+                osb_log_error("operation worker cannot open the database", "error=%s", err.text);
                 return NULL;
         }
         pthread_mutex_lock(&o->lock);

@@ -171,9 +171,13 @@ int request_parse_api_version(const char *header, unsigned *ret_major, unsigned 
         if (!header)
                 return osb_error_set(err, OSB_E_API_VERSION,
                                      "the X-Broker-API-Version header is required (this broker speaks 2.17)");
+        /* RFC 9110 5.5: a field value has no leading or trailing whitespace; a parser strips it. */
         const char *p = header;
+        while (*p == ' ' || *p == '\t')
+                p++;
         unsigned major, minor;
-        if (parse_uint(&p, &major) < 0 || *p++ != '.' || parse_uint(&p, &minor) < 0 || *p)
+        if (parse_uint(&p, &major) < 0 || *p++ != '.' || parse_uint(&p, &minor) < 0 ||
+            p[strspn(p, " \t")] != '\0')
                 return osb_error_set(err, OSB_E_API_VERSION,
                                      "X-Broker-API-Version '%.64s' is not MAJOR.MINOR (this broker speaks 2.17)",
                                      header);
@@ -217,4 +221,79 @@ int request_parse_originating_identity(const char *header, char **ret_platform,
         *ret_platform = platform;
         *ret_identity = id;
         return 0;
+}
+
+/* Length of the UTF-8 sequence at @p (at most @n bytes), or 0 when it is not valid UTF-8
+ * (overlong forms, surrogates and code points past U+10FFFF included). *ret_cp gets the code
+ * point. */
+static size_t utf8_seq(const unsigned char *p, size_t n, uint32_t *ret_cp)
+{
+        unsigned char c = p[0];
+        size_t len;
+        uint32_t cp, min;
+        if (c < 0x80) {
+                *ret_cp = c;
+                return 1;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+                len = 2, cp = c & 0x1f, min = 0x80;
+        } else if (c >= 0xe0 && c <= 0xef) {
+                len = 3, cp = c & 0x0f, min = 0x800;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+                len = 4, cp = c & 0x07, min = 0x10000;
+        } else {
+                return 0;
+        }
+        if (len > n)
+                return 0;
+        for (size_t i = 1; i < len; i++) {
+                if ((p[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        *ret_cp = cp;
+        return len;
+}
+
+int request_check_id(const char *s, size_t len, const char *what, struct osb_error *err)
+{
+        const unsigned char *p = (const unsigned char *) s;
+        for (size_t i = 0; i < len;) {
+                uint32_t cp;
+                size_t k = utf8_seq(p + i, len - i, &cp);
+                if (k == 0)
+                        return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                             "%s is not valid UTF-8 (at byte %zu): ids are UTF-8 strings", what, i);
+                if (cp == 0)
+                        return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                             "%s contains a NUL character (at byte %zu)", what, i);
+                if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+                        return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                             "%s contains a control character (U+%04X at byte %zu)", what,
+                                             (unsigned) cp, i);
+                i += k;
+        }
+        return 0;
+}
+
+int request_parse_bool(const char *name, const char *value, bool *ret, struct osb_error *err)
+{
+        if (!value) {
+                *ret = false;
+                return 0;
+        }
+        const char *p = value + strspn(value, " \t");
+        size_t n = strlen(p);
+        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+                n--;
+        if (n == 4 && strncasecmp(p, "true", 4) == 0) {
+                *ret = true;
+                return 0;
+        }
+        if (n == 5 && strncasecmp(p, "false", 5) == 0) {
+                *ret = false;
+                return 0;
+        }
+        return osb_error_set(err, OSB_E_BAD_REQUEST, "the query parameter %s must be true or false", name);
 }

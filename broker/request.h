@@ -47,7 +47,8 @@ void provision_req_release(struct provision_req *r);
 void update_req_release(struct update_req *r);
 void bind_req_release(struct bind_req *r);
 
-/* "MAJOR.MINOR" (digits only). Returns 0, or OSB_E_API_VERSION when missing or malformed. */
+/* "MAJOR.MINOR" (digits only; surrounding spaces and tabs are ignored, as RFC 9110 strips
+ * them from field values). Returns 0, or OSB_E_API_VERSION when missing or malformed. */
 int request_parse_api_version(const char *header, unsigned *ret_major, unsigned *ret_minor,
                               struct osb_error *err);
 
@@ -55,6 +56,17 @@ int request_parse_api_version(const char *header, unsigned *ret_major, unsigned 
  * (osb_free) and *ret_identity new (json_decref), or OSB_E_BAD_REQUEST. */
 int request_parse_originating_identity(const char *header, char **ret_platform,
                                        json_t **ret_identity, struct osb_error *err);
+
+/* What an id (instance id, binding id) and a query value (operation, service_id, plan_id) may
+ * be: an opaque string of @len bytes that is valid UTF-8 without NUL or control characters
+ * (C0, DEL, C1), so it can be stored, compared, put into JSON and logged as it is. Returns 0,
+ * or OSB_E_BAD_REQUEST with a message naming @what and the byte offset (never quoting it). */
+int request_check_id(const char *s, size_t len, const char *what, struct osb_error *err);
+
+/* A boolean query parameter (accepts_incomplete): "true" or "false" in any case, with
+ * surrounding spaces or tabs ignored; absent (@value NULL) is false. Anything else ("1",
+ * "yes", "") is OSB_E_BAD_REQUEST naming @name. The one rule for every boolean parameter. */
+int request_parse_bool(const char *name, const char *value, bool *ret, struct osb_error *err);
 
 static inline void provision_req_releasep(struct provision_req *r)
 {

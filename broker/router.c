@@ -11,6 +11,7 @@
 
 struct req_info {
         enum metrics_endpoint ep;
+        bool observed;          /* counted in the metrics already */
         char request_id[128];
         char platform[64];
         char user[128];
@@ -74,15 +75,10 @@ static void send_api(struct osb_http_request *req, struct api_response *resp)
         api_response_release(resp);
 }
 
-static bool query_true(const struct osb_http_request *req, const char *name)
-{
-        const char *v = osb_http_query(req, name);
-        return v && strcasecmp(v, "true") == 0;
-}
-
-/* Splits @path into percent-decoded segments in @buf (strlen(path) + 1 bytes). Returns the
+/* Splits @path into percent-decoded segments in @buf (strlen(path) + 1 bytes), with their
+ * decoded lengths in @len (more than strlen() when a segment holds an encoded NUL). Returns the
  * count, or -EINVAL. */
-static int split_path(const char *path, char *buf, char *seg[MAX_SEGMENTS])
+static int split_path(const char *path, char *buf, char *seg[MAX_SEGMENTS], size_t len_out[MAX_SEGMENTS])
 {
         size_t len = strlen(path);
         if (path[0] != '/')
@@ -96,8 +92,10 @@ static int split_path(const char *path, char *buf, char *seg[MAX_SEGMENTS])
                 char *slash = strchr(p, '/');
                 if (slash)
                         *slash = '\0';
-                if (osb_http_unescape(p) < 0)
+                ssize_t k = osb_http_unescape_len(p);
+                if (k < 0)
                         return -EINVAL;
+                len_out[n] = (size_t) k;
                 seg[n++] = p;
                 if (!slash)
                         break;
@@ -106,6 +104,31 @@ static int split_path(const char *path, char *buf, char *seg[MAX_SEGMENTS])
                         break;
         }
         return n;
+}
+
+/* The one place every id and query value of an OSB request is checked (request_check_id()):
+ * the instance id, the binding id (NULL: none), and the query values the API reads. Returns 0
+ * or OSB_E_BAD_REQUEST. */
+static int check_ids(const struct osb_http_request *req, const char *iid, size_t iid_len, const char *bid,
+                     size_t bid_len, struct osb_error *err)
+{
+        if (req->bad_query_arg)
+                return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                     "the query parameter '%.64s' has a bad percent-escape or an encoded NUL",
+                                     request_check_id(req->bad_query_arg, strlen(req->bad_query_arg), "", NULL) < 0
+                                             ? "?" : req->bad_query_arg);
+        int r = request_check_id(iid, iid_len, "the instance id", err);
+        if (r >= 0 && bid)
+                r = request_check_id(bid, bid_len, "the binding id", err);
+        static const char *const params[] = {"operation", "service_id", "plan_id"};
+        for (size_t i = 0; r >= 0 && i < OSB_ELEMENTSOF(params); i++) {
+                const char *v = osb_http_query(req, params[i]);
+                char what[48];
+                (void) snprintf(what, sizeof(what), "the query parameter %s", params[i]);
+                if (v)
+                        r = request_check_id(v, strlen(v), what, err);
+        }
+        return r;
 }
 
 static void serve_metrics(struct router *rt, struct osb_http_request *req)
@@ -145,41 +168,108 @@ static void method_not_allowed(struct osb_http_request *req, const char *allow)
                    req->path, allow);
 }
 
-void router_handle(void *userdata, struct osb_http_request *req)
+static struct req_info *new_info(struct osb_http_request *req)
 {
-        struct router *rt = userdata;
         struct req_info *info = osb_calloc(1, sizeof(*info));
         if (!info)
-                return send_error(req, -ENOMEM, NULL, "out of memory");
+                return NULL;
         req->data = info;
         info->ep = EP_OTHER;
         const char *rid = request_identity(req);
         if (rid)
                 (void) snprintf(info->request_id, sizeof(info->request_id), "%s", rid);
+        return info;
+}
+
+/* /healthz, /readyz and /metrics. Returns false for any other path. */
+static bool serve_health(struct router *rt, struct osb_http_request *req, struct req_info *info)
+{
+        const char *rid = request_identity(req);
+        if (strcmp(req->path, "/healthz") == 0 || strcmp(req->path, "/readyz") == 0) {
+                info->ep = EP_HEALTH;
+                static const char ok[] = "{\"status\":\"ok\"}\n";
+                const char *hdrs[] = {"X-Broker-API-Request-Identity", rid, NULL};
+                if (req->path[1] == 'h') {
+                        (void) osb_http_respond_static(req, 200, "application/json", ok, sizeof(ok) - 1, hdrs);
+                        return true;
+                }
+                struct osb_error err = OSB_ERROR_INIT;
+                struct store *st = api_store(rt->api, &err);
+                if (atomic_load(&rt->draining))
+                        send_error(req, OSB_E_UNAVAILABLE, NULL, "shutting down");
+                else if (!st || store_ping(st) < 0)
+                        send_error(req, OSB_E_UNAVAILABLE, NULL, "the store is not usable: %s", err.text);
+                else
+                        (void) osb_http_respond_static(req, 200, "application/json", ok, sizeof(ok) - 1, hdrs);
+                return true;
+        }
+        if (strcmp(req->path, "/metrics") == 0) {
+                info->ep = EP_METRICS;
+                serve_metrics(rt, req);
+                return true;
+        }
+        return false;
+}
+
+static uint64_t since_start_ns(const struct osb_http_request *req)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec - req->start_ns;
+}
+
+/* Counts the request in the metrics as soon as its answer is queued: a client that reads
+ * /metrics right after its answer (a 413 sent before the body, on a connection then closed)
+ * must find it counted, which the completion hook, run after the send, cannot promise. */
+static void observe(struct osb_http_request *req)
+{
+        struct req_info *info = req->data;
+        if (!info || info->observed || !req->responded)
+                return;
+        info->observed = true;
+        metrics_observe(info->ep, req->status, since_start_ns(req));
+}
+
+static void handle_health(void *userdata, struct osb_http_request *req);
+static void handle(void *userdata, struct osb_http_request *req);
+
+void router_handle_health(void *userdata, struct osb_http_request *req)
+{
+        handle_health(userdata, req);
+        observe(req);
+}
+
+void router_handle(void *userdata, struct osb_http_request *req)
+{
+        handle(userdata, req);
+        observe(req);
+}
+
+static void handle_health(void *userdata, struct osb_http_request *req)
+{
+        struct router *rt = userdata;
+        struct req_info *info = new_info(req);
+        if (!info)
+                return send_error(req, -ENOMEM, NULL, "out of memory");
+        if (!serve_health(rt, req, info))
+                send_error(req, OSB_E_NOT_FOUND, NULL,
+                           "the health port serves only /healthz, /readyz and /metrics");
+}
+
+static void handle(void *userdata, struct osb_http_request *req)
+{
+        struct router *rt = userdata;
+        struct req_info *info = new_info(req);
+        if (!info)
+                return send_error(req, -ENOMEM, NULL, "out of memory");
 
         const char *m = req->method;
         /* libmicrohttpd sends no body for HEAD: it is answered like GET (RFC 9110). */
         bool get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0, put = strcmp(m, "PUT") == 0;
         bool del = strcmp(m, "DELETE") == 0, patch = strcmp(m, "PATCH") == 0;
 
-        if (strcmp(req->path, "/healthz") == 0 || strcmp(req->path, "/readyz") == 0) {
-                info->ep = EP_HEALTH;
-                static const char ok[] = "{\"status\":\"ok\"}\n";
-                const char *hdrs[] = {"X-Broker-API-Request-Identity", rid, NULL};
-                if (req->path[1] == 'h')
-                        return (void) osb_http_respond_static(req, 200, "application/json", ok, sizeof(ok) - 1, hdrs);
-                struct osb_error err = OSB_ERROR_INIT;
-                struct store *st = api_store(rt->api, &err);
-                if (atomic_load(&rt->draining))
-                        return send_error(req, OSB_E_UNAVAILABLE, NULL, "shutting down");
-                if (!st || store_ping(st) < 0)
-                        return send_error(req, OSB_E_UNAVAILABLE, NULL, "the store is not usable: %s", err.text);
-                return (void) osb_http_respond_static(req, 200, "application/json", ok, sizeof(ok) - 1, hdrs);
-        }
-        if (strcmp(req->path, "/metrics") == 0) {
-                info->ep = EP_METRICS;
-                return serve_metrics(rt, req);
-        }
+        if (serve_health(rt, req, info))
+                return;
 
         if (!auth_check(rt->auth, osb_http_header(req, "Authorization"))) {
                 const char *extra[] = {"WWW-Authenticate",
@@ -216,23 +306,29 @@ void router_handle(void *userdata, struct osb_http_request *req)
         if (!buf)
                 return send_error(req, -ENOMEM, NULL, "out of memory");
         char *seg[MAX_SEGMENTS];
-        int n = split_path(req->path, buf, seg);
+        size_t seglen[MAX_SEGMENTS];
+        int n = split_path(req->path, buf, seg, seglen);
+        /* An encoded NUL in a fixed part of the path ("v2%00x") names no endpoint; in an id it
+         * is refused by check_ids(). */
+        for (int i = 0; i < n; i++)
+                if (i != 2 && i != 4 && strlen(seg[i]) != seglen[i])
+                        n = -EINVAL;
         if (n < 2 || strcmp(seg[0], "v2") != 0)
                 return send_error(req, OSB_E_NOT_FOUND, NULL, "no such endpoint: %s", req->path);
         if (n == 2 && strcmp(seg[1], "catalog") == 0) {
                 info->ep = EP_CATALOG;
                 return get ? serve_catalog(rt, req) : method_not_allowed(req, "GET");
         }
-        if (strcmp(seg[1], "service_instances") != 0 || n < 3 || !*seg[2] ||
+        if (strcmp(seg[1], "service_instances") != 0 || n < 3 || !seglen[2] ||
             !(n == 3 || (n == 4 && strcmp(seg[3], "last_operation") == 0) ||
-              (n >= 5 && strcmp(seg[3], "service_bindings") == 0 && *seg[4] &&
+              (n >= 5 && strcmp(seg[3], "service_bindings") == 0 && seglen[4] &&
                (n == 5 || (n == 6 && strcmp(seg[5], "last_operation") == 0)))))
                 return send_error(req, OSB_E_NOT_FOUND, NULL, "no such endpoint: %s", req->path);
 
         const char *iid = seg[2];
         const char *bid = n >= 5 ? seg[4] : NULL;
         bool last_op = (n == 4 || n == 6);
-        bool accepts = query_true(req, "accepts_incomplete");
+        bool accepts = false;
         if (last_op)
                 info->ep = bid ? EP_BINDING_LAST_OPERATION : EP_INSTANCE_LAST_OPERATION;
         else if (get)
@@ -243,6 +339,9 @@ void router_handle(void *userdata, struct osb_http_request *req)
                 info->ep = bid ? EP_UNBIND : EP_DEPROVISION;
         else if (patch && !bid)
                 info->ep = EP_UPDATE;
+        if (check_ids(req, iid, seglen[2], bid, bid ? seglen[4] : 0, &err) < 0 ||
+            request_parse_bool("accepts_incomplete", osb_http_query(req, "accepts_incomplete"), &accepts, &err) < 0)
+                return send_error(req, err.code, NULL, "%s", err.text);
 
         if (req->body_too_large)
                 return send_error(req, OSB_E_TOO_LARGE, NULL, "the request body is larger than the broker accepts");
@@ -293,22 +392,16 @@ void router_handle(void *userdata, struct osb_http_request *req)
 void router_done(void *userdata, struct osb_http_request *req)
 {
         struct req_info *info = req->data;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t now = (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
-        uint64_t ns = now - req->start_ns;
+        uint64_t ns = since_start_ns(req);
         enum metrics_endpoint ep = info ? info->ep : EP_OTHER;
-        metrics_observe(ep, req->status, ns);
+        if (!info || !info->observed)
+                metrics_observe(ep, req->status, ns);
         if (!osb_log_enabled(OSB_LOG_INFO))
                 return;
-        char qpath[512], qid[160], qplat[80], quser[160];
-        bool rid = info && info->request_id[0];
-        osb_log_info("request", "method=%s path=%s status=%u duration_ms=%.3f endpoint=%s%s%s%s%s%s%s",
-                     req->method, osb_log_quote(qpath, sizeof(qpath), req->path), req->status,
-                     (double) ns / 1e6, metrics_endpoint_name(ep), rid ? " request_id=" : "",
-                     rid ? osb_log_quote(qid, sizeof(qid), info->request_id) : "",
-                     info && info->platform[0] ? " platform=" : "",
-                     info && info->platform[0] ? osb_log_quote(qplat, sizeof(qplat), info->platform) : "",
-                     info && info->user[0] ? " user=" : "",
-                     info && info->user[0] ? osb_log_quote(quser, sizeof(quser), info->user) : "");
+        /* The logger escapes every value (the path, the request id and the user are the client's);
+         * NULL leaves a key out. */
+        osb_log_info("request", "method=%s path=%s status=%u duration_ms=%.3f endpoint=%s request_id=%s "
+                     "platform=%s user=%s", req->method, req->path, req->status, (double) ns / 1e6,
+                     metrics_endpoint_name(ep), info && info->request_id[0] ? info->request_id : NULL,
+                     info && info->platform[0] ? info->platform : NULL, info && info->user[0] ? info->user : NULL);
 }

@@ -21,3 +21,6 @@ struct router {
 /* osb_http handler and completion hook; @userdata is a struct router. */
 void router_handle(void *userdata, struct osb_http_request *req);
 void router_done(void *userdata, struct osb_http_request *req);
+/* The handler of the health listener (--health-port): /healthz, /readyz and /metrics, without
+ * credentials as on the API port; any other path is 404. */
+void router_handle_health(void *userdata, struct osb_http_request *req);

@@ -484,7 +484,17 @@ struct validator {
         const json_t *root;
         struct jpath path;
         struct osb_error *err;
+        uint64_t steps;       /* work done so far, bounded by SCHEMA_MAX_STEPS */
 };
+
+/* Charges @n steps of work. Returns 0, or -E2BIG past SCHEMA_MAX_STEPS: anyOf, oneOf and not
+ * try every alternative, so an operator's schema can make the work exponential in the
+ * nesting of the parameters (schema_validate() then answers with its own message). */
+static int spend(struct validator *v, uint64_t n)
+{
+        v->steps += n;
+        return v->steps > SCHEMA_MAX_STEPS ? -E2BIG : 0;
+}
 
 static int validate_node(struct validator *v, const json_t *s, const json_t *inst, unsigned depth);
 
@@ -661,7 +671,8 @@ static int validate_array(struct validator *v, const json_t *s, const json_t *in
         if (json_is_integer(max) && (json_int_t) n > json_integer_value(max))
                 return vfail(v, "must have at most %" JSON_INTEGER_FORMAT " items", json_integer_value(max));
         int r;
-        if (json_is_true(json_object_get(s, "uniqueItems")) && (r = validate_unique(v, inst)) < 0)
+        if (json_is_true(json_object_get(s, "uniqueItems")) &&
+            ((r = spend(v, n)) < 0 || (r = validate_unique(v, inst)) < 0))
                 return r;
         const json_t *items = json_object_get(s, "items");
         const json_t *extra = json_object_get(s, "additionalItems");
@@ -764,7 +775,7 @@ static int count_matches(struct validator *v, const json_t *list, const json_t *
                 v->err = saved;
                 if (r == -ELOOP && saved)
                         *saved = scratch;
-                if (r == -ENOMEM || r == -ELOOP)
+                if (r == -ENOMEM || r == -ELOOP || r == -E2BIG)
                         return r;
                 if (r == 0)
                         matched++;
@@ -779,13 +790,15 @@ static int validate_node(struct validator *v, const json_t *s, const json_t *ins
                 (void) vfail(v, "the schema is nested deeper than %d levels", SCHEMA_MAX_DEPTH);
                 return -ELOOP;
         }
+        int r = spend(v, 1);
+        if (r < 0)
+                return r;
         if (json_is_true(s))
                 return 0;
         if (json_is_false(s))
                 return vfail(v, "is not allowed");
         if (!json_is_object(s))
                 return 0;
-        int r;
         const json_t *ref = json_object_get(s, "$ref");
         if (json_is_string(ref)) {
                 /* Draft-04 to -07: "$ref" replaces its siblings. */
@@ -799,6 +812,8 @@ static int validate_node(struct validator *v, const json_t *s, const json_t *ins
         if (type && (r = validate_type(v, type, inst)) < 0)
                 return r;
         const json_t *en = json_object_get(s, "enum");
+        if (json_is_array(en) && (r = spend(v, json_array_size(en))) < 0)
+                return r;
         if (json_is_array(en)) {
                 bool found = false;
                 for (size_t i = 0; i < json_array_size(en) && !found; i++)
@@ -818,6 +833,9 @@ static int validate_node(struct validator *v, const json_t *s, const json_t *ins
                 return r;
         }
         if (json_is_number(inst) && (r = compare_number(v, s, inst)) < 0)
+                return r;
+        /* A pattern is compiled and run for each string: charged as more than one step. */
+        if (json_is_string(inst) && json_object_get(s, "pattern") && (r = spend(v, 64)) < 0)
                 return r;
         if (json_is_string(inst) && (r = validate_string(v, s, inst)) < 0)
                 return r;
@@ -856,7 +874,7 @@ static int validate_node(struct validator *v, const json_t *s, const json_t *ins
                 jpath_pop(&v->path, old);
                 if (r == -ELOOP && saved)
                         *saved = scratch;
-                if (r == -ENOMEM || r == -ELOOP)
+                if (r == -ENOMEM || r == -ELOOP || r == -E2BIG)
                         return r;
                 if (r == 0)
                         return vfail(v, "must not match the schema under \"not\"");
@@ -870,6 +888,13 @@ int schema_validate(const json_t *schema, const json_t *instance, const char *ro
         struct validator v = {.root = schema, .err = err};
         (void) jpath_push(&v.path, "%s", root ? root : "");
         int r = validate_node(&v, schema, instance, 1);
+        if (r == -E2BIG)
+                return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                     "%s cannot be checked against the plan's schema: it would take more than %d "
+                                     "validation steps (the schema's anyOf, oneOf and not alternatives multiply "
+                                     "with the nesting of the value); send a simpler value, or ask the broker's "
+                                     "operator to simplify the schema", root && *root ? root : "the value",
+                                     SCHEMA_MAX_STEPS);
         if (r == -ELOOP) {
                 if (err)
                         err->code = OSB_E_BAD_REQUEST;

@@ -2,6 +2,7 @@
  * statements. No SQL is ever built from request data: every value is a bound parameter. A
  * handle opened on a postgresql:// URL hands every call to broker/store_pg.c instead. */
 #include "common/osb_compat.h"
+#include "common/osb_log.h"
 #include "common/osb_mem.h"
 #include "broker/migrations.h"
 #include "broker/store.h"
@@ -68,6 +69,41 @@ static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Set while a store_checkpointer runs: new handles then turn automatic checkpoints off. */
 static atomic_int external_checkpoints;
 
+/* Storage faults, process-wide (one broker, one file). Once SQLite has reported the file damaged
+ * (SQLITE_CORRUPT, SQLITE_NOTADB, or store_check() at start), nothing it says is trusted:
+ * "not found" may be a damaged page, so reads that find nothing fail instead of answering
+ * 404/410, writes are refused, and store_ping() fails readiness. */
+static atomic_bool damaged;
+/* A full disk is logged once per episode: again only after a commit has succeeded since. */
+static atomic_bool full_logged, damage_logged;
+static pthread_mutex_t path_lock = PTHREAD_MUTEX_INITIALIZER;
+static char db_path[1024];
+
+/* This module logs storage faults itself (unlike the rest of the store): they are found deep
+ * in row access, where no caller has the file name, and must never go unlogged. */
+static void log_fault(atomic_bool *once, const char *msg, const char *detail)
+{
+        if (atomic_exchange(once, true))
+                return;
+        char path[sizeof(db_path)];
+        pthread_mutex_lock(&path_lock);
+        (void) snprintf(path, sizeof(path), "%s", db_path);
+        pthread_mutex_unlock(&path_lock);
+        osb_log_error(msg, "file=%s error=%s", path, detail);
+}
+
+bool store_damaged(void)
+{
+        return atomic_load(&damaged);
+}
+
+static void mark_damaged(const char *detail)
+{
+        atomic_store(&damaged, true);
+        log_fault(&damage_logged, "the database file is damaged: reads that find nothing and all writes now fail",
+                  detail);
+}
+
 int64_t store_now_ms(void)
 {
         struct timespec ts;
@@ -104,12 +140,17 @@ int store_parse_sync(const char *s, enum store_sync *ret)
 static int sqlerr(int rc)
 {
         switch (rc & 0xff) {
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+                mark_damaged(sqlite3_errstr(rc));
+                return -EUCLEAN;
         case SQLITE_BUSY:
         case SQLITE_LOCKED:
                 return -EBUSY;
         case SQLITE_NOMEM:
                 return -ENOMEM;
         case SQLITE_FULL:
+                log_fault(&full_logged, "cannot write the database", sqlite3_errstr(rc));
                 return -ENOSPC;
         case SQLITE_READONLY:
                 return -EROFS;
@@ -182,6 +223,8 @@ static int col_tri(sqlite3_stmt *q, int i)
         return sqlite3_column_type(q, i) == SQLITE_NULL ? -1 : sqlite3_column_int(q, i) != 0;
 }
 
+static int tx_begin(struct store *st, struct osb_error *err);
+
 static int migrate(struct store *st, struct osb_error *err)
 {
         int r = exec(st, "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -189,7 +232,7 @@ static int migrate(struct store *st, struct osb_error *err)
                      err);
         if (r < 0)
                 return r;
-        r = store_begin(st, err);
+        r = tx_begin(st, err);
         if (r < 0)
                 return r;
 
@@ -258,6 +301,10 @@ int store_open(const char *path, enum store_sync sync, struct store **ret, struc
                 *ret = st;
                 return 0;
         }
+        pthread_mutex_lock(&path_lock);
+        if (!db_path[0])
+                (void) snprintf(db_path, sizeof(db_path), "%s", path);
+        pthread_mutex_unlock(&path_lock);
         int rc = sqlite3_open_v2(path, &st->db,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
         if (rc != SQLITE_OK) {
@@ -279,6 +326,14 @@ int store_open(const char *path, enum store_sync sync, struct store **ret, struc
                 r = exec(st, "PRAGMA cache_size=-1024; PRAGMA temp_store=MEMORY", err);
         if (r >= 0 && atomic_load(&external_checkpoints) > 0)
                 r = exec(st, "PRAGMA wal_autocheckpoint=0", err);
+        /* Test hook: a database that can grow only this many pages, so a test sees SQLITE_FULL
+         * (a full disk) without root or a small file system. */
+        const char *max_pages = getenv("OSB_BROKER_TEST_MAX_PAGE_COUNT");
+        if (r >= 0 && max_pages && *max_pages) {
+                char sql[64];
+                (void) snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%ld", strtol(max_pages, NULL, 10));
+                r = exec(st, sql, err);
+        }
         if (r >= 0)
                 r = migrate(st, err);
         if (r < 0) {
@@ -316,10 +371,33 @@ unsigned store_schema_version(struct store *st)
         return st->schema_version;
 }
 
+int store_check(struct store *st, struct osb_error *err)
+{
+        if (st->pg)
+                return 0;
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &q, NULL) != SQLITE_OK)
+                return osb_error_set(err, sqlerr(sqlite3_errcode(st->db)), "cannot check the database: %s",
+                                     sqlite3_errmsg(st->db));
+        int rc = sqlite3_step(q);
+        char first[256] = "";
+        if (rc == SQLITE_ROW)
+                (void) snprintf(first, sizeof(first), "%s", (const char *) sqlite3_column_text(q, 0));
+        sqlite3_finalize(q);
+        if (rc == SQLITE_ROW && strcmp(first, "ok") == 0)
+                return 0;
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                return osb_error_set(err, sqlerr(rc), "the database check failed: %s", sqlite3_errstr(rc));
+        mark_damaged(first[0] ? first : "quick_check found a problem");
+        return osb_error_set(err, -EUCLEAN, "the database is damaged: %s", first);
+}
+
 int store_ping(struct store *st)
 {
         if (st->pg)
                 return store_pg_ping(st->pg);
+        if (atomic_load(&damaged))
+                return -EUCLEAN;
         sqlite3_stmt *q = stmt(st, S_PING);
         if (!q)
                 return -EIO;
@@ -330,6 +408,15 @@ int store_begin(struct store *st, struct osb_error *err)
 {
         if (st->pg)
                 return store_pg_begin(st->pg, err);
+        if (atomic_load(&damaged))
+                return osb_error_set(err, -EUCLEAN, "cannot start a transaction: the database is damaged");
+        return tx_begin(st, err);
+}
+
+/* BEGIN IMMEDIATE under the process write lock; also on a damaged file (for the migrations'
+ * check at open, which must not stop the broker from opening it to say so). */
+static int tx_begin(struct store *st, struct osb_error *err)
+{
         assert(!st->in_tx);
         pthread_mutex_lock(&write_lock);
         sqlite3_stmt *q = stmt(st, S_BEGIN);
@@ -356,6 +443,7 @@ int store_commit(struct store *st, struct osb_error *err)
         }
         st->in_tx = false;
         pthread_mutex_unlock(&write_lock);
+        atomic_store(&full_logged, false);
         return 0;
 }
 
@@ -415,7 +503,8 @@ static int fetch_one(sqlite3_stmt *q, void *(*load)(sqlite3_stmt *), void **ret)
         int rc = sqlite3_step(q);
         if (rc == SQLITE_DONE) {
                 sqlite3_reset(q);
-                return OSB_E_NOT_FOUND;
+                /* On a damaged file, "no such row" may be a damaged page. */
+                return atomic_load(&damaged) ? -EUCLEAN : OSB_E_NOT_FOUND;
         }
         if (rc != SQLITE_ROW) {
                 sqlite3_reset(q);

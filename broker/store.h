@@ -77,8 +77,19 @@ char *store_redact_location(const char *location);
 
 /* The schema version of the open database (the highest migration applied). */
 unsigned store_schema_version(struct store *st);
-/* Cheap liveness query for /readyz. Returns 0 or a negative code. */
+/* Cheap liveness query for /readyz. Returns 0 or a negative code; -EUCLEAN once the SQLite
+ * file is known to be damaged. */
 int store_ping(struct store *st);
+/* Checks the SQLite file's structure (PRAGMA quick_check: every page, but not the indexes'
+ * agreement with their tables; SQLite's cheaper recommended check) once, at start. Returns 0,
+ * or -EUCLEAN when damaged. PostgreSQL: 0.
+ * Storage faults (SQLite): SQLITE_CORRUPT/NOTADB at any time, or this check, mark the store
+ * damaged for the whole process (store_damaged()): from then on a read that finds nothing
+ * returns -EUCLEAN instead of OSB_E_NOT_FOUND (a damaged page can hide a row), store_begin()
+ * refuses, store_ping() fails. Damage, and a full disk (SQLITE_FULL: -ENOSPC), are logged
+ * here, once each (a full disk again after a commit has succeeded since), with the file. */
+int store_check(struct store *st, struct osb_error *err);
+bool store_damaged(void);
 
 /* Transactions. store_begin takes the process write lock and BEGINs IMMEDIATE; commit and
  * rollback release it. Returns 0 or -EIO/-EBUSY (message in @err). */

@@ -5,6 +5,7 @@
  * bound parameter; no SQL is built from request data. */
 #include "common/osb_compat.h"
 #include "common/osb_buf.h"
+#include "common/osb_log.h"
 #include "common/osb_mem.h"
 #include "common/osb_parse.h"
 #include "broker/migrations.h"
@@ -65,7 +66,20 @@ struct store_pg {
         bool in_tx;
         char *password, *raw_password;  /* only to keep them out of messages */
         char last_error[400];           /* of the last statement that failed, scrubbed */
+        char where[256];                /* the URL without its password, for the log */
+        bool fault_logged;              /* this failure episode is logged: until a commit works */
 };
+
+/* A statement that failed is logged once per episode, with the server (the URL without its
+ * password) and the server's message: the answer to the request says only that the broker's
+ * storage failed. Like store.c's SQLite faults, logged here, where the cause is known. */
+static void log_fault(struct store_pg *pg)
+{
+        if (pg->fault_logged)
+                return;
+        pg->fault_logged = true;
+        osb_log_error("the PostgreSQL store failed", "store=%s error=%s", pg->where, pg->last_error);
+}
 
 static void pq_clearp(PGresult **res)
 {
@@ -127,6 +141,21 @@ static void scrub(const struct store_pg *pg, const char *msg, char *out, size_t 
         pqtext_scrub(msg, secrets, OSB_ELEMENTSOF(secrets), out, n);
 }
 
+/* A failed statement's message for the log and the answer: the server's primary message and
+ * SQLSTATE, scrubbed. Not PQresultErrorMessage(): the server's DETAIL quotes row values
+ * ("Failing row contains (...)": a binding's credentials), which belong in neither. */
+static void result_message(const struct store_pg *pg, const PGresult *res, char *out, size_t n)
+{
+        const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        char msg[400];
+        if (primary)
+                (void) snprintf(msg, sizeof(msg), "%s (SQLSTATE %s)", primary, state ? state : "?");
+        else
+                (void) snprintf(msg, sizeof(msg), "%s", PQerrorMessage(pg->conn));
+        scrub(pg, msg, out, n);
+}
+
 /* A connection that broke between transactions is reset (the server restarted, a proxy closed
  * an idle connection); inside a transaction the failure is the caller's to see. */
 static void revive(struct store_pg *pg)
@@ -144,8 +173,8 @@ static PGresult *run(struct store_pg *pg, const char *sql, int n, const char *co
         ExecStatusType s = PQresultStatus(res);
         if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK)
                 return res;
-        scrub(pg, res && PQresultErrorMessage(res)[0] ? PQresultErrorMessage(res) : PQerrorMessage(pg->conn),
-              pg->last_error, sizeof(pg->last_error));
+        result_message(pg, res, pg->last_error, sizeof(pg->last_error));
+        log_fault(pg);
         PQclear(res);
         return NULL;
 }
@@ -159,7 +188,7 @@ static int exec_err(struct store_pg *pg, const char *sql, struct osb_error *err)
         if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK)
                 return 0;
         char msg[400];
-        scrub(pg, res ? PQresultErrorMessage(res) : PQerrorMessage(pg->conn), msg, sizeof(msg));
+        result_message(pg, res, msg, sizeof(msg));
         if (!msg[0])
                 scrub(pg, PQerrorMessage(pg->conn), msg, sizeof(msg));
         return osb_error_set(err, -EIO, "%s", msg);
@@ -280,6 +309,7 @@ int store_pg_open(const char *url, struct store_pg **ret, struct osb_error *err)
                 osb_free(pg);
                 return osb_error_set(err, -ENOMEM, "out of memory");
         }
+        (void) snprintf(pg->where, sizeof(pg->where), "%s", where);
         size_t plen = 0;
         const char *raw = pqtext_uri_password(url, &plen);
         if ((raw && plen && !(pg->raw_password = osb_strndup(raw, plen))) || parse_password(url, &pg->password) < 0) {
@@ -361,13 +391,16 @@ int store_pg_commit(struct store_pg *pg, struct osb_error *err)
         /* A transaction with a failed statement "commits" as ROLLBACK. */
         if (PQresultStatus(res) != PGRES_COMMAND_OK || !osb_streq(PQcmdStatus(res), "COMMIT")) {
                 char msg[400];
-                scrub(pg, res && PQresultErrorMessage(res)[0] ? PQresultErrorMessage(res) : PQerrorMessage(pg->conn),
-                      msg, sizeof(msg));
+                result_message(pg, res, msg, sizeof(msg));
                 (void) osb_error_set(err, -EIO, "cannot commit: %s", msg[0] ? msg : "the transaction was aborted");
+                (void) snprintf(pg->last_error, sizeof(pg->last_error), "%.360s",
+                                msg[0] ? msg : "the transaction was aborted");
+                log_fault(pg);
                 store_pg_rollback(pg);
                 return -EIO;
         }
         pg->in_tx = false;
+        pg->fault_logged = false;
         return 0;
 }
 

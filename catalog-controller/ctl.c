@@ -340,9 +340,8 @@ void ctl_event(struct ctl *c, const struct ctl_object_ref *o, bool warning, cons
         if (r < 0) {
                 /* a namespace being deleted takes no new Events: nobody would read them */
                 bool quiet = r == OSB_E_NOT_FOUND || (r == -EACCES && strstr(err.text, "being terminated"));
-                char q[1200];
                 osb_log(quiet ? OSB_LOG_DEBUG : OSB_LOG_WARN, "cannot record event", "kind=%s name=%s reason=%s error=%s",
-                        o->kind, o->name, reason, osb_log_quote(q, sizeof(q), err.text));
+                        o->kind, o->name, reason, err.text);
         }
 }
 

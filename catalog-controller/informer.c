@@ -546,9 +546,8 @@ static void *watch_main(void *arg)
                 for (unsigned i = 1; i < failures && delay < cap; i++)
                         delay *= 2;
                 delay = OSB_MIN(delay, cap);
-                char q[600];
                 osb_log_warn("list/watch failed", "kind=%s namespace=%s error=%s retry_ms=%" PRId64, inf->kind->kind,
-                             st->ns ? st->ns : "*", osb_log_quote(q, sizeof(q), err.text), delay);
+                             st->ns ? st->ns : "*", err.text, delay);
                 if (wait_or_stop(inf, delay))
                         break;
         }

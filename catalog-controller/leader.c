@@ -182,10 +182,9 @@ struct elector {
 static _Noreturn void lose(struct elector *e, int64_t since_ms)
 {
         if (!atomic_exchange(&e->lost, true)) {
-                char q[300];
                 osb_log_error("leadership lost", "lease=%s/%s identity=%s last_renew_ms_ago=%" PRId64
                               " renew_deadline_ms=%" PRId64 " action=exit", e->opts.ns, e->opts.name,
-                              osb_log_quote(q, sizeof(q), e->opts.identity), since_ms, e->opts.renew_deadline_ms);
+                              e->opts.identity, since_ms, e->opts.renew_deadline_ms);
                 fflush(NULL);
                 _exit(EXIT_FAILURE);
         }
@@ -234,9 +233,7 @@ static int try_acquire_or_renew(struct elector *e, int64_t now_ms, struct osb_er
         bool new_holder = !e->view.have || !osb_streq(prev, rec.holder);
         enum leader_decision d = leader_decide(&e->view, &rec, o->identity, o->lease_ms, now_ms);
         if (d == LEADER_WAIT && new_holder) {
-                char q[300];
-                osb_log_info("new leader observed", "lease=%s/%s leader=%s", o->ns, o->name,
-                             osb_log_quote(q, sizeof(q), rec.holder));
+                osb_log_info("new leader observed", "lease=%s/%s leader=%s", o->ns, o->name, rec.holder);
         }
         leader_record_release(&rec);
         if (d == LEADER_WAIT)
@@ -269,9 +266,8 @@ static void *elector_main(void *arg)
 {
         struct elector *e = arg;
         const struct leader_options *o = &e->opts;
-        char q[300];
+        const char *q = o->identity;
         unsigned failures = 0;
-        osb_log_quote(q, sizeof(q), o->identity);
         do {
                 int64_t t0 = osb_mono_ms();
                 /* checked before the request too: a process stopped past the deadline (SIGSTOP,
@@ -291,18 +287,14 @@ static void *elector_main(void *arg)
                         }
                         failures = 0;
                 } else if (atomic_load(&e->leading)) {
-                        char eq[600];
                         if (r == 1)     /* someone else holds it: we are certainly not leading */
                                 lose(e, t0 - atomic_load(&e->last_renew_ms));
                         failures++;
                         osb_log_warn("lease renewal failed", "lease=%s/%s identity=%s failures=%u error=%s", o->ns,
-                                     o->name, q, failures,
-                                     osb_log_quote(eq, sizeof(eq), err.text));
+                                     o->name, q, failures, err.text);
                         elector_check(e);
                 } else if (r < 0) {
-                        char eq[600];
-                        osb_log_warn("lease read failed", "lease=%s/%s error=%s", o->ns, o->name,
-                                     osb_log_quote(eq, sizeof(eq), err.text));
+                        osb_log_warn("lease read failed", "lease=%s/%s error=%s", o->ns, o->name, err.text);
                 }
         } while (!wait_or_stop(e, o->retry_ms));
         return NULL;
@@ -368,15 +360,13 @@ struct elector *elector_stop(struct elector *e, bool rel)
                 /* past the deadline another candidate may lead already: writing would be wrong */
                 elector_check(e);
                 struct osb_error err = OSB_ERROR_INIT;
-                char q[300], eq[600];
+                const char *q = e->opts.identity;
                 int r = release(e, &err);
-                osb_log_quote(q, sizeof(q), e->opts.identity);
                 if (r == 0)
                         osb_log_info("leadership released", "lease=%s/%s identity=%s", e->opts.ns, e->opts.name, q);
                 else
                         osb_log_warn("cannot release the lease", "lease=%s/%s identity=%s error=%s", e->opts.ns,
-                                     e->opts.name, q,
-                                     osb_log_quote(eq, sizeof(eq), r == 1 ? "held by another candidate" : err.text));
+                                     e->opts.name, q, r == 1 ? "held by another candidate" : err.text);
                 atomic_store(&e->leading, false);
         }
         leader_view_release(&e->view);

@@ -550,9 +550,8 @@ static int run(void)
                         goto out;
                 }
                 elector = e;
-                char q[400];
                 osb_log_info("campaigning", "lease=%s/%s identity=%s lease_duration_ms=%" PRId64 " renew_deadline_ms=%" PRId64
-                             " retry_period_ms=%" PRId64, le_ns, arg_le_name, osb_log_quote(q, sizeof(q), identity),
+                             " retry_period_ms=%" PRId64, le_ns, arg_le_name, identity,
                              arg_le_lease_ms, arg_le_renew_ms, arg_le_retry_ms);
                 while (!elector_leading(elector) && !atomic_load(&stop_signal)) {
                         struct timespec tick = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
@@ -614,11 +613,10 @@ static int run(void)
         if (!srv && start_http(&srv) < 0)
                 goto out;
         uint16_t port = osb_http_server_port(srv);
-        char q[600], nq[600];
         osb_log_info("started", "server=%s listen=%s port=%u workers=%" PRId64 " relist_interval_ms=%" PRId64
-                     " resync_ms=%" PRId64 " namespaced=%s namespaces=%s leader_elect=%s", osb_log_quote(q, sizeof(q), server),
+                     " resync_ms=%" PRId64 " namespaced=%s namespaces=%s leader_elect=%s", server,
                      arg_listen, (unsigned) port, arg_workers, arg_relist_ms, arg_resync_ms, arg_namespaced ? "true" : "false",
-                     osb_log_quote(nq, sizeof(nq), nns > 0 ? arg_namespaces : "*"), arg_leader_elect ? "true" : "false");
+                     nns > 0 ? arg_namespaces : "*", arg_leader_elect ? "true" : "false");
 
         pthread_join(sigt.thread, NULL);      /* until SIGTERM or SIGINT */
         sigt.started = false;

@@ -382,15 +382,13 @@ struct pass {
 
 static void log_obj(const struct pass *p, enum osb_log_level lvl, const char *msg, const char *detail)
 {
-        char q[1200];
         if (!osb_log_enabled(lvl))
                 return;
         if (p->ns)
-                osb_log_write(lvl, msg, "kind=%s namespace=%s name=%s%s%s", p->fl->broker_kind, p->ns, p->b->meta.name,
-                              detail ? " error=" : "", detail ? osb_log_quote(q, sizeof(q), detail) : "");
+                osb_log_write(lvl, msg, "kind=%s namespace=%s name=%s error=%s", p->fl->broker_kind, p->ns,
+                              p->b->meta.name, detail);
         else
-                osb_log_write(lvl, msg, "kind=%s name=%s%s%s", p->fl->broker_kind, p->b->meta.name,
-                              detail ? " error=" : "", detail ? osb_log_quote(q, sizeof(q), detail) : "");
+                osb_log_write(lvl, msg, "kind=%s name=%s error=%s", p->fl->broker_kind, p->b->meta.name, detail);
 }
 
 /* An Event about the broker. Best effort. */
@@ -827,14 +825,12 @@ int reconcile_broker(struct ctl *c, const struct flavour *fl, const char *key)
                 log_obj(&p, OSB_LOG_WARN, "cannot write status", err.text);
                 goto out;
         }
-        if (osb_log_enabled(OSB_LOG_INFO)) {
-                char detail[128];
-                (void) snprintf(detail, sizeof(detail), " classes=%u plans=%u writes=%u", nclasses, nplans, writes);
-                if (p.ns)
-                        osb_log_info("catalog synced", "kind=%s namespace=%s name=%s%s", fl->broker_kind, p.ns, b->meta.name, detail);
-                else
-                        osb_log_info("catalog synced", "kind=%s name=%s%s", fl->broker_kind, b->meta.name, detail);
-        }
+        if (p.ns)
+                osb_log_info("catalog synced", "kind=%s namespace=%s name=%s classes=%u plans=%u writes=%u",
+                             fl->broker_kind, p.ns, b->meta.name, nclasses, nplans, writes);
+        else
+                osb_log_info("catalog synced", "kind=%s name=%s classes=%u plans=%u writes=%u", fl->broker_kind,
+                             b->meta.name, nclasses, nplans, writes);
         if (!b->manual_relist)
                 (void) queue_add_after(c->queue, key, b->relist_ms > 0 ? b->relist_ms : c->opts.relist_ms);
         goto out;

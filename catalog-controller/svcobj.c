@@ -478,10 +478,8 @@ int spass_begin(struct spass *p, bool *deleting, bool *has_finalizer)
 
 void spass_log(const struct spass *p, enum osb_log_level lvl, const char *msg, const char *detail)
 {
-        char q[1200];
         if (osb_log_enabled(lvl))
-                osb_log_write(lvl, msg, "kind=%s namespace=%s name=%s%s%s", p->kind, p->ns, p->name,
-                              detail ? " detail=" : "", detail ? osb_log_quote(q, sizeof(q), detail) : "");
+                osb_log_write(lvl, msg, "kind=%s namespace=%s name=%s detail=%s", p->kind, p->ns, p->name, detail);
 }
 
 void spass_event(const struct spass *p, bool warning, const char *reason, const char *message)
@@ -677,9 +675,7 @@ int spass_run(struct ctl *c, const char *key, const char *kind, const struct kub
         if (obj)
                 json_decref(obj);
         if (r < 0 && r != -ECANCELED) {
-                char q[1200];
-                osb_log_warn("reconcile failed", "kind=%s namespace=%s name=%s error=%s", kind, ns, name,
-                             osb_log_quote(q, sizeof(q), err.text));
+                osb_log_warn("reconcile failed", "kind=%s namespace=%s name=%s error=%s", kind, ns, name, err.text);
         }
         return r == -ECANCELED ? 0 : r;
 }

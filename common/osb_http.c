@@ -9,8 +9,26 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+/* One open connection, for the deadlines libmicrohttpd does not have: its idle timeout never
+ * fires against a client that sends one byte a second. */
+struct conn_track {
+        struct conn_track *prev, *next;
+        int fd;
+        uint64_t phase_start_ms;  /* opened, or its previous answer went out */
+        bool headers_in;          /* the current request's line and headers are in */
+        bool handling;            /* its body is in too: the answer is being made or sent */
+        bool shut;                /* the reaper shut it down */
+};
+
 struct osb_http_server {
         struct MHD_Daemon *mhd;
+        pthread_mutex_t lock;           /* conns */
+        struct conn_track *conns;
+        unsigned header_timeout_ms, request_deadline_ms;
+        pthread_t reaper;
+        bool reaper_started;
+        atomic_bool stopping;
+        atomic_uint_fast64_t reaped;
         osb_http_handler handler;
         osb_http_done done;
         void *userdata;
@@ -23,10 +41,10 @@ struct osb_http_server {
 /* libmicrohttpd's own diagnostics (bad requests, TLS handshake failures) as logfmt lines. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-        char msg[512], q[600];
+        char msg[512];
         (void) vsnprintf(msg, sizeof(msg), fmt, ap);
         msg[strcspn(msg, "\n")] = '\0';
-        osb_log_warn("http server", "detail=%s", osb_log_quote(q, sizeof(q), msg));
+        osb_log_warn("http server", "detail=%s", msg);
 }
 
 static uint64_t now_ns(void)
@@ -34,6 +52,93 @@ static uint64_t now_ns(void)
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+static uint64_t now_ms(void)
+{
+        return now_ns() / 1000000u;
+}
+
+static struct conn_track *track_of(struct MHD_Connection *conn)
+{
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        return ci ? ci->socket_context : NULL;
+}
+
+/* Connections come and go: each is tracked from its opening to its closing, so the reaper
+ * never touches a descriptor libmicrohttpd has closed (NOTIFY_CLOSED comes before the close). */
+static void notify_conn(void *cls, struct MHD_Connection *conn, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code)
+{
+        struct osb_http_server *srv = cls;
+        if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+                const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+                struct conn_track *t = ci ? osb_calloc(1, sizeof(*t)) : NULL;
+                if (!t)
+                        return;
+                t->fd = ci->connect_fd;
+                t->phase_start_ms = now_ms();
+                pthread_mutex_lock(&srv->lock);
+                t->next = srv->conns;
+                if (srv->conns)
+                        srv->conns->prev = t;
+                srv->conns = t;
+                pthread_mutex_unlock(&srv->lock);
+                *socket_context = t;
+                return;
+        }
+        struct conn_track *t = *socket_context;
+        if (!t)
+                return;
+        pthread_mutex_lock(&srv->lock);
+        if (t->prev)
+                t->prev->next = t->next;
+        else
+                srv->conns = t->next;
+        if (t->next)
+                t->next->prev = t->prev;
+        pthread_mutex_unlock(&srv->lock);
+        osb_free(t);
+        *socket_context = NULL;
+}
+
+static void track_set(struct osb_http_server *srv, struct MHD_Connection *conn, bool headers_in, bool handling)
+{
+        struct conn_track *t = track_of(conn);
+        if (!t)
+                return;
+        pthread_mutex_lock(&srv->lock);
+        t->headers_in = headers_in;
+        t->handling = handling;
+        if (!headers_in)
+                t->phase_start_ms = now_ms();
+        pthread_mutex_unlock(&srv->lock);
+}
+
+/* Shuts down (libmicrohttpd then sees the end of the stream and closes it) every connection
+ * that has not sent its request line and headers within header_timeout_ms of opening or of its
+ * previous answer, or its whole request within request_deadline_ms. */
+static void *reaper_main(void *arg)
+{
+        struct osb_http_server *srv = arg;
+        while (!atomic_load(&srv->stopping)) {
+                struct timespec ts = {0, 100 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+                uint64_t now = now_ms();
+                pthread_mutex_lock(&srv->lock);
+                for (struct conn_track *t = srv->conns; t; t = t->next) {
+                        if (t->handling || t->shut)
+                                continue;
+                        unsigned limit = t->headers_in ? srv->request_deadline_ms : srv->header_timeout_ms;
+                        if (limit && now - t->phase_start_ms > limit) {
+                                (void) shutdown(t->fd, SHUT_RDWR);
+                                t->shut = true;
+                                atomic_fetch_add(&srv->reaped, 1);
+                        }
+                }
+                pthread_mutex_unlock(&srv->lock);
+        }
+        return NULL;
 }
 
 /* Keep the URL raw so the router can split the path before decoding each segment (an id may
@@ -46,10 +151,47 @@ static size_t keep_raw(void *cls, struct MHD_Connection *c, char *s)
 static enum MHD_Result decode_arg(void *cls, enum MHD_ValueKind kind, const char *key,
                                   const char *value)
 {
-        /* The strings live in the connection's writable memory pool; decoding only shortens. */
-        if (value)
-                (void) osb_http_unescape((char *) value);
+        struct osb_http_request *req = cls;
+        /* The strings live in the connection's writable memory pool; decoding only shortens. A
+         * value that does not decode, or decodes to a NUL (which would cut it short), is marked
+         * for the handler to refuse: it cannot tell "a%00b" from "a" by the string. */
+        ssize_t n = value ? osb_http_unescape_len((char *) value) : 0;
+        if ((n < 0 || (value && strlen(value) != (size_t) n)) && !req->bad_query_arg)
+                req->bad_query_arg = key;
         return MHD_YES;
+}
+
+/* Whether a Content-Length header value announces more than @max bytes. A value that is not a
+ * plain decimal number is left to libmicrohttpd, which refuses it. */
+static bool length_over(const char *v, size_t max)
+{
+        while (*v == ' ' || *v == '\t')
+                v++;
+        if (!isdigit((unsigned char) *v))
+                return false;
+        uint64_t n = 0;
+        for (; isdigit((unsigned char) *v); v++) {
+                if (n > (UINT64_MAX - 9) / 10)
+                        return true;
+                n = n * 10 + (uint64_t) (*v - '0');
+        }
+        return n > (uint64_t) max;
+}
+
+static void answer(struct osb_http_server *srv, struct osb_http_request *req)
+{
+        track_set(srv, req->conn, true, true);
+        if (req->refused) {
+                static const char msg[] = "{\"description\":\"the server is shutting down\"}";
+                static const char *const hdrs[] = {"Connection", "close", NULL};
+                (void) osb_http_respond_static(req, 503, "application/json", msg, sizeof(msg) - 1, hdrs);
+                return;
+        }
+        srv->handler(srv->userdata, req);
+        if (!req->responded) {
+                static const char msg[] = "{\"description\":\"internal error: no response\"}";
+                (void) osb_http_respond_static(req, 500, "application/json", msg, sizeof(msg) - 1, NULL);
+        }
 }
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
@@ -67,15 +209,25 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                 req->method = method;
                 req->path = url;
                 req->start_ns = now_ns();
-                (void) MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, decode_arg, NULL);
+                (void) MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, decode_arg, req);
                 osb_buf_init(&req->body, srv->max_body);
                 req->refused = atomic_load(&srv->draining);
                 atomic_fetch_add(&srv->in_flight, 1);
                 *con_cls = req;
+                track_set(srv, conn, true, false);
+                /* A body announced larger than max_body is answered now, before any of it is
+                 * read: libmicrohttpd then never reads it (no "100 Continue" either) and closes
+                 * the connection after the answer. */
+                const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+                if (cl && length_over(cl, srv->max_body)) {
+                        req->body_too_large = true;
+                        osb_buf_release(&req->body);
+                        answer(srv, req);
+                }
                 return MHD_YES;
         }
         if (*upload_data_size) {
-                if (!req->body_too_large) {
+                if (!req->body_too_large && !req->responded) {
                         int r = osb_buf_append(&req->body, upload_data, *upload_data_size);
                         if (r == -E2BIG) {
                                 req->body_too_large = true;
@@ -89,17 +241,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         }
         if (req->responded)
                 return MHD_YES;
-        if (req->refused) {
-                static const char msg[] = "{\"description\":\"the server is shutting down\"}";
-                static const char *const hdrs[] = {"Connection", "close", NULL};
-                (void) osb_http_respond_static(req, 503, "application/json", msg, sizeof(msg) - 1, hdrs);
-                return MHD_YES;
-        }
-        srv->handler(srv->userdata, req);
-        if (!req->responded) {
-                static const char msg[] = "{\"description\":\"internal error: no response\"}";
-                (void) osb_http_respond_static(req, 500, "application/json", msg, sizeof(msg) - 1, NULL);
-        }
+        answer(srv, req);
         return MHD_YES;
 }
 
@@ -110,6 +252,8 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
         struct osb_http_request *req = *con_cls;
         if (!req)
                 return;
+        /* A kept-alive connection starts waiting for its next request's headers. */
+        track_set(srv, conn, false, false);
         if (srv->done)
                 srv->done(srv->userdata, req);
         osb_buf_release(&req->body);
@@ -178,6 +322,9 @@ int osb_http_server_start(const struct osb_http_config *cfg, osb_http_handler ha
         srv->done = done;
         srv->userdata = userdata;
         srv->max_body = cfg->max_body ? cfg->max_body : 1024 * 1024;
+        srv->header_timeout_ms = cfg->header_timeout_ms;
+        srv->request_deadline_ms = cfg->request_deadline_ms;
+        pthread_mutex_init(&srv->lock, NULL);
 
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
         if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
@@ -199,6 +346,10 @@ int osb_http_server_start(const struct osb_http_config *cfg, osb_http_handler ha
                 opts[o++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
         if (cfg->max_connections)
                 opts[o++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL};
+        if (cfg->per_client_limit)
+                opts[o++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_client_limit, NULL};
+        if (cfg->header_timeout_ms || cfg->request_deadline_ms)
+                opts[o++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t) notify_conn, srv};
         if (cfg->timeout_s)
                 opts[o++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s, NULL};
         if (cfg->max_header)
@@ -216,6 +367,7 @@ int osb_http_server_start(const struct osb_http_config *cfg, osb_http_handler ha
                                     MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
         if (!srv->mhd) {
                 int e = errno ? errno : EADDRINUSE;
+                pthread_mutex_destroy(&srv->lock);
                 osb_free(srv);
                 return osb_error_set(err, -e, "cannot listen on %s port %u: %s%s", address,
                                      (unsigned) cfg->port, strerror(e),
@@ -223,6 +375,15 @@ int osb_http_server_start(const struct osb_http_config *cfg, osb_http_handler ha
         }
         const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
         srv->port = info ? info->port : cfg->port;
+        if ((cfg->header_timeout_ms || cfg->request_deadline_ms) &&
+            pthread_create(&srv->reaper, NULL, reaper_main, srv) == 0)
+                srv->reaper_started = true;
+        else if (cfg->header_timeout_ms || cfg->request_deadline_ms) {
+                MHD_stop_daemon(srv->mhd);
+                pthread_mutex_destroy(&srv->lock);
+                osb_free(srv);
+                return osb_error_set(err, -EAGAIN, "cannot start the connection deadline thread");
+        }
         *ret = srv;
         return 0;
 }
@@ -230,6 +391,11 @@ int osb_http_server_start(const struct osb_http_config *cfg, osb_http_handler ha
 uint16_t osb_http_server_port(const struct osb_http_server *srv)
 {
         return srv->port;
+}
+
+uint64_t osb_http_server_reaped(const struct osb_http_server *srv)
+{
+        return srv ? atomic_load(&srv->reaped) : 0;
 }
 
 struct osb_http_server *osb_http_server_stop(struct osb_http_server *srv, unsigned drain_ms)
@@ -246,7 +412,11 @@ struct osb_http_server *osb_http_server_stop(struct osb_http_server *srv, unsign
                 struct timespec ts = {0, 10 * 1000 * 1000};
                 nanosleep(&ts, NULL);
         }
+        atomic_store(&srv->stopping, true);
+        if (srv->reaper_started)
+                pthread_join(srv->reaper, NULL);
         MHD_stop_daemon(srv->mhd);
+        pthread_mutex_destroy(&srv->lock);
         osb_free(srv);
         return NULL;
 }
@@ -367,6 +537,12 @@ static int hexval(char c)
 
 int osb_http_unescape(char *s)
 {
+        ssize_t n = osb_http_unescape_len(s);
+        return n < 0 ? (int) n : 0;
+}
+
+ssize_t osb_http_unescape_len(char *s)
+{
         char *o = s;
         for (const char *p = s; *p; p++) {
                 if (*p == '%') {
@@ -381,7 +557,7 @@ int osb_http_unescape(char *s)
                 }
         }
         *o = '\0';
-        return 0;
+        return o - s;
 }
 
 int osb_http_write_port_file(const char *path, uint16_t port, struct osb_error *err)

@@ -20,9 +20,13 @@ struct osb_http_request {
         const char *path;             /* borrowed: URL path as sent (still percent-encoded), no
                                        * query; decode each segment with osb_http_unescape() */
         struct osb_buf body;          /* the request body, at most the server's max_body */
-        bool body_too_large;          /* the body went past max_body and was discarded */
+        bool body_too_large;          /* the body went past max_body and was discarded, or its
+                                       * Content-Length announced that (the handler is then called
+                                       * before the body is read, and none of it is) */
         bool responded;
         bool refused;                 /* arrived while the server was stopping: answered 503 */
+        const char *bad_query_arg;    /* the first query argument whose value has a bad escape
+                                       * or an encoded NUL (osb_http_query() would cut it), or NULL */
         unsigned status;              /* the status sent, for the completion hook */
         uint64_t start_ns;            /* CLOCK_MONOTONIC when the request arrived */
         void *data;                   /* free for the handler; freed by the completion hook */
@@ -43,6 +47,11 @@ struct osb_http_config {
         size_t max_header;         /* per-connection memory for the request line and headers */
         unsigned max_connections;
         unsigned timeout_s;        /* idle connection timeout */
+        unsigned header_timeout_ms;   /* a connection must send a request line and headers within
+                                       * this of opening, or of its previous answer; else it is
+                                       * closed (a slow-loris client trickling bytes). 0: none */
+        unsigned request_deadline_ms; /* the same for the whole request, headers and body. 0: none */
+        unsigned per_client_limit;    /* connections per client address. 0: no limit */
         const char *tls_cert_pem;  /* PEM contents (not paths), both or neither */
         const char *tls_key_pem;
         bool allow_suspend;        /* allow osb_http_suspend()/osb_http_resume() (streaming) */
@@ -54,6 +63,8 @@ int osb_http_server_start(const struct osb_http_config *cfg, osb_http_handler ha
                           osb_http_done done, void *userdata, struct osb_http_server **ret,
                           struct osb_error *err);
 uint16_t osb_http_server_port(const struct osb_http_server *srv);
+/* How many connections were closed for missing header_timeout_ms or request_deadline_ms. */
+uint64_t osb_http_server_reaped(const struct osb_http_server *srv);
 /* Answers every new request 503 from now on, waits up to @drain_ms for the requests in
  * progress to finish, then closes everything. NULL-safe; returns NULL. */
 struct osb_http_server *osb_http_server_stop(struct osb_http_server *srv, unsigned drain_ms);
@@ -100,3 +111,6 @@ int osb_http_write_port_file(const char *path, uint16_t port, struct osb_error *
 
 /* Percent-decodes @s in place ("a%20b" -> "a b"). Returns 0 or -EINVAL on a bad escape. */
 int osb_http_unescape(char *s);
+/* The same, returning the decoded length: more than strlen(@s) afterwards when it decoded a
+ * NUL ("a%00b"), which callers of untrusted input must refuse. Or -EINVAL on a bad escape. */
+ssize_t osb_http_unescape_len(char *s);

@@ -4,6 +4,46 @@
 #include "common/osb_json.h"
 #include "common/osb_mem.h"
 
+const char *osb_json_error_reason(const json_error_t *jerr)
+{
+        switch (json_error_code(jerr)) {
+        case json_error_out_of_memory:
+                return "out of memory";
+        case json_error_stack_overflow:
+                return "too deeply nested";
+        case json_error_cannot_open_file:
+        case json_error_invalid_argument:
+                return "cannot be read";
+        case json_error_invalid_utf8:
+                return "invalid UTF-8";
+        case json_error_premature_end_of_input:
+                return "unexpected end of input";
+        case json_error_end_of_input_expected:
+                return "more after the end of the JSON value";
+        case json_error_invalid_syntax:
+                return "invalid JSON syntax";
+        case json_error_invalid_format:
+                return "invalid JSON";
+        case json_error_wrong_type:
+                return "not a JSON object";
+        case json_error_null_character:
+                return "a NUL character";
+        case json_error_null_value:
+                return "a null value";
+        case json_error_null_byte_in_key:
+                return "a NUL character in a key";
+        case json_error_duplicate_key:
+                return "a duplicate key";
+        case json_error_numeric_overflow:
+                return "a number out of range";
+        case json_error_item_not_found:
+        case json_error_index_out_of_range:
+        case json_error_unknown:
+        default:
+                return "invalid JSON";
+        }
+}
+
 int osb_json_parse_object(const char *data, size_t len, json_t **ret, struct osb_error *err)
 {
         json_error_t jerr;
@@ -16,8 +56,8 @@ int osb_json_parse_object(const char *data, size_t len, json_t **ret, struct osb
                 return osb_error_set(err, -ENOMEM, "out of memory while parsing JSON");
         }
         if (!j)
-                return osb_error_set(err, OSB_E_BAD_REQUEST, "malformed JSON at line %d column %d: %s",
-                                     jerr.line, jerr.column, jerr.text);
+                return osb_error_set(err, OSB_E_BAD_REQUEST, "malformed JSON at line %d column %d (byte %d of %zu): %s",
+                                     jerr.line, jerr.column, jerr.position, len, osb_json_error_reason(&jerr));
         if (!json_is_object(j)) {
                 const char *t = osb_json_type_name(j);
                 json_decref(j);

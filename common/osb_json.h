@@ -8,8 +8,15 @@
 
 #include "common/osb_error.h"
 
+/* What kind of mistake jansson found, as a fixed phrase ("invalid JSON syntax", "invalid
+ * UTF-8", ...), for messages about untrusted input. Never use jerr->text for those: jansson
+ * quotes the input there ("invalid escape near '"p\q'"), which may be a password. Say where it
+ * failed (jerr->line, column, position), not what it said. */
+const char *osb_json_error_reason(const json_error_t *jerr);
+
 /* Parses @len bytes of untrusted JSON (need not be NUL-terminated). The top level must be an
- * object. Returns 0 with *ret new (json_decref), or OSB_E_BAD_REQUEST with line/column in @err. */
+ * object. Returns 0 with *ret new (json_decref), or OSB_E_BAD_REQUEST with line/column in @err
+ * (never quoting the input). */
 int osb_json_parse_object(const char *data, size_t len, json_t **ret, struct osb_error *err);
 
 /* Returns a new compact, key-ordered dump (free with osb_free), or NULL on OOM. */

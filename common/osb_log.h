@@ -15,15 +15,20 @@ static inline bool osb_log_enabled(enum osb_log_level lvl)
         return lvl >= osb_log_get_level();
 }
 
-/* Writes `ts=... level=... msg="..." KEY=VALUE...` when @lvl is enabled (osb_log_enabled()),
- * else nothing. @fmt is the already-logfmt tail of key=value pairs (use osb_log_quote for
- * values that may contain spaces); may be NULL. The osb_log*() macros also skip evaluating
- * the arguments of a disabled level. */
+/* Writes `ts=... level=... msg="..." KEY=VALUE...` as one line when @lvl is enabled
+ * (osb_log_enabled()), else nothing; the osb_log*() macros also skip evaluating the arguments
+ * of a disabled level. @fmt (may be NULL) is the tail
+ * of key=value pairs, keys written literally: "op=%s count=%zu". The logger escapes every value
+ * itself, so callers pass raw strings and never quote: each %s argument becomes one logfmt value
+ * (bare when safe, else "..." with \", \\, \n and \xNN escapes), so no value can end the
+ * line, start a key, or forge another line; a NULL %s argument leaves out the value and its
+ * " key=". Numeric conversions (%d, %u, %zu, PRId64, %.3f, ...) are formatted as printf does. */
 void osb_log_write(enum osb_log_level lvl, const char *msg, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
 /* Quotes @s for a logfmt value into @buf (size @n): bare if safe, "..." with escapes otherwise.
- * Returns @buf. NULL becomes "". */
+ * Returns @buf. NULL becomes "". osb_log_write() does this to every %s value: not for its
+ * callers. */
 const char *osb_log_quote(char *buf, unsigned n, const char *s);
 
 /* For a program that cannot start: logs `msg=WHAT error=DETAIL` and prints "PROG: WHAT: DETAIL"

@@ -1061,15 +1061,10 @@ void server_done(void *userdata, struct osb_http_request *req)
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         uint64_t now = (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
-        char qpath[1100], quser[200];
         const char *ua = osb_http_header(req, "User-Agent");
-        char qua[300];
-        char qct[200], qacc[400];
+        const char *ct = osb_http_header(req, "Content-Type"), *acc = osb_http_header(req, "Accept");
         osb_log_info("request", "verb=%s path=%s status=%u duration_ms=%.1f user=%s user_agent=%s content_type=%s accept=%s",
-                     info ? info->verb : req->method, osb_log_quote(qpath, sizeof(qpath), req->path), req->status,
-                     (double) (now - req->start_ns) / 1e6, osb_log_quote(quser, sizeof(quser), info ? info->user : ""),
-                     osb_log_quote(qua, sizeof(qua), ua),
-                     osb_log_quote(qct, sizeof(qct), osb_http_header(req, "Content-Type")),
-                     osb_log_quote(qacc, sizeof(qacc), osb_http_header(req, "Accept")));
+                     info ? info->verb : req->method, req->path, req->status, (double) (now - req->start_ns) / 1e6,
+                     info ? info->user : "", ua ? ua : "", ct ? ct : "", acc ? acc : "");
         (void) userdata;
 }

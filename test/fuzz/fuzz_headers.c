@@ -1,7 +1,9 @@
 /* test/fuzz/fuzz_headers.c: bytes -> the parsers of untrusted request headers and paths:
  * request_parse_api_version(), request_parse_originating_identity(), auth_check() against a
  * broker configured with Basic and Bearer credentials (and one with none), osb_base64_decode() with the broker's flags
- * into a buffer of exactly the documented size, and osb_http_unescape() on a copy, each checked
+ * into a buffer of exactly the documented size, osb_http_unescape() on a copy, and
+ * request_check_id() on the raw bytes and on the decoded ones (NULs included), and
+ * request_parse_bool() (boolean query values), each checked
  * against a small reference implementation written here. The input is cut at its first NUL,
  * as HTTP header values and paths are C strings by the time they reach these functions. */
 #include "common/osb_compat.h"
@@ -46,16 +48,30 @@ static void check_version(const char *s)
         if (r < 0) {
                 REQUIRE(r == OSB_E_API_VERSION && err.code == r && err.text[0]);
                 REQUIRE(major == 12345 && minor == 12345);  /* out-parameters only on success */
-                REQUIRE(!version_shape(s));
+                /* Refused: not MAJOR.MINOR once surrounding whitespace is dropped. */
+                const char *t = s + strspn(s, " \t");
+                size_t n = strcspn(t, " \t");
+                if (t[n + strspn(t + n, " \t")] == '\0') {
+                        char *core = strndup(t, n);
+                        REQUIRE(core && !version_shape(core));
+                        free(core);
+                }
                 return;
         }
         REQUIRE(r == 0);
-        /* Accepted strings are exactly digits '.' digits, and mean what they say. */
-        const char *dot = strchr(s, '.');
-        REQUIRE(dot && dot != s && dot[1]);
-        REQUIRE(strspn(s, "0123456789") == (size_t) (dot - s));
+        /* Accepted strings are exactly digits '.' digits between optional spaces and tabs
+         * (RFC 9110 strips them), and mean what they say. */
+        s += strspn(s, " \t");
+        size_t n = strcspn(s, " \t");
+        REQUIRE(s[n + strspn(s + n, " \t")] == '\0');
+        char *core = strndup(s, n);  /* leading zeros make it any length */
+        REQUIRE(core);
+        const char *dot = strchr(core, '.');
+        REQUIRE(dot && dot != core && dot[1]);
+        REQUIRE(strspn(core, "0123456789") == (size_t) (dot - core));
         REQUIRE(strspn(dot + 1, "0123456789") == strlen(dot + 1));
-        REQUIRE(strtoul(s, NULL, 10) == major && strtoul(dot + 1, NULL, 10) == minor);
+        REQUIRE(strtoul(core, NULL, 10) == major && strtoul(dot + 1, NULL, 10) == minor);
+        free(core);
 }
 
 static void check_identity(const char *s)
@@ -177,6 +193,65 @@ static long ref_unescape(const char *s, char *out)
         return o;
 }
 
+/* Reference: valid UTF-8 (RFC 3629: no overlongs, no surrogates, at most U+10FFFF) without
+ * C0, DEL or C1 control characters. */
+static bool ref_id_ok(const unsigned char *s, size_t len)
+{
+        for (size_t i = 0; i < len;) {
+                unsigned char c = s[i];
+                size_t k = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+                if (k == 0 || i + k > len)
+                        return false;
+                uint32_t cp = k == 1 ? c : k == 2 ? (c & 0x1fu) : k == 3 ? (c & 0x0fu) : (c & 0x07u);
+                for (size_t j = 1; j < k; j++) {
+                        if ((s[i + j] & 0xc0) != 0x80)
+                                return false;
+                        cp = cp << 6 | (s[i + j] & 0x3fu);
+                }
+                static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+                if (cp < min[k] || cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000))
+                        return false;
+                if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+                        return false;
+                i += k;
+        }
+        return true;
+}
+
+/* request_parse_bool(): true/false in any case between optional spaces and tabs, else 400. */
+static void check_bool(const char *s)
+{
+        const char *t = s + strspn(s, " \t");
+        size_t n = strlen(t);
+        while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+                n--;
+        bool want_true = n == 4 && strncasecmp(t, "true", 4) == 0;
+        bool want_false = n == 5 && strncasecmp(t, "false", 5) == 0;
+        struct osb_error err = OSB_ERROR_INIT;
+        bool v = !want_true;
+        int r = request_parse_bool("accepts_incomplete", s, &v, &err);
+        if (want_true || want_false) {
+                REQUIRE(r == 0 && v == want_true);
+        } else {
+                REQUIRE(r == OSB_E_BAD_REQUEST && err.code == r && strstr(err.text, "accepts_incomplete"));
+        }
+        v = true;
+        REQUIRE(request_parse_bool("x", NULL, &v, NULL) == 0 && !v);
+}
+
+static void check_id(const char *s, size_t len)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        int r = request_check_id(s, len, "the id", &err);
+        REQUIRE(r == 0 || r == OSB_E_BAD_REQUEST);
+        REQUIRE((r == 0) == ref_id_ok((const unsigned char *) s, len));
+        if (r < 0) {
+                /* The message names what and where, and is itself a valid id-like text. */
+                REQUIRE(err.code == r && strncmp(err.text, "the id ", 7) == 0);
+                REQUIRE(ref_id_ok((const unsigned char *) err.text, strlen(err.text)));
+        }
+}
+
 static void check_unescape(const char *s, size_t len)
 {
         char *copy = malloc(len + 1);
@@ -187,6 +262,17 @@ static void check_unescape(const char *s, size_t len)
         long n = ref_unescape(s, ref);
         REQUIRE(r == 0 || r == -EINVAL);
         REQUIRE((r < 0) == (n < 0));
+        memcpy(copy, s, len + 1);
+        ssize_t k = osb_http_unescape_len(copy);
+        REQUIRE((k < 0) == (n < 0));
+        if (k >= 0) {
+                /* The length counts decoded NULs, so callers can refuse them; the router checks
+                 * the decoded bytes as an id. */
+                REQUIRE(k == n && memcmp(copy, ref, (size_t) n) == 0 && copy[k] == '\0');
+                check_id(copy, (size_t) k);
+        }
+        memcpy(copy, s, len + 1);
+        r = osb_http_unescape(copy);
         if (r == 0) {
                 /* Decoded bytes may include NUL (%00): compare the reference up to the first one. */
                 size_t m = strnlen(ref, (size_t) n);
@@ -219,6 +305,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_base64(s);
         check_auth(s);
         check_unescape(s, len);
+        check_id((const char *) data, size);
+        check_bool(s);
         REQUIRE(!auth_check(&both, NULL));
 
         free(s);

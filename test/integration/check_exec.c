@@ -516,6 +516,30 @@ START_TEST(output_over_max_output_crashes_and_bad_answers_are_failures_that_say_
 }
 END_TEST
 
+START_TEST(malformed_output_is_described_by_where_it_failed_never_by_what_it_said)
+{
+        struct xt x;
+        xt_start(&x);
+        const char *d = provision_fails(&x, "s1", "garbage-secret");
+        ck_assert_msg(strstr(d, "secret") == NULL && strstr(d, "\\q") == NULL, "description quotes stdout: %s", d);
+        ck_assert_msg(strstr(d, "line 1 column ") && strstr(d, "byte "), "description: %s", d);
+
+        /* The operation's description, and so last_operation's, says no more. */
+        osb_autofree char *body = it_provision_body(SVC, PLAN_BEHAVE, "{\"mode\":\"garbage-secret\"}", NULL);
+        ck_assert_int_eq(it_req(&x.t, "PUT", "/v2/service_instances/s2?accepts_incomplete=true", body, NULL), 202);
+        ck_assert_str_eq(it_wait_op(&x.t, "/v2/service_instances/s2/last_operation", 20000), "failed");
+        d = it_str(&x.t, "description");
+        ck_assert_msg(d && !strstr(d, "secret") && !strstr(d, "\\q"), "last_operation quotes stdout: %s", d);
+
+        /* Nor the broker's log. */
+        osb_autofree char *log = it_read_file(broker_proc_log_path(x.t.bp));
+        ck_assert_ptr_nonnull(log);
+        ck_assert_msg(strstr(log, "qsecret") == NULL, "the log quotes stdout: %s", log);
+        assert_no_children(&x);
+        xt_stop(&x);
+}
+END_TEST
+
 /* ---- configuration --------------------------------------------------------------------- */
 
 struct bad_config {
@@ -645,6 +669,7 @@ static Suite *exec_suite(void)
         tcase_add_test(tc, failures_take_their_description_from_stdout_else_stderr_else_the_exit_status);
         tcase_add_test(tc, a_program_past_its_timeout_is_killed_with_its_process_group);
         tcase_add_test(tc, output_over_max_output_crashes_and_bad_answers_are_failures_that_say_so);
+        tcase_add_test(tc, malformed_output_is_described_by_where_it_failed_never_by_what_it_said);
         tcase_add_loop_test(tc, catalog_mistakes_in_an_exec_plan_refuse_to_start_naming_the_json_path, 0,
                             (int) OSB_ELEMENTSOF(bad_configs));
         tcase_add_test(tc, the_deploy_example_provisions_binds_unbinds_and_deprovisions);

@@ -7,6 +7,9 @@
 #include "test/integration/itest.h"
 #include "test/lib/check_main.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/wait.h>
 
 #define CATALOG "itest-catalog.json"
@@ -30,6 +33,68 @@ static void provision_ok(struct it *t, const char *id, const char *plan, const c
         osb_autofree char *body = it_provision_body(IT_SVC, plan, params, NULL);
         long s = it_req(t, "PUT", path, body, NULL);
         ck_assert_msg(s == 201, "provision %s: %ld %s", id, s, t->resp.body.data);
+}
+
+/* ---- raw connections (for what an HTTP client library would not send) --------------------- */
+
+#define RAW_AUTH "Authorization: Basic b3NiOmNvbmZvcm1hbmNlLXNlY3JldA==\r\n"  /* IT_USER:IT_PASSWORD */
+
+/* A TCP connection to the broker on 127.0.0.1, or -1. */
+static int raw_connect(const struct it *t)
+{
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -1;
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(broker_proc_port(t->bp))};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(fd, (struct sockaddr *) &a, sizeof(a)) < 0) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+static bool raw_send(int fd, const char *text)
+{
+        size_t n = strlen(text);
+        while (n > 0) {
+                ssize_t w = send(fd, text, n, MSG_NOSIGNAL);
+                if (w <= 0)
+                        return false;
+                text += w;
+                n -= (size_t) w;
+        }
+        return true;
+}
+
+/* Reads until the end of a response's headers, the connection's end or @timeout_ms. Returns
+ * the status code, 0 when the connection ended without one, -1 on time-out. */
+static int raw_status(int fd, unsigned timeout_ms)
+{
+        char buf[4096];
+        size_t n = 0;
+        uint64_t deadline = it_now_ms() + timeout_ms;
+        while (n < sizeof(buf) - 1) {
+                uint64_t now = it_now_ms();
+                if (now >= deadline)
+                        return -1;
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                int r = poll(&p, 1, (int) (deadline - now));
+                if (r == 0)
+                        return -1;
+                if (r < 0)
+                        return 0;
+                ssize_t k = recv(fd, buf + n, sizeof(buf) - 1 - n, 0);
+                if (k <= 0)
+                        break;
+                n += (size_t) k;
+                buf[n] = '\0';
+                if (strstr(buf, "\r\n\r\n"))
+                        break;
+        }
+        buf[n] = '\0';
+        int status = 0;
+        return sscanf(buf, "HTTP/1.%*d %d", &status) == 1 ? status : 0;
 }
 
 /* ---- 401 ----------------------------------------------------------------------------------- */
@@ -200,6 +265,81 @@ START_TEST(malformed_provision_bodies_are_400_and_create_nothing)
         const char *ext = "{\"service_id\":\"" IT_SVC "\",\"plan_id\":\"" IT_PLAN_SYNC "\",\"organization_guid\":\"o\","
                           "\"space_guid\":\"s\",\"x-vendor\":{\"a\":[1]},\"parameters\":null}";
         ck_assert_int_eq(it_req(&t, "PUT", "/v2/service_instances/bad-body", ext, NULL), 201);
+        it_stop(&t);
+}
+END_TEST
+
+/* A DELETE whose service_id or plan_id is not the resource's is 400 and deletes nothing, as
+ * bind and update already answer for the same mismatch. */
+START_TEST(delete_with_another_service_or_plan_is_400_and_deletes_nothing)
+{
+        struct it t;
+        it_start(&t, CATALOG, NULL);
+        provision_ok(&t, "m1", IT_PLAN_SYNC, NULL);
+        osb_autofree char *bb = it_bind_body(IT_SVC, IT_PLAN_SYNC, NULL, NULL);
+        ck_assert_int_eq(it_req(&t, "PUT", "/v2/service_instances/m1/service_bindings/b1", bb, NULL), 201);
+        static const char *const wrong[] = {
+                "?service_id=" IT_SVC_FIXED "&plan_id=" IT_PLAN_SYNC,
+                "?service_id=" IT_SVC "&plan_id=" IT_PLAN_SYNC2,
+                "?service_id=other&plan_id=other",
+        };
+        for (size_t i = 0; i < OSB_ELEMENTSOF(wrong); i++) {
+                osb_autofree char *bp = osb_asprintf("/v2/service_instances/m1/service_bindings/b1%s", wrong[i]);
+                long s = it_req(&t, "DELETE", bp, NULL, NULL);
+                ck_assert_msg(s == 400, "DELETE %s: %ld %s", bp, s, t.resp.body.data);
+                assert_error_body(&t, NULL);
+                osb_autofree char *ip = osb_asprintf("/v2/service_instances/m1%s", wrong[i]);
+                s = it_req(&t, "DELETE", ip, NULL, NULL);
+                ck_assert_msg(s == 400, "DELETE %s: %ld %s", ip, s, t.resp.body.data);
+                assert_error_body(&t, NULL);
+        }
+        ck_assert_int_eq(it_req(&t, "GET", "/v2/service_instances/m1/service_bindings/b1", NULL, NULL), 200);
+        ck_assert_int_eq(it_req(&t, "GET", "/v2/service_instances/m1", NULL, NULL), 200);
+        ck_assert_int_eq(it_req(&t, "DELETE", "/v2/service_instances/m1/service_bindings/b1?service_id=" IT_SVC
+                                "&plan_id=" IT_PLAN_SYNC, NULL, NULL), 200);
+        ck_assert_int_eq(it_req(&t, "DELETE", "/v2/service_instances/m1?service_id=" IT_SVC "&plan_id=" IT_PLAN_SYNC,
+                                NULL, NULL), 200);
+        it_stop(&t);
+}
+END_TEST
+
+/* One rule for boolean query parameters: true or false, any case, surrounding whitespace
+ * ignored; anything else is 400. And X-Broker-API-Version's surrounding whitespace is not part
+ * of the value (RFC 9110 strips it). */
+START_TEST(booleans_and_the_api_version_are_read_consistently)
+{
+        struct it t;
+        it_start(&t, CATALOG, NULL);
+        osb_autofree char *pb = it_provision_body(IT_SVC, IT_PLAN_ASYNC_REQUIRED, NULL, NULL);
+        static const char *const yes[] = {"true", "TRUE", "True", "%20true", "true%20", "%09tRuE%20%20"};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(yes); i++) {
+                osb_autofree char *p = osb_asprintf("/v2/service_instances/y%zu?accepts_incomplete=%s", i, yes[i]);
+                long s = it_req(&t, "PUT", p, pb, NULL);
+                ck_assert_msg(s == 202, "PUT %s: %ld %s", p, s, t.resp.body.data);
+        }
+        static const char *const no[] = {"false", "FALSE", "%20False%20"};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(no); i++) {
+                osb_autofree char *p = osb_asprintf("/v2/service_instances/n%zu?accepts_incomplete=%s", i, no[i]);
+                long s = it_req(&t, "PUT", p, pb, NULL);
+                ck_assert_msg(s == 422, "PUT %s: %ld %s", p, s, t.resp.body.data);
+                assert_error_body(&t, "AsyncRequired");
+        }
+        static const char *const bad[] = {"1", "yes", "0", "", "tru", "true1", "t%20rue", "on"};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(bad); i++) {
+                osb_autofree char *p = osb_asprintf("/v2/service_instances/b%zu?accepts_incomplete=%s", i, bad[i]);
+                long s = it_req(&t, "PUT", p, pb, NULL);
+                ck_assert_msg(s == 400, "PUT %s: %ld %s", p, s, t.resp.body.data);
+                assert_error_body(&t, NULL);
+                ck_assert_ptr_nonnull(strstr(it_str(&t, "description"), "accepts_incomplete"));
+        }
+        static const char *const versions[] = {"2.17 ", " 2.17", "2.17\t", " 2.17  "};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(versions); i++) {
+                const char *h[] = {"X-Broker-API-Version", versions[i], NULL};
+                long s = it_req(&t, "GET", "/v2/catalog", NULL, h);
+                ck_assert_msg(s == 200, "X-Broker-API-Version '%s': %ld %s", versions[i], s, t.resp.body.data);
+        }
+        const char *h[] = {"X-Broker-API-Version", "2.17 x", NULL};
+        ck_assert_int_eq(it_req(&t, "GET", "/v2/catalog", NULL, h), 412);
         it_stop(&t);
 }
 END_TEST
@@ -449,6 +589,145 @@ START_TEST(body_over_max_body_is_413_and_creates_nothing)
         json_auto_t *parsed = json_loads(fits, 0, NULL);
         ck_assert_msg(parsed != NULL, "the padded body is not JSON");
         ck_assert_int_eq(it_req(&t, "PUT", "/v2/service_instances/big", fits, NULL), 201);
+        it_stop(&t);
+}
+END_TEST
+
+/* A Content-Length over --max-body is answered 413 at once: the broker reads none of the body
+ * (the client here sends none, and would otherwise wait for a 300 MB upload to be read). */
+START_TEST(content_length_over_max_body_is_413_before_the_body_is_read)
+{
+        const char *extra[] = {"--max-body", "1k", NULL};
+        struct it t;
+        it_start(&t, CATALOG, extra);
+        int fd = raw_connect(&t);
+        ck_assert_int_ge(fd, 0);
+        ck_assert(raw_send(fd, "PUT /v2/service_instances/huge HTTP/1.1\r\nHost: 127.0.0.1\r\n" RAW_AUTH
+                               "X-Broker-API-Version: 2.17\r\nContent-Type: application/json\r\n"
+                               "Content-Length: 300000000\r\n\r\n{\"service_id\":"));
+        uint64_t t0 = it_now_ms();
+        int status = raw_status(fd, 5000);
+        close(fd);
+        ck_assert_msg(status == 413, "status %d after %" PRIu64 " ms", status, it_now_ms() - t0);
+        /* Also with Expect: 100-continue (no 100 is sent, only the 413). */
+        fd = raw_connect(&t);
+        ck_assert_int_ge(fd, 0);
+        ck_assert(raw_send(fd, "PUT /v2/service_instances/huge HTTP/1.1\r\nHost: 127.0.0.1\r\n" RAW_AUTH
+                               "X-Broker-API-Version: 2.17\r\nExpect: 100-continue\r\n"
+                               "Content-Length: 99999999999999999999999\r\n\r\n"));
+        status = raw_status(fd, 5000);
+        close(fd);
+        ck_assert_int_eq(status, 413);
+        ck_assert_int_eq(it_req(&t, "GET", "/v2/service_instances/huge", NULL, NULL), 404);
+        ck_assert_int_eq(it_req(&t, "GET", "/healthz", NULL, NULL), 200);
+        it_stop(&t);
+}
+END_TEST
+
+/* Whether the broker has closed @fd (end of stream or reset), without blocking. */
+static bool raw_closed(int fd)
+{
+        char buf[256];
+        for (;;) {
+                ssize_t k = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+                if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+                        return true;
+                if (k < 0)
+                        return false;
+        }
+}
+
+/* Slow loris: clients that trickle one header line at a time never finish their headers. The
+ * broker closes them at --header-timeout, accepts at most --max-connections-per-client from one
+ * address, and the health listener answers throughout. Bounded: 40 connections, 4 seconds. */
+START_TEST(slow_header_trickles_are_closed_and_the_health_port_keeps_answering)
+{
+        osb_autofree char *tmp = it_mkdtemp();
+        osb_autofree char *hp_file = osb_asprintf("%s/health-port", tmp);
+        const char *extra[] = {"--header-timeout", "1s", "--max-connections", "64", "--max-connections-per-client",
+                               "16", "--health-port", "0", "--health-port-file", hp_file, NULL};
+        struct it t;
+        it_start(&t, CATALOG, extra);
+        osb_autofree char *hp_text = it_read_file(hp_file);
+        ck_assert_ptr_nonnull(hp_text);
+        osb_autofree char *health = osb_asprintf("http://127.0.0.1:%ld", strtol(hp_text, NULL, 10));
+
+        enum { N = 40 };
+        int fds[N];
+        uint64_t t0 = it_now_ms();
+        for (int i = 0; i < N; i++) {
+                fds[i] = raw_connect(&t);
+                ck_assert_int_ge(fds[i], 0);
+                (void) raw_send(fds[i], "GET /v2/catalog HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+        }
+        bool closed[N] = {false};
+        bool health_checked = false;
+        unsigned most_open = 0;
+        while (it_now_ms() - t0 < 4000) {
+                unsigned open = 0;
+                for (int i = 0; i < N; i++) {
+                        if (!closed[i] && (raw_closed(fds[i]) || send(fds[i], "X-Trickle: 1\r\n", 14,
+                                                                         MSG_NOSIGNAL | MSG_DONTWAIT) < 0))
+                                closed[i] = true;
+                        open += !closed[i];
+                }
+                uint64_t elapsed = it_now_ms() - t0;
+                if (elapsed > 300 && open > most_open)
+                        most_open = open;
+                /* While they trickle, the health listener answers at once. */
+                if (!health_checked && elapsed > 300) {
+                        uint64_t h0 = it_now_ms();
+                        ck_assert_int_eq(it_req_url(&t, t.hc, health, "GET", "/healthz", NULL, NULL), 200);
+                        ck_assert_int_eq(it_req_url(&t, t.hc, health, "GET", "/readyz", NULL, NULL), 200);
+                        ck_assert_int_eq(it_req_url(&t, t.hc, health, "GET", "/metrics", NULL, NULL), 200);
+                        ck_assert_int_eq(it_req_url(&t, t.hc, health, "GET", "/v2/catalog", NULL, NULL), 404);
+                        ck_assert_uint_lt(it_now_ms() - h0, 1000);
+                        health_checked = true;
+                }
+                if (open == 0)
+                        break;
+                it_sleep_ms(200);
+        }
+        uint64_t took = it_now_ms() - t0;
+        unsigned left = 0;
+        for (int i = 0; i < N; i++) {
+                left += !closed[i];
+                close(fds[i]);
+        }
+        ck_assert_msg(most_open <= 16, "%u connections from one address were kept", most_open);
+        ck_assert_msg(left == 0, "%u trickling connections still open after %" PRIu64 " ms", left, took);
+        ck_assert_msg(took < 3500, "the last trickle was closed after %" PRIu64 " ms", took);
+        ck_assert(health_checked);
+        /* The API port serves again. */
+        ck_assert_int_eq(it_req(&t, "GET", "/v2/catalog", NULL, NULL), 200);
+        it_stop(&t);
+        it_rmtree(tmp);
+}
+END_TEST
+
+/* The whole request has a deadline too: a body trickled a byte at a time (never idle, so the
+ * idle timeout never fires) is cut at --request-timeout. */
+START_TEST(a_body_trickle_is_closed_at_the_request_deadline)
+{
+        const char *extra[] = {"--request-timeout", "2s", NULL};
+        struct it t;
+        it_start(&t, CATALOG, extra);
+        int fd = raw_connect(&t);
+        ck_assert_int_ge(fd, 0);
+        ck_assert(raw_send(fd, "PUT /v2/service_instances/slow HTTP/1.1\r\nHost: 127.0.0.1\r\n" RAW_AUTH
+                               "X-Broker-API-Version: 2.17\r\nContent-Type: application/json\r\n"
+                               "Content-Length: 1000\r\n\r\n"));
+        uint64_t t0 = it_now_ms();
+        bool closed = false;
+        while (!closed && it_now_ms() - t0 < 6000) {
+                closed = raw_closed(fd) || send(fd, " ", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0;
+                it_sleep_ms(200);
+        }
+        uint64_t took = it_now_ms() - t0;
+        close(fd);
+        ck_assert_msg(closed, "a body trickle was still open after %" PRIu64 " ms", took);
+        ck_assert_msg(took >= 1500, "closed after %" PRIu64 " ms, before the deadline", took);
+        ck_assert_int_eq(it_req(&t, "GET", "/v2/service_instances/slow", NULL, NULL), 404);
         it_stop(&t);
 }
 END_TEST
@@ -1111,6 +1390,70 @@ START_TEST(percent_encoded_ids_are_decoded_once_and_consistently)
 }
 END_TEST
 
+/* An id is an opaque UTF-8 string without NUL or control characters: anything else is 400
+ * with an OSB error body, on every route, before anything is looked up or changed. */
+START_TEST(ids_with_nul_control_characters_or_invalid_utf8_are_400_everywhere)
+{
+        struct it t;
+        it_start(&t, CATALOG, NULL);
+        const char *db = broker_proc_db_path(t.bp);
+        provision_ok(&t, "abc", IT_PLAN_SYNC, NULL);
+        osb_autofree char *bb = it_bind_body(IT_SVC, IT_PLAN_SYNC, NULL, NULL);
+        ck_assert_int_eq(it_req(&t, "PUT", "/v2/service_instances/abc/service_bindings/b", bb, NULL), 201);
+        osb_autofree char *pb = it_provision_body(IT_SVC, IT_PLAN_SYNC, NULL, NULL);
+        static const char *const bad_ids[] = {"abc%00def", "abc%00", "%00abc", "abc%0Adef", "abc%0D", "abc%1B",
+                                              "abc%7F", "abc%C2%85", "abc%FF", "abc%C3", "abc%C0%80", "abc%ED%A0%80"};
+        static const char *const q = "?service_id=" IT_SVC "&plan_id=" IT_PLAN_SYNC;
+        for (size_t i = 0; i < OSB_ELEMENTSOF(bad_ids); i++) {
+                const char *id = bad_ids[i];
+                osb_autofree char *ip = osb_asprintf("/v2/service_instances/%s", id);
+                osb_autofree char *ipq = osb_asprintf("/v2/service_instances/%s%s", id, q);
+                osb_autofree char *ilo = osb_asprintf("/v2/service_instances/%s/last_operation", id);
+                osb_autofree char *bp = osb_asprintf("/v2/service_instances/abc/service_bindings/%s", id);
+                osb_autofree char *bpq = osb_asprintf("/v2/service_instances/abc/service_bindings/%s%s", id, q);
+                osb_autofree char *blo = osb_asprintf("/v2/service_instances/abc/service_bindings/%s/last_operation", id);
+                osb_autofree char *bip = osb_asprintf("/v2/service_instances/%s/service_bindings/b", id);
+                struct {
+                        const char *method, *path, *body;
+                } reqs[] = {
+                        {"PUT", ip, pb},   {"PATCH", ip, pb},   {"GET", ip, NULL}, {"DELETE", ipq, NULL},
+                        {"GET", ilo, NULL}, {"PUT", bp, bb},    {"GET", bp, NULL}, {"DELETE", bpq, NULL},
+                        {"GET", blo, NULL}, {"PUT", bip, bb},
+                };
+                for (size_t k = 0; k < OSB_ELEMENTSOF(reqs); k++) {
+                        long s = it_req(&t, reqs[k].method, reqs[k].path, reqs[k].body, NULL);
+                        ck_assert_msg(s == 400, "%s %s: %ld %s", reqs[k].method, reqs[k].path, s,
+                                      t.resp.body.data ? t.resp.body.data : "");
+                        assert_error_body(&t, NULL);
+                        ck_assert_msg(strstr(it_str(&t, "description"), "id"), "%s", it_str(&t, "description"));
+                }
+        }
+        /* The operation query value and the DELETE's ids are checked the same way. */
+        static const char *const bad_queries[] = {
+                "/v2/service_instances/abc/last_operation?operation=op%00x",
+                "/v2/service_instances/abc/last_operation?operation=op%0Ax",
+                "/v2/service_instances/abc/last_operation?operation=%FF",
+                "/v2/service_instances/abc/last_operation?operation=%zz",
+                "/v2/service_instances/abc/service_bindings/b/last_operation?operation=a%01",
+        };
+        for (size_t i = 0; i < OSB_ELEMENTSOF(bad_queries); i++) {
+                long s = it_req(&t, "GET", bad_queries[i], NULL, NULL);
+                ck_assert_msg(s == 400, "GET %s: %ld %s", bad_queries[i], s, t.resp.body.data ? t.resp.body.data : "");
+                assert_error_body(&t, NULL);
+        }
+        ck_assert_int_eq(it_req(&t, "DELETE", "/v2/service_instances/abc?service_id=" IT_SVC "%00x&plan_id="
+                                IT_PLAN_SYNC, NULL, NULL), 400);
+        /* Nothing was created, and "abc" and its binding are untouched. */
+        ck_assert_int_eq(it_sql_int(db, "SELECT count(*) FROM instances"), 1);
+        ck_assert_int_eq(it_sql_int(db, "SELECT count(*) FROM bindings"), 1);
+        ck_assert_int_eq(it_req(&t, "GET", "/v2/service_instances/abc", NULL, NULL), 200);
+        /* Valid non-ASCII ids are still ids. */
+        provision_ok(&t, "caf%C3%A9-%E2%9C%93", IT_PLAN_SYNC, NULL);
+        ck_assert_int_eq(it_req(&t, "GET", "/v2/service_instances/caf%C3%A9-%E2%9C%93", NULL, NULL), 200);
+        it_stop(&t);
+}
+END_TEST
+
 /* OSB ids may be any string; a 5000-byte id on a valid endpoint is answered 404 "no such
  * endpoint" because the router splits the path in a 4096-byte buffer (broker/router.c,
  * split_path). Expected: the request is served, or refused with a 4xx naming the length limit
@@ -1188,13 +1531,18 @@ static Suite *http_suite(void)
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, malformed_provision_bodies_are_400_and_create_nothing);
         tcase_add_test(tc, malformed_bind_update_and_delete_requests_are_400);
+        tcase_add_test(tc, delete_with_another_service_or_plan_is_400_and_deletes_nothing);
+        tcase_add_test(tc, booleans_and_the_api_version_are_read_consistently);
         tcase_add_test(tc, bad_originating_identity_is_400_and_a_good_one_is_accepted);
         tcase_add_test(tc, unknown_paths_and_resources_are_404);
         tcase_add_test(tc, wrong_methods_are_405_with_allow);
         tcase_add_test(tc, provision_and_bind_conflicts_are_409_and_change_nothing);
         tcase_add_test(tc, deleting_what_does_not_exist_is_410);
         tcase_add_test(tc, body_over_max_body_is_413_and_creates_nothing);
+        tcase_add_test(tc, content_length_over_max_body_is_413_before_the_body_is_read);
         tcase_add_test(tc, headers_over_max_header_are_431);
+        tcase_add_test(tc, slow_header_trickles_are_closed_and_the_health_port_keeps_answering);
+        tcase_add_test(tc, a_body_trickle_is_closed_at_the_request_deadline);
         tcase_add_test(tc, async_only_plan_without_accepts_incomplete_is_422_async_required);
         tcase_add_test(tc, work_on_an_instance_with_an_operation_in_progress_is_422_concurrency_error);
         tcase_add_test(tc, bind_without_app_guid_on_a_requires_app_plan_is_422_requires_app);
@@ -1217,6 +1565,7 @@ static Suite *http_suite(void)
         tcase_add_test(tc, https_with_tls_cert_and_key_serves_the_api);
         tcase_add_test(tc, tls_cert_without_key_refuses_to_start);
         tcase_add_test(tc, percent_encoded_ids_are_decoded_once_and_consistently);
+        tcase_add_test(tc, ids_with_nul_control_characters_or_invalid_utf8_are_400_everywhere);
         tcase_add_test(tc, long_instance_id_is_not_reported_as_an_unknown_endpoint);
         tcase_add_test(tc, metrics_count_a_413_under_the_endpoint_it_was_sent_to);
         tcase_add_test(tc, head_on_the_catalog_is_answered_like_get);

@@ -229,6 +229,134 @@ START_TEST(non_loopback_listen_with_allow_insecure_remote_starts)
 }
 END_TEST
 
+/* ---- storage faults (SQLite) ------------------------------------------------------------- */
+
+/* Overwrites the page of @path (page size @page) that holds @marker with 0xAA bytes. Returns
+ * the page number (0 when the marker is not in the file). */
+static long damage_page_holding(const char *path, const char *marker, long page)
+{
+        FILE *f = fopen(path, "r+b");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+        long size = ftell(f);
+        ck_assert_int_gt(size, 0);
+        char *data = osb_malloc((size_t) size);
+        ck_assert_ptr_nonnull(data);
+        rewind(f);
+        ck_assert_uint_eq(fread(data, 1, (size_t) size, f), (size_t) size);
+        long found = 0;
+        for (long i = 0; i + (long) strlen(marker) <= size && !found; i++)
+                if (memcmp(data + i, marker, strlen(marker)) == 0)
+                        found = i / page + 1;
+        if (found) {
+                memset(data, 0xaa, (size_t) page);
+                ck_assert_int_eq(fseek(f, (found - 1) * page, SEEK_SET), 0);
+                ck_assert_uint_eq(fwrite(data, 1, (size_t) page, f), (size_t) page);
+        }
+        osb_free(data);
+        ck_assert_int_eq(fclose(f), 0);
+        return found;
+}
+
+static unsigned count_in(const char *text, const char *what)
+{
+        unsigned n = 0;
+        for (const char *p = text; p && (p = strstr(p, what)); p++)
+                n++;
+        return n;
+}
+
+START_TEST(a_damaged_database_is_logged_unready_and_never_answers_404_or_410)
+{
+        if (broker_proc_store_is_postgresql())
+                return;  /* SQLite's file */
+        struct it t;
+        it_start(&t, "itest-catalog.json", NULL);
+        for (int i = 0; i < 200; i++) {
+                osb_autofree char *params = osb_asprintf("{\"note\":\"MARKER-%03d-%0200d\"}", i, 0);
+                osb_autofree char *pb = it_provision_body(IT_SVC, IT_PLAN_SYNC, params, NULL);
+                osb_autofree char *path = osb_asprintf("/v2/service_instances/i%03d", i);
+                ck_assert_int_eq(it_req(&t, "PUT", path, pb, NULL), 201);
+        }
+        stop_exits_zero(&t);
+        const char *db = broker_proc_db_path(t.bp);
+        it_sql_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+        long page = it_sql_int(db, "PRAGMA page_size");
+        ck_assert_int_gt(damage_page_holding(db, "MARKER-150-", page), 1);
+
+        restart(&t);
+        /* Not ready, and said so in the log, naming the file. */
+        ck_assert_int_eq(it_req(&t, "GET", "/readyz", NULL, NULL), 503);
+        ck_assert_int_eq(it_req(&t, "GET", "/healthz", NULL, NULL), 200);
+        osb_autofree char *log = it_read_file(broker_proc_log_path(t.bp));
+        ck_assert_ptr_nonnull(log);
+        ck_assert_msg(strstr(log, "database file is damaged") && strstr(log, db), "log: %s", log);
+        /* Reads that fail, or find nothing on a damaged file, are 500 with an OSB body: never a
+         * 404 or a 410 a platform would take for "gone". */
+        static const char *const q = "?service_id=" IT_SVC "&plan_id=" IT_PLAN_SYNC;
+        const char *gets[] = {"/v2/service_instances/i150", "/v2/service_instances/no-such",
+                              "/v2/service_instances/no-such/last_operation",
+                              "/v2/service_instances/i150/service_bindings/none"};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(gets); i++) {
+                long s = it_req(&t, "GET", gets[i], NULL, NULL);
+                ck_assert_msg(s == 500, "GET %s: %ld %s", gets[i], s, t.resp.body.data);
+                ck_assert_msg(strstr(it_str(&t, "description"), "storage failed"), "%s", t.resp.body.data);
+                ck_assert_msg(!strstr(t.resp.body.data, db), "the body names the file: %s", t.resp.body.data);
+        }
+        osb_autofree char *del1 = osb_asprintf("/v2/service_instances/i150%s", q);
+        osb_autofree char *del2 = osb_asprintf("/v2/service_instances/no-such%s", q);
+        osb_autofree char *del3 = osb_asprintf("/v2/service_instances/i001/service_bindings/none%s", q);
+        const char *dels[] = {del1, del2, del3};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(dels); i++) {
+                long s = it_req(&t, "DELETE", dels[i], NULL, NULL);
+                ck_assert_msg(s == 500, "DELETE %s: %ld %s", dels[i], s, t.resp.body.data);
+        }
+        it_stop(&t);
+}
+END_TEST
+
+/* A full disk (here: SQLite's max_page_count, through a test hook) is a 500 saying the
+ * broker's storage failed, without paths, and one log line naming the file and SQLite's error. */
+START_TEST(a_full_disk_is_logged_once_with_the_file_and_answered_as_a_storage_failure)
+{
+        if (broker_proc_store_is_postgresql())
+                return;
+        ck_assert_int_eq(setenv("OSB_BROKER_TEST_MAX_PAGE_COUNT", "48", 1), 0);
+        struct it t;
+        it_start(&t, "itest-catalog.json", NULL);
+        ck_assert_int_eq(unsetenv("OSB_BROKER_TEST_MAX_PAGE_COUNT"), 0);
+        const char *db = broker_proc_db_path(t.bp);
+        long s = 0;
+        int i;
+        for (i = 0; i < 200 && s != 500; i++) {
+                osb_autofree char *params = osb_asprintf("{\"note\":\"%03000d\"}", i);
+                osb_autofree char *pb = it_provision_body(IT_SVC, IT_PLAN_SYNC, params, NULL);
+                osb_autofree char *path = osb_asprintf("/v2/service_instances/full-%03d", i);
+                s = it_req(&t, "PUT", path, pb, NULL);
+                ck_assert_msg(s == 201 || s == 500, "PUT %s: %ld %s", path, s, t.resp.body.data);
+        }
+        ck_assert_msg(s == 500, "no failure after %d provisions of 3 KB", i);
+        const char *d = it_str(&t, "description");
+        ck_assert_msg(d && strstr(d, "the broker's storage failed (it is full)"), "%s", t.resp.body.data);
+        ck_assert_msg(!strstr(t.resp.body.data, db) && !strstr(t.resp.body.data, ".db"), "%s", t.resp.body.data);
+        /* Failing again logs nothing more; what was stored is still served. */
+        for (int k = 0; k < 3; k++) {
+                osb_autofree char *params = osb_asprintf("{\"note\":\"again-%03000d\"}", k);
+                osb_autofree char *pb = it_provision_body(IT_SVC, IT_PLAN_SYNC, params, NULL);
+                ck_assert_int_eq(it_req(&t, "PUT", "/v2/service_instances/full-again", pb, NULL), 500);
+        }
+        ck_assert_int_eq(it_req(&t, "GET", "/v2/service_instances/full-000", NULL, NULL), 200);
+        osb_autofree char *log = it_read_file(broker_proc_log_path(t.bp));
+        ck_assert_ptr_nonnull(log);
+        ck_assert_msg(count_in(log, "msg=\"cannot write the database\"") == 1, "log: %s", log);
+        const char *line = strstr(log, "msg=\"cannot write the database\"");
+        const char *eol = line ? strchr(line, '\n') : NULL;
+        osb_autofree char *l = line ? osb_strndup(line, eol ? (size_t) (eol - line) : strlen(line)) : NULL;
+        ck_assert_msg(l && strstr(l, db) && strstr(l, "full"), "log line: %s", l ? l : "(none)");
+        it_stop(&t);
+}
+END_TEST
+
 static Suite *persistence_suite(void)
 {
         Suite *s = suite_create("persistence");
@@ -245,6 +373,11 @@ static Suite *persistence_suite(void)
                             (int) OSB_ELEMENTSOF(bad_catalogs));
         tcase_add_test(tc, non_loopback_listen_without_auth_refuses_to_start);
         tcase_add_test(tc, non_loopback_listen_with_allow_insecure_remote_starts);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("storage-faults");
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, a_damaged_database_is_logged_unready_and_never_answers_404_or_410);
+        tcase_add_test(tc, a_full_disk_is_logged_once_with_the_file_and_answered_as_a_storage_failure);
         suite_add_tcase(s, tc);
         return s;
 }

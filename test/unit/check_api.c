@@ -113,11 +113,13 @@ static void last_op(const char *id, const char *op)
         api_instance_last_operation(&api, st, id, op, &resp);
 }
 
-static void deprovision(const char *id, bool acc)
+/* A deprovision names the instance's service and plan (else it is 400). */
+static void deprovision_plan(const char *id, bool acc, const char *plan)
 {
         api_response_release(&resp);
-        api_deprovision(&api, st, id, acc, SVC_DB, PLAN_SMALL, &resp);
+        api_deprovision(&api, st, id, acc, SVC_DB, plan, &resp);
 }
+
 
 /* Runs one queued operation to completion, as a worker would. */
 static void run_op(const char *op_id)
@@ -271,14 +273,14 @@ START_TEST(async_deprovision_then_poll_with_token_200_without_410)
 {
         provision("d", false, SVC_DB, PLAN_LARGE, NULL);
         EXPECT(201);
-        deprovision("d", true);
+        deprovision_plan("d", true, PLAN_LARGE);
         EXPECT(202);
         char op[64];
         (void) snprintf(op, sizeof(op), "%s", field("operation"));
         fetch("d");
         EXPECT(422);
         ck_assert_str_eq(field("error"), "ConcurrencyError");
-        deprovision("d", true);
+        deprovision_plan("d", true, PLAN_LARGE);
         EXPECT(202);
         ck_assert_str_eq(field("operation"), op);
         run_op(op);
@@ -287,7 +289,7 @@ START_TEST(async_deprovision_then_poll_with_token_200_without_410)
         ck_assert_str_eq(field("state"), "succeeded");
         last_op("d", NULL);
         EXPECT(410);
-        deprovision("d", false);
+        deprovision_plan("d", false, PLAN_LARGE);
         EXPECT(410);
         fetch("d");
         EXPECT(404);
@@ -308,7 +310,7 @@ START_TEST(deprovision_during_provisioning_cancels_it)
         EXPECT(202);
         char pop[64];
         (void) snprintf(pop, sizeof(pop), "%s", field("operation"));
-        deprovision("c", false);
+        deprovision_plan("c", false, PLAN_LARGE);
         EXPECT(200);
         last_op("c", pop);
         EXPECT(200);
@@ -383,7 +385,7 @@ START_TEST(async_update_blocks_other_operations)
         ck_assert_str_eq(field("error"), "ConcurrencyError");
         fetch("u");
         EXPECT(422);
-        deprovision("u", true);
+        deprovision_plan("u", true, PLAN_LARGE);
         EXPECT(422);
         run_op(op);
         fetch("u");

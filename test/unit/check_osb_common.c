@@ -264,6 +264,62 @@ START_TEST(log_write_honours_the_level)
 }
 END_TEST
 
+/* Runs osb_log_write(@fmt, ...) with stderr sent to a file; returns what it wrote (new). */
+static char *log_capture(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *log_capture(const char *fmt, ...)
+{
+        char path[] = "/tmp/check_osb_log_XXXXXX";
+        int fd = mkstemp(path);
+        ck_assert_int_ge(fd, 0);
+        int saved = dup(STDERR_FILENO);
+        ck_assert_int_ge(saved, 0);
+        ck_assert_int_ge(dup2(fd, STDERR_FILENO), 0);
+        va_list ap;
+        va_start(ap, fmt);
+        const char *a = va_arg(ap, const char *), *b = va_arg(ap, const char *);
+        int n = va_arg(ap, int);
+        va_end(ap);
+        osb_log_write(OSB_LOG_ERROR, "m", fmt, a, b, n);
+        ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
+        close(saved);
+        char buf[4096];
+        ssize_t k = pread(fd, buf, sizeof(buf) - 1, 0);
+        close(fd);
+        unlink(path);
+        ck_assert_int_gt(k, 0);
+        buf[k] = '\0';
+        return osb_strdup(buf);
+}
+
+START_TEST(log_values_are_escaped_by_the_logger_on_one_line)
+{
+        /* A client's id with a newline, a quote, a key and control bytes cannot forge a line or
+         * a key: the logger quotes every %s value itself. */
+        osb_autofree char *out = log_capture("id=%s other=%s n=%d", "x\nts=2026 level=error msg=forged\" k=\x01\x1b\x7f",
+                                             "plain", 42);
+        ck_assert_msg(strchr(out, '\n') == out + strlen(out) - 1, "not one line: %s", out);
+        ck_assert_ptr_nonnull(strstr(out, " id=\"x\\nts=2026 level=error msg=forged\\\" k=\\x01\\x1b\\x7f\" other=plain n=42\n"));
+        for (const char *p = out; *p; p++)
+                ck_assert_msg((unsigned char) *p >= ' ' || *p == '\n', "raw control byte in %s", out);
+        /* A NULL value leaves its key out; an empty one is "". */
+        const char *volatile absent = NULL;  /* opaque to the compiler's format checks */
+        osb_autofree char *out2 = log_capture("a=%s b=%s n=%d", absent, "", 7);
+        ck_assert_msg(strstr(out2, "msg=m b=\"\" n=7\n") != NULL, "%s", out2);
+        ck_assert_ptr_null(strstr(out2, "a="));
+}
+END_TEST
+
+START_TEST(json_parse_errors_never_quote_the_input)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        json_t *j = NULL;
+        static const char body[] = "{\"credentials\":{\"password\":\"p\\qsecret\"}}";
+        ck_assert_int_eq(osb_json_parse_object(body, sizeof(body) - 1, &j, &err), OSB_E_BAD_REQUEST);
+        ck_assert_msg(!strstr(err.text, "secret") && !strstr(err.text, "\\q"), "%s", err.text);
+        ck_assert_msg(strstr(err.text, "line 1 column ") && strstr(err.text, "byte "), "%s", err.text);
+}
+END_TEST
+
 START_TEST(http_unescape_decodes_and_rejects_bad_escapes)
 {
         char s[] = "inst%2Fwith%2fslash%20x";
@@ -347,6 +403,8 @@ static Suite *common_suite(void)
         suite_add_tcase(s, tc);
         tc = tcase_create("misc");
         tcase_add_test(tc, log_quote_escapes_only_when_needed);
+        tcase_add_test(tc, log_values_are_escaped_by_the_logger_on_one_line);
+        tcase_add_test(tc, json_parse_errors_never_quote_the_input);
         tcase_add_test(tc, http_unescape_decodes_and_rejects_bad_escapes);
         tcase_add_test(tc, mem_fail_at_fails_exactly_one_allocation);
         suite_add_tcase(s, tc);

@@ -265,6 +265,36 @@ START_TEST(ref_loops_and_depth_are_bounded)
 }
 END_TEST
 
+/* A recursive anyOf whose first alternatives fail only after recursing: each level of the value
+ * tries all three, so plain validation costs 3^depth. The work is bounded instead: a 400
+ * saying so, quickly. */
+START_TEST(exponential_anyof_is_stopped_by_the_step_budget)
+{
+        static const char schema[] =
+                "{'definitions':{'node':{'anyOf':["
+                "{'allOf':[{'properties':{'c':{'$ref':'#/definitions/node'}}},{'required':['zz']}]},"
+                "{'allOf':[{'properties':{'c':{'$ref':'#/definitions/node'}}},{'required':['yy']}]},"
+                "{'properties':{'c':{'$ref':'#/definitions/node'}}}]}},"
+                "'$ref':'#/definitions/node'}";
+        char inst[1024] = "";
+        size_t il = 0;
+        for (int i = 0; i < 15; i++)
+                il += (size_t) snprintf(inst + il, sizeof(inst) - il, "{'c':");
+        il += (size_t) snprintf(inst + il, sizeof(inst) - il, "{}");
+        for (int i = 0; i < 15; i++)
+                il += (size_t) snprintf(inst + il, sizeof(inst) - il, "}");
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        expect(schema, inst, "parameters cannot be checked against the plan's schema: it would take more than");
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double took = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
+        ck_assert_msg(took < 2.0, "validation took %.2f s", took);
+        /* The same schema with shallow values is checked as before. */
+        expect(schema, "{'c':{'c':{}}}", NULL);
+        expect(schema, "{'c':{'c':1}}", NULL);
+}
+END_TEST
+
 START_TEST(booleans_unknown_keywords_and_format)
 {
         expect("true", "{'anything':1}", NULL);
@@ -419,6 +449,7 @@ static Suite *schema_suite(void)
         tcase_add_test(v, combinators);
         tcase_add_test(v, local_refs);
         tcase_add_test(v, ref_loops_and_depth_are_bounded);
+        tcase_add_test(v, exponential_anyof_is_stopped_by_the_step_budget);
         tcase_add_test(v, booleans_unknown_keywords_and_format);
         tcase_add_test(v, root_path_defaults);
         tcase_add_test(v, validate_allocation_failures_are_clean);

@@ -43,6 +43,10 @@ case $in in
         fi
         echo '{}'
         ;;
+*'"mode":"garbage-secret"'*)
+        # Malformed JSON (an invalid escape) around a password: no message may quote it.
+        printf '%s\n' '{"credentials":{"password":"p\qsecret"}}'
+        ;;
 *'"mode":"garbage"'*)
         echo 'provisioned!'
         ;;
