@@ -51,7 +51,7 @@ count_cases() {
 # show_failures DIR: for every test whose .trs says FAIL or ERROR, its failing assertions (a long
 # log's last lines may be another program's), its last lines, and where its whole log is.
 show_failures() {
-  for trs in $(grep -lE '^:test-result: (FAIL|ERROR)' $(find "$1" -name '*.trs' ! -path '*/bindery-*/*') 2>/dev/null); do
+  for trs in $(grep -lE '^:test-result: (FAIL|ERROR)' $(find "$1" -name '*.trs' ! -path "$1/bindery-*") 2>/dev/null); do
     log=${trs%.trs}.log
     echo "---- FAILED: ${log#"$1"/} (whole log: $log)"
     grep -E ':[0-9]+:[FE]:|^not ok|^FAIL |invariant failed|AddressSanitizer|runtime error:|LeakSanitizer|Segmentation|core dumped' "$log" | head -30
