@@ -1,5 +1,6 @@
 /* common/osb_compat.h: the first include of every .c file. Gathers config.h, the system and
- * dependency headers we use, the cleanup macros, and banned.h last (see STYLE.md). */
+ * dependency headers we use, the cleanup macros, and banned.h last (it makes strcpy, sprintf,
+ * atoi and friends fail to compile). */
 #pragma once
 
 #include "config.h"

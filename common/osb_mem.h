@@ -1,5 +1,5 @@
 /* common/osb_mem.h: every allocation of ours and jansson's goes through here, so tests can fail
- * the n-th allocation (see STYLE.md, failure injection). */
+ * the n-th allocation (failure injection: allocation failure is tested, not hoped for). */
 #pragma once
 
 #include <stddef.h>
