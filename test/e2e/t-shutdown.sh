@@ -66,6 +66,9 @@ expect_eq "no API server (connection refused): exit 1, not a clean stop" "1 cann
   "$(cat "$E2E_TMP/closed/rc" 2>&1) $(grep -o 'cannot learn the cluster ID' "$E2E_TMP/closed/log" | head -n 1)"
 
 # --- (2) caches that cannot sync: no servicecatalog CRDs ----------------------------------------
+# (the controller makes its cluster-info ConfigMap in default when there is none: removed at the
+# end, as in t-leader)
+kc get configmap cluster-info -n default -o name >/dev/null 2>&1 || e2e_cleanup_add "configmap cluster-info -n default"
 kcfg=$KUBECONFIG
 if [[ "$kcfg" == *:* ]]; then kcfg="$E2E_TMP/controller.kubeconfig"; "$KUBECTL" config view --raw --flatten --minify >"$kcfg"; fi
 if kc get crd clusterservicebrokers.servicecatalog.k8s.io >/dev/null 2>&1; then
