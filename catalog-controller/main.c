@@ -130,9 +130,9 @@ static const struct informer_kind kinds[6] = {
 
 /* ---- shutdown: a thread waits for SIGTERM/SIGINT in every phase ----
  * The signals are blocked in every thread; this one takes them with sigwait(), records which,
- * and cancels the Kubernetes client, so whatever the main thread is waiting for (the cluster
- * ID, the Lease, caches that cannot sync because the CRDs are missing) ends within about a
- * second and the main thread sees stop_signal. */
+ * and cancels the Kubernetes client (its requests end at once), so whatever the main thread is
+ * waiting for (the cluster ID, the Lease, caches that cannot sync because the CRDs are missing)
+ * ends and the main thread sees stop_signal. */
 struct sigthread {
         pthread_t thread;
         sigset_t sigs;

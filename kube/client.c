@@ -8,6 +8,9 @@
 #include "common/osb_mem.h"
 #include "kube/client.h"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000L
 #define DEFAULT_REQUEST_TIMEOUT_MS 60000L
 #define DEFAULT_MAX_BODY (64u * 1024u * 1024u)
@@ -40,6 +43,12 @@ struct kube_client {
         CURL **idle;             /* max_idle slots */
         unsigned n_idle;
         atomic_bool cancelled;
+        /* The sockets libcurl has open (its open/close callbacks), so that kube_client_cancel()
+         * can shut them down: a request waiting on a silent server ends at once, not at the
+         * next progress callback (about a second when nothing arrives). */
+        pthread_mutex_t sock_lock;
+        curl_socket_t *socks;
+        size_t nsocks, capsocks;
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -96,6 +105,7 @@ int kube_client_new(struct kube_config *cfg, const struct kube_client_options *o
         for (size_t i = 0; i < OSB_ELEMENTSOF(c->share_locks); i++)
                 pthread_mutex_init(&c->share_locks[i], NULL);
         pthread_mutex_init(&c->pool_lock, NULL);
+        pthread_mutex_init(&c->sock_lock, NULL);
         (void) curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock);
         (void) curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
         (void) curl_share_setopt(c->share, CURLSHOPT_USERDATA, c);
@@ -116,6 +126,8 @@ struct kube_client *kube_client_free(struct kube_client *c)
         for (size_t i = 0; i < OSB_ELEMENTSOF(c->share_locks); i++)
                 pthread_mutex_destroy(&c->share_locks[i]);
         pthread_mutex_destroy(&c->pool_lock);
+        pthread_mutex_destroy(&c->sock_lock);
+        osb_free(c->socks);
         osb_free(c->idle);
         kube_config_free(c->cfg);
         osb_free(c);
@@ -135,6 +147,54 @@ struct kube_config *kube_client_config(struct kube_client *c)
 void kube_client_cancel(struct kube_client *c)
 {
         atomic_store(&c->cancelled, true);
+        /* Under sock_lock no socket is closed (close_socket takes it), so no descriptor here
+         * can have been reused for something else. */
+        pthread_mutex_lock(&c->sock_lock);
+        for (size_t i = 0; i < c->nsocks; i++)
+                (void) shutdown(c->socks[i], SHUT_RDWR);
+        pthread_mutex_unlock(&c->sock_lock);
+}
+
+static curl_socket_t open_socket(void *userdata, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+        struct kube_client *c = userdata;
+        (void) purpose;
+        curl_socket_t fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+        if (fd == CURL_SOCKET_BAD)
+                return CURL_SOCKET_BAD;
+        pthread_mutex_lock(&c->sock_lock);
+        bool ok = !atomic_load(&c->cancelled);
+        if (ok && c->nsocks == c->capsocks) {
+                size_t cap = c->capsocks ? c->capsocks * 2 : 16;
+                curl_socket_t *v = osb_realloc(c->socks, cap * sizeof(*v));
+                ok = v != NULL;
+                if (v) {
+                        c->socks = v;
+                        c->capsocks = cap;
+                }
+        }
+        if (ok)
+                c->socks[c->nsocks++] = fd;
+        pthread_mutex_unlock(&c->sock_lock);
+        if (!ok) {
+                (void) close(fd);
+                return CURL_SOCKET_BAD;
+        }
+        return fd;
+}
+
+static int close_socket(void *userdata, curl_socket_t fd)
+{
+        struct kube_client *c = userdata;
+        pthread_mutex_lock(&c->sock_lock);
+        for (size_t i = 0; i < c->nsocks; i++)
+                if (c->socks[i] == fd) {
+                        c->socks[i] = c->socks[--c->nsocks];
+                        break;
+                }
+        int r = close(fd);
+        pthread_mutex_unlock(&c->sock_lock);
+        return r;
 }
 
 static CURL *handle_get(struct kube_client *c)
@@ -355,6 +415,10 @@ static int setup_tls_and_limits(struct kube_client *c, CURL *h)
         } while (0)
         SET(CURLOPT_NOSIGNAL, 1L);
         SET(CURLOPT_SHARE, c->share);
+        SET(CURLOPT_OPENSOCKETFUNCTION, open_socket);
+        SET(CURLOPT_OPENSOCKETDATA, c);
+        SET(CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+        SET(CURLOPT_CLOSESOCKETDATA, c);
         SET(CURLOPT_PROTOCOLS_STR, "http,https");
         SET(CURLOPT_FOLLOWLOCATION, 0L);
         SET(CURLOPT_CONNECTTIMEOUT_MS, c->opts.connect_timeout_ms);
@@ -473,6 +537,9 @@ static int perform(struct kube_client *c, const char *method, const char *path, 
         handle_put(c, h);
         if (cc != CURLE_OK) {
                 r = curl_code(cc, &x);
+                /* a socket kube_client_cancel() shut down fails as whatever that looked like */
+                if (atomic_load(&c->cancelled) && !(cc == CURLE_WRITE_ERROR && x.abort_code < 0))
+                        r = -ECANCELED;
                 osb_buf_release(&x.body);
                 if (cc == CURLE_WRITE_ERROR && x.stream_state == 1 && x.abort_code < 0)
                         return r;  /* the stream callback's own code; it filled @err */

@@ -33,8 +33,8 @@ void kube_client_freep(struct kube_client **c);
 /* Borrowed; lives as long as the client. Its fields must not change while requests run. */
 struct kube_config *kube_client_config(struct kube_client *c);
 
-/* Makes every request in progress (watches included) and every later one fail with -ECANCELED
- * within about a second. Thread-safe; for shutdown. */
+/* Makes every request in progress (watches included) and every later one fail with -ECANCELED,
+ * at once: the client's sockets are shut down. Thread-safe; for shutdown. */
 void kube_client_cancel(struct kube_client *c);
 
 /* A response: the status and, when the body was JSON, the parsed body. For a status >= 300

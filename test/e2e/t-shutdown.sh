@@ -3,8 +3,8 @@
 # runs: (1) while it asks for the cluster ID from an API server that never answers (a socket
 # that accepts and stays silent), (2) while its caches cannot sync because the servicecatalog
 # CRDs are not installed (the lists fail with 404 and are retried), (3) once it runs. Each time
-# it must exit 0 well under 2 s after SIGTERM, and its log at the default level (info) holds no
-# debug line. Against a real cluster that has the CRDs, (2) finds them and is phase (3). (~10 s)
+# it must exit 0 within 1 s of SIGTERM (it takes about 0.1 s), and its log at the default level
+# (info) holds no debug line. Against a real cluster that has the CRDs, (2) finds them and is phase (3). (~10 s)
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 e2e_require_daemon "$CATALOG_CONTROLLER" catalog-controller
@@ -54,7 +54,7 @@ e2e_write_kubeconfig "$E2E_TMP/silent.kubeconfig" "http://127.0.0.1:$(cat "$E2E_
 run_ctl silent "$E2E_TMP/silent.kubeconfig"
 sleep 1
 expect_ok "silent server: still starting after 1 s (waiting for an answer)" test ! -e "$E2E_TMP/silent/rc"
-term_within silent "waiting for the cluster ID" 2000
+term_within silent "waiting for the cluster ID" 1000
 kill "$SILENT_PID" 2>/dev/null; wait "$SILENT_PID" 2>/dev/null
 
 # ... and without a signal, a server that refuses the connection is a failure (exit 1)
@@ -66,6 +66,9 @@ expect_eq "no API server (connection refused): exit 1, not a clean stop" "1 cann
   "$(cat "$E2E_TMP/closed/rc" 2>&1) $(grep -o 'cannot learn the cluster ID' "$E2E_TMP/closed/log" | head -n 1)"
 
 # --- (2) caches that cannot sync: no servicecatalog CRDs ----------------------------------------
+# (the controller makes its cluster-info ConfigMap in default when there is none: removed at the
+# end, as in t-leader)
+kc get configmap cluster-info -n default -o name >/dev/null 2>&1 || e2e_cleanup_add "configmap cluster-info -n default"
 kcfg=$KUBECONFIG
 if [[ "$kcfg" == *:* ]]; then kcfg="$E2E_TMP/controller.kubeconfig"; "$KUBECTL" config view --raw --flatten --minify >"$kcfg"; fi
 if kc get crd clusterservicebrokers.servicecatalog.k8s.io >/dev/null 2>&1; then
@@ -76,12 +79,12 @@ else
   expect_match "no CRDs: the controller's lists fail (404) and are retried" 'msg="list/watch failed".*404' "$(cat "$E2E_TMP/nocrds/log")"
   expect_ok "no CRDs: not serving yet (no port file: the caches have not synced)" test ! -s "$E2E_TMP/nocrds/port"
 fi
-[ -e "$E2E_TMP/nocrds/pid" ] && term_within nocrds "caches not synced" 2000
+[ -e "$E2E_TMP/nocrds/pid" ] && term_within nocrds "caches not synced" 1000
 
 # --- (3) running -------------------------------------------------------------------------------
 e2e_install_crds "$top_srcdir/deploy/crds"
 run_ctl running "$kcfg"
 expect_ok "running: the controller serves (its caches synced: port file)" eventually 30 test -s "$E2E_TMP/running/port"
-term_within running "running" 2000
+term_within running "running" 1000
 
 e2e_done
