@@ -61,7 +61,9 @@ start() {
   local name=$1 portfile=$2 pid; shift 2
   rm -f "$portfile"
   printf '=== %s %s\n' "$(date -u +%FT%TZ)" "$*" >>"$state/$name.log"
-  "$@" </dev/null >>"$state/$name.log" 2>&1 &
+  # A session of its own: Ctrl-C in the terminal reaches this script only, which then stops the
+  # daemons in order (otherwise each would take the SIGINT itself, in any order).
+  setsid "$@" </dev/null >>"$state/$name.log" 2>&1 &
   pid=$!
   pids+=("$pid"); names+=("$name")
   for _ in $(seq 1 150); do
