@@ -7,6 +7,7 @@
 #include "common/osb_time.h"
 #include "broker/api.h"
 #include "broker/backend.h"
+#include "broker/lifecycle.h"
 #include "broker/request.h"
 #include "broker/schema.h"
 
@@ -182,7 +183,7 @@ static int insert_op(struct store *st, enum op_kind kind, const char *instance_i
                 .kind = (char *) op_kind_name(kind),
                 .instance_id = (char *) instance_id,
                 .binding_id = (char *) binding_id,
-                .state = (char *) "in progress",
+                .state = (char *) lifecycle_initial(LIFECYCLE_OPERATION, OP_STATE_IN_PROGRESS),
                 .request = (char *) request,
                 .due_at = due,
                 .instance_usable = -1,
@@ -201,9 +202,12 @@ static int cancel_op(struct store *st, const char *op_id, const char *why)
         int r = store_get_op(st, op_id, &op);
         if (r == OSB_E_NOT_FOUND)
                 return 0;
-        if (r < 0 || !osb_streq(op->state, "in progress"))
+        if (r < 0 || !lifecycle_op_is(op, OP_STATE_IN_PROGRESS))
                 return r;
-        if (store_set_str(&op->state, "failed") < 0 || store_set_str(&op->description, why) < 0)
+        r = lifecycle_op_move(op, OP_STATE_FAILED);
+        if (r < 0)
+                return r;
+        if (store_set_str(&op->description, why) < 0)
                 return -ENOMEM;
         op->finished_at = store_now_ms();
         return store_put_op(st, op);
@@ -269,7 +273,7 @@ static void run_inline(struct api *api, struct store *st, enum op_kind kind, con
         r = store_get_op(st, op_id, &op);
         if (r < 0)
                 return api_response_error(resp, &(struct osb_error){r, "cannot read the operation"});
-        if (!osb_streq(op->state, "succeeded")) {
+        if (!lifecycle_op_is(op, OP_STATE_SUCCEEDED)) {
                 if (failure.code >= 0)  /* cancelled by a delete meanwhile, or finished elsewhere */
                         (void) osb_error_set(&failure, OSB_E_BACKEND, "%s",
                                              op->description ? op->description : "the operation failed");
@@ -341,7 +345,7 @@ void api_provision(struct api *api, struct store *st, const char *instance_id,
         int r = store_get_instance(st, instance_id, &old);
         if (r < 0 && r != OSB_E_NOT_FOUND)
                 return api_response_error(resp, &(struct osb_error){r, "cannot read the instance"});
-        if (old && osb_streq(old->state, "failed")) {
+        if (old && lifecycle_instance_is(old, INSTANCE_FAILED)) {
                 /* A failed provision left only its record: a new provision replaces it. */
                 instance_row_free(OSB_TAKE_PTR(old));
         }
@@ -351,9 +355,9 @@ void api_provision(struct api *api, struct store *st, const char *instance_id,
                                                     "instance '%s' already exists with different attributes",
                                                     instance_id),
                                api_response_error(resp, &err);
-                if (osb_streq(old->state, "ready"))
+                if (lifecycle_instance_is(old, INSTANCE_READY))
                         return respond(resp, 200, instance_body(old, NULL));
-                if (osb_streq(old->state, "provisioning")) {
+                if (lifecycle_instance_is(old, INSTANCE_PROVISIONING)) {
                         if (accepts_incomplete)
                                 return respond(resp, 202, instance_body(old, old->op_id));
                         (void) osb_error_set(&err, OSB_E_ASYNC_REQUIRED,
@@ -399,7 +403,7 @@ void api_provision(struct api *api, struct store *st, const char *instance_id,
         if (async || inline_run) {
                 due = async ? now + be->first_run_delay_ms(plan, OP_PROVISION) : now;
                 r = insert_op(st, OP_PROVISION, instance_id, NULL, NULL, due, op_id);
-                inst.state = (char *) "provisioning";
+                inst.state = (char *) lifecycle_initial(LIFECYCLE_INSTANCE, INSTANCE_PROVISIONING);
                 inst.op_id = op_id;
                 /* A dashboard URL must be in the first response, even for an async provision. */
                 if (r >= 0 && async && be->dashboard_url) {
@@ -412,7 +416,7 @@ void api_provision(struct api *api, struct store *st, const char *instance_id,
                         backend_result_release(&res);
                         return api_response_error(resp, &err);
                 }
-                inst.state = (char *) "ready";
+                inst.state = (char *) lifecycle_initial(LIFECYCLE_INSTANCE, INSTANCE_READY);
                 inst.dashboard_url = res.dashboard_url;
         }
         if (r >= 0)
@@ -449,7 +453,7 @@ void api_update(struct api *api, struct store *st, const char *instance_id,
         TX *tx = st;
         osb_auto(instance_row_freep) struct instance_row *inst = NULL;
         int r = store_get_instance(st, instance_id, &inst);
-        if (r == OSB_E_NOT_FOUND || (r >= 0 && osb_streq(inst->state, "failed"))) {
+        if (r == OSB_E_NOT_FOUND || (r >= 0 && lifecycle_instance_is(inst, INSTANCE_FAILED))) {
                 (void) osb_error_set(&err, OSB_E_NOT_FOUND, "instance '%s' does not exist", instance_id);
                 return api_response_error(resp, &err);
         }
@@ -473,9 +477,9 @@ void api_update(struct api *api, struct store *st, const char *instance_id,
         if (!update_key)
                 return api_response_error(resp, &(struct osb_error){-ENOMEM, ""});
 
-        if (!osb_streq(inst->state, "ready")) {
+        if (!lifecycle_instance_is(inst, INSTANCE_READY)) {
                 osb_auto(op_row_freep) struct op_row *op = NULL;
-                if (osb_streq(inst->state, "updating") && accepts_incomplete && inst->op_id &&
+                if (lifecycle_instance_is(inst, INSTANCE_UPDATING) && accepts_incomplete && inst->op_id &&
                     store_get_op(st, inst->op_id, &op) >= 0) {
                         json_auto_t *oreq = parse_text(op->request);
                         if (osb_streq(json_string_value(json_object_get(oreq, "update_key")), update_key))
@@ -554,8 +558,9 @@ void api_update(struct api *api, struct store *st, const char *instance_id,
                 int64_t due = async ? now + be->first_run_delay_ms(plan, OP_UPDATE) : now;
                 osb_autofree char *old_dashboard = inst->dashboard_url ? osb_strdup(inst->dashboard_url) : NULL;
                 r = insert_op(st, OP_UPDATE, instance_id, NULL, otext, due, op_id);
-                if (r >= 0 && (store_set_str(&inst->state, "updating") < 0 ||
-                               store_set_str(&inst->op_id, op_id) < 0))
+                if (r >= 0)
+                        r = lifecycle_instance_move(inst, INSTANCE_UPDATING);
+                if (r >= 0 && store_set_str(&inst->op_id, op_id) < 0)
                         r = -ENOMEM;
                 inst->updated_at = now;
                 if (r >= 0)
@@ -628,7 +633,7 @@ void api_deprovision(struct api *api, struct store *st, const char *instance_id,
         /* As for update and bind: ids that are not the instance's are a client error, and
          * nothing is deleted. (While an update runs, possibly to another plan, the answer is
          * the 422 below whatever the ids.) */
-        if (!osb_streq(inst->state, "updating") &&
+        if (!lifecycle_instance_is(inst, INSTANCE_UPDATING) &&
             (!osb_streq(service_id, inst->service_id) || !osb_streq(plan_id, inst->plan_id))) {
                 (void) osb_error_set(&err, OSB_E_BAD_REQUEST, "%s '%s' is not the %s of instance '%s'",
                                      !osb_streq(service_id, inst->service_id) ? "service_id" : "plan_id",
@@ -639,7 +644,7 @@ void api_deprovision(struct api *api, struct store *st, const char *instance_id,
 
         const struct catalog_plan *plan = catalog_find_plan(api->cat, inst->plan_id);
         int64_t now = store_now_ms();
-        if (osb_streq(inst->state, "failed") || !plan) {
+        if (lifecycle_instance_is(inst, INSTANCE_FAILED) || !plan) {
                 /* Nothing was provisioned (or the plan is gone): forget the record. */
                 r = store_delete_instance(st, instance_id);
                 if (r >= 0)
@@ -648,14 +653,14 @@ void api_deprovision(struct api *api, struct store *st, const char *instance_id,
                         return api_response_error(resp, &(struct osb_error){r, "cannot delete the instance"});
                 return respond(resp, 200, NULL);
         }
-        if (osb_streq(inst->state, "deprovisioning")) {
+        if (lifecycle_instance_is(inst, INSTANCE_DEPROVISIONING)) {
                 if (accepts_incomplete)
                         return respond(resp, 202, operation_body(inst->op_id));
                 (void) osb_error_set(&err, OSB_E_CONCURRENCY,
                                      "instance '%s' is already being deprovisioned", instance_id);
                 return api_response_error(resp, &err);
         }
-        if (osb_streq(inst->state, "updating")) {
+        if (lifecycle_instance_is(inst, INSTANCE_UPDATING)) {
                 (void) osb_error_set(&err, OSB_E_CONCURRENCY,
                                      "instance '%s' is being updated; deprovision it when the update finishes",
                                      instance_id);
@@ -669,7 +674,7 @@ void api_deprovision(struct api *api, struct store *st, const char *instance_id,
                                      plan->name);
                 return api_response_error(resp, &err);
         }
-        if (osb_streq(inst->state, "provisioning")) {
+        if (lifecycle_instance_is(inst, INSTANCE_PROVISIONING)) {
                 r = cancel_op(st, inst->op_id, "provisioning was cancelled by a deprovision request");
                 if (r < 0)
                         return api_response_error(resp, &(struct osb_error){r, "cannot cancel provisioning"});
@@ -679,8 +684,9 @@ void api_deprovision(struct api *api, struct store *st, const char *instance_id,
                 char op_id[37];
                 int64_t due = async ? now + be->first_run_delay_ms(plan, OP_DEPROVISION) : now;
                 r = insert_op(st, OP_DEPROVISION, instance_id, NULL, NULL, due, op_id);
-                if (r >= 0 && (store_set_str(&inst->state, "deprovisioning") < 0 ||
-                               store_set_str(&inst->op_id, op_id) < 0))
+                if (r >= 0)
+                        r = lifecycle_instance_move(inst, INSTANCE_DEPROVISIONING);
+                if (r >= 0 && store_set_str(&inst->op_id, op_id) < 0)
                         r = -ENOMEM;
                 inst->updated_at = now;
                 if (r >= 0)
@@ -721,17 +727,17 @@ void api_get_instance(struct api *api, struct store *st, const char *instance_id
         struct osb_error err = OSB_ERROR_INIT;
         osb_auto(instance_row_freep) struct instance_row *inst = NULL;
         int r = store_get_instance(st, instance_id, &inst);
-        if (r == OSB_E_NOT_FOUND || (r >= 0 && (osb_streq(inst->state, "provisioning") ||
-                                                osb_streq(inst->state, "failed")))) {
+        if (r == OSB_E_NOT_FOUND || (r >= 0 && (lifecycle_instance_is(inst, INSTANCE_PROVISIONING) ||
+                                                lifecycle_instance_is(inst, INSTANCE_FAILED)))) {
                 (void) osb_error_set(&err, OSB_E_NOT_FOUND, "instance '%s' does not exist%s", instance_id,
-                                     r >= 0 && osb_streq(inst->state, "provisioning") ? " yet (provisioning)" : "");
+                                     r >= 0 && lifecycle_instance_is(inst, INSTANCE_PROVISIONING) ? " yet (provisioning)" : "");
                 return api_response_error(resp, &err);
         }
         if (r < 0)
                 return api_response_error(resp, &(struct osb_error){r, "cannot read the instance"});
-        if (!osb_streq(inst->state, "ready")) {
+        if (!lifecycle_instance_is(inst, INSTANCE_READY)) {
                 (void) osb_error_set(&err, OSB_E_CONCURRENCY, "instance '%s' is being %s", instance_id,
-                                     osb_streq(inst->state, "updating") ? "updated" : "deprovisioned");
+                                     lifecycle_instance_is(inst, INSTANCE_UPDATING) ? "updated" : "deprovisioned");
                 return api_response_error(resp, &err);
         }
         json_t *b = json_pack("{s:s, s:s}", "service_id", inst->service_id, "plan_id", inst->plan_id);
@@ -789,7 +795,7 @@ static void last_operation(struct api *api, struct store *st, const char *instan
                 }
         } else {
                 r = store_latest_op(st, instance_id, binding_id, NULL, &op);
-                bool deleted = r >= 0 && osb_streq(op->state, "succeeded") &&
+                bool deleted = r >= 0 && lifecycle_op_is(op, OP_STATE_SUCCEEDED) &&
                                (osb_streq(op->kind, "deprovision") || osb_streq(op->kind, "unbind"));
                 if (deleted && exists) {
                         /* A succeeded deprovision or unbind removed its resource in the same
@@ -810,7 +816,8 @@ static void last_operation(struct api *api, struct store *st, const char *instan
                         return api_response_error(resp, &err);
                 }
                 if (r == OSB_E_NOT_FOUND)  /* created synchronously: nothing is pending */
-                        return respond(resp, 200, json_pack("{s:s}", "state", "succeeded"));
+                        return respond(resp, 200, json_pack("{s:s}", "state",
+                                                            lifecycle_name(LIFECYCLE_OPERATION, OP_STATE_SUCCEEDED)));
         }
         if (r < 0)
                 return api_response_error(resp, &(struct osb_error){r, "cannot read the operation"});
@@ -818,7 +825,7 @@ static void last_operation(struct api *api, struct store *st, const char *instan
         json_t *body = json_pack("{s:s}", "state", op->state);
         if (op->description && *op->description)
                 json_object_set_new(body, "description", json_string(op->description));
-        if (!binding_id && osb_streq(op->state, "failed") &&
+        if (!binding_id && lifecycle_op_is(op, OP_STATE_FAILED) &&
             (osb_streq(op->kind, "update") || osb_streq(op->kind, "deprovision"))) {
                 if (op->instance_usable >= 0)
                         json_object_set_new(body, "instance_usable", json_boolean(op->instance_usable));
@@ -826,7 +833,7 @@ static void last_operation(struct api *api, struct store *st, const char *instan
                         json_object_set_new(body, "update_repeatable", json_boolean(op->update_repeatable));
         }
         respond(resp, 200, body);
-        if (osb_streq(op->state, "in progress")) {
+        if (lifecycle_op_is(op, OP_STATE_IN_PROGRESS)) {
                 const char *plan_id = b ? b->plan_id : inst ? inst->plan_id : NULL;
                 const struct catalog_plan *plan = plan_id ? catalog_find_plan(api->cat, plan_id) : NULL;
                 if (plan)
@@ -875,7 +882,7 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
         osb_auto(instance_row_freep) struct instance_row *inst = NULL;
         osb_auto(binding_row_freep) struct binding_row *old = NULL;
         int r = store_get_instance(st, instance_id, &inst);
-        if (r == OSB_E_NOT_FOUND || (r >= 0 && osb_streq(inst->state, "failed"))) {
+        if (r == OSB_E_NOT_FOUND || (r >= 0 && lifecycle_instance_is(inst, INSTANCE_FAILED))) {
                 (void) osb_error_set(&err, OSB_E_NOT_FOUND, "instance '%s' does not exist", instance_id);
                 return api_response_error(resp, &err);
         }
@@ -889,7 +896,7 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
         r = store_get_binding(st, instance_id, binding_id, &old);
         if (r < 0 && r != OSB_E_NOT_FOUND)
                 return api_response_error(resp, &(struct osb_error){r, "cannot read the binding"});
-        if (old && osb_streq(old->state, "failed"))
+        if (old && lifecycle_binding_is(old, BINDING_FAILED))
                 binding_row_free(OSB_TAKE_PTR(old));
         if (old) {
                 if (!osb_streq(old->request_key, key)) {
@@ -897,9 +904,9 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
                                              "binding '%s' already exists with different attributes", binding_id);
                         return api_response_error(resp, &err);
                 }
-                if (osb_streq(old->state, "ready"))
+                if (lifecycle_binding_is(old, BINDING_READY))
                         return respond(resp, 200, parse_text(old->response));
-                if (osb_streq(old->state, "binding")) {
+                if (lifecycle_binding_is(old, BINDING_BINDING)) {
                         if (accepts_incomplete)
                                 return respond(resp, 202, operation_body(old->op_id));
                         (void) osb_error_set(&err, OSB_E_ASYNC_REQUIRED,
@@ -910,7 +917,7 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
                 (void) osb_error_set(&err, OSB_E_CONCURRENCY, "binding '%s' is being deleted", binding_id);
                 return api_response_error(resp, &err);
         }
-        if (!osb_streq(inst->state, "ready")) {
+        if (!lifecycle_instance_is(inst, INSTANCE_READY)) {
                 (void) osb_error_set(&err, OSB_E_CONCURRENCY,
                                      "instance '%s' has an operation in progress (%s); bind when it finishes",
                                      instance_id, inst->state);
@@ -932,7 +939,7 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
                         return api_response_error(resp, &err);
                 }
                 r = store_get_binding(st, instance_id, req.predecessor_binding_id, &pred_b);
-                if (r < 0 || !osb_streq(pred_b->state, "ready")) {
+                if (r < 0 || !lifecycle_binding_is(pred_b, BINDING_READY)) {
                         (void) osb_error_set(&err, OSB_E_BAD_REQUEST,
                                              "predecessor_binding_id '%s' is not a binding of instance '%s'",
                                              req.predecessor_binding_id, instance_id);
@@ -970,7 +977,7 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
         if (async || inline_run) {
                 due = async ? now + be->first_run_delay_ms(plan, OP_BIND) : now;
                 r = insert_op(st, OP_BIND, instance_id, binding_id, NULL, due, op_id);
-                b.state = (char *) "binding";
+                b.state = (char *) lifecycle_initial(LIFECYCLE_BINDING, BINDING_BINDING);
                 b.op_id = op_id;
         } else {
                 struct backend_call call = {
@@ -990,7 +997,7 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
                 response = body ? osb_json_dump(body, NULL) : NULL;
                 if (!response)
                         return api_response_error(resp, &(struct osb_error){-ENOMEM, ""});
-                b.state = (char *) "ready";
+                b.state = (char *) lifecycle_initial(LIFECYCLE_BINDING, BINDING_READY);
                 b.response = response;
         }
         if (r >= 0)
@@ -1043,7 +1050,7 @@ void api_unbind(struct api *api, struct store *st, const char *instance_id, cons
         }
         const struct catalog_plan *plan = catalog_find_plan(api->cat, b->plan_id);
         int64_t now = store_now_ms();
-        if (osb_streq(b->state, "failed") || !plan) {
+        if (lifecycle_binding_is(b, BINDING_FAILED) || !plan) {
                 r = store_delete_binding(st, instance_id, binding_id);
                 if (r >= 0)
                         r = store_commit(OSB_TAKE_PTR(tx), &err);
@@ -1051,7 +1058,7 @@ void api_unbind(struct api *api, struct store *st, const char *instance_id, cons
                         return api_response_error(resp, &(struct osb_error){r, "cannot delete the binding"});
                 return respond(resp, 200, NULL);
         }
-        if (osb_streq(b->state, "unbinding")) {
+        if (lifecycle_binding_is(b, BINDING_UNBINDING)) {
                 if (accepts_incomplete)
                         return respond(resp, 202, operation_body(b->op_id));
                 (void) osb_error_set(&err, OSB_E_CONCURRENCY, "binding '%s' is already being deleted", binding_id);
@@ -1065,7 +1072,7 @@ void api_unbind(struct api *api, struct store *st, const char *instance_id, cons
                                      plan->name);
                 return api_response_error(resp, &err);
         }
-        if (osb_streq(b->state, "binding")) {
+        if (lifecycle_binding_is(b, BINDING_BINDING)) {
                 r = cancel_op(st, b->op_id, "binding was cancelled by an unbind request");
                 if (r < 0)
                         return api_response_error(resp, &(struct osb_error){r, "cannot cancel the binding"});
@@ -1075,7 +1082,9 @@ void api_unbind(struct api *api, struct store *st, const char *instance_id, cons
                 char op_id[37];
                 int64_t due = async ? now + be->first_run_delay_ms(plan, OP_UNBIND) : now;
                 r = insert_op(st, OP_UNBIND, instance_id, binding_id, NULL, due, op_id);
-                if (r >= 0 && (store_set_str(&b->state, "unbinding") < 0 || store_set_str(&b->op_id, op_id) < 0))
+                if (r >= 0)
+                        r = lifecycle_binding_move(b, BINDING_UNBINDING);
+                if (r >= 0 && store_set_str(&b->op_id, op_id) < 0)
                         r = -ENOMEM;
                 b->updated_at = now;
                 if (r >= 0)
@@ -1115,11 +1124,11 @@ void api_get_binding(struct api *api, struct store *st, const char *instance_id,
         struct osb_error err = OSB_ERROR_INIT;
         osb_auto(binding_row_freep) struct binding_row *b = NULL;
         int r = store_get_binding(st, instance_id, binding_id, &b);
-        if (r == OSB_E_NOT_FOUND || (r >= 0 && !osb_streq(b->state, "ready") &&
-                                     !osb_streq(b->state, "unbinding"))) {
+        if (r == OSB_E_NOT_FOUND || (r >= 0 && !lifecycle_binding_is(b, BINDING_READY) &&
+                                     !lifecycle_binding_is(b, BINDING_UNBINDING))) {
                 (void) osb_error_set(&err, OSB_E_NOT_FOUND, "binding '%s' of instance '%s' does not exist%s",
                                      binding_id, instance_id,
-                                     r >= 0 && osb_streq(b->state, "binding") ? " yet (binding)" : "");
+                                     r >= 0 && lifecycle_binding_is(b, BINDING_BINDING) ? " yet (binding)" : "");
                 return api_response_error(resp, &err);
         }
         if (r < 0)

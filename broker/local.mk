@@ -14,6 +14,7 @@ broker_libbroker_a_SOURCES = \
 	broker/backend_exec.c broker/backend_exec.h \
 	broker/backend_postgresql.c \
 	broker/pqtext.c broker/pqtext.h \
+	broker/lifecycle.c broker/lifecycle.h \
 	broker/ops.c broker/ops.h \
 	broker/api.c broker/api.h \
 	broker/request.c broker/request.h \
