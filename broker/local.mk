@@ -5,7 +5,7 @@ broker_libbroker_a_SOURCES = \
 	broker/catalog.c broker/catalog.h \
 	broker/schema.c broker/schema.h \
 	broker/store.c broker/store.h \
-	broker/store_impl.c broker/store_impl.h \
+	broker/store_types.c broker/store_types.h \
 	broker/store_sqlite.c broker/store_sqlite.h \
 	broker/store_pg.c broker/store_pg.h \
 	broker/migrations.h \

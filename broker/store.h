@@ -1,6 +1,6 @@
 /* broker/store.h: the broker's durable state, the only store header its users include. Two
  * implementations stand behind it, each a table of functions (struct store_impl,
- * broker/store_impl.h): SQLite in WAL mode (broker/store_sqlite.c), and PostgreSQL when the
+ * broker/store_types.h): SQLite in WAL mode (broker/store_sqlite.c), and PostgreSQL when the
  * location is a postgresql:// URL (broker/store_pg.c; docs/broker.md "PostgreSQL store").
  * broker/store.c picks one at store_open() and hands every call to it. One
  * handle per thread: a handle is not thread-safe, but any number of handles on one file may be
@@ -15,7 +15,7 @@
 
 #include "common/osb_error.h"
 #include "common/osb_macro.h"
-#include "broker/store_impl.h"  /* the rows, enum store_sync, store_now_ms(), store_set_str() */
+#include "broker/store_types.h"  /* the rows, enum store_sync, store_now_ms(), store_set_str() */
 
 /* Parses "off", "normal", "full". Returns 0 or -EINVAL. */
 int store_parse_sync(const char *s, enum store_sync *ret);

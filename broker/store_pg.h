@@ -8,6 +8,6 @@
  * It claims "postgresql://" and "postgres://" URLs. */
 #pragma once
 
-#include "broker/store_impl.h"
+#include "broker/store_types.h"
 
 extern const struct store_impl store_pg_impl;

@@ -5,6 +5,6 @@
  * with -EUCLEAN, writes and pings fail. Background checkpoints: see store_checkpointer_start(). */
 #pragma once
 
-#include "broker/store_impl.h"
+#include "broker/store_types.h"
 
 extern const struct store_impl store_sqlite_impl;

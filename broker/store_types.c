@@ -1,7 +1,7 @@
-/* broker/store_impl.c: the rows and helpers that both store implementations share. */
+/* broker/store_types.c: the rows and helpers that both store implementations share. */
 #include "common/osb_compat.h"
 #include "common/osb_mem.h"
-#include "broker/store_impl.h"
+#include "broker/store_types.h"
 
 int64_t store_now_ms(void)
 {

@@ -1,4 +1,4 @@
-/* broker/store_impl.h: what the two store implementations (broker/store_sqlite.c and
+/* broker/store_types.h: what the two store implementations (broker/store_sqlite.c and
  * broker/store_pg.c) share with the store's front (broker/store.c), and nothing else: the rows,
  * the sync levels, and the table of functions (struct store_impl) that each implementation
  * fills in, in the way of struct backend (broker/backend.h). Callers of the store include
