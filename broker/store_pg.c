@@ -255,15 +255,9 @@ static int migrate(struct store_pg *pg, struct osb_error *err)
         unsigned have = (unsigned) col_int(res, 0, 0);
         PQclear(res);
 
-        unsigned known = n_pg_migrations ? pg_migrations[n_pg_migrations - 1].version : 0;
-        if (have > known) {
-                pg_rollback(&pg->base);
-                return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                     "the database has schema version %u, written by a newer "
-                                     "osb-broker; this binary knows versions up to %u. Run the "
-                                     "newer osb-broker, or restore a backup made before the upgrade",
-                                     have, known);
-        }
+        r = store_schema_known(have, pg_migrations, n_pg_migrations, err);
+        if (r < 0)
+                goto rollback;
         for (unsigned i = 0; i < n_pg_migrations; i++) {
                 if (pg_migrations[i].version <= have)
                         continue;

@@ -211,14 +211,10 @@ static int migrate(struct store_sqlite *st, struct osb_error *err)
                 have = (unsigned) sqlite3_column_int(q, 0);
         sqlite3_finalize(q);
 
-        unsigned known = n_migrations ? migrations[n_migrations - 1].version : 0;
-        if (have > known) {
+        r = store_schema_known(have, migrations, n_migrations, err);
+        if (r < 0) {
                 sq_rollback(&st->base);
-                return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                     "the database has schema version %u, written by a newer "
-                                     "osb-broker; this binary knows versions up to %u. Run the "
-                                     "newer osb-broker, or restore a backup made before the upgrade",
-                                     have, known);
+                return r;
         }
         for (unsigned i = 0; i < n_migrations; i++) {
                 if (migrations[i].version <= have)

@@ -1,7 +1,20 @@
 /* broker/store_types.c: the rows and helpers that both store implementations share. */
 #include "common/osb_compat.h"
 #include "common/osb_mem.h"
+#include "broker/migrations.h"
 #include "broker/store_types.h"
+
+int store_schema_known(unsigned have, const struct migration *list, unsigned n, struct osb_error *err)
+{
+        unsigned known = n ? list[n - 1].version : 0;
+        if (have <= known)
+                return 0;
+        return osb_error_set(err, OSB_E_INVALID_CONFIG,
+                             "the database has schema version %u, written by a newer "
+                             "osb-broker; this binary knows versions up to %u. Run the "
+                             "newer osb-broker, or restore a backup made before the upgrade",
+                             have, known);
+}
 
 int64_t store_now_ms(void)
 {

@@ -66,6 +66,12 @@ int store_set_str(char **field, const char *value);
 /* Milliseconds since the epoch (CLOCK_REALTIME). */
 int64_t store_now_ms(void);
 
+/* 0 when a database at schema version @have is one this binary knows: no newer than the last
+ * of the @n migrations @list (broker/migrations.h) it was built with. Else OSB_E_INVALID_CONFIG,
+ * the message naming both versions. */
+struct migration;
+int store_schema_known(unsigned have, const struct migration *list, unsigned n, struct osb_error *err);
+
 /* The head of every handle and of every checkpointer: which implementation made it. */
 struct store {
         const struct store_impl *impl;
