@@ -7,6 +7,7 @@
 #include "common/osb_time.h"
 #include "broker/api.h"
 #include "broker/backend.h"
+#include "broker/lifecycle.h"
 #include "broker/request.h"
 #include "broker/schema.h"
 
@@ -182,7 +183,7 @@ static int insert_op(struct store *st, enum op_kind kind, const char *instance_i
                 .kind = (char *) op_kind_name(kind),
                 .instance_id = (char *) instance_id,
                 .binding_id = (char *) binding_id,
-                .state = (char *) "in progress",
+                .state = (char *) lifecycle_initial(LIFECYCLE_OPERATION, OP_STATE_IN_PROGRESS),
                 .request = (char *) request,
                 .due_at = due,
                 .instance_usable = -1,
@@ -201,9 +202,12 @@ static int cancel_op(struct store *st, const char *op_id, const char *why)
         int r = store_get_op(st, op_id, &op);
         if (r == OSB_E_NOT_FOUND)
                 return 0;
-        if (r < 0 || !osb_streq(op->state, "in progress"))
+        if (r < 0 || !lifecycle_op_is(op, OP_STATE_IN_PROGRESS))
                 return r;
-        if (store_set_str(&op->state, "failed") < 0 || store_set_str(&op->description, why) < 0)
+        r = lifecycle_op_move(op, OP_STATE_FAILED);
+        if (r < 0)
+                return r;
+        if (store_set_str(&op->description, why) < 0)
                 return -ENOMEM;
         op->finished_at = store_now_ms();
         return store_put_op(st, op);
@@ -228,16 +232,93 @@ static json_t *operation_body(const char *op_id)
         return b;
 }
 
+/* How one request runs its operation (backend.h, "Blocking"), decided once by dispatch_init():
+ * - async: recorded in the request's transaction, scheduled on the operation workers after the
+ *   commit, answered 202;
+ * - inline_run (synchronous, blocking backend): recorded the same way, then run on the request
+ *   thread outside the write lock (run_inline());
+ * - neither (synchronous, non-blocking backend): nothing is recorded; the endpoint calls run()
+ *   inside its transaction and commits the outcome with the state change.
+ * Every endpoint with an operation (provision, update, deprovision, bind, unbind) goes
+ * dispatch_init(), dispatch_check(), then for a recorded one dispatch_record() before its commit
+ * and dispatch_answer() after it. */
+struct dispatch {
+        enum op_kind kind;
+        const char *instance_id, *binding_id;  /* borrowed; binding_id NULL for an instance */
+        enum backend_async mode;
+        bool accepts_incomplete, async, inline_run;
+        int64_t due;                           /* recorded: when the operation is first due */
+        char op_id[37];                        /* recorded: its id */
+};
+
+static void dispatch_init(struct dispatch *d, enum op_kind kind, const struct catalog_plan *plan,
+                          bool accepts_incomplete, const char *instance_id, const char *binding_id)
+{
+        const struct backend *be = backend_of(plan);
+        *d = (struct dispatch){
+                .kind = kind, .instance_id = instance_id, .binding_id = binding_id,
+                .mode = be->async_mode(plan, kind), .accepts_incomplete = accepts_incomplete,
+        };
+        d->async = d->mode != BACKEND_ASYNC_NEVER && accepts_incomplete;
+        d->inline_run = !d->async && be->blocking;
+}
+
+/* 0, or OSB_E_ASYNC_REQUIRED when the plan runs this kind only asynchronously and the platform
+ * did not accept that. */
+static int dispatch_check(const struct dispatch *d, const struct catalog_plan *plan, struct osb_error *err)
+{
+        static const char *const done[OP_KIND_MAX] = {
+                [OP_PROVISION] = "provisioned", [OP_UPDATE] = "updated", [OP_DEPROVISION] = "deprovisioned",
+                [OP_BIND] = "bound", [OP_UNBIND] = "unbound",
+        };
+        if (d->mode != BACKEND_ASYNC_REQUIRED || d->accepts_incomplete)
+                return 0;
+        return osb_error_set(err, OSB_E_ASYNC_REQUIRED,
+                             "plan '%s' can only be %s asynchronously; send accepts_incomplete=true",
+                             plan->name, done[d->kind]);
+}
+
+static bool dispatch_recorded(const struct dispatch *d)
+{
+        return d->async || d->inline_run;
+}
+
+/* Records the operation in the open transaction (@request: JSON text for the worker, or NULL),
+ * due at once, or after the backend's first-run delay when asynchronous. */
+static int dispatch_record(struct dispatch *d, struct store *st, const struct catalog_plan *plan,
+                           const char *request, int64_t now)
+{
+        d->due = d->async ? now + backend_of(plan)->first_run_delay_ms(plan, d->kind) : now;
+        return insert_op(st, d->kind, d->instance_id, d->binding_id, request, d->due, d->op_id);
+}
+
+static void run_inline(struct api *api, struct store *st, const struct dispatch *d,
+                       const char *old_dashboard, struct api_response *resp);
+
+/* After the commit of a recorded operation: runs it here (inline_run), or schedules it and
+ * answers 202 with @accepted (taken; NULL: {"operation": id}). @old_dashboard: run_inline(). */
+static void dispatch_answer(struct api *api, struct store *st, const struct dispatch *d,
+                            const char *old_dashboard, json_t *accepted, struct api_response *resp)
+{
+        if (!d->async) {
+                json_decref(accepted);
+                return run_inline(api, st, d, old_dashboard, resp);
+        }
+        (void) ops_schedule(api->ops, d->op_id, d->due);
+        respond(resp, 202, accepted ? accepted : operation_body(d->op_id));
+}
+
 /* Answers a synchronous request to a blocking backend (backend.h, "Blocking"): operation @op_id
  * is committed but not scheduled; it runs here, outside the write lock, again and again while
  * the backend answers "not finished", until it finishes or api->sync_timeout_ms passes (then it
  * goes on in the background and the platform is told how to follow it). The answer is the one
- * the synchronous path of @kind gives: the stored rows for a success, the backend's error for a
- * failure. @old_dashboard: update only, the dashboard URL before. */
-static void run_inline(struct api *api, struct store *st, enum op_kind kind, const char *instance_id,
-                       const char *binding_id, const char *op_id, const char *old_dashboard,
-                       struct api_response *resp)
+ * the synchronous path of its kind gives: the stored rows for a success, the backend's error
+ * for a failure. @old_dashboard: update only, the dashboard URL before. */
+static void run_inline(struct api *api, struct store *st, const struct dispatch *d,
+                       const char *old_dashboard, struct api_response *resp)
 {
+        enum op_kind kind = d->kind;
+        const char *instance_id = d->instance_id, *binding_id = d->binding_id, *op_id = d->op_id;
         struct osb_error failure = OSB_ERROR_INIT;
         int64_t deadline = store_now_ms() + api->sync_timeout_ms;
         int r;
@@ -269,7 +350,7 @@ static void run_inline(struct api *api, struct store *st, enum op_kind kind, con
         r = store_get_op(st, op_id, &op);
         if (r < 0)
                 return api_response_error(resp, &(struct osb_error){r, "cannot read the operation"});
-        if (!osb_streq(op->state, "succeeded")) {
+        if (!lifecycle_op_is(op, OP_STATE_SUCCEEDED)) {
                 if (failure.code >= 0)  /* cancelled by a delete meanwhile, or finished elsewhere */
                         (void) osb_error_set(&failure, OSB_E_BACKEND, "%s",
                                              op->description ? op->description : "the operation failed");
@@ -305,6 +386,27 @@ static void run_inline(struct api *api, struct store *st, enum op_kind kind, con
 
 /* ---- instances ------------------------------------------------------------------------- */
 
+/* Records @d's operation on the stored instance @inst (in the open transaction @tx, which this
+ * commits), moving it to @to. Returns 0 or a negative code (the transaction rolled back by the
+ * caller's cleanup). */
+static int record_instance_op(struct store *st, struct store **tx, struct dispatch *d,
+                              const struct catalog_plan *plan, struct instance_row *inst,
+                              enum instance_state to, const char *request, int64_t now,
+                              struct osb_error *err)
+{
+        int r = dispatch_record(d, st, plan, request, now);
+        if (r >= 0)
+                r = lifecycle_instance_move(inst, to);
+        if (r >= 0 && store_set_str(&inst->op_id, d->op_id) < 0)
+                r = -ENOMEM;
+        inst->updated_at = now;
+        if (r >= 0)
+                r = store_put_instance(st, inst);
+        if (r >= 0)
+                r = store_commit(OSB_TAKE_PTR(*tx), err);
+        return r;
+}
+
 void api_provision(struct api *api, struct store *st, const char *instance_id,
                    bool accepts_incomplete, const char *data, size_t len, struct api_response *resp)
 {
@@ -330,9 +432,8 @@ void api_provision(struct api *api, struct store *st, const char *instance_id,
                 return api_response_error(resp, &(struct osb_error){-ENOMEM, ""});
 
         const struct backend *be = backend_of(plan);
-        enum backend_async mode = be->async_mode(plan, OP_PROVISION);
-        bool async = mode != BACKEND_ASYNC_NEVER && accepts_incomplete;
-        bool inline_run = !async && be->blocking;
+        struct dispatch d;
+        dispatch_init(&d, OP_PROVISION, plan, accepts_incomplete, instance_id, NULL);
 
         if (store_begin(st, &err) < 0)
                 return api_response_error(resp, &err);
@@ -341,7 +442,7 @@ void api_provision(struct api *api, struct store *st, const char *instance_id,
         int r = store_get_instance(st, instance_id, &old);
         if (r < 0 && r != OSB_E_NOT_FOUND)
                 return api_response_error(resp, &(struct osb_error){r, "cannot read the instance"});
-        if (old && osb_streq(old->state, "failed")) {
+        if (old && lifecycle_instance_is(old, INSTANCE_FAILED)) {
                 /* A failed provision left only its record: a new provision replaces it. */
                 instance_row_free(OSB_TAKE_PTR(old));
         }
@@ -351,9 +452,9 @@ void api_provision(struct api *api, struct store *st, const char *instance_id,
                                                     "instance '%s' already exists with different attributes",
                                                     instance_id),
                                api_response_error(resp, &err);
-                if (osb_streq(old->state, "ready"))
+                if (lifecycle_instance_is(old, INSTANCE_READY))
                         return respond(resp, 200, instance_body(old, NULL));
-                if (osb_streq(old->state, "provisioning")) {
+                if (lifecycle_instance_is(old, INSTANCE_PROVISIONING)) {
                         if (accepts_incomplete)
                                 return respond(resp, 202, instance_body(old, old->op_id));
                         (void) osb_error_set(&err, OSB_E_ASYNC_REQUIRED,
@@ -366,12 +467,8 @@ void api_provision(struct api *api, struct store *st, const char *instance_id,
                                      old->state);
                 return api_response_error(resp, &err);
         }
-        if (mode == BACKEND_ASYNC_REQUIRED && !accepts_incomplete) {
-                (void) osb_error_set(&err, OSB_E_ASYNC_REQUIRED,
-                                     "plan '%s' can only be provisioned asynchronously; "
-                                     "send accepts_incomplete=true", plan->name);
+        if (dispatch_check(&d, plan, &err) < 0)
                 return api_response_error(resp, &err);
-        }
 
         int64_t now = store_now_ms();
         struct instance_row inst = {
@@ -390,19 +487,16 @@ void api_provision(struct api *api, struct store *st, const char *instance_id,
         struct backend_call call = {
                 .kind = OP_PROVISION, .plan = plan, .instance_id = instance_id,
                 .parameters = req.parameters, .instance_parameters = req.parameters,
-                .context = req.context, .synchronous = !async,
+                .context = req.context, .synchronous = !d.async,
         };
         struct backend_result res = {0};
-        char op_id[37] = "";
-        int64_t due = 0;
 
-        if (async || inline_run) {
-                due = async ? now + be->first_run_delay_ms(plan, OP_PROVISION) : now;
-                r = insert_op(st, OP_PROVISION, instance_id, NULL, NULL, due, op_id);
-                inst.state = (char *) "provisioning";
-                inst.op_id = op_id;
+        if (dispatch_recorded(&d)) {
+                r = dispatch_record(&d, st, plan, NULL, now);
+                inst.state = (char *) lifecycle_initial(LIFECYCLE_INSTANCE, INSTANCE_PROVISIONING);
+                inst.op_id = d.op_id;
                 /* A dashboard URL must be in the first response, even for an async provision. */
-                if (r >= 0 && async && be->dashboard_url) {
+                if (r >= 0 && d.async && be->dashboard_url) {
                         res.dashboard_url = be->dashboard_url(&call);
                         inst.dashboard_url = res.dashboard_url;
                 }
@@ -412,7 +506,7 @@ void api_provision(struct api *api, struct store *st, const char *instance_id,
                         backend_result_release(&res);
                         return api_response_error(resp, &err);
                 }
-                inst.state = (char *) "ready";
+                inst.state = (char *) lifecycle_initial(LIFECYCLE_INSTANCE, INSTANCE_READY);
                 inst.dashboard_url = res.dashboard_url;
         }
         if (r >= 0)
@@ -423,12 +517,11 @@ void api_provision(struct api *api, struct store *st, const char *instance_id,
                 backend_result_release(&res);
                 return api_response_error(resp, &(struct osb_error){r, "cannot store the instance"});
         }
-        if (inline_run)
-                return run_inline(api, st, OP_PROVISION, instance_id, NULL, op_id, NULL, resp);
-        if (async)
-                (void) ops_schedule(api->ops, op_id, due);
-        respond(resp, async ? 202 : 201, instance_body(&inst, async ? op_id : NULL));
+        json_t *body = instance_body(&inst, d.async ? d.op_id : NULL);
         backend_result_release(&res);
+        if (dispatch_recorded(&d))
+                return dispatch_answer(api, st, &d, NULL, body, resp);
+        respond(resp, 201, body);
 }
 
 void api_update(struct api *api, struct store *st, const char *instance_id,
@@ -449,7 +542,7 @@ void api_update(struct api *api, struct store *st, const char *instance_id,
         TX *tx = st;
         osb_auto(instance_row_freep) struct instance_row *inst = NULL;
         int r = store_get_instance(st, instance_id, &inst);
-        if (r == OSB_E_NOT_FOUND || (r >= 0 && osb_streq(inst->state, "failed"))) {
+        if (r == OSB_E_NOT_FOUND || (r >= 0 && lifecycle_instance_is(inst, INSTANCE_FAILED))) {
                 (void) osb_error_set(&err, OSB_E_NOT_FOUND, "instance '%s' does not exist", instance_id);
                 return api_response_error(resp, &err);
         }
@@ -473,9 +566,9 @@ void api_update(struct api *api, struct store *st, const char *instance_id,
         if (!update_key)
                 return api_response_error(resp, &(struct osb_error){-ENOMEM, ""});
 
-        if (!osb_streq(inst->state, "ready")) {
+        if (!lifecycle_instance_is(inst, INSTANCE_READY)) {
                 osb_auto(op_row_freep) struct op_row *op = NULL;
-                if (osb_streq(inst->state, "updating") && accepts_incomplete && inst->op_id &&
+                if (lifecycle_instance_is(inst, INSTANCE_UPDATING) && accepts_incomplete && inst->op_id &&
                     store_get_op(st, inst->op_id, &op) >= 0) {
                         json_auto_t *oreq = parse_text(op->request);
                         if (osb_streq(json_string_value(json_object_get(oreq, "update_key")), update_key))
@@ -527,19 +620,15 @@ void api_update(struct api *api, struct store *st, const char *instance_id,
                 return api_response_error(resp, &(struct osb_error){-ENOMEM, ""});
 
         const struct backend *be = backend_of(plan);
-        enum backend_async mode = be->async_mode(plan, OP_UPDATE);
-        if (mode == BACKEND_ASYNC_REQUIRED && !accepts_incomplete) {
-                (void) osb_error_set(&err, OSB_E_ASYNC_REQUIRED,
-                                     "plan '%s' can only be updated asynchronously; send accepts_incomplete=true",
-                                     plan->name);
+        struct dispatch d;
+        dispatch_init(&d, OP_UPDATE, plan, accepts_incomplete, instance_id, NULL);
+        if (dispatch_check(&d, plan, &err) < 0)
                 return api_response_error(resp, &err);
-        }
         const char *new_mv = req.maintenance_version ? req.maintenance_version
                            : plan_change                ? plan->maintenance_version
                                                         : inst->maintenance_version;
         int64_t now = store_now_ms();
-        bool async = mode != BACKEND_ASYNC_NEVER && accepts_incomplete;
-        if (async || be->blocking) {
+        if (dispatch_recorded(&d)) {
                 json_auto_t *oreq = json_pack("{s:s, s:O, s:s, s:s}", "plan_id", new_plan_id,
                                               "parameters", params, "update_key", update_key,
                                               "request_key", key);
@@ -550,24 +639,11 @@ void api_update(struct api *api, struct store *st, const char *instance_id,
                 osb_autofree char *otext = oreq ? osb_json_dump(oreq, NULL) : NULL;
                 if (!otext)
                         return api_response_error(resp, &(struct osb_error){-ENOMEM, ""});
-                char op_id[37];
-                int64_t due = async ? now + be->first_run_delay_ms(plan, OP_UPDATE) : now;
                 osb_autofree char *old_dashboard = inst->dashboard_url ? osb_strdup(inst->dashboard_url) : NULL;
-                r = insert_op(st, OP_UPDATE, instance_id, NULL, otext, due, op_id);
-                if (r >= 0 && (store_set_str(&inst->state, "updating") < 0 ||
-                               store_set_str(&inst->op_id, op_id) < 0))
-                        r = -ENOMEM;
-                inst->updated_at = now;
-                if (r >= 0)
-                        r = store_put_instance(st, inst);
-                if (r >= 0)
-                        r = store_commit(OSB_TAKE_PTR(tx), &err);
+                r = record_instance_op(st, &tx, &d, plan, inst, INSTANCE_UPDATING, otext, now, &err);
                 if (r < 0)
                         return api_response_error(resp, &(struct osb_error){r, "cannot store the update"});
-                if (!async)
-                        return run_inline(api, st, OP_UPDATE, instance_id, NULL, op_id, old_dashboard, resp);
-                (void) ops_schedule(api->ops, op_id, due);
-                return respond(resp, 202, operation_body(op_id));
+                return dispatch_answer(api, st, &d, old_dashboard, NULL, resp);
         }
 
         struct backend_call call = {
@@ -628,7 +704,7 @@ void api_deprovision(struct api *api, struct store *st, const char *instance_id,
         /* As for update and bind: ids that are not the instance's are a client error, and
          * nothing is deleted. (While an update runs, possibly to another plan, the answer is
          * the 422 below whatever the ids.) */
-        if (!osb_streq(inst->state, "updating") &&
+        if (!lifecycle_instance_is(inst, INSTANCE_UPDATING) &&
             (!osb_streq(service_id, inst->service_id) || !osb_streq(plan_id, inst->plan_id))) {
                 (void) osb_error_set(&err, OSB_E_BAD_REQUEST, "%s '%s' is not the %s of instance '%s'",
                                      !osb_streq(service_id, inst->service_id) ? "service_id" : "plan_id",
@@ -639,7 +715,7 @@ void api_deprovision(struct api *api, struct store *st, const char *instance_id,
 
         const struct catalog_plan *plan = catalog_find_plan(api->cat, inst->plan_id);
         int64_t now = store_now_ms();
-        if (osb_streq(inst->state, "failed") || !plan) {
+        if (lifecycle_instance_is(inst, INSTANCE_FAILED) || !plan) {
                 /* Nothing was provisioned (or the plan is gone): forget the record. */
                 r = store_delete_instance(st, instance_id);
                 if (r >= 0)
@@ -648,51 +724,34 @@ void api_deprovision(struct api *api, struct store *st, const char *instance_id,
                         return api_response_error(resp, &(struct osb_error){r, "cannot delete the instance"});
                 return respond(resp, 200, NULL);
         }
-        if (osb_streq(inst->state, "deprovisioning")) {
+        if (lifecycle_instance_is(inst, INSTANCE_DEPROVISIONING)) {
                 if (accepts_incomplete)
                         return respond(resp, 202, operation_body(inst->op_id));
                 (void) osb_error_set(&err, OSB_E_CONCURRENCY,
                                      "instance '%s' is already being deprovisioned", instance_id);
                 return api_response_error(resp, &err);
         }
-        if (osb_streq(inst->state, "updating")) {
+        if (lifecycle_instance_is(inst, INSTANCE_UPDATING)) {
                 (void) osb_error_set(&err, OSB_E_CONCURRENCY,
                                      "instance '%s' is being updated; deprovision it when the update finishes",
                                      instance_id);
                 return api_response_error(resp, &err);
         }
         const struct backend *be = backend_of(plan);
-        enum backend_async mode = be->async_mode(plan, OP_DEPROVISION);
-        if (mode == BACKEND_ASYNC_REQUIRED && !accepts_incomplete) {
-                (void) osb_error_set(&err, OSB_E_ASYNC_REQUIRED,
-                                     "plan '%s' can only be deprovisioned asynchronously; send accepts_incomplete=true",
-                                     plan->name);
+        struct dispatch d;
+        dispatch_init(&d, OP_DEPROVISION, plan, accepts_incomplete, instance_id, NULL);
+        if (dispatch_check(&d, plan, &err) < 0)
                 return api_response_error(resp, &err);
-        }
-        if (osb_streq(inst->state, "provisioning")) {
+        if (lifecycle_instance_is(inst, INSTANCE_PROVISIONING)) {
                 r = cancel_op(st, inst->op_id, "provisioning was cancelled by a deprovision request");
                 if (r < 0)
                         return api_response_error(resp, &(struct osb_error){r, "cannot cancel provisioning"});
         }
-        bool async = mode != BACKEND_ASYNC_NEVER && accepts_incomplete;
-        if (async || be->blocking) {
-                char op_id[37];
-                int64_t due = async ? now + be->first_run_delay_ms(plan, OP_DEPROVISION) : now;
-                r = insert_op(st, OP_DEPROVISION, instance_id, NULL, NULL, due, op_id);
-                if (r >= 0 && (store_set_str(&inst->state, "deprovisioning") < 0 ||
-                               store_set_str(&inst->op_id, op_id) < 0))
-                        r = -ENOMEM;
-                inst->updated_at = now;
-                if (r >= 0)
-                        r = store_put_instance(st, inst);
-                if (r >= 0)
-                        r = store_commit(OSB_TAKE_PTR(tx), &err);
+        if (dispatch_recorded(&d)) {
+                r = record_instance_op(st, &tx, &d, plan, inst, INSTANCE_DEPROVISIONING, NULL, now, &err);
                 if (r < 0)
                         return api_response_error(resp, &(struct osb_error){r, "cannot store the deprovision"});
-                if (!async)
-                        return run_inline(api, st, OP_DEPROVISION, instance_id, NULL, op_id, NULL, resp);
-                (void) ops_schedule(api->ops, op_id, due);
-                return respond(resp, 202, operation_body(op_id));
+                return dispatch_answer(api, st, &d, NULL, NULL, resp);
         }
         json_auto_t *params = parse_text(inst->parameters);
         json_auto_t *context = parse_text(inst->context);
@@ -721,17 +780,17 @@ void api_get_instance(struct api *api, struct store *st, const char *instance_id
         struct osb_error err = OSB_ERROR_INIT;
         osb_auto(instance_row_freep) struct instance_row *inst = NULL;
         int r = store_get_instance(st, instance_id, &inst);
-        if (r == OSB_E_NOT_FOUND || (r >= 0 && (osb_streq(inst->state, "provisioning") ||
-                                                osb_streq(inst->state, "failed")))) {
+        if (r == OSB_E_NOT_FOUND || (r >= 0 && (lifecycle_instance_is(inst, INSTANCE_PROVISIONING) ||
+                                                lifecycle_instance_is(inst, INSTANCE_FAILED)))) {
                 (void) osb_error_set(&err, OSB_E_NOT_FOUND, "instance '%s' does not exist%s", instance_id,
-                                     r >= 0 && osb_streq(inst->state, "provisioning") ? " yet (provisioning)" : "");
+                                     r >= 0 && lifecycle_instance_is(inst, INSTANCE_PROVISIONING) ? " yet (provisioning)" : "");
                 return api_response_error(resp, &err);
         }
         if (r < 0)
                 return api_response_error(resp, &(struct osb_error){r, "cannot read the instance"});
-        if (!osb_streq(inst->state, "ready")) {
+        if (!lifecycle_instance_is(inst, INSTANCE_READY)) {
                 (void) osb_error_set(&err, OSB_E_CONCURRENCY, "instance '%s' is being %s", instance_id,
-                                     osb_streq(inst->state, "updating") ? "updated" : "deprovisioned");
+                                     lifecycle_instance_is(inst, INSTANCE_UPDATING) ? "updated" : "deprovisioned");
                 return api_response_error(resp, &err);
         }
         json_t *b = json_pack("{s:s, s:s}", "service_id", inst->service_id, "plan_id", inst->plan_id);
@@ -789,7 +848,7 @@ static void last_operation(struct api *api, struct store *st, const char *instan
                 }
         } else {
                 r = store_latest_op(st, instance_id, binding_id, NULL, &op);
-                bool deleted = r >= 0 && osb_streq(op->state, "succeeded") &&
+                bool deleted = r >= 0 && lifecycle_op_is(op, OP_STATE_SUCCEEDED) &&
                                (osb_streq(op->kind, "deprovision") || osb_streq(op->kind, "unbind"));
                 if (deleted && exists) {
                         /* A succeeded deprovision or unbind removed its resource in the same
@@ -810,7 +869,8 @@ static void last_operation(struct api *api, struct store *st, const char *instan
                         return api_response_error(resp, &err);
                 }
                 if (r == OSB_E_NOT_FOUND)  /* created synchronously: nothing is pending */
-                        return respond(resp, 200, json_pack("{s:s}", "state", "succeeded"));
+                        return respond(resp, 200, json_pack("{s:s}", "state",
+                                                            lifecycle_name(LIFECYCLE_OPERATION, OP_STATE_SUCCEEDED)));
         }
         if (r < 0)
                 return api_response_error(resp, &(struct osb_error){r, "cannot read the operation"});
@@ -818,7 +878,7 @@ static void last_operation(struct api *api, struct store *st, const char *instan
         json_t *body = json_pack("{s:s}", "state", op->state);
         if (op->description && *op->description)
                 json_object_set_new(body, "description", json_string(op->description));
-        if (!binding_id && osb_streq(op->state, "failed") &&
+        if (!binding_id && lifecycle_op_is(op, OP_STATE_FAILED) &&
             (osb_streq(op->kind, "update") || osb_streq(op->kind, "deprovision"))) {
                 if (op->instance_usable >= 0)
                         json_object_set_new(body, "instance_usable", json_boolean(op->instance_usable));
@@ -826,7 +886,7 @@ static void last_operation(struct api *api, struct store *st, const char *instan
                         json_object_set_new(body, "update_repeatable", json_boolean(op->update_repeatable));
         }
         respond(resp, 200, body);
-        if (osb_streq(op->state, "in progress")) {
+        if (lifecycle_op_is(op, OP_STATE_IN_PROGRESS)) {
                 const char *plan_id = b ? b->plan_id : inst ? inst->plan_id : NULL;
                 const struct catalog_plan *plan = plan_id ? catalog_find_plan(api->cat, plan_id) : NULL;
                 if (plan)
@@ -875,7 +935,7 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
         osb_auto(instance_row_freep) struct instance_row *inst = NULL;
         osb_auto(binding_row_freep) struct binding_row *old = NULL;
         int r = store_get_instance(st, instance_id, &inst);
-        if (r == OSB_E_NOT_FOUND || (r >= 0 && osb_streq(inst->state, "failed"))) {
+        if (r == OSB_E_NOT_FOUND || (r >= 0 && lifecycle_instance_is(inst, INSTANCE_FAILED))) {
                 (void) osb_error_set(&err, OSB_E_NOT_FOUND, "instance '%s' does not exist", instance_id);
                 return api_response_error(resp, &err);
         }
@@ -889,7 +949,7 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
         r = store_get_binding(st, instance_id, binding_id, &old);
         if (r < 0 && r != OSB_E_NOT_FOUND)
                 return api_response_error(resp, &(struct osb_error){r, "cannot read the binding"});
-        if (old && osb_streq(old->state, "failed"))
+        if (old && lifecycle_binding_is(old, BINDING_FAILED))
                 binding_row_free(OSB_TAKE_PTR(old));
         if (old) {
                 if (!osb_streq(old->request_key, key)) {
@@ -897,9 +957,9 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
                                              "binding '%s' already exists with different attributes", binding_id);
                         return api_response_error(resp, &err);
                 }
-                if (osb_streq(old->state, "ready"))
+                if (lifecycle_binding_is(old, BINDING_READY))
                         return respond(resp, 200, parse_text(old->response));
-                if (osb_streq(old->state, "binding")) {
+                if (lifecycle_binding_is(old, BINDING_BINDING)) {
                         if (accepts_incomplete)
                                 return respond(resp, 202, operation_body(old->op_id));
                         (void) osb_error_set(&err, OSB_E_ASYNC_REQUIRED,
@@ -910,7 +970,7 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
                 (void) osb_error_set(&err, OSB_E_CONCURRENCY, "binding '%s' is being deleted", binding_id);
                 return api_response_error(resp, &err);
         }
-        if (!osb_streq(inst->state, "ready")) {
+        if (!lifecycle_instance_is(inst, INSTANCE_READY)) {
                 (void) osb_error_set(&err, OSB_E_CONCURRENCY,
                                      "instance '%s' has an operation in progress (%s); bind when it finishes",
                                      instance_id, inst->state);
@@ -932,22 +992,17 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
                         return api_response_error(resp, &err);
                 }
                 r = store_get_binding(st, instance_id, req.predecessor_binding_id, &pred_b);
-                if (r < 0 || !osb_streq(pred_b->state, "ready")) {
+                if (r < 0 || !lifecycle_binding_is(pred_b, BINDING_READY)) {
                         (void) osb_error_set(&err, OSB_E_BAD_REQUEST,
                                              "predecessor_binding_id '%s' is not a binding of instance '%s'",
                                              req.predecessor_binding_id, instance_id);
                         return api_response_error(resp, &err);
                 }
         }
-        enum backend_async mode = be->async_mode(plan, OP_BIND);
-        if (mode == BACKEND_ASYNC_REQUIRED && !accepts_incomplete) {
-                (void) osb_error_set(&err, OSB_E_ASYNC_REQUIRED,
-                                     "plan '%s' can only be bound asynchronously; send accepts_incomplete=true",
-                                     plan->name);
+        struct dispatch d;
+        dispatch_init(&d, OP_BIND, plan, accepts_incomplete, instance_id, binding_id);
+        if (dispatch_check(&d, plan, &err) < 0)
                 return api_response_error(resp, &err);
-        }
-        bool async = mode != BACKEND_ASYNC_NEVER && accepts_incomplete;
-        bool inline_run = !async && be->blocking;
         int64_t now = store_now_ms();
         struct binding_row b = {
                 .instance_id = (char *) instance_id,
@@ -962,16 +1017,13 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
                 .created_at = now,
                 .updated_at = now,
         };
-        char op_id[37] = "";
-        int64_t due = 0;
         osb_autofree char *response = NULL;
         json_auto_t *inst_params = parse_text(inst->parameters);
         json_auto_t *body = NULL;
-        if (async || inline_run) {
-                due = async ? now + be->first_run_delay_ms(plan, OP_BIND) : now;
-                r = insert_op(st, OP_BIND, instance_id, binding_id, NULL, due, op_id);
-                b.state = (char *) "binding";
-                b.op_id = op_id;
+        if (dispatch_recorded(&d)) {
+                r = dispatch_record(&d, st, plan, NULL, now);
+                b.state = (char *) lifecycle_initial(LIFECYCLE_BINDING, BINDING_BINDING);
+                b.op_id = d.op_id;
         } else {
                 struct backend_call call = {
                         .kind = OP_BIND, .plan = plan, .instance_id = instance_id,
@@ -990,7 +1042,7 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
                 response = body ? osb_json_dump(body, NULL) : NULL;
                 if (!response)
                         return api_response_error(resp, &(struct osb_error){-ENOMEM, ""});
-                b.state = (char *) "ready";
+                b.state = (char *) lifecycle_initial(LIFECYCLE_BINDING, BINDING_READY);
                 b.response = response;
         }
         if (r >= 0)
@@ -999,12 +1051,8 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
                 r = store_commit(OSB_TAKE_PTR(tx), &err);
         if (r < 0)
                 return api_response_error(resp, &(struct osb_error){r, "cannot store the binding"});
-        if (inline_run)
-                return run_inline(api, st, OP_BIND, instance_id, binding_id, op_id, NULL, resp);
-        if (async) {
-                (void) ops_schedule(api->ops, op_id, due);
-                return respond(resp, 202, operation_body(op_id));
-        }
+        if (dispatch_recorded(&d))
+                return dispatch_answer(api, st, &d, NULL, NULL, resp);
         respond(resp, 201, OSB_TAKE_PTR(body));
 }
 
@@ -1043,7 +1091,7 @@ void api_unbind(struct api *api, struct store *st, const char *instance_id, cons
         }
         const struct catalog_plan *plan = catalog_find_plan(api->cat, b->plan_id);
         int64_t now = store_now_ms();
-        if (osb_streq(b->state, "failed") || !plan) {
+        if (lifecycle_binding_is(b, BINDING_FAILED) || !plan) {
                 r = store_delete_binding(st, instance_id, binding_id);
                 if (r >= 0)
                         r = store_commit(OSB_TAKE_PTR(tx), &err);
@@ -1051,31 +1099,27 @@ void api_unbind(struct api *api, struct store *st, const char *instance_id, cons
                         return api_response_error(resp, &(struct osb_error){r, "cannot delete the binding"});
                 return respond(resp, 200, NULL);
         }
-        if (osb_streq(b->state, "unbinding")) {
+        if (lifecycle_binding_is(b, BINDING_UNBINDING)) {
                 if (accepts_incomplete)
                         return respond(resp, 202, operation_body(b->op_id));
                 (void) osb_error_set(&err, OSB_E_CONCURRENCY, "binding '%s' is already being deleted", binding_id);
                 return api_response_error(resp, &err);
         }
         const struct backend *be = backend_of(plan);
-        enum backend_async mode = be->async_mode(plan, OP_UNBIND);
-        if (mode == BACKEND_ASYNC_REQUIRED && !accepts_incomplete) {
-                (void) osb_error_set(&err, OSB_E_ASYNC_REQUIRED,
-                                     "plan '%s' can only be unbound asynchronously; send accepts_incomplete=true",
-                                     plan->name);
+        struct dispatch d;
+        dispatch_init(&d, OP_UNBIND, plan, accepts_incomplete, instance_id, binding_id);
+        if (dispatch_check(&d, plan, &err) < 0)
                 return api_response_error(resp, &err);
-        }
-        if (osb_streq(b->state, "binding")) {
+        if (lifecycle_binding_is(b, BINDING_BINDING)) {
                 r = cancel_op(st, b->op_id, "binding was cancelled by an unbind request");
                 if (r < 0)
                         return api_response_error(resp, &(struct osb_error){r, "cannot cancel the binding"});
         }
-        bool async = mode != BACKEND_ASYNC_NEVER && accepts_incomplete;
-        if (async || be->blocking) {
-                char op_id[37];
-                int64_t due = async ? now + be->first_run_delay_ms(plan, OP_UNBIND) : now;
-                r = insert_op(st, OP_UNBIND, instance_id, binding_id, NULL, due, op_id);
-                if (r >= 0 && (store_set_str(&b->state, "unbinding") < 0 || store_set_str(&b->op_id, op_id) < 0))
+        if (dispatch_recorded(&d)) {
+                r = dispatch_record(&d, st, plan, NULL, now);
+                if (r >= 0)
+                        r = lifecycle_binding_move(b, BINDING_UNBINDING);
+                if (r >= 0 && store_set_str(&b->op_id, d.op_id) < 0)
                         r = -ENOMEM;
                 b->updated_at = now;
                 if (r >= 0)
@@ -1084,10 +1128,7 @@ void api_unbind(struct api *api, struct store *st, const char *instance_id, cons
                         r = store_commit(OSB_TAKE_PTR(tx), &err);
                 if (r < 0)
                         return api_response_error(resp, &(struct osb_error){r, "cannot store the unbind"});
-                if (!async)
-                        return run_inline(api, st, OP_UNBIND, instance_id, binding_id, op_id, NULL, resp);
-                (void) ops_schedule(api->ops, op_id, due);
-                return respond(resp, 202, operation_body(op_id));
+                return dispatch_answer(api, st, &d, NULL, NULL, resp);
         }
         json_auto_t *params = parse_text(b->parameters);
         struct backend_call call = {
@@ -1115,11 +1156,11 @@ void api_get_binding(struct api *api, struct store *st, const char *instance_id,
         struct osb_error err = OSB_ERROR_INIT;
         osb_auto(binding_row_freep) struct binding_row *b = NULL;
         int r = store_get_binding(st, instance_id, binding_id, &b);
-        if (r == OSB_E_NOT_FOUND || (r >= 0 && !osb_streq(b->state, "ready") &&
-                                     !osb_streq(b->state, "unbinding"))) {
+        if (r == OSB_E_NOT_FOUND || (r >= 0 && !lifecycle_binding_is(b, BINDING_READY) &&
+                                     !lifecycle_binding_is(b, BINDING_UNBINDING))) {
                 (void) osb_error_set(&err, OSB_E_NOT_FOUND, "binding '%s' of instance '%s' does not exist%s",
                                      binding_id, instance_id,
-                                     r >= 0 && osb_streq(b->state, "binding") ? " yet (binding)" : "");
+                                     r >= 0 && lifecycle_binding_is(b, BINDING_BINDING) ? " yet (binding)" : "");
                 return api_response_error(resp, &err);
         }
         if (r < 0)

@@ -5,6 +5,8 @@ broker_libbroker_a_SOURCES = \
 	broker/catalog.c broker/catalog.h \
 	broker/schema.c broker/schema.h \
 	broker/store.c broker/store.h \
+	broker/store_types.c broker/store_types.h \
+	broker/store_sqlite.c broker/store_sqlite.h \
 	broker/store_pg.c broker/store_pg.h \
 	broker/migrations.h \
 	broker/backend.c broker/backend.h \
@@ -12,6 +14,7 @@ broker_libbroker_a_SOURCES = \
 	broker/backend_exec.c broker/backend_exec.h \
 	broker/backend_postgresql.c \
 	broker/pqtext.c broker/pqtext.h \
+	broker/lifecycle.c broker/lifecycle.h \
 	broker/ops.c broker/ops.h \
 	broker/api.c broker/api.h \
 	broker/request.c broker/request.h \

@@ -13,7 +13,6 @@
 #include "broker/ops.h"
 #include "broker/router.h"
 #include "broker/store.h"
-#include "broker/store_pg.h"
 
 #include <arpa/inet.h>
 
@@ -203,7 +202,7 @@ static int run(void)
 
         struct ops *ops = NULL;
         struct ops_config ocfg = {.db_path = location, .sync = sync, .cat = cat, .workers = (unsigned) arg_workers,
-                                  .rescan_ms = store_pg_is_url(location) ? 10 * 1000 : 0};
+                                  .rescan_ms = store_location_is_shared(location) ? 10 * 1000 : 0};
         struct api api;
         struct router rt = {.cat = cat, .auth = &auth, .min_api_minor = min_minor};
         struct osb_http_server *srv = NULL;

@@ -5,6 +5,7 @@
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
 #include "broker/backend.h"
+#include "broker/lifecycle.h"
 #include "broker/ops.h"
 
 struct entry {
@@ -110,7 +111,7 @@ static int finish(const struct catalog *cat, struct store *st, const char *op_id
         osb_auto(instance_row_freep) struct instance_row *inst = NULL;
         osb_auto(binding_row_freep) struct binding_row *b = NULL;
         r = store_get_op(st, op_id, &op);
-        if (r < 0 || !osb_streq(op->state, "in progress")) {
+        if (r < 0 || !lifecycle_op_is(op, OP_STATE_IN_PROGRESS)) {
                 /* Cancelled meanwhile (a deprovision during provisioning, ...): nothing to record. */
                 store_rollback(st);
                 return r == OSB_E_NOT_FOUND ? 0 : r;
@@ -134,7 +135,7 @@ static int finish(const struct catalog *cat, struct store *st, const char *op_id
         switch (kind) {
         case OP_PROVISION:
                 if (inst) {
-                        r = store_set_str(&inst->state, ok ? "ready" : "failed");
+                        r = lifecycle_instance_move(inst, ok ? INSTANCE_READY : INSTANCE_FAILED);
                         if (r < 0)
                                 goto rollback;
                         if (ok && res->dashboard_url) {
@@ -153,7 +154,7 @@ static int finish(const struct catalog *cat, struct store *st, const char *op_id
                                 goto rollback;
                 }
                 if (inst)
-                        r = store_set_str(&inst->state, "ready");
+                        r = lifecycle_instance_move(inst, INSTANCE_READY);
                 if (r < 0)
                         goto rollback;
                 if (!ok) {
@@ -169,7 +170,7 @@ static int finish(const struct catalog *cat, struct store *st, const char *op_id
                         instance_row_free(OSB_TAKE_PTR(inst));
                 } else {
                         if (inst)
-                                r = store_set_str(&inst->state, "ready");
+                                r = lifecycle_instance_move(inst, INSTANCE_READY);
                         if (r < 0)
                                 goto rollback;
                         op->instance_usable = 1;
@@ -177,7 +178,7 @@ static int finish(const struct catalog *cat, struct store *st, const char *op_id
                 break;
         case OP_BIND:
                 if (b) {
-                        r = store_set_str(&b->state, ok ? "ready" : "failed");
+                        r = lifecycle_binding_move(b, ok ? BINDING_READY : BINDING_FAILED);
                         if (r < 0)
                                 goto rollback;
                         if (ok && res->response) {
@@ -197,7 +198,7 @@ static int finish(const struct catalog *cat, struct store *st, const char *op_id
                                 goto rollback;
                         binding_row_free(OSB_TAKE_PTR(b));
                 } else if (b) {
-                        r = store_set_str(&b->state, "ready");
+                        r = lifecycle_binding_move(b, BINDING_READY);
                         if (r < 0)
                                 goto rollback;
                 }
@@ -217,15 +218,12 @@ static int finish(const struct catalog *cat, struct store *st, const char *op_id
                 if (r < 0)
                         goto rollback;
         }
-        osb_free(op->state);
-        op->state = osb_strdup(ok ? "succeeded" : "failed");
+        r = lifecycle_op_move(op, ok ? OP_STATE_SUCCEEDED : OP_STATE_FAILED);
+        if (r < 0)
+                goto rollback;
         osb_free(op->description);
         op->description = ok ? NULL : osb_strdup(berr->text);
         op->finished_at = now;
-        if (!op->state) {
-                r = -ENOMEM;
-                goto rollback;
-        }
         r = store_put_op(st, op);
         if (r < 0)
                 goto rollback;
@@ -245,7 +243,7 @@ static int note_progress(struct store *st, const char *op_id, const char *progre
         struct osb_error err = OSB_ERROR_INIT;
         osb_auto(op_row_freep) struct op_row *op = NULL;
         int r = store_get_op(st, op_id, &op);
-        if (r < 0 || !osb_streq(op->state, "in progress"))
+        if (r < 0 || !lifecycle_op_is(op, OP_STATE_IN_PROGRESS))
                 return r == OSB_E_NOT_FOUND ? 0 : r;
         bool new_text = progress && !osb_streq(op->description, progress);
         if (!new_text && !store_is_shared(st))
@@ -255,7 +253,7 @@ static int note_progress(struct store *st, const char *op_id, const char *progre
                 return r;
         op_row_free(OSB_TAKE_PTR(op));
         r = store_get_op(st, op_id, &op);  /* again, inside the transaction */
-        if (r >= 0 && osb_streq(op->state, "in progress")) {
+        if (r >= 0 && lifecycle_op_is(op, OP_STATE_IN_PROGRESS)) {
                 op->due_at = due_at;
                 if (new_text)
                         r = store_set_str(&op->description, progress);
@@ -279,7 +277,7 @@ static int execute(const struct catalog *cat, struct store *st, const char *op_i
                 return 0;
         if (r < 0)
                 return r;
-        if (!osb_streq(op->state, "in progress"))
+        if (!lifecycle_op_is(op, OP_STATE_IN_PROGRESS))
                 return 0;
         /* In a shared store another replica may have run a step and set when the next is due
          * (note_progress()): an asynchronous worker waits for it. */
@@ -357,7 +355,8 @@ static int execute(const struct catalog *cat, struct store *st, const char *op_i
                 *ret_failure = rc < 0 ? berr : (struct osb_error) OSB_ERROR_INIT;
         if (r >= 0)
                 osb_log_info("operation finished", "op=%s kind=%s instance_id=%s binding_id=%s state=%s",
-                             op_id, op->kind, op->instance_id, op->binding_id, rc >= 0 ? "succeeded" : "failed");
+                             op_id, op->kind, op->instance_id, op->binding_id,
+                             lifecycle_name(LIFECYCLE_OPERATION, rc >= 0 ? OP_STATE_SUCCEEDED : OP_STATE_FAILED));
         backend_result_release(&res);
         return r;
 }

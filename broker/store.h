@@ -1,5 +1,8 @@
-/* broker/store.h: the broker's durable state in SQLite (WAL mode), or in PostgreSQL when the
- * location is a postgresql:// URL (broker/store_pg.c; docs/broker.md "PostgreSQL store"). One
+/* broker/store.h: the broker's durable state, the only store header its users include. Two
+ * implementations stand behind it, each a table of functions (struct store_impl,
+ * broker/store_types.h): SQLite in WAL mode (broker/store_sqlite.c), and PostgreSQL when the
+ * location is a postgresql:// URL (broker/store_pg.c; docs/broker.md "PostgreSQL store").
+ * broker/store.c picks one at store_open() and hands every call to it. One
  * handle per thread: a handle is not thread-safe, but any number of handles on one file may be
  * used concurrently; writers in one process are serialised by a process-wide lock so they never
  * spin on SQLITE_BUSY (other processes are covered by busy_timeout). Every state change is one
@@ -12,54 +15,10 @@
 
 #include "common/osb_error.h"
 #include "common/osb_macro.h"
-
-struct store;
-
-enum store_sync {
-        STORE_SYNC_OFF,     /* no fsync at all: tests and benchmarks of the CPU path only */
-        STORE_SYNC_NORMAL,  /* WAL default: a commit survives a crash of the process (kill -9);
-                             * the last commits may be lost if the machine loses power */
-        STORE_SYNC_FULL,    /* fsync on every commit: survives power loss */
-};
+#include "broker/store_types.h"  /* the rows, enum store_sync, store_now_ms(), store_set_str() */
 
 /* Parses "off", "normal", "full". Returns 0 or -EINVAL. */
 int store_parse_sync(const char *s, enum store_sync *ret);
-
-struct instance_row {
-        char *id, *service_id, *plan_id, *request_key;
-        char *parameters, *context;         /* JSON text or NULL */
-        char *organization_guid, *space_guid;
-        char *maintenance_version, *dashboard_url;
-        char *metadata;                     /* JSON text or NULL */
-        char *state;                        /* provisioning|ready|updating|deprovisioning|failed */
-        char *op_id;                        /* the current or last operation, or NULL */
-        int64_t created_at, updated_at;     /* ms since the epoch */
-};
-
-struct binding_row {
-        char *instance_id, *id, *service_id, *plan_id, *request_key;
-        char *parameters, *context, *app_guid, *predecessor_id;
-        char *response;                     /* JSON served by bind/fetch, or NULL */
-        char *state;                        /* binding|ready|unbinding|failed */
-        char *op_id;
-        int64_t created_at, updated_at;
-};
-
-struct op_row {
-        char *id, *kind, *instance_id, *binding_id; /* binding_id NULL for instance operations */
-        char *state;                        /* "in progress"|"succeeded"|"failed" */
-        char *description, *request;        /* request: JSON text for the worker, or NULL */
-        int64_t due_at, attempts;
-        int instance_usable, update_repeatable; /* 0/1, or -1 when not set */
-        int64_t created_at, finished_at;    /* finished_at 0 while in progress */
-};
-
-void instance_row_free(struct instance_row *r);
-void binding_row_free(struct binding_row *r);
-void op_row_free(struct op_row *r);
-OSB_DEFINE_AUTO(instance_row_freep, struct instance_row *, instance_row_free)
-OSB_DEFINE_AUTO(binding_row_freep, struct binding_row *, binding_row_free)
-OSB_DEFINE_AUTO(op_row_freep, struct op_row *, op_row_free)
 
 /* Opens (creating if needed) the database at @path and brings its schema up to date with the
  * migrations compiled in. @path is a SQLite file, or a "postgresql://" / "postgres://" URL of
@@ -84,12 +43,11 @@ int store_ping(struct store *st);
  * agreement with their tables; SQLite's cheaper recommended check) once, at start. Returns 0,
  * or -EUCLEAN when damaged. PostgreSQL: 0.
  * Storage faults (SQLite): SQLITE_CORRUPT/NOTADB at any time, or this check, mark the store
- * damaged for the whole process (store_damaged()): from then on a read that finds nothing
+ * damaged for the whole process: from then on a read that finds nothing
  * returns -EUCLEAN instead of OSB_E_NOT_FOUND (a damaged page can hide a row), store_begin()
  * refuses, store_ping() fails. Damage, and a full disk (SQLITE_FULL: -ENOSPC), are logged
  * here, once each (a full disk again after a commit has succeeded since), with the file. */
 int store_check(struct store *st, struct osb_error *err);
-bool store_damaged(void);
 
 /* Transactions. store_begin takes the process write lock and BEGINs IMMEDIATE; commit and
  * rollback release it. Returns 0 or -EIO/-EBUSY (message in @err). */
@@ -133,22 +91,17 @@ int store_each_pending_op(struct store *st, int (*fn)(void *userdata, const char
  * process owns the file). */
 int store_lock_op(struct store *st, const char *op_id);
 void store_unlock_op(struct store *st, const char *op_id);
-/* Whether other processes may share this store's state (PostgreSQL: other replicas). */
+/* Whether other processes may share this store's state (PostgreSQL: other replicas); for a
+ * location, before a handle is open. */
 bool store_is_shared(const struct store *st);
+bool store_location_is_shared(const char *location);
 
-/* Background WAL checkpoints (SQLite; for a PostgreSQL URL start and stop do nothing). By default SQLite checkpoints inside whichever commit crosses
+/* Background WAL checkpoints (SQLite; for a PostgreSQL URL *ret is NULL and nothing runs).
+ * By default SQLite checkpoints inside whichever commit crosses
  * 1000 WAL pages, with two fsyncs, while that request holds the write lock. Once a
  * checkpointer is running, handles opened afterwards leave checkpoints to it: it runs a
  * PASSIVE checkpoint every @interval_ms on its own connection, never blocking writers.
  * *ret new: store_checkpointer_stop() (which runs a last checkpoint). */
-struct store_checkpointer;
 int store_checkpointer_start(const char *path, unsigned interval_ms, struct store_checkpointer **ret,
                              struct osb_error *err);
 struct store_checkpointer *store_checkpointer_stop(struct store_checkpointer *c);
-
-/* Replaces the string in *@field with a copy of @value (NULL allowed). Returns 0 or -ENOMEM
- * (then *@field is unchanged). */
-int store_set_str(char **field, const char *value);
-
-/* Milliseconds since the epoch (CLOCK_REALTIME). */
-int64_t store_now_ms(void);

@@ -61,6 +61,7 @@ static const char put_op_sql[] =
         "created_at = EXCLUDED.created_at, finished_at = EXCLUDED.finished_at, seq = EXCLUDED.seq";
 
 struct store_pg {
+        struct store base;
         PGconn *conn;
         unsigned schema_version;
         bool in_tx;
@@ -73,6 +74,11 @@ struct store_pg {
 /* A statement that failed is logged once per episode, with the server (the URL without its
  * password) and the server's message: the answer to the request says only that the broker's
  * storage failed. Like store.c's SQLite faults, logged here, where the cause is known. */
+static struct store_pg *to_pg(struct store *st)
+{
+        return (struct store_pg *) st;
+}
+
 static void log_fault(struct store_pg *pg)
 {
         if (pg->fault_logged)
@@ -91,12 +97,12 @@ static void ignore_notice(void *arg, const char *message)
 {
 }
 
-bool store_pg_is_url(const char *location)
+static bool pg_claims(const char *location)
 {
         return location && (strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0);
 }
 
-char *store_pg_redact_url(const char *url)
+static char *pg_redact_url(const char *url)
 {
         struct osb_buf b;
         osb_buf_init(&b, strlen(url) + 64);
@@ -224,11 +230,15 @@ static bool col_str(const PGresult *res, int row, int col, char **ret)
         return *ret != NULL;
 }
 
+static int pg_begin(struct store *st, struct osb_error *err);
+static int pg_commit(struct store *st, struct osb_error *err);
+static void pg_rollback(struct store *st);
+
 static int migrate(struct store_pg *pg, struct osb_error *err)
 {
         /* Under the write lock: replicas starting together migrate one after the other, and
          * CREATE TABLE IF NOT EXISTS is not safe to race. */
-        int r = store_pg_begin(pg, err);
+        int r = pg_begin(&pg->base, err);
         if (r < 0)
                 return r;
         r = exec_err(pg, "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -245,15 +255,9 @@ static int migrate(struct store_pg *pg, struct osb_error *err)
         unsigned have = (unsigned) col_int(res, 0, 0);
         PQclear(res);
 
-        unsigned known = n_pg_migrations ? pg_migrations[n_pg_migrations - 1].version : 0;
-        if (have > known) {
-                store_pg_rollback(pg);
-                return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                     "the database has schema version %u, written by a newer "
-                                     "osb-broker; this binary knows versions up to %u. Run the "
-                                     "newer osb-broker, or restore a backup made before the upgrade",
-                                     have, known);
-        }
+        r = store_schema_known(have, pg_migrations, n_pg_migrations, err);
+        if (r < 0)
+                goto rollback;
         for (unsigned i = 0; i < n_pg_migrations; i++) {
                 if (pg_migrations[i].version <= have)
                         continue;
@@ -275,9 +279,9 @@ static int migrate(struct store_pg *pg, struct osb_error *err)
                 have = pg_migrations[i].version;
         }
         pg->schema_version = have;
-        return store_pg_commit(pg, err);
+        return pg_commit(&pg->base, err);
 rollback:
-        store_pg_rollback(pg);
+        pg_rollback(&pg->base);
         return r;
 }
 
@@ -301,19 +305,23 @@ static int parse_password(const char *url, char **ret)
         return r;
 }
 
-int store_pg_open(const char *url, struct store_pg **ret, struct osb_error *err)
+static void pg_close(struct store *st);
+
+static int pg_open(const char *url, enum store_sync sync, struct store **ret, struct osb_error *err)
 {
-        osb_autofree char *where = store_pg_redact_url(url);
+        (void) sync;  /* the server's business */
+        osb_autofree char *where = pg_redact_url(url);
         struct store_pg *pg = osb_calloc(1, sizeof(*pg));
         if (!pg || !where) {
                 osb_free(pg);
                 return osb_error_set(err, -ENOMEM, "out of memory");
         }
+        pg->base.impl = &store_pg_impl;
         (void) snprintf(pg->where, sizeof(pg->where), "%s", where);
         size_t plen = 0;
         const char *raw = pqtext_uri_password(url, &plen);
         if ((raw && plen && !(pg->raw_password = osb_strndup(raw, plen))) || parse_password(url, &pg->password) < 0) {
-                store_pg_close(pg);
+                pg_close(&pg->base);
                 return osb_error_set(err, -ENOMEM, "out of memory");
         }
         /* Later keywords win: the URL may set its own application_name or connect_timeout. */
@@ -321,13 +329,13 @@ int store_pg_open(const char *url, struct store_pg **ret, struct osb_error *err)
         const char *vals[] = {CONNECT_TIMEOUT_S, "osb-broker", url, NULL};
         pg->conn = PQconnectdbParams(keys, vals, 1);
         if (!pg->conn) {
-                store_pg_close(pg);
+                pg_close(&pg->base);
                 return osb_error_set(err, -ENOMEM, "out of memory");
         }
         if (PQstatus(pg->conn) != CONNECTION_OK) {
                 char msg[400];
                 scrub(pg, PQerrorMessage(pg->conn), msg, sizeof(msg));
-                store_pg_close(pg);
+                pg_close(&pg->base);
                 return osb_error_set(err, -EIO, "cannot connect to PostgreSQL database '%s': %s", where, msg);
         }
         PQsetNoticeProcessor(pg->conn, ignore_notice, NULL);
@@ -335,19 +343,18 @@ int store_pg_open(const char *url, struct store_pg **ret, struct osb_error *err)
         if (r < 0) {
                 if (r != OSB_E_INVALID_CONFIG)
                         osb_error_prefix(err, "database '%s': ", where);
-                store_pg_close(pg);
+                pg_close(&pg->base);
                 return r;
         }
-        *ret = pg;
+        *ret = &pg->base;
         return 0;
 }
 
-struct store_pg *store_pg_close(struct store_pg *pg)
+static void pg_close(struct store *st)
 {
-        if (!pg)
-                return NULL;
+        struct store_pg *pg = to_pg(st);
         if (pg->in_tx)
-                store_pg_rollback(pg);
+                pg_rollback(&pg->base);
         if (pg->conn)
                 PQfinish(pg->conn);
         char *secrets[] = {pg->password, pg->raw_password};
@@ -357,21 +364,23 @@ struct store_pg *store_pg_close(struct store_pg *pg)
                         osb_free(secrets[i]);
                 }
         osb_free(pg);
-        return NULL;
 }
 
-unsigned store_pg_schema_version(struct store_pg *pg)
+static unsigned pg_schema_version(struct store *st)
 {
+        struct store_pg *pg = to_pg(st);
         return pg->schema_version;
 }
 
-int store_pg_ping(struct store_pg *pg)
+static int pg_ping(struct store *st)
 {
+        struct store_pg *pg = to_pg(st);
         return run_done(pg, "SELECT 1", 0, NULL);
 }
 
-int store_pg_begin(struct store_pg *pg, struct osb_error *err)
+static int pg_begin(struct store *st, struct osb_error *err)
 {
+        struct store_pg *pg = to_pg(st);
         assert(!pg->in_tx);
         /* READ COMMITTED: every statement after the lock sees every earlier writer's commit. */
         int r = exec_err(pg, "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK ", 0)", err);
@@ -384,8 +393,9 @@ int store_pg_begin(struct store_pg *pg, struct osb_error *err)
         return 0;
 }
 
-int store_pg_commit(struct store_pg *pg, struct osb_error *err)
+static int pg_commit(struct store *st, struct osb_error *err)
 {
+        struct store_pg *pg = to_pg(st);
         assert(pg->in_tx);
         osb_auto(pq_clearp) PGresult *res = PQexec(pg->conn, "COMMIT");
         /* A transaction with a failed statement "commits" as ROLLBACK. */
@@ -396,7 +406,7 @@ int store_pg_commit(struct store_pg *pg, struct osb_error *err)
                 (void) snprintf(pg->last_error, sizeof(pg->last_error), "%.360s",
                                 msg[0] ? msg : "the transaction was aborted");
                 log_fault(pg);
-                store_pg_rollback(pg);
+                pg_rollback(&pg->base);
                 return -EIO;
         }
         pg->in_tx = false;
@@ -404,8 +414,9 @@ int store_pg_commit(struct store_pg *pg, struct osb_error *err)
         return 0;
 }
 
-void store_pg_rollback(struct store_pg *pg)
+static void pg_rollback(struct store *st)
 {
+        struct store_pg *pg = to_pg(st);
         if (!pg->in_tx)
                 return;
         PQclear(PQexec(pg->conn, "ROLLBACK"));
@@ -484,31 +495,35 @@ static void *load_op(const PGresult *res)
         return r;
 }
 
-int store_pg_get_instance(struct store_pg *pg, const char *id, struct instance_row **ret)
+static int pg_get_instance(struct store *st, const char *id, struct instance_row **ret)
 {
+        struct store_pg *pg = to_pg(st);
         const char *p[] = {id};
         return fetch_one(pg, "SELECT " INSTANCE_COLS " FROM instances WHERE id = $1", 1, p,
                          load_instance, (void **) ret);
 }
 
-int store_pg_get_binding(struct store_pg *pg, const char *instance_id, const char *id,
+static int pg_get_binding(struct store *st, const char *instance_id, const char *id,
                          struct binding_row **ret)
 {
+        struct store_pg *pg = to_pg(st);
         const char *p[] = {instance_id, id};
         return fetch_one(pg, "SELECT " BINDING_COLS " FROM bindings WHERE instance_id = $1 AND id = $2",
                          2, p, load_binding, (void **) ret);
 }
 
-int store_pg_get_op(struct store_pg *pg, const char *id, struct op_row **ret)
+static int pg_get_op(struct store *st, const char *id, struct op_row **ret)
 {
+        struct store_pg *pg = to_pg(st);
         const char *p[] = {id};
         return fetch_one(pg, "SELECT " OP_COLS " FROM operations WHERE id = $1", 1, p, load_op,
                          (void **) ret);
 }
 
-int store_pg_latest_op(struct store_pg *pg, const char *instance_id, const char *binding_id,
+static int pg_latest_op(struct store *st, const char *instance_id, const char *binding_id,
                        const char *kind, struct op_row **ret)
 {
+        struct store_pg *pg = to_pg(st);
         const char *p[] = {instance_id, kind, binding_id};
         if (binding_id)
                 return fetch_one(pg, "SELECT " OP_COLS " FROM operations WHERE instance_id = $1 AND "
@@ -521,8 +536,9 @@ int store_pg_latest_op(struct store_pg *pg, const char *instance_id, const char 
                          2, p, load_op, (void **) ret);
 }
 
-int store_pg_put_instance(struct store_pg *pg, const struct instance_row *r)
+static int pg_put_instance(struct store *st, const struct instance_row *r)
 {
+        struct store_pg *pg = to_pg(st);
         char created[24], updated[24];
         (void) snprintf(created, sizeof(created), "%" PRId64, r->created_at);
         (void) snprintf(updated, sizeof(updated), "%" PRId64, r->updated_at);
@@ -532,8 +548,9 @@ int store_pg_put_instance(struct store_pg *pg, const struct instance_row *r)
         return run_done(pg, put_instance_sql, (int) OSB_ELEMENTSOF(p), p);
 }
 
-int store_pg_put_binding(struct store_pg *pg, const struct binding_row *r)
+static int pg_put_binding(struct store *st, const struct binding_row *r)
 {
+        struct store_pg *pg = to_pg(st);
         char created[24], updated[24];
         (void) snprintf(created, sizeof(created), "%" PRId64, r->created_at);
         (void) snprintf(updated, sizeof(updated), "%" PRId64, r->updated_at);
@@ -548,8 +565,9 @@ static const char *tri_text(int v)
         return v < 0 ? NULL : v ? "1" : "0";
 }
 
-int store_pg_put_op(struct store_pg *pg, const struct op_row *r)
+static int pg_put_op(struct store *st, const struct op_row *r)
 {
+        struct store_pg *pg = to_pg(st);
         char due[24], attempts[24], created[24], finished[24];
         (void) snprintf(due, sizeof(due), "%" PRId64, r->due_at);
         (void) snprintf(attempts, sizeof(attempts), "%" PRId64, r->attempts);
@@ -562,8 +580,9 @@ int store_pg_put_op(struct store_pg *pg, const struct op_row *r)
         return run_done(pg, put_op_sql, (int) OSB_ELEMENTSOF(p), p);
 }
 
-int store_pg_delete_instance(struct store_pg *pg, const char *id)
+static int pg_delete_instance(struct store *st, const char *id)
 {
+        struct store_pg *pg = to_pg(st);
         const char *p[] = {id};
         int r = run_done(pg, "DELETE FROM bindings WHERE instance_id = $1", 1, p);
         if (r < 0)
@@ -571,8 +590,9 @@ int store_pg_delete_instance(struct store_pg *pg, const char *id)
         return run_done(pg, "DELETE FROM instances WHERE id = $1", 1, p);
 }
 
-int store_pg_delete_binding(struct store_pg *pg, const char *instance_id, const char *id)
+static int pg_delete_binding(struct store *st, const char *instance_id, const char *id)
 {
+        struct store_pg *pg = to_pg(st);
         const char *p[] = {instance_id, id};
         return run_done(pg, "DELETE FROM bindings WHERE instance_id = $1 AND id = $2", 2, p);
 }
@@ -587,15 +607,17 @@ static int count(struct store_pg *pg, const char *sql, const char *arg, int64_t 
         return 0;
 }
 
-int store_pg_count_bindings(struct store_pg *pg, const char *instance_id, int64_t *ret)
+static int pg_count_bindings(struct store *st, const char *instance_id, int64_t *ret)
 {
+        struct store_pg *pg = to_pg(st);
         return count(pg, "SELECT count(*) FROM bindings WHERE instance_id = $1 AND state != 'failed'",
                      instance_id, ret);
 }
 
-int store_pg_count(struct store_pg *pg, int64_t *ret_instances, int64_t *ret_bindings,
+static int pg_count(struct store *st, int64_t *ret_instances, int64_t *ret_bindings,
                    int64_t *ret_ops_in_progress)
 {
+        struct store_pg *pg = to_pg(st);
         int r = count(pg, "SELECT count(*) FROM instances WHERE state != 'failed'", NULL, ret_instances);
         if (r >= 0)
                 r = count(pg, "SELECT count(*) FROM bindings WHERE state != 'failed'", NULL, ret_bindings);
@@ -605,10 +627,11 @@ int store_pg_count(struct store_pg *pg, int64_t *ret_instances, int64_t *ret_bin
         return r;
 }
 
-int store_pg_each_pending_op(struct store_pg *pg,
+static int pg_each_pending_op(struct store *st,
                              int (*fn)(void *userdata, const char *id, int64_t due_at),
                              void *userdata)
 {
+        struct store_pg *pg = to_pg(st);
         osb_auto(pq_clearp) PGresult *res =
                 run(pg, "SELECT id, due_at FROM operations WHERE state = 'in progress' ORDER BY due_at", 0, NULL);
         if (!res)
@@ -621,8 +644,9 @@ int store_pg_each_pending_op(struct store_pg *pg,
         return 0;
 }
 
-int store_pg_lock_op(struct store_pg *pg, const char *op_id)
+static int pg_lock_op(struct store *st, const char *op_id)
 {
+        struct store_pg *pg = to_pg(st);
         const char *p[] = {op_id};
         osb_auto(pq_clearp) PGresult *res =
                 run(pg, "SELECT pg_try_advisory_lock(" OP_LOCK ", hashtext($1))", 1, p);
@@ -631,8 +655,37 @@ int store_pg_lock_op(struct store_pg *pg, const char *op_id)
         return osb_streq(PQgetvalue(res, 0, 0), "t") ? 0 : -EBUSY;
 }
 
-void store_pg_unlock_op(struct store_pg *pg, const char *op_id)
+static void pg_unlock_op(struct store *st, const char *op_id)
 {
+        struct store_pg *pg = to_pg(st);
         const char *p[] = {op_id};
         (void) run_done(pg, "SELECT pg_advisory_unlock(" OP_LOCK ", hashtext($1))", 1, p);
 }
+
+const struct store_impl store_pg_impl = {
+        .name = "postgresql",
+        .shared = true,
+        .claims = pg_claims,
+        .open = pg_open,
+        .close = pg_close,
+        .redact_location = pg_redact_url,
+        .schema_version = pg_schema_version,
+        .ping = pg_ping,
+        .begin = pg_begin,
+        .commit = pg_commit,
+        .rollback = pg_rollback,
+        .get_instance = pg_get_instance,
+        .get_binding = pg_get_binding,
+        .get_op = pg_get_op,
+        .latest_op = pg_latest_op,
+        .put_instance = pg_put_instance,
+        .put_binding = pg_put_binding,
+        .put_op = pg_put_op,
+        .delete_instance = pg_delete_instance,
+        .delete_binding = pg_delete_binding,
+        .count_bindings = pg_count_bindings,
+        .count = pg_count,
+        .each_pending_op = pg_each_pending_op,
+        .lock_op = pg_lock_op,
+        .unlock_op = pg_unlock_op,
+};

@@ -4,6 +4,7 @@ UNIT_TESTS = \
 	test/unit/check_catalog \
 	test/unit/check_schema \
 	test/unit/check_store \
+	test/unit/check_lifecycle \
 	test/unit/check_api
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -19,6 +20,9 @@ test_unit_check_schema_LDADD = $(TEST_LIBS) $(CHECK_LIBS)
 test_unit_check_store_SOURCES = test/unit/check_store.c
 test_unit_check_store_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_store_LDADD = $(TEST_LIBS) $(CHECK_LIBS)
+test_unit_check_lifecycle_SOURCES = test/unit/check_lifecycle.c
+test_unit_check_lifecycle_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_lifecycle_LDADD = $(TEST_LIBS) $(CHECK_LIBS)
 test_unit_check_api_SOURCES = test/unit/check_api.c
 test_unit_check_api_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_api_LDADD = $(TEST_LIBS) $(CHECK_LIBS)

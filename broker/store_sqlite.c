@@ -1,0 +1,780 @@
+/* broker/store_sqlite.c: the store in SQLite (struct store_impl store_sqlite_impl): migrations,
+ * transactions and row access with cached prepared statements. No SQL is ever built from
+ * request data: every value is a bound parameter. The contracts are those of broker/store.h. */
+#include "common/osb_compat.h"
+#include "common/osb_log.h"
+#include "common/osb_mem.h"
+#include "broker/migrations.h"
+#include "broker/store_sqlite.h"
+
+enum stmt {
+        S_BEGIN, S_COMMIT, S_ROLLBACK,
+        S_GET_INSTANCE, S_PUT_INSTANCE, S_DEL_INSTANCE, S_DEL_INSTANCE_BINDINGS,
+        S_GET_BINDING, S_PUT_BINDING, S_DEL_BINDING, S_COUNT_BINDINGS,
+        S_GET_OP, S_LATEST_OP_INSTANCE, S_LATEST_OP_BINDING, S_PUT_OP,
+        S_PENDING_OPS, S_COUNT_INSTANCES, S_COUNT_ALL_BINDINGS, S_COUNT_OPS, S_PING,
+        S_MAX
+};
+
+#define INSTANCE_COLS "id, service_id, plan_id, request_key, parameters, context, " \
+        "organization_guid, space_guid, maintenance_version, dashboard_url, metadata, state, " \
+        "op_id, created_at, updated_at"
+#define BINDING_COLS "instance_id, id, service_id, plan_id, request_key, parameters, context, " \
+        "app_guid, predecessor_id, response, state, op_id, created_at, updated_at"
+#define OP_COLS "id, kind, instance_id, binding_id, state, description, request, due_at, " \
+        "attempts, instance_usable, update_repeatable, created_at, finished_at"
+
+static const char *const stmt_sql[S_MAX] = {
+        [S_BEGIN] = "BEGIN IMMEDIATE",
+        [S_COMMIT] = "COMMIT",
+        [S_ROLLBACK] = "ROLLBACK",
+        [S_GET_INSTANCE] = "SELECT " INSTANCE_COLS " FROM instances WHERE id = ?1",
+        [S_PUT_INSTANCE] = "INSERT OR REPLACE INTO instances (" INSTANCE_COLS ") VALUES "
+                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        [S_DEL_INSTANCE] = "DELETE FROM instances WHERE id = ?1",
+        [S_DEL_INSTANCE_BINDINGS] = "DELETE FROM bindings WHERE instance_id = ?1",
+        [S_GET_BINDING] = "SELECT " BINDING_COLS " FROM bindings WHERE instance_id = ?1 AND id = ?2",
+        [S_PUT_BINDING] = "INSERT OR REPLACE INTO bindings (" BINDING_COLS ") VALUES "
+                          "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        [S_DEL_BINDING] = "DELETE FROM bindings WHERE instance_id = ?1 AND id = ?2",
+        [S_COUNT_BINDINGS] = "SELECT count(*) FROM bindings WHERE instance_id = ?1 AND state != 'failed'",
+        [S_GET_OP] = "SELECT " OP_COLS " FROM operations WHERE id = ?1",
+        [S_LATEST_OP_INSTANCE] = "SELECT " OP_COLS " FROM operations WHERE instance_id = ?1 AND "
+                                 "binding_id IS NULL AND (?2 IS NULL OR kind = ?2) "
+                                 "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+        [S_LATEST_OP_BINDING] = "SELECT " OP_COLS " FROM operations WHERE instance_id = ?1 AND "
+                                "binding_id = ?3 AND (?2 IS NULL OR kind = ?2) "
+                                "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+        [S_PUT_OP] = "INSERT OR REPLACE INTO operations (" OP_COLS ") VALUES "
+                     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        [S_PENDING_OPS] = "SELECT id, due_at FROM operations WHERE state = 'in progress' ORDER BY due_at",
+        [S_COUNT_INSTANCES] = "SELECT count(*) FROM instances WHERE state != 'failed'",
+        [S_COUNT_ALL_BINDINGS] = "SELECT count(*) FROM bindings WHERE state != 'failed'",
+        [S_COUNT_OPS] = "SELECT count(*) FROM operations WHERE state = 'in progress'",
+        [S_PING] = "SELECT 1",
+};
+
+struct store_sqlite {
+        struct store base;
+        sqlite3 *db;
+        sqlite3_stmt *stmts[S_MAX];
+        unsigned schema_version;
+        bool in_tx;
+};
+
+static struct store_sqlite *sq(struct store *base)
+{
+        return (struct store_sqlite *) base;
+}
+
+/* One writer at a time in this process: SQLite's own busy handler sleeps and retries, which
+ * under load costs far more than waiting on a mutex. */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Set while a store_checkpointer runs: new handles then turn automatic checkpoints off. */
+static atomic_int external_checkpoints;
+
+/* Storage faults, process-wide (one broker, one file). Once SQLite has reported the file damaged
+ * (SQLITE_CORRUPT, SQLITE_NOTADB, or store_check() at start), nothing it says is trusted:
+ * "not found" may be a damaged page, so reads that find nothing fail instead of answering
+ * 404/410, writes are refused, and store_ping() fails readiness. */
+static atomic_bool damaged;
+/* A full disk is logged once per episode: again only after a commit has succeeded since. */
+static atomic_bool full_logged, damage_logged;
+static pthread_mutex_t path_lock = PTHREAD_MUTEX_INITIALIZER;
+static char db_path[1024];
+
+/* This module logs storage faults itself (unlike the rest of the store): they are found deep
+ * in row access, where no caller has the file name, and must never go unlogged. */
+static void log_fault(atomic_bool *once, const char *msg, const char *detail)
+{
+        if (atomic_exchange(once, true))
+                return;
+        char path[sizeof(db_path)];
+        pthread_mutex_lock(&path_lock);
+        (void) snprintf(path, sizeof(path), "%s", db_path);
+        pthread_mutex_unlock(&path_lock);
+        osb_log_error(msg, "file=%s error=%s", path, detail);
+}
+
+static void mark_damaged(const char *detail)
+{
+        atomic_store(&damaged, true);
+        log_fault(&damage_logged, "the database file is damaged: reads that find nothing and all writes now fail",
+                  detail);
+}
+
+static int sqlerr(int rc)
+{
+        switch (rc & 0xff) {
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+                mark_damaged(sqlite3_errstr(rc));
+                return -EUCLEAN;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+                return -EBUSY;
+        case SQLITE_NOMEM:
+                return -ENOMEM;
+        case SQLITE_FULL:
+                log_fault(&full_logged, "cannot write the database", sqlite3_errstr(rc));
+                return -ENOSPC;
+        case SQLITE_READONLY:
+                return -EROFS;
+        case SQLITE_CANTOPEN:
+                return -ENOENT;
+        default:
+                return -EIO;
+        }
+}
+
+static sqlite3_stmt *stmt(struct store_sqlite *st, enum stmt s)
+{
+        if (!st->stmts[s]) {
+                if (sqlite3_prepare_v3(st->db, stmt_sql[s], -1, SQLITE_PREPARE_PERSISTENT,
+                                       &st->stmts[s], NULL) != SQLITE_OK)
+                        return NULL;
+        }
+        return st->stmts[s];
+}
+
+static int exec(struct store_sqlite *st, const char *sql, struct osb_error *err)
+{
+        char *msg = NULL;
+        int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+        if (rc != SQLITE_OK) {
+                int r = osb_error_set(err, sqlerr(rc), "%s", msg ? msg : sqlite3_errstr(rc));
+                sqlite3_free(msg);
+                return r;
+        }
+        return 0;
+}
+
+static int step_done(sqlite3_stmt *q)
+{
+        int rc = sqlite3_step(q);
+        sqlite3_reset(q);
+        return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sqlerr(rc);
+}
+
+static void bind_str(sqlite3_stmt *q, int i, const char *s)
+{
+        if (s)
+                sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC);
+        else
+                sqlite3_bind_null(q, i);
+}
+
+static void bind_tri(sqlite3_stmt *q, int i, int v)
+{
+        if (v < 0)
+                sqlite3_bind_null(q, i);
+        else
+                sqlite3_bind_int(q, i, v);
+}
+
+/* Copies a text column; a NULL column stays NULL. Returns false on OOM. */
+static bool col_str(sqlite3_stmt *q, int i, char **ret)
+{
+        const unsigned char *t = sqlite3_column_text(q, i);
+        if (!t) {
+                *ret = NULL;
+                return sqlite3_errcode(sqlite3_db_handle(q)) != SQLITE_NOMEM;
+        }
+        *ret = osb_strndup((const char *) t, (size_t) sqlite3_column_bytes(q, i));
+        return *ret != NULL;
+}
+
+static int col_tri(sqlite3_stmt *q, int i)
+{
+        return sqlite3_column_type(q, i) == SQLITE_NULL ? -1 : sqlite3_column_int(q, i) != 0;
+}
+
+static int tx_begin(struct store_sqlite *st, struct osb_error *err);
+static int sq_commit(struct store *base, struct osb_error *err);
+static void sq_rollback(struct store *base);
+
+static int migrate(struct store_sqlite *st, struct osb_error *err)
+{
+        int r = exec(st, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                         "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+                     err);
+        if (r < 0)
+                return r;
+        r = tx_begin(st, err);
+        if (r < 0)
+                return r;
+
+        sqlite3_stmt *q = NULL;
+        unsigned have = 0;
+        if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
+                               &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+                have = (unsigned) sqlite3_column_int(q, 0);
+        sqlite3_finalize(q);
+
+        r = store_schema_known(have, migrations, n_migrations, err);
+        if (r < 0) {
+                sq_rollback(&st->base);
+                return r;
+        }
+        for (unsigned i = 0; i < n_migrations; i++) {
+                if (migrations[i].version <= have)
+                        continue;
+                r = exec(st, migrations[i].sql, err);
+                if (r < 0) {
+                        osb_error_prefix(err, "migration %s: ", migrations[i].name);
+                        sq_rollback(&st->base);
+                        return r;
+                }
+                q = NULL;
+                if (sqlite3_prepare_v2(st->db, "INSERT INTO schema_migrations VALUES (?1, ?2, ?3)",
+                                       -1, &q, NULL) != SQLITE_OK) {
+                        sq_rollback(&st->base);
+                        return osb_error_set(err, -EIO, "%s", sqlite3_errmsg(st->db));
+                }
+                sqlite3_bind_int(q, 1, (int) migrations[i].version);
+                sqlite3_bind_text(q, 2, migrations[i].name, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(q, 3, store_now_ms());
+                int rc = sqlite3_step(q);
+                sqlite3_finalize(q);
+                if (rc != SQLITE_DONE) {
+                        sq_rollback(&st->base);
+                        return osb_error_set(err, sqlerr(rc), "%s", sqlite3_errstr(rc));
+                }
+                have = migrations[i].version;
+        }
+        st->schema_version = have;
+        return sq_commit(&st->base, err);
+}
+
+static void sq_close(struct store *base);
+
+static int sq_open(const char *path, enum store_sync sync, struct store **ret, struct osb_error *err)
+{
+        struct store_sqlite *st = osb_calloc(1, sizeof(*st));
+        if (!st)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        st->base.impl = &store_sqlite_impl;
+        pthread_mutex_lock(&path_lock);
+        if (!db_path[0])
+                (void) snprintf(db_path, sizeof(db_path), "%s", path);
+        pthread_mutex_unlock(&path_lock);
+        int rc = sqlite3_open_v2(path, &st->db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+        if (rc != SQLITE_OK) {
+                int r = osb_error_set(err, sqlerr(rc), "cannot open database '%s': %s", path,
+                                      st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+                sq_close(&st->base);
+                return r;
+        }
+        sqlite3_busy_timeout(st->db, 5000);
+        static const char *const sync_sql[] = {
+                [STORE_SYNC_OFF] = "PRAGMA synchronous=OFF",
+                [STORE_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
+                [STORE_SYNC_FULL] = "PRAGMA synchronous=FULL",
+        };
+        int r = exec(st, "PRAGMA journal_mode=WAL", err);
+        if (r >= 0)
+                r = exec(st, sync_sql[sync], err);
+        if (r >= 0)
+                r = exec(st, "PRAGMA cache_size=-1024; PRAGMA temp_store=MEMORY", err);
+        if (r >= 0 && atomic_load(&external_checkpoints) > 0)
+                r = exec(st, "PRAGMA wal_autocheckpoint=0", err);
+        /* Test hook: a database that can grow only this many pages, so a test sees SQLITE_FULL
+         * (a full disk) without root or a small file system. */
+        const char *max_pages = getenv("OSB_BROKER_TEST_MAX_PAGE_COUNT");
+        if (r >= 0 && max_pages && *max_pages) {
+                char sql[64];
+                (void) snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%ld", strtol(max_pages, NULL, 10));
+                r = exec(st, sql, err);
+        }
+        if (r >= 0)
+                r = migrate(st, err);
+        if (r < 0) {
+                if (r != OSB_E_INVALID_CONFIG)
+                        osb_error_prefix(err, "database '%s': ", path);
+                sq_close(&st->base);
+                return r;
+        }
+        *ret = &st->base;
+        return 0;
+}
+
+static void sq_close(struct store *base)
+{
+        struct store_sqlite *st = sq(base);
+        if (st->in_tx)
+                sq_rollback(&st->base);
+        for (unsigned i = 0; i < S_MAX; i++)
+                sqlite3_finalize(st->stmts[i]);
+        sqlite3_close(st->db);
+        osb_free(st);
+}
+
+static unsigned sq_schema_version(struct store *base)
+{
+        struct store_sqlite *st = sq(base);
+        return st->schema_version;
+}
+
+static int sq_check(struct store *base, struct osb_error *err)
+{
+        struct store_sqlite *st = sq(base);
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &q, NULL) != SQLITE_OK)
+                return osb_error_set(err, sqlerr(sqlite3_errcode(st->db)), "cannot check the database: %s",
+                                     sqlite3_errmsg(st->db));
+        int rc = sqlite3_step(q);
+        char first[256] = "";
+        if (rc == SQLITE_ROW)
+                (void) snprintf(first, sizeof(first), "%s", (const char *) sqlite3_column_text(q, 0));
+        sqlite3_finalize(q);
+        if (rc == SQLITE_ROW && strcmp(first, "ok") == 0)
+                return 0;
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                return osb_error_set(err, sqlerr(rc), "the database check failed: %s", sqlite3_errstr(rc));
+        mark_damaged(first[0] ? first : "quick_check found a problem");
+        return osb_error_set(err, -EUCLEAN, "the database is damaged: %s", first);
+}
+
+static int sq_ping(struct store *base)
+{
+        struct store_sqlite *st = sq(base);
+        if (atomic_load(&damaged))
+                return -EUCLEAN;
+        sqlite3_stmt *q = stmt(st, S_PING);
+        if (!q)
+                return -EIO;
+        return step_done(q);
+}
+
+static int sq_begin(struct store *base, struct osb_error *err)
+{
+        struct store_sqlite *st = sq(base);
+        if (atomic_load(&damaged))
+                return osb_error_set(err, -EUCLEAN, "cannot start a transaction: the database is damaged");
+        return tx_begin(st, err);
+}
+
+/* BEGIN IMMEDIATE under the process write lock; also on a damaged file (for the migrations'
+ * check at open, which must not stop the broker from opening it to say so). */
+static int tx_begin(struct store_sqlite *st, struct osb_error *err)
+{
+        assert(!st->in_tx);
+        pthread_mutex_lock(&write_lock);
+        sqlite3_stmt *q = stmt(st, S_BEGIN);
+        int r = q ? step_done(q) : -EIO;
+        if (r < 0) {
+                pthread_mutex_unlock(&write_lock);
+                return osb_error_set(err, r, "cannot start a transaction: %s", sqlite3_errmsg(st->db));
+        }
+        st->in_tx = true;
+        return 0;
+}
+
+static int sq_commit(struct store *base, struct osb_error *err)
+{
+        struct store_sqlite *st = sq(base);
+        assert(st->in_tx);
+        sqlite3_stmt *q = stmt(st, S_COMMIT);
+        int r = q ? step_done(q) : -EIO;
+        if (r < 0) {
+                (void) osb_error_set(err, r, "cannot commit: %s", sqlite3_errmsg(st->db));
+                sq_rollback(&st->base);
+                return r;
+        }
+        st->in_tx = false;
+        pthread_mutex_unlock(&write_lock);
+        atomic_store(&full_logged, false);
+        return 0;
+}
+
+static void sq_rollback(struct store *base)
+{
+        struct store_sqlite *st = sq(base);
+        if (!st->in_tx)
+                return;
+        sqlite3_stmt *q = stmt(st, S_ROLLBACK);
+        if (!q || step_done(q) < 0)
+                (void) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        st->in_tx = false;
+        pthread_mutex_unlock(&write_lock);
+}
+
+/* Runs a prepared single-row SELECT whose parameters are bound; @load copies the row. */
+static int fetch_one(sqlite3_stmt *q, void *(*load)(sqlite3_stmt *), void **ret)
+{
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_DONE) {
+                sqlite3_reset(q);
+                /* On a damaged file, "no such row" may be a damaged page. */
+                return atomic_load(&damaged) ? -EUCLEAN : OSB_E_NOT_FOUND;
+        }
+        if (rc != SQLITE_ROW) {
+                sqlite3_reset(q);
+                return sqlerr(rc);
+        }
+        void *row = load(q);
+        sqlite3_reset(q);
+        if (!row)
+                return -ENOMEM;
+        *ret = row;
+        return 0;
+}
+
+static void *load_instance(sqlite3_stmt *q)
+{
+        struct instance_row *r = osb_calloc(1, sizeof(*r));
+        if (!r)
+                return NULL;
+        char **f[] = {&r->id, &r->service_id, &r->plan_id, &r->request_key, &r->parameters,
+                      &r->context, &r->organization_guid, &r->space_guid, &r->maintenance_version,
+                      &r->dashboard_url, &r->metadata, &r->state, &r->op_id};
+        for (unsigned i = 0; i < OSB_ELEMENTSOF(f); i++)
+                if (!col_str(q, (int) i, f[i])) {
+                        instance_row_free(r);
+                        return NULL;
+                }
+        r->created_at = sqlite3_column_int64(q, 13);
+        r->updated_at = sqlite3_column_int64(q, 14);
+        return r;
+}
+
+static void *load_binding(sqlite3_stmt *q)
+{
+        struct binding_row *r = osb_calloc(1, sizeof(*r));
+        if (!r)
+                return NULL;
+        char **f[] = {&r->instance_id, &r->id, &r->service_id, &r->plan_id, &r->request_key,
+                      &r->parameters, &r->context, &r->app_guid, &r->predecessor_id,
+                      &r->response, &r->state, &r->op_id};
+        for (unsigned i = 0; i < OSB_ELEMENTSOF(f); i++)
+                if (!col_str(q, (int) i, f[i])) {
+                        binding_row_free(r);
+                        return NULL;
+                }
+        r->created_at = sqlite3_column_int64(q, 12);
+        r->updated_at = sqlite3_column_int64(q, 13);
+        return r;
+}
+
+static void *load_op(sqlite3_stmt *q)
+{
+        struct op_row *r = osb_calloc(1, sizeof(*r));
+        if (!r)
+                return NULL;
+        char **f[] = {&r->id, &r->kind, &r->instance_id, &r->binding_id, &r->state,
+                      &r->description, &r->request};
+        for (unsigned i = 0; i < OSB_ELEMENTSOF(f); i++)
+                if (!col_str(q, (int) i, f[i])) {
+                        op_row_free(r);
+                        return NULL;
+                }
+        r->due_at = sqlite3_column_int64(q, 7);
+        r->attempts = sqlite3_column_int64(q, 8);
+        r->instance_usable = col_tri(q, 9);
+        r->update_repeatable = col_tri(q, 10);
+        r->created_at = sqlite3_column_int64(q, 11);
+        r->finished_at = sqlite3_column_int64(q, 12);
+        return r;
+}
+
+static int sq_get_instance(struct store *base, const char *id, struct instance_row **ret)
+{
+        struct store_sqlite *st = sq(base);
+        sqlite3_stmt *q = stmt(st, S_GET_INSTANCE);
+        if (!q)
+                return -EIO;
+        bind_str(q, 1, id);
+        return fetch_one(q, load_instance, (void **) ret);
+}
+
+static int sq_get_binding(struct store *base, const char *instance_id, const char *id,
+                      struct binding_row **ret)
+{
+        struct store_sqlite *st = sq(base);
+        sqlite3_stmt *q = stmt(st, S_GET_BINDING);
+        if (!q)
+                return -EIO;
+        bind_str(q, 1, instance_id);
+        bind_str(q, 2, id);
+        return fetch_one(q, load_binding, (void **) ret);
+}
+
+static int sq_get_op(struct store *base, const char *id, struct op_row **ret)
+{
+        struct store_sqlite *st = sq(base);
+        sqlite3_stmt *q = stmt(st, S_GET_OP);
+        if (!q)
+                return -EIO;
+        bind_str(q, 1, id);
+        return fetch_one(q, load_op, (void **) ret);
+}
+
+static int sq_latest_op(struct store *base, const char *instance_id, const char *binding_id,
+                    const char *kind, struct op_row **ret)
+{
+        struct store_sqlite *st = sq(base);
+        sqlite3_stmt *q = stmt(st, binding_id ? S_LATEST_OP_BINDING : S_LATEST_OP_INSTANCE);
+        if (!q)
+                return -EIO;
+        bind_str(q, 1, instance_id);
+        bind_str(q, 2, kind);
+        if (binding_id)
+                bind_str(q, 3, binding_id);
+        return fetch_one(q, load_op, (void **) ret);
+}
+
+static int sq_put_instance(struct store *base, const struct instance_row *r)
+{
+        struct store_sqlite *st = sq(base);
+        sqlite3_stmt *q = stmt(st, S_PUT_INSTANCE);
+        if (!q)
+                return -EIO;
+        const char *f[] = {r->id, r->service_id, r->plan_id, r->request_key, r->parameters,
+                           r->context, r->organization_guid, r->space_guid, r->maintenance_version,
+                           r->dashboard_url, r->metadata, r->state, r->op_id};
+        for (unsigned i = 0; i < OSB_ELEMENTSOF(f); i++)
+                bind_str(q, (int) i + 1, f[i]);
+        sqlite3_bind_int64(q, 14, r->created_at);
+        sqlite3_bind_int64(q, 15, r->updated_at);
+        return step_done(q);
+}
+
+static int sq_put_binding(struct store *base, const struct binding_row *r)
+{
+        struct store_sqlite *st = sq(base);
+        sqlite3_stmt *q = stmt(st, S_PUT_BINDING);
+        if (!q)
+                return -EIO;
+        const char *f[] = {r->instance_id, r->id, r->service_id, r->plan_id, r->request_key,
+                           r->parameters, r->context, r->app_guid, r->predecessor_id,
+                           r->response, r->state, r->op_id};
+        for (unsigned i = 0; i < OSB_ELEMENTSOF(f); i++)
+                bind_str(q, (int) i + 1, f[i]);
+        sqlite3_bind_int64(q, 13, r->created_at);
+        sqlite3_bind_int64(q, 14, r->updated_at);
+        return step_done(q);
+}
+
+static int sq_put_op(struct store *base, const struct op_row *r)
+{
+        struct store_sqlite *st = sq(base);
+        sqlite3_stmt *q = stmt(st, S_PUT_OP);
+        if (!q)
+                return -EIO;
+        const char *f[] = {r->id, r->kind, r->instance_id, r->binding_id, r->state,
+                           r->description, r->request};
+        for (unsigned i = 0; i < OSB_ELEMENTSOF(f); i++)
+                bind_str(q, (int) i + 1, f[i]);
+        sqlite3_bind_int64(q, 8, r->due_at);
+        sqlite3_bind_int64(q, 9, r->attempts);
+        bind_tri(q, 10, r->instance_usable);
+        bind_tri(q, 11, r->update_repeatable);
+        sqlite3_bind_int64(q, 12, r->created_at);
+        if (r->finished_at)
+                sqlite3_bind_int64(q, 13, r->finished_at);
+        else
+                sqlite3_bind_null(q, 13);
+        return step_done(q);
+}
+
+static int sq_delete_instance(struct store *base, const char *id)
+{
+        struct store_sqlite *st = sq(base);
+        sqlite3_stmt *q = stmt(st, S_DEL_INSTANCE_BINDINGS);
+        if (!q)
+                return -EIO;
+        bind_str(q, 1, id);
+        int r = step_done(q);
+        if (r < 0)
+                return r;
+        q = stmt(st, S_DEL_INSTANCE);
+        if (!q)
+                return -EIO;
+        bind_str(q, 1, id);
+        return step_done(q);
+}
+
+static int sq_delete_binding(struct store *base, const char *instance_id, const char *id)
+{
+        struct store_sqlite *st = sq(base);
+        sqlite3_stmt *q = stmt(st, S_DEL_BINDING);
+        if (!q)
+                return -EIO;
+        bind_str(q, 1, instance_id);
+        bind_str(q, 2, id);
+        return step_done(q);
+}
+
+static int count(struct store_sqlite *st, enum stmt s, const char *arg, int64_t *ret)
+{
+        sqlite3_stmt *q = stmt(st, s);
+        if (!q)
+                return -EIO;
+        if (arg)
+                bind_str(q, 1, arg);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW)
+                *ret = sqlite3_column_int64(q, 0);
+        sqlite3_reset(q);
+        return rc == SQLITE_ROW ? 0 : sqlerr(rc);
+}
+
+static int sq_count_bindings(struct store *base, const char *instance_id, int64_t *ret)
+{
+        struct store_sqlite *st = sq(base);
+        return count(st, S_COUNT_BINDINGS, instance_id, ret);
+}
+
+static int sq_count(struct store *base, int64_t *ret_instances, int64_t *ret_bindings,
+                int64_t *ret_ops_in_progress)
+{
+        struct store_sqlite *st = sq(base);
+        int r = count(st, S_COUNT_INSTANCES, NULL, ret_instances);
+        if (r >= 0)
+                r = count(st, S_COUNT_ALL_BINDINGS, NULL, ret_bindings);
+        if (r >= 0)
+                r = count(st, S_COUNT_OPS, NULL, ret_ops_in_progress);
+        return r;
+}
+
+static int sq_each_pending_op(struct store *base, int (*fn)(void *userdata, const char *id, int64_t due_at),
+                          void *userdata)
+{
+        struct store_sqlite *st = sq(base);
+        sqlite3_stmt *q = stmt(st, S_PENDING_OPS);
+        if (!q)
+                return -EIO;
+        int rc, r = 0;
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+                r = fn(userdata, (const char *) sqlite3_column_text(q, 0), sqlite3_column_int64(q, 1));
+                if (r < 0)
+                        break;
+        }
+        sqlite3_reset(q);
+        if (r < 0)
+                return r;
+        return rc == SQLITE_DONE ? 0 : sqlerr(rc);
+}
+
+struct sqlite_checkpointer {
+        struct store_checkpointer base;
+        pthread_t thread;
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        bool stop;
+        unsigned interval_ms;
+        struct store *st;
+};
+
+/* Copies the bulk of the WAL into the database without blocking anyone, then the few frames
+ * appended meanwhile under the write lock: a checkpoint that completes lets the next writer
+ * restart the WAL from its beginning, so it stops growing. */
+static void checkpoint(struct store *base)
+{
+        struct store_sqlite *st = sq(base);
+        int log = 0, done = 0;
+        (void) sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+        pthread_mutex_lock(&write_lock);
+        (void) sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+        pthread_mutex_unlock(&write_lock);
+}
+
+static void *checkpointer_main(void *arg)
+{
+        struct sqlite_checkpointer *c = arg;
+        pthread_mutex_lock(&c->lock);
+        while (!c->stop) {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                int64_t ns = ts.tv_nsec + (int64_t) c->interval_ms * 1000000;
+                ts.tv_sec += ns / 1000000000;
+                ts.tv_nsec = ns % 1000000000;
+                pthread_cond_timedwait(&c->cond, &c->lock, &ts);
+                if (c->stop)
+                        break;
+                pthread_mutex_unlock(&c->lock);
+                checkpoint(c->st);
+                pthread_mutex_lock(&c->lock);
+        }
+        pthread_mutex_unlock(&c->lock);
+        return NULL;
+}
+
+static int sq_checkpointer_start(const char *path, unsigned interval_ms, struct store_checkpointer **ret,
+                                 struct osb_error *err)
+{
+        struct sqlite_checkpointer *c = osb_calloc(1, sizeof(*c));
+        if (!c)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        c->base.impl = &store_sqlite_impl;
+        atomic_fetch_add(&external_checkpoints, 1);
+        int r = sq_open(path, STORE_SYNC_NORMAL, &c->st, err);
+        if (r < 0) {
+                atomic_fetch_sub(&external_checkpoints, 1);
+                osb_free(c);
+                return r;
+        }
+        c->interval_ms = interval_ms ? interval_ms : 500;
+        pthread_mutex_init(&c->lock, NULL);
+        pthread_cond_init(&c->cond, NULL);
+        if (pthread_create(&c->thread, NULL, checkpointer_main, c) != 0) {
+                atomic_fetch_sub(&external_checkpoints, 1);
+                sq_close(c->st);
+                osb_free(c);
+                return osb_error_set(err, -EAGAIN, "cannot start the checkpoint thread");
+        }
+        *ret = &c->base;
+        return 0;
+}
+
+static void sq_checkpointer_stop(struct store_checkpointer *base)
+{
+        struct sqlite_checkpointer *c = (struct sqlite_checkpointer *) base;
+        pthread_mutex_lock(&c->lock);
+        c->stop = true;
+        pthread_cond_signal(&c->cond);
+        pthread_mutex_unlock(&c->lock);
+        pthread_join(c->thread, NULL);
+        checkpoint(c->st);
+        sq_close(c->st);
+        atomic_fetch_sub(&external_checkpoints, 1);
+        pthread_mutex_destroy(&c->lock);
+        pthread_cond_destroy(&c->cond);
+        osb_free(c);
+}
+
+/* Any location that no other implementation claims is a file name. */
+static bool sq_claims(const char *location)
+{
+        (void) location;
+        return true;
+}
+
+const struct store_impl store_sqlite_impl = {
+        .name = "sqlite",
+        .shared = false,
+        .claims = sq_claims,
+        .open = sq_open,
+        .close = sq_close,
+        .schema_version = sq_schema_version,
+        .ping = sq_ping,
+        .check = sq_check,
+        .begin = sq_begin,
+        .commit = sq_commit,
+        .rollback = sq_rollback,
+        .get_instance = sq_get_instance,
+        .get_binding = sq_get_binding,
+        .get_op = sq_get_op,
+        .latest_op = sq_latest_op,
+        .put_instance = sq_put_instance,
+        .put_binding = sq_put_binding,
+        .put_op = sq_put_op,
+        .delete_instance = sq_delete_instance,
+        .delete_binding = sq_delete_binding,
+        .count_bindings = sq_count_bindings,
+        .count = sq_count,
+        .each_pending_op = sq_each_pending_op,
+        .checkpointer_start = sq_checkpointer_start,
+        .checkpointer_stop = sq_checkpointer_stop,
+};
