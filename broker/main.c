@@ -218,6 +218,8 @@ static int run(void)
                 .port = (uint16_t) arg_port,
                 .threads = arg_threads ? (unsigned) arg_threads : (unsigned) auto_threads,
                 .max_body = arg_max_body,
+                /* a hostile client's 300 MB is never read (docs/broker.md, --max-body) */
+                .refuse_large_early = true,
                 .max_header = arg_max_header,
                 .max_connections = (unsigned) arg_max_connections,
                 .timeout_s = (unsigned) ((arg_request_timeout_ms + 999) / 1000),

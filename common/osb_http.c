@@ -33,6 +33,7 @@ struct osb_http_server {
         osb_http_done done;
         void *userdata;
         size_t max_body;
+        bool refuse_large_early;
         uint16_t port;
         atomic_uint in_flight;  /* requests between arrival and completion */
         atomic_bool draining;   /* stopping: new requests are refused with 503 */
@@ -219,7 +220,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                  * read: libmicrohttpd then never reads it (no "100 Continue" either) and closes
                  * the connection after the answer. */
                 const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-                if (cl && length_over(cl, srv->max_body)) {
+                if (cl && srv->refuse_large_early && length_over(cl, srv->max_body)) {
                         req->body_too_large = true;
                         osb_buf_release(&req->body);
                         answer(srv, req);
@@ -322,6 +323,7 @@ int osb_http_server_start(const struct osb_http_config *cfg, osb_http_handler ha
         srv->done = done;
         srv->userdata = userdata;
         srv->max_body = cfg->max_body ? cfg->max_body : 1024 * 1024;
+        srv->refuse_large_early = cfg->refuse_large_early;
         srv->header_timeout_ms = cfg->header_timeout_ms;
         srv->request_deadline_ms = cfg->request_deadline_ms;
         pthread_mutex_init(&srv->lock, NULL);

@@ -44,6 +44,11 @@ struct osb_http_config {
         uint16_t port;             /* 0 picks a free port: see osb_http_server_port() */
         unsigned threads;          /* worker threads (>= 1) */
         size_t max_body;           /* bytes; larger bodies are answered 413 */
+        bool refuse_large_early;   /* a Content-Length over max_body is answered 413 at once, and
+                                    * the body never read (the connection is closed after the
+                                    * answer: a client still writing may see a reset instead).
+                                    * Else the body is read and discarded first, as kube-apiserver
+                                    * does, and the client always reads the 413. */
         size_t max_header;         /* per-connection memory for the request line and headers */
         unsigned max_connections;
         unsigned timeout_s;        /* idle connection timeout */

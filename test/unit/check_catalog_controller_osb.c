@@ -151,7 +151,7 @@ END_TEST
 START_TEST(provision_success_that_cannot_be_read_is_refused)
 {
         const char *const bodies[] = {"{\"dashboard_url\":\"http://x/" SECRET "\"", "{\"a\":123456789012345678901234}",
-                                      "[]", "", "{} " SECRET};
+                                      "[]", "", ("{} " SECRET)};
         for (size_t i = 0; i < OSB_ELEMENTSOF(bodies); i++) {
                 canned(201, bodies[i], strlen(bodies[i]));
                 struct osb_response resp = {.retry_after_s = -1};
@@ -260,7 +260,7 @@ END_TEST
 START_TEST(catalog_that_cannot_be_read_is_refused_without_quoting_it)
 {
         const char *const bodies[] = {"{\"services\":[{\"name\":\"" SECRET "\"}]", "{\"services\":\"" SECRET "\"}",
-                                      "[\"" SECRET "\"]", "{\"services\":[]} " SECRET};
+                                      ("[\"" SECRET "\"]"), ("{\"services\":[]} " SECRET)};
         for (size_t i = 0; i < OSB_ELEMENTSOF(bodies); i++) {
                 canned(200, bodies[i], strlen(bodies[i]));
                 json_t *cat = NULL;
