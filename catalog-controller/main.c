@@ -19,7 +19,7 @@
 #include "catalog-controller/reconcile_binding.h"
 #include "catalog-controller/reconcile_broker.h"
 #include "catalog-controller/reconcile_instance.h"
-#include "catalog-controller/svcobj.h"
+#include "catalog-controller/cached.h"
 
 #include <uuid/uuid.h>
 
@@ -116,9 +116,9 @@ static const struct osb_program program = {
 static struct ctl ctl;
 /* NULL without --leader-elect; atomic: the endpoints' threads read it while run() stores it */
 static struct elector *_Atomic elector;
-static const struct informer_kind kind_instances = {"ServiceInstance", &kube_sc_instances, svcobj_extract, svcobj_free, svcobj_relevant};
-static const struct informer_kind kind_bindings = {"ServiceBinding", &kube_sc_bindings, svcobj_extract, svcobj_free, svcobj_relevant};
-static const struct informer_kind kind_secrets = {"Secret", &kube_secrets, secret_extract, secret_free, NULL};
+static const struct informer_kind kind_instances = {"ServiceInstance", &kube_sc_instances, cached_extract, cached_free, cached_relevant};
+static const struct informer_kind kind_bindings = {"ServiceBinding", &kube_sc_bindings, cached_extract, cached_free, cached_relevant};
+static const struct informer_kind kind_secrets = {"Secret", &kube_secrets, cached_secret_extract, cached_secret_free, NULL};
 static const struct informer_kind kinds[6] = {
         {"ClusterServiceBroker", &kube_sc_cluster_brokers, broker_extract, broker_free, broker_relevant},
         {"ClusterServiceClass", &kube_sc_cluster_classes, offering_extract_class, offering_free, offering_relevant},
@@ -204,7 +204,7 @@ static void wake_unresolved(void)
         if (!atomic_load(&ctl.started) || informer_snapshot(ctl.instances, &v, &n) < 0)
                 return;         /* before the start every instance is reconciled anyway */
         for (size_t i = 0; i < n; i++)
-                if (((struct svcobj *) v[i])->unresolved)
+                if (((struct cached *) v[i])->unresolved)
                         enqueue(CTL_KEY_INSTANCE, v[i]->key);
         informer_snapshot_free(ctl.instances, v, n);
 }
@@ -218,7 +218,7 @@ static void wake_dependents(struct informer *inf, const char *prefix, const char
         if (!inf || informer_snapshot(inf, &v, &n) < 0)
                 return;         /* callers pass ctl's pointers only once ctl.started */
         for (size_t i = 0; i < n; i++) {
-                const struct svcobj *o = (const struct svcobj *) v[i];
+                const struct cached *o = (const struct cached *) v[i];
                 if (!osb_streq(o->meta.ns, ns))
                         continue;
                 bool hit = instance && osb_streq(o->instance_ref, instance);
@@ -234,7 +234,7 @@ static void wake_dependents(struct informer *inf, const char *prefix, const char
  * reference N1) or is going away. */
 static void on_instance(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
 {
-        const struct svcobj *o = (const struct svcobj *) (new ? new : old), *was = (const struct svcobj *) old;
+        const struct cached *o = (const struct cached *) (new ? new : old), *was = (const struct cached *) old;
         if (new)
                 enqueue(CTL_KEY_INSTANCE, new->key);
         if (atomic_load(&ctl.started) &&
@@ -245,7 +245,7 @@ static void on_instance(void *userdata, enum informer_event ev, const struct kme
 /* A binding changed: reconcile it; a binding going away may unblock its instance's deletion. */
 static void on_binding(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
 {
-        const struct svcobj *o = (const struct svcobj *) (new ? new : old);
+        const struct cached *o = (const struct cached *) (new ? new : old);
         if (new)
                 enqueue(CTL_KEY_BINDING, new->key);
         if ((ev == INFORMER_DELETE || (ev == INFORMER_UPDATE && new->deleting && !old->deleting)) && o->instance_ref) {

@@ -26,3 +26,7 @@ char *names_label_value(const char *value, char out[NAMES_LABEL_VALUE_LEN + 1]);
 
 /* The finalizer of the reference, so objects migrate between the two controllers. */
 #define NAMES_FINALIZER "kubernetes-incubator/service-catalog"
+
+/* Our annotations. */
+#define NAMES_ANNOTATION_ABANDON "bindery.dev/abandon"                       /* "true" */
+#define NAMES_ANNOTATION_ORPHAN_MITIGATION "bindery.dev/orphan-mitigation"   /* "disabled" */
