@@ -20,7 +20,7 @@ bool condition_is(const json_t *status, const char *type, const char *value)
         return osb_streq(json_string_value(json_object_get(condition_get(status, type), "status")), value);
 }
 
-/* The reference's printer helper: the last condition's type when True, else its reason. */
+/* What kubectl get prints: the last condition's type when True, else its reason. */
 static int recompute_state(json_t *status)
 {
         json_t *conds = json_object_get(status, "conditions");

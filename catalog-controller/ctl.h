@@ -72,7 +72,7 @@ int parse_time(const char *s, time_t *ret);
 struct ctl_client;
 /* The OSB client of broker @b (flavour @fl): the cached one while the broker's URL, auth Secret
  * values and TLS settings stay the same, else a new one. The auth Secret is read on every call
- * (reference R5). Returns 0 with *ret usable until ctl_client_put(*ref), or an error naming what
+ * (a rotated credential is used at once). Returns 0 with *ret usable until ctl_client_put(*ref), or an error naming what
  * is wrong (missing Secret or key, bad caBundle, ...). */
 int ctl_broker_client(struct ctl *c, const struct flavour *fl, const struct broker *b, struct osb_client **ret,
                       struct ctl_client **ref, struct osb_error *err);

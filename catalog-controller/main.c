@@ -231,7 +231,7 @@ static void wake_dependents(struct informer *inf, const char *prefix, const char
 }
 
 /* An instance changed: reconcile it, and its bindings when it became Ready (they wait for that,
- * reference N1) or is going away. */
+ * as service-catalog's do) or is going away. */
 static void on_instance(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
 {
         const struct cached *o = (const struct cached *) (new ? new : old), *was = (const struct cached *) old;
@@ -257,7 +257,7 @@ static void on_binding(void *userdata, enum informer_event ev, const struct kmet
 }
 
 /* A Secret changed: instances whose parametersFrom name it are updated when the parameters
- * changed (the reference needed an updateRequests bump). */
+ * changed (service-catalog needed an updateRequests bump). */
 static void on_secret(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
 {
         const struct kmeta *m = new ? new : old;
@@ -337,7 +337,7 @@ static void http_handler(void *userdata, struct osb_http_request *req)
         }
 }
 
-/* The cluster ID sent to brokers (reference X3): --cluster-id, else key "id" of ConfigMap
+/* The cluster ID sent to brokers (organization_guid and context.clusterid): --cluster-id, else key "id" of ConfigMap
  * cluster-info, which is created with a random UUID when missing. */
 static int cluster_identity(struct kube_client *kc, char *out, size_t n, struct osb_error *err)
 {

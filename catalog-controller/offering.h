@@ -1,6 +1,6 @@
 /* catalog-controller/offering.h: classes and plans ("offerings"): the compact cached form of
  * ClusterServiceClass/ServiceClass/ClusterServicePlan/ServicePlan objects, the conversion of a
- * broker's OSB catalog into the objects the controller wants (reference §1.2-1.4, B5, B6), the
+ * broker's OSB catalog into the objects the controller wants (named and labelled as service-catalog names them), the
  * catalog restrictions, and a digest of the broker-owned part of an object so that "does this
  * object need an update?" is answered from the cache without keeping whole JSON trees. */
 #pragma once
@@ -55,7 +55,7 @@ bool offering_relevant(const struct kmeta *old, const struct kmeta *new);
  * Returns 0 or -ENOMEM. */
 int offering_digest(const json_t *obj, bool is_plan, char out[OFFERING_DIGEST_LEN + 1]);
 
-/* ---- catalog restrictions (reference B5): a label-selector-like AND of requirements ---- */
+/* ---- catalog restrictions (spec.catalogRestrictions): a label-selector-like AND of requirements ---- */
 
 enum restriction_op { RESTRICT_EQ, RESTRICT_NE, RESTRICT_IN, RESTRICT_NOTIN };
 struct restriction {
@@ -85,7 +85,7 @@ struct catalog_owner {
         const struct flavour *fl;
         const char *name, *ns, *uid;    /* the broker's; ns NULL for cluster brokers */
         /* The k8s name of an existing object of this broker with this external id, or NULL
-         * (the reference keeps such names, e.g. pre-escaping legacy ones). May be NULL. */
+         * (service-catalog keeps such names, e.g. pre-escaping legacy ones). May be NULL. */
         const char *(*existing_name)(void *userdata, bool is_plan, const char *external_id);
         void *userdata;
 };

@@ -167,7 +167,7 @@ void pass_clear_operation(struct pass *p)
         static const char *const fields[] = {"lastOperation", "currentOperation", "operationStartTime", "nextRetryTime"};
         for (size_t i = 0; i < OSB_ELEMENTSOF(fields); i++)
                 (void) json_object_del(p->status, fields[i]);
-        /* the reference always shows these two */
+        /* service-catalog always shows these two */
         (void) json_object_set_new(p->status, "asyncOpInProgress", json_false());
         if (!json_object_get(p->status, "orphanMitigationInProgress"))
                 (void) json_object_set_new(p->status, "orphanMitigationInProgress", json_false());

@@ -1,6 +1,6 @@
 /* catalog-controller/reconcile_binding.c: ServiceBindings: wait for the instance, bind (async when
- * the service's bindings are retrievable), write the Secret, unbind on deletion (reference §1.6,
- * N1-N6, O3). */
+ * the service's bindings are retrievable), write the Secret, unbind on deletion (service-catalog's
+ * lifecycle; how ours differs is in docs/controller.md). */
 #include "common/osb_compat.h"
 
 #include "common/osb_json.h"
@@ -80,7 +80,7 @@ static int read_secret_data(void *userdata, const char *ns, const char *name, js
 {
         struct pass *p = userdata;
         /* the controller can read every namespace; whoever creates a binding may not: only
-         * Secrets beside the binding (the reference allowed any, a way to copy others' Secrets) */
+         * Secrets beside the binding (service-catalog allowed any, a way to copy others' Secrets) */
         if (!osb_streq(ns, p->ns))
                 return osb_error_set(err, OSB_E_BAD_REQUEST, "Secret %s/%s is not in the binding's namespace %s",
                                      ns, name, p->ns);
@@ -206,7 +206,7 @@ static int terminal(struct pass *p, const char *reason, const char *message, str
 static int unbind(struct pass *p, bool mitigation, struct osb_error *err);
 
 /* The broker may hold a binding we could not learn of (a 5xx, a time-out, an answer that cannot
- * be read): Failed=True @reason, then unbind at the broker (reference O3b). */
+ * be read): Failed=True @reason, then unbind at the broker. */
 static int mitigate(struct pass *p, const char *reason, const char *message, struct osb_error *err)
 {
         if (condition_set(p->status, "Failed", "True", reason, message, p->now) < 0 ||
@@ -273,7 +273,7 @@ static int bind_binding(struct pass *p, const json_t *instance, struct osb_error
                 (void) snprintf(msg, sizeof(msg), "Error binding: %s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
                 if (r == -ETIMEDOUT) {
-                        /* the broker may have made the binding: remove it (reference O3b) */
+                        /* the broker may have made the binding: remove it */
                         r = mitigate(p, "BindCallFailed", msg, err);
                 } else {
                         r = pass_retry(p, "False", "BindCallFailed", msg, err);
@@ -379,7 +379,7 @@ static int poll_binding(struct pass *p, const json_t *instance, struct osb_error
                                 pass_event(p, false, "UnboundSuccessfully", "The binding was deleted at the broker");
                         return r;
                 }
-                /* fetch the binding for its credentials (reference N5) */
+                /* fetch the binding for its credentials (GET of the binding, async bindings) */
                 r = osb_client_fetch(p->oc, iid, bid, identity, &resp, err);
                 if (pass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                         return r == -ENOMEM ? r : 0;

@@ -182,7 +182,7 @@ const struct bcond *bstatus_condition(const struct bstatus *s, const char *type)
         return NULL;
 }
 
-/* lastConditionState: the last condition's type if True, else its reason (reference). */
+/* lastConditionState: the last condition's type if True, else its reason (what kubectl get prints). */
 static int recompute_state(struct bstatus *s)
 {
         const struct bcond *last = s->nconds ? &s->conds[s->nconds - 1] : NULL;
@@ -351,7 +351,7 @@ bool broker_needs_relist(const struct broker *b, int64_t default_relist_ms, time
         const struct bcond *failed = bstatus_condition(&b->status, "Failed");
         if (b->meta.generation != b->status.reconciled_generation)
                 return true;
-        /* a retry timeout stops fetching until the spec changes (reference B2) */
+        /* a retry timeout stops fetching until the spec changes (--reconciliation-retry-duration) */
         if (failed && osb_streq(failed->status, "True"))
                 return false;
         if (!ready || !osb_streq(ready->status, "True"))
@@ -601,7 +601,7 @@ static int sync_catalog(const struct pass *p, const json_t *catalog, unsigned *n
         for (size_t i = 0; i < ds.nplans && r >= 0; i++)
                 r = sync_one(p, &ds.plans[i], find(x.plans, x.nplans, p->ns, ds.plans[i].name), fl->plan_kind,
                              fl->plan_res, writes, err);
-        /* what the catalog no longer has (cluster: only what we control, reference B7) */
+        /* what the catalog no longer has (cluster: only what we control: marked removedFromBrokerCatalog, or deleted when no instance uses it) */
         for (int pass = 0; pass < 2 && r >= 0; pass++) {
                 struct kmeta **v = pass ? x.plans : x.classes;
                 size_t n = pass ? x.nplans : x.nclasses;
@@ -788,7 +788,7 @@ int reconcile_broker(struct ctl *c, const struct flavour *fl, const char *key)
                                 goto oom;
                 } else if (parse_time(st.operation_start_time, &started) == 0 &&
                            (int64_t) (now - started) * 1000 >= c->opts.retry_duration_ms) {
-                        /* reference B2: give up until the spec changes */
+                        /* --reconciliation-retry-duration passed: give up until the spec changes */
                         if (bstatus_set_condition(&st, "Failed", "True", REASON_RETRY_TIMEOUT,
                                                   "Stopped retrying to fetch the catalog: the retry duration passed.", p.now) < 0)
                                 goto oom;

@@ -1,8 +1,8 @@
-/* catalog-controller/reconcile_broker.h: the ClusterServiceBroker and ServiceBroker reconciler
- * (reference §1.1 and B1-B10): finalizer, auth Secret, catalog fetch, classes and plans,
- * removedFromBrokerCatalog, restrictions, relist timing, conditions, Events, deletion. Also the
- * controller context every reconciler shares, and the broker's compact cached form with the pure
- * status logic, which the unit tests drive directly. */
+/* catalog-controller/reconcile_broker.h: the ClusterServiceBroker and ServiceBroker reconciler:
+ * finalizer, auth Secret, catalog fetch, classes and plans, removedFromBrokerCatalog,
+ * restrictions, relist timing, conditions, Events, deletion (docs/controller.md, "Registering a
+ * broker"). Also the broker's compact cached form with the pure status logic, which the unit
+ * tests drive directly. The controller context every reconciler shares is in ctl.h. */
 #pragma once
 
 #include <stdatomic.h>
@@ -78,7 +78,8 @@ bool broker_relevant(const struct kmeta *old, const struct kmeta *new);
 /* Parses a Go duration ("15m", "1h30m", "90s", "1h0m0s", "250ms"). Returns 0, or -EINVAL for an
  * invalid or non-positive one. */
 int parse_go_duration_ms(const char *s, int64_t *ret);
-/* Whether a catalog fetch is due (reference B1), and if not, in how many ms (*wait_ms, -1: never
+/* Whether a catalog fetch is due (a new generation, a relist request, or relistDuration
+ * passed since the last fetch), and if not, in how many ms (*wait_ms, -1: never
  * by timer). */
 bool broker_needs_relist(const struct broker *b, int64_t default_relist_ms, time_t now, int64_t *wait_ms);
 

@@ -1,5 +1,5 @@
 /* catalog-controller/reconcile_instance.c: ServiceInstances: resolve the class and plan, provision,
- * poll, update, orphan mitigation, deprovision (reference §1.5, P1-P8, A1-A3, U1-U3, D1-D4, O1-O2;
+ * poll, update, orphan mitigation, deprovision (service-catalog's lifecycle;
  * how ours differs is in docs/controller.md). One pass decides one step from the object's spec and
  * status, so a restarted controller carries on where the last one stopped. */
 #include "common/osb_compat.h"
@@ -170,7 +170,7 @@ static bool mitigation_disabled(const struct pass *p)
 
 static int deprovision(struct pass *p, struct osb_error *err);
 
-/* Orphan mitigation (reference O1/O2): the broker may hold an instance we could not learn of;
+/* Orphan mitigation (after a provision that failed with a 5xx, timed out or could not be read): the broker may hold an instance we could not learn of;
  * delete it there. @permanent: the failure does not get retried afterwards (Failed=True). */
 static int start_mitigation(struct pass *p, const char *reason, const char *message, bool permanent,
                             struct osb_error *err)
@@ -302,7 +302,7 @@ static int provision(struct pass *p, struct osb_error *err)
         if (r < 0) {
                 (void) snprintf(msg, sizeof(msg), "Error provisioning the instance: %s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                /* a timeout leaves the broker's state unknown: clean up (reference O1b) */
+                /* a timeout leaves the broker's state unknown: clean up (deprovision at once) */
                 r = r == -ETIMEDOUT ? start_mitigation(p, "ErrorCallingProvision", msg, false, err) :
                     pass_retry(p, "False", "ErrorCallingProvision", msg, err);
                 goto out;
@@ -358,7 +358,7 @@ static int update(struct pass *p, struct osb_error *err)
                 r = OOM(err);
                 goto out;
         }
-        /* parameters only when they changed; {} when they were all removed (reference U2) */
+        /* parameters only when they changed; {} when they were all removed, so the broker drops them too */
         if (!osb_streq(old_sum ? old_sum : "", q.checksum)) {
                 json_t *v = q.params ? json_incref(q.params) : json_object();
                 if (!v || json_object_set_new(q.body, "parameters", v) < 0) {
@@ -760,7 +760,7 @@ static int instance_pass(struct pass *p, struct osb_error *err)
         if (r == -ENOMEM)
                 return r;
         if (r >= 0 && !busy && (!provisioned || !osb_streq(props_plan_id(p, "externalProperties"), p->rv.plan->external_id))) {
-                /* no new instance (or plan change) onto what the broker removed (reference B7) */
+                /* no new instance (or plan change) onto a class or plan the broker removed from its catalog */
                 if (p->rv.cls->removed)
                         r = osb_error_set(err, OSB_E_NOT_FOUND, "%s %s was removed from the broker's catalog",
                                           p->rv.fl->class_kind, p->rv.cls->meta.name), reason = "ReferencesDeletedServiceClass";
@@ -792,11 +792,11 @@ static int instance_pass(struct pass *p, struct osb_error *err)
 
         int64_t og = status_int(p, "observedGeneration");
         if (condition_is(p->status, "Failed", "True")) {
-                /* terminal until the spec changes (reference P2), or the Secrets behind
+                /* terminal until the spec changes (a new generation), or the Secrets behind
                  * parametersFrom do: fixing a rejected parameter there is a change too */
                 if (og == p->generation && !secrets_changed(p, "inProgressProperties"))
                         return 0;
-                condition_remove(p->status, "Failed");      /* P3: a new generation starts afresh */
+                condition_remove(p->status, "Failed");      /* a new generation starts afresh */
                 ctl_retry_reset(p->c, p->key);
         }
         time_t next;

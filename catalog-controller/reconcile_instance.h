@@ -1,5 +1,6 @@
-/* catalog-controller/reconcile_instance.h: the ServiceInstance reconciler (reference §1.5 and
- * P1-P8, A1-A3, U1-U3, D1-D4, O1-O2; docs/controller.md says what ours does differently). */
+/* catalog-controller/reconcile_instance.h: the ServiceInstance reconciler: provision, poll,
+ * update, orphan mitigation, deprovision, as service-catalog does them (docs/controller.md,
+ * "Provisioning", says what ours does and where it differs). */
 #pragma once
 
 #include <stdint.h>

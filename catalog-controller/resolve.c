@@ -137,7 +137,7 @@ int resolve_spec(struct ctl *c, const json_t *spec, const char *ns, bool by_ref,
                 return osb_error_set(err, OSB_E_NOT_FOUND, "no %s with %s '%s' for %s %s", fl->plan_kind, by_words[m->by],
                                      plan_value, fl->class_kind, cls->meta.name);
         }
-        /* the reference prefixes the class's kind, not the plan's */
+        /* service-catalog prefixes the class's kind, not the plan's */
         ret->user_plan = osb_asprintf("%s", plan_value ? plan_value :
                                       m->by == 0 ? ret->plan->external_name : m->by == 1 ? ret->plan->external_id :
                                       ret->plan->meta.name);
