@@ -20,6 +20,7 @@ catalog_controller_libcatctl_a_SOURCES = \
 	catalog-controller/reconcile_instance.c catalog-controller/reconcile_instance.h \
 	catalog-controller/reconcile_binding.c catalog-controller/reconcile_binding.h \
 	catalog-controller/leader.c catalog-controller/leader.h \
+	catalog-controller/route.c catalog-controller/route.h \
 	catalog-controller/dispatch.c catalog-controller/dispatch.h
 
 bin_PROGRAMS += catalog-controller/catalog-controller

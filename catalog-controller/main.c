@@ -1,6 +1,6 @@
 /* catalog-controller/main.c: catalog-controller: settings, the Kubernetes client, informers for
- * brokers, classes, plans, instances, bindings and Secrets, the event handlers that decide which
- * keys to queue, the work queue and its workers, the HTTP endpoints (/healthz, /readyz,
+ * brokers, classes, plans, instances, bindings and Secrets (their events routed to queue keys by
+ * route.c), the work queue and its workers (dispatch.c), the HTTP endpoints (/healthz, /readyz,
  * /metrics), and a clean shutdown on SIGTERM/SIGINT. */
 #include "common/osb_compat.h"
 #include "common/osb_http.h"
@@ -9,6 +9,7 @@
 #include "common/osb_settings.h"
 #include "kube/client.h"
 #include "kube/config.h"
+#include "catalog-controller/cached.h"
 #include "catalog-controller/dispatch.h"
 #include "catalog-controller/informer.h"
 #include "catalog-controller/kapi.h"
@@ -19,7 +20,7 @@
 #include "catalog-controller/reconcile_binding.h"
 #include "catalog-controller/reconcile_broker.h"
 #include "catalog-controller/reconcile_instance.h"
-#include "catalog-controller/cached.h"
+#include "catalog-controller/route.h"
 
 #include <uuid/uuid.h>
 
@@ -186,113 +187,6 @@ static int handle_key(void *userdata, const char *key)
 {
         elector_check(elector);         /* a leader past its renew deadline reconciles nothing more */
         return dispatch_key(userdata, key);
-}
-
-static void enqueue(const char *prefix, const char *key)
-{
-        char *k = osb_asprintf("%s%s", prefix, key);
-        if (!k || queue_add(ctl.queue, k) < 0)
-                osb_log_error("cannot enqueue", "key=%s", key);
-        osb_free(k);
-}
-
-/* Instances waiting for a class, plan or broker to appear (Ready=False References*). */
-static void wake_unresolved(void)
-{
-        struct kmeta **v = NULL;
-        size_t n = 0;
-        if (!atomic_load(&ctl.started) || informer_snapshot(ctl.instances, &v, &n) < 0)
-                return;         /* before the start every instance is reconciled anyway */
-        for (size_t i = 0; i < n; i++)
-                if (((struct cached *) v[i])->unresolved)
-                        enqueue(CTL_KEY_INSTANCE, v[i]->key);
-        informer_snapshot_free(ctl.instances, v, n);
-}
-
-/* The bindings of instance @ns/@name, or every instance naming Secret @ns/@secret. */
-static void wake_dependents(struct informer *inf, const char *prefix, const char *ns, const char *instance,
-                            const char *secret)
-{
-        struct kmeta **v = NULL;
-        size_t n = 0;
-        if (!inf || informer_snapshot(inf, &v, &n) < 0)
-                return;         /* callers pass ctl's pointers only once ctl.started */
-        for (size_t i = 0; i < n; i++) {
-                const struct cached *o = (const struct cached *) v[i];
-                if (!osb_streq(o->meta.ns, ns))
-                        continue;
-                bool hit = instance && osb_streq(o->instance_ref, instance);
-                for (size_t k = 0; secret && !hit && k < o->nsecret_refs; k++)
-                        hit = osb_streq(o->secret_refs[k], secret);
-                if (hit)
-                        enqueue(prefix, o->meta.key);
-        }
-        informer_snapshot_free(inf, v, n);
-}
-
-/* An instance changed: reconcile it, and its bindings when it became Ready (they wait for that,
- * as service-catalog's do) or is going away. */
-static void on_instance(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
-{
-        const struct cached *o = (const struct cached *) (new ? new : old), *was = (const struct cached *) old;
-        if (new)
-                enqueue(CTL_KEY_INSTANCE, new->key);
-        if (atomic_load(&ctl.started) &&
-            (ev == INFORMER_DELETE || (ev == INFORMER_UPDATE && ((o->ready && !was->ready) || (new->deleting && !old->deleting)))))
-                wake_dependents(ctl.bindings, CTL_KEY_BINDING, o->meta.ns, o->meta.name, NULL);
-}
-
-/* A binding changed: reconcile it; a binding going away may unblock its instance's deletion. */
-static void on_binding(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
-{
-        const struct cached *o = (const struct cached *) (new ? new : old);
-        if (new)
-                enqueue(CTL_KEY_BINDING, new->key);
-        if ((ev == INFORMER_DELETE || (ev == INFORMER_UPDATE && new->deleting && !old->deleting)) && o->instance_ref) {
-                char *k = osb_asprintf("%s/%s", o->meta.ns, o->instance_ref);
-                if (k)
-                        enqueue(CTL_KEY_INSTANCE, k);
-                osb_free(k);
-        }
-}
-
-/* A Secret changed: instances whose parametersFrom name it are updated when the parameters
- * changed (service-catalog needed an updateRequests bump). */
-static void on_secret(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
-{
-        const struct kmeta *m = new ? new : old;
-        if (ev == INFORMER_RESYNC || !m->ns || !atomic_load(&ctl.started))
-                return;
-        wake_dependents(ctl.instances, CTL_KEY_INSTANCE, m->ns, NULL, m->name);
-}
-
-/* Broker events: enqueue the broker. */
-static void on_broker(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
-{
-        const char *prefix = userdata;
-        const struct kmeta *m = new ? new : old;
-        char *key = osb_asprintf("%s%s", prefix, m->key);
-        if (!key || queue_add(ctl.queue, key) < 0)
-                osb_log_error("cannot enqueue", "key=%s", m->key);
-        osb_free(key);
-        if (ev != INFORMER_RESYNC)
-                wake_unresolved();
-}
-
-/* A class or plan someone else deleted or changed: let its broker put it right. */
-static void on_offering(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
-{
-        const struct offering *o = (const struct offering *) (new ? new : old);
-        if (ev == INFORMER_RESYNC)
-                return;
-        wake_unresolved();
-        if (ev == INFORMER_ADD || !o->broker)
-                return;
-        const char *prefix = userdata;
-        char *key = o->meta.ns ? osb_asprintf("%s%s/%s", prefix, o->meta.ns, o->broker) : osb_asprintf("%s%s", prefix, o->broker);
-        if (key)
-                (void) queue_add(ctl.queue, key);
-        osb_free(key);
 }
 
 static void http_handler(void *userdata, struct osb_http_request *req)
@@ -567,15 +461,15 @@ static int run(void)
         struct informer_options io = {.resync_ms = arg_resync_ms};
         struct informer_options io_ns = {.resync_ms = arg_resync_ms, .namespaces = nns > 0 ? nsv : NULL,
                                          .nnamespaces = (size_t) nns};
-        static const char *const prefixes[2] = {CTL_KEY_CLUSTER_BROKER, CTL_KEY_BROKER};
+        static const informer_handler offering_routes[2] = {route_cluster_offering, route_offering};
+        static const informer_handler broker_routes[2] = {route_cluster_broker, route_broker};
         for (int i = 0; i < 2 && r >= 0; i++) {
                 if (i == 1 && !arg_namespaced)
                         break;
                 /* classes and plans first, so a broker's first reconcile sees them */
-                r = informer_start(kc, &kinds[3 * i + 1], i ? &io_ns : &io, on_offering, (void *) prefixes[i], &ctl.classes[i]);
+                r = informer_start(kc, &kinds[3 * i + 1], i ? &io_ns : &io, offering_routes[i], &ctl, &ctl.classes[i]);
                 if (r >= 0)
-                        r = informer_start(kc, &kinds[3 * i + 2], i ? &io_ns : &io, on_offering, (void *) prefixes[i],
-                                           &ctl.plans[i]);
+                        r = informer_start(kc, &kinds[3 * i + 2], i ? &io_ns : &io, offering_routes[i], &ctl, &ctl.plans[i]);
         }
         if (r < 0) {
                 fail("cannot start the informers", strerror(-r));
@@ -588,21 +482,21 @@ static int run(void)
         for (int i = 0; i < 2 && r >= 0; i++) {
                 if (i == 1 && !arg_namespaced)
                         break;
-                r = informer_start(kc, &kinds[3 * i], i ? &io_ns : &io, on_broker, (void *) prefixes[i], &ctl.brokers[i]);
+                r = informer_start(kc, &kinds[3 * i], i ? &io_ns : &io, broker_routes[i], &ctl, &ctl.brokers[i]);
         }
         /* Secrets first: an instance's first reconcile may read one; then bindings, so an
          * instance being deleted sees its bindings */
         if (r >= 0)
-                r = informer_start(kc, &kind_secrets, &io_ns, on_secret, NULL, &ctl.secrets);
+                r = informer_start(kc, &kind_secrets, &io_ns, route_secret, &ctl, &ctl.secrets);
         if (r >= 0)
-                r = informer_start(kc, &kind_bindings, &io_ns, on_binding, NULL, &ctl.bindings);
+                r = informer_start(kc, &kind_bindings, &io_ns, route_binding, &ctl, &ctl.bindings);
         if (r >= 0) {
                 if (wait_synced_or_signal(ctl.bindings, 30000))
                         goto signalled;
                 for (int i = 0; i < 2; i++)
                         if (wait_synced_or_signal(ctl.brokers[i], 30000))
                                 goto signalled;
-                r = informer_start(kc, &kind_instances, &io_ns, on_instance, NULL, &ctl.instances);
+                r = informer_start(kc, &kind_instances, &io_ns, route_instance, &ctl, &ctl.instances);
         }
         if (r >= 0)
                 atomic_store(&ctl.started, true);
