@@ -63,10 +63,6 @@ void ctl_release(struct ctl *c);
 
 #define CTL_EVENT_SOURCE "catalog-controller"
 
-/* RFC 3339 UTC "2006-01-02T15:04:05Z" ↔ seconds. */
-void format_time(time_t t, char out[32]);
-int parse_time(const char *s, time_t *ret);
-
 /* ---- OSB clients ---- */
 
 struct ctl_client;

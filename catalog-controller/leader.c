@@ -153,12 +153,8 @@ json_t *leader_lease_released(const json_t *live, const char *now_micro)
 void leader_now_micro(char out[40])
 {
         struct timespec ts;
-        struct tm tm;
-        char base[24];
         clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-        (void) snprintf(out, 40, "%s.%06dZ", base, (int) (ts.tv_nsec / 1000));
+        osb_time_format_rfc3339_micro(&ts, out);
 }
 
 /* ---- the elector ---- */

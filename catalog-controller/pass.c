@@ -4,6 +4,7 @@
 #include "common/osb_json.h"
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
+#include "common/osb_time.h"
 #include "catalog-controller/cached.h"
 #include "catalog-controller/condition.h"
 #include "catalog-controller/kapi.h"
@@ -128,8 +129,8 @@ int pass_ready(struct pass *p, const char *value, const char *reason, const char
 int pass_retry(struct pass *p, const char *value, const char *reason, const char *message, struct osb_error *err)
 {
         int64_t delay = ctl_retry_fail(p->c, p->key);
-        char when[32];
-        format_time(p->tnow + (time_t) ((delay + 999) / 1000), when);
+        char when[OSB_TIME_RFC3339_MAX];
+        osb_time_format_rfc3339(p->tnow + (time_t) ((delay + 999) / 1000), when);
         osb_autofree char *msg = osb_asprintf("%s; will retry at %s", message, when);
         if (!msg || pass_set_str(p, "nextRetryTime", when) < 0)
                 return osb_error_set(err, -ENOMEM, "out of memory");
@@ -204,7 +205,7 @@ int pass_run(struct ctl *c, const char *key, const char *kind, const struct kube
                 struct pass p = {.c = c, .kind = kind, .res = res, .key = key, .ns = ns, .name = name, .obj = obj,
                                   .tnow = c->now(), .requeue_ms = -1};
                 obj = NULL;
-                format_time(p.tnow, p.now);
+                osb_time_format_rfc3339(p.tnow, p.now);
                 r = pass(&p, &err);
                 if (r >= 0 && p.requeue_ms >= 0)
                         (void) queue_add_after(c->queue, key, p.requeue_ms);

@@ -14,6 +14,7 @@
 
 #include "common/osb_error.h"
 #include "common/osb_log.h"
+#include "common/osb_time.h"
 #include "catalog-controller/ctl.h"
 #include "catalog-controller/informer.h"
 #include "catalog-controller/resolve.h"
@@ -28,7 +29,7 @@ struct pass {
         json_t *status;                 /* the status we want (owned) */
         int64_t generation;
         time_t tnow;
-        char now[32];
+        char now[OSB_TIME_RFC3339_MAX];
         int64_t requeue_ms;             /* >= 0: process the key again after this long */
         struct resolve_result rv;
         struct osb_client *oc;

@@ -6,6 +6,7 @@
 #include "common/osb_json.h"
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
+#include "common/osb_time.h"
 #include "catalog-controller/credentials.h"
 #include "catalog-controller/kapi.h"
 #include "catalog-controller/names.h"
@@ -541,7 +542,7 @@ static bool just_created(struct pass *p)
 {
         time_t created;
         if (condition_get(p->status, "Ready") ||
-            parse_time(str_of(json_object_get(p->obj, "metadata"), "creationTimestamp"), &created) < 0 ||
+            osb_time_parse_rfc3339(str_of(json_object_get(p->obj, "metadata"), "creationTimestamp"), &created) < 0 ||
             p->tnow - created >= 3)
                 return false;
         p->requeue_ms = (int64_t) (created + 3 - p->tnow) * 1000;
@@ -626,7 +627,7 @@ static int binding_pass(struct pass *p, struct osb_error *err)
             json_integer_value(json_object_get(p->status, "reconciledGeneration")) == p->generation)
                 return 0;
         time_t next;
-        if (parse_time(str_of(p->status, "nextRetryTime"), &next) == 0 && next > p->tnow && og == p->generation) {
+        if (osb_time_parse_rfc3339(str_of(p->status, "nextRetryTime"), &next) == 0 && next > p->tnow && og == p->generation) {
                 p->requeue_ms = (int64_t) (next - p->tnow) * 1000;
                 return 0;
         }

@@ -3,6 +3,7 @@
 #include "common/osb_json.h"
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
+#include "common/osb_time.h"
 #include "catalog-controller/kapi.h"
 #include "catalog-controller/names.h"
 #include "catalog-controller/osb_client.h"
@@ -359,7 +360,7 @@ bool broker_needs_relist(const struct broker *b, int64_t default_relist_ms, time
         if (b->manual_relist)
                 return false;
         time_t last;
-        if (parse_time(b->status.last_catalog_retrieval_time, &last) < 0)
+        if (osb_time_parse_rfc3339(b->status.last_catalog_retrieval_time, &last) < 0)
                 return true;
         int64_t interval = b->relist_ms > 0 ? b->relist_ms : default_relist_ms;
         int64_t due_ms = (int64_t) (last - now) * 1000 + interval;
@@ -377,7 +378,7 @@ struct pass {
         const char *key;                 /* the queue key */
         const struct broker *b;
         const char *ns;                  /* the broker's namespace (namespaced flavour) */
-        char now[32];
+        char now[OSB_TIME_RFC3339_MAX];
 };
 
 static void log_obj(const struct pass *p, enum osb_log_level lvl, const char *msg, const char *detail)
@@ -730,7 +731,7 @@ int reconcile_broker(struct ctl *c, const struct flavour *fl, const char *key)
         }
         struct pass p = {.c = c, .fl = fl, .key = key, .b = b, .ns = fl->namespaced ? b->meta.ns : NULL};
         time_t now = c->now();
-        format_time(now, p.now);
+        osb_time_format_rfc3339(now, p.now);
         struct osb_error err = OSB_ERROR_INIT;
         int r = 0;
         struct bstatus st = {0};
@@ -786,7 +787,7 @@ int reconcile_broker(struct ctl *c, const struct flavour *fl, const char *key)
                 if (!st.operation_start_time) {
                         if (replace(&st.operation_start_time, p.now) < 0)
                                 goto oom;
-                } else if (parse_time(st.operation_start_time, &started) == 0 &&
+                } else if (osb_time_parse_rfc3339(st.operation_start_time, &started) == 0 &&
                            (int64_t) (now - started) * 1000 >= c->opts.retry_duration_ms) {
                         /* --reconciliation-retry-duration passed: give up until the spec changes */
                         if (bstatus_set_condition(&st, "Failed", "True", REASON_RETRY_TIMEOUT,

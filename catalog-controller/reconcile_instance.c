@@ -7,6 +7,7 @@
 #include "common/osb_json.h"
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
+#include "common/osb_time.h"
 #include "catalog-controller/kapi.h"
 #include "catalog-controller/names.h"
 #include "catalog-controller/reconcile_instance.h"
@@ -61,7 +62,7 @@ static const char *props_plan_id(const struct pass *p, const char *which)
 static int64_t elapsed_ms(const struct pass *p)
 {
         time_t start;
-        if (parse_time(pass_str(p, "operationStartTime"), &start) < 0)
+        if (osb_time_parse_rfc3339(pass_str(p, "operationStartTime"), &start) < 0)
                 return 0;
         return (int64_t) (p->tnow - start) * 1000;
 }
@@ -800,7 +801,7 @@ static int instance_pass(struct pass *p, struct osb_error *err)
                 ctl_retry_reset(p->c, p->key);
         }
         time_t next;
-        if (parse_time(pass_str(p, "nextRetryTime"), &next) == 0 && next > p->tnow && og == p->generation) {
+        if (osb_time_parse_rfc3339(pass_str(p, "nextRetryTime"), &next) == 0 && next > p->tnow && og == p->generation) {
                 p->requeue_ms = (int64_t) (next - p->tnow) * 1000;
                 return 0;
         }

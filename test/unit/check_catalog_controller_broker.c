@@ -5,6 +5,7 @@
 #include "common/osb_compat.h"
 #include <check.h>
 #include "common/osb_mem.h"
+#include "common/osb_time.h"
 #include "kube/watch.h"
 #include "catalog-controller/informer.h"
 #include "catalog-controller/names.h"
@@ -291,7 +292,7 @@ static struct broker *broker_from(const char *text)
 START_TEST(relist_timing_follows_the_reference)
 {
         time_t t0;
-        ck_assert_int_eq(parse_time("2024-01-01T00:00:00Z", &t0), 0);
+        ck_assert_int_eq(osb_time_parse_rfc3339("2024-01-01T00:00:00Z", &t0), 0);
         int64_t wait;
         struct broker *b = broker_from(
                 "{\"metadata\":{\"name\":\"b\",\"generation\":2},\"spec\":{\"url\":\"http://x\",\"relistDuration\":\"10m\"},"
