@@ -3,8 +3,10 @@
 #include "common/osb_json.h"
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
+#include "common/osb_parse.h"
 #include "common/osb_time.h"
 #include "catalog-controller/kapi.h"
+#include "catalog-controller/kobj.h"
 #include "catalog-controller/names.h"
 #include "catalog-controller/osb_client.h"
 #include "catalog-controller/reconcile_broker.h"
@@ -14,42 +16,6 @@
 #define REASON_ERROR_SYNCING "ErrorSyncingCatalog"
 #define REASON_RETRY_TIMEOUT "ErrorReconciliationRetryTimeout"
 #define MESSAGE_FETCHED "Successfully fetched catalog entries from broker."
-
-int parse_go_duration_ms(const char *s, int64_t *ret)
-{
-        if (!s || !*s)
-                return -EINVAL;
-        double total = 0;
-        const char *p = s;
-        while (*p) {
-                char *end;
-                errno = 0;
-                double v = strtod(p, &end);
-                if (end == p || errno || v < 0 || *p == '+' || *p == '-' || isspace((unsigned char) *p))
-                        return -EINVAL;
-                p = end;
-                double unit;
-                if (strncmp(p, "ms", 2) == 0)
-                        unit = 1, p += 2;
-                else if (strncmp(p, "us", 2) == 0)
-                        unit = 0.001, p += 2;
-                else if (strncmp(p, "ns", 2) == 0)
-                        unit = 0.000001, p += 2;
-                else if (*p == 'h')
-                        unit = 3600000, p++;
-                else if (*p == 'm')
-                        unit = 60000, p++;
-                else if (*p == 's')
-                        unit = 1000, p++;
-                else
-                        return -EINVAL;
-                total += v * unit;
-        }
-        if (total < 1 || total > 9e15)
-                return -EINVAL;
-        *ret = (int64_t) total;
-        return 0;
-}
 
 /* ---- status ---- */
 
@@ -316,7 +282,7 @@ int broker_extract(const json_t *obj, struct kmeta **ret)
         b->manual_relist = osb_streq(json_string_value(json_object_get(spec, "relistBehavior")), "Manual");
         b->relist_requests = json_integer_value(json_object_get(spec, "relistRequests"));
         const char *rd = json_string_value(json_object_get(spec, "relistDuration"));
-        if (rd && parse_go_duration_ms(rd, &b->relist_ms) < 0)
+        if (rd && osb_parse_go_duration_ms(rd, &b->relist_ms) < 0)
                 b->relist_duration_invalid = true;
         const json_t *cr = json_object_get(spec, "catalogRestrictions");
         const json_t *auth = json_object_get(spec, "authInfo");
@@ -372,7 +338,7 @@ bool broker_needs_relist(const struct broker *b, int64_t default_relist_ms, time
 
 /* ---- one reconcile ---- */
 
-struct pass {
+struct broker_pass {
         struct ctl *c;
         const struct flavour *fl;
         const char *key;                 /* the queue key */
@@ -381,7 +347,7 @@ struct pass {
         char now[OSB_TIME_RFC3339_MAX];
 };
 
-static void log_obj(const struct pass *p, enum osb_log_level lvl, const char *msg, const char *detail)
+static void log_obj(const struct broker_pass *p, enum osb_log_level lvl, const char *msg, const char *detail)
 {
         if (!osb_log_enabled(lvl))
                 return;
@@ -393,7 +359,7 @@ static void log_obj(const struct pass *p, enum osb_log_level lvl, const char *ms
 }
 
 /* An Event about the broker. Best effort. */
-static void emit_event(const struct pass *p, bool warning, const char *reason, const char *message)
+static void emit_event(const struct broker_pass *p, bool warning, const char *reason, const char *message)
 {
         struct ctl_object_ref o = {p->fl->broker_kind, p->ns, p->b->meta.name, p->b->meta.uid, p->b->meta.resource_version};
         ctl_event(p->c, &o, warning, reason, message);
@@ -401,7 +367,7 @@ static void emit_event(const struct pass *p, bool warning, const char *reason, c
 
 /* Writes @desired as the broker's status unless it equals the cached one. GET, replace status,
  * PUT /status; on 409 re-read and retry. Returns 0 (also when nothing was written) or an error. */
-static int write_status(const struct pass *p, const struct bstatus *desired, struct osb_error *err)
+static int write_status(const struct broker_pass *p, const struct bstatus *desired, struct osb_error *err)
 {
         if (bstatus_equal(&p->b->status, desired))
                 return 0;
@@ -431,7 +397,7 @@ static int write_status(const struct pass *p, const struct bstatus *desired, str
 
 /* Sets Ready (and on success clears Failed/operationStartTime), writes the status when it
  * changed, and emits an Event when the Ready reason changed. */
-static int finish(const struct pass *p, struct bstatus *st, const char *status, const char *reason,
+static int finish(const struct broker_pass *p, struct bstatus *st, const char *status, const char *reason,
                   const char *message, bool warning, struct osb_error *err)
 {
         const struct bcond *old = bstatus_condition(&p->b->status, "Ready");
@@ -482,7 +448,7 @@ static const struct offering *find(struct kmeta **v, size_t n, const char *ns, c
 }
 
 /* Sets status.removedFromBrokerCatalog of @name to @removed. */
-static int set_removed(const struct pass *p, const struct kube_resource *res, const char *name, bool removed,
+static int set_removed(const struct broker_pass *p, const struct kube_resource *res, const char *name, bool removed,
                        struct osb_error *err)
 {
         for (int attempt = 0;; attempt++) {
@@ -507,7 +473,7 @@ static int set_removed(const struct pass *p, const struct kube_resource *res, co
 }
 
 /* Makes one desired class or plan exist as wanted. */
-static int sync_one(const struct pass *p, const struct desired *d, const struct offering *cached, const char *kind,
+static int sync_one(const struct broker_pass *p, const struct desired *d, const struct offering *cached, const char *kind,
                     const struct kube_resource *res, unsigned *writes, struct osb_error *err)
 {
         const struct broker *b = p->b;
@@ -565,7 +531,7 @@ static int sync_one(const struct pass *p, const struct desired *d, const struct 
         }
 }
 
-static int sync_catalog(const struct pass *p, const json_t *catalog, unsigned *nclasses, unsigned *nplans,
+static int sync_catalog(const struct broker_pass *p, const json_t *catalog, unsigned *nclasses, unsigned *nplans,
                         unsigned *writes, struct osb_error *err)
 {
         const struct flavour *fl = p->fl;
@@ -635,7 +601,7 @@ out:
 }
 
 /* Deletes every class and plan of the broker (plans first). */
-static int delete_offerings(const struct pass *p, struct osb_error *err)
+static int delete_offerings(const struct broker_pass *p, struct osb_error *err)
 {
         int idx = p->fl->namespaced ? 1 : 0;
         struct existing_ctx x = {.broker = p->b->meta.name, .ns = p->ns};
@@ -663,38 +629,33 @@ static int delete_offerings(const struct pass *p, struct osb_error *err)
 }
 
 /* Adds (@add) or removes our finalizer: GET, edit metadata.finalizers, PUT; retried on 409. */
-static int edit_finalizer(const struct pass *p, bool add, struct osb_error *err)
+static int edit_finalizer(const struct broker_pass *p, bool add, struct osb_error *err)
 {
         for (int attempt = 0;; attempt++) {
                 json_auto_t *live = NULL;
                 int r = kapi_get(p->c->kube, p->fl->broker_res, p->ns, p->b->meta.name, &live, err);
                 if (r < 0)
                         return r == OSB_E_NOT_FOUND && !add ? 0 : r;
-                json_t *md = json_object_get(live, "metadata");
-                json_t *fin = json_object_get(md, "finalizers");
-                if (!json_is_array(fin)) {
-                        fin = json_array();
-                        if (!fin || json_object_set_new(md, "finalizers", fin) < 0)
+                if (add) {
+                        int a = kobj_add_finalizer(live);
+                        if (a < 0)
                                 return osb_error_set(err, -ENOMEM, "out of memory");
-                }
-                bool present = false;
-                for (size_t i = json_array_size(fin); i-- > 0;)
-                        if (osb_streq(json_string_value(json_array_get(fin, i)), NAMES_FINALIZER)) {
+                        if (a == 0)
+                                return 0;
+                } else {
+                        bool present = false;
+                        while (kobj_drop_finalizer(live))      /* every copy of it */
                                 present = true;
-                                if (!add)
-                                        (void) json_array_remove(fin, i);
-                        }
-                if (present == add)
-                        return 0;
-                if (add && json_array_append_new(fin, json_string(NAMES_FINALIZER)) < 0)
-                        return osb_error_set(err, -ENOMEM, "out of memory");
+                        if (!present)
+                                return 0;
+                }
                 r = kapi_update(p->c->kube, p->fl->broker_res, p->ns, live, NULL, err);
                 if (r != OSB_E_CONFLICT || attempt >= 4)
                         return r == OSB_E_NOT_FOUND && !add ? 0 : r;
         }
 }
 
-static int reconcile_delete(const struct pass *p, struct osb_error *err)
+static int reconcile_delete(const struct broker_pass *p, struct osb_error *err)
 {
         if (!p->b->meta.finalizer)
                 return 0;
@@ -729,7 +690,7 @@ int reconcile_broker(struct ctl *c, const struct flavour *fl, const char *key)
                 ctl_drop_client(c, key);
                 return 0;
         }
-        struct pass p = {.c = c, .fl = fl, .key = key, .b = b, .ns = fl->namespaced ? b->meta.ns : NULL};
+        struct broker_pass p = {.c = c, .fl = fl, .key = key, .b = b, .ns = fl->namespaced ? b->meta.ns : NULL};
         time_t now = c->now();
         osb_time_format_rfc3339(now, p.now);
         struct osb_error err = OSB_ERROR_INIT;

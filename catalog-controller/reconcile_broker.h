@@ -75,9 +75,6 @@ void broker_free(struct kmeta *m);
 /* Generation, deletion, finalizers or uid changed: status-only writes (ours) are not. */
 bool broker_relevant(const struct kmeta *old, const struct kmeta *new);
 
-/* Parses a Go duration ("15m", "1h30m", "90s", "1h0m0s", "250ms"). Returns 0, or -EINVAL for an
- * invalid or non-positive one. */
-int parse_go_duration_ms(const char *s, int64_t *ret);
 /* Whether a catalog fetch is due (a new generation, a relist request, or relistDuration
  * passed since the last fetch), and if not, in how many ms (*wait_ms, -1: never
  * by timer). */

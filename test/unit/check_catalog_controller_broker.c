@@ -5,6 +5,7 @@
 #include "common/osb_compat.h"
 #include <check.h>
 #include "common/osb_mem.h"
+#include "common/osb_parse.h"
 #include "common/osb_time.h"
 #include "kube/watch.h"
 #include "catalog-controller/informer.h"
@@ -344,19 +345,19 @@ END_TEST
 START_TEST(go_durations_parse)
 {
         int64_t ms;
-        ck_assert_int_eq(parse_go_duration_ms("15m", &ms), 0);
+        ck_assert_int_eq(osb_parse_go_duration_ms("15m", &ms), 0);
         ck_assert_int_eq(ms, 900000);
-        ck_assert_int_eq(parse_go_duration_ms("1h30m0s", &ms), 0);
+        ck_assert_int_eq(osb_parse_go_duration_ms("1h30m0s", &ms), 0);
         ck_assert_int_eq(ms, 5400000);
-        ck_assert_int_eq(parse_go_duration_ms("250ms", &ms), 0);
+        ck_assert_int_eq(osb_parse_go_duration_ms("250ms", &ms), 0);
         ck_assert_int_eq(ms, 250);
-        ck_assert_int_eq(parse_go_duration_ms("1.5s", &ms), 0);
+        ck_assert_int_eq(osb_parse_go_duration_ms("1.5s", &ms), 0);
         ck_assert_int_eq(ms, 1500);
-        ck_assert_int_eq(parse_go_duration_ms("0s", &ms), -EINVAL);
-        ck_assert_int_eq(parse_go_duration_ms("-1m", &ms), -EINVAL);
-        ck_assert_int_eq(parse_go_duration_ms("10", &ms), -EINVAL);
-        ck_assert_int_eq(parse_go_duration_ms("", &ms), -EINVAL);
-        ck_assert_int_eq(parse_go_duration_ms("5x", &ms), -EINVAL);
+        ck_assert_int_eq(osb_parse_go_duration_ms("0s", &ms), -EINVAL);
+        ck_assert_int_eq(osb_parse_go_duration_ms("-1m", &ms), -EINVAL);
+        ck_assert_int_eq(osb_parse_go_duration_ms("10", &ms), -EINVAL);
+        ck_assert_int_eq(osb_parse_go_duration_ms("", &ms), -EINVAL);
+        ck_assert_int_eq(osb_parse_go_duration_ms("5x", &ms), -EINVAL);
 }
 END_TEST
 
