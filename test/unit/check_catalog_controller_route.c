@@ -116,6 +116,26 @@ static void secret(int type, const char *ns, const char *name, int rv)
         apply(w.secrets, type, text);
 }
 
+/* A class @name of broker @broker, cluster-scoped (@ns NULL) or in namespace @ns. */
+static void klass(int type, const char *ns, const char *broker, int rv, int gen, const char *external_name)
+{
+        char text[512], nsf[64] = "";
+        if (ns)
+                (void) snprintf(nsf, sizeof(nsf), "\"namespace\":\"%s\",", ns);
+        (void) snprintf(text, sizeof(text), "{\"metadata\":{\"name\":\"c-db\",%s\"resourceVersion\":\"%d\",\"generation\":%d},"
+                        "\"spec\":{\"%s\":\"%s\",\"externalID\":\"id-db\",\"externalName\":\"%s\"}}", nsf, rv, gen,
+                        ns ? "serviceBrokerName" : "clusterServiceBrokerName", broker, external_name);
+        apply(ns ? w.nclasses : w.classes, type, text);
+}
+
+static void cluster_broker(int type, int rv)
+{
+        char text[256];
+        (void) snprintf(text, sizeof(text), "{\"metadata\":{\"name\":\"b1\",\"resourceVersion\":\"%d\",\"generation\":1},"
+                        "\"spec\":{\"url\":\"http://x\"}}", rv);
+        apply(w.brokers, type, text);
+}
+
 static void setup(void)
 {
         ctl_init(&w.c);
@@ -224,33 +244,27 @@ START_TEST(brokers_and_offerings_wake_the_instances_waiting_for_them)
 {
         instance(KUBE_EVENT_MODIFIED, "a", "i2", 2, "other", "False", "ReferencesNonexistentServiceClass");
         ck_assert_str_eq(queued(), "ServiceInstance/a/i2");
-        apply(w.brokers, KUBE_EVENT_ADDED, "{\"metadata\":{\"name\":\"b1\",\"resourceVersion\":\"1\",\"generation\":1},"
-              "\"spec\":{\"url\":\"http://x\"}}");
+        cluster_broker(KUBE_EVENT_ADDED, 1);
         ck_assert_str_eq(queued(), "ClusterServiceBroker/b1,ServiceInstance/a/i2");
         /* a resync queues the broker alone */
         informer_resync(w.brokers);
         ck_assert_str_eq(queued(), "ClusterServiceBroker/b1");
         /* a new class wakes the waiting instances; a class changed by someone else also its broker */
-        apply(w.classes, KUBE_EVENT_ADDED, "{\"metadata\":{\"name\":\"c-db\",\"resourceVersion\":\"1\",\"generation\":1},"
-              "\"spec\":{\"clusterServiceBrokerName\":\"b1\",\"externalID\":\"id-db\",\"externalName\":\"db\"}}");
+        klass(KUBE_EVENT_ADDED, NULL, "b1", 1, 1, "db");
         ck_assert_str_eq(queued(), "ServiceInstance/a/i2");
-        apply(w.classes, KUBE_EVENT_MODIFIED, "{\"metadata\":{\"name\":\"c-db\",\"resourceVersion\":\"2\",\"generation\":2},"
-              "\"spec\":{\"clusterServiceBrokerName\":\"b1\",\"externalID\":\"id-db\",\"externalName\":\"db2\"}}");
+        klass(KUBE_EVENT_MODIFIED, NULL, "b1", 2, 2, "db2");
         ck_assert_str_eq(queued(), "ClusterServiceBroker/b1,ServiceInstance/a/i2");
         /* a namespaced class names its broker within its namespace */
-        apply(w.nclasses, KUBE_EVENT_ADDED, "{\"metadata\":{\"name\":\"c-db\",\"namespace\":\"shop\",\"resourceVersion\":\"1\","
-              "\"generation\":1},\"spec\":{\"serviceBrokerName\":\"nb\",\"externalID\":\"id-db\",\"externalName\":\"db\"}}");
+        klass(KUBE_EVENT_ADDED, "shop", "nb", 1, 1, "db");
         ck_assert_str_eq(queued(), "ServiceInstance/a/i2");
-        apply(w.nclasses, KUBE_EVENT_DELETED, "{\"metadata\":{\"name\":\"c-db\",\"namespace\":\"shop\",\"resourceVersion\":\"2\","
-              "\"generation\":1},\"spec\":{\"serviceBrokerName\":\"nb\",\"externalID\":\"id-db\",\"externalName\":\"db\"}}");
+        klass(KUBE_EVENT_DELETED, "shop", "nb", 2, 1, "db");
         ck_assert_str_eq(queued(), "ServiceBroker/shop/nb,ServiceInstance/a/i2");
         /* once resolved, it waits no more */
         instance(KUBE_EVENT_MODIFIED, "a", "i2", 3, "other", "True", "ProvisionedSuccessfully");
         ck_assert_str_eq(queued(), "ServiceBinding/a/b2,ServiceInstance/a/i2");
         informer_resync(w.brokers);
         ck_assert_str_eq(queued(), "ClusterServiceBroker/b1");
-        apply(w.brokers, KUBE_EVENT_DELETED, "{\"metadata\":{\"name\":\"b1\",\"resourceVersion\":\"2\",\"generation\":1},"
-              "\"spec\":{\"url\":\"http://x\"}}");
+        cluster_broker(KUBE_EVENT_DELETED, 2);
         ck_assert_str_eq(queued(), "ClusterServiceBroker/b1");
 }
 END_TEST
