@@ -5,6 +5,7 @@
 #include "common/osb_mem.h"
 #include "common/osb_parse.h"
 #include "common/osb_time.h"
+#include "catalog-controller/condition.h"
 #include "catalog-controller/kapi.h"
 #include "catalog-controller/kobj.h"
 #include "catalog-controller/names.h"
@@ -17,29 +18,6 @@
 #define REASON_RETRY_TIMEOUT "ErrorReconciliationRetryTimeout"
 #define MESSAGE_FETCHED "Successfully fetched catalog entries from broker."
 
-/* ---- status ---- */
-
-static void bcond_release(struct bcond *c)
-{
-        osb_free(c->type);
-        osb_free(c->status);
-        osb_free(c->reason);
-        osb_free(c->message);
-        osb_free(c->last_transition_time);
-        *c = (struct bcond){0};
-}
-
-void bstatus_release(struct bstatus *s)
-{
-        for (size_t i = 0; i < s->nconds; i++)
-                bcond_release(&s->conds[i]);
-        osb_free(s->conds);
-        osb_free(s->operation_start_time);
-        osb_free(s->last_catalog_retrieval_time);
-        osb_free(s->last_condition_state);
-        *s = (struct bstatus){0};
-}
-
 static int sdup(const char *s, char **ret)
 {
         *ret = NULL;
@@ -48,181 +26,9 @@ static int sdup(const char *s, char **ret)
         return (*ret = osb_strdup(s)) ? 0 : -ENOMEM;
 }
 
-int bstatus_copy(struct bstatus *dst, const struct bstatus *src)
+static const char *str_of(const json_t *o, const char *field)
 {
-        *dst = (struct bstatus){.reconciled_generation = src->reconciled_generation,
-                                .observed_generation = src->observed_generation,
-                                .has_observed_generation = src->has_observed_generation};
-        if (src->nconds && !(dst->conds = osb_calloc(src->nconds, sizeof(*dst->conds))))
-                goto oom;
-        for (size_t i = 0; i < src->nconds; i++) {
-                const struct bcond *a = &src->conds[i];
-                struct bcond *b = &dst->conds[i];
-                dst->nconds++;
-                if (sdup(a->type, &b->type) < 0 || sdup(a->status, &b->status) < 0 || sdup(a->reason, &b->reason) < 0 ||
-                    sdup(a->message, &b->message) < 0 || sdup(a->last_transition_time, &b->last_transition_time) < 0)
-                        goto oom;
-        }
-        if (sdup(src->operation_start_time, &dst->operation_start_time) < 0 ||
-            sdup(src->last_catalog_retrieval_time, &dst->last_catalog_retrieval_time) < 0 ||
-            sdup(src->last_condition_state, &dst->last_condition_state) < 0)
-                goto oom;
-        return 0;
-oom:
-        bstatus_release(dst);
-        return -ENOMEM;
-}
-
-int bstatus_from_json(const json_t *st, struct bstatus *ret)
-{
-        struct bstatus s = {0};
-        json_t *conds = json_object_get(st, "conditions");
-        size_t n = json_array_size(conds), i;
-        json_t *c;
-        if (n && !(s.conds = osb_calloc(n, sizeof(*s.conds))))
-                return -ENOMEM;
-        json_array_foreach(conds, i, c) {
-                struct bcond *b = &s.conds[s.nconds++];
-                if (sdup(json_string_value(json_object_get(c, "type")), &b->type) < 0 ||
-                    sdup(json_string_value(json_object_get(c, "status")), &b->status) < 0 ||
-                    sdup(json_string_value(json_object_get(c, "reason")), &b->reason) < 0 ||
-                    sdup(json_string_value(json_object_get(c, "message")), &b->message) < 0 ||
-                    sdup(json_string_value(json_object_get(c, "lastTransitionTime")), &b->last_transition_time) < 0)
-                        goto oom;
-        }
-        s.reconciled_generation = json_integer_value(json_object_get(st, "reconciledGeneration"));
-        json_t *og = json_object_get(st, "observedGeneration");
-        s.has_observed_generation = json_is_integer(og);
-        s.observed_generation = json_integer_value(og);
-        if (sdup(json_string_value(json_object_get(st, "operationStartTime")), &s.operation_start_time) < 0 ||
-            sdup(json_string_value(json_object_get(st, "lastCatalogRetrievalTime")), &s.last_catalog_retrieval_time) < 0 ||
-            sdup(json_string_value(json_object_get(st, "lastConditionState")), &s.last_condition_state) < 0)
-                goto oom;
-        *ret = s;
-        return 0;
-oom:
-        bstatus_release(&s);
-        return -ENOMEM;
-}
-
-static int set_opt_str(json_t *o, const char *key, const char *v)
-{
-        return v ? json_object_set_new(o, key, json_string(v)) : 0;
-}
-
-json_t *bstatus_to_json(const struct bstatus *s)
-{
-        json_t *o = json_object(), *conds = json_array();
-        if (!o || !conds || json_object_set_new(o, "conditions", conds) < 0) {
-                json_decref(o);
-                return NULL;
-        }
-        int r = 0;
-        for (size_t i = 0; i < s->nconds && r >= 0; i++) {
-                const struct bcond *c = &s->conds[i];
-                json_t *j = json_object();
-                r = j ? json_array_append_new(conds, j) : -1;
-                if (r >= 0)
-                        r = set_opt_str(j, "type", c->type) | set_opt_str(j, "status", c->status) |
-                            set_opt_str(j, "reason", c->reason) | set_opt_str(j, "message", c->message) |
-                            set_opt_str(j, "lastTransitionTime", c->last_transition_time);
-        }
-        if (r >= 0)
-                r = json_object_set_new(o, "reconciledGeneration", json_integer(s->reconciled_generation)) |
-                    set_opt_str(o, "operationStartTime", s->operation_start_time) |
-                    set_opt_str(o, "lastCatalogRetrievalTime", s->last_catalog_retrieval_time) |
-                    set_opt_str(o, "lastConditionState", s->last_condition_state);
-        if (r >= 0 && s->has_observed_generation)
-                r = json_object_set_new(o, "observedGeneration", json_integer(s->observed_generation));
-        if (r < 0) {
-                json_decref(o);
-                return NULL;
-        }
-        return o;
-}
-
-const struct bcond *bstatus_condition(const struct bstatus *s, const char *type)
-{
-        for (size_t i = 0; i < s->nconds; i++)
-                if (osb_streq(s->conds[i].type, type))
-                        return &s->conds[i];
-        return NULL;
-}
-
-/* lastConditionState: the last condition's type if True, else its reason (what kubectl get prints). */
-static int recompute_state(struct bstatus *s)
-{
-        const struct bcond *last = s->nconds ? &s->conds[s->nconds - 1] : NULL;
-        const char *v = !last ? NULL : osb_streq(last->status, "True") ? last->type : last->reason;
-        char *d = NULL;
-        if (v && !(d = osb_strdup(v)))
-                return -ENOMEM;
-        osb_free(s->last_condition_state);
-        s->last_condition_state = d;
-        return 0;
-}
-
-static int replace(char **field, const char *v)
-{
-        char *d = NULL;
-        if (v && !(d = osb_strdup(v)))
-                return -ENOMEM;
-        osb_free(*field);
-        *field = d;
-        return 0;
-}
-
-int bstatus_set_condition(struct bstatus *s, const char *type, const char *status, const char *reason,
-                          const char *message, const char *now)
-{
-        struct bcond *c = (struct bcond *) bstatus_condition(s, type);
-        if (!c) {
-                struct bcond *v = osb_realloc(s->conds, (s->nconds + 1) * sizeof(*v));
-                if (!v)
-                        return -ENOMEM;
-                s->conds = v;
-                c = &v[s->nconds++];
-                *c = (struct bcond){0};
-                if (replace(&c->type, type) < 0)
-                        return -ENOMEM;
-        }
-        if (!osb_streq(c->status, status) || !c->last_transition_time)
-                if (replace(&c->last_transition_time, now) < 0)
-                        return -ENOMEM;
-        if (replace(&c->status, status) < 0 || replace(&c->reason, reason) < 0 || replace(&c->message, message) < 0)
-                return -ENOMEM;
-        return recompute_state(s);
-}
-
-void bstatus_remove_condition(struct bstatus *s, const char *type)
-{
-        for (size_t i = 0; i < s->nconds; i++)
-                if (osb_streq(s->conds[i].type, type)) {
-                        bcond_release(&s->conds[i]);
-                        memmove(&s->conds[i], &s->conds[i + 1], (s->nconds - i - 1) * sizeof(*s->conds));
-                        s->nconds--;
-                        (void) recompute_state(s);
-                        return;
-                }
-}
-
-bool bstatus_equal(const struct bstatus *a, const struct bstatus *b)
-{
-        if (a->nconds != b->nconds || a->reconciled_generation != b->reconciled_generation ||
-            !osb_streq(a->operation_start_time, b->operation_start_time) ||
-            !osb_streq(a->last_catalog_retrieval_time, b->last_catalog_retrieval_time) ||
-            !osb_streq(a->last_condition_state, b->last_condition_state))
-                return false;
-        if (a->has_observed_generation != b->has_observed_generation ||
-            (a->has_observed_generation && a->observed_generation != b->observed_generation))
-                return false;
-        for (size_t i = 0; i < a->nconds; i++) {
-                const struct bcond *x = &a->conds[i], *y = &b->conds[i];
-                if (!osb_streq(x->type, y->type) || !osb_streq(x->status, y->status) || !osb_streq(x->reason, y->reason) ||
-                    !osb_streq(x->message, y->message) || !osb_streq(x->last_transition_time, y->last_transition_time))
-                        return false;
-        }
-        return true;
+        return json_string_value(json_object_get(o, field));
 }
 
 /* ---- the cached broker ---- */
@@ -243,7 +49,8 @@ void broker_free(struct kmeta *m)
         osb_free(b->basic_name);
         osb_free(b->bearer_ns);
         osb_free(b->bearer_name);
-        bstatus_release(&b->status);
+        if (b->status)
+                json_decref(b->status);
         osb_free(b);
 }
 
@@ -297,7 +104,8 @@ int broker_extract(const json_t *obj, struct kmeta **ret)
             sdup(json_string_value(json_object_get(basic, "name")), &b->basic_name) < 0 ||
             sdup(json_string_value(json_object_get(bearer, "namespace")), &b->bearer_ns) < 0 ||
             sdup(json_string_value(json_object_get(bearer, "name")), &b->bearer_name) < 0 ||
-            bstatus_from_json(json_object_get(obj, "status"), &b->status) < 0) {
+            !(b->status = json_is_object(json_object_get(obj, "status")) ?
+                          json_deep_copy(json_object_get(obj, "status")) : json_object())) {
                 broker_free(&b->meta);
                 return -ENOMEM;
         }
@@ -314,19 +122,17 @@ bool broker_relevant(const struct kmeta *old, const struct kmeta *new)
 bool broker_needs_relist(const struct broker *b, int64_t default_relist_ms, time_t now, int64_t *wait_ms)
 {
         *wait_ms = -1;
-        const struct bcond *ready = bstatus_condition(&b->status, "Ready");
-        const struct bcond *failed = bstatus_condition(&b->status, "Failed");
-        if (b->meta.generation != b->status.reconciled_generation)
+        if (b->meta.generation != json_integer_value(json_object_get(b->status, "reconciledGeneration")))
                 return true;
         /* a retry timeout stops fetching until the spec changes (--reconciliation-retry-duration) */
-        if (failed && osb_streq(failed->status, "True"))
+        if (condition_is(b->status, "Failed", "True"))
                 return false;
-        if (!ready || !osb_streq(ready->status, "True"))
+        if (!condition_is(b->status, "Ready", "True"))
                 return true;
         if (b->manual_relist)
                 return false;
         time_t last;
-        if (osb_time_parse_rfc3339(b->status.last_catalog_retrieval_time, &last) < 0)
+        if (osb_time_parse_rfc3339(str_of(b->status, "lastCatalogRetrievalTime"), &last) < 0)
                 return true;
         int64_t interval = b->relist_ms > 0 ? b->relist_ms : default_relist_ms;
         int64_t due_ms = (int64_t) (last - now) * 1000 + interval;
@@ -367,27 +173,20 @@ static void emit_event(const struct broker_pass *p, bool warning, const char *re
 
 /* Writes @desired as the broker's status unless it equals the cached one. GET, replace status,
  * PUT /status; on 409 re-read and retry. Returns 0 (also when nothing was written) or an error. */
-static int write_status(const struct broker_pass *p, const struct bstatus *desired, struct osb_error *err)
+static int write_status(const struct broker_pass *p, json_t *desired, struct osb_error *err)
 {
-        if (bstatus_equal(&p->b->status, desired))
+        if (json_equal(p->b->status, desired))
                 return 0;
-        json_auto_t *st = bstatus_to_json(desired);
-        if (!st)
-                return osb_error_set(err, -ENOMEM, "out of memory");
         for (int attempt = 0;; attempt++) {
                 json_auto_t *live = NULL;
                 int r = kapi_get(p->c->kube, p->fl->broker_res, p->ns, p->b->meta.name, &live, err);
                 if (r < 0)
                         return r;
                 /* compare with the live object too: the cache may lag behind our last write */
-                struct bstatus cur = {0};
-                if (bstatus_from_json(json_object_get(live, "status"), &cur) < 0)
-                        return osb_error_set(err, -ENOMEM, "out of memory");
-                bool same = bstatus_equal(&cur, desired);
-                bstatus_release(&cur);
-                if (same)
+                const json_t *cur = json_object_get(live, "status");
+                if (cur && json_equal((json_t *) cur, desired))
                         return 0;
-                if (json_object_set(live, "status", st) < 0)
+                if (json_object_set(live, "status", desired) < 0)
                         return osb_error_set(err, -ENOMEM, "out of memory");
                 r = kapi_update_status(p->c->kube, p->fl->broker_res, p->ns, live, NULL, err);
                 if (r != OSB_E_CONFLICT || attempt >= 4)
@@ -395,14 +194,14 @@ static int write_status(const struct broker_pass *p, const struct bstatus *desir
         }
 }
 
-/* Sets Ready (and on success clears Failed/operationStartTime), writes the status when it
- * changed, and emits an Event when the Ready reason changed. */
-static int finish(const struct broker_pass *p, struct bstatus *st, const char *status, const char *reason,
+/* Sets Ready, writes the status when it changed, and emits an Event when the Ready reason
+ * changed. */
+static int finish(const struct broker_pass *p, json_t *st, const char *status, const char *reason,
                   const char *message, bool warning, struct osb_error *err)
 {
-        const struct bcond *old = bstatus_condition(&p->b->status, "Ready");
-        bool transition = !old || !osb_streq(old->status, status) || !osb_streq(old->reason, reason);
-        if (bstatus_set_condition(st, "Ready", status, reason, message, p->now) < 0)
+        const json_t *old = condition_get(p->b->status, "Ready");
+        bool transition = !old || !osb_streq(str_of(old, "status"), status) || !osb_streq(str_of(old, "reason"), reason);
+        if (condition_set(st, "Ready", status, reason, message, p->now) < 0)
                 return osb_error_set(err, -ENOMEM, "out of memory");
         int r = write_status(p, st, err);
         if (r < 0)
@@ -410,6 +209,18 @@ static int finish(const struct broker_pass *p, struct bstatus *st, const char *s
         if (transition)
                 emit_event(p, warning, reason, message);
         return 0;
+}
+
+/* A copy of the cached status to edit; reconciledGeneration is always written. NULL on OOM. */
+static json_t *status_copy(const struct broker *b)
+{
+        json_t *st = json_deep_copy(b->status);
+        if (st && !json_object_get(st, "reconciledGeneration") &&
+            json_object_set_new(st, "reconciledGeneration", json_integer(0)) < 0) {
+                json_decref(st);
+                return NULL;
+        }
+        return st;
 }
 
 /* ---- classes and plans ---- */
@@ -664,13 +475,12 @@ static int reconcile_delete(const struct broker_pass *p, struct osb_error *err)
                 log_obj(p, OSB_LOG_WARN, "cannot delete classes and plans", err->text);
                 return r;
         }
-        struct bstatus st;
-        if (bstatus_copy(&st, &p->b->status) < 0)
+        json_auto_t *st = status_copy(p->b);
+        if (!st)
                 return osb_error_set(err, -ENOMEM, "out of memory");
         char msg[512];
         (void) snprintf(msg, sizeof(msg), "The broker %s was deleted successfully.", p->b->meta.name);
-        r = finish(p, &st, "False", p->fl->deleted_reason, msg, false, err);
-        bstatus_release(&st);
+        r = finish(p, st, "False", p->fl->deleted_reason, msg, false, err);
         if (r < 0 && r != OSB_E_NOT_FOUND)
                 return r;
         r = edit_finalizer(p, false, err);
@@ -695,7 +505,7 @@ int reconcile_broker(struct ctl *c, const struct flavour *fl, const char *key)
         osb_time_format_rfc3339(now, p.now);
         struct osb_error err = OSB_ERROR_INIT;
         int r = 0;
-        struct bstatus st = {0};
+        json_t *st = NULL;
         json_t *catalog = NULL;
 
         if (b->meta.deleting) {
@@ -717,13 +527,12 @@ int reconcile_broker(struct ctl *c, const struct flavour *fl, const char *key)
                         (void) queue_add_after(c->queue, key, wait_ms);
                 goto out;
         }
-        if (bstatus_copy(&st, &b->status) < 0) {
+        /* deploy/crds keep status.observedGeneration for brokers */
+        st = status_copy(b);
+        if (!st || json_object_set_new(st, "observedGeneration", json_integer(b->meta.generation)) < 0) {
                 r = -ENOMEM;
                 goto out;
         }
-        /* deploy/crds keep status.observedGeneration for brokers */
-        st.observed_generation = b->meta.generation;
-        st.has_observed_generation = true;
 
         struct osb_client *oc = NULL;
         struct ctl_client *cc = NULL;
@@ -745,23 +554,23 @@ int reconcile_broker(struct ctl *c, const struct flavour *fl, const char *key)
                 (void) snprintf(msg, sizeof(msg), "Error fetching catalog: %s", err.text);
                 log_obj(&p, OSB_LOG_WARN, "cannot fetch the catalog", err.text);
                 time_t started;
-                if (!st.operation_start_time) {
-                        if (replace(&st.operation_start_time, p.now) < 0)
+                if (!str_of(st, "operationStartTime")) {
+                        if (json_object_set_new(st, "operationStartTime", json_string(p.now)) < 0)
                                 goto oom;
-                } else if (osb_time_parse_rfc3339(st.operation_start_time, &started) == 0 &&
+                } else if (osb_time_parse_rfc3339(str_of(st, "operationStartTime"), &started) == 0 &&
                            (int64_t) (now - started) * 1000 >= c->opts.retry_duration_ms) {
                         /* --reconciliation-retry-duration passed: give up until the spec changes */
-                        if (bstatus_set_condition(&st, "Failed", "True", REASON_RETRY_TIMEOUT,
-                                                  "Stopped retrying to fetch the catalog: the retry duration passed.", p.now) < 0)
+                        if (condition_set(st, "Failed", "True", REASON_RETRY_TIMEOUT,
+                                          "Stopped retrying to fetch the catalog: the retry duration passed.", p.now) < 0 ||
+                            json_object_set_new(st, "reconciledGeneration", json_integer(b->meta.generation)) < 0)
                                 goto oom;
-                        st.reconciled_generation = b->meta.generation;
                         emit_event(&p, true, REASON_RETRY_TIMEOUT, "Stopped retrying to fetch the catalog.");
                 }
                 struct osb_error werr = OSB_ERROR_INIT;
-                int w = finish(&p, &st, "False", REASON_ERROR_FETCHING, msg, true, &werr);
+                int w = finish(&p, st, "False", REASON_ERROR_FETCHING, msg, true, &werr);
                 if (w < 0)
                         log_obj(&p, OSB_LOG_WARN, "cannot write status", werr.text);
-                if (bstatus_condition(&st, "Failed"))
+                if (condition_get(st, "Failed"))
                         r = 0;  /* terminal: no retry until the spec changes */
                 goto out;
         }
@@ -772,17 +581,16 @@ int reconcile_broker(struct ctl *c, const struct flavour *fl, const char *key)
                 (void) snprintf(msg, sizeof(msg), "Error syncing catalog from broker: %s", err.text);
                 log_obj(&p, OSB_LOG_WARN, "cannot sync the catalog", err.text);
                 struct osb_error werr = OSB_ERROR_INIT;
-                if (finish(&p, &st, "False", REASON_ERROR_SYNCING, msg, true, &werr) < 0)
+                if (finish(&p, st, "False", REASON_ERROR_SYNCING, msg, true, &werr) < 0)
                         log_obj(&p, OSB_LOG_WARN, "cannot write status", werr.text);
                 goto out;
         }
-        bstatus_remove_condition(&st, "Failed");
-        osb_free(st.operation_start_time);
-        st.operation_start_time = NULL;
-        st.reconciled_generation = b->meta.generation;
-        if (replace(&st.last_catalog_retrieval_time, p.now) < 0)
+        condition_remove(st, "Failed");
+        (void) json_object_del(st, "operationStartTime");
+        if (json_object_set_new(st, "reconciledGeneration", json_integer(b->meta.generation)) < 0 ||
+            json_object_set_new(st, "lastCatalogRetrievalTime", json_string(p.now)) < 0)
                 goto oom;
-        r = finish(&p, &st, "True", REASON_FETCHED, MESSAGE_FETCHED, false, &err);
+        r = finish(&p, st, "True", REASON_FETCHED, MESSAGE_FETCHED, false, &err);
         if (r < 0) {
                 log_obj(&p, OSB_LOG_WARN, "cannot write status", err.text);
                 goto out;
@@ -801,7 +609,8 @@ oom:
 out:
         if (catalog)
                 json_decref(catalog);
-        bstatus_release(&st);
+        if (st)
+                json_decref(st);
         informer_put(c->brokers[idx], &b->meta);
         return r;
 }

@@ -1,10 +1,12 @@
 /* catalog-controller/reconcile_broker.h: the ClusterServiceBroker and ServiceBroker reconciler:
  * finalizer, auth Secret, catalog fetch, classes and plans, removedFromBrokerCatalog,
  * restrictions, relist timing, conditions, Events, deletion (docs/controller.md, "Registering a
- * broker"). Also the broker's compact cached form with the pure status logic, which the unit
- * tests drive directly. The controller context every reconciler shares is in ctl.h. */
+ * broker"). Also the broker's compact cached form and its relist timing, which the unit tests
+ * drive directly; its conditions are condition.c's. The controller context every reconciler
+ * shares is in ctl.h. */
 #pragma once
 
+#include <jansson.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,40 +19,6 @@
 #include "catalog-controller/offering.h"
 #include "catalog-controller/queue.h"
 #include "catalog-controller/strmap.h"
-
-/* ---- the broker's status, as C ---- */
-
-struct bcond {
-        char *type, *status, *reason, *message, *last_transition_time;
-};
-
-struct bstatus {
-        struct bcond *conds;
-        size_t nconds;
-        int64_t reconciled_generation;
-        int64_t observed_generation;
-        bool has_observed_generation;   /* present in the stored status */
-        char *operation_start_time;
-        char *last_catalog_retrieval_time;
-        char *last_condition_state;
-};
-
-void bstatus_release(struct bstatus *s);
-/* Returns 0 or -ENOMEM (then *dst is empty). */
-int bstatus_copy(struct bstatus *dst, const struct bstatus *src);
-/* Reads a status object (NULL: empty). Returns 0 or -ENOMEM. */
-int bstatus_from_json(const json_t *status, struct bstatus *ret);
-/* The status object to write. Returns new, or NULL on OOM. */
-json_t *bstatus_to_json(const struct bstatus *s);
-/* Sets condition @type (created at the end if missing). lastTransitionTime becomes @now only
- * when the status changes (or the condition is new). Recomputes lastConditionState. Returns 0
- * or -ENOMEM. */
-int bstatus_set_condition(struct bstatus *s, const char *type, const char *status, const char *reason,
-                          const char *message, const char *now);
-void bstatus_remove_condition(struct bstatus *s, const char *type);
-const struct bcond *bstatus_condition(const struct bstatus *s, const char *type);
-/* Whether writing @desired over @current would change anything. */
-bool bstatus_equal(const struct bstatus *current, const struct bstatus *desired);
 
 /* ---- the cached broker ---- */
 
@@ -67,7 +35,8 @@ struct broker {
         size_t nclass_restrictions, nplan_restrictions;
         char *basic_ns, *basic_name;     /* authInfo.basic.secretRef */
         char *bearer_ns, *bearer_name;   /* authInfo.bearer.secretRef */
-        struct bstatus status;
+        json_t *status;                  /* the object's status (an object; never changed once cached:
+                                          * read it with condition.c, edit a json_deep_copy) */
 };
 
 int broker_extract(const json_t *obj, struct kmeta **ret);
