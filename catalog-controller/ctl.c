@@ -8,7 +8,7 @@
 #include "catalog-controller/ctl.h"
 #include "catalog-controller/kapi.h"
 #include "catalog-controller/offering.h"
-#include "catalog-controller/reconcile_broker.h"
+#include "catalog-controller/broker.h"
 
 /* ---- the context ---- */
 

@@ -9,6 +9,7 @@
 #include "common/osb_settings.h"
 #include "kube/client.h"
 #include "kube/config.h"
+#include "catalog-controller/broker.h"
 #include "catalog-controller/cached.h"
 #include "catalog-controller/dispatch.h"
 #include "catalog-controller/informer.h"
@@ -18,7 +19,6 @@
 #include "catalog-controller/offering.h"
 #include "catalog-controller/queue.h"
 #include "catalog-controller/reconcile_binding.h"
-#include "catalog-controller/reconcile_broker.h"
 #include "catalog-controller/reconcile_instance.h"
 #include "catalog-controller/route.h"
 

@@ -10,7 +10,7 @@
 #include "common/osb_error.h"
 #include "catalog-controller/ctl.h"
 #include "catalog-controller/offering.h"
-#include "catalog-controller/reconcile_broker.h"
+#include "catalog-controller/broker.h"
 
 struct resolve_result {
         const struct flavour *fl;
