@@ -24,7 +24,7 @@ static const char *str_of(const json_t *o, const char *field)
 void broker_free(struct kmeta *m)
 {
         struct broker *b = (struct broker *) m;
-        kmeta_release(&b->meta);
+        informer_kmeta_release(&b->meta);
         osb_free(b->url);
         osb_free(b->ca_bundle);
         for (size_t i = 0; i < b->nclass_restrictions; i++)
@@ -67,7 +67,7 @@ int broker_extract(const json_t *obj, struct kmeta **ret)
         struct broker *b = osb_calloc(1, sizeof(*b));
         if (!b)
                 return -ENOMEM;
-        int r = kmeta_init(&b->meta, obj);
+        int r = informer_kmeta_init(&b->meta, obj);
         if (r < 0) {
                 osb_free(b);
                 return r;

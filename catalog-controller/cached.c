@@ -10,7 +10,7 @@
 void cached_free(struct kmeta *m)
 {
         struct cached *o = (struct cached *) m;
-        kmeta_release(&o->meta);
+        informer_kmeta_release(&o->meta);
         osb_free(o->json);
         osb_free(o->instance_ref);
         for (size_t i = 0; i < o->nsecret_refs; i++)
@@ -29,7 +29,7 @@ int cached_extract(const json_t *obj, struct kmeta **ret)
         struct cached *o = osb_calloc(1, sizeof(*o));
         if (!o)
                 return -ENOMEM;
-        int r = kmeta_init(&o->meta, obj);
+        int r = informer_kmeta_init(&o->meta, obj);
         if (r < 0) {
                 osb_free(o);
                 return r;
@@ -91,7 +91,7 @@ int cached_secret_extract(const json_t *obj, struct kmeta **ret)
         struct kmeta *m = osb_calloc(1, sizeof(*m));
         if (!m)
                 return -ENOMEM;
-        int r = kmeta_init(m, obj);
+        int r = informer_kmeta_init(m, obj);
         if (r < 0) {
                 osb_free(m);
                 return r;
@@ -102,6 +102,6 @@ int cached_secret_extract(const json_t *obj, struct kmeta **ret)
 
 void cached_secret_free(struct kmeta *m)
 {
-        kmeta_release(m);
+        informer_kmeta_release(m);
         osb_free(m);
 }

@@ -116,7 +116,7 @@ static const struct osb_program program = {
 
 static struct ctl ctl;
 /* NULL without --leader-elect; atomic: the endpoints' threads read it while run() stores it */
-static struct elector *_Atomic elector;
+static struct leader_elector *_Atomic elector;
 static const struct informer_kind kind_instances = {"ServiceInstance", &kube_sc_instances, cached_extract, cached_free, cached_relevant};
 static const struct informer_kind kind_bindings = {"ServiceBinding", &kube_sc_bindings, cached_extract, cached_free, cached_relevant};
 static const struct informer_kind kind_secrets = {"Secret", &kube_secrets, cached_secret_extract, cached_secret_free, NULL};
@@ -185,7 +185,7 @@ static const char *signal_name(int sig)
  * until ctl.started publishes the informers. */
 static int handle_key(void *userdata, const char *key)
 {
-        elector_check(elector);         /* a leader past its renew deadline reconciles nothing more */
+        leader_check(elector);         /* a leader past its renew deadline reconciles nothing more */
         return dispatch_key(userdata, key);
 }
 
@@ -196,7 +196,7 @@ static void http_handler(void *userdata, struct osb_http_request *req)
         } else if (strcmp(req->path, "/readyz") == 0) {
                 /* a standby is ready too: it serves its endpoints and campaigns, and a Service in
                  * front of the replicas must not drop it */
-                if (arg_leader_elect && !elector_leading(elector)) {
+                if (arg_leader_elect && !leader_leading(elector)) {
                         (void) osb_http_respond(req, 200, "text/plain", "standby\n", 8, false, NULL);
                         return;
                 }
@@ -206,7 +206,7 @@ static void http_handler(void *userdata, struct osb_http_request *req)
         } else if (strcmp(req->path, "/metrics") == 0) {
                 struct metrics_gauges g = {
                         .queue_depth = queue_depth(ctl.queue), .queue_delayed = queue_delayed(ctl.queue), .ready = dispatch_synced(&ctl),
-                        .leader = !arg_leader_elect || elector_leading(elector),
+                        .leader = !arg_leader_elect || leader_leading(elector),
                 };
                 /* the informer pointers are read only once published (a standby, or a leader
                  * still starting its informers, shows 0) */
@@ -437,8 +437,8 @@ static int run(void)
                 struct leader_options lo = {.ns = le_ns, .name = arg_le_name, .identity = identity,
                                             .lease_ms = arg_le_lease_ms, .renew_deadline_ms = arg_le_renew_ms,
                                             .retry_ms = arg_le_retry_ms};
-                struct elector *e = NULL;
-                r = elector_start(lkc, &lo, &e);
+                struct leader_elector *e = NULL;
+                r = leader_start(lkc, &lo, &e);
                 if (r < 0) {
                         fail("cannot start the leader election", strerror(-r));
                         goto out;
@@ -447,7 +447,7 @@ static int run(void)
                 osb_log_info("campaigning", "lease=%s/%s identity=%s lease_duration_ms=%" PRId64 " renew_deadline_ms=%" PRId64
                              " retry_period_ms=%" PRId64, le_ns, arg_le_name, identity,
                              arg_le_lease_ms, arg_le_renew_ms, arg_le_retry_ms);
-                while (!elector_leading(elector) && !atomic_load(&stop_signal)) {
+                while (!leader_leading(elector) && !atomic_load(&stop_signal)) {
                         struct timespec tick = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
                         (void) nanosleep(&tick, NULL);
                 }
@@ -535,7 +535,7 @@ out:
         srv = osb_http_server_stop(srv, (unsigned) arg_drain_timeout_ms);
         ctl.queue = queue_free(ctl.queue);     /* drains the workers */
         /* only now, with no reconcile left running, may another replica take over */
-        elector = elector_stop(elector, exit_code == EXIT_SUCCESS);
+        elector = leader_stop(elector, exit_code == EXIT_SUCCESS);
         lkc = kube_client_free(lkc);
         for (int i = 0; i < 2; i++) {
                 ctl.brokers[i] = informer_free(ctl.brokers[i]);

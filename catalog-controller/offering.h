@@ -27,7 +27,7 @@ struct flavour {
         const char *class_name_property; /* restriction property for the class's k8s name */
         const char *deleted_reason;     /* Ready=False reason after finalization */
 };
-extern const struct flavour flavour_cluster, flavour_namespaced;
+extern const struct flavour offering_flavour_cluster, offering_flavour_namespaced;
 
 /* A cached class or plan. */
 struct offering {
@@ -71,12 +71,12 @@ struct restrictions {
 /* Parses @exprs (each a comma-separated list of requirements, e.g. "spec.externalName in (a, b)",
  * "spec.free=true", "name!=x") accepting only @allowed properties (NULL-terminated). Returns 0,
  * OSB_E_BAD_REQUEST with @err naming the bad text, or -ENOMEM. */
-int restrictions_parse(const char *const *exprs, size_t n, const char *const *allowed,
-                       struct restrictions *ret, struct osb_error *err);
-void restrictions_release(struct restrictions *rs);
+int offering_restrictions_parse(const char *const *exprs, size_t n, const char *const *allowed,
+                                struct restrictions *ret, struct osb_error *err);
+void offering_restrictions_release(struct restrictions *rs);
 /* Whether the property values (@get(@userdata, property) → value or NULL) satisfy all of @rs. */
-bool restrictions_match(const struct restrictions *rs, const char *(*get)(void *userdata, const char *property),
-                        void *userdata);
+bool offering_restrictions_match(const struct restrictions *rs,
+                                 const char *(*get)(void *userdata, const char *property), void *userdata);
 
 /* ---- conversion ---- */
 
@@ -103,7 +103,7 @@ struct desired_set {
         struct desired *classes, *plans;
         size_t nclasses, nplans;
 };
-void desired_set_release(struct desired_set *ds);
+void offering_desired_set_release(struct desired_set *ds);
 
 /* Validates @catalog (an OSB catalog: services with id, name, description, bindable and at least
  * one plan; plans with id, name, description; ids unique) and converts it into the classes and

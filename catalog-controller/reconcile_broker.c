@@ -241,9 +241,9 @@ static int sync_catalog(const struct broker_pass *p, const json_t *catalog, unsi
         }
         static const char *const class_props[] = {"name", "spec.externalName", "spec.externalID", NULL};
         const char *plan_props[] = {"name", "spec.externalName", "spec.externalID", "spec.free", fl->class_name_property, NULL};
-        r = restrictions_parse((const char *const *) b->class_restrictions, b->nclass_restrictions, class_props, &crs, err);
+        r = offering_restrictions_parse((const char *const *) b->class_restrictions, b->nclass_restrictions, class_props, &crs, err);
         if (r >= 0)
-                r = restrictions_parse((const char *const *) b->plan_restrictions, b->nplan_restrictions, plan_props, &prs, err);
+                r = offering_restrictions_parse((const char *const *) b->plan_restrictions, b->nplan_restrictions, plan_props, &prs, err);
         if (r < 0)
                 goto out;
         struct catalog_owner ow = {.fl = fl, .name = b->meta.name, .ns = p->ns, .uid = b->meta.uid,
@@ -282,9 +282,9 @@ static int sync_catalog(const struct broker_pass *p, const json_t *catalog, unsi
         *nclasses = (unsigned) ds.nclasses;
         *nplans = (unsigned) ds.nplans;
 out:
-        restrictions_release(&crs);
-        restrictions_release(&prs);
-        desired_set_release(&ds);
+        offering_restrictions_release(&crs);
+        offering_restrictions_release(&prs);
+        offering_desired_set_release(&ds);
         if (x.classes)
                 informer_snapshot_free(p->c->classes[idx], x.classes, x.nclasses);
         if (x.plans)

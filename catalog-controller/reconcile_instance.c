@@ -67,7 +67,7 @@ static int64_t elapsed_ms(const struct pass *p)
         return (int64_t) (p->tnow - start) * 1000;
 }
 
-int64_t instance_poll_delay(int64_t age_ms, long retry_after_s, int64_t cap_ms)
+int64_t reconcile_instance_poll_delay(int64_t age_ms, long retry_after_s, int64_t cap_ms)
 {
         int64_t d;
         if (cap_ms <= 0)
@@ -83,7 +83,7 @@ int64_t instance_poll_delay(int64_t age_ms, long retry_after_s, int64_t cap_ms)
 
 static int64_t poll_delay(const struct pass *p, long retry_after_s)
 {
-        return instance_poll_delay(elapsed_ms(p), retry_after_s, p->c->opts.max_poll_ms);
+        return reconcile_instance_poll_delay(elapsed_ms(p), retry_after_s, p->c->opts.max_poll_ms);
 }
 
 /* How long an asynchronous operation may take: the plan's maximum_polling_duration, else

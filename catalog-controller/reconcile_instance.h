@@ -16,4 +16,4 @@ int reconcile_instance(struct ctl *c, const char *key);
  * sent one (@retry_after_s >= 0; at least 250 ms); else max(250 ms, age/4) up to 2 s while the
  * operation is younger than 10 minutes (Ready within 2 s of the broker finishing), then age/30.
  * Never more than @cap_ms (--max-poll-interval; <= 0: 5 minutes). */
-int64_t instance_poll_delay(int64_t age_ms, long retry_after_s, int64_t cap_ms);
+int64_t reconcile_instance_poll_delay(int64_t age_ms, long retry_after_s, int64_t cap_ms);

@@ -32,7 +32,7 @@ static json_t *load(const char *text)
         return j;
 }
 
-static struct catalog_owner owner = {.fl = &flavour_cluster, .name = "my-broker", .uid = "uid-1"};
+static struct catalog_owner owner = {.fl = &offering_flavour_cluster, .name = "my-broker", .uid = "uid-1"};
 
 START_TEST(catalog_converts_to_classes_and_plans_with_reference_names_and_labels)
 {
@@ -75,7 +75,7 @@ START_TEST(catalog_converts_to_classes_and_plans_with_reference_names_and_labels
         ck_assert(json_is_false(json_object_get(json_object_get(ds.plans[1].obj, "spec"), "bindable")));
         const json_t *plabels = json_object_get(json_object_get(plan, "metadata"), "labels");
         ck_assert_str_eq(json_string_value(json_object_get(plabels, NAMES_LABEL_CLUSTER_CLASS_REF)), names_label_value("svc-1", v));
-        desired_set_release(&ds);
+        offering_desired_set_release(&ds);
         json_decref(cat);
 }
 END_TEST
@@ -83,7 +83,7 @@ END_TEST
 START_TEST(namespaced_flavour_has_no_owner_reference_and_its_own_fields)
 {
         json_t *cat = load(catalog_text);
-        struct catalog_owner ow = {.fl = &flavour_namespaced, .name = "nb", .ns = "team-a", .uid = "u"};
+        struct catalog_owner ow = {.fl = &offering_flavour_namespaced, .name = "nb", .ns = "team-a", .uid = "u"};
         struct desired_set ds;
         struct osb_error err = OSB_ERROR_INIT;
         ck_assert_int_eq(offering_convert(cat, &ow, NULL, NULL, &ds, &err), 0);
@@ -93,7 +93,7 @@ START_TEST(namespaced_flavour_has_no_owner_reference_and_its_own_fields)
         ck_assert_str_eq(json_string_value(json_object_get(ds.plans[0].obj, "kind")), "ServicePlan");
         ck_assert_str_eq(json_string_value(json_object_get(json_object_get(ds.plans[0].obj, "spec"), "serviceBrokerName")), "nb");
         ck_assert_ptr_nonnull(json_object_get(json_object_get(ds.plans[0].obj, "spec"), "serviceClassRef"));
-        desired_set_release(&ds);
+        offering_desired_set_release(&ds);
         json_decref(cat);
 }
 END_TEST
@@ -131,15 +131,15 @@ static size_t convert_with(const char *cls_expr, const char *plan_expr, size_t *
         json_t *cat = load(catalog_text);
         struct restrictions crs = {0}, prs = {0};
         struct osb_error err = OSB_ERROR_INIT;
-        ck_assert_int_eq(restrictions_parse(&cls_expr, cls_expr ? 1 : 0, class_props, &crs, &err), 0);
-        ck_assert_int_eq(restrictions_parse(&plan_expr, plan_expr ? 1 : 0, plan_props, &prs, &err), 0);
+        ck_assert_int_eq(offering_restrictions_parse(&cls_expr, cls_expr ? 1 : 0, class_props, &crs, &err), 0);
+        ck_assert_int_eq(offering_restrictions_parse(&plan_expr, plan_expr ? 1 : 0, plan_props, &prs, &err), 0);
         struct desired_set ds;
         ck_assert_int_eq(offering_convert(cat, &owner, &crs, &prs, &ds, &err), 0);
         size_t n = ds.nclasses;
         *nplans = ds.nplans;
-        desired_set_release(&ds);
-        restrictions_release(&crs);
-        restrictions_release(&prs);
+        offering_desired_set_release(&ds);
+        offering_restrictions_release(&crs);
+        offering_restrictions_release(&prs);
         json_decref(cat);
         return n;
 }
@@ -168,7 +168,7 @@ START_TEST(bad_restrictions_are_refused)
         for (size_t i = 0; i < OSB_ELEMENTSOF(bad); i++) {
                 struct restrictions rs = {0};
                 struct osb_error err = OSB_ERROR_INIT;
-                ck_assert_int_eq(restrictions_parse(&bad[i], 1, class_props, &rs, &err), OSB_E_BAD_REQUEST);
+                ck_assert_int_eq(offering_restrictions_parse(&bad[i], 1, class_props, &rs, &err), OSB_E_BAD_REQUEST);
                 ck_assert_ptr_nonnull(strstr(err.text, "catalog restriction"));
         }
 }
@@ -203,7 +203,7 @@ START_TEST(digest_ignores_user_fields_and_server_number_format)
         ck_assert_str_eq(json_string_value(json_object_get(json_object_get(md, "labels"), "team")), "a");
         ck_assert_uint_eq(json_array_size(json_object_get(md, "ownerReferences")), 1);
         json_decref(live);
-        desired_set_release(&ds);
+        offering_desired_set_release(&ds);
         json_decref(cat);
 }
 END_TEST
@@ -223,7 +223,7 @@ START_TEST(existing_names_are_kept_for_the_same_external_id)
         ck_assert_int_eq(offering_convert(cat, &ow, NULL, NULL, &ds, &err), 0);
         ck_assert_str_eq(ds.plans[0].name, "Plan_Small");
         ck_assert_str_eq(ds.plans[1].name, "plan-large");
-        desired_set_release(&ds);
+        offering_desired_set_release(&ds);
         json_decref(cat);
 }
 END_TEST

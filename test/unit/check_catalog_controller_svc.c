@@ -329,17 +329,17 @@ END_TEST
 
 START_TEST(polling_stays_within_two_seconds_for_ten_minutes_then_slows_to_the_cap)
 {
-        ck_assert_int_eq(instance_poll_delay(0, -1, 300000), 250);
-        ck_assert_int_eq(instance_poll_delay(2000, -1, 300000), 500);
-        ck_assert_int_eq(instance_poll_delay(60000, -1, 300000), 2000);
-        ck_assert_int_eq(instance_poll_delay(599999, -1, 300000), 2000);
-        ck_assert_int_eq(instance_poll_delay(900000, -1, 300000), 30000);
-        ck_assert_int_eq(instance_poll_delay(24 * 3600 * 1000LL, -1, 300000), 300000);
-        ck_assert_int_eq(instance_poll_delay(24 * 3600 * 1000LL, -1, 60000), 60000);
+        ck_assert_int_eq(reconcile_instance_poll_delay(0, -1, 300000), 250);
+        ck_assert_int_eq(reconcile_instance_poll_delay(2000, -1, 300000), 500);
+        ck_assert_int_eq(reconcile_instance_poll_delay(60000, -1, 300000), 2000);
+        ck_assert_int_eq(reconcile_instance_poll_delay(599999, -1, 300000), 2000);
+        ck_assert_int_eq(reconcile_instance_poll_delay(900000, -1, 300000), 30000);
+        ck_assert_int_eq(reconcile_instance_poll_delay(24 * 3600 * 1000LL, -1, 300000), 300000);
+        ck_assert_int_eq(reconcile_instance_poll_delay(24 * 3600 * 1000LL, -1, 60000), 60000);
         /* the broker's Retry-After wins, at least 250 ms and never past the cap */
-        ck_assert_int_eq(instance_poll_delay(0, 3, 300000), 3000);
-        ck_assert_int_eq(instance_poll_delay(0, 0, 300000), 250);
-        ck_assert_int_eq(instance_poll_delay(0, 3600, 300000), 300000);
+        ck_assert_int_eq(reconcile_instance_poll_delay(0, 3, 300000), 3000);
+        ck_assert_int_eq(reconcile_instance_poll_delay(0, 0, 300000), 250);
+        ck_assert_int_eq(reconcile_instance_poll_delay(0, 3600, 300000), 300000);
 }
 END_TEST
 
