@@ -6,6 +6,7 @@
 #include "common/osb_parse.h"
 #include "common/osb_time.h"
 #include "catalog-controller/broker.h"
+#include "catalog-controller/cached.h"
 #include "catalog-controller/condition.h"
 
 static int sdup(const char *s, char **ret)
@@ -25,6 +26,7 @@ void broker_free(struct kmeta *m)
 {
         struct broker *b = (struct broker *) m;
         informer_kmeta_release(&b->meta);
+        osb_free(b->json);
         osb_free(b->url);
         osb_free(b->ca_bundle);
         for (size_t i = 0; i < b->nclass_restrictions; i++)
@@ -92,6 +94,7 @@ int broker_extract(const json_t *obj, struct kmeta **ret)
             sdup(json_string_value(json_object_get(basic, "name")), &b->basic_name) < 0 ||
             sdup(json_string_value(json_object_get(bearer, "namespace")), &b->bearer_ns) < 0 ||
             sdup(json_string_value(json_object_get(bearer, "name")), &b->bearer_name) < 0 ||
+            !(b->json = cached_text(obj)) ||
             !(b->status = json_is_object(json_object_get(obj, "status")) ?
                           json_deep_copy(json_object_get(obj, "status")) : json_object())) {
                 broker_free(&b->meta);
@@ -99,6 +102,11 @@ int broker_extract(const json_t *obj, struct kmeta **ret)
         }
         *ret = &b->meta;
         return 0;
+}
+
+json_t *broker_json(const struct kmeta *m)
+{
+        return json_loads(((const struct broker *) m)->json, 0, NULL);
 }
 
 bool broker_relevant(const struct kmeta *old, const struct kmeta *new)

@@ -15,6 +15,7 @@
 
 struct broker {
         struct kmeta meta;
+        char *json;                      /* the object (managedFields dropped), compact */
         char *url;
         bool insecure_skip_tls_verify;
         char *ca_bundle;                 /* base64 as in the object, or NULL */
@@ -31,6 +32,8 @@ struct broker {
 
 int broker_extract(const json_t *obj, struct kmeta **ret);
 void broker_free(struct kmeta *m);
+/* The cached broker @m as a new JSON tree, or NULL on OOM. */
+json_t *broker_json(const struct kmeta *m);
 /* Generation, deletion, finalizers or uid changed: status-only writes (ours) are not. */
 bool broker_relevant(const struct kmeta *old, const struct kmeta *new);
 

@@ -55,16 +55,7 @@ int cached_extract(const json_t *obj, struct kmeta **ret)
                 if (name && !(o->secret_refs[o->nsecret_refs++] = osb_strdup(name)))
                         goto oom;
         }
-        /* the whole object but managedFields, which nothing here reads */
-        json_t *copy = json_copy((json_t *) obj);
-        json_t *mdc = copy ? json_copy(json_object_get(copy, "metadata")) : NULL;
-        if (mdc && json_object_set_new(copy, "metadata", mdc) == 0) {
-                (void) json_object_del(mdc, "managedFields");
-                o->json = json_dumps(copy, JSON_COMPACT);
-        }
-        if (copy)
-                json_decref(copy);
-        if (!o->json)
+        if (!(o->json = cached_text(obj)))
                 goto oom;
         *ret = &o->meta;
         return 0;
@@ -84,6 +75,26 @@ bool cached_relevant(const struct kmeta *old, const struct kmeta *new)
 json_t *cached_json(const struct cached *o)
 {
         return json_loads(o->json, 0, NULL);
+}
+
+json_t *cached_json_of(const struct kmeta *m)
+{
+        return cached_json((const struct cached *) m);
+}
+
+char *cached_text(const json_t *obj)
+{
+        /* the whole object but managedFields, which nothing here reads */
+        char *text = NULL;
+        json_t *copy = json_copy((json_t *) obj);
+        json_t *mdc = copy ? json_copy(json_object_get(copy, "metadata")) : NULL;
+        if (mdc && json_object_set_new(copy, "metadata", mdc) == 0) {
+                (void) json_object_del(mdc, "managedFields");
+                text = json_dumps(copy, JSON_COMPACT);
+        }
+        if (copy)
+                json_decref(copy);
+        return text;
 }
 
 int cached_secret_extract(const json_t *obj, struct kmeta **ret)

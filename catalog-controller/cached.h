@@ -29,6 +29,11 @@ void cached_free(struct kmeta *m);
 bool cached_relevant(const struct kmeta *old, const struct kmeta *new);
 /* The cached object as a new JSON tree, or NULL on OOM. */
 json_t *cached_json(const struct cached *o);
+/* The same for the struct cached that @m starts. */
+json_t *cached_json_of(const struct kmeta *m);
+/* @obj as compact JSON text without metadata.managedFields (which nothing here reads), the form
+ * the caches keep whole objects in. Returns new, or NULL on OOM. */
+char *cached_text(const json_t *obj);
 
 /* A minimal Secret for the Secret informer: its metadata only. */
 int cached_secret_extract(const json_t *obj, struct kmeta **ret);

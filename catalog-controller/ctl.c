@@ -387,6 +387,8 @@ void ctl_forget(struct ctl *c, const char *key)
         pthread_mutex_lock(&c->lock);
         (void) strmap_remove(&c->retries, key);
         char *noted = strmap_remove(&c->written, key);
+        struct ctl_client *cc = strmap_remove(&c->clients, key);
         pthread_mutex_unlock(&c->lock);
         osb_free(noted);
+        ctl_client_put(cc);
 }

@@ -105,5 +105,5 @@ bool ctl_cache_stale(struct ctl *c, const char *key, const char *resource_versio
  * returns the delay before the next attempt: 1 s doubling up to max_retry_ms). */
 int64_t ctl_retry_fail(struct ctl *c, const char *key);
 void ctl_retry_reset(struct ctl *c, const char *key);
-/* The object of @key is gone: forget its back-off and write note. */
+/* The object of @key is gone: forget its back-off, write note and (a broker's) OSB client. */
 void ctl_forget(struct ctl *c, const char *key);

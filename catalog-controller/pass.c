@@ -175,18 +175,20 @@ void pass_clear_operation(struct pass *p)
 }
 
 int pass_run(struct ctl *c, const char *key, const char *kind, const struct kube_resource *res,
-             struct informer *inf, size_t prefix_len, int (*pass)(struct pass *p, struct osb_error *err))
+             struct informer *inf, size_t prefix_len, json_t *(*json_of)(const struct kmeta *m),
+             int (*pass)(struct pass *p, struct osb_error *err))
 {
-        struct cached *o = (struct cached *) informer_get(inf, key + prefix_len);
+        struct kmeta *o = informer_get(inf, key + prefix_len);
         if (!o) {
                 ctl_forget(c, key);
                 return 0;
         }
-        osb_autofree char *ns = osb_strdup(o->meta.ns ? o->meta.ns : "");
-        osb_autofree char *name = osb_strdup(o->meta.name);
-        bool stale = ctl_cache_stale(c, key, o->meta.resource_version);
-        json_t *obj = stale ? NULL : cached_json(o);
-        informer_put(inf, &o->meta);
+        bool cluster_scoped = !o->ns;
+        osb_autofree char *ns = osb_strdup(o->ns ? o->ns : "");
+        osb_autofree char *name = osb_strdup(o->name);
+        bool stale = ctl_cache_stale(c, key, o->resource_version);
+        json_t *obj = stale ? NULL : json_of(o);
+        informer_put(inf, o);
         if (!ns || !name) {
                 if (obj)
                         json_decref(obj);
@@ -196,14 +198,14 @@ int pass_run(struct ctl *c, const char *key, const char *kind, const struct kube
         int r = 0;
         for (int attempt = 0; attempt < 4; attempt++) {
                 if (!obj) {
-                        r = kapi_get(c->kube, res, ns, name, &obj, &err);
+                        r = kapi_get(c->kube, res, cluster_scoped ? NULL : ns, name, &obj, &err);
                         if (r == OSB_E_NOT_FOUND)
                                 return 0;
                         if (r < 0)
                                 break;
                 }
-                struct pass p = {.c = c, .kind = kind, .res = res, .key = key, .ns = ns, .name = name, .obj = obj,
-                                  .tnow = c->now(), .requeue_ms = -1};
+                struct pass p = {.c = c, .kind = kind, .res = res, .key = key, .ns = cluster_scoped ? NULL : ns,
+                                 .name = name, .obj = obj, .tnow = c->now(), .requeue_ms = -1};
                 obj = NULL;
                 osb_time_format_rfc3339(p.tnow, p.now);
                 r = pass(&p, &err);

@@ -1,9 +1,10 @@
-/* catalog-controller/pass.h: one reconcile pass of a ServiceInstance or a ServiceBinding, the
- * skeleton both reconcilers share: read the object from the cache (or from the API server when
- * the cache may predate our last write), edit a copy of its status, write it with the status
- * subresource (a 409 conflict reruns the pass on a fresh read), emit Events on Ready
- * transitions, edit our finalizer, and queue the key again after a retry back-off. A struct
- * pass lives for one attempt and owns obj, status, the resolution and the client reference. */
+/* catalog-controller/pass.h: one reconcile pass of an object, the skeleton every reconciler
+ * shares (instances, bindings, brokers): read the object from the cache (or from the API server
+ * when the cache may predate our last write), edit a copy of its status, write it with the
+ * status subresource (a 409 conflict reruns the pass on a fresh read), emit Events on Ready
+ * transitions, edit our finalizer, and queue the key again after a delay or a retry back-off.
+ * A struct pass lives for one attempt and owns obj, status, and (instances and bindings) the
+ * resolution and the client reference. */
 #pragma once
 
 #include <jansson.h>
@@ -21,10 +22,10 @@
 
 struct pass {
         struct ctl *c;
-        const char *kind;               /* "ServiceInstance" / "ServiceBinding" */
+        const char *kind;               /* "ServiceInstance", "ServiceBinding", "ClusterServiceBroker", ... */
         const struct kube_resource *res;
         const char *key;                /* the queue key */
-        const char *ns, *name;          /* borrowed from the queue key's copy */
+        const char *ns, *name;          /* borrowed from the queue key's copy; ns NULL: cluster-scoped */
         json_t *obj;                    /* the object as last read or written (owned) */
         json_t *status;                 /* the status we want (owned) */
         int64_t generation;
@@ -67,9 +68,12 @@ int pass_set_str(struct pass *p, const char *field, const char *value);
 /* Forgets the running operation (lastOperation, currentOperation, operationStartTime,
                                   * nextRetryTime; asyncOpInProgress false). */
 void pass_clear_operation(struct pass *p);
-/* Reconciles queue key @key (@prefix_len bytes of kind prefix, then "namespace/name"): reads
- * the object from @inf (or, when the cache may predate our last write, from the API server),
- * runs @pass, and runs it again on a fresh copy when a write conflicts (409). Queues the key
- * again when the pass asked for it. Returns as reconcile_instance(). */
+/* Reconciles queue key @key (@prefix_len bytes of kind prefix, then "name" or "namespace/name"):
+ * reads the object from @inf (@json_of turns its cached form into JSON) or, when the cache may
+ * predate our last write, from the API server, runs @pass, and runs it again on a fresh copy
+ * when a write conflicts (409). Queues the key again when the pass asked for it (requeue_ms).
+ * An object gone from the cache is forgotten (ctl_forget()). Returns 0, or a negative code so
+ * that the queue retries the key with back-off. */
 int pass_run(struct ctl *c, const char *key, const char *kind, const struct kube_resource *res,
-             struct informer *inf, size_t prefix_len, int (*pass)(struct pass *p, struct osb_error *err));
+             struct informer *inf, size_t prefix_len, json_t *(*json_of)(const struct kmeta *m),
+             int (*pass)(struct pass *p, struct osb_error *err));

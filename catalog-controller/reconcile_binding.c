@@ -665,5 +665,6 @@ static int binding_pass(struct pass *p, struct osb_error *err)
 
 int reconcile_binding(struct ctl *c, const char *key)
 {
-        return pass_run(c, key, "ServiceBinding", &kube_sc_bindings, c->bindings, strlen(CTL_KEY_BINDING), binding_pass);
+        return pass_run(c, key, "ServiceBinding", &kube_sc_bindings, c->bindings, strlen(CTL_KEY_BINDING), cached_json_of,
+                        binding_pass);
 }

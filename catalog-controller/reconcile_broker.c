@@ -9,6 +9,7 @@
 #include "catalog-controller/kobj.h"
 #include "catalog-controller/names.h"
 #include "catalog-controller/osb_client.h"
+#include "catalog-controller/pass.h"
 #include "catalog-controller/reconcile_broker.h"
 
 #define REASON_FETCHED "FetchedCatalog"
@@ -25,13 +26,15 @@ static const char *str_of(const json_t *o, const char *field)
 
 /* ---- one reconcile ---- */
 
+/* What the decisions below read: the pass (pass.c) and the broker parsed from its object. */
 struct broker_pass {
+        struct pass *pass;
         struct ctl *c;
         const struct flavour *fl;
         const char *key;                 /* the queue key */
-        const struct broker *b;
+        const struct broker *b;          /* parsed from pass->obj */
         const char *ns;                  /* the broker's namespace (namespaced flavour) */
-        char now[OSB_TIME_RFC3339_MAX];
+        const char *now;                 /* pass->now */
 };
 
 static void log_obj(const struct broker_pass *p, enum osb_log_level lvl, const char *msg, const char *detail)
@@ -52,39 +55,17 @@ static void emit_event(const struct broker_pass *p, bool warning, const char *re
         ctl_event(p->c, &o, warning, reason, message);
 }
 
-/* Writes @desired as the broker's status unless it equals the cached one. GET, replace status,
- * PUT /status; on 409 re-read and retry. Returns 0 (also when nothing was written) or an error. */
-static int write_status(const struct broker_pass *p, json_t *desired, struct osb_error *err)
-{
-        if (json_equal(p->b->status, desired))
-                return 0;
-        for (int attempt = 0;; attempt++) {
-                json_auto_t *live = NULL;
-                int r = kapi_get(p->c->kube, p->fl->broker_res, p->ns, p->b->meta.name, &live, err);
-                if (r < 0)
-                        return r;
-                /* compare with the live object too: the cache may lag behind our last write */
-                const json_t *cur = json_object_get(live, "status");
-                if (cur && json_equal((json_t *) cur, desired))
-                        return 0;
-                if (json_object_set(live, "status", desired) < 0)
-                        return osb_error_set(err, -ENOMEM, "out of memory");
-                r = kapi_update_status(p->c->kube, p->fl->broker_res, p->ns, live, NULL, err);
-                if (r != OSB_E_CONFLICT || attempt >= 4)
-                        return r;
-        }
-}
-
-/* Sets Ready, writes the status when it changed, and emits an Event when the Ready reason
- * changed. */
-static int finish(const struct broker_pass *p, json_t *st, const char *status, const char *reason,
-                  const char *message, bool warning, struct osb_error *err)
+/* Sets Ready in the pass's status, writes it when it changed (pass_write_status(): a 409 is
+ * OSB_E_CONFLICT, and the pass is run again on a fresh read), and emits an Event when the Ready
+ * reason changed. */
+static int finish(const struct broker_pass *p, const char *status, const char *reason, const char *message,
+                  bool warning, struct osb_error *err)
 {
         const json_t *old = condition_get(p->b->status, "Ready");
         bool transition = !old || !osb_streq(str_of(old, "status"), status) || !osb_streq(str_of(old, "reason"), reason);
-        if (condition_set(st, "Ready", status, reason, message, p->now) < 0)
+        if (condition_set(p->pass->status, "Ready", status, reason, message, p->now) < 0)
                 return osb_error_set(err, -ENOMEM, "out of memory");
-        int r = write_status(p, st, err);
+        int r = pass_write_status(p->pass, err);
         if (r < 0)
                 return r;
         if (transition)
@@ -92,16 +73,11 @@ static int finish(const struct broker_pass *p, json_t *st, const char *status, c
         return 0;
 }
 
-/* A copy of the cached status to edit; reconciledGeneration is always written. NULL on OOM. */
-static json_t *status_copy(const struct broker *b)
+/* A failure that is not a conflicting write of the broker: OSB_E_CONFLICT (a class another
+ * broker owns, a 409 from the broker) must not make pass_run() run the pass again at once. */
+static int not_rerun(int r)
 {
-        json_t *st = json_deep_copy(b->status);
-        if (st && !json_object_get(st, "reconciledGeneration") &&
-            json_object_set_new(st, "reconciledGeneration", json_integer(0)) < 0) {
-                json_decref(st);
-                return NULL;
-        }
-        return st;
+        return r == OSB_E_CONFLICT ? -EAGAIN : r;
 }
 
 /* ---- classes and plans ---- */
@@ -320,31 +296,23 @@ static int delete_offerings(const struct broker_pass *p, struct osb_error *err)
         return 0;
 }
 
-/* Adds (@add) or removes our finalizer: GET, edit metadata.finalizers, PUT; retried on 409. */
+/* Adds (@add) or removes (every copy of) our finalizer, and writes the object when that
+ * changed it. Returns 0, OSB_E_CONFLICT (run the pass again), or an error. */
 static int edit_finalizer(const struct broker_pass *p, bool add, struct osb_error *err)
 {
-        for (int attempt = 0;; attempt++) {
-                json_auto_t *live = NULL;
-                int r = kapi_get(p->c->kube, p->fl->broker_res, p->ns, p->b->meta.name, &live, err);
-                if (r < 0)
-                        return r == OSB_E_NOT_FOUND && !add ? 0 : r;
-                if (add) {
-                        int a = kobj_add_finalizer(live);
-                        if (a < 0)
-                                return osb_error_set(err, -ENOMEM, "out of memory");
-                        if (a == 0)
-                                return 0;
-                } else {
-                        bool present = false;
-                        while (kobj_drop_finalizer(live))      /* every copy of it */
-                                present = true;
-                        if (!present)
-                                return 0;
-                }
-                r = kapi_update(p->c->kube, p->fl->broker_res, p->ns, live, NULL, err);
-                if (r != OSB_E_CONFLICT || attempt >= 4)
-                        return r == OSB_E_NOT_FOUND && !add ? 0 : r;
+        if (add) {
+                int a = kobj_add_finalizer(p->pass->obj);
+                if (a < 0)
+                        return osb_error_set(err, -ENOMEM, "out of memory");
+                return a ? pass_write_object(p->pass, err) : 0;
         }
+        bool present = false;
+        while (kobj_drop_finalizer(p->pass->obj))
+                present = true;
+        if (!present)
+                return 0;
+        int r = pass_write_object(p->pass, err);
+        return r == OSB_E_NOT_FOUND ? 0 : r;
 }
 
 static int reconcile_delete(const struct broker_pass *p, struct osb_error *err)
@@ -354,14 +322,11 @@ static int reconcile_delete(const struct broker_pass *p, struct osb_error *err)
         int r = delete_offerings(p, err);
         if (r < 0) {
                 log_obj(p, OSB_LOG_WARN, "cannot delete classes and plans", err->text);
-                return r;
+                return not_rerun(r);
         }
-        json_auto_t *st = status_copy(p->b);
-        if (!st)
-                return osb_error_set(err, -ENOMEM, "out of memory");
         char msg[512];
         (void) snprintf(msg, sizeof(msg), "The broker %s was deleted successfully.", p->b->meta.name);
-        r = finish(p, st, "False", p->fl->deleted_reason, msg, false, err);
+        r = finish(p, "False", p->fl->deleted_reason, msg, false, err);
         if (r < 0 && r != OSB_E_NOT_FOUND)
                 return r;
         r = edit_finalizer(p, false, err);
@@ -372,126 +337,148 @@ static int reconcile_delete(const struct broker_pass *p, struct osb_error *err)
         return r;
 }
 
-int reconcile_broker(struct ctl *c, const struct flavour *fl, const char *key)
+/* The decisions of one pass over a broker. */
+static int decide(struct broker_pass *p, struct osb_error *err)
 {
-        int idx = fl->namespaced ? 1 : 0;
-        const char *cache_key = key + strlen(fl->namespaced ? CTL_KEY_BROKER : CTL_KEY_CLUSTER_BROKER);
-        struct broker *b = (struct broker *) informer_get(c->brokers[idx], cache_key);
-        if (!b) {
-                ctl_drop_client(c, key);
-                return 0;
-        }
-        struct broker_pass p = {.c = c, .fl = fl, .key = key, .b = b, .ns = fl->namespaced ? b->meta.ns : NULL};
-        time_t now = c->now();
-        osb_time_format_rfc3339(now, p.now);
-        struct osb_error err = OSB_ERROR_INIT;
-        int r = 0;
-        json_t *st = NULL;
+        struct ctl *c = p->c;
+        const struct flavour *fl = p->fl;
+        const struct broker *b = p->b;
+        struct pass *ps = p->pass;
         json_t *catalog = NULL;
+        int r = 0;
 
         if (b->meta.deleting) {
-                r = reconcile_delete(&p, &err);
-                if (r < 0)
-                        log_obj(&p, OSB_LOG_WARN, "finalization failed", err.text);
-                goto out;
+                r = reconcile_delete(p, err);
+                if (r < 0 && r != OSB_E_CONFLICT)
+                        log_obj(p, OSB_LOG_WARN, "finalization failed", err->text);
+                return r;
         }
         if (!b->meta.finalizer) {
                 /* the UPDATE event of this write brings the key back */
-                r = edit_finalizer(&p, true, &err);
-                if (r < 0)
-                        log_obj(&p, OSB_LOG_WARN, "cannot add the finalizer", err.text);
-                goto out;
+                r = edit_finalizer(p, true, err);
+                if (r < 0 && r != OSB_E_CONFLICT)
+                        log_obj(p, OSB_LOG_WARN, "cannot add the finalizer", err->text);
+                return r;
         }
         int64_t wait_ms;
-        if (!broker_needs_relist(b, c->opts.relist_ms, now, &wait_ms)) {
-                if (wait_ms >= 0)
-                        (void) queue_add_after(c->queue, key, wait_ms);
-                goto out;
+        if (!broker_needs_relist(b, c->opts.relist_ms, ps->tnow, &wait_ms)) {
+                ps->requeue_ms = wait_ms;
+                return 0;
         }
-        /* deploy/crds keep status.observedGeneration for brokers */
-        st = status_copy(b);
-        if (!st || json_object_set_new(st, "observedGeneration", json_integer(b->meta.generation)) < 0) {
-                r = -ENOMEM;
-                goto out;
-        }
+        /* reconciledGeneration is always written; deploy/crds keep status.observedGeneration */
+        json_t *st = ps->status;
+        if ((!json_object_get(st, "reconciledGeneration") &&
+             json_object_set_new(st, "reconciledGeneration", json_integer(0)) < 0) ||
+            json_object_set_new(st, "observedGeneration", json_integer(b->meta.generation)) < 0)
+                return osb_error_set(err, -ENOMEM, "out of memory");
 
         struct osb_client *oc = NULL;
         struct ctl_client *cc = NULL;
         if (b->relist_duration_invalid)
-                r = osb_error_set(&err, OSB_E_BAD_REQUEST, "spec.relistDuration is not a positive duration");
+                r = osb_error_set(err, OSB_E_BAD_REQUEST, "spec.relistDuration is not a positive duration");
         if (r >= 0)
-                r = ctl_broker_client(c, fl, b, &oc, &cc, &err);
+                r = ctl_broker_client(c, fl, b, &oc, &cc, err);
         if (r >= 0)
-                r = osb_client_get_catalog(oc, &catalog, &err);
+                r = osb_client_get_catalog(oc, &catalog, err);
         ctl_client_put(cc);
         if (r == -EBUSY) {
                 /* the broker is busy with instances and bindings: not a failure of the broker */
-                (void) queue_add_after(c->queue, key, 1000);
-                r = 0;
-                goto out;
+                ps->requeue_ms = 1000;
+                return 0;
         }
         if (r < 0) {
                 char msg[700];
-                (void) snprintf(msg, sizeof(msg), "Error fetching catalog: %s", err.text);
-                log_obj(&p, OSB_LOG_WARN, "cannot fetch the catalog", err.text);
+                (void) snprintf(msg, sizeof(msg), "Error fetching catalog: %s", err->text);
+                log_obj(p, OSB_LOG_WARN, "cannot fetch the catalog", err->text);
                 time_t started;
                 if (!str_of(st, "operationStartTime")) {
-                        if (json_object_set_new(st, "operationStartTime", json_string(p.now)) < 0)
-                                goto oom;
+                        if (json_object_set_new(st, "operationStartTime", json_string(p->now)) < 0)
+                                return osb_error_set(err, -ENOMEM, "out of memory");
                 } else if (osb_time_parse_rfc3339(str_of(st, "operationStartTime"), &started) == 0 &&
-                           (int64_t) (now - started) * 1000 >= c->opts.retry_duration_ms) {
+                           (int64_t) (ps->tnow - started) * 1000 >= c->opts.retry_duration_ms) {
                         /* --reconciliation-retry-duration passed: give up until the spec changes */
                         if (condition_set(st, "Failed", "True", REASON_RETRY_TIMEOUT,
-                                          "Stopped retrying to fetch the catalog: the retry duration passed.", p.now) < 0 ||
+                                          "Stopped retrying to fetch the catalog: the retry duration passed.", p->now) < 0 ||
                             json_object_set_new(st, "reconciledGeneration", json_integer(b->meta.generation)) < 0)
-                                goto oom;
-                        emit_event(&p, true, REASON_RETRY_TIMEOUT, "Stopped retrying to fetch the catalog.");
+                                return osb_error_set(err, -ENOMEM, "out of memory");
+                        emit_event(p, true, REASON_RETRY_TIMEOUT, "Stopped retrying to fetch the catalog.");
                 }
                 struct osb_error werr = OSB_ERROR_INIT;
-                int w = finish(&p, st, "False", REASON_ERROR_FETCHING, msg, true, &werr);
+                int w = finish(p, "False", REASON_ERROR_FETCHING, msg, true, &werr);
+                if (w == OSB_E_CONFLICT)
+                        return w;       /* changed meanwhile: read it and decide again */
                 if (w < 0)
-                        log_obj(&p, OSB_LOG_WARN, "cannot write status", werr.text);
+                        log_obj(p, OSB_LOG_WARN, "cannot write status", werr.text);
                 if (condition_get(st, "Failed"))
-                        r = 0;  /* terminal: no retry until the spec changes */
-                goto out;
+                        return 0;       /* terminal: no retry until the spec changes */
+                return not_rerun(r);
         }
         unsigned nclasses = 0, nplans = 0, writes = 0;
-        r = sync_catalog(&p, catalog, &nclasses, &nplans, &writes, &err);
+        r = sync_catalog(p, catalog, &nclasses, &nplans, &writes, err);
+        json_decref(catalog);
         if (r < 0) {
                 char msg[700];
-                (void) snprintf(msg, sizeof(msg), "Error syncing catalog from broker: %s", err.text);
-                log_obj(&p, OSB_LOG_WARN, "cannot sync the catalog", err.text);
+                (void) snprintf(msg, sizeof(msg), "Error syncing catalog from broker: %s", err->text);
+                log_obj(p, OSB_LOG_WARN, "cannot sync the catalog", err->text);
                 struct osb_error werr = OSB_ERROR_INIT;
-                if (finish(&p, st, "False", REASON_ERROR_SYNCING, msg, true, &werr) < 0)
-                        log_obj(&p, OSB_LOG_WARN, "cannot write status", werr.text);
-                goto out;
+                int w = finish(p, "False", REASON_ERROR_SYNCING, msg, true, &werr);
+                if (w == OSB_E_CONFLICT)
+                        return w;
+                if (w < 0)
+                        log_obj(p, OSB_LOG_WARN, "cannot write status", werr.text);
+                return not_rerun(r);
         }
         condition_remove(st, "Failed");
         (void) json_object_del(st, "operationStartTime");
         if (json_object_set_new(st, "reconciledGeneration", json_integer(b->meta.generation)) < 0 ||
-            json_object_set_new(st, "lastCatalogRetrievalTime", json_string(p.now)) < 0)
-                goto oom;
-        r = finish(&p, st, "True", REASON_FETCHED, MESSAGE_FETCHED, false, &err);
+            json_object_set_new(st, "lastCatalogRetrievalTime", json_string(p->now)) < 0)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        r = finish(p, "True", REASON_FETCHED, MESSAGE_FETCHED, false, err);
         if (r < 0) {
-                log_obj(&p, OSB_LOG_WARN, "cannot write status", err.text);
-                goto out;
+                if (r != OSB_E_CONFLICT)
+                        log_obj(p, OSB_LOG_WARN, "cannot write status", err->text);
+                return r;
         }
-        if (p.ns)
+        if (p->ns)
                 osb_log_info("catalog synced", "kind=%s namespace=%s name=%s classes=%u plans=%u writes=%u",
-                             fl->broker_kind, p.ns, b->meta.name, nclasses, nplans, writes);
+                             fl->broker_kind, p->ns, b->meta.name, nclasses, nplans, writes);
         else
                 osb_log_info("catalog synced", "kind=%s name=%s classes=%u plans=%u writes=%u", fl->broker_kind,
                              b->meta.name, nclasses, nplans, writes);
         if (!b->manual_relist)
-                (void) queue_add_after(c->queue, key, b->relist_ms > 0 ? b->relist_ms : c->opts.relist_ms);
-        goto out;
-oom:
-        r = -ENOMEM;
-out:
-        if (catalog)
-                json_decref(catalog);
-        if (st)
-                json_decref(st);
-        informer_put(c->brokers[idx], &b->meta);
+                ps->requeue_ms = b->relist_ms > 0 ? b->relist_ms : c->opts.relist_ms;
+        return 0;
+}
+
+/* pass_run()'s pass: the broker parsed from the object read, then the decisions. */
+static int broker_pass_run(struct pass *ps, const struct flavour *fl, struct osb_error *err)
+{
+        bool deleting, has_finalizer;
+        struct kmeta *m = NULL;
+        if (pass_begin(ps, &deleting, &has_finalizer) < 0 || broker_extract(ps->obj, &m) < 0)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        struct broker *b = (struct broker *) m;
+        struct broker_pass p = {.pass = ps, .c = ps->c, .fl = fl, .key = ps->key, .b = b,
+                                .ns = fl->namespaced ? b->meta.ns : NULL, .now = ps->now};
+        int r = decide(&p, err);
+        broker_free(m);
         return r;
+}
+
+static int cluster_broker_pass(struct pass *ps, struct osb_error *err)
+{
+        return broker_pass_run(ps, &offering_flavour_cluster, err);
+}
+
+static int namespaced_broker_pass(struct pass *ps, struct osb_error *err)
+{
+        return broker_pass_run(ps, &offering_flavour_namespaced, err);
+}
+
+int reconcile_broker(struct ctl *c, const struct flavour *fl, const char *key)
+{
+        int idx = fl->namespaced ? 1 : 0;
+        size_t prefix_len = strlen(fl->namespaced ? CTL_KEY_BROKER : CTL_KEY_CLUSTER_BROKER);
+        return pass_run(c, key, fl->broker_kind, fl->broker_res, c->brokers[idx], prefix_len, broker_json,
+                        fl->namespaced ? namespaced_broker_pass : cluster_broker_pass);
 }

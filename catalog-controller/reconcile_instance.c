@@ -819,5 +819,6 @@ static int instance_pass(struct pass *p, struct osb_error *err)
 
 int reconcile_instance(struct ctl *c, const char *key)
 {
-        return pass_run(c, key, "ServiceInstance", &kube_sc_instances, c->instances, strlen(CTL_KEY_INSTANCE), instance_pass);
+        return pass_run(c, key, "ServiceInstance", &kube_sc_instances, c->instances, strlen(CTL_KEY_INSTANCE), cached_json_of,
+                        instance_pass);
 }

@@ -63,7 +63,7 @@ for f, t in srcs.items():
 informer_kinds = set()
 for ref in re.findall(r'\{\s*"[A-Z]\w*"\s*,\s*&(\w+)\s*,', srcs.get("main.c", "")):
     informer_kinds |= res_ref(ref)
-# pass_run(c, key, "Kind", &kube_x, ...)
+# pass_run(c, key, "Kind", &kube_x, ...); the broker reconciler's pass_run() names fl->broker_res
 spass = set()
 for f, t in srcs.items():
     for ref in re.findall(r'\bpass_run\s*\([^;]*?"\w+"\s*,\s*&(\w+)', t):
@@ -73,8 +73,8 @@ for f, t in srcs.items():
 # Each entry is checked: it must be used in that file, and what it points to must resolve.
 ALIASES = {
     ("reconcile_broker.c", "res"): lambda: flavour.get("class_res", set()) | flavour.get("plan_res", set()),
-    ("pass.c", "res"): lambda: spass,
-    ("pass.c", "p->res"): lambda: spass,
+    ("pass.c", "res"): lambda: spass | flavour.get("broker_res", set()),
+    ("pass.c", "p->res"): lambda: spass | flavour.get("broker_res", set()),
 }
 
 def resolve(f, expr):
