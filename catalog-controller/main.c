@@ -330,29 +330,163 @@ static void default_identity(char *out, size_t n)
         (void) snprintf(out, n, "%s_%.8s", host, id);
 }
 
+/* Checks the settings that --help cannot, sets the log level, and splits --namespaces into
+ * @nsv (strings in @nsbuf). Returns the number of namespaces, or EXIT_FAILURE after saying why
+ * (as a negative number). */
+static int check_settings(const char **nsv, size_t max, char *nsbuf, size_t bufsz)
+{
+        enum osb_log_level lvl;
+        if (osb_log_parse_level(arg_log_level, &lvl) < 0)
+                return -fail("invalid setting", "--log-level must be debug, info, warn, error or off");
+        osb_log_set_level(lvl);
+        if (arg_relist_ms <= 0)
+                return -fail("invalid setting", "--broker-relist-interval must be positive");
+        if (arg_leader_elect && (arg_le_retry_ms <= 0 || arg_le_renew_ms <= arg_le_retry_ms || arg_le_lease_ms <= arg_le_renew_ms))
+                return -fail("invalid setting", "--leader-elect-lease-duration must exceed --leader-elect-renew-deadline, "
+                             "which must exceed --leader-elect-retry-period (> 0)");
+        if (arg_leader_elect && (!arg_le_name || !*arg_le_name))
+                return -fail("invalid setting", "--leader-elect-name must not be empty");
+        int nns = 0;
+        if (arg_namespaces && *arg_namespaces) {
+                nns = split_namespaces(arg_namespaces, nsbuf, bufsz, nsv, max);
+                if (nns < 0)
+                        return -fail("invalid setting", "--namespaces must be a comma-separated list of up to 64 "
+                                     "distinct namespace names");
+        }
+        return nns;
+}
+
+/* Starts every informer, in the order the reconcilers need (classes and plans, brokers,
+ * Secrets, bindings, instances), waiting (bounded) for some to list, then publishes them
+ * (ctl.started). Returns 0, 1 when a signal came meanwhile, or a negative errno. */
+static int start_informers(struct kube_client *kc, const struct informer_options *io, const struct informer_options *io_ns)
+{
+        static const informer_handler offering_routes[2] = {route_cluster_offering, route_offering};
+        static const informer_handler broker_routes[2] = {route_cluster_broker, route_broker};
+        int r = 0;
+        for (int i = 0; i < 2 && r >= 0; i++) {
+                if (i == 1 && !arg_namespaced)
+                        break;
+                /* classes and plans first, so a broker's first reconcile sees them */
+                r = informer_start(kc, &kinds[3 * i + 1], i ? io_ns : io, offering_routes[i], &ctl, &ctl.classes[i]);
+                if (r >= 0)
+                        r = informer_start(kc, &kinds[3 * i + 2], i ? io_ns : io, offering_routes[i], &ctl, &ctl.plans[i]);
+        }
+        if (r < 0)
+                return r;
+        /* wait (bounded) for the class and plan caches before brokers are reconciled */
+        for (int i = 0; i < 2; i++)
+                if (wait_synced_or_signal(ctl.classes[i], 30000) || wait_synced_or_signal(ctl.plans[i], 30000))
+                        return 1;
+        for (int i = 0; i < 2 && r >= 0; i++) {
+                if (i == 1 && !arg_namespaced)
+                        break;
+                r = informer_start(kc, &kinds[3 * i], i ? io_ns : io, broker_routes[i], &ctl, &ctl.brokers[i]);
+        }
+        /* Secrets first: an instance's first reconcile may read one; then bindings, so an
+         * instance being deleted sees its bindings */
+        if (r >= 0)
+                r = informer_start(kc, &kind_secrets, io_ns, route_secret, &ctl, &ctl.secrets);
+        if (r >= 0)
+                r = informer_start(kc, &kind_bindings, io_ns, route_binding, &ctl, &ctl.bindings);
+        if (r < 0)
+                return r;
+        if (wait_synced_or_signal(ctl.bindings, 30000))
+                return 1;
+        for (int i = 0; i < 2; i++)
+                if (wait_synced_or_signal(ctl.brokers[i], 30000))
+                        return 1;
+        r = informer_start(kc, &kind_instances, io_ns, route_instance, &ctl, &ctl.instances);
+        if (r < 0)
+                return r;
+        atomic_store(&ctl.started, true);
+        return 0;
+}
+
+/* Stops the informers (no more keys queued), the endpoints, then the workers (they drain while
+ * the caches they read are still there), then, with no reconcile left running, releases the
+ * Lease (when @clean) so another replica may take over, and frees the caches. */
+static void stop_all(struct osb_http_server *srv, bool clean)
+{
+        for (int i = 0; i < 2; i++) {
+                informer_stop(ctl.brokers[i]);
+                informer_stop(ctl.classes[i]);
+                informer_stop(ctl.plans[i]);
+        }
+        informer_stop(ctl.instances);
+        informer_stop(ctl.bindings);
+        informer_stop(ctl.secrets);
+        /* the endpoints read the queue, the elector and the caches: they stop before those go */
+        (void) osb_http_server_stop(srv, (unsigned) arg_drain_timeout_ms);
+        ctl.queue = queue_free(ctl.queue);     /* drains the workers */
+        elector = leader_stop(elector, clean);
+        for (int i = 0; i < 2; i++) {
+                ctl.brokers[i] = informer_free(ctl.brokers[i]);
+                ctl.classes[i] = informer_free(ctl.classes[i]);
+                ctl.plans[i] = informer_free(ctl.plans[i]);
+        }
+        ctl.instances = informer_free(ctl.instances);
+        ctl.bindings = informer_free(ctl.bindings);
+        ctl.secrets = informer_free(ctl.secrets);
+}
+
+/* --leader-elect: serves the endpoints (a standby serves them while it campaigns), starts the
+ * elector, and waits until this replica leads. The Lease has a client of its own (*lkc): its
+ * requests end within the renew deadline, and the shutdown's cancel of the main client leaves
+ * the release possible. @identity (the holderIdentity, written here) must outlive the elector.
+ * Returns 0 (leading), 1 (a signal came first), or -1 after saying why. */
+static int campaign(struct kube_client *kc, struct kube_client **lkc, struct osb_http_server **srv, char *identity,
+                    size_t n)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        if (start_http(srv) != 0)
+                return -1;
+        struct kube_config *lcfg = NULL;
+        struct kube_client_options lopts = {.request_timeout_ms = (long) arg_le_renew_ms,
+                                            .connect_timeout_ms = (long) OSB_MIN(arg_le_renew_ms, 10000)};
+        int r = kube_config_load(arg_kubeconfig, arg_context, &lcfg, &err);
+        if (r >= 0)
+                r = kube_client_new(lcfg, &lopts, lkc, &err);
+        if (r < 0) {
+                fail("cannot create the Kubernetes client", err.text);
+                return -1;
+        }
+        const struct kube_config *kcfg = kube_client_config(kc);
+        /* in a Pod (no kubeconfig context) the service account's namespace */
+        const char *le_ns = arg_le_namespace && *arg_le_namespace ? arg_le_namespace :
+                            !kcfg->context && kcfg->namespace ? kcfg->namespace : "default";
+        if (arg_le_identity && *arg_le_identity)
+                (void) snprintf(identity, n, "%s", arg_le_identity);
+        else
+                default_identity(identity, n);
+        struct leader_options lo = {.ns = le_ns, .name = arg_le_name, .identity = identity,
+                                    .lease_ms = arg_le_lease_ms, .renew_deadline_ms = arg_le_renew_ms,
+                                    .retry_ms = arg_le_retry_ms};
+        struct leader_elector *e = NULL;
+        r = leader_start(*lkc, &lo, &e);
+        if (r < 0) {
+                fail("cannot start the leader election", strerror(-r));
+                return -1;
+        }
+        elector = e;
+        osb_log_info("campaigning", "lease=%s/%s identity=%s lease_duration_ms=%" PRId64 " renew_deadline_ms=%" PRId64
+                     " retry_period_ms=%" PRId64, le_ns, arg_le_name, identity,
+                     arg_le_lease_ms, arg_le_renew_ms, arg_le_retry_ms);
+        while (!leader_leading(elector) && !atomic_load(&stop_signal)) {
+                struct timespec tick = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
+                (void) nanosleep(&tick, NULL);
+        }
+        return atomic_load(&stop_signal) ? 1 : 0;
+}
+
 static int run(void)
 {
         struct osb_error err = OSB_ERROR_INIT;
-        enum osb_log_level lvl;
-        if (osb_log_parse_level(arg_log_level, &lvl) < 0)
-                return fail("invalid setting", "--log-level must be debug, info, warn, error or off");
-        osb_log_set_level(lvl);
-        if (arg_relist_ms <= 0)
-                return fail("invalid setting", "--broker-relist-interval must be positive");
-        if (arg_leader_elect && (arg_le_retry_ms <= 0 || arg_le_renew_ms <= arg_le_retry_ms || arg_le_lease_ms <= arg_le_renew_ms))
-                return fail("invalid setting", "--leader-elect-lease-duration must exceed --leader-elect-renew-deadline, "
-                            "which must exceed --leader-elect-retry-period (> 0)");
-        if (arg_leader_elect && (!arg_le_name || !*arg_le_name))
-                return fail("invalid setting", "--leader-elect-name must not be empty");
         const char *nsv[64];
         char nsbuf[64 * 64 + 1];
-        int nns = 0;
-        if (arg_namespaces && *arg_namespaces) {
-                nns = split_namespaces(arg_namespaces, nsbuf, sizeof(nsbuf), nsv, OSB_ELEMENTSOF(nsv));
-                if (nns < 0)
-                        return fail("invalid setting", "--namespaces must be a comma-separated list of up to 64 "
-                                    "distinct namespace names");
-        }
+        int nns = check_settings(nsv, OSB_ELEMENTSOF(nsv), nsbuf, sizeof(nsbuf));
+        if (nns < 0)
+                return -nns;
 
         struct kube_config *cfg = NULL;
         int r = kube_config_load(arg_kubeconfig, arg_context, &cfg, &err);
@@ -400,7 +534,7 @@ static int run(void)
                                         .cascade_delete_bindings = arg_cascade, .cluster_id = cluster_id,
                                         /* one hung broker holds at most half the workers */
                                         .broker_concurrency = (unsigned) OSB_MAX(arg_workers / 2, 1)};
-        int exit_code = EXIT_FAILURE, sig = 0;
+        int exit_code = EXIT_FAILURE;
         char identity[320];
         struct kube_client *lkc = NULL;        /* the Lease's own client (--leader-elect) */
         struct osb_http_server *srv = NULL;
@@ -411,48 +545,11 @@ static int run(void)
                 goto out;
         }
         if (arg_leader_elect) {
-                /* a standby serves its endpoints while it campaigns */
-                if (start_http(&srv) < 0)
+                r = campaign(kc, &lkc, &srv, identity, sizeof(identity));
+                if (r < 0)
                         goto out;
-                /* the Lease has a client of its own: its requests end within the renew deadline,
-                 * and the shutdown's cancel of the main client leaves the release possible */
-                struct kube_config *lcfg = NULL;
-                struct kube_client_options lopts = {.request_timeout_ms = (long) arg_le_renew_ms,
-                                                    .connect_timeout_ms = (long) OSB_MIN(arg_le_renew_ms, 10000)};
-                r = kube_config_load(arg_kubeconfig, arg_context, &lcfg, &err);
-                if (r >= 0)
-                        r = kube_client_new(lcfg, &lopts, &lkc, &err);
-                if (r < 0) {
-                        fail("cannot create the Kubernetes client", err.text);
-                        goto out;
-                }
-                const struct kube_config *kcfg = kube_client_config(kc);
-                /* in a Pod (no kubeconfig context) the service account's namespace */
-                const char *le_ns = arg_le_namespace && *arg_le_namespace ? arg_le_namespace :
-                                    !kcfg->context && kcfg->namespace ? kcfg->namespace : "default";
-                if (arg_le_identity && *arg_le_identity)
-                        (void) snprintf(identity, sizeof(identity), "%s", arg_le_identity);
-                else
-                        default_identity(identity, sizeof(identity));
-                struct leader_options lo = {.ns = le_ns, .name = arg_le_name, .identity = identity,
-                                            .lease_ms = arg_le_lease_ms, .renew_deadline_ms = arg_le_renew_ms,
-                                            .retry_ms = arg_le_retry_ms};
-                struct leader_elector *e = NULL;
-                r = leader_start(lkc, &lo, &e);
-                if (r < 0) {
-                        fail("cannot start the leader election", strerror(-r));
-                        goto out;
-                }
-                elector = e;
-                osb_log_info("campaigning", "lease=%s/%s identity=%s lease_duration_ms=%" PRId64 " renew_deadline_ms=%" PRId64
-                             " retry_period_ms=%" PRId64, le_ns, arg_le_name, identity,
-                             arg_le_lease_ms, arg_le_renew_ms, arg_le_retry_ms);
-                while (!leader_leading(elector) && !atomic_load(&stop_signal)) {
-                        struct timespec tick = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
-                        (void) nanosleep(&tick, NULL);
-                }
-                if ((sig = atomic_load(&stop_signal))) {
-                        osb_log_info("shutting down", "signal=%s leader=false", signal_name(sig));
+                if (r == 1) {
+                        osb_log_info("shutting down", "signal=%s leader=false", signal_name(atomic_load(&stop_signal)));
                         exit_code = EXIT_SUCCESS;
                         goto out;
                 }
@@ -461,50 +558,14 @@ static int run(void)
         struct informer_options io = {.resync_ms = arg_resync_ms};
         struct informer_options io_ns = {.resync_ms = arg_resync_ms, .namespaces = nns > 0 ? nsv : NULL,
                                          .nnamespaces = (size_t) nns};
-        static const informer_handler offering_routes[2] = {route_cluster_offering, route_offering};
-        static const informer_handler broker_routes[2] = {route_cluster_broker, route_broker};
-        for (int i = 0; i < 2 && r >= 0; i++) {
-                if (i == 1 && !arg_namespaced)
-                        break;
-                /* classes and plans first, so a broker's first reconcile sees them */
-                r = informer_start(kc, &kinds[3 * i + 1], i ? &io_ns : &io, offering_routes[i], &ctl, &ctl.classes[i]);
-                if (r >= 0)
-                        r = informer_start(kc, &kinds[3 * i + 2], i ? &io_ns : &io, offering_routes[i], &ctl, &ctl.plans[i]);
-        }
+        r = start_informers(kc, &io, &io_ns);
+        if (r == 1)
+                goto signalled;
         if (r < 0) {
                 fail("cannot start the informers", strerror(-r));
                 goto out;
         }
-        /* wait (bounded) for the class and plan caches before brokers are reconciled */
-        for (int i = 0; i < 2; i++)
-                if (wait_synced_or_signal(ctl.classes[i], 30000) || wait_synced_or_signal(ctl.plans[i], 30000))
-                        goto signalled;
-        for (int i = 0; i < 2 && r >= 0; i++) {
-                if (i == 1 && !arg_namespaced)
-                        break;
-                r = informer_start(kc, &kinds[3 * i], i ? &io_ns : &io, broker_routes[i], &ctl, &ctl.brokers[i]);
-        }
-        /* Secrets first: an instance's first reconcile may read one; then bindings, so an
-         * instance being deleted sees its bindings */
-        if (r >= 0)
-                r = informer_start(kc, &kind_secrets, &io_ns, route_secret, &ctl, &ctl.secrets);
-        if (r >= 0)
-                r = informer_start(kc, &kind_bindings, &io_ns, route_binding, &ctl, &ctl.bindings);
-        if (r >= 0) {
-                if (wait_synced_or_signal(ctl.bindings, 30000))
-                        goto signalled;
-                for (int i = 0; i < 2; i++)
-                        if (wait_synced_or_signal(ctl.brokers[i], 30000))
-                                goto signalled;
-                r = informer_start(kc, &kind_instances, &io_ns, route_instance, &ctl, &ctl.instances);
-        }
-        if (r >= 0)
-                atomic_store(&ctl.started, true);
-        if (r < 0) {
-                fail("cannot start the informers", strerror(-r));
-                goto out;
-        }
-        if (!srv && start_http(&srv) < 0)
+        if (!srv && start_http(&srv) != 0)
                 goto out;
         uint16_t port = osb_http_server_port(srv);
         osb_log_info("started", "server=%s listen=%s port=%u workers=%" PRId64 " relist_interval_ms=%" PRId64
@@ -521,30 +582,8 @@ out:
         atomic_store(&ctl.cancel, true);
         kube_client_cancel(kc);
         sigthread_stop(&sigt);
-        /* Informers stop first (no more keys queued), then the workers drain while the caches
-         * they read are still there, then the caches go. */
-        for (int i = 0; i < 2; i++) {
-                informer_stop(ctl.brokers[i]);
-                informer_stop(ctl.classes[i]);
-                informer_stop(ctl.plans[i]);
-        }
-        informer_stop(ctl.instances);
-        informer_stop(ctl.bindings);
-        informer_stop(ctl.secrets);
-        /* the endpoints read the queue, the elector and the caches: they stop before those go */
-        srv = osb_http_server_stop(srv, (unsigned) arg_drain_timeout_ms);
-        ctl.queue = queue_free(ctl.queue);     /* drains the workers */
-        /* only now, with no reconcile left running, may another replica take over */
-        elector = leader_stop(elector, exit_code == EXIT_SUCCESS);
+        stop_all(srv, exit_code == EXIT_SUCCESS);
         lkc = kube_client_free(lkc);
-        for (int i = 0; i < 2; i++) {
-                ctl.brokers[i] = informer_free(ctl.brokers[i]);
-                ctl.classes[i] = informer_free(ctl.classes[i]);
-                ctl.plans[i] = informer_free(ctl.plans[i]);
-        }
-        ctl.instances = informer_free(ctl.instances);
-        ctl.bindings = informer_free(ctl.bindings);
-        ctl.secrets = informer_free(ctl.secrets);
         ctl_release(&ctl);
         kube_client_free(kc);
         metrics_reset();
