@@ -66,14 +66,11 @@ static int dup_strings(const json_t *arr, char ***ret, size_t *n)
 
 int broker_extract(const json_t *obj, struct kmeta **ret)
 {
-        struct broker *b = osb_calloc(1, sizeof(*b));
-        if (!b)
-                return -ENOMEM;
-        int r = informer_kmeta_init(&b->meta, obj);
-        if (r < 0) {
-                osb_free(b);
+        struct kmeta *m = NULL;
+        int r = informer_kmeta_new(sizeof(struct broker), obj, &m);
+        if (r < 0)
                 return r;
-        }
+        struct broker *b = (struct broker *) m;
         const json_t *spec = json_object_get(obj, "spec");
         b->insecure_skip_tls_verify = json_is_true(json_object_get(spec, "insecureSkipTLSVerify"));
         b->manual_relist = osb_streq(json_string_value(json_object_get(spec, "relistBehavior")), "Manual");

@@ -26,14 +26,11 @@ static bool starts_with(const char *s, const char *prefix)
 
 int cached_extract(const json_t *obj, struct kmeta **ret)
 {
-        struct cached *o = osb_calloc(1, sizeof(*o));
-        if (!o)
-                return -ENOMEM;
-        int r = informer_kmeta_init(&o->meta, obj);
-        if (r < 0) {
-                osb_free(o);
+        struct kmeta *m = NULL;
+        int r = informer_kmeta_new(sizeof(struct cached), obj, &m);
+        if (r < 0)
                 return r;
-        }
+        struct cached *o = (struct cached *) m;
         const json_t *md = json_object_get(obj, "metadata");
         const json_t *spec = json_object_get(obj, "spec");
         const json_t *status = json_object_get(obj, "status");
@@ -99,16 +96,7 @@ char *cached_text(const json_t *obj)
 
 int cached_secret_extract(const json_t *obj, struct kmeta **ret)
 {
-        struct kmeta *m = osb_calloc(1, sizeof(*m));
-        if (!m)
-                return -ENOMEM;
-        int r = informer_kmeta_init(m, obj);
-        if (r < 0) {
-                osb_free(m);
-                return r;
-        }
-        *ret = m;
-        return 0;
+        return informer_kmeta_new(sizeof(struct kmeta), obj, ret);
 }
 
 void cached_secret_free(struct kmeta *m)

@@ -99,6 +99,20 @@ oom:
         return -ENOMEM;
 }
 
+int informer_kmeta_new(size_t size, const json_t *obj, struct kmeta **ret)
+{
+        struct kmeta *m = osb_calloc(1, size);
+        if (!m)
+                return -ENOMEM;
+        int r = informer_kmeta_init(m, obj);
+        if (r < 0) {
+                osb_free(m);
+                return r;
+        }
+        *ret = m;
+        return 0;
+}
+
 void informer_kmeta_release(struct kmeta *m)
 {
         osb_free(m->key);

@@ -34,6 +34,10 @@ struct kmeta {
 /* Fills @m from @obj's metadata (refs = 1). Returns 0, -EINVAL (no metadata.name), -ENOMEM. */
 int informer_kmeta_init(struct kmeta *m, const json_t *obj);
 void informer_kmeta_release(struct kmeta *m);
+/* A zeroed struct of @size bytes (a struct that starts with its struct kmeta) with the kmeta
+ * filled from @obj, for an informer_kind's extract. Returns 0 with *ret new (osb_free() it
+ * after informer_kmeta_release()), -EINVAL (no metadata.name) or -ENOMEM. */
+int informer_kmeta_new(size_t size, const json_t *obj, struct kmeta **ret);
 /* The cache key of @obj: "name" or "namespace/name". Returns new, or NULL (no name, OOM). */
 char *informer_kmeta_key_of(const json_t *obj);
 

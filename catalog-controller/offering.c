@@ -152,14 +152,11 @@ static int dup_str(const json_t *v, char **ret)
 
 static int extract(const json_t *obj, bool is_plan, struct kmeta **ret)
 {
-        struct offering *o = osb_calloc(1, sizeof(*o));
-        if (!o)
-                return -ENOMEM;
-        int r = informer_kmeta_init(&o->meta, obj);
-        if (r < 0) {
-                osb_free(o);
+        struct kmeta *m = NULL;
+        int r = informer_kmeta_new(sizeof(struct offering), obj, &m);
+        if (r < 0)
                 return r;
-        }
+        struct offering *o = (struct offering *) m;
         o->is_plan = is_plan;
         const json_t *spec = json_object_get(obj, "spec");
         json_t *broker = json_object_get(spec, "clusterServiceBrokerName");
