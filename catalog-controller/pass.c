@@ -5,7 +5,6 @@
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
 #include "common/osb_time.h"
-#include "catalog-controller/cached.h"
 #include "catalog-controller/condition.h"
 #include "catalog-controller/kapi.h"
 #include "catalog-controller/kobj.h"
