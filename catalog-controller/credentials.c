@@ -1,5 +1,5 @@
-/* catalog-controller/credentials.c: transformCredentials and the Secret serializer of the
- * reference, and the part of Kubernetes JSONPath that addKey.jsonPathExpression needs. */
+/* catalog-controller/credentials.c: transformCredentials and the Secret serializer of
+ * service-catalog, and the part of Kubernetes JSONPath that addKey.jsonPathExpression needs. */
 #include "common/osb_compat.h"
 #include "common/osb_base64.h"
 #include "common/osb_buf.h"
@@ -11,7 +11,7 @@
  * document built with shared references could multiply under wildcards. This caps that. */
 #define JSONPATH_MAX_NODES (1u << 20)
 
-/* How a non-string value is written. Object keys keep the broker's order: the reference's Go
+/* How a non-string value is written. Object keys keep the broker's order: service-catalog's Go
  * maps come out sorted, but a JSON consumer does not care and a person reading the Secret
  * sees the layout the broker documented. */
 #define CREDENTIALS_DUMP_FLAGS (JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER)
@@ -771,7 +771,7 @@ static int transform_apply(struct ctx *c, size_t i, const json_t *t)
         if (!json_is_object(t))
                 return osb_error_set(c->err, OSB_E_BAD_REQUEST, "%s must be an object, not %s", path,
                                      osb_json_type_name(t));
-        /* Exactly one transform per entry, as the reference's one-of: an unknown or second key
+        /* Exactly one transform per entry, as service-catalog's one-of: an unknown or second key
          * is a mistake that would otherwise be silently skipped. */
         size_t which = OSB_ELEMENTSOF(transforms_table);
         const char *key;
@@ -851,7 +851,7 @@ int credentials_to_secret_data(const json_t *creds, const json_t *transforms, co
         if (creds && !json_is_object(creds))
                 return osb_error_set(err, OSB_E_BAD_REQUEST, "credentials must be a JSON object, not %s",
                                      osb_json_type_name(creds));
-        /* "secretTransforms: null" decodes to none in the reference's Go. */
+        /* "secretTransforms: null" decodes to none in service-catalog's Go. */
         if (json_is_null(transforms))
                 transforms = NULL;
         if (transforms && !json_is_array(transforms))

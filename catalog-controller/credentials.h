@@ -1,5 +1,5 @@
 /* catalog-controller/credentials.h: a binding's OSB credentials turned into the `data` of its
- * Kubernetes Secret (reference N4): spec.secretTransforms applied in order, then every value
+ * Kubernetes Secret: spec.secretTransforms applied in order, then every value
  * serialised to bytes and base64-encoded. Pure: other Secrets are read through a callback. */
 #pragma once
 

@@ -4,38 +4,11 @@
 #include "common/osb_base64.h"
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
+#include "common/osb_time.h"
 #include "catalog-controller/ctl.h"
 #include "catalog-controller/kapi.h"
 #include "catalog-controller/offering.h"
-#include "catalog-controller/reconcile_broker.h"
-
-/* ---- time ---- */
-
-void format_time(time_t t, char out[32])
-{
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        (void) strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-int parse_time(const char *s, time_t *ret)
-{
-        struct tm tm = {0};
-        int n = 0;
-        if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                         &tm.tm_min, &tm.tm_sec, &n) != 6)
-                return -EINVAL;
-        tm.tm_year -= 1900;
-        tm.tm_mon -= 1;
-        const char *p = s + n;
-        if (*p == '.')
-                for (p++; isdigit((unsigned char) *p); p++)
-                        ;
-        if (strcmp(p, "Z") != 0)
-                return -EINVAL;
-        *ret = timegm(&tm);
-        return 0;
-}
+#include "catalog-controller/broker.h"
 
 /* ---- the context ---- */
 
@@ -315,8 +288,8 @@ void ctl_event(struct ctl *c, const struct ctl_object_ref *o, bool warning, cons
 {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        char name[320], now[32];
-        format_time(ts.tv_sec, now);
+        char name[320], now[OSB_TIME_RFC3339_MAX];
+        osb_time_format_rfc3339(ts.tv_sec, now);
         (void) snprintf(name, sizeof(name), "%.250s.%llx", o->name,
                         (unsigned long long) ts.tv_sec * 1000000000ULL + (unsigned long long) ts.tv_nsec);
         const char *ns = o->ns ? o->ns : c->opts.event_namespace ? c->opts.event_namespace : "default";
@@ -414,6 +387,8 @@ void ctl_forget(struct ctl *c, const char *key)
         pthread_mutex_lock(&c->lock);
         (void) strmap_remove(&c->retries, key);
         char *noted = strmap_remove(&c->written, key);
+        struct ctl_client *cc = strmap_remove(&c->clients, key);
         pthread_mutex_unlock(&c->lock);
         osb_free(noted);
+        ctl_client_put(cc);
 }

@@ -63,16 +63,12 @@ void ctl_release(struct ctl *c);
 
 #define CTL_EVENT_SOURCE "catalog-controller"
 
-/* RFC 3339 UTC "2006-01-02T15:04:05Z" ↔ seconds. */
-void format_time(time_t t, char out[32]);
-int parse_time(const char *s, time_t *ret);
-
 /* ---- OSB clients ---- */
 
 struct ctl_client;
 /* The OSB client of broker @b (flavour @fl): the cached one while the broker's URL, auth Secret
  * values and TLS settings stay the same, else a new one. The auth Secret is read on every call
- * (reference R5). Returns 0 with *ret usable until ctl_client_put(*ref), or an error naming what
+ * (a rotated credential is used at once). Returns 0 with *ret usable until ctl_client_put(*ref), or an error naming what
  * is wrong (missing Secret or key, bad caBundle, ...). */
 int ctl_broker_client(struct ctl *c, const struct flavour *fl, const struct broker *b, struct osb_client **ret,
                       struct ctl_client **ref, struct osb_error *err);
@@ -109,5 +105,5 @@ bool ctl_cache_stale(struct ctl *c, const char *key, const char *resource_versio
  * returns the delay before the next attempt: 1 s doubling up to max_retry_ms). */
 int64_t ctl_retry_fail(struct ctl *c, const char *key);
 void ctl_retry_reset(struct ctl *c, const char *key);
-/* The object of @key is gone: forget its back-off and write note. */
+/* The object of @key is gone: forget its back-off, write note and (a broker's) OSB client. */
 void ctl_forget(struct ctl *c, const char *key);

@@ -43,7 +43,7 @@ struct informer {
 
 /* ---- kmeta ---- */
 
-char *kmeta_key_of(const json_t *obj)
+char *informer_kmeta_key_of(const json_t *obj)
 {
         json_t *md = json_object_get(obj, "metadata");
         const char *name = json_string_value(json_object_get(md, "name"));
@@ -63,14 +63,14 @@ static int dup_opt(const json_t *v, char **ret)
         return *ret ? 0 : -ENOMEM;
 }
 
-int kmeta_init(struct kmeta *m, const json_t *obj)
+int informer_kmeta_init(struct kmeta *m, const json_t *obj)
 {
         *m = (struct kmeta){0};
         atomic_init(&m->refs, 1);
         json_t *md = json_object_get(obj, "metadata");
         if (!json_string_value(json_object_get(md, "name")))
                 return -EINVAL;
-        m->key = kmeta_key_of(obj);
+        m->key = informer_kmeta_key_of(obj);
         if (!m->key)
                 goto oom;
         if (dup_opt(json_object_get(md, "name"), &m->name) < 0 ||
@@ -95,11 +95,25 @@ int kmeta_init(struct kmeta *m, const json_t *obj)
         }
         return 0;
 oom:
-        kmeta_release(m);
+        informer_kmeta_release(m);
         return -ENOMEM;
 }
 
-void kmeta_release(struct kmeta *m)
+int informer_kmeta_new(size_t size, const json_t *obj, struct kmeta **ret)
+{
+        struct kmeta *m = osb_calloc(1, size);
+        if (!m)
+                return -ENOMEM;
+        int r = informer_kmeta_init(m, obj);
+        if (r < 0) {
+                osb_free(m);
+                return r;
+        }
+        *ret = m;
+        return 0;
+}
+
+void informer_kmeta_release(struct kmeta *m)
 {
         osb_free(m->key);
         osb_free(m->name);
@@ -181,7 +195,7 @@ int informer_apply(struct informer *inf, int event_type, const json_t *obj)
         if (event_type == KUBE_EVENT_BOOKMARK)
                 return 0;
         if (event_type == KUBE_EVENT_DELETED) {
-                char *key = kmeta_key_of(obj);
+                char *key = informer_kmeta_key_of(obj);
                 if (!key)
                         return -EINVAL;
                 pthread_mutex_lock(&inf->lock);

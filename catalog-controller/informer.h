@@ -19,7 +19,7 @@
 #include "common/osb_error.h"
 #include "kube/client.h"
 
-/* What every cached object starts with. Strings are owned (kmeta_release()). */
+/* What every cached object starts with. Strings are owned (informer_kmeta_release()). */
 struct kmeta {
         atomic_uint refs;
         char *key;               /* "name" or "namespace/name" */
@@ -32,17 +32,21 @@ struct kmeta {
 };
 
 /* Fills @m from @obj's metadata (refs = 1). Returns 0, -EINVAL (no metadata.name), -ENOMEM. */
-int kmeta_init(struct kmeta *m, const json_t *obj);
-void kmeta_release(struct kmeta *m);
+int informer_kmeta_init(struct kmeta *m, const json_t *obj);
+void informer_kmeta_release(struct kmeta *m);
+/* A zeroed struct of @size bytes (a struct that starts with its struct kmeta) with the kmeta
+ * filled from @obj, for an informer_kind's extract. Returns 0 with *ret new (osb_free() it
+ * after informer_kmeta_release()), -EINVAL (no metadata.name) or -ENOMEM. */
+int informer_kmeta_new(size_t size, const json_t *obj, struct kmeta **ret);
 /* The cache key of @obj: "name" or "namespace/name". Returns new, or NULL (no name, OOM). */
-char *kmeta_key_of(const json_t *obj);
+char *informer_kmeta_key_of(const json_t *obj);
 
 /* Per kind: how to make and free the compact struct, and which changes matter. */
 struct informer_kind {
         const char *kind;                   /* "ClusterServiceBroker", for logs */
         const struct kube_resource *res;
         /* Builds the struct from @obj (borrowed). Returns 0 with *ret new (its kmeta filled
-         * with kmeta_init()), or a negative code (the object is then skipped). */
+         * with informer_kmeta_init()), or a negative code (the object is then skipped). */
         int (*extract)(const json_t *obj, struct kmeta **ret);
         /* Frees what extract allocated beyond the kmeta, and the struct. */
         void (*free)(struct kmeta *m);

@@ -153,17 +153,13 @@ json_t *leader_lease_released(const json_t *live, const char *now_micro)
 void leader_now_micro(char out[40])
 {
         struct timespec ts;
-        struct tm tm;
-        char base[24];
         clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-        (void) snprintf(out, 40, "%s.%06dZ", base, (int) (ts.tv_nsec / 1000));
+        osb_time_format_rfc3339_micro(&ts, out);
 }
 
 /* ---- the elector ---- */
 
-struct elector {
+struct leader_elector {
         struct kube_client *client;
         struct leader_options opts;
         struct leader_view view;            /* elector thread only */
@@ -179,7 +175,7 @@ struct elector {
 
 /* Leadership is gone and the process may still hold keys: end it now (client-go's
  * OnStoppedLeading is fatal by default). Only one thread logs. */
-static _Noreturn void lose(struct elector *e, int64_t since_ms)
+static _Noreturn void lose(struct leader_elector *e, int64_t since_ms)
 {
         if (!atomic_exchange(&e->lost, true)) {
                 osb_log_error("leadership lost", "lease=%s/%s identity=%s last_renew_ms_ago=%" PRId64
@@ -192,7 +188,7 @@ static _Noreturn void lose(struct elector *e, int64_t since_ms)
                 pause();        /* the first thread is exiting the process */
 }
 
-void elector_check(struct elector *e)
+void leader_check(struct leader_elector *e)
 {
         if (!e || !atomic_load(&e->leading))
                 return;
@@ -201,14 +197,14 @@ void elector_check(struct elector *e)
                 lose(e, now - last);
 }
 
-bool elector_leading(struct elector *e)
+bool leader_leading(struct leader_elector *e)
 {
         return e && atomic_load(&e->leading);
 }
 
 /* One round of client-go's tryAcquireOrRenew. Returns 0 when we hold the Lease now, 1 when
  * someone else does, or a negative code with @err. */
-static int try_acquire_or_renew(struct elector *e, int64_t now_ms, struct osb_error *err)
+static int try_acquire_or_renew(struct leader_elector *e, int64_t now_ms, struct osb_error *err)
 {
         const struct leader_options *o = &e->opts;
         json_auto_t *live = NULL;
@@ -246,7 +242,7 @@ static int try_acquire_or_renew(struct elector *e, int64_t now_ms, struct osb_er
 }
 
 /* Waits @ms or until stopping. Returns true when stopping. */
-static bool wait_or_stop(struct elector *e, int64_t ms)
+static bool wait_or_stop(struct leader_elector *e, int64_t ms)
 {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -264,7 +260,7 @@ static bool wait_or_stop(struct elector *e, int64_t ms)
 
 static void *elector_main(void *arg)
 {
-        struct elector *e = arg;
+        struct leader_elector *e = arg;
         const struct leader_options *o = &e->opts;
         const char *q = o->identity;
         unsigned failures = 0;
@@ -272,7 +268,7 @@ static void *elector_main(void *arg)
                 int64_t t0 = osb_mono_ms();
                 /* checked before the request too: a process stopped past the deadline (SIGSTOP,
                  * a paused VM) must not win the Lease back and carry on as if nothing happened */
-                elector_check(e);
+                leader_check(e);
                 struct osb_error err = OSB_ERROR_INIT;
                 int r = try_acquire_or_renew(e, t0, &err);
                 if (r == 0) {
@@ -292,7 +288,7 @@ static void *elector_main(void *arg)
                         failures++;
                         osb_log_warn("lease renewal failed", "lease=%s/%s identity=%s failures=%u error=%s", o->ns,
                                      o->name, q, failures, err.text);
-                        elector_check(e);
+                        leader_check(e);
                 } else if (r < 0) {
                         osb_log_warn("lease read failed", "lease=%s/%s error=%s", o->ns, o->name, err.text);
                 }
@@ -300,9 +296,9 @@ static void *elector_main(void *arg)
         return NULL;
 }
 
-int elector_start(struct kube_client *client, const struct leader_options *opts, struct elector **ret)
+int leader_start(struct kube_client *client, const struct leader_options *opts, struct leader_elector **ret)
 {
-        struct elector *e = osb_calloc(1, sizeof(*e));
+        struct leader_elector *e = osb_calloc(1, sizeof(*e));
         if (!e)
                 return -ENOMEM;
         e->client = client;
@@ -319,7 +315,7 @@ int elector_start(struct kube_client *client, const struct leader_options *opts,
         pthread_condattr_destroy(&ca);
         int r = pthread_create(&e->thread, NULL, elector_main, e);
         if (r != 0) {
-                elector_stop(e, false);
+                leader_stop(e, false);
                 return -r;
         }
         e->started = true;
@@ -329,7 +325,7 @@ int elector_start(struct kube_client *client, const struct leader_options *opts,
 
 /* Writes the released Lease when it is still ours. Returns 0, 1 (not ours any more), or an
  * error with @err. */
-static int release(struct elector *e, struct osb_error *err)
+static int release(struct leader_elector *e, struct osb_error *err)
 {
         json_auto_t *live = NULL;
         char now[40];
@@ -346,7 +342,7 @@ static int release(struct elector *e, struct osb_error *err)
         return kapi_update(e->client, &kube_leases, e->opts.ns, obj, NULL, err);
 }
 
-struct elector *elector_stop(struct elector *e, bool rel)
+struct leader_elector *leader_stop(struct leader_elector *e, bool rel)
 {
         if (!e)
                 return NULL;
@@ -358,7 +354,7 @@ struct elector *elector_stop(struct elector *e, bool rel)
                 pthread_join(e->thread, NULL);
         if (rel && atomic_load(&e->leading)) {
                 /* past the deadline another candidate may lead already: writing would be wrong */
-                elector_check(e);
+                leader_check(e);
                 struct osb_error err = OSB_ERROR_INIT;
                 const char *q = e->opts.identity;
                 int r = release(e, &err);

@@ -84,20 +84,20 @@ struct leader_options {
         int64_t lease_ms, renew_deadline_ms, retry_ms;
 };
 
-struct elector;
+struct leader_elector;
 
 /* Starts campaigning on a thread of its own. @client is borrowed (best a client of its own,
  * with a request time limit no longer than the renew deadline, and never cancelled before
- * elector_stop()). Each transition is logged as one line. When the leader cannot renew within
+ * leader_stop()). Each transition is logged as one line. When the leader cannot renew within
  * the renew deadline it logs "leadership lost" and ends the process with exit status 1 at once
  * (as client-go's default OnStoppedLeading does): reconciling must stop, and the Pod's restart
  * makes it a candidate again. Returns 0 with *ret new, -ENOMEM, or -errno. */
-int elector_start(struct kube_client *client, const struct leader_options *opts, struct elector **ret);
+int leader_start(struct kube_client *client, const struct leader_options *opts, struct leader_elector **ret);
 /* Whether this process leads now. NULL-safe (false). */
-bool elector_leading(struct elector *e);
+bool leader_leading(struct leader_elector *e);
 /* For workers, before each reconcile: when the last renewal is older than the renew deadline
  * (the process was stopped, say), leadership is lost: logs it and exits as above. NULL-safe. */
-void elector_check(struct elector *e);
+void leader_check(struct leader_elector *e);
 /* Stops campaigning; when @release and leading, releases the Lease so another candidate takes
  * over at once. NULL-safe; returns NULL. */
-struct elector *elector_stop(struct elector *e, bool release);
+struct leader_elector *leader_stop(struct leader_elector *e, bool release);

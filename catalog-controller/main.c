@@ -1,6 +1,6 @@
 /* catalog-controller/main.c: catalog-controller: settings, the Kubernetes client, informers for
- * brokers, classes, plans, instances, bindings and Secrets, the event handlers that decide which
- * keys to queue, the work queue and its workers, the HTTP endpoints (/healthz, /readyz,
+ * brokers, classes, plans, instances, bindings and Secrets (their events routed to queue keys by
+ * route.c), the work queue and its workers (dispatch.c), the HTTP endpoints (/healthz, /readyz,
  * /metrics), and a clean shutdown on SIGTERM/SIGINT. */
 #include "common/osb_compat.h"
 #include "common/osb_http.h"
@@ -9,6 +9,8 @@
 #include "common/osb_settings.h"
 #include "kube/client.h"
 #include "kube/config.h"
+#include "catalog-controller/broker.h"
+#include "catalog-controller/cached.h"
 #include "catalog-controller/dispatch.h"
 #include "catalog-controller/informer.h"
 #include "catalog-controller/kapi.h"
@@ -17,9 +19,8 @@
 #include "catalog-controller/offering.h"
 #include "catalog-controller/queue.h"
 #include "catalog-controller/reconcile_binding.h"
-#include "catalog-controller/reconcile_broker.h"
 #include "catalog-controller/reconcile_instance.h"
-#include "catalog-controller/svcobj.h"
+#include "catalog-controller/route.h"
 
 #include <uuid/uuid.h>
 
@@ -115,10 +116,10 @@ static const struct osb_program program = {
 
 static struct ctl ctl;
 /* NULL without --leader-elect; atomic: the endpoints' threads read it while run() stores it */
-static struct elector *_Atomic elector;
-static const struct informer_kind kind_instances = {"ServiceInstance", &kube_sc_instances, svcobj_extract, svcobj_free, svcobj_relevant};
-static const struct informer_kind kind_bindings = {"ServiceBinding", &kube_sc_bindings, svcobj_extract, svcobj_free, svcobj_relevant};
-static const struct informer_kind kind_secrets = {"Secret", &kube_secrets, secret_extract, secret_free, NULL};
+static struct leader_elector *_Atomic elector;
+static const struct informer_kind kind_instances = {"ServiceInstance", &kube_sc_instances, cached_extract, cached_free, cached_relevant};
+static const struct informer_kind kind_bindings = {"ServiceBinding", &kube_sc_bindings, cached_extract, cached_free, cached_relevant};
+static const struct informer_kind kind_secrets = {"Secret", &kube_secrets, cached_secret_extract, cached_secret_free, NULL};
 static const struct informer_kind kinds[6] = {
         {"ClusterServiceBroker", &kube_sc_cluster_brokers, broker_extract, broker_free, broker_relevant},
         {"ClusterServiceClass", &kube_sc_cluster_classes, offering_extract_class, offering_free, offering_relevant},
@@ -184,115 +185,8 @@ static const char *signal_name(int sig)
  * until ctl.started publishes the informers. */
 static int handle_key(void *userdata, const char *key)
 {
-        elector_check(elector);         /* a leader past its renew deadline reconciles nothing more */
+        leader_check(elector);         /* a leader past its renew deadline reconciles nothing more */
         return dispatch_key(userdata, key);
-}
-
-static void enqueue(const char *prefix, const char *key)
-{
-        char *k = osb_asprintf("%s%s", prefix, key);
-        if (!k || queue_add(ctl.queue, k) < 0)
-                osb_log_error("cannot enqueue", "key=%s", key);
-        osb_free(k);
-}
-
-/* Instances waiting for a class, plan or broker to appear (Ready=False References*). */
-static void wake_unresolved(void)
-{
-        struct kmeta **v = NULL;
-        size_t n = 0;
-        if (!atomic_load(&ctl.started) || informer_snapshot(ctl.instances, &v, &n) < 0)
-                return;         /* before the start every instance is reconciled anyway */
-        for (size_t i = 0; i < n; i++)
-                if (((struct svcobj *) v[i])->unresolved)
-                        enqueue(CTL_KEY_INSTANCE, v[i]->key);
-        informer_snapshot_free(ctl.instances, v, n);
-}
-
-/* The bindings of instance @ns/@name, or every instance naming Secret @ns/@secret. */
-static void wake_dependents(struct informer *inf, const char *prefix, const char *ns, const char *instance,
-                            const char *secret)
-{
-        struct kmeta **v = NULL;
-        size_t n = 0;
-        if (!inf || informer_snapshot(inf, &v, &n) < 0)
-                return;         /* callers pass ctl's pointers only once ctl.started */
-        for (size_t i = 0; i < n; i++) {
-                const struct svcobj *o = (const struct svcobj *) v[i];
-                if (!osb_streq(o->meta.ns, ns))
-                        continue;
-                bool hit = instance && osb_streq(o->instance_ref, instance);
-                for (size_t k = 0; secret && !hit && k < o->nsecret_refs; k++)
-                        hit = osb_streq(o->secret_refs[k], secret);
-                if (hit)
-                        enqueue(prefix, o->meta.key);
-        }
-        informer_snapshot_free(inf, v, n);
-}
-
-/* An instance changed: reconcile it, and its bindings when it became Ready (they wait for that,
- * reference N1) or is going away. */
-static void on_instance(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
-{
-        const struct svcobj *o = (const struct svcobj *) (new ? new : old), *was = (const struct svcobj *) old;
-        if (new)
-                enqueue(CTL_KEY_INSTANCE, new->key);
-        if (atomic_load(&ctl.started) &&
-            (ev == INFORMER_DELETE || (ev == INFORMER_UPDATE && ((o->ready && !was->ready) || (new->deleting && !old->deleting)))))
-                wake_dependents(ctl.bindings, CTL_KEY_BINDING, o->meta.ns, o->meta.name, NULL);
-}
-
-/* A binding changed: reconcile it; a binding going away may unblock its instance's deletion. */
-static void on_binding(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
-{
-        const struct svcobj *o = (const struct svcobj *) (new ? new : old);
-        if (new)
-                enqueue(CTL_KEY_BINDING, new->key);
-        if ((ev == INFORMER_DELETE || (ev == INFORMER_UPDATE && new->deleting && !old->deleting)) && o->instance_ref) {
-                char *k = osb_asprintf("%s/%s", o->meta.ns, o->instance_ref);
-                if (k)
-                        enqueue(CTL_KEY_INSTANCE, k);
-                osb_free(k);
-        }
-}
-
-/* A Secret changed: instances whose parametersFrom name it are updated when the parameters
- * changed (the reference needed an updateRequests bump). */
-static void on_secret(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
-{
-        const struct kmeta *m = new ? new : old;
-        if (ev == INFORMER_RESYNC || !m->ns || !atomic_load(&ctl.started))
-                return;
-        wake_dependents(ctl.instances, CTL_KEY_INSTANCE, m->ns, NULL, m->name);
-}
-
-/* Broker events: enqueue the broker. */
-static void on_broker(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
-{
-        const char *prefix = userdata;
-        const struct kmeta *m = new ? new : old;
-        char *key = osb_asprintf("%s%s", prefix, m->key);
-        if (!key || queue_add(ctl.queue, key) < 0)
-                osb_log_error("cannot enqueue", "key=%s", m->key);
-        osb_free(key);
-        if (ev != INFORMER_RESYNC)
-                wake_unresolved();
-}
-
-/* A class or plan someone else deleted or changed: let its broker put it right. */
-static void on_offering(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
-{
-        const struct offering *o = (const struct offering *) (new ? new : old);
-        if (ev == INFORMER_RESYNC)
-                return;
-        wake_unresolved();
-        if (ev == INFORMER_ADD || !o->broker)
-                return;
-        const char *prefix = userdata;
-        char *key = o->meta.ns ? osb_asprintf("%s%s/%s", prefix, o->meta.ns, o->broker) : osb_asprintf("%s%s", prefix, o->broker);
-        if (key)
-                (void) queue_add(ctl.queue, key);
-        osb_free(key);
 }
 
 static void http_handler(void *userdata, struct osb_http_request *req)
@@ -302,7 +196,7 @@ static void http_handler(void *userdata, struct osb_http_request *req)
         } else if (strcmp(req->path, "/readyz") == 0) {
                 /* a standby is ready too: it serves its endpoints and campaigns, and a Service in
                  * front of the replicas must not drop it */
-                if (arg_leader_elect && !elector_leading(elector)) {
+                if (arg_leader_elect && !leader_leading(elector)) {
                         (void) osb_http_respond(req, 200, "text/plain", "standby\n", 8, false, NULL);
                         return;
                 }
@@ -312,7 +206,7 @@ static void http_handler(void *userdata, struct osb_http_request *req)
         } else if (strcmp(req->path, "/metrics") == 0) {
                 struct metrics_gauges g = {
                         .queue_depth = queue_depth(ctl.queue), .queue_delayed = queue_delayed(ctl.queue), .ready = dispatch_synced(&ctl),
-                        .leader = !arg_leader_elect || elector_leading(elector),
+                        .leader = !arg_leader_elect || leader_leading(elector),
                 };
                 /* the informer pointers are read only once published (a standby, or a leader
                  * still starting its informers, shows 0) */
@@ -337,7 +231,7 @@ static void http_handler(void *userdata, struct osb_http_request *req)
         }
 }
 
-/* The cluster ID sent to brokers (reference X3): --cluster-id, else key "id" of ConfigMap
+/* The cluster ID sent to brokers (organization_guid and context.clusterid): --cluster-id, else key "id" of ConfigMap
  * cluster-info, which is created with a random UUID when missing. */
 static int cluster_identity(struct kube_client *kc, char *out, size_t n, struct osb_error *err)
 {
@@ -436,29 +330,163 @@ static void default_identity(char *out, size_t n)
         (void) snprintf(out, n, "%s_%.8s", host, id);
 }
 
+/* Checks the settings that --help cannot, sets the log level, and splits --namespaces into
+ * @nsv (strings in @nsbuf). Returns the number of namespaces, or EXIT_FAILURE after saying why
+ * (as a negative number). */
+static int check_settings(const char **nsv, size_t max, char *nsbuf, size_t bufsz)
+{
+        enum osb_log_level lvl;
+        if (osb_log_parse_level(arg_log_level, &lvl) < 0)
+                return -fail("invalid setting", "--log-level must be debug, info, warn, error or off");
+        osb_log_set_level(lvl);
+        if (arg_relist_ms <= 0)
+                return -fail("invalid setting", "--broker-relist-interval must be positive");
+        if (arg_leader_elect && (arg_le_retry_ms <= 0 || arg_le_renew_ms <= arg_le_retry_ms || arg_le_lease_ms <= arg_le_renew_ms))
+                return -fail("invalid setting", "--leader-elect-lease-duration must exceed --leader-elect-renew-deadline, "
+                             "which must exceed --leader-elect-retry-period (> 0)");
+        if (arg_leader_elect && (!arg_le_name || !*arg_le_name))
+                return -fail("invalid setting", "--leader-elect-name must not be empty");
+        int nns = 0;
+        if (arg_namespaces && *arg_namespaces) {
+                nns = split_namespaces(arg_namespaces, nsbuf, bufsz, nsv, max);
+                if (nns < 0)
+                        return -fail("invalid setting", "--namespaces must be a comma-separated list of up to 64 "
+                                     "distinct namespace names");
+        }
+        return nns;
+}
+
+/* Starts every informer, in the order the reconcilers need (classes and plans, brokers,
+ * Secrets, bindings, instances), waiting (bounded) for some to list, then publishes them
+ * (ctl.started). Returns 0, 1 when a signal came meanwhile, or a negative errno. */
+static int start_informers(struct kube_client *kc, const struct informer_options *io, const struct informer_options *io_ns)
+{
+        static const informer_handler offering_routes[2] = {route_cluster_offering, route_offering};
+        static const informer_handler broker_routes[2] = {route_cluster_broker, route_broker};
+        int r = 0;
+        for (int i = 0; i < 2 && r >= 0; i++) {
+                if (i == 1 && !arg_namespaced)
+                        break;
+                /* classes and plans first, so a broker's first reconcile sees them */
+                r = informer_start(kc, &kinds[3 * i + 1], i ? io_ns : io, offering_routes[i], &ctl, &ctl.classes[i]);
+                if (r >= 0)
+                        r = informer_start(kc, &kinds[3 * i + 2], i ? io_ns : io, offering_routes[i], &ctl, &ctl.plans[i]);
+        }
+        if (r < 0)
+                return r;
+        /* wait (bounded) for the class and plan caches before brokers are reconciled */
+        for (int i = 0; i < 2; i++)
+                if (wait_synced_or_signal(ctl.classes[i], 30000) || wait_synced_or_signal(ctl.plans[i], 30000))
+                        return 1;
+        for (int i = 0; i < 2 && r >= 0; i++) {
+                if (i == 1 && !arg_namespaced)
+                        break;
+                r = informer_start(kc, &kinds[3 * i], i ? io_ns : io, broker_routes[i], &ctl, &ctl.brokers[i]);
+        }
+        /* Secrets first: an instance's first reconcile may read one; then bindings, so an
+         * instance being deleted sees its bindings */
+        if (r >= 0)
+                r = informer_start(kc, &kind_secrets, io_ns, route_secret, &ctl, &ctl.secrets);
+        if (r >= 0)
+                r = informer_start(kc, &kind_bindings, io_ns, route_binding, &ctl, &ctl.bindings);
+        if (r < 0)
+                return r;
+        if (wait_synced_or_signal(ctl.bindings, 30000))
+                return 1;
+        for (int i = 0; i < 2; i++)
+                if (wait_synced_or_signal(ctl.brokers[i], 30000))
+                        return 1;
+        r = informer_start(kc, &kind_instances, io_ns, route_instance, &ctl, &ctl.instances);
+        if (r < 0)
+                return r;
+        atomic_store(&ctl.started, true);
+        return 0;
+}
+
+/* Stops the informers (no more keys queued), the endpoints, then the workers (they drain while
+ * the caches they read are still there), then, with no reconcile left running, releases the
+ * Lease (when @clean) so another replica may take over, and frees the caches. */
+static void stop_all(struct osb_http_server *srv, bool clean)
+{
+        for (int i = 0; i < 2; i++) {
+                informer_stop(ctl.brokers[i]);
+                informer_stop(ctl.classes[i]);
+                informer_stop(ctl.plans[i]);
+        }
+        informer_stop(ctl.instances);
+        informer_stop(ctl.bindings);
+        informer_stop(ctl.secrets);
+        /* the endpoints read the queue, the elector and the caches: they stop before those go */
+        (void) osb_http_server_stop(srv, (unsigned) arg_drain_timeout_ms);
+        ctl.queue = queue_free(ctl.queue);     /* drains the workers */
+        elector = leader_stop(elector, clean);
+        for (int i = 0; i < 2; i++) {
+                ctl.brokers[i] = informer_free(ctl.brokers[i]);
+                ctl.classes[i] = informer_free(ctl.classes[i]);
+                ctl.plans[i] = informer_free(ctl.plans[i]);
+        }
+        ctl.instances = informer_free(ctl.instances);
+        ctl.bindings = informer_free(ctl.bindings);
+        ctl.secrets = informer_free(ctl.secrets);
+}
+
+/* --leader-elect: serves the endpoints (a standby serves them while it campaigns), starts the
+ * elector, and waits until this replica leads. The Lease has a client of its own (*lkc): its
+ * requests end within the renew deadline, and the shutdown's cancel of the main client leaves
+ * the release possible. @identity (the holderIdentity, written here) must outlive the elector.
+ * Returns 0 (leading), 1 (a signal came first), or -1 after saying why. */
+static int campaign(struct kube_client *kc, struct kube_client **lkc, struct osb_http_server **srv, char *identity,
+                    size_t n)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        if (start_http(srv) != 0)
+                return -1;
+        struct kube_config *lcfg = NULL;
+        struct kube_client_options lopts = {.request_timeout_ms = (long) arg_le_renew_ms,
+                                            .connect_timeout_ms = (long) OSB_MIN(arg_le_renew_ms, 10000)};
+        int r = kube_config_load(arg_kubeconfig, arg_context, &lcfg, &err);
+        if (r >= 0)
+                r = kube_client_new(lcfg, &lopts, lkc, &err);
+        if (r < 0) {
+                fail("cannot create the Kubernetes client", err.text);
+                return -1;
+        }
+        const struct kube_config *kcfg = kube_client_config(kc);
+        /* in a Pod (no kubeconfig context) the service account's namespace */
+        const char *le_ns = arg_le_namespace && *arg_le_namespace ? arg_le_namespace :
+                            !kcfg->context && kcfg->namespace ? kcfg->namespace : "default";
+        if (arg_le_identity && *arg_le_identity)
+                (void) snprintf(identity, n, "%s", arg_le_identity);
+        else
+                default_identity(identity, n);
+        struct leader_options lo = {.ns = le_ns, .name = arg_le_name, .identity = identity,
+                                    .lease_ms = arg_le_lease_ms, .renew_deadline_ms = arg_le_renew_ms,
+                                    .retry_ms = arg_le_retry_ms};
+        struct leader_elector *e = NULL;
+        r = leader_start(*lkc, &lo, &e);
+        if (r < 0) {
+                fail("cannot start the leader election", strerror(-r));
+                return -1;
+        }
+        elector = e;
+        osb_log_info("campaigning", "lease=%s/%s identity=%s lease_duration_ms=%" PRId64 " renew_deadline_ms=%" PRId64
+                     " retry_period_ms=%" PRId64, le_ns, arg_le_name, identity,
+                     arg_le_lease_ms, arg_le_renew_ms, arg_le_retry_ms);
+        while (!leader_leading(elector) && !atomic_load(&stop_signal)) {
+                struct timespec tick = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
+                (void) nanosleep(&tick, NULL);
+        }
+        return atomic_load(&stop_signal) ? 1 : 0;
+}
+
 static int run(void)
 {
         struct osb_error err = OSB_ERROR_INIT;
-        enum osb_log_level lvl;
-        if (osb_log_parse_level(arg_log_level, &lvl) < 0)
-                return fail("invalid setting", "--log-level must be debug, info, warn, error or off");
-        osb_log_set_level(lvl);
-        if (arg_relist_ms <= 0)
-                return fail("invalid setting", "--broker-relist-interval must be positive");
-        if (arg_leader_elect && (arg_le_retry_ms <= 0 || arg_le_renew_ms <= arg_le_retry_ms || arg_le_lease_ms <= arg_le_renew_ms))
-                return fail("invalid setting", "--leader-elect-lease-duration must exceed --leader-elect-renew-deadline, "
-                            "which must exceed --leader-elect-retry-period (> 0)");
-        if (arg_leader_elect && (!arg_le_name || !*arg_le_name))
-                return fail("invalid setting", "--leader-elect-name must not be empty");
         const char *nsv[64];
         char nsbuf[64 * 64 + 1];
-        int nns = 0;
-        if (arg_namespaces && *arg_namespaces) {
-                nns = split_namespaces(arg_namespaces, nsbuf, sizeof(nsbuf), nsv, OSB_ELEMENTSOF(nsv));
-                if (nns < 0)
-                        return fail("invalid setting", "--namespaces must be a comma-separated list of up to 64 "
-                                    "distinct namespace names");
-        }
+        int nns = check_settings(nsv, OSB_ELEMENTSOF(nsv), nsbuf, sizeof(nsbuf));
+        if (nns < 0)
+                return -nns;
 
         struct kube_config *cfg = NULL;
         int r = kube_config_load(arg_kubeconfig, arg_context, &cfg, &err);
@@ -506,7 +534,7 @@ static int run(void)
                                         .cascade_delete_bindings = arg_cascade, .cluster_id = cluster_id,
                                         /* one hung broker holds at most half the workers */
                                         .broker_concurrency = (unsigned) OSB_MAX(arg_workers / 2, 1)};
-        int exit_code = EXIT_FAILURE, sig = 0;
+        int exit_code = EXIT_FAILURE;
         char identity[320];
         struct kube_client *lkc = NULL;        /* the Lease's own client (--leader-elect) */
         struct osb_http_server *srv = NULL;
@@ -517,48 +545,11 @@ static int run(void)
                 goto out;
         }
         if (arg_leader_elect) {
-                /* a standby serves its endpoints while it campaigns */
-                if (start_http(&srv) < 0)
+                r = campaign(kc, &lkc, &srv, identity, sizeof(identity));
+                if (r < 0)
                         goto out;
-                /* the Lease has a client of its own: its requests end within the renew deadline,
-                 * and the shutdown's cancel of the main client leaves the release possible */
-                struct kube_config *lcfg = NULL;
-                struct kube_client_options lopts = {.request_timeout_ms = (long) arg_le_renew_ms,
-                                                    .connect_timeout_ms = (long) OSB_MIN(arg_le_renew_ms, 10000)};
-                r = kube_config_load(arg_kubeconfig, arg_context, &lcfg, &err);
-                if (r >= 0)
-                        r = kube_client_new(lcfg, &lopts, &lkc, &err);
-                if (r < 0) {
-                        fail("cannot create the Kubernetes client", err.text);
-                        goto out;
-                }
-                const struct kube_config *kcfg = kube_client_config(kc);
-                /* in a Pod (no kubeconfig context) the service account's namespace */
-                const char *le_ns = arg_le_namespace && *arg_le_namespace ? arg_le_namespace :
-                                    !kcfg->context && kcfg->namespace ? kcfg->namespace : "default";
-                if (arg_le_identity && *arg_le_identity)
-                        (void) snprintf(identity, sizeof(identity), "%s", arg_le_identity);
-                else
-                        default_identity(identity, sizeof(identity));
-                struct leader_options lo = {.ns = le_ns, .name = arg_le_name, .identity = identity,
-                                            .lease_ms = arg_le_lease_ms, .renew_deadline_ms = arg_le_renew_ms,
-                                            .retry_ms = arg_le_retry_ms};
-                struct elector *e = NULL;
-                r = elector_start(lkc, &lo, &e);
-                if (r < 0) {
-                        fail("cannot start the leader election", strerror(-r));
-                        goto out;
-                }
-                elector = e;
-                osb_log_info("campaigning", "lease=%s/%s identity=%s lease_duration_ms=%" PRId64 " renew_deadline_ms=%" PRId64
-                             " retry_period_ms=%" PRId64, le_ns, arg_le_name, identity,
-                             arg_le_lease_ms, arg_le_renew_ms, arg_le_retry_ms);
-                while (!elector_leading(elector) && !atomic_load(&stop_signal)) {
-                        struct timespec tick = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
-                        (void) nanosleep(&tick, NULL);
-                }
-                if ((sig = atomic_load(&stop_signal))) {
-                        osb_log_info("shutting down", "signal=%s leader=false", signal_name(sig));
+                if (r == 1) {
+                        osb_log_info("shutting down", "signal=%s leader=false", signal_name(atomic_load(&stop_signal)));
                         exit_code = EXIT_SUCCESS;
                         goto out;
                 }
@@ -567,50 +558,14 @@ static int run(void)
         struct informer_options io = {.resync_ms = arg_resync_ms};
         struct informer_options io_ns = {.resync_ms = arg_resync_ms, .namespaces = nns > 0 ? nsv : NULL,
                                          .nnamespaces = (size_t) nns};
-        static const char *const prefixes[2] = {CTL_KEY_CLUSTER_BROKER, CTL_KEY_BROKER};
-        for (int i = 0; i < 2 && r >= 0; i++) {
-                if (i == 1 && !arg_namespaced)
-                        break;
-                /* classes and plans first, so a broker's first reconcile sees them */
-                r = informer_start(kc, &kinds[3 * i + 1], i ? &io_ns : &io, on_offering, (void *) prefixes[i], &ctl.classes[i]);
-                if (r >= 0)
-                        r = informer_start(kc, &kinds[3 * i + 2], i ? &io_ns : &io, on_offering, (void *) prefixes[i],
-                                           &ctl.plans[i]);
-        }
+        r = start_informers(kc, &io, &io_ns);
+        if (r == 1)
+                goto signalled;
         if (r < 0) {
                 fail("cannot start the informers", strerror(-r));
                 goto out;
         }
-        /* wait (bounded) for the class and plan caches before brokers are reconciled */
-        for (int i = 0; i < 2; i++)
-                if (wait_synced_or_signal(ctl.classes[i], 30000) || wait_synced_or_signal(ctl.plans[i], 30000))
-                        goto signalled;
-        for (int i = 0; i < 2 && r >= 0; i++) {
-                if (i == 1 && !arg_namespaced)
-                        break;
-                r = informer_start(kc, &kinds[3 * i], i ? &io_ns : &io, on_broker, (void *) prefixes[i], &ctl.brokers[i]);
-        }
-        /* Secrets first: an instance's first reconcile may read one; then bindings, so an
-         * instance being deleted sees its bindings */
-        if (r >= 0)
-                r = informer_start(kc, &kind_secrets, &io_ns, on_secret, NULL, &ctl.secrets);
-        if (r >= 0)
-                r = informer_start(kc, &kind_bindings, &io_ns, on_binding, NULL, &ctl.bindings);
-        if (r >= 0) {
-                if (wait_synced_or_signal(ctl.bindings, 30000))
-                        goto signalled;
-                for (int i = 0; i < 2; i++)
-                        if (wait_synced_or_signal(ctl.brokers[i], 30000))
-                                goto signalled;
-                r = informer_start(kc, &kind_instances, &io_ns, on_instance, NULL, &ctl.instances);
-        }
-        if (r >= 0)
-                atomic_store(&ctl.started, true);
-        if (r < 0) {
-                fail("cannot start the informers", strerror(-r));
-                goto out;
-        }
-        if (!srv && start_http(&srv) < 0)
+        if (!srv && start_http(&srv) != 0)
                 goto out;
         uint16_t port = osb_http_server_port(srv);
         osb_log_info("started", "server=%s listen=%s port=%u workers=%" PRId64 " relist_interval_ms=%" PRId64
@@ -627,30 +582,8 @@ out:
         atomic_store(&ctl.cancel, true);
         kube_client_cancel(kc);
         sigthread_stop(&sigt);
-        /* Informers stop first (no more keys queued), then the workers drain while the caches
-         * they read are still there, then the caches go. */
-        for (int i = 0; i < 2; i++) {
-                informer_stop(ctl.brokers[i]);
-                informer_stop(ctl.classes[i]);
-                informer_stop(ctl.plans[i]);
-        }
-        informer_stop(ctl.instances);
-        informer_stop(ctl.bindings);
-        informer_stop(ctl.secrets);
-        /* the endpoints read the queue, the elector and the caches: they stop before those go */
-        srv = osb_http_server_stop(srv, (unsigned) arg_drain_timeout_ms);
-        ctl.queue = queue_free(ctl.queue);     /* drains the workers */
-        /* only now, with no reconcile left running, may another replica take over */
-        elector = elector_stop(elector, exit_code == EXIT_SUCCESS);
+        stop_all(srv, exit_code == EXIT_SUCCESS);
         lkc = kube_client_free(lkc);
-        for (int i = 0; i < 2; i++) {
-                ctl.brokers[i] = informer_free(ctl.brokers[i]);
-                ctl.classes[i] = informer_free(ctl.classes[i]);
-                ctl.plans[i] = informer_free(ctl.plans[i]);
-        }
-        ctl.instances = informer_free(ctl.instances);
-        ctl.bindings = informer_free(ctl.bindings);
-        ctl.secrets = informer_free(ctl.secrets);
         ctl_release(&ctl);
         kube_client_free(kc);
         metrics_reset();

@@ -9,7 +9,7 @@
 #include "common/osb_buf.h"
 
 /* Counts one OSB request. @status: the HTTP status, or 0 for a transport failure
- * ("client-error"). @method: "GetCatalog", "ProvisionInstance", ... (the reference's names). */
+ * ("client-error"). @method: "GetCatalog", "ProvisionInstance", ... (service-catalog's names). */
 void metrics_osb_request(const char *broker, const char *method, long status);
 /* Counts one Kubernetes API request. @verb: "get", "list", "watch", "create", "update",
  * "patch", "delete"; @resource: the plural ("clusterserviceclasses", "clusterservicebrokers/status");

@@ -1,4 +1,4 @@
-/* catalog-controller/names.c: GenerateEscapedName and GenerateSHA of the reference. */
+/* catalog-controller/names.c: GenerateEscapedName and GenerateSHA of service-catalog. */
 #include "common/osb_compat.h"
 #include "common/osb_buf.h"
 #include "common/osb_mem.h"

@@ -1,10 +1,10 @@
-/* catalog-controller/names.h: the names and label values the reference gives to objects it
- * creates, so objects made by either controller are the same objects (reference §1.0, §1.4). */
+/* catalog-controller/names.h: the names and label values service-catalog gives to objects it
+ * creates, so objects made by either controller are the same objects. */
 #pragma once
 
 #include <stddef.h>
 
-/* The Kubernetes name of a class or plan with OSB id @id: the reference's GenerateEscapedName.
+/* The Kubernetes name of a class or plan with OSB id @id: service-catalog's GenerateEscapedName.
  * 'a'-'y' and '0'-'9' are kept; '.' is kept unless first, last, or after '.' or '-'; '-' is kept
  * unless first, last, or after '.'; every other code point (upper case, 'z', '_' ...) becomes
  * "z<lowercase hex of the code point>z" (an invalid UTF-8 byte counts as U+FFFD). A result
@@ -24,5 +24,9 @@ char *names_label_value(const char *value, char out[NAMES_LABEL_VALUE_LEN + 1]);
 #define NAMES_LABEL_CLUSTER_CLASS_REF "servicecatalog.k8s.io/spec.clusterServiceClassRef.name"
 #define NAMES_LABEL_CLASS_REF "servicecatalog.k8s.io/spec.serviceClassRef.name"
 
-/* The finalizer of the reference, so objects migrate between the two controllers. */
+/* service-catalog's finalizer, so objects migrate between the two controllers. */
 #define NAMES_FINALIZER "kubernetes-incubator/service-catalog"
+
+/* Our annotations. */
+#define NAMES_ANNOTATION_ABANDON "bindery.dev/abandon"                       /* "true" */
+#define NAMES_ANNOTATION_ORPHAN_MITIGATION "bindery.dev/orphan-mitigation"   /* "disabled" */

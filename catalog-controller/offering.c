@@ -10,7 +10,7 @@
 #define GROUP "servicecatalog.k8s.io"
 #define API_VERSION GROUP "/v1beta1"
 
-const struct flavour flavour_cluster = {
+const struct flavour offering_flavour_cluster = {
         .namespaced = false,
         .broker_kind = "ClusterServiceBroker", .class_kind = "ClusterServiceClass", .plan_kind = "ClusterServicePlan",
         .broker_res = &kube_sc_cluster_brokers, .class_res = &kube_sc_cluster_classes, .plan_res = &kube_sc_cluster_plans,
@@ -19,7 +19,7 @@ const struct flavour flavour_cluster = {
         .class_name_property = "spec.clusterServiceClass.name",
         .deleted_reason = "DeletedClusterServiceBrokerSuccessfully",
 };
-const struct flavour flavour_namespaced = {
+const struct flavour offering_flavour_namespaced = {
         .namespaced = true,
         .broker_kind = "ServiceBroker", .class_kind = "ServiceClass", .plan_kind = "ServicePlan",
         .broker_res = &kube_sc_brokers, .class_res = &kube_sc_classes, .plan_res = &kube_sc_plans,
@@ -152,14 +152,11 @@ static int dup_str(const json_t *v, char **ret)
 
 static int extract(const json_t *obj, bool is_plan, struct kmeta **ret)
 {
-        struct offering *o = osb_calloc(1, sizeof(*o));
-        if (!o)
-                return -ENOMEM;
-        int r = kmeta_init(&o->meta, obj);
-        if (r < 0) {
-                osb_free(o);
+        struct kmeta *m = NULL;
+        int r = informer_kmeta_new(sizeof(struct offering), obj, &m);
+        if (r < 0)
                 return r;
-        }
+        struct offering *o = (struct offering *) m;
         o->is_plan = is_plan;
         const json_t *spec = json_object_get(obj, "spec");
         json_t *broker = json_object_get(spec, "clusterServiceBrokerName");
@@ -198,7 +195,7 @@ int offering_extract_plan(const json_t *obj, struct kmeta **ret)
 void offering_free(struct kmeta *m)
 {
         struct offering *o = (struct offering *) m;
-        kmeta_release(&o->meta);
+        informer_kmeta_release(&o->meta);
         osb_free(o->broker);
         osb_free(o->external_id);
         osb_free(o->external_name);
@@ -214,7 +211,7 @@ bool offering_relevant(const struct kmeta *old, const struct kmeta *new)
 
 /* ---- restrictions ---- */
 
-void restrictions_release(struct restrictions *rs)
+void offering_restrictions_release(struct restrictions *rs)
 {
         for (size_t i = 0; i < rs->n; i++) {
                 osb_free(rs->v[i].property);
@@ -317,8 +314,8 @@ static int parse_requirement(const char **p, const char *const *allowed, struct 
         }
 }
 
-int restrictions_parse(const char *const *exprs, size_t n, const char *const *allowed,
-                       struct restrictions *ret, struct osb_error *err)
+int offering_restrictions_parse(const char *const *exprs, size_t n, const char *const *allowed,
+                                struct restrictions *ret, struct osb_error *err)
 {
         struct restrictions rs = {0};
         for (size_t i = 0; i < n; i++) {
@@ -329,7 +326,7 @@ int restrictions_parse(const char *const *exprs, size_t n, const char *const *al
                 for (;;) {
                         struct restriction *v = osb_realloc(rs.v, (rs.n + 1) * sizeof(*v));
                         if (!v) {
-                                restrictions_release(&rs);
+                                offering_restrictions_release(&rs);
                                 return osb_error_set(err, -ENOMEM, "out of memory");
                         }
                         rs.v = v;
@@ -337,14 +334,14 @@ int restrictions_parse(const char *const *exprs, size_t n, const char *const *al
                         rs.n++;
                         int r = parse_requirement(&p, allowed, &rs.v[rs.n - 1], exprs[i], err);
                         if (r < 0) {
-                                restrictions_release(&rs);
+                                offering_restrictions_release(&rs);
                                 return r == -ENOMEM ? osb_error_set(err, r, "out of memory") : r;
                         }
                         skip_ws(&p);
                         if (!*p)
                                 break;
                         if (*p != ',') {
-                                restrictions_release(&rs);
+                                offering_restrictions_release(&rs);
                                 return osb_error_set(err, OSB_E_BAD_REQUEST,
                                                      "catalog restriction '%s': unexpected '%s'", exprs[i], p);
                         }
@@ -355,8 +352,8 @@ int restrictions_parse(const char *const *exprs, size_t n, const char *const *al
         return 0;
 }
 
-bool restrictions_match(const struct restrictions *rs, const char *(*get)(void *userdata, const char *property),
-                        void *userdata)
+bool offering_restrictions_match(const struct restrictions *rs,
+                                 const char *(*get)(void *userdata, const char *property), void *userdata)
 {
         for (size_t i = 0; rs && i < rs->n; i++) {
                 const struct restriction *q = &rs->v[i];
@@ -373,7 +370,7 @@ bool restrictions_match(const struct restrictions *rs, const char *(*get)(void *
 
 /* ---- conversion ---- */
 
-void desired_set_release(struct desired_set *ds)
+void offering_desired_set_release(struct desired_set *ds)
 {
         for (size_t i = 0; i < ds->nclasses; i++)
                 json_decref(ds->classes[i].obj);
@@ -519,7 +516,7 @@ static int convert_plans(const json_t *svc, const char *spath, const char *class
                 if (!name)
                         return osb_error_set(err, -ENOMEM, "out of memory");
                 struct props pr = {fl, name, pname, id, json_is_true(json_object_get(p, "free")) ? "true" : "false", class_name};
-                if (!restrictions_match(plan_rs, prop_get, &pr))
+                if (!offering_restrictions_match(plan_rs, prop_get, &pr))
                         continue;
                 json_t *o = skeleton(ow, true, name);
                 if (!o)
@@ -601,7 +598,7 @@ int offering_convert(const json_t *catalog, const struct catalog_owner *ow,
                         goto fail;
                 }
                 struct props pr = {fl, name, sname, id, NULL, NULL};
-                if (!restrictions_match(class_rs, prop_get, &pr))
+                if (!offering_restrictions_match(class_rs, prop_get, &pr))
                         continue;
                 size_t nplans_before = ds.nplans, accepted = 0;
                 r = convert_plans(s, path, name, ow, plan_rs, &ds, &accepted, err);
@@ -640,7 +637,7 @@ int offering_convert(const json_t *catalog, const struct catalog_owner *ow,
         *ret = ds;
         return 0;
 fail:
-        desired_set_release(&ds);
+        offering_desired_set_release(&ds);
         return r;
 }
 

@@ -1,6 +1,6 @@
 /* catalog-controller/offering.h: classes and plans ("offerings"): the compact cached form of
  * ClusterServiceClass/ServiceClass/ClusterServicePlan/ServicePlan objects, the conversion of a
- * broker's OSB catalog into the objects the controller wants (reference §1.2-1.4, B5, B6), the
+ * broker's OSB catalog into the objects the controller wants (named and labelled as service-catalog names them), the
  * catalog restrictions, and a digest of the broker-owned part of an object so that "does this
  * object need an update?" is answered from the cache without keeping whole JSON trees. */
 #pragma once
@@ -27,7 +27,7 @@ struct flavour {
         const char *class_name_property; /* restriction property for the class's k8s name */
         const char *deleted_reason;     /* Ready=False reason after finalization */
 };
-extern const struct flavour flavour_cluster, flavour_namespaced;
+extern const struct flavour offering_flavour_cluster, offering_flavour_namespaced;
 
 /* A cached class or plan. */
 struct offering {
@@ -55,7 +55,7 @@ bool offering_relevant(const struct kmeta *old, const struct kmeta *new);
  * Returns 0 or -ENOMEM. */
 int offering_digest(const json_t *obj, bool is_plan, char out[OFFERING_DIGEST_LEN + 1]);
 
-/* ---- catalog restrictions (reference B5): a label-selector-like AND of requirements ---- */
+/* ---- catalog restrictions (spec.catalogRestrictions): a label-selector-like AND of requirements ---- */
 
 enum restriction_op { RESTRICT_EQ, RESTRICT_NE, RESTRICT_IN, RESTRICT_NOTIN };
 struct restriction {
@@ -71,12 +71,12 @@ struct restrictions {
 /* Parses @exprs (each a comma-separated list of requirements, e.g. "spec.externalName in (a, b)",
  * "spec.free=true", "name!=x") accepting only @allowed properties (NULL-terminated). Returns 0,
  * OSB_E_BAD_REQUEST with @err naming the bad text, or -ENOMEM. */
-int restrictions_parse(const char *const *exprs, size_t n, const char *const *allowed,
-                       struct restrictions *ret, struct osb_error *err);
-void restrictions_release(struct restrictions *rs);
+int offering_restrictions_parse(const char *const *exprs, size_t n, const char *const *allowed,
+                                struct restrictions *ret, struct osb_error *err);
+void offering_restrictions_release(struct restrictions *rs);
 /* Whether the property values (@get(@userdata, property) → value or NULL) satisfy all of @rs. */
-bool restrictions_match(const struct restrictions *rs, const char *(*get)(void *userdata, const char *property),
-                        void *userdata);
+bool offering_restrictions_match(const struct restrictions *rs,
+                                 const char *(*get)(void *userdata, const char *property), void *userdata);
 
 /* ---- conversion ---- */
 
@@ -85,7 +85,7 @@ struct catalog_owner {
         const struct flavour *fl;
         const char *name, *ns, *uid;    /* the broker's; ns NULL for cluster brokers */
         /* The k8s name of an existing object of this broker with this external id, or NULL
-         * (the reference keeps such names, e.g. pre-escaping legacy ones). May be NULL. */
+         * (service-catalog keeps such names, e.g. pre-escaping legacy ones). May be NULL. */
         const char *(*existing_name)(void *userdata, bool is_plan, const char *external_id);
         void *userdata;
 };
@@ -103,7 +103,7 @@ struct desired_set {
         struct desired *classes, *plans;
         size_t nclasses, nplans;
 };
-void desired_set_release(struct desired_set *ds);
+void offering_desired_set_release(struct desired_set *ds);
 
 /* Validates @catalog (an OSB catalog: services with id, name, description, bindable and at least
  * one plan; plans with id, name, description; ids unique) and converts it into the classes and

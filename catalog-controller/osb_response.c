@@ -185,3 +185,10 @@ int osb_response_catalog(const struct osb_response *r, struct osb_error *err)
                                      "not an array (%zu bytes)", s ? type_name(s) : "no", r->body_len);
         return 0;
 }
+
+void osb_response_describe(const struct osb_response *resp, char *out, size_t n)
+{
+        (void) snprintf(out, n, "the broker answered %ld%s%s%s%s", resp->status, resp->error ? " " : "",
+                        resp->error ? resp->error : "", resp->description ? ": " : "",
+                        resp->description ? resp->description : "");
+}

@@ -79,3 +79,7 @@ int osb_response_last_operation(const struct osb_response *r, const char *call, 
 /* A 200 to GET /v2/catalog: returns 0 when the body is a JSON object with a "services" array;
  * -EBADMSG with @err otherwise. */
 int osb_response_catalog(const struct osb_response *r, struct osb_error *err);
+
+/* The answer in words for conditions and Events: "the broker answered 500 ConcurrencyError:
+ * description". */
+void osb_response_describe(const struct osb_response *resp, char *out, size_t n);

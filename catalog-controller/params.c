@@ -1,5 +1,5 @@
-/* catalog-controller/params.c: buildParameters and prepareInProgressPropertyParameters of the
- * reference: merge, redact, checksum. */
+/* catalog-controller/params.c: buildParameters and prepareInProgressPropertyParameters of
+ * service-catalog: merge, redact, checksum. */
 #include "common/osb_compat.h"
 #include "common/osb_json.h"
 #include "common/osb_mem.h"
@@ -70,7 +70,7 @@ static int set_twice(const json_t *inline_params, const struct param_source *src
 int params_build(const json_t *inline_params, const struct param_source *src, size_t n,
                  json_t **params, json_t **redacted, char checksum[65], struct osb_error *err)
 {
-        /* "parameters: null" (or "~" in YAML) decodes to no parameters in the reference's Go. */
+        /* "parameters: null" (or "~" in YAML) decodes to no parameters in service-catalog's Go. */
         if (json_is_null(inline_params))
                 inline_params = NULL;
         if (!inline_params && n == 0) {

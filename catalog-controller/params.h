@@ -1,5 +1,5 @@
 /* catalog-controller/params.h: the parameters a ServiceInstance or ServiceBinding sends to its
- * broker (reference P5): spec.parameters merged with the JSON objects held in the Secret keys
+ * broker: spec.parameters merged with the JSON objects held in the Secret keys
  * of spec.parametersFrom, a copy with the Secret-sourced values redacted for the status, and
  * the checksum that tells whether they changed. Pure: the caller reads the Secrets. */
 #pragma once
@@ -11,7 +11,7 @@
 
 /* A Secret holds at most 1 MiB (Kubernetes' MaxSecretSize); a longer source is refused. */
 #define PARAMS_MAX_SOURCE_BYTES (1024u * 1024u)
-/* What replaces a Secret-sourced value in the redacted copy, as in the reference. */
+/* What replaces a Secret-sourced value in the redacted copy, as service-catalog writes it. */
 #define PARAMS_REDACTED "<redacted>"
 
 /* One spec.parametersFrom[i].secretKeyRef, already read. All borrowed. */

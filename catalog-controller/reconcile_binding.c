@@ -1,20 +1,26 @@
 /* catalog-controller/reconcile_binding.c: ServiceBindings: wait for the instance, bind (async when
- * the service's bindings are retrievable), write the Secret, unbind on deletion (reference §1.6,
- * N1-N6, O3). */
+ * the service's bindings are retrievable), write the Secret, unbind on deletion (service-catalog's
+ * lifecycle; how ours differs is in docs/controller.md). */
 #include "common/osb_compat.h"
 
 #include "common/osb_json.h"
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
+#include "common/osb_time.h"
 #include "catalog-controller/credentials.h"
 #include "catalog-controller/kapi.h"
 #include "catalog-controller/names.h"
 #include "catalog-controller/reconcile_binding.h"
-#include "catalog-controller/svcobj.h"
+#include "catalog-controller/cached.h"
+#include "catalog-controller/condition.h"
+#include "catalog-controller/kobj.h"
+#include "catalog-controller/osb_response.h"
+#include "catalog-controller/pass.h"
+#include "catalog-controller/request.h"
 
 #define OOM(err) osb_error_set(err, -ENOMEM, "out of memory")
 
-static const json_t *spec_of(const struct spass *p)
+static const json_t *spec_of(const struct pass *p)
 {
         return json_object_get(p->obj, "spec");
 }
@@ -24,19 +30,19 @@ static const char *str_of(const json_t *o, const char *field)
         return json_string_value(json_object_get(o, field));
 }
 
-static bool status_bool(const struct spass *p, const char *field)
+static bool status_bool(const struct pass *p, const char *field)
 {
         return json_is_true(json_object_get(p->status, field));
 }
 
-static const char *secret_name(const struct spass *p)
+static const char *secret_name(const struct pass *p)
 {
         const char *s = str_of(spec_of(p), "secretName");
         return s && *s ? s : p->name;
 }
 
 /* The instance this binding names, from the cache: *instance new, or NULL with @err saying so. */
-static int get_instance(struct spass *p, json_t **instance, struct osb_error *err)
+static int get_instance(struct pass *p, json_t **instance, struct osb_error *err)
 {
         const char *iname = str_of(json_object_get(spec_of(p), "instanceRef"), "name");
         *instance = NULL;
@@ -45,23 +51,23 @@ static int get_instance(struct spass *p, json_t **instance, struct osb_error *er
         osb_autofree char *k = osb_asprintf("%s/%s", p->ns, iname);
         if (!k)
                 return OOM(err);
-        struct svcobj *o = (struct svcobj *) informer_get(p->c->instances, k);
+        struct cached *o = (struct cached *) informer_get(p->c->instances, k);
         if (!o)
                 return osb_error_set(err, OSB_E_NOT_FOUND, "ServiceInstance %s/%s does not exist", p->ns, iname);
-        *instance = svcobj_json(o);
+        *instance = cached_json(o);
         informer_put(p->c->instances, &o->meta);
         return *instance ? 0 : OOM(err);
 }
 
 /* The instance, resolved to its class, plan and broker (by the references the instance
  * reconciler wrote). Returns 0, or OSB_E_NOT_FOUND with *reason. */
-static int find_instance(struct spass *p, json_t **instance, const char **reason, struct osb_error *err)
+static int find_instance(struct pass *p, json_t **instance, const char **reason, struct osb_error *err)
 {
         *reason = "ReferencesNonexistentInstance";
         int r = get_instance(p, instance, err);
         if (r < 0)
                 return r;
-        r = svc_resolve(p->c, json_object_get(*instance, "spec"), p->ns, true, &p->rv, reason, err);
+        r = resolve_spec(p->c, json_object_get(*instance, "spec"), p->ns, true, &p->rv, reason, err);
         if (r < 0 && r != -ENOMEM) {
                 osb_error_prefix(err, "ServiceInstance %s: ", str_of(json_object_get(*instance, "metadata"), "name"));
                 *reason = "ErrorInstanceRefsUnresolved";
@@ -73,9 +79,9 @@ static int find_instance(struct spass *p, json_t **instance, const char **reason
 
 static int read_secret_data(void *userdata, const char *ns, const char *name, json_t **data, struct osb_error *err)
 {
-        struct spass *p = userdata;
+        struct pass *p = userdata;
         /* the controller can read every namespace; whoever creates a binding may not: only
-         * Secrets beside the binding (the reference allowed any, a way to copy others' Secrets) */
+         * Secrets beside the binding (service-catalog allowed any, a way to copy others' Secrets) */
         if (!osb_streq(ns, p->ns))
                 return osb_error_set(err, OSB_E_BAD_REQUEST, "Secret %s/%s is not in the binding's namespace %s",
                                      ns, name, p->ns);
@@ -91,7 +97,7 @@ static int read_secret_data(void *userdata, const char *ns, const char *name, js
 }
 
 /* The controller ownerReference of @secret names this binding. */
-static bool owned(const struct spass *p, const json_t *secret)
+static bool owned(const struct pass *p, const json_t *secret)
 {
         const char *uid = str_of(json_object_get(p->obj, "metadata"), "uid");
         size_t i;
@@ -105,7 +111,7 @@ static bool owned(const struct spass *p, const json_t *secret)
 
 /* Writes the credentials into the Secret: created with our ownerReference, replaced when ours,
  * refused when someone else's. Returns 0, or an error with @err for the status. */
-static int inject(struct spass *p, const json_t *creds, struct osb_error *err)
+static int inject(struct pass *p, const json_t *creds, struct osb_error *err)
 {
         json_t *data = NULL;
         int r = credentials_to_secret_data(json_is_object(creds) ? creds : NULL, json_object_get(spec_of(p), "secretTransforms"),
@@ -143,7 +149,7 @@ static int inject(struct spass *p, const json_t *creds, struct osb_error *err)
 }
 
 /* Deletes the Secret if it is ours. */
-static int eject(struct spass *p, struct osb_error *err)
+static int eject(struct pass *p, struct osb_error *err)
 {
         json_auto_t *live = NULL;
         int r = kapi_get(p->c->kube, &kube_secrets, p->ns, secret_name(p), &live, err);
@@ -159,7 +165,7 @@ static int eject(struct spass *p, struct osb_error *err)
 
 /* ---- bind ---- */
 
-static int bound(struct spass *p, const json_t *creds, struct osb_error *err)
+static int bound(struct pass *p, const json_t *creds, struct osb_error *err)
 {
         json_t *props = json_object_get(p->status, "inProgressProperties");
         if (props && json_object_set(p->status, "externalProperties", props) < 0)
@@ -168,82 +174,82 @@ static int bound(struct spass *p, const json_t *creds, struct osb_error *err)
         if (json_object_set_new(p->status, "unbindStatus", json_string("Required")) < 0)
                 return OOM(err);
         int r = inject(p, creds, err);
-        if (spass_busy(p, &r) || r == -ENOMEM || r == -ECANCELED)
+        if (pass_busy(p, &r) || r == -ENOMEM || r == -ECANCELED)
                 return r;
         if (r < 0) {
                 char msg[1200];
                 (void) snprintf(msg, sizeof(msg), "Error injecting the bind result: %s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                spass_clear_operation(p);
-                return spass_retry(p, "False", "ErrorInjectingBindResult", msg, err);
+                pass_clear_operation(p);
+                return pass_retry(p, "False", "ErrorInjectingBindResult", msg, err);
         }
-        spass_clear_operation(p);
-        svc_remove_condition(p->status, "Failed");
+        pass_clear_operation(p);
+        condition_remove(p->status, "Failed");
         if (json_object_set_new(p->status, "reconciledGeneration", json_integer(p->generation)) < 0)
                 return OOM(err);
         ctl_retry_reset(p->c, p->key);
-        r = spass_ready(p, "True", "InjectedBindResult", "Injected bind result", false, err);
+        r = pass_ready(p, "True", "InjectedBindResult", "Injected bind result", false, err);
         if (r >= 0)
-                spass_log(p, OSB_LOG_INFO, "binding ready", NULL);
+                pass_log(p, OSB_LOG_INFO, "binding ready", NULL);
         return r;
 }
 
-static int terminal(struct spass *p, const char *reason, const char *message, struct osb_error *err)
+static int terminal(struct pass *p, const char *reason, const char *message, struct osb_error *err)
 {
-        spass_clear_operation(p);
-        if (svc_set_condition(p->status, "Failed", "True", reason, message, p->now) < 0)
+        pass_clear_operation(p);
+        if (condition_set(p->status, "Failed", "True", reason, message, p->now) < 0)
                 return OOM(err);
         ctl_retry_reset(p->c, p->key);
-        spass_log(p, OSB_LOG_WARN, reason, message);
-        return spass_ready(p, "False", reason, message, true, err);
+        pass_log(p, OSB_LOG_WARN, reason, message);
+        return pass_ready(p, "False", reason, message, true, err);
 }
 
-static int unbind(struct spass *p, bool mitigation, struct osb_error *err);
+static int unbind(struct pass *p, bool mitigation, struct osb_error *err);
 
 /* The broker may hold a binding we could not learn of (a 5xx, a time-out, an answer that cannot
- * be read): Failed=True @reason, then unbind at the broker (reference O3b). */
-static int mitigate(struct spass *p, const char *reason, const char *message, struct osb_error *err)
+ * be read): Failed=True @reason, then unbind at the broker. */
+static int mitigate(struct pass *p, const char *reason, const char *message, struct osb_error *err)
 {
-        if (svc_set_condition(p->status, "Failed", "True", reason, message, p->now) < 0 ||
+        if (condition_set(p->status, "Failed", "True", reason, message, p->now) < 0 ||
             json_object_set_new(p->status, "orphanMitigationInProgress", json_true()) < 0)
                 return OOM(err);
-        spass_log(p, OSB_LOG_WARN, "starting orphan mitigation", message);
-        int r = spass_ready(p, "False", "ServiceBindingNeedsOrphanMitigation", message, true, err);
+        pass_log(p, OSB_LOG_WARN, "starting orphan mitigation", message);
+        int r = pass_ready(p, "False", "ServiceBindingNeedsOrphanMitigation", message, true, err);
         return r < 0 ? r : unbind(p, true, err);
 }
 
-static int bind_binding(struct spass *p, const json_t *instance, struct osb_error *err)
+static int bind_binding(struct pass *p, const json_t *instance, struct osb_error *err)
 {
         json_t *params = NULL, *redacted = NULL, *body = NULL;
         char sum[65];
         char *ns_uid = NULL, *identity = NULL;
         char msg[1200];
-        int r = svc_parameters(p->c, p->ns, spec_of(p), &params, &redacted, sum, err);
+        int r = request_parameters(p->c, p->ns, spec_of(p), &params, &redacted, sum, err);
         if (r == -ENOMEM)
                 goto out;
         if (r < 0) {
                 (void) snprintf(msg, sizeof(msg), "Error building the parameters: %s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                r = spass_retry(p, "False", "ErrorWithParameters", msg, err);
+                r = pass_retry(p, "False", "ErrorWithParameters", msg, err);
                 goto out;
         }
         r = ctl_namespace_uid(p->c, p->ns, &ns_uid, err);
         if (r >= 0)
-                r = spass_client(p, err);
+                r = pass_client(p, err);
         if (r == -ENOMEM)
                 goto out;
         if (r < 0) {
                 (void) snprintf(msg, sizeof(msg), "Error preparing the bind request: %s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                r = spass_retry(p, "False", "BindCallFailed", msg, err);
+                r = pass_retry(p, "False", "BindCallFailed", msg, err);
                 goto out;
         }
         bool oom;
-        identity = svc_identity(spec_of(p), &oom);
+        identity = request_identity(spec_of(p), &oom);
         const char *iname = str_of(json_object_get(instance, "metadata"), "name");
         body = json_pack("{s:s,s:s,s:s,s:{s:s},s:o*}", "service_id", p->rv.cls->external_id ? p->rv.cls->external_id : "",
                          "plan_id", p->rv.plan->external_id ? p->rv.plan->external_id : "", "app_guid", ns_uid,
-                         "bind_resource", "app_guid", ns_uid, "context", svc_context(p->c, p->ns, ns_uid, iname ? iname : ""));
+                         "bind_resource", "app_guid", ns_uid, "context", request_context(p->c, p->ns, ns_uid, iname ? iname : ""));
         json_t *props = json_object();
         if (props && json_object_set_new(p->status, "inProgressProperties", props) < 0)
                 props = NULL;   /* freed by the failed set */
@@ -260,23 +266,23 @@ static int bind_binding(struct spass *p, const json_t *instance, struct osb_erro
         const char *iid = str_of(json_object_get(instance, "spec"), "externalID");
         const char *bid = str_of(spec_of(p), "externalID");
         struct osb_response resp = {.retry_after_s = -1};
-        spass_log(p, OSB_LOG_INFO, "binding", NULL);
+        pass_log(p, OSB_LOG_INFO, "binding", NULL);
         r = osb_client_bind(p->oc, iid, bid, body, async, identity, &resp, err);
-        if (spass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
+        if (pass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                 goto out;
         if (r < 0) {
                 (void) snprintf(msg, sizeof(msg), "Error binding: %s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
                 if (r == -ETIMEDOUT) {
-                        /* the broker may have made the binding: remove it (reference O3b) */
+                        /* the broker may have made the binding: remove it */
                         r = mitigate(p, "BindCallFailed", msg, err);
                 } else {
-                        r = spass_retry(p, "False", "BindCallFailed", msg, err);
+                        r = pass_retry(p, "False", "BindCallFailed", msg, err);
                 }
                 goto out;
         }
         char d[1000];
-        spass_describe(&resp, d, sizeof(d));
+        osb_response_describe(&resp, d, sizeof(d));
         (void) snprintf(msg, sizeof(msg), "Error binding: %s", d);
         const json_t *creds = NULL;
         if ((resp.status == 200 || resp.status == 201) && osb_response_bind(&resp, "bind", &creds, err) < 0) {
@@ -296,12 +302,12 @@ static int bind_binding(struct spass *p, const json_t *instance, struct osb_erro
                         r = OOM(err);
                 } else {
                         p->requeue_ms = resp.retry_after_s >= 0 ? OSB_MAX(resp.retry_after_s * 1000, 250) : 250;
-                        r = spass_ready(p, "False", "Binding", "The binding is being created asynchronously", false, err);
+                        r = pass_ready(p, "False", "Binding", "The binding is being created asynchronously", false, err);
                 }
         } else if (resp.status >= 500) {
                 r = mitigate(p, "ServiceBindingReturnedFailure", msg, err);
         } else if (resp.status == 409 || resp.status == 422) {
-                r = spass_retry(p, "False", "BindCallFailed", msg, err);
+                r = pass_retry(p, "False", "BindCallFailed", msg, err);
         } else {
                 if (json_object_set_new(p->status, "unbindStatus", json_string("NotRequired")) < 0)
                         r = OOM(err);
@@ -323,28 +329,28 @@ out:
 
 /* ---- poll (asynchronous bind and unbind) ---- */
 
-static int poll_binding(struct spass *p, const json_t *instance, struct osb_error *err)
+static int poll_binding(struct pass *p, const json_t *instance, struct osb_error *err)
 {
         bool unbinding = osb_streq(str_of(p->status, "currentOperation"), "Unbind");
         const char *iid = str_of(json_object_get(instance, "spec"), "externalID");
         const char *bid = str_of(spec_of(p), "externalID");
-        int r = spass_client(p, err);
+        int r = pass_client(p, err);
         if (r == -ENOMEM)
                 return r;
         bool oom;
-        osb_autofree char *identity = svc_identity(spec_of(p), &oom);
+        osb_autofree char *identity = request_identity(spec_of(p), &oom);
         struct osb_response resp = {.retry_after_s = -1};
         if (r >= 0)
                 r = osb_client_last_operation(p->oc, iid, bid, p->rv.cls->external_id, p->rv.plan->external_id,
                                               str_of(p->status, "lastOperation"), identity, &resp, err);
-        if (spass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
+        if (pass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                 return r == -ENOMEM ? r : 0;
         char msg[1200];
         int64_t next = resp.retry_after_s >= 0 ? OSB_MAX(resp.retry_after_s * 1000, 250) : 1000;
         if (r >= 0 && resp.status == 410 && unbinding) {
                 osb_response_release(&resp);
-                spass_clear_operation(p);
-                return spass_finalize(p, err);
+                pass_clear_operation(p);
+                return pass_finalize(p, err);
         }
         enum osb_response_state st = OSB_RESPONSE_IN_PROGRESS;
         const char *desc = NULL;
@@ -354,7 +360,7 @@ static int poll_binding(struct spass *p, const json_t *instance, struct osb_erro
                           osb_response_last_operation(&resp, "last_operation", &st, &desc, err) < 0;
         if (r < 0 || resp.status != 200 || unreadable) {
                 if (r >= 0 && !unreadable)
-                        spass_describe(&resp, msg, sizeof(msg));
+                        osb_response_describe(&resp, msg, sizeof(msg));
                 else
                         (void) snprintf(msg, sizeof(msg), "%s", err->text);
                 osb_response_release(&resp);
@@ -362,21 +368,21 @@ static int poll_binding(struct spass *p, const json_t *instance, struct osb_erro
                 p->requeue_ms = OSB_MIN(next * 2, p->c->opts.max_poll_ms > 0 ? p->c->opts.max_poll_ms : 300000);
                 char full[1400];
                 (void) snprintf(full, sizeof(full), "Error polling the %s operation: %s", unbinding ? "unbind" : "bind", msg);
-                spass_log(p, OSB_LOG_WARN, "cannot poll", full);
-                return spass_ready(p, unbinding ? "Unknown" : "False", "ErrorPollingLastOperation", full, true, err);
+                pass_log(p, OSB_LOG_WARN, "cannot poll", full);
+                return pass_ready(p, unbinding ? "Unknown" : "False", "ErrorPollingLastOperation", full, true, err);
         }
         if (st == OSB_RESPONSE_SUCCEEDED) {
                 osb_response_release(&resp);
                 if (unbinding) {
-                        spass_clear_operation(p);
-                        r = spass_finalize(p, err);
+                        pass_clear_operation(p);
+                        r = pass_finalize(p, err);
                         if (r >= 0)
-                                spass_event(p, false, "UnboundSuccessfully", "The binding was deleted at the broker");
+                                pass_event(p, false, "UnboundSuccessfully", "The binding was deleted at the broker");
                         return r;
                 }
-                /* fetch the binding for its credentials (reference N5) */
+                /* fetch the binding for its credentials (GET of the binding, async bindings) */
                 r = osb_client_fetch(p->oc, iid, bid, identity, &resp, err);
-                if (spass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
+                if (pass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                         return r == -ENOMEM ? r : 0;
                 const json_t *creds = NULL;
                 if (r >= 0 && resp.status == 200 && osb_response_bind(&resp, "fetching the binding", &creds, err) < 0) {
@@ -388,20 +394,20 @@ static int poll_binding(struct spass *p, const json_t *instance, struct osb_erro
                         r = bound(p, creds, err);
                 } else {
                         if (r >= 0)
-                                spass_describe(&resp, msg, sizeof(msg));
+                                osb_response_describe(&resp, msg, sizeof(msg));
                         else
                                 (void) snprintf(msg, sizeof(msg), "%s", err->text);
                         *err = (struct osb_error) OSB_ERROR_INIT;
                         char full[1400];
                         (void) snprintf(full, sizeof(full), "Error fetching the binding: %s", msg);
-                        r = spass_retry(p, "False", "FetchingBindingFailed", full, err);
+                        r = pass_retry(p, "False", "FetchingBindingFailed", full, err);
                 }
         } else if (st == OSB_RESPONSE_FAILED) {
                 (void) snprintf(msg, sizeof(msg), "The %s operation failed%s%s", unbinding ? "unbind" : "bind",
                                 desc ? ": " : "", desc ? desc : "");
                 if (unbinding) {
-                        spass_clear_operation(p);
-                        r = spass_retry(p, "Unknown", "UnbindCallFailed", msg, err);
+                        pass_clear_operation(p);
+                        r = pass_retry(p, "Unknown", "UnbindCallFailed", msg, err);
                 } else if (json_object_set_new(p->status, "unbindStatus", json_string("NotRequired")) < 0) {
                         r = OOM(err);
                 } else {
@@ -409,7 +415,7 @@ static int poll_binding(struct spass *p, const json_t *instance, struct osb_erro
                 }
         } else {
                 p->requeue_ms = next;
-                r = spass_ready(p, "False", unbinding ? "Unbinding" : "Binding", desc ? desc : unbinding ?
+                r = pass_ready(p, "False", unbinding ? "Unbinding" : "Binding", desc ? desc : unbinding ?
                                 "The binding is being deleted asynchronously" : "The binding is being created asynchronously",
                                 false, err);
         }
@@ -419,7 +425,7 @@ static int poll_binding(struct spass *p, const json_t *instance, struct osb_erro
 
 /* ---- unbind ---- */
 
-static int unbind(struct spass *p, bool mitigation, struct osb_error *err)
+static int unbind(struct pass *p, bool mitigation, struct osb_error *err)
 {
         json_auto_t *instance = NULL;
         const char *reason = NULL;
@@ -430,57 +436,57 @@ static int unbind(struct spass *p, bool mitigation, struct osb_error *err)
         if (!instance) {
                 /* the instance is gone, and the broker's bindings went with it */
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                spass_log(p, OSB_LOG_INFO, "instance gone", "nothing to unbind at the broker");
+                pass_log(p, OSB_LOG_INFO, "instance gone", "nothing to unbind at the broker");
                 r = eject(p, err);
-                return r < 0 ? r : spass_finalize(p, err);
+                return r < 0 ? r : pass_finalize(p, err);
         }
         char msg[1200];
         if (r < 0 && !str_of(p->status, "unbindStatus")) {
                 /* no bind was ever recorded, and the instance cannot name its broker: nothing to undo */
                 *err = (struct osb_error) OSB_ERROR_INIT;
                 r = eject(p, err);
-                return r < 0 ? r : spass_finalize(p, err);
+                return r < 0 ? r : pass_finalize(p, err);
         }
         if (r < 0) {
                 (void) snprintf(msg, sizeof(msg), "Cannot unbind: %s. To delete the binding without calling the broker: "
-                                "kubectl annotate servicebinding %s " SVC_ANNOTATION_ABANDON "=true", err->text, p->name);
+                                "kubectl annotate servicebinding %s " NAMES_ANNOTATION_ABANDON "=true", err->text, p->name);
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                return spass_retry(p, "Unknown", "UnbindCallFailed", msg, err);
+                return pass_retry(p, "Unknown", "UnbindCallFailed", msg, err);
         }
         r = eject(p, err);
         if (r < 0)
                 return r;
-        r = spass_client(p, err);
+        r = pass_client(p, err);
         if (r == -ENOMEM)
                 return r;
         bool oom;
-        osb_autofree char *identity = svc_identity(spec_of(p), &oom);
+        osb_autofree char *identity = request_identity(spec_of(p), &oom);
         struct osb_response resp = {.retry_after_s = -1};
         const char *iid = str_of(json_object_get(instance, "spec"), "externalID");
         if (r >= 0)
                 r = osb_client_unbind(p->oc, iid, str_of(spec_of(p), "externalID"), p->rv.cls->external_id,
                                       p->rv.plan->external_id, p->rv.cls->binding_retrievable, identity, &resp, err);
-        if (spass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
+        if (pass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                 return r == -ENOMEM ? r : 0;
         if (r < 0) {
                 (void) snprintf(msg, sizeof(msg), "Error unbinding: %s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                return spass_retry(p, "Unknown", mitigation ? "OrphanMitigationFailed" : "UnbindCallFailed", msg, err);
+                return pass_retry(p, "Unknown", mitigation ? "OrphanMitigationFailed" : "UnbindCallFailed", msg, err);
         }
         char d[1000];
-        spass_describe(&resp, d, sizeof(d));
+        osb_response_describe(&resp, d, sizeof(d));
         (void) snprintf(msg, sizeof(msg), "Error unbinding: %s", d);
         if (resp.status == 200 || resp.status == 410) {
                 if (mitigation) {
                         (void) json_object_set_new(p->status, "orphanMitigationInProgress", json_false());
                         (void) json_object_set_new(p->status, "unbindStatus", json_string("Succeeded"));
-                        r = spass_ready(p, "False", "OrphanMitigationSuccessful", "Orphan mitigation was completed successfully",
+                        r = pass_ready(p, "False", "OrphanMitigationSuccessful", "Orphan mitigation was completed successfully",
                                         false, err);
                 } else {
-                        r = spass_finalize(p, err);
+                        r = pass_finalize(p, err);
                         if (r >= 0) {
-                                spass_log(p, OSB_LOG_INFO, "binding deleted", NULL);
-                                spass_event(p, false, "UnboundSuccessfully", "The binding was deleted at the broker");
+                                pass_log(p, OSB_LOG_INFO, "binding deleted", NULL);
+                                pass_event(p, false, "UnboundSuccessfully", "The binding was deleted at the broker");
                         }
                 }
         } else if (resp.status == 202) {
@@ -492,10 +498,10 @@ static int unbind(struct spass *p, bool mitigation, struct osb_error *err)
                         r = OOM(err);
                 } else {
                         p->requeue_ms = resp.retry_after_s >= 0 ? OSB_MAX(resp.retry_after_s * 1000, 250) : 250;
-                        r = spass_ready(p, "False", "Unbinding", "The binding is being deleted asynchronously", false, err);
+                        r = pass_ready(p, "False", "Unbinding", "The binding is being deleted asynchronously", false, err);
                 }
         } else {
-                r = spass_retry(p, "Unknown", mitigation ? "OrphanMitigationFailed" : "UnbindCallFailed", msg, err);
+                r = pass_retry(p, "Unknown", mitigation ? "OrphanMitigationFailed" : "UnbindCallFailed", msg, err);
         }
         osb_response_release(&resp);
         return r;
@@ -503,15 +509,15 @@ static int unbind(struct spass *p, bool mitigation, struct osb_error *err)
 
 /* ---- one pass ---- */
 
-static int settle_spec(struct spass *p, struct osb_error *err)
+static int settle_spec(struct pass *p, struct osb_error *err)
 {
         json_t *spec = json_object_get(p->obj, "spec");
         if (!spec)
                 return osb_error_set(err, OSB_E_BAD_REQUEST, "the object has no spec");
-        int changed = svc_add_finalizer(p->obj);
+        int changed = kobj_add_finalizer(p->obj);
         if (changed < 0)
                 return OOM(err);
-        int idr = svc_default_external_id(spec);
+        int idr = request_default_external_id(spec);
         if (idr < 0)
                 return OOM(err);
         changed |= idr;
@@ -523,7 +529,7 @@ static int settle_spec(struct spass *p, struct osb_error *err)
         }
         if (!changed)
                 return 0;
-        int r = spass_write_object(p, err);
+        int r = pass_write_object(p, err);
         if (r >= 0)
                 p->generation = json_integer_value(json_object_get(json_object_get(p->obj, "metadata"), "generation"));
         return r;
@@ -532,41 +538,41 @@ static int settle_spec(struct spass *p, struct osb_error *err)
 /* A binding created a moment ago with its instance (kubectl create -f app.yaml) usually finds the
  * instance about to be Ready: it waits a few seconds before writing that it waits (one status
  * write less per binding); the instance becoming Ready wakes it sooner. */
-static bool just_created(struct spass *p)
+static bool just_created(struct pass *p)
 {
         time_t created;
-        if (svc_condition(p->status, "Ready") ||
-            parse_time(str_of(json_object_get(p->obj, "metadata"), "creationTimestamp"), &created) < 0 ||
+        if (condition_get(p->status, "Ready") ||
+            osb_time_parse_rfc3339(str_of(json_object_get(p->obj, "metadata"), "creationTimestamp"), &created) < 0 ||
             p->tnow - created >= 3)
                 return false;
         p->requeue_ms = (int64_t) (created + 3 - p->tnow) * 1000;
         return true;
 }
 
-static int binding_pass(struct spass *p, struct osb_error *err)
+static int binding_pass(struct pass *p, struct osb_error *err)
 {
         bool deleting, has_finalizer;
-        if (spass_begin(p, &deleting, &has_finalizer) < 0)
+        if (pass_begin(p, &deleting, &has_finalizer) < 0)
                 return OOM(err);
 
         if (deleting) {
                 if (!has_finalizer)
                         return 0;
-                if (osb_streq(svc_annotation(p->obj, SVC_ANNOTATION_ABANDON), "true")) {
+                if (osb_streq(kobj_annotation(p->obj, NAMES_ANNOTATION_ABANDON), "true")) {
                         int r = eject(p, err);
                         if (r >= 0)
-                                r = spass_finalize(p, err);
+                                r = pass_finalize(p, err);
                         if (r >= 0) {
-                                spass_log(p, OSB_LOG_WARN, "binding abandoned", "the finalizer was removed without calling the broker");
-                                spass_event(p, true, "Abandoned", "The finalizer was removed without calling the broker "
-                                            "(annotation " SVC_ANNOTATION_ABANDON "); the broker may still hold the binding");
+                                pass_log(p, OSB_LOG_WARN, "binding abandoned", "the finalizer was removed without calling the broker");
+                                pass_event(p, true, "Abandoned", "The finalizer was removed without calling the broker "
+                                            "(annotation " NAMES_ANNOTATION_ABANDON "); the broker may still hold the binding");
                         }
                         return r;
                 }
                 const char *ubs = str_of(p->status, "unbindStatus");
                 if ((osb_streq(ubs, "NotRequired") || osb_streq(ubs, "Succeeded")) && !status_bool(p, "asyncOpInProgress")) {
                         int r = eject(p, err);
-                        return r < 0 ? r : spass_finalize(p, err);
+                        return r < 0 ? r : pass_finalize(p, err);
                 }
                 if (status_bool(p, "asyncOpInProgress") && osb_streq(str_of(p->status, "currentOperation"), "Unbind")) {
                         json_auto_t *instance = NULL;
@@ -608,44 +614,44 @@ static int binding_pass(struct spass *p, struct osb_error *err)
                 char msg[900];
                 (void) snprintf(msg, sizeof(msg), "%s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                return spass_ready(p, "False", "ReferencesNonexistentInstance", msg, false, err);
+                return pass_ready(p, "False", "ReferencesNonexistentInstance", msg, false, err);
         }
         int64_t og = json_integer_value(json_object_get(p->status, "observedGeneration"));
-        if (svc_condition_is(p->status, "Failed", "True")) {
+        if (condition_is(p->status, "Failed", "True")) {
                 if (og == p->generation)
                         return 0;
-                svc_remove_condition(p->status, "Failed");
+                condition_remove(p->status, "Failed");
                 ctl_retry_reset(p->c, p->key);
         }
-        if (svc_condition_is(p->status, "Ready", "True") &&
+        if (condition_is(p->status, "Ready", "True") &&
             json_integer_value(json_object_get(p->status, "reconciledGeneration")) == p->generation)
                 return 0;
         time_t next;
-        if (parse_time(str_of(p->status, "nextRetryTime"), &next) == 0 && next > p->tnow && og == p->generation) {
+        if (osb_time_parse_rfc3339(str_of(p->status, "nextRetryTime"), &next) == 0 && next > p->tnow && og == p->generation) {
                 p->requeue_ms = (int64_t) (next - p->tnow) * 1000;
                 return 0;
         }
         const json_t *ist = json_object_get(instance, "status");
         const json_t *imd = json_object_get(instance, "metadata");
         if (json_object_get(imd, "deletionTimestamp") && !json_is_null(json_object_get(imd, "deletionTimestamp")))
-                return spass_ready(p, "False", "ErrorInstanceNotReady", "The ServiceInstance is being deleted", true, err);
-        if (!svc_condition_is(ist, "Ready", "True") || json_is_true(json_object_get(ist, "asyncOpInProgress"))) {
+                return pass_ready(p, "False", "ErrorInstanceNotReady", "The ServiceInstance is being deleted", true, err);
+        if (!condition_is(ist, "Ready", "True") || json_is_true(json_object_get(ist, "asyncOpInProgress"))) {
                 if (just_created(p))
                         return 0;
                 char msg[400];
                 (void) snprintf(msg, sizeof(msg), "Binding cannot begin because the referenced ServiceInstance %s/%s is not ready",
                                 p->ns, str_of(imd, "name"));
-                return spass_ready(p, "False", "ErrorInstanceNotReady", msg, false, err);     /* woken when it is */
+                return pass_ready(p, "False", "ErrorInstanceNotReady", msg, false, err);     /* woken when it is */
         }
-        resolved_release(&p->rv);
-        r = svc_resolve(p->c, json_object_get(instance, "spec"), p->ns, true, &p->rv, &reason, err);
+        resolve_release(&p->rv);
+        r = resolve_spec(p->c, json_object_get(instance, "spec"), p->ns, true, &p->rv, &reason, err);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
                 char msg[900];
                 (void) snprintf(msg, sizeof(msg), "ServiceInstance %s: %s", str_of(imd, "name"), err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                return spass_retry(p, "False", "ErrorInstanceRefsUnresolved", msg, err);
+                return pass_retry(p, "False", "ErrorInstanceRefsUnresolved", msg, err);
         }
         int bindable = p->rv.plan->bindable >= 0 ? p->rv.plan->bindable : p->rv.cls->bindable;
         if (bindable == 0) {
@@ -659,5 +665,6 @@ static int binding_pass(struct spass *p, struct osb_error *err)
 
 int reconcile_binding(struct ctl *c, const char *key)
 {
-        return spass_run(c, key, "ServiceBinding", &kube_sc_bindings, c->bindings, strlen(CTL_KEY_BINDING), binding_pass);
+        return pass_run(c, key, "ServiceBinding", &kube_sc_bindings, c->bindings, strlen(CTL_KEY_BINDING), cached_json_of,
+                        binding_pass);
 }

@@ -1,5 +1,6 @@
-/* catalog-controller/reconcile_binding.h: the ServiceBinding reconciler (reference §1.6 and
- * N1-N6, O3; docs/controller.md says what ours does differently). */
+/* catalog-controller/reconcile_binding.h: the ServiceBinding reconciler: bind, write the
+ * Secret, unbind, orphan mitigation, as service-catalog does them (docs/controller.md,
+ * "Binding", says what ours does and where it differs). */
 #pragma once
 
 #include "catalog-controller/ctl.h"

@@ -3,9 +3,13 @@
 #include "common/osb_json.h"
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
+#include "common/osb_time.h"
+#include "catalog-controller/condition.h"
 #include "catalog-controller/kapi.h"
+#include "catalog-controller/kobj.h"
 #include "catalog-controller/names.h"
 #include "catalog-controller/osb_client.h"
+#include "catalog-controller/pass.h"
 #include "catalog-controller/reconcile_broker.h"
 
 #define REASON_FETCHED "FetchedCatalog"
@@ -14,373 +18,26 @@
 #define REASON_RETRY_TIMEOUT "ErrorReconciliationRetryTimeout"
 #define MESSAGE_FETCHED "Successfully fetched catalog entries from broker."
 
-int parse_go_duration_ms(const char *s, int64_t *ret)
+
+static const char *str_of(const json_t *o, const char *field)
 {
-        if (!s || !*s)
-                return -EINVAL;
-        double total = 0;
-        const char *p = s;
-        while (*p) {
-                char *end;
-                errno = 0;
-                double v = strtod(p, &end);
-                if (end == p || errno || v < 0 || *p == '+' || *p == '-' || isspace((unsigned char) *p))
-                        return -EINVAL;
-                p = end;
-                double unit;
-                if (strncmp(p, "ms", 2) == 0)
-                        unit = 1, p += 2;
-                else if (strncmp(p, "us", 2) == 0)
-                        unit = 0.001, p += 2;
-                else if (strncmp(p, "ns", 2) == 0)
-                        unit = 0.000001, p += 2;
-                else if (*p == 'h')
-                        unit = 3600000, p++;
-                else if (*p == 'm')
-                        unit = 60000, p++;
-                else if (*p == 's')
-                        unit = 1000, p++;
-                else
-                        return -EINVAL;
-                total += v * unit;
-        }
-        if (total < 1 || total > 9e15)
-                return -EINVAL;
-        *ret = (int64_t) total;
-        return 0;
-}
-
-/* ---- status ---- */
-
-static void bcond_release(struct bcond *c)
-{
-        osb_free(c->type);
-        osb_free(c->status);
-        osb_free(c->reason);
-        osb_free(c->message);
-        osb_free(c->last_transition_time);
-        *c = (struct bcond){0};
-}
-
-void bstatus_release(struct bstatus *s)
-{
-        for (size_t i = 0; i < s->nconds; i++)
-                bcond_release(&s->conds[i]);
-        osb_free(s->conds);
-        osb_free(s->operation_start_time);
-        osb_free(s->last_catalog_retrieval_time);
-        osb_free(s->last_condition_state);
-        *s = (struct bstatus){0};
-}
-
-static int sdup(const char *s, char **ret)
-{
-        *ret = NULL;
-        if (!s)
-                return 0;
-        return (*ret = osb_strdup(s)) ? 0 : -ENOMEM;
-}
-
-int bstatus_copy(struct bstatus *dst, const struct bstatus *src)
-{
-        *dst = (struct bstatus){.reconciled_generation = src->reconciled_generation,
-                                .observed_generation = src->observed_generation,
-                                .has_observed_generation = src->has_observed_generation};
-        if (src->nconds && !(dst->conds = osb_calloc(src->nconds, sizeof(*dst->conds))))
-                goto oom;
-        for (size_t i = 0; i < src->nconds; i++) {
-                const struct bcond *a = &src->conds[i];
-                struct bcond *b = &dst->conds[i];
-                dst->nconds++;
-                if (sdup(a->type, &b->type) < 0 || sdup(a->status, &b->status) < 0 || sdup(a->reason, &b->reason) < 0 ||
-                    sdup(a->message, &b->message) < 0 || sdup(a->last_transition_time, &b->last_transition_time) < 0)
-                        goto oom;
-        }
-        if (sdup(src->operation_start_time, &dst->operation_start_time) < 0 ||
-            sdup(src->last_catalog_retrieval_time, &dst->last_catalog_retrieval_time) < 0 ||
-            sdup(src->last_condition_state, &dst->last_condition_state) < 0)
-                goto oom;
-        return 0;
-oom:
-        bstatus_release(dst);
-        return -ENOMEM;
-}
-
-int bstatus_from_json(const json_t *st, struct bstatus *ret)
-{
-        struct bstatus s = {0};
-        json_t *conds = json_object_get(st, "conditions");
-        size_t n = json_array_size(conds), i;
-        json_t *c;
-        if (n && !(s.conds = osb_calloc(n, sizeof(*s.conds))))
-                return -ENOMEM;
-        json_array_foreach(conds, i, c) {
-                struct bcond *b = &s.conds[s.nconds++];
-                if (sdup(json_string_value(json_object_get(c, "type")), &b->type) < 0 ||
-                    sdup(json_string_value(json_object_get(c, "status")), &b->status) < 0 ||
-                    sdup(json_string_value(json_object_get(c, "reason")), &b->reason) < 0 ||
-                    sdup(json_string_value(json_object_get(c, "message")), &b->message) < 0 ||
-                    sdup(json_string_value(json_object_get(c, "lastTransitionTime")), &b->last_transition_time) < 0)
-                        goto oom;
-        }
-        s.reconciled_generation = json_integer_value(json_object_get(st, "reconciledGeneration"));
-        json_t *og = json_object_get(st, "observedGeneration");
-        s.has_observed_generation = json_is_integer(og);
-        s.observed_generation = json_integer_value(og);
-        if (sdup(json_string_value(json_object_get(st, "operationStartTime")), &s.operation_start_time) < 0 ||
-            sdup(json_string_value(json_object_get(st, "lastCatalogRetrievalTime")), &s.last_catalog_retrieval_time) < 0 ||
-            sdup(json_string_value(json_object_get(st, "lastConditionState")), &s.last_condition_state) < 0)
-                goto oom;
-        *ret = s;
-        return 0;
-oom:
-        bstatus_release(&s);
-        return -ENOMEM;
-}
-
-static int set_opt_str(json_t *o, const char *key, const char *v)
-{
-        return v ? json_object_set_new(o, key, json_string(v)) : 0;
-}
-
-json_t *bstatus_to_json(const struct bstatus *s)
-{
-        json_t *o = json_object(), *conds = json_array();
-        if (!o || !conds || json_object_set_new(o, "conditions", conds) < 0) {
-                json_decref(o);
-                return NULL;
-        }
-        int r = 0;
-        for (size_t i = 0; i < s->nconds && r >= 0; i++) {
-                const struct bcond *c = &s->conds[i];
-                json_t *j = json_object();
-                r = j ? json_array_append_new(conds, j) : -1;
-                if (r >= 0)
-                        r = set_opt_str(j, "type", c->type) | set_opt_str(j, "status", c->status) |
-                            set_opt_str(j, "reason", c->reason) | set_opt_str(j, "message", c->message) |
-                            set_opt_str(j, "lastTransitionTime", c->last_transition_time);
-        }
-        if (r >= 0)
-                r = json_object_set_new(o, "reconciledGeneration", json_integer(s->reconciled_generation)) |
-                    set_opt_str(o, "operationStartTime", s->operation_start_time) |
-                    set_opt_str(o, "lastCatalogRetrievalTime", s->last_catalog_retrieval_time) |
-                    set_opt_str(o, "lastConditionState", s->last_condition_state);
-        if (r >= 0 && s->has_observed_generation)
-                r = json_object_set_new(o, "observedGeneration", json_integer(s->observed_generation));
-        if (r < 0) {
-                json_decref(o);
-                return NULL;
-        }
-        return o;
-}
-
-const struct bcond *bstatus_condition(const struct bstatus *s, const char *type)
-{
-        for (size_t i = 0; i < s->nconds; i++)
-                if (osb_streq(s->conds[i].type, type))
-                        return &s->conds[i];
-        return NULL;
-}
-
-/* lastConditionState: the last condition's type if True, else its reason (reference). */
-static int recompute_state(struct bstatus *s)
-{
-        const struct bcond *last = s->nconds ? &s->conds[s->nconds - 1] : NULL;
-        const char *v = !last ? NULL : osb_streq(last->status, "True") ? last->type : last->reason;
-        char *d = NULL;
-        if (v && !(d = osb_strdup(v)))
-                return -ENOMEM;
-        osb_free(s->last_condition_state);
-        s->last_condition_state = d;
-        return 0;
-}
-
-static int replace(char **field, const char *v)
-{
-        char *d = NULL;
-        if (v && !(d = osb_strdup(v)))
-                return -ENOMEM;
-        osb_free(*field);
-        *field = d;
-        return 0;
-}
-
-int bstatus_set_condition(struct bstatus *s, const char *type, const char *status, const char *reason,
-                          const char *message, const char *now)
-{
-        struct bcond *c = (struct bcond *) bstatus_condition(s, type);
-        if (!c) {
-                struct bcond *v = osb_realloc(s->conds, (s->nconds + 1) * sizeof(*v));
-                if (!v)
-                        return -ENOMEM;
-                s->conds = v;
-                c = &v[s->nconds++];
-                *c = (struct bcond){0};
-                if (replace(&c->type, type) < 0)
-                        return -ENOMEM;
-        }
-        if (!osb_streq(c->status, status) || !c->last_transition_time)
-                if (replace(&c->last_transition_time, now) < 0)
-                        return -ENOMEM;
-        if (replace(&c->status, status) < 0 || replace(&c->reason, reason) < 0 || replace(&c->message, message) < 0)
-                return -ENOMEM;
-        return recompute_state(s);
-}
-
-void bstatus_remove_condition(struct bstatus *s, const char *type)
-{
-        for (size_t i = 0; i < s->nconds; i++)
-                if (osb_streq(s->conds[i].type, type)) {
-                        bcond_release(&s->conds[i]);
-                        memmove(&s->conds[i], &s->conds[i + 1], (s->nconds - i - 1) * sizeof(*s->conds));
-                        s->nconds--;
-                        (void) recompute_state(s);
-                        return;
-                }
-}
-
-bool bstatus_equal(const struct bstatus *a, const struct bstatus *b)
-{
-        if (a->nconds != b->nconds || a->reconciled_generation != b->reconciled_generation ||
-            !osb_streq(a->operation_start_time, b->operation_start_time) ||
-            !osb_streq(a->last_catalog_retrieval_time, b->last_catalog_retrieval_time) ||
-            !osb_streq(a->last_condition_state, b->last_condition_state))
-                return false;
-        if (a->has_observed_generation != b->has_observed_generation ||
-            (a->has_observed_generation && a->observed_generation != b->observed_generation))
-                return false;
-        for (size_t i = 0; i < a->nconds; i++) {
-                const struct bcond *x = &a->conds[i], *y = &b->conds[i];
-                if (!osb_streq(x->type, y->type) || !osb_streq(x->status, y->status) || !osb_streq(x->reason, y->reason) ||
-                    !osb_streq(x->message, y->message) || !osb_streq(x->last_transition_time, y->last_transition_time))
-                        return false;
-        }
-        return true;
-}
-
-/* ---- the cached broker ---- */
-
-void broker_free(struct kmeta *m)
-{
-        struct broker *b = (struct broker *) m;
-        kmeta_release(&b->meta);
-        osb_free(b->url);
-        osb_free(b->ca_bundle);
-        for (size_t i = 0; i < b->nclass_restrictions; i++)
-                osb_free(b->class_restrictions[i]);
-        for (size_t i = 0; i < b->nplan_restrictions; i++)
-                osb_free(b->plan_restrictions[i]);
-        osb_free(b->class_restrictions);
-        osb_free(b->plan_restrictions);
-        osb_free(b->basic_ns);
-        osb_free(b->basic_name);
-        osb_free(b->bearer_ns);
-        osb_free(b->bearer_name);
-        bstatus_release(&b->status);
-        osb_free(b);
-}
-
-static int dup_strings(const json_t *arr, char ***ret, size_t *n)
-{
-        size_t cnt = json_array_size(arr), i;
-        json_t *v;
-        *ret = NULL;
-        *n = 0;
-        if (!cnt)
-                return 0;
-        if (!(*ret = osb_calloc(cnt, sizeof(char *))))
-                return -ENOMEM;
-        json_array_foreach(arr, i, v) {
-                if (!json_is_string(v))
-                        continue;
-                if (!((*ret)[*n] = osb_strdup(json_string_value(v))))
-                        return -ENOMEM;
-                (*n)++;
-        }
-        return 0;
-}
-
-int broker_extract(const json_t *obj, struct kmeta **ret)
-{
-        struct broker *b = osb_calloc(1, sizeof(*b));
-        if (!b)
-                return -ENOMEM;
-        int r = kmeta_init(&b->meta, obj);
-        if (r < 0) {
-                osb_free(b);
-                return r;
-        }
-        const json_t *spec = json_object_get(obj, "spec");
-        b->insecure_skip_tls_verify = json_is_true(json_object_get(spec, "insecureSkipTLSVerify"));
-        b->manual_relist = osb_streq(json_string_value(json_object_get(spec, "relistBehavior")), "Manual");
-        b->relist_requests = json_integer_value(json_object_get(spec, "relistRequests"));
-        const char *rd = json_string_value(json_object_get(spec, "relistDuration"));
-        if (rd && parse_go_duration_ms(rd, &b->relist_ms) < 0)
-                b->relist_duration_invalid = true;
-        const json_t *cr = json_object_get(spec, "catalogRestrictions");
-        const json_t *auth = json_object_get(spec, "authInfo");
-        const json_t *basic = json_object_get(json_object_get(auth, "basic"), "secretRef");
-        const json_t *bearer = json_object_get(json_object_get(auth, "bearer"), "secretRef");
-        r = 0;
-        if (sdup(json_string_value(json_object_get(spec, "url")), &b->url) < 0 ||
-            sdup(json_string_value(json_object_get(spec, "caBundle")), &b->ca_bundle) < 0 ||
-            dup_strings(json_object_get(cr, "serviceClass"), &b->class_restrictions, &b->nclass_restrictions) < 0 ||
-            dup_strings(json_object_get(cr, "servicePlan"), &b->plan_restrictions, &b->nplan_restrictions) < 0 ||
-            sdup(json_string_value(json_object_get(basic, "namespace")), &b->basic_ns) < 0 ||
-            sdup(json_string_value(json_object_get(basic, "name")), &b->basic_name) < 0 ||
-            sdup(json_string_value(json_object_get(bearer, "namespace")), &b->bearer_ns) < 0 ||
-            sdup(json_string_value(json_object_get(bearer, "name")), &b->bearer_name) < 0 ||
-            bstatus_from_json(json_object_get(obj, "status"), &b->status) < 0) {
-                broker_free(&b->meta);
-                return -ENOMEM;
-        }
-        *ret = &b->meta;
-        return 0;
-}
-
-bool broker_relevant(const struct kmeta *old, const struct kmeta *new)
-{
-        return old->generation != new->generation || old->deleting != new->deleting ||
-               old->finalizer != new->finalizer || old->nfinalizers != new->nfinalizers || !osb_streq(old->uid, new->uid);
-}
-
-bool broker_needs_relist(const struct broker *b, int64_t default_relist_ms, time_t now, int64_t *wait_ms)
-{
-        *wait_ms = -1;
-        const struct bcond *ready = bstatus_condition(&b->status, "Ready");
-        const struct bcond *failed = bstatus_condition(&b->status, "Failed");
-        if (b->meta.generation != b->status.reconciled_generation)
-                return true;
-        /* a retry timeout stops fetching until the spec changes (reference B2) */
-        if (failed && osb_streq(failed->status, "True"))
-                return false;
-        if (!ready || !osb_streq(ready->status, "True"))
-                return true;
-        if (b->manual_relist)
-                return false;
-        time_t last;
-        if (parse_time(b->status.last_catalog_retrieval_time, &last) < 0)
-                return true;
-        int64_t interval = b->relist_ms > 0 ? b->relist_ms : default_relist_ms;
-        int64_t due_ms = (int64_t) (last - now) * 1000 + interval;
-        if (due_ms <= 0)
-                return true;
-        *wait_ms = due_ms;
-        return false;
+        return json_string_value(json_object_get(o, field));
 }
 
 /* ---- one reconcile ---- */
 
-struct pass {
+/* What the decisions below read: the pass (pass.c) and the broker parsed from its object. */
+struct broker_pass {
+        struct pass *pass;
         struct ctl *c;
         const struct flavour *fl;
         const char *key;                 /* the queue key */
-        const struct broker *b;
+        const struct broker *b;          /* parsed from pass->obj */
         const char *ns;                  /* the broker's namespace (namespaced flavour) */
-        char now[32];
+        const char *now;                 /* pass->now */
 };
 
-static void log_obj(const struct pass *p, enum osb_log_level lvl, const char *msg, const char *detail)
+static void log_obj(const struct broker_pass *p, enum osb_log_level lvl, const char *msg, const char *detail)
 {
         if (!osb_log_enabled(lvl))
                 return;
@@ -392,57 +49,35 @@ static void log_obj(const struct pass *p, enum osb_log_level lvl, const char *ms
 }
 
 /* An Event about the broker. Best effort. */
-static void emit_event(const struct pass *p, bool warning, const char *reason, const char *message)
+static void emit_event(const struct broker_pass *p, bool warning, const char *reason, const char *message)
 {
         struct ctl_object_ref o = {p->fl->broker_kind, p->ns, p->b->meta.name, p->b->meta.uid, p->b->meta.resource_version};
         ctl_event(p->c, &o, warning, reason, message);
 }
 
-/* Writes @desired as the broker's status unless it equals the cached one. GET, replace status,
- * PUT /status; on 409 re-read and retry. Returns 0 (also when nothing was written) or an error. */
-static int write_status(const struct pass *p, const struct bstatus *desired, struct osb_error *err)
+/* Sets Ready in the pass's status, writes it when it changed (pass_write_status(): a 409 is
+ * OSB_E_CONFLICT, and the pass is run again on a fresh read), and emits an Event when the Ready
+ * reason changed. */
+static int finish(const struct broker_pass *p, const char *status, const char *reason, const char *message,
+                  bool warning, struct osb_error *err)
 {
-        if (bstatus_equal(&p->b->status, desired))
-                return 0;
-        json_auto_t *st = bstatus_to_json(desired);
-        if (!st)
+        const json_t *old = condition_get(p->b->status, "Ready");
+        bool transition = !old || !osb_streq(str_of(old, "status"), status) || !osb_streq(str_of(old, "reason"), reason);
+        if (condition_set(p->pass->status, "Ready", status, reason, message, p->now) < 0)
                 return osb_error_set(err, -ENOMEM, "out of memory");
-        for (int attempt = 0;; attempt++) {
-                json_auto_t *live = NULL;
-                int r = kapi_get(p->c->kube, p->fl->broker_res, p->ns, p->b->meta.name, &live, err);
-                if (r < 0)
-                        return r;
-                /* compare with the live object too: the cache may lag behind our last write */
-                struct bstatus cur = {0};
-                if (bstatus_from_json(json_object_get(live, "status"), &cur) < 0)
-                        return osb_error_set(err, -ENOMEM, "out of memory");
-                bool same = bstatus_equal(&cur, desired);
-                bstatus_release(&cur);
-                if (same)
-                        return 0;
-                if (json_object_set(live, "status", st) < 0)
-                        return osb_error_set(err, -ENOMEM, "out of memory");
-                r = kapi_update_status(p->c->kube, p->fl->broker_res, p->ns, live, NULL, err);
-                if (r != OSB_E_CONFLICT || attempt >= 4)
-                        return r;
-        }
-}
-
-/* Sets Ready (and on success clears Failed/operationStartTime), writes the status when it
- * changed, and emits an Event when the Ready reason changed. */
-static int finish(const struct pass *p, struct bstatus *st, const char *status, const char *reason,
-                  const char *message, bool warning, struct osb_error *err)
-{
-        const struct bcond *old = bstatus_condition(&p->b->status, "Ready");
-        bool transition = !old || !osb_streq(old->status, status) || !osb_streq(old->reason, reason);
-        if (bstatus_set_condition(st, "Ready", status, reason, message, p->now) < 0)
-                return osb_error_set(err, -ENOMEM, "out of memory");
-        int r = write_status(p, st, err);
+        int r = pass_write_status(p->pass, err);
         if (r < 0)
                 return r;
         if (transition)
                 emit_event(p, warning, reason, message);
         return 0;
+}
+
+/* A failure that is not a conflicting write of the broker: OSB_E_CONFLICT (a class another
+ * broker owns, a 409 from the broker) must not make pass_run() run the pass again at once. */
+static int not_rerun(int r)
+{
+        return r == OSB_E_CONFLICT ? -EAGAIN : r;
 }
 
 /* ---- classes and plans ---- */
@@ -481,7 +116,7 @@ static const struct offering *find(struct kmeta **v, size_t n, const char *ns, c
 }
 
 /* Sets status.removedFromBrokerCatalog of @name to @removed. */
-static int set_removed(const struct pass *p, const struct kube_resource *res, const char *name, bool removed,
+static int set_removed(const struct broker_pass *p, const struct kube_resource *res, const char *name, bool removed,
                        struct osb_error *err)
 {
         for (int attempt = 0;; attempt++) {
@@ -506,7 +141,7 @@ static int set_removed(const struct pass *p, const struct kube_resource *res, co
 }
 
 /* Makes one desired class or plan exist as wanted. */
-static int sync_one(const struct pass *p, const struct desired *d, const struct offering *cached, const char *kind,
+static int sync_one(const struct broker_pass *p, const struct desired *d, const struct offering *cached, const char *kind,
                     const struct kube_resource *res, unsigned *writes, struct osb_error *err)
 {
         const struct broker *b = p->b;
@@ -564,7 +199,7 @@ static int sync_one(const struct pass *p, const struct desired *d, const struct 
         }
 }
 
-static int sync_catalog(const struct pass *p, const json_t *catalog, unsigned *nclasses, unsigned *nplans,
+static int sync_catalog(const struct broker_pass *p, const json_t *catalog, unsigned *nclasses, unsigned *nplans,
                         unsigned *writes, struct osb_error *err)
 {
         const struct flavour *fl = p->fl;
@@ -582,9 +217,9 @@ static int sync_catalog(const struct pass *p, const json_t *catalog, unsigned *n
         }
         static const char *const class_props[] = {"name", "spec.externalName", "spec.externalID", NULL};
         const char *plan_props[] = {"name", "spec.externalName", "spec.externalID", "spec.free", fl->class_name_property, NULL};
-        r = restrictions_parse((const char *const *) b->class_restrictions, b->nclass_restrictions, class_props, &crs, err);
+        r = offering_restrictions_parse((const char *const *) b->class_restrictions, b->nclass_restrictions, class_props, &crs, err);
         if (r >= 0)
-                r = restrictions_parse((const char *const *) b->plan_restrictions, b->nplan_restrictions, plan_props, &prs, err);
+                r = offering_restrictions_parse((const char *const *) b->plan_restrictions, b->nplan_restrictions, plan_props, &prs, err);
         if (r < 0)
                 goto out;
         struct catalog_owner ow = {.fl = fl, .name = b->meta.name, .ns = p->ns, .uid = b->meta.uid,
@@ -601,7 +236,7 @@ static int sync_catalog(const struct pass *p, const json_t *catalog, unsigned *n
         for (size_t i = 0; i < ds.nplans && r >= 0; i++)
                 r = sync_one(p, &ds.plans[i], find(x.plans, x.nplans, p->ns, ds.plans[i].name), fl->plan_kind,
                              fl->plan_res, writes, err);
-        /* what the catalog no longer has (cluster: only what we control, reference B7) */
+        /* what the catalog no longer has (cluster: only what we control: marked removedFromBrokerCatalog, or deleted when no instance uses it) */
         for (int pass = 0; pass < 2 && r >= 0; pass++) {
                 struct kmeta **v = pass ? x.plans : x.classes;
                 size_t n = pass ? x.nplans : x.nclasses;
@@ -623,9 +258,9 @@ static int sync_catalog(const struct pass *p, const json_t *catalog, unsigned *n
         *nclasses = (unsigned) ds.nclasses;
         *nplans = (unsigned) ds.nplans;
 out:
-        restrictions_release(&crs);
-        restrictions_release(&prs);
-        desired_set_release(&ds);
+        offering_restrictions_release(&crs);
+        offering_restrictions_release(&prs);
+        offering_desired_set_release(&ds);
         if (x.classes)
                 informer_snapshot_free(p->c->classes[idx], x.classes, x.nclasses);
         if (x.plans)
@@ -634,7 +269,7 @@ out:
 }
 
 /* Deletes every class and plan of the broker (plans first). */
-static int delete_offerings(const struct pass *p, struct osb_error *err)
+static int delete_offerings(const struct broker_pass *p, struct osb_error *err)
 {
         int idx = p->fl->namespaced ? 1 : 0;
         struct existing_ctx x = {.broker = p->b->meta.name, .ns = p->ns};
@@ -661,54 +296,37 @@ static int delete_offerings(const struct pass *p, struct osb_error *err)
         return 0;
 }
 
-/* Adds (@add) or removes our finalizer: GET, edit metadata.finalizers, PUT; retried on 409. */
-static int edit_finalizer(const struct pass *p, bool add, struct osb_error *err)
+/* Adds (@add) or removes (every copy of) our finalizer, and writes the object when that
+ * changed it. Returns 0, OSB_E_CONFLICT (run the pass again), or an error. */
+static int edit_finalizer(const struct broker_pass *p, bool add, struct osb_error *err)
 {
-        for (int attempt = 0;; attempt++) {
-                json_auto_t *live = NULL;
-                int r = kapi_get(p->c->kube, p->fl->broker_res, p->ns, p->b->meta.name, &live, err);
-                if (r < 0)
-                        return r == OSB_E_NOT_FOUND && !add ? 0 : r;
-                json_t *md = json_object_get(live, "metadata");
-                json_t *fin = json_object_get(md, "finalizers");
-                if (!json_is_array(fin)) {
-                        fin = json_array();
-                        if (!fin || json_object_set_new(md, "finalizers", fin) < 0)
-                                return osb_error_set(err, -ENOMEM, "out of memory");
-                }
-                bool present = false;
-                for (size_t i = json_array_size(fin); i-- > 0;)
-                        if (osb_streq(json_string_value(json_array_get(fin, i)), NAMES_FINALIZER)) {
-                                present = true;
-                                if (!add)
-                                        (void) json_array_remove(fin, i);
-                        }
-                if (present == add)
-                        return 0;
-                if (add && json_array_append_new(fin, json_string(NAMES_FINALIZER)) < 0)
+        if (add) {
+                int a = kobj_add_finalizer(p->pass->obj);
+                if (a < 0)
                         return osb_error_set(err, -ENOMEM, "out of memory");
-                r = kapi_update(p->c->kube, p->fl->broker_res, p->ns, live, NULL, err);
-                if (r != OSB_E_CONFLICT || attempt >= 4)
-                        return r == OSB_E_NOT_FOUND && !add ? 0 : r;
+                return a ? pass_write_object(p->pass, err) : 0;
         }
+        bool present = false;
+        while (kobj_drop_finalizer(p->pass->obj))
+                present = true;
+        if (!present)
+                return 0;
+        int r = pass_write_object(p->pass, err);
+        return r == OSB_E_NOT_FOUND ? 0 : r;
 }
 
-static int reconcile_delete(const struct pass *p, struct osb_error *err)
+static int reconcile_delete(const struct broker_pass *p, struct osb_error *err)
 {
         if (!p->b->meta.finalizer)
                 return 0;
         int r = delete_offerings(p, err);
         if (r < 0) {
                 log_obj(p, OSB_LOG_WARN, "cannot delete classes and plans", err->text);
-                return r;
+                return not_rerun(r);
         }
-        struct bstatus st;
-        if (bstatus_copy(&st, &p->b->status) < 0)
-                return osb_error_set(err, -ENOMEM, "out of memory");
         char msg[512];
         (void) snprintf(msg, sizeof(msg), "The broker %s was deleted successfully.", p->b->meta.name);
-        r = finish(p, &st, "False", p->fl->deleted_reason, msg, false, err);
-        bstatus_release(&st);
+        r = finish(p, "False", p->fl->deleted_reason, msg, false, err);
         if (r < 0 && r != OSB_E_NOT_FOUND)
                 return r;
         r = edit_finalizer(p, false, err);
@@ -719,127 +337,148 @@ static int reconcile_delete(const struct pass *p, struct osb_error *err)
         return r;
 }
 
-int reconcile_broker(struct ctl *c, const struct flavour *fl, const char *key)
+/* The decisions of one pass over a broker. */
+static int decide(struct broker_pass *p, struct osb_error *err)
 {
-        int idx = fl->namespaced ? 1 : 0;
-        const char *cache_key = key + strlen(fl->namespaced ? CTL_KEY_BROKER : CTL_KEY_CLUSTER_BROKER);
-        struct broker *b = (struct broker *) informer_get(c->brokers[idx], cache_key);
-        if (!b) {
-                ctl_drop_client(c, key);
-                return 0;
-        }
-        struct pass p = {.c = c, .fl = fl, .key = key, .b = b, .ns = fl->namespaced ? b->meta.ns : NULL};
-        time_t now = c->now();
-        format_time(now, p.now);
-        struct osb_error err = OSB_ERROR_INIT;
-        int r = 0;
-        struct bstatus st = {0};
+        struct ctl *c = p->c;
+        const struct flavour *fl = p->fl;
+        const struct broker *b = p->b;
+        struct pass *ps = p->pass;
         json_t *catalog = NULL;
+        int r = 0;
 
         if (b->meta.deleting) {
-                r = reconcile_delete(&p, &err);
-                if (r < 0)
-                        log_obj(&p, OSB_LOG_WARN, "finalization failed", err.text);
-                goto out;
+                r = reconcile_delete(p, err);
+                if (r < 0 && r != OSB_E_CONFLICT)
+                        log_obj(p, OSB_LOG_WARN, "finalization failed", err->text);
+                return r;
         }
         if (!b->meta.finalizer) {
                 /* the UPDATE event of this write brings the key back */
-                r = edit_finalizer(&p, true, &err);
-                if (r < 0)
-                        log_obj(&p, OSB_LOG_WARN, "cannot add the finalizer", err.text);
-                goto out;
+                r = edit_finalizer(p, true, err);
+                if (r < 0 && r != OSB_E_CONFLICT)
+                        log_obj(p, OSB_LOG_WARN, "cannot add the finalizer", err->text);
+                return r;
         }
         int64_t wait_ms;
-        if (!broker_needs_relist(b, c->opts.relist_ms, now, &wait_ms)) {
-                if (wait_ms >= 0)
-                        (void) queue_add_after(c->queue, key, wait_ms);
-                goto out;
+        if (!broker_needs_relist(b, c->opts.relist_ms, ps->tnow, &wait_ms)) {
+                ps->requeue_ms = wait_ms;
+                return 0;
         }
-        if (bstatus_copy(&st, &b->status) < 0) {
-                r = -ENOMEM;
-                goto out;
-        }
-        /* deploy/crds keep status.observedGeneration for brokers */
-        st.observed_generation = b->meta.generation;
-        st.has_observed_generation = true;
+        /* reconciledGeneration is always written; deploy/crds keep status.observedGeneration */
+        json_t *st = ps->status;
+        if ((!json_object_get(st, "reconciledGeneration") &&
+             json_object_set_new(st, "reconciledGeneration", json_integer(0)) < 0) ||
+            json_object_set_new(st, "observedGeneration", json_integer(b->meta.generation)) < 0)
+                return osb_error_set(err, -ENOMEM, "out of memory");
 
         struct osb_client *oc = NULL;
         struct ctl_client *cc = NULL;
         if (b->relist_duration_invalid)
-                r = osb_error_set(&err, OSB_E_BAD_REQUEST, "spec.relistDuration is not a positive duration");
+                r = osb_error_set(err, OSB_E_BAD_REQUEST, "spec.relistDuration is not a positive duration");
         if (r >= 0)
-                r = ctl_broker_client(c, fl, b, &oc, &cc, &err);
+                r = ctl_broker_client(c, fl, b, &oc, &cc, err);
         if (r >= 0)
-                r = osb_client_get_catalog(oc, &catalog, &err);
+                r = osb_client_get_catalog(oc, &catalog, err);
         ctl_client_put(cc);
         if (r == -EBUSY) {
                 /* the broker is busy with instances and bindings: not a failure of the broker */
-                (void) queue_add_after(c->queue, key, 1000);
-                r = 0;
-                goto out;
+                ps->requeue_ms = 1000;
+                return 0;
         }
         if (r < 0) {
                 char msg[700];
-                (void) snprintf(msg, sizeof(msg), "Error fetching catalog: %s", err.text);
-                log_obj(&p, OSB_LOG_WARN, "cannot fetch the catalog", err.text);
+                (void) snprintf(msg, sizeof(msg), "Error fetching catalog: %s", err->text);
+                log_obj(p, OSB_LOG_WARN, "cannot fetch the catalog", err->text);
                 time_t started;
-                if (!st.operation_start_time) {
-                        if (replace(&st.operation_start_time, p.now) < 0)
-                                goto oom;
-                } else if (parse_time(st.operation_start_time, &started) == 0 &&
-                           (int64_t) (now - started) * 1000 >= c->opts.retry_duration_ms) {
-                        /* reference B2: give up until the spec changes */
-                        if (bstatus_set_condition(&st, "Failed", "True", REASON_RETRY_TIMEOUT,
-                                                  "Stopped retrying to fetch the catalog: the retry duration passed.", p.now) < 0)
-                                goto oom;
-                        st.reconciled_generation = b->meta.generation;
-                        emit_event(&p, true, REASON_RETRY_TIMEOUT, "Stopped retrying to fetch the catalog.");
+                if (!str_of(st, "operationStartTime")) {
+                        if (json_object_set_new(st, "operationStartTime", json_string(p->now)) < 0)
+                                return osb_error_set(err, -ENOMEM, "out of memory");
+                } else if (osb_time_parse_rfc3339(str_of(st, "operationStartTime"), &started) == 0 &&
+                           (int64_t) (ps->tnow - started) * 1000 >= c->opts.retry_duration_ms) {
+                        /* --reconciliation-retry-duration passed: give up until the spec changes */
+                        if (condition_set(st, "Failed", "True", REASON_RETRY_TIMEOUT,
+                                          "Stopped retrying to fetch the catalog: the retry duration passed.", p->now) < 0 ||
+                            json_object_set_new(st, "reconciledGeneration", json_integer(b->meta.generation)) < 0)
+                                return osb_error_set(err, -ENOMEM, "out of memory");
+                        emit_event(p, true, REASON_RETRY_TIMEOUT, "Stopped retrying to fetch the catalog.");
                 }
                 struct osb_error werr = OSB_ERROR_INIT;
-                int w = finish(&p, &st, "False", REASON_ERROR_FETCHING, msg, true, &werr);
+                int w = finish(p, "False", REASON_ERROR_FETCHING, msg, true, &werr);
+                if (w == OSB_E_CONFLICT)
+                        return w;       /* changed meanwhile: read it and decide again */
                 if (w < 0)
-                        log_obj(&p, OSB_LOG_WARN, "cannot write status", werr.text);
-                if (bstatus_condition(&st, "Failed"))
-                        r = 0;  /* terminal: no retry until the spec changes */
-                goto out;
+                        log_obj(p, OSB_LOG_WARN, "cannot write status", werr.text);
+                if (condition_get(st, "Failed"))
+                        return 0;       /* terminal: no retry until the spec changes */
+                return not_rerun(r);
         }
         unsigned nclasses = 0, nplans = 0, writes = 0;
-        r = sync_catalog(&p, catalog, &nclasses, &nplans, &writes, &err);
+        r = sync_catalog(p, catalog, &nclasses, &nplans, &writes, err);
+        json_decref(catalog);
         if (r < 0) {
                 char msg[700];
-                (void) snprintf(msg, sizeof(msg), "Error syncing catalog from broker: %s", err.text);
-                log_obj(&p, OSB_LOG_WARN, "cannot sync the catalog", err.text);
+                (void) snprintf(msg, sizeof(msg), "Error syncing catalog from broker: %s", err->text);
+                log_obj(p, OSB_LOG_WARN, "cannot sync the catalog", err->text);
                 struct osb_error werr = OSB_ERROR_INIT;
-                if (finish(&p, &st, "False", REASON_ERROR_SYNCING, msg, true, &werr) < 0)
-                        log_obj(&p, OSB_LOG_WARN, "cannot write status", werr.text);
-                goto out;
+                int w = finish(p, "False", REASON_ERROR_SYNCING, msg, true, &werr);
+                if (w == OSB_E_CONFLICT)
+                        return w;
+                if (w < 0)
+                        log_obj(p, OSB_LOG_WARN, "cannot write status", werr.text);
+                return not_rerun(r);
         }
-        bstatus_remove_condition(&st, "Failed");
-        osb_free(st.operation_start_time);
-        st.operation_start_time = NULL;
-        st.reconciled_generation = b->meta.generation;
-        if (replace(&st.last_catalog_retrieval_time, p.now) < 0)
-                goto oom;
-        r = finish(&p, &st, "True", REASON_FETCHED, MESSAGE_FETCHED, false, &err);
+        condition_remove(st, "Failed");
+        (void) json_object_del(st, "operationStartTime");
+        if (json_object_set_new(st, "reconciledGeneration", json_integer(b->meta.generation)) < 0 ||
+            json_object_set_new(st, "lastCatalogRetrievalTime", json_string(p->now)) < 0)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        r = finish(p, "True", REASON_FETCHED, MESSAGE_FETCHED, false, err);
         if (r < 0) {
-                log_obj(&p, OSB_LOG_WARN, "cannot write status", err.text);
-                goto out;
+                if (r != OSB_E_CONFLICT)
+                        log_obj(p, OSB_LOG_WARN, "cannot write status", err->text);
+                return r;
         }
-        if (p.ns)
+        if (p->ns)
                 osb_log_info("catalog synced", "kind=%s namespace=%s name=%s classes=%u plans=%u writes=%u",
-                             fl->broker_kind, p.ns, b->meta.name, nclasses, nplans, writes);
+                             fl->broker_kind, p->ns, b->meta.name, nclasses, nplans, writes);
         else
                 osb_log_info("catalog synced", "kind=%s name=%s classes=%u plans=%u writes=%u", fl->broker_kind,
                              b->meta.name, nclasses, nplans, writes);
         if (!b->manual_relist)
-                (void) queue_add_after(c->queue, key, b->relist_ms > 0 ? b->relist_ms : c->opts.relist_ms);
-        goto out;
-oom:
-        r = -ENOMEM;
-out:
-        if (catalog)
-                json_decref(catalog);
-        bstatus_release(&st);
-        informer_put(c->brokers[idx], &b->meta);
+                ps->requeue_ms = b->relist_ms > 0 ? b->relist_ms : c->opts.relist_ms;
+        return 0;
+}
+
+/* pass_run()'s pass: the broker parsed from the object read, then the decisions. */
+static int broker_pass_run(struct pass *ps, const struct flavour *fl, struct osb_error *err)
+{
+        bool deleting, has_finalizer;
+        struct kmeta *m = NULL;
+        if (pass_begin(ps, &deleting, &has_finalizer) < 0 || broker_extract(ps->obj, &m) < 0)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        struct broker *b = (struct broker *) m;
+        struct broker_pass p = {.pass = ps, .c = ps->c, .fl = fl, .key = ps->key, .b = b,
+                                .ns = fl->namespaced ? b->meta.ns : NULL, .now = ps->now};
+        int r = decide(&p, err);
+        broker_free(m);
         return r;
+}
+
+static int cluster_broker_pass(struct pass *ps, struct osb_error *err)
+{
+        return broker_pass_run(ps, &offering_flavour_cluster, err);
+}
+
+static int namespaced_broker_pass(struct pass *ps, struct osb_error *err)
+{
+        return broker_pass_run(ps, &offering_flavour_namespaced, err);
+}
+
+int reconcile_broker(struct ctl *c, const struct flavour *fl, const char *key)
+{
+        int idx = fl->namespaced ? 1 : 0;
+        size_t prefix_len = strlen(fl->namespaced ? CTL_KEY_BROKER : CTL_KEY_CLUSTER_BROKER);
+        return pass_run(c, key, fl->broker_kind, fl->broker_res, c->brokers[idx], prefix_len, broker_json,
+                        fl->namespaced ? namespaced_broker_pass : cluster_broker_pass);
 }

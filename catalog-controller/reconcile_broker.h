@@ -1,10 +1,11 @@
-/* catalog-controller/reconcile_broker.h: the ClusterServiceBroker and ServiceBroker reconciler
- * (reference §1.1 and B1-B10): finalizer, auth Secret, catalog fetch, classes and plans,
- * removedFromBrokerCatalog, restrictions, relist timing, conditions, Events, deletion. Also the
- * controller context every reconciler shares, and the broker's compact cached form with the pure
- * status logic, which the unit tests drive directly. */
+/* catalog-controller/reconcile_broker.h: the ClusterServiceBroker and ServiceBroker reconciler:
+ * finalizer, auth Secret, catalog fetch, classes and plans, removedFromBrokerCatalog,
+ * restrictions, relist timing, conditions, Events, deletion (docs/controller.md, "Registering a
+ * broker"). The broker as cached, and when its catalog is due, are broker.h's; the context every
+ * reconciler shares is ctl.h's. */
 #pragma once
 
+#include <jansson.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,75 +13,12 @@
 
 #include "common/osb_error.h"
 #include "kube/client.h"
+#include "catalog-controller/broker.h"
 #include "catalog-controller/ctl.h"
 #include "catalog-controller/informer.h"
 #include "catalog-controller/offering.h"
 #include "catalog-controller/queue.h"
 #include "catalog-controller/strmap.h"
-
-/* ---- the broker's status, as C ---- */
-
-struct bcond {
-        char *type, *status, *reason, *message, *last_transition_time;
-};
-
-struct bstatus {
-        struct bcond *conds;
-        size_t nconds;
-        int64_t reconciled_generation;
-        int64_t observed_generation;
-        bool has_observed_generation;   /* present in the stored status */
-        char *operation_start_time;
-        char *last_catalog_retrieval_time;
-        char *last_condition_state;
-};
-
-void bstatus_release(struct bstatus *s);
-/* Returns 0 or -ENOMEM (then *dst is empty). */
-int bstatus_copy(struct bstatus *dst, const struct bstatus *src);
-/* Reads a status object (NULL: empty). Returns 0 or -ENOMEM. */
-int bstatus_from_json(const json_t *status, struct bstatus *ret);
-/* The status object to write. Returns new, or NULL on OOM. */
-json_t *bstatus_to_json(const struct bstatus *s);
-/* Sets condition @type (created at the end if missing). lastTransitionTime becomes @now only
- * when the status changes (or the condition is new). Recomputes lastConditionState. Returns 0
- * or -ENOMEM. */
-int bstatus_set_condition(struct bstatus *s, const char *type, const char *status, const char *reason,
-                          const char *message, const char *now);
-void bstatus_remove_condition(struct bstatus *s, const char *type);
-const struct bcond *bstatus_condition(const struct bstatus *s, const char *type);
-/* Whether writing @desired over @current would change anything. */
-bool bstatus_equal(const struct bstatus *current, const struct bstatus *desired);
-
-/* ---- the cached broker ---- */
-
-struct broker {
-        struct kmeta meta;
-        char *url;
-        bool insecure_skip_tls_verify;
-        char *ca_bundle;                 /* base64 as in the object, or NULL */
-        bool manual_relist;              /* relistBehavior: Manual */
-        int64_t relist_ms;               /* parsed relistDuration; 0: the default */
-        bool relist_duration_invalid;
-        int64_t relist_requests;
-        char **class_restrictions, **plan_restrictions;
-        size_t nclass_restrictions, nplan_restrictions;
-        char *basic_ns, *basic_name;     /* authInfo.basic.secretRef */
-        char *bearer_ns, *bearer_name;   /* authInfo.bearer.secretRef */
-        struct bstatus status;
-};
-
-int broker_extract(const json_t *obj, struct kmeta **ret);
-void broker_free(struct kmeta *m);
-/* Generation, deletion, finalizers or uid changed: status-only writes (ours) are not. */
-bool broker_relevant(const struct kmeta *old, const struct kmeta *new);
-
-/* Parses a Go duration ("15m", "1h30m", "90s", "1h0m0s", "250ms"). Returns 0, or -EINVAL for an
- * invalid or non-positive one. */
-int parse_go_duration_ms(const char *s, int64_t *ret);
-/* Whether a catalog fetch is due (reference B1), and if not, in how many ms (*wait_ms, -1: never
- * by timer). */
-bool broker_needs_relist(const struct broker *b, int64_t default_relist_ms, time_t now, int64_t *wait_ms);
 
 /* The queue handler for broker keys (@key with its prefix). Returns 0, or a negative code so the
  * queue retries with back-off. Logs one line per outcome. */

@@ -1,5 +1,5 @@
 /* catalog-controller/reconcile_instance.c: ServiceInstances: resolve the class and plan, provision,
- * poll, update, orphan mitigation, deprovision (reference §1.5, P1-P8, A1-A3, U1-U3, D1-D4, O1-O2;
+ * poll, update, orphan mitigation, deprovision (service-catalog's lifecycle;
  * how ours differs is in docs/controller.md). One pass decides one step from the object's spec and
  * status, so a restarted controller carries on where the last one stopped. */
 #include "common/osb_compat.h"
@@ -7,45 +7,51 @@
 #include "common/osb_json.h"
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
+#include "common/osb_time.h"
 #include "catalog-controller/kapi.h"
 #include "catalog-controller/names.h"
 #include "catalog-controller/reconcile_instance.h"
-#include "catalog-controller/svcobj.h"
+#include "catalog-controller/cached.h"
+#include "catalog-controller/condition.h"
+#include "catalog-controller/kobj.h"
+#include "catalog-controller/osb_response.h"
+#include "catalog-controller/pass.h"
+#include "catalog-controller/request.h"
 
 #define OOM(err) osb_error_set(err, -ENOMEM, "out of memory")
 
-static int64_t status_int(const struct spass *p, const char *field)
+static int64_t status_int(const struct pass *p, const char *field)
 {
         return json_integer_value(json_object_get(p->status, field));
 }
 
-static bool status_bool(const struct spass *p, const char *field)
+static bool status_bool(const struct pass *p, const char *field)
 {
         return json_is_true(json_object_get(p->status, field));
 }
 
-static int set_bool(struct spass *p, const char *field, bool v)
+static int set_bool(struct pass *p, const char *field, bool v)
 {
         return json_object_set_new(p->status, field, json_boolean(v)) < 0 ? -ENOMEM : 0;
 }
 
-static const json_t *spec_of(const struct spass *p)
+static const json_t *spec_of(const struct pass *p)
 {
         return json_object_get(p->obj, "spec");
 }
 
-static const char *external_id(const struct spass *p)
+static const char *external_id(const struct pass *p)
 {
         return json_string_value(json_object_get(spec_of(p), "externalID"));
 }
 
 /* The plan fields of inProgressProperties/externalProperties for the resolved flavour. */
-static const char *plan_id_field(const struct spass *p)
+static const char *plan_id_field(const struct pass *p)
 {
         return p->rv.fl && p->rv.fl->namespaced ? "servicePlanExternalID" : "clusterServicePlanExternalID";
 }
 
-static const char *props_plan_id(const struct spass *p, const char *which)
+static const char *props_plan_id(const struct pass *p, const char *which)
 {
         const json_t *props = json_object_get(p->status, which);
         const char *v = json_string_value(json_object_get(props, "clusterServicePlanExternalID"));
@@ -53,15 +59,15 @@ static const char *props_plan_id(const struct spass *p, const char *which)
 }
 
 /* Where a poll stands: how long the operation has been running. */
-static int64_t elapsed_ms(const struct spass *p)
+static int64_t elapsed_ms(const struct pass *p)
 {
         time_t start;
-        if (parse_time(spass_str(p, "operationStartTime"), &start) < 0)
+        if (osb_time_parse_rfc3339(pass_str(p, "operationStartTime"), &start) < 0)
                 return 0;
         return (int64_t) (p->tnow - start) * 1000;
 }
 
-int64_t instance_poll_delay(int64_t age_ms, long retry_after_s, int64_t cap_ms)
+int64_t reconcile_instance_poll_delay(int64_t age_ms, long retry_after_s, int64_t cap_ms)
 {
         int64_t d;
         if (cap_ms <= 0)
@@ -75,14 +81,14 @@ int64_t instance_poll_delay(int64_t age_ms, long retry_after_s, int64_t cap_ms)
         return OSB_MIN(d, cap_ms);
 }
 
-static int64_t poll_delay(const struct spass *p, long retry_after_s)
+static int64_t poll_delay(const struct pass *p, long retry_after_s)
 {
-        return instance_poll_delay(elapsed_ms(p), retry_after_s, p->c->opts.max_poll_ms);
+        return reconcile_instance_poll_delay(elapsed_ms(p), retry_after_s, p->c->opts.max_poll_ms);
 }
 
 /* How long an asynchronous operation may take: the plan's maximum_polling_duration, else
  * --reconciliation-retry-duration. */
-static int64_t horizon_ms(const struct spass *p)
+static int64_t horizon_ms(const struct pass *p)
 {
         if (p->rv.plan && p->rv.plan->max_poll_s > 0)
                 return p->rv.plan->max_poll_s * 1000;
@@ -90,7 +96,7 @@ static int64_t horizon_ms(const struct spass *p)
 }
 
 /* status.inProgressProperties for what is about to be sent. */
-static int set_in_progress(struct spass *p, const json_t *redacted, const char *checksum)
+static int set_in_progress(struct pass *p, const json_t *redacted, const char *checksum)
 {
         const bool ns = p->rv.fl->namespaced;
         json_t *props = json_pack("{s:s,s:s}", ns ? "servicePlanExternalName" : "clusterServicePlanExternalName",
@@ -107,7 +113,7 @@ static int set_in_progress(struct spass *p, const json_t *redacted, const char *
 }
 
 /* The operation finished: what was sent is what the broker holds. */
-static int adopt_in_progress(struct spass *p)
+static int adopt_in_progress(struct pass *p)
 {
         json_t *props = json_object_get(p->status, "inProgressProperties");
         if (props && json_object_set(p->status, "externalProperties", props) < 0)
@@ -118,56 +124,56 @@ static int adopt_in_progress(struct spass *p)
 
 /* The generation the finished operation was started for: a spec changed meanwhile is then
  * still seen as new, and sent as an update. */
-static int64_t op_generation(const struct spass *p)
+static int64_t op_generation(const struct pass *p)
 {
         int64_t g = status_int(p, "observedGeneration");
         return g > 0 ? g : p->generation;
 }
 
-static int succeeded(struct spass *p, bool update, const char *dashboard, struct osb_error *err)
+static int succeeded(struct pass *p, bool update, const char *dashboard, struct osb_error *err)
 {
         int64_t g = op_generation(p);
-        spass_clear_operation(p);
-        svc_remove_condition(p->status, "Failed");
-        if (adopt_in_progress(p) < 0 || spass_set_str(p, "provisionStatus", "Provisioned") < 0 ||
-            spass_set_str(p, "deprovisionStatus", "Required") < 0 ||
-            (dashboard && spass_set_str(p, "dashboardURL", dashboard) < 0) ||
+        pass_clear_operation(p);
+        condition_remove(p->status, "Failed");
+        if (adopt_in_progress(p) < 0 || pass_set_str(p, "provisionStatus", "Provisioned") < 0 ||
+            pass_set_str(p, "deprovisionStatus", "Required") < 0 ||
+            (dashboard && pass_set_str(p, "dashboardURL", dashboard) < 0) ||
             json_object_set_new(p->status, "reconciledGeneration", json_integer(g)) < 0)
                 return OOM(err);
         ctl_retry_reset(p->c, p->key);
         int64_t keep = p->generation;
         p->generation = g;
-        int r = update ? spass_ready(p, "True", "InstanceUpdatedSuccessfully", "The instance was updated successfully", false, err) :
-                spass_ready(p, "True", "ProvisionedSuccessfully", "The instance was provisioned successfully", false, err);
+        int r = update ? pass_ready(p, "True", "InstanceUpdatedSuccessfully", "The instance was updated successfully", false, err) :
+                pass_ready(p, "True", "ProvisionedSuccessfully", "The instance was provisioned successfully", false, err);
         p->generation = keep;
         if (r >= 0)
-                spass_log(p, OSB_LOG_INFO, update ? "instance updated" : "instance provisioned", NULL);
+                pass_log(p, OSB_LOG_INFO, update ? "instance updated" : "instance provisioned", NULL);
         if (r >= 0 && keep != g)
                 p->requeue_ms = 0;      /* the spec changed while the operation ran */
         return r;
 }
 
 /* A failure the user must fix (or that needs a spec change to retry): Failed=True. */
-static int terminal(struct spass *p, const char *reason, const char *message, struct osb_error *err)
+static int terminal(struct pass *p, const char *reason, const char *message, struct osb_error *err)
 {
-        spass_clear_operation(p);
-        if (svc_set_condition(p->status, "Failed", "True", reason, message, p->now) < 0)
+        pass_clear_operation(p);
+        if (condition_set(p->status, "Failed", "True", reason, message, p->now) < 0)
                 return OOM(err);
         ctl_retry_reset(p->c, p->key);
-        spass_log(p, OSB_LOG_WARN, reason, message);
-        return spass_ready(p, "False", reason, message, true, err);
+        pass_log(p, OSB_LOG_WARN, reason, message);
+        return pass_ready(p, "False", reason, message, true, err);
 }
 
-static bool mitigation_disabled(const struct spass *p)
+static bool mitigation_disabled(const struct pass *p)
 {
-        return osb_streq(svc_annotation(p->obj, SVC_ANNOTATION_ORPHAN_MITIGATION), "disabled");
+        return osb_streq(kobj_annotation(p->obj, NAMES_ANNOTATION_ORPHAN_MITIGATION), "disabled");
 }
 
-static int deprovision(struct spass *p, struct osb_error *err);
+static int deprovision(struct pass *p, struct osb_error *err);
 
-/* Orphan mitigation (reference O1/O2): the broker may hold an instance we could not learn of;
+/* Orphan mitigation (after a provision that failed with a 5xx, timed out or could not be read): the broker may hold an instance we could not learn of;
  * delete it there. @permanent: the failure does not get retried afterwards (Failed=True). */
-static int start_mitigation(struct spass *p, const char *reason, const char *message, bool permanent,
+static int start_mitigation(struct pass *p, const char *reason, const char *message, bool permanent,
                             struct osb_error *err)
 {
         if (mitigation_disabled(p)) {
@@ -176,16 +182,16 @@ static int start_mitigation(struct spass *p, const char *reason, const char *mes
                         return OOM(err);
                 if (permanent)
                         return terminal(p, reason, m, err);
-                spass_clear_operation(p);
-                return spass_retry(p, "False", reason, m, err);
+                pass_clear_operation(p);
+                return pass_retry(p, "False", reason, m, err);
         }
-        spass_clear_operation(p);
-        if (svc_set_condition(p->status, "OrphanMitigation", "True", reason, message, p->now) < 0 ||
-            set_bool(p, "orphanMitigationInProgress", true) < 0 || spass_set_str(p, "deprovisionStatus", "Required") < 0 ||
-            (permanent && svc_set_condition(p->status, "Failed", "True", reason, message, p->now) < 0))
+        pass_clear_operation(p);
+        if (condition_set(p->status, "OrphanMitigation", "True", reason, message, p->now) < 0 ||
+            set_bool(p, "orphanMitigationInProgress", true) < 0 || pass_set_str(p, "deprovisionStatus", "Required") < 0 ||
+            (permanent && condition_set(p->status, "Failed", "True", reason, message, p->now) < 0))
                 return OOM(err);
-        spass_log(p, OSB_LOG_WARN, "starting orphan mitigation", message);
-        int r = spass_ready(p, "False", "StartingInstanceOrphanMitigation", message, true, err);
+        pass_log(p, OSB_LOG_WARN, "starting orphan mitigation", message);
+        int r = pass_ready(p, "False", "StartingInstanceOrphanMitigation", message, true, err);
         return r < 0 ? r : deprovision(p, err);
 }
 
@@ -212,19 +218,19 @@ static void request_release(struct request *q)
 
 /* Builds the common part of a provision or update body. A failure is written to the status
  * (ErrorWithParameters, ...) and returns 1: nothing more to do in this pass. */
-static int prepare(struct spass *p, struct request *q, struct osb_error *err)
+static int prepare(struct pass *p, struct request *q, struct osb_error *err)
 {
         /* the generation this operation is for (op_generation() reads it back) */
         if (json_object_set_new(p->status, "observedGeneration", json_integer(p->generation)) < 0)
                 return OOM(err);
-        int r = svc_parameters(p->c, p->ns, spec_of(p), &q->params, &q->redacted, q->checksum, err);
+        int r = request_parameters(p->c, p->ns, spec_of(p), &q->params, &q->redacted, q->checksum, err);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
                 char msg[900];
                 (void) snprintf(msg, sizeof(msg), "Error building the parameters: %s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                r = spass_retry(p, "False", "ErrorWithParameters", msg, err);
+                r = pass_retry(p, "False", "ErrorWithParameters", msg, err);
                 return r < 0 ? r : 1;
         }
         r = ctl_namespace_uid(p->c, p->ns, &q->ns_uid, err);
@@ -234,17 +240,17 @@ static int prepare(struct spass *p, struct request *q, struct osb_error *err)
                 char msg[900];
                 (void) snprintf(msg, sizeof(msg), "Error finding namespace %s: %s", p->ns, err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                r = spass_retry(p, "False", "ErrorFindingNamespaceForInstance", msg, err);
+                r = pass_retry(p, "False", "ErrorFindingNamespaceForInstance", msg, err);
                 return r < 0 ? r : 1;
         }
         bool oom;
-        q->identity = svc_identity(spec_of(p), &oom);
-        json_t *ctx = svc_context(p->c, p->ns, q->ns_uid, p->name);
+        q->identity = request_identity(spec_of(p), &oom);
+        json_t *ctx = request_context(p->c, p->ns, q->ns_uid, p->name);
         q->body = json_pack("{s:s,s:o*}", "service_id", p->rv.cls->external_id ? p->rv.cls->external_id : "",
                             "context", ctx);
         if (oom || !q->body || set_in_progress(p, q->redacted, q->checksum) < 0)
                 return OOM(err);
-        r = spass_client(p, err);
+        r = pass_client(p, err);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
@@ -252,29 +258,29 @@ static int prepare(struct spass *p, struct request *q, struct osb_error *err)
                 (void) snprintf(msg, sizeof(msg), "Error getting the client of %s %s: %s", p->rv.fl->broker_kind,
                                 p->rv.broker->meta.name, err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                r = spass_retry(p, "False", "ErrorGettingAuthCredentials", msg, err);
+                r = pass_retry(p, "False", "ErrorGettingAuthCredentials", msg, err);
                 return r < 0 ? r : 1;
         }
         return 0;
 }
 
 /* A 202: the operation runs at the broker; poll it. */
-static int accepted(struct spass *p, const char *op, const char *reason, const char *message,
+static int accepted(struct pass *p, const char *op, const char *reason, const char *message,
                     const struct osb_response *resp, struct osb_error *err)
 {
         const char *token = json_string_value(json_object_get(resp->body, "operation"));
         const char *dashboard = json_string_value(json_object_get(resp->body, "dashboard_url"));
-        if (set_bool(p, "asyncOpInProgress", true) < 0 || spass_set_str(p, "currentOperation", op) < 0 ||
-            spass_set_str(p, "lastOperation", token) < 0 || spass_set_str(p, "operationStartTime", p->now) < 0 ||
-            spass_set_str(p, "nextRetryTime", NULL) < 0 || (dashboard && spass_set_str(p, "dashboardURL", dashboard) < 0))
+        if (set_bool(p, "asyncOpInProgress", true) < 0 || pass_set_str(p, "currentOperation", op) < 0 ||
+            pass_set_str(p, "lastOperation", token) < 0 || pass_set_str(p, "operationStartTime", p->now) < 0 ||
+            pass_set_str(p, "nextRetryTime", NULL) < 0 || (dashboard && pass_set_str(p, "dashboardURL", dashboard) < 0))
                 return OOM(err);
-        if (strcmp(op, "Deprovision") != 0 && spass_set_str(p, "deprovisionStatus", "Required") < 0)
+        if (strcmp(op, "Deprovision") != 0 && pass_set_str(p, "deprovisionStatus", "Required") < 0)
                 return OOM(err);
         p->requeue_ms = poll_delay(p, resp->retry_after_s);
-        return spass_ready(p, "False", reason, message, false, err);
+        return pass_ready(p, "False", reason, message, false, err);
 }
 
-static int provision(struct spass *p, struct osb_error *err)
+static int provision(struct pass *p, struct osb_error *err)
 {
         struct request q = {0};
         int r = prepare(p, &q, err);
@@ -284,25 +290,25 @@ static int provision(struct spass *p, struct osb_error *err)
             json_object_set_new(q.body, "organization_guid", json_string(p->c->opts.cluster_id ? p->c->opts.cluster_id : "")) < 0 ||
             json_object_set_new(q.body, "space_guid", json_string(q.ns_uid)) < 0 ||
             (q.params && json_object_set(q.body, "parameters", q.params) < 0) ||
-            spass_set_str(p, "currentOperation", "Provision") < 0) {
+            pass_set_str(p, "currentOperation", "Provision") < 0) {
                 r = OOM(err);
                 goto out;
         }
         struct osb_response resp = {.retry_after_s = -1};
-        spass_log(p, OSB_LOG_INFO, "provisioning", NULL);
+        pass_log(p, OSB_LOG_INFO, "provisioning", NULL);
         r = osb_client_provision(p->oc, external_id(p), q.body, q.identity, &resp, err);
         char msg[1200];
-        if (spass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
+        if (pass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                 goto out;
         if (r < 0) {
                 (void) snprintf(msg, sizeof(msg), "Error provisioning the instance: %s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                /* a timeout leaves the broker's state unknown: clean up (reference O1b) */
+                /* a timeout leaves the broker's state unknown: clean up (deprovision at once) */
                 r = r == -ETIMEDOUT ? start_mitigation(p, "ErrorCallingProvision", msg, false, err) :
-                    spass_retry(p, "False", "ErrorCallingProvision", msg, err);
+                    pass_retry(p, "False", "ErrorCallingProvision", msg, err);
                 goto out;
         }
-        spass_describe(&resp, msg + 0, sizeof(msg));
+        osb_response_describe(&resp, msg + 0, sizeof(msg));
         char full[1400];
         (void) snprintf(full, sizeof(full), "Error provisioning the instance: %s", msg);
         const char *dashboard = NULL;
@@ -317,7 +323,7 @@ static int provision(struct spass *p, struct osb_error *err)
         } else if (resp.status == 202) {
                 r = accepted(p, "Provision", "Provisioning", "The instance is being provisioned asynchronously", &resp, err);
         } else if (resp.status == 400) {
-                if (spass_set_str(p, "deprovisionStatus", "NotRequired") < 0)
+                if (pass_set_str(p, "deprovisionStatus", "NotRequired") < 0)
                         r = OOM(err);
                 else
                         r = terminal(p, p->rv.fl->namespaced ? "ServiceBrokerReturnedFailure" : "ClusterServiceBrokerReturnedFailure",
@@ -325,7 +331,7 @@ static int provision(struct spass *p, struct osb_error *err)
         } else if (resp.status >= 500 || (resp.status >= 200 && resp.status < 300)) {
                 r = start_mitigation(p, "ProvisionCallFailed", full, false, err);
         } else {
-                r = spass_retry(p, "False", "ProvisionCallFailed", full, err);
+                r = pass_retry(p, "False", "ProvisionCallFailed", full, err);
         }
         osb_response_release(&resp);
 out:
@@ -335,7 +341,7 @@ out:
 
 /* ---- update ---- */
 
-static int update(struct spass *p, struct osb_error *err)
+static int update(struct pass *p, struct osb_error *err)
 {
         struct request q = {0};
         int r = prepare(p, &q, err);
@@ -349,11 +355,11 @@ static int update(struct spass *p, struct osb_error *err)
                                  "plan_id", old_plan ? old_plan : new_plan);
         if (!prev || json_object_set_new(q.body, "previous_values", prev) < 0 ||
             (!osb_streq(old_plan, new_plan) && json_object_set_new(q.body, "plan_id", json_string(new_plan)) < 0) ||
-            spass_set_str(p, "currentOperation", "Update") < 0) {
+            pass_set_str(p, "currentOperation", "Update") < 0) {
                 r = OOM(err);
                 goto out;
         }
-        /* parameters only when they changed; {} when they were all removed (reference U2) */
+        /* parameters only when they changed; {} when they were all removed, so the broker drops them too */
         if (!osb_streq(old_sum ? old_sum : "", q.checksum)) {
                 json_t *v = q.params ? json_incref(q.params) : json_object();
                 if (!v || json_object_set_new(q.body, "parameters", v) < 0) {
@@ -362,19 +368,19 @@ static int update(struct spass *p, struct osb_error *err)
                 }
         }
         struct osb_response resp = {.retry_after_s = -1};
-        spass_log(p, OSB_LOG_INFO, "updating", NULL);
+        pass_log(p, OSB_LOG_INFO, "updating", NULL);
         r = osb_client_update(p->oc, external_id(p), q.body, q.identity, &resp, err);
         char msg[1200];
-        if (spass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
+        if (pass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                 goto out;
         if (r < 0) {
                 (void) snprintf(msg, sizeof(msg), "Error updating the instance: %s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                r = spass_retry(p, "False", "ErrorCallingUpdateInstance", msg, err);
+                r = pass_retry(p, "False", "ErrorCallingUpdateInstance", msg, err);
                 goto out;
         }
         char d[1000];
-        spass_describe(&resp, d, sizeof(d));
+        osb_response_describe(&resp, d, sizeof(d));
         (void) snprintf(msg, sizeof(msg), "Error updating the instance: %s", d);
         if (resp.status == 200 || resp.status == 201)
                 r = succeeded(p, true, NULL, err);
@@ -383,7 +389,7 @@ static int update(struct spass *p, struct osb_error *err)
         else if (resp.status == 400)
                 r = terminal(p, "UpdateInstanceCallFailed", msg, err);
         else
-                r = spass_retry(p, "False", "UpdateInstanceCallFailed", msg, err);
+                r = pass_retry(p, "False", "UpdateInstanceCallFailed", msg, err);
         osb_response_release(&resp);
 out:
         request_release(&q);
@@ -393,39 +399,39 @@ out:
 /* ---- deprovision ---- */
 
 /* The broker no longer holds the instance. */
-static int deprovisioned(struct spass *p, struct osb_error *err)
+static int deprovisioned(struct pass *p, struct osb_error *err)
 {
         bool mitigation = status_bool(p, "orphanMitigationInProgress");
-        spass_clear_operation(p);
-        if (spass_set_str(p, "provisionStatus", "NotProvisioned") < 0 ||
-            spass_set_str(p, "deprovisionStatus", "Succeeded") < 0)
+        pass_clear_operation(p);
+        if (pass_set_str(p, "provisionStatus", "NotProvisioned") < 0 ||
+            pass_set_str(p, "deprovisionStatus", "Succeeded") < 0)
                 return OOM(err);
         (void) json_object_set_new(p->status, "orphanMitigationInProgress", json_false());
-        svc_remove_condition(p->status, "OrphanMitigation");
+        condition_remove(p->status, "OrphanMitigation");
         const json_t *md = json_object_get(p->obj, "metadata");
         bool deleting = json_object_get(md, "deletionTimestamp") && !json_is_null(json_object_get(md, "deletionTimestamp"));
         if (deleting) {
                 /* no status write: the object goes */
-                int r = spass_finalize(p, err);
+                int r = pass_finalize(p, err);
                 if (r >= 0) {
-                        spass_log(p, OSB_LOG_INFO, "instance deprovisioned", NULL);
-                        spass_event(p, false, "DeprovisionedSuccessfully", "The instance was deprovisioned successfully");
+                        pass_log(p, OSB_LOG_INFO, "instance deprovisioned", NULL);
+                        pass_event(p, false, "DeprovisionedSuccessfully", "The instance was deprovisioned successfully");
                 }
                 return r;
         }
         if (!mitigation)
-                return spass_ready(p, "False", "DeprovisionedSuccessfully", "The instance was deprovisioned successfully",
+                return pass_ready(p, "False", "DeprovisionedSuccessfully", "The instance was deprovisioned successfully",
                                    false, err);
-        spass_log(p, OSB_LOG_INFO, "orphan mitigation done", NULL);
-        if (svc_condition_is(p->status, "Failed", "True"))
-                return spass_ready(p, "False", "OrphanMitigationSuccessful", "Orphan mitigation was completed successfully",
+        pass_log(p, OSB_LOG_INFO, "orphan mitigation done", NULL);
+        if (condition_is(p->status, "Failed", "True"))
+                return pass_ready(p, "False", "OrphanMitigationSuccessful", "Orphan mitigation was completed successfully",
                                    false, err);
         /* a temporary failure: provision again after the back-off */
-        return spass_retry(p, "False", "OrphanMitigationSuccessful",
+        return pass_retry(p, "False", "OrphanMitigationSuccessful",
                            "Orphan mitigation was completed successfully; provisioning is tried again", err);
 }
 
-static int deprovision(struct spass *p, struct osb_error *err)
+static int deprovision(struct pass *p, struct osb_error *err)
 {
         bool mitigation = status_bool(p, "orphanMitigationInProgress");
         const char *plan = props_plan_id(p, "inProgressProperties");
@@ -433,7 +439,7 @@ static int deprovision(struct spass *p, struct osb_error *err)
                 plan = props_plan_id(p, "externalProperties");
         if (!plan)
                 plan = p->rv.plan->external_id;
-        int r = spass_client(p, err);
+        int r = pass_client(p, err);
         char msg[1200];
         const char *fail_reason = mitigation ? "OrphanMitigationFailed" : "DeprovisionCallFailed";
         if (r == -ENOMEM)
@@ -441,24 +447,24 @@ static int deprovision(struct spass *p, struct osb_error *err)
         if (r < 0) {
                 (void) snprintf(msg, sizeof(msg), "Error deprovisioning the instance: %s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                return spass_retry(p, "Unknown", fail_reason, msg, err);
+                return pass_retry(p, "Unknown", fail_reason, msg, err);
         }
         bool oom;
-        osb_autofree char *identity = svc_identity(spec_of(p), &oom);
+        osb_autofree char *identity = request_identity(spec_of(p), &oom);
         if (oom)
                 return OOM(err);
         struct osb_response resp = {.retry_after_s = -1};
-        spass_log(p, OSB_LOG_INFO, mitigation ? "deprovisioning (orphan mitigation)" : "deprovisioning", NULL);
+        pass_log(p, OSB_LOG_INFO, mitigation ? "deprovisioning (orphan mitigation)" : "deprovisioning", NULL);
         r = osb_client_deprovision(p->oc, external_id(p), p->rv.cls->external_id, plan, identity, &resp, err);
-        if (spass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
+        if (pass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                 return r == -ENOMEM ? r : 0;
         if (r < 0) {
                 (void) snprintf(msg, sizeof(msg), "Error deprovisioning the instance: %s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                return spass_retry(p, "Unknown", fail_reason, msg, err);
+                return pass_retry(p, "Unknown", fail_reason, msg, err);
         }
         char d[1000];
-        spass_describe(&resp, d, sizeof(d));
+        osb_response_describe(&resp, d, sizeof(d));
         (void) snprintf(msg, sizeof(msg), "Error deprovisioning the instance: %s", d);
         if (resp.status == 200 || resp.status == 410) {
                 r = deprovisioned(p, err);
@@ -469,12 +475,12 @@ static int deprovision(struct spass *p, struct osb_error *err)
                 p->requeue_ms = poll_delay(p, resp.retry_after_s);
                 r = 0;
         } else {
-                if (status_bool(p, "asyncOpInProgress") && !osb_streq(spass_str(p, "currentOperation"), "Deprovision")) {
+                if (status_bool(p, "asyncOpInProgress") && !osb_streq(pass_str(p, "currentOperation"), "Deprovision")) {
                         /* keep polling the running operation; deletion is tried again after it */
                         p->requeue_ms = poll_delay(p, -1);
                         r = 0;
                 } else {
-                        r = spass_retry(p, "Unknown", fail_reason, msg, err);
+                        r = pass_retry(p, "Unknown", fail_reason, msg, err);
                 }
         }
         osb_response_release(&resp);
@@ -483,14 +489,14 @@ static int deprovision(struct spass *p, struct osb_error *err)
 
 /* ---- poll ---- */
 
-static int give_up(struct spass *p, const char *op, struct osb_error *err)
+static int give_up(struct pass *p, const char *op, struct osb_error *err)
 {
         char msg[600];
         (void) snprintf(msg, sizeof(msg), "Stopped polling the %s operation: it ran past its time limit (%" PRId64 " s)",
                         op, horizon_ms(p) / 1000);
         if (strcmp(op, "Provision") == 0)
                 return start_mitigation(p, "ErrorReconciliationRetryTimeout", msg, true, err);
-        if (strcmp(op, "Deprovision") == 0 && spass_set_str(p, "deprovisionStatus", "Failed") < 0)
+        if (strcmp(op, "Deprovision") == 0 && pass_set_str(p, "deprovisionStatus", "Failed") < 0)
                 return OOM(err);
         return terminal(p, "ErrorReconciliationRetryTimeout", msg, err);
 }
@@ -500,27 +506,27 @@ static const char *progress_reason(const char *op)
         return strcmp(op, "Provision") == 0 ? "Provisioning" : strcmp(op, "Update") == 0 ? "UpdatingInstance" : "Deprovisioning";
 }
 
-static int poll(struct spass *p, struct osb_error *err)
+static int poll(struct pass *p, struct osb_error *err)
 {
-        const char *op0 = spass_str(p, "currentOperation");
+        const char *op0 = pass_str(p, "currentOperation");
         char op[16];
         (void) snprintf(op, sizeof(op), "%s", op0 ? op0 : "Provision");
         const char *plan = props_plan_id(p, "inProgressProperties");
         if (!plan)
                 plan = p->rv.plan->external_id;
         char msg[1200];
-        int r = spass_client(p, err);
+        int r = pass_client(p, err);
         if (r == -ENOMEM)
                 return r;
         bool oom;
-        osb_autofree char *identity = svc_identity(spec_of(p), &oom);
+        osb_autofree char *identity = request_identity(spec_of(p), &oom);
         if (oom)
                 return OOM(err);
         struct osb_response resp = {.retry_after_s = -1};
         if (r >= 0)
                 r = osb_client_last_operation(p->oc, external_id(p), NULL, p->rv.cls->external_id, plan,
-                                              spass_str(p, "lastOperation"), identity, &resp, err);
-        if (spass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
+                                              pass_str(p, "lastOperation"), identity, &resp, err);
+        if (pass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                 return r == -ENOMEM ? r : 0;
         bool give = elapsed_ms(p) > horizon_ms(p);
         enum osb_response_state st = OSB_RESPONSE_IN_PROGRESS;
@@ -531,7 +537,7 @@ static int poll(struct spass *p, struct osb_error *err)
                           osb_response_last_operation(&resp, "last_operation", &st, &desc, err) < 0;
         if (r < 0 || unreadable || (resp.status != 200 && resp.status != 410 && resp.status != 400)) {
                 if (r >= 0 && !unreadable)
-                        spass_describe(&resp, msg, sizeof(msg));
+                        osb_response_describe(&resp, msg, sizeof(msg));
                 else
                         (void) snprintf(msg, sizeof(msg), "%s", err->text);
                 osb_response_release(&resp);
@@ -540,9 +546,9 @@ static int poll(struct spass *p, struct osb_error *err)
                         return give_up(p, op, err);
                 char full[1400];
                 (void) snprintf(full, sizeof(full), "Error polling the %s operation: %s", op, msg);
-                spass_log(p, OSB_LOG_WARN, "cannot poll", full);
+                pass_log(p, OSB_LOG_WARN, "cannot poll", full);
                 p->requeue_ms = poll_delay(p, -1);
-                return spass_ready(p, "False", "ErrorPollingLastOperation", full, true, err);
+                return pass_ready(p, "False", "ErrorPollingLastOperation", full, true, err);
         }
         if (resp.status == 410) {
                 if (strcmp(op, "Deprovision") == 0)
@@ -552,7 +558,7 @@ static int poll(struct spass *p, struct osb_error *err)
                 else
                         r = terminal(p, "UpdateInstanceCallFailed", "The broker no longer knows the instance (410 Gone)", err);
         } else if (resp.status == 400) {
-                spass_describe(&resp, msg, sizeof(msg));
+                osb_response_describe(&resp, msg, sizeof(msg));
                 char full[1400];
                 (void) snprintf(full, sizeof(full), "Error polling the %s operation: %s", op, msg);
                 if (strcmp(op, "Provision") == 0) {
@@ -560,8 +566,8 @@ static int poll(struct spass *p, struct osb_error *err)
                 } else if (strcmp(op, "Update") == 0) {
                         r = terminal(p, "ErrorPollingLastOperation", full, err);
                 } else {
-                        spass_clear_operation(p);
-                        r = spass_retry(p, "Unknown", "DeprovisionCallFailed", full, err);
+                        pass_clear_operation(p);
+                        r = pass_retry(p, "Unknown", "DeprovisionCallFailed", full, err);
                 }
         } else if (st == OSB_RESPONSE_SUCCEEDED) {
                 if (strcmp(op, "Deprovision") == 0)
@@ -575,8 +581,8 @@ static int poll(struct spass *p, struct osb_error *err)
                 } else if (strcmp(op, "Update") == 0) {
                         r = terminal(p, "UpdateInstanceCallFailed", msg, err);
                 } else {
-                        spass_clear_operation(p);
-                        r = spass_retry(p, "Unknown", "DeprovisionCallFailed", msg, err);
+                        pass_clear_operation(p);
+                        r = pass_retry(p, "Unknown", "DeprovisionCallFailed", msg, err);
                 }
         } else if (give) {
                 r = give_up(p, op, err);
@@ -586,7 +592,7 @@ static int poll(struct spass *p, struct osb_error *err)
                                 "The instance is being provisioned asynchronously" : strcmp(op, "Update") == 0 ?
                                 "The instance is being updated asynchronously" : "The instance is being deprovisioned asynchronously");
                 p->requeue_ms = poll_delay(p, resp.retry_after_s);
-                r = spass_ready(p, "False", progress_reason(op), msg, false, err);
+                r = pass_ready(p, "False", progress_reason(op), msg, false, err);
         }
         osb_response_release(&resp);
         return r;
@@ -595,7 +601,7 @@ static int poll(struct spass *p, struct osb_error *err)
 /* ---- deletion ---- */
 
 /* The bindings of this instance, from the cache: *n of them, *live those not being deleted. */
-static int count_bindings(struct spass *p, bool delete_them, size_t *n, struct osb_error *err)
+static int count_bindings(struct pass *p, bool delete_them, size_t *n, struct osb_error *err)
 {
         struct kmeta **v = NULL;
         size_t cnt = 0;
@@ -606,7 +612,7 @@ static int count_bindings(struct spass *p, bool delete_them, size_t *n, struct o
                 return OOM(err);
         int r = 0;
         for (size_t i = 0; i < cnt && r >= 0; i++) {
-                struct svcobj *b = (struct svcobj *) v[i];
+                struct cached *b = (struct cached *) v[i];
                 if (!osb_streq(b->meta.ns, p->ns) || !osb_streq(b->instance_ref, p->name))
                         continue;
                 (*n)++;
@@ -620,14 +626,14 @@ static int count_bindings(struct spass *p, bool delete_them, size_t *n, struct o
         return r;
 }
 
-static int delete_instance(struct spass *p, struct osb_error *err)
+static int delete_instance(struct pass *p, struct osb_error *err)
 {
-        if (osb_streq(svc_annotation(p->obj, SVC_ANNOTATION_ABANDON), "true")) {
-                int r = spass_finalize(p, err);
+        if (osb_streq(kobj_annotation(p->obj, NAMES_ANNOTATION_ABANDON), "true")) {
+                int r = pass_finalize(p, err);
                 if (r >= 0) {
-                        spass_log(p, OSB_LOG_WARN, "instance abandoned", "the finalizer was removed without calling the broker");
-                        spass_event(p, true, "Abandoned", "The finalizer was removed without calling the broker "
-                                    "(annotation " SVC_ANNOTATION_ABANDON "); the broker may still hold the instance");
+                        pass_log(p, OSB_LOG_WARN, "instance abandoned", "the finalizer was removed without calling the broker");
+                        pass_event(p, true, "Abandoned", "The finalizer was removed without calling the broker "
+                                    "(annotation " NAMES_ANNOTATION_ABANDON "); the broker may still hold the instance");
                 }
                 return r;
         }
@@ -641,29 +647,29 @@ static int delete_instance(struct spass *p, struct osb_error *err)
                 if (cascade) {
                         (void) snprintf(msg, sizeof(msg), "Deleting %zu ServiceBinding%s of the instance before deprovisioning it",
                                         n, n == 1 ? "" : "s");
-                        return spass_ready(p, "False", "ServiceBindingsDeletion", msg, false, err);
+                        return pass_ready(p, "False", "ServiceBindingsDeletion", msg, false, err);
                 }
                 (void) snprintf(msg, sizeof(msg), "The instance has %zu ServiceBinding%s: delete %s to deprovision it "
                                 "(--cascade-delete-bindings is off)", n, n == 1 ? "" : "s", n == 1 ? "it" : "them");
-                return spass_ready(p, "False", "DeprovisionBlockedByExistingCredentials", msg, true, err);
+                return pass_ready(p, "False", "DeprovisionBlockedByExistingCredentials", msg, true, err);
         }
-        const char *dps = spass_str(p, "deprovisionStatus");
+        const char *dps = pass_str(p, "deprovisionStatus");
         if (osb_streq(dps, "NotRequired") || osb_streq(dps, "Succeeded") || !external_id(p))
-                return spass_finalize(p, err);
+                return pass_finalize(p, err);
         const char *reason = NULL;
-        r = svc_resolve(p->c, spec_of(p), p->ns, true, &p->rv, &reason, err);
+        r = resolve_spec(p->c, spec_of(p), p->ns, true, &p->rv, &reason, err);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
                 if (!json_object_get(spec_of(p), "clusterServiceClassRef") && !json_object_get(spec_of(p), "serviceClassRef"))
-                        return spass_finalize(p, err);  /* never resolved: never sent */
+                        return pass_finalize(p, err);  /* never resolved: never sent */
                 char msg[1200];
                 (void) snprintf(msg, sizeof(msg), "Cannot deprovision: %s. To delete the instance without calling the broker: "
-                                "kubectl annotate serviceinstance %s " SVC_ANNOTATION_ABANDON "=true", err->text, p->name);
+                                "kubectl annotate serviceinstance %s " NAMES_ANNOTATION_ABANDON "=true", err->text, p->name);
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                return spass_retry(p, "Unknown", "DeprovisionCallFailed", msg, err);
+                return pass_retry(p, "Unknown", "DeprovisionCallFailed", msg, err);
         }
-        if (status_bool(p, "asyncOpInProgress") && osb_streq(spass_str(p, "currentOperation"), "Deprovision"))
+        if (status_bool(p, "asyncOpInProgress") && osb_streq(pass_str(p, "currentOperation"), "Deprovision"))
                 return poll(p, err);
         return deprovision(p, err);
 }
@@ -672,16 +678,16 @@ static int delete_instance(struct spass *p, struct osb_error *err)
 
 /* First touch (no webhook does it for us): finalizer, externalID, the resolved class and plan
  * references and their labels, in one write. */
-static int settle_spec(struct spass *p, struct osb_error *err)
+static int settle_spec(struct pass *p, struct osb_error *err)
 {
         json_t *spec = json_object_get(p->obj, "spec");
         json_t *md = json_object_get(p->obj, "metadata");
         if (!spec || !md)
                 return osb_error_set(err, OSB_E_BAD_REQUEST, "the object has no spec");
-        int changed = svc_add_finalizer(p->obj);
+        int changed = kobj_add_finalizer(p->obj);
         if (changed < 0)
                 return OOM(err);
-        int idr = svc_default_external_id(spec);
+        int idr = request_default_external_id(spec);
         if (idr < 0)
                 return OOM(err);
         changed |= idr;
@@ -714,7 +720,7 @@ static int settle_spec(struct spass *p, struct osb_error *err)
         }
         if (!changed)
                 return 0;
-        int r = spass_write_object(p, err);
+        int r = pass_write_object(p, err);
         if (r >= 0)
                 p->generation = json_integer_value(json_object_get(json_object_get(p->obj, "metadata"), "generation"));
         return r;
@@ -723,14 +729,14 @@ static int settle_spec(struct spass *p, struct osb_error *err)
 /* Whether the parameters built now (with the Secrets of spec.parametersFrom as they are now)
  * differ from those recorded in status.@props. False without parametersFrom. A Secret that
  * cannot be read counts as a change: the next request reports it. */
-static bool secrets_changed(struct spass *p, const char *props)
+static bool secrets_changed(struct pass *p, const char *props)
 {
         if (!json_array_size(json_object_get(spec_of(p), "parametersFrom")))
                 return false;
         json_t *params = NULL, *redacted = NULL;
         char sum[65] = "";
         struct osb_error e = OSB_ERROR_INIT;
-        int r = svc_parameters(p->c, p->ns, spec_of(p), &params, &redacted, sum, &e);
+        int r = request_parameters(p->c, p->ns, spec_of(p), &params, &redacted, sum, &e);
         if (params)
                 json_decref(params);
         if (redacted)
@@ -739,23 +745,23 @@ static bool secrets_changed(struct spass *p, const char *props)
         return r < 0 ? r != -ENOMEM : !osb_streq(old ? old : "", sum);
 }
 
-static int instance_pass(struct spass *p, struct osb_error *err)
+static int instance_pass(struct pass *p, struct osb_error *err)
 {
         bool deleting, has_finalizer;
-        if (spass_begin(p, &deleting, &has_finalizer) < 0)
+        if (pass_begin(p, &deleting, &has_finalizer) < 0)
                 return OOM(err);
         if (deleting)
                 return has_finalizer ? delete_instance(p, err) : 0;
 
-        bool provisioned = osb_streq(spass_str(p, "provisionStatus"), "Provisioned");
+        bool provisioned = osb_streq(pass_str(p, "provisionStatus"), "Provisioned");
         bool busy = status_bool(p, "asyncOpInProgress") || status_bool(p, "orphanMitigationInProgress");
         const char *reason = NULL;
         /* while an operation runs, its class and plan are the resolved ones, whatever the spec says now */
-        int r = svc_resolve(p->c, spec_of(p), p->ns, busy, &p->rv, &reason, err);
+        int r = resolve_spec(p->c, spec_of(p), p->ns, busy, &p->rv, &reason, err);
         if (r == -ENOMEM)
                 return r;
         if (r >= 0 && !busy && (!provisioned || !osb_streq(props_plan_id(p, "externalProperties"), p->rv.plan->external_id))) {
-                /* no new instance (or plan change) onto what the broker removed (reference B7) */
+                /* no new instance (or plan change) onto a class or plan the broker removed from its catalog */
                 if (p->rv.cls->removed)
                         r = osb_error_set(err, OSB_E_NOT_FOUND, "%s %s was removed from the broker's catalog",
                                           p->rv.fl->class_kind, p->rv.cls->meta.name), reason = "ReferencesDeletedServiceClass";
@@ -767,15 +773,15 @@ static int instance_pass(struct spass *p, struct osb_error *err)
                 char msg[900];
                 (void) snprintf(msg, sizeof(msg), "%s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                if (!busy && p->rv.user_class && spass_set_str(p, "userSpecifiedClassName", p->rv.user_class) < 0)
+                if (!busy && p->rv.user_class && pass_set_str(p, "userSpecifiedClassName", p->rv.user_class) < 0)
                         return OOM(err);
-                spass_log(p, OSB_LOG_INFO, reason, msg);
+                pass_log(p, OSB_LOG_INFO, reason, msg);
                 /* woken when classes, plans or brokers change */
-                return spass_ready(p, "False", reason, msg, true, err);
+                return pass_ready(p, "False", reason, msg, true, err);
         }
         /* while busy the class and plan came from the references: the user's names stay */
-        if (!busy && (spass_set_str(p, "userSpecifiedClassName", p->rv.user_class) < 0 ||
-                      spass_set_str(p, "userSpecifiedPlanName", p->rv.user_plan) < 0))
+        if (!busy && (pass_set_str(p, "userSpecifiedClassName", p->rv.user_class) < 0 ||
+                      pass_set_str(p, "userSpecifiedPlanName", p->rv.user_plan) < 0))
                 return OOM(err);
         r = settle_spec(p, err);
         if (r < 0)
@@ -786,16 +792,16 @@ static int instance_pass(struct spass *p, struct osb_error *err)
                 return deprovision(p, err);
 
         int64_t og = status_int(p, "observedGeneration");
-        if (svc_condition_is(p->status, "Failed", "True")) {
-                /* terminal until the spec changes (reference P2), or the Secrets behind
+        if (condition_is(p->status, "Failed", "True")) {
+                /* terminal until the spec changes (a new generation), or the Secrets behind
                  * parametersFrom do: fixing a rejected parameter there is a change too */
                 if (og == p->generation && !secrets_changed(p, "inProgressProperties"))
                         return 0;
-                svc_remove_condition(p->status, "Failed");      /* P3: a new generation starts afresh */
+                condition_remove(p->status, "Failed");      /* a new generation starts afresh */
                 ctl_retry_reset(p->c, p->key);
         }
         time_t next;
-        if (parse_time(spass_str(p, "nextRetryTime"), &next) == 0 && next > p->tnow && og == p->generation) {
+        if (osb_time_parse_rfc3339(pass_str(p, "nextRetryTime"), &next) == 0 && next > p->tnow && og == p->generation) {
                 p->requeue_ms = (int64_t) (next - p->tnow) * 1000;
                 return 0;
         }
@@ -805,7 +811,7 @@ static int instance_pass(struct spass *p, struct osb_error *err)
                 return update(p, err);
         if (secrets_changed(p, "externalProperties")) {
                 /* a Secret behind parametersFrom changed: the broker gets the new parameters */
-                spass_log(p, OSB_LOG_INFO, "parameters changed", "a Secret named in spec.parametersFrom changed");
+                pass_log(p, OSB_LOG_INFO, "parameters changed", "a Secret named in spec.parametersFrom changed");
                 return update(p, err);
         }
         return 0;
@@ -813,5 +819,6 @@ static int instance_pass(struct spass *p, struct osb_error *err)
 
 int reconcile_instance(struct ctl *c, const char *key)
 {
-        return spass_run(c, key, "ServiceInstance", &kube_sc_instances, c->instances, strlen(CTL_KEY_INSTANCE), instance_pass);
+        return pass_run(c, key, "ServiceInstance", &kube_sc_instances, c->instances, strlen(CTL_KEY_INSTANCE), cached_json_of,
+                        instance_pass);
 }

@@ -1,5 +1,6 @@
-/* catalog-controller/reconcile_instance.h: the ServiceInstance reconciler (reference §1.5 and
- * P1-P8, A1-A3, U1-U3, D1-D4, O1-O2; docs/controller.md says what ours does differently). */
+/* catalog-controller/reconcile_instance.h: the ServiceInstance reconciler: provision, poll,
+ * update, orphan mitigation, deprovision, as service-catalog does them (docs/controller.md,
+ * "Provisioning", says what ours does and where it differs). */
 #pragma once
 
 #include <stdint.h>
@@ -15,4 +16,4 @@ int reconcile_instance(struct ctl *c, const char *key);
  * sent one (@retry_after_s >= 0; at least 250 ms); else max(250 ms, age/4) up to 2 s while the
  * operation is younger than 10 minutes (Ready within 2 s of the broker finishing), then age/30.
  * Never more than @cap_ms (--max-poll-interval; <= 0: 5 minutes). */
-int64_t instance_poll_delay(int64_t age_ms, long retry_after_s, int64_t cap_ms);
+int64_t reconcile_instance_poll_delay(int64_t age_ms, long retry_after_s, int64_t cap_ms);

@@ -1,6 +1,6 @@
 /* common/osb_hash.h: MD5, SHA-224 and SHA-256, one-shot, for names and label values (the
- * controller's versions of the reference's GenerateEscapedName and GenerateSHA, the postgresql
- * backend's database and role names) and parameter checksums (P5). Not for security: the
+ * controller's versions of service-catalog's GenerateEscapedName and GenerateSHA, the postgresql
+ * backend's database and role names) and parameter checksums. Not for security: the
  * digests only shorten names and tell whether parameters changed. */
 #pragma once
 

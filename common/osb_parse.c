@@ -98,3 +98,39 @@ int osb_parse_duration_ms(const char *s, int64_t *ret)
                 return -EINVAL;
         return 0;
 }
+
+int osb_parse_go_duration_ms(const char *s, int64_t *ret)
+{
+        if (!s || !*s)
+                return -EINVAL;
+        double total = 0;
+        const char *p = s;
+        while (*p) {
+                char *end;
+                errno = 0;
+                double v = strtod(p, &end);
+                if (end == p || errno || v < 0 || *p == '+' || *p == '-' || isspace((unsigned char) *p))
+                        return -EINVAL;
+                p = end;
+                double unit;
+                if (strncmp(p, "ms", 2) == 0)
+                        unit = 1, p += 2;
+                else if (strncmp(p, "us", 2) == 0)
+                        unit = 0.001, p += 2;
+                else if (strncmp(p, "ns", 2) == 0)
+                        unit = 0.000001, p += 2;
+                else if (*p == 'h')
+                        unit = 3600000, p++;
+                else if (*p == 'm')
+                        unit = 60000, p++;
+                else if (*p == 's')
+                        unit = 1000, p++;
+                else
+                        return -EINVAL;
+                total += v * unit;
+        }
+        if (total < 1 || total > 9e15)
+                return -EINVAL;
+        *ret = (int64_t) total;
+        return 0;
+}

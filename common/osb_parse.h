@@ -13,3 +13,7 @@ int osb_parse_bool(const char *s, bool *ret);
 int osb_parse_size(const char *s, uint64_t max, uint64_t *ret);
 /* A duration: plain seconds, or with suffix ms, s, m, h. Result in milliseconds. */
 int osb_parse_duration_ms(const char *s, int64_t *ret);
+/* A Go duration as Kubernetes objects hold them ("15m", "1h30m", "90s", "1h0m0s", "250ms",
+ * "1.5s"; units h, m, s, ms, us, ns). Result in milliseconds. Returns 0, or -EINVAL for an
+ * invalid one or one under a millisecond. */
+int osb_parse_go_duration_ms(const char *s, int64_t *ret);

@@ -1,6 +1,7 @@
 /* plugins/cli.c: what the kubectl plugins share (see cli.h). */
 #include "common/osb_compat.h"
 #include "common/osb_mem.h"
+#include "common/osb_time.h"
 #include "plugins/cli.h"
 #include "kube/config.h"
 
@@ -398,19 +399,11 @@ void cli_table_free(struct cli_table *t)
 
 char *cli_age(const char *timestamp, char *out, size_t n)
 {
-        struct tm tm = {0};
-        int year, mon, day, hour, min, sec;
-        if (!timestamp || sscanf(timestamp, "%4d-%2d-%2dT%2d:%2d:%2d", &year, &mon, &day, &hour, &min, &sec) != 6) {
+        time_t then;
+        if (osb_time_parse_rfc3339(timestamp, &then) < 0) {
                 (void) snprintf(out, n, "<unknown>");
                 return out;
         }
-        tm.tm_year = year - 1900;
-        tm.tm_mon = mon - 1;
-        tm.tm_mday = day;
-        tm.tm_hour = hour;
-        tm.tm_min = min;
-        tm.tm_sec = sec;
-        time_t then = timegm(&tm);
         long long d = (long long) difftime(time(NULL), then);
         if (d < 0)
                 d = 0;

@@ -3,7 +3,7 @@
 # exactly what catalog-controller uses. The used (group, resource, verb) triples are extracted
 # from catalog-controller/*.c: every kapi_*/kube_* request call, its resource argument resolved
 # through kube/client.c's kube_resource definitions, local kube_resource constants, the
-# flavour tables of offering.c, the informer kinds of main.c (list and watch) and spass_run()
+# flavour tables of offering.c, the informer kinds of main.c (list and watch) and pass_run()
 # callers. A resource expression it cannot resolve is a failure (teach the resolver, do not
 # guess). Fails on any verb granted but unused, or used but not granted.
 # Output: "ok - ..." / "not ok - ..." lines, then "N passed, M failed".
@@ -63,18 +63,18 @@ for f, t in srcs.items():
 informer_kinds = set()
 for ref in re.findall(r'\{\s*"[A-Z]\w*"\s*,\s*&(\w+)\s*,', srcs.get("main.c", "")):
     informer_kinds |= res_ref(ref)
-# spass_run(c, key, "Kind", &kube_x, ...)
+# pass_run(c, key, "Kind", &kube_x, ...); the broker reconciler's pass_run() names fl->broker_res
 spass = set()
 for f, t in srcs.items():
-    for ref in re.findall(r'\bspass_run\s*\([^;]*?"\w+"\s*,\s*&(\w+)', t):
+    for ref in re.findall(r'\bpass_run\s*\([^;]*?"\w+"\s*,\s*&(\w+)', t):
         spass |= res_ref(ref)
 
 # Names a resource expression goes by inside a function, mapped to where its values come from.
 # Each entry is checked: it must be used in that file, and what it points to must resolve.
 ALIASES = {
     ("reconcile_broker.c", "res"): lambda: flavour.get("class_res", set()) | flavour.get("plan_res", set()),
-    ("svcobj.c", "res"): lambda: spass,
-    ("svcobj.c", "p->res"): lambda: spass,
+    ("pass.c", "res"): lambda: spass | flavour.get("broker_res", set()),
+    ("pass.c", "p->res"): lambda: spass | flavour.get("broker_res", set()),
 }
 
 def resolve(f, expr):

@@ -428,7 +428,7 @@ server_rv() { kraw '/api/v1/namespaces?limit=1' | jq -r .metadata.resourceVersio
 # sha224 STRING: hex SHA-224, the value of servicecatalog.k8s.io/... labels.
 sha224() { printf '%s' "$1" | sha224sum | cut -d' ' -f1; }
 
-# osb_k8s_name OSB-ID: the Kubernetes name of a class or plan with this OSB id (reference §1.4,
+# osb_k8s_name OSB-ID: the Kubernetes name of a class or plan with this OSB id (service-catalog's
 # GenerateEscapedName): a-y, 0-9 kept; '.' and '-' kept unless first, last, or (for '.')
 # after '.' or '-', (for '-') after '.'; anything else z<hex>z; over 63 characters: the
 # first 30 (a trailing '.' trimmed), '-', the MD5 of the id. ASCII ids only.

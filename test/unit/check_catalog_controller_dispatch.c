@@ -13,7 +13,7 @@
 #include "catalog-controller/informer.h"
 #include "catalog-controller/offering.h"
 #include "catalog-controller/reconcile_broker.h"
-#include "catalog-controller/svcobj.h"
+#include "catalog-controller/cached.h"
 #include "test/lib/check_main.h"
 
 static const struct informer_kind k_brokers = {"ClusterServiceBroker", &kube_sc_cluster_brokers, broker_extract,
@@ -28,11 +28,11 @@ static const struct informer_kind k_nclasses = {"ServiceClass", &kube_sc_classes
                                                 offering_free, offering_relevant};
 static const struct informer_kind k_nplans = {"ServicePlan", &kube_sc_plans, offering_extract_plan, offering_free,
                                               offering_relevant};
-static const struct informer_kind k_instances = {"ServiceInstance", &kube_sc_instances, svcobj_extract, svcobj_free,
-                                                 svcobj_relevant};
-static const struct informer_kind k_bindings = {"ServiceBinding", &kube_sc_bindings, svcobj_extract, svcobj_free,
-                                                svcobj_relevant};
-static const struct informer_kind k_secrets = {"Secret", &kube_secrets, secret_extract, secret_free, NULL};
+static const struct informer_kind k_instances = {"ServiceInstance", &kube_sc_instances, cached_extract, cached_free,
+                                                 cached_relevant};
+static const struct informer_kind k_bindings = {"ServiceBinding", &kube_sc_bindings, cached_extract, cached_free,
+                                                cached_relevant};
+static const struct informer_kind k_secrets = {"Secret", &kube_secrets, cached_secret_extract, cached_secret_free, NULL};
 
 /* Brokers being deleted without our finalizer: reconciling one writes nothing (no API server
  * here), it only reads the caches. */

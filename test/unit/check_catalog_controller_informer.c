@@ -11,7 +11,7 @@
 #include "common/osb_yaml.h"
 #include "kube/config.h"
 #include "catalog-controller/informer.h"
-#include "catalog-controller/svcobj.h"
+#include "catalog-controller/cached.h"
 #include "test/apiserver/server.h"
 #include "test/lib/check_main.h"
 
@@ -78,7 +78,7 @@ static void ignore(void *userdata, enum informer_event ev, const struct kmeta *o
         (void) userdata, (void) ev, (void) old, (void) new;
 }
 
-static const struct informer_kind secrets = {"Secret", &kube_secrets, secret_extract, secret_free, NULL};
+static const struct informer_kind secrets = {"Secret", &kube_secrets, cached_secret_extract, cached_secret_free, NULL};
 
 /* Waits up to @ms for @key in the cache. */
 static bool cached_within(struct informer *inf, const char *key, int ms)

@@ -10,7 +10,6 @@
 #include "common/osb_mem.h"
 #include "catalog-controller/osb_client.h"
 #include "catalog-controller/osb_response.h"
-#include "catalog-controller/svcobj.h"
 #include "test/lib/check_main.h"
 
 /* A string every hostile body below carries, as a password would be: never in a message. */
@@ -302,7 +301,7 @@ START_TEST(error_and_description_are_shown_only_as_a_word_and_a_bounded_line)
         ck_assert(strncmp(resp.description, "first msg=\"forged\"  [31mddd", 27) == 0);
         ck_assert_str_eq(resp.description + OSB_RESPONSE_TEXT_MAX, "...");
         char d[1000];
-        spass_describe(&resp, d, sizeof(d));
+        osb_response_describe(&resp, d, sizeof(d));
         ck_assert_ptr_null(strstr(d, SECRET));
         ck_assert_ptr_null(strchr(d, '\n'));
         osb_response_release(&resp);
@@ -312,7 +311,7 @@ START_TEST(error_and_description_are_shown_only_as_a_word_and_a_bounded_line)
         ck_assert_int_eq(osb_client_bind(oc, "i1", "b1", NULL, false, NULL, &resp, &err), 0);
         ck_assert_str_eq(resp.error, "ConcurrencyError");
         ck_assert_str_eq(resp.description, "busy");
-        spass_describe(&resp, d, sizeof(d));
+        osb_response_describe(&resp, d, sizeof(d));
         ck_assert_str_eq(d, "the broker answered 422 ConcurrencyError: busy");
         osb_response_release(&resp);
 }

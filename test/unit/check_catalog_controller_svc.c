@@ -12,7 +12,10 @@
 #include "catalog-controller/offering.h"
 #include "catalog-controller/reconcile_broker.h"
 #include "catalog-controller/reconcile_instance.h"
-#include "catalog-controller/svcobj.h"
+#include "catalog-controller/cached.h"
+#include "catalog-controller/condition.h"
+#include "catalog-controller/request.h"
+#include "catalog-controller/resolve.h"
 #include "test/lib/check_main.h"
 
 static json_t *load(const char *text)
@@ -25,7 +28,7 @@ static json_t *load(const char *text)
 
 static const char *cond_field(const json_t *status, const char *type, const char *field)
 {
-        return json_string_value(json_object_get(svc_condition(status, type), field));
+        return json_string_value(json_object_get(condition_get(status, type), field));
 }
 
 START_TEST(cached_instance_keeps_json_without_managed_fields_and_indexes)
@@ -38,8 +41,8 @@ START_TEST(cached_instance_keeps_json_without_managed_fields_and_indexes)
                            "\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\","
                            "\"reason\":\"ReferencesNonexistentServicePlan\"}]}}");
         struct kmeta *m = NULL;
-        ck_assert_int_eq(svcobj_extract(obj, &m), 0);
-        struct svcobj *o = (struct svcobj *) m;
+        ck_assert_int_eq(cached_extract(obj, &m), 0);
+        struct cached *o = (struct cached *) m;
         ck_assert_str_eq(o->meta.key, "shop/db");
         ck_assert_int_eq(o->meta.generation, 3);
         ck_assert(!o->ready);
@@ -48,12 +51,12 @@ START_TEST(cached_instance_keeps_json_without_managed_fields_and_indexes)
         ck_assert_uint_eq(o->nsecret_refs, 2);
         ck_assert_str_eq(o->secret_refs[1], "s2");
         ck_assert_ptr_null(strstr(o->json, "managedFields"));
-        json_t *back = svcobj_json(o);
+        json_t *back = cached_json(o);
         ck_assert_str_eq(json_string_value(json_object_get(json_object_get(back, "metadata"), "uid")), "u1");
         /* the caller's object is untouched */
         ck_assert_ptr_nonnull(json_object_get(json_object_get(obj, "metadata"), "managedFields"));
         json_decref(back);
-        svcobj_free(m);
+        cached_free(m);
         json_decref(obj);
 }
 END_TEST
@@ -67,65 +70,65 @@ START_TEST(only_generation_deletion_finalizers_annotations_and_ready_matter)
         struct kmeta *a, *b;
         (void) snprintf(t, sizeof(t), base, 1, 1, "", "False", 1);
         json_t *j = load(t);
-        ck_assert_int_eq(svcobj_extract(j, &a), 0);
+        ck_assert_int_eq(cached_extract(j, &a), 0);
         json_decref(j);
-        ck_assert_str_eq(((struct svcobj *) a)->instance_ref, "i");
+        ck_assert_str_eq(((struct cached *) a)->instance_ref, "i");
         /* a status-only write of ours (new resourceVersion, reason) is not an event */
         (void) snprintf(t, sizeof(t), base, 2, 1, "", "False", 2);
         j = load(t);
-        ck_assert_int_eq(svcobj_extract(j, &b), 0);
+        ck_assert_int_eq(cached_extract(j, &b), 0);
         json_decref(j);
-        ck_assert(!svcobj_relevant(a, b));
-        svcobj_free(b);
+        ck_assert(!cached_relevant(a, b));
+        cached_free(b);
         /* becoming Ready is (bindings wait for it) */
         (void) snprintf(t, sizeof(t), base, 3, 1, "", "True", 2);
         j = load(t);
-        ck_assert_int_eq(svcobj_extract(j, &b), 0);
+        ck_assert_int_eq(cached_extract(j, &b), 0);
         json_decref(j);
-        ck_assert(svcobj_relevant(a, b));
-        svcobj_free(b);
+        ck_assert(cached_relevant(a, b));
+        cached_free(b);
         /* so are a spec change, a deletion and the abandon annotation */
         (void) snprintf(t, sizeof(t), base, 4, 2, "", "False", 1);
         j = load(t);
-        ck_assert_int_eq(svcobj_extract(j, &b), 0);
+        ck_assert_int_eq(cached_extract(j, &b), 0);
         json_decref(j);
-        ck_assert(svcobj_relevant(a, b));
-        svcobj_free(b);
+        ck_assert(cached_relevant(a, b));
+        cached_free(b);
         (void) snprintf(t, sizeof(t), base, 5, 1, ",\"deletionTimestamp\":\"2026-01-01T00:00:00Z\"", "False", 1);
         j = load(t);
-        ck_assert_int_eq(svcobj_extract(j, &b), 0);
+        ck_assert_int_eq(cached_extract(j, &b), 0);
         json_decref(j);
         ck_assert(b->deleting);
-        ck_assert(svcobj_relevant(a, b));
-        svcobj_free(b);
+        ck_assert(cached_relevant(a, b));
+        cached_free(b);
         (void) snprintf(t, sizeof(t), base, 6, 1, ",\"annotations\":{\"bindery.dev/abandon\":\"true\"}", "False", 1);
         j = load(t);
-        ck_assert_int_eq(svcobj_extract(j, &b), 0);
+        ck_assert_int_eq(cached_extract(j, &b), 0);
         json_decref(j);
-        ck_assert(svcobj_relevant(a, b));
-        svcobj_free(b);
-        svcobj_free(a);
+        ck_assert(cached_relevant(a, b));
+        cached_free(b);
+        cached_free(a);
 }
 END_TEST
 
 START_TEST(conditions_keep_transition_time_until_status_flips)
 {
         json_t *st = json_object();
-        ck_assert_int_eq(svc_set_condition(st, "Ready", "False", "Provisioning", "m1", "2026-01-01T00:00:00Z"), 0);
+        ck_assert_int_eq(condition_set(st, "Ready", "False", "Provisioning", "m1", "2026-01-01T00:00:00Z"), 0);
         ck_assert_str_eq(json_string_value(json_object_get(st, "lastConditionState")), "Provisioning");
-        ck_assert_int_eq(svc_set_condition(st, "Ready", "False", "ErrorPollingLastOperation", "m2", "2026-01-01T00:01:00Z"), 0);
+        ck_assert_int_eq(condition_set(st, "Ready", "False", "ErrorPollingLastOperation", "m2", "2026-01-01T00:01:00Z"), 0);
         ck_assert_str_eq(cond_field(st, "Ready", "lastTransitionTime"), "2026-01-01T00:00:00Z");
         ck_assert_str_eq(cond_field(st, "Ready", "message"), "m2");
-        ck_assert_int_eq(svc_set_condition(st, "Ready", "True", "ProvisionedSuccessfully", "ok", "2026-01-01T00:02:00Z"), 0);
+        ck_assert_int_eq(condition_set(st, "Ready", "True", "ProvisionedSuccessfully", "ok", "2026-01-01T00:02:00Z"), 0);
         ck_assert_str_eq(cond_field(st, "Ready", "lastTransitionTime"), "2026-01-01T00:02:00Z");
         ck_assert_str_eq(json_string_value(json_object_get(st, "lastConditionState")), "Ready");
         /* the last condition decides the printed state: Failed=True shows "Failed" */
-        ck_assert_int_eq(svc_set_condition(st, "Failed", "True", "ProvisionCallFailed", "x", "2026-01-01T00:03:00Z"), 0);
+        ck_assert_int_eq(condition_set(st, "Failed", "True", "ProvisionCallFailed", "x", "2026-01-01T00:03:00Z"), 0);
         ck_assert_str_eq(json_string_value(json_object_get(st, "lastConditionState")), "Failed");
         ck_assert_uint_eq(json_array_size(json_object_get(st, "conditions")), 2);
-        ck_assert(svc_condition_is(st, "Failed", "True"));
-        svc_remove_condition(st, "Failed");
-        ck_assert_ptr_null(svc_condition(st, "Failed"));
+        ck_assert(condition_is(st, "Failed", "True"));
+        condition_remove(st, "Failed");
+        ck_assert_ptr_null(condition_get(st, "Failed"));
         ck_assert_str_eq(json_string_value(json_object_get(st, "lastConditionState")), "Ready");
         json_decref(st);
 }
@@ -259,10 +262,10 @@ static const struct {
 START_TEST(resolution_by_external_name_id_and_name)
 {
         json_t *spec = load(resolutions[_i].spec);
-        struct resolved rv;
+        struct resolve_result rv;
         const char *reason = NULL;
         struct osb_error err = OSB_ERROR_INIT;
-        int r = svc_resolve(&ctl, spec, resolutions[_i].ns, false, &rv, &reason, &err);
+        int r = resolve_spec(&ctl, spec, resolutions[_i].ns, false, &rv, &reason, &err);
         ck_assert_msg(r == resolutions[_i].result, "%s: %d (%s)", resolutions[_i].spec, r, err.text);
         if (r == 0) {
                 ck_assert_str_eq(rv.cls->meta.name, resolutions[_i].cls);
@@ -275,7 +278,7 @@ START_TEST(resolution_by_external_name_id_and_name)
                 ck_assert_str_eq(reason, resolutions[_i].reason);
                 ck_assert_msg(strstr(err.text, resolutions[_i].message_part), "%s", err.text);
         }
-        resolved_release(&rv);
+        resolve_release(&rv);
         json_decref(spec);
 }
 END_TEST
@@ -285,15 +288,15 @@ START_TEST(resolution_by_reference_uses_what_was_resolved)
         /* the user changed the plan fields, but a running operation goes on with its references */
         json_t *spec = load("{\"clusterServiceClassExternalName\":\"db\",\"clusterServicePlanExternalName\":\"large\","
                             "\"clusterServiceClassRef\":{\"name\":\"c-db\"},\"clusterServicePlanRef\":{\"name\":\"p-small\"}}");
-        struct resolved rv;
+        struct resolve_result rv;
         const char *reason;
         struct osb_error err = OSB_ERROR_INIT;
-        ck_assert_int_eq(svc_resolve(&ctl, spec, "a", true, &rv, &reason, &err), 0);
+        ck_assert_int_eq(resolve_spec(&ctl, spec, "a", true, &rv, &reason, &err), 0);
         ck_assert_str_eq(rv.plan->external_id, "id-small");
         ck_assert_int_eq(rv.plan->max_poll_s, 90);
         ck_assert_int_eq(rv.cls->bindable, 1);
         ck_assert_int_eq(rv.plan->bindable, -1);
-        resolved_release(&rv);
+        resolve_release(&rv);
         json_decref(spec);
 }
 END_TEST
@@ -302,7 +305,7 @@ START_TEST(originating_identity_is_kubernetes_base64_json)
 {
         json_t *spec = load("{\"userInfo\":{\"username\":\"alice\",\"uid\":\"42\",\"groups\":[\"dev\"]}}");
         bool oom;
-        char *h = svc_identity(spec, &oom);
+        char *h = request_identity(spec, &oom);
         ck_assert(!oom);
         ck_assert_ptr_nonnull(h);
         ck_assert(strncmp(h, "kubernetes ", 11) == 0);
@@ -318,7 +321,7 @@ START_TEST(originating_identity_is_kubernetes_base64_json)
         json_decref(spec);
         /* no userInfo: no header */
         spec = load("{}");
-        ck_assert_ptr_null(svc_identity(spec, &oom));
+        ck_assert_ptr_null(request_identity(spec, &oom));
         ck_assert(!oom);
         json_decref(spec);
 }
@@ -326,17 +329,17 @@ END_TEST
 
 START_TEST(polling_stays_within_two_seconds_for_ten_minutes_then_slows_to_the_cap)
 {
-        ck_assert_int_eq(instance_poll_delay(0, -1, 300000), 250);
-        ck_assert_int_eq(instance_poll_delay(2000, -1, 300000), 500);
-        ck_assert_int_eq(instance_poll_delay(60000, -1, 300000), 2000);
-        ck_assert_int_eq(instance_poll_delay(599999, -1, 300000), 2000);
-        ck_assert_int_eq(instance_poll_delay(900000, -1, 300000), 30000);
-        ck_assert_int_eq(instance_poll_delay(24 * 3600 * 1000LL, -1, 300000), 300000);
-        ck_assert_int_eq(instance_poll_delay(24 * 3600 * 1000LL, -1, 60000), 60000);
+        ck_assert_int_eq(reconcile_instance_poll_delay(0, -1, 300000), 250);
+        ck_assert_int_eq(reconcile_instance_poll_delay(2000, -1, 300000), 500);
+        ck_assert_int_eq(reconcile_instance_poll_delay(60000, -1, 300000), 2000);
+        ck_assert_int_eq(reconcile_instance_poll_delay(599999, -1, 300000), 2000);
+        ck_assert_int_eq(reconcile_instance_poll_delay(900000, -1, 300000), 30000);
+        ck_assert_int_eq(reconcile_instance_poll_delay(24 * 3600 * 1000LL, -1, 300000), 300000);
+        ck_assert_int_eq(reconcile_instance_poll_delay(24 * 3600 * 1000LL, -1, 60000), 60000);
         /* the broker's Retry-After wins, at least 250 ms and never past the cap */
-        ck_assert_int_eq(instance_poll_delay(0, 3, 300000), 3000);
-        ck_assert_int_eq(instance_poll_delay(0, 0, 300000), 250);
-        ck_assert_int_eq(instance_poll_delay(0, 3600, 300000), 300000);
+        ck_assert_int_eq(reconcile_instance_poll_delay(0, 3, 300000), 3000);
+        ck_assert_int_eq(reconcile_instance_poll_delay(0, 0, 300000), 250);
+        ck_assert_int_eq(reconcile_instance_poll_delay(0, 3600, 300000), 300000);
 }
 END_TEST
 

@@ -1,4 +1,4 @@
-/* test/unit/check_credentials.c: binding credentials -> Secret data (reference N4): the exact
+/* test/unit/check_credentials.c: binding credentials -> Secret data: the exact
  * base64 of every kind of value (expected values from Python's base64 over the bytes named in
  * the comments), each secretTransform and their order, addKey precedence, the JSONPath
  * subset, every error message, and allocation failures. */

@@ -10,6 +10,7 @@
 #include "common/osb_mem.h"
 #include "common/osb_parse.h"
 #include "common/osb_settings.h"
+#include "common/osb_time.h"
 #include "test/lib/check_main.h"
 
 #include <sys/stat.h>
@@ -109,6 +110,47 @@ static const struct osb_setting t_settings[] = {
         {"timeout", NULL, OSB_SETTING_DURATION, "10s", "D", "A timeout.", &t_timeout, 0, 0},
 };
 static const struct osb_program t_prog = {"tprog", "A test program.", NULL};
+
+START_TEST(time_rfc3339_parses_what_kubernetes_writes_and_nothing_else)
+{
+        time_t t = 0;
+        ck_assert_int_eq(osb_time_parse_rfc3339("2024-01-01T00:00:00Z", &t), 0);
+        ck_assert_int_eq((long long) t, 1704067200LL);
+        /* a MicroTime's fraction is dropped */
+        ck_assert_int_eq(osb_time_parse_rfc3339("2026-12-07T13:05:09.123456Z", &t), 0);
+        ck_assert_int_eq((long long) t, 1796648709LL);
+        ck_assert_int_eq(osb_time_parse_rfc3339("1970-01-01T00:00:00.5Z", &t), 0);
+        ck_assert_int_eq((long long) t, 0);
+        static const char *const bad[] = {
+                "", "2024-01-01", "2024-01-01T00:00:00", "2024-01-01T00:00:00+01:00", "2024-01-01T00:00:00z",
+                "2024-01-01 00:00:00Z", " 2024-01-01T00:00:00Z", "2024-1-01T00:00:00Z", "+024-01-01T00:00:00Z",
+                "2024-13-01T00:00:00Z", "2024-00-01T00:00:00Z", "2024-01-32T00:00:00Z", "2024-01-01T24:00:00Z",
+                "2024-01-01T00:60:00Z", "2024-01-01T00:00:61Z", "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00Zx",
+                "2024-01-01T00:00:00.1x2Z", "not a time",
+        };
+        for (size_t i = 0; i < OSB_ELEMENTSOF(bad); i++) {
+                t = 42;
+                ck_assert_msg(osb_time_parse_rfc3339(bad[i], &t) == -EINVAL, "accepted '%s'", bad[i]);
+                ck_assert_int_eq((long long) t, 42);
+        }
+        ck_assert_int_eq(osb_time_parse_rfc3339(NULL, &t), -EINVAL);
+}
+END_TEST
+
+START_TEST(time_rfc3339_formats_round_trip)
+{
+        char out[OSB_TIME_RFC3339_MAX];
+        osb_time_format_rfc3339(1796648709, out);
+        ck_assert_str_eq(out, "2026-12-07T13:05:09Z");
+        struct timespec ts = {.tv_sec = 1796648709, .tv_nsec = 123456789};
+        osb_time_format_rfc3339_micro(&ts, out);
+        ck_assert_str_eq(out, "2026-12-07T13:05:09.123456Z");
+        time_t now = time(NULL), back = 0;
+        osb_time_format_rfc3339(now, out);
+        ck_assert_int_eq(osb_time_parse_rfc3339(out, &back), 0);
+        ck_assert_int_eq((long long) back, (long long) now);
+}
+END_TEST
 
 START_TEST(settings_precedence_default_env_flag)
 {
@@ -388,6 +430,8 @@ static Suite *common_suite(void)
         tc = tcase_create("parse");
         tcase_add_test(tc, parse_int_strict);
         tcase_add_test(tc, parse_size_and_duration);
+        tcase_add_test(tc, time_rfc3339_parses_what_kubernetes_writes_and_nothing_else);
+        tcase_add_test(tc, time_rfc3339_formats_round_trip);
         suite_add_tcase(s, tc);
         tc = tcase_create("settings");
         tcase_add_test(tc, settings_precedence_default_env_flag);

@@ -1,4 +1,4 @@
-/* test/unit/check_params.c: instance and binding parameters (reference P5): the merge of
+/* test/unit/check_params.c: instance and binding parameters: the merge of
  * spec.parameters with parametersFrom Secrets, the redacted copy, the SHA-256 checksum (expected
  * values computed with Python's hashlib over the compact, key-sorted JSON), and every error. */
 #include "common/osb_compat.h"

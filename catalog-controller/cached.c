@@ -1,0 +1,106 @@
+/* catalog-controller/cached.c: instances, bindings and Secrets as the informers cache them. */
+#include "common/osb_compat.h"
+
+#include "common/osb_json.h"
+#include "common/osb_mem.h"
+#include "catalog-controller/cached.h"
+#include "catalog-controller/condition.h"
+#include "catalog-controller/names.h"
+
+void cached_free(struct kmeta *m)
+{
+        struct cached *o = (struct cached *) m;
+        informer_kmeta_release(&o->meta);
+        osb_free(o->json);
+        osb_free(o->instance_ref);
+        for (size_t i = 0; i < o->nsecret_refs; i++)
+                osb_free(o->secret_refs[i]);
+        osb_free(o->secret_refs);
+        osb_free(o);
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+        return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int cached_extract(const json_t *obj, struct kmeta **ret)
+{
+        struct kmeta *m = NULL;
+        int r = informer_kmeta_new(sizeof(struct cached), obj, &m);
+        if (r < 0)
+                return r;
+        struct cached *o = (struct cached *) m;
+        const json_t *md = json_object_get(obj, "metadata");
+        const json_t *spec = json_object_get(obj, "spec");
+        const json_t *status = json_object_get(obj, "status");
+        o->ready = condition_is(status, "Ready", "True");
+        const json_t *rc = condition_get(status, "Ready");
+        o->unresolved = !o->ready && starts_with(json_string_value(json_object_get(rc, "reason")), "References");
+        o->abandon = osb_streq(json_string_value(json_object_get(json_object_get(md, "annotations"), NAMES_ANNOTATION_ABANDON)),
+                               "true");
+        const char *iref = json_string_value(json_object_get(json_object_get(spec, "instanceRef"), "name"));
+        if (iref && !(o->instance_ref = osb_strdup(iref)))
+                goto oom;
+        const json_t *pf = json_object_get(spec, "parametersFrom");
+        size_t n = json_array_size(pf), i;
+        const json_t *v;
+        if (n && !(o->secret_refs = osb_calloc(n, sizeof(char *))))
+                goto oom;
+        json_array_foreach(pf, i, v) {
+                const char *name = json_string_value(json_object_get(json_object_get(v, "secretKeyRef"), "name"));
+                if (name && !(o->secret_refs[o->nsecret_refs++] = osb_strdup(name)))
+                        goto oom;
+        }
+        if (!(o->json = cached_text(obj)))
+                goto oom;
+        *ret = &o->meta;
+        return 0;
+oom:
+        cached_free(&o->meta);
+        return -ENOMEM;
+}
+
+bool cached_relevant(const struct kmeta *old, const struct kmeta *new)
+{
+        const struct cached *a = (const struct cached *) old, *b = (const struct cached *) new;
+        return old->generation != new->generation || old->deleting != new->deleting || old->finalizer != new->finalizer ||
+               old->nfinalizers != new->nfinalizers || !osb_streq(old->uid, new->uid) || a->ready != b->ready ||
+               a->abandon != b->abandon;
+}
+
+json_t *cached_json(const struct cached *o)
+{
+        return json_loads(o->json, 0, NULL);
+}
+
+json_t *cached_json_of(const struct kmeta *m)
+{
+        return cached_json((const struct cached *) m);
+}
+
+char *cached_text(const json_t *obj)
+{
+        /* the whole object but managedFields, which nothing here reads */
+        char *text = NULL;
+        json_t *copy = json_copy((json_t *) obj);
+        json_t *mdc = copy ? json_copy(json_object_get(copy, "metadata")) : NULL;
+        if (mdc && json_object_set_new(copy, "metadata", mdc) == 0) {
+                (void) json_object_del(mdc, "managedFields");
+                text = json_dumps(copy, JSON_COMPACT);
+        }
+        if (copy)
+                json_decref(copy);
+        return text;
+}
+
+int cached_secret_extract(const json_t *obj, struct kmeta **ret)
+{
+        return informer_kmeta_new(sizeof(struct kmeta), obj, ret);
+}
+
+void cached_secret_free(struct kmeta *m)
+{
+        informer_kmeta_release(m);
+        osb_free(m);
+}

@@ -1,0 +1,40 @@
+/* catalog-controller/cached.h: ServiceInstances, ServiceBindings and Secrets as the informers
+ * cache them. An instance or binding is kept as compact JSON text plus the few fields the event
+ * routing indexes on (route.c), so a cached object costs about its JSON size, not a jansson
+ * tree; a Secret is kept as its metadata only. The informer owns every struct cached; readers
+ * borrow one with informer_get() and give it back with informer_put(). */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "catalog-controller/informer.h"
+
+struct cached {
+        struct kmeta meta;
+        char *json;              /* the object (managedFields dropped), compact */
+        bool ready;              /* condition Ready is True */
+        bool unresolved;         /* Ready=False with a References... reason: waits for classes/plans */
+        bool abandon;            /* NAMES_ANNOTATION_ABANDON is "true" */
+        char *instance_ref;      /* bindings: spec.instanceRef.name */
+        char **secret_refs;      /* instances: the Secrets of spec.parametersFrom */
+        size_t nsecret_refs;
+};
+
+/* The informer_kind callbacks of instances and bindings. */
+int cached_extract(const json_t *obj, struct kmeta **ret);
+void cached_free(struct kmeta *m);
+/* Generation, deletion, finalizers, uid, our annotations, or Ready changed. */
+bool cached_relevant(const struct kmeta *old, const struct kmeta *new);
+/* The cached object as a new JSON tree, or NULL on OOM. */
+json_t *cached_json(const struct cached *o);
+/* The same for the struct cached that @m starts. */
+json_t *cached_json_of(const struct kmeta *m);
+/* @obj as compact JSON text without metadata.managedFields (which nothing here reads), the form
+ * the caches keep whole objects in. Returns new, or NULL on OOM. */
+char *cached_text(const json_t *obj);
+
+/* A minimal Secret for the Secret informer: its metadata only. */
+int cached_secret_extract(const json_t *obj, struct kmeta **ret);
+void cached_secret_free(struct kmeta *m);
