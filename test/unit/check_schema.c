@@ -283,12 +283,9 @@ START_TEST(exponential_anyof_is_stopped_by_the_step_budget)
         il += (size_t) snprintf(inst + il, sizeof(inst) - il, "{}");
         for (int i = 0; i < 15; i++)
                 il += (size_t) snprintf(inst + il, sizeof(inst) - il, "}");
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        /* Without the budget this takes minutes (the test's time-out ends it); with it, the
+         * validator stops after a bounded number of steps and says so. */
         expect(schema, inst, "parameters cannot be checked against the plan's schema: it would take more than");
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        double took = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
-        ck_assert_msg(took < 2.0, "validation took %.2f s", took);
         /* The same schema with shallow values is checked as before. */
         expect(schema, "{'c':{'c':{}}}", NULL);
         expect(schema, "{'c':{'c':1}}", NULL);
