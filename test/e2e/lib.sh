@@ -475,6 +475,34 @@ YAML
     kc wait --for=condition=Ready "clusterservicebroker/$name" --timeout=30s
 }
 
+# e2e_sc_teardown: installs the teardown of a test whose controller is the daemon "ctl": before
+# the harness's own (which deletes the brokers and stops the daemons), the ServiceBindings and
+# ServiceInstances in the namespaces of E2E_SC_NAMESPACES (the test's own; add more with
+# E2E_SC_NAMESPACES+=(NS)) are deleted while the controller still runs; any still there after
+# 30 s loses its finalizers, and that is a failure, so no namespace stays stuck.
+E2E_SC_NAMESPACES=()
+e2e_sc_teardown() {
+  E2E_SC_NAMESPACES=("$E2E_NS")
+  trap _e2e_sc_teardown EXIT
+}
+
+_e2e_sc_teardown() {
+  local rc=$? ns kind left o
+  for ns in "${E2E_SC_NAMESPACES[@]}"; do
+    kc get namespace "$ns" -o name >/dev/null 2>&1 || continue
+    for kind in servicebindings serviceinstances; do
+      # without a running controller nothing can release them: do not wait
+      if daemon_alive ctl; then kc delete "$kind" --all -n "$ns" --timeout=30s >/dev/null 2>&1 && continue
+      else kc delete "$kind" --all -n "$ns" --wait=false >/dev/null 2>&1; fi
+      left=$(kc get "$kind" -n "$ns" -o name 2>/dev/null)
+      [ -n "$left" ] || continue
+      for o in $left; do kc patch "$o" -n "$ns" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1; done
+      e2e_not_ok "teardown: delete the $kind in $ns" "deleted (the controller releases its finalizer)" "$left"
+    done
+  done
+  (exit $rc); e2e_teardown
+}
+
 _e2e_teardown_daemons() {
   local i p args
   for ((i = ${#e2e_sc_cleanup[@]} - 1; i >= 0; i--)); do

@@ -107,24 +107,7 @@ $(for f in "$3"/*; do [ -e "$f" ] && printf '%s: %s\n' "${f##*/}" "$(od -c "$f" 
 }
 secret_keys() { kn get secret "$1" -o json 2>/dev/null | jq -r '.data // {} | keys | join(" ")'; }
 
-# teardown before lib.sh's: bindings and instances deleted while the controller still runs;
-# leftovers lose their finalizers (a failure) so the namespace never stays stuck
-_sc_teardown() {
-  local rc=$? kind left o
-  if kc get namespace "$E2E_NS" -o name >/dev/null 2>&1; then
-    for kind in servicebindings serviceinstances; do
-      # without a running controller nothing can release them: do not wait
-      if daemon_alive ctl; then kc delete "$kind" --all -n "$E2E_NS" --timeout=30s >/dev/null 2>&1 && continue
-      else kc delete "$kind" --all -n "$E2E_NS" --wait=false >/dev/null 2>&1; fi
-      left=$(kn get "$kind" -o name 2>/dev/null)
-      [ -n "$left" ] || continue
-      for o in $left; do kn patch "$o" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1; done
-      e2e_not_ok "teardown: delete the $kind" "deleted (the controller releases its finalizer)" "$left"
-    done
-  fi
-  (exit $rc); e2e_teardown
-}
-trap _sc_teardown EXIT
+e2e_sc_teardown   # bindings and instances deleted before the harness's teardown (lib.sh)
 
 # --- instances, Secrets, bindings ------------------------------------------------------------------
 tick "instances, Secrets, bindings"

@@ -43,21 +43,7 @@ never_secret() { # WHAT TEXT
   else e2e_ok "$1 does not quote the broker's bytes"; fi
 }
 
-_sc_teardown() {
-  local rc=$? kind left o
-  if kc get namespace "$E2E_NS" -o name >/dev/null 2>&1; then
-    for kind in servicebindings serviceinstances; do
-      if daemon_alive ctl; then kc delete "$kind" --all -n "$E2E_NS" --timeout=30s >/dev/null 2>&1 && continue
-      else kc delete "$kind" --all -n "$E2E_NS" --wait=false >/dev/null 2>&1; fi
-      left=$(kn get "$kind" -o name 2>/dev/null)
-      [ -n "$left" ] || continue
-      for o in $left; do kn patch "$o" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1; done
-      e2e_not_ok "teardown: delete the $kind" "deleted (the controller releases its finalizer)" "$left"
-    done
-  fi
-  (exit $rc); e2e_teardown
-}
-trap _sc_teardown EXIT
+e2e_sc_teardown   # bindings and instances deleted before the harness's teardown (lib.sh)
 
 si() { printf -- '---\napiVersion: servicecatalog.k8s.io/v1beta1\nkind: ServiceInstance\nmetadata: {name: %s}\nspec: {clusterServiceClassExternalName: %s, clusterServicePlanExternalName: %s}\n' "$1" "$CLS" "$2"; }
 sb() { printf -- '---\napiVersion: servicecatalog.k8s.io/v1beta1\nkind: ServiceBinding\nmetadata: {name: %s}\nspec: {instanceRef: {name: %s}}\n' "$1" "$2"; }

@@ -151,27 +151,7 @@ bsql() { sqlite3 -cmd '.timeout 3000' "$E2E_TMP/$1/broker.db" "$2" 2>&1; }
 now_ms() { date +%s%3N; }
 RFC3339='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$'
 UUID='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-# Teardown, before lib.sh's (which then deletes the brokers and stops the daemons): while the
-# controller still runs, this test's bindings and instances are deleted in one go; any still
-# there after 30 s loses its finalizers (and that is a failure), so no namespace stays stuck.
-SC_NAMESPACES=("$E2E_NS")
-_sc_teardown() {
-  local rc=$? ns kind left o
-  for ns in "${SC_NAMESPACES[@]}"; do
-    kc get namespace "$ns" -o name >/dev/null 2>&1 || continue
-    for kind in servicebindings serviceinstances; do
-      # without a running controller nothing can release them: do not wait
-      if daemon_alive ctl; then kc delete "$kind" --all -n "$ns" --timeout=30s >/dev/null 2>&1 && continue
-      else kc delete "$kind" --all -n "$ns" --wait=false >/dev/null 2>&1; fi
-      left=$(kc get "$kind" -n "$ns" -o name 2>/dev/null)
-      [ -n "$left" ] || continue
-      for o in $left; do kc patch "$o" -n "$ns" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1; done
-      e2e_not_ok "teardown: delete the $kind in $ns" "deleted (the controller releases its finalizer)" "$left"
-    done
-  done
-  (exit $rc); e2e_teardown
-}
-trap _sc_teardown EXIT
+e2e_sc_teardown   # bindings and instances deleted before the harness's teardown (lib.sh)
 
 # --- the instances, all at once ------------------------------------------------------------------
 tick "the instances, all at once"
@@ -581,7 +561,7 @@ expect_match "... an Event Warning Abandoned" '^Warning Abandoned' "$(ev "$E2E_N
 # a namespace that holds an instance and a binding
 NS2=e2e-instdel-$ID
 e2e_cleanup_add "namespace $NS2 --wait=false"
-SC_NAMESPACES+=("$NS2")
+E2E_SC_NAMESPACES+=("$NS2")
 expect_ok "create namespace $NS2 with an instance and a binding" kc create namespace "$NS2"
 expect_ok "... the instance and the binding" kc apply -n "$NS2" -f - <<YAML
 $(si_yaml doomed "{clusterServiceClassExternalName: $CLS, clusterServicePlanExternalName: small}")

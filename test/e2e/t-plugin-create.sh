@@ -117,21 +117,7 @@ SPEC_KEYS='{clusterServiceClassExternalName, clusterServicePlanExternalName, clu
 SI=serviceinstance.servicecatalog.k8s.io
 SB=servicebinding.servicecatalog.k8s.io
 
-_sc_teardown() {
-  local rc=$? kind left o
-  if kc get namespace "$E2E_NS" -o name >/dev/null 2>&1; then
-    for kind in servicebindings serviceinstances; do
-      if daemon_alive ctl; then kc delete "$kind" --all -n "$E2E_NS" --timeout=30s >/dev/null 2>&1 && continue
-      else kc delete "$kind" --all -n "$E2E_NS" --wait=false >/dev/null 2>&1; fi
-      left=$(kn get "$kind" -o name 2>/dev/null)
-      [ -n "$left" ] || continue
-      for o in $left; do kn patch "$o" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1; done
-      e2e_not_ok "teardown: delete the $kind" "deleted (the controller releases its finalizer)" "$left"
-    done
-  fi
-  (exit $rc); e2e_teardown
-}
-trap _sc_teardown EXIT
+e2e_sc_teardown   # bindings and instances deleted before the harness's teardown (lib.sh)
 
 # --- kubectl finds the plugins -------------------------------------------------------------------
 tick "kubectl finds the plugins"
