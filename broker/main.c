@@ -11,6 +11,7 @@
 #include "broker/backend.h"
 #include "broker/catalog.h"
 #include "broker/ops.h"
+#include "broker/request.h"
 #include "broker/router.h"
 #include "broker/store.h"
 
@@ -136,7 +137,8 @@ static int run(void)
         if (store_parse_sync(arg_sync, &sync) < 0)
                 return fail("invalid setting", "--sync must be normal, full or off");
         unsigned min_major = 0, min_minor = 0;
-        if (sscanf(arg_min_api_version, "%u.%u", &min_major, &min_minor) != 2 || min_major != 2)
+        struct osb_error verr = OSB_ERROR_INIT;
+        if (request_parse_api_version(arg_min_api_version, &min_major, &min_minor, &verr) < 0 || min_major != 2)
                 return fail("invalid setting", "--min-api-version must be 2.MINOR, e.g. 2.13");
 
         if (arg_store && strncmp(arg_store, "postgresql://", 13) != 0 && strncmp(arg_store, "postgres://", 11) != 0)

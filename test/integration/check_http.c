@@ -1346,6 +1346,27 @@ START_TEST(tls_cert_without_key_refuses_to_start)
 }
 END_TEST
 
+/* --min-api-version is 2.MINOR in the header's own syntax: an overflowing or trailing part is
+ * refused at start, not read as some other version. */
+START_TEST(min_api_version_that_is_not_2_minor_refuses_to_start)
+{
+        osb_autofree char *dir = it_mkdtemp();
+        osb_autofree char *db = osb_asprintf("%s/broker.db", dir);
+        osb_autofree char *port_file = osb_asprintf("%s/port", dir);
+        static const char *const bad[] = {"2.99999999999", "2.13x", "3.1", "2", ""};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(bad); i++) {
+                const char *args[] = {"--port", "0", "--port-file", port_file, "--db", db, "--min-api-version",
+                                      bad[i], "--log-level", "off", NULL};
+                osb_autofree char *err = NULL;
+                int code = it_run_broker(dir, args, 30000, &err);
+                ck_assert_msg(code > 0 && code < 128, "'%s': exit %d: %s", bad[i], code, err);
+                ck_assert_msg(strstr(err, "--min-api-version must be 2.MINOR") != NULL, "'%s': %s", bad[i], err);
+                ck_assert(!it_file_exists(port_file));
+        }
+        it_rmtree(dir);
+}
+END_TEST
+
 /* ---- ids ----------------------------------------------------------------------------------- */
 
 START_TEST(percent_encoded_ids_are_decoded_once_and_consistently)
@@ -1565,6 +1586,7 @@ static Suite *http_suite(void)
         tcase_add_test(tc, json_bodies_end_with_a_newline);
         tcase_add_test(tc, https_with_tls_cert_and_key_serves_the_api);
         tcase_add_test(tc, tls_cert_without_key_refuses_to_start);
+        tcase_add_test(tc, min_api_version_that_is_not_2_minor_refuses_to_start);
         tcase_add_test(tc, percent_encoded_ids_are_decoded_once_and_consistently);
         tcase_add_test(tc, ids_with_nul_control_characters_or_invalid_utf8_are_400_everywhere);
         tcase_add_test(tc, long_instance_id_is_not_reported_as_an_unknown_endpoint);
