@@ -35,7 +35,7 @@ pids=()      # started daemons, in start order
 names=()
 stop_all() {
   local i pid
-  trap - INT TERM EXIT
+  trap - INT TERM HUP EXIT
   # last started first: the controller, then the broker, then the API server
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
     pid=${pids[i]}
@@ -46,7 +46,7 @@ stop_all() {
   done
   pids=()
 }
-trap 'echo; say "stopping"; stop_all; say "stopped"; exit 0' INT TERM
+trap 'echo; say "stopping"; stop_all; say "stopped"; exit 0' INT TERM HUP
 trap 'stop_all' EXIT
 
 command -v "$KUBECTL" >/dev/null 2>&1 || die "kubectl is not installed (apt-get install kubernetes-client)"

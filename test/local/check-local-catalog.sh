@@ -19,6 +19,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/bindery-local.XXXXXX")
 lc_pid=
 cleanup() {
   [ -n "$lc_pid" ] && kill -TERM "$lc_pid" 2>/dev/null && wait "$lc_pid" 2>/dev/null
+  pkill -KILL -f "$tmp/state" 2>/dev/null   # daemons of a run that failed to stop them
   if [ "$failed" -gt 0 ]; then
     for f in "$tmp"/state/*.log "$tmp"/out*; do [ -f "$f" ] && { echo "# $f, last lines:"; tail -n 20 "$f" | sed 's/^/#   /'; }; done
   fi
@@ -28,12 +29,13 @@ cleanup() {
 }
 trap 'cleanup; exit $?' EXIT
 
-# start N: local-catalog.sh in the background, output in $tmp/outN; waits for its last line. Job
-# control gives it a process group of its own, as a terminal's foreground job has (without it,
-# bash starts background jobs with SIGINT ignored).
-set -m
+# start N: local-catalog.sh in the background, output in $tmp/outN; waits for its last line. It
+# runs in a process group of its own with SIGINT at its default, as a terminal's foreground job
+# (a background job of a script starts with SIGINT ignored, and bash cannot trap a signal ignored
+# at its start); perl (perl-base, on every Debian) sets both up, whatever this shell can do.
 start() {
   BINDERY_STATE_DIR=$tmp/state BINDERY_BROKER_PORT=0 BINDERY_API_PORT=0 BINDERY_CONTROLLER_PORT=0 \
+    perl -e '$SIG{INT} = "DEFAULT"; setpgrp(0, 0); exec @ARGV or die "exec: $!"' \
     bash "$top_srcdir/build-aux/local-catalog.sh" "$top_builddir" >"$tmp/out$1" 2>&1 &
   lc_pid=$!
   for _ in $(seq 1 600); do
