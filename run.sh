@@ -22,4 +22,8 @@ if [ "${1:-}" = --broker-only ]; then
   export OSB_BROKER_ANNOUNCE=1
   exec "$top/_build/plain/broker/osb-broker" --db "$top/.bindery/osb-broker.db" "$@"
 fi
+# The in-memory API server is a test program, which `make` alone does not build.
+echo "setup: building the in-memory API server (test/apiserver/kube-testserver)"
+make -C "$top/_build/plain" -j"$(nproc)" test/apiserver/kube-testserver >"$top/_build/plain/make-kts.out" 2>&1 ||
+  { tail -30 "$top/_build/plain/make-kts.out"; exit 1; }
 exec "$top/build-aux/local-catalog.sh" "$top/_build/plain" "$@"

@@ -52,7 +52,7 @@ trap 'stop_all' EXIT
 command -v "$KUBECTL" >/dev/null 2>&1 || die "kubectl is not installed (apt-get install kubernetes-client)"
 for b in test/apiserver/kube-testserver broker/osb-broker catalog-controller/catalog-controller \
          plugins/kubectl-svcat plugins/kubectl-create-serviceinstance plugins/kubectl-create-servicebinding; do
-  [ -x "$build/$b" ] || die "$build/$b is not built (build-aux/setup.sh plain)"
+  [ -x "$build/$b" ] || die "$build/$b is not built (make -C $build $b)"
 done
 
 # start NAME PORTFILE BINARY ARGS...: a daemon with its log in $state/NAME.log; waits for the port

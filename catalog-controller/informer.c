@@ -546,6 +546,12 @@ static void *watch_main(void *arg)
                                 count(inf, &inf->stats.relists_broken);
                                 osb_free(rv);
                                 rv = NULL;
+                                /* A server that ended the stream early is likely going away: the
+                                 * list waits a moment, rather than reading the last state of a
+                                 * server about to be replaced (a failure waits its back-off
+                                 * below). */
+                                if (r >= 0 && wait_or_stop(inf, OSB_MIN(250, cap)))
+                                        break;
                         }
                 }
                 if (r >= 0) {
