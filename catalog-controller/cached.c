@@ -19,11 +19,6 @@ void cached_free(struct kmeta *m)
         osb_free(o);
 }
 
-static bool starts_with(const char *s, const char *prefix)
-{
-        return s && strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
 int cached_extract(const json_t *obj, struct kmeta **ret)
 {
         struct kmeta *m = NULL;
@@ -36,7 +31,7 @@ int cached_extract(const json_t *obj, struct kmeta **ret)
         const json_t *status = json_object_get(obj, "status");
         o->ready = condition_is(status, "Ready", "True");
         const json_t *rc = condition_get(status, "Ready");
-        o->unresolved = !o->ready && starts_with(json_string_value(json_object_get(rc, "reason")), "References");
+        o->unresolved = !o->ready && osb_starts_with(json_string_value(json_object_get(rc, "reason")), "References");
         o->abandon = osb_streq(json_string_value(json_object_get(json_object_get(md, "annotations"), NAMES_ANNOTATION_ABANDON)),
                                "true");
         const char *iref = json_string_value(json_object_get(json_object_get(spec, "instanceRef"), "name"));

@@ -14,11 +14,6 @@ static uint64_t mono_ns(void)
         return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
 }
 
-static bool has_prefix(const char *s, const char *p)
-{
-        return strncmp(s, p, strlen(p)) == 0;
-}
-
 bool dispatch_synced(struct ctl *c)
 {
         if (!atomic_load(&c->started))
@@ -35,21 +30,21 @@ bool dispatch_synced(struct ctl *c)
 int dispatch_key(struct ctl *c, const char *key)
 {
         uint64_t t0 = mono_ns();
-        bool inst = has_prefix(key, CTL_KEY_INSTANCE);
+        bool inst = osb_starts_with(key, CTL_KEY_INSTANCE);
         /* Every reconciler reads ctl's informer pointers (a broker's its broker, class and plan
          * caches and the Secret cache), which main.c stores one by one while the informers it
          * started already list and queue keys: a broker's key can come before its own informer
          * is stored. Only c->started (stored after the last one) publishes them. Instances and
          * bindings also wait for every cache: a binding being deleted whose instance is not
          * cached yet would look as if its instance were gone. */
-        if (!atomic_load(&c->started) || ((inst || has_prefix(key, CTL_KEY_BINDING)) && !dispatch_synced(c)))
+        if (!atomic_load(&c->started) || ((inst || osb_starts_with(key, CTL_KEY_BINDING)) && !dispatch_synced(c)))
                 return queue_add_after(c->queue, key, DISPATCH_WAIT_MS) < 0 ? -ENOMEM : 0;
-        if (inst || has_prefix(key, CTL_KEY_BINDING)) {
+        if (inst || osb_starts_with(key, CTL_KEY_BINDING)) {
                 int r = inst ? reconcile_instance(c, key) : reconcile_binding(c, key);
                 metrics_reconcile(inst ? "ServiceInstance" : "ServiceBinding", mono_ns() - t0, r < 0);
                 return r;
         }
-        const struct flavour *fl = has_prefix(key, CTL_KEY_CLUSTER_BROKER) ? &offering_flavour_cluster : &offering_flavour_namespaced;
+        const struct flavour *fl = osb_starts_with(key, CTL_KEY_CLUSTER_BROKER) ? &offering_flavour_cluster : &offering_flavour_namespaced;
         int r = reconcile_broker(c, fl, key);
         metrics_reconcile(fl->broker_kind, mono_ns() - t0, r < 0);
         return r;

@@ -1,6 +1,7 @@
 /* catalog-controller/informer.c: list/watch threads and the cache behind them. */
 #include "common/osb_compat.h"
 #include "common/osb_mem.h"
+#include "common/osb_time.h"
 #include "common/osb_log.h"
 #include "kube/watch.h"
 #include "catalog-controller/informer.h"
@@ -414,13 +415,6 @@ bool informer_synced(struct informer *inf)
         return s;
 }
 
-static int64_t mono_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static struct timespec after_ms(int64_t ms)
 {
         struct timespec ts;
@@ -517,7 +511,7 @@ static void *watch_main(void *arg)
                         };
                         char *next = NULL;
                         count(inf, &inf->stats.watches);
-                        int64_t started = mono_ms();
+                        int64_t started = osb_mono_ms();
                         r = kube_watch(inf->client, inf->kind->res, st->ns, &wo, on_watch_event, inf, &next, &err);
                         metrics_kube_request("watch", inf->kind->res->plural, r);
                         if (next) {
@@ -542,7 +536,7 @@ static void *watch_main(void *arg)
                          * 1) would accept a watch from our larger rv and send nothing until its
                          * own versions passed it: a list is the only way to see it. */
                         if (r != -ECANCELED && !stopping(inf) &&
-                            (r < 0 || mono_ms() - started + 2000 < (int64_t) wo.timeout_s * 1000)) {
+                            (r < 0 || osb_mono_ms() - started + 2000 < (int64_t) wo.timeout_s * 1000)) {
                                 count(inf, &inf->stats.relists_broken);
                                 osb_free(rv);
                                 rv = NULL;

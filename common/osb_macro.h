@@ -44,3 +44,9 @@ static inline bool osb_streq(const char *a, const char *b)
 {
         return a == b || (a && b && __builtin_strcmp(a, b) == 0);
 }
+
+/* @s (may be NULL) begins with @prefix. */
+static inline bool osb_starts_with(const char *s, const char *prefix)
+{
+        return s && __builtin_strncmp(s, prefix, __builtin_strlen(prefix)) == 0;
+}
