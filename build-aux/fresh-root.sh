@@ -107,12 +107,12 @@ printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
 chmod 755 "$root/usr/sbin/policy-rc.d"
 
 git clone -q --no-hardlinks "$top" "$root/root/bindery"
-echo "fresh-root: running $* in a clone of $(git -C "$top" rev-parse --short HEAD)"
+printf 'fresh-root: running %s in a clone of %s\n' "$*" "$(git -C "$top" rev-parse --short HEAD)"
 set +e
 chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" CI="${CI:-}" \
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   /bin/sh -c 'cd /root/bindery && exec "$@"' fresh-root "$@"
 rc=$?
 set -e
-echo "fresh-root: $* exited $rc after $(($(date +%s) - start)) s in all"
+printf 'fresh-root: %s exited %s after %s s in all\n' "$*" "$rc" "$(($(date +%s) - start))"
 exit $rc
