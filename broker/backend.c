@@ -35,8 +35,24 @@ void backend_result_release(struct backend_result *res)
         *res = (struct backend_result){0};
 }
 
+int backend_problem(struct backend_problems *bp, const char *fmt, ...)
+{
+        char msg[700];
+        va_list ap;
+        va_start(ap, fmt);
+        (void) vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        bp->count++;
+        int r = osb_buf_appendf(bp->buf, "%.300s: %s\n", bp->source, msg);
+        if (r == -ENOMEM)
+                bp->oom = true;
+        else if (r < 0)
+                bp->truncated = true;
+        return OSB_E_INVALID_CONFIG;
+}
+
 int backend_setting_async(const json_t *cfg, const char *path, const char *key, enum backend_async *ret,
-                          struct osb_error *err)
+                          struct backend_problems *bp)
 {
         const json_t *v = json_object_get(cfg, key);
         if (!v)
@@ -49,13 +65,12 @@ int backend_setting_async(const json_t *cfg, const char *path, const char *key, 
         else if (osb_streq(s, "required"))
                 *ret = BACKEND_ASYNC_REQUIRED;
         else
-                return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                     "%s.%s: must be \"never\", \"optional\" or \"required\"", path, key);
+                return backend_problem(bp, "%s.%s: must be \"never\", \"optional\" or \"required\"", path, key);
         return 0;
 }
 
 int backend_setting_duration(const json_t *cfg, const char *path, const char *key, int64_t min_ms,
-                             int64_t max_ms, int64_t *ret, struct osb_error *err)
+                             int64_t max_ms, int64_t *ret, struct backend_problems *bp)
 {
         const json_t *v = json_object_get(cfg, key);
         int64_t ms = -1;
@@ -66,11 +81,9 @@ int backend_setting_duration(const json_t *cfg, const char *path, const char *ke
         else if (json_is_string(v) && osb_parse_duration_ms(json_string_value(v), &ms) < 0)
                 ms = -1;
         if (ms < 0 || ms < min_ms)
-                return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                     "%s.%s: must be a duration such as \"500ms\" or \"2s\"", path, key);
+                return backend_problem(bp, "%s.%s: must be a duration such as \"500ms\" or \"2s\"", path, key);
         if (max_ms >= 0 && ms > max_ms)
-                return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s.%s: must be at most %" PRId64 "s",
-                                     path, key, max_ms / 1000);
+                return backend_problem(bp, "%s.%s: must be at most %" PRId64 "s", path, key, max_ms / 1000);
         *ret = ms;
         return 0;
 }
@@ -94,33 +107,75 @@ int backend_configure_catalog(struct catalog *cat, char **ret_errors)
 {
         struct osb_buf errors;
         osb_buf_init(&errors, 64 * 1024);
-        for (size_t i = 0; i < cat->n_services; i++)
-                for (size_t j = 0; j < cat->services[i].n_plans; j++) {
+        struct backend_problems bp = {.source = cat->source, .buf = &errors};
+        int r = 0;
+        for (size_t i = 0; i < cat->n_services && r != -ENOMEM; i++)
+                for (size_t j = 0; j < cat->services[i].n_plans && r != -ENOMEM; j++) {
                         struct catalog_plan *p = &cat->services[i].plans[j];
                         const char *type = json_string_value(json_object_get(p->backend, "type"));
                         const struct backend *be = NULL;
                         for (unsigned k = 0; k < OSB_ELEMENTSOF(backends); k++)
                                 if (osb_streq(type, backends[k]->type))
                                         be = backends[k];
-                        struct osb_error err = OSB_ERROR_INIT;
                         if (!be)
-                                (void) osb_error_set(&err, OSB_E_INVALID_CONFIG,
-                                                     "%s.type: unknown backend '%s' (known: static, exec, postgresql)",
-                                                     p->backend_path, type ? type : "");
-                        else if (be->configure(p, &err) >= 0)
-                                continue;
-                        if (osb_buf_appendf(&errors, "%s: %s\n", cat->source, err.text) < 0 &&
-                            errors.len == 0)
-                                return -ENOMEM;  /* cannot even report it */
+                                (void) backend_problem(&bp, "%s.type: unknown backend '%.100s' (known: static, exec, postgresql)",
+                                                       p->backend_path, type ? type : "");
+                        else if (be->configure(p, &bp) == -ENOMEM)
+                                r = -ENOMEM;
                 }
-        if (errors.len == 0) {
+        if (r == 0 && bp.count == 0 && !bp.oom) {
                 osb_buf_release(&errors);
                 return 0;
         }
         backend_release_catalog(cat);
+        if (r == -ENOMEM || bp.oom) {
+                osb_buf_release(&errors);
+                *ret_errors = osb_asprintf("%s: out of memory while checking the backend settings", cat->source);
+                return -ENOMEM;
+        }
+        if (bp.truncated) {
+                errors.max += 1024;  /* room for the note */
+                if (osb_buf_appendf(&errors, "%.300s: (more problems not shown)\n", cat->source) == -ENOMEM) {
+                        osb_buf_release(&errors);
+                        return -ENOMEM;
+                }
+        }
         errors.data[errors.len - 1] = '\0';
         *ret_errors = osb_buf_detach(&errors, NULL);
-        return OSB_E_INVALID_CONFIG;
+        return *ret_errors ? OSB_E_INVALID_CONFIG : -ENOMEM;
+}
+
+int backend_load_catalog(const char *path, struct catalog **ret, char **ret_errors)
+{
+        struct catalog *cat = NULL, *valid = NULL;
+        char *errors = NULL;
+        int r = catalog_load_checked(path, &cat, &valid, &errors);
+        if (r >= 0) {
+                r = backend_configure_catalog(cat, &errors);
+                if (r < 0) {
+                        catalog_free(cat);
+                        *ret_errors = errors;
+                        return r;
+                }
+                *ret = cat;
+                return 0;
+        }
+        if (valid) {
+                char *more = NULL;
+                if (backend_configure_catalog(valid, &more) == 0)
+                        backend_release_catalog(valid);
+                catalog_free(valid);
+                if (more && errors) {
+                        char *both = osb_asprintf("%s\n%s", errors, more);
+                        if (both) {
+                                osb_free(errors);
+                                errors = both;
+                        }
+                }
+                osb_free(more);
+        }
+        *ret_errors = errors;
+        return r;
 }
 
 void backend_release_catalog(struct catalog *cat)

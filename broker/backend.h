@@ -31,8 +31,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/osb_buf.h"
 #include "common/osb_error.h"
 #include "broker/catalog.h"
+
+struct backend_problems;
 
 enum op_kind { OP_PROVISION, OP_UPDATE, OP_DEPROVISION, OP_BIND, OP_UNBIND, OP_KIND_MAX };
 
@@ -77,8 +80,10 @@ struct backend {
         /* true: run() talks to another system and may take long (see "Blocking" above). */
         bool blocking;
         /* Parses plan->backend into plan->backend_state; the state struct must start with a
-         * `const struct backend *` pointing at this backend. Errors name the JSON path. */
-        int (*configure)(struct catalog_plan *plan, struct osb_error *err);
+         * `const struct backend *` pointing at this backend. Reports EVERY bad setting of the
+         * plan to @bp (each naming its JSON path), then returns OSB_E_INVALID_CONFIG and sets
+         * no state; returns -ENOMEM when memory runs out. */
+        int (*configure)(struct catalog_plan *plan, struct backend_problems *bp);
         void (*release)(struct catalog_plan *plan);
         enum backend_async (*async_mode)(const struct catalog_plan *plan, enum op_kind kind);
         /* How long after an asynchronous operation is accepted it should first run (0: at once). */
@@ -98,16 +103,30 @@ struct backend {
         int (*run)(const struct backend_call *call, struct backend_result *res, struct osb_error *err);
 };
 
+/* Where configure() reports the problems of a plan's settings, one line each:
+ * "SOURCE: JSON.PATH: what is wrong". */
+struct backend_problems {
+        const char *source;    /* the catalog's source, borrowed */
+        struct osb_buf *buf;   /* the lines, borrowed */
+        size_t count;          /* problems reported so far (including any not kept in buf) */
+        bool oom;              /* a line was lost to memory */
+        bool truncated;        /* lines were left out: buf is full */
+};
+
+/* Reports one problem; @fmt starts with the JSON path. Returns OSB_E_INVALID_CONFIG, so
+ * `return backend_problem(bp, "...")` reports and fails in one statement. */
+int backend_problem(struct backend_problems *bp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Helpers for configure(). Each reads member @key of the settings object @cfg; an absent member
- * leaves *ret as it is and returns 0; a bad one returns OSB_E_INVALID_CONFIG with @err reading
- * "PATH.KEY: what is wrong".
+ * leaves *ret as it is and returns 0; a bad one is reported to @bp ("PATH.KEY: what is wrong")
+ * and returns OSB_E_INVALID_CONFIG.
  * backend_setting_async: "never", "optional" or "required".
  * backend_setting_duration: milliseconds as a whole number, or a string such as "500ms", "2s",
  * "5m"; at least @min_ms and, when @max_ms >= 0, at most @max_ms. */
 int backend_setting_async(const json_t *cfg, const char *path, const char *key, enum backend_async *ret,
-                          struct osb_error *err);
+                          struct backend_problems *bp);
 int backend_setting_duration(const json_t *cfg, const char *path, const char *key, int64_t min_ms,
-                             int64_t max_ms, int64_t *ret, struct osb_error *err);
+                             int64_t max_ms, int64_t *ret, struct backend_problems *bp);
 /* Whether @s is a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*). */
 bool backend_env_name_valid(const char *s);
 
@@ -115,8 +134,15 @@ bool backend_env_name_valid(const char *s);
 const struct backend *backend_of(const struct catalog_plan *plan);
 
 /* Configures every plan of @cat. On failure returns OSB_E_INVALID_CONFIG and *ret_errors new
- * (osb_free): one line per problem, "SOURCE: JSON.PATH: message". */
+ * (osb_free): one line per problem of every plan, "SOURCE: JSON.PATH: message"; no plan keeps
+ * any state. -ENOMEM when memory ran out (*ret_errors then says so, or is NULL). */
 int backend_configure_catalog(struct catalog *cat, char **ret_errors);
+/* Loads the catalog file @path (the built-in demo catalog when NULL; see catalog.h) and
+ * configures its plans: every mistake at once. When the catalog has structural problems, the
+ * backend settings of every plan that passed the structural checks are checked too, and their
+ * problems follow the structural ones in *ret_errors. Returns what catalog_load_file() and
+ * backend_configure_catalog() return; *ret (configured) only on success. */
+int backend_load_catalog(const char *path, struct catalog **ret, char **ret_errors);
 /* Releases every plan's backend state. NULL-safe. */
 void backend_release_catalog(struct catalog *cat);
 

@@ -364,23 +364,21 @@ static int catalog_dir(const struct catalog_plan *plan, char **ret)
 }
 
 static int parse_prog(const json_t *v, const char *path, const char *key, const char *base,
-                      struct exec_prog *ret, struct osb_error *err)
+                      struct exec_prog *ret, struct backend_problems *bp)
 {
         size_t n = json_array_size(v);
         if (!json_is_array(v) || n == 0)
-                return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                     "%s.%s: must be a non-empty array of strings: the program and its arguments",
-                                     path, key);
+                return backend_problem(bp, "%s.%s: must be a non-empty array of strings: the program and its arguments",
+                                       path, key);
         for (size_t i = 0; i < n; i++)
                 if (!plain_string(json_array_get(v, i)))
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                             "%s.%s[%zu]: must be a string without NUL characters", path, key, i);
+                        return backend_problem(bp, "%s.%s[%zu]: must be a string without NUL characters", path, key, i);
         const char *name = json_string_value(json_array_get(v, 0));
         if (!*name)
-                return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s.%s[0]: must name a program", path, key);
+                return backend_problem(bp, "%s.%s[0]: must name a program", path, key);
         osb_autofree char *abs = resolve(base, name);
         if (!abs)
-                return osb_error_set(err, -ENOMEM, "out of memory");
+                return -ENOMEM;
         struct stat st;
         const char *why = NULL;
         if (stat(abs, &st) < 0)
@@ -390,11 +388,10 @@ static int parse_prog(const json_t *v, const char *path, const char *key, const 
         else if (access(abs, X_OK) < 0)
                 why = "it is not executable";
         if (why)
-                return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s.%s: %s is not an executable file (%s)",
-                                     path, key, abs, why);
+                return backend_problem(bp, "%s.%s: %s is not an executable file (%s)", path, key, abs, why);
         const char **argv = osb_calloc(n + 1, sizeof(*argv));
         if (!argv)
-                return osb_error_set(err, -ENOMEM, "out of memory");
+                return -ENOMEM;
         argv[0] = abs;
         for (size_t i = 1; i < n; i++)
                 argv[i] = json_string_value(json_array_get(v, i));
@@ -402,44 +399,49 @@ static int parse_prog(const json_t *v, const char *path, const char *key, const 
         return 0;
 }
 
-static int parse_env(const json_t *v, const char *path, struct exec_plan *ep, struct osb_error *err)
+static int parse_env(const json_t *v, const char *path, struct exec_plan *ep, struct backend_problems *bp)
 {
         if (v && !json_is_object(v))
-                return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s.env: must be an object of strings", path);
+                return backend_problem(bp, "%s.env: must be an object of strings", path);
         ep->envp = osb_calloc(json_object_size(v) + 3, sizeof(*ep->envp));
         if (!ep->envp)
-                return osb_error_set(err, -ENOMEM, "out of memory");
-        size_t n = 0;
+                return -ENOMEM;
+        size_t n = 0, problems_before = bp->count;
         bool has_path = false, has_lang = false;
         const char *name;
         json_t *e;
         json_object_foreach((json_t *) v, name, e) {
-                if (!backend_env_name_valid(name))
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                             "%s.env.%s: is not a valid variable name (letters, digits and _)",
-                                             path, name);
+                if (!backend_env_name_valid(name)) {
+                        (void) backend_problem(bp, "%s.env.%s: is not a valid variable name (letters, digits and _)",
+                                               path, name);
+                        continue;
+                }
                 const char *value = plain_string(e);
-                if (!value)
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                             "%s.env.%s: must be a string without NUL characters", path, name);
+                if (!value) {
+                        (void) backend_problem(bp, "%s.env.%s: must be a string without NUL characters", path, name);
+                        continue;
+                }
                 ep->envp[n] = osb_asprintf("%s=%s", name, value);
                 if (!ep->envp[n++])
-                        return osb_error_set(err, -ENOMEM, "out of memory");
+                        return -ENOMEM;
                 has_path = has_path || strcmp(name, "PATH") == 0;
                 has_lang = has_lang || strcmp(name, "LANG") == 0;
         }
+        if (bp->count > problems_before)
+                return OSB_E_INVALID_CONFIG;
         const char *defaults[] = {has_path ? NULL : EXEC_DEFAULT_PATH, has_lang ? NULL : EXEC_DEFAULT_LANG};
         for (unsigned i = 0; i < OSB_ELEMENTSOF(defaults); i++) {
                 if (!defaults[i])
                         continue;
                 ep->envp[n] = osb_strdup(defaults[i]);
                 if (!ep->envp[n++])
-                        return osb_error_set(err, -ENOMEM, "out of memory");
+                        return -ENOMEM;
         }
         return 0;
 }
 
-static int parse_size(const json_t *v, const char *path, const char *key, size_t *ret, struct osb_error *err)
+static int parse_size(const json_t *v, const char *path, const char *key, size_t *ret,
+                      struct backend_problems *bp)
 {
         uint64_t n = 0;
         if (!v)
@@ -449,15 +451,15 @@ static int parse_size(const json_t *v, const char *path, const char *key, size_t
         else if (json_is_string(v) && osb_parse_size(json_string_value(v), EXEC_MAX_OUTPUT_MAX, &n) < 0)
                 n = 0;
         if (n == 0 || n > EXEC_MAX_OUTPUT_MAX)
-                return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                     "%s.%s: must be a byte count or a size such as \"64KiB\" or \"1MiB\", "
-                                     "at most 64MiB", path, key);
+                return backend_problem(bp, "%s.%s: must be a byte count or a size such as \"64KiB\" or \"1MiB\", "
+                                       "at most 64MiB", path, key);
         *ret = (size_t) n;
         return 0;
 }
 
-static int exec_configure(struct catalog_plan *plan, struct osb_error *err)
+static int exec_configure(struct catalog_plan *plan, struct backend_problems *bp)
 {
+        size_t problems_before = bp->count;
         const char *path = plan->backend_path;
         json_t *cfg = plan->backend;
         static const char *const known[] = {"type", "provision", "update", "deprovision", "bind", "unbind",
@@ -470,13 +472,12 @@ static int exec_configure(struct catalog_plan *plan, struct osb_error *err)
                 for (unsigned i = 0; i < OSB_ELEMENTSOF(known); i++)
                         ok = ok || strcmp(key, known[i]) == 0;
                 if (!ok)
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                             "%s.%s: unknown setting of the exec backend", path, key);
+                        (void) backend_problem(bp, "%s.%s: unknown setting of the exec backend", path, key);
         }
 
         osb_auto(exec_plan_freep) struct exec_plan *ep = osb_calloc(1, sizeof(*ep));
         if (!ep)
-                return osb_error_set(err, -ENOMEM, "out of memory");
+                return -ENOMEM;
         ep->be = &backend_exec;
         ep->timeout_ms = EXEC_TIMEOUT_DEFAULT_MS;
         ep->max_output = EXEC_MAX_OUTPUT_DEFAULT;
@@ -486,9 +487,10 @@ static int exec_configure(struct catalog_plan *plan, struct osb_error *err)
 
         osb_autofree char *base = NULL;
         int r = catalog_dir(plan, &base);
+        if (r == -ENOMEM)
+                return r;
         if (r < 0)
-                return osb_error_set(err, r == -ENOMEM ? r : OSB_E_INVALID_CONFIG,
-                                     "%s: cannot find the catalog file's directory: %s", path, strerror(-r));
+                return backend_problem(bp, "%s: cannot find the catalog file's directory: %s", path, strerror(-r));
 
         for (unsigned k = 0; k < OP_KIND_MAX; k++) {
                 const char *name = op_kind_name((enum op_kind) k);
@@ -496,57 +498,46 @@ static int exec_configure(struct catalog_plan *plan, struct osb_error *err)
                 bool required = k == OP_PROVISION || k == OP_DEPROVISION ||
                                 ((k == OP_BIND || k == OP_UNBIND) && plan->bindable);
                 if (!v && required)
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                             "%s.%s: is required%s: the program that runs a %s, as an "
-                                             "array [\"program\", \"argument\", ...]", path, name,
-                                             k == OP_BIND || k == OP_UNBIND ? " (the plan is bindable)" : "",
-                                             name);
-                if (v && (r = parse_prog(v, path, name, base, &ep->progs[k], err)) < 0)
-                        return r;
+                        (void) backend_problem(bp, "%s.%s: is required%s: the program that runs a %s, as an "
+                                               "array [\"program\", \"argument\", ...]", path, name,
+                                               k == OP_BIND || k == OP_UNBIND ? " (the plan is bindable)" : "",
+                                               name);
+                if (v && parse_prog(v, path, name, base, &ep->progs[k], bp) == -ENOMEM)
+                        return -ENOMEM;
         }
-        r = parse_env(json_object_get(cfg, "env"), path, ep, err);
-        if (r < 0)
-                return r;
+        if (parse_env(json_object_get(cfg, "env"), path, ep, bp) == -ENOMEM)
+                return -ENOMEM;
         v = json_object_get(cfg, "dir");
         if (v) {
                 const char *d = plain_string(v);
-                if (!d || !*d)
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s.dir: must be a non-empty string", path);
-                ep->dir = resolve(base, d);
-                if (!ep->dir)
-                        return osb_error_set(err, -ENOMEM, "out of memory");
                 struct stat st;
-                if (stat(ep->dir, &st) < 0 || !S_ISDIR(st.st_mode))
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s.dir: %s is not a directory", path,
-                                             ep->dir);
+                if (!d || !*d)
+                        (void) backend_problem(bp, "%s.dir: must be a non-empty string", path);
+                else if (!(ep->dir = resolve(base, d)))
+                        return -ENOMEM;
+                else if (stat(ep->dir, &st) < 0 || !S_ISDIR(st.st_mode))
+                        (void) backend_problem(bp, "%s.dir: %s is not a directory", path, ep->dir);
         } else {
                 ep->dir = OSB_TAKE_PTR(base);
         }
-        r = backend_setting_duration(cfg, path, "timeout", 1, EXEC_TIMEOUT_MAX_MS, &ep->timeout_ms, err);
-        if (r < 0)
-                return r;
-        r = parse_size(json_object_get(cfg, "max_output"), path, "max_output", &ep->max_output, err);
-        if (r < 0)
-                return r;
-        r = backend_setting_async(cfg, path, "async", &ep->async, err);
-        if (r < 0)
-                return r;
-        r = backend_setting_async(cfg, path, "bind_async", &ep->bind_async, err);
-        if (r < 0)
-                return r;
+        (void) backend_setting_duration(cfg, path, "timeout", 1, EXEC_TIMEOUT_MAX_MS, &ep->timeout_ms, bp);
+        (void) parse_size(json_object_get(cfg, "max_output"), path, "max_output", &ep->max_output, bp);
+        (void) backend_setting_async(cfg, path, "async", &ep->async, bp);
+        (void) backend_setting_async(cfg, path, "bind_async", &ep->bind_async, bp);
         if (ep->bind_async != BACKEND_ASYNC_NEVER && !plan->service->bindings_retrievable)
-                return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                     "%s.bind_async: asynchronous bindings need the service to "
-                                     "set \"bindings_retrievable\": true", path);
+                (void) backend_problem(bp, "%s.bind_async: asynchronous bindings need the service to "
+                                       "set \"bindings_retrievable\": true", path);
         v = json_object_get(cfg, "retry_after");
         if (v) {
                 if (!json_is_integer(v) || json_integer_value(v) < 1 ||
                     json_integer_value(v) > EXEC_RETRY_AFTER_MAX_S)
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                             "%s.retry_after: must be a whole number of seconds from 1 to %d",
-                                             path, EXEC_RETRY_AFTER_MAX_S);
-                ep->retry_after_ms = json_integer_value(v) * 1000;
+                        (void) backend_problem(bp, "%s.retry_after: must be a whole number of seconds from 1 to %d",
+                                               path, EXEC_RETRY_AFTER_MAX_S);
+                else
+                        ep->retry_after_ms = json_integer_value(v) * 1000;
         }
+        if (bp->count > problems_before)
+                return OSB_E_INVALID_CONFIG;
         plan->backend_state = OSB_TAKE_PTR(ep);
         return 0;
 }

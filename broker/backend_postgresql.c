@@ -101,8 +101,9 @@ static void pg_planp_free(struct pg_plan **pp)
         *pp = NULL;
 }
 
-static int pg_configure(struct catalog_plan *plan, struct osb_error *err)
+static int pg_configure(struct catalog_plan *plan, struct backend_problems *bp)
 {
+        size_t problems_before = bp->count;
         const char *path = plan->backend_path;
         json_t *cfg = plan->backend;
         static const char *const known[] = {"type", "admin_url_file", "admin_url_env", "host", "port",
@@ -114,15 +115,14 @@ static int pg_configure(struct catalog_plan *plan, struct osb_error *err)
                 for (unsigned i = 0; i < OSB_ELEMENTSOF(known); i++)
                         ok = ok || strcmp(key, known[i]) == 0;
                 if (!ok)
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                             "%s.%s: unknown setting of the postgresql backend (known: "
-                                             "admin_url_file, admin_url_env, host, port, connection_limit, "
-                                             "grants, async, retry_after)", path, key);
+                        (void) backend_problem(bp, "%s.%s: unknown setting of the postgresql backend (known: "
+                                               "admin_url_file, admin_url_env, host, port, connection_limit, "
+                                               "grants, async, retry_after)", path, key);
         }
 
         osb_auto(pg_planp_free) struct pg_plan *pp = osb_calloc(1, sizeof(*pp));
         if (!pp)
-                return osb_error_set(err, -ENOMEM, "out of memory");
+                return -ENOMEM;
         pp->be = &backend_postgresql;
         pp->connection_limit = -1;
         pp->grants = PG_GRANTS_READWRITE;
@@ -131,58 +131,52 @@ static int pg_configure(struct catalog_plan *plan, struct osb_error *err)
 
         json_t *file = json_object_get(cfg, "admin_url_file"), *env = json_object_get(cfg, "admin_url_env");
         if (!file == !env)
-                return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                     "%s: set exactly one of \"admin_url_file\" and \"admin_url_env\" (the "
-                                     "PostgreSQL server's admin connection URL never goes in the catalog)", path);
-        if (file) {
-                if (!json_is_string(file) || !*json_string_value(file))
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                             "%s.admin_url_file: must be a non-empty file name", path);
+                (void) backend_problem(bp, "%s: set exactly one of \"admin_url_file\" and \"admin_url_env\" (the "
+                                       "PostgreSQL server's admin connection URL never goes in the catalog)", path);
+        if (file && (!json_is_string(file) || !*json_string_value(file))) {
+                (void) backend_problem(bp, "%s.admin_url_file: must be a non-empty file name", path);
+        } else if (file) {
                 pp->url_file = resolve_path(plan, json_string_value(file));
                 if (!pp->url_file)
-                        return osb_error_set(err, -ENOMEM, "out of memory");
+                        return -ENOMEM;
                 osb_autofree char *text = NULL;
                 size_t len = 0;
                 int r = osb_read_file(pp->url_file, ADMIN_URL_MAX, &text, &len, NULL);
                 if (r == -ENOMEM)
-                        return osb_error_set(err, r, "out of memory");
-                if (r < 0)
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s.admin_url_file: cannot read '%s': %s",
-                                             path, pp->url_file,
-                                             r == -E2BIG ? "larger than 16 KiB" : strerror(-r));
+                        return -ENOMEM;
                 bool blank = true;
                 for (size_t i = 0; i < len; i++)
                         blank = blank && isspace((unsigned char) text[i]);
-                explicit_bzero(text, len);
-                if (blank)
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s.admin_url_file: '%s' is empty",
-                                             path, pp->url_file);
-        } else {
+                if (text)
+                        explicit_bzero(text, len);
+                if (r < 0)
+                        (void) backend_problem(bp, "%s.admin_url_file: cannot read '%s': %s", path, pp->url_file,
+                                               r == -E2BIG ? "larger than 16 KiB" : strerror(-r));
+                else if (blank)
+                        (void) backend_problem(bp, "%s.admin_url_file: '%s' is empty", path, pp->url_file);
+        } else if (env) {
                 if (!json_is_string(env) || !backend_env_name_valid(json_string_value(env)))
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                             "%s.admin_url_env: must be the name of an environment variable", path);
+                        (void) backend_problem(bp, "%s.admin_url_env: must be the name of an environment variable",
+                                               path);
                 pp->url_env = json_string_value(env);
         }
 
         v = json_object_get(cfg, "host");
         if (v) {
                 if (!json_is_string(v) || !*json_string_value(v) || strlen(json_string_value(v)) > 253)
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                             "%s.host: must be a host name or address", path);
+                        (void) backend_problem(bp, "%s.host: must be a host name or address", path);
                 pp->host = json_string_value(v);
         }
         v = json_object_get(cfg, "port");
         if (v) {
                 if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 65535)
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s.port: must be a port number (1-65535)",
-                                             path);
+                        (void) backend_problem(bp, "%s.port: must be a port number (1-65535)", path);
                 pp->port = json_integer_value(v);
         }
         v = json_object_get(cfg, "connection_limit");
         if (v) {
                 if (!json_is_integer(v) || json_integer_value(v) < -1 || json_integer_value(v) > INT32_MAX)
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                             "%s.connection_limit: must be a whole number, -1 for unlimited", path);
+                        (void) backend_problem(bp, "%s.connection_limit: must be a whole number, -1 for unlimited", path);
                 pp->connection_limit = json_integer_value(v);
         }
         v = json_object_get(cfg, "grants");
@@ -192,19 +186,17 @@ static int pg_configure(struct catalog_plan *plan, struct osb_error *err)
                 else if (osb_streq(json_string_value(v), "readonly"))
                         pp->grants = PG_GRANTS_READONLY;
                 else
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                             "%s.grants: must be \"readwrite\" or \"readonly\"", path);
+                        (void) backend_problem(bp, "%s.grants: must be \"readwrite\" or \"readonly\"", path);
         }
-        int r = backend_setting_async(cfg, path, "async", &pp->async, err);
-        if (r < 0)
-                return r;
+        (void) backend_setting_async(cfg, path, "async", &pp->async, bp);
         v = json_object_get(cfg, "retry_after");
         if (v) {
                 if (!json_is_integer(v) || json_integer_value(v) < 0)
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                             "%s.retry_after: must be a whole number of seconds", path);
+                        (void) backend_problem(bp, "%s.retry_after: must be a whole number of seconds", path);
                 pp->retry_after_s = json_integer_value(v);
         }
+        if (bp->count > problems_before)
+                return OSB_E_INVALID_CONFIG;
         plan->backend_state = OSB_TAKE_PTR(pp);
         return 0;
 }

@@ -35,8 +35,9 @@ static void static_release(struct catalog_plan *plan)
         plan->backend_state = NULL;
 }
 
-static int static_configure(struct catalog_plan *plan, struct osb_error *err)
+static int static_configure(struct catalog_plan *plan, struct backend_problems *bp)
 {
+        size_t problems_before = bp->count;
         const char *path = plan->backend_path;
         json_t *cfg = plan->backend;
         static const char *const known[] = {"type", "credentials", "async", "bind_async", "delay",
@@ -50,13 +51,12 @@ static int static_configure(struct catalog_plan *plan, struct osb_error *err)
                 for (unsigned i = 0; i < OSB_ELEMENTSOF(known); i++)
                         ok = ok || strcmp(key, known[i]) == 0;
                 if (!ok)
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                             "%s.%s: unknown setting of the static backend", path, key);
+                        (void) backend_problem(bp, "%s.%s: unknown setting of the static backend", path, key);
         }
 
         osb_autofree struct static_plan *sp = osb_calloc(1, sizeof(*sp));
         if (!sp)
-                return osb_error_set(err, -ENOMEM, "out of memory");
+                return -ENOMEM;
         sp->be = &backend_static;
         sp->delay_ms = 1000;
         sp->retry_after_s = -1;
@@ -64,45 +64,35 @@ static int static_configure(struct catalog_plan *plan, struct osb_error *err)
 
         sp->credentials = json_object_get(cfg, "credentials");
         if (sp->credentials && !json_is_object(sp->credentials))
-                return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s.credentials: must be an object", path);
-        int r = backend_setting_async(cfg, path, "async", &sp->async, err);
-        if (r < 0)
-                return r;
-        r = backend_setting_async(cfg, path, "bind_async", &sp->bind_async, err);
-        if (r < 0)
-                return r;
+                (void) backend_problem(bp, "%s.credentials: must be an object", path);
+        (void) backend_setting_async(cfg, path, "async", &sp->async, bp);
+        (void) backend_setting_async(cfg, path, "bind_async", &sp->bind_async, bp);
         if (sp->bind_async != BACKEND_ASYNC_NEVER && !plan->service->bindings_retrievable)
-                return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                     "%s.bind_async: asynchronous bindings need the service to "
-                                     "set \"bindings_retrievable\": true", path);
-        r = backend_setting_duration(cfg, path, "delay", 0, -1, &sp->delay_ms, err);
-        if (r < 0)
-                return r;
+                (void) backend_problem(bp, "%s.bind_async: asynchronous bindings need the service to "
+                                       "set \"bindings_retrievable\": true", path);
+        (void) backend_setting_duration(cfg, path, "delay", 0, -1, &sp->delay_ms, bp);
         /* A synchronous answer holds a request thread and the write lock: minutes at most. */
-        r = backend_setting_duration(cfg, path, "sync_delay", 0, SYNC_DELAY_MAX_MS,
-                                     &sp->sync_delay_ms, err);
-        if (r < 0)
-                return r;
+        (void) backend_setting_duration(cfg, path, "sync_delay", 0, SYNC_DELAY_MAX_MS, &sp->sync_delay_ms, bp);
         v = json_object_get(cfg, "retry_after");
         if (v) {
                 if (!json_is_integer(v) || json_integer_value(v) < 0)
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                             "%s.retry_after: must be a whole number of seconds", path);
-                sp->retry_after_s = json_integer_value(v);
+                        (void) backend_problem(bp, "%s.retry_after: must be a whole number of seconds", path);
+                else
+                        sp->retry_after_s = json_integer_value(v);
         }
         v = json_object_get(cfg, "fail");
         if (v) {
                 size_t i;
                 json_t *e;
                 if (!json_is_array(v))
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s.fail: must be an array", path);
+                        (void) backend_problem(bp, "%s.fail: must be an array", path);
                 json_array_foreach(v, i, e) {
                         enum op_kind k;
                         if (op_kind_parse(json_string_value(e), &k) < 0)
-                                return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                                     "%s.fail[%zu]: must be one of provision, update, "
-                                                     "deprovision, bind, unbind", path, i);
-                        sp->fail[k] = true;
+                                (void) backend_problem(bp, "%s.fail[%zu]: must be one of provision, update, "
+                                                       "deprovision, bind, unbind", path, i);
+                        else
+                                sp->fail[k] = true;
                 }
         }
         static const char *const strings[] = {"fail_message", "dashboard_url"};
@@ -112,25 +102,28 @@ static int static_configure(struct catalog_plan *plan, struct osb_error *err)
                 if (!v)
                         continue;
                 if (!json_is_string(v) || !*json_string_value(v))
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG,
-                                             "%s.%s: must be a non-empty string", path, strings[i]);
-                *targets[i] = json_string_value(v);
+                        (void) backend_problem(bp, "%s.%s: must be a non-empty string", path, strings[i]);
+                else
+                        *targets[i] = json_string_value(v);
         }
         v = json_object_get(cfg, "requires_app");
         if (v) {
                 if (!json_is_boolean(v))
-                        return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s.requires_app: must be a boolean", path);
-                sp->requires_app = json_is_true(v);
+                        (void) backend_problem(bp, "%s.requires_app: must be a boolean", path);
+                else
+                        sp->requires_app = json_is_true(v);
         }
+        if (bp->count > problems_before)
+                return OSB_E_INVALID_CONFIG;
         sp->extra = json_object();
         if (!sp->extra)
-                return osb_error_set(err, -ENOMEM, "out of memory");
+                return -ENOMEM;
         static const char *const extras[] = {"syslog_drain_url", "route_service_url", "volume_mounts", "endpoints"};
         for (unsigned i = 0; i < OSB_ELEMENTSOF(extras); i++) {
                 v = json_object_get(cfg, extras[i]);
                 if (v && json_object_set(sp->extra, extras[i], v) < 0) {
                         json_decref(sp->extra);
-                        return osb_error_set(err, -ENOMEM, "out of memory");
+                        return -ENOMEM;
                 }
         }
         plan->backend_state = OSB_TAKE_PTR(sp);

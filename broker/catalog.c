@@ -23,6 +23,8 @@ struct problems {
         size_t count;
         bool oom;
         bool truncated;
+        json_t *ok_plans;  /* "services[i].plans[j]" -> true for each plan that passed with its
+                            * service, or NULL when not wanted */
 };
 
 static void problem(struct problems *p, const char *path, const char *fmt, ...) OSB_PRINTF(3, 4);
@@ -383,6 +385,7 @@ static void check_service(struct problems *p, const json_t *svc, const char *pat
                 return;
         }
         char fp[256];
+        size_t count_before = p->count;
         /* The id is registered in a first pass, so plans can be checked against all of them. */
         (void) text_field(p, svc, path, "id", true, T_NONEMPTY);
         const char *name = text_field(p, svc, path, "name", true, T_NONEMPTY | T_LIMIT | T_CLI_NAME);
@@ -416,6 +419,7 @@ static void check_service(struct problems *p, const json_t *svc, const char *pat
                 (void) text_field(p, dc, dp, "redirect_uri", false, T_ANY);
         }
         check_backend(p, svc, path);
+        bool service_ok = p->count == count_before;
 
         const json_t *plans = field(p, svc, path, "plans", true, W_ARRAY);
         if (!plans)
@@ -432,7 +436,11 @@ static void check_service(struct problems *p, const json_t *svc, const char *pat
         }
         for (size_t j = 0; j < json_array_size(plans); j++) {
                 (void) snprintf(fp, sizeof(fp), "%s.plans[%zu]", path, j);
+                size_t before = p->count;
                 check_plan(p, json_array_get(plans, j), fp, sets, plan_names);
+                if (p->ok_plans && service_ok && p->count == before &&
+                    json_object_set_new(p->ok_plans, fp, json_true()) < 0)
+                        p->oom = true;
         }
         json_decref(plan_names);
 }
@@ -551,7 +559,19 @@ static int dump_body(const json_t *j, char **ret, size_t *ret_len)
         return 0;
 }
 
-static int build(struct catalog *c)
+/* Whether plan @j of service @i is in @only (NULL: every plan is). */
+static bool plan_included(const json_t *only, size_t i, size_t j)
+{
+        if (!only)
+                return true;
+        char path[64];
+        (void) snprintf(path, sizeof(path), "services[%zu].plans[%zu]", i, j);
+        return json_object_get(only, path) != NULL;
+}
+
+/* Builds the structs of every plan, or when @only is not NULL of the plans it names (and of the
+ * services that have one of them). */
+static int build(struct catalog *c, const json_t *only)
 {
         const json_t *services = json_object_get(c->doc, "services");
         c->default_backend = json_pack("{s:s}", "type", "static");
@@ -562,12 +582,16 @@ static int build(struct catalog *c)
                 c->services = osb_calloc(n_services, sizeof(*c->services));
                 if (!c->services)
                         return -ENOMEM;
-                c->n_services = n_services;
         }
-        for (size_t i = 0; i < c->n_services; i++) {
+        for (size_t i = 0; i < n_services; i++) {
                 const json_t *sj = json_array_get(services, i);
-                struct catalog_service *s = &c->services[i];
                 const json_t *plans = json_object_get(sj, "plans");
+                size_t n_plans = 0;
+                for (size_t j = 0; j < json_array_size(plans); j++)
+                        n_plans += plan_included(only, i, j);
+                if (n_plans == 0)
+                        continue;
+                struct catalog_service *s = &c->services[c->n_services++];
                 s->id = json_string_value(json_object_get(sj, "id"));
                 s->name = json_string_value(json_object_get(sj, "name"));
                 s->bindable = get_bool(sj, "bindable", false);
@@ -583,13 +607,14 @@ static int build(struct catalog *c)
                         s->requires_volume_mount |= strcmp(r, "volume_mount") == 0;
                 }
                 json_t *svc_backend = json_object_get(sj, BACKEND_KEY);
-                s->n_plans = json_array_size(plans);
-                s->plans = osb_calloc(s->n_plans, sizeof(*s->plans));
+                s->plans = osb_calloc(n_plans, sizeof(*s->plans));
                 if (!s->plans)
                         return -ENOMEM;
-                for (size_t j = 0; j < s->n_plans; j++) {
+                for (size_t j = 0; j < json_array_size(plans); j++) {
+                        if (!plan_included(only, i, j))
+                                continue;
                         const json_t *pj = json_array_get(plans, j);
-                        struct catalog_plan *p = &s->plans[j];
+                        struct catalog_plan *p = &s->plans[s->n_plans++];
                         p->id = json_string_value(json_object_get(pj, "id"));
                         p->name = json_string_value(json_object_get(pj, "name"));
                         p->service = s;
@@ -695,9 +720,10 @@ static void catalog_freep(struct catalog **c)
 }
 
 /* The loaders below write problems to *ret_errors (never NULL) on failure; the public
- * functions hand them out. */
+ * functions hand them out. With @ret_valid, structural problems also set *ret_valid to the
+ * catalog of the plans that passed (NULL when none did). */
 static int load(const char *data, size_t len, const char *source, bool yaml, struct catalog **ret,
-                char **ret_errors)
+                struct catalog **ret_valid, char **ret_errors)
 {
         if (!data && len == 0)
                 data = "";
@@ -727,23 +753,40 @@ static int load(const char *data, size_t len, const char *source, bool yaml, str
 
         struct problems p = {.source = source};
         osb_buf_init(&p.buf, CATALOG_MAX_ERROR_BYTES + 2048);
-        check_doc(&p, c->doc);
-        if (p.oom) {
+        if (ret_valid && !(p.ok_plans = json_object())) {
                 osb_buf_release(&p.buf);
                 return -ENOMEM;
         }
+        check_doc(&p, c->doc);
+        if (p.oom) {
+                osb_buf_release(&p.buf);
+                json_decref(p.ok_plans);
+                return -ENOMEM;
+        }
         if (p.count) {
+                int r = 0;
+                struct catalog *valid = NULL;
+                if (ret_valid && json_object_size(p.ok_plans) > 0) {
+                        r = build(c, p.ok_plans);
+                        if (r >= 0)
+                                valid = OSB_TAKE_PTR(c);
+                }
+                json_decref(p.ok_plans);
                 char *text = problems_detach(&p);
-                if (!text || p.oom) {
+                if (!text || p.oom || r < 0) {
                         osb_free(text);
+                        catalog_free(valid);
                         return -ENOMEM;
                 }
+                if (ret_valid)
+                        *ret_valid = valid;
                 *ret_errors = text;
                 return OSB_E_INVALID_CONFIG;
         }
         osb_buf_release(&p.buf);
+        json_decref(p.ok_plans);
 
-        int r = build(c);
+        int r = build(c, NULL);
         if (r < 0)
                 return r;
         *ret = OSB_TAKE_PTR(c);
@@ -765,15 +808,20 @@ int catalog_load_buffer(const char *data, size_t len, const char *source, struct
                         char **ret_errors)
 {
         char *errors = NULL;
-        int r = load(data, len, source, false, ret, &errors);
+        int r = load(data, len, source, false, ret, NULL, &errors);
         return hand_errors(r, errors, ret_errors);
+}
+
+static int load_demo(struct catalog **ret, struct catalog **ret_valid, char **ret_errors)
+{
+        return load(catalog_demo_json, strlen(catalog_demo_json), "built-in demo catalog", false, ret,
+                    ret_valid, ret_errors);
 }
 
 int catalog_load_demo(struct catalog **ret, char **ret_errors)
 {
         char *errors = NULL;
-        int r = load(catalog_demo_json, strlen(catalog_demo_json), "built-in demo catalog", false,
-                     ret, &errors);
+        int r = load_demo(ret, NULL, &errors);
         return hand_errors(r, errors, ret_errors);
 }
 
@@ -783,7 +831,7 @@ static bool has_suffix(const char *s, const char *suffix)
         return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
-static int load_file(const char *path, struct catalog **ret, char **ret_errors)
+static int load_file(const char *path, struct catalog **ret, struct catalog **ret_valid, char **ret_errors)
 {
         osb_autofree char *data = NULL;
         size_t len = 0;
@@ -797,13 +845,21 @@ static int load_file(const char *path, struct catalog **ret, char **ret_errors)
                 return fail_with(r, ret_errors, "%s: cannot %s the catalog file: %s", path,
                                  r == -EISDIR ? "read" : "open", strerror(-r));
         bool yaml = has_suffix(path, ".yaml") || has_suffix(path, ".yml");
-        return load(data, len, path, yaml, ret, ret_errors);
+        return load(data, len, path, yaml, ret, ret_valid, ret_errors);
 }
 
 int catalog_load_file(const char *path, struct catalog **ret, char **ret_errors)
 {
         char *errors = NULL;
-        int r = load_file(path, ret, &errors);
+        int r = load_file(path, ret, NULL, &errors);
+        return hand_errors(r, errors, ret_errors);
+}
+
+int catalog_load_checked(const char *path, struct catalog **ret, struct catalog **ret_valid,
+                         char **ret_errors)
+{
+        char *errors = NULL;
+        int r = path ? load_file(path, ret, ret_valid, &errors) : load_demo(ret, ret_valid, &errors);
         return hand_errors(r, errors, ret_errors);
 }
 

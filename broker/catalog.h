@@ -77,6 +77,13 @@ int catalog_load_buffer(const char *data, size_t len, const char *source, struct
                         char **ret_errors);
 /* The built-in demo catalog (see broker/democatalog.c). */
 int catalog_load_demo(struct catalog **ret, char **ret_errors);
+/* catalog_load_file() (catalog_load_demo() when @path is NULL) that, when the catalog has
+ * structural problems (OSB_E_INVALID_CONFIG), also sets *ret_valid to a catalog holding only
+ * the plans that passed every check with their service, so their backend settings can be
+ * checked too; *ret_valid stays untouched when no plan passed or on any other failure. The
+ * valid part never serves: free it with catalog_free(). */
+int catalog_load_checked(const char *path, struct catalog **ret, struct catalog **ret_valid,
+                         char **ret_errors);
 /* NULL-safe; returns NULL. Does not touch backend_state (free that first: backend.h). */
 struct catalog *catalog_free(struct catalog *c);
 

@@ -161,9 +161,7 @@ static int run(void)
 
         struct catalog *cat = NULL;
         char *errors = NULL;
-        int r = arg_catalog ? catalog_load_file(arg_catalog, &cat, &errors) : catalog_load_demo(&cat, &errors);
-        if (r >= 0)
-                r = backend_configure_catalog(cat, &errors);
+        int r = backend_load_catalog(arg_catalog, &cat, &errors);
         if (r < 0) {
                 fprintf(stderr, "osb-broker: the catalog is invalid:\n%s\n", errors ? errors : "unknown error");
                 osb_log_error("invalid catalog", "source=%s", arg_catalog ? arg_catalog : "built-in");

@@ -180,6 +180,52 @@ START_TEST(invalid_catalog_refuses_to_start_naming_the_file_and_the_json_path)
 }
 END_TEST
 
+/* One start lists every mistake: the structural ones and every bad backend setting of every
+ * plan that passed them, whichever plans they are in. */
+START_TEST(a_catalog_with_several_mistakes_lists_every_one_in_one_start)
+{
+        static const char yaml[] =
+                "services:\n"
+                "  - {id: s1, name: one, description: d, bindable: maybe,\n"
+                "     plans: [{id: p1, name: a, description: d}]}\n"
+                "  - id: s2\n"
+                "    name: two\n"
+                "    description: d\n"
+                "    bindable: true\n"
+                "    plans:\n"
+                "      - {id: p2, name: b, description: d,\n"
+                "         x-bindery-backend: {type: static, async: sometimes, delay: soon}}\n"
+                "      - {id: p3, name: 'bad name', description: d}\n"
+                "      - {id: p4, name: d, description: d,\n"
+                "         x-bindery-backend: {type: postgresql, admin_url_env: POSTGRES_URL, port: 0, grants: all}}\n";
+        static const char *const want[] = {
+                "services[0].bindable: must be a boolean",
+                "services[1].plans[1].name: 'bad name' is not CLI-friendly",
+                "services[1].plans[0].x-bindery-backend.async: must be \"never\", \"optional\" or \"required\"",
+                "services[1].plans[0].x-bindery-backend.delay: must be a duration",
+                "services[1].plans[2].x-bindery-backend.port: must be a port number",
+                "services[1].plans[2].x-bindery-backend.grants: must be \"readwrite\" or \"readonly\"",
+        };
+        osb_autofree char *dir = it_mkdtemp();
+        osb_autofree char *cat = osb_asprintf("%s/catalog.yaml", dir);
+        osb_autofree char *db = osb_asprintf("%s/broker.db", dir);
+        osb_autofree char *port_file = osb_asprintf("%s/port", dir);
+        it_write_file(cat, yaml);
+        const char *args[] = {"--listen", "127.0.0.1", "--port", "0", "--port-file", port_file, "--db", db,
+                              "--catalog", cat, "--log-level", "off", NULL};
+        osb_autofree char *err = NULL;
+        int code = it_run_broker(dir, args, 30000, &err);
+        ck_assert_msg(code == 1, "exit status %d, stderr: %s", code, err);
+        for (size_t i = 0; i < OSB_ELEMENTSOF(want); i++) {
+                osb_autofree char *line = osb_asprintf("%s: %s", cat, want[i]);
+                ck_assert_msg(strstr(err, line) != NULL, "stderr lacks '%s': %s", line, err);
+        }
+        ck_assert_msg(!it_file_exists(port_file), "the broker listened with an invalid catalog");
+        ck_assert_msg(!it_file_exists(db), "the broker created its database with an invalid catalog");
+        it_rmtree(dir);
+}
+END_TEST
+
 START_TEST(non_loopback_listen_without_auth_refuses_to_start)
 {
         static const char *const addresses[] = {"0.0.0.0", "::"};
@@ -371,6 +417,7 @@ static Suite *persistence_suite(void)
         tcase_add_test(tc, database_with_newer_schema_version_refuses_to_start_naming_both_versions);
         tcase_add_loop_test(tc, invalid_catalog_refuses_to_start_naming_the_file_and_the_json_path, 0,
                             (int) OSB_ELEMENTSOF(bad_catalogs));
+        tcase_add_test(tc, a_catalog_with_several_mistakes_lists_every_one_in_one_start);
         tcase_add_test(tc, non_loopback_listen_without_auth_refuses_to_start);
         tcase_add_test(tc, non_loopback_listen_with_allow_insecure_remote_starts);
         suite_add_tcase(s, tc);

@@ -2,6 +2,7 @@
  * Rule tests start from a minimal valid catalog and change one field. */
 #include "common/osb_compat.h"
 
+#include "broker/backend.h"
 #include "broker/catalog.h"
 #include "common/osb_mem.h"
 #include "test/lib/check_main.h"
@@ -737,6 +738,138 @@ START_TEST(every_allocation_failure_is_clean_when_invalid)
 }
 END_TEST
 
+/* ---- every mistake at once: structure and backend settings (broker/backend.c) ---- */
+
+/* Structural mistakes in service 0 (so its plan's bad backend is not checked) and in plan 1 of
+ * service 1; several backend mistakes in each other plan of service 1. */
+static const char several_mistakes[] =
+        "{'services':["
+        "{'id':'s1','name':'one','description':'d','bindable':'yes','plans':["
+        " {'id':'p1','name':'a','description':'d','x-bindery-backend':{'type':'static','async':'sometimes'}}]},"
+        "{'id':'s2','name':'two','description':'d','bindable':true,'plans':["
+        " {'id':'p2','name':'b','description':'d','x-bindery-backend':{'type':'static','async':'sometimes',"
+        "  'delay':'soon','colour':1}},"
+        " {'id':'p3','name':'c','x-bindery-backend':{'type':'static','async':'sometimes'}},"
+        " {'id':'p4','name':'d','description':'d','x-bindery-backend':{'type':'exec',"
+        "  'provision':['no-such-program-i14.sh'],'deprovision':'x','timeout':'x'}},"
+        " {'id':'p5','name':'e','description':'d','x-bindery-backend':{'type':'postgresql','port':0,"
+        "  'grants':'all'}},"
+        " {'id':'p6','name':'f','description':'d','x-bindery-backend':{'type':'mystery'}},"
+        " {'id':'p7','name':'g','description':'d','x-bindery-backend':{'type':'static','delay':'2s'}}"
+        "]},"
+        "{'id':'s3','name':'three','description':'','bindable':false,'plans':[]}"
+        "]}";
+
+static size_t count_lines(const char *s)
+{
+        size_t n = 1;
+        for (; *s; s++)
+                n += *s == '\n';
+        return n;
+}
+
+START_TEST(every_mistake_is_reported_at_once)
+{
+        osb_autofree char *text = dq(several_mistakes);
+        osb_autofree char *path = temp_file(".json", text, strlen(text));
+        struct catalog *c = NULL;
+        char *e = NULL;
+        ck_assert_int_eq(backend_load_catalog(path, &c, &e), OSB_E_INVALID_CONFIG);
+        ck_assert_ptr_null(c);
+        ck_assert_ptr_nonnull(e);
+        static const char *const want[] = {
+                /* structural, in document order */
+                "services[0].bindable: must be a boolean, not a string",
+                "services[1].plans[1].description: is required",
+                "services[2].description: must not be empty",
+                "services[2].plans: must list at least one plan",
+                /* then every backend setting of every plan that passed */
+                "services[1].plans[0].x-bindery-backend.colour: unknown setting of the static backend",
+                "services[1].plans[0].x-bindery-backend.async: must be \"never\", \"optional\" or \"required\"",
+                "services[1].plans[0].x-bindery-backend.delay: must be a duration such as \"500ms\" or \"2s\"",
+                "services[1].plans[2].x-bindery-backend.provision: /tmp/no-such-program-i14.sh is not an "
+                "executable file (it does not exist)",
+                "services[1].plans[2].x-bindery-backend.deprovision: must be a non-empty array of strings",
+                "services[1].plans[2].x-bindery-backend.bind: is required (the plan is bindable)",
+                "services[1].plans[2].x-bindery-backend.unbind: is required (the plan is bindable)",
+                "services[1].plans[2].x-bindery-backend.timeout: must be a duration",
+                "services[1].plans[3].x-bindery-backend: set exactly one of \"admin_url_file\" and \"admin_url_env\"",
+                "services[1].plans[3].x-bindery-backend.port: must be a port number (1-65535)",
+                "services[1].plans[3].x-bindery-backend.grants: must be \"readwrite\" or \"readonly\"",
+                "services[1].plans[4].x-bindery-backend.type: unknown backend 'mystery'",
+        };
+        const char *at = e;
+        for (size_t i = 0; i < OSB_ELEMENTSOF(want); i++) {
+                osb_autofree char *line = osb_asprintf("%s: %s", path, want[i]);
+                const char *hit = strstr(at, line);
+                ck_assert_msg(hit, "missing (or out of order) '%s' in:\n%s", line, e);
+                ck_assert_msg(hit == e || hit[-1] == '\n', "'%s' does not start a line:\n%s", line, e);
+                at = hit + strlen(line);
+        }
+        ck_assert_msg(count_lines(e) == OSB_ELEMENTSOF(want), "%zu lines, want %zu:\n%s", count_lines(e),
+                      OSB_ELEMENTSOF(want), e);
+        /* The plan of a structurally broken service is not second-guessed. */
+        ck_assert_ptr_null(strstr(e, "services[0].plans[0].x-bindery-backend"));
+        osb_free(e);
+        unlink(path);
+}
+END_TEST
+
+START_TEST(every_backend_mistake_is_reported_when_the_structure_is_sound)
+{
+        const char *text = dq("{'services':[{'id':'s','name':'s','description':'d','bindable':false,'plans':["
+                              "{'id':'p1','name':'a','description':'d','x-bindery-backend':{'type':'static',"
+                              "'retry_after':-1,'fail':['explode'],'requires_app':'no'}},"
+                              "{'id':'p2','name':'b','description':'d','x-bindery-backend':{'type':'postgresql',"
+                              "'admin_url_env':'1BAD','connection_limit':'many'}}]}]}");
+        struct catalog *c = NULL;
+        char *e = NULL;
+        ck_assert_int_eq(catalog_load_buffer(text, strlen(text), "b.json", &c, &e), 0);
+        ck_assert_int_eq(backend_configure_catalog(c, &e), OSB_E_INVALID_CONFIG);
+        ck_assert_str_eq(e,
+                         "b.json: services[0].plans[0].x-bindery-backend.retry_after: must be a whole number of seconds\n"
+                         "b.json: services[0].plans[0].x-bindery-backend.fail[0]: must be one of provision, update, "
+                         "deprovision, bind, unbind\n"
+                         "b.json: services[0].plans[0].x-bindery-backend.requires_app: must be a boolean\n"
+                         "b.json: services[0].plans[1].x-bindery-backend.admin_url_env: must be the name of an "
+                         "environment variable\n"
+                         "b.json: services[0].plans[1].x-bindery-backend.connection_limit: must be a whole number, "
+                         "-1 for unlimited");
+        for (size_t i = 0; i < c->n_services; i++)
+                for (size_t j = 0; j < c->services[i].n_plans; j++)
+                        ck_assert_ptr_null(c->services[i].plans[j].backend_state);
+        osb_free(e);
+        catalog_free(c);
+        osb_free((char *) text);
+}
+END_TEST
+
+START_TEST(every_allocation_failure_is_clean_with_every_mistake)
+{
+        osb_autofree char *text = dq(several_mistakes);
+        osb_autofree char *path = temp_file(".json", text, strlen(text));
+        struct catalog *c = NULL;
+        char *e = NULL;
+        osb_mem_fail_at(SIZE_MAX);
+        ck_assert_int_eq(backend_load_catalog(path, &c, &e), OSB_E_INVALID_CONFIG);
+        size_t n = osb_mem_allocs();
+        osb_autofree char *full = e;
+        for (size_t i = 0; i < n; i++) {
+                e = NULL;
+                osb_mem_fail_at(i);
+                int r = backend_load_catalog(path, &c, &e);
+                osb_mem_fail_at(SIZE_MAX);
+                ck_assert_msg(r == OSB_E_INVALID_CONFIG || r == -ENOMEM, "allocation %zu: r=%d", i, r);
+                ck_assert_ptr_null(c);
+                /* Out of memory loses lines, never invents them: a complete answer is the full one. */
+                if (r == OSB_E_INVALID_CONFIG && e && count_lines(e) == count_lines(full))
+                        ck_assert_str_eq(e, full);
+                osb_free(e);
+        }
+        unlink(path);
+}
+END_TEST
+
 static Suite *catalog_suite(void)
 {
         Suite *s = suite_create("catalog");
@@ -750,6 +883,8 @@ static Suite *catalog_suite(void)
         tcase_add_test(v, semver_is_strict);
         tcase_add_test(v, parse_errors_name_source_and_position);
         tcase_add_test(v, nesting_is_bounded);
+        tcase_add_test(v, every_mistake_is_reported_at_once);
+        tcase_add_test(v, every_backend_mistake_is_reported_when_the_structure_is_sound);
         suite_add_tcase(s, v);
 
         TCase *l = tcase_create("load");
@@ -770,6 +905,7 @@ static Suite *catalog_suite(void)
         tcase_add_test(m, every_allocation_failure_is_clean);
         tcase_add_test(m, every_allocation_failure_is_clean_yaml);
         tcase_add_test(m, every_allocation_failure_is_clean_when_invalid);
+        tcase_add_test(m, every_allocation_failure_is_clean_with_every_mistake);
         suite_add_tcase(s, m);
         return s;
 }
