@@ -7,6 +7,7 @@
 #include "common/osb_mem.h"
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <netinet/in.h>
 
 /* One open connection, for the deadlines libmicrohttpd does not have: its idle timeout never
@@ -34,6 +35,7 @@ struct osb_http_server {
         void *userdata;
         size_t max_body;
         bool refuse_large_early;
+        bool tls;
         uint16_t port;
         atomic_uint in_flight;  /* requests between arrival and completion */
         atomic_bool draining;   /* stopping: new requests are refused with 503 */
@@ -233,6 +235,16 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                         if (r == -E2BIG) {
                                 req->body_too_large = true;
                                 osb_buf_release(&req->body);
+                                /* A body without a Content-Length (chunked) is refused as soon
+                                 * as it has gone past max_body. libmicrohttpd queues no answer
+                                 * while a body arrives, so the handler's answer is written to
+                                 * the socket directly (see respond_mid_body()) and the
+                                 * connection closed: no more of the body is read. */
+                                if (srv->refuse_large_early) {
+                                        req->mid_body = !srv->tls;
+                                        answer(srv, req);
+                                        return MHD_NO;
+                                }
                         } else if (r < 0) {
                                 return MHD_NO;
                         }
@@ -324,6 +336,7 @@ int osb_http_server_start(const struct osb_http_config *cfg, osb_http_handler ha
         srv->userdata = userdata;
         srv->max_body = cfg->max_body ? cfg->max_body : 1024 * 1024;
         srv->refuse_large_early = cfg->refuse_large_early;
+        srv->tls = tls;
         srv->header_timeout_ms = cfg->header_timeout_ms;
         srv->request_deadline_ms = cfg->request_deadline_ms;
         pthread_mutex_init(&srv->lock, NULL);
@@ -433,6 +446,54 @@ const char *osb_http_query(const struct osb_http_request *req, const char *name)
         return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* Writes a complete "Connection: close" answer to the connection's socket itself, for a request
+ * answered while its body is still arriving (libmicrohttpd refuses to queue one then); the
+ * caller then closes the connection. Best effort within a second: the socket is non-blocking
+ * and the answer small. */
+static int respond_mid_body(struct osb_http_request *req, unsigned status, const char *content_type,
+                            const void *body, size_t len, const char *const *headers)
+{
+        req->responded = true;
+        req->status = status;
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!ci)
+                return -EIO;
+        struct osb_buf head;
+        osb_buf_init(&head, 16 * 1024);
+        const char *reason = MHD_get_reason_phrase_for(status);
+        int r = osb_buf_appendf(&head, "HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Length: %zu\r\n", status,
+                                reason && *reason ? reason : "Unknown", len);
+        if (r >= 0 && content_type)
+                r = osb_buf_appendf(&head, "Content-Type: %s\r\n", content_type);
+        for (const char *const *h = headers; r >= 0 && h && h[0]; h += 2)
+                if (h[1] && !strpbrk(h[0], "\r\n") && !strpbrk(h[1], "\r\n"))  /* as MHD_add_response_header() */
+                        r = osb_buf_appendf(&head, "%s: %s\r\n", h[0], h[1]);
+        if (r >= 0)
+                r = osb_buf_appends(&head, "\r\n");
+        if (r >= 0)
+                r = osb_buf_append(&head, body, len);
+        uint64_t deadline = now_ns() + 1000000000u;
+        for (size_t off = 0; r >= 0 && off < head.len;) {
+                ssize_t w = send(ci->connect_fd, head.data + off, head.len - off, MSG_NOSIGNAL);
+                if (w > 0) {
+                        off += (size_t) w;
+                        continue;
+                }
+                uint64_t now = now_ns();
+                if (w == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) || now >= deadline) {
+                        r = -EIO;
+                        break;
+                }
+                struct pollfd p = {.fd = ci->connect_fd, .events = POLLOUT};
+                (void) poll(&p, 1, (int) ((deadline - now) / 1000000u) + 1);
+        }
+        /* The end of the answer, before the close that follows may reset the connection. */
+        if (r >= 0)
+                (void) shutdown(ci->connect_fd, SHUT_WR);
+        osb_buf_release(&head);
+        return r < 0 ? r : 0;
+}
+
 static int queue(struct osb_http_request *req, unsigned status, const char *content_type,
                  struct MHD_Response *resp, const char *const *headers)
 {
@@ -453,6 +514,12 @@ static int queue(struct osb_http_request *req, unsigned status, const char *cont
 int osb_http_respond(struct osb_http_request *req, unsigned status, const char *content_type,
                      const void *body, size_t len, bool steal_body, const char *const *headers)
 {
+        if (req->mid_body) {
+                int r = respond_mid_body(req, status, content_type, body, len, headers);
+                if (steal_body)
+                        osb_free((void *) body);
+                return r;
+        }
         struct MHD_Response *resp;
         if (steal_body)
                 resp = MHD_create_response_from_buffer_with_free_callback(len, (void *) body, osb_free);
@@ -467,6 +534,8 @@ int osb_http_respond_static(struct osb_http_request *req, unsigned status,
                             const char *content_type, const void *body, size_t len,
                             const char *const *headers)
 {
+        if (req->mid_body)
+                return respond_mid_body(req, status, content_type, body, len, headers);
         struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *) body, MHD_RESPMEM_PERSISTENT);
         return queue(req, status, content_type, resp, headers);
 }

@@ -28,6 +28,7 @@ struct osb_http_request {
         const char *bad_query_arg;    /* the first query argument whose value has a bad escape
                                        * or an encoded NUL (osb_http_query() would cut it), or NULL */
         unsigned status;              /* the status sent, for the completion hook */
+        bool mid_body;                /* internal: answered while the body is still arriving */
         uint64_t start_ns;            /* CLOCK_MONOTONIC when the request arrived */
         void *data;                   /* free for the handler; freed by the completion hook */
 };
@@ -45,7 +46,9 @@ struct osb_http_config {
         unsigned threads;          /* worker threads (>= 1) */
         size_t max_body;           /* bytes; larger bodies are answered 413 */
         bool refuse_large_early;   /* a Content-Length over max_body is answered 413 at once, and
-                                    * the body never read (the connection is closed after the
+                                    * the body never read; a body without one (chunked) is
+                                    * answered 413 as soon as what arrived exceeds max_body, and
+                                    * no more of it is read (the connection is closed after the
                                     * answer: a client still writing may see a reset instead).
                                     * Else the body is read and discarded first, as kube-apiserver
                                     * does, and the client always reads the 413. */
