@@ -183,12 +183,21 @@ run_broker() {
   user=$(jq -r '.stringData.username // (.data.username | @base64d)' <<<"$sec")
   pass=$(jq -r '.stringData.password // (.data.password | @base64d)' <<<"$sec")
   printf '%s' "$pass" >"$dir/auth/password"
-  mapfile -t bargs < <(jq -r '.spec.template.spec.containers[0].args[] | select(startswith("--listen") or startswith("--port") | not)' <<<"$d" |
+  mapfile -t bargs < <(jq -r '.spec.template.spec.containers[0].args[] | select(startswith("--listen") or startswith("--port") or startswith("--health-port") | not)' <<<"$d" |
     sed -e "s#/var/lib/osb-broker#$dir/data#" -e "s#/etc/osb-broker/catalog#$dir/catalog#")
+  # The probes go to the health listener (--health-port), the port they name.
+  local hport probe
+  hport=$(jq -r '.spec.template.spec.containers[0].args[] | select(startswith("--health-port=")) | sub("^--health-port="; "")' <<<"$d")
+  probe=$(jq -r '.spec.template.spec.containers[0] as $c | [$c.readinessProbe.httpGet.port, $c.livenessProbe.httpGet.port]
+    | map(. as $p | [$c.ports[] | select(.name == $p or .containerPort == $p) | .containerPort][0] // "none") | join(" ")' <<<"$d")
+  expect_eq "$what: the readiness and liveness probes use the broker's --health-port" "$hport $hport" "$probe"
   if OSB_BROKER_USERNAME=$user OSB_BROKER_PASSWORD_FILE=$dir/auth/password \
-       _e2e_start_daemon "$3" broker "$OSB_BROKER" --listen 127.0.0.1 --port 0 "${bargs[@]}"; then
+       _e2e_start_daemon "$3" broker "$OSB_BROKER" --listen 127.0.0.1 --port 0 "${bargs[@]}" \
+       --health-port 0 --health-port-file "$dir/health.port"; then
     local u="${3}_URL"
     expect_ok "$what: osb-broker with the Deployment's args and the ConfigMap's catalog is ready" eventually 10 curl -sf "${!u}/readyz"
+    expect_ok "$what: its health listener answers the probes' /readyz and /healthz" \
+      curl -sf "http://127.0.0.1:$(cat "$dir/health.port")/readyz" -o /dev/null "http://127.0.0.1:$(cat "$dir/health.port")/healthz" -o /dev/null
     expect_eq "$what: its catalog answers with the Secret's credentials" 200 \
       "$(curl -s -o /dev/null -w '%{http_code}' -u "$user:$pass" -H 'X-Broker-API-Version: 2.17' "${!u}/v2/catalog")"
   else
