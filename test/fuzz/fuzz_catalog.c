@@ -1,6 +1,10 @@
 /* test/fuzz/fuzz_catalog.c: bytes -> catalog_load_buffer() (JSON or YAML by content), then
- * the invariants a loaded catalog promises, and every plan schema run over the input's doc. */
+ * the invariants a loaded catalog promises, and every plan schema run over the input's doc;
+ * and the same bytes as a file (a memfd) -> catalog_load_checked(), whose part of the valid
+ * plans of an invalid catalog must hold what the backends read. */
 #include "common/osb_compat.h"
+
+#include <sys/mman.h>
 
 #include "broker/catalog.h"
 #include "broker/schema.h"
@@ -66,6 +70,54 @@ static void check_catalog(const struct catalog *c)
         }
 }
 
+/* What backend configure() reads of a plan of the valid part (backend.h). */
+static void check_valid_part(const struct catalog *c)
+{
+        REQUIRE(c->n_services > 0);
+        for (size_t i = 0; i < c->n_services; i++) {
+                const struct catalog_service *s = &c->services[i];
+                REQUIRE(s->id && s->name && s->n_plans > 0);
+                for (size_t j = 0; j < s->n_plans; j++) {
+                        const struct catalog_plan *p = &s->plans[j];
+                        REQUIRE(p->id && p->name && p->service == s && p->backend_state == NULL);
+                        REQUIRE(json_is_object(p->backend) && json_is_string(json_object_get(p->backend, "type")));
+                        REQUIRE(p->backend_path[0] != '\0');
+                }
+        }
+}
+
+static void fuzz_checked(const uint8_t *data, size_t size)
+{
+        int fd = memfd_create("fuzz-catalog", MFD_CLOEXEC);
+        if (fd < 0)
+                return;
+        for (size_t off = 0; off < size;) {
+                ssize_t w = write(fd, data + off, size - off);
+                if (w <= 0) {
+                        close(fd);
+                        return;
+                }
+                off += (size_t) w;
+        }
+        char path[64];
+        (void) snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        struct catalog *c = NULL, *valid = NULL;
+        char *errors = NULL;
+        int r = catalog_load_checked(path, &c, &valid, &errors);
+        if (r == 0) {
+                REQUIRE(valid == NULL && errors == NULL);
+                catalog_free(c);
+        } else {
+                REQUIRE(c == NULL);
+                REQUIRE(valid == NULL || r == OSB_E_INVALID_CONFIG);
+                if (valid)
+                        check_valid_part(valid);
+                catalog_free(valid);
+        }
+        osb_free(errors);
+        close(fd);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         static bool ready;
@@ -86,5 +138,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 REQUIRE(r == -ENOMEM || (errors && strncmp(errors, "fuzz: ", 6) == 0));
         }
         osb_free(errors);
+        fuzz_checked(data, size);
         return 0;
 }
