@@ -3,7 +3,7 @@
 #include "common/osb_compat.h"
 
 #include "broker/catalog.h"
-#include "broker/schema.h"
+#include "common/osb_schema.h"
 #include "common/osb_mem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -57,9 +57,9 @@ static void check_catalog(const struct catalog *c)
                                 if (!schemas[k])
                                         continue;
                                 struct osb_error err = OSB_ERROR_INIT;
-                                int r = schema_validate(schemas[k], c->doc, "parameters", &err);
+                                int r = osb_schema_validate(schemas[k], c->doc, "parameters", &err);
                                 REQUIRE(r == 0 || r == OSB_E_BAD_REQUEST || r == -ENOMEM);
-                                r = schema_validate(schemas[k], schemas[k], "parameters", &err);
+                                r = osb_schema_validate(schemas[k], schemas[k], "parameters", &err);
                                 REQUIRE(r == 0 || r == OSB_E_BAD_REQUEST || r == -ENOMEM);
                         }
                 }
