@@ -15,6 +15,7 @@
 #include "catalog-controller/condition.h"
 #include "catalog-controller/kobj.h"
 #include "catalog-controller/osb_response.h"
+#include "catalog-controller/params.h"
 #include "catalog-controller/pass.h"
 #include "catalog-controller/request.h"
 
@@ -216,9 +217,27 @@ static void request_release(struct request *q)
         osb_free(q->identity);
 }
 
+/* The parameters break the plan's schema for this request (the create schema for a provision;
+ * the update schema for an update, which sends parameters only when they changed)? Returns 0,
+ * OSB_E_BAD_REQUEST with @err naming the paths and rules, or -ENOMEM. */
+static int check_parameters(const struct pass *p, const struct request *q, bool update, struct osb_error *err)
+{
+        if (!update)
+                return params_check(p->rv.plan->schema_create, q->params, err);
+        const char *old_sum = json_string_value(json_object_get(json_object_get(p->status, "externalProperties"),
+                                                                "parameterChecksum"));
+        if (osb_streq(old_sum ? old_sum : "", q->checksum))
+                return 0;
+        /* all parameters removed: {} is sent, and checked */
+        json_auto_t *none = q->params ? NULL : json_object();
+        if (!q->params && !none)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        return params_check(p->rv.plan->schema_update, q->params ? q->params : none, err);
+}
+
 /* Builds the common part of a provision or update body. A failure is written to the status
  * (ErrorWithParameters, ...) and returns 1: nothing more to do in this pass. */
-static int prepare(struct pass *p, struct request *q, struct osb_error *err)
+static int prepare(struct pass *p, struct request *q, bool update, struct osb_error *err)
 {
         /* the generation this operation is for (op_generation() reads it back) */
         if (json_object_set_new(p->status, "observedGeneration", json_integer(p->generation)) < 0)
@@ -229,6 +248,17 @@ static int prepare(struct pass *p, struct request *q, struct osb_error *err)
         if (r < 0) {
                 char msg[900];
                 (void) snprintf(msg, sizeof(msg), "Error building the parameters: %s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                r = pass_retry(p, "False", "ErrorWithParameters", msg, err);
+                return r < 0 ? r : 1;
+        }
+        r = check_parameters(p, q, update, err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                /* nothing is sent: the broker would refuse them, after a round trip */
+                char msg[900];
+                (void) snprintf(msg, sizeof(msg), "The parameters do not match the plan's schema: %s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
                 r = pass_retry(p, "False", "ErrorWithParameters", msg, err);
                 return r < 0 ? r : 1;
@@ -283,7 +313,7 @@ static int accepted(struct pass *p, const char *op, const char *reason, const ch
 static int provision(struct pass *p, struct osb_error *err)
 {
         struct request q = {0};
-        int r = prepare(p, &q, err);
+        int r = prepare(p, &q, false, err);
         if (r != 0)
                 goto out;
         if (json_object_set_new(q.body, "plan_id", json_string(p->rv.plan->external_id ? p->rv.plan->external_id : "")) < 0 ||
@@ -344,7 +374,7 @@ out:
 static int update(struct pass *p, struct osb_error *err)
 {
         struct request q = {0};
-        int r = prepare(p, &q, err);
+        int r = prepare(p, &q, true, err);
         if (r != 0)
                 goto out;
         const json_t *ext = json_object_get(p->status, "externalProperties");
