@@ -951,8 +951,11 @@ static int instance_pass(struct pass *p, struct osb_error *err)
                 pass_log(p, OSB_LOG_INFO, "parameters changed", "a Secret named in spec.parametersFrom changed");
                 return update(p, err);
         }
-        /* the plan's maintenance_info may have moved on (a relist): say so */
-        return note_upgrade(p) < 0 ? OOM(err) : 0;
+        /* the plan's maintenance_info may have moved on (a relist): say so (written only when
+         * the condition changed) */
+        if (note_upgrade(p) < 0)
+                return OOM(err);
+        return pass_write_status(p, err);
 }
 
 int reconcile_instance(struct ctl *c, const char *key)
