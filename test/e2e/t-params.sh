@@ -216,6 +216,28 @@ expect_eq "... no bind reached the broker" 0 \
 eventually 20 cond_is servicebinding goodbind Ready "True InjectedBindResult"
 expect_eq "a good binding is bound" "True InjectedBindResult" "$(cond servicebinding goodbind Ready)"
 
+# --- kubectl svcat shows the schemas ---------------------------------------------------------------
+tick "kubectl svcat describe plan, marketplace"
+sv describe plan "$CLS/strict"
+expect_eq "describe plan: exit 0" 0 "$SV_RC"
+expect_match "... the provision schema as a table" '^  PARAMETER +TYPE +REQUIRED +RULES' "$SV_OUT"
+expect_match "... a required string with its length" '^  name +string +yes +at most 10 characters' "$SV_OUT"
+expect_match "... an integer's bounds" '^  size +integer +no +1 to 10' "$SV_OUT"
+expect_match "... an enum's values" '^  tier +\(enum\) +no +one of gold, silver' "$SV_OUT"
+expect_match "... whether other parameters are allowed" '^  No other parameters are allowed\.' "$SV_OUT"
+expect_match "... the update schema's bound" '^  size +integer +no +at most 20' "$SV_OUT"
+expect_match "... the binding schema" '^  role +\(enum\) +no +one of ro, rw' "$SV_OUT"
+sv describe plan "$CLS/mi"
+expect_match "describe plan of a plan with maintenance_info: its version" '^Maintenance Version: +1\.0\.0$' "$SV_OUT"
+expect_match "... and no schema" '^Provision Schema: +<none>$' "$SV_OUT"
+sv marketplace -o wide
+expect_match "marketplace -o wide: a PARAMETERS column" '^CLASS +PLAN +FREE +DESCRIPTION +BROKER +CLASS DESCRIPTION +PARAMETERS$' "$SV_OUT"
+expect_match "... which parameters a plan takes (required ones marked *)" "^$CLS +strict +no +schemas for everything +$B1 +E2E parameter checks +name\\*, size, tier$" "$SV_OUT"
+expect_match "... none for a plan without schema" "^$CLS +free +no +no schema +$B1 +E2E parameter checks +-$" "$SV_OUT"
+sv marketplace -o json
+expect_eq "marketplace -o json: the parameters of each plan with a schema" "strict:name*, size, tier" \
+  "$(jq -r --arg c "$CLS" '.[] | select(.class == $c) | .plans[] | select(.parameters) | "\(.plan):\(.parameters)"' <<<"$SV_OUT" 2>&1)"
+
 # --- the plugins check before creating -------------------------------------------------------------
 tick "kubectl create checks before creating"
 kcreate serviceinstance cx -n "$E2E_NS" --class "$CLS" --plan strict --params-json '{"size":99,"colour":"SECRET-X"}' --param tier=bronze
