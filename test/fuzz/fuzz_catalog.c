@@ -61,6 +61,14 @@ static void check_catalog(const struct catalog *c)
                                 REQUIRE(r == 0 || r == OSB_E_BAD_REQUEST || r == -ENOMEM);
                                 r = osb_schema_validate(schemas[k], schemas[k], "parameters", &err);
                                 REQUIRE(r == 0 || r == OSB_E_BAD_REQUEST || r == -ENOMEM);
+                                /* the platforms' mode: every violation, the schema never quoted */
+                                json_t *list = NULL;
+                                int all = osb_schema_validate_flags(schemas[k], c->doc, "parameters",
+                                                                    OSB_SCHEMA_ALL | OSB_SCHEMA_QUIET, &list, &err);
+                                REQUIRE(all == 0 || all == OSB_E_BAD_REQUEST || all == -ENOMEM);
+                                REQUIRE((all == OSB_E_BAD_REQUEST) == (list != NULL));
+                                REQUIRE(json_array_size(list) <= OSB_SCHEMA_MAX_VIOLATIONS + 1);
+                                json_decref(list);
                         }
                 }
         }
