@@ -9,7 +9,7 @@
 #include "broker/backend.h"
 #include "broker/lifecycle.h"
 #include "broker/request.h"
-#include "broker/schema.h"
+#include "common/osb_schema.h"
 
 #include <uuid/uuid.h>
 
@@ -155,7 +155,7 @@ static int check_params(const json_t *schema, const json_t *params, struct osb_e
 {
         if (!schema || !params)
                 return 0;
-        return schema_validate(schema, params, "parameters", err);
+        return osb_schema_validate(schema, params, "parameters", err);
 }
 
 static int check_maintenance(const struct catalog_plan *plan, const char *version,

@@ -4,7 +4,7 @@
 #include "common/osb_file.h"
 
 #include "broker/catalog.h"
-#include "broker/schema.h"
+#include "common/osb_schema.h"
 #include "common/osb_buf.h"
 #include "common/osb_json.h"
 #include "common/osb_mem.h"
@@ -311,7 +311,7 @@ static void check_schema_at(struct problems *p, const json_t *obj, const char *p
                 return;
         }
         struct osb_error err = OSB_ERROR_INIT;
-        int r = schema_check(params, pp, &err);
+        int r = osb_schema_check(params, pp, &err);
         if (r < 0) {
                 if (r == -ENOMEM)
                         p->oom = true;

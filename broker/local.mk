@@ -3,7 +3,6 @@
 noinst_LIBRARIES += broker/libbroker.a
 broker_libbroker_a_SOURCES = \
 	broker/catalog.c broker/catalog.h \
-	broker/schema.c broker/schema.h \
 	broker/store.c broker/store.h \
 	broker/store_types.c broker/store_types.h \
 	broker/store_sqlite.c broker/store_sqlite.h \

@@ -18,6 +18,7 @@ struct cached {
         bool unresolved;         /* Ready=False with a References... reason: waits for classes/plans */
         bool abandon;            /* NAMES_ANNOTATION_ABANDON is "true" */
         char *instance_ref;      /* bindings: spec.instanceRef.name */
+        char *plan_ref;          /* instances: spec.clusterServicePlanRef.name or servicePlanRef.name */
         char **secret_refs;      /* instances: the Secrets of spec.parametersFrom */
         size_t nsecret_refs;
 };

@@ -20,11 +20,15 @@ bool condition_is(const json_t *status, const char *type, const char *value)
         return osb_streq(json_string_value(json_object_get(condition_get(status, type), "status")), value);
 }
 
-/* What kubectl get prints: the last condition's type when True, else its reason. */
+/* What kubectl get prints: the last condition's type when True, else its reason. An
+ * informational condition (UpgradeAvailable) says nothing of the object's state: skipped. */
 static int recompute_state(json_t *status)
 {
         json_t *conds = json_object_get(status, "conditions");
         size_t n = json_array_size(conds);
+        while (n && osb_streq(json_string_value(json_object_get(json_array_get(conds, n - 1), "type")),
+                              CONDITION_INFORMATIONAL))
+                n--;
         if (!n) {
                 (void) json_object_del(status, "lastConditionState");
                 return 0;

@@ -60,6 +60,7 @@ void ctl_release(struct ctl *c)
         free_values(&c->ns_uids, false);
         free_values(&c->written, false);
         strmap_release(&c->retries);    /* values are counts, not pointers */
+        strmap_release(&c->relists);    /* values are flags */
         pthread_mutex_destroy(&c->lock);
 }
 
@@ -380,6 +381,24 @@ void ctl_retry_reset(struct ctl *c, const char *key)
         pthread_mutex_lock(&c->lock);
         (void) strmap_remove(&c->retries, key);
         pthread_mutex_unlock(&c->lock);
+}
+
+void ctl_relist_request(struct ctl *c, const char *key)
+{
+        pthread_mutex_lock(&c->lock);
+        void *old;
+        int r = strmap_put(&c->relists, key, (void *) (uintptr_t) 1, &old);
+        pthread_mutex_unlock(&c->lock);
+        if (r < 0 || !c->queue || queue_add(c->queue, key) < 0)
+                osb_log_error("cannot ask for a catalog relist", "key=%s", key);
+}
+
+bool ctl_relist_take(struct ctl *c, const char *key)
+{
+        pthread_mutex_lock(&c->lock);
+        bool wanted = strmap_remove(&c->relists, key) != NULL;
+        pthread_mutex_unlock(&c->lock);
+        return wanted;
 }
 
 void ctl_forget(struct ctl *c, const char *key)

@@ -49,6 +49,7 @@ struct ctl {
         struct strmap ns_uids;           /* namespace -> its uid (char *) */
         struct strmap written;           /* queue key -> resourceVersion (char *) of our last write */
         struct strmap retries;           /* queue key -> failed attempts (uintptr_t) */
+        struct strmap relists;           /* broker queue key -> 1: its catalog is to be read now */
         time_t (*now)(void);             /* time(), or a test clock */
 };
 
@@ -105,5 +106,10 @@ bool ctl_cache_stale(struct ctl *c, const char *key, const char *resource_versio
  * returns the delay before the next attempt: 1 s doubling up to max_retry_ms). */
 int64_t ctl_retry_fail(struct ctl *c, const char *key);
 void ctl_retry_reset(struct ctl *c, const char *key);
+/* A broker answered as if its catalog were not what the cache holds (MaintenanceInfoConflict):
+ * its catalog is read at its next reconcile whatever its relist settings, and its key (queue
+ * key @key, CTL_KEY_*BROKER) is queued. ctl_relist_take() says (once) whether one is wanted. */
+void ctl_relist_request(struct ctl *c, const char *key);
+bool ctl_relist_take(struct ctl *c, const char *key);
 /* The object of @key is gone: forget its back-off, write note and (a broker's) OSB client. */
 void ctl_forget(struct ctl *c, const char *key);

@@ -150,6 +150,17 @@ static int dup_str(const json_t *v, char **ret)
         return (*ret = osb_strdup(s)) ? 0 : -ENOMEM;
 }
 
+/* A deep copy of @spec's @field (absent or null: NULL): the cache shares nothing with the
+ * object it was made from. */
+static int copy_json(const json_t *spec, const char *field, json_t **ret)
+{
+        const json_t *v = json_object_get(spec, field);
+        *ret = NULL;
+        if (!v || json_is_null(v))
+                return 0;
+        return (*ret = json_deep_copy(v)) ? 0 : -ENOMEM;
+}
+
 static int extract(const json_t *obj, bool is_plan, struct kmeta **ret)
 {
         struct kmeta *m = NULL;
@@ -172,6 +183,13 @@ static int extract(const json_t *obj, bool is_plan, struct kmeta **ret)
         o->bindable = json_is_boolean(bindable) ? json_is_true(bindable) : -1;
         o->binding_retrievable = json_is_true(json_object_get(spec, "bindingRetrievable"));
         o->max_poll_s = json_integer_value(json_object_get(spec, "maximumPollingDuration"));
+        if (is_plan && (copy_json(spec, "instanceCreateParameterSchema", &o->schema_create) < 0 ||
+                        copy_json(spec, "instanceUpdateParameterSchema", &o->schema_update) < 0 ||
+                        copy_json(spec, "serviceBindingCreateParameterSchema", &o->schema_bind) < 0 ||
+                        copy_json(spec, "maintenanceInfo", &o->maintenance_info) < 0)) {
+                offering_free(&o->meta);
+                return -ENOMEM;
+        }
         if (dup_str(broker, &o->broker) < 0 || dup_str(json_object_get(spec, "externalID"), &o->external_id) < 0 ||
             dup_str(json_object_get(spec, "externalName"), &o->external_name) < 0 ||
             dup_str(json_object_get(cref, "name"), &o->class_ref) < 0 || offering_digest(obj, is_plan, o->digest) < 0) {
@@ -200,6 +218,10 @@ void offering_free(struct kmeta *m)
         osb_free(o->external_id);
         osb_free(o->external_name);
         osb_free(o->class_ref);
+        json_decref(o->schema_create);
+        json_decref(o->schema_update);
+        json_decref(o->schema_bind);
+        json_decref(o->maintenance_info);
         osb_free(o);
 }
 

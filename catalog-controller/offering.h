@@ -41,6 +41,10 @@ struct offering {
         int bindable;            /* spec.bindable: 1, 0, or -1 when unset (a plan inherits its class's) */
         bool binding_retrievable;/* classes: spec.bindingRetrievable */
         int64_t max_poll_s;      /* plans: spec.maximumPollingDuration in seconds, 0 when unset */
+        /* plans: spec.instanceCreateParameterSchema, instanceUpdateParameterSchema and
+         * serviceBindingCreateParameterSchema (NULL when unset), read-only once cached */
+        json_t *schema_create, *schema_update, *schema_bind;
+        json_t *maintenance_info;/* plans: spec.maintenanceInfo ({version, description}), or NULL */
         char digest[OFFERING_DIGEST_LEN + 1];
 };
 

@@ -1,9 +1,10 @@
 /* catalog-controller/params.c: buildParameters and prepareInProgressPropertyParameters of
- * service-catalog: merge, redact, checksum. */
+ * service-catalog: merge, redact, checksum; and the check against the plan's schema. */
 #include "common/osb_compat.h"
 #include "common/osb_json.h"
 #include "common/osb_mem.h"
 #include "common/osb_hash.h"
+#include "common/osb_schema.h"
 #include "catalog-controller/params.h"
 
 /* The parsed objects of the sources handled so far, so a key set twice can name both places. */
@@ -129,4 +130,31 @@ int params_build(const json_t *inline_params, const struct param_source *src, si
         *params = OSB_TAKE_PTR(all);
         *redacted = OSB_TAKE_PTR(red);
         return 0;
+}
+
+int params_check(const json_t *schema, const json_t *params, struct osb_error *err)
+{
+        if (!params || !schema || json_is_null(schema))
+                return 0;
+        json_t *list = NULL;
+        int r = osb_schema_validate_flags(schema, params, "parameters", OSB_SCHEMA_ALL | OSB_SCHEMA_QUIET, &list, err);
+        if (r != OSB_E_BAD_REQUEST)
+                return r;
+        json_auto_t *found = list;
+        size_t n = json_array_size(found);
+        if (n == 0)     /* not a violation list (the step budget): the validator's message stands */
+                return r;
+        char text[sizeof(err->text)];
+        int used = snprintf(text, sizeof(text), "%zu violation%s of the plan's parameter schema: ", n, n == 1 ? "" : "s");
+        size_t k;
+        for (k = 0; k < n; k++) {
+                const char *v = json_string_value(json_array_get(found, k));
+                /* keep room for "; and NNN more" */
+                if (used < 0 || (size_t) used + strlen(v) + 2 + 16 >= sizeof(text))
+                        break;
+                used += snprintf(text + used, sizeof(text) - (size_t) used, "%s%s", k ? "; " : "", v);
+        }
+        if (k < n)
+                (void) snprintf(text + used, sizeof(text) - (size_t) used, "%sand %zu more", k ? "; " : "", n - k);
+        return osb_error_set(err, OSB_E_BAD_REQUEST, "%s", text);
 }

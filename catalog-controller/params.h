@@ -36,3 +36,12 @@ struct param_source {
  *   -ENOMEM. */
 int params_build(const json_t *inline_params, const struct param_source *src, size_t n,
                  json_t **params, json_t **redacted, char checksum[65], struct osb_error *err);
+
+/* Checks @params (as params_build() made them; NULL: none, which is not checked, as a broker
+ * does not check absent parameters) against @schema, one of the plan's parameter schemas
+ * (spec.instanceCreateParameterSchema, ...; NULL or JSON null: the plan has none, nothing is
+ * checked). Returns 0; OSB_E_BAD_REQUEST with @err "N violation(s) of the plan's parameter schema:
+ * parameters.size: must be at most 10; parameters.name: is required" listing as many as fit
+ * (then "and N more"), each a JSON path and a rule, never a value of the parameters nor text of
+ * the schema; or -ENOMEM. The work is bounded (OSB_SCHEMA_MAX_STEPS). */
+int params_check(const json_t *schema, const json_t *params, struct osb_error *err);

@@ -15,6 +15,7 @@
 #include "catalog-controller/condition.h"
 #include "catalog-controller/kobj.h"
 #include "catalog-controller/osb_response.h"
+#include "catalog-controller/params.h"
 #include "catalog-controller/pass.h"
 #include "catalog-controller/request.h"
 
@@ -229,6 +230,16 @@ static int bind_binding(struct pass *p, const json_t *instance, struct osb_error
                 goto out;
         if (r < 0) {
                 (void) snprintf(msg, sizeof(msg), "Error building the parameters: %s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                r = pass_retry(p, "False", "ErrorWithParameters", msg, err);
+                goto out;
+        }
+        r = params_check(p->rv.plan->schema_bind, params, err);
+        if (r == -ENOMEM)
+                goto out;
+        if (r < 0) {
+                /* nothing is sent: the broker would refuse them, after a round trip */
+                (void) snprintf(msg, sizeof(msg), "The parameters do not match the plan's schema: %s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
                 r = pass_retry(p, "False", "ErrorWithParameters", msg, err);
                 goto out;

@@ -361,7 +361,8 @@ static int decide(struct broker_pass *p, struct osb_error *err)
                 return r;
         }
         int64_t wait_ms;
-        if (!broker_needs_relist(b, c->opts.relist_ms, ps->tnow, &wait_ms)) {
+        /* an instance's MaintenanceInfoConflict: the cached catalog is behind the broker's */
+        if (!broker_needs_relist(b, c->opts.relist_ms, ps->tnow, &wait_ms) && !ctl_relist_take(c, ps->key)) {
                 ps->requeue_ms = wait_ms;
                 return 0;
         }

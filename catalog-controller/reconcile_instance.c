@@ -15,6 +15,7 @@
 #include "catalog-controller/condition.h"
 #include "catalog-controller/kobj.h"
 #include "catalog-controller/osb_response.h"
+#include "catalog-controller/params.h"
 #include "catalog-controller/pass.h"
 #include "catalog-controller/request.h"
 
@@ -130,12 +131,104 @@ static int64_t op_generation(const struct pass *p)
         return g > 0 ? g : p->generation;
 }
 
+/* ---- maintenance_info ---- */
+
+#define UPGRADE_CONDITION CONDITION_INFORMATIONAL
+
+static const char *mi_version(const json_t *mi)
+{
+        return json_string_value(json_object_get(mi, "version"));
+}
+
+/* The plan's maintenance_info.version (the catalog's), or NULL. */
+static const char *plan_version(const struct pass *p)
+{
+        return p->rv.plan ? mi_version(p->rv.plan->maintenance_info) : NULL;
+}
+
+/* The version the instance runs: what the broker last accepted, or NULL. */
+static const char *instance_version(const struct pass *p)
+{
+        return mi_version(json_object_get(json_object_get(p->status, "externalProperties"), "maintenanceInfo"));
+}
+
+/* spec.maintenanceInfo.version: the version the user asks for (an upgrade), or NULL. */
+static const char *wanted_version(const struct pass *p)
+{
+        const char *v = mi_version(json_object_get(spec_of(p), "maintenanceInfo"));
+        return v && *v ? v : NULL;
+}
+
+/* A version from the broker's catalog, fit to quote in a condition: semantic-version
+ * characters only and short, else a placeholder (a broker's bytes are never quoted as they are). */
+static const char *printable_version(const char *v)
+{
+        if (!v)
+                return "none";
+        size_t n = strlen(v);
+        if (n == 0 || n > 64 || strspn(v, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+-") != n)
+                return "(not shown)";
+        return v;
+}
+
+/* Records @version as the one the request in progress sends (status.inProgressProperties,
+ * which becomes externalProperties when it succeeds). NULL: none. */
+static int set_in_progress_version(struct pass *p, const char *version)
+{
+        json_t *props = json_object_get(p->status, "inProgressProperties");
+        if (!version || !props)
+                return 0;
+        return json_object_set_new(props, "maintenanceInfo", json_pack("{s:s}", "version", version)) < 0 ? -ENOMEM : 0;
+}
+
+/* Condition UpgradeAvailable: True when the plan's maintenance_info.version is not the one the
+ * instance runs; False once it is; absent when the plan has none. */
+static int note_upgrade(struct pass *p)
+{
+        const char *pv = plan_version(p), *iv = instance_version(p);
+        if (!pv) {
+                condition_remove(p->status, UPGRADE_CONDITION);
+                return 0;
+        }
+        char msg[400];
+        if (osb_streq(pv, iv)) {
+                (void) snprintf(msg, sizeof(msg), "The instance runs version %s of the plan's maintenance_info",
+                                printable_version(iv));
+                return condition_set(p->status, UPGRADE_CONDITION, "False", "UpToDate", msg, p->now);
+        }
+        (void) snprintf(msg, sizeof(msg), "The plan's maintenance_info version is %s, the instance runs %s: "
+                        "kubectl svcat upgrade instance %s (or set spec.maintenanceInfo.version) upgrades it",
+                        printable_version(pv), printable_version(iv), p->name);
+        return condition_set(p->status, UPGRADE_CONDITION, "True", "UpgradeAvailable", msg, p->now);
+}
+
+/* The broker answered 422 MaintenanceInfoConflict: the version sent is not its plan's. Its
+ * catalog is read again (the cached plan is behind it, or the spec asks for a version it has
+ * not); the request is retried after the back-off. */
+static int maintenance_conflict(struct pass *p, const char *sent, struct osb_error *err)
+{
+        const struct flavour *fl = p->rv.fl;
+        const struct kmeta *bm = &p->rv.broker->meta;
+        osb_autofree char *key = fl->namespaced ? osb_asprintf("%s%s/%s", CTL_KEY_BROKER, bm->ns, bm->name) :
+                                                  osb_asprintf("%s%s", CTL_KEY_CLUSTER_BROKER, bm->name);
+        if (!key)
+                return OOM(err);
+        ctl_relist_request(p->c, key);
+        char msg[700];
+        (void) snprintf(msg, sizeof(msg), "The broker refused maintenance_info version %s (MaintenanceInfoConflict): "
+                        "its catalog has another version for plan %s, so the controller reads %s %s's catalog again%s",
+                        printable_version(sent), p->rv.plan->meta.name, fl->broker_kind, bm->name,
+                        wanted_version(p) ? "; spec.maintenanceInfo.version must be the plan's (or be removed)" : "");
+        pass_clear_operation(p);
+        return pass_retry(p, "False", "MaintenanceInfoConflict", msg, err);
+}
+
 static int succeeded(struct pass *p, bool update, const char *dashboard, struct osb_error *err)
 {
         int64_t g = op_generation(p);
         pass_clear_operation(p);
         condition_remove(p->status, "Failed");
-        if (adopt_in_progress(p) < 0 || pass_set_str(p, "provisionStatus", "Provisioned") < 0 ||
+        if (adopt_in_progress(p) < 0 || note_upgrade(p) < 0 || pass_set_str(p, "provisionStatus", "Provisioned") < 0 ||
             pass_set_str(p, "deprovisionStatus", "Required") < 0 ||
             (dashboard && pass_set_str(p, "dashboardURL", dashboard) < 0) ||
             json_object_set_new(p->status, "reconciledGeneration", json_integer(g)) < 0)
@@ -216,9 +309,27 @@ static void request_release(struct request *q)
         osb_free(q->identity);
 }
 
+/* The parameters break the plan's schema for this request (the create schema for a provision;
+ * the update schema for an update, which sends parameters only when they changed)? Returns 0,
+ * OSB_E_BAD_REQUEST with @err naming the paths and rules, or -ENOMEM. */
+static int check_parameters(const struct pass *p, const struct request *q, bool update, struct osb_error *err)
+{
+        if (!update)
+                return params_check(p->rv.plan->schema_create, q->params, err);
+        const char *old_sum = json_string_value(json_object_get(json_object_get(p->status, "externalProperties"),
+                                                                "parameterChecksum"));
+        if (osb_streq(old_sum ? old_sum : "", q->checksum))
+                return 0;
+        /* all parameters removed: {} is sent, and checked */
+        json_auto_t *none = q->params ? NULL : json_object();
+        if (!q->params && !none)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        return params_check(p->rv.plan->schema_update, q->params ? q->params : none, err);
+}
+
 /* Builds the common part of a provision or update body. A failure is written to the status
  * (ErrorWithParameters, ...) and returns 1: nothing more to do in this pass. */
-static int prepare(struct pass *p, struct request *q, struct osb_error *err)
+static int prepare(struct pass *p, struct request *q, bool update, struct osb_error *err)
 {
         /* the generation this operation is for (op_generation() reads it back) */
         if (json_object_set_new(p->status, "observedGeneration", json_integer(p->generation)) < 0)
@@ -229,6 +340,17 @@ static int prepare(struct pass *p, struct request *q, struct osb_error *err)
         if (r < 0) {
                 char msg[900];
                 (void) snprintf(msg, sizeof(msg), "Error building the parameters: %s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                r = pass_retry(p, "False", "ErrorWithParameters", msg, err);
+                return r < 0 ? r : 1;
+        }
+        r = check_parameters(p, q, update, err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                /* nothing is sent: the broker would refuse them, after a round trip */
+                char msg[900];
+                (void) snprintf(msg, sizeof(msg), "The parameters do not match the plan's schema: %s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
                 r = pass_retry(p, "False", "ErrorWithParameters", msg, err);
                 return r < 0 ? r : 1;
@@ -283,14 +405,17 @@ static int accepted(struct pass *p, const char *op, const char *reason, const ch
 static int provision(struct pass *p, struct osb_error *err)
 {
         struct request q = {0};
-        int r = prepare(p, &q, err);
+        int r = prepare(p, &q, false, err);
         if (r != 0)
                 goto out;
+        /* the plan's maintenance_info, or the version the spec asks for */
+        const char *mv = wanted_version(p) ? wanted_version(p) : plan_version(p);
         if (json_object_set_new(q.body, "plan_id", json_string(p->rv.plan->external_id ? p->rv.plan->external_id : "")) < 0 ||
             json_object_set_new(q.body, "organization_guid", json_string(p->c->opts.cluster_id ? p->c->opts.cluster_id : "")) < 0 ||
             json_object_set_new(q.body, "space_guid", json_string(q.ns_uid)) < 0 ||
             (q.params && json_object_set(q.body, "parameters", q.params) < 0) ||
-            pass_set_str(p, "currentOperation", "Provision") < 0) {
+            (mv && json_object_set_new(q.body, "maintenance_info", json_pack("{s:s}", "version", mv)) < 0) ||
+            set_in_progress_version(p, mv) < 0 || pass_set_str(p, "currentOperation", "Provision") < 0) {
                 r = OOM(err);
                 goto out;
         }
@@ -322,6 +447,8 @@ static int provision(struct pass *p, struct osb_error *err)
                 r = succeeded(p, false, dashboard, err);
         } else if (resp.status == 202) {
                 r = accepted(p, "Provision", "Provisioning", "The instance is being provisioned asynchronously", &resp, err);
+        } else if (resp.status == 422 && osb_streq(resp.error, "MaintenanceInfoConflict")) {
+                r = maintenance_conflict(p, mv, err);
         } else if (resp.status == 400) {
                 if (pass_set_str(p, "deprovisionStatus", "NotRequired") < 0)
                         r = OOM(err);
@@ -344,7 +471,7 @@ out:
 static int update(struct pass *p, struct osb_error *err)
 {
         struct request q = {0};
-        int r = prepare(p, &q, err);
+        int r = prepare(p, &q, true, err);
         if (r != 0)
                 goto out;
         const json_t *ext = json_object_get(p->status, "externalProperties");
@@ -353,9 +480,17 @@ static int update(struct pass *p, struct osb_error *err)
         const char *new_plan = p->rv.plan->external_id ? p->rv.plan->external_id : "";
         json_t *prev = json_pack("{s:s,s:s}", "service_id", p->rv.cls->external_id ? p->rv.cls->external_id : "",
                                  "plan_id", old_plan ? old_plan : new_plan);
-        if (!prev || json_object_set_new(q.body, "previous_values", prev) < 0 ||
+        /* maintenance_info: sent for an upgrade (spec.maintenanceInfo.version is not the version
+         * the instance runs) and with a plan change (the new plan's); otherwise the instance
+         * keeps its version, which may be behind the plan's: no other update is refused for it */
+        const char *cur = instance_version(p), *want = wanted_version(p);
+        const char *mv = want && !osb_streq(want, cur) ? want :
+                         !osb_streq(old_plan, new_plan) ? (want ? want : plan_version(p)) : NULL;
+        if (!prev || (cur && json_object_set_new(prev, "maintenance_info", json_pack("{s:s}", "version", cur)) < 0) ||
+            json_object_set_new(q.body, "previous_values", prev) < 0 ||
             (!osb_streq(old_plan, new_plan) && json_object_set_new(q.body, "plan_id", json_string(new_plan)) < 0) ||
-            pass_set_str(p, "currentOperation", "Update") < 0) {
+            (mv && json_object_set_new(q.body, "maintenance_info", json_pack("{s:s}", "version", mv)) < 0) ||
+            set_in_progress_version(p, mv ? mv : cur) < 0 || pass_set_str(p, "currentOperation", "Update") < 0) {
                 r = OOM(err);
                 goto out;
         }
@@ -386,6 +521,8 @@ static int update(struct pass *p, struct osb_error *err)
                 r = succeeded(p, true, NULL, err);
         else if (resp.status == 202)
                 r = accepted(p, "Update", "UpdatingInstance", "The instance is being updated asynchronously", &resp, err);
+        else if (resp.status == 422 && osb_streq(resp.error, "MaintenanceInfoConflict"))
+                r = maintenance_conflict(p, mv, err);
         else if (resp.status == 400)
                 r = terminal(p, "UpdateInstanceCallFailed", msg, err);
         else
@@ -814,7 +951,11 @@ static int instance_pass(struct pass *p, struct osb_error *err)
                 pass_log(p, OSB_LOG_INFO, "parameters changed", "a Secret named in spec.parametersFrom changed");
                 return update(p, err);
         }
-        return 0;
+        /* the plan's maintenance_info may have moved on (a relist): say so (written only when
+         * the condition changed) */
+        if (note_upgrade(p) < 0)
+                return OOM(err);
+        return pass_write_status(p, err);
 }
 
 int reconcile_instance(struct ctl *c, const char *key)

@@ -101,11 +101,34 @@ void route_broker(void *userdata, enum informer_event ev, const struct kmeta *ol
         broker_event(userdata, CTL_KEY_BROKER, ev, new ? new : old);
 }
 
-static void offering_event(struct ctl *c, const char *prefix, enum informer_event ev, const struct offering *o)
+static const char *offering_version(const struct offering *o)
+{
+        return o ? json_string_value(json_object_get(o->maintenance_info, "version")) : NULL;
+}
+
+/* A plan's maintenance_info version moved: its instances say whether an upgrade is available. */
+static void wake_plan_instances(struct ctl *c, const struct offering *plan)
+{
+        struct kmeta **v = NULL;
+        size_t n = 0;
+        if (!atomic_load(&c->started) || informer_snapshot(c->instances, &v, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                const struct cached *o = (const struct cached *) v[i];
+                if (osb_streq(o->plan_ref, plan->meta.name) && (!plan->meta.ns || osb_streq(o->meta.ns, plan->meta.ns)))
+                        enqueue(c, CTL_KEY_INSTANCE, o->meta.key);
+        }
+        informer_snapshot_free(c->instances, v, n);
+}
+
+static void offering_event(struct ctl *c, const char *prefix, enum informer_event ev, const struct offering *old,
+                           const struct offering *o)
 {
         if (ev == INFORMER_RESYNC)
                 return;
         wake_unresolved(c);
+        if (ev == INFORMER_UPDATE && o->is_plan && !osb_streq(offering_version(old), offering_version(o)))
+                wake_plan_instances(c, o);
         if (ev == INFORMER_ADD || !o->broker)
                 return;
         char *key = o->meta.ns ? osb_asprintf("%s/%s", o->meta.ns, o->broker) : osb_strdup(o->broker);
@@ -116,10 +139,12 @@ static void offering_event(struct ctl *c, const char *prefix, enum informer_even
 
 void route_cluster_offering(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
 {
-        offering_event(userdata, CTL_KEY_CLUSTER_BROKER, ev, (const struct offering *) (new ? new : old));
+        offering_event(userdata, CTL_KEY_CLUSTER_BROKER, ev, (const struct offering *) old,
+                       (const struct offering *) (new ? new : old));
 }
 
 void route_offering(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
 {
-        offering_event(userdata, CTL_KEY_BROKER, ev, (const struct offering *) (new ? new : old));
+        offering_event(userdata, CTL_KEY_BROKER, ev, (const struct offering *) old,
+                       (const struct offering *) (new ? new : old));
 }

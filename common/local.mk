@@ -14,4 +14,5 @@ common_libosbcommon_a_SOURCES = \
 	common/osb_base64.c common/osb_base64.h \
 	common/osb_file.c common/osb_file.h \
 	common/osb_hash.c common/osb_hash.h \
-	common/osb_time.c common/osb_time.h
+	common/osb_time.c common/osb_time.h \
+	common/osb_schema.c common/osb_schema.h

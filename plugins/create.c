@@ -6,6 +6,7 @@
 #include "common/osb_mem.h"
 #include "common/osb_time.h"
 #include "common/osb_parse.h"
+#include "common/osb_schema.h"
 #include "plugins/create.h"
 
 #define WAIT_POLL_MS 500
@@ -509,4 +510,37 @@ int create_submit(struct cli *cli, const struct kube_resource *res, const char *
                 return CLI_EXIT_ERROR;
         *ret_ready = OSB_TAKE_PTR(ready);
         return CLI_EXIT_OK;
+}
+
+/* ---- --validate ------------------------------------------------------------------------------ */
+
+int create_check_parameters(const struct cli *cli, const json_t *spec, const json_t *plan, const char *field)
+{
+        const json_t *params = json_object_get(spec, "parameters");
+        const json_t *schema = cli_get(plan, "spec", field, NULL);
+        if (!params || !schema || json_is_null(schema))
+                return CLI_EXIT_OK;
+        if (json_array_size(json_object_get(spec, "parametersFrom")) > 0) {
+                fprintf(stderr, "note: the parameters are not checked here, since some come from Secrets "
+                                "(--secret-param): the catalog controller checks them against the plan's schema\n");
+                return CLI_EXIT_OK;
+        }
+        struct osb_error err = OSB_ERROR_INIT;
+        json_t *list = NULL;
+        int r = osb_schema_validate_flags(schema, params, "parameters", OSB_SCHEMA_ALL | OSB_SCHEMA_QUIET, &list, &err);
+        json_auto_t *found = list;
+        if (r == -ENOMEM)
+                return cli_error(cli, CLI_EXIT_ERROR, "out of memory");
+        if (r == 0)
+                return CLI_EXIT_OK;
+        const char *pname = cli_str(plan, "metadata", "name", NULL);       /* a Kubernetes name: safe to print */
+        size_t n = json_array_size(found);
+        if (n == 0)     /* the validator's step budget: its message says so */
+                return cli_error(cli, CLI_EXIT_ERROR, "%s", err.text);
+        fprintf(stderr, "error: %s: the parameters do not match the schema of plan '%s' (%zu violation%s; "
+                        "kubectl svcat describe plan shows the schema, --validate=false skips this check):\n",
+                cli->prog, pname ? pname : "?", n, n == 1 ? "" : "s");
+        for (size_t k = 0; k < n; k++)
+                fprintf(stderr, "  %s\n", json_string_value(json_array_get(found, k)));
+        return CLI_EXIT_ERROR;
 }

@@ -1,7 +1,8 @@
 /* plugins/create.h: what kubectl-create-serviceinstance and kubectl-create-servicebinding share
  * on top of plugins/cli.h: a flag table per command (parsed from argv, and the source of
  * --help), spec.parameters and spec.parametersFrom from --param, --params-json and
- * --secret-param, the -o and --dry-run output, listing a collection, and --wait. */
+ * --secret-param, their check against the plan's schema (--validate), the -o and --dry-run
+ * output, listing a collection, and --wait. */
 #pragma once
 
 #include <jansson.h>
@@ -112,3 +113,15 @@ int create_wait(const struct cli *cli, const struct kube_resource *res, const ch
 int create_submit(struct cli *cli, const struct kube_resource *res, const char *resource, const char *kind,
                   const char *name, const json_t *obj, const struct create_output *o, bool wait,
                   int64_t timeout_ms, json_t **ret_ready);
+
+/* --validate: checks @spec's parameters against the plan's schema @field
+ * ("instanceCreateParameterSchema", "serviceBindingCreateParameterSchema") of @plan (a
+ * ClusterServicePlan or ServicePlan, borrowed), as the catalog controller will before it calls
+ * the broker. Nothing to check (no spec.parameters, or the plan has no such schema): 0. With
+ * spec.parametersFrom the Secrets' values are not read here: a note on stderr says the
+ * controller checks them, and 0. Violations: every one printed on stderr, one a line
+ * ("  parameters.size: must be at most 10": JSON path and rule, never a value nor the schema's
+ * text), after "error: PROG: the parameters do not match the schema of plan 'NAME' (N violations...)"
+ * (NAME: the plan's Kubernetes name),
+ * and CLI_EXIT_ERROR. */
+int create_check_parameters(const struct cli *cli, const json_t *spec, const json_t *plan, const char *field);

@@ -11,7 +11,7 @@
 #define RESOURCE "servicebinding.servicecatalog.k8s.io"
 
 static const char *arg_instance, *arg_secret_name, *arg_external_id, *arg_output, *arg_dry_run;
-static bool arg_wait, arg_show_secret;
+static bool arg_wait, arg_show_secret, arg_validate = true;
 static int64_t arg_timeout_ms = 5 * 60 * 1000;
 static struct create_list arg_params, arg_params_json, arg_secret_params;
 
@@ -29,6 +29,12 @@ static const struct create_flag flags[] = {
          "(spec.parametersFrom; repeatable).", &arg_secret_params},
         {"external-id", 0, CREATE_FLAG_STRING, "ID", NULL, NULL,
          "The binding id sent to the broker (default: a UUID the controller picks).", &arg_external_id},
+        {"validate", 0, CREATE_FLAG_BOOL, NULL, NULL, "true",
+         "Check the parameters (--param, --params-json) against the binding create schema of the instance's plan "
+         "before creating, and print every violation (exit 1); --validate=false skips the check. Parameters "
+         "from Secrets (--secret-param) are not read here: the catalog controller checks them. With "
+         "--dry-run=client the instance and its plan are read from the cluster for this check when the cluster "
+         "can be reached.", &arg_validate},
         {"wait", 0, CREATE_FLAG_BOOL, NULL, NULL, NULL,
          "After creating, wait until the binding is Ready (then print its Secret's name and keys; exit 0), Failed "
          "(exit 3) or --timeout passes (exit 4).", &arg_wait},
@@ -38,8 +44,8 @@ static const struct create_flag flags[] = {
          "With --wait: print the Secret's values too, as KEY=VALUE (decoded). Without it only the keys are shown.",
          &arg_show_secret},
         {"dry-run", 0, CREATE_FLAG_STRING, "none|client", "client", "none",
-         "client: print the object that would be created (YAML unless -o json) and create nothing; nothing is "
-         "read from the cluster, so the instance is not checked.", &arg_dry_run},
+         "client: print the object that would be created (YAML unless -o json) and create nothing; the cluster "
+         "is read only to check the parameters (--validate).", &arg_dry_run},
         {"output", 'o', CREATE_FLAG_STRING, "name|yaml|json", NULL, NULL,
          "name: print only servicebinding.servicecatalog.k8s.io/NAME; yaml, json: print the object as created "
          "(with --wait: as it is once Ready).", &arg_output},
@@ -67,14 +73,17 @@ static const struct create_command command = {
 };
 
 /* Checks that --instance exists in the namespace; if not, prints the error with the instances
- * that do and returns CLI_EXIT_ERROR. */
-static int check_instance(const struct cli *cli)
+ * that do and returns CLI_EXIT_ERROR. @ret (may be NULL): the instance (new). */
+static int check_instance(const struct cli *cli, json_t **ret)
 {
         struct osb_error err = OSB_ERROR_INIT;
         json_auto_t *inst = NULL;
         int r = kube_get(cli->kc, &kube_sc_instances, cli->namespace, arg_instance, &inst, &err);
-        if (r == 0)
+        if (r == 0) {
+                if (ret)
+                        *ret = OSB_TAKE_PTR(inst);
                 return 0;
+        }
         if (r != OSB_E_NOT_FOUND)
                 return cli_request_error(cli, r, &err);
         json_auto_t *items = NULL;
@@ -95,6 +104,28 @@ static int check_instance(const struct cli *cli)
         osb_autofree char *list = create_join_sorted(names);
         return cli_error(cli, CLI_EXIT_ERROR, "no serviceinstance '%s' in namespace '%s'. Instances there: %s",
                          arg_instance, cli->namespace, list ? list : "(out of memory)");
+}
+
+/* --validate: @spec's parameters against the binding schema of @inst's plan (the plan the
+ * controller resolved: spec.clusterServicePlanRef or servicePlanRef). An instance not resolved
+ * yet, or whose plan cannot be read, is not checked (a note says so): the controller checks. */
+static int check_parameters(const struct cli *cli, const json_t *inst, const json_t *spec)
+{
+        if (!arg_validate || !json_object_get(spec, "parameters"))
+                return 0;
+        const char *cplan = cli_str(inst, "spec", "clusterServicePlanRef", "name", NULL);
+        const char *nplan = cli_str(inst, "spec", "servicePlanRef", "name", NULL);
+        struct osb_error err = OSB_ERROR_INIT;
+        json_auto_t *plan = NULL;
+        int r = cplan ? kube_get(cli->kc, &kube_sc_cluster_plans, NULL, cplan, &plan, &err) :
+                nplan ? kube_get(cli->kc, &kube_sc_plans, cli->namespace, nplan, &plan, &err) : OSB_E_NOT_FOUND;
+        if (r != 0) {
+                fprintf(stderr, "note: the parameters are not checked here: the plan of instance '%s' %s; the "
+                                "catalog controller checks them\n", arg_instance,
+                        cplan || nplan ? "cannot be read" : "is not resolved yet");
+                return 0;
+        }
+        return create_check_parameters(cli, spec, plan, "serviceBindingCreateParameterSchema");
 }
 
 static int build(const char *name, const char *ns, json_t **ret, struct osb_error *err)
@@ -193,12 +224,28 @@ static int run(struct cli *cli, int argc, char **argv)
         r = build(name, cli->namespace, &obj, &err);   /* before cli_connect(): set only by -n */
         if (r != 0)
                 return usage_error(cli, r, &err);
+        json_auto_t *inst = NULL;
+        if (out.dry_run && arg_validate && json_object_get(json_object_get(obj, "spec"), "parameters") &&
+            !json_object_get(json_object_get(obj, "spec"), "parametersFrom")) {
+                /* the instance is read only for the check, and only when the cluster can be */
+                if (cli_connect(cli, &err) == 0 &&
+                    kube_get(cli->kc, &kube_sc_instances, cli->namespace, arg_instance, &inst, &err) == 0) {
+                        r = check_parameters(cli, inst, json_object_get(obj, "spec"));
+                        if (r != 0)
+                                return r;
+                } else {
+                        fprintf(stderr, "warning: the parameters were not checked against the plan's schema: instance "
+                                        "'%s' cannot be read (%s)\n", arg_instance, err.text);
+                }
+        }
         if (out.dry_run)
                 return create_print(&out, RESOURCE, name, obj) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 
         if (cli_connect(cli, &err) != 0)
                 return cli_error(cli, CLI_EXIT_ERROR, "%s", err.text);
-        r = check_instance(cli);
+        r = check_instance(cli, &inst);
+        if (r == 0)
+                r = check_parameters(cli, inst, json_object_get(obj, "spec"));
         if (r != 0)
                 return r;
         json_decref(OSB_TAKE_PTR(obj));

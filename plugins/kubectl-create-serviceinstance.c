@@ -9,7 +9,7 @@
 #define RESOURCE "serviceinstance.servicecatalog.k8s.io"
 
 static const char *arg_class, *arg_plan, *arg_external_id, *arg_output, *arg_dry_run;
-static bool arg_kubernetes_name, arg_wait;
+static bool arg_kubernetes_name, arg_wait, arg_validate = true;
 static int64_t arg_timeout_ms = 5 * 60 * 1000;
 static struct create_list arg_params, arg_params_json, arg_secret_params;
 
@@ -31,14 +31,19 @@ static const struct create_flag flags[] = {
          "(spec.parametersFrom; repeatable).", &arg_secret_params},
         {"external-id", 0, CREATE_FLAG_STRING, "ID", NULL, NULL,
          "The instance id sent to the broker (default: a UUID the controller picks).", &arg_external_id},
+        {"validate", 0, CREATE_FLAG_BOOL, NULL, NULL, "true",
+         "Check the parameters (--param, --params-json) against the plan's instance create schema before creating, "
+         "and print every violation (exit 1); --validate=false skips the check. Parameters from Secrets "
+         "(--secret-param) are not read here: the catalog controller checks them. With --dry-run=client the "
+         "plan is read from the cluster for this check when the cluster can be reached.", &arg_validate},
         {"wait", 0, CREATE_FLAG_BOOL, NULL, NULL, NULL,
          "After creating, wait until the instance is Ready (exit 0), Failed (exit 3) or --timeout passes (exit 4).",
          &arg_wait},
         {"timeout", 0, CREATE_FLAG_DURATION, "DURATION", NULL, "5m", "How long --wait waits: 500ms, 30s, 5m, 1h.",
          &arg_timeout_ms},
         {"dry-run", 0, CREATE_FLAG_STRING, "none|client", "client", "none",
-         "client: print the object that would be created (YAML unless -o json) and create nothing; nothing is "
-         "read from the cluster, so the class and plan are not checked and are taken as cluster-wide ones.",
+         "client: print the object that would be created (YAML unless -o json) and create nothing; the class and "
+         "plan are taken as cluster-wide ones, and the cluster is read only to check the parameters (--validate).",
          &arg_dry_run},
         {"output", 'o', CREATE_FLAG_STRING, "name|yaml|json", NULL, NULL,
          "name: print only serviceinstance.servicecatalog.k8s.io/NAME; yaml, json: print the object as created "
@@ -143,8 +148,8 @@ static int find_class(const struct cli *cli, struct offering *ret)
 }
 
 /* Checks that --plan is a plan of the class. Prints the error (with the class's plans) and
- * returns CLI_EXIT_ERROR when it is not. */
-static int check_plan(const struct cli *cli, const struct offering *o)
+ * returns CLI_EXIT_ERROR when it is not; else 0 with *ret the plan (new). */
+static int check_plan(const struct cli *cli, const struct offering *o, json_t **ret)
 {
         struct osb_error err = OSB_ERROR_INIT;
         json_auto_t *items = NULL;
@@ -168,8 +173,10 @@ static int check_plan(const struct cli *cli, const struct offering *o)
         json_t *plan = NULL;
         if (find_named(plans, arg_plan, names, &plan) < 0)
                 return cli_error(cli, CLI_EXIT_ERROR, "out of memory");
-        if (plan)
+        if (plan) {
+                *ret = json_incref(plan);
                 return 0;
+        }
         if (json_array_size(names) == 0)
                 return cli_error(cli, CLI_EXIT_ERROR, "no plan named '%s': class '%s' has no plans", arg_plan, arg_class);
         osb_autofree char *list = create_join_sorted(names);
@@ -204,6 +211,33 @@ static int build(const char *name, const char *ns, bool cluster, json_t **ret, s
         return 0;
 }
 
+/* --dry-run=client with --validate: parameters given inline are checked against the plan's
+ * schema when the cluster can be reached (a warning says they were not when it cannot: a dry
+ * run needs no cluster). */
+static int dry_run_check(struct cli *cli, const json_t *spec)
+{
+        if (!arg_validate || !json_object_get(spec, "parameters") || json_object_get(spec, "parametersFrom"))
+                return 0;
+        struct osb_error err = OSB_ERROR_INIT;
+        json_auto_t *probe = NULL;
+        int r = cli_connect(cli, &err);
+        if (r == 0)
+                r = create_list_items(cli->kc, &kube_sc_cluster_classes, NULL, &probe, &err);
+        if (r != 0) {
+                fprintf(stderr, "warning: the parameters were not checked against the plan's schema: the cluster "
+                                "cannot be read (%s)\n", err.text);
+                return 0;
+        }
+        osb_auto(offering_release) struct offering o = {0};
+        json_auto_t *plan = NULL;
+        r = find_class(cli, &o);
+        if (r == 0)
+                r = check_plan(cli, &o, &plan);
+        if (r != 0)
+                return r;
+        return create_check_parameters(cli, spec, plan, "instanceCreateParameterSchema");
+}
+
 static int usage_error(const struct cli *cli, int r, const struct osb_error *err)
 {
         return cli_error(cli, r == CLI_EXIT_USAGE ? CLI_EXIT_USAGE : CLI_EXIT_ERROR, "%s", err->text);
@@ -231,10 +265,13 @@ static int run(struct cli *cli, int argc, char **argv)
 
         json_auto_t *obj = NULL;
         if (out.dry_run) {
-                /* Nothing is read from the cluster: the class is taken as a cluster class. */
+                /* The class is taken as a cluster class; the cluster is read only for --validate. */
                 r = build(name, cli->namespace_given ? cli->namespace : NULL, true, &obj, &err);
                 if (r != 0)
                         return usage_error(cli, r, &err);
+                r = dry_run_check(cli, json_object_get(obj, "spec"));
+                if (r != 0)
+                        return r;
                 return create_print(&out, RESOURCE, name, obj) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
         }
 
@@ -246,14 +283,18 @@ static int run(struct cli *cli, int argc, char **argv)
         if (cli_connect(cli, &err) != 0)
                 return cli_error(cli, CLI_EXIT_ERROR, "%s", err.text);
         osb_auto(offering_release) struct offering o = {0};
+        json_auto_t *plan = NULL;
         r = find_class(cli, &o);
         if (r == 0)
-                r = check_plan(cli, &o);
+                r = check_plan(cli, &o, &plan);
         if (r != 0)
                 return r;
         r = build(name, cli->namespace, o.cluster, &obj, &err);
         if (r != 0)
                 return usage_error(cli, r, &err);
+        if (arg_validate && (r = create_check_parameters(cli, json_object_get(obj, "spec"), plan,
+                                                         "instanceCreateParameterSchema")) != 0)
+                return r;
 
         json_auto_t *ready = NULL;
         return create_submit(cli, &kube_sc_instances, RESOURCE, "serviceinstance", name, obj, &out, arg_wait,

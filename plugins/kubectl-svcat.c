@@ -1,6 +1,6 @@
 /* plugins/kubectl-svcat.c: "kubectl svcat", the Service Catalog from kubectl (the archived
  * project's svcat CLI as a kubectl plugin): the command table, flags, help, and the commands
- * that change objects (sync, touch, deprovision, unbind, abandon), version and completion.
+ * that change objects (sync, touch, upgrade, deprovision, unbind, abandon), version and completion.
  * get, marketplace and describe are in svcat_get.c and svcat_describe.c. */
 #include "common/osb_compat.h"
 
@@ -253,6 +253,68 @@ static int cmd_touch(struct cli *cli, const struct svcat_args *a)
         printf("Touched instance %s/%s (updateRequests: %lld): the broker gets an update\n", cli->namespace, a->pos[1],
                (long long) n);
         return CLI_EXIT_OK;
+}
+
+/* A maintenance_info version (the broker's bytes) fit for the terminal: semantic-version
+ * characters only, else a placeholder. */
+static const char *shown_version(const char *v)
+{
+        if (!v)
+                return "none";
+        size_t n = strlen(v);
+        if (n == 0 || n > 64 || strspn(v, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+-") != n)
+                return "(not shown)";
+        return v;
+}
+
+static int cmd_upgrade(struct cli *cli, const struct svcat_args *a)
+{
+        enum svcat_kind kind;
+        if (svcat_kind_parse(a->pos[0], &kind) < 0 || kind != SVCAT_INSTANCE)
+                return usage_error(cli, find_command("upgrade"), "upgrade takes \"instance\", not \"%s\"", a->pos[0]);
+        const char *name = a->pos[1];
+        for (int attempt = 0;; attempt++) {
+                struct osb_error err = OSB_ERROR_INIT;
+                osb_autojson json_t *inst = NULL, *plan = NULL;
+                int r = kube_get(cli->kc, &kube_sc_instances, cli->namespace, name, &inst, &err);
+                if (r == OSB_E_NOT_FOUND)
+                        return svcat_not_found(&kube_sc_instances, name);
+                if (r < 0)
+                        return cli_request_error(cli, r, &err);
+                const char *cplan = cli_str(inst, "spec", "clusterServicePlanRef", "name", NULL);
+                const char *nplan = cli_str(inst, "spec", "servicePlanRef", "name", NULL);
+                if (!cplan && !nplan)
+                        return cli_error(cli, CLI_EXIT_ERROR, "instance %s/%s has no resolved plan yet (spec.clusterServicePlanRef): "
+                                         "see kubectl svcat describe instance %s", cli->namespace, name, name);
+                r = cplan ? kube_get(cli->kc, &kube_sc_cluster_plans, NULL, cplan, &plan, &err) :
+                            kube_get(cli->kc, &kube_sc_plans, cli->namespace, nplan, &plan, &err);
+                if (r < 0)
+                        return cli_request_error(cli, r, &err);
+                const char *pv = cli_str(plan, "spec", "maintenanceInfo", "version", NULL);
+                const char *iv = cli_str(inst, "status", "externalProperties", "maintenanceInfo", "version", NULL);
+                const char *sv = cli_str(inst, "spec", "maintenanceInfo", "version", NULL);
+                if (!pv || !*pv)
+                        return cli_error(cli, CLI_EXIT_ERROR, "plan %s has no maintenance_info: there is no version to upgrade to",
+                                         cplan ? cplan : nplan);
+                if (osb_streq(pv, iv) && (!sv || osb_streq(sv, pv))) {
+                        printf("Instance %s/%s already runs version %s of plan %s: nothing to upgrade\n", cli->namespace, name,
+                               shown_version(pv), cplan ? cplan : nplan);
+                        return CLI_EXIT_OK;
+                }
+                osb_autojson json_t *patch = json_pack("{s:{s:s?}, s:{s:{s:s}}}", "metadata", "resourceVersion",
+                                                       cli_str(inst, "metadata", "resourceVersion", NULL), "spec",
+                                                       "maintenanceInfo", "version", pv);
+                if (!patch)
+                        return cli_error(cli, CLI_EXIT_ERROR, "out of memory");
+                r = kube_patch(cli->kc, &kube_sc_instances, cli->namespace, name, NULL, KUBE_PATCH_MERGE, patch, NULL, &err);
+                if (r == OSB_E_CONFLICT && attempt < CONFLICT_RETRIES)
+                        continue;
+                if (r < 0)
+                        return cli_request_error(cli, r, &err);
+                printf("Upgrade requested for instance %s/%s: maintenance_info version %s -> %s (spec.maintenanceInfo.version); "
+                       "the broker gets an update\n", cli->namespace, name, shown_version(iv), shown_version(pv));
+                return CLI_EXIT_OK;
+        }
 }
 
 /* Waits until every one of @names (@n of them) of @res is gone. Returns CLI_EXIT_OK,
@@ -555,6 +617,16 @@ static const struct command commands[] = {
          "Examples:\n"
          "  kubectl svcat touch instance my-db -n shop\n",
          2, 2, true, false},
+        {"upgrade", NULL, cmd_upgrade, opts_none, "upgrade instance NAME",
+         "Upgrade an instance to its plan's maintenance_info version",
+         "When the broker's catalog gives the instance's plan a new maintenance_info version (the\n"
+         "instance's condition UpgradeAvailable is True; kubectl get serviceinstances -o wide shows it),\n"
+         "sets the instance's spec.maintenanceInfo.version to the plan's: the controller sends the broker\n"
+         "an update with that version. Nothing to do when the instance runs it already (exit 0); a plan\n"
+         "without maintenance_info: exit 1. GitOps: set spec.maintenanceInfo.version in the manifest.\n\n"
+         "Examples:\n"
+         "  kubectl svcat upgrade instance my-db -n shop\n",
+         2, 2, true, false},
         {"deprovision", NULL, cmd_deprovision, opts_deprovision, "deprovision NAME [--wait [--timeout D]]",
          "Delete a service instance (the broker deprovisions it)",
          "Deletes the ServiceInstance: the controller deletes its bindings, deprovisions it at the\n"
@@ -711,7 +783,7 @@ static int cmd_complete(struct cli *cli, int argc, char **argv)
                                 kinds = one_kinds;
                         else if (strcmp(n, "sync") == 0)
                                 kinds = broker;
-                        else if (strcmp(n, "touch") == 0)
+                        else if (strcmp(n, "touch") == 0 || strcmp(n, "upgrade") == 0)
                                 kinds = instance;
                         else if (strcmp(n, "abandon") == 0)
                                 kinds = abandon_kinds;

@@ -8,6 +8,7 @@
 #include "common/osb_json.h"
 #include "common/osb_mem.h"
 #include "plugins/svcat.h"
+#include "plugins/svcat_params.h"
 
 #define LABEL_WIDTH 24
 
@@ -443,6 +444,16 @@ static int describe_class(struct cli *cli, const json_t *c)
         return CLI_EXIT_OK;
 }
 
+/* @s (the broker's text) cut to @n bytes, with bytes that are not printable ASCII as '?'. */
+static const char *safe_text(const char *s, char *out, size_t n)
+{
+        size_t k = 0;
+        for (; s && *s && k + 1 < n; s++)
+                out[k++] = *s >= 0x20 && *s < 0x7f ? *s : '?';
+        out[k] = '\0';
+        return out;
+}
+
 static int describe_plan(struct cli *cli, const json_t *p)
 {
         offering_common(p);
@@ -464,9 +475,16 @@ static int describe_plan(struct cli *cli, const json_t *p)
         field("Free", json_is_true(cli_get(p, "spec", "free", NULL)) ? "true" : "false");
         const json_t *bindable = cli_get(p, "spec", "bindable", NULL);
         field("Bindable", !bindable ? "(as the class)" : json_is_true(bindable) ? "true" : "false");
-        field_json("Provision Schema", cli_get(p, "spec", "instanceCreateParameterSchema", NULL));
-        field_json("Update Schema", cli_get(p, "spec", "instanceUpdateParameterSchema", NULL));
-        field_json("Binding Schema", cli_get(p, "spec", "serviceBindingCreateParameterSchema", NULL));
+        const json_t *mi = cli_get(p, "spec", "maintenanceInfo", NULL);
+        if (mi) {
+                char v[200];
+                field("Maintenance Version", safe_text(cli_str(mi, "version", NULL), v, sizeof(v)));
+                if (cli_str(mi, "description", NULL))
+                        field("Maintenance Notes", safe_text(cli_str(mi, "description", NULL), v, sizeof(v)));
+        }
+        svcat_params_describe("Provision Schema", cli_get(p, "spec", "instanceCreateParameterSchema", NULL));
+        svcat_params_describe("Update Schema", cli_get(p, "spec", "instanceUpdateParameterSchema", NULL));
+        svcat_params_describe("Binding Schema", cli_get(p, "spec", "serviceBindingCreateParameterSchema", NULL));
         return CLI_EXIT_OK;
 }
 

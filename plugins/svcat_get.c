@@ -4,6 +4,7 @@
 
 #include "common/osb_mem.h"
 #include "plugins/svcat.h"
+#include "plugins/svcat_params.h"
 
 #define SC_API_VERSION "servicecatalog.k8s.io/v1beta1"
 
@@ -471,8 +472,9 @@ int svcat_cmd_marketplace(struct cli *cli, const struct svcat_args *a)
         osb_autofree const json_t **ps = sorted(plans);
         if (!cs || !ps)
                 return cli_error(cli, CLI_EXIT_ERROR, "out of memory");
-        static const char *const head[] = {"CLASS", "PLAN", "FREE", "DESCRIPTION", "BROKER", "CLASS DESCRIPTION"};
-        osb_auto(table_freep) struct cli_table *t = cli_table_new(wide ? 6 : 4, head);
+        static const char *const head[] = {"CLASS", "PLAN", "FREE", "DESCRIPTION", "BROKER", "CLASS DESCRIPTION",
+                                           "PARAMETERS"};
+        osb_auto(table_freep) struct cli_table *t = cli_table_new(wide ? 7 : 4, head);
         if (!t)
                 return cli_error(cli, CLI_EXIT_ERROR, "out of memory");
         for (size_t i = 0; cs[i]; i++) {
@@ -496,7 +498,12 @@ int svcat_cmd_marketplace(struct cli *cli, const struct svcat_args *a)
                         json_t *jp = json_pack("{s:s?, s:b, s:s?}", "plan", pname, "free", free_, "description", pdesc);
                         if (!jp || json_array_append_new(json_object_get(jc, "plans"), jp) < 0)
                                 return cli_error(cli, CLI_EXIT_ERROR, "out of memory");
-                        const char *row[] = {cname, pname, free_ ? "yes" : "no", pdesc, class_broker(cs[i]), cdesc};
+                        /* which parameters the plan takes at provisioning (its create schema) */
+                        const json_t *schema = cli_get(ps[j], "spec", "instanceCreateParameterSchema", NULL);
+                        osb_autofree char *params = svcat_params_summary(schema);
+                        if (!params || (schema && json_object_set_new(jp, "parameters", json_string(params)) < 0))
+                                return cli_error(cli, CLI_EXIT_ERROR, "out of memory");
+                        const char *row[] = {cname, pname, free_ ? "yes" : "no", pdesc, class_broker(cs[i]), cdesc, params};
                         if (add_row(t, row) < 0)
                                 return CLI_EXIT_ERROR;
                 }

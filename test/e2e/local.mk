@@ -19,6 +19,7 @@ E2E_FILES = \
 	test/e2e/t-hostile.sh \
 	test/e2e/t-postgresql.sh \
 	test/e2e/t-plugin-create.sh \
+	test/e2e/t-params.sh \
 	test/e2e/t-svcat.sh \
 	test/e2e/t-leader.sh \
 	test/e2e/t-shutdown.sh \

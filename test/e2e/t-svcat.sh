@@ -182,7 +182,7 @@ expect_match "marketplace: header CLASS PLAN FREE DESCRIPTION" '^CLASS +PLAN +FR
 expect_match "marketplace: a row per plan: the free one" "^$CLS +small +yes +Small plan$" "$SV_OUT"
 expect_match "marketplace: ... the paid one" "^$CLS +large +no +Large plan$" "$SV_OUT"
 sv mp -o wide -n "$E2E_NS"
-expect_match "mp -o wide: the broker and the class's description too" "^$CLS +small +yes +Small plan +$B1 +E2E svcat database$" "$SV_OUT"
+expect_match "mp -o wide: the broker, the class's description and the parameters (none: no schema) too" "^$CLS +small +yes +Small plan +$B1 +E2E svcat database +-$" "$SV_OUT"
 svn marketplace -o json
 MP_JSON=$SV_OUT
 expect_eq "marketplace -o json: the class, its description, broker and plans (free or not)" \
@@ -369,7 +369,7 @@ expect_eq "version --client: one line, the client's" "1 0" "$(wc -l <<<"$SV_OUT"
 sv completion bash
 expect_num_gt "completion bash: a script" "$(wc -l <<<"$SV_OUT")" 10
 expect_ok "completion bash: bash -n accepts it" bash -n <(printf '%s\n' "$SV_OUT")
-expect_eq "kubectl_complete-svcat (run directly): the commands" "marketplace get describe sync touch deprovision unbind abandon version completion help :4" \
+expect_eq "kubectl_complete-svcat (run directly): the commands" "marketplace get describe sync touch upgrade deprovision unbind abandon version completion help :4" \
   "$(kubectl_complete-svcat "" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "kubectl_complete-svcat get \"\": the kinds" "brokers classes plans instances bindings :4" \
   "$(kubectl_complete-svcat get "" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
@@ -389,7 +389,7 @@ expect_match "... names it and points to --help" "unknown command \"frobnicate\"
 svn get instances --frob
 expect_rc "an unknown flag: exit 2" 2
 expect_match "... names it" 'unknown flag: --frob' "$SV_ERR"
-for c in marketplace get describe sync touch deprovision unbind abandon version completion; do
+for c in marketplace get describe sync touch upgrade deprovision unbind abandon version completion; do
   sv "$c" --help
   expect_match "$c --help: usage, exit 0" "^  kubectl svcat $c" "$SV_OUT$([ "$SV_RC" = 0 ] || echo " (exit $SV_RC)")"
 done

@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 
 #include "broker/catalog.h"
-#include "broker/schema.h"
+#include "common/osb_schema.h"
 #include "common/osb_mem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -61,10 +61,18 @@ static void check_catalog(const struct catalog *c)
                                 if (!schemas[k])
                                         continue;
                                 struct osb_error err = OSB_ERROR_INIT;
-                                int r = schema_validate(schemas[k], c->doc, "parameters", &err);
+                                int r = osb_schema_validate(schemas[k], c->doc, "parameters", &err);
                                 REQUIRE(r == 0 || r == OSB_E_BAD_REQUEST || r == -ENOMEM);
-                                r = schema_validate(schemas[k], schemas[k], "parameters", &err);
+                                r = osb_schema_validate(schemas[k], schemas[k], "parameters", &err);
                                 REQUIRE(r == 0 || r == OSB_E_BAD_REQUEST || r == -ENOMEM);
+                                /* the platforms' mode: every violation, the schema never quoted */
+                                json_t *list = NULL;
+                                int all = osb_schema_validate_flags(schemas[k], c->doc, "parameters",
+                                                                    OSB_SCHEMA_ALL | OSB_SCHEMA_QUIET, &list, &err);
+                                REQUIRE(all == 0 || all == OSB_E_BAD_REQUEST || all == -ENOMEM);
+                                REQUIRE((all == OSB_E_BAD_REQUEST) == (list != NULL));
+                                REQUIRE(json_array_size(list) <= OSB_SCHEMA_MAX_VIOLATIONS + 1);
+                                json_decref(list);
                         }
                 }
         }

@@ -28,13 +28,13 @@ if FUZZING
 FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 FUZZ_COMMON_SRC = \
 	common/osb_mem.c common/osb_error.c common/osb_buf.c common/osb_json.c common/osb_yaml.c \
-	common/osb_base64.c common/osb_file.c common/osb_time.c
+	common/osb_base64.c common/osb_file.c common/osb_time.c common/osb_schema.c
 noinst_PROGRAMS += \
 	test/fuzz/fuzz_catalog \
 	test/fuzz/fuzz_yaml
 
 test_fuzz_fuzz_catalog_SOURCES = test/fuzz/fuzz_catalog.c \
-	broker/catalog.c broker/schema.c broker/democatalog.c $(FUZZ_COMMON_SRC)
+	broker/catalog.c broker/democatalog.c $(FUZZ_COMMON_SRC)
 test_fuzz_fuzz_catalog_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_catalog_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_catalog_LDADD = $(DEP_LIBS)

@@ -134,6 +134,58 @@ START_TEST(conditions_keep_transition_time_until_status_flips)
 }
 END_TEST
 
+START_TEST(upgrade_available_does_not_change_the_printed_state)
+{
+        json_t *st = json_object();
+        ck_assert_int_eq(condition_set(st, "Ready", "True", "ProvisionedSuccessfully", "ok", "2026-01-01T00:00:00Z"), 0);
+        ck_assert_int_eq(condition_set(st, CONDITION_INFORMATIONAL, "True", "UpgradeAvailable", "m", "2026-01-01T00:01:00Z"), 0);
+        ck_assert_str_eq(json_string_value(json_object_get(st, "lastConditionState")), "Ready");
+        ck_assert_int_eq(condition_set(st, "Ready", "False", "MaintenanceInfoConflict", "m", "2026-01-01T00:02:00Z"), 0);
+        ck_assert_str_eq(json_string_value(json_object_get(st, "lastConditionState")), "MaintenanceInfoConflict");
+        condition_remove(st, "Ready");
+        /* only the informational one left: no printed state */
+        ck_assert_ptr_null(json_object_get(st, "lastConditionState"));
+        json_decref(st);
+}
+END_TEST
+
+START_TEST(cached_instance_keeps_its_plan_reference)
+{
+        json_t *obj = load("{\"metadata\":{\"name\":\"db\",\"namespace\":\"shop\",\"uid\":\"u1\"},"
+                           "\"spec\":{\"clusterServicePlanRef\":{\"name\":\"plan-1\"}}}");
+        struct kmeta *m = NULL;
+        ck_assert_int_eq(cached_extract(obj, &m), 0);
+        ck_assert_str_eq(((struct cached *) m)->plan_ref, "plan-1");
+        cached_free(m);
+        json_decref(obj);
+        obj = load("{\"metadata\":{\"name\":\"db\",\"namespace\":\"shop\",\"uid\":\"u1\"},"
+                   "\"spec\":{\"servicePlanRef\":{\"name\":\"plan-2\"}}}");
+        ck_assert_int_eq(cached_extract(obj, &m), 0);
+        ck_assert_str_eq(((struct cached *) m)->plan_ref, "plan-2");
+        cached_free(m);
+        json_decref(obj);
+}
+END_TEST
+
+START_TEST(cached_plan_keeps_its_schemas_and_maintenance_info)
+{
+        json_t *obj = load("{\"metadata\":{\"name\":\"p\",\"uid\":\"u\"},\"spec\":{\"externalName\":\"small\","
+                           "\"instanceCreateParameterSchema\":{\"required\":[\"a\"]},"
+                           "\"serviceBindingCreateParameterSchema\":{\"type\":\"object\"},"
+                           "\"instanceUpdateParameterSchema\":null,"
+                           "\"maintenanceInfo\":{\"version\":\"1.2.3\"}}}");
+        struct kmeta *m = NULL;
+        ck_assert_int_eq(offering_extract_plan(obj, &m), 0);
+        const struct offering *o = (const struct offering *) m;
+        json_decref(obj);       /* the cache shares nothing with the object */
+        ck_assert_str_eq(json_string_value(json_array_get(json_object_get(o->schema_create, "required"), 0)), "a");
+        ck_assert_ptr_null(o->schema_update);
+        ck_assert_str_eq(json_string_value(json_object_get(o->schema_bind, "type")), "object");
+        ck_assert_str_eq(json_string_value(json_object_get(o->maintenance_info, "version")), "1.2.3");
+        offering_free(m);
+}
+END_TEST
+
 /* ---- resolution against detached caches ---- */
 
 static const struct informer_kind k_classes = {"ClusterServiceClass", &kube_sc_cluster_classes, offering_extract_class, offering_free, NULL};
@@ -350,6 +402,9 @@ static Suite *suite(void)
         tcase_add_test(tc, cached_instance_keeps_json_without_managed_fields_and_indexes);
         tcase_add_test(tc, only_generation_deletion_finalizers_annotations_and_ready_matter);
         tcase_add_test(tc, conditions_keep_transition_time_until_status_flips);
+        tcase_add_test(tc, upgrade_available_does_not_change_the_printed_state);
+        tcase_add_test(tc, cached_instance_keeps_its_plan_reference);
+        tcase_add_test(tc, cached_plan_keeps_its_schemas_and_maintenance_info);
         tcase_add_test(tc, originating_identity_is_kubernetes_base64_json);
         tcase_add_test(tc, polling_stays_within_two_seconds_for_ten_minutes_then_slows_to_the_cap);
         suite_add_tcase(s, tc);

@@ -306,6 +306,62 @@ START_TEST(every_allocation_failure_is_enomem_or_exact)
 }
 END_TEST
 
+/* ---- params_check: the plan's schema, before anything is sent ---- */
+
+START_TEST(check_passes_without_schema_or_parameters)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        json_t *schema = parse("{\"required\":[\"name\"]}"), *params = parse("{\"size\":\"x\"}");
+        ck_assert_int_eq(params_check(NULL, params, &err), 0);
+        ck_assert_int_eq(params_check(json_null(), params, &err), 0);
+        ck_assert_int_eq(params_check(schema, NULL, &err), 0);
+        json_t *ok = parse("{\"name\":\"a\"}");
+        ck_assert_int_eq(params_check(schema, ok, &err), 0);
+        json_decref(ok);
+        json_decref(schema);
+        json_decref(params);
+}
+END_TEST
+
+START_TEST(check_names_every_path_and_rule_never_a_value)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        json_t *schema = parse("{\"type\":\"object\",\"required\":[\"name\"],\"additionalProperties\":false,"
+                               "\"properties\":{\"name\":{\"type\":\"string\"},\"size\":{\"enum\":[\"small\",\"large\"]},"
+                               "\"password\":{\"type\":\"string\",\"minLength\":20}}}");
+        json_t *params = parse("{\"size\":\"hugeSECRET\",\"password\":\"hunter2SECRET\",\"colour\":\"redSECRET\"}");
+        ck_assert_int_eq(params_check(schema, params, &err), OSB_E_BAD_REQUEST);
+        ck_assert_str_eq(err.text, "4 violations of the plan's parameter schema: parameters.name: is required; "
+                                   "parameters.size: must be one of the 2 values the plan's schema lists; "
+                                   "parameters.password: must be at least 20 characters long; "
+                                   "parameters.colour: is not an allowed property");
+        ck_assert_ptr_null(strstr(err.text, "SECRET"));
+        ck_assert_ptr_null(strstr(err.text, "small"));
+        json_decref(schema);
+        json_decref(params);
+}
+END_TEST
+
+START_TEST(check_lists_what_fits_then_how_many_more)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        json_t *schema = parse("{\"additionalProperties\":false}"), *params = json_object();
+        for (int k = 0; k < 60; k++) {
+                char key[32];
+                (void) snprintf(key, sizeof(key), "unknown_property_%02d", k);
+                json_object_set_new(params, key, json_true());
+        }
+        ck_assert_int_eq(params_check(schema, params, &err), OSB_E_BAD_REQUEST);
+        ck_assert_msg(strncmp(err.text, "60 violations of the plan's parameter schema: parameters.", 57) == 0, "%s", err.text);
+        const char *more = strstr(err.text, "; and ");
+        ck_assert_ptr_nonnull(more);
+        ck_assert_ptr_nonnull(strstr(more, " more"));
+        ck_assert_uint_lt(strlen(err.text), sizeof(err.text) - 1);
+        json_decref(schema);
+        json_decref(params);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("catalog-controller params");
@@ -323,6 +379,9 @@ static Suite *suite(void)
         tcase_add_test(tc, source_over_a_secret_size_is_refused);
         tcase_add_test(tc, deep_nesting_is_an_error_not_a_crash);
         tcase_add_test(tc, every_allocation_failure_is_enomem_or_exact);
+        tcase_add_test(tc, check_passes_without_schema_or_parameters);
+        tcase_add_test(tc, check_names_every_path_and_rule_never_a_value);
+        tcase_add_test(tc, check_lists_what_fits_then_how_many_more);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -2,7 +2,7 @@
 UNIT_TESTS = \
 	test/unit/check_osb_common \
 	test/unit/check_catalog \
-	test/unit/check_schema \
+	test/unit/check_osb_schema \
 	test/unit/check_store \
 	test/unit/check_lifecycle \
 	test/unit/check_api
@@ -14,9 +14,9 @@ test_unit_check_osb_common_LDADD = $(TEST_LIBS) $(CHECK_LIBS)
 test_unit_check_catalog_SOURCES = test/unit/check_catalog.c
 test_unit_check_catalog_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_catalog_LDADD = $(TEST_LIBS) $(CHECK_LIBS)
-test_unit_check_schema_SOURCES = test/unit/check_schema.c
-test_unit_check_schema_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-test_unit_check_schema_LDADD = $(TEST_LIBS) $(CHECK_LIBS)
+test_unit_check_osb_schema_SOURCES = test/unit/check_osb_schema.c
+test_unit_check_osb_schema_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_osb_schema_LDADD = $(TEST_LIBS) $(CHECK_LIBS)
 test_unit_check_store_SOURCES = test/unit/check_store.c
 test_unit_check_store_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_store_LDADD = $(TEST_LIBS) $(CHECK_LIBS)

@@ -1,8 +1,8 @@
-/* test/unit/check_schema.c: the JSON Schema subset (broker/schema.c). JSON in these tests is
+/* test/unit/check_osb_schema.c: the JSON Schema subset (common/osb_schema.c). JSON in these tests is
  * written with single quotes, turned into double quotes before parsing. */
 #include "common/osb_compat.h"
 
-#include "broker/schema.h"
+#include "common/osb_schema.h"
 #include "common/osb_mem.h"
 #include "test/lib/check_main.h"
 
@@ -26,7 +26,7 @@ static void expect(const char *schema, const char *inst, const char *want)
 {
         json_t *s = sq(schema), *i = sq(inst);
         struct osb_error err = OSB_ERROR_INIT;
-        int r = schema_validate(s, i, "parameters", &err);
+        int r = osb_schema_validate(s, i, "parameters", &err);
         if (want) {
                 ck_assert_msg(r == OSB_E_BAD_REQUEST, "%s accepted %s", schema, inst);
                 ck_assert_int_eq(err.code, OSB_E_BAD_REQUEST);
@@ -42,7 +42,7 @@ static void check_ok(const char *schema)
 {
         json_t *s = sq(schema);
         struct osb_error err = OSB_ERROR_INIT;
-        int r = schema_check(s, "plans[0].create", &err);
+        int r = osb_schema_check(s, "plans[0].create", &err);
         ck_assert_msg(r == 0, "schema_check refused %s: %s", schema, err.text);
         json_decref(s);
 }
@@ -51,7 +51,7 @@ static void check_bad(const char *schema, const char *want)
 {
         json_t *s = sq(schema);
         struct osb_error err = OSB_ERROR_INIT;
-        int r = schema_check(s, "plans[0].create", &err);
+        int r = osb_schema_check(s, "plans[0].create", &err);
         ck_assert_msg(r == OSB_E_INVALID_CONFIG, "schema_check accepted %s", schema);
         ck_assert_int_eq(err.code, OSB_E_INVALID_CONFIG);
         ck_assert_msg(strstr(err.text, want) != NULL, "error '%s' lacks '%s'", err.text, want);
@@ -308,9 +308,9 @@ START_TEST(root_path_defaults)
 {
         json_t *s = sq("{'type':'string'}"), *i = sq("1");
         struct osb_error err = OSB_ERROR_INIT;
-        ck_assert_int_eq(schema_validate(s, i, "", &err), OSB_E_BAD_REQUEST);
+        ck_assert_int_eq(osb_schema_validate(s, i, "", &err), OSB_E_BAD_REQUEST);
         ck_assert_str_eq(err.text, "(root): must be a string, not an integer");
-        ck_assert_int_eq(schema_validate(s, i, NULL, NULL), OSB_E_BAD_REQUEST);
+        ck_assert_int_eq(osb_schema_validate(s, i, NULL, NULL), OSB_E_BAD_REQUEST);
         json_decref(s);
         json_decref(i);
 }
@@ -381,9 +381,9 @@ START_TEST(check_limits_size_to_64k)
         ck_assert_uint_lt(n, 64 * 1024);
         ck_assert_uint_gt(n, 64 * 1024 - 102);
         struct osb_error err = OSB_ERROR_INIT;
-        ck_assert_int_eq(schema_check(s, "p", &err), 0);
+        ck_assert_int_eq(osb_schema_check(s, "p", &err), 0);
         json_array_append_new(e, json_string(item));
-        ck_assert_int_eq(schema_check(s, "p", &err), OSB_E_INVALID_CONFIG);
+        ck_assert_int_eq(osb_schema_check(s, "p", &err), OSB_E_INVALID_CONFIG);
         ck_assert_ptr_nonnull(strstr(err.text, "p: is larger than 64 KiB"));
         json_decref(s);
 }
@@ -412,12 +412,12 @@ START_TEST(validate_allocation_failures_are_clean)
         for (int which = 0; which < 2; which++) {
                 json_t *inst = which ? bad : i;
                 osb_mem_fail_at(SIZE_MAX);
-                int want = schema_validate(s, inst, "parameters", &err);
+                int want = osb_schema_validate(s, inst, "parameters", &err);
                 size_t n = osb_mem_allocs();
                 ck_assert_int_eq(want, which ? OSB_E_BAD_REQUEST : 0);
                 for (size_t k = 0; k < n; k++) {
                         osb_mem_fail_at(k);
-                        int r = schema_validate(s, inst, "parameters", &err);
+                        int r = osb_schema_validate(s, inst, "parameters", &err);
                         osb_mem_fail_at(SIZE_MAX);
                         ck_assert_msg(r == want || r == -ENOMEM, "allocation %zu: r=%d", k, r);
                 }
@@ -425,6 +425,139 @@ START_TEST(validate_allocation_failures_are_clean)
         json_decref(s);
         json_decref(i);
         json_decref(bad);
+}
+END_TEST
+
+/* ---- osb_schema_validate_flags: every violation, and messages without the schema's text ---- */
+
+static json_t *violations_of(const char *schema, const char *inst, unsigned flags, struct osb_error *err)
+{
+        json_t *s = sq(schema), *i = sq(inst), *list = NULL;
+        int r = osb_schema_validate_flags(s, i, "parameters", flags, &list, err);
+        json_decref(s);
+        json_decref(i);
+        ck_assert_int_eq(r, list ? OSB_E_BAD_REQUEST : r);
+        return list;
+}
+
+START_TEST(all_lists_every_violation_in_document_order)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        json_t *list = violations_of("{'type':'object','required':['name','size'],'additionalProperties':false,"
+                                     "'properties':{'name':{'type':'string'},'size':{'maximum':10},"
+                                     "'tags':{'type':'array','items':{'type':'string'}}}}",
+                                     "{'size':11,'tags':['a',2,3],'colour':'red'}", OSB_SCHEMA_ALL, &err);
+        ck_assert_ptr_nonnull(list);
+        const char *want[] = {"parameters.name: is required", "parameters.size: must be at most 10",
+                              "parameters.tags[1]: must be a string, not an integer",
+                              "parameters.tags[2]: must be a string, not an integer",
+                              "parameters.colour: is not an allowed property"};
+        ck_assert_uint_eq(json_array_size(list), 5);
+        for (size_t k = 0; k < 5; k++)
+                ck_assert_str_eq(json_string_value(json_array_get(list, k)), want[k]);
+        ck_assert_str_eq(err.text, "parameters.name: is required (and 4 more)");
+        json_decref(list);
+}
+END_TEST
+
+START_TEST(all_counts_an_alternative_as_one_violation)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        json_t *list = violations_of("{'properties':{'a':{'anyOf':[{'type':'string'},{'type':'object',"
+                                     "'required':['x','y']}]},'b':{'not':{'type':'integer'}}}}",
+                                     "{'a':{},'b':1}", OSB_SCHEMA_ALL, &err);
+        ck_assert_uint_eq(json_array_size(list), 2);
+        ck_assert_str_eq(json_string_value(json_array_get(list, 0)),
+                         "parameters.a: must match at least one of the anyOf schemas");
+        ck_assert_str_eq(json_string_value(json_array_get(list, 1)),
+                         "parameters.b: must not match the schema under \"not\"");
+        json_decref(list);
+}
+END_TEST
+
+START_TEST(all_with_one_violation_or_none)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        json_t *list = violations_of("{'type':'object'}", "[1]", OSB_SCHEMA_ALL, &err);
+        ck_assert_uint_eq(json_array_size(list), 1);
+        ck_assert_str_eq(err.text, "parameters: must be an object, not an array");
+        json_decref(list);
+        ck_assert_ptr_null(violations_of("{'type':'object'}", "{}", OSB_SCHEMA_ALL, &err));
+        /* without OSB_SCHEMA_ALL: the first violation only, no list */
+        ck_assert_ptr_null(violations_of("{'required':['a','b']}", "{}", 0, &err));
+        ck_assert_str_eq(err.text, "parameters.a: is required");
+}
+END_TEST
+
+START_TEST(all_stays_within_the_step_budget)
+{
+        /* collecting violations is no way around the bound on work */
+        json_t *s = sq("{'items':{'anyOf':[{'items':{'anyOf':[{'type':'string'},{'type':'string'}]}},"
+                       "{'items':{'anyOf':[{'type':'string'},{'type':'string'}]}}]}}");
+        json_t *row = json_array(), *inst = json_array();
+        for (int k = 0; k < 2000; k++)
+                json_array_append_new(row, json_string("x"));
+        for (int k = 0; k < 200; k++)
+                json_array_append(inst, row);
+        struct osb_error err = OSB_ERROR_INIT;
+        json_t *list = NULL;
+        ck_assert_int_eq(osb_schema_validate_flags(s, inst, "parameters", OSB_SCHEMA_ALL, &list, &err), OSB_E_BAD_REQUEST);
+        ck_assert_ptr_nonnull(strstr(err.text, "validation steps"));
+        ck_assert_uint_le(json_array_size(list), OSB_SCHEMA_MAX_VIOLATIONS + 1);
+        json_decref(list);
+        json_decref(row);
+        json_decref(inst);
+        json_decref(s);
+}
+END_TEST
+
+START_TEST(quiet_never_quotes_the_schema)
+{
+        struct osb_error err = OSB_ERROR_INIT;
+        json_t *list = violations_of("{'properties':{'size':{'enum':['SECRETENUM','b']},'c':{'const':'SECRETCONST'},"
+                                     "'p':{'pattern':'^SECRETPAT$'},'r':{'$ref':'#/definitions/SECRETREF'}}}",
+                                     "{'size':'x','c':'y','p':'z','r':1}", OSB_SCHEMA_ALL | OSB_SCHEMA_QUIET, &err);
+        ck_assert_uint_eq(json_array_size(list), 4);
+        ck_assert_str_eq(json_string_value(json_array_get(list, 0)),
+                         "parameters.size: must be one of the 2 values the plan's schema lists");
+        ck_assert_str_eq(json_string_value(json_array_get(list, 1)),
+                         "parameters.c: must be the value the plan's schema fixes");
+        ck_assert_str_eq(json_string_value(json_array_get(list, 2)), "parameters.p: must match the plan's pattern");
+        ck_assert_str_eq(json_string_value(json_array_get(list, 3)),
+                         "parameters.r: cannot be checked: a schema reference does not resolve");
+        for (size_t k = 0; k < 4; k++)
+                ck_assert_ptr_null(strstr(json_string_value(json_array_get(list, k)), "SECRET"));
+        json_decref(list);
+        /* a property name's control bytes are escaped */
+        json_t *s = sq("{'additionalProperties':false}"), *i = json_pack("{s:i}", "a\x1b[31mb", 1);
+        ck_assert_int_eq(osb_schema_validate_flags(s, i, "parameters", OSB_SCHEMA_QUIET, NULL, &err), OSB_E_BAD_REQUEST);
+        ck_assert_str_eq(err.text, "parameters.a\\x1B[31mb: is not an allowed property");
+        json_decref(s);
+        json_decref(i);
+}
+END_TEST
+
+START_TEST(all_allocation_failures_are_clean)
+{
+        json_t *s = sq("{'required':['a'],'properties':{'b':{'enum':[1]},'c':{'items':{'type':'string'}}}}");
+        json_t *i = sq("{'b':2,'c':[1,2]}");
+        struct osb_error err = OSB_ERROR_INIT;
+        osb_mem_fail_at(SIZE_MAX);
+        json_t *list = NULL;
+        ck_assert_int_eq(osb_schema_validate_flags(s, i, "p", OSB_SCHEMA_ALL, &list, &err), OSB_E_BAD_REQUEST);
+        json_decref(list);
+        size_t n = osb_mem_allocs();
+        for (size_t k = 0; k < n; k++) {
+                list = NULL;
+                osb_mem_fail_at(k);
+                int r = osb_schema_validate_flags(s, i, "p", OSB_SCHEMA_ALL, &list, &err);
+                osb_mem_fail_at(SIZE_MAX);
+                ck_assert_msg(r == OSB_E_BAD_REQUEST || r == -ENOMEM, "allocation %zu: r=%d", k, r);
+                ck_assert(r == -ENOMEM ? list == NULL : json_array_size(list) == 4);
+                json_decref(list);
+        }
+        json_decref(s);
+        json_decref(i);
 }
 END_TEST
 
@@ -457,6 +590,14 @@ static Suite *schema_suite(void)
         tcase_add_test(c, check_limits_size_to_64k);
         tcase_add_test(c, check_bounds_nesting);
         suite_add_tcase(s, c);
+        TCase *a = tcase_create("flags");
+        tcase_add_test(a, all_lists_every_violation_in_document_order);
+        tcase_add_test(a, all_counts_an_alternative_as_one_violation);
+        tcase_add_test(a, all_with_one_violation_or_none);
+        tcase_add_test(a, all_stays_within_the_step_budget);
+        tcase_add_test(a, quiet_never_quotes_the_schema);
+        tcase_add_test(a, all_allocation_failures_are_clean);
+        suite_add_tcase(s, a);
         return s;
 }
 

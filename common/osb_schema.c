@@ -1,17 +1,17 @@
-/* broker/schema.c: the JSON Schema subset of schema.h. Validation reports the first failing
- * location; recursion is bounded by SCHEMA_MAX_DEPTH (which also stops "$ref" loops). */
+/* common/osb_schema.c: the JSON Schema subset of osb_schema.h. Validation reports the first failing
+ * location; recursion is bounded by OSB_SCHEMA_MAX_DEPTH (which also stops "$ref" loops). */
 #include "common/osb_compat.h"
 
 #include <math.h>
 #include <regex.h>
 
-#include "broker/schema.h"
+#include "common/osb_schema.h"
 #include "common/osb_buf.h"
 #include "common/osb_json.h"
 #include "common/osb_mem.h"
 
-#define SCHEMA_MAX_DEPTH 64
-#define SCHEMA_MAX_BYTES (64 * 1024)
+#define OSB_SCHEMA_MAX_DEPTH 64
+#define OSB_SCHEMA_MAX_BYTES (64 * 1024)
 
 /* A JSON path that grows and shrinks as validation descends. */
 struct jpath {
@@ -408,8 +408,8 @@ static int check_keywords(struct checker *k, const json_t *s)
 
 static int check_node(struct checker *k, const json_t *s, unsigned depth)
 {
-        if (depth > SCHEMA_MAX_DEPTH)
-                return check_fail(k, "is nested deeper than %d levels", SCHEMA_MAX_DEPTH);
+        if (depth > OSB_SCHEMA_MAX_DEPTH)
+                return check_fail(k, "is nested deeper than %d levels", OSB_SCHEMA_MAX_DEPTH);
         if (json_is_boolean(s))
                 return 0;
         if (!json_is_object(s))
@@ -450,17 +450,17 @@ static int count_bytes(const char *buffer, size_t size, void *data)
 {
         size_t *n = data;
         *n += size;
-        return *n > SCHEMA_MAX_BYTES ? -1 : 0;
+        return *n > OSB_SCHEMA_MAX_BYTES ? -1 : 0;
 }
 
-int schema_check(const json_t *schema, const char *path, struct osb_error *err)
+int osb_schema_check(const json_t *schema, const char *path, struct osb_error *err)
 {
         if (!json_is_object(schema))
                 return osb_error_set(err, OSB_E_INVALID_CONFIG, "%s: must be a JSON Schema object, not %s",
                                      path, osb_json_type_name(schema));
         size_t bytes = 0;
         if (json_dump_callback(schema, count_bytes, &bytes, JSON_COMPACT) < 0) {
-                if (bytes <= SCHEMA_MAX_BYTES)
+                if (bytes <= OSB_SCHEMA_MAX_BYTES)
                         return osb_error_set(err, -ENOMEM, "out of memory");
                 return osb_error_set(err, OSB_E_INVALID_CONFIG,
                                      "%s: is larger than 64 KiB when serialised; the OSB spec allows at most 64 KiB",
@@ -484,16 +484,51 @@ struct validator {
         const json_t *root;
         struct jpath path;
         struct osb_error *err;
-        uint64_t steps;       /* work done so far, bounded by SCHEMA_MAX_STEPS */
+        uint64_t steps;       /* work done so far, bounded by OSB_SCHEMA_MAX_STEPS */
+        unsigned flags;       /* OSB_SCHEMA_* */
+        json_t *found;        /* OSB_SCHEMA_ALL: the violations so far (strings) */
+        bool collecting;      /* false while anyOf/oneOf/not try an alternative */
 };
 
-/* Charges @n steps of work. Returns 0, or -E2BIG past SCHEMA_MAX_STEPS: anyOf, oneOf and not
+/* Under OSB_SCHEMA_ALL, a violation (OSB_E_BAD_REQUEST from vfail) is noted and validation
+ * goes on with the next property, item or allOf schema. Returns @r, or 0 once noted. */
+static int note(struct validator *v, int r)
+{
+        if (r != OSB_E_BAD_REQUEST || !v->found || !v->collecting || !v->err)
+                return r;
+        if (json_array_size(v->found) < OSB_SCHEMA_MAX_VIOLATIONS &&
+            json_array_append_new(v->found, json_string(v->err->text)) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* Appends @key to the path; under OSB_SCHEMA_QUIET, bytes that are not printable ASCII are
+ * written as \xNN so that a message never carries them. */
+static size_t vpath_key(struct validator *v, const char *key)
+{
+        if (!(v->flags & OSB_SCHEMA_QUIET))
+                return jpath_key(&v->path, key);
+        char safe[256];
+        size_t n = 0;
+        for (const unsigned char *c = (const unsigned char *) key; *c && n + 5 < sizeof(safe); c++) {
+                if (*c >= 0x20 && *c < 0x7f) {
+                        safe[n++] = (char) *c;
+                } else {
+                        (void) snprintf(safe + n, sizeof(safe) - n, "\\x%02X", *c);
+                        n += 4;
+                }
+        }
+        safe[n] = '\0';
+        return jpath_key(&v->path, safe);
+}
+
+/* Charges @n steps of work. Returns 0, or -E2BIG past OSB_SCHEMA_MAX_STEPS: anyOf, oneOf and not
  * try every alternative, so an operator's schema can make the work exponential in the
- * nesting of the parameters (schema_validate() then answers with its own message). */
+ * nesting of the parameters (osb_schema_validate() then answers with its own message). */
 static int spend(struct validator *v, uint64_t n)
 {
         v->steps += n;
-        return v->steps > SCHEMA_MAX_STEPS ? -E2BIG : 0;
+        return v->steps > OSB_SCHEMA_MAX_STEPS ? -E2BIG : 0;
 }
 
 static int validate_node(struct validator *v, const json_t *s, const json_t *inst, unsigned depth);
@@ -627,7 +662,8 @@ static int validate_string(struct validator *v, const json_t *s, const json_t *i
                 if (r < 0)
                         return vfail(v, "cannot be checked: the schema's pattern is unusable (%s)", why);
                 if (r == 0)
-                        return vfail(v, "must match the pattern '%.200s'", pat);
+                        return v->flags & OSB_SCHEMA_QUIET ? vfail(v, "must match the plan's pattern") :
+                               vfail(v, "must match the pattern '%.200s'", pat);
         }
         return 0;
 }
@@ -691,7 +727,7 @@ static int validate_array(struct validator *v, const json_t *s, const json_t *in
                 else
                         r = validate_node(v, sub, json_array_get(inst, i), depth + 1);
                 jpath_pop(&v->path, old);
-                if (r < 0)
+                if ((r = note(v, r)) < 0)
                         return r;
         }
         return 0;
@@ -710,10 +746,11 @@ static int validate_object(struct validator *v, const json_t *s, const json_t *i
         for (size_t i = 0; i < json_array_size(req); i++) {
                 const char *name = json_string_value(json_array_get(req, i));
                 if (name && !json_object_get(inst, name)) {
-                        size_t old = jpath_key(&v->path, name);
-                        r = vfail(v, "is required");
+                        size_t old = vpath_key(v, name);
+                        r = note(v, vfail(v, "is required"));
                         jpath_pop(&v->path, old);
-                        return r;
+                        if (r < 0)
+                                return r;
                 }
         }
         const json_t *props = json_object_get(s, "properties");
@@ -723,7 +760,7 @@ static int validate_object(struct validator *v, const json_t *s, const json_t *i
         json_t *val;
         json_object_foreach((json_t *) inst, key, val) {
                 bool matched = false;
-                size_t old = jpath_key(&v->path, key);
+                size_t old = vpath_key(v, key);
                 const json_t *sub = json_object_get(props, key);
                 r = 0;
                 if (sub) {
@@ -755,7 +792,7 @@ static int validate_object(struct validator *v, const json_t *s, const json_t *i
                                 r = validate_node(v, addl, val, depth + 1);
                 }
                 jpath_pop(&v->path, old);
-                if (r < 0)
+                if ((r = note(v, r)) < 0)
                         return r;
         }
         return 0;
@@ -770,9 +807,12 @@ static int count_matches(struct validator *v, const json_t *list, const json_t *
         for (size_t i = 0; i < json_array_size(list); i++) {
                 struct osb_error scratch = OSB_ERROR_INIT;
                 struct osb_error *saved = v->err;
+                bool collecting = v->collecting;
                 v->err = &scratch;
+                v->collecting = false;
                 int r = validate_node(v, json_array_get(list, i), inst, depth + 1);
                 v->err = saved;
+                v->collecting = collecting;
                 if (r == -ELOOP && saved)
                         *saved = scratch;
                 if (r == -ENOMEM || r == -ELOOP || r == -E2BIG)
@@ -786,8 +826,8 @@ static int count_matches(struct validator *v, const json_t *list, const json_t *
 
 static int validate_node(struct validator *v, const json_t *s, const json_t *inst, unsigned depth)
 {
-        if (depth > SCHEMA_MAX_DEPTH) {
-                (void) vfail(v, "the schema is nested deeper than %d levels", SCHEMA_MAX_DEPTH);
+        if (depth > OSB_SCHEMA_MAX_DEPTH) {
+                (void) vfail(v, "the schema is nested deeper than %d levels", OSB_SCHEMA_MAX_DEPTH);
                 return -ELOOP;
         }
         int r = spend(v, 1);
@@ -803,6 +843,8 @@ static int validate_node(struct validator *v, const json_t *s, const json_t *ins
         if (json_is_string(ref)) {
                 /* Draft-04 to -07: "$ref" replaces its siblings. */
                 const json_t *target = ref_resolve(v->root, json_string_value(ref));
+                if (!target && (v->flags & OSB_SCHEMA_QUIET))
+                        return vfail(v, "cannot be checked: a schema reference does not resolve");
                 if (!target)
                         return vfail(v, "cannot be checked: the schema reference '%.200s' does not resolve",
                                      json_string_value(ref));
@@ -818,6 +860,8 @@ static int validate_node(struct validator *v, const json_t *s, const json_t *ins
                 bool found = false;
                 for (size_t i = 0; i < json_array_size(en) && !found; i++)
                         found = json_equal(json_array_get(en, i), (json_t *) inst);
+                if (!found && (v->flags & OSB_SCHEMA_QUIET))
+                        return vfail(v, "must be one of the %zu values the plan's schema lists", json_array_size(en));
                 if (!found) {
                         char *allowed = json_dumps(en, JSON_COMPACT | JSON_ENCODE_ANY);
                         r = vfail(v, "must be one of %.300s", allowed ? allowed : "the allowed values");
@@ -826,6 +870,8 @@ static int validate_node(struct validator *v, const json_t *s, const json_t *ins
                 }
         }
         const json_t *cn = json_object_get(s, "const");
+        if (cn && !json_equal((json_t *) cn, (json_t *) inst) && (v->flags & OSB_SCHEMA_QUIET))
+                return vfail(v, "must be the value the plan's schema fixes");
         if (cn && !json_equal((json_t *) cn, (json_t *) inst)) {
                 char *want = json_dumps(cn, JSON_COMPACT | JSON_ENCODE_ANY);
                 r = vfail(v, "must be %.300s", want ? want : "the constant value");
@@ -846,7 +892,7 @@ static int validate_node(struct validator *v, const json_t *s, const json_t *ins
 
         const json_t *all = json_object_get(s, "allOf");
         for (size_t i = 0; i < json_array_size(all); i++)
-                if ((r = validate_node(v, json_array_get(all, i), inst, depth + 1)) < 0)
+                if ((r = note(v, validate_node(v, json_array_get(all, i), inst, depth + 1))) < 0)
                         return r;
         size_t matched;
         const json_t *any = json_object_get(s, "anyOf");
@@ -868,9 +914,12 @@ static int validate_node(struct validator *v, const json_t *s, const json_t *ins
                 size_t old = v->path.len;
                 struct osb_error scratch = OSB_ERROR_INIT;
                 struct osb_error *saved = v->err;
+                bool collecting = v->collecting;
                 v->err = &scratch;
+                v->collecting = false;
                 r = validate_node(v, neg, inst, depth + 1);
                 v->err = saved;
+                v->collecting = collecting;
                 jpath_pop(&v->path, old);
                 if (r == -ELOOP && saved)
                         *saved = scratch;
@@ -882,23 +931,45 @@ static int validate_node(struct validator *v, const json_t *s, const json_t *ins
         return 0;
 }
 
-int schema_validate(const json_t *schema, const json_t *instance, const char *root,
+int osb_schema_validate(const json_t *schema, const json_t *instance, const char *root,
                     struct osb_error *err)
 {
-        struct validator v = {.root = schema, .err = err};
+        return osb_schema_validate_flags(schema, instance, root, 0, NULL, err);
+}
+
+int osb_schema_validate_flags(const json_t *schema, const json_t *instance, const char *root, unsigned flags,
+                              json_t **violations, struct osb_error *err)
+{
+        struct osb_error scratch = OSB_ERROR_INIT;
+        json_auto_t *found = (flags & OSB_SCHEMA_ALL) ? json_array() : NULL;
+        if ((flags & OSB_SCHEMA_ALL) && !found)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        if (!err)
+                err = &scratch;         /* note() reads each violation's text from it */
+        struct validator v = {.root = schema, .err = err, .flags = flags, .found = found, .collecting = true};
         (void) jpath_push(&v.path, "%s", root ? root : "");
-        int r = validate_node(&v, schema, instance, 1);
+        int r = note(&v, validate_node(&v, schema, instance, 1));
         if (r == -E2BIG)
-                return osb_error_set(err, OSB_E_BAD_REQUEST,
-                                     "%s cannot be checked against the plan's schema: it would take more than %d "
-                                     "validation steps (the schema's anyOf, oneOf and not alternatives multiply "
-                                     "with the nesting of the value); send a simpler value, or ask the broker's "
-                                     "operator to simplify the schema", root && *root ? root : "the value",
-                                     SCHEMA_MAX_STEPS);
+                r = osb_error_set(err, OSB_E_BAD_REQUEST,
+                                  "%s cannot be checked against the plan's schema: it would take more than %d "
+                                  "validation steps (the schema's anyOf, oneOf and not alternatives multiply "
+                                  "with the nesting of the value); send a simpler value, or ask the broker's "
+                                  "operator to simplify the schema", root && *root ? root : "the value",
+                                  OSB_SCHEMA_MAX_STEPS);
         if (r == -ELOOP) {
-                if (err)
-                        err->code = OSB_E_BAD_REQUEST;
-                return OSB_E_BAD_REQUEST;
+                err->code = OSB_E_BAD_REQUEST;
+                r = OSB_E_BAD_REQUEST;
         }
+        if (r == OSB_E_BAD_REQUEST && found && json_array_append_new(found, json_string(err->text)) < 0)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        if (r == 0 && json_array_size(found) > 0) {
+                size_t more = json_array_size(found) - 1;
+                char first[sizeof(err->text)];
+                (void) snprintf(first, sizeof(first), "%s", json_string_value(json_array_get(found, 0)));
+                r = more ? osb_error_set(err, OSB_E_BAD_REQUEST, "%.400s (and %zu more)", first, more) :
+                    osb_error_set(err, OSB_E_BAD_REQUEST, "%s", first);
+        }
+        if (r == OSB_E_BAD_REQUEST && violations)
+                *violations = json_incref(found);
         return r;
 }
