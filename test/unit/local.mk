@@ -98,3 +98,10 @@ UNIT_TESTS += test/unit/check_plugins_cli
 test_unit_check_plugins_cli_SOURCES = test/unit/check_plugins_cli.c
 test_unit_check_plugins_cli_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_plugins_cli_LDADD = plugins/libcli.a kube/libkube.a $(TEST_LIBS) $(CHECK_LIBS)
+# the reconcilers' decisions against fake API and broker clients (fake_kapi.c, fake_osb.c stand
+# in for kapi.c and osb_client.c at link time)
+UNIT_TESTS += test/unit/check_catalog_controller_reconcile
+test_unit_check_catalog_controller_reconcile_SOURCES = test/unit/check_catalog_controller_reconcile.c \
+	test/unit/fake_kapi.c test/unit/fake_osb.c test/unit/fake_ctl.h
+test_unit_check_catalog_controller_reconcile_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_catalog_controller_reconcile_LDADD = $(CATCTL_TEST_LIBS)
