@@ -11,11 +11,11 @@
 #include <time.h>
 
 #include "common/osb_error.h"
+#include "common/osb_strmap.h"
 #include "kube/client.h"
 #include "catalog-controller/informer.h"
 #include "catalog-controller/osb_client.h"
 #include "catalog-controller/queue.h"
-#include "catalog-controller/strmap.h"
 
 struct broker;
 struct flavour;
@@ -45,10 +45,10 @@ struct ctl {
         atomic_bool started;
         atomic_bool cancel;              /* set at shutdown: OSB requests stop */
         pthread_mutex_t lock;            /* guards the maps below */
-        struct strmap clients;           /* broker queue key -> struct ctl_client * */
-        struct strmap ns_uids;           /* namespace -> its uid (char *) */
-        struct strmap written;           /* queue key -> resourceVersion (char *) of our last write */
-        struct strmap retries;           /* queue key -> failed attempts (uintptr_t) */
+        struct osb_strmap clients;       /* broker queue key -> struct ctl_client * */
+        struct osb_strmap ns_uids;       /* namespace -> its uid (char *) */
+        struct osb_strmap written;       /* queue key -> resourceVersion (char *) of our last write */
+        struct osb_strmap retries;       /* queue key -> failed attempts (uintptr_t) */
         time_t (*now)(void);             /* time(), or a test clock */
 };
 
