@@ -139,7 +139,7 @@ static char *quick_key(struct ctl *c, const struct broker *b, const char *sns, c
         return q;
 }
 
-int ctl_broker_client(struct ctl *c, const struct flavour *fl, const struct broker *b, struct osb_client **ret,
+int ctl_broker_client(struct ctl *c, const struct offering_flavour *fl, const struct broker *b, struct osb_client **ret,
                       struct ctl_client **ref, struct osb_error *err)
 {
         char *user = NULL, *pass = NULL, *token = NULL, *ca = NULL;

@@ -18,7 +18,7 @@
 #include "catalog-controller/queue.h"
 
 struct broker;
-struct flavour;
+struct offering_flavour;
 
 struct ctl_options {
         int64_t relist_ms;               /* --broker-relist-interval */
@@ -70,7 +70,7 @@ struct ctl_client;
  * values and TLS settings stay the same, else a new one. The auth Secret is read on every call
  * (a rotated credential is used at once). Returns 0 with *ret usable until ctl_client_put(*ref), or an error naming what
  * is wrong (missing Secret or key, bad caBundle, ...). */
-int ctl_broker_client(struct ctl *c, const struct flavour *fl, const struct broker *b, struct osb_client **ret,
+int ctl_broker_client(struct ctl *c, const struct offering_flavour *fl, const struct broker *b, struct osb_client **ret,
                       struct ctl_client **ref, struct osb_error *err);
 void ctl_client_put(struct ctl_client *cc);
 /* Forgets the cached client of the broker with queue key @key (it is freed when unused). */

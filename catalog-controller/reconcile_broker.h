@@ -22,4 +22,4 @@
 
 /* The queue handler for broker keys (@key with its prefix). Returns 0, or a negative code so the
  * queue retries with back-off. Logs one line per outcome. */
-int reconcile_broker(struct ctl *c, const struct flavour *fl, const char *key);
+int reconcile_broker(struct ctl *c, const struct offering_flavour *fl, const char *key);
