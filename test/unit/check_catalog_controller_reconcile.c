@@ -15,6 +15,7 @@
 #include "catalog-controller/cached.h"
 #include "catalog-controller/condition.h"
 #include "catalog-controller/kapi.h"
+#include "catalog-controller/kobj.h"
 #include "catalog-controller/names.h"
 #include "catalog-controller/offering.h"
 #include "catalog-controller/reconcile_binding.h"
@@ -147,17 +148,6 @@ static bool status_true(const json_t *obj, const char *field)
         return json_is_true(json_object_get(json_object_get(obj, "status"), field));
 }
 
-static bool has_our_finalizer(const json_t *obj)
-{
-        size_t i;
-        json_t *f;
-        json_array_foreach(json_object_get(json_object_get(obj, "metadata"), "finalizers"), i, f) {
-                if (osb_streq(json_string_value(f), NAMES_FINALIZER))
-                        return true;
-        }
-        return false;
-}
-
 static const char *body_str(size_t call, const char *field)
 {
         return json_string_value(json_object_get(fake_osb_body(call), field));
@@ -228,7 +218,7 @@ START_TEST(instance_provisioned_is_ready_with_its_status_and_an_event)
         ck_assert_str_eq(cond(i, "Ready", "reason"), "ProvisionedSuccessfully");
         ck_assert_str_eq(status_str(i, "provisionStatus"), "Provisioned");
         ck_assert_str_eq(status_str(i, "dashboardURL"), "https://dash.test/db");
-        ck_assert(has_our_finalizer(i));
+        ck_assert(kobj_has_finalizer(i));
         ck_assert_ptr_nonnull(json_string_value(json_object_get(json_object_get(i, "spec"), "externalID")));
         ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(i, "spec"),
                                                                            "clusterServicePlanRef"), "name")), "p-small");
@@ -381,7 +371,7 @@ START_TEST(instance_deprovision_refused_keeps_the_finalizer_and_retries)
         reconcile_i();
         json_t *i = instance();
         ck_assert_ptr_nonnull(i);
-        ck_assert(has_our_finalizer(i));
+        ck_assert(kobj_has_finalizer(i));
         ck_assert_str_eq(cond(i, "Ready", "reason"), "DeprovisionCallFailed");
         ck_assert_int_eq(next_retry(i), T0 + 1);
 }
@@ -437,7 +427,7 @@ START_TEST(binding_bound_writes_the_credentials_into_its_secret)
         json_t *b = binding();
         ck_assert_str_eq(cond(b, "Ready", "status"), "True");
         ck_assert_str_eq(cond(b, "Ready", "reason"), "InjectedBindResult");
-        ck_assert(has_our_finalizer(b));
+        ck_assert(kobj_has_finalizer(b));
         json_t *sec = fake_kapi_obj(&kube_secrets, "shop", "creds");
         ck_assert_ptr_nonnull(sec);
         json_t *data = json_object_get(sec, "data");
@@ -548,7 +538,7 @@ START_TEST(broker_without_our_finalizer_gets_it_before_anything_else)
         ck_assert_int_eq(json_object_del(json_object_get(b, "metadata"), "finalizers"), 0);
         ck_assert_int_eq(reconcile_broker_key(), 0);
         ck_assert_uint_eq(fake_osb_calls(), 0);
-        ck_assert(has_our_finalizer(fake_kapi_obj(&kube_sc_cluster_brokers, NULL, "b1")));
+        ck_assert(kobj_has_finalizer(fake_kapi_obj(&kube_sc_cluster_brokers, NULL, "b1")));
         ck_assert_ptr_null(condition_get(json_object_get(fake_kapi_obj(&kube_sc_cluster_brokers, NULL, "b1"), "status"), "Ready"));
 }
 END_TEST

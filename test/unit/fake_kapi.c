@@ -69,16 +69,19 @@ static bool has_finalizers(const json_t *obj)
         return json_array_size(json_object_get(json_object_get(obj, "metadata"), "finalizers")) > 0;
 }
 
-/* The stored object @k for a write of @obj: 404 when absent, 409 when @obj's resourceVersion is
- * not the stored one. */
-static int writable(const char *k, const json_t *obj, json_t **stored, struct osb_error *err)
+/* A write of @obj (counted): its key in *k (new) and the stored object; 404 when absent, 409 when
+ * @obj's resourceVersion is not the stored one. */
+static int writable(const struct kube_resource *res, const char *ns, const json_t *obj, char **k, json_t **stored,
+                    struct osb_error *err)
 {
-        *stored = json_object_get(objects, k);
+        writes++;
+        *k = key_of(res, ns, md_str(obj, "name"));
+        *stored = json_object_get(objects, *k);
         if (!*stored)
-                return osb_error_set(err, OSB_E_NOT_FOUND, "%s not found", k);
+                return osb_error_set(err, OSB_E_NOT_FOUND, "%s not found", *k);
         const char *rv = md_str(obj, "resourceVersion");
         if (rv && !osb_streq(rv, md_str(*stored, "resourceVersion")))
-                return osb_error_set(err, OSB_E_CONFLICT, "%s: the object has been modified", k);
+                return osb_error_set(err, OSB_E_CONFLICT, "%s: the object has been modified", *k);
         return 0;
 }
 
@@ -126,10 +129,9 @@ int kapi_update(struct kube_client *c, const struct kube_resource *res, const ch
                 json_t **ret, struct osb_error *err)
 {
         (void) c;
-        writes++;
-        osb_autofree char *k = key_of(res, ns, md_str(obj, "name"));
+        osb_autofree char *k = NULL;
         json_t *stored;
-        int r = writable(k, obj, &stored, err);
+        int r = writable(res, ns, obj, &k, &stored, err);
         if (r < 0)
                 return r;
         json_t *o = json_deep_copy(obj);
@@ -168,10 +170,9 @@ int kapi_update_status(struct kube_client *c, const struct kube_resource *res, c
                        const json_t *obj, json_t **ret, struct osb_error *err)
 {
         (void) c;
-        writes++;
-        osb_autofree char *k = key_of(res, ns, md_str(obj, "name"));
+        osb_autofree char *k = NULL;
         json_t *stored;
-        int r = writable(k, obj, &stored, err);
+        int r = writable(res, ns, obj, &k, &stored, err);
         if (r < 0)
                 return r;
         json_t *status = json_object_get(obj, "status");
