@@ -13,9 +13,9 @@ static const struct machine {
         const char *names[MAX_STATES];      /* as stored (migrations/0001_init.sql) */
 } machines[LIFECYCLE_KIND_MAX] = {
         [LIFECYCLE_INSTANCE] = {"instance", INSTANCE_STATE_MAX,
-                                {"provisioning", "ready", "updating", "deprovisioning", "failed"}},
-        [LIFECYCLE_BINDING] = {"binding", BINDING_STATE_MAX, {"binding", "ready", "unbinding", "failed"}},
-        [LIFECYCLE_OPERATION] = {"operation", OP_STATE_MAX, {"in progress", "succeeded", "failed"}},
+                                {"provisioning", "ready", "updating", "deprovisioning", STORE_TYPES_FAILED}},
+        [LIFECYCLE_BINDING] = {"binding", BINDING_STATE_MAX, {"binding", "ready", "unbinding", STORE_TYPES_FAILED}},
+        [LIFECYCLE_OPERATION] = {"operation", OP_STATE_MAX, {STORE_TYPES_IN_PROGRESS, "succeeded", STORE_TYPES_FAILED}},
 };
 
 /* The legal moves, and who makes them. Nothing else is legal; deleting a row is not a move. */

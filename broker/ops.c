@@ -1,76 +1,24 @@
-/* broker/ops.c: the operation worker pool: a timer heap of operation ids, N threads that run
- * each operation when it is due, and the state transitions that finish one. */
+/* broker/ops.c: the operation workers: operation ids on a common/osb_pool.h pool (a timer heap,
+ * N threads, each with a store handle of its own) that runs each operation when it is due, and
+ * the state transitions that finish one. */
 #include "common/osb_compat.h"
 #include "common/osb_json.h"
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
+#include "common/osb_pool.h"
 #include "broker/backend.h"
 #include "broker/lifecycle.h"
 #include "broker/ops.h"
 
-struct entry {
-        int64_t due;
-        char *id;
-};
-
 struct ops {
         struct ops_config cfg;
-        pthread_cond_t rescan_cond;  /* the rescanner's own: a worker's wake-up must not go to it */
+        struct osb_pool *pool;
+        pthread_mutex_t lock;        /* the rescanner's sleep and stopping */
+        pthread_cond_t rescan_cond;
         pthread_t rescanner;
         bool rescanning;
-        pthread_mutex_t lock;
-        pthread_cond_t cond;
-        struct entry *heap;
-        size_t n, cap;
-        size_t running;
         bool stopping;
-        unsigned n_threads;
-        pthread_t *threads;
 };
-
-static void heap_swap(struct entry *a, struct entry *b)
-{
-        struct entry t = *a;
-        *a = *b;
-        *b = t;
-}
-
-static int heap_push(struct ops *o, int64_t due, char *id)
-{
-        if (o->n == o->cap) {
-                size_t cap = o->cap ? o->cap * 2 : 64;
-                struct entry *h = osb_realloc(o->heap, cap * sizeof(*h));
-                if (!h)
-                        return -ENOMEM;
-                o->heap = h;
-                o->cap = cap;
-        }
-        size_t i = o->n++;
-        o->heap[i] = (struct entry){due, id};
-        while (i > 0 && o->heap[(i - 1) / 2].due > o->heap[i].due) {
-                heap_swap(&o->heap[(i - 1) / 2], &o->heap[i]);
-                i = (i - 1) / 2;
-        }
-        return 0;
-}
-
-static struct entry heap_pop(struct ops *o)
-{
-        struct entry top = o->heap[0];
-        o->heap[0] = o->heap[--o->n];
-        for (size_t i = 0;;) {
-                size_t l = 2 * i + 1, r = l + 1, m = i;
-                if (l < o->n && o->heap[l].due < o->heap[m].due)
-                        m = l;
-                if (r < o->n && o->heap[r].due < o->heap[m].due)
-                        m = r;
-                if (m == i)
-                        break;
-                heap_swap(&o->heap[i], &o->heap[m]);
-                i = m;
-        }
-        return top;
-}
 
 static json_t *parse_or_null(const char *text)
 {
@@ -390,59 +338,47 @@ int ops_execute_sync(const struct catalog *cat, struct store *st, const char *op
         return execute_claimed(cat, st, op_id, true, ret_again, ret_failure);
 }
 
-static void *worker(void *arg)
+/* A worker's context: its own store handle. */
+static int worker_open(void *userdata, void **worker)
 {
-        struct ops *o = arg;
+        struct ops *o = userdata;
         struct osb_error err = OSB_ERROR_INIT;
-        osb_auto(store_closep) struct store *st = NULL;
+        struct store *st = NULL;
         int r = store_open(o->cfg.db_path, o->cfg.sync, &st, &err);
         if (r < 0) {
                 osb_log_error("operation worker cannot open the database", "error=%s", err.text);
-                return NULL;
+                return r;
         }
-        pthread_mutex_lock(&o->lock);
-        while (!o->stopping) {
-                if (o->n == 0) {
-                        pthread_cond_wait(&o->cond, &o->lock);
-                        continue;
-                }
-                int64_t now = store_now_ms();
-                if (o->heap[0].due > now) {
-                        struct timespec ts = {o->heap[0].due / 1000, (o->heap[0].due % 1000) * 1000000};
-                        pthread_cond_timedwait(&o->cond, &o->lock, &ts);
-                        continue;
-                }
-                struct entry e = heap_pop(o);
-                o->running++;
-                pthread_mutex_unlock(&o->lock);
-
-                int64_t again = 0;
-                r = ops_execute(o->cfg.cat, st, e.id, &again);
-                if (r < 0) {
-                        osb_log_warn("operation step failed; retrying in 1s", "op=%s error=%s", e.id,
-                                     osb_error_name(r));
-                        again = store_now_ms() + 1000;
-                }
-                pthread_mutex_lock(&o->lock);
-                o->running--;
-                if (r != 0 && heap_push(o, again, e.id) == 0)
-                        e.id = NULL;
-                osb_free(e.id);
-        }
-        pthread_mutex_unlock(&o->lock);
-        return NULL;
+        *worker = st;
+        return 0;
 }
 
-/* Schedules @id unless it is queued already. */
-static int schedule_missing(void *userdata, const char *id, int64_t due_at)
+static void worker_close(void *userdata, void *worker)
+{
+        (void) userdata;
+        store_close(worker);
+}
+
+/* Runs operation @id one step; a step that is not the last schedules the next. A storage
+ * failure is tried again after the pool's back-off (1 s). */
+static int run_op(void *userdata, void *worker, const char *id)
 {
         struct ops *o = userdata;
-        pthread_mutex_lock(&o->lock);
-        bool queued = false;
-        for (size_t i = 0; i < o->n && !queued; i++)
-                queued = strcmp(o->heap[i].id, id) == 0;
-        pthread_mutex_unlock(&o->lock);
-        return queued ? 0 : ops_schedule(o, id, due_at);
+        int64_t again = 0;
+        int r = ops_execute(o->cfg.cat, worker, id, &again);
+        if (r < 0) {
+                osb_log_warn("operation step failed; retrying in 1s", "op=%s error=%s", id, osb_error_name(r));
+                return r;
+        }
+        if (r > 0 && osb_pool_add_after(o->pool, id, again - store_now_ms()) < 0)
+                osb_log_warn("cannot schedule the next step; it runs at the next start", "op=%s", id);
+        return 0;
+}
+
+/* Schedules @id (the pool holds an id once: one already queued or running is not doubled). */
+static int schedule_missing(void *userdata, const char *id, int64_t due_at)
+{
+        return ops_schedule(userdata, id, due_at);
 }
 
 /* A shared store: every cfg.rescan_ms, queue the unfinished operations this replica does not
@@ -479,32 +415,24 @@ int ops_schedule(struct ops *o, const char *op_id, int64_t due_at)
 {
         if (!o)
                 return 0;
-        char *id = osb_strdup(op_id);
-        if (!id)
-                return -ENOMEM;
-        pthread_mutex_lock(&o->lock);
-        int r = heap_push(o, due_at, id);
-        if (r == 0)
-                pthread_cond_signal(&o->cond);
-        pthread_mutex_unlock(&o->lock);
-        if (r < 0)
-                osb_free(id);
-        return r;
+        return osb_pool_add_after(o->pool, op_id, due_at - store_now_ms());
 }
 
 size_t ops_in_flight(struct ops *o)
 {
-        if (!o)
-                return 0;
-        pthread_mutex_lock(&o->lock);
-        size_t n = o->n + o->running;
-        pthread_mutex_unlock(&o->lock);
-        return n;
+        return o ? osb_pool_pending(o->pool) : 0;
 }
+
+struct resume {
+        struct ops *o;
+        size_t n;
+};
 
 static int resume_one(void *userdata, const char *id, int64_t due_at)
 {
-        return ops_schedule(userdata, id, due_at);
+        struct resume *rs = userdata;
+        rs->n++;
+        return ops_schedule(rs->o, id, due_at);
 }
 
 int ops_start(const struct ops_config *cfg, struct ops **ret, struct osb_error *err)
@@ -514,35 +442,29 @@ int ops_start(const struct ops_config *cfg, struct ops **ret, struct osb_error *
                 return osb_error_set(err, -ENOMEM, "out of memory");
         o->cfg = *cfg;
         pthread_mutex_init(&o->lock, NULL);
-        pthread_cond_init(&o->cond, NULL);
         pthread_cond_init(&o->rescan_cond, NULL);
 
+        /* a storage failure is tried again in a second, every time */
+        struct osb_pool_options po = {.workers = cfg->workers ? cfg->workers : 1, .base_delay_ms = 1000,
+                                      .max_delay_ms = 1000, .worker_init = worker_open, .worker_release = worker_close};
+        int r = osb_pool_new(&po, run_op, o, &o->pool);
+        if (r < 0) {
+                ops_stop(o);
+                return osb_error_set(err, r, "cannot start operation worker threads");
+        }
+        struct resume rs = {o, 0};
         osb_auto(store_closep) struct store *st = NULL;
-        int r = store_open(cfg->db_path, cfg->sync, &st, err);
+        r = store_open(cfg->db_path, cfg->sync, &st, err);
         if (r >= 0)
-                r = store_each_pending_op(st, resume_one, o);
+                r = store_each_pending_op(st, resume_one, &rs);
         if (r < 0) {
                 if (!err || !err->code)
                         (void) osb_error_set(err, r, "cannot read unfinished operations");
                 ops_stop(o);
                 return r;
         }
-        if (o->n)
-                osb_log_info("resuming unfinished operations", "count=%zu", o->n);
-
-        unsigned n = cfg->workers ? cfg->workers : 1;
-        o->threads = osb_calloc(n, sizeof(pthread_t));
-        if (!o->threads) {
-                ops_stop(o);
-                return osb_error_set(err, -ENOMEM, "out of memory");
-        }
-        for (unsigned i = 0; i < n; i++) {
-                if (pthread_create(&o->threads[i], NULL, worker, o) != 0) {
-                        ops_stop(o);
-                        return osb_error_set(err, -EAGAIN, "cannot start operation worker threads");
-                }
-                o->n_threads++;
-        }
+        if (rs.n)
+                osb_log_info("resuming unfinished operations", "count=%zu", rs.n);
         if (cfg->rescan_ms > 0) {
                 if (pthread_create(&o->rescanner, NULL, rescanner, o) != 0) {
                         ops_stop(o);
@@ -560,19 +482,12 @@ struct ops *ops_stop(struct ops *o)
                 return NULL;
         pthread_mutex_lock(&o->lock);
         o->stopping = true;
-        pthread_cond_broadcast(&o->cond);
         pthread_cond_broadcast(&o->rescan_cond);
         pthread_mutex_unlock(&o->lock);
         if (o->rescanning)
                 pthread_join(o->rescanner, NULL);
-        for (unsigned i = 0; i < o->n_threads; i++)
-                pthread_join(o->threads[i], NULL);
-        for (size_t i = 0; i < o->n; i++)
-                osb_free(o->heap[i].id);
-        osb_free(o->heap);
-        osb_free(o->threads);
+        o->pool = osb_pool_free(o->pool);
         pthread_mutex_destroy(&o->lock);
-        pthread_cond_destroy(&o->cond);
         pthread_cond_destroy(&o->rescan_cond);
         osb_free(o);
         return NULL;

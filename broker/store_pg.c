@@ -610,7 +610,7 @@ static int count(struct store_pg *pg, const char *sql, const char *arg, int64_t 
 static int pg_count_bindings(struct store *st, const char *instance_id, int64_t *ret)
 {
         struct store_pg *pg = to_pg(st);
-        return count(pg, "SELECT count(*) FROM bindings WHERE instance_id = $1 AND state != 'failed'",
+        return count(pg, "SELECT count(*) FROM bindings WHERE instance_id = $1 AND state != '" STORE_TYPES_FAILED "'",
                      instance_id, ret);
 }
 
@@ -618,11 +618,11 @@ static int pg_count(struct store *st, int64_t *ret_instances, int64_t *ret_bindi
                    int64_t *ret_ops_in_progress)
 {
         struct store_pg *pg = to_pg(st);
-        int r = count(pg, "SELECT count(*) FROM instances WHERE state != 'failed'", NULL, ret_instances);
+        int r = count(pg, "SELECT count(*) FROM instances WHERE state != '" STORE_TYPES_FAILED "'", NULL, ret_instances);
         if (r >= 0)
-                r = count(pg, "SELECT count(*) FROM bindings WHERE state != 'failed'", NULL, ret_bindings);
+                r = count(pg, "SELECT count(*) FROM bindings WHERE state != '" STORE_TYPES_FAILED "'", NULL, ret_bindings);
         if (r >= 0)
-                r = count(pg, "SELECT count(*) FROM operations WHERE state = 'in progress'", NULL,
+                r = count(pg, "SELECT count(*) FROM operations WHERE state = '" STORE_TYPES_IN_PROGRESS "'", NULL,
                           ret_ops_in_progress);
         return r;
 }
@@ -633,7 +633,7 @@ static int pg_each_pending_op(struct store *st,
 {
         struct store_pg *pg = to_pg(st);
         osb_auto(pq_clearp) PGresult *res =
-                run(pg, "SELECT id, due_at FROM operations WHERE state = 'in progress' ORDER BY due_at", 0, NULL);
+                run(pg, "SELECT id, due_at FROM operations WHERE state = '" STORE_TYPES_IN_PROGRESS "' ORDER BY due_at", 0, NULL);
         if (!res)
                 return -EIO;
         for (int i = 0; i < PQntuples(res); i++) {

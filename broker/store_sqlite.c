@@ -37,7 +37,7 @@ static const char *const stmt_sql[S_MAX] = {
         [S_PUT_BINDING] = "INSERT OR REPLACE INTO bindings (" BINDING_COLS ") VALUES "
                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         [S_DEL_BINDING] = "DELETE FROM bindings WHERE instance_id = ?1 AND id = ?2",
-        [S_COUNT_BINDINGS] = "SELECT count(*) FROM bindings WHERE instance_id = ?1 AND state != 'failed'",
+        [S_COUNT_BINDINGS] = ("SELECT count(*) FROM bindings WHERE instance_id = ?1 AND state != '" STORE_TYPES_FAILED "'"),
         [S_GET_OP] = "SELECT " OP_COLS " FROM operations WHERE id = ?1",
         [S_LATEST_OP_INSTANCE] = "SELECT " OP_COLS " FROM operations WHERE instance_id = ?1 AND "
                                  "binding_id IS NULL AND (?2 IS NULL OR kind = ?2) "
@@ -47,10 +47,10 @@ static const char *const stmt_sql[S_MAX] = {
                                 "ORDER BY created_at DESC, rowid DESC LIMIT 1",
         [S_PUT_OP] = "INSERT OR REPLACE INTO operations (" OP_COLS ") VALUES "
                      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        [S_PENDING_OPS] = "SELECT id, due_at FROM operations WHERE state = 'in progress' ORDER BY due_at",
-        [S_COUNT_INSTANCES] = "SELECT count(*) FROM instances WHERE state != 'failed'",
-        [S_COUNT_ALL_BINDINGS] = "SELECT count(*) FROM bindings WHERE state != 'failed'",
-        [S_COUNT_OPS] = "SELECT count(*) FROM operations WHERE state = 'in progress'",
+        [S_PENDING_OPS] = ("SELECT id, due_at FROM operations WHERE state = '" STORE_TYPES_IN_PROGRESS "' ORDER BY due_at"),
+        [S_COUNT_INSTANCES] = ("SELECT count(*) FROM instances WHERE state != '" STORE_TYPES_FAILED "'"),
+        [S_COUNT_ALL_BINDINGS] = ("SELECT count(*) FROM bindings WHERE state != '" STORE_TYPES_FAILED "'"),
+        [S_COUNT_OPS] = ("SELECT count(*) FROM operations WHERE state = '" STORE_TYPES_IN_PROGRESS "'"),
         [S_PING] = "SELECT 1",
 };
 

@@ -23,6 +23,12 @@ enum store_sync {
         STORE_SYNC_FULL,    /* fsync on every commit: survives power loss */
 };
 
+/* The stored names of the two states the store's own queries filter on: counts leave failed
+ * instances and bindings out, and operations in progress are the ones to resume. lifecycle.c's
+ * table of names (the only other place states are spelt) uses these. */
+#define STORE_TYPES_FAILED "failed"
+#define STORE_TYPES_IN_PROGRESS "in progress"
+
 struct instance_row {
         char *id, *service_id, *plan_id, *request_key;
         char *parameters, *context;         /* JSON text or NULL */

@@ -42,16 +42,16 @@ void ctl_client_put(struct ctl_client *cc)
         }
 }
 
-static void free_values(struct strmap *m, bool clients)
+static void free_values(struct osb_strmap *m, bool clients)
 {
         size_t i;
-        for (struct strmap_entry *e = strmap_first(m, &i); e; e = strmap_next(m, &i, e)) {
+        for (struct osb_strmap_entry *e = osb_strmap_first(m, &i); e; e = osb_strmap_next(m, &i, e)) {
                 if (clients)
                         ctl_client_put(e->value);
                 else
                         osb_free(e->value);
         }
-        strmap_release(m);
+        osb_strmap_release(m);
 }
 
 void ctl_release(struct ctl *c)
@@ -59,15 +59,15 @@ void ctl_release(struct ctl *c)
         free_values(&c->clients, true);
         free_values(&c->ns_uids, false);
         free_values(&c->written, false);
-        strmap_release(&c->retries);    /* values are counts, not pointers */
-        strmap_release(&c->relists);    /* values are flags */
+        osb_strmap_release(&c->retries);    /* values are counts, not pointers */
+        osb_strmap_release(&c->relists);    /* values are flags */
         pthread_mutex_destroy(&c->lock);
 }
 
 void ctl_drop_client(struct ctl *c, const char *key)
 {
         pthread_mutex_lock(&c->lock);
-        struct ctl_client *cc = strmap_remove(&c->clients, key);
+        struct ctl_client *cc = osb_strmap_remove(&c->clients, key);
         pthread_mutex_unlock(&c->lock);
         ctl_client_put(cc);
 }
@@ -140,7 +140,7 @@ static char *quick_key(struct ctl *c, const struct broker *b, const char *sns, c
         return q;
 }
 
-int ctl_broker_client(struct ctl *c, const struct flavour *fl, const struct broker *b, struct osb_client **ret,
+int ctl_broker_client(struct ctl *c, const struct offering_flavour *fl, const struct broker *b, struct osb_client **ret,
                       struct ctl_client **ref, struct osb_error *err)
 {
         char *user = NULL, *pass = NULL, *token = NULL, *ca = NULL;
@@ -155,7 +155,7 @@ int ctl_broker_client(struct ctl *c, const struct flavour *fl, const struct brok
         char *quick = quick_key(c, b, sns, sname);
         if (quick) {
                 pthread_mutex_lock(&c->lock);
-                struct ctl_client *qc = strmap_get(&c->clients, key);
+                struct ctl_client *qc = osb_strmap_get(&c->clients, key);
                 if (qc && osb_streq(qc->quick, quick))
                         atomic_fetch_add(&qc->refs, 1);
                 else
@@ -202,7 +202,7 @@ int ctl_broker_client(struct ctl *c, const struct flavour *fl, const struct brok
                 char fp[57];
                 osb_client_fingerprint(&cfg, fp);
                 pthread_mutex_lock(&c->lock);
-                struct ctl_client *cc = strmap_get(&c->clients, key);
+                struct ctl_client *cc = osb_strmap_get(&c->clients, key);
                 if (cc && strcmp(cc->fingerprint, fp) == 0) {
                         atomic_fetch_add(&cc->refs, 1);
                         osb_free(cc->quick);    /* under the lock: readers compare it under it too */
@@ -228,7 +228,7 @@ int ctl_broker_client(struct ctl *c, const struct flavour *fl, const struct brok
                                 atomic_init(&cc->refs, 2);      /* the map's and the caller's */
                                 void *old = NULL;
                                 pthread_mutex_lock(&c->lock);
-                                int pr = strmap_put(&c->clients, key, cc, &old);
+                                int pr = osb_strmap_put(&c->clients, key, cc, &old);
                                 pthread_mutex_unlock(&c->lock);
                                 if (pr < 0)     /* not cached: the caller's reference is the only one */
                                         atomic_store(&cc->refs, 1);
@@ -253,7 +253,7 @@ int ctl_broker_client(struct ctl *c, const struct flavour *fl, const struct brok
 int ctl_namespace_uid(struct ctl *c, const char *ns, char **ret, struct osb_error *err)
 {
         pthread_mutex_lock(&c->lock);
-        const char *cached = strmap_get(&c->ns_uids, ns);
+        const char *cached = osb_strmap_get(&c->ns_uids, ns);
         char *v = cached ? osb_strdup(cached) : NULL;
         pthread_mutex_unlock(&c->lock);
         if (cached) {
@@ -275,7 +275,7 @@ int ctl_namespace_uid(struct ctl *c, const char *ns, char **ret, struct osb_erro
         }
         void *old = NULL;
         pthread_mutex_lock(&c->lock);
-        if (strmap_put(&c->ns_uids, ns, a, &old) < 0)
+        if (osb_strmap_put(&c->ns_uids, ns, a, &old) < 0)
                 old = a;        /* not cached; asked again next time */
         pthread_mutex_unlock(&c->lock);
         osb_free(old);
@@ -327,9 +327,9 @@ void ctl_note_write(struct ctl *c, const char *key, const json_t *written)
         char *v = rv ? osb_strdup(rv) : NULL;
         void *old = NULL;
         pthread_mutex_lock(&c->lock);
-        if (!v || strmap_put(&c->written, key, v, &old) < 0) {
+        if (!v || osb_strmap_put(&c->written, key, v, &old) < 0) {
                 /* no note: the next reconcile may use a stale cache, and a write conflict fixes it */
-                old = strmap_remove(&c->written, key);
+                old = osb_strmap_remove(&c->written, key);
                 osb_free(v);
         }
         pthread_mutex_unlock(&c->lock);
@@ -352,10 +352,10 @@ bool ctl_cache_stale(struct ctl *c, const char *key, const char *resource_versio
 {
         char *gone = NULL;
         pthread_mutex_lock(&c->lock);
-        const char *noted = strmap_get(&c->written, key);
+        const char *noted = osb_strmap_get(&c->written, key);
         bool stale = noted && older(resource_version, noted);
         if (noted && !stale)
-                gone = strmap_remove(&c->written, key);
+                gone = osb_strmap_remove(&c->written, key);
         pthread_mutex_unlock(&c->lock);
         osb_free(gone);
         return stale;
@@ -366,9 +366,9 @@ bool ctl_cache_stale(struct ctl *c, const char *key, const char *resource_versio
 int64_t ctl_retry_fail(struct ctl *c, const char *key)
 {
         pthread_mutex_lock(&c->lock);
-        uintptr_t n = (uintptr_t) strmap_get(&c->retries, key) + 1;
+        uintptr_t n = (uintptr_t) osb_strmap_get(&c->retries, key) + 1;
         void *old;
-        (void) strmap_put(&c->retries, key, (void *) n, &old);  /* OOM: the back-off stays short */
+        (void) osb_strmap_put(&c->retries, key, (void *) n, &old);  /* OOM: the back-off stays short */
         pthread_mutex_unlock(&c->lock);
         int64_t d = 1000, cap = c->opts.max_retry_ms > 0 ? c->opts.max_retry_ms : 300000;
         for (uintptr_t i = 1; i < n && d < cap; i++)
@@ -379,7 +379,7 @@ int64_t ctl_retry_fail(struct ctl *c, const char *key)
 void ctl_retry_reset(struct ctl *c, const char *key)
 {
         pthread_mutex_lock(&c->lock);
-        (void) strmap_remove(&c->retries, key);
+        (void) osb_strmap_remove(&c->retries, key);
         pthread_mutex_unlock(&c->lock);
 }
 
@@ -387,7 +387,7 @@ void ctl_relist_request(struct ctl *c, const char *key)
 {
         pthread_mutex_lock(&c->lock);
         void *old;
-        int r = strmap_put(&c->relists, key, (void *) (uintptr_t) 1, &old);
+        int r = osb_strmap_put(&c->relists, key, (void *) (uintptr_t) 1, &old);
         pthread_mutex_unlock(&c->lock);
         if (r < 0 || !c->queue || queue_add(c->queue, key) < 0)
                 osb_log_error("cannot ask for a catalog relist", "key=%s", key);
@@ -396,7 +396,7 @@ void ctl_relist_request(struct ctl *c, const char *key)
 bool ctl_relist_take(struct ctl *c, const char *key)
 {
         pthread_mutex_lock(&c->lock);
-        bool wanted = strmap_remove(&c->relists, key) != NULL;
+        bool wanted = osb_strmap_remove(&c->relists, key) != NULL;
         pthread_mutex_unlock(&c->lock);
         return wanted;
 }
@@ -404,9 +404,9 @@ bool ctl_relist_take(struct ctl *c, const char *key)
 void ctl_forget(struct ctl *c, const char *key)
 {
         pthread_mutex_lock(&c->lock);
-        (void) strmap_remove(&c->retries, key);
-        char *noted = strmap_remove(&c->written, key);
-        struct ctl_client *cc = strmap_remove(&c->clients, key);
+        (void) osb_strmap_remove(&c->retries, key);
+        char *noted = osb_strmap_remove(&c->written, key);
+        struct ctl_client *cc = osb_strmap_remove(&c->clients, key);
         pthread_mutex_unlock(&c->lock);
         osb_free(noted);
         ctl_client_put(cc);

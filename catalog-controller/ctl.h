@@ -11,14 +11,14 @@
 #include <time.h>
 
 #include "common/osb_error.h"
+#include "common/osb_strmap.h"
 #include "kube/client.h"
 #include "catalog-controller/informer.h"
 #include "catalog-controller/osb_client.h"
 #include "catalog-controller/queue.h"
-#include "catalog-controller/strmap.h"
 
 struct broker;
-struct flavour;
+struct offering_flavour;
 
 struct ctl_options {
         int64_t relist_ms;               /* --broker-relist-interval */
@@ -45,11 +45,11 @@ struct ctl {
         atomic_bool started;
         atomic_bool cancel;              /* set at shutdown: OSB requests stop */
         pthread_mutex_t lock;            /* guards the maps below */
-        struct strmap clients;           /* broker queue key -> struct ctl_client * */
-        struct strmap ns_uids;           /* namespace -> its uid (char *) */
-        struct strmap written;           /* queue key -> resourceVersion (char *) of our last write */
-        struct strmap retries;           /* queue key -> failed attempts (uintptr_t) */
-        struct strmap relists;           /* broker queue key -> 1: its catalog is to be read now */
+        struct osb_strmap clients;       /* broker queue key -> struct ctl_client * */
+        struct osb_strmap ns_uids;       /* namespace -> its uid (char *) */
+        struct osb_strmap written;       /* queue key -> resourceVersion (char *) of our last write */
+        struct osb_strmap retries;       /* queue key -> failed attempts (uintptr_t) */
+        struct osb_strmap relists;       /* broker queue key -> 1: its catalog is to be read now */
         time_t (*now)(void);             /* time(), or a test clock */
 };
 
@@ -71,7 +71,7 @@ struct ctl_client;
  * values and TLS settings stay the same, else a new one. The auth Secret is read on every call
  * (a rotated credential is used at once). Returns 0 with *ret usable until ctl_client_put(*ref), or an error naming what
  * is wrong (missing Secret or key, bad caBundle, ...). */
-int ctl_broker_client(struct ctl *c, const struct flavour *fl, const struct broker *b, struct osb_client **ret,
+int ctl_broker_client(struct ctl *c, const struct offering_flavour *fl, const struct broker *b, struct osb_client **ret,
                       struct ctl_client **ref, struct osb_error *err);
 void ctl_client_put(struct ctl_client *cc);
 /* Forgets the cached client of the broker with queue key @key (it is freed when unused). */

@@ -44,7 +44,7 @@ int dispatch_key(struct ctl *c, const char *key)
                 metrics_reconcile(inst ? "ServiceInstance" : "ServiceBinding", mono_ns() - t0, r < 0);
                 return r;
         }
-        const struct flavour *fl = osb_starts_with(key, CTL_KEY_CLUSTER_BROKER) ? &offering_flavour_cluster : &offering_flavour_namespaced;
+        const struct offering_flavour *fl = osb_starts_with(key, CTL_KEY_CLUSTER_BROKER) ? &offering_flavour_cluster : &offering_flavour_namespaced;
         int r = reconcile_broker(c, fl, key);
         metrics_reconcile(fl->broker_kind, mono_ns() - t0, r < 0);
         return r;

@@ -7,7 +7,7 @@
 #include "catalog-controller/informer.h"
 #include "catalog-controller/metrics.h"
 #include "catalog-controller/names.h"
-#include "catalog-controller/strmap.h"
+#include "common/osb_strmap.h"
 
 struct informer;
 
@@ -16,7 +16,7 @@ struct informer;
 struct stream {
         struct informer *inf;
         const char *ns;
-        struct strmap staging;          /* the list in progress (its watch thread only) */
+        struct osb_strmap staging;      /* the list in progress (its watch thread only) */
         bool listed;                    /* its first list is in the cache (inf->lock) */
         pthread_t thread;
         bool started;
@@ -31,7 +31,7 @@ struct informer {
 
         pthread_mutex_t lock;
         pthread_cond_t cond;            /* synced, stopping */
-        struct strmap cache;            /* key -> struct kmeta * (one reference) */
+        struct osb_strmap cache;        /* key -> struct kmeta * (one reference) */
         bool synced, stopping;
         struct informer_stats stats;
 
@@ -200,7 +200,7 @@ int informer_apply(struct informer *inf, int event_type, const json_t *obj)
                 if (!key)
                         return -EINVAL;
                 pthread_mutex_lock(&inf->lock);
-                old = strmap_remove(&inf->cache, key);
+                old = osb_strmap_remove(&inf->cache, key);
                 inf->stats.events++;
                 pthread_mutex_unlock(&inf->lock);
                 osb_free(key);
@@ -214,7 +214,7 @@ int informer_apply(struct informer *inf, int event_type, const json_t *obj)
                 return r;
         pthread_mutex_lock(&inf->lock);
         void *prev = NULL;
-        r = strmap_put(&inf->cache, new->key, new, &prev);
+        r = osb_strmap_put(&inf->cache, new->key, new, &prev);
         old = prev;
         inf->stats.events++;
         if (r >= 0)
@@ -236,9 +236,9 @@ int informer_apply(struct informer *inf, int event_type, const json_t *obj)
 static void staging_clear(struct stream *st)
 {
         size_t i;
-        for (struct strmap_entry *e = strmap_first(&st->staging, &i); e; e = strmap_next(&st->staging, &i, e))
+        for (struct osb_strmap_entry *e = osb_strmap_first(&st->staging, &i); e; e = osb_strmap_next(&st->staging, &i, e))
                 unref(st->inf->kind, e->value);
-        strmap_release(&st->staging);
+        osb_strmap_release(&st->staging);
 }
 
 static int stage_item(json_t *item, void *userdata)
@@ -249,7 +249,7 @@ static int stage_item(json_t *item, void *userdata)
         if (inf->kind->extract(item, &m) < 0)
                 return 0;       /* an object we cannot read is skipped, as a bad event is */
         void *old = NULL;
-        if (strmap_put(&st->staging, m->key, m, &old) < 0) {
+        if (osb_strmap_put(&st->staging, m->key, m, &old) < 0) {
                 unref(inf->kind, m);
                 return -ENOMEM;
         }
@@ -281,35 +281,35 @@ static int stage_commit(struct stream *st)
                 return -ENOMEM;
         }
         pthread_mutex_lock(&inf->lock);
-        for (struct strmap_entry *e = strmap_first(&st->staging, &i); e; e = strmap_next(&st->staging, &i, e)) {
-                struct kmeta *old = strmap_get(&inf->cache, e->key), *new = e->value;
+        for (struct osb_strmap_entry *e = osb_strmap_first(&st->staging, &i); e; e = osb_strmap_next(&st->staging, &i, e)) {
+                struct kmeta *old = osb_strmap_get(&inf->cache, e->key), *new = e->value;
                 if (!old)
                         p[n++] = (struct pending){INFORMER_ADD, NULL, ref(new)};
                 else if (relevant(inf, old, new))
                         p[n++] = (struct pending){INFORMER_UPDATE, ref(old), ref(new)};
         }
-        for (struct strmap_entry *e = strmap_first(&inf->cache, &i); e; e = strmap_next(&inf->cache, &i, e))
-                if (in_scope(st, e->value) && !strmap_get(&st->staging, e->key))
+        for (struct osb_strmap_entry *e = osb_strmap_first(&inf->cache, &i); e; e = osb_strmap_next(&inf->cache, &i, e))
+                if (in_scope(st, e->value) && !osb_strmap_get(&st->staging, e->key))
                         p[n++] = (struct pending){INFORMER_DELETE, ref(e->value), NULL};
         if (inf->nstreams == 1) {
                 /* the stream lists the whole cache: swap */
-                struct strmap old_cache = inf->cache;
+                struct osb_strmap old_cache = inf->cache;
                 inf->cache = st->staging;
                 st->staging = old_cache;
         } else {
                 /* one namespace of several: replace its part of the cache */
                 for (size_t k = 0; k < n; k++)
                         if (p[k].ev == INFORMER_DELETE)
-                                unref(inf->kind, strmap_remove(&inf->cache, p[k].old->key));
-                for (struct strmap_entry *e = strmap_first(&st->staging, &i); e; e = strmap_next(&st->staging, &i, e)) {
+                                unref(inf->kind, osb_strmap_remove(&inf->cache, p[k].old->key));
+                for (struct osb_strmap_entry *e = osb_strmap_first(&st->staging, &i); e; e = osb_strmap_next(&st->staging, &i, e)) {
                         void *prev = NULL;
-                        if (strmap_put(&inf->cache, e->key, e->value, &prev) < 0) {
+                        if (osb_strmap_put(&inf->cache, e->key, e->value, &prev) < 0) {
                                 unref(inf->kind, e->value);
                                 r = -ENOMEM;    /* the caller lists again */
                         }
                         unref(inf->kind, prev);
                 }
-                strmap_release(&st->staging);   /* its references moved to the cache */
+                osb_strmap_release(&st->staging);   /* its references moved to the cache */
         }
         if (!st->listed) {
                 st->listed = true;
@@ -358,7 +358,7 @@ void informer_resync(struct informer *inf)
 struct kmeta *informer_get(struct informer *inf, const char *key)
 {
         pthread_mutex_lock(&inf->lock);
-        struct kmeta *m = ref(strmap_get(&inf->cache, key));
+        struct kmeta *m = ref(osb_strmap_get(&inf->cache, key));
         pthread_mutex_unlock(&inf->lock);
         return m;
 }
@@ -377,7 +377,7 @@ int informer_snapshot(struct informer *inf, struct kmeta ***ret, size_t *n)
                 pthread_mutex_unlock(&inf->lock);
                 return -ENOMEM;
         }
-        for (struct strmap_entry *e = strmap_first(&inf->cache, &i); e; e = strmap_next(&inf->cache, &i, e))
+        for (struct osb_strmap_entry *e = osb_strmap_first(&inf->cache, &i); e; e = osb_strmap_next(&inf->cache, &i, e))
                 v[k++] = ref(e->value);
         pthread_mutex_unlock(&inf->lock);
         *ret = v;
@@ -638,9 +638,9 @@ struct informer *informer_free(struct informer *inf)
                 staging_clear(&inf->streams[k]);
         osb_free(inf->streams);
         size_t i;
-        for (struct strmap_entry *e = strmap_first(&inf->cache, &i); e; e = strmap_next(&inf->cache, &i, e))
+        for (struct osb_strmap_entry *e = osb_strmap_first(&inf->cache, &i); e; e = osb_strmap_next(&inf->cache, &i, e))
                 unref(inf->kind, e->value);
-        strmap_release(&inf->cache);
+        osb_strmap_release(&inf->cache);
         pthread_cond_destroy(&inf->cond);
         pthread_mutex_destroy(&inf->lock);
         osb_free(inf);

@@ -4,11 +4,11 @@
 #include "common/osb_error.h"
 #include "common/osb_mem.h"
 #include "catalog-controller/metrics.h"
-#include "catalog-controller/strmap.h"
+#include "common/osb_strmap.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct strmap osb_counters = STRMAP_INIT;   /* labels -> uint64_t * */
-static struct strmap kube_counters = STRMAP_INIT;
+static struct osb_strmap osb_counters = OSB_STRMAP_INIT;   /* labels -> uint64_t * */
+static struct osb_strmap kube_counters = OSB_STRMAP_INIT;
 static uint64_t kube_writes;
 
 static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
@@ -18,7 +18,7 @@ struct histogram {
         uint64_t total, failed;
         double sum;
 };
-static struct strmap histograms = STRMAP_INIT;     /* kind -> struct histogram * */
+static struct osb_strmap histograms = OSB_STRMAP_INIT; /* kind -> struct histogram * */
 
 /* Appends @s as a Prometheus label value (backslash, quote and newline escaped). */
 static int append_label(struct osb_buf *b, const char *s)
@@ -35,14 +35,14 @@ static int append_label(struct osb_buf *b, const char *s)
         return r;
 }
 
-static void bump(struct strmap *m, const char *labels)
+static void bump(struct osb_strmap *m, const char *labels)
 {
-        uint64_t *c = strmap_get(m, labels);
+        uint64_t *c = osb_strmap_get(m, labels);
         if (!c) {
                 c = osb_calloc(1, sizeof(*c));
                 if (!c)
                         return;
-                if (strmap_put(m, labels, c, NULL) < 0) {
+                if (osb_strmap_put(m, labels, c, NULL) < 0) {
                         osb_free(c);
                         return;
                 }
@@ -108,10 +108,10 @@ void metrics_reconcile(const char *kind, uint64_t duration_ns, bool failed)
 {
         double s = (double) duration_ns / 1e9;
         pthread_mutex_lock(&lock);
-        struct histogram *h = strmap_get(&histograms, kind);
+        struct histogram *h = osb_strmap_get(&histograms, kind);
         if (!h) {
                 h = osb_calloc(1, sizeof(*h));
-                if (h && strmap_put(&histograms, kind, h, NULL) < 0) {
+                if (h && osb_strmap_put(&histograms, kind, h, NULL) < 0) {
                         osb_free(h);
                         h = NULL;
                 }
@@ -128,11 +128,11 @@ void metrics_reconcile(const char *kind, uint64_t duration_ns, bool failed)
         pthread_mutex_unlock(&lock);
 }
 
-static int render_counters(struct osb_buf *out, const struct strmap *m, const char *name, const char *help)
+static int render_counters(struct osb_buf *out, const struct osb_strmap *m, const char *name, const char *help)
 {
         int r = osb_buf_appendf(out, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
         size_t i;
-        for (struct strmap_entry *e = strmap_first(m, &i); e && r >= 0; e = strmap_next(m, &i, e))
+        for (struct osb_strmap_entry *e = osb_strmap_first(m, &i); e && r >= 0; e = osb_strmap_next(m, &i, e))
                 r = osb_buf_appendf(out, "%s{%s} %" PRIu64 "\n", name, e->key, *(uint64_t *) e->value);
         return r;
 }
@@ -150,7 +150,7 @@ int metrics_render(struct osb_buf *out, const struct metrics_gauges *g)
                                     "# HELP catalog_controller_reconcile_duration_seconds Time spent in one reconcile.\n"
                                     "# TYPE catalog_controller_reconcile_duration_seconds histogram\n");
         size_t i;
-        for (struct strmap_entry *e = strmap_first(&histograms, &i); e && r >= 0; e = strmap_next(&histograms, &i, e)) {
+        for (struct osb_strmap_entry *e = osb_strmap_first(&histograms, &i); e && r >= 0; e = osb_strmap_next(&histograms, &i, e)) {
                 const struct histogram *h = e->value;
                 for (size_t k = 0; k < NBUCKETS && r >= 0; k++)
                         r = osb_buf_appendf(out, "catalog_controller_reconcile_duration_seconds_bucket{kind=\"%s\",le=\"%g\"} %" PRIu64 "\n",
@@ -165,7 +165,7 @@ int metrics_render(struct osb_buf *out, const struct metrics_gauges *g)
         if (r >= 0) {
                 r = osb_buf_appends(out, "# HELP catalog_controller_reconcile_errors_total Reconciles that failed.\n"
                                          "# TYPE catalog_controller_reconcile_errors_total counter\n");
-                for (struct strmap_entry *e = strmap_first(&histograms, &i); e && r >= 0; e = strmap_next(&histograms, &i, e))
+                for (struct osb_strmap_entry *e = osb_strmap_first(&histograms, &i); e && r >= 0; e = osb_strmap_next(&histograms, &i, e))
                         r = osb_buf_appendf(out, "catalog_controller_reconcile_errors_total{kind=\"%s\"} %" PRIu64 "\n", e->key,
                                             ((const struct histogram *) e->value)->failed);
         }
@@ -201,12 +201,12 @@ int metrics_render(struct osb_buf *out, const struct metrics_gauges *g)
         return r;
 }
 
-static void clear(struct strmap *m)
+static void clear(struct osb_strmap *m)
 {
         size_t i;
-        for (struct strmap_entry *e = strmap_first(m, &i); e; e = strmap_next(m, &i, e))
+        for (struct osb_strmap_entry *e = osb_strmap_first(m, &i); e; e = osb_strmap_next(m, &i, e))
                 osb_free(e->value);
-        strmap_release(m);
+        osb_strmap_release(m);
 }
 
 void metrics_reset(void)

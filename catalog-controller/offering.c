@@ -10,7 +10,7 @@
 #define GROUP "servicecatalog.k8s.io"
 #define API_VERSION GROUP "/v1beta1"
 
-const struct flavour offering_flavour_cluster = {
+const struct offering_flavour offering_flavour_cluster = {
         .namespaced = false,
         .broker_kind = "ClusterServiceBroker", .class_kind = "ClusterServiceClass", .plan_kind = "ClusterServicePlan",
         .broker_res = &kube_sc_cluster_brokers, .class_res = &kube_sc_cluster_classes, .plan_res = &kube_sc_cluster_plans,
@@ -19,7 +19,7 @@ const struct flavour offering_flavour_cluster = {
         .class_name_property = "spec.clusterServiceClass.name",
         .deleted_reason = "DeletedClusterServiceBrokerSuccessfully",
 };
-const struct flavour offering_flavour_namespaced = {
+const struct offering_flavour offering_flavour_namespaced = {
         .namespaced = true,
         .broker_kind = "ServiceBroker", .class_kind = "ServiceClass", .plan_kind = "ServicePlan",
         .broker_res = &kube_sc_brokers, .class_res = &kube_sc_classes, .plan_res = &kube_sc_plans,
@@ -233,7 +233,7 @@ bool offering_relevant(const struct kmeta *old, const struct kmeta *new)
 
 /* ---- restrictions ---- */
 
-void offering_restrictions_release(struct restrictions *rs)
+void offering_restrictions_release(struct offering_restrictions *rs)
 {
         for (size_t i = 0; i < rs->n; i++) {
                 osb_free(rs->v[i].property);
@@ -242,7 +242,7 @@ void offering_restrictions_release(struct restrictions *rs)
                 osb_free(rs->v[i].values);
         }
         osb_free(rs->v);
-        *rs = (struct restrictions){0};
+        *rs = (struct offering_restrictions){0};
 }
 
 static bool is_value_char(char c)
@@ -256,7 +256,7 @@ static void skip_ws(const char **p)
                 (*p)++;
 }
 
-static int add_value(struct restriction *r, const char *s, size_t n)
+static int add_value(struct offering_restriction *r, const char *s, size_t n)
 {
         char **v = osb_realloc(r->values, (r->nvalues + 1) * sizeof(*v));
         if (!v)
@@ -269,7 +269,7 @@ static int add_value(struct restriction *r, const char *s, size_t n)
 }
 
 /* Parses one requirement at *p, leaving *p after it. */
-static int parse_requirement(const char **p, const char *const *allowed, struct restriction *req,
+static int parse_requirement(const char **p, const char *const *allowed, struct offering_restriction *req,
                              const char *expr, struct osb_error *err)
 {
         skip_ws(p);
@@ -289,15 +289,15 @@ static int parse_requirement(const char **p, const char *const *allowed, struct 
         skip_ws(p);
         bool set = false;
         if (strncmp(*p, "==", 2) == 0) {
-                req->op = RESTRICT_EQ, *p += 2;
+                req->op = OFFERING_RESTRICT_EQ, *p += 2;
         } else if (strncmp(*p, "!=", 2) == 0) {
-                req->op = RESTRICT_NE, *p += 2;
+                req->op = OFFERING_RESTRICT_NE, *p += 2;
         } else if (**p == '=') {
-                req->op = RESTRICT_EQ, *p += 1;
+                req->op = OFFERING_RESTRICT_EQ, *p += 1;
         } else if (strncmp(*p, "notin", 5) == 0 && !is_value_char((*p)[5])) {
-                req->op = RESTRICT_NOTIN, *p += 5, set = true;
+                req->op = OFFERING_RESTRICT_NOTIN, *p += 5, set = true;
         } else if (strncmp(*p, "in", 2) == 0 && !is_value_char((*p)[2])) {
-                req->op = RESTRICT_IN, *p += 2, set = true;
+                req->op = OFFERING_RESTRICT_IN, *p += 2, set = true;
         } else {
                 return osb_error_set(err, OSB_E_BAD_REQUEST,
                                      "catalog restriction '%s': expected =, ==, !=, in or notin after '%s'", expr,
@@ -312,7 +312,7 @@ static int parse_requirement(const char **p, const char *const *allowed, struct 
         }
         if (**p != '(')
                 return osb_error_set(err, OSB_E_BAD_REQUEST, "catalog restriction '%s': expected '(' after %s", expr,
-                                     req->op == RESTRICT_IN ? "in" : "notin");
+                                     req->op == OFFERING_RESTRICT_IN ? "in" : "notin");
         (*p)++;
         for (;;) {
                 skip_ws(p);
@@ -337,22 +337,22 @@ static int parse_requirement(const char **p, const char *const *allowed, struct 
 }
 
 int offering_restrictions_parse(const char *const *exprs, size_t n, const char *const *allowed,
-                                struct restrictions *ret, struct osb_error *err)
+                                struct offering_restrictions *ret, struct osb_error *err)
 {
-        struct restrictions rs = {0};
+        struct offering_restrictions rs = {0};
         for (size_t i = 0; i < n; i++) {
                 const char *p = exprs[i];
                 skip_ws(&p);
                 if (!*p)
                         continue;
                 for (;;) {
-                        struct restriction *v = osb_realloc(rs.v, (rs.n + 1) * sizeof(*v));
+                        struct offering_restriction *v = osb_realloc(rs.v, (rs.n + 1) * sizeof(*v));
                         if (!v) {
                                 offering_restrictions_release(&rs);
                                 return osb_error_set(err, -ENOMEM, "out of memory");
                         }
                         rs.v = v;
-                        rs.v[rs.n] = (struct restriction){0};
+                        rs.v[rs.n] = (struct offering_restriction){0};
                         rs.n++;
                         int r = parse_requirement(&p, allowed, &rs.v[rs.n - 1], exprs[i], err);
                         if (r < 0) {
@@ -374,16 +374,16 @@ int offering_restrictions_parse(const char *const *exprs, size_t n, const char *
         return 0;
 }
 
-bool offering_restrictions_match(const struct restrictions *rs,
+bool offering_restrictions_match(const struct offering_restrictions *rs,
                                  const char *(*get)(void *userdata, const char *property), void *userdata)
 {
         for (size_t i = 0; rs && i < rs->n; i++) {
-                const struct restriction *q = &rs->v[i];
+                const struct offering_restriction *q = &rs->v[i];
                 const char *val = get(userdata, q->property);
                 bool in = false;
                 for (size_t k = 0; k < q->nvalues && val; k++)
                         in |= strcmp(q->values[k], val) == 0;
-                bool ok = q->op == RESTRICT_EQ || q->op == RESTRICT_IN ? in : !in;
+                bool ok = q->op == OFFERING_RESTRICT_EQ || q->op == OFFERING_RESTRICT_IN ? in : !in;
                 if (!ok)
                         return false;
         }
@@ -392,7 +392,7 @@ bool offering_restrictions_match(const struct restrictions *rs,
 
 /* ---- conversion ---- */
 
-void offering_desired_set_release(struct desired_set *ds)
+void offering_desired_set_release(struct offering_desired_set *ds)
 {
         for (size_t i = 0; i < ds->nclasses; i++)
                 json_decref(ds->classes[i].obj);
@@ -400,7 +400,7 @@ void offering_desired_set_release(struct desired_set *ds)
                 json_decref(ds->plans[i].obj);
         osb_free(ds->classes);
         osb_free(ds->plans);
-        *ds = (struct desired_set){0};
+        *ds = (struct offering_desired_set){0};
 }
 
 /* Copies @key of @from into @to as @as when present (and not null). */
@@ -425,9 +425,9 @@ static int set_label(json_t *labels, const char *key, const char *value)
 }
 
 /* The skeleton of a class or plan: apiVersion, kind, metadata (name, namespace, labels, owner). */
-static json_t *skeleton(const struct catalog_owner *ow, bool is_plan, const char *name)
+static json_t *skeleton(const struct offering_catalog_owner *ow, bool is_plan, const char *name)
 {
-        const struct flavour *fl = ow->fl;
+        const struct offering_flavour *fl = ow->fl;
         json_t *o = json_pack("{s:s,s:s,s:{s:s,s:{}},s:{}}", "apiVersion", API_VERSION, "kind",
                               is_plan ? fl->plan_kind : fl->class_kind, "metadata", "name", name, "labels", "spec");
         if (!o)
@@ -449,7 +449,7 @@ oom:
 }
 
 struct props {
-        const struct flavour *fl;
+        const struct offering_flavour *fl;
         const char *name, *external_name, *external_id, *free, *class_name;
 };
 
@@ -485,24 +485,24 @@ static int need_string(const json_t *o, const char *path, const char *key, struc
         return 0;
 }
 
-static int push(struct desired **v, size_t *n, json_t *obj, bool is_plan)
+static int push(struct offering_desired **v, size_t *n, json_t *obj, bool is_plan)
 {
-        struct desired *nv = osb_realloc(*v, (*n + 1) * sizeof(**v));
+        struct offering_desired *nv = osb_realloc(*v, (*n + 1) * sizeof(**v));
         if (!nv) {
                 json_decref(obj);
                 return -ENOMEM;
         }
         *v = nv;
-        struct desired *d = &nv[*n];
+        struct offering_desired *d = &nv[*n];
         json_t *md = json_object_get(obj, "metadata");
-        *d = (struct desired){.obj = obj, .is_plan = is_plan,
+        *d = (struct offering_desired){.obj = obj, .is_plan = is_plan,
                               .name = json_string_value(json_object_get(md, "name")),
                               .external_id = json_string_value(json_object_get(json_object_get(obj, "spec"), "externalID"))};
         (*n)++;
         return offering_digest(obj, is_plan, d->digest);
 }
 
-static char *escaped_or_existing(const struct catalog_owner *ow, bool is_plan, const char *id)
+static char *escaped_or_existing(const struct offering_catalog_owner *ow, bool is_plan, const char *id)
 {
         const char *old = ow->existing_name ? ow->existing_name(ow->userdata, is_plan, id) : NULL;
         if (old)
@@ -512,11 +512,11 @@ static char *escaped_or_existing(const struct catalog_owner *ow, bool is_plan, c
 }
 
 /* Builds the plan objects of service @svc (class @class_name) that pass @plan_rs into @ds. */
-static int convert_plans(const json_t *svc, const char *spath, const char *class_name, const struct catalog_owner *ow,
-                         const struct restrictions *plan_rs, struct desired_set *ds, size_t *accepted,
+static int convert_plans(const json_t *svc, const char *spath, const char *class_name, const struct offering_catalog_owner *ow,
+                         const struct offering_restrictions *plan_rs, struct offering_desired_set *ds, size_t *accepted,
                          struct osb_error *err)
 {
-        const struct flavour *fl = ow->fl;
+        const struct offering_flavour *fl = ow->fl;
         json_t *plans = json_object_get(svc, "plans");
         size_t i;
         json_t *p;
@@ -575,12 +575,12 @@ static int convert_plans(const json_t *svc, const char *spath, const char *class
         return 0;
 }
 
-int offering_convert(const json_t *catalog, const struct catalog_owner *ow,
-                     const struct restrictions *class_rs, const struct restrictions *plan_rs,
-                     struct desired_set *ret, struct osb_error *err)
+int offering_convert(const json_t *catalog, const struct offering_catalog_owner *ow,
+                     const struct offering_restrictions *class_rs, const struct offering_restrictions *plan_rs,
+                     struct offering_desired_set *ret, struct osb_error *err)
 {
-        const struct flavour *fl = ow->fl;
-        struct desired_set ds = {0};
+        const struct offering_flavour *fl = ow->fl;
+        struct offering_desired_set ds = {0};
         json_t *services = json_object_get(catalog, "services");
         int r = 0;
         if (!json_is_array(services)) {

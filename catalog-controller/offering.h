@@ -17,7 +17,7 @@
 
 /* Which flavour: cluster-scoped (ClusterServiceBroker → ClusterServiceClass/Plan) or namespaced
  * (ServiceBroker → ServiceClass/Plan in the broker's namespace). */
-struct flavour {
+struct offering_flavour {
         bool namespaced;
         const char *broker_kind, *class_kind, *plan_kind;
         const struct kube_resource *broker_res, *class_res, *plan_res;
@@ -27,7 +27,7 @@ struct flavour {
         const char *class_name_property; /* restriction property for the class's k8s name */
         const char *deleted_reason;     /* Ready=False reason after finalization */
 };
-extern const struct flavour offering_flavour_cluster, offering_flavour_namespaced;
+extern const struct offering_flavour offering_flavour_cluster, offering_flavour_namespaced;
 
 /* A cached class or plan. */
 struct offering {
@@ -61,32 +61,32 @@ int offering_digest(const json_t *obj, bool is_plan, char out[OFFERING_DIGEST_LE
 
 /* ---- catalog restrictions (spec.catalogRestrictions): a label-selector-like AND of requirements ---- */
 
-enum restriction_op { RESTRICT_EQ, RESTRICT_NE, RESTRICT_IN, RESTRICT_NOTIN };
-struct restriction {
+enum offering_restriction_op { OFFERING_RESTRICT_EQ, OFFERING_RESTRICT_NE, OFFERING_RESTRICT_IN, OFFERING_RESTRICT_NOTIN };
+struct offering_restriction {
         char *property;          /* "spec.externalName", ... */
-        enum restriction_op op;
+        enum offering_restriction_op op;
         char **values;
         size_t nvalues;
 };
-struct restrictions {
-        struct restriction *v;
+struct offering_restrictions {
+        struct offering_restriction *v;
         size_t n;
 };
 /* Parses @exprs (each a comma-separated list of requirements, e.g. "spec.externalName in (a, b)",
  * "spec.free=true", "name!=x") accepting only @allowed properties (NULL-terminated). Returns 0,
  * OSB_E_BAD_REQUEST with @err naming the bad text, or -ENOMEM. */
 int offering_restrictions_parse(const char *const *exprs, size_t n, const char *const *allowed,
-                                struct restrictions *ret, struct osb_error *err);
-void offering_restrictions_release(struct restrictions *rs);
+                                struct offering_restrictions *ret, struct osb_error *err);
+void offering_restrictions_release(struct offering_restrictions *rs);
 /* Whether the property values (@get(@userdata, property) → value or NULL) satisfy all of @rs. */
-bool offering_restrictions_match(const struct restrictions *rs,
+bool offering_restrictions_match(const struct offering_restrictions *rs,
                                  const char *(*get)(void *userdata, const char *property), void *userdata);
 
 /* ---- conversion ---- */
 
 /* The broker a catalog belongs to. */
-struct catalog_owner {
-        const struct flavour *fl;
+struct offering_catalog_owner {
+        const struct offering_flavour *fl;
         const char *name, *ns, *uid;    /* the broker's; ns NULL for cluster brokers */
         /* The k8s name of an existing object of this broker with this external id, or NULL
          * (service-catalog keeps such names, e.g. pre-escaping legacy ones). May be NULL. */
@@ -95,7 +95,7 @@ struct catalog_owner {
 };
 
 /* One object the controller wants. */
-struct desired {
+struct offering_desired {
         json_t *obj;             /* the whole object to create (apiVersion, kind, metadata, spec) */
         const char *name;        /* borrowed from obj */
         const char *external_id; /* borrowed from obj */
@@ -103,20 +103,20 @@ struct desired {
         char digest[OFFERING_DIGEST_LEN + 1];
 };
 
-struct desired_set {
-        struct desired *classes, *plans;
+struct offering_desired_set {
+        struct offering_desired *classes, *plans;
         size_t nclasses, nplans;
 };
-void offering_desired_set_release(struct desired_set *ds);
+void offering_desired_set_release(struct offering_desired_set *ds);
 
 /* Validates @catalog (an OSB catalog: services with id, name, description, bindable and at least
  * one plan; plans with id, name, description; ids unique) and converts it into the classes and
  * plans of @owner, keeping those that pass @class_rs and @plan_rs (NULL: none) and dropping
  * classes left without plans. Returns 0 with *ret filled, OSB_E_BAD_REQUEST with @err naming the
  * JSON path ("services[1].plans[0].id: missing"), or -ENOMEM. */
-int offering_convert(const json_t *catalog, const struct catalog_owner *owner,
-                     const struct restrictions *class_rs, const struct restrictions *plan_rs,
-                     struct desired_set *ret, struct osb_error *err);
+int offering_convert(const json_t *catalog, const struct offering_catalog_owner *owner,
+                     const struct offering_restrictions *class_rs, const struct offering_restrictions *plan_rs,
+                     struct offering_desired_set *ret, struct osb_error *err);
 
 /* Makes @live (an existing object, modified in place) carry the broker-owned content of
  * @desired: owned spec fields set or removed, the controller's labels, the controller

@@ -1,9 +1,7 @@
-/* catalog-controller/queue.h: a work queue of string keys ("name" or "namespace/name") served by
- * N worker threads. A key waiting in the queue is there once however often it is added; a key is
- * never handed to two workers at once (added again while being processed, it is processed again
- * afterwards); a failed key comes back after a per-key exponential back-off (reset on success);
- * and a key can be added after a delay (a timer heap), for relists and polling. Workers sleep on
- * a condition variable with a timed wait for the next timer: nothing polls. Thread-safe. */
+/* catalog-controller/queue.h: the controller's work queue of string keys ("name" or
+ * "namespace/name") served by N worker threads: common/osb_pool.h (each key once, never on two
+ * workers at once, a per-key exponential back-off after a failure, delayed adds on a timer heap)
+ * under the names and handler signature the controller uses. Thread-safe. */
 #pragma once
 
 #include <stdbool.h>

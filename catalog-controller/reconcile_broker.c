@@ -30,7 +30,7 @@ static const char *str_of(const json_t *o, const char *field)
 struct broker_pass {
         struct pass *pass;
         struct ctl *c;
-        const struct flavour *fl;
+        const struct offering_flavour *fl;
         const char *key;                 /* the queue key */
         const struct broker *b;          /* parsed from pass->obj */
         const char *ns;                  /* the broker's namespace (namespaced flavour) */
@@ -141,7 +141,7 @@ static int set_removed(const struct broker_pass *p, const struct kube_resource *
 }
 
 /* Makes one desired class or plan exist as wanted. */
-static int sync_one(const struct broker_pass *p, const struct desired *d, const struct offering *cached, const char *kind,
+static int sync_one(const struct broker_pass *p, const struct offering_desired *d, const struct offering *cached, const char *kind,
                     const struct kube_resource *res, unsigned *writes, struct osb_error *err)
 {
         const struct broker *b = p->b;
@@ -202,12 +202,12 @@ static int sync_one(const struct broker_pass *p, const struct desired *d, const 
 static int sync_catalog(const struct broker_pass *p, const json_t *catalog, unsigned *nclasses, unsigned *nplans,
                         unsigned *writes, struct osb_error *err)
 {
-        const struct flavour *fl = p->fl;
+        const struct offering_flavour *fl = p->fl;
         const struct broker *b = p->b;
         int idx = fl->namespaced ? 1 : 0;
         struct existing_ctx x = {.broker = b->meta.name, .ns = p->ns};
-        struct desired_set ds = {0};
-        struct restrictions crs = {0}, prs = {0};
+        struct offering_desired_set ds = {0};
+        struct offering_restrictions crs = {0}, prs = {0};
         int r = informer_snapshot(p->c->classes[idx], &x.classes, &x.nclasses);
         if (r >= 0)
                 r = informer_snapshot(p->c->plans[idx], &x.plans, &x.nplans);
@@ -222,7 +222,7 @@ static int sync_catalog(const struct broker_pass *p, const json_t *catalog, unsi
                 r = offering_restrictions_parse((const char *const *) b->plan_restrictions, b->nplan_restrictions, plan_props, &prs, err);
         if (r < 0)
                 goto out;
-        struct catalog_owner ow = {.fl = fl, .name = b->meta.name, .ns = p->ns, .uid = b->meta.uid,
+        struct offering_catalog_owner ow = {.fl = fl, .name = b->meta.name, .ns = p->ns, .uid = b->meta.uid,
                                    .existing_name = existing_name, .userdata = &x};
         r = offering_convert(catalog, &ow, &crs, &prs, &ds, err);
         if (r < 0) {
@@ -240,7 +240,7 @@ static int sync_catalog(const struct broker_pass *p, const json_t *catalog, unsi
         for (int pass = 0; pass < 2 && r >= 0; pass++) {
                 struct kmeta **v = pass ? x.plans : x.classes;
                 size_t n = pass ? x.nplans : x.nclasses;
-                const struct desired *dv = pass ? ds.plans : ds.classes;
+                const struct offering_desired *dv = pass ? ds.plans : ds.classes;
                 size_t dn = pass ? ds.nplans : ds.nclasses;
                 for (size_t i = 0; i < n && r >= 0; i++) {
                         const struct offering *o = (const struct offering *) v[i];
@@ -341,7 +341,7 @@ static int reconcile_delete(const struct broker_pass *p, struct osb_error *err)
 static int decide(struct broker_pass *p, struct osb_error *err)
 {
         struct ctl *c = p->c;
-        const struct flavour *fl = p->fl;
+        const struct offering_flavour *fl = p->fl;
         const struct broker *b = p->b;
         struct pass *ps = p->pass;
         json_t *catalog = NULL;
@@ -452,7 +452,7 @@ static int decide(struct broker_pass *p, struct osb_error *err)
 }
 
 /* pass_run()'s pass: the broker parsed from the object read, then the decisions. */
-static int broker_pass_run(struct pass *ps, const struct flavour *fl, struct osb_error *err)
+static int broker_pass_run(struct pass *ps, const struct offering_flavour *fl, struct osb_error *err)
 {
         bool deleting, has_finalizer;
         struct kmeta *m = NULL;
@@ -476,7 +476,7 @@ static int namespaced_broker_pass(struct pass *ps, struct osb_error *err)
         return broker_pass_run(ps, &offering_flavour_namespaced, err);
 }
 
-int reconcile_broker(struct ctl *c, const struct flavour *fl, const char *key)
+int reconcile_broker(struct ctl *c, const struct offering_flavour *fl, const char *key)
 {
         int idx = fl->namespaced ? 1 : 0;
         size_t prefix_len = strlen(fl->namespaced ? CTL_KEY_BROKER : CTL_KEY_CLUSTER_BROKER);

@@ -18,8 +18,8 @@
 #include "catalog-controller/informer.h"
 #include "catalog-controller/offering.h"
 #include "catalog-controller/queue.h"
-#include "catalog-controller/strmap.h"
+#include "common/osb_strmap.h"
 
 /* The queue handler for broker keys (@key with its prefix). Returns 0, or a negative code so the
  * queue retries with back-off. Logs one line per outcome. */
-int reconcile_broker(struct ctl *c, const struct flavour *fl, const char *key);
+int reconcile_broker(struct ctl *c, const struct offering_flavour *fl, const char *key);

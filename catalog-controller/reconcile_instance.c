@@ -828,7 +828,7 @@ static int settle_spec(struct pass *p, struct osb_error *err)
         if (idr < 0)
                 return OOM(err);
         changed |= idr;
-        const struct flavour *fl = p->rv.fl;
+        const struct offering_flavour *fl = p->rv.fl;
         const char *cref = fl->class_ref_field, *pref = fl->namespaced ? "servicePlanRef" : "clusterServicePlanRef";
         const char *clabel = fl->namespaced ? NAMES_LABEL_CLASS_REF : NAMES_LABEL_CLUSTER_CLASS_REF;
         const char *plabel = fl->namespaced ? "servicecatalog.k8s.io/spec.servicePlanRef.name" :

@@ -77,7 +77,7 @@ int resolve_spec(struct ctl *c, const json_t *spec, const char *ns, bool by_ref,
                 return osb_error_set(err, OSB_E_NOT_FOUND, by_ref ? "the class reference has not been resolved" :
                                      "spec names no class: set clusterServiceClassExternalName (or ...ExternalID, "
                                      "...Name, or the serviceClass* fields for a namespaced broker)");
-        const struct flavour *fl = idx ? &offering_flavour_namespaced : &offering_flavour_cluster;
+        const struct offering_flavour *fl = idx ? &offering_flavour_namespaced : &offering_flavour_cluster;
         ret->fl = fl;
         if (idx && !c->classes[1])
                 return osb_error_set(err, OSB_E_NOT_FOUND, "namespaced brokers are disabled (--namespaced-brokers=false)");

@@ -13,7 +13,7 @@
 #include "catalog-controller/broker.h"
 
 struct resolve_result {
-        const struct flavour *fl;
+        const struct offering_flavour *fl;
         struct offering *cls, *plan;    /* references (informer_put by resolve_release) */
         struct broker *broker;
         char *user_class, *user_plan;   /* status.userSpecifiedClassName/PlanName */

@@ -20,6 +20,8 @@
 #define strtok(s, d) OSB_BANNED(strtok)
 #undef gets
 #define gets(s) OSB_BANNED(gets)
+#undef sscanf
+#define sscanf(...) OSB_BANNED(sscanf)
 #undef atoi
 #define atoi(s) OSB_BANNED(atoi)
 #undef atol

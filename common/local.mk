@@ -15,4 +15,6 @@ common_libosbcommon_a_SOURCES = \
 	common/osb_file.c common/osb_file.h \
 	common/osb_hash.c common/osb_hash.h \
 	common/osb_time.c common/osb_time.h \
-	common/osb_schema.c common/osb_schema.h
+	common/osb_schema.c common/osb_schema.h \
+	common/osb_strmap.c common/osb_strmap.h \
+	common/osb_pool.c common/osb_pool.h

@@ -19,6 +19,23 @@ int osb_parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret)
         return 0;
 }
 
+int osb_parse_int64_word(const char *s, int64_t min, int64_t max, int64_t *ret, const char **end)
+{
+        if (!s)
+                return -EINVAL;
+        s += strspn(s, " \t");
+        size_t n = strcspn(s, " \t\r\n");
+        char word[24];
+        if (n == 0 || n >= sizeof(word))
+                return -EINVAL;
+        memcpy(word, s, n);
+        word[n] = '\0';
+        int r = osb_parse_int64(word, min, max, ret);
+        if (r == 0 && end)
+                *end = s + n;
+        return r;
+}
+
 int osb_parse_bool(const char *s, bool *ret)
 {
         static const char *const yes[] = {"1", "true", "yes", "on"};

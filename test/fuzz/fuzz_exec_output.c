@@ -40,13 +40,20 @@ static bool clean_text(const char *s)
 /* Parses the header line; false when it is not one. */
 static bool parse_header(const char *line, enum op_kind *kind, int *status)
 {
-        char name[16], how[8];
-        long long n;
-        if (sscanf(line, "%15s %7s %lld", name, how, &n) == 3 && strcmp(how, "sig") == 0 && n > 0 && n < 127)
+        /* "NAME CODE", "NAME sig N" or "NAME raw STATUS" */
+        char name[16];
+        size_t len = strcspn(line, " \t\r\n");
+        if (len == 0 || len >= sizeof(name))
+                return false;
+        memcpy(name, line, len);
+        name[len] = '\0';
+        const char *rest = line + len + strspn(line + len, " \t");
+        int64_t n;
+        if (strncmp(rest, "sig ", 4) == 0 && osb_parse_int64_word(rest + 4, 1, 126, &n, NULL) == 0)
                 *status = (int) n;  /* WIFSIGNALED: the signal in the low 7 bits */
-        else if (sscanf(line, "%15s %7s %lld", name, how, &n) == 3 && strcmp(how, "raw") == 0)
+        else if (strncmp(rest, "raw ", 4) == 0 && osb_parse_int64_word(rest + 4, INT_MIN, INT_MAX, &n, NULL) == 0)
                 *status = (int) n;
-        else if (sscanf(line, "%15s %lld", name, &n) == 2 && n >= 0 && n <= 255)
+        else if (osb_parse_int64_word(rest, 0, 255, &n, NULL) == 0)
                 *status = (int) (n << 8);
         else
                 return false;

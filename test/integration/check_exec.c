@@ -5,6 +5,7 @@
  * time-out, too much output, no JSON), and the catalog mistakes that stop the broker. */
 #include "common/osb_compat.h"
 #include "common/osb_mem.h"
+#include "common/osb_parse.h"
 #include "test/integration/itest.h"
 #include "test/lib/check_main.h"
 
@@ -183,9 +184,10 @@ static int count_children(pid_t pid)
                 osb_autofree char *stat = it_read_file(path);
                 /* "PID (COMM) STATE PPID ...": COMM may hold anything but ends at the last ')'. */
                 const char *p = stat ? strrchr(stat, ')') : NULL;
-                char state;
-                int ppid;
-                if (p && sscanf(p + 1, " %c %d", &state, &ppid) == 2 && ppid == (int) pid)
+                /* then " STATE PPID ..." */
+                const char *state = p ? p + 1 + strspn(p + 1, " ") : NULL;
+                int64_t ppid;
+                if (state && *state && osb_parse_int64_word(state + 1, 0, INT32_MAX, &ppid, NULL) == 0 && ppid == (int64_t) pid)
                         n++;
         }
         closedir(d);

@@ -4,6 +4,7 @@
  * HTTPS, percent-encoded ids, and that a 4xx never changes what is stored. */
 #include "common/osb_compat.h"
 #include "common/osb_mem.h"
+#include "common/osb_parse.h"
 #include "test/integration/itest.h"
 #include "test/lib/check_main.h"
 
@@ -93,8 +94,10 @@ static int raw_status(int fd, unsigned timeout_ms)
                         break;
         }
         buf[n] = '\0';
-        int status = 0;
-        return sscanf(buf, "HTTP/1.%*d %d", &status) == 1 ? status : 0;
+        /* "HTTP/1.x NNN Reason" */
+        const char *sp = strncmp(buf, "HTTP/1.", 7) == 0 ? strchr(buf, ' ') : NULL;
+        int64_t status = 0;
+        return sp && osb_parse_int64_word(sp, 100, 599, &status, NULL) == 0 ? (int) status : 0;
 }
 
 /* ---- 401 ----------------------------------------------------------------------------------- */

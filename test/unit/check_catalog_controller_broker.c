@@ -32,12 +32,12 @@ static json_t *load(const char *text)
         return j;
 }
 
-static struct catalog_owner owner = {.fl = &offering_flavour_cluster, .name = "my-broker", .uid = "uid-1"};
+static struct offering_catalog_owner owner = {.fl = &offering_flavour_cluster, .name = "my-broker", .uid = "uid-1"};
 
 START_TEST(catalog_converts_to_classes_and_plans_with_reference_names_and_labels)
 {
         json_t *cat = load(catalog_text);
-        struct desired_set ds;
+        struct offering_desired_set ds;
         struct osb_error err = OSB_ERROR_INIT;
         ck_assert_int_eq(offering_convert(cat, &owner, NULL, NULL, &ds, &err), 0);
         ck_assert_uint_eq(ds.nclasses, 2);
@@ -83,8 +83,8 @@ END_TEST
 START_TEST(namespaced_flavour_has_no_owner_reference_and_its_own_fields)
 {
         json_t *cat = load(catalog_text);
-        struct catalog_owner ow = {.fl = &offering_flavour_namespaced, .name = "nb", .ns = "team-a", .uid = "u"};
-        struct desired_set ds;
+        struct offering_catalog_owner ow = {.fl = &offering_flavour_namespaced, .name = "nb", .ns = "team-a", .uid = "u"};
+        struct offering_desired_set ds;
         struct osb_error err = OSB_ERROR_INIT;
         ck_assert_int_eq(offering_convert(cat, &ow, NULL, NULL, &ds, &err), 0);
         const json_t *md = json_object_get(ds.plans[0].obj, "metadata");
@@ -114,7 +114,7 @@ static const struct {
 START_TEST(invalid_catalog_errors_name_the_json_path)
 {
         json_t *cat = load(invalid[_i].catalog);
-        struct desired_set ds = {0};
+        struct offering_desired_set ds = {0};
         struct osb_error err = OSB_ERROR_INIT;
         ck_assert_int_eq(offering_convert(cat, &owner, NULL, NULL, &ds, &err), OSB_E_BAD_REQUEST);
         ck_assert_msg(strstr(err.text, invalid[_i].error), "'%s' lacks '%s'", err.text, invalid[_i].error);
@@ -129,11 +129,11 @@ static const char *const plan_props[] = {"name", "spec.externalName", "spec.exte
 static size_t convert_with(const char *cls_expr, const char *plan_expr, size_t *nplans)
 {
         json_t *cat = load(catalog_text);
-        struct restrictions crs = {0}, prs = {0};
+        struct offering_restrictions crs = {0}, prs = {0};
         struct osb_error err = OSB_ERROR_INIT;
         ck_assert_int_eq(offering_restrictions_parse(&cls_expr, cls_expr ? 1 : 0, class_props, &crs, &err), 0);
         ck_assert_int_eq(offering_restrictions_parse(&plan_expr, plan_expr ? 1 : 0, plan_props, &prs, &err), 0);
-        struct desired_set ds;
+        struct offering_desired_set ds;
         ck_assert_int_eq(offering_convert(cat, &owner, &crs, &prs, &ds, &err), 0);
         size_t n = ds.nclasses;
         *nplans = ds.nplans;
@@ -166,7 +166,7 @@ START_TEST(bad_restrictions_are_refused)
 {
         const char *bad[] = {"spec.color=red", "spec.externalName in (a", "spec.externalName ~ a", "=a"};
         for (size_t i = 0; i < OSB_ELEMENTSOF(bad); i++) {
-                struct restrictions rs = {0};
+                struct offering_restrictions rs = {0};
                 struct osb_error err = OSB_ERROR_INIT;
                 ck_assert_int_eq(offering_restrictions_parse(&bad[i], 1, class_props, &rs, &err), OSB_E_BAD_REQUEST);
                 ck_assert_ptr_nonnull(strstr(err.text, "catalog restriction"));
@@ -177,7 +177,7 @@ END_TEST
 START_TEST(digest_ignores_user_fields_and_server_number_format)
 {
         json_t *cat = load(catalog_text);
-        struct desired_set ds;
+        struct offering_desired_set ds;
         struct osb_error err = OSB_ERROR_INIT;
         ck_assert_int_eq(offering_convert(cat, &owner, NULL, NULL, &ds, &err), 0);
         /* what the API server would hand back: extra metadata, an admin's defaults, 600.0 */
@@ -216,9 +216,9 @@ static const char *legacy_name(void *userdata, bool is_plan, const char *externa
 START_TEST(existing_names_are_kept_for_the_same_external_id)
 {
         json_t *cat = load(catalog_text);
-        struct desired_set ds;
+        struct offering_desired_set ds;
         struct osb_error err = OSB_ERROR_INIT;
-        struct catalog_owner ow = owner;
+        struct offering_catalog_owner ow = owner;
         ow.existing_name = legacy_name;
         ck_assert_int_eq(offering_convert(cat, &ow, NULL, NULL, &ds, &err), 0);
         ck_assert_str_eq(ds.plans[0].name, "Plan_Small");

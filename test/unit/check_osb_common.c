@@ -71,6 +71,23 @@ START_TEST(parse_int_strict)
 }
 END_TEST
 
+START_TEST(parse_int_word_of_a_line)
+{
+        int64_t v = 7;
+        const char *end = NULL;
+        ck_assert_int_eq(osb_parse_int64_word(" S 1234 5", 0, 100000, &v, &end), -EINVAL);
+        ck_assert_int_eq(osb_parse_int64_word(" \t1234 5", 0, 100000, &v, &end), 0);
+        ck_assert_int_eq(v, 1234);
+        ck_assert_str_eq(end, " 5");
+        ck_assert_int_eq(osb_parse_int64_word("200\r\n", 100, 599, &v, NULL), 0);
+        ck_assert_int_eq(v, 200);
+        ck_assert_int_eq(osb_parse_int64_word("12abc rest", 0, 100, &v, NULL), -EINVAL);
+        ck_assert_int_eq(osb_parse_int64_word("700", 100, 599, &v, NULL), -ERANGE);
+        ck_assert_int_eq(osb_parse_int64_word("", 0, 100, &v, NULL), -EINVAL);
+        ck_assert_int_eq(osb_parse_int64_word("123456789012345678901234567890", 0, 100, &v, NULL), -EINVAL);
+}
+END_TEST
+
 START_TEST(parse_size_and_duration)
 {
         uint64_t s;
@@ -429,6 +446,7 @@ static Suite *common_suite(void)
         suite_add_tcase(s, tc);
         tc = tcase_create("parse");
         tcase_add_test(tc, parse_int_strict);
+        tcase_add_test(tc, parse_int_word_of_a_line);
         tcase_add_test(tc, parse_size_and_duration);
         tcase_add_test(tc, time_rfc3339_parses_what_kubernetes_writes_and_nothing_else);
         tcase_add_test(tc, time_rfc3339_formats_round_trip);

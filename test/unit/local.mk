@@ -27,7 +27,10 @@ test_unit_check_api_SOURCES = test/unit/check_api.c
 test_unit_check_api_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_api_LDADD = $(TEST_LIBS) $(CHECK_LIBS)
 EXTRA_DIST += test/unit/data
-UNIT_TESTS += test/unit/check_osb_yaml
+UNIT_TESTS += test/unit/check_osb_yaml test/unit/check_osb_pool
+test_unit_check_osb_pool_SOURCES = test/unit/check_osb_pool.c
+test_unit_check_osb_pool_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_osb_pool_LDADD = $(TEST_LIBS) $(CHECK_LIBS)
 test_unit_check_osb_yaml_SOURCES = test/unit/check_osb_yaml.c
 test_unit_check_osb_yaml_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_osb_yaml_LDADD = $(TEST_LIBS) $(CHECK_LIBS)
@@ -98,3 +101,10 @@ UNIT_TESTS += test/unit/check_plugins_cli
 test_unit_check_plugins_cli_SOURCES = test/unit/check_plugins_cli.c
 test_unit_check_plugins_cli_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_plugins_cli_LDADD = plugins/libcli.a kube/libkube.a $(TEST_LIBS) $(CHECK_LIBS)
+# the reconcilers' decisions against fake API and broker clients (fake_kapi.c, fake_osb.c stand
+# in for kapi.c and osb_client.c at link time)
+UNIT_TESTS += test/unit/check_catalog_controller_reconcile
+test_unit_check_catalog_controller_reconcile_SOURCES = test/unit/check_catalog_controller_reconcile.c \
+	test/unit/fake_kapi.c test/unit/fake_osb.c test/unit/fake_ctl.h
+test_unit_check_catalog_controller_reconcile_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_catalog_controller_reconcile_LDADD = $(CATCTL_TEST_LIBS)

@@ -1,7 +1,7 @@
-/* catalog-controller/strmap.c: string-keyed hash map. */
+/* common/osb_strmap.c: string-keyed hash map. */
 #include "common/osb_compat.h"
 #include "common/osb_mem.h"
-#include "catalog-controller/strmap.h"
+#include "common/osb_strmap.h"
 
 static size_t fnv1a(const char *s)
 {
@@ -13,47 +13,47 @@ static size_t fnv1a(const char *s)
         return (size_t) h;
 }
 
-void strmap_release(struct strmap *m)
+void osb_strmap_release(struct osb_strmap *m)
 {
         for (size_t i = 0; i < m->nbuckets; i++) {
-                struct strmap_entry *e = m->buckets[i];
+                struct osb_strmap_entry *e = m->buckets[i];
                 while (e) {
-                        struct strmap_entry *n = e->next;
+                        struct osb_strmap_entry *n = e->next;
                         osb_free(e);
                         e = n;
                 }
         }
         osb_free(m->buckets);
-        *m = (struct strmap) STRMAP_INIT;
+        *m = (struct osb_strmap) OSB_STRMAP_INIT;
 }
 
-static struct strmap_entry **find(const struct strmap *m, const char *key, size_t h)
+static struct osb_strmap_entry **find(const struct osb_strmap *m, const char *key, size_t h)
 {
         if (!m->nbuckets)
                 return NULL;
-        struct strmap_entry **p = &m->buckets[h & (m->nbuckets - 1)];
+        struct osb_strmap_entry **p = &m->buckets[h & (m->nbuckets - 1)];
         for (; *p; p = &(*p)->next)
                 if ((*p)->hash == h && strcmp((*p)->key, key) == 0)
                         return p;
         return p;
 }
 
-void *strmap_get(const struct strmap *m, const char *key)
+void *osb_strmap_get(const struct osb_strmap *m, const char *key)
 {
-        struct strmap_entry **p = find(m, key, fnv1a(key));
+        struct osb_strmap_entry **p = find(m, key, fnv1a(key));
         return p && *p ? (*p)->value : NULL;
 }
 
-static int grow(struct strmap *m)
+static int grow(struct osb_strmap *m)
 {
         size_t n = m->nbuckets ? m->nbuckets * 2 : 16;
-        struct strmap_entry **b = osb_calloc(n, sizeof(*b));
+        struct osb_strmap_entry **b = osb_calloc(n, sizeof(*b));
         if (!b)
                 return -ENOMEM;
         for (size_t i = 0; i < m->nbuckets; i++) {
-                struct strmap_entry *e = m->buckets[i];
+                struct osb_strmap_entry *e = m->buckets[i];
                 while (e) {
-                        struct strmap_entry *next = e->next;
+                        struct osb_strmap_entry *next = e->next;
                         e->next = b[e->hash & (n - 1)];
                         b[e->hash & (n - 1)] = e;
                         e = next;
@@ -65,10 +65,10 @@ static int grow(struct strmap *m)
         return 0;
 }
 
-int strmap_put(struct strmap *m, const char *key, void *value, void **old)
+int osb_strmap_put(struct osb_strmap *m, const char *key, void *value, void **old)
 {
         size_t h = fnv1a(key);
-        struct strmap_entry **p = find(m, key, h);
+        struct osb_strmap_entry **p = find(m, key, h);
         if (p && *p) {
                 if (old)
                         *old = (*p)->value;
@@ -78,7 +78,7 @@ int strmap_put(struct strmap *m, const char *key, void *value, void **old)
         if (m->count >= m->nbuckets && grow(m) < 0)
                 return -ENOMEM;
         size_t kl = strlen(key);
-        struct strmap_entry *e = osb_malloc(sizeof(*e) + kl + 1);
+        struct osb_strmap_entry *e = osb_malloc(sizeof(*e) + kl + 1);
         if (!e)
                 return -ENOMEM;
         memcpy(e->key, key, kl + 1);
@@ -93,12 +93,12 @@ int strmap_put(struct strmap *m, const char *key, void *value, void **old)
         return 0;
 }
 
-void *strmap_remove(struct strmap *m, const char *key)
+void *osb_strmap_remove(struct osb_strmap *m, const char *key)
 {
-        struct strmap_entry **p = find(m, key, fnv1a(key));
+        struct osb_strmap_entry **p = find(m, key, fnv1a(key));
         if (!p || !*p)
                 return NULL;
-        struct strmap_entry *e = *p;
+        struct osb_strmap_entry *e = *p;
         void *v = e->value;
         *p = e->next;
         osb_free(e);
@@ -106,7 +106,7 @@ void *strmap_remove(struct strmap *m, const char *key)
         return v;
 }
 
-struct strmap_entry *strmap_first(const struct strmap *m, size_t *i)
+struct osb_strmap_entry *osb_strmap_first(const struct osb_strmap *m, size_t *i)
 {
         for (*i = 0; *i < m->nbuckets; (*i)++)
                 if (m->buckets[*i])
@@ -114,7 +114,7 @@ struct strmap_entry *strmap_first(const struct strmap *m, size_t *i)
         return NULL;
 }
 
-struct strmap_entry *strmap_next(const struct strmap *m, size_t *i, struct strmap_entry *e)
+struct osb_strmap_entry *osb_strmap_next(const struct osb_strmap *m, size_t *i, struct osb_strmap_entry *e)
 {
         if (e->next)
                 return e->next;
