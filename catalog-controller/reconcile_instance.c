@@ -207,7 +207,7 @@ static int note_upgrade(struct pass *p)
  * not); the request is retried after the back-off. */
 static int maintenance_conflict(struct pass *p, const char *sent, struct osb_error *err)
 {
-        const struct flavour *fl = p->rv.fl;
+        const struct offering_flavour *fl = p->rv.fl;
         const struct kmeta *bm = &p->rv.broker->meta;
         osb_autofree char *key = fl->namespaced ? osb_asprintf("%s%s/%s", CTL_KEY_BROKER, bm->ns, bm->name) :
                                                   osb_asprintf("%s%s", CTL_KEY_CLUSTER_BROKER, bm->name);
