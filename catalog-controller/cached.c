@@ -13,6 +13,7 @@ void cached_free(struct kmeta *m)
         informer_kmeta_release(&o->meta);
         osb_free(o->json);
         osb_free(o->instance_ref);
+        osb_free(o->instance_ns);
         for (size_t i = 0; i < o->nsecret_refs; i++)
                 osb_free(o->secret_refs[i]);
         osb_free(o->secret_refs);
@@ -36,6 +37,10 @@ int cached_extract(const json_t *obj, struct kmeta **ret)
                                "true");
         const char *iref = json_string_value(json_object_get(json_object_get(spec, "instanceRef"), "name"));
         if (iref && !(o->instance_ref = osb_strdup(iref)))
+                goto oom;
+        const char *ins = json_string_value(json_object_get(json_object_get(spec, "instanceRef"), "namespace"));
+        if (ins && *ins && !osb_streq(ins, json_string_value(json_object_get(md, "namespace"))) &&
+            !(o->instance_ns = osb_strdup(ins)))
                 goto oom;
         const json_t *pf = json_object_get(spec, "parametersFrom");
         size_t n = json_array_size(pf), i;

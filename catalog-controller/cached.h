@@ -18,6 +18,7 @@ struct cached {
         bool unresolved;         /* Ready=False with a References... reason: waits for classes/plans */
         bool abandon;            /* NAMES_ANNOTATION_ABANDON is "true" */
         char *instance_ref;      /* bindings: spec.instanceRef.name */
+        char *instance_ns;       /* bindings: spec.instanceRef.namespace, or NULL (the binding's own) */
         char **secret_refs;      /* instances: the Secrets of spec.parametersFrom */
         size_t nsecret_refs;
 };
