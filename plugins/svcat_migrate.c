@@ -104,6 +104,28 @@ static const json_t *spec_props(const struct mig *m, const char *plural)
         return cli_get(v, "schema", "openAPIV3Schema", "properties", "spec", "properties", NULL);
 }
 
+/* ---- service-catalog's aggregated API server --------------------------------------------------------- */
+
+static const struct kube_resource res_apiservices = {"apiregistration.k8s.io", "v1", "apiservices", false};
+#define APISERVICE "v1beta1.servicecatalog.k8s.io"
+
+/* Whether servicecatalog.k8s.io/v1beta1 is served by service-catalog's own API server (an
+ * APIService with a service) rather than by CRDs. Returns 0 with *ret, or an exit code. */
+static int aggregated(struct mig *m, bool *ret)
+{
+        json_auto_t *svc = NULL;
+        struct osb_error err = OSB_ERROR_INIT;
+        int r = kube_get(m->cli->kc, &res_apiservices, NULL, APISERVICE, &svc, &err);
+        *ret = false;
+        if (r == OSB_E_NOT_FOUND)
+                return 0;
+        if (r < 0)
+                return cli_request_error(m->cli, r, &err);
+        const json_t *service = cli_get(svc, "spec", "service", NULL);
+        *ret = service && !json_is_null(service);
+        return 0;
+}
+
 /* ---- the snapshot ---------------------------------------------------------------------------------- */
 
 /* SHA-256 of a Secret's type and data, the bytes an application reads. */
@@ -392,16 +414,67 @@ static int cmd_plan(struct mig *m)
         return CLI_EXIT_OK;
 }
 
+/* The ServiceBinding ownerReferences of @secret removed (in place); true when there were any. */
+static bool drop_binding_owners(json_t *secret)
+{
+        json_t *refs = json_object_get(json_object_get(secret, "metadata"), "ownerReferences");
+        bool dropped = false;
+        for (size_t i = json_array_size(refs); i-- > 0;) {
+                if (osb_streq(cli_str(json_array_get(refs, i), "kind", NULL), "ServiceBinding")) {
+                        (void) json_array_remove(refs, i);
+                        dropped = true;
+                }
+        }
+        return dropped;
+}
+
+/* Aggregated mode: the bindings are created again with new uids, and the garbage collector
+ * would delete a Secret whose owner's uid it no longer finds; so the Secrets lose their owner
+ * reference now, and run gives them one to the binding as created again. */
+static int detach_secrets(struct mig *m, const json_t *snap)
+{
+        size_t i;
+        const json_t *o;
+        json_array_foreach(json_object_get(snap, "items"), i, o) {
+                if (!osb_streq(cli_str(o, "kind", NULL), "ServiceBinding"))
+                        continue;
+                json_auto_t *sec = NULL;
+                struct osb_error err = OSB_ERROR_INIT;
+                int r = kube_get(m->cli->kc, &kube_secrets, md_str(o, "namespace"), binding_secret(o), &sec, &err);
+                if (r == OSB_E_NOT_FOUND)
+                        continue;
+                if (r < 0)
+                        return cli_request_error(m->cli, r, &err);
+                if (!drop_binding_owners(sec))
+                        continue;
+                r = kube_update(m->cli->kc, &kube_secrets, md_str(o, "namespace"), sec, NULL, &err);
+                if (r < 0)
+                        return cli_request_error(m->cli, r, &err);
+                m->writes++;
+                printf("Secret %s/%s: owner reference to its ServiceBinding removed until run re-creates the binding\n",
+                       md_str(o, "namespace"), binding_secret(o));
+        }
+        return 0;
+}
+
 static int cmd_export(struct mig *m)
 {
         json_auto_t *snap = NULL;
-        int rc = snapshot(m, &snap);
-        if (rc)
+        bool agg = false;
+        int rc = aggregated(m, &agg);
+        if (rc || (rc = snapshot(m, &snap)))
                 return rc;
         if ((rc = write_snapshot(m, snap)))
                 return rc;
         printf("Exported %zu objects and %zu Secret digests to %s/" SNAPSHOT "\n", json_array_size(json_object_get(snap, "items")),
                json_object_size(json_object_get(snap, "secrets")), m->o->dir);
+        if (agg) {
+                if ((rc = detach_secrets(m, snap)))
+                        return rc;
+                printf("service-catalog's aggregated API server serves these objects: next, stop it and delete its "
+                       "APIService (kubectl delete apiservice " APISERVICE "), then run kubectl svcat migrate run --dir %s\n",
+                       m->o->dir);
+        }
         return CLI_EXIT_OK;
 }
 
@@ -566,11 +639,48 @@ static const struct kube_resource *res_of(const json_t *o)
         return NULL;
 }
 
+/* A binding's Secret owned by @binding as it is now (after an aggregated-mode export the
+ * Secret has no owner; a binding created again has a new uid). Returns 0, 1 when it wrote, or
+ * minus an exit code. */
+static int own_secret(struct mig *m, const json_t *binding)
+{
+        const char *ns = md_str(binding, "namespace"), *uid = md_str(binding, "uid");
+        json_auto_t *sec = NULL;
+        struct osb_error err = OSB_ERROR_INIT;
+        int r = kube_get(m->cli->kc, &kube_secrets, ns, binding_secret(binding), &sec, &err);
+        if (r == OSB_E_NOT_FOUND)
+                return 0;
+        if (r < 0)
+                return -cli_request_error(m->cli, r, &err);
+        size_t i;
+        const json_t *ref;
+        json_array_foreach(cli_get(sec, "metadata", "ownerReferences", NULL), i, ref)
+                if (osb_streq(cli_str(ref, "uid", NULL), uid))
+                        return 0;
+        (void) drop_binding_owners(sec);
+        json_t *md = json_object_get(sec, "metadata");
+        json_t *refs = json_object_get(md, "ownerReferences");
+        if (!json_is_array(refs)) {
+                refs = json_array();
+                if (!refs || json_object_set_new(md, "ownerReferences", refs) < 0)
+                        return -oom();
+        }
+        if (json_array_append_new(refs, json_pack("{s:s,s:s,s:s,s:s,s:b,s:b}", "apiVersion", "servicecatalog.k8s.io/v1beta1",
+                                                  "kind", "ServiceBinding", "name", md_str(binding, "name"), "uid",
+                                                  uid ? uid : "", "controller", 1, "blockOwnerDeletion", 1)) < 0)
+                return -oom();
+        r = kube_update(m->cli->kc, &kube_secrets, ns, sec, NULL, &err);
+        if (r < 0)
+                return -cli_request_error(m->cli, r, &err);
+        m->writes++;
+        return 1;
+}
+
 /* Step 5: every object of the snapshot in the cluster (created from an export when missing),
  * with the snapshot's status written through the status subresource where it differs. */
 static int restore(struct mig *m, const json_t *snap)
 {
-        unsigned created = 0, restored = 0, same = 0;
+        unsigned created = 0, restored = 0, same = 0, owned = 0;
         size_t i;
         const json_t *o;
         json_array_foreach(json_object_get(snap, "items"), i, o) {
@@ -593,6 +703,12 @@ static int restore(struct mig *m, const json_t *snap)
                 }
                 if (r < 0)
                         return cli_request_error(m->cli, r, &err);
+                if (res == &kube_sc_bindings) {
+                        int w = own_secret(m, live);
+                        if (w < 0)
+                                return -w;
+                        owned += w == 1;
+                }
                 const json_t *want = json_object_get(o, "status");
                 if (!want || json_equal(json_object_get(live, "status"), (json_t *) want)) {
                         same++;
@@ -607,8 +723,9 @@ static int restore(struct mig *m, const json_t *snap)
                 m->writes++;
                 restored++;
         }
-        done("%u object%s created, %u status%s restored, %u already as in the snapshot", created, created == 1 ? "" : "s",
-             restored, restored == 1 ? "" : "es", same);
+        done("%u object%s created, %u status%s restored, %u already as in the snapshot; %u Secret%s given to %s binding "
+             "again", created, created == 1 ? "" : "s", restored, restored == 1 ? "" : "es", same, owned, owned == 1 ? "" : "s",
+             owned == 1 ? "its" : "their");
         return 0;
 }
 
@@ -664,6 +781,13 @@ static int cmd_run(struct mig *m)
         step(1, "you", "scale service-catalog's controller-manager and webhook Deployments to 0 replicas (checked)");
         if ((rc = check_scaled_down(m)))
                 return rc;
+        bool agg = false;
+        if ((rc = aggregated(m, &agg)))
+                return rc;
+        if (agg)
+                return cli_error(m->cli, CLI_EXIT_ERROR, "servicecatalog.k8s.io is served by service-catalog's aggregated "
+                                 "API server (APIService " APISERVICE "): first kubectl svcat migrate export --dir %s, then "
+                                 "stop that server and kubectl delete apiservice " APISERVICE ", then run again", m->o->dir);
         int last = m->o->stop_after > 0 ? m->o->stop_after : 7;
         step(2, "run", "snapshot every object and the digests of the bindings' Secrets");
         json_auto_t *snap = NULL;

@@ -66,6 +66,26 @@ spec:
     metadata: {labels: {app: catalog-catalog-controller-manager}}
     spec: {containers: [{name: controller-manager, image: quay.io/kubernetes-service-catalog/service-catalog:v0.3.1}]}
 YAML
+# its webhook, where the API server serves admissionregistration (a real one; the test server
+# does not): failurePolicy Ignore here, since no webhook server runs (v0.3's is Fail)
+HOOK=e2e-$ID-catalog-catalog-webhook
+HAVE_HOOKS=0
+if kc api-resources --api-group=admissionregistration.k8s.io -o name 2>/dev/null | grep -q '^mutatingwebhookconfigurations'; then
+  HAVE_HOOKS=1
+  e2e_cleanup_add "mutatingwebhookconfiguration $HOOK --ignore-not-found"
+  expect_ok "its MutatingWebhookConfiguration" kc apply -f - <<YAML
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata: {name: $HOOK}
+webhooks:
+- name: mutating.serviceinstances.servicecatalog.k8s.io
+  clientConfig: {service: {name: catalog-catalog-webhook, namespace: $E2E_NS, path: /mutating-serviceinstances}}
+  failurePolicy: Ignore
+  sideEffects: None
+  admissionReviewVersions: [v1beta1]
+  rules: [{operations: [CREATE, UPDATE], apiGroups: [servicecatalog.k8s.io], apiVersions: [v1beta1], resources: [serviceinstances]}]
+YAML
+fi
 B1=e2e-migrate-$ID
 e2e_cleanup_finalized "clusterservicebroker/$B1"
 sha() { printf '%s' "$1" | sha224sum | cut -d' ' -f1; }
@@ -189,6 +209,12 @@ expect_eq "run, interrupted after step 4 (--stop-after): exit 0" 0 "$MIG_RC"
 expect_match "... it took the snapshot" "objects.json: [0-9]+ objects, 1 Secret digests" "$MIG_OUT"
 expect_match "... replaced the CRDs" "replaced serviceinstances.servicecatalog.k8s.io \(the stored objects are kept\)" "$MIG_OUT"
 expect_match "... and stopped there" "Stopped after step 4" "$MIG_OUT"
+if [ $HAVE_HOOKS = 1 ]; then
+  expect_match "... deleted service-catalog's webhook configuration" "deleted MutatingWebhookConfiguration $HOOK" "$MIG_OUT"
+  expect_fail_with "... it is gone" 'NotFound|not found' kc get mutatingwebhookconfiguration "$HOOK"
+else
+  e2e_skip "run deletes service-catalog's webhook configurations" "this API server does not serve admissionregistration.k8s.io"
+fi
 expect_eq "the stored objects are still there under Bindery's CRDs" "db db-creds" \
   "$(kc -n "$E2E_NS" get serviceinstance db -o jsonpath='{.metadata.name}') $(kc -n "$E2E_NS" get servicebinding db-creds -o jsonpath='{.metadata.name}')"
 expect_eq "Bindery's schema is installed (deletionPolicy is known)" "Orphan" \
