@@ -1,6 +1,7 @@
 /* plugins/kubectl-svcat.c: "kubectl svcat", the Service Catalog from kubectl (the archived
  * project's svcat CLI as a kubectl plugin): the command table, flags, help, and the commands
  * that change objects (sync, touch, deprovision, unbind, abandon), version and completion.
+ * migrate is in svcat_migrate.c.
  * get, marketplace and describe are in svcat_get.c and svcat_describe.c. */
 #include "common/osb_compat.h"
 
@@ -755,6 +756,7 @@ static int cmd_complete(struct cli *cli, int argc, char **argv)
                         static const char *const broker[] = {"broker", NULL}, *const instance[] = {"instance", NULL};
                         static const char *const abandon_kinds[] = {"instance", "binding", NULL};
                         static const char *const shells[] = {"bash", NULL};
+                        static const char *const migrate_steps[] = {"plan", "export", "run", "verify", NULL};
                         const char *const *kinds = NULL;
                         const char *n = cmd->name;
                         if (strcmp(n, "get") == 0)
@@ -782,6 +784,8 @@ static int cmd_complete(struct cli *cli, int argc, char **argv)
                                 svcat_complete_names(cli, SVCAT_INSTANCE, cur);
                         } else if (strcmp(n, "completion") == 0 && npos == 0) {
                                 complete_words(cur, shells);
+                        } else if (strcmp(n, "migrate") == 0 && npos == 0) {
+                                complete_words(cur, migrate_steps);
                         }
                 }
         }
