@@ -794,26 +794,28 @@ static int cmd_run(struct mig *m)
         bool found = false;
         if ((rc = read_snapshot(m, &snap, &found)))
                 return rc;
+        if (!found && (rc = snapshot(m, &snap)))
+                return rc;
+        /* a snapshot exported earlier is checked too: it is what step 5 writes back */
+        size_t i;
+        const json_t *o;
+        char why[512];
+        json_array_foreach(json_object_get(snap, "items"), i, o) {
+                const char *r = refusal(m, o, why, sizeof(why));
+                if (r) {
+                        fprintf(stderr, "error: kubectl svcat migrate: %s %s%s%s: %s\n", cli_str(o, "kind", NULL),
+                                md_str(o, "namespace") ? md_str(o, "namespace") : "", md_str(o, "namespace") ? "/" : "",
+                                md_str(o, "name"), r);
+                        m->refused++;
+                }
+        }
+        if (m->refused)
+                return cli_error(m->cli, CLI_EXIT_ERROR, "not safe to migrate now (kubectl svcat migrate plan says why)%s",
+                                 found ? "; the snapshot in --dir was taken then: export again once it is settled" :
+                                 "; nothing was changed");
         if (found) {
                 done("%s/" SNAPSHOT " taken earlier: kept (%zu objects)", m->o->dir, json_array_size(json_object_get(snap, "items")));
         } else {
-                if ((rc = snapshot(m, &snap)))
-                        return rc;
-                size_t i;
-                const json_t *o;
-                char why[512];
-                json_array_foreach(json_object_get(snap, "items"), i, o) {
-                        const char *r = refusal(m, o, why, sizeof(why));
-                        if (r) {
-                                fprintf(stderr, "error: kubectl svcat migrate: %s %s%s%s: %s\n", cli_str(o, "kind", NULL),
-                                        md_str(o, "namespace") ? md_str(o, "namespace") : "", md_str(o, "namespace") ? "/" : "",
-                                        md_str(o, "name"), r);
-                                m->refused++;
-                        }
-                }
-                if (m->refused)
-                        return cli_error(m->cli, CLI_EXIT_ERROR, "not safe to migrate now (kubectl svcat migrate plan "
-                                         "says why); nothing was changed");
                 if ((rc = write_snapshot(m, snap)))
                         return rc;
                 done("%s/" SNAPSHOT ": %zu objects, %zu Secret digests", m->o->dir, json_array_size(json_object_get(snap, "items")),

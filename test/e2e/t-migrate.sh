@@ -48,6 +48,12 @@ expect_eq "service-catalog's provision at the broker (PUT, 201)" 201 \
 expect_eq "service-catalog's bind (PUT, 201)" 201 \
   "$(osb PUT "/v2/service_instances/$IID/service_bindings/$BID" "{\"service_id\":\"$SVC\",\"plan_id\":\"$PLAN\",\"bind_resource\":{\"app_guid\":\"s\"}}")"
 BIND_CREDS=$(jq -c .credentials "$E2E_TMP/osb.body")
+# a second pair, standing for objects of service-catalog's aggregated API server: exported to a
+# file, then gone with that server's etcd, and created again by run from the export
+IID2=$(cat /proc/sys/kernel/random/uuid); BID2=$(cat /proc/sys/kernel/random/uuid)
+expect_eq "service-catalog's provision and bind of the second pair (201 201)" "201 201" \
+  "$(osb PUT "/v2/service_instances/$IID2?accepts_incomplete=true" "{\"service_id\":\"$SVC\",\"plan_id\":\"$PLAN\",\"organization_guid\":\"o\",\"space_guid\":\"s\"}") $(osb PUT "/v2/service_instances/$IID2/service_bindings/$BID2" "{\"service_id\":\"$SVC\",\"plan_id\":\"$PLAN\",\"bind_resource\":{\"app_guid\":\"s\"}}")"
+BIND_CREDS2=$(jq -c .credentials "$E2E_TMP/osb.body")
 
 # --- service-catalog v0.3, CRD mode ---------------------------------------------------------------
 expect_ok "install service-catalog v0.3's CRDs" kc apply -f "$E2E_DIR/fixtures/service-catalog-v0.3/crds.yaml"
@@ -90,7 +96,28 @@ B1=e2e-migrate-$ID
 e2e_cleanup_finalized "clusterservicebroker/$B1"
 sha() { printf '%s' "$1" | sha224sum | cut -d' ' -f1; }
 NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-SECRET_DATA=$(jq -c 'with_entries(.value |= (if type == "string" then . else tojson end | @base64))' <<<"$BIND_CREDS")
+pair_yaml() { # INSTANCE BINDING IID BID
+  cat <<YAML
+---
+apiVersion: servicecatalog.k8s.io/v1beta1
+kind: ServiceInstance
+metadata: {name: $1, finalizers: [$FIN], labels: {servicecatalog.k8s.io/spec.clusterServiceClassRef.name: $(sha "$SVC"),
+  servicecatalog.k8s.io/spec.clusterServicePlanRef.name: $(sha "$PLAN")}}
+spec: {clusterServiceClassExternalName: $CLS, clusterServicePlanExternalName: small, externalID: $3,
+       clusterServiceClassRef: {name: $SVC}, clusterServicePlanRef: {name: $PLAN}, updateRequests: 0,
+       userInfo: {username: admin, uid: "", groups: [system:masters]}}
+---
+apiVersion: servicecatalog.k8s.io/v1beta1
+kind: ServiceBinding
+metadata: {name: $2, finalizers: [$FIN]}
+spec: {instanceRef: {name: $1}, externalID: $4, secretName: $2, userInfo: {username: admin, uid: "", groups: [system:masters]}}
+YAML
+}
+secret_yaml() { # BINDING CREDENTIALS-JSON
+  local uid; uid=$(kc -n "$E2E_NS" get servicebinding "$1" -o jsonpath='{.metadata.uid}')
+  printf '{"apiVersion":"v1","kind":"Secret","type":"Opaque","metadata":{"name":"%s","ownerReferences":[{"apiVersion":"servicecatalog.k8s.io/v1beta1","kind":"ServiceBinding","name":"%s","uid":"%s","controller":true,"blockOwnerDeletion":true}]},"data":%s}' \
+    "$1" "$1" "$uid" "$(jq -c 'with_entries(.value |= (if type == "string" then . else tojson end | @base64))' <<<"$2")"
+}
 expect_ok "the objects as service-catalog made them" kc -n "$E2E_NS" apply -f - <<YAML
 apiVersion: v1
 kind: Secret
@@ -117,25 +144,12 @@ metadata: {name: $PLAN, labels: {servicecatalog.k8s.io/spec.clusterServiceBroker
   servicecatalog.k8s.io/spec.externalName: $(sha small)}}
 spec: {clusterServiceBrokerName: $B1, externalName: small, externalID: $PLAN, description: synchronous, free: true,
        clusterServiceClassRef: {name: $SVC}}
----
-apiVersion: servicecatalog.k8s.io/v1beta1
-kind: ServiceInstance
-metadata: {name: db, finalizers: [$FIN], labels: {servicecatalog.k8s.io/spec.clusterServiceClassRef.name: $(sha "$SVC"),
-  servicecatalog.k8s.io/spec.clusterServicePlanRef.name: $(sha "$PLAN")}}
-spec: {clusterServiceClassExternalName: $CLS, clusterServicePlanExternalName: small, externalID: $IID,
-       clusterServiceClassRef: {name: $SVC}, clusterServicePlanRef: {name: $PLAN}, updateRequests: 0,
-       userInfo: {username: admin, uid: "", groups: [system:masters]}}
----
-apiVersion: servicecatalog.k8s.io/v1beta1
-kind: ServiceBinding
-metadata: {name: db-creds, finalizers: [$FIN]}
-spec: {instanceRef: {name: db}, externalID: $BID, secretName: db-creds, userInfo: {username: admin, uid: "", groups: [system:masters]}}
+$(pair_yaml db db-creds "$IID" "$BID")
+$(pair_yaml agg agg-creds "$IID2" "$BID2")
 YAML
-BUID=$(kc -n "$E2E_NS" get servicebinding db-creds -o jsonpath='{.metadata.uid}')
-expect_ok "the binding's Secret, owned by it" kc -n "$E2E_NS" apply -f - <<JSON
-{"apiVersion":"v1","kind":"Secret","type":"Opaque","metadata":{"name":"db-creds","ownerReferences":[{"apiVersion":
- "servicecatalog.k8s.io/v1beta1","kind":"ServiceBinding","name":"db-creds","uid":"$BUID","controller":true,
- "blockOwnerDeletion":true}]},"data":$SECRET_DATA}
+expect_ok "the bindings' Secrets, owned by them" kc -n "$E2E_NS" apply -f - <<JSON
+$(secret_yaml db-creds "$BIND_CREDS")
+$(secret_yaml agg-creds "$BIND_CREDS2")
 JSON
 api=/apis/servicecatalog.k8s.io/v1beta1
 status_of() { # the status service-catalog's Go controller writes (pkg/controller)
@@ -149,8 +163,11 @@ status_of() { # the status service-catalog's Go controller writes (pkg/controlle
 expect_ok "the broker's status" patch_status "clusterservicebroker/$B1" merge "$(status_of broker)" "$api/clusterservicebrokers/$B1"
 expect_ok "the instance's status" patch_status serviceinstance/db merge "$(status_of instance)" "$api/namespaces/$E2E_NS/serviceinstances/db"
 expect_ok "the binding's status" patch_status servicebinding/db-creds merge "$(status_of binding)" "$api/namespaces/$E2E_NS/servicebindings/db-creds"
+expect_ok "the second pair's status" patch_status serviceinstance/agg merge "$(status_of instance)" "$api/namespaces/$E2E_NS/serviceinstances/agg"
+expect_ok "... and its binding's" patch_status servicebinding/agg-creds merge "$(status_of binding)" "$api/namespaces/$E2E_NS/servicebindings/agg-creds"
 secret_json() { kc -n "$E2E_NS" get secret "$1" -o json 2>/dev/null | jq -cS '{type, data}'; }
 SECRET_BEFORE=$(secret_json db-creds)
+SECRET2_BEFORE=$(secret_json agg-creds)
 expect_match "the Secret holds the broker's credentials" '"password"' "$SECRET_BEFORE"
 
 # two objects that make the migration unsafe: a provision in progress, a field Bindery lacks
@@ -198,6 +215,19 @@ expect_ok "... busy is not the broker's: let it go too" kc -n "$E2E_NS" delete s
 mig plan --crds "$CRDS"
 expect_eq "plan now: safe (exit 0)" "0" "$MIG_RC"
 expect_match "... and says how to go on" "Safe to migrate: kubectl svcat migrate run" "$MIG_OUT"
+mig export --dir "$MDIR"
+expect_eq "export: exit 0" 0 "$MIG_RC"
+expect_match "... the objects and the Secrets' digests" "Exported 7 objects and 2 Secret digests to $MDIR/objects.json" "$MIG_OUT"
+expect_no_match "... never a Secret's data" "$(jq -r '.password' <<<"$BIND_CREDS2")" "$(cat "$MDIR/objects.json")"
+# what the end of an aggregated API server looks like: export (on such a cluster) takes the
+# Secret's owner reference away, then the objects go with that server's etcd
+expect_ok "agg-creds's Secret loses its owner reference (what export does in aggregated mode)" \
+  kc -n "$E2E_NS" patch secret agg-creds --type=json -p '[{"op":"remove","path":"/metadata/ownerReferences"}]'
+for o in servicebinding/agg-creds serviceinstance/agg; do
+  kc -n "$E2E_NS" patch "$o" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null
+  kc -n "$E2E_NS" delete "$o" --timeout=30s >/dev/null
+done
+expect_ok "the second pair is gone from the cluster" eval '! kc -n "$E2E_NS" get serviceinstance agg 2>/dev/null'
 
 # --- run ---------------------------------------------------------------------------------------------
 mig run --dir "$MDIR" --crds "$CRDS" --old-namespace "$E2E_NS"
@@ -206,7 +236,7 @@ expect_match "... naming the Deployment and the command" "Deployment $E2E_NS/cat
 expect_ok "scale it to zero (the user's step)" kc -n "$E2E_NS" scale deployment catalog-catalog-controller-manager --replicas=0
 mig run --dir "$MDIR" --crds "$CRDS" --old-namespace "$E2E_NS" --stop-after 4
 expect_eq "run, interrupted after step 4 (--stop-after): exit 0" 0 "$MIG_RC"
-expect_match "... it took the snapshot" "objects.json: [0-9]+ objects, 1 Secret digests" "$MIG_OUT"
+expect_match "... it kept the exported snapshot" "objects.json taken earlier: kept \(7 objects\)" "$MIG_OUT"
 expect_match "... replaced the CRDs" "replaced serviceinstances.servicecatalog.k8s.io \(the stored objects are kept\)" "$MIG_OUT"
 expect_match "... and stopped there" "Stopped after step 4" "$MIG_OUT"
 if [ $HAVE_HOOKS = 1 ]; then
@@ -223,6 +253,13 @@ mig run --dir "$MDIR" --crds "$CRDS" --old-namespace "$E2E_NS"
 expect_eq "run again: it carries on to the end (exit 0)" 0 "$MIG_RC"
 expect_match "... keeping the snapshot it took" "taken earlier: kept" "$MIG_OUT"
 expect_match "... the CRDs are done" "serviceinstances.servicecatalog.k8s.io: Bindery's already" "$MIG_OUT"
+expect_match "... it created the exported pair with its status, and the Secret's owner" \
+  "2 objects created, 2 statuses restored, 5 already as in the snapshot; 1 Secret given to its binding again" "$MIG_OUT"
+expect_eq "agg is back, Ready as service-catalog left it, with its externalID" "True ProvisionedSuccessfully Provisioned $IID2" \
+  "$(kc -n "$E2E_NS" get serviceinstance agg -o json | jq -r '"\(.status.conditions[0].status) \(.status.conditions[0].reason) \(.status.provisionStatus) \(.spec.externalID)"')"
+expect_eq "agg-creds's Secret is owned by the binding as created again" \
+  "$(kc -n "$E2E_NS" get servicebinding agg-creds -o jsonpath='{.metadata.uid}')" \
+  "$(kc -n "$E2E_NS" get secret agg-creds -o jsonpath='{.metadata.ownerReferences[0].uid}')"
 expect_match "... the finalizer step" "6. \[run\] give every instance and binding the finalizer" "$MIG_OUT"
 expect_match "... and says what is left to the user" "7. \[you\] start Bindery's controller" "$MIG_OUT"
 mig run --dir "$MDIR" --crds "$CRDS" --old-namespace "$E2E_NS"
@@ -248,10 +285,12 @@ expect_match "... the instance: Ready, same externalID" "ServiceInstance +$E2E_N
 expect_match "... the binding: Ready, same externalID" "ServiceBinding +$E2E_NS +db-creds +ok: Ready, externalID $BID" "$MIG_OUT"
 expect_match "... the Secret: byte for byte" "Secret +$E2E_NS +db-creds +ok: byte for byte unchanged" "$MIG_OUT"
 expect_eq "the Secret, read here too, is unchanged" "$SECRET_BEFORE" "$(secret_json db-creds)"
+expect_match "... the re-created binding too" "ServiceBinding +$E2E_NS +agg-creds +ok: Ready, externalID $BID2" "$MIG_OUT"
+expect_eq "agg-creds's Secret is unchanged" "$SECRET2_BEFORE" "$(secret_json agg-creds)"
 expect_eq "the broker got no provision, bind, update, deprovision or unbind since the migration started" 0 \
   "$(changes_since "$MARK")"
-expect_eq "Ready stays Ready" "True True" \
-  "$(kc -n "$E2E_NS" get serviceinstance db -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}') $(kc -n "$E2E_NS" get servicebinding db-creds -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')"
+expect_eq "Ready stays Ready" "True True True" \
+  "$(kc -n "$E2E_NS" get serviceinstance db -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}') $(kc -n "$E2E_NS" get servicebinding db-creds -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}') $(kc -n "$E2E_NS" get servicebinding agg-creds -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')"
 expect_eq "the broker still holds both (GET 200)" "200 200" \
   "$(osb GET "/v2/service_instances/$IID") $(osb GET "/v2/service_instances/$IID/service_bindings/$BID")"
 if [ -n "${E2E_MIGRATE_TRANSCRIPT:-}" ]; then
