@@ -845,7 +845,7 @@ static int cmd_run(struct mig *m)
                 printf("Stopped after step %d (--stop-after): run again to carry on.\n", last);
                 return CLI_EXIT_OK;
         }
-        step(7, "you", "start Bindery's controller (kubectl apply -f deploy/controller/, or helm install), then: "
+        step(7, "you", "start Bindery's controller (kubectl apply -k deploy/, or the Helm chart), then: "
              "kubectl svcat migrate verify --dir DIR");
         printf("Done: %u change%s made in the cluster.\n", m->writes, m->writes == 1 ? "" : "s");
         return CLI_EXIT_OK;
