@@ -802,6 +802,14 @@ static int cmd_run(struct mig *m)
         char why[512];
         json_array_foreach(json_object_get(snap, "items"), i, o) {
                 const char *r = refusal(m, o, why, sizeof(why));
+                if (!r && osb_streq(cli_str(o, "kind", NULL), "ServiceBinding") &&
+                    osb_streq(cli_str(cli_condition(o, "Ready"), "status", NULL), "True")) {
+                        osb_autofree char *key = osb_asprintf("%s/%s", md_str(o, "namespace"), binding_secret(o));
+                        if (!key)
+                                return oom();
+                        if (!json_object_get(json_object_get(snap, "secrets"), key))
+                                r = "the Ready binding's Secret is missing";
+                }
                 if (r) {
                         fprintf(stderr, "error: kubectl svcat migrate: %s %s%s%s: %s\n", cli_str(o, "kind", NULL),
                                 md_str(o, "namespace") ? md_str(o, "namespace") : "", md_str(o, "namespace") ? "/" : "",

@@ -175,7 +175,7 @@ SECRET2_BEFORE=$(secret_json agg-creds)
 expect_match "the Secret holds the broker's credentials" '"password"' "$SECRET_BEFORE"
 
 # two objects that make the migration unsafe: a provision in progress, a field Bindery lacks
-expect_ok "an instance mid-provision and one with an unknown spec field" kc -n "$E2E_NS" apply -f - <<YAML
+expect_ok "an instance mid-provision, one with an unknown spec field, a binding without its Secret" kc -n "$E2E_NS" apply -f - <<YAML
 apiVersion: servicecatalog.k8s.io/v1beta1
 kind: ServiceInstance
 metadata: {name: busy}
@@ -185,7 +185,13 @@ apiVersion: servicecatalog.k8s.io/v1beta1
 kind: ServiceInstance
 metadata: {name: odd}
 spec: {clusterServiceClassExternalName: $CLS, clusterServicePlanExternalName: small, externalID: odd-$ID, frobnicate: true}
+---
+apiVersion: servicecatalog.k8s.io/v1beta1
+kind: ServiceBinding
+metadata: {name: nosecret}
+spec: {instanceRef: {name: db}, externalID: nosecret-$ID, secretName: nosecret}
 YAML
+expect_ok "a Ready binding whose Secret is gone" patch_status servicebinding/nosecret merge "$(status_of binding)" "$api/namespaces/$E2E_NS/servicebindings/nosecret"
 expect_ok "busy's status" patch_status serviceinstance/busy merge "$(status_of busy)" "$api/namespaces/$E2E_NS/serviceinstances/busy"
 
 # --- plan -------------------------------------------------------------------------------------------
@@ -205,7 +211,8 @@ mig plan --crds "$CRDS"
 expect_eq "plan refuses: exit 1" 1 "$MIG_RC"
 expect_match "... the instance mid-provision, saying why" "ServiceInstance +$E2E_NS +busy +REFUSED: an operation is in progress \(Provision\)" "$MIG_OUT"
 expect_match "... the unknown field, naming it" "ServiceInstance +$E2E_NS +odd +REFUSED: unknown field spec.frobnicate" "$MIG_OUT"
-expect_match "... and says it is not safe" "not safe to migrate now: 2 objects refused" "$MIG_ERR"
+expect_match "... the binding without its Secret" "Secret +$E2E_NS +nosecret +REFUSED: the Ready binding's Secret is missing" "$MIG_OUT"
+expect_match "... and says it is not safe" "not safe to migrate now: 3 objects refused" "$MIG_ERR"
 expect_match "plan: the Ready instance is kept" "ServiceInstance +$E2E_NS +db +kept, Ready: status and externalID unchanged, nothing sent to the broker" "$MIG_OUT"
 expect_match "plan: the binding's Secret is kept byte for byte" "Secret +$E2E_NS +db-creds +kept byte for byte" "$MIG_OUT"
 expect_match "plan: the broker refetches its catalog only" "ClusterServiceBroker +- +$B1 +kept: Bindery fetches its catalog again" "$MIG_OUT"
@@ -214,7 +221,7 @@ mig run --dir "$MDIR" --crds "$CRDS" --old-namespace "$E2E_NS"
 expect_eq "run refuses too, and writes no snapshot" "1 no" "$MIG_RC $([ -e "$MDIR/objects.json" ] && echo yes || echo no)"
 expect_ok "settle them: the provision ended (as service-catalog would record it), the odd one deleted" \
   patch_status serviceinstance/busy merge "$(status_of instance)" "$api/namespaces/$E2E_NS/serviceinstances/busy"
-expect_ok "delete odd (it has no finalizer)" kc -n "$E2E_NS" delete serviceinstance odd --timeout=30s
+expect_ok "delete odd and nosecret (they have no finalizer)" kc -n "$E2E_NS" delete serviceinstance/odd servicebinding/nosecret --timeout=30s
 expect_ok "... busy is not the broker's: let it go too" kc -n "$E2E_NS" delete serviceinstance busy --timeout=30s
 mig plan --crds "$CRDS"
 expect_eq "plan now: safe (exit 0)" "0" "$MIG_RC"
