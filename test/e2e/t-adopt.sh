@@ -23,7 +23,8 @@ cat >"$E2E_TMP/a1.json" <<JSON
 {"services":[
  {"id":"$SVC","name":"$CLS","description":"E2E adoption","bindable":true,"instances_retrievable":true,
   "bindings_retrievable":true,"plans":[
-  {"id":"$P_SMALL","name":"small","description":"synchronous","x-bindery-backend":{"type":"static","credentials":$CREDS}}]},
+  {"id":"$P_SMALL","name":"small","description":"synchronous","x-bindery-backend":{"type":"static","credentials":$CREDS}},
+  {"id":"$P_SMALL-l","name":"large","description":"synchronous","x-bindery-backend":{"type":"static","credentials":$CREDS}}]},
  {"id":"$SVCN","name":"$CLSN","description":"not retrievable","bindable":true,"plans":[
   {"id":"$P_NR","name":"nr","description":"synchronous","x-bindery-backend":{"type":"static","credentials":$CREDS}}]}]}
 JSON
@@ -37,7 +38,7 @@ eventually 15 curl -sf --max-time 2 -o /dev/null "$ctl_URL/readyz"
 B1=e2e-adopt-$ID
 e2e_register_broker "$B1" "$a1_URL" "$PW" || { echo "# the rest of this test needs a Ready broker: it ends here"; exit 1; }
 n_plans() { kc get clusterserviceplans -l "servicecatalog.k8s.io/spec.clusterServiceBrokerName=$(sha224 "$B1")" -o name 2>/dev/null | wc -l; }
-plans_listed() { [ "$(n_plans)" -ge 2 ]; }
+plans_listed() { [ "$(n_plans)" -ge 3 ]; }
 eventually 15 plans_listed
 
 NS2=e2e-adopt2-$ID
@@ -126,12 +127,17 @@ expect_eq "now the binding is ours: it was unbound" "1 404" "$(blog DELETE "$BPA
 # --- adoption refused ------------------------------------------------------------------------------
 NOSUCH=00000000-0000-4000-8000-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 N0=$(changes)
-expect_ok "adopt an id the broker does not hold, one of a service that is not instances_retrievable, and none" \
+expect_ok "adopt an id the broker does not hold, one of a service that is not instances_retrievable, none, another plan" \
   kc -n "$E2E_NS" apply -f - <<YAML
 $(si_yaml ad-unknown "$CLS" small "externalID: $NOSUCH" '{bindery.dev/adopt: "true"}')
 $(si_yaml ad-nr "$CLSN" nr "externalID: $IID" '{bindery.dev/adopt: "true"}')
 $(si_yaml ad-noid "$CLS" small "" '{bindery.dev/adopt: "true"}')
+$(si_yaml ad-plan "$CLS" large "externalID: $IID" '{bindery.dev/adopt: "true"}')
 YAML
+eventually 20 cond_is serviceinstance ad-plan Failed "True ErrorAdoptingInstance"
+expect_match "an instance the broker holds with another plan: refused" \
+  "Cannot adopt instance $IID: the broker holds it with another service or plan than ClusterServiceClass .* and ClusterServicePlan" \
+  "$(cmsg serviceinstance ad-plan Ready)"
 eventually 20 cond_is serviceinstance ad-noid Failed "True ErrorAdoptingInstance"
 eventually 20 cond_is serviceinstance ad-nr Failed "True ErrorAdoptingInstance"
 eventually 20 cond_is serviceinstance ad-unknown Failed "True ErrorAdoptingInstance"
@@ -144,7 +150,7 @@ expect_match "not instances_retrievable: refused without asking the broker" \
   "$(cmsg serviceinstance ad-nr Ready)"
 expect_match "no externalID: refused" "spec.externalID must name the broker's instance" "$(cmsg serviceinstance ad-noid Ready)"
 expect_eq "ad-noid was given no externalID" "" "$(of serviceinstance ad-noid '.spec.externalID // ""')"
-expect_ok "delete the three" kc -n "$E2E_NS" delete serviceinstance ad-unknown ad-nr ad-noid --timeout=30s
+expect_ok "delete the four" kc -n "$E2E_NS" delete serviceinstance ad-unknown ad-nr ad-noid ad-plan --timeout=30s
 expect_eq "nothing was provisioned or deprovisioned for them" "$N0 0" "$(changes) $(blog DELETE "/v2/service_instances/$NOSUCH")"
 expect_eq "the instance named by ad-nr is still held by the broker" "200" "$(osb GET "$IPATH")"
 
@@ -156,6 +162,17 @@ expect_match "refused: the broker does not hold it" "Cannot adopt binding $NOSUC
 expect_ok "no Secret was written" gone secret ad-b-unknown
 expect_ok "delete it" kc -n "$E2E_NS" delete servicebinding ad-b-unknown --timeout=30s
 expect_eq "no bind and no unbind were sent" "$N0" "$(changes)"
+expect_ok "an instance of the service that is not retrievable" kc -n "$E2E_NS" apply -f - <<<"$(si_yaml nr-db "$CLSN" nr)"
+eventually 30 cond_is serviceinstance nr-db Ready "True ProvisionedSuccessfully"
+N0=$(changes)
+expect_ok "adopt a binding of it (bindings_retrievable is false)" \
+  kc -n "$E2E_NS" apply -f - <<<"$(sb_yaml ad-b-nr nr-db "externalID: $BID" '{bindery.dev/adopt: "true"}')"
+eventually 20 cond_is servicebinding ad-b-nr Failed "True ErrorAdoptingBinding"
+expect_match "refused without asking the broker" \
+  "Cannot adopt binding $BID: ClusterServiceClass .* does not let its bindings be fetched \(bindings_retrievable is false\)" \
+  "$(cmsg servicebinding ad-b-nr Ready)"
+expect_ok "delete it" kc -n "$E2E_NS" delete servicebinding ad-b-nr --timeout=30s
+expect_eq "nothing was bound or unbound for it" "$N0" "$(changes)"
 
 # --- sharing across namespaces -------------------------------------------------------------------
 expect_ok "instance shared (allowedNamespacesForBinding: other,$NS2) and private (no annotation)" kc -n "$E2E_NS" apply -f - <<YAML
