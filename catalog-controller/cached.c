@@ -14,6 +14,7 @@ void cached_free(struct kmeta *m)
         osb_free(o->json);
         osb_free(o->instance_ref);
         osb_free(o->plan_ref);
+        osb_free(o->instance_ns);
         for (size_t i = 0; i < o->nsecret_refs; i++)
                 osb_free(o->secret_refs[i]);
         osb_free(o->secret_refs);
@@ -41,6 +42,10 @@ int cached_extract(const json_t *obj, struct kmeta **ret)
         const json_t *pref = json_object_get(spec, "clusterServicePlanRef");
         const char *plan = json_string_value(json_object_get(pref ? pref : json_object_get(spec, "servicePlanRef"), "name"));
         if (plan && !(o->plan_ref = osb_strdup(plan)))
+                goto oom;
+        const char *ins = json_string_value(json_object_get(json_object_get(spec, "instanceRef"), "namespace"));
+        if (ins && *ins && !osb_streq(ins, json_string_value(json_object_get(md, "namespace"))) &&
+            !(o->instance_ns = osb_strdup(ins)))
                 goto oom;
         const json_t *pf = json_object_get(spec, "parametersFrom");
         size_t n = json_array_size(pf), i;

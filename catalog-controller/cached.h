@@ -19,6 +19,7 @@ struct cached {
         bool abandon;            /* NAMES_ANNOTATION_ABANDON is "true" */
         char *instance_ref;      /* bindings: spec.instanceRef.name */
         char *plan_ref;          /* instances: spec.clusterServicePlanRef.name or servicePlanRef.name */
+        char *instance_ns;       /* bindings: spec.instanceRef.namespace, or NULL (the binding's own) */
         char **secret_refs;      /* instances: the Secrets of spec.parametersFrom */
         size_t nsecret_refs;
 };

@@ -30,3 +30,10 @@ char *names_label_value(const char *value, char out[NAMES_LABEL_VALUE_LEN + 1]);
 /* Our annotations. */
 #define NAMES_ANNOTATION_ABANDON "bindery.dev/abandon"                       /* "true" */
 #define NAMES_ANNOTATION_ORPHAN_MITIGATION "bindery.dev/orphan-mitigation"   /* "disabled" */
+/* "true" with spec.externalID: take over what the broker already holds, without provisioning
+ * or binding (docs/controller.md, "Adoption and orphaning") */
+#define NAMES_ANNOTATION_ADOPT "bindery.dev/adopt"
+/* on a ServiceInstance: which other namespaces may bind to it ("true"; "ns1,ns2"); the names
+ * of SAP's service operator, under our prefix */
+#define NAMES_ANNOTATION_ALLOW_CROSS_NS "bindery.dev/allowCrossNamespaceBinding"
+#define NAMES_ANNOTATION_ALLOWED_NS "bindery.dev/allowedNamespacesForBinding"

@@ -40,6 +40,7 @@ struct offering {
         bool controller_owned;   /* has a controller ownerReference of kind *ServiceBroker */
         int bindable;            /* spec.bindable: 1, 0, or -1 when unset (a plan inherits its class's) */
         bool binding_retrievable;/* classes: spec.bindingRetrievable */
+        bool instance_retrievable;/* classes: spec.instancesRetrievable */
         int64_t max_poll_s;      /* plans: spec.maximumPollingDuration in seconds, 0 when unset */
         /* plans: spec.instanceCreateParameterSchema, instanceUpdateParameterSchema and
          * serviceBindingCreateParameterSchema (NULL when unset), read-only once cached */

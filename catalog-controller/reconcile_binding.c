@@ -42,22 +42,65 @@ static const char *secret_name(const struct pass *p)
         return s && *s ? s : p->name;
 }
 
-/* The instance this binding names, from the cache: *instance new, or NULL with @err saying so. */
+/* The namespace of the instance this binding names: spec.instanceRef.namespace, else its own. */
+static const char *instance_ns(const struct pass *p)
+{
+        const char *ns = str_of(json_object_get(spec_of(p), "instanceRef"), "namespace");
+        return ns && *ns ? ns : p->ns;
+}
+
+static bool cross_namespace(const struct pass *p)
+{
+        return !osb_streq(instance_ns(p), p->ns);
+}
+
+/* The instance this binding names, from the cache: *instance new, or NULL with @err saying so.
+ * An instance of another namespace that is missing is described as one that is not shared, so
+ * that a binding cannot tell whether an instance it may not use exists. */
 static int get_instance(struct pass *p, json_t **instance, struct osb_error *err)
 {
         const char *iname = str_of(json_object_get(spec_of(p), "instanceRef"), "name");
         *instance = NULL;
         if (!iname)
                 return osb_error_set(err, OSB_E_NOT_FOUND, "spec.instanceRef.name is not set");
-        osb_autofree char *k = osb_asprintf("%s/%s", p->ns, iname);
+        osb_autofree char *k = osb_asprintf("%s/%s", instance_ns(p), iname);
         if (!k)
                 return OOM(err);
         struct cached *o = (struct cached *) informer_get(p->c->instances, k);
+        if (!o && cross_namespace(p))
+                return osb_error_set(err, OSB_E_NOT_FOUND, "ServiceInstance %s/%s does not exist or does not allow "
+                                     "bindings from namespace %s (annotation " NAMES_ANNOTATION_ALLOWED_NS " on the instance)",
+                                     instance_ns(p), iname, p->ns);
         if (!o)
                 return osb_error_set(err, OSB_E_NOT_FOUND, "ServiceInstance %s/%s does not exist", p->ns, iname);
         *instance = cached_json(o);
         informer_put(p->c->instances, &o->meta);
         return *instance ? 0 : OOM(err);
+}
+
+/* Whether @instance lets this binding use it: always from its own namespace; from another only
+ * when the instance says so (NAMES_ANNOTATION_ALLOW_CROSS_NS "true", or the binding's namespace
+ * in the comma-separated NAMES_ANNOTATION_ALLOWED_NS). Pure. */
+bool reconcile_binding_shared(const json_t *instance, const char *binding_ns)
+{
+        const json_t *md = json_object_get(instance, "metadata");
+        const char *ins = str_of(md, "namespace");
+        if (!binding_ns || !ins || osb_streq(ins, binding_ns))
+                return true;
+        const json_t *ann = json_object_get(md, "annotations");
+        if (osb_streq(str_of(ann, NAMES_ANNOTATION_ALLOW_CROSS_NS), "true"))
+                return true;
+        const char *list = str_of(ann, NAMES_ANNOTATION_ALLOWED_NS);
+        size_t n = strlen(binding_ns);
+        for (const char *s = list; s && *s;) {
+                while (*s == ' ' || *s == ',')
+                        s++;
+                size_t len = strcspn(s, ", ");
+                if (len == n && memcmp(s, binding_ns, n) == 0)
+                        return true;
+                s += len;
+        }
+        return false;
 }
 
 /* The instance, resolved to its class, plan and broker (by the references the instance
@@ -68,7 +111,7 @@ static int find_instance(struct pass *p, json_t **instance, const char **reason,
         int r = get_instance(p, instance, err);
         if (r < 0)
                 return r;
-        r = resolve_spec(p->c, json_object_get(*instance, "spec"), p->ns, true, &p->rv, reason, err);
+        r = resolve_spec(p->c, json_object_get(*instance, "spec"), instance_ns(p), true, &p->rv, reason, err);
         if (r < 0 && r != -ENOMEM) {
                 osb_error_prefix(err, "ServiceInstance %s: ", str_of(json_object_get(*instance, "metadata"), "name"));
                 *reason = "ErrorInstanceRefsUnresolved";
@@ -518,6 +561,103 @@ static int unbind(struct pass *p, bool mitigation, struct osb_error *err)
         return r;
 }
 
+/* ---- orphaning and adoption ---- */
+
+/* spec.deletionPolicy Orphan: the binding goes without an unbind; the broker keeps the
+ * credentials valid. The Secret goes with the binding (it is the binding's, as on a normal
+ * deletion: deleted here, and by the garbage collector through its owner reference anyway). */
+static int orphan(struct pass *p, struct osb_error *err)
+{
+        int r = eject(p, err);
+        if (r >= 0)
+                r = pass_finalize(p, err);
+        if (r >= 0) {
+                pass_log(p, OSB_LOG_INFO, "binding orphaned", "the finalizer was removed without unbinding");
+                char msg[600];
+                const char *id = str_of(spec_of(p), "externalID");
+                (void) snprintf(msg, sizeof(msg), "Released without unbinding (spec.deletionPolicy: Orphan): the broker "
+                                "keeps binding %s; its Secret was deleted with it", id ? id : "(none)");
+                pass_event(p, false, "Orphaned", msg);
+        }
+        return r;
+}
+
+static bool adopt_requested(const struct pass *p)
+{
+        return osb_streq(kobj_annotation(p->obj, NAMES_ANNOTATION_ADOPT), "true");
+}
+
+/* Adoption cannot be done: Failed=True until the spec changes; deleting the binding then never
+ * unbinds (unbindStatus NotRequired: the broker's binding is not ours). */
+static int adopt_refused(struct pass *p, const char *message, struct osb_error *err)
+{
+        if (json_object_set_new(p->status, "unbindStatus", json_string("NotRequired")) < 0)
+                return OOM(err);
+        return terminal(p, "ErrorAdoptingBinding", message, err);
+}
+
+/* Takes over the binding spec.externalID that the broker already holds: GET
+ * .../service_bindings/:id (the service must be bindings_retrievable); its credentials become
+ * the Secret, as after a bind. Nothing is sent that changes the broker. */
+static int adopt_binding(struct pass *p, const json_t *instance, struct osb_error *err)
+{
+        const char *bid = str_of(spec_of(p), "externalID");
+        const char *iid = str_of(json_object_get(instance, "spec"), "externalID");
+        char msg[1400];
+        /* until the broker confirms it, the binding is not ours: never unbound */
+        if (json_object_set_new(p->status, "unbindStatus", json_string("NotRequired")) < 0)
+                return OOM(err);
+        if (!p->rv.cls->binding_retrievable) {
+                (void) snprintf(msg, sizeof(msg), "Cannot adopt binding %s: %s %s does not let its bindings be fetched "
+                                "(bindings_retrievable is false), so the broker cannot confirm that it holds it", bid,
+                                p->rv.fl->class_kind, p->rv.cls->meta.name);
+                return adopt_refused(p, msg, err);
+        }
+        int r = pass_client(p, err);
+        if (r == -ENOMEM)
+                return r;
+        bool oom;
+        osb_autofree char *identity = request_identity(spec_of(p), &oom);
+        if (oom)
+                return OOM(err);
+        struct osb_response resp = {.retry_after_s = -1};
+        if (r >= 0) {
+                pass_log(p, OSB_LOG_INFO, "fetching the binding to adopt", NULL);
+                r = osb_client_fetch(p->oc, iid, bid, identity, &resp, err);
+        }
+        if (pass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
+                return r == -ENOMEM ? r : 0;
+        if (r < 0) {
+                (void) snprintf(msg, sizeof(msg), "Error adopting the binding: %s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                return pass_retry(p, "False", "ErrorAdoptingBinding", msg, err);
+        }
+        if (resp.status == 404 || resp.status == 410) {
+                (void) snprintf(msg, sizeof(msg), "Cannot adopt binding %s: the broker does not hold it (HTTP %ld)", bid,
+                                resp.status);
+                osb_response_release(&resp);
+                return adopt_refused(p, msg, err);
+        }
+        const json_t *creds = NULL;
+        if (resp.status != 200 || osb_response_bind(&resp, "fetching the binding", &creds, err) < 0) {
+                /* an operation running there (422), a 5xx, an answer that cannot be read: later */
+                char d[1000];
+                if (resp.status != 200)
+                        osb_response_describe(&resp, d, sizeof(d));
+                else
+                        (void) snprintf(d, sizeof(d), "%s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                osb_response_release(&resp);
+                (void) snprintf(msg, sizeof(msg), "Error adopting the binding: %s", d);
+                return pass_retry(p, "False", "ErrorAdoptingBinding", msg, err);
+        }
+        r = bound(p, creds, err);
+        osb_response_release(&resp);
+        if (r >= 0 && condition_is(p->status, "Ready", "True"))
+                pass_log(p, OSB_LOG_INFO, "binding adopted", NULL);
+        return r;
+}
+
 /* ---- one pass ---- */
 
 static int settle_spec(struct pass *p, struct osb_error *err)
@@ -580,6 +720,8 @@ static int binding_pass(struct pass *p, struct osb_error *err)
                         }
                         return r;
                 }
+                if (osb_streq(str_of(spec_of(p), "deletionPolicy"), "Orphan"))
+                        return orphan(p, err);
                 const char *ubs = str_of(p->status, "unbindStatus");
                 if ((osb_streq(ubs, "NotRequired") || osb_streq(ubs, "Succeeded")) && !status_bool(p, "asyncOpInProgress")) {
                         int r = eject(p, err);
@@ -600,6 +742,13 @@ static int binding_pass(struct pass *p, struct osb_error *err)
                 return unbind(p, false, err);
         }
 
+        if (adopt_requested(p) && !str_of(spec_of(p), "externalID")) {
+                if (condition_is(p->status, "Failed", "True") &&
+                    json_integer_value(json_object_get(p->status, "observedGeneration")) == p->generation)
+                        return 0;
+                return adopt_refused(p, "Cannot adopt: spec.externalID must name the broker's binding (annotation "
+                                     NAMES_ANNOTATION_ADOPT ")", err);
+        }
         int r = settle_spec(p, err);
         if (r < 0)
                 return r;
@@ -625,6 +774,8 @@ static int binding_pass(struct pass *p, struct osb_error *err)
                 char msg[900];
                 (void) snprintf(msg, sizeof(msg), "%s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
+                if (cross_namespace(p))
+                        return pass_retry(p, "False", "CrossNamespaceBindingNotAllowed", msg, err);
                 return pass_ready(p, "False", "ReferencesNonexistentInstance", msg, false, err);
         }
         int64_t og = json_integer_value(json_object_get(p->status, "observedGeneration"));
@@ -644,6 +795,15 @@ static int binding_pass(struct pass *p, struct osb_error *err)
         }
         const json_t *ist = json_object_get(instance, "status");
         const json_t *imd = json_object_get(instance, "metadata");
+        if (!reconcile_binding_shared(instance, p->ns)) {
+                /* the same words as for a missing instance: an instance not shared is not shown to exist;
+                 * retried, since a change of the instance's annotations wakes nothing */
+                char msg[900];
+                (void) snprintf(msg, sizeof(msg), "ServiceInstance %s/%s does not exist or does not allow bindings from "
+                                "namespace %s (annotation " NAMES_ANNOTATION_ALLOWED_NS " on the instance)", instance_ns(p),
+                                str_of(imd, "name"), p->ns);
+                return pass_retry(p, "False", "CrossNamespaceBindingNotAllowed", msg, err);
+        }
         if (json_object_get(imd, "deletionTimestamp") && !json_is_null(json_object_get(imd, "deletionTimestamp")))
                 return pass_ready(p, "False", "ErrorInstanceNotReady", "The ServiceInstance is being deleted", true, err);
         if (!condition_is(ist, "Ready", "True") || json_is_true(json_object_get(ist, "asyncOpInProgress"))) {
@@ -651,11 +811,11 @@ static int binding_pass(struct pass *p, struct osb_error *err)
                         return 0;
                 char msg[400];
                 (void) snprintf(msg, sizeof(msg), "Binding cannot begin because the referenced ServiceInstance %s/%s is not ready",
-                                p->ns, str_of(imd, "name"));
+                                instance_ns(p), str_of(imd, "name"));
                 return pass_ready(p, "False", "ErrorInstanceNotReady", msg, false, err);     /* woken when it is */
         }
         resolve_release(&p->rv);
-        r = resolve_spec(p->c, json_object_get(instance, "spec"), p->ns, true, &p->rv, &reason, err);
+        r = resolve_spec(p->c, json_object_get(instance, "spec"), instance_ns(p), true, &p->rv, &reason, err);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
@@ -671,6 +831,8 @@ static int binding_pass(struct pass *p, struct osb_error *err)
                                 p->rv.plan->meta.name);
                 return terminal(p, "ErrorNonbindableServiceClass", msg, err);
         }
+        if (adopt_requested(p))
+                return adopt_binding(p, instance, err);
         return bind_binding(p, instance, err);
 }
 

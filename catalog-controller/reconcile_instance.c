@@ -735,6 +735,123 @@ static int poll(struct pass *p, struct osb_error *err)
         return r;
 }
 
+/* ---- adoption ---- */
+
+static bool adopt_requested(const struct pass *p)
+{
+        return osb_streq(kobj_annotation(p->obj, NAMES_ANNOTATION_ADOPT), "true");
+}
+
+/* Adoption cannot be done: Failed=True @reason until the spec changes; deleting the object then
+ * never deprovisions (deprovisionStatus NotRequired: the broker's instance is not ours). */
+static int adopt_refused(struct pass *p, const char *message, struct osb_error *err)
+{
+        if (pass_set_str(p, "deprovisionStatus", "NotRequired") < 0 ||
+            json_object_set_new(p->status, "observedGeneration", json_integer(p->generation)) < 0)
+                return OOM(err);
+        return terminal(p, "ErrorAdoptingInstance", message, err);
+}
+
+/* Takes over the instance spec.externalID that the broker already holds: GET
+ * /v2/service_instances/:id (the service must be instances_retrievable), the same service and
+ * plan, then Ready without a provision. What the spec's parameters are now is recorded as what
+ * the broker holds, so no update follows; a later change of them is sent as one. */
+static int adopt(struct pass *p, struct osb_error *err)
+{
+        const char *id = external_id(p);
+        char msg[1400];
+        /* until the broker confirms it, the instance is not ours: never deprovisioned */
+        if (pass_set_str(p, "deprovisionStatus", "NotRequired") < 0 ||
+            json_object_set_new(p->status, "observedGeneration", json_integer(p->generation)) < 0)
+                return OOM(err);
+        if (!p->rv.cls->instance_retrievable) {
+                (void) snprintf(msg, sizeof(msg), "Cannot adopt instance %s: %s %s does not let its instances be fetched "
+                                "(instances_retrievable is false), so the broker cannot confirm that it holds it", id,
+                                p->rv.fl->class_kind, p->rv.cls->meta.name);
+                return adopt_refused(p, msg, err);
+        }
+        int r = pass_client(p, err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                (void) snprintf(msg, sizeof(msg), "Error adopting the instance: %s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                return pass_retry(p, "False", "ErrorAdoptingInstance", msg, err);
+        }
+        bool oom;
+        osb_autofree char *identity = request_identity(spec_of(p), &oom);
+        if (oom)
+                return OOM(err);
+        struct osb_response resp = {.retry_after_s = -1};
+        pass_log(p, OSB_LOG_INFO, "fetching the instance to adopt", NULL);
+        r = osb_client_fetch(p->oc, id, NULL, identity, &resp, err);
+        if (pass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
+                return r == -ENOMEM ? r : 0;
+        if (r < 0) {
+                (void) snprintf(msg, sizeof(msg), "Error adopting the instance: %s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                return pass_retry(p, "False", "ErrorAdoptingInstance", msg, err);
+        }
+        if (resp.status == 404 || resp.status == 410) {
+                (void) snprintf(msg, sizeof(msg), "Cannot adopt instance %s: the broker does not hold it (HTTP %ld)", id,
+                                resp.status);
+                osb_response_release(&resp);
+                return adopt_refused(p, msg, err);
+        }
+        if (resp.status != 200) {
+                /* 422 ConcurrencyError (an operation runs there), 5xx: try again later */
+                char d[1000];
+                osb_response_describe(&resp, d, sizeof(d));
+                osb_response_release(&resp);
+                (void) snprintf(msg, sizeof(msg), "Error adopting the instance: %s", d);
+                return pass_retry(p, "False", "ErrorAdoptingInstance", msg, err);
+        }
+        if (osb_response_provision(&resp, "fetching the instance", NULL, err) < 0) {
+                (void) snprintf(msg, sizeof(msg), "Error adopting the instance: %s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                osb_response_release(&resp);
+                return pass_retry(p, "False", "ErrorAdoptingInstance", msg, err);
+        }
+        const char *svc = json_string_value(json_object_get(resp.body, "service_id"));
+        const char *plan = json_string_value(json_object_get(resp.body, "plan_id"));
+        bool same = (!svc || osb_streq(svc, p->rv.cls->external_id)) && (!plan || osb_streq(plan, p->rv.plan->external_id));
+        osb_response_release(&resp);
+        if (!same) {
+                /* the broker's ids are not quoted: ours say what was expected */
+                (void) snprintf(msg, sizeof(msg), "Cannot adopt instance %s: the broker holds it with another service or plan "
+                                "than %s %s and %s %s", id, p->rv.fl->class_kind, p->rv.cls->meta.name, p->rv.fl->plan_kind,
+                                p->rv.plan->meta.name);
+                return adopt_refused(p, msg, err);
+        }
+        json_t *params = NULL, *redacted = NULL;
+        char sum[65] = "";
+        r = request_parameters(p->c, p->ns, spec_of(p), &params, &redacted, sum, err);
+        if (params)
+                json_decref(params);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                (void) snprintf(msg, sizeof(msg), "Error building the parameters: %s", err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                return pass_retry(p, "False", "ErrorWithParameters", msg, err);
+        }
+        r = set_in_progress(p, redacted, sum);
+        if (redacted)
+                json_decref(redacted);
+        if (r < 0 || adopt_in_progress(p) < 0 || pass_set_str(p, "provisionStatus", "Provisioned") < 0 ||
+            pass_set_str(p, "deprovisionStatus", "Required") < 0 ||
+            json_object_set_new(p->status, "reconciledGeneration", json_integer(p->generation)) < 0)
+                return OOM(err);
+        pass_clear_operation(p);
+        condition_remove(p->status, "Failed");
+        ctl_retry_reset(p->c, p->key);
+        (void) snprintf(msg, sizeof(msg), "The instance %s held by the broker was adopted without provisioning", id);
+        r = pass_ready(p, "True", "InstanceAdopted", msg, false, err);
+        if (r >= 0)
+                pass_log(p, OSB_LOG_INFO, "instance adopted", NULL);
+        return r;
+}
+
 /* ---- deletion ---- */
 
 /* The bindings of this instance, from the cache: *n of them, *live those not being deleted. */
@@ -750,11 +867,11 @@ static int count_bindings(struct pass *p, bool delete_them, size_t *n, struct os
         int r = 0;
         for (size_t i = 0; i < cnt && r >= 0; i++) {
                 struct cached *b = (struct cached *) v[i];
-                if (!osb_streq(b->meta.ns, p->ns) || !osb_streq(b->instance_ref, p->name))
+                if (!osb_streq(b->instance_ns ? b->instance_ns : b->meta.ns, p->ns) || !osb_streq(b->instance_ref, p->name))
                         continue;
                 (*n)++;
                 if (delete_them && !b->meta.deleting) {
-                        r = kapi_delete(p->c->kube, &kube_sc_bindings, p->ns, b->meta.name, err);
+                        r = kapi_delete(p->c->kube, &kube_sc_bindings, b->meta.ns, b->meta.name, err);
                         if (r == OSB_E_NOT_FOUND)
                                 r = 0;
                 }
@@ -771,6 +888,18 @@ static int delete_instance(struct pass *p, struct osb_error *err)
                         pass_log(p, OSB_LOG_WARN, "instance abandoned", "the finalizer was removed without calling the broker");
                         pass_event(p, true, "Abandoned", "The finalizer was removed without calling the broker "
                                     "(annotation " NAMES_ANNOTATION_ABANDON "); the broker may still hold the instance");
+                }
+                return r;
+        }
+        if (osb_streq(json_string_value(json_object_get(spec_of(p), "deletionPolicy")), "Orphan")) {
+                /* released, not deprovisioned: the broker keeps the instance (and its bindings) */
+                int r = pass_finalize(p, err);
+                if (r >= 0) {
+                        pass_log(p, OSB_LOG_INFO, "instance orphaned", "the finalizer was removed without deprovisioning");
+                        char msg[600];
+                        (void) snprintf(msg, sizeof(msg), "Released without deprovisioning (spec.deletionPolicy: Orphan): "
+                                        "the broker keeps instance %s", external_id(p) ? external_id(p) : "(none)");
+                        pass_event(p, false, "Orphaned", msg);
                 }
                 return r;
         }
@@ -920,6 +1049,12 @@ static int instance_pass(struct pass *p, struct osb_error *err)
         if (!busy && (pass_set_str(p, "userSpecifiedClassName", p->rv.user_class) < 0 ||
                       pass_set_str(p, "userSpecifiedPlanName", p->rv.user_plan) < 0))
                 return OOM(err);
+        if (!provisioned && adopt_requested(p) && !external_id(p)) {
+                if (condition_is(p->status, "Failed", "True") && status_int(p, "observedGeneration") == p->generation)
+                        return 0;
+                return adopt_refused(p, "Cannot adopt: spec.externalID must name the broker's instance (annotation "
+                                     NAMES_ANNOTATION_ADOPT ")", err);
+        }
         r = settle_spec(p, err);
         if (r < 0)
                 return r;
@@ -943,7 +1078,7 @@ static int instance_pass(struct pass *p, struct osb_error *err)
                 return 0;
         }
         if (!provisioned)
-                return provision(p, err);
+                return adopt_requested(p) ? adopt(p, err) : provision(p, err);
         if (og != p->generation || status_int(p, "reconciledGeneration") != p->generation)
                 return update(p, err);
         if (secrets_changed(p, "externalProperties")) {

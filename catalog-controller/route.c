@@ -29,7 +29,8 @@ static void wake_unresolved(struct ctl *c)
         informer_snapshot_free(c->instances, v, n);
 }
 
-/* The bindings of instance @ns/@name, or every instance naming Secret @ns/@secret. */
+/* The bindings of instance @ns/@name (in any namespace), or every instance naming Secret
+ * @ns/@secret. */
 static void wake_dependents(struct ctl *c, struct informer *inf, const char *prefix, const char *ns,
                             const char *instance, const char *secret)
 {
@@ -39,7 +40,7 @@ static void wake_dependents(struct ctl *c, struct informer *inf, const char *pre
                 return;         /* callers pass ctl's pointers only once ctl.started */
         for (size_t i = 0; i < n; i++) {
                 const struct cached *o = (const struct cached *) v[i];
-                if (!osb_streq(o->meta.ns, ns))
+                if (!osb_streq(instance && o->instance_ns ? o->instance_ns : o->meta.ns, ns))
                         continue;
                 bool hit = instance && osb_streq(o->instance_ref, instance);
                 for (size_t k = 0; secret && !hit && k < o->nsecret_refs; k++)
@@ -68,7 +69,7 @@ void route_binding(void *userdata, enum informer_event ev, const struct kmeta *o
         if (new)
                 enqueue(c, CTL_KEY_BINDING, new->key);
         if ((ev == INFORMER_DELETE || (ev == INFORMER_UPDATE && new->deleting && !old->deleting)) && o->instance_ref) {
-                char *k = osb_asprintf("%s/%s", o->meta.ns, o->instance_ref);
+                char *k = osb_asprintf("%s/%s", o->instance_ns ? o->instance_ns : o->meta.ns, o->instance_ref);
                 if (k)
                         enqueue(c, CTL_KEY_INSTANCE, k);
                 osb_free(k);

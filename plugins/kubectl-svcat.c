@@ -1,6 +1,7 @@
 /* plugins/kubectl-svcat.c: "kubectl svcat", the Service Catalog from kubectl (the archived
  * project's svcat CLI as a kubectl plugin): the command table, flags, help, and the commands
  * that change objects (sync, touch, upgrade, deprovision, unbind, abandon), version and completion.
+ * migrate is in svcat_migrate.c.
  * get, marketplace and describe are in svcat_get.c and svcat_describe.c. */
 #include "common/osb_compat.h"
 
@@ -63,6 +64,14 @@ static const struct svcat_opt opts_abandon[] = {
 enum { OPT_CLIENT };
 static const struct svcat_opt opts_version[] = {
         {"client", 0, NULL, false, "only the plugin's version (does not contact the cluster)"},
+        {NULL, 0, NULL, false, NULL},
+};
+enum { OPT_MIG_DIR, OPT_MIG_CRDS, OPT_MIG_OLD_NS, OPT_MIG_STOP };
+static const struct svcat_opt opts_migrate[] = {
+        {"dir", 0, "DIR", false, "where the snapshot (objects.json: the objects, the Secrets' SHA-256 digests) is kept"},
+        {"crds", 0, "DIR", false, "Bindery's CRDs (deploy/crds of the release): what plan checks fields against, what run installs"},
+        {"old-namespace", 0, "NS", false, "namespace of service-catalog's Deployments, checked by run (default catalog)"},
+        {"stop-after", 0, "N", false, "run: stop after step N (3 to 6); running again carries on"},
         {NULL, 0, NULL, false, NULL},
 };
 static const struct svcat_opt opts_none[] = {
@@ -501,6 +510,22 @@ static int cmd_abandon(struct cli *cli, const struct svcat_args *a)
         return CLI_EXIT_OK;
 }
 
+/* ---- migrate ------------------------------------------------------------------------------------- */
+
+static int cmd_migrate(struct cli *cli, const struct svcat_args *a)
+{
+        struct svcat_migrate_opts o = {.dir = a->val[OPT_MIG_DIR], .crds = a->val[OPT_MIG_CRDS],
+                                       .old_ns = a->val[OPT_MIG_OLD_NS] ? a->val[OPT_MIG_OLD_NS] : "catalog"};
+        if (a->val[OPT_MIG_STOP]) {
+                int64_t n;
+                if (osb_parse_int64(a->val[OPT_MIG_STOP], 3, 6, &n) < 0)
+                        return usage_error(cli, find_command("migrate"), "--stop-after takes a step from 3 to 6, not \"%s\"",
+                                           a->val[OPT_MIG_STOP]);
+                o.stop_after = (int) n;
+        }
+        return svcat_migrate(cli, a->pos[0], &o);
+}
+
 /* ---- version, completion ------------------------------------------------------------------------ */
 
 static int cmd_version(struct cli *cli, const struct svcat_args *a)
@@ -653,6 +678,34 @@ static const struct command commands[] = {
          "  kubectl svcat abandon instance my-db -n shop\n"
          "  kubectl svcat abandon binding my-db-creds --yes\n",
          2, 2, true, false},
+        {"migrate", NULL, cmd_migrate, opts_migrate,
+         "migrate plan|export|run|verify [--dir DIR] [--crds DIR] [--old-namespace NS] [--stop-after N]",
+         "Move a Kubernetes Service Catalog (v0.3) installation to Bindery, re-provisioning nothing",
+         "The instances, bindings and their Secrets stay as they are: no provision, bind, update or\n"
+         "deprovision is sent to any broker. The objects are read through the API, so this works with\n"
+         "service-catalog's CRD mode and with its aggregated API server (export first, then install\n"
+         "the CRDs and run with the same --dir: missing objects are created with their status).\n\n"
+         "  plan    what happens to every broker, class, plan, instance, binding and Secret, the webhook\n"
+         "          configurations and the CRDs; refuses (exit 1) where it is not safe: an operation or\n"
+         "          orphan mitigation in progress, a failed deprovision, an object being deleted, a spec\n"
+         "          field Bindery's CRD does not have, a Ready binding without its Secret. Needs --crds.\n"
+         "  export  the objects and the SHA-256 digests of the bindings' Secrets (never their data) to\n"
+         "          DIR/objects.json.\n"
+         "  run     the steps, in order: 1. [you] service-catalog's controller-manager and webhook at 0\n"
+         "          replicas (checked in --old-namespace); 2. the snapshot (kept when DIR has one); 3.\n"
+         "          delete its webhook configurations; 4. install Bindery's CRDs over the old ones (the\n"
+         "          stored objects stay); 5. create what is missing and restore each status through the\n"
+         "          status subresource; 6. the finalizer kubernetes-incubator/service-catalog on every\n"
+         "          instance and binding; 7. [you] start Bindery. Each step does only what is not done\n"
+         "          yet: after an interruption run it again; a second run changes nothing.\n"
+         "  verify  every instance and binding of the snapshot is there with the same externalID, Ready\n"
+         "          when it was, and every Secret byte for byte as it was (exit 1 otherwise).\n\n"
+         "docs/migration.md walks through a migration.\n\n"
+         "Examples:\n"
+         "  kubectl svcat migrate plan --crds ./deploy/crds\n"
+         "  kubectl svcat migrate run --dir ./svcat-migration --crds ./deploy/crds\n"
+         "  kubectl svcat migrate verify --dir ./svcat-migration\n",
+         1, 1, true, false},
         {"version", NULL, cmd_version, opts_version, "version [--client]",
          "Print the plugin's version and the API server's",
          "Examples:\n"
@@ -775,6 +828,7 @@ static int cmd_complete(struct cli *cli, int argc, char **argv)
                         static const char *const broker[] = {"broker", NULL}, *const instance[] = {"instance", NULL};
                         static const char *const abandon_kinds[] = {"instance", "binding", NULL};
                         static const char *const shells[] = {"bash", NULL};
+                        static const char *const migrate_steps[] = {"plan", "export", "run", "verify", NULL};
                         const char *const *kinds = NULL;
                         const char *n = cmd->name;
                         if (strcmp(n, "get") == 0)
@@ -802,6 +856,8 @@ static int cmd_complete(struct cli *cli, int argc, char **argv)
                                 svcat_complete_names(cli, SVCAT_INSTANCE, cur);
                         } else if (strcmp(n, "completion") == 0 && npos == 0) {
                                 complete_words(cur, shells);
+                        } else if (strcmp(n, "migrate") == 0 && npos == 0) {
+                                complete_words(cur, migrate_steps);
                         }
                 }
         }

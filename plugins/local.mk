@@ -19,7 +19,7 @@ plugins_kubectl_create_servicebinding_LDADD = $(PLUGIN_LIBS)
 # kubectl >= 1.26 runs to complete "kubectl svcat ..." (it asks kubectl-svcat __complete).
 bin_PROGRAMS += plugins/kubectl-svcat
 plugins_kubectl_svcat_SOURCES = plugins/kubectl-svcat.c plugins/svcat.h plugins/svcat_get.c \
-	plugins/svcat_describe.c plugins/svcat_params.c plugins/svcat_params.h
+	plugins/svcat_describe.c plugins/svcat_migrate.c plugins/svcat_params.c plugins/svcat_params.h
 plugins_kubectl_svcat_LDADD = $(PLUGIN_LIBS)
 bin_SCRIPTS = plugins/kubectl_complete-svcat
 EXTRA_DIST += plugins/kubectl_complete-svcat.in

@@ -80,3 +80,12 @@ void svcat_complete_names(struct cli *cli, enum svcat_kind kind, const char *pre
 
 /* Option indices of get and marketplace (their flag tables are in kubectl-svcat.c). */
 enum { SVCAT_OPT_OUTPUT = 0, SVCAT_OPT_ALL = 1 };
+
+/* kubectl svcat migrate (svcat_migrate.c): @sub is plan, export, run or verify. */
+struct svcat_migrate_opts {
+        const char *dir;        /* --dir: where the snapshot (objects.json) is kept; NULL for plan */
+        const char *crds;       /* --crds: Bindery's CRDs (plan, run) */
+        const char *old_ns;     /* --old-namespace: service-catalog's Deployments */
+        int stop_after;         /* --stop-after N (run): 0 = every step */
+};
+int svcat_migrate(struct cli *cli, const char *sub, const struct svcat_migrate_opts *o);

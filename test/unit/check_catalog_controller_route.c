@@ -269,6 +269,21 @@ START_TEST(brokers_and_offerings_wake_the_instances_waiting_for_them)
 }
 END_TEST
 
+/* A binding naming another namespace's instance (spec.instanceRef.namespace) is woken by that
+ * instance, and wakes it when it goes. */
+START_TEST(a_binding_of_another_namespace_is_routed_by_its_instance)
+{
+        apply(w.bindings, KUBE_EVENT_ADDED, "{\"metadata\":{\"name\":\"x1\",\"namespace\":\"c\",\"uid\":\"u-x1\","
+              "\"resourceVersion\":\"1\",\"generation\":1},\"spec\":{\"instanceRef\":{\"name\":\"i1\",\"namespace\":\"a\"}}}");
+        ck_assert_str_eq(queued(), "ServiceBinding/c/x1");
+        instance(KUBE_EVENT_MODIFIED, "a", "i1", 2, "s", "True", "ProvisionedSuccessfully");
+        ck_assert_str_eq(queued(), "ServiceBinding/a/b1,ServiceBinding/c/x1,ServiceInstance/a/i1");
+        apply(w.bindings, KUBE_EVENT_DELETED, "{\"metadata\":{\"name\":\"x1\",\"namespace\":\"c\",\"uid\":\"u-x1\","
+              "\"resourceVersion\":\"2\",\"generation\":1},\"spec\":{\"instanceRef\":{\"name\":\"i1\",\"namespace\":\"a\"}}}");
+        ck_assert_str_eq(queued(), "ServiceInstance/a/i1");
+}
+END_TEST
+
 static Suite *route_suite(void)
 {
         Suite *s = suite_create("catalog_controller_route");
@@ -281,6 +296,7 @@ static Suite *route_suite(void)
         tcase_add_test(tc, an_instance_being_deleted_queues_its_bindings);
         tcase_add_test(tc, a_binding_going_away_queues_its_instance);
         tcase_add_test(tc, brokers_and_offerings_wake_the_instances_waiting_for_them);
+        tcase_add_test(tc, a_binding_of_another_namespace_is_routed_by_its_instance);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -77,6 +77,11 @@ test_unit_check_catalog_controller_informer_LDADD = test/apiserver/libkts.a $(CA
 test_unit_check_catalog_controller_leader_SOURCES = test/unit/check_catalog_controller_leader.c
 test_unit_check_catalog_controller_leader_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_catalog_controller_leader_LDADD = $(CATCTL_TEST_LIBS)
+# which namespaces may bind to an instance (reconcile_binding.c)
+UNIT_TESTS += test/unit/check_catalog_controller_sharing
+test_unit_check_catalog_controller_sharing_SOURCES = test/unit/check_catalog_controller_sharing.c
+test_unit_check_catalog_controller_sharing_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_catalog_controller_sharing_LDADD = $(CATCTL_TEST_LIBS)
 # which informer event queues which keys (route.c), on detached informers
 UNIT_TESTS += test/unit/check_catalog_controller_route
 test_unit_check_catalog_controller_route_SOURCES = test/unit/check_catalog_controller_route.c
