@@ -30,3 +30,5 @@ char *names_label_value(const char *value, char out[NAMES_LABEL_VALUE_LEN + 1]);
 /* Our annotations. */
 #define NAMES_ANNOTATION_ABANDON "bindery.dev/abandon"                       /* "true" */
 #define NAMES_ANNOTATION_ORPHAN_MITIGATION "bindery.dev/orphan-mitigation"   /* "disabled" */
+/* on a ServiceInstance: the ServiceBinding whose Secret its status.binding.name names (servicebinding.io) */
+#define NAMES_ANNOTATION_SERVICEBINDING "bindery.dev/servicebinding"

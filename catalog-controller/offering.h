@@ -41,6 +41,8 @@ struct offering {
         int bindable;            /* spec.bindable: 1, 0, or -1 when unset (a plan inherits its class's) */
         bool binding_retrievable;/* classes: spec.bindingRetrievable */
         int64_t max_poll_s;      /* plans: spec.maximumPollingDuration in seconds, 0 when unset */
+        char *tags;              /* classes: spec.tags as compact JSON (an array), or NULL */
+        char *provider;          /* classes: spec.externalMetadata.providerDisplayName, or NULL */
         char digest[OFFERING_DIGEST_LEN + 1];
 };
 

@@ -745,6 +745,37 @@ static bool secrets_changed(struct pass *p, const char *props)
         return r < 0 ? r != -ENOMEM : !osb_streq(old ? old : "", sum);
 }
 
+/* servicebinding.io's Provisioned Service: status.binding.name names the Secret of the binding
+ * the annotation NAMES_ANNOTATION_SERVICEBINDING names, once that binding of this instance is
+ * Ready; without the annotation, or until then, there is no status.binding. */
+static int servicebinding_status(struct pass *p)
+{
+        const char *bname = kobj_annotation(p->obj, NAMES_ANNOTATION_SERVICEBINDING);
+        const char *secret = NULL;
+        json_auto_t *b = NULL;
+        if (bname && *bname) {
+                osb_autofree char *k = osb_asprintf("%s/%s", p->ns, bname);
+                if (!k)
+                        return -ENOMEM;
+                struct cached *o = (struct cached *) informer_get(p->c->bindings, k);
+                if (o && o->ready && osb_streq(o->instance_ref, p->name) && !o->meta.deleting) {
+                        b = cached_json(o);
+                        if (!b) {
+                                informer_put(p->c->bindings, &o->meta);
+                                return -ENOMEM;
+                        }
+                }
+                if (o)
+                        informer_put(p->c->bindings, &o->meta);
+                secret = json_string_value(json_object_get(json_object_get(b, "spec"), "secretName"));
+        }
+        if (!secret) {
+                (void) json_object_del(p->status, "binding");
+                return 0;
+        }
+        return json_object_set_new(p->status, "binding", json_pack("{s:s}", "name", secret));
+}
+
 static int instance_pass(struct pass *p, struct osb_error *err)
 {
         bool deleting, has_finalizer;
@@ -752,6 +783,8 @@ static int instance_pass(struct pass *p, struct osb_error *err)
                 return OOM(err);
         if (deleting)
                 return has_finalizer ? delete_instance(p, err) : 0;
+        if (servicebinding_status(p) < 0)
+                return OOM(err);
 
         bool provisioned = osb_streq(pass_str(p, "provisionStatus"), "Provisioned");
         bool busy = status_bool(p, "asyncOpInProgress") || status_bool(p, "orphanMitigationInProgress");
