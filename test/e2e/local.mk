@@ -16,6 +16,7 @@ E2E_FILES = \
 	test/e2e/t-broker-idle.sh \
 	test/e2e/t-instance.sh \
 	test/e2e/t-binding.sh \
+	test/e2e/t-secret-shapes.sh \
 	test/e2e/t-hostile.sh \
 	test/e2e/t-postgresql.sh \
 	test/e2e/t-plugin-create.sh \
