@@ -109,7 +109,8 @@ static const struct osb_program program = {
                   "their catalogs and keeps ClusterServiceClasses/Plans (ServiceClasses/Plans) in step;\n"
                   "provisions, updates and deprovisions ServiceInstances, and binds ServiceBindings into\n"
                   "Secrets. Annotations: bindery.dev/abandon=true (delete without calling the broker),\n"
-                  "bindery.dev/orphan-mitigation=disabled (on an instance).\n"
+                  "bindery.dev/orphan-mitigation=disabled (on an instance), bindery.dev/servicebinding=B\n"
+                  "(on an instance: its servicebinding.io status.binding.name is binding B's Secret).\n"
                   "Endpoints: /healthz, /readyz (caches synced, or standing by under --leader-elect),\n"
                   "/metrics (Prometheus; catalog_controller_leader says whether this replica leads).",
 };
