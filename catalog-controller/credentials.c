@@ -1071,7 +1071,37 @@ static int layout(json_t *work, const struct credentials_shape *sh, json_t **ret
 static const char template_fields[] =
         "apiVersion: v1, kind: Secret, metadata.labels, metadata.annotations, type, stringData, data";
 
-/* A map of string values (labels, annotations) from the rendered Secret, or NULL when absent. */
+/* Kubernetes' label value (IsValidLabelValue): empty, or up to 63 of [-_.A-Za-z0-9] starting
+ * and ending with an alphanumeric. A label name is the same, but not empty. */
+static bool label_name_ok(const char *s, size_t n, bool empty_ok)
+{
+        if (n == 0)
+                return empty_ok;
+        if (n > 63 || !isalnum((unsigned char) s[0]) || !isalnum((unsigned char) s[n - 1]))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char) s[i]) && !strchr("-_.", s[i]))
+                        return false;
+        return true;
+}
+
+/* A label or annotation key (IsQualifiedName): [DNS-subdomain "/"] name. */
+static bool qualified_name_ok(const char *k)
+{
+        const char *slash = strchr(k, '/');
+        if (!slash)
+                return label_name_ok(k, strlen(k), false);
+        size_t pl = (size_t) (slash - k);
+        if (pl == 0 || pl > 253 || !isalnum((unsigned char) k[0]) || !isalnum((unsigned char) k[pl - 1]))
+                return false;
+        for (size_t i = 0; i < pl; i++)
+                if (!(islower((unsigned char) k[i]) || isdigit((unsigned char) k[i]) || k[i] == '-' || k[i] == '.'))
+                        return false;
+        return label_name_ok(slash + 1, strlen(slash + 1), false);
+}
+
+/* A map of string values (labels, annotations) from the rendered Secret, or NULL when absent.
+ * Checked here as Kubernetes checks them: its refusal would quote the offending text. */
 static int string_map(const json_t *m, const char *what, json_t **ret, struct osb_error *err)
 {
         *ret = NULL;
@@ -1082,11 +1112,20 @@ static int string_map(const json_t *m, const char *what, json_t **ret, struct os
                                      osb_json_type_name(m));
         const char *k;
         json_t *v;
-        json_object_foreach ((json_t *) m, k, v)
+        bool labels = strcmp(what, "metadata.labels") == 0;
+        json_object_foreach ((json_t *) m, k, v) {
                 if (!json_is_string(v))
                         return osb_error_set(err, OSB_E_BAD_REQUEST,
                                              "spec.secretTemplate: every value of %s must be a string, not %s "
                                              "(quote it)", what, osb_json_type_name(v));
+                if (!qualified_name_ok(k))
+                        return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                             "spec.secretTemplate: a key of %s is not a valid Kubernetes name", what);
+                if (labels && !label_name_ok(json_string_value(v), json_string_length(v), true))
+                        return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                             "spec.secretTemplate: a value of metadata.labels is not a valid label "
+                                             "value (up to 63 of [-_.A-Za-z0-9], alphanumeric at both ends)");
+        }
         *ret = json_incref((json_t *) m);
         return 0;
 }

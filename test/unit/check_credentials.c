@@ -831,6 +831,13 @@ START_TEST(layout_errors_never_quote_values)
                 {"{\"secretTemplate\":\"- a\\n\"}", "spec.secretTemplate: the rendered Secret must be a YAML mapping, not an array"},
                 {"{\"secretTemplate\":\"data:\\n  a: '{{ .credentials.password }}!'\\n\"}",
                  "spec.secretTemplate: a value of data is not valid base64"},
+                {"{\"secretTemplate\":\"metadata:\\n  labels: {a: '{{ .credentials.password }} x'}\\n\"}",
+                 "spec.secretTemplate: a value of metadata.labels is not a valid label value (up to 63 of "
+                 "[-_.A-Za-z0-9], alphanumeric at both ends)"},
+                {"{\"secretTemplate\":\"metadata:\\n  annotations: {'{{ .credentials.password }}_/x': y}\\n\"}",
+                 "spec.secretTemplate: a key of metadata.annotations is not a valid Kubernetes name"},
+                {"{\"secretTemplate\":\"metadata:\\n  labels: {a: 5}\\n\"}",
+                 "spec.secretTemplate: every value of metadata.labels must be a string, not an integer (quote it)"},
         };
         for (size_t i = 0; i < OSB_ELEMENTSOF(cases); i++) {
                 struct credentials_secret s = {0};
