@@ -392,6 +392,8 @@ static int number_lit(struct tpl *t, json_t **ret)
         bool neg = peek(t) == '-';
         if (neg)
                 t->pos++;
+        if (!isdigit((unsigned char) peek(t)))
+                return fail(t, start, "expected a number after '-'");
         long long v = 0;
         while (isdigit((unsigned char) peek(t))) {
                 if (v > (LLONG_MAX - 9) / 10)

@@ -104,6 +104,8 @@ static const struct {
         {"{{ (.credentials.user }}", -EINVAL, "line 1 column 23: expected ')'"},
         {"{{ .credentials.user ! }}", -EINVAL, "line 1 column 22: unexpected '!' (expected }})"},
         {"{{/* open", -EINVAL, "line 1 column 1: unterminated comment"},
+        {"a{{-}}", -EINVAL, "line 1 column 4: expected a number after '-'"},
+        {"a{{", -EINVAL, "line 1 column 4: unterminated action: expected }}"},
         {"{{ index .credentials true }}", -EINVAL, "line 1 column 4: index: argument 2 is a boolean, not a string or an integer"},
 };
 
