@@ -18,6 +18,7 @@ struct tpl {
         struct osb_buf out;
         struct osb_error *err;
         size_t steps;
+        size_t work;            /* bytes the functions have made or compared, against TEMPLATE_WORK() */
         int depth;
 };
 
@@ -99,6 +100,17 @@ static int step(struct tpl *t, size_t at)
 {
         if (++t->steps > TEMPLATE_MAX_STEPS)
                 return fail(t, at, "more than %d steps", TEMPLATE_MAX_STEPS);
+        return 0;
+}
+
+/* Charges @n bytes of a function's work: with only 10000 steps, a step that copies or compares
+ * a large value must still not cost 10000 times its size. */
+static int charge(struct tpl *t, size_t at, size_t n)
+{
+        size_t max = TEMPLATE_WORK(t->out.max);
+        t->work = n > max - OSB_MIN(t->work, max) ? max + 1 : t->work + n;
+        if (t->work > max)
+                return fail_code(t, -E2BIG, at, "the functions' results pass %zu bytes", max);
         return 0;
 }
 
@@ -234,7 +246,15 @@ static int fn_index(struct tpl *t, size_t at, json_t **args, size_t n, json_t **
 
 static int fn_eq(struct tpl *t, size_t at, json_t **args, size_t n, json_t **ret)
 {
-        (void) at, (void) n;
+        (void) n;
+        for (int i = 0; i < 2; i++) {
+                if (json_is_object(args[i]) || json_is_array(args[i]))
+                        return fail(t, at, "eq and ne compare strings, numbers, booleans and nil, not %s",
+                                    type_name(args[i]));
+                int r = charge(t, at, json_is_string(args[i]) ? json_string_length(args[i]) : 0);
+                if (r < 0)
+                        return r;
+        }
         bool eq = (!args[0] && !args[1]) || (args[0] && args[1] && json_equal(args[0], args[1]));
         return (*ret = json_boolean(eq)) ? 0 : oom(t);
 }
@@ -520,6 +540,13 @@ static int command(struct tpl *t, bool active, bool has_piped, json_t *piped, js
                 goto out;
         }
         r = active ? functions[k].fn(t, at, args, nargs, ret) : 0;
+        if (r == 0 && json_is_string(*ret)) {
+                r = charge(t, at, json_string_length(*ret));
+                if (r < 0) {
+                        json_decref(*ret);
+                        *ret = NULL;
+                }
+        }
 out:
         for (size_t i = 0; i < nargs; i++)
                 json_decref(args[i]);

@@ -18,17 +18,23 @@
  *
  * Writing a missing value is an error (use default or if); so is an unknown function.
  * Bounded: TEMPLATE_MAX_TEXT bytes of template, TEMPLATE_MAX_DEPTH nested ifs and
- * parentheses, TEMPLATE_MAX_STEPS actions and calls, @max_out bytes of output. Pure. */
+ * parentheses, TEMPLATE_MAX_STEPS actions and calls, @max_out bytes of output, and
+ * TEMPLATE_WORK(@max_out) bytes made or compared by functions. eq and ne compare scalars only,
+ * as Go's do. Pure. */
 #pragma once
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/osb_error.h"
 
 #define TEMPLATE_MAX_TEXT (64u * 1024u)
 #define TEMPLATE_MAX_DEPTH 32
 #define TEMPLATE_MAX_STEPS 10000
+/* What the functions may make (their string results) and compare, in bytes, given the output
+ * bound: with loops out, this and the steps bound the time a template takes. */
+#define TEMPLATE_WORK(max_out) ((max_out) > SIZE_MAX / 8 ? SIZE_MAX : (max_out) * 8)
 
 /* Renders @text (@len bytes) over @input (borrowed; the value "." names) into *ret (new,
  * NUL-terminated, *ret_len bytes without the NUL). Returns 0, or with nothing written:

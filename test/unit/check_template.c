@@ -229,6 +229,32 @@ START_TEST(steps_are_bounded)
 }
 END_TEST
 
+START_TEST(work_is_bounded)
+{
+        /* each json doubles the backslashes: without a bound on what functions make, 40 of
+         * them would need terabytes */
+        json_t *in = json_pack("{s:s}", "q", "\"");
+        char tpl[600];
+        size_t n = (size_t) snprintf(tpl, sizeof(tpl), "{{ if .q");
+        for (int i = 0; i < 40; i++)
+                n += (size_t) snprintf(tpl + n, sizeof(tpl) - n, "|json");
+        n += (size_t) snprintf(tpl + n, sizeof(tpl) - n, " }}x{{ end }}");
+        struct osb_error err = OSB_ERROR_INIT;
+        char *got = (char *) "untouched";
+        ck_assert_int_eq(template_render(tpl, n, in, 1024, &got, NULL, &err), -E2BIG);
+        ck_assert_str_eq(err.text, "line 1 column 60: the functions' results pass 8192 bytes");
+        ck_assert_str_eq(got, "untouched");
+        /* comparing large strings is work too; comparing objects is refused */
+        const char *cmp = "{{ if eq .q .q }}{{ end }}";
+        json_object_set_new(in, "q", json_string("0123456789012345678901234567890123456789"));  /* 2 x 40 > 64 */
+        ck_assert_int_eq(template_render(cmp, strlen(cmp), in, 8, &got, NULL, &err), -E2BIG);
+        cmp = "{{ eq . . }}";
+        ck_assert_int_eq(template_render(cmp, strlen(cmp), in, 1024, &got, NULL, &err), -EINVAL);
+        ck_assert_str_eq(err.text, "line 1 column 4: eq and ne compare strings, numbers, booleans and nil, not an object");
+        json_decref(in);
+}
+END_TEST
+
 START_TEST(every_allocation_failure_is_enomem_or_exact)
 {
         json_t *in = input();
@@ -273,6 +299,7 @@ static Suite *suite(void)
         tcase_add_test(tc, deep_nesting_is_refused);
         tcase_add_test(tc, output_and_size_are_bounded);
         tcase_add_test(tc, steps_are_bounded);
+        tcase_add_test(tc, work_is_bounded);
         suite_add_tcase(s, tc);
         tc = tcase_create("oom");
         tcase_add_test(tc, every_allocation_failure_is_enomem_or_exact);
