@@ -15,6 +15,7 @@ void cached_free(struct kmeta *m)
         osb_free(o->instance_ref);
         osb_free(o->plan_ref);
         osb_free(o->instance_ns);
+        osb_free(o->servicebinding);
         for (size_t i = 0; i < o->nsecret_refs; i++)
                 osb_free(o->secret_refs[i]);
         osb_free(o->secret_refs);
@@ -36,6 +37,9 @@ int cached_extract(const json_t *obj, struct kmeta **ret)
         o->unresolved = !o->ready && osb_starts_with(json_string_value(json_object_get(rc, "reason")), "References");
         o->abandon = osb_streq(json_string_value(json_object_get(json_object_get(md, "annotations"), NAMES_ANNOTATION_ABANDON)),
                                "true");
+        const char *sb = json_string_value(json_object_get(json_object_get(md, "annotations"), NAMES_ANNOTATION_SERVICEBINDING));
+        if (sb && !(o->servicebinding = osb_strdup(sb)))
+                goto oom;
         const char *iref = json_string_value(json_object_get(json_object_get(spec, "instanceRef"), "name"));
         if (iref && !(o->instance_ref = osb_strdup(iref)))
                 goto oom;
@@ -71,7 +75,7 @@ bool cached_relevant(const struct kmeta *old, const struct kmeta *new)
         const struct cached *a = (const struct cached *) old, *b = (const struct cached *) new;
         return old->generation != new->generation || old->deleting != new->deleting || old->finalizer != new->finalizer ||
                old->nfinalizers != new->nfinalizers || !osb_streq(old->uid, new->uid) || a->ready != b->ready ||
-               a->abandon != b->abandon;
+               a->abandon != b->abandon || !osb_streq(a->servicebinding, b->servicebinding);
 }
 
 json_t *cached_json(const struct cached *o)

@@ -17,6 +17,7 @@ struct cached {
         bool ready;              /* condition Ready is True */
         bool unresolved;         /* Ready=False with a References... reason: waits for classes/plans */
         bool abandon;            /* NAMES_ANNOTATION_ABANDON is "true" */
+        char *servicebinding;    /* instances: NAMES_ANNOTATION_SERVICEBINDING, or NULL */
         char *instance_ref;      /* bindings: spec.instanceRef.name */
         char *plan_ref;          /* instances: spec.clusterServicePlanRef.name or servicePlanRef.name */
         char *instance_ns;       /* bindings: spec.instanceRef.namespace, or NULL (the binding's own) */

@@ -5,7 +5,9 @@
 #include "common/osb_buf.h"
 #include "common/osb_json.h"
 #include "common/osb_mem.h"
+#include "common/osb_yaml.h"
 #include "catalog-controller/credentials.h"
+#include "catalog-controller/template.h"
 
 /* Parsed JSON is a tree, so a step never selects more values than the document has; only a
  * document built with shared references could multiply under wildcards. This caps that. */
@@ -844,9 +846,9 @@ static int credentials_copy(const json_t *creds, json_t **ret)
         return 0;
 }
 
-int credentials_to_secret_data(const json_t *creds, const json_t *transforms, const char *default_ns,
-                               credentials_secret_fn get_secret, void *userdata, json_t **data,
-                               struct osb_error *err)
+/* Step 1: @creds with @transforms applied, in *ret (new; values shared with @creds). */
+static int transform_all(const json_t *creds, const json_t *transforms, const char *default_ns,
+                         credentials_secret_fn get_secret, void *userdata, json_t **ret, struct osb_error *err)
 {
         if (creds && !json_is_object(creds))
                 return osb_error_set(err, OSB_E_BAD_REQUEST, "credentials must be a JSON object, not %s",
@@ -857,14 +859,8 @@ int credentials_to_secret_data(const json_t *creds, const json_t *transforms, co
         if (transforms && !json_is_array(transforms))
                 return osb_error_set(err, OSB_E_BAD_REQUEST, "spec.secretTransforms must be an array, not %s",
                                      osb_json_type_name(transforms));
-
-        /* jansson does not report every allocation failure it meets (common/osb_mem.h), so the
-         * allocator's failure count has the last word. */
-        size_t failures = osb_mem_failures();
         osb_autojson json_t *work = NULL;
-        osb_autojson json_t *out = json_object();
-        int r = credentials_copy(creds, &work);
-        if (r < 0 || !out)
+        if (credentials_copy(creds, &work) < 0)
                 return oom(err);
         struct ctx c = {
                 .work = work, .default_ns = default_ns, .get_secret = get_secret, .userdata = userdata, .err = err,
@@ -872,24 +868,33 @@ int credentials_to_secret_data(const json_t *creds, const json_t *transforms, co
         size_t i;
         json_t *t;
         json_array_foreach (transforms, i, t) {
-                r = transform_apply(&c, i, t);
+                int r = transform_apply(&c, i, t);
                 if (r < 0)
                         return r;
         }
+        *ret = OSB_TAKE_PTR(work);
+        return 0;
+}
 
+/* The last step: every value of @work to base64 in *data (new), keys and size checked. */
+static int serialise(const json_t *work, json_t **data, struct osb_error *err)
+{
+        osb_autojson json_t *out = json_object();
+        if (!out)
+                return oom(err);
         /* Kubernetes counts the values' bytes against MaxSecretSize, not the keys'. */
         size_t total = 0;
         const char *key;
         size_t key_len;
         json_t *v;
-        json_object_keylen_foreach (work, key, key_len, v) {
+        json_object_keylen_foreach ((json_t *) work, key, key_len, v) {
                 if (!secret_key_valid(key, key_len))
                         return osb_error_set(err, OSB_E_BAD_REQUEST, "credentials key '%s' is not a valid Secret key",
                                              key);
                 osb_autofree char *owned = NULL;
                 const char *bytes = NULL;
                 size_t n = 0;
-                r = value_bytes(v, key, &bytes, &n, &owned, err);
+                int r = value_bytes(v, key, &bytes, &n, &owned, err);
                 if (r < 0)
                         return r;
                 total = n > SIZE_MAX - total ? SIZE_MAX : total + n;
@@ -905,8 +910,403 @@ int credentials_to_secret_data(const json_t *creds, const json_t *transforms, co
                 return osb_error_set(err, OSB_E_BAD_REQUEST,
                                      "the credentials come to %zu bytes, more than a Secret can hold (%u)", total,
                                      CREDENTIALS_MAX_BYTES);
+        *data = OSB_TAKE_PTR(out);
+        return 0;
+}
+
+int credentials_to_secret_data(const json_t *creds, const json_t *transforms, const char *default_ns,
+                               credentials_secret_fn get_secret, void *userdata, json_t **data,
+                               struct osb_error *err)
+{
+        /* jansson does not report every allocation failure it meets (common/osb_mem.h), so the
+         * allocator's failure count has the last word. */
+        size_t failures = osb_mem_failures();
+        osb_autojson json_t *work = NULL;
+        json_t *out = NULL;
+        int r = transform_all(creds, transforms, default_ns, get_secret, userdata, &work, err);
+        if (r == 0)
+                r = serialise(work, &out, err);
+        if (r < 0)
+                return r;
+        if (osb_mem_failures() != failures) {
+                json_decref(out);
+                return oom(err);
+        }
+        *data = out;
+        return 0;
+}
+
+/* ---- the layout (credentials_secret_build) ---- */
+
+void credentials_secret_release(struct credentials_secret *s)
+{
+        json_decref(s->data);
+        osb_free(s->type);
+        json_decref(s->labels);
+        json_decref(s->annotations);
+        *s = (struct credentials_secret){0};
+}
+
+static int opt_string(const json_t *spec, const char *path, const char *field, const char **ret, struct osb_error *err)
+{
+        const json_t *v = json_object_get(spec, field);
+        *ret = NULL;
+        if (!v || json_is_null(v))
+                return 0;
+        if (!json_is_string(v))
+                return osb_error_set(err, OSB_E_BAD_REQUEST, "%s.%s must be a string, not %s", path, field,
+                                     osb_json_type_name(v));
+        *ret = json_string_length(v) ? json_string_value(v) : NULL;
+        return 0;
+}
+
+int credentials_shape_from_spec(const json_t *spec, const json_t *instance, const char *sb_type,
+                                const char *sb_provider, struct credentials_shape *ret, struct osb_error *err)
+{
+        struct credentials_shape sh = {.transforms = json_object_get(spec, "secretTransforms"), .instance = instance};
+        int r = opt_string(spec, "spec", "secretKey", &sh.secret_key, err);
+        if (r == 0)
+                r = opt_string(spec, "spec", "secretRootKey", &sh.root_key, err);
+        if (r == 0)
+                r = opt_string(spec, "spec", "secretTemplate", &sh.template_text, err);
+        if (r < 0)
+                return r;
+        const json_t *im = json_object_get(spec, "secretInstanceMetadata");
+        if (im && !json_is_boolean(im) && !json_is_null(im))
+                return osb_error_set(err, OSB_E_BAD_REQUEST, "spec.secretInstanceMetadata must be a boolean, not %s",
+                                     osb_json_type_name(im));
+        sh.instance_keys = json_is_true(im);
+        const json_t *sb = json_object_get(spec, "serviceBindingIO");
+        if (sb && !json_is_null(sb)) {
+                if (!json_is_object(sb))
+                        return osb_error_set(err, OSB_E_BAD_REQUEST, "spec.serviceBindingIO must be an object, not %s",
+                                             osb_json_type_name(sb));
+                const char *t = NULL, *p = NULL;
+                r = opt_string(sb, "spec.serviceBindingIO", "type", &t, err);
+                if (r == 0)
+                        r = opt_string(sb, "spec.serviceBindingIO", "provider", &p, err);
+                if (r < 0)
+                        return r;
+                const json_t *st = json_object_get(sb, "secretType");
+                if (st && !json_is_boolean(st))
+                        return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                             "spec.serviceBindingIO.secretType must be a boolean, not %s",
+                                             osb_json_type_name(st));
+                sh.sb_type = t ? t : sb_type;
+                sh.sb_provider = p ? p : sb_provider;
+                if (!sh.sb_type)
+                        return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                             "spec.serviceBindingIO.type is needed: the class has no tags to take it from");
+                sh.sb_secret_type = json_is_true(st);
+        }
+        *ret = sh;
+        return 0;
+}
+
+/* The compact JSON of @v, as a new JSON string; @field names the spec field for the error. */
+static int json_text(const json_t *v, const char *field, json_t **ret, struct osb_error *err)
+{
+        size_t failures = osb_mem_failures(), n;
+        osb_autofree char *d = dump_json(v, &n);
+        if (!d && osb_mem_failures() != failures)
+                return oom(err);
+        if (!d)
+                return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                     "%s: the credentials hold bytes that are not UTF-8, which JSON cannot carry", field);
+        *ret = json_stringn_nocheck(d, n);
+        return *ret ? 0 : oom(err);
+}
+
+static int merge(json_t *into, const json_t *from, struct osb_error *err)
+{
+        const char *k;
+        size_t kl;
+        json_t *v;
+        json_object_keylen_foreach ((json_t *) from, k, kl, v)
+                if (json_object_setn_nocheck(into, k, kl, v) < 0)
+                        return oom(err);
+        return 0;
+}
+
+/* Step 2: *ret (new) the keys of the Secret before the template. */
+static int layout(json_t *work, const struct credentials_shape *sh, json_t **ret, struct osb_error *err)
+{
+        const json_t *instance = json_is_object(sh->instance) ? sh->instance : NULL;
+        osb_autojson json_t *out = json_object();
+        json_t *text = NULL;
+        if (!out)
+                return oom(err);
+        int r = 0;
+        if (sh->root_key) {
+                osb_autojson json_t *root = json_object();
+                if (!root)
+                        return oom(err);
+                if (sh->secret_key)
+                        r = json_object_set(root, sh->secret_key, work) < 0 ? oom(err) : 0;
+                else
+                        r = merge(root, work, err);
+                if (r == 0 && instance)
+                        r = merge(root, instance, err);
+                if (r == 0)
+                        r = json_text(root, "spec.secretRootKey", &text, err);
+                if (r == 0 && json_object_set_new(out, sh->root_key, text) < 0)
+                        r = oom(err);
+        } else {
+                if (sh->secret_key) {
+                        r = json_text(work, "spec.secretKey", &text, err);
+                        if (r == 0 && json_object_set_new(out, sh->secret_key, text) < 0)
+                                r = oom(err);
+                } else {
+                        r = merge(out, work, err);
+                }
+                if (r == 0 && sh->instance_keys && instance)
+                        r = merge(out, instance, err);
+        }
+        if (r < 0)
+                return r;
+        *ret = OSB_TAKE_PTR(out);
+        return 0;
+}
+
+static const char template_fields[] =
+        "apiVersion: v1, kind: Secret, metadata.labels, metadata.annotations, type, stringData, data";
+
+/* Kubernetes' label value (IsValidLabelValue): empty, or up to 63 of [-_.A-Za-z0-9] starting
+ * and ending with an alphanumeric. A label name is the same, but not empty. */
+static bool label_name_ok(const char *s, size_t n, bool empty_ok)
+{
+        if (n == 0)
+                return empty_ok;
+        if (n > 63 || !isalnum((unsigned char) s[0]) || !isalnum((unsigned char) s[n - 1]))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char) s[i]) && !strchr("-_.", s[i]))
+                        return false;
+        return true;
+}
+
+/* A label or annotation key (IsQualifiedName): [DNS-subdomain "/"] name. */
+static bool qualified_name_ok(const char *k)
+{
+        const char *slash = strchr(k, '/');
+        if (!slash)
+                return label_name_ok(k, strlen(k), false);
+        size_t pl = (size_t) (slash - k);
+        if (pl == 0 || pl > 253 || !isalnum((unsigned char) k[0]) || !isalnum((unsigned char) k[pl - 1]))
+                return false;
+        for (size_t i = 0; i < pl; i++)
+                if (!(islower((unsigned char) k[i]) || isdigit((unsigned char) k[i]) || k[i] == '-' || k[i] == '.'))
+                        return false;
+        return label_name_ok(slash + 1, strlen(slash + 1), false);
+}
+
+/* A map of string values (labels, annotations) from the rendered Secret, or NULL when absent.
+ * Checked here as Kubernetes checks them: its refusal would quote the offending text. */
+static int string_map(const json_t *m, const char *what, json_t **ret, struct osb_error *err)
+{
+        *ret = NULL;
+        if (!m || json_is_null(m))
+                return 0;
+        if (!json_is_object(m))
+                return osb_error_set(err, OSB_E_BAD_REQUEST, "spec.secretTemplate: %s must be a mapping, not %s", what,
+                                     osb_json_type_name(m));
+        const char *k;
+        json_t *v;
+        bool labels = strcmp(what, "metadata.labels") == 0;
+        json_object_foreach ((json_t *) m, k, v) {
+                if (!json_is_string(v))
+                        return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                             "spec.secretTemplate: every value of %s must be a string, not %s "
+                                             "(quote it)", what, osb_json_type_name(v));
+                if (!qualified_name_ok(k))
+                        return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                             "spec.secretTemplate: a key of %s is not a valid Kubernetes name", what);
+                if (labels && !label_name_ok(json_string_value(v), json_string_length(v), true))
+                        return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                             "spec.secretTemplate: a value of metadata.labels is not a valid label "
+                                             "value (up to 63 of [-_.A-Za-z0-9], alphanumeric at both ends)");
+        }
+        *ret = json_incref((json_t *) m);
+        return 0;
+}
+
+/* Step 3: renders the template and applies the Secret it describes to *data, @ret. */
+static int apply_template(const json_t *work, const struct credentials_shape *sh, json_t **data,
+                          struct credentials_secret *ret, struct osb_error *err)
+{
+        osb_autojson json_t *input = json_pack("{s:O,s:O}", "credentials", work, "instance",
+                                               sh->instance ? sh->instance : json_object());
+        if (!input)
+                return oom(err);
+        osb_autofree char *text = NULL;
+        size_t len = 0;
+        struct osb_error sub = OSB_ERROR_INIT;
+        int r = template_render(sh->template_text, strlen(sh->template_text), input, CREDENTIALS_MAX_BYTES, &text, &len,
+                                &sub);
+        if (r == -ENOMEM)
+                return oom(err);
+        if (r < 0)
+                return osb_error_set(err, OSB_E_BAD_REQUEST, "spec.secretTemplate: %s", sub.text);
+        osb_autojson json_t *doc = NULL;
+        sub = (struct osb_error) OSB_ERROR_INIT;
+        r = osb_yaml_parse(text, len, &doc, &sub);
+        if (r == -ENOMEM)
+                return oom(err);
+        if (r < 0) {
+                /* the YAML parser's reason may quote the rendered text, credentials included:
+                 * only its place is kept */
+                size_t line = 0, col = 0;
+                if (sscanf(sub.text, "line %zu column %zu", &line, &col) == 2)
+                        return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                             "spec.secretTemplate: the rendered Secret is not valid YAML at line %zu "
+                                             "column %zu of the output (use quote for values)", line, col);
+                return osb_error_set(err, OSB_E_BAD_REQUEST, "spec.secretTemplate: the rendered Secret is not valid YAML");
+        }
+        if (!json_is_object(doc))
+                return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                     "spec.secretTemplate: the rendered Secret must be a YAML mapping, not %s",
+                                     osb_json_type_name(doc));
+        /* Field names in the output may come from credentials: they are checked, never quoted. */
+        const char *k;
+        json_t *v;
+        json_object_foreach (doc, k, v) {
+                bool known = !strcmp(k, "apiVersion") || !strcmp(k, "kind") || !strcmp(k, "metadata") ||
+                             !strcmp(k, "type") || !strcmp(k, "stringData") || !strcmp(k, "data");
+                if (!known)
+                        return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                             "spec.secretTemplate: the rendered Secret has a field other than %s",
+                                             template_fields);
+        }
+        const json_t *av = json_object_get(doc, "apiVersion"), *kind = json_object_get(doc, "kind");
+        if ((av && !osb_streq(json_string_value(av), "v1")) || (kind && !osb_streq(json_string_value(kind), "Secret")))
+                return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                     "spec.secretTemplate: the rendered object must be a Secret (apiVersion v1, kind Secret)");
+        const json_t *md = json_object_get(doc, "metadata");
+        if (md && !json_is_null(md)) {
+                if (!json_is_object(md))
+                        return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                             "spec.secretTemplate: metadata must be a mapping, not %s",
+                                             osb_json_type_name(md));
+                json_object_foreach ((json_t *) md, k, v)
+                        if (strcmp(k, "labels") != 0 && strcmp(k, "annotations") != 0)
+                                return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                                     "spec.secretTemplate: metadata may have labels and annotations "
+                                                     "only (the name is spec.secretName)");
+        }
+        json_t *labels = NULL, *annotations = NULL;
+        r = string_map(json_object_get(md, "labels"), "metadata.labels", &labels, err);
+        if (r < 0)
+                return r;
+        json_auto_t *l = labels;
+        r = string_map(json_object_get(md, "annotations"), "metadata.annotations", &annotations, err);
+        if (r < 0)
+                return r;
+        json_auto_t *a = annotations;
+        const json_t *type = json_object_get(doc, "type");
+        if (type && !json_is_null(type) && (!json_is_string(type) || json_string_length(type) == 0))
+                return osb_error_set(err, OSB_E_BAD_REQUEST, "spec.secretTemplate: type must be a non-empty string");
+        const json_t *sd = json_object_get(doc, "stringData"), *dd = json_object_get(doc, "data");
+        if (sd && !json_is_null(sd) && !json_is_object(sd))
+                return osb_error_set(err, OSB_E_BAD_REQUEST, "spec.secretTemplate: stringData must be a mapping, not %s",
+                                     osb_json_type_name(sd));
+        if (dd && !json_is_null(dd) && !json_is_object(dd))
+                return osb_error_set(err, OSB_E_BAD_REQUEST, "spec.secretTemplate: data must be a mapping, not %s",
+                                     osb_json_type_name(dd));
+        osb_autojson json_t *out = NULL;
+        if (json_is_object(sd) || json_is_object(dd)) {
+                /* as Kubernetes does: data, then stringData over it */
+                out = json_object();
+                if (!out)
+                        return oom(err);
+                json_object_foreach ((json_t *) dd, k, v) {
+                        osb_autofree char *bytes = NULL;
+                        size_t n, bad;
+                        if (!json_is_string(v))
+                                return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                                     "spec.secretTemplate: every value of data must be a base64 string, "
+                                                     "not %s", osb_json_type_name(v));
+                        r = osb_base64_decode(json_string_value(v), json_string_length(v),
+                                              OSB_BASE64_STRICT | OSB_BASE64_SKIP_NEWLINES, &bytes, &n, &bad);
+                        if (r == -EINVAL)
+                                return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                                     "spec.secretTemplate: a value of data is not valid base64");
+                        if (r < 0)
+                                return oom(err);
+                        json_t *s = json_stringn_nocheck(bytes, n);
+                        if (!s || json_object_set_new_nocheck(out, k, s) < 0)
+                                return oom(err);
+                }
+                json_object_foreach ((json_t *) sd, k, v) {
+                        if (json_is_object(v) || json_is_array(v) || json_is_null(v))
+                                return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                                     "spec.secretTemplate: every value of stringData must be a "
+                                                     "scalar, not %s (use json and quote)", osb_json_type_name(v));
+                        if (json_object_set_nocheck(out, k, v) < 0)
+                                return oom(err);
+                }
+                const char *key;
+                size_t key_len;
+                json_object_keylen_foreach (out, key, key_len, v)
+                        if (!secret_key_valid(key, key_len))
+                                return osb_error_set(err, OSB_E_BAD_REQUEST,
+                                                     "spec.secretTemplate: a key of stringData or data is not a valid "
+                                                     "Secret key (1 to 253 of [-._a-zA-Z0-9])");
+                json_decref(*data);
+                *data = OSB_TAKE_PTR(out);
+        }
+        if (json_is_string(type)) {
+                char *t = osb_strdup(json_string_value(type));
+                if (!t)
+                        return oom(err);
+                osb_free(ret->type);
+                ret->type = t;
+        }
+        ret->labels = json_incref(l);
+        ret->annotations = json_incref(a);
+        return 0;
+}
+
+int credentials_secret_build(const json_t *creds, const struct credentials_shape *sh, const char *default_ns,
+                             credentials_secret_fn get_secret, void *userdata, struct credentials_secret *ret,
+                             struct osb_error *err)
+{
+        static const struct credentials_shape none = {0};
+        if (!sh)
+                sh = &none;
+        if (sh->secret_key && !secret_key_valid(sh->secret_key, strlen(sh->secret_key)))
+                return osb_error_set(err, OSB_E_BAD_REQUEST, "spec.secretKey: '%s' is not a valid Secret key",
+                                     sh->secret_key);
+        if (sh->root_key && !secret_key_valid(sh->root_key, strlen(sh->root_key)))
+                return osb_error_set(err, OSB_E_BAD_REQUEST, "spec.secretRootKey: '%s' is not a valid Secret key",
+                                     sh->root_key);
+        size_t failures = osb_mem_failures();
+        osb_autojson json_t *work = NULL;
+        osb_autojson json_t *keys = NULL;
+        osb_auto(credentials_secret_release) struct credentials_secret s = {0};
+        int r = transform_all(creds, sh->transforms, default_ns, get_secret, userdata, &work, err);
+        if (r == 0)
+                r = layout(work, sh, &keys, err);
+        if (r == 0 && sh->template_text)
+                r = apply_template(work, sh, &keys, &s, err);
+        if (r < 0)
+                return r;
+        if ((sh->sb_type && json_object_set_new(keys, "type", json_string(sh->sb_type)) < 0) ||
+            (sh->sb_provider && json_object_set_new(keys, "provider", json_string(sh->sb_provider)) < 0))
+                return oom(err);
+        if (sh->sb_type && sh->sb_secret_type) {
+                osb_free(s.type);
+                s.type = osb_asprintf("servicebinding.io/%s", sh->sb_type);
+        } else if (!s.type) {
+                s.type = osb_strdup("Opaque");
+        }
+        if (!s.type)
+                return oom(err);
+        r = serialise(keys, &s.data, err);
+        if (r < 0)
+                return r;
         if (osb_mem_failures() != failures)
                 return oom(err);
-        *data = OSB_TAKE_PTR(out);
+        *ret = s;
+        s = (struct credentials_secret){0};
         return 0;
 }

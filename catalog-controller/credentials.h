@@ -1,9 +1,13 @@
-/* catalog-controller/credentials.h: a binding's OSB credentials turned into the `data` of its
- * Kubernetes Secret: spec.secretTransforms applied in order, then every value
- * serialised to bytes and base64-encoded. Pure: other Secrets are read through a callback. */
+/* catalog-controller/credentials.h: a binding's OSB credentials turned into its Kubernetes
+ * Secret: spec.secretTransforms applied in order, then the layout the binding asks for
+ * (secretKey, secretRootKey, instance metadata keys, secretTemplate, servicebinding.io
+ * entries), every value serialised to bytes and base64-encoded. Every write of a binding's
+ * Secret goes through credentials_secret_build(), so every Secret of a binding has one shape.
+ * Pure: other Secrets are read through a callback. */
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/osb_error.h"
@@ -68,3 +72,52 @@ int credentials_to_secret_data(const json_t *creds, const json_t *transforms, co
  * OSB_E_BAD_REQUEST when a selected value holds a string that is not UTF-8 and so cannot be
  * written as JSON; -ENOMEM. @err says which. */
 int credentials_jsonpath(const json_t *root, const char *expr, char **ret, struct osb_error *err);
+
+/* What a binding asks of its Secret beyond spec.secretTransforms (docs/controller.md, "The
+ * Secret's layout"). Every pointer borrowed. */
+struct credentials_shape {
+        const json_t *transforms;       /* spec.secretTransforms; NULL = none */
+        const char *secret_key;         /* spec.secretKey: the credentials as one JSON value; NULL = none */
+        const char *root_key;           /* spec.secretRootKey: credentials and instance as one JSON value */
+        bool instance_keys;             /* spec.secretInstanceMetadata: the instance keys beside the credentials */
+        const json_t *instance;         /* instance_guid, instance_name, plan, type, label, tags (an object) */
+        const char *template_text;      /* spec.secretTemplate; NULL = none */
+        const char *sb_type;            /* servicebinding.io "type" entry; NULL = none */
+        const char *sb_provider;        /* servicebinding.io "provider" entry; NULL = none */
+        bool sb_secret_type;            /* Secret type servicebinding.io/<sb_type> */
+};
+
+/* A binding's Secret, as credentials_secret_build() makes it. */
+struct credentials_secret {
+        json_t *data;                   /* key -> base64, as Secret.data */
+        char *type;                     /* the Secret's type: "Opaque" unless asked otherwise */
+        json_t *labels, *annotations;   /* from the template's metadata, or NULL */
+};
+void credentials_secret_release(struct credentials_secret *s);
+
+/* Reads the shape's fields from a ServiceBinding's @spec (borrowed; the returned pointers point
+ * into it) and takes @instance (borrowed) as its instance metadata: @sb_type and @sb_provider
+ * are the defaults of the servicebinding.io entries, used when spec.serviceBindingIO is present
+ * without its own. Returns 0, or OSB_E_BAD_REQUEST with @err naming the field of the wrong type. */
+int credentials_shape_from_spec(const json_t *spec, const json_t *instance, const char *sb_type,
+                                const char *sb_provider, struct credentials_shape *ret, struct osb_error *err);
+
+/* Builds a binding's Secret from the broker's @creds (as credentials_to_secret_data()) in this
+ * order: (1) secretTransforms; (2) the layout: one key per credential, or with secret_key one
+ * key holding the credentials' JSON, or with root_key one key holding a JSON object of the
+ * credentials (under secret_key when both are set) and the instance keys; with instance_keys
+ * (and no root_key) the instance keys are added beside, replacing credentials of the same name;
+ * (3) the template, when set: rendered (template.h) over {"credentials": the credentials after
+ * step 1, "instance": the instance keys} into a YAML Secret manifest whose stringData and data,
+ * when it has either, replace the data of step 2, and whose metadata.labels,
+ * metadata.annotations and type are taken; (4) the servicebinding.io entries "type" and
+ * "provider", replacing keys of the same name, and the Secret type servicebinding.io/<type>.
+ * The keys and size are checked as credentials_to_secret_data() checks them.
+ * Returns 0 with *ret filled (release with credentials_secret_release()), or with nothing
+ * written: the errors of credentials_to_secret_data(); OSB_E_BAD_REQUEST with @err starting
+ * "spec.secretKey: ", "spec.secretRootKey: " or "spec.secretTemplate: " (a template's errors give
+ * its line and column; a rendered Secret that cannot be read is described without quoting
+ * it); -ENOMEM. */
+int credentials_secret_build(const json_t *creds, const struct credentials_shape *shape, const char *default_ns,
+                             credentials_secret_fn get_secret, void *userdata, struct credentials_secret *ret,
+                             struct osb_error *err);

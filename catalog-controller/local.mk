@@ -3,6 +3,7 @@
 noinst_LIBRARIES += catalog-controller/libcatctl.a
 catalog_controller_libcatctl_a_SOURCES = \
 	catalog-controller/params.c catalog-controller/params.h catalog-controller/credentials.c catalog-controller/credentials.h \
+	catalog-controller/template.c catalog-controller/template.h \
 	catalog-controller/names.c catalog-controller/names.h \
 	catalog-controller/queue.c catalog-controller/queue.h \
 	catalog-controller/metrics.c catalog-controller/metrics.h \

@@ -111,7 +111,9 @@ static const struct osb_program program = {
                   "Secrets. Annotations: bindery.dev/abandon=true (delete without calling the broker),\n"
                   "bindery.dev/orphan-mitigation=disabled (on an instance), bindery.dev/adopt=true (take over\n"
                   "spec.externalID from the broker), bindery.dev/allowCrossNamespaceBinding=true and\n"
-                  "bindery.dev/allowedNamespacesForBinding=NS1,NS2 (on an instance: who may bind from elsewhere).\n"
+                  "bindery.dev/allowedNamespacesForBinding=NS1,NS2 (on an instance: who may bind from elsewhere),\n"
+                  "bindery.dev/servicebinding=B (on an instance: its servicebinding.io status.binding.name is\n"
+                  "binding B's Secret).\n"
                   "Endpoints: /healthz, /readyz (caches synced, or standing by under --leader-elect),\n"
                   "/metrics (Prometheus; catalog_controller_leader says whether this replica leads).",
 };

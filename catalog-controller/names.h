@@ -37,3 +37,5 @@ char *names_label_value(const char *value, char out[NAMES_LABEL_VALUE_LEN + 1]);
  * of SAP's service operator, under our prefix */
 #define NAMES_ANNOTATION_ALLOW_CROSS_NS "bindery.dev/allowCrossNamespaceBinding"
 #define NAMES_ANNOTATION_ALLOWED_NS "bindery.dev/allowedNamespacesForBinding"
+/* on a ServiceInstance: the ServiceBinding whose Secret its status.binding.name names (servicebinding.io) */
+#define NAMES_ANNOTATION_SERVICEBINDING "bindery.dev/servicebinding"

@@ -193,9 +193,20 @@ static int extract(const json_t *obj, bool is_plan, struct kmeta **ret)
         }
         if (dup_str(broker, &o->broker) < 0 || dup_str(json_object_get(spec, "externalID"), &o->external_id) < 0 ||
             dup_str(json_object_get(spec, "externalName"), &o->external_name) < 0 ||
-            dup_str(json_object_get(cref, "name"), &o->class_ref) < 0 || offering_digest(obj, is_plan, o->digest) < 0) {
+            dup_str(json_object_get(cref, "name"), &o->class_ref) < 0 ||
+            dup_str(json_object_get(json_object_get(spec, "externalMetadata"), "providerDisplayName"), &o->provider) < 0 ||
+            offering_digest(obj, is_plan, o->digest) < 0) {
                 offering_free(&o->meta);
                 return -ENOMEM;
+        }
+        /* for the Secret's instance metadata and servicebinding.io type (credentials.h) */
+        const json_t *tags = json_object_get(spec, "tags");
+        if (!is_plan && json_is_array(tags) && json_array_size(tags) > 0) {
+                o->tags = osb_json_dump_flags(tags, JSON_COMPACT | JSON_ENCODE_ANY, NULL);
+                if (!o->tags) {
+                        offering_free(&o->meta);
+                        return -ENOMEM;
+                }
         }
         *ret = &o->meta;
         return 0;
@@ -223,6 +234,8 @@ void offering_free(struct kmeta *m)
         json_decref(o->schema_update);
         json_decref(o->schema_bind);
         json_decref(o->maintenance_info);
+        osb_free(o->tags);
+        osb_free(o->provider);
         osb_free(o);
 }
 

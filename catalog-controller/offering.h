@@ -46,6 +46,8 @@ struct offering {
          * serviceBindingCreateParameterSchema (NULL when unset), read-only once cached */
         json_t *schema_create, *schema_update, *schema_bind;
         json_t *maintenance_info;/* plans: spec.maintenanceInfo ({version, description}), or NULL */
+        char *tags;              /* classes: spec.tags as compact JSON (an array), or NULL */
+        char *provider;          /* classes: spec.externalMetadata.providerDisplayName, or NULL */
         char digest[OFFERING_DIGEST_LEN + 1];
 };
 

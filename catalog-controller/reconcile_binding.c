@@ -153,27 +153,93 @@ static bool owned(const struct pass *p, const json_t *secret)
         return false;
 }
 
-/* Writes the credentials into the Secret: created with our ownerReference, replaced when ours,
- * refused when someone else's. Returns 0, or an error with @err for the status. */
-static int inject(struct pass *p, const json_t *creds, struct osb_error *err)
+/* The instance keys a Secret may carry, named as SAP's operator names them: instance_guid (the
+ * OSB instance id), instance_name, plan (the plan's external name), type and label (the class's
+ * external name), tags (the class's tags). */
+static json_t *instance_info(const struct pass *p, const json_t *instance)
 {
-        json_t *data = NULL;
-        int r = credentials_to_secret_data(json_is_object(creds) ? creds : NULL, json_object_get(spec_of(p), "secretTransforms"),
-                                           p->ns, read_secret_data, p, &data, err);
+        const char *cls = p->rv.cls && p->rv.cls->external_name ? p->rv.cls->external_name : "";
+        json_t *tags = p->rv.cls && p->rv.cls->tags ? json_loads(p->rv.cls->tags, 0, NULL) : json_array();
+        return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "instance_guid",
+                         str_of(json_object_get(instance, "spec"), "externalID") ? str_of(json_object_get(instance, "spec"), "externalID") : "",
+                         "instance_name", str_of(json_object_get(instance, "metadata"), "name") ? str_of(json_object_get(instance, "metadata"), "name") : "",
+                         "plan", p->rv.plan && p->rv.plan->external_name ? p->rv.plan->external_name : "", "type", cls,
+                         "label", cls, "tags", tags ? tags : json_array());
+}
+
+/* The Secret this binding wants, from the broker's @creds: every write of the Secret is built
+ * here (credentials_secret_build), so a Secret rewritten later has the same shape. */
+static int secret_build(struct pass *p, const json_t *instance, const json_t *creds, struct credentials_secret *ret,
+                        struct osb_error *err)
+{
+        json_auto_t *info = instance_info(p, instance);
+        if (!info)
+                return OOM(err);
+        /* servicebinding.io defaults: type is the class's first tag, else its name; provider the
+         * class's providerDisplayName, else its broker */
+        const json_t *tag0 = json_array_get(json_object_get(info, "tags"), 0);
+        const char *type = json_string_value(tag0) ? json_string_value(tag0) : str_of(info, "type");
+        const char *provider = p->rv.cls && p->rv.cls->provider ? p->rv.cls->provider : p->rv.cls ? p->rv.cls->broker : NULL;
+        struct credentials_shape shape;
+        int r = credentials_shape_from_spec(spec_of(p), info, type && *type ? type : NULL, provider, &shape, err);
         if (r < 0)
                 return r;
-        json_auto_t *d = data;
+        return credentials_secret_build(json_is_object(creds) ? creds : NULL, &shape, p->ns, read_secret_data, p, ret, err);
+}
+
+/* Sets each of @want's keys in @obj's @field (an object made when missing); true when one changed. */
+static int merge_map(json_t *obj, const char *field, const json_t *want, bool *changed)
+{
+        if (!want)
+                return 0;
+        json_t *m = json_object_get(obj, field);
+        if (!json_is_object(m)) {
+                m = json_object();
+                if (!m || json_object_set_new(obj, field, m) < 0)
+                        return -ENOMEM;
+        }
+        const char *k;
+        json_t *v;
+        json_object_foreach ((json_t *) want, k, v) {
+                if (json_equal(json_object_get(m, k), v))
+                        continue;
+                if (json_object_set(m, k, v) < 0)
+                        return -ENOMEM;
+                *changed = true;
+        }
+        return 0;
+}
+
+/* Writes the credentials into the Secret: created with our ownerReference, replaced when ours,
+ * refused when someone else's. Returns 0, or an error with @err for the status. */
+static int inject(struct pass *p, const json_t *instance, const json_t *creds, struct osb_error *err)
+{
+        osb_auto(credentials_secret_release) struct credentials_secret want = {0};
+        int r = secret_build(p, instance, creds, &want, err);
+        if (r < 0)
+                return r;
         const char *name = secret_name(p);
         json_auto_t *live = NULL;
         r = kapi_get(p->c->kube, &kube_secrets, p->ns, name, &live, err);
+        if (r >= 0 && owned(p, live) && !osb_streq(str_of(live, "type"), want.type)) {
+                /* Kubernetes does not change a Secret's type: it is made anew */
+                r = kapi_delete(p->c->kube, &kube_secrets, p->ns, name, err);
+                if (r < 0 && r != OSB_E_NOT_FOUND)
+                        return r;
+                json_decref(live);
+                live = NULL;
+                r = OSB_E_NOT_FOUND;
+        }
         if (r == OSB_E_NOT_FOUND) {
                 const json_t *md = json_object_get(p->obj, "metadata");
                 json_auto_t *sec = json_pack("{s:s,s:s,s:{s:s,s:s,s:[{s:s,s:s,s:s,s:s,s:b,s:b}]},s:s,s:O}",
                                              "apiVersion", "v1", "kind", "Secret", "metadata", "name", name, "namespace",
                                              p->ns, "ownerReferences", "apiVersion", "servicecatalog.k8s.io/v1beta1",
                                              "kind", "ServiceBinding", "name", p->name, "uid", str_of(md, "uid") ? str_of(md, "uid") : "",
-                                             "controller", 1, "blockOwnerDeletion", 1, "type", "Opaque", "data", d);
-                if (!sec)
+                                             "controller", 1, "blockOwnerDeletion", 1, "type", want.type, "data", want.data);
+                json_t *smd = json_object_get(sec, "metadata");
+                if (!sec || (want.labels && json_object_set(smd, "labels", want.labels) < 0) ||
+                    (want.annotations && json_object_set(smd, "annotations", want.annotations) < 0))
                         return OOM(err);
                 *err = (struct osb_error) OSB_ERROR_INIT;
                 r = kapi_create(p->c->kube, &kube_secrets, p->ns, sec, NULL, err);
@@ -184,9 +250,14 @@ static int inject(struct pass *p, const json_t *creds, struct osb_error *err)
         if (!owned(p, live))
                 return osb_error_set(err, OSB_E_CONFLICT, "Secret %s/%s exists and is not owned by ServiceBinding %s/%s",
                                      p->ns, name, p->ns, p->name);
-        if (json_equal(json_object_get(live, "data"), d))
+        bool changed = !json_equal(json_object_get(live, "data"), want.data);
+        json_t *lmd = json_object_get(live, "metadata");
+        if (merge_map(lmd, "labels", want.labels, &changed) < 0 ||
+            merge_map(lmd, "annotations", want.annotations, &changed) < 0)
+                return OOM(err);
+        if (!changed)
                 return 0;
-        if (json_object_set(live, "data", d) < 0)
+        if (json_object_set(live, "data", want.data) < 0)
                 return OOM(err);
         (void) json_object_del(live, "stringData");
         return kapi_update(p->c->kube, &kube_secrets, p->ns, live, NULL, err);
@@ -209,7 +280,7 @@ static int eject(struct pass *p, struct osb_error *err)
 
 /* ---- bind ---- */
 
-static int bound(struct pass *p, const json_t *creds, struct osb_error *err)
+static int bound(struct pass *p, const json_t *instance, const json_t *creds, struct osb_error *err)
 {
         json_t *props = json_object_get(p->status, "inProgressProperties");
         if (props && json_object_set(p->status, "externalProperties", props) < 0)
@@ -217,7 +288,7 @@ static int bound(struct pass *p, const json_t *creds, struct osb_error *err)
         (void) json_object_del(p->status, "inProgressProperties");
         if (json_object_set_new(p->status, "unbindStatus", json_string("Required")) < 0)
                 return OOM(err);
-        int r = inject(p, creds, err);
+        int r = inject(p, instance, creds, err);
         if (pass_busy(p, &r) || r == -ENOMEM || r == -ECANCELED)
                 return r;
         if (r < 0) {
@@ -229,7 +300,9 @@ static int bound(struct pass *p, const json_t *creds, struct osb_error *err)
         }
         pass_clear_operation(p);
         condition_remove(p->status, "Failed");
-        if (json_object_set_new(p->status, "reconciledGeneration", json_integer(p->generation)) < 0)
+        /* servicebinding.io's Provisioned Service: status.binding.name names the Secret */
+        if (json_object_set_new(p->status, "reconciledGeneration", json_integer(p->generation)) < 0 ||
+            json_object_set_new(p->status, "binding", json_pack("{s:s}", "name", secret_name(p))) < 0)
                 return OOM(err);
         ctl_retry_reset(p->c, p->key);
         r = pass_ready(p, "True", "InjectedBindResult", "Injected bind result", false, err);
@@ -346,7 +419,7 @@ static int bind_binding(struct pass *p, const json_t *instance, struct osb_error
                 *err = (struct osb_error) OSB_ERROR_INIT;
                 r = mitigate(p, "ServiceBindingReturnedFailure", msg, err);
         } else if (resp.status == 200 || resp.status == 201) {
-                r = bound(p, creds, err);
+                r = bound(p, instance, creds, err);
         } else if (resp.status == 202) {
                 const char *token = str_of(resp.body, "operation");
                 if (json_object_set_new(p->status, "asyncOpInProgress", json_true()) < 0 ||
@@ -445,7 +518,7 @@ static int poll_binding(struct pass *p, const json_t *instance, struct osb_error
                         *err = (struct osb_error) OSB_ERROR_INIT;
                         r = mitigate(p, "FetchingBindingFailed", msg, err);
                 } else if (r >= 0 && resp.status == 200) {
-                        r = bound(p, creds, err);
+                        r = bound(p, instance, creds, err);
                 } else {
                         if (r >= 0)
                                 osb_response_describe(&resp, msg, sizeof(msg));

@@ -1011,6 +1011,41 @@ static bool secrets_changed(struct pass *p, const char *props)
         return r < 0 ? r != -ENOMEM : !osb_streq(old ? old : "", sum);
 }
 
+/* servicebinding.io's Provisioned Service: status.binding.name names the Secret of the binding
+ * the annotation NAMES_ANNOTATION_SERVICEBINDING names, once that binding of this instance is
+ * Ready; without the annotation, or until then, there is no status.binding. */
+static int servicebinding_status(struct pass *p, struct osb_error *err)
+{
+        const char *bname = kobj_annotation(p->obj, NAMES_ANNOTATION_SERVICEBINDING);
+        const char *secret = NULL;
+        json_auto_t *b = NULL;
+        if (bname && *bname) {
+                osb_autofree char *k = osb_asprintf("%s/%s", p->ns, bname);
+                if (!k)
+                        return OOM(err);
+                struct cached *o = (struct cached *) informer_get(p->c->bindings, k);
+                if (o && o->ready && osb_streq(o->instance_ref, p->name) && !o->meta.deleting) {
+                        b = cached_json(o);
+                        if (!b) {
+                                informer_put(p->c->bindings, &o->meta);
+                                return OOM(err);
+                        }
+                }
+                if (o)
+                        informer_put(p->c->bindings, &o->meta);
+                secret = json_string_value(json_object_get(json_object_get(b, "spec"), "secretName"));
+        }
+        const json_t *had = json_object_get(p->status, "binding");
+        if (osb_streq(json_string_value(json_object_get(had, "name")), secret) && (secret || !had))
+                return 0;
+        if (!secret)
+                (void) json_object_del(p->status, "binding");
+        else if (json_object_set_new(p->status, "binding", json_pack("{s:s}", "name", secret)) < 0)
+                return OOM(err);
+        /* a steady instance writes no status of its own: this change is written now */
+        return pass_write_status(p, err);
+}
+
 static int instance_pass(struct pass *p, struct osb_error *err)
 {
         bool deleting, has_finalizer;
@@ -1018,6 +1053,9 @@ static int instance_pass(struct pass *p, struct osb_error *err)
                 return OOM(err);
         if (deleting)
                 return has_finalizer ? delete_instance(p, err) : 0;
+        int sr = servicebinding_status(p, err);
+        if (sr < 0)
+                return sr;
 
         bool provisioned = osb_streq(pass_str(p, "provisionStatus"), "Provisioned");
         bool busy = status_bool(p, "asyncOpInProgress") || status_bool(p, "orphanMitigationInProgress");

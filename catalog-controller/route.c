@@ -68,7 +68,10 @@ void route_binding(void *userdata, enum informer_event ev, const struct kmeta *o
         const struct cached *o = (const struct cached *) (new ? new : old);
         if (new)
                 enqueue(c, CTL_KEY_BINDING, new->key);
-        if ((ev == INFORMER_DELETE || (ev == INFORMER_UPDATE && new->deleting && !old->deleting)) && o->instance_ref) {
+        /* a binding that became Ready or stopped being so: its instance's status.binding may name its Secret */
+        bool ready_changed = ev == INFORMER_UPDATE && ((const struct cached *) old)->ready != ((const struct cached *) new)->ready;
+        if ((ev == INFORMER_DELETE || ready_changed || (ev == INFORMER_UPDATE && new->deleting && !old->deleting)) &&
+            o->instance_ref) {
                 char *k = osb_asprintf("%s/%s", o->instance_ns ? o->instance_ns : o->meta.ns, o->instance_ref);
                 if (k)
                         enqueue(c, CTL_KEY_INSTANCE, k);

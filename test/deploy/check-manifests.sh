@@ -110,7 +110,7 @@ check_flags() {
 expect_ok "kubectl kustomize deploy/" kc kustomize "$DEPLOY" && printf '%s\n' "$OUT" >"$T/base.yaml"
 expect_eq "deploy/ holds the 8 CRDs of deploy/crds" 8 "$(M kinds "$T/base.yaml" | grep -c ' CustomResourceDefinition ')"
 expect_eq "deploy/ holds the controller's objects" \
-  "ClusterRole ClusterRoleBinding Deployment Namespace Role RoleBinding Service ServiceAccount" \
+  "ClusterRole ClusterRole ClusterRoleBinding Deployment Namespace Role RoleBinding Service ServiceAccount" \
   "$(M kinds "$T/base.yaml" | awk '$2 != "CustomResourceDefinition" {print $2}' | sort | tr '\n' ' ' | sed 's/ $//')"
 dep=$(M get "$T/base.yaml" Deployment catalog-controller)
 check_pod_spec "deploy/ Deployment catalog-controller" "$dep"

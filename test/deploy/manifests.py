@@ -5,7 +5,8 @@
 #   get FILE KIND NAME             that document as JSON
 #   chartdata CHART VALUES OUT [JSON-OVERRIDES]  the renderer's data file (values deep-merged)
 #   rbac FILE                      the sorted (kind, namespace, group, resource, verb,
-#                                  resourceNames) grants, as JSON
+#                                  resourceNames) grants of the controller's roles (not the
+#                                  servicebinding.io aggregated ClusterRole), as JSON
 #   yaml2json FILE                 the first document as JSON
 #   undocumented FILE              "CRD path" of every schema field of its CRDs without a
 #                                  description (metadata excepted: structural schemas forbid one)
@@ -49,6 +50,9 @@ elif cmd == "chartdata":
 elif cmd == "rbac":
     out = set()
     for d in docs(args[0]):
+        # the ClusterRole a servicebinding.io runtime aggregates is not the controller's
+        if ((d["metadata"].get("labels") or {}).get("servicebinding.io/controller") == "true"):
+            continue
         if d["kind"] in ("ClusterRole", "Role"):
             for r in d.get("rules", []):
                 for g in r.get("apiGroups", []):

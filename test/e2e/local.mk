@@ -18,6 +18,7 @@ E2E_FILES = \
 	test/e2e/t-binding.sh \
 	test/e2e/t-adopt.sh \
 	test/e2e/t-migrate.sh \
+	test/e2e/t-secret-shapes.sh \
 	test/e2e/t-hostile.sh \
 	test/e2e/t-postgresql.sh \
 	test/e2e/t-plugin-create.sh \

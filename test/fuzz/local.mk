@@ -126,10 +126,29 @@ if FUZZING
 noinst_PROGRAMS += test/fuzz/fuzz_jsonpath
 
 test_fuzz_fuzz_jsonpath_SOURCES = test/fuzz/fuzz_jsonpath.c catalog-controller/credentials.c \
-	catalog-controller/params.c common/osb_hash.c $(FUZZ_COMMON_SRC)
+	catalog-controller/template.c catalog-controller/params.c common/osb_hash.c $(FUZZ_COMMON_SRC)
 test_fuzz_fuzz_jsonpath_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_jsonpath_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_jsonpath_LDADD = $(DEP_LIBS)
+endif
+
+# fuzz_template: a binding's spec.secretTemplate (catalog-controller/template.h), rendered and
+# then read as the Secret it describes (credentials_secret_build).
+FUZZ_REPLAY_PROGS += test/fuzz/fuzz_template_replay
+FUZZ_REPLAY_TESTSCRIPTS_LIST += test/fuzz/replay-template.sh
+EXTRA_DIST += test/fuzz/corpus/template
+
+test_fuzz_fuzz_template_replay_SOURCES = test/fuzz/fuzz_template.c test/fuzz/replay_main.c
+test_fuzz_fuzz_template_replay_LDADD = catalog-controller/libcatctl.a $(TEST_LIBS)
+
+if FUZZING
+noinst_PROGRAMS += test/fuzz/fuzz_template
+
+test_fuzz_fuzz_template_SOURCES = test/fuzz/fuzz_template.c catalog-controller/credentials.c \
+	catalog-controller/template.c $(FUZZ_COMMON_SRC)
+test_fuzz_fuzz_template_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_template_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_template_LDADD = $(DEP_LIBS)
 endif
 
 # fuzz_exec_output: what an exec-backend program prints and how it exits (broker/backend_exec.h).

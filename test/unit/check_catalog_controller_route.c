@@ -240,6 +240,29 @@ START_TEST(a_binding_going_away_queues_its_instance)
 }
 END_TEST
 
+/* servicebinding.io: the instance's status.binding.name follows its bindings' readiness */
+START_TEST(a_binding_becoming_ready_or_not_queues_its_instance)
+{
+        apply(w.bindings, KUBE_EVENT_MODIFIED, "{\"metadata\":{\"name\":\"b1\",\"namespace\":\"a\",\"uid\":\"u-b1\","
+              "\"resourceVersion\":\"2\",\"generation\":1},\"spec\":{\"instanceRef\":{\"name\":\"i1\"}},"
+              "\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"InjectedBindResult\"}]}}");
+        ck_assert_str_eq(queued(), "ServiceBinding/a/b1,ServiceInstance/a/i1");
+        /* not Ready any more */
+        binding(KUBE_EVENT_MODIFIED, "a", "b1", "i1", false);
+        ck_assert_str_eq(queued(), "ServiceBinding/a/b1,ServiceInstance/a/i1");
+}
+END_TEST
+
+/* the instance's annotation naming its binding is a change the instance reconciler acts on */
+START_TEST(the_servicebinding_annotation_is_relevant)
+{
+        apply(w.instances, KUBE_EVENT_MODIFIED, "{\"metadata\":{\"name\":\"i2\",\"namespace\":\"a\",\"uid\":\"u-i2\","
+              "\"resourceVersion\":\"7\",\"generation\":1,\"annotations\":{\"bindery.dev/servicebinding\":\"b2\"}},"
+              "\"spec\":{\"parametersFrom\":[{\"secretKeyRef\":{\"name\":\"other\",\"key\":\"k\"}}]}}");
+        ck_assert_str_eq(queued(), "ServiceInstance/a/i2");
+}
+END_TEST
+
 START_TEST(brokers_and_offerings_wake_the_instances_waiting_for_them)
 {
         instance(KUBE_EVENT_MODIFIED, "a", "i2", 2, "other", "False", "ReferencesNonexistentServiceClass");
@@ -295,6 +318,8 @@ static Suite *route_suite(void)
         tcase_add_test(tc, an_instance_becoming_ready_queues_its_bindings);
         tcase_add_test(tc, an_instance_being_deleted_queues_its_bindings);
         tcase_add_test(tc, a_binding_going_away_queues_its_instance);
+        tcase_add_test(tc, a_binding_becoming_ready_or_not_queues_its_instance);
+        tcase_add_test(tc, the_servicebinding_annotation_is_relevant);
         tcase_add_test(tc, brokers_and_offerings_wake_the_instances_waiting_for_them);
         tcase_add_test(tc, a_binding_of_another_namespace_is_routed_by_its_instance);
         suite_add_tcase(s, tc);

@@ -676,6 +676,220 @@ END_TEST
 
 /* ---- allocation failures ---- */
 
+/* ---- the layout: secretKey, secretRootKey, instance keys, template, servicebinding.io ---- */
+
+static const char shape_creds[] = "{\"user\":\"admin\",\"password\":\"pw\",\"port\":5432}";
+static const char shape_instance[] =
+        "{\"instance_guid\":\"ig\",\"instance_name\":\"db\",\"plan\":\"small\",\"type\":\"pg\",\"label\":\"pg\","
+        "\"tags\":[\"sql\",\"pg\"]}";
+
+/* Asserts @data (Secret.data) decodes to exactly the strings of @want (a JSON object). */
+static void assert_plain(const json_t *data, const char *want)
+{
+        json_t *plain = json_object();
+        const char *k;
+        json_t *v;
+        json_object_foreach ((json_t *) data, k, v) {
+                char *bytes = NULL;
+                size_t n = 0;
+                ck_assert_int_eq(osb_base64_decode(json_string_value(v), json_string_length(v), OSB_BASE64_STRICT,
+                                                   &bytes, &n, NULL), 0);
+                json_object_set_new(plain, k, json_stringn(bytes, n));
+                osb_free(bytes);
+        }
+        json_t *w = parse(want);
+        char *g = json_dumps(plain, JSON_COMPACT | JSON_SORT_KEYS);
+        ck_assert_msg(json_equal(plain, w), "got %s, want %s", g, want);
+        osb_free(g);
+        json_decref(w);
+        json_decref(plain);
+}
+
+/* Builds with the spec @spec_text (a JSON object) and returns 0 or the error, *s filled. */
+static int build(const char *spec_text, struct credentials_secret *s, struct osb_error *err)
+{
+        json_t *creds = parse(shape_creds), *inst = parse(shape_instance), *spec = parse(spec_text);
+        struct credentials_shape sh;
+        int r = credentials_shape_from_spec(spec, inst, "postgresql", "bindery", &sh, err);
+        if (r == 0)
+                r = credentials_secret_build(creds, &sh, "team", NULL, NULL, s, err);
+        json_decref(creds);
+        json_decref(inst);
+        json_decref(spec);
+        return r;
+}
+
+START_TEST(layouts_give_the_documented_keys)
+{
+        static const struct {
+                const char *spec, *want;
+        } cases[] = {
+                {"{}", "{\"user\":\"admin\",\"password\":\"pw\",\"port\":\"5432\"}"},
+                {"{\"secretKey\":\"creds.json\"}", "{\"creds.json\":\"{\\\"user\\\":\\\"admin\\\",\\\"password\\\":\\\"pw\\\",\\\"port\\\":5432}\"}"},
+                {"{\"secretKey\":\"c\",\"secretInstanceMetadata\":true}",
+                 "{\"c\":\"{\\\"user\\\":\\\"admin\\\",\\\"password\\\":\\\"pw\\\",\\\"port\\\":5432}\",\"instance_guid\":\"ig\","
+                 "\"instance_name\":\"db\",\"plan\":\"small\",\"type\":\"pg\",\"label\":\"pg\",\"tags\":\"[\\\"sql\\\",\\\"pg\\\"]\"}"},
+                {"{\"secretInstanceMetadata\":true}",
+                 "{\"user\":\"admin\",\"password\":\"pw\",\"port\":\"5432\",\"instance_guid\":\"ig\",\"instance_name\":\"db\","
+                 "\"plan\":\"small\",\"type\":\"pg\",\"label\":\"pg\",\"tags\":\"[\\\"sql\\\",\\\"pg\\\"]\"}"},
+                {"{\"secretRootKey\":\"all\"}",
+                 "{\"all\":\"{\\\"user\\\":\\\"admin\\\",\\\"password\\\":\\\"pw\\\",\\\"port\\\":5432,\\\"instance_guid\\\":\\\"ig\\\","
+                 "\\\"instance_name\\\":\\\"db\\\",\\\"plan\\\":\\\"small\\\",\\\"type\\\":\\\"pg\\\",\\\"label\\\":\\\"pg\\\","
+                 "\\\"tags\\\":[\\\"sql\\\",\\\"pg\\\"]}\"}"},
+                {"{\"secretRootKey\":\"all\",\"secretKey\":\"credentials\"}",
+                 "{\"all\":\"{\\\"credentials\\\":{\\\"user\\\":\\\"admin\\\",\\\"password\\\":\\\"pw\\\",\\\"port\\\":5432},"
+                 "\\\"instance_guid\\\":\\\"ig\\\",\\\"instance_name\\\":\\\"db\\\",\\\"plan\\\":\\\"small\\\",\\\"type\\\":\\\"pg\\\","
+                 "\\\"label\\\":\\\"pg\\\",\\\"tags\\\":[\\\"sql\\\",\\\"pg\\\"]}\"}"},
+                /* transforms first, then the layout */
+                {"{\"secretKey\":\"c\",\"secretTransforms\":[{\"removeKey\":{\"key\":\"port\"}},"
+                 "{\"renameKey\":{\"from\":\"user\",\"to\":\"username\"}}]}",
+                 "{\"c\":\"{\\\"password\\\":\\\"pw\\\",\\\"username\\\":\\\"admin\\\"}\"}"},
+                /* servicebinding.io: defaults, then the binding's own */
+                {"{\"serviceBindingIO\":{}}",
+                 "{\"user\":\"admin\",\"password\":\"pw\",\"port\":\"5432\",\"type\":\"postgresql\",\"provider\":\"bindery\"}"},
+                {"{\"serviceBindingIO\":{\"type\":\"mysql\",\"provider\":\"me\"},\"secretInstanceMetadata\":true,"
+                 "\"secretKey\":\"c\"}",
+                 "{\"c\":\"{\\\"user\\\":\\\"admin\\\",\\\"password\\\":\\\"pw\\\",\\\"port\\\":5432}\",\"instance_guid\":\"ig\","
+                 "\"instance_name\":\"db\",\"plan\":\"small\",\"type\":\"mysql\",\"label\":\"pg\",\"tags\":\"[\\\"sql\\\",\\\"pg\\\"]\","
+                 "\"provider\":\"me\"}"},
+        };
+        for (size_t i = 0; i < OSB_ELEMENTSOF(cases); i++) {
+                struct credentials_secret s = {0};
+                struct osb_error err = OSB_ERROR_INIT;
+                ck_assert_msg(build(cases[i].spec, &s, &err) == 0, "%s: %s", cases[i].spec, err.text);
+                assert_plain(s.data, cases[i].want);
+                ck_assert_str_eq(s.type, "Opaque");
+                ck_assert_ptr_null(s.labels);
+                credentials_secret_release(&s);
+        }
+}
+END_TEST
+
+START_TEST(secret_type_servicebinding_io)
+{
+        struct credentials_secret s = {0};
+        struct osb_error err = OSB_ERROR_INIT;
+        ck_assert_int_eq(build("{\"serviceBindingIO\":{\"secretType\":true}}", &s, &err), 0);
+        ck_assert_str_eq(s.type, "servicebinding.io/postgresql");
+        credentials_secret_release(&s);
+}
+END_TEST
+
+START_TEST(template_replaces_data_and_sets_metadata)
+{
+        struct credentials_secret s = {0};
+        struct osb_error err = OSB_ERROR_INIT;
+        /* SAP's example, with quote */
+        ck_assert_int_eq(build("{\"secretTemplate\":\"apiVersion: v1\\nkind: Secret\\nmetadata:\\n  labels:\\n"
+                               "    service_plan: {{ .instance.plan }}\\n  annotations:\\n    instance: {{ .instance.instance_name }}\\n"
+                               "stringData:\\n  USERNAME: {{ .credentials.user | quote }}\\n  PORT: {{ .credentials.port }}\\n"
+                               "  URI: \\\"pg://{{ .credentials.user }}@h:{{ .credentials.port }}\\\"\\n\","
+                               "\"secretKey\":\"ignored\",\"serviceBindingIO\":{}}", &s, &err), 0);
+        assert_plain(s.data, "{\"USERNAME\":\"admin\",\"PORT\":\"5432\",\"URI\":\"pg://admin@h:5432\",\"type\":\"postgresql\","
+                             "\"provider\":\"bindery\"}");
+        assert_json(s.labels, "{\"service_plan\":\"small\"}");
+        assert_json(s.annotations, "{\"instance\":\"db\"}");
+        ck_assert_str_eq(s.type, "Opaque");
+        credentials_secret_release(&s);
+        /* without stringData the layout stays; data is base64, stringData over it; type taken */
+        ck_assert_int_eq(build("{\"secretTemplate\":\"metadata:\\n  labels: {a: b}\\n\",\"secretKey\":\"c\"}", &s, &err), 0);
+        assert_plain(s.data, "{\"c\":\"{\\\"user\\\":\\\"admin\\\",\\\"password\\\":\\\"pw\\\",\\\"port\\\":5432}\"}");
+        assert_json(s.labels, "{\"a\":\"b\"}");
+        credentials_secret_release(&s);
+        ck_assert_int_eq(build("{\"secretTemplate\":\"type: kubernetes.io/basic-auth\\ndata:\\n  username: {{ base64 .credentials.user }}\\n"
+                               "  x: eA==\\nstringData:\\n  x: y\\n\"}", &s, &err), 0);
+        assert_plain(s.data, "{\"username\":\"admin\",\"x\":\"y\"}");
+        ck_assert_str_eq(s.type, "kubernetes.io/basic-auth");
+        credentials_secret_release(&s);
+}
+END_TEST
+
+START_TEST(layout_errors_never_quote_values)
+{
+        static const struct {
+                const char *spec, *msg;
+        } cases[] = {
+                {"{\"secretKey\":\"a b\"}", "spec.secretKey: 'a b' is not a valid Secret key"},
+                {"{\"secretRootKey\":7}", "spec.secretRootKey must be a string, not an integer"},
+                {"{\"secretInstanceMetadata\":\"yes\"}", "spec.secretInstanceMetadata must be a boolean, not a string"},
+                {"{\"serviceBindingIO\":{\"type\":1}}", "spec.serviceBindingIO.type must be a string, not an integer"},
+                {"{\"secretTemplate\":\"{{ .credentials.nope }}\"}",
+                 "spec.secretTemplate: line 1 column 4: '.credentials.nope' has no value (use default or if)"},
+                {"{\"secretTemplate\":\"stringData:\\n  p: {{ .credentials.password }}: x\\n\"}",
+                 "spec.secretTemplate: the rendered Secret is not valid YAML at line 2 column 8 of the output (use quote for values)"},
+                {"{\"secretTemplate\":\"{{ .credentials.password }}: x\\n\"}",
+                 "spec.secretTemplate: the rendered Secret has a field other than apiVersion: v1, kind: Secret, "
+                 "metadata.labels, metadata.annotations, type, stringData, data"},
+                {"{\"secretTemplate\":\"stringData:\\n  '{{ .credentials.password }} x': y\\n\"}",
+                 "spec.secretTemplate: a key of stringData or data is not a valid Secret key (1 to 253 of [-._a-zA-Z0-9])"},
+                {"{\"secretTemplate\":\"metadata:\\n  name: x\\n\"}",
+                 "spec.secretTemplate: metadata may have labels and annotations only (the name is spec.secretName)"},
+                {"{\"secretTemplate\":\"kind: ConfigMap\\n\"}",
+                 "spec.secretTemplate: the rendered object must be a Secret (apiVersion v1, kind Secret)"},
+                {"{\"secretTemplate\":\"stringData:\\n  a: [1]\\n\"}",
+                 "spec.secretTemplate: every value of stringData must be a scalar, not an array (use json and quote)"},
+                {"{\"secretTemplate\":\"- a\\n\"}", "spec.secretTemplate: the rendered Secret must be a YAML mapping, not an array"},
+                {"{\"secretTemplate\":\"data:\\n  a: '{{ .credentials.password }}!'\\n\"}",
+                 "spec.secretTemplate: a value of data is not valid base64"},
+                {"{\"secretTemplate\":\"metadata:\\n  labels: {a: '{{ .credentials.password }} x'}\\n\"}",
+                 "spec.secretTemplate: a value of metadata.labels is not a valid label value (up to 63 of "
+                 "[-_.A-Za-z0-9], alphanumeric at both ends)"},
+                {"{\"secretTemplate\":\"metadata:\\n  annotations: {'{{ .credentials.password }}_/x': y}\\n\"}",
+                 "spec.secretTemplate: a key of metadata.annotations is not a valid Kubernetes name"},
+                {"{\"secretTemplate\":\"metadata:\\n  labels: {a: 5}\\n\"}",
+                 "spec.secretTemplate: every value of metadata.labels must be a string, not an integer (quote it)"},
+        };
+        for (size_t i = 0; i < OSB_ELEMENTSOF(cases); i++) {
+                struct credentials_secret s = {0};
+                struct osb_error err = OSB_ERROR_INIT;
+                ck_assert_msg(build(cases[i].spec, &s, &err) == OSB_E_BAD_REQUEST, "%s", cases[i].spec);
+                ck_assert_str_eq(err.text, cases[i].msg);
+                ck_assert_ptr_null(s.data);
+                ck_assert_ptr_null(strstr(err.text, "pw"));
+        }
+}
+END_TEST
+
+START_TEST(build_every_allocation_failure_is_enomem_or_exact)
+{
+        static const char spec[] = "{\"secretRootKey\":\"r\",\"secretKey\":\"k\",\"serviceBindingIO\":{\"secretType\":true},"
+                                   "\"secretTemplate\":\"metadata:\\n  labels: {p: {{ .instance.plan }}}\\n\"}";
+        static const char want[] =
+                "{\"r\":\"{\\\"k\\\":{\\\"user\\\":\\\"admin\\\",\\\"password\\\":\\\"pw\\\",\\\"port\\\":5432},"
+                "\\\"instance_guid\\\":\\\"ig\\\",\\\"instance_name\\\":\\\"db\\\",\\\"plan\\\":\\\"small\\\",\\\"type\\\":\\\"pg\\\","
+                "\\\"label\\\":\\\"pg\\\",\\\"tags\\\":[\\\"sql\\\",\\\"pg\\\"]}\",\"type\":\"postgresql\",\"provider\":\"bindery\"}";
+        struct credentials_secret s = {0};
+        struct osb_error err = OSB_ERROR_INIT;
+        osb_mem_fail_at(SIZE_MAX);
+        ck_assert_int_eq(build(spec, &s, &err), 0);
+        assert_plain(s.data, want);
+        credentials_secret_release(&s);
+        json_t *creds = parse(shape_creds), *inst = parse(shape_instance), *sp = parse(spec);
+        struct credentials_shape sh;
+        ck_assert_int_eq(credentials_shape_from_spec(sp, inst, "postgresql", "bindery", &sh, &err), 0);
+        osb_mem_fail_at(SIZE_MAX);
+        ck_assert_int_eq(credentials_secret_build(creds, &sh, "team", NULL, NULL, &s, &err), 0);
+        credentials_secret_release(&s);
+        size_t n = osb_mem_allocs();
+        for (size_t i = 0; i < n; i++) {
+                osb_mem_fail_at(i);
+                int r = credentials_secret_build(creds, &sh, "team", NULL, NULL, &s, &err);
+                osb_mem_fail_at(SIZE_MAX);
+                if (r == 0) {
+                        assert_plain(s.data, want);
+                        ck_assert_str_eq(s.type, "servicebinding.io/postgresql");
+                        credentials_secret_release(&s);
+                        continue;
+                }
+                ck_assert_msg(r == -ENOMEM, "allocation %zu: r=%d (%s)", i, r, err.text);
+                ck_assert_ptr_null(s.data);
+        }
+        json_decref(creds);
+        json_decref(inst);
+        json_decref(sp);
+}
+END_TEST
+
 static const char fail_creds[] = "{\"user\":\"admin\",\"port\":5432,\"db\":{\"host\":\"h\",\"z\":[1,2]},\"bad key\":1}";
 static const char fail_transforms[] =
         "[{\"renameKey\":{\"from\":\"port\",\"to\":\"p\"}},"
@@ -784,7 +998,14 @@ static Suite *suite(void)
         tcase_add_test(tc, jsonpath_output_is_bounded);
         tcase_add_test(tc, jsonpath_wildcards_over_shared_values_are_bounded);
         suite_add_tcase(s, tc);
+        tc = tcase_create("layout");
+        tcase_add_test(tc, layouts_give_the_documented_keys);
+        tcase_add_test(tc, secret_type_servicebinding_io);
+        tcase_add_test(tc, template_replaces_data_and_sets_metadata);
+        tcase_add_test(tc, layout_errors_never_quote_values);
+        suite_add_tcase(s, tc);
         tc = tcase_create("oom");
+        tcase_add_test(tc, build_every_allocation_failure_is_enomem_or_exact);
         tcase_add_test(tc, every_allocation_failure_is_enomem_or_exact);
         tcase_add_test(tc, jsonpath_every_allocation_failure_is_enomem_or_exact);
         suite_add_tcase(s, tc);

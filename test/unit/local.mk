@@ -101,6 +101,11 @@ test_unit_check_params_LDADD = $(CATCTL_TEST_LIBS)
 test_unit_check_credentials_SOURCES = test/unit/check_credentials.c
 test_unit_check_credentials_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_credentials_LDADD = $(CATCTL_TEST_LIBS)
+# catalog-controller/template.c: spec.secretTemplate's template language.
+UNIT_TESTS += test/unit/check_template
+test_unit_check_template_SOURCES = test/unit/check_template.c
+test_unit_check_template_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_template_LDADD = $(CATCTL_TEST_LIBS)
 # plugins/: the kubectl plugins' shared code.
 UNIT_TESTS += test/unit/check_plugins_cli
 test_unit_check_plugins_cli_SOURCES = test/unit/check_plugins_cli.c
