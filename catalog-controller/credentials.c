@@ -5,6 +5,7 @@
 #include "common/osb_buf.h"
 #include "common/osb_json.h"
 #include "common/osb_mem.h"
+#include "common/osb_parse.h"
 #include "common/osb_yaml.h"
 #include "catalog-controller/credentials.h"
 #include "catalog-controller/template.h"
@@ -1131,6 +1132,29 @@ static int string_map(const json_t *m, const char *what, json_t **ret, struct os
 }
 
 /* Step 3: renders the template and applies the Secret it describes to *data, @ret. */
+/* The place in osb_yaml_parse()'s "line N column M: reason" message, never its reason (which may
+ * quote the text parsed). */
+static bool yaml_error_place(const char *msg, size_t *line, size_t *col)
+{
+        char word[48];
+        int64_t l, c;
+        const char *end;
+        if (!osb_starts_with(msg, "line ") || osb_parse_int64_word(msg + 5, 1, INT32_MAX, &l, &end) < 0 ||
+            !osb_starts_with(end, " column "))
+                return false;
+        end += strlen(" column ");
+        size_t n = strcspn(end, ":");
+        if (n == 0 || n >= sizeof(word))
+                return false;
+        memcpy(word, end, n);
+        word[n] = '\0';
+        if (osb_parse_int64(word, 1, INT32_MAX, &c) < 0)
+                return false;
+        *line = (size_t) l;
+        *col = (size_t) c;
+        return true;
+}
+
 static int apply_template(const json_t *work, const struct credentials_shape *sh, json_t **data,
                           struct credentials_secret *ret, struct osb_error *err)
 {
@@ -1156,7 +1180,7 @@ static int apply_template(const json_t *work, const struct credentials_shape *sh
                 /* the YAML parser's reason may quote the rendered text, credentials included:
                  * only its place is kept */
                 size_t line = 0, col = 0;
-                if (sscanf(sub.text, "line %zu column %zu", &line, &col) == 2)
+                if (yaml_error_place(sub.text, &line, &col))
                         return osb_error_set(err, OSB_E_BAD_REQUEST,
                                              "spec.secretTemplate: the rendered Secret is not valid YAML at line %zu "
                                              "column %zu of the output (use quote for values)", line, col);

@@ -724,7 +724,7 @@ static int adopt_binding(struct pass *p, const json_t *instance, struct osb_erro
                 (void) snprintf(msg, sizeof(msg), "Error adopting the binding: %s", d);
                 return pass_retry(p, "False", "ErrorAdoptingBinding", msg, err);
         }
-        r = bound(p, creds, err);
+        r = bound(p, instance, creds, err);
         osb_response_release(&resp);
         if (r >= 0 && condition_is(p->status, "Ready", "True"))
                 pass_log(p, OSB_LOG_INFO, "binding adopted", NULL);

@@ -2,7 +2,7 @@
  * Use snprintf, osb_buf_* and the osb_parse_* helpers instead. */
 #pragma once
 
-#define OSB_BANNED(f) sorry_##f##_is_banned_see_STYLE_md
+#define OSB_BANNED(f) sorry_##f##_is_banned_see_common_banned_h
 
 #undef strcpy
 #define strcpy(d, s) OSB_BANNED(strcpy)
