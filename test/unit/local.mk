@@ -98,3 +98,8 @@ UNIT_TESTS += test/unit/check_plugins_cli
 test_unit_check_plugins_cli_SOURCES = test/unit/check_plugins_cli.c
 test_unit_check_plugins_cli_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_plugins_cli_LDADD = plugins/libcli.a kube/libkube.a $(TEST_LIBS) $(CHECK_LIBS)
+# catalog-controller/rotation.c: a binding's rotation policy and schedule
+UNIT_TESTS += test/unit/check_rotation
+test_unit_check_rotation_SOURCES = test/unit/check_rotation.c
+test_unit_check_rotation_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_rotation_LDADD = $(CATCTL_TEST_LIBS)
