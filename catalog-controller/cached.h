@@ -17,6 +17,7 @@ struct cached {
         bool ready;              /* condition Ready is True */
         bool unresolved;         /* Ready=False with a References... reason: waits for classes/plans */
         bool abandon;            /* NAMES_ANNOTATION_ABANDON is "true" */
+        bool force_rotate;       /* bindings: ROTATION_ANNOTATION_FORCE is set */
         char *instance_ref;      /* bindings: spec.instanceRef.name */
         char **secret_refs;      /* instances: the Secrets of spec.parametersFrom */
         size_t nsecret_refs;

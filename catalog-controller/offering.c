@@ -171,6 +171,7 @@ static int extract(const json_t *obj, bool is_plan, struct kmeta **ret)
         const json_t *bindable = json_object_get(spec, "bindable");
         o->bindable = json_is_boolean(bindable) ? json_is_true(bindable) : -1;
         o->binding_retrievable = json_is_true(json_object_get(spec, "bindingRetrievable"));
+        o->binding_rotatable = json_is_true(json_object_get(spec, "bindingRotatable"));
         o->max_poll_s = json_integer_value(json_object_get(spec, "maximumPollingDuration"));
         if (dup_str(broker, &o->broker) < 0 || dup_str(json_object_get(spec, "externalID"), &o->external_id) < 0 ||
             dup_str(json_object_get(spec, "externalName"), &o->external_name) < 0 ||

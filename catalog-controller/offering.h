@@ -40,6 +40,7 @@ struct offering {
         bool controller_owned;   /* has a controller ownerReference of kind *ServiceBroker */
         int bindable;            /* spec.bindable: 1, 0, or -1 when unset (a plan inherits its class's) */
         bool binding_retrievable;/* classes: spec.bindingRetrievable */
+        bool binding_rotatable;  /* plans: spec.bindingRotatable (OSB binding_rotatable) */
         int64_t max_poll_s;      /* plans: spec.maximumPollingDuration in seconds, 0 when unset */
         char digest[OFFERING_DIGEST_LEN + 1];
 };
