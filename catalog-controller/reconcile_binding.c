@@ -696,9 +696,7 @@ static int unbind_other(struct pass *p, const char *iid, const char *id, bool *g
         } else if (resp.status == 202) {
                 requeue_at(p, p->tnow + OSB_MAX(resp.retry_after_s, 1));
         } else {
-                char d[900];
-                osb_response_describe(&resp, d, sizeof(d));
-                (void) snprintf(msg, n, "Error unbinding binding %s: %s", id, d);
+                (void) snprintf(msg, n, "Error unbinding binding %s: the broker answered HTTP %ld", id, (long) resp.status);
         }
         osb_response_release(&resp);
         return 0;
@@ -976,9 +974,9 @@ static int continue_rotation(struct pass *p, const json_t *instance, const struc
                 r = condition_set(p->status, ROTATION_CONDITION, "True", "Rotating", msg, p->now) < 0 ? OOM(err) :
                     pass_write_status(p, err);
         } else {
-                char d[1000];
-                osb_response_describe(&resp, d, sizeof(d));
-                (void) snprintf(msg, sizeof(msg), "Error binding the new credentials (binding %s): %s", id, d);
+                /* the status only: the broker's own words stay out of conditions and Events */
+                (void) snprintf(msg, sizeof(msg), "Error binding the new credentials (binding %s): the broker answered HTTP %ld",
+                                id, (long) resp.status);
                 r = rotation_failed(p, msg, err);
         }
         osb_response_release(&resp);
