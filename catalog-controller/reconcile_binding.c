@@ -20,6 +20,7 @@
 #include "catalog-controller/pass.h"
 #include "catalog-controller/request.h"
 #include "catalog-controller/rotation.h"
+#include "catalog-controller/workloads.h"
 
 #define OOM(err) osb_error_set(err, -ENOMEM, "out of memory")
 
@@ -868,6 +869,44 @@ static int history_add(struct pass *p, const json_t *pending, const char *from, 
         return 0;
 }
 
+/* After a rotation: the workloads that use the Secret and opted in roll (workloads.h). The
+ * stamp stays in the status until they are patched, so a restart loses no roll. */
+static int notify_workloads(struct pass *p, struct osb_error *err)
+{
+        json_t *cr = rot(p);
+        if (!str_of(cr, "workloadsStamp"))
+                return 0;
+        osb_autofree char *stamp = osb_strdup(str_of(cr, "workloadsStamp"));
+        if (!stamp)
+                return OOM(err);
+        unsigned n = 0;
+        char names[600], msg[1200];
+        struct osb_error werr = OSB_ERROR_INIT;
+        int r = workloads_restart(p->c, p->ns, secret_name(p), workloads_opted_in(p->obj), stamp, &n, names, sizeof(names),
+                                  &werr);
+        if (r == -ENOMEM || r == -ECANCELED)
+                return r == -ENOMEM ? OOM(err) : r;
+        if (r < 0) {
+                int64_t delay = ctl_retry_fail(p->c, p->key);
+                char when[OSB_TIME_RFC3339_MAX];
+                osb_time_format_rfc3339(p->tnow + (time_t) ((delay + 999) / 1000), when);
+                (void) snprintf(msg, sizeof(msg), "Cannot restart the workloads that use Secret %s: %s; will retry at %s",
+                                secret_name(p), werr.text, when);
+                pass_log(p, OSB_LOG_WARN, "WorkloadRestartFailed", msg);
+                pass_event(p, true, "WorkloadRestartFailed", msg);
+                requeue_at(p, p->tnow + (time_t) ((delay + 999) / 1000));
+                return 0;
+        }
+        if (n > 0) {
+                (void) snprintf(msg, sizeof(msg), "Annotated the pod template of %s (" WORKLOADS_ANNOTATION_STAMP "=%s) "
+                                "so they roll with the new credentials", names, stamp);
+                pass_log(p, OSB_LOG_INFO, "workloads restarted", msg);
+                pass_event(p, false, "WorkloadsRestarted", msg);
+        }
+        (void) json_object_del(cr, "workloadsStamp");
+        return pass_write_status(p, err);
+}
+
 /* The broker made the new binding: its credentials go into the Secret, in place. */
 static int finish_rotation(struct pass *p, const struct rotation_policy *pol, const json_t *creds,
                            const json_t *resp_body, const json_t *props, struct osb_error *err)
@@ -899,6 +938,7 @@ static int finish_rotation(struct pass *p, const struct rotation_policy *pol, co
             json_object_set_new(cr, "currentExternalID", json_string(new)) < 0 ||
             json_object_set_new(cr, "currentPredecessorExternalID", json_string(pred ? pred : "")) < 0 ||
             pass_set_str(p, "lastCredentialsRotationTime", p->now) < 0 || record_expiry(p, resp_body) < 0 ||
+            json_object_set_new(cr, "workloadsStamp", json_string(p->now)) < 0 ||
             (props && json_object_set(p->status, "externalProperties", (json_t *) props) < 0) ||
             json_object_set_new(p->status, "reconciledGeneration", json_integer(p->generation)) < 0)
                 return OOM(err);
@@ -914,6 +954,7 @@ static int finish_rotation(struct pass *p, const struct rotation_policy *pol, co
         if (r >= 0) {
                 pass_log(p, OSB_LOG_INFO, "credentials rotated", msg);
                 pass_event(p, false, "CredentialsRotated", msg);
+                r = notify_workloads(p, err);
         }
         return r;
 }
@@ -1041,7 +1082,9 @@ static int rotate(struct pass *p, const json_t *instance, bool spec_changed, str
         if (condition_is(p->status, ROTATION_CONDITION, "False"))
                 condition_remove(p->status, ROTATION_CONDITION);
         const char *iid = str_of(json_object_get(instance, "spec"), "externalID");
-        int r = unbind_retired(p, iid, false, err);
+        int r = notify_workloads(p, err);
+        if (r >= 0)
+                r = unbind_retired(p, iid, false, err);
         if (r < 0)
                 return r;
         if (!pass_str(p, "lastCredentialsRotationTime") && pass_set_str(p, "lastCredentialsRotationTime", p->now) < 0)
