@@ -163,6 +163,20 @@ $(sb_yaml b-force i-rot "credentialsRotationPolicy: {enabled: true, rotationFreq
 YAML
 eventually 20 bready b-force
 F0=$(of servicebinding b-force .spec.externalID)
+# workloads: dep NAME ANNOTATED(true|-) POD-SPEC-JSON
+dep() {
+  printf -- '---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: %s%s}\nspec: {replicas: 0, selector: {matchLabels: {app: %s}}, template: {metadata: {labels: {app: %s}}, spec: %s}}\n' \
+    "$1" "$([ "$2" = true ] && echo ', annotations: {bindery.dev/restart-on-rotation: "true"}')" "$1" "$1" "$3"
+}
+C='{name: app, image: "registry.invalid/app:1"'
+expect_ok "Deployments: two opted in that use Secret b-force (envFrom, a volume), one not opted in, one using another Secret" \
+  kn apply -f - <<YAML
+$(dep app-env true "{containers: [$C, envFrom: [{secretRef: {name: b-force}}]}]}")
+$(dep app-vol true "{containers: [$C}], volumes: [{name: creds, secret: {secretName: b-force}}]}")
+$(dep app-plain - "{containers: [$C, env: [{name: PW, valueFrom: {secretKeyRef: {name: b-force, key: password}}}]}]}")
+$(dep app-other true "{containers: [$C, envFrom: [{secretRef: {name: other}}]}]}")
+YAML
+stamp() { kn get deployment "$1" -o json 2>/dev/null | jq -r '.spec.template.metadata.annotations["bindery.dev/credentials-rotated-at"] // "-"'; }
 expect_ok "annotate it services.cloud.sap.com/forceRotate=true" kn annotate servicebinding b-force services.cloud.sap.com/forceRotate=true
 eventually 20 rotated_from b-force "$F0"
 F1=$(cur b-force)
@@ -179,6 +193,14 @@ expect_eq "... owned by the binding" "ServiceBinding b-force" \
   "$(kn get secret "$RS" -o json 2>/dev/null | jq -r '.metadata.ownerReferences[0] | "\(.kind) \(.name)"')"
 db_check "... the broker still holds both bindings while the TTL runs" "$(sorted "$F0" "$F1")" b_ids "$(iid i-rot)"
 expect_eq "... the history says Forced" "Forced" "$(of servicebinding b-force '.status.credentialsRotation.history[-1].reason')"
+RT=$(of servicebinding b-force '.status.credentialsRotation.history[-1].time')
+stamped() { [ "$(stamp app-env) $(stamp app-vol)" = "$RT $RT" ]; }
+eventually 15 stamped
+expect_eq "the opted-in Deployments that use the Secret get the rotation time on their pod template" "$RT $RT" \
+  "$(stamp app-env) $(stamp app-vol)"
+expect_eq "... the one not opted in and the one using another Secret are untouched" "- -" "$(stamp app-plain) $(stamp app-other)"
+expect_ok "... an Event WorkloadsRestarted names them" has_ev ServiceBinding b-force \
+  "^Normal WorkloadsRestarted: Annotated the pod template of Deployment/app-env, Deployment/app-vol "
 OUT=$(PATH="$top_builddir/plugins:$PATH" timeout 20 "$KUBECTL" svcat rotate binding b-force -n "$E2E_NS" 2>&1)
 expect_match "kubectl svcat rotate binding b-force" "^Rotation requested for binding $E2E_NS/b-force" "$OUT"
 eventually 20 rotated_from b-force "$F1"
@@ -186,6 +208,11 @@ F2=$(cur b-force)
 expect_eq "... a third binding's credentials in the Secret" "pw-$F2" "$(spw b-force)"
 expect_eq "... two rotations in the history" "2" "$(nhist b-force)"
 db_check "... the broker holds all three (two retired for an hour)" "$(sorted "$F0" "$F1" "$F2")" b_ids "$(iid i-rot)"
+OUT=$(PATH="$top_builddir/plugins:$PATH" timeout 20 "$KUBECTL" svcat describe binding b-force -n "$E2E_NS" 2>&1)
+expect_match "kubectl svcat describe binding shows the policy" "^Rotation Policy: +enabled, every 720h, old credentials kept 1h$" "$OUT"
+expect_match "... the current binding id" "^Current Binding ID: +$F2$" "$OUT"
+expect_match "... the retired bindings" "^  $F0 +b-force-[0-9a-f]{10} " "$OUT"
+expect_match "... and the history" "^  [0-9-]+T[0-9:]+Z +Forced +PredecessorBindingID +$F1 +$F2 +-$" "$OUT"
 OUT=$(PATH="$top_builddir/plugins:$PATH" timeout 20 "$KUBECTL" svcat rotate --help 2>&1)
 expect_match "kubectl svcat rotate --help" "rotate binding NAME" "$OUT"
 expect_ok "delete b-force (30 s)" kn delete servicebinding b-force --timeout=30s

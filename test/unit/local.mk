@@ -103,3 +103,8 @@ UNIT_TESTS += test/unit/check_rotation
 test_unit_check_rotation_SOURCES = test/unit/check_rotation.c
 test_unit_check_rotation_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_rotation_LDADD = $(CATCTL_TEST_LIBS)
+# catalog-controller/workloads.c: which workloads use a rotated binding's Secret
+UNIT_TESTS += test/unit/check_workloads
+test_unit_check_workloads_SOURCES = test/unit/check_workloads.c
+test_unit_check_workloads_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_workloads_LDADD = $(CATCTL_TEST_LIBS)
