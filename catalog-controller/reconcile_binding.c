@@ -619,12 +619,11 @@ static void requeue_at(struct pass *p, time_t t)
  * only values that parse as RFC 3339 UTC are kept (the broker's bytes are never copied). */
 static int record_expiry(struct pass *p, const json_t *resp_body)
 {
-        const json_t *md = json_object_get(resp_body, "metadata");
         json_t *cr = rot_make(p);
         if (!cr)
                 return -ENOMEM;
-        time_t e = json_is_object(md) ? time_of(md, "expires_at") : 0;
-        time_t rb = json_is_object(md) ? time_of(md, "renew_before") : 0;
+        time_t e, rb;
+        osb_response_bind_expiry(resp_body, &e, &rb);
         return set_time(cr, "expiresAt", e) < 0 || set_time(cr, "renewBefore", rb) < 0 ? -ENOMEM : 0;
 }
 
