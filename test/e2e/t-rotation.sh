@@ -233,6 +233,22 @@ expect_eq "a rotation without a policy: the new credentials" "pw-$N1" "$(spw b-f
 expect_eq "... by a fresh bind" "FreshBind" "$(of servicebinding b-fresh '.status.credentialsRotation.history[0].method')"
 db_check "... the broker got no predecessor_binding_id" "-" b_pred "$N1"
 
+# --- policies the API server or the controller refuses ----------------------------------------------------
+tick "bad policies"
+expect_fail_with "a rotationFrequency that is not a duration is refused by the API server (CRD schema)" \
+  'should match|Invalid value' kn apply -f - <<YAML
+$(sb_yaml b-bad i-fresh "credentialsRotationPolicy: {enabled: true, rotationFrequency: soon}")
+YAML
+expect_ok "... nothing was created" gone servicebinding b-bad
+expect_ok "create b-nofreq: enabled without a rotationFrequency" kn apply -f - <<YAML
+$(sb_yaml b-nofreq i-fresh "credentialsRotationPolicy: {enabled: true}")
+YAML
+eventually 20 cond_is servicebinding b-nofreq CredRotationInProgress "False InvalidRotationPolicy"
+expect_eq "... Ready True, CredRotationInProgress False InvalidRotationPolicy" "True InjectedBindResult|False InvalidRotationPolicy" \
+  "$(cond servicebinding b-nofreq Ready)|$(cond servicebinding b-nofreq CredRotationInProgress)"
+expect_eq "... naming the field" "spec.credentialsRotationPolicy.rotationFrequency: required when enabled" \
+  "$(cmsg servicebinding b-nofreq CredRotationInProgress)"
+
 # --- expiry-driven -------------------------------------------------------------------------------------
 tick "expiry"
 expect_ok "create b-exp (no policy) on plan exp: bindings expire in 16 s, renew after 8 s" kn apply -f - <<YAML
