@@ -939,7 +939,8 @@ static int finish_rotation(struct pass *p, const struct rotation_policy *pol, co
             pass_set_str(p, "lastCredentialsRotationTime", p->now) < 0 || record_expiry(p, resp_body) < 0 ||
             json_object_set_new(cr, "workloadsStamp", json_string(p->now)) < 0 ||
             (props && json_object_set(p->status, "externalProperties", (json_t *) props) < 0) ||
-            json_object_set_new(p->status, "reconciledGeneration", json_integer(p->generation)) < 0)
+            json_object_set_new(p->status, "reconciledGeneration", json_integer(p->generation)) < 0 ||
+            json_object_set_new(p->status, "observedGeneration", json_integer(p->generation)) < 0)
                 return OOM(err);
         char msg[1200];
         (void) snprintf(msg, sizeof(msg), "Rotated the credentials (%s): binding %s replaces binding %s (%s); "
