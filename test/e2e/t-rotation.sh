@@ -232,6 +232,15 @@ N1=$(cur b-fresh)
 expect_eq "a rotation without a policy: the new credentials" "pw-$N1" "$(spw b-fresh)"
 expect_eq "... by a fresh bind" "FreshBind" "$(of servicebinding b-fresh '.status.credentialsRotation.history[0].method')"
 db_check "... the broker got no predecessor_binding_id" "-" b_pred "$N1"
+expect_ok "a spec change of the rotated b-fresh (new parameters)" \
+  kn patch servicebinding b-fresh --type merge -p '{"spec":{"parameters":{"tier":"gold"}}}'
+eventually 20 rotated_from b-fresh "$N1"
+N2=$(cur b-fresh)
+expect_eq "... is carried out by a rotation (SpecChanged), the new binding's credentials in the Secret" "SpecChanged pw-$N2" \
+  "$(of servicebinding b-fresh '.status.credentialsRotation.history[-1].reason') $(spw b-fresh)"
+expect_eq "... reconciledGeneration and observedGeneration are the new generation" "true" \
+  "$(of servicebinding b-fresh '.metadata.generation == .status.reconciledGeneration and .metadata.generation == .status.observedGeneration')"
+db_check "... the broker got the new parameters with it" '{"tier":"gold"}' bsql "SELECT parameters FROM bindings WHERE id = '$N2'"
 
 # --- policies the API server or the controller refuses ----------------------------------------------------
 tick "bad policies"
