@@ -282,6 +282,11 @@ $(sb_yaml b-flaky i-flaky "credentialsRotationPolicy: {enabled: true, rotationFr
 YAML
 eventually 20 bready b-flaky
 L0=$(of servicebinding b-flaky .spec.externalID)
+expect_ok "b-flaky opts in for every workload that uses its Secret (bindery.dev/restart-on-rotation on the binding)" \
+  kn annotate servicebinding b-flaky bindery.dev/restart-on-rotation=true
+expect_ok "a Deployment that uses Secret b-flaky, not annotated itself" kn apply -f - <<YAML
+$(dep app-flaky - "{containers: [$C, envFrom: [{secretRef: {name: b-flaky}}]}]}")
+YAML
 e2e_restart_broker b1 --catalog "$E2E_TMP/fail.json" --username admin --password "$PW" || exit 1
 expect_ok "the broker now fails binds of plan flaky; force a rotation" \
   kn annotate servicebinding b-flaky services.cloud.sap.com/forceRotate=true
@@ -302,6 +307,10 @@ e2e_restart_broker b1 --catalog "$E2E_TMP/ok.json" --username admin --password "
 eventually 30 rotated_from b-flaky "$L0"
 expect_eq "the broker binds again: the rotation completes with the pending id" "$LP pw-$LP" "$(cur b-flaky) $(spw b-flaky)"
 expect_eq "... the condition is gone" "" "$(cond servicebinding b-flaky CredRotationInProgress)"
+LT=$(of servicebinding b-flaky '.status.credentialsRotation.history[-1].time')
+flaky_stamped() { [ "$(stamp app-flaky)" = "$LT" ]; }
+eventually 15 flaky_stamped
+expect_eq "... and the Deployment's pod template has the rotation time (the binding opted in)" "$LT" "$(stamp app-flaky)"
 
 # --- the controller killed (SIGKILL) mid-rotation -------------------------------------------------------
 tick "the controller killed (SIGKILL) mid-rotation"
