@@ -18,6 +18,7 @@ struct static_plan {
         enum backend_async async, bind_async;
         int64_t delay_ms;
         int64_t sync_delay_ms;     /* a synchronous operation sleeps this long first (0: none) */
+        int64_t binding_ttl_ms;    /* > 0: a binding's metadata.expires_at is this long after the bind */
         int64_t retry_after_s;     /* -1: derived from the remaining delay */
         bool fail[OP_KIND_MAX];
         const char *fail_message;
@@ -43,7 +44,7 @@ static int static_configure(struct catalog_plan *plan, struct backend_problems *
         static const char *const known[] = {"type", "credentials", "async", "bind_async", "delay",
                                             "retry_after", "fail", "fail_message", "dashboard_url",
                                             "requires_app", "syslog_drain_url", "route_service_url",
-                                            "volume_mounts", "endpoints", "sync_delay"};
+                                            "volume_mounts", "endpoints", "sync_delay", "binding_ttl"};
         const char *key;
         json_t *v;
         json_object_foreach(cfg, key, v) {
@@ -73,6 +74,7 @@ static int static_configure(struct catalog_plan *plan, struct backend_problems *
         (void) backend_setting_duration(cfg, path, "delay", 0, -1, &sp->delay_ms, bp);
         /* A synchronous answer holds a request thread and the write lock: minutes at most. */
         (void) backend_setting_duration(cfg, path, "sync_delay", 0, SYNC_DELAY_MAX_MS, &sp->sync_delay_ms, bp);
+        (void) backend_setting_duration(cfg, path, "binding_ttl", 1000, -1, &sp->binding_ttl_ms, bp);
         v = json_object_get(cfg, "retry_after");
         if (v) {
                 if (!json_is_integer(v) || json_integer_value(v) < 0)
@@ -258,6 +260,16 @@ static int static_run(const struct backend_call *call, struct backend_result *re
                         return osb_error_set(err, -ENOMEM, "out of memory");
                 if (json_object_set(body, "credentials", creds) < 0)
                         return osb_error_set(err, -ENOMEM, "out of memory");
+                if (sp->binding_ttl_ms > 0) {
+                        /* OSB 2.17 binding metadata: valid for binding_ttl, renew after half of it */
+                        char exp[OSB_TIME_RFC3339_MAX], renew[OSB_TIME_RFC3339_MAX];
+                        time_t now = time(NULL);
+                        osb_time_format_rfc3339(now + (time_t) (sp->binding_ttl_ms / 1000), exp);
+                        osb_time_format_rfc3339(now + (time_t) (sp->binding_ttl_ms / 2000), renew);
+                        if (json_object_set_new(body, "metadata", json_pack("{s:s,s:s}", "expires_at", exp,
+                                                                            "renew_before", renew)) < 0)
+                                return osb_error_set(err, -ENOMEM, "out of memory");
+                }
                 res->response = OSB_TAKE_PTR(body);
                 return 0;
         }

@@ -6,6 +6,7 @@
 #include "catalog-controller/cached.h"
 #include "catalog-controller/condition.h"
 #include "catalog-controller/names.h"
+#include "catalog-controller/rotation.h"
 
 void cached_free(struct kmeta *m)
 {
@@ -40,6 +41,7 @@ int cached_extract(const json_t *obj, struct kmeta **ret)
         const char *sb = json_string_value(json_object_get(json_object_get(md, "annotations"), NAMES_ANNOTATION_SERVICEBINDING));
         if (sb && !(o->servicebinding = osb_strdup(sb)))
                 goto oom;
+        o->force_rotate = json_object_get(json_object_get(md, "annotations"), ROTATION_ANNOTATION_FORCE) != NULL;
         const char *iref = json_string_value(json_object_get(json_object_get(spec, "instanceRef"), "name"));
         if (iref && !(o->instance_ref = osb_strdup(iref)))
                 goto oom;
@@ -75,7 +77,8 @@ bool cached_relevant(const struct kmeta *old, const struct kmeta *new)
         const struct cached *a = (const struct cached *) old, *b = (const struct cached *) new;
         return old->generation != new->generation || old->deleting != new->deleting || old->finalizer != new->finalizer ||
                old->nfinalizers != new->nfinalizers || !osb_streq(old->uid, new->uid) || a->ready != b->ready ||
-               a->abandon != b->abandon || !osb_streq(a->servicebinding, b->servicebinding);
+               a->abandon != b->abandon || !osb_streq(a->servicebinding, b->servicebinding) ||
+               a->force_rotate != b->force_rotate;
 }
 
 json_t *cached_json(const struct cached *o)

@@ -18,6 +18,7 @@ struct cached {
         bool unresolved;         /* Ready=False with a References... reason: waits for classes/plans */
         bool abandon;            /* NAMES_ANNOTATION_ABANDON is "true" */
         char *servicebinding;    /* instances: NAMES_ANNOTATION_SERVICEBINDING, or NULL */
+        bool force_rotate;       /* bindings: ROTATION_ANNOTATION_FORCE is set */
         char *instance_ref;      /* bindings: spec.instanceRef.name */
         char *plan_ref;          /* instances: spec.clusterServicePlanRef.name or servicePlanRef.name */
         char *instance_ns;       /* bindings: spec.instanceRef.namespace, or NULL (the binding's own) */

@@ -86,3 +86,21 @@ int kapi_delete(struct kube_client *c, const struct kube_resource *res, const ch
         metrics_kube_request("delete", res->plural, r);
         return r;
 }
+
+int kapi_list(struct kube_client *c, const struct kube_resource *res, const char *ns, kube_list_fn fn, void *userdata,
+              struct osb_error *err)
+{
+        throttle();
+        int r = kube_list(c, res, ns, NULL, fn, userdata, NULL, err);
+        metrics_kube_request("list", res->plural, r);
+        return r;
+}
+
+int kapi_patch(struct kube_client *c, const struct kube_resource *res, const char *ns, const char *name,
+               const char *subresource, const json_t *patch, struct osb_error *err)
+{
+        throttle();
+        int r = kube_patch(c, res, ns, name, subresource, KUBE_PATCH_MERGE, patch, NULL, err);
+        metrics_kube_request("patch", res->plural, r);
+        return r;
+}

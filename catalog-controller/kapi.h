@@ -8,6 +8,7 @@
 
 #include "common/osb_error.h"
 #include "kube/client.h"
+#include "kube/watch.h"
 
 /* A client-side limit on the request rate (a token bucket shared by every thread): at most @qps
  * requests a second on average, @burst at once. @qps 0 (the default): no limit. Call before
@@ -24,3 +25,9 @@ int kapi_update_status(struct kube_client *c, const struct kube_resource *res, c
                        const json_t *obj, json_t **ret, struct osb_error *err);
 int kapi_delete(struct kube_client *c, const struct kube_resource *res, const char *ns, const char *name,
                 struct osb_error *err);
+/* Every item of @res in @ns, page by page, to @fn (as kube_list()). */
+int kapi_list(struct kube_client *c, const struct kube_resource *res, const char *ns, kube_list_fn fn, void *userdata,
+              struct osb_error *err);
+/* A merge patch of @name (or of its @subresource; NULL: the object). */
+int kapi_patch(struct kube_client *c, const struct kube_resource *res, const char *ns, const char *name,
+               const char *subresource, const json_t *patch, struct osb_error *err);

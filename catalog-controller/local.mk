@@ -26,3 +26,7 @@ catalog_controller_libcatctl_a_SOURCES = \
 bin_PROGRAMS += catalog-controller/catalog-controller
 catalog_controller_catalog_controller_SOURCES = catalog-controller/main.c
 catalog_controller_catalog_controller_LDADD = catalog-controller/libcatctl.a kube/libkube.a common/libosbcommon.a $(DEP_LIBS)
+# binding credential rotation: the policy and the schedule (pure)
+catalog_controller_libcatctl_a_SOURCES += catalog-controller/rotation.c catalog-controller/rotation.h
+# workloads told of a rotation (opt-in): the pod templates that use a binding's Secret
+catalog_controller_libcatctl_a_SOURCES += catalog-controller/workloads.c catalog-controller/workloads.h

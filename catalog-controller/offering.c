@@ -183,6 +183,7 @@ static int extract(const json_t *obj, bool is_plan, struct kmeta **ret)
         o->bindable = json_is_boolean(bindable) ? json_is_true(bindable) : -1;
         o->binding_retrievable = json_is_true(json_object_get(spec, "bindingRetrievable"));
         o->instance_retrievable = json_is_true(json_object_get(spec, "instancesRetrievable"));
+        o->binding_rotatable = json_is_true(json_object_get(spec, "bindingRotatable"));
         o->max_poll_s = json_integer_value(json_object_get(spec, "maximumPollingDuration"));
         if (is_plan && (copy_json(spec, "instanceCreateParameterSchema", &o->schema_create) < 0 ||
                         copy_json(spec, "instanceUpdateParameterSchema", &o->schema_update) < 0 ||

@@ -41,6 +41,7 @@ struct offering {
         int bindable;            /* spec.bindable: 1, 0, or -1 when unset (a plan inherits its class's) */
         bool binding_retrievable;/* classes: spec.bindingRetrievable */
         bool instance_retrievable;/* classes: spec.instancesRetrievable */
+        bool binding_rotatable;  /* plans: spec.bindingRotatable (OSB binding_rotatable) */
         int64_t max_poll_s;      /* plans: spec.maximumPollingDuration in seconds, 0 when unset */
         /* plans: spec.instanceCreateParameterSchema, instanceUpdateParameterSchema and
          * serviceBindingCreateParameterSchema (NULL when unset), read-only once cached */

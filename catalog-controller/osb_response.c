@@ -2,6 +2,7 @@
 #include "common/osb_compat.h"
 
 #include "common/osb_mem.h"
+#include "common/osb_time.h"
 #include "catalog-controller/osb_response.h"
 
 void osb_response_release(struct osb_response *r)
@@ -131,6 +132,19 @@ int osb_response_bind(const struct osb_response *r, const char *call, const json
                                      "not a JSON object (%zu bytes)", call, type_name(c), r->body_len);
         *credentials = c;
         return 0;
+}
+
+void osb_response_bind_expiry(const json_t *body, time_t *expires_at, time_t *renew_before)
+{
+        const json_t *md = json_object_get(body, "metadata");
+        time_t t;
+        *expires_at = *renew_before = 0;
+        if (!json_is_object(md))
+                return;
+        if (osb_time_parse_rfc3339(json_string_value(json_object_get(md, "expires_at")), &t) == 0 && t > 0)
+                *expires_at = t;
+        if (osb_time_parse_rfc3339(json_string_value(json_object_get(md, "renew_before")), &t) == 0 && t > 0)
+                *renew_before = t;
 }
 
 int osb_response_provision(const struct osb_response *r, const char *call, const char **dashboard_url,

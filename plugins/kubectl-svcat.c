@@ -13,6 +13,7 @@
 #include "plugins/svcat.h"
 
 #define ABANDON_ANNOTATION "bindery.dev/abandon"
+#define FORCE_ROTATE_ANNOTATION "services.cloud.sap.com/forceRotate"
 #define DEFAULT_TIMEOUT_MS (5 * 60 * 1000)
 #define CONFLICT_RETRIES 5
 
@@ -324,6 +325,28 @@ static int cmd_upgrade(struct cli *cli, const struct svcat_args *a)
                        "the broker gets an update\n", cli->namespace, name, shown_version(iv), shown_version(pv));
                 return CLI_EXIT_OK;
         }
+}
+
+/* Asks the controller for new credentials now: the annotation SAP's operator reads too. */
+static int cmd_rotate(struct cli *cli, const struct svcat_args *a)
+{
+        enum svcat_kind kind;
+        if (svcat_kind_parse(a->pos[0], &kind) < 0 || kind != SVCAT_BINDING)
+                return usage_error(cli, find_command("rotate"), "rotate takes \"binding\", not \"%s\"", a->pos[0]);
+        char now[OSB_TIME_RFC3339_MAX];
+        osb_time_format_rfc3339(time(NULL), now);
+        struct osb_error err = OSB_ERROR_INIT;
+        osb_autojson json_t *patch = json_pack("{s:{s:{s:s}}}", "metadata", "annotations", FORCE_ROTATE_ANNOTATION, now);
+        if (!patch)
+                return cli_error(cli, CLI_EXIT_ERROR, "out of memory");
+        int r = kube_patch(cli->kc, &kube_sc_bindings, cli->namespace, a->pos[1], NULL, KUBE_PATCH_MERGE, patch, NULL, &err);
+        if (r == OSB_E_NOT_FOUND)
+                return svcat_not_found(&kube_sc_bindings, a->pos[1]);
+        if (r < 0)
+                return cli_request_error(cli, r, &err);
+        printf("Rotation requested for binding %s/%s (annotated %s): the controller binds new credentials and "
+               "updates its Secret in place\n", cli->namespace, a->pos[1], FORCE_ROTATE_ANNOTATION);
+        return CLI_EXIT_OK;
 }
 
 /* Waits until every one of @names (@n of them) of @res is gone. Returns CLI_EXIT_OK,
@@ -652,6 +675,17 @@ static const struct command commands[] = {
          "Examples:\n"
          "  kubectl svcat upgrade instance my-db -n shop\n",
          2, 2, true, false},
+        {"rotate", NULL, cmd_rotate, opts_none, "rotate binding NAME",
+         "Make the controller rotate a binding's credentials now",
+         "Sets the annotation services.cloud.sap.com/forceRotate on the ServiceBinding. The controller\n"
+         "binds a new binding id at the broker (with predecessor_binding_id when the plan is\n"
+         "binding_rotatable), writes the new credentials into the binding's Secret in place (same name),\n"
+         "keeps the old ones in a Secret of their own until spec.credentialsRotationPolicy.\n"
+         "rotatedBindingTTL (default 1h) ends, then unbinds the old binding id, and removes the\n"
+         "annotation. `kubectl svcat describe binding NAME` shows the rotation history.\n\n"
+         "Examples:\n"
+         "  kubectl svcat rotate binding my-db-creds -n shop\n",
+         2, 2, true, false},
         {"deprovision", NULL, cmd_deprovision, opts_deprovision, "deprovision NAME [--wait [--timeout D]]",
          "Delete a service instance (the broker deprovisions it)",
          "Deletes the ServiceInstance: the controller deletes its bindings, deprovisions it at the\n"
@@ -825,7 +859,8 @@ static int cmd_complete(struct cli *cli, int argc, char **argv)
                 } else if (cmd) {
                         static const char *const get_kinds[] = {"brokers", "classes", "plans", "instances", "bindings", NULL};
                         static const char *const one_kinds[] = {"instance", "binding", "broker", "class", "plan", NULL};
-                        static const char *const broker[] = {"broker", NULL}, *const instance[] = {"instance", NULL};
+                        static const char *const broker[] = {"broker", NULL}, *const instance[] = {"instance", NULL},
+                                                 *const binding[] = {"binding", NULL};
                         static const char *const abandon_kinds[] = {"instance", "binding", NULL};
                         static const char *const shells[] = {"bash", NULL};
                         static const char *const migrate_steps[] = {"plan", "export", "run", "verify", NULL};
@@ -839,6 +874,8 @@ static int cmd_complete(struct cli *cli, int argc, char **argv)
                                 kinds = broker;
                         else if (strcmp(n, "touch") == 0 || strcmp(n, "upgrade") == 0)
                                 kinds = instance;
+                        else if (strcmp(n, "rotate") == 0)
+                                kinds = binding;
                         else if (strcmp(n, "abandon") == 0)
                                 kinds = abandon_kinds;
                         enum svcat_kind kind;

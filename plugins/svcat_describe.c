@@ -306,6 +306,76 @@ static int describe_instance(struct cli *cli, const json_t *si)
         return CLI_EXIT_OK;
 }
 
+static const char *or_none(const char *s)
+{
+        return s ? s : "<none>";
+}
+
+/* Credential rotation (issue 19): the policy, the current binding id, what is in progress, the
+ * retired bindings and the history. Nothing when the binding has neither a policy nor state. */
+static void rotation(const json_t *sb)
+{
+        const json_t *pol = cli_get(sb, "spec", "credentialsRotationPolicy", NULL);
+        const json_t *cr = cli_get(sb, "status", "credentialsRotation", NULL);
+        if (!json_is_object(pol) && !json_is_object(cr))
+                return;
+        char buf[256];
+        if (json_is_object(pol)) {
+                const char *freq = cli_str(pol, "rotationFrequency", NULL), *ttl = cli_str(pol, "rotatedBindingTTL", NULL);
+                snprintf(buf, sizeof(buf), "%s, every %s, old credentials kept %s",
+                         json_is_true(json_object_get(pol, "enabled")) ? "enabled" : "disabled", freq ? freq : "<none>",
+                         ttl ? ttl : "1h (default)");
+                field("Rotation Policy", buf);
+        } else {
+                field("Rotation Policy", NULL);
+        }
+        field("Current Binding ID", cli_str(cr, "currentExternalID", NULL) ? cli_str(cr, "currentExternalID", NULL) :
+                                    cli_str(sb, "spec", "externalID", NULL));
+        field("Last Rotation", cli_str(sb, "status", "lastCredentialsRotationTime", NULL));
+        field("Next Rotation", cli_str(cr, "nextRotationTime", NULL));
+        if (cli_str(cr, "expiresAt", NULL))
+                field("Expires At", cli_str(cr, "expiresAt", NULL));
+        const json_t *pending = cli_get(cr, "pending", NULL);
+        if (json_is_object(pending)) {
+                snprintf(buf, sizeof(buf), "binding %s (%s, %s, since %s)", or_none(cli_str(pending, "externalID", NULL)),
+                         or_none(cli_str(pending, "reason", NULL)), or_none(cli_str(pending, "method", NULL)),
+                         or_none(cli_str(pending, "startTime", NULL)));
+                field("Rotation In Progress", buf);
+        }
+        size_t i;
+        const json_t *e;
+        const json_t *retired = cli_get(cr, "retired", NULL);
+        if (json_array_size(retired)) {
+                static const char *const head[] = {"Binding ID", "Secret", "Retired", "Unbind After"};
+                printf("Retired Bindings:\n");
+                struct cli_table *t = cli_table_new(4, head);
+                if (t) {
+                        json_array_foreach(retired, i, e) {
+                                const char *row[] = {cli_str(e, "externalID", NULL), cli_str(e, "secretName", NULL),
+                                                     cli_str(e, "retiredTime", NULL), cli_str(e, "unbindAfter", NULL)};
+                                (void) cli_table_add(t, row);
+                        }
+                        print_indented(t);
+                }
+        }
+        const json_t *hist = cli_get(cr, "history", NULL);
+        if (json_array_size(hist)) {
+                static const char *const head[] = {"Time", "Reason", "Method", "From", "To", "Old Unbound"};
+                printf("Rotation History:\n");
+                struct cli_table *t = cli_table_new(6, head);
+                if (t) {
+                        json_array_foreach(hist, i, e) {
+                                const char *ub = cli_str(e, "retiredUnboundTime", NULL);
+                                const char *row[] = {cli_str(e, "time", NULL), cli_str(e, "reason", NULL),
+                                                     cli_str(e, "method", NULL), cli_str(e, "fromExternalID", NULL),
+                                                     cli_str(e, "toExternalID", NULL), ub ? ub : "-"};
+                                (void) cli_table_add(t, row);
+                        }
+                        print_indented(t);
+                }
+        }
+}
+
 static int describe_binding(struct cli *cli, const json_t *sb)
 {
         metadata(sb);
@@ -339,6 +409,7 @@ static int describe_binding(struct cli *cli, const json_t *sb)
         }
         operation(sb);
         field("Unbind Status", cli_str(sb, "status", "unbindStatus", NULL));
+        rotation(sb);
         conditions(sb);
         parameters(sb);
         parameters_from(cli, sb);

@@ -75,6 +75,8 @@ ALIASES = {
     ("reconcile_broker.c", "res"): lambda: flavour.get("class_res", set()) | flavour.get("plan_res", set()),
     ("pass.c", "res"): lambda: spass | flavour.get("broker_res", set()),
     ("pass.c", "p->res"): lambda: spass | flavour.get("broker_res", set()),
+    # the workloads told of a credential rotation: its table of the three apps/v1 kinds
+    ("workloads.c", "kinds[k].res"): lambda: res_ref("deployments") | res_ref("statefulsets") | res_ref("daemonsets"),
 }
 
 def resolve(f, expr):

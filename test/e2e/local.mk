@@ -26,7 +26,8 @@ E2E_FILES = \
 	test/e2e/t-svcat.sh \
 	test/e2e/t-leader.sh \
 	test/e2e/t-shutdown.sh \
-	test/e2e/t-deploy.sh
+	test/e2e/t-deploy.sh \
+	test/e2e/t-rotation.sh
 EXTRA_DIST += $(E2E_FILES) test/e2e/run.sh test/e2e/README.md test/e2e/fixtures
 # make check runs the harness as two halves side by side (run.sh --shard).
 E2E_SHARDS = test/e2e/run-shard-1.sh test/e2e/run-shard-2.sh

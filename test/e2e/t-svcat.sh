@@ -369,7 +369,7 @@ expect_eq "version --client: one line, the client's" "1 0" "$(wc -l <<<"$SV_OUT"
 sv completion bash
 expect_num_gt "completion bash: a script" "$(wc -l <<<"$SV_OUT")" 10
 expect_ok "completion bash: bash -n accepts it" bash -n <(printf '%s\n' "$SV_OUT")
-expect_eq "kubectl_complete-svcat (run directly): the commands" "marketplace get describe sync touch upgrade deprovision unbind abandon migrate version completion help :4" \
+expect_eq "kubectl_complete-svcat (run directly): the commands" "marketplace get describe sync touch upgrade rotate deprovision unbind abandon migrate version completion help :4" \
   "$(kubectl_complete-svcat "" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "kubectl_complete-svcat migrate \"\": its steps" "plan export run verify :4" \
   "$(kubectl_complete-svcat migrate "" 2>&1 | tr '\n' ' ' | sed 's/ $//')"
@@ -391,7 +391,7 @@ expect_match "... names it and points to --help" "unknown command \"frobnicate\"
 svn get instances --frob
 expect_rc "an unknown flag: exit 2" 2
 expect_match "... names it" 'unknown flag: --frob' "$SV_ERR"
-for c in marketplace get describe sync touch upgrade deprovision unbind abandon migrate version completion; do
+for c in marketplace get describe sync touch upgrade rotate deprovision unbind abandon migrate version completion; do
   sv "$c" --help
   expect_match "$c --help: usage, exit 0" "^  kubectl svcat $c" "$SV_OUT$([ "$SV_RC" = 0 ] || echo " (exit $SV_RC)")"
 done

@@ -7,7 +7,8 @@
  * three states it names); every failure is -EBADMSG with a summary that quotes nothing of the body
  * (no JSON punctuation, no bytes outside the summaries' own alphabet, no string of the body that
  * the summaries could not contain); the "error" and "description" kept for messages are a word
- * and a bounded text without control characters. */
+ * and a bounded text without control characters; a binding's metadata gives times only from the
+ * strings it holds. */
 #include "common/osb_compat.h"
 
 #include "common/osb_mem.h"
@@ -145,6 +146,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         REQUIRE(creds == NULL);
                         check_failure(r, &err, independent);
                 }
+                /* the binding metadata: a time only when the body holds that string */
+                time_t exp = 1, renew = 1;
+                osb_response_bind_expiry(resp.body, &exp, &renew);
+                const json_t *md = json_object_get(independent, "metadata");
+                REQUIRE(exp == 0 || (json_is_string(json_object_get(md, "expires_at")) && exp > 0));
+                REQUIRE(renew == 0 || (json_is_string(json_object_get(md, "renew_before")) && renew > 0));
                 break;
         }
         case CALL_LAST_OPERATION: {

@@ -3,6 +3,7 @@
  * state in between can be observed deterministically. */
 #include "common/osb_compat.h"
 #include <check.h>
+#include "common/osb_time.h"
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
 #include "broker/api.h"
@@ -493,6 +494,7 @@ END_TEST
 #define SVC_SLOW "svc-slow"
 #define PLAN_SLOW "plan-slow"
 #define PLAN_ASYNC_SLOW "plan-async-slow"
+#define PLAN_TTL "plan-ttl"
 #define SYNC_DELAY_MS 300
 
 /* plan-slow: synchronous only, each answer takes SYNC_DELAY_MS. plan-async-slow: asynchronous
@@ -503,7 +505,9 @@ static const char slow_catalog[] =
         "{\"id\":\"" PLAN_SLOW "\",\"name\":\"slow\",\"description\":\"d\",\"x-bindery-backend\":{\"type\":\"static\","
         "\"sync_delay\":\"300ms\",\"credentials\":{\"u\":\"{instance_id}\"}}},"
         "{\"id\":\"" PLAN_ASYNC_SLOW "\",\"name\":\"async-slow\",\"description\":\"d\",\"x-bindery-backend\":{"
-        "\"type\":\"static\",\"async\":\"required\",\"bind_async\":\"required\",\"delay\":0,\"sync_delay\":\"10m\"}}]}]}";
+        "\"type\":\"static\",\"async\":\"required\",\"bind_async\":\"required\",\"delay\":0,\"sync_delay\":\"10m\"}},"
+        "{\"id\":\"" PLAN_TTL "\",\"name\":\"ttl\",\"description\":\"d\",\"binding_rotatable\":true,"
+        "\"x-bindery-backend\":{\"type\":\"static\",\"binding_ttl\":\"1h\",\"credentials\":{\"p\":\"pw-{binding_id}\"}}}]}]}";
 
 static void setup_slow(void)
 {
@@ -511,6 +515,30 @@ static void setup_slow(void)
         setup();
         setup_catalog = NULL;
 }
+
+/* OSB 2.17 binding metadata from binding_ttl: expires_at an hour after the bind, renew_before
+ * half way; a rotation (predecessor_binding_id) gets credentials of its own. */
+START_TEST(binding_ttl_gives_expiry_metadata_and_rotation_new_credentials)
+{
+        provision("t", false, SVC_SLOW, PLAN_TTL, NULL);
+        EXPECT(201);
+        time_t before = time(NULL);
+        do_bind("t", "b1", false, SVC_SLOW, PLAN_TTL, NULL);
+        EXPECT(201);
+        time_t after = time(NULL);
+        const json_t *md = json_object_get(resp.body, "metadata");
+        time_t exp, renew;
+        ck_assert_int_eq(osb_time_parse_rfc3339(json_string_value(json_object_get(md, "expires_at")), &exp), 0);
+        ck_assert_int_eq(osb_time_parse_rfc3339(json_string_value(json_object_get(md, "renew_before")), &renew), 0);
+        ck_assert(exp >= before + 3600 && exp <= after + 3600);
+        ck_assert(renew >= before + 1800 && renew <= after + 1800);
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(resp.body, "credentials"), "p")), "pw-b1");
+        do_bind("t", "b2", false, SVC_SLOW, PLAN_TTL, "\"predecessor_binding_id\":\"b1\"");
+        EXPECT(201);
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(resp.body, "credentials"), "p")), "pw-b2");
+        ck_assert_ptr_nonnull(json_object_get(json_object_get(resp.body, "metadata"), "expires_at"));
+}
+END_TEST
 
 static int64_t mono_ms(void)
 {
@@ -677,6 +705,7 @@ static Suite *api_suite(void)
         tcase_add_test(tc, sync_delay_slows_every_synchronous_answer);
         tcase_add_test(tc, sync_delay_never_slows_asynchronous_operations);
         tcase_add_test(tc, sync_delay_setting_is_checked);
+        tcase_add_test(tc, binding_ttl_gives_expiry_metadata_and_rotation_new_credentials);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -118,3 +118,13 @@ test_unit_check_catalog_controller_reconcile_SOURCES = test/unit/check_catalog_c
 	test/unit/fake_kapi.c test/unit/fake_osb.c test/unit/fake_ctl.h
 test_unit_check_catalog_controller_reconcile_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_catalog_controller_reconcile_LDADD = $(CATCTL_TEST_LIBS)
+# catalog-controller/rotation.c: a binding's rotation policy and schedule
+UNIT_TESTS += test/unit/check_rotation
+test_unit_check_rotation_SOURCES = test/unit/check_rotation.c
+test_unit_check_rotation_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_rotation_LDADD = $(CATCTL_TEST_LIBS)
+# catalog-controller/workloads.c: which workloads use a rotated binding's Secret
+UNIT_TESTS += test/unit/check_workloads
+test_unit_check_workloads_SOURCES = test/unit/check_workloads.c
+test_unit_check_workloads_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_workloads_LDADD = $(CATCTL_TEST_LIBS)

@@ -63,6 +63,11 @@ seccompProfile:
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "list", "watch", "create", "update", "delete"]
+# credential rotation, opt-in (bindery.dev/restart-on-rotation): the workloads that use a
+# rotated binding's Secret are found and their pod template annotated, so they roll
+- apiGroups: ["apps"]
+  resources: ["deployments", "statefulsets", "daemonsets"]
+  verbs: ["list", "patch"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create"]
