@@ -207,6 +207,42 @@ int kapi_delete(struct kube_client *c, const struct kube_resource *res, const ch
         return 0;
 }
 
+/* Every stored item of @res in @ns (all namespaces when NULL), to @fn. */
+int kapi_list(struct kube_client *c, const struct kube_resource *res, const char *ns, kube_list_fn fn, void *userdata,
+              struct osb_error *err)
+{
+        (void) c, (void) err;
+        osb_autofree char *prefix = osb_asprintf("%s|%s|", res->plural, ns ? ns : "");
+        ck_assert_ptr_nonnull(prefix);
+        const char *k;
+        json_t *v;
+        json_object_foreach (objects, k, v) {
+                if (ns ? !osb_starts_with(k, prefix) : !osb_starts_with(k, res->plural) || k[strlen(res->plural)] != '|')
+                        continue;
+                json_auto_t *item = json_deep_copy(v);
+                ck_assert_ptr_nonnull(item);
+                int r = fn(item, userdata);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* A merge patch, applied as jansson's recursive update (enough for the reconcilers' patches). */
+int kapi_patch(struct kube_client *c, const struct kube_resource *res, const char *ns, const char *name,
+               const char *subresource, const json_t *patch, struct osb_error *err)
+{
+        (void) c, (void) subresource;
+        writes++;
+        osb_autofree char *k = key_of(res, ns, name);
+        json_t *stored = json_object_get(objects, k);
+        if (!stored)
+                return osb_error_set(err, OSB_E_NOT_FOUND, "%s not found", k);
+        ck_assert_int_eq(json_object_update_recursive(stored, (json_t *) patch), 0);
+        set_rv(stored);
+        return 0;
+}
+
 void kapi_set_rate_limit(double qps, unsigned burst)
 {
         (void) qps, (void) burst;
