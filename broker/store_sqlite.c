@@ -586,6 +586,21 @@ static int sq_ping(struct store *base)
 
 /* ---- transactions: a request's part of a batch ------------------------------------------ */
 
+static int fail_commit(void *unused)
+{
+        (void) unused;
+        return 1;
+}
+
+unsigned store_sqlite_waiting(struct store *base)
+{
+        struct store_sqlite *st = sq(base);
+        pthread_mutex_lock(&writers_lock);
+        unsigned n = st->w->waiting;
+        pthread_mutex_unlock(&writers_lock);
+        return n;
+}
+
 /* With the turn: opens the writer's connection if needed, sets its synchronous mode to
  * @sync, and BEGINs a batch. Returns 0 or a negative code. */
 static int batch_open(struct writer *w, enum store_sync sync, struct osb_error *err)
@@ -596,6 +611,9 @@ static int batch_open(struct writer *w, enum store_sync sync, struct osb_error *
                 if (r < 0)
                         return r;
                 w->conn_sync = (int) sync;
+                const char *fail = getenv("OSB_BROKER_TEST_FAIL_COMMIT");
+                if (fail && *fail)
+                        sqlite3_commit_hook(w->conn.db, fail_commit, NULL);
         }
         if (w->conn_sync != (int) sync) {
                 static const char *const sync_sql[] = {
