@@ -35,6 +35,9 @@
 #      each at 1, 16 and 64 connections; then d. provision only (fresh ids) at 64 connections.
 #   2. Scale: a fresh broker, INSTANCES provisions at 64 connections, as fast as wrk can,
 #      then the broker's peak RSS and the database size.
+#   2b. PostgreSQL only: a fresh database; provision only (fresh ids) at 64 connections
+#      through one replica, then through two brokers on that database at once (a wrk of one
+#      thread and 32 connections each); the report gives the sum as a multiple of one.
 #   3. A fresh broker with --sync full: provision only at 64 connections.
 # Every wrk run must see only 2xx answers and no socket errors; the broker's /metrics
 # (requests by status) is checked too.  Any failure: exit status 1 (after the table).
@@ -302,6 +305,60 @@ else
 	db_note="WAL after clean stop: $wal_bytes bytes"
 fi
 
+# ---- 2b. PostgreSQL: one replica, then two on one database -------------------------------
+# replica_rate URL... : provisions/s of fresh ids sent by one single-threaded wrk per URL at
+# once (64 connections in all), summed; non-2xx or socket errors fail the run.
+replica_rate() {
+	n=$#; c=$((64 / n)); k=0; pids=
+	for u in "$@"; do
+		k=$((k + 1))
+		$WRK -t1 -c$c -d${DURATION}s --timeout 10s -s "$here/provision.lua" "$u" -- create "rep$n-$k" \
+			>"$tmp/rep$n-$k.out" 2>&1 &
+		pids="$pids $!"
+	done
+	# shellcheck disable=SC2086
+	wait $pids
+	total=0; k=0
+	for u in "$@"; do
+		k=$((k + 1))
+		line=$(grep '^BENCH ' "$tmp/rep$n-$k.out" | tail -n 1)
+		if [ -z "$line" ] || [ "$(field non2xx "$line")" -ne 0 ] || [ "$(field sockerr "$line")" -ne 0 ]; then
+			cat "$tmp/rep$n-$k.out" >&2; failed=1
+		fi
+		total=$(awk -v t="$total" -v r="$(field requests "$line")" -v d="$(field duration_us "$line")" \
+			'BEGIN { printf "%.0f", t + (d > 0 ? r / (d / 1e6) : 0) }')
+	done
+	echo "$total"
+}
+replicas_report=
+if [ "$BENCH_STORE" = postgresql ]; then
+	start_broker replicas
+	rep_store="--store ${pg_admin%/postgres}/bench_replicas"
+	url1=$url; pid1=$bpid
+	rep1=$(replica_rate "$url1"); load_rep1=$(cut -d' ' -f1-3 /proc/loadavg)
+	say "  one replica: $rep1 provisions/s (load $load_rep1)"
+	rm -f "$tmp/port"
+	# shellcheck disable=SC2086
+	"$BROKER" --listen "$HOST" --port 0 --port-file "$tmp/port" $rep_store --log-level warn 2>>"$tmp/broker.log" &
+	pid2=$!
+	i=0; while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -s "$tmp/port" ] || die "the second replica wrote no port file"
+	url2="http://$HOST:$(cat "$tmp/port")"
+	rep2=$(replica_rate "$url1" "$url2"); load_rep2=$(cut -d' ' -f1-3 /proc/loadavg)
+	say "  two replicas: $rep2 provisions/s (load $load_rep2)"
+	kill -TERM "$pid2" 2>/dev/null; wait "$pid2" 2>/dev/null
+	stop_broker
+	replicas_report="### Replicas: provision only (fresh ids), 64 connections in all, one database
+
+| replicas | provisions/s | load average after | vs one replica |
+|---:|---:|---|---:|
+| 1 | $rep1 | $load_rep1 | 1.00× |
+| 2 | $rep2 | $load_rep2 | $(awk -v a="$rep2" -v b="$rep1" 'BEGIN { if (b > 0) printf "%.2f×", a / b }') |
+
+Each replica gets its own single-threaded wrk with 64/N connections; the rates are summed.
+"
+fi
+
 # ---- 3. --sync full ----------------------------------------------------------------------
 rows_normal=$rows
 rows=
@@ -349,6 +406,7 @@ stored for a provision (\`test/bench/broker/sqlite-loop\`, $DURATION s each).
 REF
 fi)
 
+$replicas_report
 ### Scale: $count instances (sync plan, 64 connections, fresh broker and database)
 
 | instances stored | time | provisions/s | p99 ms | broker peak RSS (VmHWM) | RSS at the end | RSS at start | database file |
