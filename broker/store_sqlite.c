@@ -308,7 +308,12 @@ static void conn_close(struct conn *c)
         c->db = NULL;
 }
 
-static int conn_open(const char *path, enum store_sync sync, struct conn *c, struct osb_error *err)
+/* @writer: the connection of every transaction on the file, with the page cache of 1 MiB;
+ * a handle's own connection only reads a few rows outside transactions (and migrates at
+ * open), so it keeps a small cache and no lookaside (SQLite's 120 KB per connection, which
+ * every request thread's handle would pay). */
+static int conn_open(const char *path, enum store_sync sync, bool writer, struct conn *c,
+                     struct osb_error *err)
 {
         int rc = sqlite3_open_v2(path, &c->db,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -319,6 +324,8 @@ static int conn_open(const char *path, enum store_sync sync, struct conn *c, str
                 return r;
         }
         sqlite3_busy_timeout(c->db, 5000);
+        if (!writer)
+                (void) sqlite3_db_config(c->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, 0, 0);
         static const char *const sync_sql[] = {
                 [STORE_SYNC_OFF] = "PRAGMA synchronous=OFF",
                 [STORE_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
@@ -328,7 +335,8 @@ static int conn_open(const char *path, enum store_sync sync, struct conn *c, str
         if (r >= 0)
                 r = conn_exec(c, sync_sql[sync], err);
         if (r >= 0)
-                r = conn_exec(c, "PRAGMA cache_size=-1024; PRAGMA temp_store=MEMORY", err);
+                r = conn_exec(c, writer ? "PRAGMA cache_size=-1024; PRAGMA temp_store=MEMORY"
+                                        : "PRAGMA cache_size=-256; PRAGMA temp_store=MEMORY", err);
         if (r >= 0 && atomic_load(&external_checkpoints) > 0)
                 r = conn_exec(c, "PRAGMA wal_autocheckpoint=0", err);
         /* Test hook: a database that can grow only this many pages, so a test sees SQLITE_FULL
@@ -513,7 +521,7 @@ static int sq_open(const char *path, enum store_sync sync, struct store **ret, s
         if (!db_path[0])
                 (void) snprintf(db_path, sizeof(db_path), "%s", path);
         pthread_mutex_unlock(&path_lock);
-        int r = conn_open(path, sync, &st->own, err);
+        int r = conn_open(path, sync, false, &st->own, err);
         if (r >= 0) {
                 st->w = writer_get(path, st->own.db);
                 if (!st->w)
@@ -607,7 +615,7 @@ static int batch_open(struct writer *w, enum store_sync sync, struct osb_error *
 {
         int r = 0;
         if (!w->conn.db) {
-                r = conn_open(w->path, sync, &w->conn, err);
+                r = conn_open(w->path, sync, true, &w->conn, err);
                 if (r < 0)
                         return r;
                 w->conn_sync = (int) sync;
