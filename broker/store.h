@@ -110,9 +110,10 @@ bool store_location_is_shared(const char *location);
 
 /* Background WAL checkpoints (SQLite; for a PostgreSQL URL *ret is NULL and nothing runs).
  * By default SQLite checkpoints inside whichever commit crosses
- * 1000 WAL pages, with two fsyncs, while that request holds the write lock. Once a
- * checkpointer is running, handles opened afterwards leave checkpoints to it: it runs a
- * PASSIVE checkpoint every @interval_ms on its own connection, never blocking writers.
+ * 1000 WAL pages, with two fsyncs, while every writer waits for that batch. Once a
+ * checkpointer is running, connections opened afterwards leave checkpoints to it: it runs a
+ * PASSIVE checkpoint every @interval_ms on its own connection, the bulk without blocking
+ * writers, the last frames between two batches.
  * *ret new: store_checkpointer_stop() (which runs a last checkpoint). */
 int store_checkpointer_start(const char *path, unsigned interval_ms, struct store_checkpointer **ret,
                              struct osb_error *err);
