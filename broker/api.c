@@ -1,6 +1,8 @@
 /* broker/api.c: the OSB endpoints. Every decision that depends on stored state (idempotent
- * repeat, conflict, concurrency, gone) is taken inside one BEGIN IMMEDIATE transaction, so 50
- * identical concurrent requests create exactly one resource and the rest see it. */
+ * repeat, conflict, concurrency, gone) is taken inside one write transaction (store_begin(), a
+ * request's own part of a group-committed batch with SQLite), so 50 identical concurrent
+ * requests create exactly one resource and the rest see it; an answer is sent only once what
+ * it was decided on is committed. */
 #include "common/osb_compat.h"
 #include "common/osb_json.h"
 #include "common/osb_mem.h"
@@ -102,12 +104,23 @@ static void respond_error_usable(struct api_response *resp, const struct osb_err
                 json_object_set_new(resp->body, "update_repeatable", json_true());
 }
 
-static void tx_rollbackp(struct store **st)
+/* An open transaction and the answer decided in it. Leaving the scope without a commit rolls
+ * it back; when the batch whose changes the request read then fails to commit (store_abandon()),
+ * the answer, decided on state never stored, becomes that failure. */
+struct tx {
+        struct store *st;  /* NULL once committed */
+        struct api_response *resp;
+};
+
+static void tx_abandonp(struct tx *tx)
 {
-        if (*st)
-                store_rollback(*st);
+        if (!tx->st)
+                return;
+        struct osb_error err = OSB_ERROR_INIT;
+        if (store_abandon(tx->st, &err) < 0)
+                api_response_error(tx->resp, &err);
 }
-#define TX osb_auto(tx_rollbackp) struct store
+#define TX osb_auto(tx_abandonp) struct tx
 
 static void new_op_id(char out[37])
 {
@@ -437,7 +450,7 @@ void api_provision(struct api *api, struct store *st, const char *instance_id,
 
         if (store_begin(st, &err) < 0)
                 return api_response_error(resp, &err);
-        TX *tx = st;
+        TX tx = {st, resp};
         osb_auto(instance_row_freep) struct instance_row *old = NULL;
         int r = store_get_instance(st, instance_id, &old);
         if (r < 0 && r != OSB_E_NOT_FOUND)
@@ -512,7 +525,7 @@ void api_provision(struct api *api, struct store *st, const char *instance_id,
         if (r >= 0)
                 r = store_put_instance(st, &inst);
         if (r >= 0)
-                r = store_commit(OSB_TAKE_PTR(tx), &err);
+                r = store_commit(OSB_TAKE_PTR(tx.st), &err);
         if (r < 0) {
                 backend_result_release(&res);
                 return api_response_error(resp, &(struct osb_error){r, "cannot store the instance"});
@@ -539,7 +552,7 @@ void api_update(struct api *api, struct store *st, const char *instance_id,
 
         if (store_begin(st, &err) < 0)
                 return api_response_error(resp, &err);
-        TX *tx = st;
+        TX tx = {st, resp};
         osb_auto(instance_row_freep) struct instance_row *inst = NULL;
         int r = store_get_instance(st, instance_id, &inst);
         if (r == OSB_E_NOT_FOUND || (r >= 0 && lifecycle_instance_is(inst, INSTANCE_FAILED))) {
@@ -640,7 +653,7 @@ void api_update(struct api *api, struct store *st, const char *instance_id,
                 if (!otext)
                         return api_response_error(resp, &(struct osb_error){-ENOMEM, ""});
                 osb_autofree char *old_dashboard = inst->dashboard_url ? osb_strdup(inst->dashboard_url) : NULL;
-                r = record_instance_op(st, &tx, &d, plan, inst, INSTANCE_UPDATING, otext, now, &err);
+                r = record_instance_op(st, &tx.st, &d, plan, inst, INSTANCE_UPDATING, otext, now, &err);
                 if (r < 0)
                         return api_response_error(resp, &(struct osb_error){r, "cannot store the update"});
                 return dispatch_answer(api, st, &d, old_dashboard, NULL, resp);
@@ -673,7 +686,7 @@ void api_update(struct api *api, struct store *st, const char *instance_id,
         inst->updated_at = now;
         r = store_put_instance(st, inst);
         if (r >= 0)
-                r = store_commit(OSB_TAKE_PTR(tx), &err);
+                r = store_commit(OSB_TAKE_PTR(tx.st), &err);
         if (r < 0)
                 return api_response_error(resp, &(struct osb_error){r, "cannot store the update"});
         json_t *body = json_object();
@@ -694,7 +707,7 @@ void api_deprovision(struct api *api, struct store *st, const char *instance_id,
         }
         if (store_begin(st, &err) < 0)
                 return api_response_error(resp, &err);
-        TX *tx = st;
+        TX tx = {st, resp};
         osb_auto(instance_row_freep) struct instance_row *inst = NULL;
         int r = store_get_instance(st, instance_id, &inst);
         if (r == OSB_E_NOT_FOUND)
@@ -719,7 +732,7 @@ void api_deprovision(struct api *api, struct store *st, const char *instance_id,
                 /* Nothing was provisioned (or the plan is gone): forget the record. */
                 r = store_delete_instance(st, instance_id);
                 if (r >= 0)
-                        r = store_commit(OSB_TAKE_PTR(tx), &err);
+                        r = store_commit(OSB_TAKE_PTR(tx.st), &err);
                 if (r < 0)
                         return api_response_error(resp, &(struct osb_error){r, "cannot delete the instance"});
                 return respond(resp, 200, NULL);
@@ -748,7 +761,7 @@ void api_deprovision(struct api *api, struct store *st, const char *instance_id,
                         return api_response_error(resp, &(struct osb_error){r, "cannot cancel provisioning"});
         }
         if (dispatch_recorded(&d)) {
-                r = record_instance_op(st, &tx, &d, plan, inst, INSTANCE_DEPROVISIONING, NULL, now, &err);
+                r = record_instance_op(st, &tx.st, &d, plan, inst, INSTANCE_DEPROVISIONING, NULL, now, &err);
                 if (r < 0)
                         return api_response_error(resp, &(struct osb_error){r, "cannot store the deprovision"});
                 return dispatch_answer(api, st, &d, NULL, NULL, resp);
@@ -768,7 +781,7 @@ void api_deprovision(struct api *api, struct store *st, const char *instance_id,
         }
         r = store_delete_instance(st, instance_id);
         if (r >= 0)
-                r = store_commit(OSB_TAKE_PTR(tx), &err);
+                r = store_commit(OSB_TAKE_PTR(tx.st), &err);
         if (r < 0)
                 return api_response_error(resp, &(struct osb_error){r, "cannot delete the instance"});
         respond(resp, 200, NULL);
@@ -931,7 +944,7 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
 
         if (store_begin(st, &err) < 0)
                 return api_response_error(resp, &err);
-        TX *tx = st;
+        TX tx = {st, resp};
         osb_auto(instance_row_freep) struct instance_row *inst = NULL;
         osb_auto(binding_row_freep) struct binding_row *old = NULL;
         int r = store_get_instance(st, instance_id, &inst);
@@ -1048,7 +1061,7 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
         if (r >= 0)
                 r = store_put_binding(st, &b);
         if (r >= 0)
-                r = store_commit(OSB_TAKE_PTR(tx), &err);
+                r = store_commit(OSB_TAKE_PTR(tx.st), &err);
         if (r < 0)
                 return api_response_error(resp, &(struct osb_error){r, "cannot store the binding"});
         if (dispatch_recorded(&d))
@@ -1068,7 +1081,7 @@ void api_unbind(struct api *api, struct store *st, const char *instance_id, cons
         }
         if (store_begin(st, &err) < 0)
                 return api_response_error(resp, &err);
-        TX *tx = st;
+        TX tx = {st, resp};
         osb_auto(binding_row_freep) struct binding_row *b = NULL;
         int r = store_get_binding(st, instance_id, binding_id, &b);
         if (r == OSB_E_NOT_FOUND)
@@ -1094,7 +1107,7 @@ void api_unbind(struct api *api, struct store *st, const char *instance_id, cons
         if (lifecycle_binding_is(b, BINDING_FAILED) || !plan) {
                 r = store_delete_binding(st, instance_id, binding_id);
                 if (r >= 0)
-                        r = store_commit(OSB_TAKE_PTR(tx), &err);
+                        r = store_commit(OSB_TAKE_PTR(tx.st), &err);
                 if (r < 0)
                         return api_response_error(resp, &(struct osb_error){r, "cannot delete the binding"});
                 return respond(resp, 200, NULL);
@@ -1125,7 +1138,7 @@ void api_unbind(struct api *api, struct store *st, const char *instance_id, cons
                 if (r >= 0)
                         r = store_put_binding(st, b);
                 if (r >= 0)
-                        r = store_commit(OSB_TAKE_PTR(tx), &err);
+                        r = store_commit(OSB_TAKE_PTR(tx.st), &err);
                 if (r < 0)
                         return api_response_error(resp, &(struct osb_error){r, "cannot store the unbind"});
                 return dispatch_answer(api, st, &d, NULL, NULL, resp);
@@ -1144,7 +1157,7 @@ void api_unbind(struct api *api, struct store *st, const char *instance_id, cons
         }
         r = store_delete_binding(st, instance_id, binding_id);
         if (r >= 0)
-                r = store_commit(OSB_TAKE_PTR(tx), &err);
+                r = store_commit(OSB_TAKE_PTR(tx.st), &err);
         if (r < 0)
                 return api_response_error(resp, &(struct osb_error){r, "cannot delete the binding"});
         respond(resp, 200, NULL);

@@ -64,8 +64,8 @@ static const struct osb_setting settings[] = {
         {"tls-key", "OSB_BROKER_TLS_KEY", OSB_SETTING_STRING, NULL, "FILE",
          "PEM private key for --tls-cert.", &arg_tls_key, 0, 0},
         {"threads", "OSB_BROKER_THREADS", OSB_SETTING_INT, "0", "N",
-         "HTTP worker threads; 0 means one per CPU core, and at least 8 when a plan uses the exec "
-         "or postgresql backend (a synchronous request to one holds its thread).", &arg_threads, 0, 1024},
+         "HTTP worker threads; 0 means one per CPU core and at least 16 (a request holds its thread "
+         "while it waits for its group commit, or for a synchronous exec or postgresql backend).", &arg_threads, 0, 1024},
         {"workers", "OSB_BROKER_WORKERS", OSB_SETTING_INT, "4", "N",
          "Threads that run asynchronous operations.", &arg_workers, 1, 256},
         {"max-body", "OSB_BROKER_MAX_BODY", OSB_SETTING_SIZE, "1m", "BYTES",
@@ -206,13 +206,9 @@ static int run(void)
         struct api api;
         struct router rt = {.cat = cat, .auth = &auth, .min_api_minor = min_minor};
         struct osb_http_server *srv = NULL;
-        long auto_threads = sysconf(_SC_NPROCESSORS_ONLN);
-        if (auto_threads < 1)
-                auto_threads = 1;
-        for (size_t i = 0; i < cat->n_services; i++)
-                for (size_t j = 0; j < cat->services[i].n_plans; j++)
-                        if (backend_of(&cat->services[i].plans[j])->blocking && auto_threads < 8)
-                                auto_threads = 8;
+        /* A request holds its thread while it waits for its batch's commit (group commit: the
+         * more requests wait together, the fewer commits) or for a blocking backend. */
+        long auto_threads = OSB_MAX(sysconf(_SC_NPROCESSORS_ONLN), 16L);
         struct osb_http_config hcfg = {
                 .address = arg_listen,
                 .port = (uint16_t) arg_port,

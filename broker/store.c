@@ -84,6 +84,14 @@ void store_rollback(struct store *st)
         st->impl->rollback(st);
 }
 
+int store_abandon(struct store *st, struct osb_error *err)
+{
+        if (st->impl->abandon)
+                return st->impl->abandon(st, err);
+        st->impl->rollback(st);
+        return 0;
+}
+
 int store_get_instance(struct store *st, const char *id, struct instance_row **ret)
 {
         return st->impl->get_instance(st, id, ret);

@@ -4,9 +4,11 @@
  * location is a postgresql:// URL (broker/store_pg.c; docs/broker.md "PostgreSQL store").
  * broker/store.c picks one at store_open() and hands every call to it. One
  * handle per thread: a handle is not thread-safe, but any number of handles on one file may be
- * used concurrently; writers in one process are serialised by a process-wide lock so they never
- * spin on SQLITE_BUSY (other processes are covered by busy_timeout). Every state change is one
- * BEGIN IMMEDIATE transaction, decided inside it (see api.c). With PostgreSQL, writers of every
+ * used concurrently. Every state change is one transaction, decided inside it (see api.c).
+ * SQLite: the transactions of all handles on one file in this process are group-committed:
+ * each request decides alone, one after another, in its own savepoint of a shared
+ * transaction (BEGIN IMMEDIATE), and store_commit() returns once that transaction's COMMIT is
+ * durable (other processes are covered by busy_timeout). With PostgreSQL, writers of every
  * replica sharing the database are serialised by one advisory lock taken in store_begin(). */
 #pragma once
 
@@ -49,11 +51,21 @@ int store_ping(struct store *st);
  * here, once each (a full disk again after a commit has succeeded since), with the file. */
 int store_check(struct store *st, struct osb_error *err);
 
-/* Transactions. store_begin takes the process write lock and BEGINs IMMEDIATE; commit and
- * rollback release it. Returns 0 or -EIO/-EBUSY (message in @err). */
+/* Transactions. store_begin waits for this handle's turn to decide (SQLite: the requests of
+ * this process on the file, one at a time; PostgreSQL: see store_pg.c) and opens its
+ * transaction; store_commit and store_rollback end it and give up the turn. Return 0 or a
+ * negative code (message in @err).
+ * SQLite group commit: store_commit() returns once the batch its changes went into is
+ * committed, and fails (-EIO, -ENOSPC, ...) when that batch's COMMIT fails: then none of the
+ * batch's requests changed anything. A request that fails rolls back only its own changes. */
 int store_begin(struct store *st, struct osb_error *err);
 int store_commit(struct store *st, struct osb_error *err);
 void store_rollback(struct store *st);
+/* store_rollback() for a request that answers from what it read: its reads may have seen
+ * the changes of requests batched before it (SQLite), so this waits for that batch's commit.
+ * Returns 0, or the batch's failure (message in @err): what was read was never stored, and an
+ * answer decided on it must not be sent. */
+int store_abandon(struct store *st, struct osb_error *err);
 
 /* Reads. Return 0 with *ret new, OSB_E_NOT_FOUND, or -EIO. */
 int store_get_instance(struct store *st, const char *id, struct instance_row **ret);
@@ -98,9 +110,10 @@ bool store_location_is_shared(const char *location);
 
 /* Background WAL checkpoints (SQLite; for a PostgreSQL URL *ret is NULL and nothing runs).
  * By default SQLite checkpoints inside whichever commit crosses
- * 1000 WAL pages, with two fsyncs, while that request holds the write lock. Once a
- * checkpointer is running, handles opened afterwards leave checkpoints to it: it runs a
- * PASSIVE checkpoint every @interval_ms on its own connection, never blocking writers.
+ * 1000 WAL pages, with two fsyncs, while every writer waits for that batch. Once a
+ * checkpointer is running, connections opened afterwards leave checkpoints to it: it runs a
+ * PASSIVE checkpoint every @interval_ms on its own connection, the bulk without blocking
+ * writers, the last frames between two batches.
  * *ret new: store_checkpointer_stop() (which runs a last checkpoint). */
 int store_checkpointer_start(const char *path, unsigned interval_ms, struct store_checkpointer **ret,
                              struct osb_error *err);

@@ -1,7 +1,12 @@
 /* broker/store_pg.c: the broker's state in PostgreSQL (--store postgresql://...), so that
- * several replicas share it. Same tables and the same contract as the SQLite store; writers of
- * every replica are serialised by one transaction-scoped advisory lock, and an operation is run
- * by one connection at a time under a session-scoped advisory lock on its id. Every value is a
+ * several replicas share it. Same tables and the same contract as the SQLite store. A
+ * transaction locks what it touches: the first read or write of an instance's rows (the
+ * instance, its bindings, their operations) takes a transaction-scoped advisory lock keyed by
+ * the instance id, so requests on different instances run in parallel, on one replica or many,
+ * and requests on one instance are decided one after another, each seeing the last one's
+ * commit (READ COMMITTED: every statement after the lock does). Migrations take one lock for
+ * the whole database. An operation is run by one connection at a time under a session-scoped
+ * advisory lock on its id. Every value is a
  * bound parameter; no SQL is built from request data. */
 #include "common/osb_compat.h"
 #include "common/osb_buf.h"
@@ -15,10 +20,12 @@
 #include <libpq-fe.h>
 
 /* Advisory lock keys (the two-int4 form, which never collides with the one-bigint form):
- * (WRITE_LOCK, 0) serialises writers; (OP_LOCK, hashtext(op id)) is held while an operation
- * runs. A hash collision only makes one operation wait for another's step. "BIND", "BINE". */
+ * (WRITE_LOCK, 0) serialises migrations; (ROW_LOCK, hashtext(instance id)) the transactions on
+ * one instance's rows; (OP_LOCK, hashtext(op id)) is held while an operation runs. A hash
+ * collision only makes one instance (operation) wait for another's. "BIND", "BINE", "BINF". */
 #define WRITE_LOCK "1112100420"
 #define OP_LOCK "1112100421"
+#define ROW_LOCK "1112100422"
 #define CONNECT_TIMEOUT_S "10"
 
 #define INSTANCE_COLS "id, service_id, plan_id, request_key, parameters, context, " \
@@ -65,6 +72,7 @@ struct store_pg {
         PGconn *conn;
         unsigned schema_version;
         bool in_tx;
+        char locked[128];               /* in a transaction: the instance id locked, "" if none */
         char *password, *raw_password;  /* only to keep them out of messages */
         char last_error[400];           /* of the last statement that failed, scrubbed */
         char where[256];                /* the URL without its password, for the log */
@@ -236,9 +244,16 @@ static void pg_rollback(struct store *st);
 
 static int migrate(struct store_pg *pg, struct osb_error *err)
 {
-        /* Under the write lock: replicas starting together migrate one after the other, and
-         * CREATE TABLE IF NOT EXISTS is not safe to race. */
+        /* Under the database's lock: replicas starting together migrate one after the other,
+         * and CREATE TABLE IF NOT EXISTS is not safe to race. */
         int r = pg_begin(&pg->base, err);
+        if (r >= 0) {
+                r = run_done(pg, "SELECT pg_advisory_xact_lock(" WRITE_LOCK ", 0)", 0, NULL);
+                if (r < 0) {
+                        (void) osb_error_set(err, r, "cannot lock the database: %s", pg->last_error);
+                        pg_rollback(&pg->base);
+                }
+        }
         if (r < 0)
                 return r;
         r = exec_err(pg, "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -382,15 +397,29 @@ static int pg_begin(struct store *st, struct osb_error *err)
 {
         struct store_pg *pg = to_pg(st);
         assert(!pg->in_tx);
-        /* READ COMMITTED: every statement after the lock sees every earlier writer's commit. */
-        int r = exec_err(pg, "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK ", 0)", err);
+        /* The locks come with the rows touched (lock_instance()). */
+        int r = exec_err(pg, "BEGIN", err);
         if (r < 0) {
                 (void) exec_err(pg, "ROLLBACK", NULL);
                 osb_error_prefix(err, "cannot start a transaction: ");
                 return r;
         }
         pg->in_tx = true;
+        pg->locked[0] = '\0';
         return 0;
+}
+
+/* Inside a transaction: locks the rows of instance @instance_id (the instance, its bindings,
+ * their operations) to its end; once per transaction. Outside one: nothing. Returns 0 or -EIO. */
+static int lock_instance(struct store_pg *pg, const char *instance_id)
+{
+        if (!pg->in_tx || !instance_id || osb_streq(pg->locked, instance_id))
+                return 0;
+        const char *p[] = {instance_id};
+        int r = run_done(pg, "SELECT pg_advisory_xact_lock(" ROW_LOCK ", hashtext($1))", 1, p);
+        if (r >= 0 && strlen(instance_id) < sizeof(pg->locked))
+                (void) snprintf(pg->locked, sizeof(pg->locked), "%s", instance_id);
+        return r;
 }
 
 static int pg_commit(struct store *st, struct osb_error *err)
@@ -498,6 +527,9 @@ static void *load_op(const PGresult *res)
 static int pg_get_instance(struct store *st, const char *id, struct instance_row **ret)
 {
         struct store_pg *pg = to_pg(st);
+        int locked = lock_instance(pg, id);
+        if (locked < 0)
+                return locked;
         const char *p[] = {id};
         return fetch_one(pg, "SELECT " INSTANCE_COLS " FROM instances WHERE id = $1", 1, p,
                          load_instance, (void **) ret);
@@ -507,6 +539,9 @@ static int pg_get_binding(struct store *st, const char *instance_id, const char 
                          struct binding_row **ret)
 {
         struct store_pg *pg = to_pg(st);
+        int locked = lock_instance(pg, instance_id);
+        if (locked < 0)
+                return locked;
         const char *p[] = {instance_id, id};
         return fetch_one(pg, "SELECT " BINDING_COLS " FROM bindings WHERE instance_id = $1 AND id = $2",
                          2, p, load_binding, (void **) ret);
@@ -516,6 +551,19 @@ static int pg_get_op(struct store *st, const char *id, struct op_row **ret)
 {
         struct store_pg *pg = to_pg(st);
         const char *p[] = {id};
+        struct op_row *op = NULL;
+        int r = fetch_one(pg, "SELECT " OP_COLS " FROM operations WHERE id = $1", 1, p, load_op,
+                          (void **) &op);
+        if (r < 0 || !pg->in_tx || osb_streq(pg->locked, op->instance_id)) {
+                if (r >= 0)
+                        *ret = op;
+                return r;
+        }
+        /* In a transaction: lock its instance's rows, then read it again as it is now. */
+        r = lock_instance(pg, op->instance_id);
+        op_row_free(op);
+        if (r < 0)
+                return r;
         return fetch_one(pg, "SELECT " OP_COLS " FROM operations WHERE id = $1", 1, p, load_op,
                          (void **) ret);
 }
@@ -524,6 +572,9 @@ static int pg_latest_op(struct store *st, const char *instance_id, const char *b
                        const char *kind, struct op_row **ret)
 {
         struct store_pg *pg = to_pg(st);
+        int locked = lock_instance(pg, instance_id);
+        if (locked < 0)
+                return locked;
         const char *p[] = {instance_id, kind, binding_id};
         if (binding_id)
                 return fetch_one(pg, "SELECT " OP_COLS " FROM operations WHERE instance_id = $1 AND "
@@ -539,6 +590,9 @@ static int pg_latest_op(struct store *st, const char *instance_id, const char *b
 static int pg_put_instance(struct store *st, const struct instance_row *r)
 {
         struct store_pg *pg = to_pg(st);
+        int locked = lock_instance(pg, r->id);
+        if (locked < 0)
+                return locked;
         char created[24], updated[24];
         (void) snprintf(created, sizeof(created), "%" PRId64, r->created_at);
         (void) snprintf(updated, sizeof(updated), "%" PRId64, r->updated_at);
@@ -551,6 +605,9 @@ static int pg_put_instance(struct store *st, const struct instance_row *r)
 static int pg_put_binding(struct store *st, const struct binding_row *r)
 {
         struct store_pg *pg = to_pg(st);
+        int locked = lock_instance(pg, r->instance_id);
+        if (locked < 0)
+                return locked;
         char created[24], updated[24];
         (void) snprintf(created, sizeof(created), "%" PRId64, r->created_at);
         (void) snprintf(updated, sizeof(updated), "%" PRId64, r->updated_at);
@@ -568,6 +625,9 @@ static const char *tri_text(int v)
 static int pg_put_op(struct store *st, const struct op_row *r)
 {
         struct store_pg *pg = to_pg(st);
+        int locked = lock_instance(pg, r->instance_id);
+        if (locked < 0)
+                return locked;
         char due[24], attempts[24], created[24], finished[24];
         (void) snprintf(due, sizeof(due), "%" PRId64, r->due_at);
         (void) snprintf(attempts, sizeof(attempts), "%" PRId64, r->attempts);
@@ -583,6 +643,9 @@ static int pg_put_op(struct store *st, const struct op_row *r)
 static int pg_delete_instance(struct store *st, const char *id)
 {
         struct store_pg *pg = to_pg(st);
+        int locked = lock_instance(pg, id);
+        if (locked < 0)
+                return locked;
         const char *p[] = {id};
         int r = run_done(pg, "DELETE FROM bindings WHERE instance_id = $1", 1, p);
         if (r < 0)
@@ -593,6 +656,9 @@ static int pg_delete_instance(struct store *st, const char *id)
 static int pg_delete_binding(struct store *st, const char *instance_id, const char *id)
 {
         struct store_pg *pg = to_pg(st);
+        int locked = lock_instance(pg, instance_id);
+        if (locked < 0)
+                return locked;
         const char *p[] = {instance_id, id};
         return run_done(pg, "DELETE FROM bindings WHERE instance_id = $1 AND id = $2", 2, p);
 }
@@ -610,6 +676,9 @@ static int count(struct store_pg *pg, const char *sql, const char *arg, int64_t 
 static int pg_count_bindings(struct store *st, const char *instance_id, int64_t *ret)
 {
         struct store_pg *pg = to_pg(st);
+        int locked = lock_instance(pg, instance_id);
+        if (locked < 0)
+                return locked;
         return count(pg, "SELECT count(*) FROM bindings WHERE instance_id = $1 AND state != '" STORE_TYPES_FAILED "'",
                      instance_id, ret);
 }

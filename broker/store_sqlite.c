@@ -1,6 +1,16 @@
 /* broker/store_sqlite.c: the store in SQLite (struct store_impl store_sqlite_impl): migrations,
- * transactions and row access with cached prepared statements. No SQL is ever built from
- * request data: every value is a bound parameter. The contracts are those of broker/store.h. */
+ * group commit of the writers' transactions, and row access with cached prepared statements. No
+ * SQL is ever built from request data: every value is a bound parameter. The contracts are
+ * those of broker/store.h.
+ *
+ * Group commit: every state change in this process is made on one connection per file (struct
+ * writer), by one request at a time (its "turn"). The first request finding no transaction open
+ * BEGINs IMMEDIATE; each request decides inside its own SAVEPOINT, so a request that fails rolls
+ * back only itself. A request done deciding hands the turn to the next waiting request, which
+ * decides in the same transaction, and waits for that batch's COMMIT; the request that finds no
+ * one waiting (or a full batch) commits the batch and tells every member its result. So a
+ * request returns from store_commit() only once its changes are durable, or with the batch's
+ * failure; nothing is answered that a crash could lose. */
 #include "common/osb_compat.h"
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
@@ -8,7 +18,7 @@
 #include "broker/store_sqlite.h"
 
 enum stmt {
-        S_BEGIN, S_COMMIT, S_ROLLBACK,
+        S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
         S_GET_INSTANCE, S_PUT_INSTANCE, S_DEL_INSTANCE, S_DEL_INSTANCE_BINDINGS,
         S_GET_BINDING, S_PUT_BINDING, S_DEL_BINDING, S_COUNT_BINDINGS,
         S_GET_OP, S_LATEST_OP_INSTANCE, S_LATEST_OP_BINDING, S_PUT_OP,
@@ -28,6 +38,9 @@ static const char *const stmt_sql[S_MAX] = {
         [S_BEGIN] = "BEGIN IMMEDIATE",
         [S_COMMIT] = "COMMIT",
         [S_ROLLBACK] = "ROLLBACK",
+        [S_SAVEPOINT] = "SAVEPOINT request",
+        [S_RELEASE] = "RELEASE request",
+        [S_ROLLBACK_TO] = "ROLLBACK TO request",
         [S_GET_INSTANCE] = "SELECT " INSTANCE_COLS " FROM instances WHERE id = ?1",
         [S_PUT_INSTANCE] = "INSERT OR REPLACE INTO instances (" INSTANCE_COLS ") VALUES "
                            "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
@@ -54,12 +67,56 @@ static const char *const stmt_sql[S_MAX] = {
         [S_PING] = "SELECT 1",
 };
 
-struct store_sqlite {
-        struct store base;
+/* A connection and its cached statements. */
+struct conn {
         sqlite3 *db;
         sqlite3_stmt *stmts[S_MAX];
+};
+
+/* One transaction on a writer's connection, shared by the requests decided in it. Freed by the
+ * last of its references: the writer's while it is open, and one per member waiting for it. */
+struct batch {
+        unsigned refs;
+        unsigned members;  /* requests whose changes it holds */
+        bool done;
+        int result;        /* of its COMMIT: 0 or a negative code, text in text */
+        char text[200];
+};
+
+/* The writers of one database file in this process (every field under writers_lock). */
+struct writer {
+        struct writer *next;
+        unsigned refs;           /* handles open on the file */
+        char *key;               /* the file's real path */
+        char *path;              /* as the first handle named it */
+        struct conn conn;        /* the connection of every transaction; opened at the first */
+        int conn_sync;           /* its PRAGMA synchronous (enum store_sync), -1 before it opens */
+        bool owned;              /* a request (or a migration, a checkpoint) has the turn */
+        unsigned waiting;        /* requests waiting for the turn */
+        unsigned exclusive;      /* migrations and checkpoints waiting for no open batch */
+        struct batch *open;      /* the transaction open on conn, NULL when none */
+        pthread_cond_t turn;     /* the turn was given up (requests wait on it) */
+        pthread_cond_t idle;     /* the turn was given up with no batch open (exclusive waiters) */
+        pthread_cond_t finished; /* a batch finished */
+};
+
+/* A batch commits once it holds this many requests even if more are waiting: a bound on the
+ * latency of its first member. */
+#define BATCH_MAX 128
+
+static pthread_mutex_t writers_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct writer *writers;
+
+struct store_sqlite {
+        struct store base;
+        struct conn own;          /* reads outside a transaction */
+        struct conn *cur;         /* own, or the writer's connection inside a transaction */
+        struct writer *w;
+        struct batch *batch;      /* inside a transaction: the one it joined */
+        enum store_sync sync;
         unsigned schema_version;
         bool in_tx;
+        bool exclusive;           /* the transaction is a migration's, on own */
 };
 
 static struct store_sqlite *sq(struct store *base)
@@ -67,9 +124,6 @@ static struct store_sqlite *sq(struct store *base)
         return (struct store_sqlite *) base;
 }
 
-/* One writer at a time in this process: SQLite's own busy handler sleeps and retries, which
- * under load costs far more than waiting on a mutex. */
-static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Set while a store_checkpointer runs: new handles then turn automatic checkpoints off. */
 static atomic_int external_checkpoints;
 
@@ -127,20 +181,25 @@ static int sqlerr(int rc)
         }
 }
 
-static sqlite3_stmt *stmt(struct store_sqlite *st, enum stmt s)
+static sqlite3_stmt *conn_stmt(struct conn *c, enum stmt s)
 {
-        if (!st->stmts[s]) {
-                if (sqlite3_prepare_v3(st->db, stmt_sql[s], -1, SQLITE_PREPARE_PERSISTENT,
-                                       &st->stmts[s], NULL) != SQLITE_OK)
+        if (!c->stmts[s]) {
+                if (sqlite3_prepare_v3(c->db, stmt_sql[s], -1, SQLITE_PREPARE_PERSISTENT,
+                                       &c->stmts[s], NULL) != SQLITE_OK)
                         return NULL;
         }
-        return st->stmts[s];
+        return c->stmts[s];
 }
 
-static int exec(struct store_sqlite *st, const char *sql, struct osb_error *err)
+static sqlite3_stmt *stmt(struct store_sqlite *st, enum stmt s)
+{
+        return conn_stmt(st->cur, s);
+}
+
+static int conn_exec(struct conn *c, const char *sql, struct osb_error *err)
 {
         char *msg = NULL;
-        int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+        int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
         if (rc != SQLITE_OK) {
                 int r = osb_error_set(err, sqlerr(rc), "%s", msg ? msg : sqlite3_errstr(rc));
                 sqlite3_free(msg);
@@ -189,47 +248,248 @@ static int col_tri(sqlite3_stmt *q, int i)
         return sqlite3_column_type(q, i) == SQLITE_NULL ? -1 : sqlite3_column_int(q, i) != 0;
 }
 
-static int tx_begin(struct store_sqlite *st, struct osb_error *err);
-static int sq_commit(struct store *base, struct osb_error *err);
-static void sq_rollback(struct store *base);
+/* ---- the writers of a file: turns and batches (under writers_lock) -------------------------- */
+
+/* Waits for the turn to decide on @w's connection. A request does not open a new batch while a
+ * migration or checkpoint waits for the file to be idle. */
+static void take_turn(struct writer *w)
+{
+        w->waiting++;
+        while (w->owned || (w->exclusive > 0 && !w->open))
+                pthread_cond_wait(&w->turn, &writers_lock);
+        w->waiting--;
+        w->owned = true;
+}
+
+/* The turn with no batch open and none opening: for migrations and checkpoints. */
+static void take_exclusive(struct writer *w)
+{
+        w->exclusive++;
+        while (w->owned || w->open)
+                pthread_cond_wait(&w->idle, &writers_lock);
+        w->exclusive--;
+        w->owned = true;
+}
+
+static void give_turn(struct writer *w)
+{
+        w->owned = false;
+        if (!w->open && w->exclusive > 0)
+                pthread_cond_broadcast(&w->idle);
+        else if (w->waiting > 0)
+                pthread_cond_signal(&w->turn);
+}
+
+static void batch_unref(struct batch *b)
+{
+        if (--b->refs == 0)
+                osb_free(b);
+}
+
+/* Waits for batch @b (a reference held) to finish; drops the reference. Returns its result. */
+static int batch_wait(struct writer *w, struct batch *b, struct osb_error *err)
+{
+        while (!b->done)
+                pthread_cond_wait(&w->finished, &writers_lock);
+        int r = b->result;
+        if (r < 0)
+                (void) osb_error_set(err, r, "%s", b->text);
+        batch_unref(b);
+        return r;
+}
+
+static void conn_close(struct conn *c)
+{
+        for (unsigned i = 0; i < S_MAX; i++) {
+                sqlite3_finalize(c->stmts[i]);
+                c->stmts[i] = NULL;
+        }
+        sqlite3_close(c->db);
+        c->db = NULL;
+}
+
+/* @writer: the connection of every transaction on the file, with the page cache of 1 MiB;
+ * a handle's own connection only reads a few rows outside transactions (and migrates at
+ * open), so it keeps a small cache and no lookaside (SQLite's 120 KB per connection, which
+ * every request thread's handle would pay). */
+static int conn_open(const char *path, enum store_sync sync, bool writer, struct conn *c,
+                     struct osb_error *err)
+{
+        int rc = sqlite3_open_v2(path, &c->db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+        if (rc != SQLITE_OK) {
+                int r = osb_error_set(err, sqlerr(rc), "cannot open database '%s': %s", path,
+                                      c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+                conn_close(c);
+                return r;
+        }
+        sqlite3_busy_timeout(c->db, 5000);
+        if (!writer)
+                (void) sqlite3_db_config(c->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, 0, 0);
+        static const char *const sync_sql[] = {
+                [STORE_SYNC_OFF] = "PRAGMA synchronous=OFF",
+                [STORE_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
+                [STORE_SYNC_FULL] = "PRAGMA synchronous=FULL",
+        };
+        int r = conn_exec(c, "PRAGMA journal_mode=WAL", err);
+        if (r >= 0)
+                r = conn_exec(c, sync_sql[sync], err);
+        if (r >= 0)
+                r = conn_exec(c, writer ? "PRAGMA cache_size=-1024; PRAGMA temp_store=MEMORY"
+                                        : "PRAGMA cache_size=-256; PRAGMA temp_store=MEMORY", err);
+        if (r >= 0 && atomic_load(&external_checkpoints) > 0)
+                r = conn_exec(c, "PRAGMA wal_autocheckpoint=0", err);
+        /* Test hook: a database that can grow only this many pages, so a test sees SQLITE_FULL
+         * (a full disk) without root or a small file system. */
+        const char *max_pages = getenv("OSB_BROKER_TEST_MAX_PAGE_COUNT");
+        if (r >= 0 && max_pages && *max_pages) {
+                char sql[64];
+                (void) snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%ld", strtol(max_pages, NULL, 10));
+                r = conn_exec(c, sql, err);
+        }
+        if (r < 0)
+                conn_close(c);
+        return r;
+}
+
+/* The writer of the file @path (opened by @db), a new reference. NULL on OOM. */
+static struct writer *writer_get(const char *path, sqlite3 *db)
+{
+        const char *file = sqlite3_db_filename(db, "main");
+        char *key = osb_strdup(file && *file ? file : path);
+        if (!key)
+                return NULL;
+        pthread_mutex_lock(&writers_lock);
+        struct writer *w = writers;
+        while (w && !osb_streq(w->key, key))
+                w = w->next;
+        if (w) {
+                w->refs++;
+                osb_free(key);
+        } else if ((w = osb_calloc(1, sizeof(*w))) && (w->path = osb_strdup(path))) {
+                w->key = key;
+                w->refs = 1;
+                w->conn_sync = -1;
+                pthread_cond_init(&w->turn, NULL);
+                pthread_cond_init(&w->idle, NULL);
+                pthread_cond_init(&w->finished, NULL);
+                w->next = writers;
+                writers = w;
+        } else {
+                if (w)
+                        osb_free(w);
+                w = NULL;
+                osb_free(key);
+        }
+        pthread_mutex_unlock(&writers_lock);
+        return w;
+}
+
+static void writer_put(struct writer *w)
+{
+        pthread_mutex_lock(&writers_lock);
+        if (--w->refs > 0) {
+                pthread_mutex_unlock(&writers_lock);
+                return;
+        }
+        for (struct writer **p = &writers; *p; p = &(*p)->next)
+                if (*p == w) {
+                        *p = w->next;
+                        break;
+                }
+        pthread_mutex_unlock(&writers_lock);
+        assert(!w->owned && !w->open);
+        conn_close(&w->conn);
+        pthread_cond_destroy(&w->turn);
+        pthread_cond_destroy(&w->idle);
+        pthread_cond_destroy(&w->finished);
+        osb_free(w->key);
+        osb_free(w->path);
+        osb_free(w);
+}
+
+/* ---- exclusive transactions on a handle's own connection: migrations ---------------------- */
+
+static int exclusive_begin(struct store_sqlite *st, struct osb_error *err)
+{
+        assert(!st->in_tx);
+        pthread_mutex_lock(&writers_lock);
+        take_exclusive(st->w);
+        pthread_mutex_unlock(&writers_lock);
+        sqlite3_stmt *q = conn_stmt(&st->own, S_BEGIN);
+        int r = q ? step_done(q) : -EIO;
+        if (r < 0) {
+                pthread_mutex_lock(&writers_lock);
+                give_turn(st->w);
+                pthread_mutex_unlock(&writers_lock);
+                return osb_error_set(err, r, "cannot start a transaction: %s", sqlite3_errmsg(st->own.db));
+        }
+        st->in_tx = st->exclusive = true;
+        return 0;
+}
+
+/* Commits (@commit) or rolls back the exclusive transaction. Returns 0 or a negative code. */
+static int exclusive_end(struct store_sqlite *st, bool commit, struct osb_error *err)
+{
+        assert(st->in_tx && st->exclusive);
+        int r = 0;
+        if (commit) {
+                sqlite3_stmt *q = conn_stmt(&st->own, S_COMMIT);
+                r = q ? step_done(q) : -EIO;
+                if (r < 0)
+                        (void) osb_error_set(err, r, "cannot commit: %s", sqlite3_errmsg(st->own.db));
+        }
+        if (!commit || r < 0) {
+                sqlite3_stmt *q = conn_stmt(&st->own, S_ROLLBACK);
+                if (!q || step_done(q) < 0)
+                        (void) sqlite3_exec(st->own.db, "ROLLBACK", NULL, NULL, NULL);
+        }
+        st->in_tx = st->exclusive = false;
+        pthread_mutex_lock(&writers_lock);
+        give_turn(st->w);
+        pthread_mutex_unlock(&writers_lock);
+        return r;
+}
 
 static int migrate(struct store_sqlite *st, struct osb_error *err)
 {
-        int r = exec(st, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                         "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-                     err);
+        int r = conn_exec(&st->own, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+                          err);
         if (r < 0)
                 return r;
-        r = tx_begin(st, err);
+        r = exclusive_begin(st, err);
         if (r < 0)
                 return r;
 
+        sqlite3 *db = st->own.db;
         sqlite3_stmt *q = NULL;
         unsigned have = 0;
-        if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
+        if (sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
                                &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
                 have = (unsigned) sqlite3_column_int(q, 0);
         sqlite3_finalize(q);
 
         r = store_schema_known(have, migrations, n_migrations, err);
         if (r < 0) {
-                sq_rollback(&st->base);
+                (void) exclusive_end(st, false, err);
                 return r;
         }
         for (unsigned i = 0; i < n_migrations; i++) {
                 if (migrations[i].version <= have)
                         continue;
-                r = exec(st, migrations[i].sql, err);
+                r = conn_exec(&st->own, migrations[i].sql, err);
                 if (r < 0) {
                         osb_error_prefix(err, "migration %s: ", migrations[i].name);
-                        sq_rollback(&st->base);
+                        (void) exclusive_end(st, false, err);
                         return r;
                 }
                 q = NULL;
-                if (sqlite3_prepare_v2(st->db, "INSERT INTO schema_migrations VALUES (?1, ?2, ?3)",
+                if (sqlite3_prepare_v2(db, "INSERT INTO schema_migrations VALUES (?1, ?2, ?3)",
                                        -1, &q, NULL) != SQLITE_OK) {
-                        sq_rollback(&st->base);
-                        return osb_error_set(err, -EIO, "%s", sqlite3_errmsg(st->db));
+                        r = osb_error_set(err, -EIO, "%s", sqlite3_errmsg(db));
+                        (void) exclusive_end(st, false, err);
+                        return r;
                 }
                 sqlite3_bind_int(q, 1, (int) migrations[i].version);
                 sqlite3_bind_text(q, 2, migrations[i].name, -1, SQLITE_STATIC);
@@ -237,13 +497,14 @@ static int migrate(struct store_sqlite *st, struct osb_error *err)
                 int rc = sqlite3_step(q);
                 sqlite3_finalize(q);
                 if (rc != SQLITE_DONE) {
-                        sq_rollback(&st->base);
-                        return osb_error_set(err, sqlerr(rc), "%s", sqlite3_errstr(rc));
+                        r = osb_error_set(err, sqlerr(rc), "%s", sqlite3_errstr(rc));
+                        (void) exclusive_end(st, false, err);
+                        return r;
                 }
                 have = migrations[i].version;
         }
         st->schema_version = have;
-        return sq_commit(&st->base, err);
+        return exclusive_end(st, true, err);
 }
 
 static void sq_close(struct store *base);
@@ -254,43 +515,22 @@ static int sq_open(const char *path, enum store_sync sync, struct store **ret, s
         if (!st)
                 return osb_error_set(err, -ENOMEM, "out of memory");
         st->base.impl = &store_sqlite_impl;
+        st->cur = &st->own;
+        st->sync = sync;
         pthread_mutex_lock(&path_lock);
         if (!db_path[0])
                 (void) snprintf(db_path, sizeof(db_path), "%s", path);
         pthread_mutex_unlock(&path_lock);
-        int rc = sqlite3_open_v2(path, &st->db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-        if (rc != SQLITE_OK) {
-                int r = osb_error_set(err, sqlerr(rc), "cannot open database '%s': %s", path,
-                                      st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
-                sq_close(&st->base);
-                return r;
-        }
-        sqlite3_busy_timeout(st->db, 5000);
-        static const char *const sync_sql[] = {
-                [STORE_SYNC_OFF] = "PRAGMA synchronous=OFF",
-                [STORE_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
-                [STORE_SYNC_FULL] = "PRAGMA synchronous=FULL",
-        };
-        int r = exec(st, "PRAGMA journal_mode=WAL", err);
-        if (r >= 0)
-                r = exec(st, sync_sql[sync], err);
-        if (r >= 0)
-                r = exec(st, "PRAGMA cache_size=-1024; PRAGMA temp_store=MEMORY", err);
-        if (r >= 0 && atomic_load(&external_checkpoints) > 0)
-                r = exec(st, "PRAGMA wal_autocheckpoint=0", err);
-        /* Test hook: a database that can grow only this many pages, so a test sees SQLITE_FULL
-         * (a full disk) without root or a small file system. */
-        const char *max_pages = getenv("OSB_BROKER_TEST_MAX_PAGE_COUNT");
-        if (r >= 0 && max_pages && *max_pages) {
-                char sql[64];
-                (void) snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%ld", strtol(max_pages, NULL, 10));
-                r = exec(st, sql, err);
+        int r = conn_open(path, sync, false, &st->own, err);
+        if (r >= 0) {
+                st->w = writer_get(path, st->own.db);
+                if (!st->w)
+                        r = osb_error_set(err, -ENOMEM, "out of memory");
         }
         if (r >= 0)
                 r = migrate(st, err);
         if (r < 0) {
-                if (r != OSB_E_INVALID_CONFIG)
+                if (r != OSB_E_INVALID_CONFIG && st->own.db)
                         osb_error_prefix(err, "database '%s': ", path);
                 sq_close(&st->base);
                 return r;
@@ -299,14 +539,18 @@ static int sq_open(const char *path, enum store_sync sync, struct store **ret, s
         return 0;
 }
 
+static int sq_abandon(struct store *base, struct osb_error *err);
+
 static void sq_close(struct store *base)
 {
         struct store_sqlite *st = sq(base);
-        if (st->in_tx)
-                sq_rollback(&st->base);
-        for (unsigned i = 0; i < S_MAX; i++)
-                sqlite3_finalize(st->stmts[i]);
-        sqlite3_close(st->db);
+        if (st->in_tx) {
+                struct osb_error ignored = OSB_ERROR_INIT;
+                (void) sq_abandon(&st->base, &ignored);
+        }
+        conn_close(&st->own);
+        if (st->w)
+                writer_put(st->w);
         osb_free(st);
 }
 
@@ -319,10 +563,11 @@ static unsigned sq_schema_version(struct store *base)
 static int sq_check(struct store *base, struct osb_error *err)
 {
         struct store_sqlite *st = sq(base);
+        sqlite3 *db = st->own.db;
         sqlite3_stmt *q = NULL;
-        if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &q, NULL) != SQLITE_OK)
-                return osb_error_set(err, sqlerr(sqlite3_errcode(st->db)), "cannot check the database: %s",
-                                     sqlite3_errmsg(st->db));
+        if (sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &q, NULL) != SQLITE_OK)
+                return osb_error_set(err, sqlerr(sqlite3_errcode(db)), "cannot check the database: %s",
+                                     sqlite3_errmsg(db));
         int rc = sqlite3_step(q);
         char first[256] = "";
         if (rc == SQLITE_ROW)
@@ -347,57 +592,211 @@ static int sq_ping(struct store *base)
         return step_done(q);
 }
 
+/* ---- transactions: a request's part of a batch ------------------------------------------ */
+
+static int fail_commit(void *unused)
+{
+        (void) unused;
+        return 1;
+}
+
+unsigned store_sqlite_waiting(struct store *base)
+{
+        struct store_sqlite *st = sq(base);
+        pthread_mutex_lock(&writers_lock);
+        unsigned n = st->w->waiting;
+        pthread_mutex_unlock(&writers_lock);
+        return n;
+}
+
+/* With the turn: opens the writer's connection if needed, sets its synchronous mode to
+ * @sync, and BEGINs a batch. Returns 0 or a negative code. */
+static int batch_open(struct writer *w, enum store_sync sync, struct osb_error *err)
+{
+        int r = 0;
+        if (!w->conn.db) {
+                r = conn_open(w->path, sync, true, &w->conn, err);
+                if (r < 0)
+                        return r;
+                w->conn_sync = (int) sync;
+                const char *fail = getenv("OSB_BROKER_TEST_FAIL_COMMIT");
+                if (fail && *fail)
+                        sqlite3_commit_hook(w->conn.db, fail_commit, NULL);
+        }
+        if (w->conn_sync != (int) sync) {
+                static const char *const sync_sql[] = {
+                        [STORE_SYNC_OFF] = "PRAGMA synchronous=OFF",
+                        [STORE_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
+                        [STORE_SYNC_FULL] = "PRAGMA synchronous=FULL",
+                };
+                r = conn_exec(&w->conn, sync_sql[sync], err);
+                if (r < 0)
+                        return r;
+                w->conn_sync = (int) sync;
+        }
+        sqlite3_stmt *q = conn_stmt(&w->conn, S_BEGIN);
+        r = q ? step_done(q) : -EIO;
+        if (r < 0)
+                return osb_error_set(err, r, "cannot start a transaction: %s", sqlite3_errmsg(w->conn.db));
+        struct batch *b = osb_calloc(1, sizeof(*b));
+        if (!b) {
+                (void) sqlite3_exec(w->conn.db, "ROLLBACK", NULL, NULL, NULL);
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        }
+        b->refs = 1;
+        pthread_mutex_lock(&writers_lock);
+        w->open = b;
+        pthread_mutex_unlock(&writers_lock);
+        return 0;
+}
+
+/* Ends the open batch of @w (the turn held, the batch taken off w->open): COMMIT when it holds
+ * changes, else ROLLBACK; @lost: SQLite already rolled it back after error @lost_rc. Returns
+ * the batch's result (also recorded in it). */
+static int batch_close(struct writer *w, struct batch *b, bool lost, int lost_rc)
+{
+        int r = 0;
+        sqlite3 *db = w->conn.db;
+        if (lost) {
+                r = sqlerr(lost_rc);
+                (void) snprintf(b->text, sizeof(b->text), "cannot commit: the transaction was lost: %s",
+                                sqlite3_errstr(lost_rc));
+        } else if (b->members == 0) {
+                sqlite3_stmt *q = conn_stmt(&w->conn, S_ROLLBACK);
+                if (!q || step_done(q) < 0)
+                        (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        } else {
+                sqlite3_stmt *q = conn_stmt(&w->conn, S_COMMIT);
+                r = q ? step_done(q) : -EIO;
+                if (r < 0) {
+                        (void) snprintf(b->text, sizeof(b->text), "cannot commit: %s", sqlite3_errmsg(db));
+                        if (!sqlite3_get_autocommit(db))
+                                (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+                } else {
+                        atomic_store(&full_logged, false);
+                }
+        }
+        return r;
+}
+
 static int sq_begin(struct store *base, struct osb_error *err)
 {
         struct store_sqlite *st = sq(base);
+        assert(!st->in_tx);
         if (atomic_load(&damaged))
                 return osb_error_set(err, -EUCLEAN, "cannot start a transaction: the database is damaged");
-        return tx_begin(st, err);
-}
-
-/* BEGIN IMMEDIATE under the process write lock; also on a damaged file (for the migrations'
- * check at open, which must not stop the broker from opening it to say so). */
-static int tx_begin(struct store_sqlite *st, struct osb_error *err)
-{
-        assert(!st->in_tx);
-        pthread_mutex_lock(&write_lock);
-        sqlite3_stmt *q = stmt(st, S_BEGIN);
-        int r = q ? step_done(q) : -EIO;
-        if (r < 0) {
-                pthread_mutex_unlock(&write_lock);
-                return osb_error_set(err, r, "cannot start a transaction: %s", sqlite3_errmsg(st->db));
+        struct writer *w = st->w;
+        pthread_mutex_lock(&writers_lock);
+        take_turn(w);
+        struct batch *b = w->open;
+        pthread_mutex_unlock(&writers_lock);
+        int r = 0;
+        if (!b) {
+                r = batch_open(w, st->sync, err);
+                if (r < 0) {
+                        pthread_mutex_lock(&writers_lock);
+                        give_turn(w);
+                        pthread_mutex_unlock(&writers_lock);
+                        return r;
+                }
+                b = w->open;
         }
         st->in_tx = true;
+        st->batch = b;
+        st->cur = &w->conn;
+        sqlite3_stmt *q = stmt(st, S_SAVEPOINT);
+        r = q ? step_done(q) : -EIO;
+        if (r < 0) {
+                (void) osb_error_set(err, r, "cannot start a transaction: %s", sqlite3_errmsg(w->conn.db));
+                struct osb_error ignored = OSB_ERROR_INIT;
+                (void) sq_abandon(&st->base, &ignored);
+                return r;
+        }
         return 0;
+}
+
+/* Gives up the turn after the request's part: @joined when its changes are in the batch.
+ * Hands the turn to a waiting request while the batch may grow, else ends the batch here.
+ * Waits for the batch's result when the request joined it, or read changes of members before
+ * it. Returns 0 or that result (message in @err). */
+static int leave(struct store_sqlite *st, bool joined, struct osb_error *err)
+{
+        struct writer *w = st->w;
+        struct batch *b = st->batch;
+        sqlite3 *db = w->conn.db;
+        /* After some errors (SQLITE_FULL, IOERR, NOMEM) SQLite rolls the whole transaction back. */
+        bool lost = sqlite3_get_autocommit(db) != 0;
+        int lost_rc = lost ? sqlite3_extended_errcode(db) : 0;
+        st->in_tx = false;
+        st->batch = NULL;
+        st->cur = &st->own;
+
+        pthread_mutex_lock(&writers_lock);
+        if (joined)
+                b->members++;
+        bool wait = b->members > 0;
+        if (!lost && w->waiting > 0 && w->exclusive == 0 && b->members < BATCH_MAX) {
+                if (wait)
+                        b->refs++;
+                give_turn(w);
+                int r = wait ? batch_wait(w, b, err) : 0;
+                pthread_mutex_unlock(&writers_lock);
+                return r;
+        }
+        w->open = NULL;
+        pthread_mutex_unlock(&writers_lock);
+
+        int r = batch_close(w, b, lost, lost_rc);
+
+        pthread_mutex_lock(&writers_lock);
+        b->result = r;
+        b->done = true;
+        pthread_cond_broadcast(&w->finished);
+        give_turn(w);
+        if (wait && r < 0)
+                (void) osb_error_set(err, r, "%s", b->text);
+        batch_unref(b);
+        pthread_mutex_unlock(&writers_lock);
+        return wait ? r : 0;
 }
 
 static int sq_commit(struct store *base, struct osb_error *err)
 {
         struct store_sqlite *st = sq(base);
-        assert(st->in_tx);
-        sqlite3_stmt *q = stmt(st, S_COMMIT);
+        assert(st->in_tx && !st->exclusive);
+        sqlite3_stmt *q = stmt(st, S_RELEASE);
         int r = q ? step_done(q) : -EIO;
         if (r < 0) {
-                (void) osb_error_set(err, r, "cannot commit: %s", sqlite3_errmsg(st->db));
-                sq_rollback(&st->base);
+                (void) osb_error_set(err, r, "cannot commit: %s", sqlite3_errmsg(st->cur->db));
+                struct osb_error ignored = OSB_ERROR_INIT;
+                (void) sq_abandon(&st->base, &ignored);
                 return r;
         }
-        st->in_tx = false;
-        pthread_mutex_unlock(&write_lock);
-        atomic_store(&full_logged, false);
-        return 0;
+        return leave(st, true, err);
+}
+
+static int sq_abandon(struct store *base, struct osb_error *err)
+{
+        struct store_sqlite *st = sq(base);
+        if (!st->in_tx)
+                return 0;
+        assert(!st->exclusive);
+        sqlite3 *db = st->cur->db;
+        if (!sqlite3_get_autocommit(db)) {
+                sqlite3_stmt *q = stmt(st, S_ROLLBACK_TO);
+                if (q && step_done(q) >= 0) {
+                        q = stmt(st, S_RELEASE);
+                        if (q)
+                                (void) step_done(q);
+                }
+        }
+        return leave(st, false, err);
 }
 
 static void sq_rollback(struct store *base)
 {
-        struct store_sqlite *st = sq(base);
-        if (!st->in_tx)
-                return;
-        sqlite3_stmt *q = stmt(st, S_ROLLBACK);
-        if (!q || step_done(q) < 0)
-                (void) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-        st->in_tx = false;
-        pthread_mutex_unlock(&write_lock);
+        struct osb_error ignored = OSB_ERROR_INIT;
+        (void) sq_abandon(base, &ignored);
 }
 
 /* Runs a prepared single-row SELECT whose parameters are bound; @load copies the row. */
@@ -668,16 +1067,20 @@ struct sqlite_checkpointer {
 };
 
 /* Copies the bulk of the WAL into the database without blocking anyone, then the few frames
- * appended meanwhile under the write lock: a checkpoint that completes lets the next writer
+ * appended meanwhile with the writers' turn and no batch open: a checkpoint that completes lets the next writer
  * restart the WAL from its beginning, so it stops growing. */
 static void checkpoint(struct store *base)
 {
         struct store_sqlite *st = sq(base);
         int log = 0, done = 0;
-        (void) sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-        pthread_mutex_lock(&write_lock);
-        (void) sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-        pthread_mutex_unlock(&write_lock);
+        (void) sqlite3_wal_checkpoint_v2(st->own.db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+        pthread_mutex_lock(&writers_lock);
+        take_exclusive(st->w);
+        pthread_mutex_unlock(&writers_lock);
+        (void) sqlite3_wal_checkpoint_v2(st->own.db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+        pthread_mutex_lock(&writers_lock);
+        give_turn(st->w);
+        pthread_mutex_unlock(&writers_lock);
 }
 
 static void *checkpointer_main(void *arg)
@@ -763,6 +1166,7 @@ const struct store_impl store_sqlite_impl = {
         .begin = sq_begin,
         .commit = sq_commit,
         .rollback = sq_rollback,
+        .abandon = sq_abandon,
         .get_instance = sq_get_instance,
         .get_binding = sq_get_binding,
         .get_op = sq_get_op,

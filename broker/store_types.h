@@ -106,6 +106,8 @@ struct store_impl {
         int (*begin)(struct store *st, struct osb_error *err);
         int (*commit)(struct store *st, struct osb_error *err);
         void (*rollback)(struct store *st);
+        /* Optional: NULL means rollback, then 0. */
+        int (*abandon)(struct store *st, struct osb_error *err);
         int (*get_instance)(struct store *st, const char *id, struct instance_row **ret);
         int (*get_binding)(struct store *st, const char *instance_id, const char *id,
                            struct binding_row **ret);

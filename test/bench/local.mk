@@ -9,6 +9,11 @@ BENCH_BROKER_FILES = \
 	test/bench/broker/provision.lua \
 	test/bench/broker/bind.lua
 EXTRA_DIST += $(BENCH_BROKER_FILES)
+# The benchmark's reference: a plain SQLite loop inserting the broker's row (built for it only).
+EXTRA_PROGRAMS += test/bench/broker/sqlite-loop
+test_bench_broker_sqlite_loop_SOURCES = test/bench/broker/sqlite-loop.c
+test_bench_broker_sqlite_loop_LDADD = $(SQLITE_LIBS)
+CLEANFILES += test/bench/broker/sqlite-loop
 
 BENCH_CONTROLLER_FILES = \
 	test/bench/controller/run.sh \
@@ -24,8 +29,8 @@ bench: $(BENCH_CONTROLLER_DEPS)
 	$(MAKE) $(AM_MAKEFLAGS) bench-controller || rc=1; \
 	exit $$rc
 
-bench-broker: broker/osb-broker
-	BUILDDIR='$(abs_top_builddir)' $(SHELL) '$(abs_top_srcdir)/test/bench/broker/run.sh' \
+bench-broker: broker/osb-broker test/bench/broker/sqlite-loop
+	SQLITE_LOOP='$(abs_top_builddir)/test/bench/broker/sqlite-loop' BUILDDIR='$(abs_top_builddir)' $(SHELL) '$(abs_top_srcdir)/test/bench/broker/run.sh' \
 	  '$(abs_top_builddir)/broker/osb-broker'
 
 # `make bench-controller [N='100 1000']`: the catalog-controller benchmark (needs kubectl, curl,

@@ -9,7 +9,10 @@
 #include "broker/api.h"
 #include "broker/backend.h"
 #include "broker/catalog.h"
+#include "broker/store_sqlite.h"
 #include "test/lib/check_main.h"
+
+#include <sched.h>
 
 #define SVC_DB "5e1d0db0-0000-4000-8000-000000000001"
 #define PLAN_SMALL "5e1d0db0-0000-4000-8000-000000000011"
@@ -128,6 +131,98 @@ static void run_op(const char *op_id)
         int64_t again = 0;
         ck_assert_int_eq(ops_execute(cat, st, op_id, &again), 0);
 }
+
+/* ---- group commit: answers wait for their batch's commit ---------------------------------- */
+
+/* One provision of instance "batched" on a thread of its own (with its own store handle, as a
+ * request thread has), and whether the row was committed when the answer came. */
+struct batched {
+        pthread_t thread;
+        struct store *mine, *reader;  /* opened beforehand: opening waits for no batch open */
+        struct api_response resp;
+        bool stored_at_answer;
+};
+
+static void *batched_provision(void *arg)
+{
+        struct batched *b = arg;
+        const char *body = "{\"service_id\":\"" SVC_DB "\",\"plan_id\":\"" PLAN_SMALL "\","
+                           "\"organization_guid\":\"org\",\"space_guid\":\"space\"}";
+        b->resp = (struct api_response){.retry_after_s = -1};
+        api_provision(&api, b->mine, "batched", false, body, strlen(body), &b->resp);
+        /* What another connection sees outside a transaction: only committed rows. */
+        struct instance_row *row = NULL;
+        b->stored_at_answer = store_get_instance(b->reader, "batched", &row) == 0;
+        instance_row_free(row);
+        return NULL;
+}
+
+static struct store *open_store(void)
+{
+        struct store *s = NULL;
+        struct osb_error err = OSB_ERROR_INIT;
+        ck_assert_msg(store_open(path, STORE_SYNC_OFF, &s, &err) == 0, "%s", err.text);
+        return s;
+}
+
+/* Two identical provisions decided in one batch (the first creates, the second reads the
+ * first's uncommitted row); returns once both answered. */
+static void two_provisions_in_one_batch(struct batched b[2])
+{
+        struct store *holder = open_store();
+        for (unsigned i = 0; i < 2; i++) {
+                b[i].mine = open_store();
+                b[i].reader = open_store();
+        }
+        struct osb_error err = OSB_ERROR_INIT;
+        ck_assert_int_eq(store_begin(holder, &err), 0);
+        ck_assert_int_eq(unsetenv("OSB_BROKER_TEST_FAIL_COMMIT"), 0);
+        for (unsigned i = 0; i < 2; i++)
+                ck_assert_int_eq(pthread_create(&b[i].thread, NULL, batched_provision, &b[i]), 0);
+        while (store_sqlite_waiting(holder) < 2)
+                sched_yield();
+        store_rollback(holder);
+        for (unsigned i = 0; i < 2; i++) {
+                ck_assert_int_eq(pthread_join(b[i].thread, NULL), 0);
+                store_close(b[i].mine);
+                store_close(b[i].reader);
+        }
+        store_close(holder);
+}
+
+START_TEST(answers_of_one_batch_come_after_its_commit)
+{
+        struct batched b[2] = {0};
+        two_provisions_in_one_batch(b);
+        unsigned created = 0, existed = 0;
+        for (unsigned i = 0; i < 2; i++) {
+                created += b[i].resp.status == 201;
+                existed += b[i].resp.status == 200;
+                ck_assert_msg(b[i].stored_at_answer, "answered %u before the row was committed",
+                              b[i].resp.status);
+                api_response_release(&b[i].resp);
+        }
+        ck_assert_msg(created == 1 && existed == 1, "%u created, %u existed", created, existed);
+}
+END_TEST
+
+START_TEST(a_batch_that_fails_to_commit_answers_500_to_all_and_stores_nothing)
+{
+        ck_assert_int_eq(setenv("OSB_BROKER_TEST_FAIL_COMMIT", "1", 1), 0);
+        struct batched b[2] = {0};
+        two_provisions_in_one_batch(b);
+        for (unsigned i = 0; i < 2; i++) {
+                /* Also the one that found the other's row and would have said 200. */
+                json_t *d = json_object_get(b[i].resp.body, "description");
+                ck_assert_msg(b[i].resp.status == 500 && strstr(json_string_value(d), "storage failed"),
+                              "%u %s", b[i].resp.status, json_string_value(d));
+                ck_assert(!b[i].stored_at_answer);
+                api_response_release(&b[i].resp);
+        }
+        fetch("batched");
+        EXPECT(404);
+}
+END_TEST
 
 START_TEST(provision_sync_then_identical_is_200_and_different_is_409)
 {
@@ -681,6 +776,8 @@ static Suite *api_suite(void)
         TCase *tc = tcase_create("instances");
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, provision_sync_then_identical_is_200_and_different_is_409);
+        tcase_add_test(tc, answers_of_one_batch_come_after_its_commit);
+        tcase_add_test(tc, a_batch_that_fails_to_commit_answers_500_to_all_and_stores_nothing);
         tcase_add_test(tc, provision_bad_requests_are_400_naming_the_problem);
         tcase_add_test(tc, unknown_fields_are_ignored);
         tcase_add_test(tc, maintenance_info_mismatch_is_422);

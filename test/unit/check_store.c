@@ -7,7 +7,10 @@
 #include "common/osb_mem.h"
 #include "broker/migrations.h"
 #include "broker/store.h"
+#include "broker/store_sqlite.h"
 #include "test/lib/check_main.h"
+
+#include <sched.h>
 
 static char dir[256];
 static char path[300];
@@ -223,6 +226,138 @@ START_TEST(two_handles_see_each_others_commits)
 }
 END_TEST
 
+/* ---- group commit: requests batched in one transaction ------------------------------------ */
+
+static struct instance_row row_named(const char *id)
+{
+        return (struct instance_row){.id = (char *) id, .service_id = (char *) "s", .plan_id = (char *) "p",
+                                     .request_key = (char *) "k", .state = (char *) "ready"};
+}
+
+/* A request of a test thread: begins (waiting for its turn), stores instance @id, then commits
+ * it, or (fail) stores a second row and rolls back as a request failing on an error does. */
+struct request {
+        struct store *st;
+        const char *id;
+        bool fail;
+        int begin, result;
+        char text[256];
+        pthread_t thread;
+};
+
+static void *request_main(void *arg)
+{
+        struct request *rq = arg;
+        struct osb_error err = OSB_ERROR_INIT;
+        rq->begin = store_begin(rq->st, &err);
+        if (rq->begin < 0)
+                return NULL;
+        struct instance_row in = row_named(rq->id);
+        rq->result = store_put_instance(rq->st, &in);
+        if (rq->result == 0 && rq->fail)
+                rq->result = store_abandon(rq->st, &err);
+        else if (rq->result == 0)
+                rq->result = store_commit(rq->st, &err);
+        (void) snprintf(rq->text, sizeof(rq->text), "%s", err.text);
+        return NULL;
+}
+
+/* Starts @n requests in threads while @holder holds the turn (a transaction open on it), and
+ * returns once all of them wait for it: they then decide one after another in one batch. */
+static void start_waiting(struct store *holder, struct request *rqs, unsigned n)
+{
+        for (unsigned i = 0; i < n; i++)
+                ck_assert_int_eq(pthread_create(&rqs[i].thread, NULL, request_main, &rqs[i]), 0);
+        while (store_sqlite_waiting(holder) < n)
+                sched_yield();
+}
+
+static bool stored(struct store *st, const char *id)
+{
+        struct instance_row *out = NULL;
+        int r = store_get_instance(st, id, &out);
+        ck_assert_msg(r == 0 || r == OSB_E_NOT_FOUND, "store_get_instance(%s): %d", id, r);
+        instance_row_free(out);
+        return r == 0;
+}
+
+START_TEST(a_request_failing_in_a_batch_rolls_back_only_itself)
+{
+        struct store *first = open_ok(), *reader = open_ok();
+        struct request rqs[3] = {{.id = "second"}, {.id = "failing", .fail = true}, {.id = "third"}};
+        for (unsigned i = 0; i < 3; i++)
+                rqs[i].st = open_ok();
+        struct osb_error err = OSB_ERROR_INIT;
+        ck_assert_int_eq(store_begin(first, &err), 0);
+        struct instance_row in = row_named("first");
+        ck_assert_int_eq(store_put_instance(first, &in), 0);
+        start_waiting(first, rqs, 3);
+        /* Hands the batch on and returns only once the batch is committed. */
+        ck_assert_msg(store_commit(first, &err) == 0, "%s", err.text);
+        for (unsigned i = 0; i < 3; i++) {
+                ck_assert_int_eq(pthread_join(rqs[i].thread, NULL), 0);
+                ck_assert_msg(rqs[i].begin == 0 && rqs[i].result == 0, "%s: %d %d %s", rqs[i].id,
+                              rqs[i].begin, rqs[i].result, rqs[i].text);
+        }
+        ck_assert(stored(reader, "first"));
+        ck_assert(stored(reader, "second"));
+        ck_assert(!stored(reader, "failing"));
+        ck_assert(stored(reader, "third"));
+        for (unsigned i = 0; i < 3; i++)
+                store_close(rqs[i].st);
+        store_close(first);
+        store_close(reader);
+}
+END_TEST
+
+START_TEST(a_failed_batch_commit_fails_every_request_in_it_and_stores_nothing)
+{
+        ck_assert_int_eq(setenv("OSB_BROKER_TEST_FAIL_COMMIT", "1", 1), 0);
+        struct store *first = open_ok(), *reader = open_ok();
+        struct request rqs[2] = {{.id = "second"}, {.id = "failing", .fail = true}};
+        for (unsigned i = 0; i < 2; i++)
+                rqs[i].st = open_ok();
+        struct osb_error err = OSB_ERROR_INIT;
+        ck_assert_int_eq(store_begin(first, &err), 0);
+        ck_assert_int_eq(unsetenv("OSB_BROKER_TEST_FAIL_COMMIT"), 0);
+        struct instance_row in = row_named("first");
+        ck_assert_int_eq(store_put_instance(first, &in), 0);
+        start_waiting(first, rqs, 2);
+        int r = store_commit(first, &err);
+        ck_assert_msg(r < 0 && strstr(err.text, "cannot commit"), "%d %s", r, err.text);
+        for (unsigned i = 0; i < 2; i++)
+                ck_assert_int_eq(pthread_join(rqs[i].thread, NULL), 0);
+        ck_assert_msg(rqs[0].result == r && strstr(rqs[0].text, "cannot commit"), "%d %s", rqs[0].result,
+                      rqs[0].text);
+        /* The failing request read what "first" and "second" stored: that was never committed. */
+        ck_assert_msg(rqs[1].result == r, "%d %s", rqs[1].result, rqs[1].text);
+        ck_assert(!stored(reader, "first"));
+        ck_assert(!stored(reader, "second"));
+        ck_assert(!stored(reader, "failing"));
+        for (unsigned i = 0; i < 2; i++)
+                store_close(rqs[i].st);
+        store_close(first);
+        store_close(reader);
+}
+END_TEST
+
+START_TEST(a_request_that_read_nothing_of_others_does_not_wait_for_their_commit)
+{
+        struct store *st = open_ok(), *reader = open_ok();
+        struct osb_error err = OSB_ERROR_INIT;
+        ck_assert_int_eq(store_begin(st, &err), 0);
+        struct instance_row in = row_named("gone");
+        ck_assert_int_eq(store_put_instance(st, &in), 0);
+        ck_assert_int_eq(store_abandon(st, &err), 0);
+        ck_assert(!stored(reader, "gone"));
+        /* The turn is free again. */
+        ck_assert_int_eq(store_begin(reader, &err), 0);
+        ck_assert_int_eq(store_commit(reader, &err), 0);
+        store_close(st);
+        store_close(reader);
+}
+END_TEST
+
 START_TEST(set_str_and_parse_sync)
 {
         char *f = NULL;
@@ -291,6 +426,9 @@ static Suite *store_suite(void)
         tcase_add_test(tc, deleting_an_instance_deletes_its_bindings);
         tcase_add_test(tc, latest_op_and_pending_ops);
         tcase_add_test(tc, two_handles_see_each_others_commits);
+        tcase_add_test(tc, a_request_failing_in_a_batch_rolls_back_only_itself);
+        tcase_add_test(tc, a_failed_batch_commit_fails_every_request_in_it_and_stores_nothing);
+        tcase_add_test(tc, a_request_that_read_nothing_of_others_does_not_wait_for_their_commit);
         tcase_add_test(tc, set_str_and_parse_sync);
         tcase_add_test(tc, location_for_logs_hides_a_urls_password);
         tcase_add_test(tc, postgresql_connection_failure_names_the_url_without_its_password);

@@ -12,6 +12,8 @@
 #   BENCH_TMPDIR       where the databases go (default: a fresh directory under $TMPDIR or
 #                      /tmp); put it on the disk you care about: --sync full fsyncs there.
 #   WRK=wrk
+#   SQLITE_LOOP        the reference program (test/bench/broker/sqlite-loop.c); default:
+#                      $BUILDDIR/test/bench/broker/sqlite-loop (`make bench-broker` builds it)
 #   BENCH_STORE=sqlite   or postgresql: every broker keeps its state in a fresh database of a
 #                      throw-away PostgreSQL server (test/lib/pg-server.sh, on 127.0.0.1, run
 #                      with fsync=off) through --store, instead of a SQLite file; step 3 (--sync
@@ -19,6 +21,11 @@
 #
 # What it does (every broker is started on 127.0.0.1 with --port 0, its own database in a
 # temporary directory and --log-level warn; all traffic goes to 127.0.0.1):
+#   0. The reference (SQLite stores only): a broker provisions one instance into a fresh file
+#      and stops; sqlite-loop then inserts copies of that row (same schema, same bytes, fresh
+#      ids), one transaction each, single-threaded, WAL, for DURATION seconds: with
+#      synchronous=NORMAL just before step 1, with synchronous=FULL just before step 3. The
+#      report gives each provision-only row as a multiple of the loop of its sync mode.
 #   1. One broker (--sync normal, the default):
 #      a. GET /v2/catalog;
 #      b. provision+deprovision on the synchronous plan "small": provision.lua "cycle" mode:
@@ -28,6 +35,9 @@
 #      each at 1, 16 and 64 connections; then d. provision only (fresh ids) at 64 connections.
 #   2. Scale: a fresh broker, INSTANCES provisions at 64 connections, as fast as wrk can,
 #      then the broker's peak RSS and the database size.
+#   2b. PostgreSQL only: a fresh database; provision only (fresh ids) at 64 connections
+#      through one replica, then through two brokers on that database at once (a wrk of one
+#      thread and 32 connections each); the report gives the sum as a multiple of one.
 #   3. A fresh broker with --sync full: provision only at 64 connections.
 # Every wrk run must see only 2xx answers and no socket errors; the broker's /metrics
 # (requests by status) is checked too.  Any failure: exit status 1 (after the table).
@@ -45,6 +55,7 @@ CONNECTIONS=${CONNECTIONS:-1 16 64}
 INSTANCES=${INSTANCES:-100000}
 SCALE_TIMEOUT=${SCALE_TIMEOUT:-1800}
 WRK=${WRK:-wrk}
+SQLITE_LOOP=${SQLITE_LOOP:-$BUILDDIR/test/bench/broker/sqlite-loop}
 BIND_INSTANCES=64
 HOST=127.0.0.1
 SERVICE=5e1d0db0-0000-4000-8000-000000000001
@@ -62,7 +73,7 @@ command -v "$WRK" >/dev/null 2>&1 || die "wrk not found (Debian package: wrk)"
 command -v curl >/dev/null 2>&1 || die "curl not found"
 BROKER=$(cd "$(dirname "$BROKER")" && pwd)/$(basename "$BROKER")
 case $BENCH_STORE in
-sqlite) ;;
+sqlite) [ -x "$SQLITE_LOOP" ] || die "no sqlite-loop at $SQLITE_LOOP (make test/bench/broker/sqlite-loop, or set SQLITE_LOOP)" ;;
 postgresql) command -v psql >/dev/null 2>&1 || die "psql not found (Debian package: postgresql-client)" ;;
 *) die "BENCH_STORE must be sqlite or postgresql" ;;
 esac
@@ -166,6 +177,7 @@ add_row() { rows="$rows$1
 # measure LABEL CONNS SCRIPT [ARGS...]
 measure() {
 	label=$1; conns=$2; script=$3; shift 3
+	last_rps=0
 	threads=$conns; [ "$threads" -gt "$nproc" ] && threads=$nproc
 	before=$(broker_non2xx)
 	cpu0=$(cpu_ticks)
@@ -195,11 +207,34 @@ measure() {
 		note=" (socket errors $sockerr, broker counted $bn non-2xx) FAIL"
 		say "$out"
 	fi
+	last_rps=$rps
 	add_row "| $label | $conns | $rps | $(ms "$(field p50_us "$line")") | $(ms "$(field p99_us "$line")") | $non2xx$note | $cpu_us | $(mb "$hwm") |"
 	say "    $rps req/s, p50 $(field p50_us "$line") us, p99 $(field p99_us "$line") us, non-2xx $non2xx/$bn, VmHWM $hwm kB"
 }
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- 0. the reference: a plain SQLite loop inserting the broker's row ----------------------
+loop_normal=; loop_full=
+# sqlite_loop MODE: rows/s of sqlite-loop on a fresh copy of ref.db (load average noted).
+sqlite_loop() {
+	cp "$tmp/ref.db" "$tmp/ref-$1.db" || die "cannot copy ref.db"
+	out=$("$SQLITE_LOOP" "$tmp/ref-$1.db" "$1" "$DURATION") || die "sqlite-loop $1 failed"
+	rm -f "$tmp/ref-$1.db" "$tmp/ref-$1.db-wal" "$tmp/ref-$1.db-shm"
+	say "  sqlite-loop $1: $out (load $(cut -d' ' -f1-3 /proc/loadavg))"
+	field rows_per_s "$out"
+}
+if [ "$BENCH_STORE" = sqlite ]; then
+	start_broker ref
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X PUT -H 'X-Broker-API-Version: 2.17' \
+		-H 'Content-Type: application/json' \
+		-d "{\"service_id\":\"$SERVICE\",\"plan_id\":\"$PLAN\",\"organization_guid\":\"bench-org\",\"space_guid\":\"bench-space\"}" \
+		"$url/v2/service_instances/bench-ref-1")
+	[ "$code" = 201 ] || die "provisioning the reference row: HTTP $code"
+	stop_broker
+	loop_normal=$(sqlite_loop normal)
+	load_loop_normal=$(cut -d' ' -f1-3 /proc/loadavg)
+fi
 
 # ---- 1. one broker: catalog, provision+deprovision, bind+unbind --------------------------
 start_broker bench
@@ -218,6 +253,7 @@ while [ $i -le $BIND_INSTANCES ]; do
 done
 for c in $CONNECTIONS; do measure "bind+unbind" "$c" bind.lua "b$c" $BIND_INSTANCES; done
 measure "provision only" 64 provision.lua create p64
+rps_normal=$last_rps
 stop_broker
 
 # ---- 2. scale: INSTANCES provisions on a fresh broker -----------------------------------
@@ -269,12 +305,69 @@ else
 	db_note="WAL after clean stop: $wal_bytes bytes"
 fi
 
+# ---- 2b. PostgreSQL: one replica, then two on one database -------------------------------
+# replica_rate URL... : provisions/s of fresh ids sent by one single-threaded wrk per URL at
+# once (64 connections in all), summed; non-2xx or socket errors fail the run.
+replica_rate() {
+	n=$#; c=$((64 / n)); k=0; pids=
+	for u in "$@"; do
+		k=$((k + 1))
+		$WRK -t1 -c$c -d${DURATION}s --timeout 10s -s "$here/provision.lua" "$u" -- create "rep$n-$k" \
+			>"$tmp/rep$n-$k.out" 2>&1 &
+		pids="$pids $!"
+	done
+	# shellcheck disable=SC2086
+	wait $pids
+	total=0; k=0
+	for u in "$@"; do
+		k=$((k + 1))
+		line=$(grep '^BENCH ' "$tmp/rep$n-$k.out" | tail -n 1)
+		if [ -z "$line" ] || [ "$(field non2xx "$line")" -ne 0 ] || [ "$(field sockerr "$line")" -ne 0 ]; then
+			cat "$tmp/rep$n-$k.out" >&2; failed=1
+		fi
+		total=$(awk -v t="$total" -v r="$(field requests "$line")" -v d="$(field duration_us "$line")" \
+			'BEGIN { printf "%.0f", t + (d > 0 ? r / (d / 1e6) : 0) }')
+	done
+	echo "$total"
+}
+replicas_report=
+if [ "$BENCH_STORE" = postgresql ]; then
+	start_broker replicas
+	rep_store="--store ${pg_admin%/postgres}/bench_replicas"
+	url1=$url; pid1=$bpid
+	rep1=$(replica_rate "$url1"); load_rep1=$(cut -d' ' -f1-3 /proc/loadavg)
+	say "  one replica: $rep1 provisions/s (load $load_rep1)"
+	rm -f "$tmp/port"
+	# shellcheck disable=SC2086
+	"$BROKER" --listen "$HOST" --port 0 --port-file "$tmp/port" $rep_store --log-level warn 2>>"$tmp/broker.log" &
+	pid2=$!
+	i=0; while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -s "$tmp/port" ] || die "the second replica wrote no port file"
+	url2="http://$HOST:$(cat "$tmp/port")"
+	rep2=$(replica_rate "$url1" "$url2"); load_rep2=$(cut -d' ' -f1-3 /proc/loadavg)
+	say "  two replicas: $rep2 provisions/s (load $load_rep2)"
+	kill -TERM "$pid2" 2>/dev/null; wait "$pid2" 2>/dev/null
+	stop_broker
+	replicas_report="### Replicas: provision only (fresh ids), 64 connections in all, one database
+
+| replicas | provisions/s | load average after | vs one replica |
+|---:|---:|---|---:|
+| 1 | $rep1 | $load_rep1 | 1.00× |
+| 2 | $rep2 | $load_rep2 | $(awk -v a="$rep2" -v b="$rep1" 'BEGIN { if (b > 0) printf "%.2f×", a / b }') |
+
+Each replica gets its own single-threaded wrk with 64/N connections; the rates are summed.
+"
+fi
+
 # ---- 3. --sync full ----------------------------------------------------------------------
 rows_normal=$rows
 rows=
 if [ "$BENCH_STORE" = sqlite ]; then
+	loop_full=$(sqlite_loop full)
+	load_loop_full=$(cut -d' ' -f1-3 /proc/loadavg)
 	start_broker syncfull --sync full
 	measure "provision only, --sync full" 64 provision.lua create full
+	rps_full=$last_rps
 	stop_broker
 fi
 rows_full=$rows
@@ -298,6 +391,22 @@ cumulative down the table).
 | scenario | connections | requests/s | p50 ms | p99 ms | non-2xx | broker CPU µs/request | broker peak RSS |
 |---|---:|---:|---:|---:|---:|---:|---:|
 $rows_normal$rows_full
+$(if [ "$BENCH_STORE" = sqlite ]; then
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "n/a" }'; }
+cat <<REF
+### The reference: a plain SQLite loop inserting the broker's row
+
+One thread, one row per transaction, WAL, the broker's pragmas, a copy of the row the broker
+stored for a provision (\`test/bench/broker/sqlite-loop\`, $DURATION s each).
+
+| synchronous | loop rows/s | load average after the loop | broker provision only, 64 connections, req/s | broker / loop |
+|---|---:|---|---:|---:|
+| NORMAL | $loop_normal | $load_loop_normal | ${rps_normal:-} | $(ratio "${rps_normal:-0}" "$loop_normal") |
+| FULL | $loop_full | $load_loop_full | ${rps_full:-} | $(ratio "${rps_full:-0}" "$loop_full") |
+REF
+fi)
+
+$replicas_report
 ### Scale: $count instances (sync plan, 64 connections, fresh broker and database)
 
 | instances stored | time | provisions/s | p99 ms | broker peak RSS (VmHWM) | RSS at the end | RSS at start | database file |
