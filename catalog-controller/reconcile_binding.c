@@ -638,6 +638,13 @@ static int binding_pass(struct pass *p, struct osb_error *err)
         if (!condition_is(ist, "Ready", "True") || json_is_true(json_object_get(ist, "asyncOpInProgress"))) {
                 if (just_created(p))
                         return 0;
+                /* the controller has not reached the instance yet (no Ready condition: it waits in
+                 * the queue behind others, at scale): nothing to show, no write; its Ready wakes
+                 * us, and a look every 3 s says ErrorInstanceNotReady once it shows another state */
+                if (!condition_get(ist, "Ready") && !condition_get(p->status, "Ready")) {
+                        p->requeue_ms = 3000;
+                        return 0;
+                }
                 char msg[400];
                 (void) snprintf(msg, sizeof(msg), "Binding cannot begin because the referenced ServiceInstance %s/%s is not ready",
                                 p->ns, str_of(imd, "name"));

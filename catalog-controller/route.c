@@ -48,7 +48,8 @@ void route_instance(void *userdata, enum informer_event ev, const struct kmeta *
         if (new)
                 enqueue(c, CTL_KEY_INSTANCE, new->key);
         if (atomic_load(&c->started) &&
-            (ev == INFORMER_DELETE || (ev == INFORMER_UPDATE && ((o->ready && !was->ready) || (new->deleting && !old->deleting)))))
+            (ev == INFORMER_ADD || ev == INFORMER_DELETE ||
+             (ev == INFORMER_UPDATE && ((o->ready && !was->ready) || (new->deleting && !old->deleting)))))
                 wake_indexed(c, c->bindings, CTL_KEY_BINDING, cached_ikey_instance(o->meta.ns, o->meta.name));
 }
 
