@@ -639,10 +639,14 @@ static int binding_pass(struct pass *p, struct osb_error *err)
                 if (just_created(p))
                         return 0;
                 /* the controller has not reached the instance yet (no Ready condition: it waits in
-                 * the queue behind others, at scale): nothing to show, no write; its Ready wakes
-                 * us, and a look every 3 s says ErrorInstanceNotReady once it shows another state */
-                if (!condition_get(ist, "Ready") && !condition_get(p->status, "Ready")) {
-                        p->requeue_ms = 3000;
+                 * the queue behind others, at scale), or reached it less than 3 s ago: the same
+                 * grace as a new binding's, no write; its Ready wakes us, and a look after the
+                 * grace says ErrorInstanceNotReady if it is still not Ready */
+                const json_t *irc = condition_get(ist, "Ready");
+                time_t since = 0;
+                if (!condition_get(p->status, "Ready") &&
+                    (!irc || (osb_time_parse_rfc3339(str_of(irc, "lastTransitionTime"), &since) == 0 && p->tnow - since < 3))) {
+                        p->requeue_ms = irc ? (int64_t) (since + 3 - p->tnow) * 1000 : 3000;
                         return 0;
                 }
                 char msg[400];
