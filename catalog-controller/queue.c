@@ -374,6 +374,15 @@ size_t queue_delayed(struct queue *q)
         return n;
 }
 
+bool queue_behind(struct queue *q, const char *key)
+{
+        pthread_mutex_lock(&q->lock);
+        struct item *it = item_get(q, key, false);
+        bool behind = it && (it->queued || it->processing || (it->heap_idx != SIZE_MAX && it->deadline_ms <= osb_mono_ms()));
+        pthread_mutex_unlock(&q->lock);
+        return behind;
+}
+
 unsigned queue_failures(struct queue *q, const char *key)
 {
         pthread_mutex_lock(&q->lock);

@@ -649,6 +649,15 @@ static int binding_pass(struct pass *p, struct osb_error *err)
                         p->requeue_ms = irc ? (int64_t) (since + 3 - p->tnow) * 1000 : 3000;
                         return 0;
                 }
+                /* an asynchronous operation whose poll is overdue in our own queue: the delay is
+                 * ours, not the instance's; look again shortly, without writing */
+                if (!condition_get(p->status, "Ready") && json_is_true(json_object_get(ist, "asyncOpInProgress"))) {
+                        osb_autofree char *ikey = osb_asprintf(CTL_KEY_INSTANCE "%s/%s", p->ns, str_of(imd, "name"));
+                        if (ikey && p->c->queue && queue_behind(p->c->queue, ikey)) {
+                                p->requeue_ms = 500;
+                                return 0;
+                        }
+                }
                 char msg[400];
                 (void) snprintf(msg, sizeof(msg), "Binding cannot begin because the referenced ServiceInstance %s/%s is not ready",
                                 p->ns, str_of(imd, "name"));
