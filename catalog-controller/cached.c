@@ -23,6 +23,29 @@ void cached_free(struct kmeta *m)
         osb_free(o);
 }
 
+char *cached_ikey_instance(const char *ns, const char *name)
+{
+        return osb_asprintf("instance:%s/%s", ns ? ns : "", name);
+}
+
+char *cached_ikey_secret(const char *ns, const char *name)
+{
+        return osb_asprintf("secret:%s/%s", ns ? ns : "", name);
+}
+
+char *cached_ikey_plan(const char *ns, const char *name)
+{
+        return osb_asprintf("plan:%s/%s", ns ? ns : "", name);
+}
+
+/* Adds the index key @ikey (stolen; NULL: out of memory) to @m. Returns 0 or -ENOMEM. */
+static int add_ikey(struct kmeta *m, char *ikey)
+{
+        int r = ikey ? informer_kmeta_add_ikey(m, ikey) : -ENOMEM;
+        osb_free(ikey);
+        return r;
+}
+
 int cached_extract(const json_t *obj, struct kmeta **ret)
 {
         struct kmeta *m = NULL;
@@ -64,6 +87,15 @@ int cached_extract(const json_t *obj, struct kmeta **ret)
                         goto oom;
         }
         if (!(o->json = cached_text(obj)))
+                goto oom;
+        if (o->instance_ref && add_ikey(m, cached_ikey_instance(o->instance_ns ? o->instance_ns : m->ns, o->instance_ref)) < 0)
+                goto oom;
+        if (o->plan_ref && add_ikey(m, cached_ikey_plan(pref ? NULL : m->ns, o->plan_ref)) < 0)
+                goto oom;
+        for (i = 0; i < o->nsecret_refs; i++)
+                if (add_ikey(m, cached_ikey_secret(m->ns, o->secret_refs[i])) < 0)
+                        goto oom;
+        if (o->unresolved && informer_kmeta_add_ikey(m, CACHED_IKEY_UNRESOLVED) < 0)
                 goto oom;
         *ret = &o->meta;
         return 0;

@@ -26,6 +26,18 @@ struct cached {
         size_t nsecret_refs;
 };
 
+/* Index keys (kmeta.ikeys, informer_index_snapshot()) of the instance and binding caches:
+ *   - a binding: cached_ikey_instance() of its instance (spec.instanceRef; its namespace is
+ *     spec.instanceRef.namespace when set, else the binding's);
+ *   - an instance: cached_ikey_secret() of each Secret of spec.parametersFrom, and
+ *     CACHED_IKEY_UNRESOLVED while it waits for a class, plan or broker (unresolved), and
+ *     cached_ikey_plan() of its resolved plan (NULL namespace: a ClusterServicePlan). */
+#define CACHED_IKEY_UNRESOLVED "unresolved"
+/* "instance:NS/NAME" and "secret:NS/NAME". Return new, or NULL on OOM. */
+char *cached_ikey_instance(const char *ns, const char *name);
+char *cached_ikey_secret(const char *ns, const char *name);
+char *cached_ikey_plan(const char *ns, const char *name);
+
 /* The informer_kind callbacks of instances and bindings. */
 int cached_extract(const json_t *obj, struct kmeta **ret);
 void cached_free(struct kmeta *m);

@@ -31,7 +31,11 @@ struct informer {
 
         pthread_mutex_t lock;
         pthread_cond_t cond;            /* synced, stopping */
-        struct osb_strmap cache;        /* key -> struct kmeta * (one reference) */
+        struct osb_strmap cache;            /* key -> struct kmeta * (one reference) */
+        /* index key -> struct osb_strmap * (object key -> struct kmeta *, borrowed from the cache):
+         * every entry is an object in the cache (entries go before the cache's reference) */
+        struct osb_strmap index;
+        bool index_lost;                /* an index entry could not be added (OOM): rebuild */
         bool synced, stopping;
         struct informer_stats stats;
 
@@ -114,8 +118,28 @@ int informer_kmeta_new(size_t size, const json_t *obj, struct kmeta **ret)
         return 0;
 }
 
+int informer_kmeta_add_ikey(struct kmeta *m, const char *ikey)
+{
+        for (size_t i = 0; i < m->nikeys; i++)
+                if (strcmp(m->ikeys[i], ikey) == 0)
+                        return 0;
+        char **v = osb_realloc(m->ikeys, (m->nikeys + 1) * sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        m->ikeys = v;
+        if (!(v[m->nikeys] = osb_strdup(ikey)))
+                return -ENOMEM;
+        m->nikeys++;
+        return 0;
+}
+
 void informer_kmeta_release(struct kmeta *m)
 {
+        for (size_t i = 0; i < m->nikeys; i++)
+                osb_free(m->ikeys[i]);
+        osb_free(m->ikeys);
+        m->ikeys = NULL;
+        m->nikeys = 0;
         osb_free(m->key);
         osb_free(m->name);
         osb_free(m->ns);
@@ -135,6 +159,72 @@ static void unref(const struct informer_kind *kind, struct kmeta *m)
 {
         if (m && atomic_fetch_sub(&m->refs, 1) == 1)
                 kind->free(m);
+}
+
+/* ---- the index (inf->lock held) ---- */
+
+/* Removes cached object @m from the index. Never fails. */
+static void index_remove(struct informer *inf, const struct kmeta *m)
+{
+        for (size_t i = 0; m && i < m->nikeys; i++) {
+                struct osb_strmap *objs = osb_strmap_get(&inf->index, m->ikeys[i]);
+                if (!objs || osb_strmap_get(objs, m->key) != m)
+                        continue;
+                (void) osb_strmap_remove(objs, m->key);
+                if (!objs->count) {
+                        (void) osb_strmap_remove(&inf->index, m->ikeys[i]);
+                        osb_strmap_release(objs);
+                        osb_free(objs);
+                }
+        }
+}
+
+/* Adds cached object @m to the index. Returns 0 or -ENOMEM (then inf->index_lost is set: what
+ * was added stays right, the rest is added by the next rebuild). */
+static int index_add(struct informer *inf, struct kmeta *m)
+{
+        for (size_t i = 0; i < m->nikeys; i++) {
+                struct osb_strmap *objs = osb_strmap_get(&inf->index, m->ikeys[i]);
+                if (!objs) {
+                        objs = osb_calloc(1, sizeof(*objs));
+                        if (!objs || osb_strmap_put(&inf->index, m->ikeys[i], objs, NULL) < 0) {
+                                osb_free(objs);
+                                inf->index_lost = true;
+                                return -ENOMEM;
+                        }
+                }
+                if (osb_strmap_put(objs, m->key, m, NULL) < 0) {
+                        if (!objs->count) {
+                                (void) osb_strmap_remove(&inf->index, m->ikeys[i]);
+                                osb_free(objs);
+                        }
+                        inf->index_lost = true;
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+static void index_release(struct informer *inf)
+{
+        size_t i;
+        for (struct osb_strmap_entry *e = osb_strmap_first(&inf->index, &i); e; e = osb_strmap_next(&inf->index, &i, e)) {
+                osb_strmap_release(e->value);
+                osb_free(e->value);
+        }
+        osb_strmap_release(&inf->index);
+}
+
+/* The index of the whole cache, made again. Returns 0 or -ENOMEM. */
+static int index_rebuild(struct informer *inf)
+{
+        size_t i;
+        int r = 0;
+        index_release(inf);
+        inf->index_lost = false;
+        for (struct osb_strmap_entry *e = osb_strmap_first(&inf->cache, &i); e && r >= 0; e = osb_strmap_next(&inf->cache, &i, e))
+                r = index_add(inf, e->value);
+        return r;
 }
 
 /* ---- the cache ---- */
@@ -201,6 +291,7 @@ int informer_apply(struct informer *inf, int event_type, const json_t *obj)
                         return -EINVAL;
                 pthread_mutex_lock(&inf->lock);
                 old = osb_strmap_remove(&inf->cache, key);
+                index_remove(inf, old);
                 inf->stats.events++;
                 pthread_mutex_unlock(&inf->lock);
                 osb_free(key);
@@ -217,8 +308,12 @@ int informer_apply(struct informer *inf, int event_type, const json_t *obj)
         r = osb_strmap_put(&inf->cache, new->key, new, &prev);
         old = prev;
         inf->stats.events++;
-        if (r >= 0)
+        int ri = 0;
+        if (r >= 0) {
                 ref(new);       /* one for the cache, one for the notification */
+                index_remove(inf, old);
+                ri = index_add(inf, new);
+        }
         pthread_mutex_unlock(&inf->lock);
         if (r < 0) {
                 unref(inf->kind, new);
@@ -230,7 +325,7 @@ int informer_apply(struct informer *inf, int event_type, const json_t *obj)
                 notify(inf, INFORMER_UPDATE, old, new);
         unref(inf->kind, old);
         unref(inf->kind, new);
-        return 0;
+        return ri;      /* -ENOMEM: the watch ends and the list that follows rebuilds the index */
 }
 
 static void staging_clear(struct stream *st)
@@ -296,20 +391,31 @@ static int stage_commit(struct stream *st)
                 struct osb_strmap old_cache = inf->cache;
                 inf->cache = st->staging;
                 st->staging = old_cache;
+                if (index_rebuild(inf) < 0)
+                        r = -ENOMEM;    /* the caller lists again */
         } else {
                 /* one namespace of several: replace its part of the cache */
                 for (size_t k = 0; k < n; k++)
-                        if (p[k].ev == INFORMER_DELETE)
-                                unref(inf->kind, osb_strmap_remove(&inf->cache, p[k].old->key));
+                        if (p[k].ev == INFORMER_DELETE) {
+                                struct kmeta *gone = osb_strmap_remove(&inf->cache, p[k].old->key);
+                                index_remove(inf, gone);
+                                unref(inf->kind, gone);
+                        }
                 for (struct osb_strmap_entry *e = osb_strmap_first(&st->staging, &i); e; e = osb_strmap_next(&st->staging, &i, e)) {
                         void *prev = NULL;
                         if (osb_strmap_put(&inf->cache, e->key, e->value, &prev) < 0) {
                                 unref(inf->kind, e->value);
                                 r = -ENOMEM;    /* the caller lists again */
+                                continue;
                         }
+                        index_remove(inf, prev);
                         unref(inf->kind, prev);
+                        if (!inf->index_lost)
+                                (void) index_add(inf, e->value);
                 }
                 osb_strmap_release(&st->staging);   /* its references moved to the cache */
+                if (inf->index_lost && index_rebuild(inf) < 0)
+                        r = -ENOMEM;
         }
         if (!st->listed) {
                 st->listed = true;
@@ -378,6 +484,24 @@ int informer_snapshot(struct informer *inf, struct kmeta ***ret, size_t *n)
                 return -ENOMEM;
         }
         for (struct osb_strmap_entry *e = osb_strmap_first(&inf->cache, &i); e; e = osb_strmap_next(&inf->cache, &i, e))
+                v[k++] = ref(e->value);
+        pthread_mutex_unlock(&inf->lock);
+        *ret = v;
+        *n = k;
+        return 0;
+}
+
+int informer_index_snapshot(struct informer *inf, const char *ikey, struct kmeta ***ret, size_t *n)
+{
+        pthread_mutex_lock(&inf->lock);
+        const struct osb_strmap *objs = osb_strmap_get(&inf->index, ikey);
+        size_t cnt = objs ? objs->count : 0, k = 0, i;
+        struct kmeta **v = NULL;
+        if (cnt && !(v = osb_calloc(cnt, sizeof(*v)))) {
+                pthread_mutex_unlock(&inf->lock);
+                return -ENOMEM;
+        }
+        for (struct osb_strmap_entry *e = cnt ? osb_strmap_first(objs, &i) : NULL; e; e = osb_strmap_next(objs, &i, e))
                 v[k++] = ref(e->value);
         pthread_mutex_unlock(&inf->lock);
         *ret = v;
@@ -638,6 +762,7 @@ struct informer *informer_free(struct informer *inf)
                 staging_clear(&inf->streams[k]);
         osb_free(inf->streams);
         size_t i;
+        index_release(inf);
         for (struct osb_strmap_entry *e = osb_strmap_first(&inf->cache, &i); e; e = osb_strmap_next(&inf->cache, &i, e))
                 unref(inf->kind, e->value);
         osb_strmap_release(&inf->cache);

@@ -7,7 +7,12 @@
  * second thread calls the handler for every cached object each resync period.
  *
  * Cached objects are immutable and reference-counted: every one starts with a struct kmeta,
- * informer_get()/informer_snapshot() hand out references, and informer_put() drops them. */
+ * informer_get()/informer_snapshot() hand out references, and informer_put() drops them.
+ *
+ * Besides its key ("namespace/name"), a cached object may carry index keys (kmeta.ikeys, filled
+ * by its kind's extract): the informer keeps, under its lock, the objects of each index key, so
+ * informer_index_snapshot() costs the objects it returns, not the cache's size (client-go's
+ * Indexer). */
 #pragma once
 
 #include <jansson.h>
@@ -29,6 +34,8 @@ struct kmeta {
         bool deleting;           /* metadata.deletionTimestamp is set */
         bool finalizer;          /* metadata.finalizers holds NAMES_FINALIZER */
         size_t nfinalizers;
+        char **ikeys;            /* index keys (informer_kmeta_add_ikey()), owned; may be NULL */
+        size_t nikeys;
 };
 
 /* Fills @m from @obj's metadata (refs = 1). Returns 0, -EINVAL (no metadata.name), -ENOMEM. */
@@ -40,6 +47,9 @@ void informer_kmeta_release(struct kmeta *m);
 int informer_kmeta_new(size_t size, const json_t *obj, struct kmeta **ret);
 /* The cache key of @obj: "name" or "namespace/name". Returns new, or NULL (no name, OOM). */
 char *informer_kmeta_key_of(const json_t *obj);
+/* Adds index key @ikey (copied) to @m, for an extract; a key already there is not added twice.
+ * Returns 0 or -ENOMEM. */
+int informer_kmeta_add_ikey(struct kmeta *m, const char *ikey);
 
 /* Per kind: how to make and free the compact struct, and which changes matter. */
 struct informer_kind {
@@ -109,6 +119,10 @@ void informer_put(struct informer *inf, struct kmeta *m);
 /* Every cached object, each with a new reference. Returns 0 with *ret (new array: free with
  * informer_snapshot_free()) and *n, or -ENOMEM. */
 int informer_snapshot(struct informer *inf, struct kmeta ***ret, size_t *n);
+/* The cached objects whose kmeta.ikeys hold @ikey, each with a new reference, in no particular
+ * order. Returns 0 with *ret (new array, NULL when *n is 0: free with informer_snapshot_free())
+ * and *n, or -ENOMEM. */
+int informer_index_snapshot(struct informer *inf, const char *ikey, struct kmeta ***ret, size_t *n);
 void informer_snapshot_free(struct informer *inf, struct kmeta **v, size_t n);
 size_t informer_size(struct informer *inf);
 void informer_stats(struct informer *inf, struct informer_stats *ret);

@@ -87,6 +87,11 @@ size_t queue_delayed(struct queue *q)
         return osb_pool_delayed(q->pool);
 }
 
+bool queue_behind(struct queue *q, const char *key)
+{
+        return osb_pool_behind(q->pool, key);
+}
+
 unsigned queue_failures(struct queue *q, const char *key)
 {
         return osb_pool_failures(q->pool, key);

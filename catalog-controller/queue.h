@@ -41,6 +41,10 @@ void queue_forget(struct queue *q, const char *key);
 size_t queue_depth(struct queue *q);
 /* Keys with a pending timer. */
 size_t queue_delayed(struct queue *q);
+/* Whether @key is behind: waiting in the queue to be processed now, being processed, or with a
+ * timer that has passed (the workers have not got to it yet). A key not in the queue, or whose
+ * timer is still to come, is not. */
+bool queue_behind(struct queue *q, const char *key);
 /* Consecutive failures of @key so far (0 after a success). */
 unsigned queue_failures(struct queue *q, const char *key);
 /* The back-off after @failures failures with @opts: base * 2^(failures - 1), capped. */

@@ -1524,6 +1524,26 @@ static int binding_pass(struct pass *p, struct osb_error *err)
         if (!condition_is(ist, "Ready", "True") || json_is_true(json_object_get(ist, "asyncOpInProgress"))) {
                 if (just_created(p))
                         return 0;
+                /* the controller has not reached the instance yet (no Ready condition: it waits in
+                 * the queue behind others, at scale), or reached it less than 3 s ago: the same
+                 * grace as a new binding's, no write; its Ready wakes us, and a look after the
+                 * grace says ErrorInstanceNotReady if it is still not Ready */
+                const json_t *irc = condition_get(ist, "Ready");
+                time_t since = 0;
+                if (!condition_get(p->status, "Ready") &&
+                    (!irc || (osb_time_parse_rfc3339(str_of(irc, "lastTransitionTime"), &since) == 0 && p->tnow - since < 3))) {
+                        p->requeue_ms = irc ? (int64_t) (since + 3 - p->tnow) * 1000 : 3000;
+                        return 0;
+                }
+                /* an asynchronous operation whose poll is overdue in our own queue: the delay is
+                 * ours, not the instance's; look again shortly, without writing */
+                if (!condition_get(p->status, "Ready") && json_is_true(json_object_get(ist, "asyncOpInProgress"))) {
+                        osb_autofree char *ikey = osb_asprintf(CTL_KEY_INSTANCE "%s/%s", p->ns, str_of(imd, "name"));
+                        if (ikey && p->c->queue && queue_behind(p->c->queue, ikey)) {
+                                p->requeue_ms = 500;
+                                return 0;
+                        }
+                }
                 char msg[400];
                 (void) snprintf(msg, sizeof(msg), "Binding cannot begin because the referenced ServiceInstance %s/%s is not ready",
                                 instance_ns(p), str_of(imd, "name"));

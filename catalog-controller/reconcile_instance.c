@@ -862,7 +862,10 @@ static int count_bindings(struct pass *p, bool delete_them, size_t *n, struct os
         *n = 0;
         if (!p->c->bindings)
                 return 0;
-        if (informer_snapshot(p->c->bindings, &v, &cnt) < 0)
+        char *ikey = cached_ikey_instance(p->ns, p->name);      /* its bindings only, not every one */
+        int ri = ikey ? informer_index_snapshot(p->c->bindings, ikey, &v, &cnt) : -ENOMEM;
+        osb_free(ikey);
+        if (ri < 0)
                 return OOM(err);
         int r = 0;
         for (size_t i = 0; i < cnt && r >= 0; i++) {

@@ -16,39 +16,29 @@ static void enqueue(struct ctl *c, const char *prefix, const char *key)
         osb_free(k);
 }
 
+/* Queues @prefix + the key of every object of @inf indexed under @ikey (stolen; NULL: out of
+ * memory). Costs the objects found, not the cache's size. */
+static void wake_indexed(struct ctl *c, struct informer *inf, const char *prefix, char *ikey)
+{
+        struct kmeta **v = NULL;
+        size_t n = 0;
+        if (!inf) {             /* callers pass ctl's pointers only once ctl.started */
+                osb_free(ikey);
+                return;
+        }
+        if (!ikey || informer_index_snapshot(inf, ikey, &v, &n) < 0)
+                osb_log_error("cannot look up dependents", "index=%s", ikey ? ikey : "?");
+        for (size_t i = 0; i < n; i++)
+                enqueue(c, prefix, v[i]->key);
+        informer_snapshot_free(inf, v, n);
+        osb_free(ikey);
+}
+
 /* Instances waiting for a class, plan or broker to appear (Ready=False References*). */
 static void wake_unresolved(struct ctl *c)
 {
-        struct kmeta **v = NULL;
-        size_t n = 0;
-        if (!atomic_load(&c->started) || informer_snapshot(c->instances, &v, &n) < 0)
-                return;         /* before the start every instance is reconciled anyway */
-        for (size_t i = 0; i < n; i++)
-                if (((struct cached *) v[i])->unresolved)
-                        enqueue(c, CTL_KEY_INSTANCE, v[i]->key);
-        informer_snapshot_free(c->instances, v, n);
-}
-
-/* The bindings of instance @ns/@name (in any namespace), or every instance naming Secret
- * @ns/@secret. */
-static void wake_dependents(struct ctl *c, struct informer *inf, const char *prefix, const char *ns,
-                            const char *instance, const char *secret)
-{
-        struct kmeta **v = NULL;
-        size_t n = 0;
-        if (!inf || informer_snapshot(inf, &v, &n) < 0)
-                return;         /* callers pass ctl's pointers only once ctl.started */
-        for (size_t i = 0; i < n; i++) {
-                const struct cached *o = (const struct cached *) v[i];
-                if (!osb_streq(instance && o->instance_ns ? o->instance_ns : o->meta.ns, ns))
-                        continue;
-                bool hit = instance && osb_streq(o->instance_ref, instance);
-                for (size_t k = 0; secret && !hit && k < o->nsecret_refs; k++)
-                        hit = osb_streq(o->secret_refs[k], secret);
-                if (hit)
-                        enqueue(c, prefix, o->meta.key);
-        }
-        informer_snapshot_free(inf, v, n);
+        if (atomic_load(&c->started))   /* before the start every instance is reconciled anyway */
+                wake_indexed(c, c->instances, CTL_KEY_INSTANCE, osb_strdup(CACHED_IKEY_UNRESOLVED));
 }
 
 void route_instance(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
@@ -58,8 +48,9 @@ void route_instance(void *userdata, enum informer_event ev, const struct kmeta *
         if (new)
                 enqueue(c, CTL_KEY_INSTANCE, new->key);
         if (atomic_load(&c->started) &&
-            (ev == INFORMER_DELETE || (ev == INFORMER_UPDATE && ((o->ready && !was->ready) || (new->deleting && !old->deleting)))))
-                wake_dependents(c, c->bindings, CTL_KEY_BINDING, o->meta.ns, o->meta.name, NULL);
+            (ev == INFORMER_ADD || ev == INFORMER_DELETE ||
+             (ev == INFORMER_UPDATE && ((o->ready && !was->ready) || (new->deleting && !old->deleting)))))
+                wake_indexed(c, c->bindings, CTL_KEY_BINDING, cached_ikey_instance(o->meta.ns, o->meta.name));
 }
 
 void route_binding(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
@@ -85,7 +76,7 @@ void route_secret(void *userdata, enum informer_event ev, const struct kmeta *ol
         const struct kmeta *m = new ? new : old;
         if (ev == INFORMER_RESYNC || !m->ns || !atomic_load(&c->started))
                 return;
-        wake_dependents(c, c->instances, CTL_KEY_INSTANCE, m->ns, NULL, m->name);
+        wake_indexed(c, c->instances, CTL_KEY_INSTANCE, cached_ikey_secret(m->ns, m->name));
 }
 
 static void broker_event(struct ctl *c, const char *prefix, enum informer_event ev, const struct kmeta *m)
@@ -113,16 +104,8 @@ static const char *offering_version(const struct offering *o)
 /* A plan's maintenance_info version moved: its instances say whether an upgrade is available. */
 static void wake_plan_instances(struct ctl *c, const struct offering *plan)
 {
-        struct kmeta **v = NULL;
-        size_t n = 0;
-        if (!atomic_load(&c->started) || informer_snapshot(c->instances, &v, &n) < 0)
-                return;
-        for (size_t i = 0; i < n; i++) {
-                const struct cached *o = (const struct cached *) v[i];
-                if (osb_streq(o->plan_ref, plan->meta.name) && (!plan->meta.ns || osb_streq(o->meta.ns, plan->meta.ns)))
-                        enqueue(c, CTL_KEY_INSTANCE, o->meta.key);
-        }
-        informer_snapshot_free(c->instances, v, n);
+        if (atomic_load(&c->started))
+                wake_indexed(c, c->instances, CTL_KEY_INSTANCE, cached_ikey_plan(plan->meta.ns, plan->meta.name));
 }
 
 static void offering_event(struct ctl *c, const char *prefix, enum informer_event ev, const struct offering *old,

@@ -1,8 +1,8 @@
 /* catalog-controller/route.h: which informer event queues which keys. The informers' threads
  * call these handlers (informer_handler, with the struct ctl * as userdata); each queues the
  * changed object's own key and the keys of the objects whose reconcile depends on it:
- *   - an instance: itself; its bindings when it became Ready (they wait for that) or is going
- *     away;
+ *   - an instance: itself; its bindings when it appeared or became Ready (they wait for that),
+ *     or is going away;
  *   - a binding: itself; its instance when the binding is going away (it may unblock the
  *     instance's deletion);
  *   - a Secret: the instances whose spec.parametersFrom name it (their parameters may have

@@ -400,6 +400,15 @@ unsigned osb_pool_failures(struct osb_pool *pool, const char *key)
         return n;
 }
 
+bool osb_pool_behind(struct osb_pool *pool, const char *key)
+{
+        pthread_mutex_lock(&pool->lock);
+        struct item *it = item_get(pool, key, false);
+        bool behind = it && (it->queued || it->processing || (it->heap_idx != SIZE_MAX && it->deadline_ms <= osb_mono_ms()));
+        pthread_mutex_unlock(&pool->lock);
+        return behind;
+}
+
 int osb_pool_wait_idle(struct osb_pool *pool, int64_t timeout_ms)
 {
         int64_t end = osb_mono_ms() + timeout_ms;

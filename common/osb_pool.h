@@ -57,6 +57,10 @@ size_t osb_pool_delayed(struct osb_pool *p);
 size_t osb_pool_pending(struct osb_pool *p);
 /* Consecutive failures of @key so far (0 after a success). */
 unsigned osb_pool_failures(struct osb_pool *p, const char *key);
+/* Whether @key is behind: waiting to be processed now, being processed, or with a timer that
+ * has passed (no worker has got to it yet). A key not in the pool, or whose timer is still to
+ * come, is not. */
+bool osb_pool_behind(struct osb_pool *p, const char *key);
 /* The back-off after @failures failures with @opts: base * 2^(failures - 1), capped. */
 int64_t osb_pool_backoff_ms(const struct osb_pool_options *opts, unsigned failures);
 

@@ -2238,59 +2238,106 @@ static int snapshot_take(struct api *a, struct snapshot *s)
         return 0;
 }
 
-static int gc_dependents(struct api *a, struct snapshot *s, const char *uid, bool orphan, size_t *remaining)
+/* ---- the owner index: owner uid -> its dependents, as the real garbage collector's graph ----
+ * a->gc_owners: uid -> { "KEY\nNS\nNAME" -> [KEY, NS, NAME] }, kept by the controllers thread
+ * from the store's change events (and built again by every full pass), so a deletion costs its
+ * dependents, not every stored object. */
+
+static int ref_id(char *buf, size_t n, const char *key, const char *ns, const char *name)
+{
+        int r = snprintf(buf, n, "%s\n%s\n%s", key, ns ? ns : "", name ? name : "");
+        return r < 0 || (size_t) r >= n ? -ENAMETOOLONG : 0;
+}
+
+/* Adds (@add) or removes @obj (of storage key @key) as a dependent of each of its owners. */
+static void owners_index(struct api *a, const char *key, const json_t *obj, bool add)
+{
+        char id[1400];
+        const char *ns = mstr(obj, "namespace") ? mstr(obj, "namespace") : "";
+        if (!obj || ref_id(id, sizeof(id), key, ns, mstr(obj, "name")) < 0)
+                return;
+        size_t i;
+        json_t *r;
+        json_array_foreach(json_object_get(meta_of(obj), "ownerReferences"), i, r) {
+                const char *uid = json_string_value(json_object_get(r, "uid"));
+                if (!uid)
+                        continue;
+                json_t *deps = json_object_get(a->gc_owners, uid);
+                if (!add) {
+                        (void) json_object_del(deps, id);
+                        if (deps && !json_object_size(deps))
+                                (void) json_object_del(a->gc_owners, uid);
+                        continue;
+                }
+                if (!deps && json_object_set_new(a->gc_owners, uid, deps = json_object()) < 0)
+                        continue;
+                (void) json_object_set_new(deps, id, json_pack("[sss]", key, ns, mstr(obj, "name")));
+        }
+}
+
+static int gc_dependents(struct api *a, const char *uid, bool orphan, size_t *remaining)
 {
         int changes = 0;
         *remaining = 0;
-        for (size_t i = 0; i < s->ntypes; i++) {
-                size_t j;
-                json_t *o;
-                json_array_foreach(json_array_get(s->lists, i), j, o) {
-                        if (!owned_by(o, uid))
-                                continue;
-                        struct kt_type *t = s->types[i];
-                        const char *ns = mstr(o, "namespace") ? mstr(o, "namespace") : "";
-                        if (!store_get(a->st, t->storage_key, ns, mstr(o, "name")))
-                                continue;
-                        if (orphan) {
-                                json_t *copy = json_deep_copy(store_get(a->st, t->storage_key, ns, mstr(o, "name")));
-                                json_t *refs = json_object_get(meta_of(copy), "ownerReferences");
-                                for (size_t k = 0; k < json_array_size(refs);)
-                                        if (osb_streq(json_string_value(json_object_get(json_array_get(refs, k), "uid")), uid))
-                                                (void) json_array_remove(refs, k);
-                                        else
-                                                k++;
-                                if (!json_array_size(refs))
-                                        (void) json_object_del(meta_of(copy), "ownerReferences");
-                                if (copy && store_put(a->st, t->storage_key, ns, mstr(o, "name"), copy))
+        /* a copy: deleting and orphaning change the index */
+        osb_autojson json_t *deps = json_deep_copy(json_object_get(a->gc_owners, uid));
+        const char *id;
+        json_t *ref;
+        json_object_foreach(deps, id, ref) {
+                const char *key = json_string_value(json_array_get(ref, 0));
+                const char *ns = json_string_value(json_array_get(ref, 1));
+                const char *name = json_string_value(json_array_get(ref, 2));
+                json_t *o = store_get(a->st, key, ns, name);
+                if (!o || !owned_by(o, uid))
+                        continue;
+                struct kt_type *t = types_find_storage(a->types, key);
+                if (!t)
+                        continue;
+                if (orphan) {
+                        json_t *copy = json_deep_copy(o);
+                        json_t *refs = json_object_get(meta_of(copy), "ownerReferences");
+                        for (size_t k = 0; k < json_array_size(refs);)
+                                if (osb_streq(json_string_value(json_object_get(json_array_get(refs, k), "uid")), uid))
+                                        (void) json_array_remove(refs, k);
+                                else
+                                        k++;
+                        if (!json_array_size(refs))
+                                (void) json_object_del(meta_of(copy), "ownerReferences");
+                        if (copy) {
+                                owners_index(a, key, o, false);
+                                owners_index(a, key, copy, true);
+                                if (store_put(a->st, key, ns, name, copy))
                                         changes++;
-                                continue;
                         }
-                        (*remaining)++;
-                        if (is_deleting(o))
-                                continue;
+                        kt_type_unref(t);
+                        continue;
+                }
+                (*remaining)++;
+                if (!is_deleting(o)) {
                         struct api_result r = {0};
-                        (void) delete_locked(a, t, ns, mstr(o, "name"), "Background", NULL, false, &r);
+                        (void) delete_locked(a, t, ns, name, "Background", NULL, false, &r);
                         api_result_release(&r);
                         changes++;
                 }
+                kt_type_unref(t);
         }
         return changes;
 }
 
-static int namespace_cleanup(struct api *a, struct snapshot *s, const char *ns, size_t *remaining)
+static int namespace_cleanup(struct api *a, const char *ns, size_t *remaining)
 {
         int changes = 0;
+        size_t ntypes = 0;
+        struct kt_type **types = types_list_storage(a->types, &ntypes);
         *remaining = 0;
-        for (size_t i = 0; i < s->ntypes; i++) {
-                struct kt_type *t = s->types[i];
-                if (!t->namespaced)
+        for (size_t i = 0; types && i < ntypes; i++) {
+                struct kt_type *t = types[i];
+                if (!t->namespaced || !store_count(a->st, t->storage_key, ns))
                         continue;
+                json_t *objs = store_list(a->st, t->storage_key, ns);
                 size_t j;
                 json_t *o;
-                json_array_foreach(json_array_get(s->lists, i), j, o) {
-                        if (!osb_streq(mstr(o, "namespace"), ns))
-                                continue;
+                json_array_foreach(objs, j, o) {
                         (*remaining)++;
                         if (is_deleting(o))
                                 continue;
@@ -2299,7 +2346,9 @@ static int namespace_cleanup(struct api *a, struct snapshot *s, const char *ns, 
                         api_result_release(&r);
                         changes++;
                 }
+                json_decref(objs);
         }
+        types_list_free(types, ntypes);
         return changes;
 }
 
@@ -2332,12 +2381,73 @@ static int crd_cleanup(struct api *a, const json_t *crd, size_t *remaining)
         return changes;
 }
 
+/* What the controllers do about one stored object @o of type @t: a deleting namespace or CRD
+ * empties itself, an orphan or foreground deletion handles the dependents, and a dependent
+ * whose owners are all gone is deleted in the background. Returns the changes made. */
+static int controllers_object(struct api *a, struct kt_type *t, json_t *o)
+{
+        int changes = 0;
+        const char *ns = mstr(o, "namespace") ? mstr(o, "namespace") : "";
+        const char *uid = mstr(o, "uid");
+        json_t *fins = json_object_get(meta_of(o), "finalizers");
+        size_t remaining;
+        if (is_deleting(o)) {
+                if (t->builtin == BT_NAMESPACE &&
+                    util_json_strarr_has(json_object_get(json_object_get(o, "spec"), "finalizers"), "kubernetes")) {
+                        changes += namespace_cleanup(a, mstr(o, "name"), &remaining);
+                        if (!remaining)
+                                changes += remove_finalizer_locked(a, t, o, "kubernetes", true) > 0;
+                        return changes;
+                }
+                if (t->builtin == BT_CRD && util_json_strarr_has(fins, CRD_FINALIZER)) {
+                        changes += crd_cleanup(a, o, &remaining);
+                        if (!remaining)
+                                changes += remove_finalizer_locked(a, t, o, CRD_FINALIZER, false) > 0;
+                        return changes;
+                }
+                if (util_json_strarr_has(fins, "orphan")) {
+                        changes += gc_dependents(a, uid, true, &remaining);
+                        changes += remove_finalizer_locked(a, t, o, "orphan", false) > 0;
+                        return changes;
+                }
+                if (util_json_strarr_has(fins, "foregroundDeletion")) {
+                        changes += gc_dependents(a, uid, false, &remaining);
+                        if (!remaining)
+                                changes += remove_finalizer_locked(a, t, o, "foregroundDeletion", false) > 0;
+                        return changes;
+                }
+        }
+        json_t *refs = json_object_get(meta_of(o), "ownerReferences");
+        if (!json_array_size(refs) || is_deleting(o))
+                return changes;
+        size_t k;
+        json_t *r;
+        json_array_foreach(refs, k, r)
+                if (store_uid_exists(a->st, json_string_value(json_object_get(r, "uid"))))
+                        return changes;
+        struct api_result res = {0};
+        (void) delete_locked(a, t, ns, mstr(o, "name"), "Background", NULL, false, &res);
+        api_result_release(&res);
+        return changes + 1;
+}
+
+/* Every stored object: the owner index built again, then controllers_object() on each. */
 static int controllers_pass_locked(struct api *a)
 {
         struct snapshot s = {0};
-        if (snapshot_take(a, &s) < 0) {
+        json_t *owners = json_object();
+        if (!owners || snapshot_take(a, &s) < 0) {
+                json_decref(owners);
                 snapshot_release(&s);
                 return -ENOMEM;
+        }
+        json_decref(a->gc_owners);
+        a->gc_owners = owners;
+        for (size_t i = 0; i < s.ntypes; i++) {
+                size_t j;
+                json_t *o;
+                json_array_foreach(json_array_get(s.lists, i), j, o)
+                        owners_index(a, s.types[i]->storage_key, o, true);
         }
         int changes = 0;
         for (size_t i = 0; i < s.ntypes; i++) {
@@ -2346,57 +2456,95 @@ static int controllers_pass_locked(struct api *a)
                 json_t *o;
                 json_array_foreach(json_array_get(s.lists, i), j, o) {
                         const char *ns = mstr(o, "namespace") ? mstr(o, "namespace") : "";
-                        json_t *cur = store_get(a->st, t->storage_key, ns, mstr(o, "name"));
-                        if (cur != o)
-                                continue;  /* changed during this pass: next time */
-                        const char *uid = mstr(o, "uid");
-                        json_t *fins = json_object_get(meta_of(o), "finalizers");
-                        size_t remaining;
-                        if (is_deleting(o)) {
-                                if (t->builtin == BT_NAMESPACE &&
-                                    util_json_strarr_has(json_object_get(json_object_get(o, "spec"), "finalizers"), "kubernetes")) {
-                                        changes += namespace_cleanup(a, &s, mstr(o, "name"), &remaining);
-                                        if (!remaining)
-                                                changes += remove_finalizer_locked(a, t, o, "kubernetes", true) > 0;
-                                        continue;
-                                }
-                                if (t->builtin == BT_CRD && util_json_strarr_has(fins, CRD_FINALIZER)) {
-                                        changes += crd_cleanup(a, o, &remaining);
-                                        if (!remaining)
-                                                changes += remove_finalizer_locked(a, t, o, CRD_FINALIZER, false) > 0;
-                                        continue;
-                                }
-                                if (util_json_strarr_has(fins, "orphan")) {
-                                        changes += gc_dependents(a, &s, uid, true, &remaining);
-                                        changes += remove_finalizer_locked(a, t, o, "orphan", false) > 0;
-                                        continue;
-                                }
-                                if (util_json_strarr_has(fins, "foregroundDeletion")) {
-                                        changes += gc_dependents(a, &s, uid, false, &remaining);
-                                        if (!remaining)
-                                                changes += remove_finalizer_locked(a, t, o, "foregroundDeletion", false) > 0;
-                                        continue;
-                                }
-                        }
-                        /* Dependents whose owners are all gone are deleted in the background. */
-                        json_t *refs = json_object_get(meta_of(o), "ownerReferences");
-                        if (!json_array_size(refs) || is_deleting(o))
-                                continue;
-                        bool any_owner = false;
-                        size_t k;
-                        json_t *r;
-                        json_array_foreach(refs, k, r)
-                                if (store_uid_exists(a->st, json_string_value(json_object_get(r, "uid"))))
-                                        any_owner = true;
-                        if (!any_owner) {
-                                struct api_result res = {0};
-                                (void) delete_locked(a, t, ns, mstr(o, "name"), "Background", NULL, false, &res);
-                                api_result_release(&res);
-                                changes++;
-                        }
+                        if (store_get(a->st, t->storage_key, ns, mstr(o, "name")) != o)
+                                continue;  /* changed during this pass: its event brings it back */
+                        changes += controllers_object(a, t, o);
                 }
         }
         snapshot_release(&s);
+        return changes;
+}
+
+/* Puts KEY/NS/NAME on the list of objects to look at (@todo: id -> [KEY, NS, NAME]). */
+static void todo_add(json_t *todo, const char *key, const char *ns, const char *name)
+{
+        char id[1400];
+        if (key && name && ref_id(id, sizeof(id), key, ns, name) == 0 && !json_object_get(todo, id))
+                (void) json_object_set_new(todo, id, json_pack("[sss]", key, ns ? ns : "", name));
+}
+
+/* The objects a change of @ev makes worth a look, and the owner index kept in step. */
+static void controllers_note(struct api *a, json_t *todo, const struct store_event *ev)
+{
+        const json_t *o = ev->obj;
+        const char *ns = mstr(o, "namespace") ? mstr(o, "namespace") : "";
+        if (ev->old)
+                owners_index(a, ev->key, ev->old, false);
+        if (ev->type != STORE_DELETED) {
+                owners_index(a, ev->key, o, true);
+                if (is_deleting(o) || json_array_size(json_object_get(meta_of(o), "ownerReferences")))
+                        todo_add(todo, ev->key, ns, mstr(o, "name"));
+                return;
+        }
+        owners_index(a, ev->key, o, false);
+        /* its dependents may have lost their last owner */
+        const char *id;
+        json_t *ref;
+        json_object_foreach(json_object_get(a->gc_owners, mstr(o, "uid")), id, ref)
+                todo_add(todo, json_string_value(json_array_get(ref, 0)), json_string_value(json_array_get(ref, 1)),
+                         json_string_value(json_array_get(ref, 2)));
+        /* its owners may wait for it (foregroundDeletion), its namespace or CRD for it to go */
+        size_t i;
+        json_t *r;
+        json_array_foreach(json_object_get(meta_of(o), "ownerReferences"), i, r) {
+                const char *uid = json_string_value(json_object_get(r, "uid"));
+                const char *okey = NULL;
+                if (!uid || !store_uid_exists(a->st, uid))
+                        continue;
+                /* the owner's name and namespace: kind and name from the reference, namespace ours */
+                struct kt_type *t = NULL;
+                okey = store_uid_key(a->st, uid);
+                t = okey ? types_find_storage(a->types, okey) : NULL;
+                const char *oname = json_string_value(json_object_get(r, "name"));
+                if (t && oname)
+                        todo_add(todo, okey, t->namespaced ? ns : "", oname);
+                kt_type_unref(t);
+        }
+        if (*ns)
+                todo_add(todo, NS_KEY, "", ns);
+        if (!osb_streq(ev->key, NS_KEY) && !osb_streq(ev->key, CRD_KEY) && strchr(ev->key, '.') &&
+            store_get(a->st, CRD_KEY, "", ev->key))
+                todo_add(todo, CRD_KEY, "", ev->key);
+}
+
+/* The changes since the last call (a->gc_watch), and what they make worth a look. Returns the
+ * changes made, or -EPIPE when the watch fell behind the store's history (a full pass is then
+ * due). */
+static int controllers_incremental_locked(struct api *a)
+{
+        osb_autojson json_t *todo = json_object();
+        if (!todo)
+                return -ENOMEM;
+        struct store_event ev;
+        int r;
+        while ((r = store_watch_next(a->gc_watch, &ev)) == 1)
+                controllers_note(a, todo, &ev);
+        if (r < 0)
+                return r;
+        int changes = 0;
+        const char *id;
+        json_t *ref;
+        json_object_foreach(todo, id, ref) {
+                const char *key = json_string_value(json_array_get(ref, 0));
+                const char *ns = json_string_value(json_array_get(ref, 1));
+                /* a reference of our own: the object may be replaced meanwhile */
+                json_t *o = json_incref(store_get(a->st, key, ns, json_string_value(json_array_get(ref, 2))));
+                struct kt_type *t = o ? types_find_storage(a->types, key) : NULL;
+                if (t)
+                        changes += controllers_object(a, t, o);
+                json_decref(o);
+                kt_type_unref(t);
+        }
         return changes;
 }
 
@@ -2408,18 +2556,34 @@ int api_controllers_pass(struct api *a)
         return n;
 }
 
+/* One full pass, then passes over what changed: the store's change events since the last
+ * pass (a watch of every key), a full pass again only when that watch fell behind. */
 static void *controllers_main(void *arg)
 {
         struct api *a = arg;
         store_lock(a->st);
+        bool full = true;
         while (!atomic_load(&a->stopping)) {
-                int n = controllers_pass_locked(a);
+                int n;
+                if (full) {
+                        store_watch_close(a->gc_watch);
+                        a->gc_watch = NULL;
+                        /* the watch starts before the pass, so the pass's own changes are seen */
+                        if (store_watch_open(a->st, NULL, NULL, store_rv(a->st), NULL, NULL, &a->gc_watch) < 0)
+                                a->gc_watch = NULL;
+                        n = controllers_pass_locked(a);
+                        full = !a->gc_watch;
+                } else {
+                        n = controllers_incremental_locked(a);
+                        if (n == -EPIPE)
+                                full = true;
+                }
                 if (atomic_load(&a->stopping))
                         break;
-                if (n <= 0) {
+                if (n == 0 || (n < 0 && !full)) {
                         (void) store_wait(a->st, store_rv(a->st), 1000);
                         /* a burst of writes (a thousand objects created at once) makes one pass
-                         * every 50 ms, not one pass over everything per write */
+                         * every 50 ms, not one pass per write */
                         store_unlock(a->st);
                         struct timespec ts = {0, 50 * 1000 * 1000};
                         if (!atomic_load(&a->stopping))
@@ -2427,6 +2591,8 @@ static void *controllers_main(void *arg)
                         store_lock(a->st);
                 }
         }
+        store_watch_close(a->gc_watch);
+        a->gc_watch = NULL;
         store_unlock(a->st);
         return NULL;
 }
@@ -2507,6 +2673,7 @@ struct api *api_free(struct api *a)
         if (!a)
                 return NULL;
         api_stop_controllers(a);
+        json_decref(a->gc_owners);
         store_free(a->st);
         types_free(a->types);
         osb_free(a->root_ca);

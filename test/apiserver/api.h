@@ -19,6 +19,10 @@ struct api {
         char *root_ca;           /* kube-root-ca.crt's ca.crt, or "" */
         pthread_t gc_thread;
         bool gc_running;
+        /* the controllers' thread's (store lock held): owner uid -> dependents, and its
+         * watch of every change (api.c) */
+        json_t *gc_owners;
+        struct store_watch *gc_watch;
         atomic_bool stopping;
 };
 

@@ -270,6 +270,11 @@ bool store_uid_exists(struct store *st, const char *uid)
         return uid && json_object_get(st->uids, uid) != NULL;
 }
 
+const char *store_uid_key(struct store *st, const char *uid)
+{
+        return uid ? json_string_value(json_object_get(st->uids, uid)) : NULL;
+}
+
 json_t *store_keys(struct store *st)
 {
         json_t *a = json_array();

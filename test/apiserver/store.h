@@ -48,6 +48,8 @@ json_t *store_list(struct store *st, const char *key, const char *ns);
 size_t store_count(struct store *st, const char *key, const char *ns);
 /* locked. True if an object with this uid exists; its storage key in *ret_key (borrowed). */
 bool store_uid_exists(struct store *st, const char *uid);
+/* locked. The storage key of the object with this uid (borrowed), or NULL. */
+const char *store_uid_key(struct store *st, const char *uid);
 /* locked. Every storage key that holds objects: new array of strings. */
 json_t *store_keys(struct store *st);
 

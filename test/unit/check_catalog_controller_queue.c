@@ -240,6 +240,35 @@ START_TEST(rate_limited_add_counts_failures_and_forget_resets)
 }
 END_TEST
 
+START_TEST(a_key_is_behind_while_queued_processed_or_overdue_only)
+{
+        struct recorder rec;
+        rec_init(&rec);
+        rec.block = true;
+        struct queue_options o = {.workers = 1};
+        ck_assert_int_eq(queue_new(&o, fn, &rec, &rec.q), 0);
+        ck_assert(!queue_behind(rec.q, "k0"));         /* never added */
+        ck_assert_int_eq(queue_add(rec.q, "k0"), 0);
+        wait_inside(&rec, 1);
+        ck_assert(queue_behind(rec.q, "k0"));          /* being processed */
+        ck_assert_int_eq(queue_add(rec.q, "k1"), 0);
+        ck_assert(queue_behind(rec.q, "k1"));          /* waiting behind k0 */
+        ck_assert_int_eq(queue_add_after(rec.q, "k2", 60000), 0);
+        ck_assert(!queue_behind(rec.q, "k2"));         /* its timer is a minute away */
+        ck_assert_int_eq(queue_add_after(rec.q, "k3", 1), 0);
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        (void) nanosleep(&ts, NULL);
+        ck_assert(queue_behind(rec.q, "k3"));          /* its timer passed; the one worker is busy */
+        unblock(&rec);
+        ck_assert_int_eq(queue_wait_idle(rec.q, 5000), 0);
+        ck_assert(!queue_behind(rec.q, "k0"));
+        ck_assert(!queue_behind(rec.q, "k1"));
+        ck_assert(!queue_behind(rec.q, "k3"));
+        ck_assert(!queue_behind(rec.q, "k2"));
+        queue_free(rec.q);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("catalog-controller queue");
@@ -253,6 +282,7 @@ static Suite *suite(void)
         tcase_add_test(tc, delayed_add_fires_after_the_delay_and_earliest_wins);
         tcase_add_test(tc, free_with_pending_timers_and_keys_stops_cleanly);
         tcase_add_test(tc, rate_limited_add_counts_failures_and_forget_resets);
+        tcase_add_test(tc, a_key_is_behind_while_queued_processed_or_overdue_only);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -3,6 +3,7 @@
  * whose queue only records the keys it is given; each test applies watch events and checks the
  * exact set of keys queued. */
 #include "common/osb_compat.h"
+#include "common/osb_parse.h"
 #include <check.h>
 #include "common/osb_mem.h"
 #include "kube/watch.h"
@@ -307,6 +308,65 @@ START_TEST(a_binding_of_another_namespace_is_routed_by_its_instance)
 }
 END_TEST
 
+START_TEST(a_binding_moved_to_another_instance_is_woken_by_that_one)
+{
+        /* b1: from a/i1 to a/i2, at the same generation (not relevant: nothing queued), yet the
+         * cache and its index follow */
+        binding(KUBE_EVENT_MODIFIED, "a", "b1", "i2", false);
+        ck_assert_str_eq(queued(), "");
+        instance(KUBE_EVENT_MODIFIED, "a", "i1", 2, "s", "True", "ProvisionedSuccessfully");
+        ck_assert_str_eq(queued(), "ServiceInstance/a/i1");
+        instance(KUBE_EVENT_MODIFIED, "a", "i2", 2, "other", "True", "ProvisionedSuccessfully");
+        ck_assert_str_eq(queued(), "ServiceBinding/a/b1,ServiceBinding/a/b2,ServiceInstance/a/i2");
+        /* a deleted binding is woken no more */
+        binding(KUBE_EVENT_DELETED, "a", "b2", "i2", false);
+        ck_assert_str_eq(queued(), "ServiceInstance/a/i2");
+        instance(KUBE_EVENT_DELETED, "a", "i2", 2, "other", "True", "ProvisionedSuccessfully");
+        ck_assert_str_eq(queued(), "ServiceBinding/a/b1");
+}
+END_TEST
+
+START_TEST(a_secret_wakes_only_the_current_readers_among_many)
+{
+        /* 2,000 more instances in a, one in ten reading Secret "many" */
+        char name[32];
+        for (int i = 0; i < 2000; i++) {
+                (void) snprintf(name, sizeof(name), "x%04d", i);
+                instance(KUBE_EVENT_ADDED, "a", name, 1, i % 10 ? "unrelated" : (i == 0 ? "one" : "many"), NULL, NULL);
+        }
+        (void) queued();
+        secret(KUBE_EVENT_ADDED, "a", "one", 1);
+        ck_assert_str_eq(queued(), "ServiceInstance/a/x0000");
+        /* x0000 reads s now, i1 stops reading s (a new spec), i3 (namespace b) is deleted */
+        instance(KUBE_EVENT_MODIFIED, "a", "x0000", 2, "s", NULL, NULL);
+        instance(KUBE_EVENT_MODIFIED, "a", "i1", 2, "unrelated", NULL, NULL);
+        instance(KUBE_EVENT_DELETED, "b", "i3", 2, "s", NULL, NULL);
+        (void) queued();
+        secret(KUBE_EVENT_MODIFIED, "a", "s", 2);
+        ck_assert_str_eq(queued(), "ServiceInstance/a/x0000");
+        secret(KUBE_EVENT_MODIFIED, "b", "s", 2);
+        ck_assert_str_eq(queued(), "");
+        secret(KUBE_EVENT_ADDED, "a", "one", 3);
+        ck_assert_str_eq(queued(), "");
+        /* the readers of "many": 199 instances (more than this test's record keeps: counted) */
+        secret(KUBE_EVENT_ADDED, "a", "many", 1);
+        ck_assert_int_eq(queue_wait_idle(w.c.queue, 10000), 0);
+        pthread_mutex_lock(&seen_lock);
+        size_t n = nseen;
+        bool all_readers = true;
+        for (size_t i = 0; i < nseen; i++) {
+                int64_t k = -1;
+                all_readers = all_readers && osb_starts_with(seen[i], "ServiceInstance/a/x") &&
+                              osb_parse_int64(seen[i] + strlen("ServiceInstance/a/x"), 0, 9999, &k) == 0 &&
+                              k % 10 == 0 && k > 0;
+        }
+        nseen = 0;
+        pthread_mutex_unlock(&seen_lock);
+        ck_assert_uint_eq(n, OSB_ELEMENTSOF(seen));    /* the record is full: more than 32 queued */
+        ck_assert(all_readers);
+}
+END_TEST
+
 static Suite *route_suite(void)
 {
         Suite *s = suite_create("catalog_controller_route");
@@ -322,6 +382,8 @@ static Suite *route_suite(void)
         tcase_add_test(tc, the_servicebinding_annotation_is_relevant);
         tcase_add_test(tc, brokers_and_offerings_wake_the_instances_waiting_for_them);
         tcase_add_test(tc, a_binding_of_another_namespace_is_routed_by_its_instance);
+        tcase_add_test(tc, a_binding_moved_to_another_instance_is_woken_by_that_one);
+        tcase_add_test(tc, a_secret_wakes_only_the_current_readers_among_many);
         suite_add_tcase(s, tc);
         return s;
 }

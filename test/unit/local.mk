@@ -82,6 +82,11 @@ UNIT_TESTS += test/unit/check_catalog_controller_sharing
 test_unit_check_catalog_controller_sharing_SOURCES = test/unit/check_catalog_controller_sharing.c
 test_unit_check_catalog_controller_sharing_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_catalog_controller_sharing_LDADD = $(CATCTL_TEST_LIBS)
+# the informer's index of cached objects by instance, Secret, unresolved
+UNIT_TESTS += test/unit/check_catalog_controller_index
+test_unit_check_catalog_controller_index_SOURCES = test/unit/check_catalog_controller_index.c
+test_unit_check_catalog_controller_index_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_catalog_controller_index_LDADD = $(CATCTL_TEST_LIBS)
 # which informer event queues which keys (route.c), on detached informers
 UNIT_TESTS += test/unit/check_catalog_controller_route
 test_unit_check_catalog_controller_route_SOURCES = test/unit/check_catalog_controller_route.c

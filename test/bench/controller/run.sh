@@ -47,8 +47,10 @@
 #      30 s), and every binding and instance is DELETEd the same way, polled until all
 #      instances, bindings and Secrets are gone. Times are from the first request sent, taken
 #      when the poll that saw the state returned (so within one poll, ~0.15 s, of the event).
-#   Figures per mode: the times; the controller's peak RSS during the mode (VmHWM, reset at
-#   the start of the mode through /proc/PID/clear_refs) and CPU time (utime+stime), and the
+#   Figures per mode: the times (and the latest of all Ready and all Secrets); the controller's
+#   peak RSS during the mode (VmHWM, reset at the start of the mode through
+#   /proc/PID/clear_refs) and CPU time (utime+stime; also in ms per object, ÷ N), the 1-minute
+#   load average at the start and end of the mode, and the
 #   CPU time of the test server, the broker and this script's curl/jq; the API requests the
 #   controller made (catalog_controller_kube_requests_total of its /metrics, snapshot before
 #   the creates, after settling, and after the deletes and settling), writes by resource and
@@ -450,6 +452,7 @@ run_mode() {
 	snapshot "$tmp/m0"
 	cpu0=$(cpu_ticks); scpu0=$(cpu_ticks "$spid"); bcpu0=$(cpu_ticks "$bpid")
 	client_cpu; client0=$client; npoll=0
+	mload0=$(cut -d' ' -f1 /proc/loadavg)
 
 	# ---- create
 	t0=$(now)
@@ -535,6 +538,14 @@ run_mode() {
 	fig controller_rss_before_mb "$(awk -v k="$rss0" 'BEGIN { printf "%.1f", k / 1024 }')"
 	fig controller_rss_after_mb "$(awk -v k="$rss1" 'BEGIN { printf "%.1f", k / 1024 }')"
 	fig controller_cpu_s "$cpu_s"
+	# per object = per instance with its binding (N of them): create, Ready, delete and settling
+	cpu_ms=$(awk -v t="$((cpu1 - cpu0))" -v hz="$clk_tck" -v n="$n" 'BEGIN { printf "%.2f", t * 1000 / hz / n }')
+	t_all=$(awk -v a="$t_ready" -v b="$t_bready" -v c="$t_sec" 'BEGIN { m = a; if (b > m) m = b; if (c > m) m = c; printf "%.2f", m }')
+	mload1=$(cut -d' ' -f1 /proc/loadavg)
+	fig controller_cpu_ms_per_object "$cpu_ms"
+	fig all_ready_and_secrets_s "$t_all"
+	fig load_before "$mload0"
+	fig load_after "$mload1"
 	fig controller_cpu_create_s "$(ticks_s $((cpu_mid - cpu0)))"
 	fig controller_cpu_delete_s "$(ticks_s $((cpu1 - cpu_mid)))"
 	fig apiserver_cpu_create_s "$(ticks_s $((scpu_mid - scpu0)))"
@@ -547,7 +558,7 @@ run_mode() {
 	fig settled_after_delete "$settled_delete"
 	fig settle_after_create_s "$settle_create"
 	fig settle_after_delete_s "$settle_delete"
-	rows="$rows| $n | $mode | $t_sent | $t_ready | $t_bready | $t_sec | $t_gone | $hwm_mb MB | $cpu_s |
+	rows="$rows| $n | $mode | $t_sent | $t_ready | $t_bready | $t_sec | $t_all | $t_gone | $hwm_mb MB | $cpu_s | $cpu_ms | $mload0 / $mload1 |
 "
 	api_step create "$tmp/m0" "$tmp/m1" "$settled_create"
 	api_step delete "$tmp/m1" "$tmp/m2" "$settled_delete"
@@ -634,10 +645,11 @@ The test API server, the broker, curl and jq run on the same machine.
 Seconds from the first create request (or delete request) sent; N instances and N bindings
 (one per instance) created in one go with curl --parallel ($PARALLEL at a time). Peak RSS:
 the controller's VmHWM, reset at the start of the mode. CPU: its user+system time over the
-mode (create, Ready, delete, and the settling after each).
+mode (create, Ready, delete, and the settling after each); per object: ÷ N (an instance
+with its binding). Load: the 1-minute load average at the start and the end of the mode.
 
-| N | plan | creates sent | instances Ready | bindings Ready | Secrets | all deleted | controller peak RSS | controller CPU s |
-|---:|---|---:|---:|---:|---:|---:|---:|---:|
+| N | plan | creates sent | instances Ready | bindings Ready | Secrets | all Ready + Secrets | all deleted | controller peak RSS | controller CPU s | CPU ms per object | load |
+|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|
 $rows
 API requests the controller made (its /metrics), per object (÷ N) unless a count; writes =
 create+update+patch+delete, instance and binding writes include /status; the "create" step
