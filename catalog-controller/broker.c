@@ -22,7 +22,7 @@ static const char *str_of(const json_t *o, const char *field)
         return json_string_value(json_object_get(o, field));
 }
 
-void broker_free(struct kmeta *m)
+void broker_free(struct informer_kmeta *m)
 {
         struct broker *b = (struct broker *) m;
         informer_kmeta_release(&b->meta);
@@ -64,9 +64,9 @@ static int dup_strings(const json_t *arr, char ***ret, size_t *n)
         return 0;
 }
 
-int broker_extract(const json_t *obj, struct kmeta **ret)
+int broker_extract(const json_t *obj, struct informer_kmeta **ret)
 {
-        struct kmeta *m = NULL;
+        struct informer_kmeta *m = NULL;
         int r = informer_kmeta_new(sizeof(struct broker), obj, &m);
         if (r < 0)
                 return r;
@@ -101,12 +101,12 @@ int broker_extract(const json_t *obj, struct kmeta **ret)
         return 0;
 }
 
-json_t *broker_json(const struct kmeta *m)
+json_t *broker_json(const struct informer_kmeta *m)
 {
         return json_loads(((const struct broker *) m)->json, 0, NULL);
 }
 
-bool broker_relevant(const struct kmeta *old, const struct kmeta *new)
+bool broker_relevant(const struct informer_kmeta *old, const struct informer_kmeta *new)
 {
         return old->generation != new->generation || old->deleting != new->deleting ||
                old->finalizer != new->finalizer || old->nfinalizers != new->nfinalizers || !osb_streq(old->uid, new->uid);

@@ -14,7 +14,7 @@
 #include "catalog-controller/informer.h"
 
 struct broker {
-        struct kmeta meta;
+        struct informer_kmeta meta;
         char *json;                      /* the object (managedFields dropped), compact */
         char *url;
         bool insecure_skip_tls_verify;
@@ -30,12 +30,12 @@ struct broker {
         json_t *status;                  /* the object's status, an object */
 };
 
-int broker_extract(const json_t *obj, struct kmeta **ret);
-void broker_free(struct kmeta *m);
+int broker_extract(const json_t *obj, struct informer_kmeta **ret);
+void broker_free(struct informer_kmeta *m);
 /* The cached broker @m as a new JSON tree, or NULL on OOM. */
-json_t *broker_json(const struct kmeta *m);
+json_t *broker_json(const struct informer_kmeta *m);
 /* Generation, deletion, finalizers or uid changed: status-only writes (ours) are not. */
-bool broker_relevant(const struct kmeta *old, const struct kmeta *new);
+bool broker_relevant(const struct informer_kmeta *old, const struct informer_kmeta *new);
 
 /* Whether a catalog fetch is due (a new generation, a relist request, or relistDuration
  * passed since the last fetch), and if not, in how many ms (*wait_ms, -1: never

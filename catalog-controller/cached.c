@@ -8,7 +8,7 @@
 #include "catalog-controller/names.h"
 #include "catalog-controller/rotation.h"
 
-void cached_free(struct kmeta *m)
+void cached_free(struct informer_kmeta *m)
 {
         struct cached *o = (struct cached *) m;
         informer_kmeta_release(&o->meta);
@@ -39,16 +39,16 @@ char *cached_ikey_plan(const char *ns, const char *name)
 }
 
 /* Adds the index key @ikey (stolen; NULL: out of memory) to @m. Returns 0 or -ENOMEM. */
-static int add_ikey(struct kmeta *m, char *ikey)
+static int add_ikey(struct informer_kmeta *m, char *ikey)
 {
         int r = ikey ? informer_kmeta_add_ikey(m, ikey) : -ENOMEM;
         osb_free(ikey);
         return r;
 }
 
-int cached_extract(const json_t *obj, struct kmeta **ret)
+int cached_extract(const json_t *obj, struct informer_kmeta **ret)
 {
-        struct kmeta *m = NULL;
+        struct informer_kmeta *m = NULL;
         int r = informer_kmeta_new(sizeof(struct cached), obj, &m);
         if (r < 0)
                 return r;
@@ -104,7 +104,7 @@ oom:
         return -ENOMEM;
 }
 
-bool cached_relevant(const struct kmeta *old, const struct kmeta *new)
+bool cached_relevant(const struct informer_kmeta *old, const struct informer_kmeta *new)
 {
         const struct cached *a = (const struct cached *) old, *b = (const struct cached *) new;
         return old->generation != new->generation || old->deleting != new->deleting || old->finalizer != new->finalizer ||
@@ -118,7 +118,7 @@ json_t *cached_json(const struct cached *o)
         return json_loads(o->json, 0, NULL);
 }
 
-json_t *cached_json_of(const struct kmeta *m)
+json_t *cached_json_of(const struct informer_kmeta *m)
 {
         return cached_json((const struct cached *) m);
 }
@@ -138,12 +138,12 @@ char *cached_text(const json_t *obj)
         return text;
 }
 
-int cached_secret_extract(const json_t *obj, struct kmeta **ret)
+int cached_secret_extract(const json_t *obj, struct informer_kmeta **ret)
 {
-        return informer_kmeta_new(sizeof(struct kmeta), obj, ret);
+        return informer_kmeta_new(sizeof(struct informer_kmeta), obj, ret);
 }
 
-void cached_secret_free(struct kmeta *m)
+void cached_secret_free(struct informer_kmeta *m)
 {
         informer_kmeta_release(m);
         osb_free(m);

@@ -12,7 +12,7 @@
 #include "catalog-controller/informer.h"
 
 struct cached {
-        struct kmeta meta;
+        struct informer_kmeta meta;
         char *json;              /* the object (managedFields dropped), compact */
         bool ready;              /* condition Ready is True */
         bool unresolved;         /* Ready=False with a References... reason: waits for classes/plans */
@@ -39,18 +39,18 @@ char *cached_ikey_secret(const char *ns, const char *name);
 char *cached_ikey_plan(const char *ns, const char *name);
 
 /* The informer_kind callbacks of instances and bindings. */
-int cached_extract(const json_t *obj, struct kmeta **ret);
-void cached_free(struct kmeta *m);
+int cached_extract(const json_t *obj, struct informer_kmeta **ret);
+void cached_free(struct informer_kmeta *m);
 /* Generation, deletion, finalizers, uid, our annotations, or Ready changed. */
-bool cached_relevant(const struct kmeta *old, const struct kmeta *new);
+bool cached_relevant(const struct informer_kmeta *old, const struct informer_kmeta *new);
 /* The cached object as a new JSON tree, or NULL on OOM. */
 json_t *cached_json(const struct cached *o);
 /* The same for the struct cached that @m starts. */
-json_t *cached_json_of(const struct kmeta *m);
+json_t *cached_json_of(const struct informer_kmeta *m);
 /* @obj as compact JSON text without metadata.managedFields (which nothing here reads), the form
  * the caches keep whole objects in. Returns new, or NULL on OOM. */
 char *cached_text(const json_t *obj);
 
 /* A minimal Secret for the Secret informer: its metadata only. */
-int cached_secret_extract(const json_t *obj, struct kmeta **ret);
-void cached_secret_free(struct kmeta *m);
+int cached_secret_extract(const json_t *obj, struct informer_kmeta **ret);
+void cached_secret_free(struct informer_kmeta *m);

@@ -131,7 +131,7 @@ static char *quick_key(struct ctl *c, const struct broker *b, const char *sns, c
         if (!c->secrets || !sns)
                 return NULL;
         osb_autofree char *k = osb_asprintf("%s/%s", sns, sname);
-        struct kmeta *m = k ? informer_get(c->secrets, k) : NULL;
+        struct informer_kmeta *m = k ? informer_get(c->secrets, k) : NULL;
         if (!m)
                 return NULL;
         char *q = osb_asprintf("%s|%s|%s", b->meta.resource_version ? b->meta.resource_version : "", k,

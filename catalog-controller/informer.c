@@ -31,8 +31,8 @@ struct informer {
 
         pthread_mutex_t lock;
         pthread_cond_t cond;            /* synced, stopping */
-        struct osb_strmap cache;            /* key -> struct kmeta * (one reference) */
-        /* index key -> struct osb_strmap * (object key -> struct kmeta *, borrowed from the cache):
+        struct osb_strmap cache;            /* key -> struct informer_kmeta * (one reference) */
+        /* index key -> struct osb_strmap * (object key -> struct informer_kmeta *, borrowed from the cache):
          * every entry is an object in the cache (entries go before the cache's reference) */
         struct osb_strmap index;
         bool index_lost;                /* an index entry could not be added (OOM): rebuild */
@@ -68,9 +68,9 @@ static int dup_opt(const json_t *v, char **ret)
         return *ret ? 0 : -ENOMEM;
 }
 
-int informer_kmeta_init(struct kmeta *m, const json_t *obj)
+int informer_kmeta_init(struct informer_kmeta *m, const json_t *obj)
 {
-        *m = (struct kmeta){0};
+        *m = (struct informer_kmeta){0};
         atomic_init(&m->refs, 1);
         json_t *md = json_object_get(obj, "metadata");
         if (!json_string_value(json_object_get(md, "name")))
@@ -104,9 +104,9 @@ oom:
         return -ENOMEM;
 }
 
-int informer_kmeta_new(size_t size, const json_t *obj, struct kmeta **ret)
+int informer_kmeta_new(size_t size, const json_t *obj, struct informer_kmeta **ret)
 {
-        struct kmeta *m = osb_calloc(1, size);
+        struct informer_kmeta *m = osb_calloc(1, size);
         if (!m)
                 return -ENOMEM;
         int r = informer_kmeta_init(m, obj);
@@ -118,7 +118,7 @@ int informer_kmeta_new(size_t size, const json_t *obj, struct kmeta **ret)
         return 0;
 }
 
-int informer_kmeta_add_ikey(struct kmeta *m, const char *ikey)
+int informer_kmeta_add_ikey(struct informer_kmeta *m, const char *ikey)
 {
         for (size_t i = 0; i < m->nikeys; i++)
                 if (strcmp(m->ikeys[i], ikey) == 0)
@@ -133,7 +133,7 @@ int informer_kmeta_add_ikey(struct kmeta *m, const char *ikey)
         return 0;
 }
 
-void informer_kmeta_release(struct kmeta *m)
+void informer_kmeta_release(struct informer_kmeta *m)
 {
         for (size_t i = 0; i < m->nikeys; i++)
                 osb_free(m->ikeys[i]);
@@ -148,14 +148,14 @@ void informer_kmeta_release(struct kmeta *m)
         m->key = m->name = m->ns = m->uid = m->resource_version = NULL;
 }
 
-static struct kmeta *ref(struct kmeta *m)
+static struct informer_kmeta *ref(struct informer_kmeta *m)
 {
         if (m)
                 atomic_fetch_add(&m->refs, 1);
         return m;
 }
 
-static void unref(const struct informer_kind *kind, struct kmeta *m)
+static void unref(const struct informer_kind *kind, struct informer_kmeta *m)
 {
         if (m && atomic_fetch_sub(&m->refs, 1) == 1)
                 kind->free(m);
@@ -164,7 +164,7 @@ static void unref(const struct informer_kind *kind, struct kmeta *m)
 /* ---- the index (inf->lock held) ---- */
 
 /* Removes cached object @m from the index. Never fails. */
-static void index_remove(struct informer *inf, const struct kmeta *m)
+static void index_remove(struct informer *inf, const struct informer_kmeta *m)
 {
         for (size_t i = 0; m && i < m->nikeys; i++) {
                 struct osb_strmap *objs = osb_strmap_get(&inf->index, m->ikeys[i]);
@@ -181,7 +181,7 @@ static void index_remove(struct informer *inf, const struct kmeta *m)
 
 /* Adds cached object @m to the index. Returns 0 or -ENOMEM (then inf->index_lost is set: what
  * was added stays right, the rest is added by the next rebuild). */
-static int index_add(struct informer *inf, struct kmeta *m)
+static int index_add(struct informer *inf, struct informer_kmeta *m)
 {
         for (size_t i = 0; i < m->nikeys; i++) {
                 struct osb_strmap *objs = osb_strmap_get(&inf->index, m->ikeys[i]);
@@ -229,7 +229,7 @@ static int index_rebuild(struct informer *inf)
 
 /* ---- the cache ---- */
 
-static bool relevant(const struct informer *inf, const struct kmeta *old, const struct kmeta *new)
+static bool relevant(const struct informer *inf, const struct informer_kmeta *old, const struct informer_kmeta *new)
 {
         if (inf->kind->relevant)
                 return inf->kind->relevant(old, new);
@@ -273,7 +273,7 @@ static struct informer *informer_new_streams(const struct informer_kind *kind, i
         return inf;
 }
 
-static void notify(struct informer *inf, enum informer_event ev, struct kmeta *old, struct kmeta *new)
+static void notify(struct informer *inf, enum informer_event ev, struct informer_kmeta *old, struct informer_kmeta *new)
 {
         if (inf->handler)
                 inf->handler(inf->userdata, ev, old, new);
@@ -281,7 +281,7 @@ static void notify(struct informer *inf, enum informer_event ev, struct kmeta *o
 
 int informer_apply(struct informer *inf, int event_type, const json_t *obj)
 {
-        struct kmeta *new = NULL, *old = NULL;
+        struct informer_kmeta *new = NULL, *old = NULL;
         int r;
         if (event_type == KUBE_EVENT_BOOKMARK)
                 return 0;
@@ -340,7 +340,7 @@ static int stage_item(json_t *item, void *userdata)
 {
         struct stream *st = userdata;
         struct informer *inf = st->inf;
-        struct kmeta *m = NULL;
+        struct informer_kmeta *m = NULL;
         if (inf->kind->extract(item, &m) < 0)
                 return 0;       /* an object we cannot read is skipped, as a bad event is */
         void *old = NULL;
@@ -354,11 +354,11 @@ static int stage_item(json_t *item, void *userdata)
 
 struct pending {
         enum informer_event ev;
-        struct kmeta *old, *new;
+        struct informer_kmeta *old, *new;
 };
 
 /* Whether cached object @m is one stream @st lists. */
-static bool in_scope(const struct stream *st, const struct kmeta *m)
+static bool in_scope(const struct stream *st, const struct informer_kmeta *m)
 {
         return !st->ns || osb_streq(st->ns, m->ns);
 }
@@ -377,7 +377,7 @@ static int stage_commit(struct stream *st)
         }
         pthread_mutex_lock(&inf->lock);
         for (struct osb_strmap_entry *e = osb_strmap_first(&st->staging, &i); e; e = osb_strmap_next(&st->staging, &i, e)) {
-                struct kmeta *old = osb_strmap_get(&inf->cache, e->key), *new = e->value;
+                struct informer_kmeta *old = osb_strmap_get(&inf->cache, e->key), *new = e->value;
                 if (!old)
                         p[n++] = (struct pending){INFORMER_ADD, NULL, ref(new)};
                 else if (relevant(inf, old, new))
@@ -397,7 +397,7 @@ static int stage_commit(struct stream *st)
                 /* one namespace of several: replace its part of the cache */
                 for (size_t k = 0; k < n; k++)
                         if (p[k].ev == INFORMER_DELETE) {
-                                struct kmeta *gone = osb_strmap_remove(&inf->cache, p[k].old->key);
+                                struct informer_kmeta *gone = osb_strmap_remove(&inf->cache, p[k].old->key);
                                 index_remove(inf, gone);
                                 unref(inf->kind, gone);
                         }
@@ -452,7 +452,7 @@ int informer_replace(struct informer *inf, const json_t *items)
 
 void informer_resync(struct informer *inf)
 {
-        struct kmeta **v = NULL;
+        struct informer_kmeta **v = NULL;
         size_t n = 0;
         if (informer_snapshot(inf, &v, &n) < 0)
                 return;
@@ -461,24 +461,24 @@ void informer_resync(struct informer *inf)
         informer_snapshot_free(inf, v, n);
 }
 
-struct kmeta *informer_get(struct informer *inf, const char *key)
+struct informer_kmeta *informer_get(struct informer *inf, const char *key)
 {
         pthread_mutex_lock(&inf->lock);
-        struct kmeta *m = ref(osb_strmap_get(&inf->cache, key));
+        struct informer_kmeta *m = ref(osb_strmap_get(&inf->cache, key));
         pthread_mutex_unlock(&inf->lock);
         return m;
 }
 
-void informer_put(struct informer *inf, struct kmeta *m)
+void informer_put(struct informer *inf, struct informer_kmeta *m)
 {
         unref(inf->kind, m);
 }
 
-int informer_snapshot(struct informer *inf, struct kmeta ***ret, size_t *n)
+int informer_snapshot(struct informer *inf, struct informer_kmeta ***ret, size_t *n)
 {
         pthread_mutex_lock(&inf->lock);
         size_t cnt = inf->cache.count, k = 0, i;
-        struct kmeta **v = osb_calloc(cnt + 1, sizeof(*v));
+        struct informer_kmeta **v = osb_calloc(cnt + 1, sizeof(*v));
         if (!v) {
                 pthread_mutex_unlock(&inf->lock);
                 return -ENOMEM;
@@ -491,12 +491,12 @@ int informer_snapshot(struct informer *inf, struct kmeta ***ret, size_t *n)
         return 0;
 }
 
-int informer_index_snapshot(struct informer *inf, const char *ikey, struct kmeta ***ret, size_t *n)
+int informer_index_snapshot(struct informer *inf, const char *ikey, struct informer_kmeta ***ret, size_t *n)
 {
         pthread_mutex_lock(&inf->lock);
         const struct osb_strmap *objs = osb_strmap_get(&inf->index, ikey);
         size_t cnt = objs ? objs->count : 0, k = 0, i;
-        struct kmeta **v = NULL;
+        struct informer_kmeta **v = NULL;
         if (cnt && !(v = osb_calloc(cnt, sizeof(*v)))) {
                 pthread_mutex_unlock(&inf->lock);
                 return -ENOMEM;
@@ -509,7 +509,7 @@ int informer_index_snapshot(struct informer *inf, const char *ikey, struct kmeta
         return 0;
 }
 
-void informer_snapshot_free(struct informer *inf, struct kmeta **v, size_t n)
+void informer_snapshot_free(struct informer *inf, struct informer_kmeta **v, size_t n)
 {
         for (size_t i = 0; i < n; i++)
                 unref(inf->kind, v[i]);

@@ -6,7 +6,7 @@
  * server ended early (restarted: its resourceVersions may have gone backwards). A
  * second thread calls the handler for every cached object each resync period.
  *
- * Cached objects are immutable and reference-counted: every one starts with a struct kmeta,
+ * Cached objects are immutable and reference-counted: every one starts with a struct informer_kmeta,
  * informer_get()/informer_snapshot() hand out references, and informer_put() drops them.
  *
  * Besides its key ("namespace/name"), a cached object may carry index keys (kmeta.ikeys, filled
@@ -25,7 +25,7 @@
 #include "kube/client.h"
 
 /* What every cached object starts with. Strings are owned (informer_kmeta_release()). */
-struct kmeta {
+struct informer_kmeta {
         atomic_uint refs;
         char *key;               /* "name" or "namespace/name" */
         char *name, *ns;         /* ns NULL for cluster-scoped objects */
@@ -39,17 +39,17 @@ struct kmeta {
 };
 
 /* Fills @m from @obj's metadata (refs = 1). Returns 0, -EINVAL (no metadata.name), -ENOMEM. */
-int informer_kmeta_init(struct kmeta *m, const json_t *obj);
-void informer_kmeta_release(struct kmeta *m);
-/* A zeroed struct of @size bytes (a struct that starts with its struct kmeta) with the kmeta
+int informer_kmeta_init(struct informer_kmeta *m, const json_t *obj);
+void informer_kmeta_release(struct informer_kmeta *m);
+/* A zeroed struct of @size bytes (a struct that starts with its struct informer_kmeta) with the kmeta
  * filled from @obj, for an informer_kind's extract. Returns 0 with *ret new (osb_free() it
  * after informer_kmeta_release()), -EINVAL (no metadata.name) or -ENOMEM. */
-int informer_kmeta_new(size_t size, const json_t *obj, struct kmeta **ret);
+int informer_kmeta_new(size_t size, const json_t *obj, struct informer_kmeta **ret);
 /* The cache key of @obj: "name" or "namespace/name". Returns new, or NULL (no name, OOM). */
 char *informer_kmeta_key_of(const json_t *obj);
 /* Adds index key @ikey (copied) to @m, for an extract; a key already there is not added twice.
  * Returns 0 or -ENOMEM. */
-int informer_kmeta_add_ikey(struct kmeta *m, const char *ikey);
+int informer_kmeta_add_ikey(struct informer_kmeta *m, const char *ikey);
 
 /* Per kind: how to make and free the compact struct, and which changes matter. */
 struct informer_kind {
@@ -57,20 +57,20 @@ struct informer_kind {
         const struct kube_resource *res;
         /* Builds the struct from @obj (borrowed). Returns 0 with *ret new (its kmeta filled
          * with informer_kmeta_init()), or a negative code (the object is then skipped). */
-        int (*extract)(const json_t *obj, struct kmeta **ret);
+        int (*extract)(const json_t *obj, struct informer_kmeta **ret);
         /* Frees what extract allocated beyond the kmeta, and the struct. */
-        void (*free)(struct kmeta *m);
+        void (*free)(struct informer_kmeta *m);
         /* Whether an update from @old to @new should reach the handler; NULL: when the
          * resourceVersion changed. Lets the controller ignore its own status writes. */
-        bool (*relevant)(const struct kmeta *old, const struct kmeta *new);
+        bool (*relevant)(const struct informer_kmeta *old, const struct informer_kmeta *new);
 };
 
 enum informer_event { INFORMER_ADD, INFORMER_UPDATE, INFORMER_DELETE, INFORMER_RESYNC };
 
 /* Called on the informer's threads, for each relevant change: @old (UPDATE, DELETE) and @new
  * (ADD, UPDATE, RESYNC) are borrowed for the call. Keep it short: enqueue keys. */
-typedef void (*informer_handler)(void *userdata, enum informer_event ev, const struct kmeta *old,
-                                 const struct kmeta *new);
+typedef void (*informer_handler)(void *userdata, enum informer_event ev, const struct informer_kmeta *old,
+                                 const struct informer_kmeta *new);
 
 struct informer_options {
         const char *ns;                 /* NULL: all namespaces */
@@ -113,17 +113,17 @@ bool informer_synced(struct informer *inf);
 int informer_wait_synced(struct informer *inf, int64_t timeout_ms);
 
 /* The cached object for @key, with a new reference (informer_put()), or NULL. */
-struct kmeta *informer_get(struct informer *inf, const char *key);
+struct informer_kmeta *informer_get(struct informer *inf, const char *key);
 /* Drops a reference from informer_get()/informer_snapshot(). NULL-safe. */
-void informer_put(struct informer *inf, struct kmeta *m);
+void informer_put(struct informer *inf, struct informer_kmeta *m);
 /* Every cached object, each with a new reference. Returns 0 with *ret (new array: free with
  * informer_snapshot_free()) and *n, or -ENOMEM. */
-int informer_snapshot(struct informer *inf, struct kmeta ***ret, size_t *n);
+int informer_snapshot(struct informer *inf, struct informer_kmeta ***ret, size_t *n);
 /* The cached objects whose kmeta.ikeys hold @ikey, each with a new reference, in no particular
  * order. Returns 0 with *ret (new array, NULL when *n is 0: free with informer_snapshot_free())
  * and *n, or -ENOMEM. */
-int informer_index_snapshot(struct informer *inf, const char *ikey, struct kmeta ***ret, size_t *n);
-void informer_snapshot_free(struct informer *inf, struct kmeta **v, size_t n);
+int informer_index_snapshot(struct informer *inf, const char *ikey, struct informer_kmeta ***ret, size_t *n);
+void informer_snapshot_free(struct informer *inf, struct informer_kmeta **v, size_t n);
 size_t informer_size(struct informer *inf);
 void informer_stats(struct informer *inf, struct informer_stats *ret);
 

@@ -161,9 +161,9 @@ static int copy_json(const json_t *spec, const char *field, json_t **ret)
         return (*ret = json_deep_copy(v)) ? 0 : -ENOMEM;
 }
 
-static int extract(const json_t *obj, bool is_plan, struct kmeta **ret)
+static int extract(const json_t *obj, bool is_plan, struct informer_kmeta **ret)
 {
-        struct kmeta *m = NULL;
+        struct informer_kmeta *m = NULL;
         int r = informer_kmeta_new(sizeof(struct offering), obj, &m);
         if (r < 0)
                 return r;
@@ -213,17 +213,17 @@ static int extract(const json_t *obj, bool is_plan, struct kmeta **ret)
         return 0;
 }
 
-int offering_extract_class(const json_t *obj, struct kmeta **ret)
+int offering_extract_class(const json_t *obj, struct informer_kmeta **ret)
 {
         return extract(obj, false, ret);
 }
 
-int offering_extract_plan(const json_t *obj, struct kmeta **ret)
+int offering_extract_plan(const json_t *obj, struct informer_kmeta **ret)
 {
         return extract(obj, true, ret);
 }
 
-void offering_free(struct kmeta *m)
+void offering_free(struct informer_kmeta *m)
 {
         struct offering *o = (struct offering *) m;
         informer_kmeta_release(&o->meta);
@@ -240,7 +240,7 @@ void offering_free(struct kmeta *m)
         osb_free(o);
 }
 
-bool offering_relevant(const struct kmeta *old, const struct kmeta *new)
+bool offering_relevant(const struct informer_kmeta *old, const struct informer_kmeta *new)
 {
         const struct offering *a = (const struct offering *) old, *b = (const struct offering *) new;
         return strcmp(a->digest, b->digest) != 0 || a->removed != b->removed || a->meta.deleting != b->meta.deleting;

@@ -31,7 +31,7 @@ extern const struct offering_flavour offering_flavour_cluster, offering_flavour_
 
 /* A cached class or plan. */
 struct offering {
-        struct kmeta meta;
+        struct informer_kmeta meta;
         bool is_plan;
         char *broker;            /* spec.clusterServiceBrokerName / serviceBrokerName, or NULL */
         char *external_id, *external_name;
@@ -53,10 +53,10 @@ struct offering {
 };
 
 /* informer_kind callbacks for classes and plans. */
-int offering_extract_class(const json_t *obj, struct kmeta **ret);
-int offering_extract_plan(const json_t *obj, struct kmeta **ret);
-void offering_free(struct kmeta *m);
-bool offering_relevant(const struct kmeta *old, const struct kmeta *new);
+int offering_extract_class(const json_t *obj, struct informer_kmeta **ret);
+int offering_extract_plan(const json_t *obj, struct informer_kmeta **ret);
+void offering_free(struct informer_kmeta *m);
+bool offering_relevant(const struct informer_kmeta *old, const struct informer_kmeta *new);
 
 /* The digest of the broker-owned part of @obj (spec fields the controller writes, its labels,
  * its controller ownerReference), JSON numbers normalised. Equal digests: no update needed.

@@ -24,7 +24,7 @@ static void parsed_release(struct parsed *p)
 
 /* Parses source @s into a new object. Strings must be UTF-8 and keys unique: a Secret is
  * written by people, and a silently dropped duplicate would send a value they did not mean. */
-static int source_parse(const struct param_source *s, json_t **ret, struct osb_error *err)
+static int source_parse(const struct params_source *s, json_t **ret, struct osb_error *err)
 {
         if (s->len > PARAMS_MAX_SOURCE_BYTES)
                 return osb_error_set(err, OSB_E_BAD_REQUEST,
@@ -52,7 +52,7 @@ static int source_parse(const struct param_source *s, json_t **ret, struct osb_e
 }
 
 /* Names where @key was set before source @i. */
-static int set_twice(const json_t *inline_params, const struct param_source *src, const struct parsed *done,
+static int set_twice(const json_t *inline_params, const struct params_source *src, const struct parsed *done,
                      size_t i, const char *key, struct osb_error *err)
 {
         if (inline_params && json_object_get(inline_params, key))
@@ -68,7 +68,7 @@ static int set_twice(const json_t *inline_params, const struct param_source *src
         return osb_error_set(err, OSB_E_BAD_REQUEST, "parameter '%s' is set twice", key);
 }
 
-int params_build(const json_t *inline_params, const struct param_source *src, size_t n,
+int params_build(const json_t *inline_params, const struct params_source *src, size_t n,
                  json_t **params, json_t **redacted, char checksum[65], struct osb_error *err)
 {
         /* "parameters: null" (or "~" in YAML) decodes to no parameters in service-catalog's Go. */

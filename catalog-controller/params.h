@@ -15,7 +15,7 @@
 #define PARAMS_REDACTED "<redacted>"
 
 /* One spec.parametersFrom[i].secretKeyRef, already read. All borrowed. */
-struct param_source {
+struct params_source {
         const char *secret_name, *key;
         const char *value;  /* the Secret key's bytes (decoded), not necessarily NUL-terminated */
         size_t len;
@@ -34,7 +34,7 @@ struct param_source {
  *     bytes, more than a Secret can hold (1048576)"; "parameter 'K' is set twice: in
  *     spec.parameters and in Secret NAME key KEY" (or in two Secrets);
  *   -ENOMEM. */
-int params_build(const json_t *inline_params, const struct param_source *src, size_t n,
+int params_build(const json_t *inline_params, const struct params_source *src, size_t n,
                  json_t **params, json_t **redacted, char checksum[65], struct osb_error *err);
 
 /* Checks @params (as params_build() made them; NULL: none, which is not checked, as a broker

@@ -174,10 +174,10 @@ void pass_clear_operation(struct pass *p)
 }
 
 int pass_run(struct ctl *c, const char *key, const char *kind, const struct kube_resource *res,
-             struct informer *inf, size_t prefix_len, json_t *(*json_of)(const struct kmeta *m),
+             struct informer *inf, size_t prefix_len, json_t *(*json_of)(const struct informer_kmeta *m),
              int (*pass)(struct pass *p, struct osb_error *err))
 {
-        struct kmeta *o = informer_get(inf, key + prefix_len);
+        struct informer_kmeta *o = informer_get(inf, key + prefix_len);
         if (!o) {
                 ctl_forget(c, key);
                 return 0;

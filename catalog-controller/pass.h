@@ -75,5 +75,5 @@ void pass_clear_operation(struct pass *p);
  * An object gone from the cache is forgotten (ctl_forget()). Returns 0, or a negative code so
  * that the queue retries the key with back-off. */
 int pass_run(struct ctl *c, const char *key, const char *kind, const struct kube_resource *res,
-             struct informer *inf, size_t prefix_len, json_t *(*json_of)(const struct kmeta *m),
+             struct informer *inf, size_t prefix_len, json_t *(*json_of)(const struct informer_kmeta *m),
              int (*pass)(struct pass *p, struct osb_error *err));

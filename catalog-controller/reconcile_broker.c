@@ -83,7 +83,7 @@ static int not_rerun(int r)
 /* ---- classes and plans ---- */
 
 struct existing_ctx {
-        struct kmeta **classes, **plans;
+        struct informer_kmeta **classes, **plans;
         size_t nclasses, nplans;
         const char *broker;
         const char *ns;
@@ -97,7 +97,7 @@ static bool mine(const struct existing_ctx *x, const struct offering *o)
 static const char *existing_name(void *userdata, bool is_plan, const char *external_id)
 {
         const struct existing_ctx *x = userdata;
-        struct kmeta **v = is_plan ? x->plans : x->classes;
+        struct informer_kmeta **v = is_plan ? x->plans : x->classes;
         size_t n = is_plan ? x->nplans : x->nclasses;
         for (size_t i = 0; i < n; i++) {
                 const struct offering *o = (const struct offering *) v[i];
@@ -107,7 +107,7 @@ static const char *existing_name(void *userdata, bool is_plan, const char *exter
         return NULL;
 }
 
-static const struct offering *find(struct kmeta **v, size_t n, const char *ns, const char *name)
+static const struct offering *find(struct informer_kmeta **v, size_t n, const char *ns, const char *name)
 {
         for (size_t i = 0; i < n; i++)
                 if (osb_streq(v[i]->name, name) && osb_streq(v[i]->ns, ns))
@@ -238,7 +238,7 @@ static int sync_catalog(const struct broker_pass *p, const json_t *catalog, unsi
                              fl->plan_res, writes, err);
         /* what the catalog no longer has (cluster: only what we control: marked removedFromBrokerCatalog, or deleted when no instance uses it) */
         for (int pass = 0; pass < 2 && r >= 0; pass++) {
-                struct kmeta **v = pass ? x.plans : x.classes;
+                struct informer_kmeta **v = pass ? x.plans : x.classes;
                 size_t n = pass ? x.nplans : x.nclasses;
                 const struct offering_desired *dv = pass ? ds.plans : ds.classes;
                 size_t dn = pass ? ds.nplans : ds.nclasses;
@@ -276,7 +276,7 @@ static int delete_offerings(const struct broker_pass *p, struct osb_error *err)
         for (int pass = 0; pass < 2; pass++) {
                 struct informer *inf = pass ? p->c->classes[idx] : p->c->plans[idx];
                 const struct kube_resource *res = pass ? p->fl->class_res : p->fl->plan_res;
-                struct kmeta **v = NULL;
+                struct informer_kmeta **v = NULL;
                 size_t n = 0;
                 if (informer_snapshot(inf, &v, &n) < 0)
                         return osb_error_set(err, -ENOMEM, "out of memory");
@@ -455,7 +455,7 @@ static int decide(struct broker_pass *p, struct osb_error *err)
 static int broker_pass_run(struct pass *ps, const struct offering_flavour *fl, struct osb_error *err)
 {
         bool deleting, has_finalizer;
-        struct kmeta *m = NULL;
+        struct informer_kmeta *m = NULL;
         if (pass_begin(ps, &deleting, &has_finalizer) < 0 || broker_extract(ps->obj, &m) < 0)
                 return osb_error_set(err, -ENOMEM, "out of memory");
         struct broker *b = (struct broker *) m;

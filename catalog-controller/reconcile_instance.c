@@ -208,7 +208,7 @@ static int note_upgrade(struct pass *p)
 static int maintenance_conflict(struct pass *p, const char *sent, struct osb_error *err)
 {
         const struct offering_flavour *fl = p->rv.fl;
-        const struct kmeta *bm = &p->rv.broker->meta;
+        const struct informer_kmeta *bm = &p->rv.broker->meta;
         osb_autofree char *key = fl->namespaced ? osb_asprintf("%s%s/%s", CTL_KEY_BROKER, bm->ns, bm->name) :
                                                   osb_asprintf("%s%s", CTL_KEY_CLUSTER_BROKER, bm->name);
         if (!key)
@@ -857,7 +857,7 @@ static int adopt(struct pass *p, struct osb_error *err)
 /* The bindings of this instance, from the cache: *n of them, *live those not being deleted. */
 static int count_bindings(struct pass *p, bool delete_them, size_t *n, struct osb_error *err)
 {
-        struct kmeta **v = NULL;
+        struct informer_kmeta **v = NULL;
         size_t cnt = 0;
         *n = 0;
         if (!p->c->bindings)

@@ -14,7 +14,7 @@ int request_parameters(struct ctl *c, const char *ns, const json_t *spec, json_t
 {
         const json_t *pf = json_object_get(spec, "parametersFrom");
         size_t n = json_array_size(pf), i;
-        struct param_source *src = n ? osb_calloc(n, sizeof(*src)) : NULL;
+        struct params_source *src = n ? osb_calloc(n, sizeof(*src)) : NULL;
         char **values = n ? osb_calloc(n, sizeof(char *)) : NULL;
         int r = 0;
         if (n && (!src || !values))
@@ -30,7 +30,7 @@ int request_parameters(struct ctl *c, const char *ns, const json_t *spec, json_t
                 r = ctl_secret_value(c, ns, name, key, &values[i], &src[i].len, err);
                 if (r < 0)
                         osb_error_prefix(err, "spec.parametersFrom[%zu]: ", i);
-                src[i] = (struct param_source){.secret_name = name, .key = key, .value = values[i], .len = src[i].len};
+                src[i] = (struct params_source){.secret_name = name, .key = key, .value = values[i], .len = src[i].len};
         }
         if (r >= 0)
                 r = params_build(json_object_get(spec, "parameters"), src, n, params, redacted, checksum, err);

@@ -87,7 +87,7 @@ int resolve_spec(struct ctl *c, const json_t *spec, const char *ns, bool by_ref,
                 return osb_error_set(err, -ENOMEM, "out of memory");
 
         /* the class: exactly one match among the cached classes (of the namespace for ServiceClasses) */
-        struct kmeta **v = NULL;
+        struct informer_kmeta **v = NULL;
         size_t n = 0, found = 0;
         if (informer_snapshot(c->classes[idx], &v, &n) < 0)
                 return osb_error_set(err, -ENOMEM, "out of memory");

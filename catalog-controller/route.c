@@ -20,7 +20,7 @@ static void enqueue(struct ctl *c, const char *prefix, const char *key)
  * memory). Costs the objects found, not the cache's size. */
 static void wake_indexed(struct ctl *c, struct informer *inf, const char *prefix, char *ikey)
 {
-        struct kmeta **v = NULL;
+        struct informer_kmeta **v = NULL;
         size_t n = 0;
         if (!inf) {             /* callers pass ctl's pointers only once ctl.started */
                 osb_free(ikey);
@@ -41,7 +41,7 @@ static void wake_unresolved(struct ctl *c)
                 wake_indexed(c, c->instances, CTL_KEY_INSTANCE, osb_strdup(CACHED_IKEY_UNRESOLVED));
 }
 
-void route_instance(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
+void route_instance(void *userdata, enum informer_event ev, const struct informer_kmeta *old, const struct informer_kmeta *new)
 {
         struct ctl *c = userdata;
         const struct cached *o = (const struct cached *) (new ? new : old), *was = (const struct cached *) old;
@@ -53,7 +53,7 @@ void route_instance(void *userdata, enum informer_event ev, const struct kmeta *
                 wake_indexed(c, c->bindings, CTL_KEY_BINDING, cached_ikey_instance(o->meta.ns, o->meta.name));
 }
 
-void route_binding(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
+void route_binding(void *userdata, enum informer_event ev, const struct informer_kmeta *old, const struct informer_kmeta *new)
 {
         struct ctl *c = userdata;
         const struct cached *o = (const struct cached *) (new ? new : old);
@@ -70,28 +70,28 @@ void route_binding(void *userdata, enum informer_event ev, const struct kmeta *o
         }
 }
 
-void route_secret(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
+void route_secret(void *userdata, enum informer_event ev, const struct informer_kmeta *old, const struct informer_kmeta *new)
 {
         struct ctl *c = userdata;
-        const struct kmeta *m = new ? new : old;
+        const struct informer_kmeta *m = new ? new : old;
         if (ev == INFORMER_RESYNC || !m->ns || !atomic_load(&c->started))
                 return;
         wake_indexed(c, c->instances, CTL_KEY_INSTANCE, cached_ikey_secret(m->ns, m->name));
 }
 
-static void broker_event(struct ctl *c, const char *prefix, enum informer_event ev, const struct kmeta *m)
+static void broker_event(struct ctl *c, const char *prefix, enum informer_event ev, const struct informer_kmeta *m)
 {
         enqueue(c, prefix, m->key);
         if (ev != INFORMER_RESYNC)
                 wake_unresolved(c);
 }
 
-void route_cluster_broker(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
+void route_cluster_broker(void *userdata, enum informer_event ev, const struct informer_kmeta *old, const struct informer_kmeta *new)
 {
         broker_event(userdata, CTL_KEY_CLUSTER_BROKER, ev, new ? new : old);
 }
 
-void route_broker(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
+void route_broker(void *userdata, enum informer_event ev, const struct informer_kmeta *old, const struct informer_kmeta *new)
 {
         broker_event(userdata, CTL_KEY_BROKER, ev, new ? new : old);
 }
@@ -124,13 +124,13 @@ static void offering_event(struct ctl *c, const char *prefix, enum informer_even
         osb_free(key);
 }
 
-void route_cluster_offering(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
+void route_cluster_offering(void *userdata, enum informer_event ev, const struct informer_kmeta *old, const struct informer_kmeta *new)
 {
         offering_event(userdata, CTL_KEY_CLUSTER_BROKER, ev, (const struct offering *) old,
                        (const struct offering *) (new ? new : old));
 }
 
-void route_offering(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
+void route_offering(void *userdata, enum informer_event ev, const struct informer_kmeta *old, const struct informer_kmeta *new)
 {
         offering_event(userdata, CTL_KEY_BROKER, ev, (const struct offering *) old,
                        (const struct offering *) (new ? new : old));

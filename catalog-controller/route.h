@@ -18,12 +18,12 @@
 
 #include "catalog-controller/informer.h"
 
-void route_instance(void *c, enum informer_event ev, const struct kmeta *old, const struct kmeta *new);
-void route_binding(void *c, enum informer_event ev, const struct kmeta *old, const struct kmeta *new);
-void route_secret(void *c, enum informer_event ev, const struct kmeta *old, const struct kmeta *new);
+void route_instance(void *c, enum informer_event ev, const struct informer_kmeta *old, const struct informer_kmeta *new);
+void route_binding(void *c, enum informer_event ev, const struct informer_kmeta *old, const struct informer_kmeta *new);
+void route_secret(void *c, enum informer_event ev, const struct informer_kmeta *old, const struct informer_kmeta *new);
 /* ClusterServiceBrokers and ServiceBrokers. */
-void route_cluster_broker(void *c, enum informer_event ev, const struct kmeta *old, const struct kmeta *new);
-void route_broker(void *c, enum informer_event ev, const struct kmeta *old, const struct kmeta *new);
+void route_cluster_broker(void *c, enum informer_event ev, const struct informer_kmeta *old, const struct informer_kmeta *new);
+void route_broker(void *c, enum informer_event ev, const struct informer_kmeta *old, const struct informer_kmeta *new);
 /* ClusterServiceClasses and ClusterServicePlans; ServiceClasses and ServicePlans. */
-void route_cluster_offering(void *c, enum informer_event ev, const struct kmeta *old, const struct kmeta *new);
-void route_offering(void *c, enum informer_event ev, const struct kmeta *old, const struct kmeta *new);
+void route_cluster_offering(void *c, enum informer_event ev, const struct informer_kmeta *old, const struct informer_kmeta *new);
+void route_offering(void *c, enum informer_event ev, const struct informer_kmeta *old, const struct informer_kmeta *new);

@@ -96,7 +96,7 @@ static void check_secret_data(const json_t *creds, const json_t *transforms)
 
 static void check_params(const char *value, size_t len)
 {
-        struct param_source src = {.secret_name = "s", .key = "k", .value = value, .len = len};
+        struct params_source src = {.secret_name = "s", .key = "k", .value = value, .len = len};
         struct osb_error err = OSB_ERROR_INIT;
         json_t *params = UNTOUCHED, *redacted = UNTOUCHED;
         char sum[65] = "untouched";

@@ -291,7 +291,7 @@ END_TEST
 static struct broker *broker_from(const char *text)
 {
         json_t *j = load(text);
-        struct kmeta *m = NULL;
+        struct informer_kmeta *m = NULL;
         ck_assert_int_eq(broker_extract(j, &m), 0);
         json_decref(j);
         return (struct broker *) m;
@@ -374,7 +374,7 @@ struct seen {
         int adds, updates, deletes, resyncs;
 };
 
-static void count_events(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
+static void count_events(void *userdata, enum informer_event ev, const struct informer_kmeta *old, const struct informer_kmeta *new)
 {
         struct seen *s = userdata;
         switch (ev) {

@@ -83,10 +83,10 @@ struct enqueuer {
         const char *prefix;
 };
 
-static void queue_broker(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
+static void queue_broker(void *userdata, enum informer_event ev, const struct informer_kmeta *old, const struct informer_kmeta *new)
 {
         const struct enqueuer *q = userdata;
-        const struct kmeta *m = new ? new : old;
+        const struct informer_kmeta *m = new ? new : old;
         const struct offering *o = (const struct offering *) m;
         bool offering = strcmp(q->prefix, CTL_KEY_CLUSTER_BROKER) == 0 && strcmp(m->key, "c-db") == 0;
         if (offering && ev == INFORMER_ADD)

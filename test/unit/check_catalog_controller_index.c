@@ -60,7 +60,7 @@ static int cmp(const void *a, const void *b)
 static const char *lookup(struct informer *inf, char *ikey)
 {
         static char out[4096];
-        struct kmeta **v = NULL;
+        struct informer_kmeta **v = NULL;
         size_t n = 0, len = 0;
         ck_assert_ptr_nonnull(ikey);
         ck_assert_int_eq(informer_index_snapshot(inf, ikey, &v, &n), 0);

@@ -73,7 +73,7 @@ static void create_secret(struct kts *k, const char *name)
         kt_type_unref(t);
 }
 
-static void ignore(void *userdata, enum informer_event ev, const struct kmeta *old, const struct kmeta *new)
+static void ignore(void *userdata, enum informer_event ev, const struct informer_kmeta *old, const struct informer_kmeta *new)
 {
         (void) userdata, (void) ev, (void) old, (void) new;
 }
@@ -84,7 +84,7 @@ static const struct informer_kind secrets = {"Secret", &kube_secrets, cached_sec
 static bool cached_within(struct informer *inf, const char *key, int ms)
 {
         for (int waited = 0; waited < ms; waited += 50) {
-                struct kmeta *m = informer_get(inf, key);
+                struct informer_kmeta *m = informer_get(inf, key);
                 if (m) {
                         informer_put(inf, m);
                         return true;

@@ -40,7 +40,7 @@ START_TEST(cached_instance_keeps_json_without_managed_fields_and_indexes)
                            "{\"secretKeyRef\":{\"name\":\"s2\",\"key\":\"k\"}}]},"
                            "\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\","
                            "\"reason\":\"ReferencesNonexistentServicePlan\"}]}}");
-        struct kmeta *m = NULL;
+        struct informer_kmeta *m = NULL;
         ck_assert_int_eq(cached_extract(obj, &m), 0);
         struct cached *o = (struct cached *) m;
         ck_assert_str_eq(o->meta.key, "shop/db");
@@ -67,7 +67,7 @@ START_TEST(only_generation_deletion_finalizers_annotations_and_ready_matter)
                            "\"generation\":%d%s},\"spec\":{\"instanceRef\":{\"name\":\"i\"}},"
                            "\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"%s\",\"reason\":\"R%d\"}]}}";
         char t[600];
-        struct kmeta *a, *b;
+        struct informer_kmeta *a, *b;
         (void) snprintf(t, sizeof(t), base, 1, 1, "", "False", 1);
         json_t *j = load(t);
         ck_assert_int_eq(cached_extract(j, &a), 0);
@@ -153,7 +153,7 @@ START_TEST(cached_instance_keeps_its_plan_reference)
 {
         json_t *obj = load("{\"metadata\":{\"name\":\"db\",\"namespace\":\"shop\",\"uid\":\"u1\"},"
                            "\"spec\":{\"clusterServicePlanRef\":{\"name\":\"plan-1\"}}}");
-        struct kmeta *m = NULL;
+        struct informer_kmeta *m = NULL;
         ck_assert_int_eq(cached_extract(obj, &m), 0);
         ck_assert_str_eq(((struct cached *) m)->plan_ref, "plan-1");
         cached_free(m);
@@ -174,7 +174,7 @@ START_TEST(cached_plan_keeps_its_schemas_and_maintenance_info)
                            "\"serviceBindingCreateParameterSchema\":{\"type\":\"object\"},"
                            "\"instanceUpdateParameterSchema\":null,"
                            "\"maintenanceInfo\":{\"version\":\"1.2.3\"}}}");
-        struct kmeta *m = NULL;
+        struct informer_kmeta *m = NULL;
         ck_assert_int_eq(offering_extract_plan(obj, &m), 0);
         const struct offering *o = (const struct offering *) m;
         json_decref(obj);       /* the cache shares nothing with the object */
@@ -195,7 +195,7 @@ static const struct informer_kind k_nclasses = {"ServiceClass", &kube_sc_classes
 static const struct informer_kind k_nplans = {"ServicePlan", &kube_sc_plans, offering_extract_plan, offering_free, NULL};
 static const struct informer_kind k_nbrokers = {"ServiceBroker", &kube_sc_brokers, broker_extract, broker_free, NULL};
 
-static void nop(void *u, enum informer_event ev, const struct kmeta *o, const struct kmeta *n)
+static void nop(void *u, enum informer_event ev, const struct informer_kmeta *o, const struct informer_kmeta *n)
 {
 }
 

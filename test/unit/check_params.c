@@ -29,9 +29,9 @@ static void assert_json(const json_t *got, const char *want)
         json_decref(w);
 }
 
-static struct param_source src(const char *secret, const char *key, const char *value)
+static struct params_source src(const char *secret, const char *key, const char *value)
 {
-        return (struct param_source){.secret_name = secret, .key = key, .value = value, .len = strlen(value)};
+        return (struct params_source){.secret_name = secret, .key = key, .value = value, .len = strlen(value)};
 }
 
 START_TEST(no_parameters_is_null_with_empty_checksum)
@@ -55,7 +55,7 @@ START_TEST(json_null_parameters_are_none)
         ck_assert_ptr_null(params);
         ck_assert_ptr_null(redacted);
         ck_assert_str_eq(sum, "");
-        struct param_source s = src("s", "k", "{\"k\":\"v\"}");
+        struct params_source s = src("s", "k", "{\"k\":\"v\"}");
         ck_assert_int_eq(params_build(null, &s, 1, &params, &redacted, sum, NULL), 0);
         assert_json(params, "{\"k\":\"v\"}");
         ck_assert_str_eq(sum, "666c1aa02e8068c6d5cc1d3295009432c16790bec28ec8ce119d0d1a18d61319");
@@ -106,7 +106,7 @@ END_TEST
 START_TEST(secret_values_are_merged_and_redacted)
 {
         json_t *in = parse("{\"size\":\"small\"}");
-        struct param_source s[] = {
+        struct params_source s[] = {
                 src("db", "params", "{\"password\":\"s3cr3t\",\"user\":{\"name\":\"u\"}}"),
                 src("other", "k", " {\"z\":[1,2]} "),
         };
@@ -128,7 +128,7 @@ END_TEST
 START_TEST(source_value_need_not_be_nul_terminated)
 {
         static const char bytes[] = "{\"k\":\"v\"}GARBAGE";
-        struct param_source s = {.secret_name = "s", .key = "k", .value = bytes, .len = 9};
+        struct params_source s = {.secret_name = "s", .key = "k", .value = bytes, .len = 9};
         json_t *params = NULL, *redacted = NULL;
         char sum[65];
         ck_assert_int_eq(params_build(NULL, &s, 1, &params, &redacted, sum, NULL), 0);
@@ -190,7 +190,7 @@ static const struct {
 START_TEST(errors_name_the_source)
 {
         json_t *in = errors[_i].inline_params ? json_loads(errors[_i].inline_params, JSON_DECODE_ANY, NULL) : NULL;
-        struct param_source s[2];
+        struct params_source s[2];
         size_t n = 0;
         if (errors[_i].v1)
                 s[n++] = src("s1", "k1", errors[_i].v1);
@@ -216,7 +216,7 @@ START_TEST(source_over_a_secret_size_is_refused)
         memset(big, ' ', len);
         big[0] = '{';
         big[len - 1] = '}';
-        struct param_source s = {.secret_name = "big", .key = "k", .value = big, .len = len};
+        struct params_source s = {.secret_name = "big", .key = "k", .value = big, .len = len};
         json_t *params = UNTOUCHED, *redacted = UNTOUCHED;
         char sum[65];
         struct osb_error err = OSB_ERROR_INIT;
@@ -245,7 +245,7 @@ START_TEST(deep_nesting_is_an_error_not_a_crash)
         for (size_t i = 0; i < depth; i++)
                 deep[o++] = ']';
         deep[o++] = '}';
-        struct param_source s = {.secret_name = "s", .key = "k", .value = deep, .len = o};
+        struct params_source s = {.secret_name = "s", .key = "k", .value = deep, .len = o};
         json_t *params = UNTOUCHED, *redacted = UNTOUCHED;
         char sum[65];
         struct osb_error err = OSB_ERROR_INIT;
@@ -264,7 +264,7 @@ static int build_fixture(json_t **params, json_t **redacted, char sum[65], struc
         json_t *in = json_loads("{\"size\":\"small\"}", 0, NULL);
         if (!in)
                 return -ENOMEM;
-        struct param_source s[] = {
+        struct params_source s[] = {
                 src("db", "params", "{\"password\":\"s3cr3t\",\"user\":{\"name\":\"u\"}}"),
                 src("other", "k", "{\"z\":[1,2]}"),
         };
