@@ -27,7 +27,7 @@ fi
 # half of the time); shard 2 is every other test, so a new t-*.sh always runs.
 shard=
 if [ "${1:-}" = --shard ]; then shard=${2:-}; shift 2; fi
-shard1=" t-broker-idle t-binding t-broker t-postgresql t-semantics t-discovery t-core t-svcat "
+shard1=" t-broker-idle t-binding t-broker t-postgresql t-semantics t-discovery t-core t-svcat t-rotation "
 
 tests=()
 if [ -n "$shard" ]; then
