@@ -1180,6 +1180,33 @@ static int finish_rotation(struct pass *p, const json_t *instance, const struct 
         return r;
 }
 
+static int start_rotation(struct pass *p, const json_t *instance, const struct rotation_policy *pol, const char *why,
+                          struct osb_error *err);
+
+/* The broker answered 409 for the pending id: it holds it with another request. The id is
+ * unbound (it may hold credentials: the orphan-mitigation rule), and only then forgotten; the
+ * rotation goes on with a new id and the request as it is now. Nothing is bound twice, nothing
+ * is left at the broker. */
+static int replace_pending(struct pass *p, const json_t *instance, const struct rotation_policy *pol,
+                           struct osb_error *err)
+{
+        json_t *pending = json_object_get(rot(p), "pending");
+        osb_autofree char *id = osb_strdup(str_of(pending, "externalID") ? str_of(pending, "externalID") : "");
+        osb_autofree char *why = osb_strdup(str_of(pending, "reason") ? str_of(pending, "reason") : "");
+        if (!id || !why)
+                return OOM(err);
+        bool gone;
+        char msg[1200];
+        int r = unbind_other(p, str_of(json_object_get(instance, "spec"), "externalID"), id, &gone, msg, sizeof(msg), err);
+        if (r < 0)
+                return r;
+        if (!gone)      /* an asynchronous unbind (the key comes back), or a failure: tried again */
+                return *msg ? rotation_failed(p, msg, err) : pass_write_status(p, err);
+        pass_log(p, OSB_LOG_INFO, "conflicting new binding unbound", id);
+        (void) json_object_del(rot(p), "pending");
+        return start_rotation(p, instance, pol, why, err);
+}
+
 /* Sends the pending rotation's bind (again: same id, same body) and carries out the answer. */
 static int continue_rotation(struct pass *p, const json_t *instance, const struct rotation_policy *pol,
                              struct osb_error *err)
@@ -1190,6 +1217,8 @@ static int continue_rotation(struct pass *p, const json_t *instance, const struc
                 requeue_at(p, next);
                 return pass_write_status(p, err);
         }
+        if (json_is_true(json_object_get(pending, "conflict")))
+                return replace_pending(p, instance, pol, err);
         const char *id = str_of(pending, "externalID");
         json_t *body = NULL, *props = NULL;
         char *identity = NULL;
@@ -1235,6 +1264,14 @@ static int continue_rotation(struct pass *p, const json_t *instance, const struc
                 requeue_at(p, p->tnow + OSB_MAX(resp.retry_after_s, 1));
                 r = condition_set(p->status, ROTATION_CONDITION, "True", "Rotating", msg, p->now) < 0 ? OOM(err) :
                     pass_write_status(p, err);
+        } else if (resp.status == 409) {
+                /* the broker holds this id with the request as it was first sent (the spec, a
+                 * parametersFrom Secret or the plan changed since): sending it again can never
+                 * succeed. Recorded first, so a restart does not send it again either. */
+                (void) snprintf(msg, sizeof(msg), "Error binding the new credentials (binding %s): the broker answered HTTP 409 "
+                                "(it holds that binding with an earlier request); it is unbound and a new binding id takes "
+                                "its place", id);
+                r = json_object_set_new(pending, "conflict", json_true()) < 0 ? OOM(err) : rotation_failed(p, msg, err);
         } else {
                 /* the status only: the broker's own words stay out of conditions and Events */
                 (void) snprintf(msg, sizeof(msg), "Error binding the new credentials (binding %s): the broker answered HTTP %ld",
@@ -1246,8 +1283,8 @@ static int continue_rotation(struct pass *p, const json_t *instance, const struc
 }
 
 /* A rotation is due: the new id goes into the status before the broker hears of it. */
-static int start_rotation(struct pass *p, const json_t *instance, const struct rotation_policy *pol,
-                          enum rotation_reason why, struct osb_error *err)
+static int start_rotation(struct pass *p, const json_t *instance, const struct rotation_policy *pol, const char *why,
+                          struct osb_error *err)
 {
         char id[37];
         uuid_t u;
@@ -1255,14 +1292,14 @@ static int start_rotation(struct pass *p, const json_t *instance, const struct r
         uuid_unparse_lower(u, id);
         json_t *cr = rot_make(p);
         bool rotatable = p->rv.plan->binding_rotatable;
-        json_t *pending = json_pack("{s:s,s:s,s:s,s:s}", "externalID", id, "reason", rotation_reason_name(why), "startTime",
+        json_t *pending = json_pack("{s:s,s:s,s:s,s:s}", "externalID", id, "reason", why, "startTime",
                                     p->now, "method", rotatable ? "PredecessorBindingID" : "FreshBind");
         if (!cr || !pending || json_object_set_new(cr, "pending", pending) < 0 ||
             (rotatable && json_object_set_new(pending, "predecessorExternalID", json_string(current_id(p))) < 0))
                 return OOM(err);
         char msg[600];
-        (void) snprintf(msg, sizeof(msg), "Rotating the credentials (%s): binding %s is to replace binding %s",
-                        rotation_reason_name(why), id, current_id(p));
+        (void) snprintf(msg, sizeof(msg), "Rotating the credentials (%s): binding %s is to replace binding %s", why, id,
+                        current_id(p));
         if (condition_set(p->status, ROTATION_CONDITION, "True", "Rotating", msg, p->now) < 0)
                 return OOM(err);
         int r = pass_write_status(p, err);
@@ -1327,7 +1364,7 @@ static int rotate(struct pass *p, const json_t *instance, bool spec_changed, str
                         (void) json_object_del(p->status, "credentialsRotation");
                 return pass_write_status(p, err);
         }
-        r = start_rotation(p, instance, &pol, why, err);
+        r = start_rotation(p, instance, &pol, rotation_reason_name(why), err);
         if (r >= 0 && forced)
                 r = drop_force_annotation(p, err);
         return r;
@@ -1497,8 +1534,10 @@ static int binding_pass(struct pass *p, struct osb_error *err)
         bool ready = condition_is(p->status, "Ready", "True");
         bool reconciled = json_integer_value(json_object_get(p->status, "reconciledGeneration")) == p->generation;
         /* a rotated binding's new generation is carried out by a rotation (a new binding with the
-         * new spec): sending the current id again with another body would be refused (409) */
-        bool rotated = !osb_streq(current_id(p), str_of(spec_of(p), "externalID"));
+         * new spec): sending the current id again with another body would be refused (409); so is
+         * one that changes while a rotation is pending (the pending rotation carries it) */
+        bool rotated = !osb_streq(current_id(p), str_of(spec_of(p), "externalID")) ||
+                       json_is_object(json_object_get(rot(p), "pending"));
         if (ready && (reconciled ? rotation_wanted(p) : rotated))
                 return rotation_pass(p, instance, !reconciled, err);
         if (ready && reconciled)
