@@ -1127,9 +1127,11 @@ static int notify_workloads(struct pass *p, struct osb_error *err)
         return pass_write_status(p, err);
 }
 
-/* The broker made the new binding: its credentials go into the Secret, in place. */
+/* The broker made the new binding: its credentials go into the Secret, in place. @generation:
+ * the one the bind's body was built from (a later one is carried by a following rotation). */
 static int finish_rotation(struct pass *p, const json_t *instance, const struct rotation_policy *pol,
-                           const json_t *creds, const json_t *resp_body, const json_t *props, struct osb_error *err)
+                           const json_t *creds, const json_t *resp_body, const json_t *props, int64_t generation,
+                           struct osb_error *err)
 {
         json_t *cr = rot(p);
         json_t *pending = json_object_get(cr, "pending");
@@ -1160,7 +1162,7 @@ static int finish_rotation(struct pass *p, const json_t *instance, const struct 
             pass_set_str(p, "lastCredentialsRotationTime", p->now) < 0 || record_expiry(p, resp_body) < 0 ||
             json_object_set_new(cr, "workloadsStamp", json_string(p->now)) < 0 ||
             (props && json_object_set(p->status, "externalProperties", (json_t *) props) < 0) ||
-            json_object_set_new(p->status, "reconciledGeneration", json_integer(p->generation)) < 0 ||
+            json_object_set_new(p->status, "reconciledGeneration", json_integer(generation)) < 0 ||
             json_object_set_new(p->status, "observedGeneration", json_integer(p->generation)) < 0)
                 return OOM(err);
         char msg[1200];
@@ -1207,6 +1209,85 @@ static int replace_pending(struct pass *p, const json_t *instance, const struct 
         return start_rotation(p, instance, pol, why, err);
 }
 
+/* The pending id's bind was accepted (202): its last_operation is polled; once it succeeded
+ * the binding is fetched (GET) and the rotation finished. A poll or a fetch that fails is tried
+ * again with back-off; a bind the broker says failed is sent again (same id). */
+static int poll_rotation(struct pass *p, const json_t *instance, const struct rotation_policy *pol,
+                         struct osb_error *err)
+{
+        json_t *pending = json_object_get(rot(p), "pending");
+        osb_autofree char *id = osb_strdup(str_of(pending, "externalID") ? str_of(pending, "externalID") : "");
+        if (!id)
+                return OOM(err);
+        const char *iid = str_of(json_object_get(instance, "spec"), "externalID");
+        bool oom;
+        osb_autofree char *identity = request_identity(spec_of(p), &oom);
+        if (oom)
+                return OOM(err);
+        char msg[1200];
+        struct osb_response resp = {.retry_after_s = -1};
+        int r = pass_client(p, err);
+        if (r >= 0)
+                r = osb_client_last_operation(p->oc, iid, id, p->rv.cls->external_id, p->rv.plan->external_id,
+                                              str_of(pending, "operation"), identity, &resp, err);
+        if (pass_busy(p, &r))
+                return pass_write_status(p, err);
+        if (r == -ECANCELED || r == -ENOMEM)
+                return r;
+        enum osb_response_state st = OSB_RESPONSE_IN_PROGRESS;
+        const char *desc = NULL;
+        if (r < 0 || (resp.status == 200 && osb_response_last_operation(&resp, "last_operation", &st, &desc, err) < 0)) {
+                (void) snprintf(msg, sizeof(msg), "Error polling the bind of the new credentials (binding %s): %s", id, err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                osb_response_release(&resp);
+                return rotation_failed(p, msg, err);
+        }
+        long status = resp.status;
+        int64_t retry_after = resp.retry_after_s;
+        osb_response_release(&resp);
+        if (status == 410)
+                st = OSB_RESPONSE_FAILED;   /* the broker has no such binding: it is bound again */
+        else if (status != 200) {
+                (void) snprintf(msg, sizeof(msg), "Error polling the bind of the new credentials (binding %s): the broker "
+                                "answered HTTP %ld", id, status);
+                return rotation_failed(p, msg, err);
+        }
+        if (st == OSB_RESPONSE_IN_PROGRESS) {
+                requeue_at(p, p->tnow + (time_t) OSB_MAX(retry_after, 1));
+                return pass_write_status(p, err);
+        }
+        if (st == OSB_RESPONSE_FAILED) {
+                /* the broker's description stays out of the condition */
+                (void) json_object_del(pending, "asyncOpInProgress");
+                (void) json_object_del(pending, "operation");
+                (void) json_object_del(pending, "generation");
+                (void) snprintf(msg, sizeof(msg), "Error binding the new credentials (binding %s): the broker's "
+                                "asynchronous bind failed", id);
+                return rotation_failed(p, msg, err);
+        }
+        resp = (struct osb_response) {.retry_after_s = -1};
+        r = osb_client_fetch(p->oc, iid, id, identity, &resp, err);
+        if (pass_busy(p, &r))
+                return pass_write_status(p, err);
+        if (r == -ECANCELED || r == -ENOMEM)
+                return r;
+        const json_t *creds = NULL;
+        if (r < 0 || resp.status != 200 || osb_response_bind(&resp, "fetching the binding", &creds, err) < 0) {
+                if (r >= 0 && resp.status != 200)
+                        (void) snprintf(msg, sizeof(msg), "Error fetching the new binding %s: the broker answered HTTP %ld", id,
+                                        (long) resp.status);
+                else
+                        (void) snprintf(msg, sizeof(msg), "Error fetching the new binding %s: %s", id, err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                osb_response_release(&resp);
+                return rotation_failed(p, msg, err);
+        }
+        int64_t gen = json_integer_value(json_object_get(pending, "generation"));
+        r = finish_rotation(p, instance, pol, creds, resp.body, NULL, gen > 0 ? gen : p->generation, err);
+        osb_response_release(&resp);
+        return r;
+}
+
 /* Sends the pending rotation's bind (again: same id, same body) and carries out the answer. */
 static int continue_rotation(struct pass *p, const json_t *instance, const struct rotation_policy *pol,
                              struct osb_error *err)
@@ -1219,6 +1300,8 @@ static int continue_rotation(struct pass *p, const json_t *instance, const struc
         }
         if (json_is_true(json_object_get(pending, "conflict")))
                 return replace_pending(p, instance, pol, err);
+        if (json_is_true(json_object_get(pending, "asyncOpInProgress")))
+                return poll_rotation(p, instance, pol, err);
         const char *id = str_of(pending, "externalID");
         json_t *body = NULL, *props = NULL;
         char *identity = NULL;
@@ -1257,12 +1340,19 @@ static int continue_rotation(struct pass *p, const json_t *instance, const struc
                         *err = (struct osb_error) OSB_ERROR_INIT;
                         r = rotation_failed(p, msg, err);
                 } else {
-                        r = finish_rotation(p, instance, pol, creds, resp.body, pr, err);
+                        r = finish_rotation(p, instance, pol, creds, resp.body, pr, p->generation, err);
                 }
         } else if (resp.status == 202) {
+                /* polled (last_operation of the new id), then fetched (GET): the body's generation
+                 * is kept, the one the rotation reconciles */
+                const char *token = str_of(resp.body, "operation");
                 (void) snprintf(msg, sizeof(msg), "The new binding %s is being created asynchronously", id);
                 requeue_at(p, p->tnow + OSB_MAX(resp.retry_after_s, 1));
-                r = condition_set(p->status, ROTATION_CONDITION, "True", "Rotating", msg, p->now) < 0 ? OOM(err) :
+                (void) json_object_del(pending, "operation");
+                r = json_object_set_new(pending, "asyncOpInProgress", json_true()) < 0 ||
+                    json_object_set_new(pending, "generation", json_integer(p->generation)) < 0 ||
+                    (token && json_object_set_new(pending, "operation", json_string(token)) < 0) ||
+                    condition_set(p->status, ROTATION_CONDITION, "True", "Rotating", msg, p->now) < 0 ? OOM(err) :
                     pass_write_status(p, err);
         } else if (resp.status == 409) {
                 /* the broker holds this id with the request as it was first sent (the spec, a

@@ -625,6 +625,65 @@ START_TEST(rotation_pending_id_refused_409_after_a_spec_change_is_unbound_and_re
 }
 END_TEST
 
+START_TEST(rotation_async_bind_is_polled_then_fetched_then_the_secret_updated_in_place)
+{
+        char b0[64], p[64];
+        bound_rotating_binding(b0);
+        char uid[64];
+        (void) snprintf(uid, sizeof(uid), "%s", json_string_value(json_object_get(json_object_get(
+                        fake_kapi_obj(&kube_secrets, "shop", "creds"), "metadata"), "uid")));
+        clock_now += 3601;
+        fake_osb_answer("bind", 0, 202, "{\"operation\":\"op-7\"}");
+        reconcile_b();
+        ck_assert_str_eq(fake_osb_call(2), "bind");
+        (void) snprintf(p, sizeof(p), "%s", fake_osb_binding(2));
+        ck_assert_str_ne(p, b0);
+        json_t *b = binding();
+        ck_assert_str_eq(cond(b, "Ready", "reason"), "InjectedBindResult");
+        ck_assert_str_eq(cond(b, "CredRotationInProgress", "reason"), "Rotating");
+        ck_assert_str_eq(secret_password(), "pw-0");
+
+        /* polled, not bound again */
+        clock_now += 5;
+        fake_osb_answer("last_operation", 0, 200, "{\"state\":\"in progress\"}");
+        reconcile_b();
+        ck_assert_str_eq(fake_osb_call(3), "last_operation");
+        ck_assert_str_eq(fake_osb_binding(3), p);
+        ck_assert_str_eq(fake_osb_operation(3), "op-7");
+        ck_assert_str_eq(secret_password(), "pw-0");
+        ck_assert_str_eq(cond(binding(), "CredRotationInProgress", "reason"), "Rotating");
+
+        clock_now += 5;
+        fake_osb_answer("last_operation", 0, 200, "{\"state\":\"succeeded\"}");
+        fake_osb_answer("fetch", 0, 200, "{\"credentials\":{\"password\":\"pw-1\"}}");
+        reconcile_b();
+        ck_assert_uint_eq(fake_osb_calls(), 6);
+        ck_assert_uint_eq(fake_osb_unused(), 0);
+        ck_assert_str_eq(fake_osb_call(4), "last_operation");
+        ck_assert_str_eq(fake_osb_call(5), "fetch");
+        ck_assert_str_eq(fake_osb_binding(5), p);
+        /* the same Secret object, the new bytes; the old ones kept in a Secret of their own */
+        json_t *sec = fake_kapi_obj(&kube_secrets, "shop", "creds");
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(sec, "metadata"), "uid")), uid);
+        ck_assert_str_eq(secret_password(), "pw-1");
+        b = binding();
+        ck_assert_str_eq(cond(b, "Ready", "reason"), "InjectedBindResult");
+        ck_assert_ptr_null(cond(b, "CredRotationInProgress", "status"));
+        const json_t *cr = rot_status();
+        ck_assert_ptr_null(json_object_get(cr, "pending"));
+        ck_assert_str_eq(json_string_value(json_object_get(cr, "currentExternalID")), p);
+        const json_t *ret = json_array_get(json_object_get(cr, "retired"), 0);
+        ck_assert_str_eq(json_string_value(json_object_get(ret, "externalID")), b0);
+        json_t *old = fake_kapi_obj(&kube_secrets, "shop", json_string_value(json_object_get(ret, "secretName")));
+        ck_assert_ptr_nonnull(old);
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(old, "data"), "password")), "cHctMA==");
+        ck_assert(fake_kapi_event("CredentialsRotated"));
+        clock_now += 60;
+        reconcile_b();
+        ck_assert_uint_eq(fake_osb_calls(), 6);
+}
+END_TEST
+
 /* ---- ClusterServiceBroker ---- */
 
 static const char *catalog = "{\"services\":[{\"id\":\"id-db\",\"name\":\"db\",\"description\":\"a database\","
@@ -764,6 +823,7 @@ static Suite *suite(void)
         tcase_add_test(tc, binding_deleted_is_unbound_its_secret_deleted_and_its_finalizer_removed);
         tcase_add_test(tc, binding_to_a_plan_that_is_not_bindable_fails_without_a_call);
         tcase_add_test(tc, rotation_pending_id_refused_409_after_a_spec_change_is_unbound_and_replaced);
+        tcase_add_test(tc, rotation_async_bind_is_polled_then_fetched_then_the_secret_updated_in_place);
         suite_add_tcase(s, tc);
         tc = tcase_create("broker");
         tcase_add_checked_fixture(tc, setup, teardown);
