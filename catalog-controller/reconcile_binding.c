@@ -837,7 +837,8 @@ static void requeue_at(struct pass *p, time_t t)
 }
 
 /* The broker's metadata.expires_at and renew_before (OSB 2.17) of a bind answer, as times:
- * only values that parse as RFC 3339 UTC are kept (the broker's bytes are never copied). */
+ * only values that parse as RFC 3339 (Z or an offset) are kept, as UTC (the broker's bytes are
+ * never copied). */
 static int record_expiry(struct pass *p, const json_t *resp_body)
 {
         json_t *cr = rot_make(p);
