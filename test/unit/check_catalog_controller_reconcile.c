@@ -684,6 +684,69 @@ START_TEST(rotation_async_bind_is_polled_then_fetched_then_the_secret_updated_in
 }
 END_TEST
 
+START_TEST(rotation_conflicting_pending_id_stays_recorded_until_the_broker_unbinds_it)
+{
+        char b0[64], p[64];
+        bound_rotating_binding(b0);
+        clock_now += 3601;
+        fake_osb_answer("bind", 0, 409, "{}");
+        reconcile_b();
+        (void) snprintf(p, sizeof(p), "%s", fake_osb_binding(2));
+        /* the unbind fails: the id stays pending (marked), nothing is bound meanwhile */
+        clock_now += 10;
+        fake_osb_answer("unbind", 0, 500, "{}");
+        reconcile_b();
+        ck_assert_uint_eq(fake_osb_calls(), 4);
+        ck_assert_str_eq(fake_osb_binding(3), p);
+        const json_t *pending = json_object_get(rot_status(), "pending");
+        ck_assert_str_eq(json_string_value(json_object_get(pending, "externalID")), p);
+        ck_assert(json_is_true(json_object_get(pending, "conflict")));
+        ck_assert_str_eq(cond(binding(), "CredRotationInProgress", "reason"), "CredentialsRotationFailed");
+        ck_assert_ptr_nonnull(strstr(cond(binding(), "CredRotationInProgress", "message"), "HTTP 500"));
+        ck_assert_str_eq(cond(binding(), "Ready", "status"), "True");
+        /* the broker says it is gone (410): a new id is bound */
+        clock_now += 60;
+        fake_osb_answer("unbind", 0, 410, "{}");
+        fake_osb_answer("bind", 0, 201, "{\"credentials\":{\"password\":\"pw-1\"}}");
+        reconcile_b();
+        ck_assert_uint_eq(fake_osb_calls(), 6);
+        ck_assert_str_eq(fake_osb_call(4), "unbind");
+        ck_assert_str_eq(fake_osb_binding(4), p);
+        ck_assert_str_ne(fake_osb_binding(5), p);
+        ck_assert_str_eq(json_string_value(json_object_get(rot_status(), "currentExternalID")), fake_osb_binding(5));
+        ck_assert_str_eq(secret_password(), "pw-1");
+}
+END_TEST
+
+START_TEST(rotation_async_bind_that_failed_is_sent_again_with_the_same_id)
+{
+        char b0[64], p[64];
+        bound_rotating_binding(b0);
+        clock_now += 3601;
+        fake_osb_answer("bind", 0, 202, "{}");
+        reconcile_b();
+        (void) snprintf(p, sizeof(p), "%s", fake_osb_binding(2));
+        clock_now += 5;
+        fake_osb_answer("last_operation", 0, 200, "{\"state\":\"failed\",\"description\":\"quota-words\"}");
+        reconcile_b();
+        ck_assert_str_eq(fake_osb_binding(3), p);
+        ck_assert_ptr_null(fake_osb_operation(3));
+        json_t *b = binding();
+        ck_assert_str_eq(cond(b, "Ready", "reason"), "InjectedBindResult");
+        ck_assert_str_eq(cond(b, "CredRotationInProgress", "reason"), "CredentialsRotationFailed");
+        ck_assert_ptr_null(strstr(cond(b, "CredRotationInProgress", "message"), "quota-words"));
+        ck_assert_str_eq(secret_password(), "pw-0");
+        clock_now += 60;
+        fake_osb_answer("bind", 0, 201, "{\"credentials\":{\"password\":\"pw-1\"}}");
+        reconcile_b();
+        ck_assert_uint_eq(fake_osb_calls(), 5);
+        ck_assert_str_eq(fake_osb_call(4), "bind");
+        ck_assert_str_eq(fake_osb_binding(4), p);
+        ck_assert_str_eq(secret_password(), "pw-1");
+        ck_assert_ptr_null(json_object_get(rot_status(), "pending"));
+}
+END_TEST
+
 /* ---- ClusterServiceBroker ---- */
 
 static const char *catalog = "{\"services\":[{\"id\":\"id-db\",\"name\":\"db\",\"description\":\"a database\","
@@ -824,6 +887,8 @@ static Suite *suite(void)
         tcase_add_test(tc, binding_to_a_plan_that_is_not_bindable_fails_without_a_call);
         tcase_add_test(tc, rotation_pending_id_refused_409_after_a_spec_change_is_unbound_and_replaced);
         tcase_add_test(tc, rotation_async_bind_is_polled_then_fetched_then_the_secret_updated_in_place);
+        tcase_add_test(tc, rotation_conflicting_pending_id_stays_recorded_until_the_broker_unbinds_it);
+        tcase_add_test(tc, rotation_async_bind_that_failed_is_sent_again_with_the_same_id);
         suite_add_tcase(s, tc);
         tc = tcase_create("broker");
         tcase_add_checked_fixture(tc, setup, teardown);
