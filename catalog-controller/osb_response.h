@@ -59,7 +59,7 @@ int osb_response_bind(const struct osb_response *r, const char *call, const json
                       struct osb_error *err);
 /* The OSB 2.17 binding metadata of a bind or fetch answer's @body (borrowed, any JSON or NULL):
  * *expires_at and *renew_before, each 0 unless it is a string that osb_time_parse_rfc3339()
- * reads (RFC 3339 in UTC). Nothing of the body is kept. */
+ * reads (RFC 3339: "Z" or a numeric offset such as "+02:00"). Nothing of the body is kept. */
 void osb_response_bind_expiry(const json_t *body, time_t *expires_at, time_t *renew_before);
 
 /* A 200/201 to a provision (or update): returns 0 with *dashboard_url (borrowed, or NULL:

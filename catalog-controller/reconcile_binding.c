@@ -837,7 +837,8 @@ static void requeue_at(struct pass *p, time_t t)
 }
 
 /* The broker's metadata.expires_at and renew_before (OSB 2.17) of a bind answer, as times:
- * only values that parse as RFC 3339 UTC are kept (the broker's bytes are never copied). */
+ * only values that parse as RFC 3339 (Z or an offset) are kept, as UTC (the broker's bytes are
+ * never copied). */
 static int record_expiry(struct pass *p, const json_t *resp_body)
 {
         json_t *cr = rot_make(p);
@@ -1127,9 +1128,11 @@ static int notify_workloads(struct pass *p, struct osb_error *err)
         return pass_write_status(p, err);
 }
 
-/* The broker made the new binding: its credentials go into the Secret, in place. */
+/* The broker made the new binding: its credentials go into the Secret, in place. @generation:
+ * the one the bind's body was built from (a later one is carried by a following rotation). */
 static int finish_rotation(struct pass *p, const json_t *instance, const struct rotation_policy *pol,
-                           const json_t *creds, const json_t *resp_body, const json_t *props, struct osb_error *err)
+                           const json_t *creds, const json_t *resp_body, const json_t *props, int64_t generation,
+                           struct osb_error *err)
 {
         json_t *cr = rot(p);
         json_t *pending = json_object_get(cr, "pending");
@@ -1160,7 +1163,7 @@ static int finish_rotation(struct pass *p, const json_t *instance, const struct 
             pass_set_str(p, "lastCredentialsRotationTime", p->now) < 0 || record_expiry(p, resp_body) < 0 ||
             json_object_set_new(cr, "workloadsStamp", json_string(p->now)) < 0 ||
             (props && json_object_set(p->status, "externalProperties", (json_t *) props) < 0) ||
-            json_object_set_new(p->status, "reconciledGeneration", json_integer(p->generation)) < 0 ||
+            json_object_set_new(p->status, "reconciledGeneration", json_integer(generation)) < 0 ||
             json_object_set_new(p->status, "observedGeneration", json_integer(p->generation)) < 0)
                 return OOM(err);
         char msg[1200];
@@ -1180,6 +1183,112 @@ static int finish_rotation(struct pass *p, const json_t *instance, const struct 
         return r;
 }
 
+static int start_rotation(struct pass *p, const json_t *instance, const struct rotation_policy *pol, const char *why,
+                          struct osb_error *err);
+
+/* The broker answered 409 for the pending id: it holds it with another request. The id is
+ * unbound (it may hold credentials: the orphan-mitigation rule), and only then forgotten; the
+ * rotation goes on with a new id and the request as it is now. Nothing is bound twice, nothing
+ * is left at the broker. */
+static int replace_pending(struct pass *p, const json_t *instance, const struct rotation_policy *pol,
+                           struct osb_error *err)
+{
+        json_t *pending = json_object_get(rot(p), "pending");
+        osb_autofree char *id = osb_strdup(str_of(pending, "externalID") ? str_of(pending, "externalID") : "");
+        osb_autofree char *why = osb_strdup(str_of(pending, "reason") ? str_of(pending, "reason") : "");
+        if (!id || !why)
+                return OOM(err);
+        bool gone;
+        char msg[1200];
+        int r = unbind_other(p, str_of(json_object_get(instance, "spec"), "externalID"), id, &gone, msg, sizeof(msg), err);
+        if (r < 0)
+                return r;
+        if (!gone)      /* an asynchronous unbind (the key comes back), or a failure: tried again */
+                return *msg ? rotation_failed(p, msg, err) : pass_write_status(p, err);
+        pass_log(p, OSB_LOG_INFO, "conflicting new binding unbound", id);
+        (void) json_object_del(rot(p), "pending");
+        return start_rotation(p, instance, pol, why, err);
+}
+
+/* The pending id's bind was accepted (202): its last_operation is polled; once it succeeded
+ * the binding is fetched (GET) and the rotation finished. A poll or a fetch that fails is tried
+ * again with back-off; a bind the broker says failed is sent again (same id). */
+static int poll_rotation(struct pass *p, const json_t *instance, const struct rotation_policy *pol,
+                         struct osb_error *err)
+{
+        json_t *pending = json_object_get(rot(p), "pending");
+        osb_autofree char *id = osb_strdup(str_of(pending, "externalID") ? str_of(pending, "externalID") : "");
+        if (!id)
+                return OOM(err);
+        const char *iid = str_of(json_object_get(instance, "spec"), "externalID");
+        bool oom;
+        osb_autofree char *identity = request_identity(spec_of(p), &oom);
+        if (oom)
+                return OOM(err);
+        char msg[1200];
+        struct osb_response resp = {.retry_after_s = -1};
+        int r = pass_client(p, err);
+        if (r >= 0)
+                r = osb_client_last_operation(p->oc, iid, id, p->rv.cls->external_id, p->rv.plan->external_id,
+                                              str_of(pending, "operation"), identity, &resp, err);
+        if (pass_busy(p, &r))
+                return pass_write_status(p, err);
+        if (r == -ECANCELED || r == -ENOMEM)
+                return r;
+        enum osb_response_state st = OSB_RESPONSE_IN_PROGRESS;
+        const char *desc = NULL;
+        if (r < 0 || (resp.status == 200 && osb_response_last_operation(&resp, "last_operation", &st, &desc, err) < 0)) {
+                (void) snprintf(msg, sizeof(msg), "Error polling the bind of the new credentials (binding %s): %s", id, err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                osb_response_release(&resp);
+                return rotation_failed(p, msg, err);
+        }
+        long status = resp.status;
+        int64_t retry_after = resp.retry_after_s;
+        osb_response_release(&resp);
+        if (status == 410)
+                st = OSB_RESPONSE_FAILED;   /* the broker has no such binding: it is bound again */
+        else if (status != 200) {
+                (void) snprintf(msg, sizeof(msg), "Error polling the bind of the new credentials (binding %s): the broker "
+                                "answered HTTP %ld", id, status);
+                return rotation_failed(p, msg, err);
+        }
+        if (st == OSB_RESPONSE_IN_PROGRESS) {
+                requeue_at(p, p->tnow + (time_t) OSB_MAX(retry_after, 1));
+                return pass_write_status(p, err);
+        }
+        if (st == OSB_RESPONSE_FAILED) {
+                /* the broker's description stays out of the condition */
+                (void) json_object_del(pending, "asyncOpInProgress");
+                (void) json_object_del(pending, "operation");
+                (void) json_object_del(pending, "generation");
+                (void) snprintf(msg, sizeof(msg), "Error binding the new credentials (binding %s): the broker's "
+                                "asynchronous bind failed", id);
+                return rotation_failed(p, msg, err);
+        }
+        resp = (struct osb_response) {.retry_after_s = -1};
+        r = osb_client_fetch(p->oc, iid, id, identity, &resp, err);
+        if (pass_busy(p, &r))
+                return pass_write_status(p, err);
+        if (r == -ECANCELED || r == -ENOMEM)
+                return r;
+        const json_t *creds = NULL;
+        if (r < 0 || resp.status != 200 || osb_response_bind(&resp, "fetching the binding", &creds, err) < 0) {
+                if (r >= 0 && resp.status != 200)
+                        (void) snprintf(msg, sizeof(msg), "Error fetching the new binding %s: the broker answered HTTP %ld", id,
+                                        (long) resp.status);
+                else
+                        (void) snprintf(msg, sizeof(msg), "Error fetching the new binding %s: %s", id, err->text);
+                *err = (struct osb_error) OSB_ERROR_INIT;
+                osb_response_release(&resp);
+                return rotation_failed(p, msg, err);
+        }
+        int64_t gen = json_integer_value(json_object_get(pending, "generation"));
+        r = finish_rotation(p, instance, pol, creds, resp.body, NULL, gen > 0 ? gen : p->generation, err);
+        osb_response_release(&resp);
+        return r;
+}
+
 /* Sends the pending rotation's bind (again: same id, same body) and carries out the answer. */
 static int continue_rotation(struct pass *p, const json_t *instance, const struct rotation_policy *pol,
                              struct osb_error *err)
@@ -1190,6 +1299,10 @@ static int continue_rotation(struct pass *p, const json_t *instance, const struc
                 requeue_at(p, next);
                 return pass_write_status(p, err);
         }
+        if (json_is_true(json_object_get(pending, "conflict")))
+                return replace_pending(p, instance, pol, err);
+        if (json_is_true(json_object_get(pending, "asyncOpInProgress")))
+                return poll_rotation(p, instance, pol, err);
         const char *id = str_of(pending, "externalID");
         json_t *body = NULL, *props = NULL;
         char *identity = NULL;
@@ -1228,13 +1341,28 @@ static int continue_rotation(struct pass *p, const json_t *instance, const struc
                         *err = (struct osb_error) OSB_ERROR_INIT;
                         r = rotation_failed(p, msg, err);
                 } else {
-                        r = finish_rotation(p, instance, pol, creds, resp.body, pr, err);
+                        r = finish_rotation(p, instance, pol, creds, resp.body, pr, p->generation, err);
                 }
         } else if (resp.status == 202) {
+                /* polled (last_operation of the new id), then fetched (GET): the body's generation
+                 * is kept, the one the rotation reconciles */
+                const char *token = str_of(resp.body, "operation");
                 (void) snprintf(msg, sizeof(msg), "The new binding %s is being created asynchronously", id);
                 requeue_at(p, p->tnow + OSB_MAX(resp.retry_after_s, 1));
-                r = condition_set(p->status, ROTATION_CONDITION, "True", "Rotating", msg, p->now) < 0 ? OOM(err) :
+                (void) json_object_del(pending, "operation");
+                r = json_object_set_new(pending, "asyncOpInProgress", json_true()) < 0 ||
+                    json_object_set_new(pending, "generation", json_integer(p->generation)) < 0 ||
+                    (token && json_object_set_new(pending, "operation", json_string(token)) < 0) ||
+                    condition_set(p->status, ROTATION_CONDITION, "True", "Rotating", msg, p->now) < 0 ? OOM(err) :
                     pass_write_status(p, err);
+        } else if (resp.status == 409) {
+                /* the broker holds this id with the request as it was first sent (the spec, a
+                 * parametersFrom Secret or the plan changed since): sending it again can never
+                 * succeed. Recorded first, so a restart does not send it again either. */
+                (void) snprintf(msg, sizeof(msg), "Error binding the new credentials (binding %s): the broker answered HTTP 409 "
+                                "(it holds that binding with an earlier request); it is unbound and a new binding id takes "
+                                "its place", id);
+                r = json_object_set_new(pending, "conflict", json_true()) < 0 ? OOM(err) : rotation_failed(p, msg, err);
         } else {
                 /* the status only: the broker's own words stay out of conditions and Events */
                 (void) snprintf(msg, sizeof(msg), "Error binding the new credentials (binding %s): the broker answered HTTP %ld",
@@ -1246,8 +1374,8 @@ static int continue_rotation(struct pass *p, const json_t *instance, const struc
 }
 
 /* A rotation is due: the new id goes into the status before the broker hears of it. */
-static int start_rotation(struct pass *p, const json_t *instance, const struct rotation_policy *pol,
-                          enum rotation_reason why, struct osb_error *err)
+static int start_rotation(struct pass *p, const json_t *instance, const struct rotation_policy *pol, const char *why,
+                          struct osb_error *err)
 {
         char id[37];
         uuid_t u;
@@ -1255,14 +1383,14 @@ static int start_rotation(struct pass *p, const json_t *instance, const struct r
         uuid_unparse_lower(u, id);
         json_t *cr = rot_make(p);
         bool rotatable = p->rv.plan->binding_rotatable;
-        json_t *pending = json_pack("{s:s,s:s,s:s,s:s}", "externalID", id, "reason", rotation_reason_name(why), "startTime",
+        json_t *pending = json_pack("{s:s,s:s,s:s,s:s}", "externalID", id, "reason", why, "startTime",
                                     p->now, "method", rotatable ? "PredecessorBindingID" : "FreshBind");
         if (!cr || !pending || json_object_set_new(cr, "pending", pending) < 0 ||
             (rotatable && json_object_set_new(pending, "predecessorExternalID", json_string(current_id(p))) < 0))
                 return OOM(err);
         char msg[600];
-        (void) snprintf(msg, sizeof(msg), "Rotating the credentials (%s): binding %s is to replace binding %s",
-                        rotation_reason_name(why), id, current_id(p));
+        (void) snprintf(msg, sizeof(msg), "Rotating the credentials (%s): binding %s is to replace binding %s", why, id,
+                        current_id(p));
         if (condition_set(p->status, ROTATION_CONDITION, "True", "Rotating", msg, p->now) < 0)
                 return OOM(err);
         int r = pass_write_status(p, err);
@@ -1327,7 +1455,7 @@ static int rotate(struct pass *p, const json_t *instance, bool spec_changed, str
                         (void) json_object_del(p->status, "credentialsRotation");
                 return pass_write_status(p, err);
         }
-        r = start_rotation(p, instance, &pol, why, err);
+        r = start_rotation(p, instance, &pol, rotation_reason_name(why), err);
         if (r >= 0 && forced)
                 r = drop_force_annotation(p, err);
         return r;
@@ -1497,8 +1625,10 @@ static int binding_pass(struct pass *p, struct osb_error *err)
         bool ready = condition_is(p->status, "Ready", "True");
         bool reconciled = json_integer_value(json_object_get(p->status, "reconciledGeneration")) == p->generation;
         /* a rotated binding's new generation is carried out by a rotation (a new binding with the
-         * new spec): sending the current id again with another body would be refused (409) */
-        bool rotated = !osb_streq(current_id(p), str_of(spec_of(p), "externalID"));
+         * new spec): sending the current id again with another body would be refused (409); so is
+         * one that changes while a rotation is pending (the pending rotation carries it) */
+        bool rotated = !osb_streq(current_id(p), str_of(spec_of(p), "externalID")) ||
+                       json_is_object(json_object_get(rot(p), "pending"));
         if (ready && (reconciled ? rotation_wanted(p) : rotated))
                 return rotation_pass(p, instance, !reconciled, err);
         if (ready && reconciled)

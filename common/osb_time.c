@@ -74,10 +74,18 @@ int osb_time_parse_rfc3339(const char *s, time_t *ret)
                 if (p == frac)
                         return -EINVAL;
         }
-        if (strcmp(p, "Z") != 0)
+        /* "Z", or a numeric offset "+hh:mm" / "-hh:mm" (RFC 3339 time-numoffset; "-00:00" is UTC) */
+        long offset = 0;
+        if (*p == '+' || *p == '-') {
+                int sign = *p++ == '-' ? -1 : 1, oh, om;
+                if (digits(&p, 2, 0, 23, &oh) < 0 || expect(&p, ':') < 0 || digits(&p, 2, 0, 59, &om) < 0 || *p)
+                        return -EINVAL;
+                offset = sign * (oh * 3600L + om * 60L);
+        } else if (strcmp(p, "Z") != 0) {
                 return -EINVAL;
+        }
         tm.tm_year = year - 1900;
         tm.tm_mon = mon - 1;
-        *ret = timegm(&tm);
+        *ret = timegm(&tm) - (time_t) offset;
         return 0;
 }

@@ -8,8 +8,9 @@
 # binding_rotatable gets a fresh bind; the broker's metadata.renew_before drives a rotation
 # without any policy; a failing new bind keeps the old credentials and Ready, with a condition
 # and an Event; the controller killed (SIGKILL) mid-rotation carries on with the same new id, so
-# the broker holds no binding twice and none is lost; deleting a rotated binding unbinds every
-# binding it made. The broker's database (sqlite3) shows what it holds.
+# the broker holds no binding twice and none is lost; a spec change while the broker holds the
+# pending id with the old request (409) replaces that id, unbound, by a new one; deleting a
+# rotated binding unbinds every binding it made. The broker's database (sqlite3) shows what it holds.
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 e2e_require_daemon "$OSB_BROKER" osb-broker
@@ -334,6 +335,44 @@ db_check "... the broker holds exactly the old and the new binding" "$(sorted "$
 expect_eq "... one rotation in the history" "1" "$(nhist b-kill)"
 expect_ok "delete b-kill (40 s)" kn delete servicebinding b-kill --timeout=40s
 db_check "... both are unbound at the broker" "" b_ids "$(iid i-slow)"
+
+# --- the spec changed while the broker holds the pending id with the old request --------------------
+tick "a spec change while the pending id is at the broker"
+if [ $HAVE_SQLITE = 1 ]; then
+  expect_ok "create b-conf on plan slow" kn apply -f - <<YAML
+$(sb_yaml b-conf i-slow "credentialsRotationPolicy: {enabled: true, rotationFrequency: 720h, rotatedBindingTTL: 1h}")
+YAML
+  eventually 30 bready b-conf
+  C0=$(of servicebinding b-conf .spec.externalID)
+  expect_ok "force a rotation" kn annotate servicebinding b-conf services.cloud.sap.com/forceRotate=true
+  conf_pending() { [ -n "$(of servicebinding b-conf '.status.credentialsRotation.pending.externalID // ""')" ]; }
+  eventually 20 conf_pending
+  CP=$(of servicebinding b-conf '.status.credentialsRotation.pending.externalID // ""')
+  kill -KILL "$ctl_PID"
+  eventually 10 test -e "$E2E_TMP/ctl/rc"
+  expect_eq "the controller is killed (SIGKILL) while the broker binds $CP" 137 "$(cat "$E2E_TMP/ctl/rc" 2>/dev/null)"
+  eventually 20 b_has "$CP" 1
+  expect_ok "the broker holds the pending id, made with the old request" b_has "$CP" 1
+  expect_ok "the binding's parameters change meanwhile" \
+    kn patch servicebinding b-conf --type merge -p '{"spec":{"parameters":{"size":"2"}}}'
+  e2e_start_controller ctl "${CTL_ARGS[@]}" || exit 1
+  eventually 60 rotated_from b-conf "$C0"
+  CN=$(cur b-conf)
+  expect_ok "the broker refused the pending id with the new request (409): a new id replaces it" \
+    test -n "$CN" -a "$CN" != "$CP"
+  expect_eq "... the new credentials in the Secret" "pw-$CN" "$(spw b-conf)"
+  db_check "... the broker holds exactly the old and the new binding (the refused one unbound)" \
+    "$(sorted "$C0" "$CN")" b_ids "$(iid i-slow)"
+  expect_eq "... made with the new parameters" '{"size":"2"}' \
+    "$(bsql "SELECT parameters FROM bindings WHERE id = '$CN'" | jq -c . 2>/dev/null)"
+  expect_eq "... the spec is reconciled by that rotation: one rotation in the history" \
+    "1 $(of servicebinding b-conf .metadata.generation)" \
+    "$(nhist b-conf) $(of servicebinding b-conf .status.reconciledGeneration)"
+  expect_ok "delete b-conf (40 s)" kn delete servicebinding b-conf --timeout=40s
+  db_check "... both are unbound at the broker" "" b_ids "$(iid i-slow)"
+else
+  e2e_skip "a spec change while the pending id is at the broker" "no sqlite3"
+fi
 
 tick "done"
 e2e_done

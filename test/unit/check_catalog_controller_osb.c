@@ -147,6 +147,26 @@ START_TEST(bind_success_that_can_be_read_gives_its_credentials)
 }
 END_TEST
 
+START_TEST(bind_expiry_reads_utc_and_numeric_offsets_and_ignores_the_rest)
+{
+        time_t exp = 1, renew = 1;
+        json_auto_t *b = json_pack("{s:{s:s,s:s}}", "metadata", "expires_at", "2024-01-01T02:00:00+02:00", "renew_before",
+                                   "2023-12-31T23:00:00Z");
+        osb_response_bind_expiry(b, &exp, &renew);
+        ck_assert_int_eq((long long) exp, 1704067200LL);
+        ck_assert_int_eq((long long) renew, 1704067200LL - 3600);
+        json_auto_t *o = json_pack("{s:{s:s,s:s}}", "metadata", "expires_at", "2023-12-31T19:30:00.5-04:30", "renew_before",
+                                   "2024-01-01T00:00:00+0200");
+        osb_response_bind_expiry(o, &exp, &renew);
+        ck_assert_int_eq((long long) exp, 1704067200LL);
+        ck_assert_int_eq((long long) renew, 0);      /* no colon: not RFC 3339, ignored */
+        json_auto_t *n = json_pack("{s:{s:i,s:s}}", "metadata", "expires_at", 1704067200, "renew_before", "tomorrow");
+        osb_response_bind_expiry(n, &exp, &renew);
+        ck_assert_int_eq((long long) exp, 0);
+        ck_assert_int_eq((long long) renew, 0);
+}
+END_TEST
+
 START_TEST(provision_success_that_cannot_be_read_is_refused)
 {
         const char *const bodies[] = {"{\"dashboard_url\":\"http://x/" SECRET "\"", "{\"a\":123456789012345678901234}",
@@ -326,6 +346,7 @@ static Suite *suite(void)
         tcase_add_test(tc, bind_success_that_cannot_be_read_is_refused_without_quoting_it);
         tcase_add_test(tc, bind_summary_says_where_and_how_long);
         tcase_add_test(tc, bind_success_that_can_be_read_gives_its_credentials);
+        tcase_add_test(tc, bind_expiry_reads_utc_and_numeric_offsets_and_ignores_the_rest);
         tcase_add_test(tc, provision_success_that_cannot_be_read_is_refused);
         tcase_add_test(tc, success_over_the_size_cap_is_an_unreadable_answer);
         tcase_add_test(tc, last_operation_that_cannot_be_read_or_has_an_unknown_state_is_refused);

@@ -513,6 +513,240 @@ START_TEST(binding_to_a_plan_that_is_not_bindable_fails_without_a_call)
 }
 END_TEST
 
+/* ---- ServiceBinding: credential rotation ---- */
+
+static const char *rotating_binding_obj = "{\"metadata\":{\"name\":\"creds\",\"namespace\":\"shop\"},"
+                                          "\"spec\":{\"instanceRef\":{\"name\":\"db\"},\"credentialsRotationPolicy\":"
+                                          "{\"enabled\":true,\"rotationFrequency\":\"1h\",\"rotatedBindingTTL\":\"10m\"}}}";
+
+static const json_t *rot_status(void)
+{
+        return json_object_get(json_object_get(binding(), "status"), "credentialsRotation");
+}
+
+static const char *secret_password(void)
+{
+        const char *b64 = json_string_value(json_object_get(json_object_get(fake_kapi_obj(&kube_secrets, "shop", "creds"),
+                                                                            "data"), "password"));
+        ck_assert_ptr_nonnull(b64);
+        static char out[128];
+        osb_autofree char *v = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(osb_base64_decode(b64, strlen(b64), 0, &v, &n, NULL), 0);
+        ck_assert_uint_lt(n, sizeof(out));
+        memcpy(out, v, n);
+        out[n] = 0;
+        return out;
+}
+
+/* A bound binding with a rotation policy, its first binding id in @b0. */
+static void bound_rotating_binding(char b0[64])
+{
+        provisioned_instance();
+        fake_kapi_put(&kube_sc_bindings, rotating_binding_obj);
+        clock_now += 60;
+        fake_osb_answer("bind", 0, 201, "{\"credentials\":{\"password\":\"pw-0\"}}");
+        reconcile_b();
+        ck_assert_str_eq(cond(binding(), "Ready", "reason"), "InjectedBindResult");
+        (void) snprintf(b0, 64, "%s", fake_osb_binding(1));
+        ck_assert_str_eq(b0, json_string_value(json_object_get(json_object_get(binding(), "spec"), "externalID")));
+}
+
+START_TEST(rotation_pending_id_refused_409_after_a_spec_change_is_unbound_and_replaced)
+{
+        char b0[64], p[64], n[64];
+        bound_rotating_binding(b0);
+        /* the rotation is due; the broker makes the new binding but its answer is lost */
+        clock_now += 3601;
+        fake_osb_answer("bind", -ETIMEDOUT, 0, NULL);
+        reconcile_b();
+        ck_assert_str_eq(fake_osb_call(2), "bind");
+        (void) snprintf(p, sizeof(p), "%s", fake_osb_binding(2));
+        ck_assert_str_ne(p, b0);
+        ck_assert_ptr_null(json_object_get(fake_osb_body(2), "parameters"));
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(rot_status(), "pending"), "externalID")), p);
+        ck_assert_str_eq(cond(binding(), "CredRotationInProgress", "reason"), "CredentialsRotationFailed");
+
+        /* the user changes the parameters while the rotation is pending: the pending id goes out
+         * with the new body, which the broker refuses (it holds that id with the old one) */
+        user_edit_spec(&kube_sc_bindings, "shop", "creds", "parameters", json_pack("{s:i}", "size", 2));
+        clock_now += 10;
+        fake_osb_answer("bind", 0, 409, "{\"description\":\"binding exists with other attributes\"}");
+        reconcile_b();
+        ck_assert_str_eq(fake_osb_call(3), "bind");
+        ck_assert_str_eq(fake_osb_binding(3), p);
+        ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(fake_osb_body(3), "parameters"), "size")), 2);
+        json_t *b = binding();
+        ck_assert_str_eq(cond(b, "Ready", "status"), "True");
+        ck_assert_str_eq(cond(b, "CredRotationInProgress", "reason"), "CredentialsRotationFailed");
+        ck_assert_ptr_nonnull(strstr(cond(b, "CredRotationInProgress", "message"), "HTTP 409"));
+        ck_assert_ptr_null(strstr(cond(b, "CredRotationInProgress", "message"), "other attributes"));
+        ck_assert(json_is_true(json_object_get(json_object_get(rot_status(), "pending"), "conflict")));
+        ck_assert_str_eq(secret_password(), "pw-0");
+
+        /* next attempt: the refused id is unbound first, then a new id is bound with the new body */
+        clock_now += 10;
+        fake_osb_answer("unbind", 0, 200, "{}");
+        fake_osb_answer("bind", 0, 201, "{\"credentials\":{\"password\":\"pw-2\"}}");
+        reconcile_b();
+        ck_assert_uint_eq(fake_osb_calls(), 6);
+        ck_assert_uint_eq(fake_osb_unused(), 0);
+        ck_assert_str_eq(fake_osb_call(4), "unbind");
+        ck_assert_str_eq(fake_osb_binding(4), p);
+        ck_assert_str_eq(fake_osb_call(5), "bind");
+        (void) snprintf(n, sizeof(n), "%s", fake_osb_binding(5));
+        ck_assert_str_ne(n, p);
+        ck_assert_str_ne(n, b0);
+        ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(fake_osb_body(5), "parameters"), "size")), 2);
+        b = binding();
+        ck_assert_str_eq(cond(b, "Ready", "reason"), "InjectedBindResult");
+        ck_assert_ptr_null(cond(b, "CredRotationInProgress", "status"));
+        ck_assert_str_eq(secret_password(), "pw-2");
+        const json_t *cr = rot_status();
+        ck_assert_ptr_null(json_object_get(cr, "pending"));
+        ck_assert_str_eq(json_string_value(json_object_get(cr, "currentExternalID")), n);
+        ck_assert_uint_eq(json_array_size(json_object_get(cr, "retired")), 1);
+        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(cr, "retired"), 0), "externalID")), b0);
+        ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(b, "status"), "reconciledGeneration")),
+                         json_integer_value(json_object_get(json_object_get(b, "metadata"), "generation")));
+        /* the broker holds exactly b0 (until its TTL) and n: p was made once and unbound once */
+        size_t binds_p = 0, unbinds_p = 0;
+        for (size_t i = 0; i < fake_osb_calls(); i++) {
+                if (osb_streq(fake_osb_binding(i), p))
+                        *(osb_streq(fake_osb_call(i), "bind") ? &binds_p : &unbinds_p) += 1;
+        }
+        ck_assert_uint_eq(unbinds_p, 1);
+        ck_assert_uint_eq(binds_p, 2);       /* the lost answer's bind and the refused one */
+
+        /* nothing more to do until the schedule says so: no further rotation for the spec change */
+        clock_now += 60;
+        reconcile_b();
+        ck_assert_uint_eq(fake_osb_calls(), 6);
+}
+END_TEST
+
+START_TEST(rotation_async_bind_is_polled_then_fetched_then_the_secret_updated_in_place)
+{
+        char b0[64], p[64];
+        bound_rotating_binding(b0);
+        char uid[64];
+        (void) snprintf(uid, sizeof(uid), "%s", json_string_value(json_object_get(json_object_get(
+                        fake_kapi_obj(&kube_secrets, "shop", "creds"), "metadata"), "uid")));
+        clock_now += 3601;
+        fake_osb_answer("bind", 0, 202, "{\"operation\":\"op-7\"}");
+        reconcile_b();
+        ck_assert_str_eq(fake_osb_call(2), "bind");
+        (void) snprintf(p, sizeof(p), "%s", fake_osb_binding(2));
+        ck_assert_str_ne(p, b0);
+        json_t *b = binding();
+        ck_assert_str_eq(cond(b, "Ready", "reason"), "InjectedBindResult");
+        ck_assert_str_eq(cond(b, "CredRotationInProgress", "reason"), "Rotating");
+        ck_assert_str_eq(secret_password(), "pw-0");
+
+        /* polled, not bound again */
+        clock_now += 5;
+        fake_osb_answer("last_operation", 0, 200, "{\"state\":\"in progress\"}");
+        reconcile_b();
+        ck_assert_str_eq(fake_osb_call(3), "last_operation");
+        ck_assert_str_eq(fake_osb_binding(3), p);
+        ck_assert_str_eq(fake_osb_operation(3), "op-7");
+        ck_assert_str_eq(secret_password(), "pw-0");
+        ck_assert_str_eq(cond(binding(), "CredRotationInProgress", "reason"), "Rotating");
+
+        clock_now += 5;
+        fake_osb_answer("last_operation", 0, 200, "{\"state\":\"succeeded\"}");
+        fake_osb_answer("fetch", 0, 200, "{\"credentials\":{\"password\":\"pw-1\"}}");
+        reconcile_b();
+        ck_assert_uint_eq(fake_osb_calls(), 6);
+        ck_assert_uint_eq(fake_osb_unused(), 0);
+        ck_assert_str_eq(fake_osb_call(4), "last_operation");
+        ck_assert_str_eq(fake_osb_call(5), "fetch");
+        ck_assert_str_eq(fake_osb_binding(5), p);
+        /* the same Secret object, the new bytes; the old ones kept in a Secret of their own */
+        json_t *sec = fake_kapi_obj(&kube_secrets, "shop", "creds");
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(sec, "metadata"), "uid")), uid);
+        ck_assert_str_eq(secret_password(), "pw-1");
+        b = binding();
+        ck_assert_str_eq(cond(b, "Ready", "reason"), "InjectedBindResult");
+        ck_assert_ptr_null(cond(b, "CredRotationInProgress", "status"));
+        const json_t *cr = rot_status();
+        ck_assert_ptr_null(json_object_get(cr, "pending"));
+        ck_assert_str_eq(json_string_value(json_object_get(cr, "currentExternalID")), p);
+        const json_t *ret = json_array_get(json_object_get(cr, "retired"), 0);
+        ck_assert_str_eq(json_string_value(json_object_get(ret, "externalID")), b0);
+        json_t *old = fake_kapi_obj(&kube_secrets, "shop", json_string_value(json_object_get(ret, "secretName")));
+        ck_assert_ptr_nonnull(old);
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(old, "data"), "password")), "cHctMA==");
+        ck_assert(fake_kapi_event("CredentialsRotated"));
+        clock_now += 60;
+        reconcile_b();
+        ck_assert_uint_eq(fake_osb_calls(), 6);
+}
+END_TEST
+
+START_TEST(rotation_conflicting_pending_id_stays_recorded_until_the_broker_unbinds_it)
+{
+        char b0[64], p[64];
+        bound_rotating_binding(b0);
+        clock_now += 3601;
+        fake_osb_answer("bind", 0, 409, "{}");
+        reconcile_b();
+        (void) snprintf(p, sizeof(p), "%s", fake_osb_binding(2));
+        /* the unbind fails: the id stays pending (marked), nothing is bound meanwhile */
+        clock_now += 10;
+        fake_osb_answer("unbind", 0, 500, "{}");
+        reconcile_b();
+        ck_assert_uint_eq(fake_osb_calls(), 4);
+        ck_assert_str_eq(fake_osb_binding(3), p);
+        const json_t *pending = json_object_get(rot_status(), "pending");
+        ck_assert_str_eq(json_string_value(json_object_get(pending, "externalID")), p);
+        ck_assert(json_is_true(json_object_get(pending, "conflict")));
+        ck_assert_str_eq(cond(binding(), "CredRotationInProgress", "reason"), "CredentialsRotationFailed");
+        ck_assert_ptr_nonnull(strstr(cond(binding(), "CredRotationInProgress", "message"), "HTTP 500"));
+        ck_assert_str_eq(cond(binding(), "Ready", "status"), "True");
+        /* the broker says it is gone (410): a new id is bound */
+        clock_now += 60;
+        fake_osb_answer("unbind", 0, 410, "{}");
+        fake_osb_answer("bind", 0, 201, "{\"credentials\":{\"password\":\"pw-1\"}}");
+        reconcile_b();
+        ck_assert_uint_eq(fake_osb_calls(), 6);
+        ck_assert_str_eq(fake_osb_call(4), "unbind");
+        ck_assert_str_eq(fake_osb_binding(4), p);
+        ck_assert_str_ne(fake_osb_binding(5), p);
+        ck_assert_str_eq(json_string_value(json_object_get(rot_status(), "currentExternalID")), fake_osb_binding(5));
+        ck_assert_str_eq(secret_password(), "pw-1");
+}
+END_TEST
+
+START_TEST(rotation_async_bind_that_failed_is_sent_again_with_the_same_id)
+{
+        char b0[64], p[64];
+        bound_rotating_binding(b0);
+        clock_now += 3601;
+        fake_osb_answer("bind", 0, 202, "{}");
+        reconcile_b();
+        (void) snprintf(p, sizeof(p), "%s", fake_osb_binding(2));
+        clock_now += 5;
+        fake_osb_answer("last_operation", 0, 200, "{\"state\":\"failed\",\"description\":\"quota-words\"}");
+        reconcile_b();
+        ck_assert_str_eq(fake_osb_binding(3), p);
+        ck_assert_ptr_null(fake_osb_operation(3));
+        json_t *b = binding();
+        ck_assert_str_eq(cond(b, "Ready", "reason"), "InjectedBindResult");
+        ck_assert_str_eq(cond(b, "CredRotationInProgress", "reason"), "CredentialsRotationFailed");
+        ck_assert_ptr_null(strstr(cond(b, "CredRotationInProgress", "message"), "quota-words"));
+        ck_assert_str_eq(secret_password(), "pw-0");
+        clock_now += 60;
+        fake_osb_answer("bind", 0, 201, "{\"credentials\":{\"password\":\"pw-1\"}}");
+        reconcile_b();
+        ck_assert_uint_eq(fake_osb_calls(), 5);
+        ck_assert_str_eq(fake_osb_call(4), "bind");
+        ck_assert_str_eq(fake_osb_binding(4), p);
+        ck_assert_str_eq(secret_password(), "pw-1");
+        ck_assert_ptr_null(json_object_get(rot_status(), "pending"));
+}
+END_TEST
+
 /* ---- ClusterServiceBroker ---- */
 
 static const char *catalog = "{\"services\":[{\"id\":\"id-db\",\"name\":\"db\",\"description\":\"a database\","
@@ -651,6 +885,10 @@ static Suite *suite(void)
         tcase_add_test(tc, binding_broker_5xx_is_unbound_at_once_for_orphan_mitigation);
         tcase_add_test(tc, binding_deleted_is_unbound_its_secret_deleted_and_its_finalizer_removed);
         tcase_add_test(tc, binding_to_a_plan_that_is_not_bindable_fails_without_a_call);
+        tcase_add_test(tc, rotation_pending_id_refused_409_after_a_spec_change_is_unbound_and_replaced);
+        tcase_add_test(tc, rotation_async_bind_is_polled_then_fetched_then_the_secret_updated_in_place);
+        tcase_add_test(tc, rotation_conflicting_pending_id_stays_recorded_until_the_broker_unbinds_it);
+        tcase_add_test(tc, rotation_async_bind_that_failed_is_sent_again_with_the_same_id);
         suite_add_tcase(s, tc);
         tc = tcase_create("broker");
         tcase_add_checked_fixture(tc, setup, teardown);

@@ -128,18 +128,31 @@ static const struct osb_setting t_settings[] = {
 };
 static const struct osb_program t_prog = {"tprog", "A test program.", NULL};
 
-START_TEST(time_rfc3339_parses_what_kubernetes_writes_and_nothing_else)
+START_TEST(time_rfc3339_parses_what_kubernetes_and_brokers_write_and_nothing_else)
 {
         time_t t = 0;
         ck_assert_int_eq(osb_time_parse_rfc3339("2024-01-01T00:00:00Z", &t), 0);
         ck_assert_int_eq((long long) t, 1704067200LL);
+        /* numeric offsets (a broker's metadata.expires_at): the same instant */
+        static const char *const same[] = {"2024-01-01T02:00:00+02:00", "2023-12-31T19:30:00-04:30",
+                                           "2024-01-01T00:00:00-00:00", "2024-01-01T00:00:00+00:00",
+                                           "2024-01-01T05:45:00.999+05:45", "2023-12-31T00:01:00-23:59"};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(same); i++) {
+                t = 0;
+                ck_assert_msg(osb_time_parse_rfc3339(same[i], &t) == 0, "refused '%s'", same[i]);
+                ck_assert_msg(t == 1704067200, "'%s' read as %lld", same[i], (long long) t);
+        }
         /* a MicroTime's fraction is dropped */
         ck_assert_int_eq(osb_time_parse_rfc3339("2026-12-07T13:05:09.123456Z", &t), 0);
         ck_assert_int_eq((long long) t, 1796648709LL);
         ck_assert_int_eq(osb_time_parse_rfc3339("1970-01-01T00:00:00.5Z", &t), 0);
         ck_assert_int_eq((long long) t, 0);
         static const char *const bad[] = {
-                "", "2024-01-01", "2024-01-01T00:00:00", "2024-01-01T00:00:00+01:00", "2024-01-01T00:00:00z",
+                "", "2024-01-01", "2024-01-01T00:00:00", "2024-01-01T00:00:00z", "2024-01-01t00:00:00Z",
+                "2024-01-01T00:00:00+0100", "2024-01-01T00:00:00+1:00", "2024-01-01T00:00:00+01:0",
+                "2024-01-01T00:00:00+24:00", "2024-01-01T00:00:00+01:60", "2024-01-01T00:00:00+01:00x",
+                "2024-01-01T00:00:00+01:00Z", "2024-01-01T00:00:00Z+01:00", "2024-01-01T00:00:00 +01:00",
+                "2024-01-01T00:00:00+", "2024-01-01T00:00:00-", "2024-01-01T00:00:00.+01:00",
                 "2024-01-01 00:00:00Z", " 2024-01-01T00:00:00Z", "2024-1-01T00:00:00Z", "+024-01-01T00:00:00Z",
                 "2024-13-01T00:00:00Z", "2024-00-01T00:00:00Z", "2024-01-32T00:00:00Z", "2024-01-01T24:00:00Z",
                 "2024-01-01T00:60:00Z", "2024-01-01T00:00:61Z", "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00Zx",
@@ -448,7 +461,7 @@ static Suite *common_suite(void)
         tcase_add_test(tc, parse_int_strict);
         tcase_add_test(tc, parse_int_word_of_a_line);
         tcase_add_test(tc, parse_size_and_duration);
-        tcase_add_test(tc, time_rfc3339_parses_what_kubernetes_writes_and_nothing_else);
+        tcase_add_test(tc, time_rfc3339_parses_what_kubernetes_and_brokers_write_and_nothing_else);
         tcase_add_test(tc, time_rfc3339_formats_round_trip);
         suite_add_tcase(s, tc);
         tc = tcase_create("settings");

@@ -42,11 +42,12 @@ void fake_osb_reset(void);
  * "bind", "unbind", "fetch", "catalog"): a transport error @r < 0, or HTTP @status with @body
  * (JSON text, or NULL for none). */
 void fake_osb_answer(const char *call, int r, long status, const char *body);
-/* Calls made so far, and the n-th: its name, its body (NULL for calls without one), and the
- * operation it asked about (last_operation). */
+/* Calls made so far, and the n-th: its name, its body (NULL for calls without one), the binding
+ * id it names ("" for calls of no binding), and the operation it asked about (last_operation). */
 size_t fake_osb_calls(void);
 const char *fake_osb_call(size_t n);
 json_t *fake_osb_body(size_t n);
+const char *fake_osb_binding(size_t n);
 const char *fake_osb_operation(size_t n);
 /* Answers scripted but not asked for. */
 size_t fake_osb_unused(void);

@@ -21,6 +21,7 @@ struct call {
         char call[24];
         json_t *body;
         char *operation;
+        char binding[64];
 };
 
 #define FAKE_OSB_MAX 32
@@ -66,6 +67,12 @@ json_t *fake_osb_body(size_t n)
         return calls[n].body;
 }
 
+const char *fake_osb_binding(size_t n)
+{
+        ck_assert_uint_lt(n, ncalls);
+        return calls[n].binding;
+}
+
 const char *fake_osb_operation(size_t n)
 {
         ck_assert_uint_lt(n, ncalls);
@@ -78,13 +85,14 @@ size_t fake_osb_unused(void)
 }
 
 /* Records call @name and answers it with the next scripted answer, which must be for it. */
-static int answer(const char *name, const json_t *body, const char *operation, struct osb_response *ret,
-                  struct osb_error *err)
+static int answer(const char *name, const char *binding_id, const json_t *body, const char *operation,
+                  struct osb_response *ret, struct osb_error *err)
 {
         ck_assert_uint_lt(ncalls, FAKE_OSB_MAX);
         struct call *c = &calls[ncalls++];
         *c = (struct call){.body = body ? json_deep_copy(body) : NULL, .operation = operation ? osb_strdup(operation) : NULL};
         (void) snprintf(c->call, sizeof(c->call), "%s", name);
+        (void) snprintf(c->binding, sizeof(c->binding), "%s", binding_id ? binding_id : "");
         ck_assert_msg(next_answer < nanswers, "the broker was called (%s) with no answer scripted", name);
         const struct answer *a = &answers[next_answer++];
         ck_assert_msg(osb_streq(a->call, name), "the broker was called (%s) where the test expected %s", name, a->call);
@@ -126,14 +134,14 @@ int osb_client_request(struct osb_client *c, const char *osb_method, const char 
                        struct osb_error *err)
 {
         (void) c, (void) method, (void) path, (void) headers;
-        return answer(osb_method, body, NULL, ret, err);
+        return answer(osb_method, NULL, body, NULL, ret, err);
 }
 
 int osb_client_get_catalog(struct osb_client *c, json_t **ret, struct osb_error *err)
 {
         (void) c;
         struct osb_response resp = {0};
-        int r = answer("catalog", NULL, NULL, &resp, err);
+        int r = answer("catalog", NULL, NULL, NULL, &resp, err);
         if (r < 0)
                 return r;
         if (resp.status != 200)
@@ -148,14 +156,14 @@ int osb_client_provision(struct osb_client *c, const char *instance_id, const js
                          const char *identity, struct osb_response *ret, struct osb_error *err)
 {
         (void) c, (void) instance_id, (void) identity;
-        return answer("provision", body, NULL, ret, err);
+        return answer("provision", NULL, body, NULL, ret, err);
 }
 
 int osb_client_update(struct osb_client *c, const char *instance_id, const json_t *body,
                       const char *identity, struct osb_response *ret, struct osb_error *err)
 {
         (void) c, (void) instance_id, (void) identity;
-        return answer("update", body, NULL, ret, err);
+        return answer("update", NULL, body, NULL, ret, err);
 }
 
 int osb_client_deprovision(struct osb_client *c, const char *instance_id, const char *service_id,
@@ -163,37 +171,37 @@ int osb_client_deprovision(struct osb_client *c, const char *instance_id, const 
                            struct osb_error *err)
 {
         (void) c, (void) instance_id, (void) service_id, (void) plan_id, (void) identity;
-        return answer("deprovision", NULL, NULL, ret, err);
+        return answer("deprovision", NULL, NULL, NULL, ret, err);
 }
 
 int osb_client_last_operation(struct osb_client *c, const char *instance_id, const char *binding_id,
                               const char *service_id, const char *plan_id, const char *operation,
                               const char *identity, struct osb_response *ret, struct osb_error *err)
 {
-        (void) c, (void) instance_id, (void) binding_id, (void) service_id, (void) plan_id, (void) identity;
-        return answer("last_operation", NULL, operation, ret, err);
+        (void) c, (void) instance_id, (void) service_id, (void) plan_id, (void) identity;
+        return answer("last_operation", binding_id, NULL, operation, ret, err);
 }
 
 int osb_client_bind(struct osb_client *c, const char *instance_id, const char *binding_id,
                     const json_t *body, bool accepts_incomplete, const char *identity,
                     struct osb_response *ret, struct osb_error *err)
 {
-        (void) c, (void) instance_id, (void) binding_id, (void) accepts_incomplete, (void) identity;
-        return answer("bind", body, NULL, ret, err);
+        (void) c, (void) instance_id, (void) accepts_incomplete, (void) identity;
+        return answer("bind", binding_id, body, NULL, ret, err);
 }
 
 int osb_client_unbind(struct osb_client *c, const char *instance_id, const char *binding_id,
                       const char *service_id, const char *plan_id, bool accepts_incomplete,
                       const char *identity, struct osb_response *ret, struct osb_error *err)
 {
-        (void) c, (void) instance_id, (void) binding_id, (void) service_id, (void) plan_id;
+        (void) c, (void) instance_id, (void) service_id, (void) plan_id;
         (void) accepts_incomplete, (void) identity;
-        return answer("unbind", NULL, NULL, ret, err);
+        return answer("unbind", binding_id, NULL, NULL, ret, err);
 }
 
 int osb_client_fetch(struct osb_client *c, const char *instance_id, const char *binding_id,
                      const char *identity, struct osb_response *ret, struct osb_error *err)
 {
-        (void) c, (void) instance_id, (void) binding_id, (void) identity;
-        return answer("fetch", NULL, NULL, ret, err);
+        (void) c, (void) instance_id, (void) identity;
+        return answer("fetch", binding_id, NULL, NULL, ret, err);
 }
