@@ -787,8 +787,8 @@ START_TEST(every_mistake_is_reported_at_once)
                 "services[1].plans[0].x-bindery-backend.colour: unknown setting of the static backend",
                 "services[1].plans[0].x-bindery-backend.async: must be \"never\", \"optional\" or \"required\"",
                 "services[1].plans[0].x-bindery-backend.delay: must be a duration such as \"500ms\" or \"2s\"",
-                "services[1].plans[2].x-bindery-backend.provision: /tmp/no-such-program-i14.sh is not an "
-                "executable file (it does not exist)",
+                ("services[1].plans[2].x-bindery-backend.provision: /tmp/no-such-program-i14.sh is not an "
+                 "executable file (it does not exist)"),
                 "services[1].plans[2].x-bindery-backend.deprovision: must be a non-empty array of strings",
                 "services[1].plans[2].x-bindery-backend.bind: is required (the plan is bindable)",
                 "services[1].plans[2].x-bindery-backend.unbind: is required (the plan is bindable)",
