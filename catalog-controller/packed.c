@@ -8,6 +8,7 @@
  * No token byte is NUL, so the packed form is a C string. */
 #include "common/osb_compat.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -79,6 +80,21 @@ static uint32_t hash4(const unsigned char *p)
         return (v * 2654435761u) >> (32 - HASH_BITS);
 }
 
+/* The hash chains of the dictionary's positions, built once: dict_head[hash] is the last
+ * position with that hash, dict_prev[pos] the one before (-1: none). */
+static int32_t dict_head[1 << HASH_BITS], dict_prev[DICT_LEN];
+static pthread_once_t dict_once = PTHREAD_ONCE_INIT;
+
+static void dict_index(void)
+{
+        memset(dict_head, 0xff, sizeof(dict_head));
+        for (size_t i = 0; i + MIN_MATCH <= DICT_LEN; i++) {
+                uint32_t h = hash4((const unsigned char *) dict + i);
+                dict_prev[i] = dict_head[h];
+                dict_head[h] = (int32_t) i;
+        }
+}
+
 /* Appends the pending literal run [*lit, end) to @out. */
 static void flush_literals(unsigned char **out, const unsigned char *buf, size_t *lit, size_t end)
 {
@@ -98,24 +114,20 @@ char *packed_pack(const char *text, size_t n)
         size_t total = DICT_LEN + n;
         if (total > INT32_MAX)
                 return NULL;
-        /* the dictionary and the text in one buffer, so that matches may run across both */
+        (void) pthread_once(&dict_once, dict_index);
+        /* the dictionary and the text in one buffer, so that matches may run across both; the
+         * chains of the text's positions (prev, by position - DICT_LEN) lead on into the
+         * dictionary's */
         osb_autofree unsigned char *buf = osb_malloc(total + 1);
-        osb_autofree int32_t *head = osb_malloc(sizeof(int32_t) << HASH_BITS);
-        osb_autofree int32_t *prev = osb_malloc(sizeof(int32_t) * (total + 1));
-        char *ret = osb_malloc(n + n / MAX_LITERALS + 2);
-        if (!buf || !head || !prev || !ret) {
-                osb_free(ret);
+        osb_autofree int32_t *head = osb_malloc(sizeof(dict_head));
+        osb_autofree int32_t *prev = osb_malloc(sizeof(int32_t) * (n + 1));
+        osb_autofree char *ret = osb_malloc(n + n / MAX_LITERALS + 2);
+        if (!buf || !head || !prev || !ret)
                 return NULL;
-        }
         memcpy(buf, dict, DICT_LEN);
         memcpy(buf + DICT_LEN, text, n);
-        memset(head, 0xff, sizeof(int32_t) << HASH_BITS);
+        memcpy(head, dict_head, sizeof(dict_head));
         size_t i;
-        for (i = 0; i + MIN_MATCH <= DICT_LEN; i++) {
-                uint32_t h = hash4(buf + i);
-                prev[i] = head[h];
-                head[h] = (int32_t) i;
-        }
         unsigned char *out = (unsigned char *) ret;
         size_t lit = DICT_LEN;
         for (i = DICT_LEN; i < total;) {
@@ -125,7 +137,7 @@ char *packed_pack(const char *text, size_t n)
                         uint32_t h = hash4(buf + i);
                         int chain = 0;
                         for (int32_t c = head[h]; c >= 0 && i - (size_t) c <= MAX_DIST && chain < MAX_CHAIN;
-                             c = prev[c], chain++) {
+                             c = (size_t) c < DICT_LEN ? dict_prev[c] : prev[c - DICT_LEN], chain++) {
                                 size_t k = 0;
                                 while (k < limit && buf[c + k] == buf[i + k])
                                         k++;
@@ -136,7 +148,7 @@ char *packed_pack(const char *text, size_t n)
                                                 break;
                                 }
                         }
-                        prev[i] = head[h];
+                        prev[i - DICT_LEN] = head[h];
                         head[h] = (int32_t) i;
                 }
                 if (best < MIN_MATCH) {
@@ -151,7 +163,7 @@ char *packed_pack(const char *text, size_t n)
                 /* the positions inside the match are found by later matches too */
                 for (size_t j = i + 1; j < i + best && j + MIN_MATCH <= total; j++) {
                         uint32_t h = hash4(buf + j);
-                        prev[j] = head[h];
+                        prev[j - DICT_LEN] = head[h];
                         head[h] = (int32_t) j;
                 }
                 i += best;
@@ -159,7 +171,8 @@ char *packed_pack(const char *text, size_t n)
         }
         flush_literals(&out, buf, &lit, total);
         *out = '\0';
-        return ret;
+        /* a copy of its own size: what the cache keeps (the worst case above is ~4 times that) */
+        return osb_strdup(ret);
 }
 
 /* Walks the tokens of @p: the unpacked length into *len, writing the bytes to @out when not
