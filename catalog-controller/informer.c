@@ -58,14 +58,15 @@ char *informer_kmeta_key_of(const json_t *obj)
         return ns && *ns ? osb_asprintf("%s/%s", ns, name) : osb_strdup(name);
 }
 
-static int dup_opt(const json_t *v, char **ret)
+/* Appends @s and its NUL at *at; returns where it went, or NULL when @s is NULL. */
+static char *put_str(char **at, const char *s)
 {
-        const char *s = json_string_value(v);
-        *ret = NULL;
         if (!s)
-                return 0;
-        *ret = osb_strdup(s);
-        return *ret ? 0 : -ENOMEM;
+                return NULL;
+        size_t n = strlen(s) + 1;
+        char *r = memcpy(*at, s, n);
+        *at += n;
+        return r;
 }
 
 int informer_kmeta_init(struct informer_kmeta *m, const json_t *obj)
@@ -73,20 +74,31 @@ int informer_kmeta_init(struct informer_kmeta *m, const json_t *obj)
         *m = (struct informer_kmeta){0};
         atomic_init(&m->refs, 1);
         json_t *md = json_object_get(obj, "metadata");
-        if (!json_string_value(json_object_get(md, "name")))
+        const char *name = json_string_value(json_object_get(md, "name"));
+        if (!name)
                 return -EINVAL;
-        m->key = informer_kmeta_key_of(obj);
-        if (!m->key)
+        const char *ns = json_string_value(json_object_get(md, "namespace"));
+        const char *uid = json_string_value(json_object_get(md, "uid"));
+        const char *rv = json_string_value(json_object_get(md, "resourceVersion"));
+        if (ns && !*ns)
+                ns = NULL;
+        /* the strings in one block (a cached object costs one allocation for them, not five):
+         * the key "namespace/name" or "name", the name its tail, then ns, uid, resourceVersion */
+        size_t nl = strlen(name), sl = ns ? strlen(ns) + 1 : 0;
+        size_t size = sl + nl + 1 + sl + (uid ? strlen(uid) + 1 : 0) + (rv ? strlen(rv) + 1 : 0);
+        char *at = *name ? osb_malloc(size) : NULL;
+        if (!at)
                 goto oom;
-        if (dup_opt(json_object_get(md, "name"), &m->name) < 0 ||
-            dup_opt(json_object_get(md, "namespace"), &m->ns) < 0 ||
-            dup_opt(json_object_get(md, "uid"), &m->uid) < 0 ||
-            dup_opt(json_object_get(md, "resourceVersion"), &m->resource_version) < 0)
-                goto oom;
-        if (m->ns && !*m->ns) {
-                osb_free(m->ns);
-                m->ns = NULL;
+        m->key = at;
+        if (ns) {
+                memcpy(at, ns, sl - 1);
+                at[sl - 1] = '/';
+                at += sl;
         }
+        m->name = put_str(&at, name);
+        m->ns = put_str(&at, ns);
+        m->uid = put_str(&at, uid);
+        m->resource_version = put_str(&at, rv);
         m->generation = json_integer_value(json_object_get(md, "generation"));
         m->deleting = json_object_get(md, "deletionTimestamp") != NULL &&
                       !json_is_null(json_object_get(md, "deletionTimestamp"));
@@ -140,11 +152,7 @@ void informer_kmeta_release(struct informer_kmeta *m)
         osb_free(m->ikeys);
         m->ikeys = NULL;
         m->nikeys = 0;
-        osb_free(m->key);
-        osb_free(m->name);
-        osb_free(m->ns);
-        osb_free(m->uid);
-        osb_free(m->resource_version);
+        osb_free(m->key);       /* and the other strings: one block (informer_kmeta_init()) */
         m->key = m->name = m->ns = m->uid = m->resource_version = NULL;
 }
 
