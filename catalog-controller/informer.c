@@ -9,6 +9,10 @@
 #include "catalog-controller/names.h"
 #include "common/osb_strmap.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 struct informer;
 
 /* One list/watch: of every namespace (ns NULL), or of one. An informer has one, or one per
@@ -36,6 +40,7 @@ struct informer {
          * every entry is an object in the cache (entries go before the cache's reference) */
         struct osb_strmap index;
         bool index_lost;                /* an index entry could not be added (OOM): rebuild */
+        size_t trim_high;               /* the cache's largest size since the last trim (shrunk()) */
         bool synced, stopping;
         struct informer_stats stats;
 
@@ -287,6 +292,31 @@ static void notify(struct informer *inf, enum informer_event ev, struct informer
                 inf->handler(inf->userdata, ev, old, new);
 }
 
+/* Below this many objects a cache that shrank is not worth a trim. */
+#define TRIM_MIN 1024
+
+/* Whether the cache has shrunk to half its size since it was largest (inf->lock held): then the
+ * memory its objects held is given back to the system once they are freed (give_back()), so that
+ * a controller that once cached many objects does not keep their memory for good (glibc keeps
+ * freed memory for the thread arena that freed it). A few times per mass deletion. */
+static bool shrunk(struct informer *inf)
+{
+        size_t n = inf->cache.count;
+        if (n > inf->trim_high)
+                inf->trim_high = n;
+        if (inf->trim_high < TRIM_MIN || n > inf->trim_high / 2)
+                return false;
+        inf->trim_high = n;
+        return true;
+}
+
+static void give_back(void)
+{
+#ifdef __GLIBC__
+        (void) malloc_trim(0);
+#endif
+}
+
 int informer_apply(struct informer *inf, int event_type, const json_t *obj)
 {
         struct informer_kmeta *new = NULL, *old = NULL;
@@ -301,11 +331,14 @@ int informer_apply(struct informer *inf, int event_type, const json_t *obj)
                 old = osb_strmap_remove(&inf->cache, key);
                 index_remove(inf, old);
                 inf->stats.events++;
+                bool trim = old && shrunk(inf);
                 pthread_mutex_unlock(&inf->lock);
                 osb_free(key);
                 if (old)
                         notify(inf, INFORMER_DELETE, old, NULL);
                 unref(inf->kind, old);
+                if (trim)
+                        give_back();
                 return 0;
         }
         r = inf->kind->extract(obj, &new);
@@ -316,6 +349,8 @@ int informer_apply(struct informer *inf, int event_type, const json_t *obj)
         r = osb_strmap_put(&inf->cache, new->key, new, &prev);
         old = prev;
         inf->stats.events++;
+        if (inf->cache.count > inf->trim_high)
+                inf->trim_high = inf->cache.count;
         int ri = 0;
         if (r >= 0) {
                 ref(new);       /* one for the cache, one for the notification */
