@@ -6,6 +6,7 @@
 #include "catalog-controller/cached.h"
 #include "catalog-controller/condition.h"
 #include "catalog-controller/names.h"
+#include "catalog-controller/packed.h"
 #include "catalog-controller/rotation.h"
 
 void cached_free(struct informer_kmeta *m)
@@ -44,6 +45,13 @@ static int add_ikey(struct informer_kmeta *m, char *ikey)
         int r = ikey ? informer_kmeta_add_ikey(m, ikey) : -ENOMEM;
         osb_free(ikey);
         return r;
+}
+
+/* cached_text(@obj), packed (packed.h). Returns new, or NULL on OOM. */
+static char *cached_packed_text(const json_t *obj)
+{
+        osb_autofree char *text = cached_text(obj);
+        return text ? packed_pack(text, strlen(text)) : NULL;
 }
 
 int cached_extract(const json_t *obj, struct informer_kmeta **ret)
@@ -86,7 +94,7 @@ int cached_extract(const json_t *obj, struct informer_kmeta **ret)
                 if (name && !(o->secret_refs[o->nsecret_refs++] = osb_strdup(name)))
                         goto oom;
         }
-        if (!(o->json = cached_text(obj)))
+        if (!(o->json = cached_packed_text(obj)))
                 goto oom;
         if (o->instance_ref && add_ikey(m, cached_ikey_instance(o->instance_ns ? o->instance_ns : m->ns, o->instance_ref)) < 0)
                 goto oom;
@@ -115,7 +123,9 @@ bool cached_relevant(const struct informer_kmeta *old, const struct informer_kme
 
 json_t *cached_json(const struct cached *o)
 {
-        return json_loads(o->json, 0, NULL);
+        size_t n;
+        osb_autofree char *text = packed_unpack(o->json, &n);
+        return text ? json_loadb(text, n, 0, NULL) : NULL;
 }
 
 json_t *cached_json_of(const struct informer_kmeta *m)

@@ -1,7 +1,8 @@
 /* catalog-controller/cached.h: ServiceInstances, ServiceBindings and Secrets as the informers
- * cache them. An instance or binding is kept as compact JSON text plus the few fields the event
- * routing indexes on (route.c), so a cached object costs about its JSON size, not a jansson
- * tree; a Secret is kept as its metadata only. The informer owns every struct cached; readers
+ * cache them. An instance or binding is kept as compact JSON text, packed (packed.h: what all
+ * such objects have in common is not stored again), plus the few fields the event routing
+ * indexes on (route.c), so a cached object costs about its own values, not a jansson tree nor
+ * its whole JSON; a Secret is kept as its metadata only. The informer owns every struct cached; readers
  * borrow one with informer_get() and give it back with informer_put(). */
 #pragma once
 
@@ -13,7 +14,7 @@
 
 struct cached {
         struct informer_kmeta meta;
-        char *json;              /* the object (managedFields dropped), compact */
+        char *json;              /* the object (managedFields dropped), compact, packed_pack()ed */
         bool ready;              /* condition Ready is True */
         bool unresolved;         /* Ready=False with a References... reason: waits for classes/plans */
         bool abandon;            /* NAMES_ANNOTATION_ABANDON is "true" */

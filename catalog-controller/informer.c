@@ -9,6 +9,10 @@
 #include "catalog-controller/names.h"
 #include "common/osb_strmap.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 struct informer;
 
 /* One list/watch: of every namespace (ns NULL), or of one. An informer has one, or one per
@@ -36,6 +40,7 @@ struct informer {
          * every entry is an object in the cache (entries go before the cache's reference) */
         struct osb_strmap index;
         bool index_lost;                /* an index entry could not be added (OOM): rebuild */
+        size_t trim_high;               /* the cache's largest size since the last trim (shrunk()) */
         bool synced, stopping;
         struct informer_stats stats;
 
@@ -58,14 +63,15 @@ char *informer_kmeta_key_of(const json_t *obj)
         return ns && *ns ? osb_asprintf("%s/%s", ns, name) : osb_strdup(name);
 }
 
-static int dup_opt(const json_t *v, char **ret)
+/* Appends @s and its NUL at *at; returns where it went, or NULL when @s is NULL. */
+static char *put_str(char **at, const char *s)
 {
-        const char *s = json_string_value(v);
-        *ret = NULL;
         if (!s)
-                return 0;
-        *ret = osb_strdup(s);
-        return *ret ? 0 : -ENOMEM;
+                return NULL;
+        size_t n = strlen(s) + 1;
+        char *r = memcpy(*at, s, n);
+        *at += n;
+        return r;
 }
 
 int informer_kmeta_init(struct informer_kmeta *m, const json_t *obj)
@@ -73,20 +79,31 @@ int informer_kmeta_init(struct informer_kmeta *m, const json_t *obj)
         *m = (struct informer_kmeta){0};
         atomic_init(&m->refs, 1);
         json_t *md = json_object_get(obj, "metadata");
-        if (!json_string_value(json_object_get(md, "name")))
+        const char *name = json_string_value(json_object_get(md, "name"));
+        if (!name)
                 return -EINVAL;
-        m->key = informer_kmeta_key_of(obj);
-        if (!m->key)
+        const char *ns = json_string_value(json_object_get(md, "namespace"));
+        const char *uid = json_string_value(json_object_get(md, "uid"));
+        const char *rv = json_string_value(json_object_get(md, "resourceVersion"));
+        if (ns && !*ns)
+                ns = NULL;
+        /* the strings in one block (a cached object costs one allocation for them, not five):
+         * the key "namespace/name" or "name", the name its tail, then ns, uid, resourceVersion */
+        size_t nl = strlen(name), sl = ns ? strlen(ns) + 1 : 0;
+        size_t size = sl + nl + 1 + sl + (uid ? strlen(uid) + 1 : 0) + (rv ? strlen(rv) + 1 : 0);
+        char *at = *name ? osb_malloc(size) : NULL;
+        if (!at)
                 goto oom;
-        if (dup_opt(json_object_get(md, "name"), &m->name) < 0 ||
-            dup_opt(json_object_get(md, "namespace"), &m->ns) < 0 ||
-            dup_opt(json_object_get(md, "uid"), &m->uid) < 0 ||
-            dup_opt(json_object_get(md, "resourceVersion"), &m->resource_version) < 0)
-                goto oom;
-        if (m->ns && !*m->ns) {
-                osb_free(m->ns);
-                m->ns = NULL;
+        m->key = at;
+        if (ns) {
+                memcpy(at, ns, sl - 1);
+                at[sl - 1] = '/';
+                at += sl;
         }
+        m->name = put_str(&at, name);
+        m->ns = put_str(&at, ns);
+        m->uid = put_str(&at, uid);
+        m->resource_version = put_str(&at, rv);
         m->generation = json_integer_value(json_object_get(md, "generation"));
         m->deleting = json_object_get(md, "deletionTimestamp") != NULL &&
                       !json_is_null(json_object_get(md, "deletionTimestamp"));
@@ -140,11 +157,7 @@ void informer_kmeta_release(struct informer_kmeta *m)
         osb_free(m->ikeys);
         m->ikeys = NULL;
         m->nikeys = 0;
-        osb_free(m->key);
-        osb_free(m->name);
-        osb_free(m->ns);
-        osb_free(m->uid);
-        osb_free(m->resource_version);
+        osb_free(m->key);       /* and the other strings: one block (informer_kmeta_init()) */
         m->key = m->name = m->ns = m->uid = m->resource_version = NULL;
 }
 
@@ -279,6 +292,31 @@ static void notify(struct informer *inf, enum informer_event ev, struct informer
                 inf->handler(inf->userdata, ev, old, new);
 }
 
+/* Below this many objects a cache that shrank is not worth a trim. */
+#define TRIM_MIN 1024
+
+/* Whether the cache has shrunk to half its size since it was largest (inf->lock held): then the
+ * memory its objects held is given back to the system once they are freed (give_back()), so that
+ * a controller that once cached many objects does not keep their memory for good (glibc keeps
+ * freed memory for the thread arena that freed it). A few times per mass deletion. */
+static bool shrunk(struct informer *inf)
+{
+        size_t n = inf->cache.count;
+        if (n > inf->trim_high)
+                inf->trim_high = n;
+        if (inf->trim_high < TRIM_MIN || n > inf->trim_high / 2)
+                return false;
+        inf->trim_high = n;
+        return true;
+}
+
+static void give_back(void)
+{
+#ifdef __GLIBC__
+        (void) malloc_trim(0);
+#endif
+}
+
 int informer_apply(struct informer *inf, int event_type, const json_t *obj)
 {
         struct informer_kmeta *new = NULL, *old = NULL;
@@ -293,11 +331,14 @@ int informer_apply(struct informer *inf, int event_type, const json_t *obj)
                 old = osb_strmap_remove(&inf->cache, key);
                 index_remove(inf, old);
                 inf->stats.events++;
+                bool trim = old && shrunk(inf);
                 pthread_mutex_unlock(&inf->lock);
                 osb_free(key);
                 if (old)
                         notify(inf, INFORMER_DELETE, old, NULL);
                 unref(inf->kind, old);
+                if (trim)
+                        give_back();
                 return 0;
         }
         r = inf->kind->extract(obj, &new);
@@ -308,6 +349,8 @@ int informer_apply(struct informer *inf, int event_type, const json_t *obj)
         r = osb_strmap_put(&inf->cache, new->key, new, &prev);
         old = prev;
         inf->stats.events++;
+        if (inf->cache.count > inf->trim_high)
+                inf->trim_high = inf->cache.count;
         int ri = 0;
         if (r >= 0) {
                 ref(new);       /* one for the cache, one for the notification */

@@ -24,7 +24,8 @@
 #include "common/osb_error.h"
 #include "kube/client.h"
 
-/* What every cached object starts with. Strings are owned (informer_kmeta_release()). */
+/* What every cached object starts with. Strings are owned (informer_kmeta_release()), all in one
+ * allocation that key starts (name is its tail). */
 struct informer_kmeta {
         atomic_uint refs;
         char *key;               /* "name" or "namespace/name" */

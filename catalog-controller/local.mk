@@ -14,7 +14,7 @@ catalog_controller_libcatctl_a_SOURCES = \
 	catalog-controller/osb_client.c catalog-controller/osb_client.h \
 	catalog-controller/offering.c catalog-controller/offering.h \
 	catalog-controller/broker.c catalog-controller/broker.h catalog-controller/reconcile_broker.c catalog-controller/reconcile_broker.h \
-	catalog-controller/cached.c catalog-controller/cached.h catalog-controller/condition.c catalog-controller/condition.h \
+	catalog-controller/cached.c catalog-controller/cached.h catalog-controller/packed.c catalog-controller/packed.h catalog-controller/condition.c catalog-controller/condition.h \
 	catalog-controller/kobj.c catalog-controller/kobj.h catalog-controller/resolve.c catalog-controller/resolve.h \
 	catalog-controller/request.c catalog-controller/request.h catalog-controller/pass.c catalog-controller/pass.h \
 	catalog-controller/reconcile_instance.c catalog-controller/reconcile_instance.h \

@@ -46,7 +46,8 @@ void *osb_strmap_get(const struct osb_strmap *m, const char *key)
 
 static int grow(struct osb_strmap *m)
 {
-        size_t n = m->nbuckets ? m->nbuckets * 2 : 16;
+        /* small first: the informers keep one map per index key, most with one or two entries */
+        size_t n = m->nbuckets ? m->nbuckets * 2 : 4;
         struct osb_strmap_entry **b = osb_calloc(n, sizeof(*b));
         if (!b)
                 return -ENOMEM;

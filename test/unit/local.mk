@@ -87,6 +87,11 @@ UNIT_TESTS += test/unit/check_catalog_controller_index
 test_unit_check_catalog_controller_index_SOURCES = test/unit/check_catalog_controller_index.c
 test_unit_check_catalog_controller_index_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 test_unit_check_catalog_controller_index_LDADD = $(CATCTL_TEST_LIBS)
+# the packed form of the cached objects' JSON (packed.c)
+UNIT_TESTS += test/unit/check_catalog_controller_packed
+test_unit_check_catalog_controller_packed_SOURCES = test/unit/check_catalog_controller_packed.c
+test_unit_check_catalog_controller_packed_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+test_unit_check_catalog_controller_packed_LDADD = $(CATCTL_TEST_LIBS)
 # which informer event queues which keys (route.c), on detached informers
 UNIT_TESTS += test/unit/check_catalog_controller_route
 test_unit_check_catalog_controller_route_SOURCES = test/unit/check_catalog_controller_route.c
