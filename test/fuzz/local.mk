@@ -151,6 +151,25 @@ test_fuzz_fuzz_template_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_template_LDADD = $(DEP_LIBS)
 endif
 
+# fuzz_packed: an object's JSON text through the informer cache's packed form
+# (catalog-controller/packed.h): the round trip gives the same bytes, and any input read as a
+# packed form is refused or decoded in bounds.
+FUZZ_REPLAY_PROGS += test/fuzz/fuzz_packed_replay
+FUZZ_REPLAY_TESTSCRIPTS_LIST += test/fuzz/replay-packed.sh
+EXTRA_DIST += test/fuzz/corpus/packed
+
+test_fuzz_fuzz_packed_replay_SOURCES = test/fuzz/fuzz_packed.c test/fuzz/replay_main.c
+test_fuzz_fuzz_packed_replay_LDADD = catalog-controller/libcatctl.a $(TEST_LIBS)
+
+if FUZZING
+noinst_PROGRAMS += test/fuzz/fuzz_packed
+
+test_fuzz_fuzz_packed_SOURCES = test/fuzz/fuzz_packed.c catalog-controller/packed.c $(FUZZ_COMMON_SRC)
+test_fuzz_fuzz_packed_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_packed_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
+test_fuzz_fuzz_packed_LDADD = $(DEP_LIBS)
+endif
+
 # fuzz_exec_output: what an exec-backend program prints and how it exits (broker/backend_exec.h).
 FUZZ_REPLAY_PROGS += test/fuzz/fuzz_exec_output_replay
 FUZZ_REPLAY_TESTSCRIPTS_LIST += test/fuzz/replay-exec-output.sh
