@@ -42,6 +42,21 @@ else
   for f in "$here"/t-*.sh; do t=${f##*/}; tests+=("${t%.sh}"); done
 fi
 
+# Against one real cluster ($KUBECONFIG) the two shards share it, and a test that changes what
+# every test uses runs alone: t-migrate replaces the servicecatalog.k8s.io CRDs with service-
+# catalog's for a while. Shard 1 holds a shared lock on one file while it runs; shard 2 takes it
+# exclusively around such a test, which so waits for shard 1 to finish. (Against the test API
+# server every test has a server of its own: nothing to share.)
+exclusive=" t-migrate "
+cluster_lock=
+if [ -n "$shard" ] && [ -n "${KUBECONFIG:-}" ]; then
+  cluster_lock=${E2E_CLUSTER_LOCK:-${TMPDIR:-/tmp}/bindery-e2e-cluster-$(id -u).lock}
+  if [ "$shard" = 1 ]; then
+    exec 9>>"$cluster_lock"
+    flock -s 9
+  fi
+fi
+
 passed=0
 failed=0
 start=$SECONDS
@@ -52,7 +67,9 @@ for t in "${tests[@]}"; do
     continue
   fi
   t0=$SECONDS
-  out=$(timeout -k "$teardown_grace" "$test_timeout" bash "$here/$t.sh" 2>&1)
+  lock=()
+  case "$exclusive" in *" $t "*) [ -n "$cluster_lock" ] && [ "$shard" != 1 ] && lock=(flock -x "$cluster_lock") ;; esac
+  out=$("${lock[@]}" timeout -k "$teardown_grace" "$test_timeout" bash "$here/$t.sh" 2>&1)
   rc=$?
   took="$((SECONDS - t0)) s"
   summary=$(grep -E "^# $t: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$" <<<"$out" | tail -n 1)
