@@ -60,8 +60,13 @@ static int finish(const struct catalog *cat, struct store *st, const char *op_id
         osb_auto(binding_row_freep) struct binding_row *b = NULL;
         r = store_get_op(st, op_id, &op);
         if (r < 0 || !lifecycle_op_is(op, OP_STATE_IN_PROGRESS)) {
-                /* Cancelled meanwhile (a deprovision during provisioning, ...): nothing to record. */
-                store_rollback(st);
+                /* Cancelled meanwhile (a deprovision during provisioning, ...): nothing to record,
+                 * once what was read is durable: it may be the change of a request batched before
+                 * this one whose commit then fails (store_abandon), and then the operation still
+                 * runs and is finished again. */
+                int a = store_abandon(st, &err);
+                if (a < 0)
+                        return a;
                 return r == OSB_E_NOT_FOUND ? 0 : r;
         }
         enum op_kind kind;
