@@ -108,6 +108,14 @@ check_flags() {
 # ---------------------------------------------------------------------------------------------
 # the kustomize base
 expect_ok "kubectl kustomize deploy/" kc kustomize "$DEPLOY" && printf '%s\n' "$OUT" >"$T/base.yaml"
+# Every YAML file under deploy/ (the Helm templates are templates, not YAML) reads with no key
+# given twice: kustomize and PyYAML keep the last silently, kubectl svcat migrate (Bindery's YAML
+# reader) and strict decoders refuse the file.
+dups=
+for f in $(find "$DEPLOY" -name '*.yaml' ! -path '*/templates/*' | sort); do
+  M check "$f" 2>"$T/yaml.err" || dups="$dups ${f#"$DEPLOY"/}: $(tail -n 2 "$T/yaml.err" | tr '\n' ' ')"
+done
+expect_eq "every YAML file of deploy/ has no duplicate mapping key" "" "$dups"
 expect_eq "deploy/ holds the 8 CRDs of deploy/crds" 8 "$(M kinds "$T/base.yaml" | grep -c ' CustomResourceDefinition ')"
 expect_eq "deploy/ holds the controller's objects" \
   "ClusterRole ClusterRole ClusterRoleBinding Deployment Namespace Role RoleBinding Service ServiceAccount" \

@@ -8,13 +8,27 @@
 #                                  resourceNames) grants of the controller's roles (not the
 #                                  servicebinding.io aggregated ClusterRole), as JSON
 #   yaml2json FILE                 the first document as JSON
+#   check FILE                     nothing, or an error (exit 1) when a mapping key is given twice
 #   undocumented FILE              "CRD path" of every schema field of its CRDs without a
 #                                  description (metadata excepted: structural schemas forbid one)
 import json, sys, yaml
 
+class UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a mapping key given twice, as Bindery's own YAML reader and
+    kubectl's strict decoding do (PyYAML keeps the last one silently)."""
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, "duplicate mapping key %r" % (key,),
+                                                        key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
 def docs(path):
     with open(path) as f:
-        return [d for d in yaml.safe_load_all(f) if d]
+        return [d for d in yaml.load_all(f, Loader=UniqueKeyLoader) if d]
 
 def merge(a, b):
     for k, v in b.items():
@@ -23,7 +37,9 @@ def merge(a, b):
     return a
 
 cmd, args = sys.argv[1], sys.argv[2:]
-if cmd == "kinds":
+if cmd == "check":
+    docs(args[0])
+elif cmd == "kinds":
     for d in docs(args[0]):
         md = d.get("metadata", {})
         print(d["apiVersion"], d["kind"], md.get("namespace", "-"), md["name"])
