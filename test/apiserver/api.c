@@ -165,7 +165,8 @@ static const char *mstr(const json_t *obj, const char *k)
 
 static bool tracks_generation(const struct kt_type *t)
 {
-        return t->builtin == BT_NONE || t->builtin == BT_CRD || t->builtin == BT_DEPLOYMENT || t->builtin == BT_PDB;
+        return t->builtin == BT_NONE || t->builtin == BT_CRD || t->builtin == BT_DEPLOYMENT ||
+               t->builtin == BT_STATEFULSET || t->builtin == BT_DAEMONSET || t->builtin == BT_PDB;
 }
 
 static const char *ns_or_empty(const struct kt_type *t, const char *ns)
@@ -260,7 +261,7 @@ static int name_causes(json_t *causes, const char *q, size_t len, size_t max, bo
 /* The name rule of each kind, as kube-apiserver has it: Namespace NameIsDNSLabel, Service
  * NameIsDNS1035Label (pkg/apis/core/validation: ValidateNamespaceName, ValidateServiceName), RBAC
  * objects (ValidateRBACName: path.IsValidPathSegmentName) and core v1 Events (legacy validation:
- * none) a path segment, everything else (Secret, ConfigMap, Pod, PVC, Deployment, PDB, Lease,
+ * none) a path segment, everything else (Secret, ConfigMap, Pod, PVC, Deployment, StatefulSet, DaemonSet, PDB, Lease,
  * ServiceAccount, events.k8s.io/v1 Events, custom resources: NameIsDNSSubdomain) a DNS-1123
  * subdomain: up to 253 characters, dots allowed, no limit on one label. */
 static int validate_name(const struct kt_type *t, const char *name, json_t *causes)
@@ -1027,6 +1028,8 @@ static int prepare(struct api *a, const struct kt_type *t, json_t *obj, const js
         case BT_SERVICE:
         case BT_PVC:
         case BT_DEPLOYMENT:
+        case BT_STATEFULSET:
+        case BT_DAEMONSET:
         case BT_PDB:
         case BT_ROLE:
         case BT_ROLEBINDING:

@@ -495,6 +495,132 @@ START_TEST(bookmarks_only_past_the_watchs_resource_version)
 }
 END_TEST
 
+/* A StatefulSet (serviceName: @svc, "" for none) or DaemonSet named @name; @sel and @pod are the
+ * selector's matchLabels and the pod spec, as YAML flow. */
+static char *workload(const char *kind, const char *name, const char *svc, const char *sel, const char *pod)
+{
+        char *y = osb_asprintf("apiVersion: apps/v1\nkind: %s\nmetadata: {name: %s}\nspec: {%s%s%sselector: {matchLabels: %s},"
+                               " template: {metadata: {labels: {app: a}}, spec: %s}}\n", kind, name,
+                               *svc ? "serviceName: " : "", svc, *svc ? ", " : "", sel, pod);
+        ck_assert_ptr_nonnull(y);
+        return y;
+}
+
+#define POD_OK "{containers: [{name: c, image: 'registry.invalid/app:1'}]}"
+
+START_TEST(statefulsets_and_daemonsets_are_checked_as_kube_apiserver_checks_them)
+{
+        static const char *const kinds[][3] = {{"statefulsets", "StatefulSet", "statefulset"}, {"daemonsets", "DaemonSet", "daemonset"}};
+        for (size_t k = 0; k < 2; k++) {
+                const char *res = kinds[k][0], *kind = kinds[k][1], *what = kinds[k][2];
+                json_t *st = NULL;
+                /* accepted without serviceName; defaults filled in */
+                osb_autofree char *ok = workload(kind, "w", "", "{app: a}", POD_OK);
+                ck_assert_uint_eq(run("create", "apps", "v1", res, "default", NULL, ok, &st), 201);
+                json_t *spec = json_object_get(st, "spec");
+                ck_assert_str_eq(json_string_value(json_object_get(json_object_get(spec, "updateStrategy"), "type")), "RollingUpdate");
+                ck_assert_int_eq(json_integer_value(json_object_get(spec, "revisionHistoryLimit")), 10);
+                ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(spec, "template"), "spec"),
+                                                                   "restartPolicy")), "Always");
+                ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(st, "metadata"), "generation")), 1);
+                if (k == 0) {
+                        ck_assert_int_eq(json_integer_value(json_object_get(spec, "replicas")), 1);
+                        ck_assert_str_eq(json_string_value(json_object_get(spec, "podManagementPolicy")), "OrderedReady");
+                } else {
+                        ck_assert_ptr_null(json_object_get(spec, "replicas"));
+                }
+                json_decref(st);
+
+                /* no selector; an empty one; one that does not select the template */
+                char name[64];
+                osb_autofree char *nosel = osb_asprintf("apiVersion: apps/v1\nkind: %s\nmetadata: {name: n}\nspec: {template: "
+                                                        "{metadata: {labels: {app: a}}, spec: " POD_OK "}}\n", kind);
+                ck_assert_uint_eq(run("create", "apps", "v1", res, "default", NULL, nosel, &st), 422);
+                (void) snprintf(name, sizeof(name), "%s.apps \"n\" is invalid: spec.selector: Required value", kind);
+                ck_assert_msg(strstr(message(st), name), "%s", message(st));
+                json_decref(st);
+                osb_autofree char *empty = workload(kind, "n", "", "{}", POD_OK);
+                ck_assert_uint_eq(run("create", "apps", "v1", res, "default", NULL, empty, &st), 422);
+                (void) snprintf(name, sizeof(name), "empty selector is invalid for %s", what);
+                ck_assert_msg(strstr(message(st), name), "%s", message(st));
+                json_decref(st);
+                osb_autofree char *other = workload(kind, "n", "", "{app: b}", POD_OK);
+                ck_assert_uint_eq(run("create", "apps", "v1", res, "default", NULL, other, &st), 422);
+                ck_assert_msg(strstr(message(st), "spec.template.metadata.labels: Invalid value: {\"app\":\"a\"}: `selector` "
+                                                  "does not match template `labels`"), "%s", message(st));
+                json_decref(st);
+
+                /* a container without name or image; a pod that would not restart */
+                osb_autofree char *noimg = workload(kind, "n", "", "{app: a}", "{containers: [{name: c}, {image: i}]}");
+                ck_assert_uint_eq(run("create", "apps", "v1", res, "default", NULL, noimg, &st), 422);
+                ck_assert_msg(strstr(message(st), "spec.template.spec.containers[0].image: Required value") &&
+                              strstr(message(st), "spec.template.spec.containers[1].name: Required value"), "%s", message(st));
+                json_decref(st);
+                osb_autofree char *never = workload(kind, "n", "", "{app: a}",
+                                                    "{restartPolicy: Never, containers: [{name: c, image: i}]}");
+                ck_assert_uint_eq(run("create", "apps", "v1", res, "default", NULL, never, &st), 422);
+                ck_assert_msg(strstr(message(st), "spec.template.spec.restartPolicy: Unsupported value: \"Never\": supported "
+                                                  "values: \"Always\""), "%s", message(st));
+                json_decref(st);
+
+                /* the pod template may change (a new generation); the selector may not */
+                osb_autofree char *ann = osb_asprintf("apiVersion: apps/v1\nkind: %s\nmetadata: {name: w}\nspec: {selector: "
+                                                      "{matchLabels: {app: a}}, template: {metadata: {labels: {app: a}, "
+                                                      "annotations: {x: y}}, spec: " POD_OK "}}\n", kind);
+                ck_assert_uint_eq(run("update", "apps", "v1", res, "default", "w", ann, &st), 200);
+                ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(st, "metadata"), "generation")), 2);
+                json_decref(st);
+                osb_autofree char *resel = osb_asprintf("apiVersion: apps/v1\nkind: %s\nmetadata: {name: w}\nspec: {selector: "
+                                                        "{matchLabels: {app: a, x: y}}, template: {metadata: {labels: {app: a, x: y}}, "
+                                                        "spec: " POD_OK "}}\n", kind);
+                ck_assert_uint_eq(run("update", "apps", "v1", res, "default", "w", resel, &st), 422);
+                ck_assert_msg(strstr(message(st), k == 0 ? "spec: Forbidden: updates to statefulset spec for fields other than "
+                                                           "'replicas', 'ordinals', 'template', 'updateStrategy', "
+                                                           "'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"
+                                                         : "spec.selector: Invalid value: {\"matchLabels\":{\"app\":\"a\",\"x\":\"y\"}}:"
+                                                           " field is immutable"), "%s", message(st));
+                json_decref(st);
+        }
+        /* a StatefulSet's serviceName is set once */
+        json_t *st = NULL;
+        osb_autofree char *svc = workload("StatefulSet", "s", "db", "{app: a}", POD_OK);
+        ck_assert_uint_eq(run("create", "apps", "v1", "statefulsets", "default", NULL, svc, NULL), 201);
+        osb_autofree char *svc2 = workload("StatefulSet", "s", "db2", "{app: a}", POD_OK);
+        ck_assert_uint_eq(run("update", "apps", "v1", "statefulsets", "default", "s", svc2, &st), 422);
+        ck_assert_msg(strstr(message(st), "spec: Forbidden: updates to statefulset spec"), "%s", message(st));
+        json_decref(st);
+        osb_autofree char *pmp = workload("StatefulSet", "p", "x, podManagementPolicy: Random", "{app: a}", POD_OK);
+        ck_assert_uint_eq(run("create", "apps", "v1", "statefulsets", "default", NULL, pmp, &st), 422);
+        ck_assert_msg(strstr(message(st), "spec.podManagementPolicy: Invalid value: \"Random\": must be 'OrderedReady' or "
+                                          "'Parallel'"), "%s", message(st));
+        json_decref(st);
+}
+END_TEST
+
+START_TEST(discovery_lists_statefulsets_and_daemonsets)
+{
+        json_t *doc = types_resource_list(a->types, "apps", "v1");
+        ck_assert_ptr_nonnull(doc);
+        osb_autofree char *s = json_dumps(json_object_get(doc, "resources"), JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(doc);
+        ck_assert_ptr_nonnull(s);
+        static const char *const want[] = {
+                "{\"categories\":[\"all\"],\"kind\":\"StatefulSet\",\"name\":\"statefulsets\",\"namespaced\":true,"
+                "\"shortNames\":[\"sts\"],\"singularName\":\"statefulset\",",
+                "{\"kind\":\"StatefulSet\",\"name\":\"statefulsets/status\",\"namespaced\":true,\"singularName\":\"\","
+                "\"verbs\":[\"get\",\"patch\",\"update\"]}",
+                "{\"group\":\"autoscaling\",\"kind\":\"Scale\",\"name\":\"statefulsets/scale\",",
+                "{\"categories\":[\"all\"],\"kind\":\"DaemonSet\",\"name\":\"daemonsets\",\"namespaced\":true,"
+                "\"shortNames\":[\"ds\"],\"singularName\":\"daemonset\",",
+                "{\"kind\":\"DaemonSet\",\"name\":\"daemonsets/status\",",
+                "\"verbs\":[\"create\",\"delete\",\"deletecollection\",\"get\",\"list\",\"patch\",\"update\",\"watch\"]",
+        };
+        for (size_t i = 0; i < OSB_ELEMENTSOF(want); i++)
+                ck_assert_msg(strstr(s, want[i]), "%s not in %s", want[i], s);
+        ck_assert_msg(!strstr(s, "daemonsets/scale"), "%s", s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s = suite_create("kts_validation");
@@ -508,6 +634,8 @@ static Suite *suite(void)
         tcase_add_test(tc, watch_from_a_future_or_compacted_resource_version);
         tcase_add_test(tc, bookmarks_only_past_the_watchs_resource_version);
         tcase_add_test(tc, list_from_a_future_resource_version);
+        tcase_add_test(tc, statefulsets_and_daemonsets_are_checked_as_kube_apiserver_checks_them);
+        tcase_add_test(tc, discovery_lists_statefulsets_and_daemonsets);
         suite_add_tcase(s, tc);
         return s;
 }

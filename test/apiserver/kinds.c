@@ -129,9 +129,57 @@ static int prep_pod(json_t *obj, const json_t *old, json_t *causes)
         return pod_spec(json_object_get(obj, "spec"), "spec", causes);
 }
 
-static int prep_deployment(json_t *obj, const json_t *old, json_t *causes)
+/* The checks of spec.selector and spec.template's labels that Deployments, StatefulSets and
+ * DaemonSets share (@what: "deployment", ... in the message): required, not empty, selecting the
+ * template's labels, and immutable (apps/v1). Returns 0 or -ENOMEM. */
+static int template_selector(const json_t *spec, const json_t *old, const char *what, json_t *causes)
 {
         char v[512], msg[700];
+        json_t *sel = json_object_get(spec, "selector");
+        json_t *tmpl = json_object_get(spec, "template");
+        json_t *labels = json_object_get(json_object_get(tmpl, "metadata"), "labels");
+        if (!json_is_object(sel)) {
+                if (schema_add_cause(causes, "FieldValueRequired", "spec.selector", "Required value") < 0)
+                        return -ENOMEM;
+        } else if (!json_object_size(json_object_get(sel, "matchLabels")) &&
+                   !json_array_size(json_object_get(sel, "matchExpressions"))) {
+                if (schema_add_cause(causes, "FieldValueInvalid", "spec.selector", "Invalid value: %s: empty selector is "
+                                     "invalid for %s", show(sel, v, sizeof(v)), what) < 0)
+                        return -ENOMEM;
+        } else if (!selector_selects(sel, labels)) {
+                (void) snprintf(msg, sizeof(msg), "Invalid value: %s: `selector` does not match template `labels`",
+                                show(labels, v, sizeof(v)));
+                if (schema_add_cause(causes, "FieldValueInvalid", "spec.template.metadata.labels", "%s", msg) < 0)
+                        return -ENOMEM;
+        }
+        json_t *old_sel = old ? json_object_get(json_object_get(old, "spec"), "selector") : NULL;
+        if (old_sel && !json_equal(old_sel, sel) &&
+            schema_add_cause(causes, "FieldValueInvalid", "spec.selector", "Invalid value: %s: field is immutable",
+                             show(sel, v, sizeof(v))) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* StatefulSets and DaemonSets: their pods always restart, and have no deadline. */
+static int template_restarts(const json_t *spec, const char *kind, json_t *causes)
+{
+        char v[512];
+        json_t *pod = json_object_get(json_object_get(spec, "template"), "spec");
+        json_t *policy = json_object_get(pod, "restartPolicy");
+        if (policy && !osb_streq(json_string_value(policy), "Always") &&
+            schema_add_cause(causes, "FieldValueNotSupported", "spec.template.spec.restartPolicy", "Unsupported value: %s: "
+                             "supported values: \"Always\"", show(policy, v, sizeof(v))) < 0)
+                return -ENOMEM;
+        if (json_object_get(pod, "activeDeadlineSeconds") &&
+            schema_add_cause(causes, "FieldValueForbidden", "spec.template.spec.activeDeadlineSeconds", "Forbidden: "
+                             "activeDeadlineSeconds in %s is not Supported", kind) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int prep_deployment(json_t *obj, const json_t *old, json_t *causes)
+{
+        char v[512];
         json_t *spec = json_object_get(obj, "spec");
         if (!json_is_object(spec))
                 return schema_add_cause(causes, "FieldValueRequired", "spec.selector", "Required value") < 0 ||
@@ -154,29 +202,91 @@ static int prep_deployment(json_t *obj, const json_t *old, json_t *causes)
                                      "equal to 0", show(replicas, v, sizeof(v))) < 0)
                         return -ENOMEM;
         }
-        json_t *sel = json_object_get(spec, "selector");
+        if (template_selector(spec, old, "deployment", causes) < 0)
+                return -ENOMEM;
         json_t *tmpl = json_object_get(spec, "template");
-        json_t *labels = json_object_get(json_object_get(tmpl, "metadata"), "labels");
-        if (!json_is_object(sel)) {
-                if (schema_add_cause(causes, "FieldValueRequired", "spec.selector", "Required value") < 0)
+        return pod_spec(json_object_get(tmpl, "spec"), "spec.template.spec", causes);
+}
+
+/* A spec's fields other than @keep (NULL-terminated) as a new object, NULL on OOM. */
+static json_t *spec_without(const json_t *spec, const char *const *keep)
+{
+        json_t *c = json_deep_copy(spec ? spec : json_object());
+        for (; c && *keep; keep++)
+                (void) json_object_del(c, *keep);
+        return c;
+}
+
+static int prep_statefulset(json_t *obj, const json_t *old, json_t *causes)
+{
+        char v[512];
+        json_t *spec = json_object_get(obj, "spec");
+        if (!json_is_object(spec))
+                return schema_add_cause(causes, "FieldValueRequired", "spec.selector", "Required value") < 0 ||
+                       schema_add_cause(causes, "FieldValueRequired", "spec.template.spec.containers", "Required value") < 0
+                               ? -ENOMEM : 0;
+        if (!old && json_object_set_new(obj, "status", json_pack("{s:i, s:i}", "replicas", 0, "availableReplicas", 0)) < 0)
+                return -ENOMEM;
+        /* spec.serviceName is not checked: kube-apiserver's validation never required it. */
+        int r = set_default(spec, "replicas", json_integer(1));
+        r = r ?: set_default(spec, "podManagementPolicy", json_string("OrderedReady"));
+        r = r ?: set_default(spec, "updateStrategy", json_pack("{s:s, s:{s:i}}", "type", "RollingUpdate", "rollingUpdate",
+                                                                "partition", 0));
+        r = r ?: set_default(spec, "revisionHistoryLimit", json_integer(10));
+        r = r ?: set_default(spec, "persistentVolumeClaimRetentionPolicy", json_pack("{s:s, s:s}", "whenDeleted", "Retain",
+                                                                                      "whenScaled", "Retain"));
+        if (r < 0)
+                return -ENOMEM;
+        json_t *replicas = json_object_get(spec, "replicas");
+        if ((!json_is_integer(replicas) || json_integer_value(replicas) < 0) &&
+            schema_add_cause(causes, "FieldValueInvalid", "spec.replicas", "Invalid value: %s: must be greater than or "
+                             "equal to 0", show(replicas, v, sizeof(v))) < 0)
+                return -ENOMEM;
+        const char *pmp = json_string_value(json_object_get(spec, "podManagementPolicy"));
+        if (!osb_streq(pmp, "OrderedReady") && !osb_streq(pmp, "Parallel") &&
+            schema_add_cause(causes, "FieldValueInvalid", "spec.podManagementPolicy", "Invalid value: %s: must be "
+                             "'OrderedReady' or 'Parallel'", show(json_object_get(spec, "podManagementPolicy"), v, sizeof(v))) < 0)
+                return -ENOMEM;
+        if (template_selector(spec, NULL, "statefulset", causes) < 0 || template_restarts(spec, "StatefulSet", causes) < 0)
+                return -ENOMEM;
+        if (old) {
+                /* Only these may change; the selector among the rest. */
+                static const char *const mutable[] = {"replicas", "ordinals", "template", "updateStrategy",
+                                                      "persistentVolumeClaimRetentionPolicy", "minReadySeconds", NULL};
+                osb_autojson json_t *a = spec_without(json_object_get(old, "spec"), mutable);
+                osb_autojson json_t *b = spec_without(spec, mutable);
+                if (!a || !b)
                         return -ENOMEM;
-        } else if (!json_object_size(json_object_get(sel, "matchLabels")) &&
-                   !json_array_size(json_object_get(sel, "matchExpressions"))) {
-                if (schema_add_cause(causes, "FieldValueInvalid", "spec.selector", "Invalid value: %s: empty selector is "
-                                     "invalid for deployment", show(sel, v, sizeof(v))) < 0)
-                        return -ENOMEM;
-        } else if (!selector_selects(sel, labels)) {
-                (void) snprintf(msg, sizeof(msg), "Invalid value: %s: `selector` does not match template `labels`",
-                                show(labels, v, sizeof(v)));
-                if (schema_add_cause(causes, "FieldValueInvalid", "spec.template.metadata.labels", "%s", msg) < 0)
+                if (!json_equal(a, b) &&
+                    schema_add_cause(causes, "FieldValueForbidden", "spec", "Forbidden: updates to statefulset spec for fields "
+                                     "other than 'replicas', 'ordinals', 'template', 'updateStrategy', "
+                                     "'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden") < 0)
                         return -ENOMEM;
         }
-        json_t *old_sel = old ? json_object_get(json_object_get(old, "spec"), "selector") : NULL;
-        if (old_sel && !json_equal(old_sel, sel) &&
-            schema_add_cause(causes, "FieldValueInvalid", "spec.selector", "Invalid value: %s: field is immutable",
-                             show(sel, v, sizeof(v))) < 0)
+        /* The pod template's own checks, as kube-apiserver makes them since Kubernetes PR 131790
+         * (2025; before, it checked only the template's labels). */
+        return pod_spec(json_object_get(json_object_get(spec, "template"), "spec"), "spec.template.spec", causes);
+}
+
+static int prep_daemonset(json_t *obj, const json_t *old, json_t *causes)
+{
+        json_t *spec = json_object_get(obj, "spec");
+        if (!json_is_object(spec))
+                return schema_add_cause(causes, "FieldValueRequired", "spec.selector", "Required value") < 0 ||
+                       schema_add_cause(causes, "FieldValueRequired", "spec.template.spec.containers", "Required value") < 0
+                               ? -ENOMEM : 0;
+        if (!old && json_object_set_new(obj, "status", json_pack("{s:i, s:i, s:i, s:i}", "currentNumberScheduled", 0,
+                                                                 "numberMisscheduled", 0, "desiredNumberScheduled", 0,
+                                                                 "numberReady", 0)) < 0)
                 return -ENOMEM;
-        return pod_spec(json_object_get(tmpl, "spec"), "spec.template.spec", causes);
+        int r = set_default(spec, "updateStrategy", json_pack("{s:s, s:{s:i, s:i}}", "type", "RollingUpdate", "rollingUpdate",
+                                                               "maxUnavailable", 1, "maxSurge", 0));
+        r = r ?: set_default(spec, "revisionHistoryLimit", json_integer(10));
+        if (r < 0)
+                return -ENOMEM;
+        if (template_selector(spec, old, "daemonset", causes) < 0 || template_restarts(spec, "DaemonSet", causes) < 0)
+                return -ENOMEM;
+        return pod_spec(json_object_get(json_object_get(spec, "template"), "spec"), "spec.template.spec", causes);
 }
 
 /* ---- services, claims, disruption budgets ---- */
@@ -398,6 +508,10 @@ int kinds_prepare(const struct kt_type *t, json_t *obj, const json_t *old, json_
                 return prep_pvc(obj, old, causes);
         case BT_DEPLOYMENT:
                 return prep_deployment(obj, old, causes);
+        case BT_STATEFULSET:
+                return prep_statefulset(obj, old, causes);
+        case BT_DAEMONSET:
+                return prep_daemonset(obj, old, causes);
         case BT_PDB:
                 return prep_pdb(obj, old, causes);
         case BT_ROLE:

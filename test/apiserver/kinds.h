@@ -1,8 +1,8 @@
 /* test/apiserver/kinds.h: defaults and validation of the workload and RBAC kinds deploy/ writes
- * (Pod, Service, PersistentVolumeClaim, Deployment, PodDisruptionBudget, Role, ClusterRole and
- * their bindings): the required fields and immutable fields kube-apiserver enforces, and the
- * defaults it fills in, so `kubectl apply` sees what a real cluster answers. Nothing runs them:
- * a Deployment just stays stored. */
+ * (Pod, Service, PersistentVolumeClaim, Deployment, StatefulSet, DaemonSet, PodDisruptionBudget,
+ * Role, ClusterRole and their bindings): the required fields and immutable fields kube-apiserver
+ * enforces, and the defaults it fills in, so `kubectl apply` sees what a real cluster answers.
+ * Nothing runs them: a Deployment, StatefulSet or DaemonSet just stays stored. */
 #pragma once
 
 #include <jansson.h>

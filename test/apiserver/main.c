@@ -43,11 +43,11 @@ static const struct osb_program program = {
         .summary = "An in-memory Kubernetes API server for tests (kubectl and controllers talk to it).",
         .footer = "Serves core/v1 namespaces, secrets, configmaps, events, serviceaccounts (with tokens for\n"
                   "them: TokenRequest, \"kubectl create token\"), pods, services and persistentvolumeclaims,\n"
-                  "apps/v1 deployments, policy/v1 poddisruptionbudgets,\n"
+                  "apps/v1 deployments, statefulsets and daemonsets, policy/v1 poddisruptionbudgets,\n"
                   "rbac.authorization.k8s.io roles, clusterroles and their bindings, authorization.k8s.io\n"
                   "(self)subjectaccessreviews, coordination.k8s.io leases, events.k8s.io events and\n"
                   "apiextensions.k8s.io CustomResourceDefinitions with their custom resources. Nothing runs\n"
-                  "pods or deployments. State is lost on exit. Built for tests only; never installed.",
+                  "pods or workloads. State is lost on exit. Built for tests only; never installed.",
 };
 
 static int fail(const char *what, const char *detail)

@@ -603,7 +603,7 @@ static void serve_review(struct server *s, struct osb_http_request *req, const s
         json_decref(out);
 }
 
-/* The autoscaling/v1 Scale of a Deployment (new reference, NULL on OOM). */
+/* The autoscaling/v1 Scale of a Deployment or StatefulSet (new reference, NULL on OOM). */
 static json_t *scale_of(const json_t *d)
 {
         json_t *meta = json_object_get(d, "metadata");
@@ -624,8 +624,8 @@ static json_t *scale_of(const json_t *d)
                          (json_int_t) json_integer_value(json_object_get(st, "replicas")), "selector", sel);
 }
 
-/* deployments/NAME/scale: GET, PUT and PATCH (merge) of the Scale, which reads and writes the
- * Deployment's spec.replicas. */
+/* deployments/NAME/scale and statefulsets/NAME/scale: GET, PUT and PATCH (merge) of the Scale,
+ * which reads and writes the object's spec.replicas. */
 static void serve_scale(struct server *s, struct osb_http_request *req, const struct api_target *t)
 {
         struct api_target dt = {.type = t->type, .ns = t->ns, .name = t->name};
@@ -775,7 +775,7 @@ static void serve_resource(struct server *s, struct osb_http_request *req, struc
                 return not_found_path(req);
         if (rt->sub && !((!strcmp(rt->sub, "status") && type->has_status) ||
                          (!strcmp(rt->sub, "finalize") && type->builtin == BT_NAMESPACE) ||
-                         (!strcmp(rt->sub, "scale") && type->builtin == BT_DEPLOYMENT) ||
+                         (!strcmp(rt->sub, "scale") && (type->builtin == BT_DEPLOYMENT || type->builtin == BT_STATEFULSET)) ||
                          (!strcmp(rt->sub, "token") && type->builtin == BT_SERVICEACCOUNT)))
                 return not_found_path(req);
         struct api_target t = {.type = type, .ns = rt->ns, .name = rt->name, .sub = rt->sub};

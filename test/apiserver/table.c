@@ -331,6 +331,8 @@ static json_t *row_cells(const struct kt_type *t, const json_t *o)
         case BT_SERVICE:
         case BT_PVC:
         case BT_DEPLOYMENT:
+        case BT_STATEFULSET:
+        case BT_DAEMONSET:
         case BT_PDB:
         case BT_ROLE:
         case BT_ROLEBINDING:
@@ -379,6 +381,8 @@ static json_t *headers_for(const struct kt_type *t)
         case BT_SERVICE:
         case BT_PVC:
         case BT_DEPLOYMENT:
+        case BT_STATEFULSET:
+        case BT_DAEMONSET:
         case BT_PDB:
         case BT_ROLE:
         case BT_ROLEBINDING:

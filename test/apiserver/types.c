@@ -35,9 +35,14 @@ static const struct builtin_def builtins[] = {
          "[" COL("Type", "string", ".spec.type") "," COL("Cluster-IP", "string", ".spec.clusterIP") "," COL_AGE "]"},
         {"", "v1", "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", true, true, BT_PVC, 0,
          "pvc", NULL, "[" COL("Status", "string", ".status.phase") "," COL("Volume", "string", ".spec.volumeName") "," COL_AGE "]"},
+        {"apps", "v1", "daemonsets", "daemonset", "DaemonSet", true, true, BT_DAEMONSET, 5, "ds", "all",
+         "[" COL("Desired", "integer", ".status.desiredNumberScheduled") "," COL("Current", "integer", ".status.currentNumberScheduled")
+         "," COL("Ready", "integer", ".status.numberReady") "," COL("Up-to-date", "integer", ".status.updatedNumberScheduled")
+         "," COL("Available", "integer", ".status.numberAvailable") "," COL_AGE "]"},
         {"apps", "v1", "deployments", "deployment", "Deployment", true, true, BT_DEPLOYMENT, 5, "deploy", "all",
          "[" COL("Up-to-date", "integer", ".status.updatedReplicas") "," COL("Available", "integer", ".status.availableReplicas")
          "," COL_AGE "]"},
+        {"apps", "v1", "statefulsets", "statefulset", "StatefulSet", true, true, BT_STATEFULSET, 5, "sts", "all", "[" COL_AGE "]"},
         {"events.k8s.io", "v1", "events", "event", "Event", true, false, BT_EVENT_V1, 10, "ev", NULL, NULL},
         {"authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview", "SelfSubjectAccessReview",
          false, false, BT_SSAR, 12, NULL, NULL, "[]"},
@@ -467,7 +472,7 @@ static int append_resource(json_t *list, const struct kt_type *t)
                 return -ENOMEM;
         /* Subresources, with the kind (group, version) they take where it is not the resource's. */
         const char *subs[4] = {t->has_status ? "status" : NULL, t->builtin == BT_NAMESPACE ? "finalize" : NULL,
-                               t->builtin == BT_DEPLOYMENT ? "scale" : NULL,
+                               t->builtin == BT_DEPLOYMENT || t->builtin == BT_STATEFULSET ? "scale" : NULL,
                                t->builtin == BT_SERVICEACCOUNT ? "token" : NULL};
         static const char *const sub_kind[4][3] = {{NULL}, {NULL}, {"Scale", "autoscaling", "v1"},
                                                    {"TokenRequest", "authentication.k8s.io", "v1"}};

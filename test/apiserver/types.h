@@ -22,6 +22,8 @@ enum builtin {
         BT_SERVICE,
         BT_PVC,
         BT_DEPLOYMENT,
+        BT_STATEFULSET,
+        BT_DAEMONSET,
         BT_PDB,
         BT_ROLE,
         BT_ROLEBINDING,

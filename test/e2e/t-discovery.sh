@@ -45,6 +45,15 @@ expect_eq "/apis/coordination.k8s.io is an APIGroup" "APIGroup coordination.k8s.
 
 body=$(kraw /apis/coordination.k8s.io/v1 2>&1)
 expect_eq "/apis/coordination.k8s.io/v1 leases: kind Lease, namespaced" "Lease true" "$(res leases '.kind + " " + (.namespaced|tostring)')"
+body=$(kraw /apis/apps/v1 2>&1)
+for r in deployments:Deployment:deploy statefulsets:StatefulSet:sts daemonsets:DaemonSet:ds; do
+  IFS=: read -r name kind short <<<"$r"
+  expect_eq "/apis/apps/v1 $name: kind $kind, namespaced, short name $short, category all" "$kind true $short all" \
+    "$(res "$name" '.kind + " " + (.namespaced|tostring) + " " + (.shortNames | join(",")) + " " + (.categories | join(","))')"
+  expect_eq "/apis/apps/v1 $name/status is a subresource of kind $kind" "$kind" "$(res "$name/status" .kind)"
+done
+expect_eq "/apis/apps/v1 statefulsets/scale is an autoscaling/v1 Scale" "autoscaling v1 Scale" \
+  "$(res statefulsets/scale '.group + " " + .version + " " + .kind')"
 body=$(kraw /apis/apiextensions.k8s.io/v1 2>&1)
 expect_eq "/apis/apiextensions.k8s.io/v1 customresourcedefinitions: kind, cluster scope" "CustomResourceDefinition false" \
   "$(res customresourcedefinitions '.kind + " " + (.namespaced|tostring)')"
@@ -77,6 +86,8 @@ expect_ok "kubectl api-resources" kc api-resources
 expect_match "api-resources: configmaps, short name cm, v1, namespaced" '^configmaps +cm +v1 +true +ConfigMap$' "$OUT"
 expect_match "api-resources: namespaces, cluster-scoped" '^namespaces +ns +v1 +false +Namespace$' "$OUT"
 expect_match "api-resources: leases" '^leases +coordination\.k8s\.io/v1 +true +Lease$' "$OUT"
+expect_match "api-resources: statefulsets, short name sts" '^statefulsets +sts +apps/v1 +true +StatefulSet$' "$OUT"
+expect_match "api-resources: daemonsets, short name ds" '^daemonsets +ds +apps/v1 +true +DaemonSet$' "$OUT"
 expect_match "api-resources: widgets, short name wdg" '^widgets +wdg +e2e\.bindery\.dev/v1alpha1 +true +Widget$' "$OUT"
 expect_match "api-resources: gadgets, cluster-scoped" '^gadgets +gdg +e2e\.bindery\.dev/v1alpha1 +false +Gadget$' "$OUT"
 expect_ok "kubectl api-resources --api-group=e2e.bindery.dev -o wide" kc api-resources --api-group=e2e.bindery.dev -o wide

@@ -4,9 +4,10 @@
 # rotationFrequency): the Secret keeps its name and its bytes change, the broker saw
 # predecessor_binding_id, the old binding is unbound after rotatedBindingTTL; a forced rotation
 # (the annotation services.cloud.sap.com/forceRotate, then `kubectl svcat rotate binding`) keeps
-# the old credentials in a Secret of their own while the TTL runs; a plan that is not
-# binding_rotatable gets a fresh bind; the broker's metadata.renew_before drives a rotation
-# without any policy; a failing new bind keeps the old credentials and Ready, with a condition
+# the old credentials in a Secret of their own while the TTL runs, and the opted-in Deployments,
+# StatefulSets and DaemonSets that use the Secret get the rotation time on their pod template; a
+# plan that is not binding_rotatable gets a fresh bind; the broker's metadata.renew_before drives a
+# rotation without any policy; a failing new bind keeps the old credentials and Ready, with a condition
 # and an Event; the controller killed (SIGKILL) mid-rotation carries on with the same new id, so
 # the broker holds no binding twice and none is lost; a spec change while the broker holds the
 # pending id with the old request (409) replaces that id, unbound, by a new one; deleting a
@@ -169,6 +170,16 @@ dep() {
   printf -- '---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: %s%s}\nspec: {replicas: 0, selector: {matchLabels: {app: %s}}, template: {metadata: {labels: {app: %s}}, spec: %s}}\n' \
     "$1" "$([ "$2" = true ] && echo ', annotations: {bindery.dev/restart-on-rotation: "true"}')" "$1" "$1" "$3"
 }
+# sts / ds NAME ANNOTATED POD-SPEC-JSON: a StatefulSet (with a serviceName, which older API
+# servers' schemas require; no Service is needed while nothing runs) and a DaemonSet
+sts() {
+  printf -- '---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: %s%s}\nspec: {replicas: 0, serviceName: %s, selector: {matchLabels: {app: %s}}, template: {metadata: {labels: {app: %s}}, spec: %s}}\n' \
+    "$1" "$([ "$2" = true ] && echo ', annotations: {bindery.dev/restart-on-rotation: "true"}')" "$1" "$1" "$1" "$3"
+}
+ds() {
+  printf -- '---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: %s%s}\nspec: {selector: {matchLabels: {app: %s}}, template: {metadata: {labels: {app: %s}}, spec: %s}}\n' \
+    "$1" "$([ "$2" = true ] && echo ', annotations: {bindery.dev/restart-on-rotation: "true"}')" "$1" "$1" "$3"
+}
 C='{name: app, image: "registry.invalid/app:1"'
 expect_ok "Deployments: two opted in that use Secret b-force (envFrom, a volume), one not opted in, one using another Secret" \
   kn apply -f - <<YAML
@@ -177,7 +188,17 @@ $(dep app-vol true "{containers: [$C}], volumes: [{name: creds, secret: {secretN
 $(dep app-plain - "{containers: [$C, env: [{name: PW, valueFrom: {secretKeyRef: {name: b-force, key: password}}}]}]}")
 $(dep app-other true "{containers: [$C, envFrom: [{secretRef: {name: other}}]}]}")
 YAML
-stamp() { kn get deployment "$1" -o json 2>/dev/null | jq -r '.spec.template.metadata.annotations["bindery.dev/credentials-rotated-at"] // "-"'; }
+expect_ok "StatefulSets: one opted in that loads Secret b-force (env), one not opted in that mounts it" kn apply -f - <<YAML
+$(sts sts-env true "{containers: [$C, env: [{name: PW, valueFrom: {secretKeyRef: {name: b-force, key: password}}}]}]}")
+$(sts sts-plain - "{containers: [$C}], volumes: [{name: creds, secret: {secretName: b-force}}]}")
+YAML
+expect_ok "DaemonSets: one opted in that mounts Secret b-force (projected volume), one opted in using another Secret" \
+  kn apply -f - <<YAML
+$(ds ds-vol true "{containers: [$C}], volumes: [{name: creds, projected: {sources: [{secret: {name: b-force}}]}}]}")
+$(ds ds-other true "{containers: [$C, envFrom: [{secretRef: {name: other}}]}]}")
+YAML
+# stamp NAME [KIND]: the rotation time on the pod template, - for none
+stamp() { kn get "${2:-deployment}" "$1" -o json 2>/dev/null | jq -r '.spec.template.metadata.annotations["bindery.dev/credentials-rotated-at"] // "-"'; }
 expect_ok "annotate it services.cloud.sap.com/forceRotate=true" kn annotate servicebinding b-force services.cloud.sap.com/forceRotate=true
 eventually 20 rotated_from b-force "$F0"
 F1=$(cur b-force)
@@ -195,13 +216,17 @@ expect_eq "... owned by the binding" "ServiceBinding b-force" \
 db_check "... the broker still holds both bindings while the TTL runs" "$(sorted "$F0" "$F1")" b_ids "$(iid i-rot)"
 expect_eq "... the history says Forced" "Forced" "$(of servicebinding b-force '.status.credentialsRotation.history[-1].reason')"
 RT=$(of servicebinding b-force '.status.credentialsRotation.history[-1].time')
-stamped() { [ "$(stamp app-env) $(stamp app-vol)" = "$RT $RT" ]; }
+stamped() { [ "$(stamp app-env) $(stamp app-vol) $(stamp sts-env statefulset) $(stamp ds-vol daemonset)" = "$RT $RT $RT $RT" ]; }
 eventually 15 stamped
 expect_eq "the opted-in Deployments that use the Secret get the rotation time on their pod template" "$RT $RT" \
   "$(stamp app-env) $(stamp app-vol)"
 expect_eq "... the one not opted in and the one using another Secret are untouched" "- -" "$(stamp app-plain) $(stamp app-other)"
+expect_eq "... so does the opted-in StatefulSet that uses it; the one not opted in is untouched" "$RT -" \
+  "$(stamp sts-env statefulset) $(stamp sts-plain statefulset)"
+expect_eq "... so does the opted-in DaemonSet that uses it; the one using another Secret is untouched" "$RT -" \
+  "$(stamp ds-vol daemonset) $(stamp ds-other daemonset)"
 expect_ok "... an Event WorkloadsRestarted names them" has_ev ServiceBinding b-force \
-  "^Normal WorkloadsRestarted: Annotated the pod template of Deployment/app-env, Deployment/app-vol "
+  "^Normal WorkloadsRestarted: Annotated the pod template of Deployment/app-env, Deployment/app-vol, StatefulSet/sts-env, DaemonSet/ds-vol "
 OUT=$(PATH="$top_builddir/plugins:$PATH" timeout 20 "$KUBECTL" svcat rotate binding b-force -n "$E2E_NS" 2>&1)
 expect_match "kubectl svcat rotate binding b-force" "^Rotation requested for binding $E2E_NS/b-force" "$OUT"
 eventually 20 rotated_from b-force "$F1"
