@@ -7,8 +7,7 @@
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
 #include "common/osb_time.h"
-#include "catalog-controller/credentials.h"
-#include "catalog-controller/kapi.h"
+#include "catalog-controller/binding_secret.h"
 #include "catalog-controller/names.h"
 #include "catalog-controller/reconcile_binding.h"
 #include "catalog-controller/reconcile_rotation.h"
@@ -16,7 +15,6 @@
 #include "catalog-controller/condition.h"
 #include "catalog-controller/kobj.h"
 #include "catalog-controller/osb_response.h"
-#include "catalog-controller/params.h"
 #include "catalog-controller/pass.h"
 #include "catalog-controller/request.h"
 
@@ -35,12 +33,6 @@ static const char *str_of(const json_t *o, const char *field)
 static bool status_bool(const struct pass *p, const char *field)
 {
         return json_is_true(json_object_get(p->status, field));
-}
-
-const char *reconcile_binding_secret_name(const struct pass *p)
-{
-        const char *s = str_of(spec_of(p), "secretName");
-        return s && *s ? s : p->name;
 }
 
 /* The namespace of the instance this binding names: spec.instanceRef.namespace, else its own. */
@@ -120,165 +112,6 @@ static int find_instance(struct pass *p, json_t **instance, const char **reason,
         return r;
 }
 
-/* ---- the Secret ---- */
-
-static int read_secret_data(void *userdata, const char *ns, const char *name, json_t **data, struct osb_error *err)
-{
-        struct pass *p = userdata;
-        /* the controller can read every namespace; whoever creates a binding may not: only
-         * Secrets beside the binding (service-catalog allowed any, a way to copy others' Secrets) */
-        if (!osb_streq(ns, p->ns))
-                return osb_error_set(err, OSB_E_BAD_REQUEST, "Secret %s/%s is not in the binding's namespace %s",
-                                     ns, name, p->ns);
-        json_auto_t *sec = NULL;
-        int r = kapi_get(p->c->kube, &kube_secrets, ns, name, &sec, err);
-        if (r == OSB_E_NOT_FOUND)
-                return osb_error_set(err, r, "Secret %s/%s not found", ns, name);
-        if (r < 0)
-                return r;
-        json_t *d = json_object_get(sec, "data");
-        *data = json_is_object(d) ? json_incref(d) : json_object();
-        return *data ? 0 : OOM(err);
-}
-
-/* The controller ownerReference of @secret names this binding. */
-bool reconcile_binding_owned(const struct pass *p, const json_t *secret)
-{
-        const char *uid = str_of(json_object_get(p->obj, "metadata"), "uid");
-        size_t i;
-        json_t *ref;
-        json_array_foreach(json_object_get(json_object_get(secret, "metadata"), "ownerReferences"), i, ref) {
-                if (json_is_true(json_object_get(ref, "controller")) && osb_streq(str_of(ref, "uid"), uid))
-                        return true;
-        }
-        return false;
-}
-
-/* The instance keys a Secret may carry, named as SAP's operator names them: instance_guid (the
- * OSB instance id), instance_name, plan (the plan's external name), type and label (the class's
- * external name), tags (the class's tags). */
-static json_t *instance_info(const struct pass *p, const json_t *instance)
-{
-        const char *cls = p->rv.cls && p->rv.cls->external_name ? p->rv.cls->external_name : "";
-        json_t *tags = p->rv.cls && p->rv.cls->tags ? json_loads(p->rv.cls->tags, 0, NULL) : json_array();
-        return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "instance_guid",
-                         str_of(json_object_get(instance, "spec"), "externalID") ? str_of(json_object_get(instance, "spec"), "externalID") : "",
-                         "instance_name", str_of(json_object_get(instance, "metadata"), "name") ? str_of(json_object_get(instance, "metadata"), "name") : "",
-                         "plan", p->rv.plan && p->rv.plan->external_name ? p->rv.plan->external_name : "", "type", cls,
-                         "label", cls, "tags", tags ? tags : json_array());
-}
-
-/* The Secret this binding wants, from the broker's @creds: every write of the Secret is built
- * here (credentials_secret_build), so a Secret rewritten later has the same shape. */
-static int secret_build(struct pass *p, const json_t *instance, const json_t *creds, struct credentials_secret *ret,
-                        struct osb_error *err)
-{
-        json_auto_t *info = instance_info(p, instance);
-        if (!info)
-                return OOM(err);
-        /* servicebinding.io defaults: type is the class's first tag, else its name; provider the
-         * class's providerDisplayName, else its broker */
-        const json_t *tag0 = json_array_get(json_object_get(info, "tags"), 0);
-        const char *type = json_string_value(tag0) ? json_string_value(tag0) : str_of(info, "type");
-        const char *provider = p->rv.cls && p->rv.cls->provider ? p->rv.cls->provider : p->rv.cls ? p->rv.cls->broker : NULL;
-        struct credentials_shape shape;
-        int r = credentials_shape_from_spec(spec_of(p), info, type && *type ? type : NULL, provider, &shape, err);
-        if (r < 0)
-                return r;
-        return credentials_secret_build(json_is_object(creds) ? creds : NULL, &shape, p->ns, read_secret_data, p, ret, err);
-}
-
-/* Sets each of @want's keys in @obj's @field (an object made when missing); true when one changed. */
-static int merge_map(json_t *obj, const char *field, const json_t *want, bool *changed)
-{
-        if (!want)
-                return 0;
-        json_t *m = json_object_get(obj, field);
-        if (!json_is_object(m)) {
-                m = json_object();
-                if (!m || json_object_set_new(obj, field, m) < 0)
-                        return -ENOMEM;
-        }
-        const char *k;
-        json_t *v;
-        json_object_foreach ((json_t *) want, k, v) {
-                if (json_equal(json_object_get(m, k), v))
-                        continue;
-                if (json_object_set(m, k, v) < 0)
-                        return -ENOMEM;
-                *changed = true;
-        }
-        return 0;
-}
-
-/* Writes the credentials into the Secret: created with our ownerReference, replaced when ours,
- * refused when someone else's. Returns 0, or an error with @err for the status. */
-int reconcile_binding_inject(struct pass *p, const json_t *instance, const json_t *creds, struct osb_error *err)
-{
-        osb_auto(credentials_secret_release) struct credentials_secret want = {0};
-        int r = secret_build(p, instance, creds, &want, err);
-        if (r < 0)
-                return r;
-        const char *name = reconcile_binding_secret_name(p);
-        json_auto_t *live = NULL;
-        r = kapi_get(p->c->kube, &kube_secrets, p->ns, name, &live, err);
-        if (r >= 0 && reconcile_binding_owned(p, live) && !osb_streq(str_of(live, "type"), want.type)) {
-                /* Kubernetes does not change a Secret's type: it is made anew */
-                r = kapi_delete(p->c->kube, &kube_secrets, p->ns, name, err);
-                if (r < 0 && r != OSB_E_NOT_FOUND)
-                        return r;
-                json_decref(live);
-                live = NULL;
-                r = OSB_E_NOT_FOUND;
-        }
-        if (r == OSB_E_NOT_FOUND) {
-                const json_t *md = json_object_get(p->obj, "metadata");
-                json_auto_t *sec = json_pack("{s:s,s:s,s:{s:s,s:s,s:[{s:s,s:s,s:s,s:s,s:b,s:b}]},s:s,s:O}",
-                                             "apiVersion", "v1", "kind", "Secret", "metadata", "name", name, "namespace",
-                                             p->ns, "ownerReferences", "apiVersion", "servicecatalog.k8s.io/v1beta1",
-                                             "kind", "ServiceBinding", "name", p->name, "uid", str_of(md, "uid") ? str_of(md, "uid") : "",
-                                             "controller", 1, "blockOwnerDeletion", 1, "type", want.type, "data", want.data);
-                json_t *smd = json_object_get(sec, "metadata");
-                if (!sec || (want.labels && json_object_set(smd, "labels", want.labels) < 0) ||
-                    (want.annotations && json_object_set(smd, "annotations", want.annotations) < 0))
-                        return OOM(err);
-                *err = (struct osb_error) OSB_ERROR_INIT;
-                r = kapi_create(p->c->kube, &kube_secrets, p->ns, sec, NULL, err);
-                return r;
-        }
-        if (r < 0)
-                return r;
-        if (!reconcile_binding_owned(p, live))
-                return osb_error_set(err, OSB_E_CONFLICT, "Secret %s/%s exists and is not owned by ServiceBinding %s/%s",
-                                     p->ns, name, p->ns, p->name);
-        bool changed = !json_equal(json_object_get(live, "data"), want.data);
-        json_t *lmd = json_object_get(live, "metadata");
-        if (merge_map(lmd, "labels", want.labels, &changed) < 0 ||
-            merge_map(lmd, "annotations", want.annotations, &changed) < 0)
-                return OOM(err);
-        if (!changed)
-                return 0;
-        if (json_object_set(live, "data", want.data) < 0)
-                return OOM(err);
-        (void) json_object_del(live, "stringData");
-        return kapi_update(p->c->kube, &kube_secrets, p->ns, live, NULL, err);
-}
-
-/* Deletes the Secret if it is ours. */
-static int eject(struct pass *p, struct osb_error *err)
-{
-        json_auto_t *live = NULL;
-        int r = kapi_get(p->c->kube, &kube_secrets, p->ns, reconcile_binding_secret_name(p), &live, err);
-        if (r == OSB_E_NOT_FOUND)
-                return 0;
-        if (r < 0)
-                return r;
-        if (!reconcile_binding_owned(p, live))
-                return 0;
-        r = kapi_delete(p->c->kube, &kube_secrets, p->ns, reconcile_binding_secret_name(p), err);
-        return r == OSB_E_NOT_FOUND ? 0 : r;
-}
-
 /* ---- bind ---- */
 
 
@@ -291,7 +124,7 @@ static int bound(struct pass *p, const json_t *instance, const json_t *creds, co
         (void) json_object_del(p->status, "inProgressProperties");
         if (json_object_set_new(p->status, "unbindStatus", json_string("Required")) < 0)
                 return OOM(err);
-        int r = reconcile_binding_inject(p, instance, creds, err);
+        int r = binding_secret_inject(p, instance, creds, err);
         if (pass_busy(p, &r) || r == -ENOMEM || r == -ECANCELED)
                 return r;
         if (r < 0) {
@@ -305,7 +138,7 @@ static int bound(struct pass *p, const json_t *instance, const json_t *creds, co
         condition_remove(p->status, "Failed");
         /* servicebinding.io's Provisioned Service: status.binding.name names the Secret */
         if (json_object_set_new(p->status, "reconciledGeneration", json_integer(p->generation)) < 0 ||
-            json_object_set_new(p->status, "binding", json_pack("{s:s}", "name", reconcile_binding_secret_name(p))) < 0 ||
+            json_object_set_new(p->status, "binding", json_pack("{s:s}", "name", binding_secret_name(p))) < 0 ||
             reconcile_rotation_bound(p, resp_body) < 0)
                 return OOM(err);
         ctl_retry_reset(p->c, p->key);
@@ -339,58 +172,13 @@ static int mitigate(struct pass *p, const char *reason, const char *message, str
         return r < 0 ? r : unbind(p, true, err);
 }
 
-/* The bind request of this binding to @instance: *body (new), *props (new: the status's
- * inProgressProperties), *identity (new, or NULL). Returns 0; -ENOMEM; or another negative code
- * with *reason ("ErrorWithParameters", "BindCallFailed") and @err saying what failed. */
-int reconcile_binding_bind_request(struct pass *p, const json_t *instance, json_t **body, json_t **props,
-                                   char **identity, const char **reason, struct osb_error *err)
-{
-        json_t *params = NULL, *redacted = NULL;
-        char sum[65];
-        osb_autofree char *ns_uid = NULL;
-        *reason = "ErrorWithParameters";
-        int r = request_parameters(p->c, p->ns, spec_of(p), &params, &redacted, sum, err);
-        if (r < 0)
-                return r;
-        json_auto_t *pa = params, *re = redacted;
-        /* nothing is sent when they break the plan's schema: the broker would refuse them, after a
-         * round trip (-EDOM: *reason stays ErrorWithParameters) */
-        r = params_check(p->rv.plan->schema_bind, pa, err);
-        if (r < 0)
-                return r == -ENOMEM ? r : -EDOM;
-        *reason = "BindCallFailed";
-        r = ctl_namespace_uid(p->c, p->ns, &ns_uid, err);
-        if (r >= 0)
-                r = pass_client(p, err);
-        if (r < 0)
-                return r;
-        bool oom;
-        osb_autofree char *id = request_identity(spec_of(p), &oom);
-        const char *iname = str_of(json_object_get(instance, "metadata"), "name");
-        json_auto_t *b = json_pack("{s:s,s:s,s:s,s:{s:s},s:o*}", "service_id", p->rv.cls->external_id ? p->rv.cls->external_id : "",
-                                   "plan_id", p->rv.plan->external_id ? p->rv.plan->external_id : "", "app_guid", ns_uid,
-                                   "bind_resource", "app_guid", ns_uid, "context",
-                                   request_context(p->c, p->ns, ns_uid, iname ? iname : ""));
-        json_auto_t *pr = json_object();
-        const json_t *ui = json_object_get(spec_of(p), "userInfo");
-        if (oom || !b || !pr || (pa && json_object_set(b, "parameters", pa) < 0) ||
-            (re && json_object_set(pr, "parameters", re) < 0) ||
-            (*sum && json_object_set_new(pr, "parameterChecksum", json_string(sum)) < 0) ||
-            (ui && json_object_set(pr, "userInfo", (json_t *) ui) < 0))
-                return OOM(err);
-        *body = OSB_TAKE_PTR(b);
-        *props = OSB_TAKE_PTR(pr);
-        *identity = OSB_TAKE_PTR(id);
-        return 0;
-}
-
 static int bind_binding(struct pass *p, const json_t *instance, struct osb_error *err)
 {
         json_t *body = NULL, *props = NULL;
         char *identity = NULL;
         char msg[1200];
         const char *reason;
-        int r = reconcile_binding_bind_request(p, instance, &body, &props, &identity, &reason, err);
+        int r = request_bind(p, instance, &body, &props, &identity, &reason, err);
         if (r == -ENOMEM)
                 goto out;
         if (r < 0) {
@@ -579,14 +367,14 @@ static int unbind(struct pass *p, bool mitigation, struct osb_error *err)
                 /* the instance is gone, and the broker's bindings went with it */
                 *err = (struct osb_error) OSB_ERROR_INIT;
                 pass_log(p, OSB_LOG_INFO, "instance gone", "nothing to unbind at the broker");
-                r = eject(p, err);
+                r = binding_secret_eject(p, err);
                 return r < 0 ? r : pass_finalize(p, err);
         }
         char msg[1200];
         if (r < 0 && !str_of(p->status, "unbindStatus")) {
                 /* no bind was ever recorded, and the instance cannot name its broker: nothing to undo */
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                r = eject(p, err);
+                r = binding_secret_eject(p, err);
                 return r < 0 ? r : pass_finalize(p, err);
         }
         if (r < 0) {
@@ -604,7 +392,7 @@ static int unbind(struct pass *p, bool mitigation, struct osb_error *err)
                         p->requeue_ms = ctl_retry_fail(p->c, p->key);
                 return pass_write_status(p, err);
         }
-        r = eject(p, err);
+        r = binding_secret_eject(p, err);
         if (r < 0)
                 return r;
         r = pass_client(p, err);
@@ -665,7 +453,7 @@ static int unbind(struct pass *p, bool mitigation, struct osb_error *err)
  * deletion: deleted here, and by the garbage collector through its owner reference anyway). */
 static int orphan(struct pass *p, struct osb_error *err)
 {
-        int r = eject(p, err);
+        int r = binding_secret_eject(p, err);
         if (r >= 0)
                 r = pass_finalize(p, err);
         if (r >= 0) {
@@ -807,7 +595,7 @@ static int binding_pass(struct pass *p, struct osb_error *err)
                 if (!has_finalizer)
                         return 0;
                 if (osb_streq(kobj_annotation(p->obj, NAMES_ANNOTATION_ABANDON), "true")) {
-                        int r = eject(p, err);
+                        int r = binding_secret_eject(p, err);
                         if (r >= 0)
                                 r = pass_finalize(p, err);
                         if (r >= 0) {
@@ -821,7 +609,7 @@ static int binding_pass(struct pass *p, struct osb_error *err)
                         return orphan(p, err);
                 const char *ubs = str_of(p->status, "unbindStatus");
                 if ((osb_streq(ubs, "NotRequired") || osb_streq(ubs, "Succeeded")) && !status_bool(p, "asyncOpInProgress")) {
-                        int r = eject(p, err);
+                        int r = binding_secret_eject(p, err);
                         return r < 0 ? r : pass_finalize(p, err);
                 }
                 if (status_bool(p, "asyncOpInProgress") && osb_streq(str_of(p->status, "currentOperation"), "Unbind")) {

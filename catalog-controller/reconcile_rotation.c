@@ -13,7 +13,7 @@
 #include "common/osb_mem.h"
 #include "common/osb_time.h"
 #include "catalog-controller/kapi.h"
-#include "catalog-controller/reconcile_binding.h"
+#include "catalog-controller/binding_secret.h"
 #include "catalog-controller/reconcile_rotation.h"
 #include "catalog-controller/condition.h"
 #include "catalog-controller/osb_response.h"
@@ -328,14 +328,14 @@ static int rotation_failed(struct pass *p, const char *message, struct osb_error
 static int keep_old_secret(struct pass *p, const char *retired_name, const char *old_id, struct osb_error *err)
 {
         json_auto_t *live = NULL;
-        int r = kapi_get(p->c->kube, &kube_secrets, p->ns, reconcile_binding_secret_name(p), &live, err);
+        int r = kapi_get(p->c->kube, &kube_secrets, p->ns, binding_secret_name(p), &live, err);
         if (r == OSB_E_NOT_FOUND) {
                 *err = (struct osb_error) OSB_ERROR_INIT;
                 return 0;
         }
         if (r < 0)
                 return r;
-        if (!reconcile_binding_owned(p, live))
+        if (!binding_secret_owned(p, live))
                 return 0;
         const json_t *md = json_object_get(p->obj, "metadata");
         const json_t *data = json_object_get(live, "data");
@@ -382,7 +382,7 @@ static int notify_workloads(struct pass *p, struct osb_error *err)
         unsigned n = 0;
         char names[600], msg[1200];
         struct osb_error werr = OSB_ERROR_INIT;
-        int r = workloads_restart(p->c, p->ns, reconcile_binding_secret_name(p), workloads_opted_in(p->obj), stamp, &n, names, sizeof(names),
+        int r = workloads_restart(p->c, p->ns, binding_secret_name(p), workloads_opted_in(p->obj), stamp, &n, names, sizeof(names),
                                   &werr);
         if (r == -ENOMEM || r == -ECANCELED)
                 return r == -ENOMEM ? OOM(err) : r;
@@ -391,7 +391,7 @@ static int notify_workloads(struct pass *p, struct osb_error *err)
                 char when[OSB_TIME_RFC3339_MAX];
                 osb_time_format_rfc3339(p->tnow + (time_t) ((delay + 999) / 1000), when);
                 (void) snprintf(msg, sizeof(msg), "Cannot restart the workloads that use Secret %s: %s; will retry at %s",
-                                reconcile_binding_secret_name(p), werr.text, when);
+                                binding_secret_name(p), werr.text, when);
                 pass_log(p, OSB_LOG_WARN, "WorkloadRestartFailed", msg);
                 pass_event(p, true, "WorkloadRestartFailed", msg);
                 requeue_at(p, p->tnow + (time_t) ((delay + 999) / 1000));
@@ -417,12 +417,12 @@ static int finish_rotation(struct pass *p, const json_t *instance, const struct 
         json_t *pending = json_object_get(cr, "pending");
         osb_autofree char *old = osb_strdup(reconcile_rotation_current_id(p));
         osb_autofree char *new = osb_strdup(str_of(pending, "externalID"));
-        osb_autofree char *retired_name = old ? rotation_retired_secret_name(reconcile_binding_secret_name(p), old) : NULL;
+        osb_autofree char *retired_name = old ? rotation_retired_secret_name(binding_secret_name(p), old) : NULL;
         if (!old || !new || !retired_name)
                 return OOM(err);
         int r = keep_old_secret(p, retired_name, old, err);
         if (r >= 0)
-                r = reconcile_binding_inject(p, instance, creds, err);
+                r = binding_secret_inject(p, instance, creds, err);
         if (r == -ENOMEM || r == -ECANCELED)
                 return r;
         if (r < 0) {
@@ -587,7 +587,7 @@ static int continue_rotation(struct pass *p, const json_t *instance, const struc
         char *identity = NULL;
         const char *reason;
         char msg[1200];
-        int r = reconcile_binding_bind_request(p, instance, &body, &props, &identity, &reason, err);
+        int r = request_bind(p, instance, &body, &props, &identity, &reason, err);
         json_auto_t *b = body, *pr = props;
         osb_autofree char *ident = identity;
         if (r == -ENOMEM)
