@@ -1,6 +1,7 @@
 /* catalog-controller/reconcile_binding.c: ServiceBindings: wait for the instance, bind (async when
- * the service's bindings are retrievable), write the Secret, unbind on deletion (service-catalog's
- * lifecycle; how ours differs is in docs/controller.md). */
+ * the service's bindings are retrievable), write the Secret (binding_secret.c), unbind on deletion
+ * (service-catalog's lifecycle; how ours differs is in docs/controller.md); orphaning and
+ * adoption. A Ready binding's credential rotation is reconcile_rotation.c's. */
 #include "common/osb_compat.h"
 
 #include "common/osb_json.h"
