@@ -30,3 +30,7 @@ catalog_controller_catalog_controller_LDADD = catalog-controller/libcatctl.a kub
 catalog_controller_libcatctl_a_SOURCES += catalog-controller/rotation.c catalog-controller/rotation.h
 # workloads told of a rotation (opt-in): the pod templates that use a binding's Secret
 catalog_controller_libcatctl_a_SOURCES += catalog-controller/workloads.c catalog-controller/workloads.h
+# the steps of a binding's credential rotation (state in status.credentialsRotation)
+catalog_controller_libcatctl_a_SOURCES += catalog-controller/reconcile_rotation.c catalog-controller/reconcile_rotation.h
+# a binding's Secret (name, owner, write, delete): the binding's bind and its rotation write it alike
+catalog_controller_libcatctl_a_SOURCES += catalog-controller/binding_secret.c catalog-controller/binding_secret.h

@@ -7,6 +7,7 @@
 #include "common/osb_json.h"
 #include "common/osb_mem.h"
 #include "catalog-controller/params.h"
+#include "catalog-controller/pass.h"
 #include "catalog-controller/request.h"
 
 int request_parameters(struct ctl *c, const char *ns, const json_t *spec, json_t **params, json_t **redacted,
@@ -74,4 +75,47 @@ int request_default_external_id(json_t *spec)
         uuid_generate_random(u);
         uuid_unparse_lower(u, buf);
         return json_object_set_new(spec, "externalID", json_string(buf)) < 0 ? -ENOMEM : 1;
+}
+
+int request_bind(struct pass *p, const json_t *instance, json_t **body, json_t **props, char **identity,
+                 const char **reason, struct osb_error *err)
+{
+        const json_t *spec = json_object_get(p->obj, "spec");
+        json_t *params = NULL, *redacted = NULL;
+        char sum[65];
+        osb_autofree char *ns_uid = NULL;
+        *reason = "ErrorWithParameters";
+        int r = request_parameters(p->c, p->ns, spec, &params, &redacted, sum, err);
+        if (r < 0)
+                return r;
+        json_auto_t *pa = params, *re = redacted;
+        /* nothing is sent when they break the plan's schema: the broker would refuse them, after a
+         * round trip (-EDOM: *reason stays ErrorWithParameters) */
+        r = params_check(p->rv.plan->schema_bind, pa, err);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EDOM;
+        *reason = "BindCallFailed";
+        r = ctl_namespace_uid(p->c, p->ns, &ns_uid, err);
+        if (r >= 0)
+                r = pass_client(p, err);
+        if (r < 0)
+                return r;
+        bool oom;
+        osb_autofree char *id = request_identity(spec, &oom);
+        const char *iname = json_string_value(json_object_get(json_object_get(instance, "metadata"), "name"));
+        json_auto_t *b = json_pack("{s:s,s:s,s:s,s:{s:s},s:o*}", "service_id", p->rv.cls->external_id ? p->rv.cls->external_id : "",
+                                   "plan_id", p->rv.plan->external_id ? p->rv.plan->external_id : "", "app_guid", ns_uid,
+                                   "bind_resource", "app_guid", ns_uid, "context",
+                                   request_context(p->c, p->ns, ns_uid, iname ? iname : ""));
+        json_auto_t *pr = json_object();
+        const json_t *ui = json_object_get(spec, "userInfo");
+        if (oom || !b || !pr || (pa && json_object_set(b, "parameters", pa) < 0) ||
+            (re && json_object_set(pr, "parameters", re) < 0) ||
+            (*sum && json_object_set_new(pr, "parameterChecksum", json_string(sum)) < 0) ||
+            (ui && json_object_set(pr, "userInfo", (json_t *) ui) < 0))
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        *body = OSB_TAKE_PTR(b);
+        *props = OSB_TAKE_PTR(pr);
+        *identity = OSB_TAKE_PTR(id);
+        return 0;
 }

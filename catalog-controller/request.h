@@ -1,6 +1,7 @@
 /* catalog-controller/request.h: the parts of an OSB request that instances and bindings build
  * from their spec: the parameters (spec.parameters merged with spec.parametersFrom Secrets),
- * the originating identity, the platform context and the external ID. Every result is new and
+ * the originating identity, the platform context and the external ID; and a binding's whole bind
+ * request (its reconciler's bind and its rotation's send the same). Every result is new and
  * owned by the caller. */
 #pragma once
 
@@ -9,6 +10,7 @@
 
 #include "common/osb_error.h"
 #include "catalog-controller/ctl.h"
+#include "catalog-controller/pass.h"
 
 /* The parameters of @spec (spec.parameters + spec.parametersFrom Secrets of namespace @ns), as
  * params_build() returns them. Errors name the Secret and key. */
@@ -22,3 +24,10 @@ json_t *request_context(struct ctl *c, const char *ns, const char *ns_uid, const
 /* Sets spec.externalID (the OSB instance_id / binding_id) to a random UUID when empty.
  * Returns 1 (set), 0, or -ENOMEM. */
 int request_default_external_id(json_t *spec);
+/* The bind request of the binding of pass @p to @instance (JSON), its references resolved
+ * (p->rv): *body (new), *props (new: the status's inProgressProperties), *identity (new, or
+ * NULL). Returns 0; -ENOMEM; or another negative code with *reason ("ErrorWithParameters",
+ * "BindCallFailed") and @err saying what failed (-EDOM: the parameters do not match the plan's
+ * schema). */
+int request_bind(struct pass *p, const json_t *instance, json_t **body, json_t **props, char **identity,
+                 const char **reason, struct osb_error *err);

@@ -128,7 +128,9 @@ for f, t in srcs.items():
 
 # A Secret created with an owner reference that sets blockOwnerDeletion needs "update" on the
 # owner's finalizers subresource (OwnerReferencesPermissionEnforcement). Owners by file:
-OWNER_BY_FILE = {"reconcile_binding.c": ("servicecatalog.k8s.io", "servicebindings")}
+OWNER_BY_FILE = {"reconcile_binding.c": ("servicecatalog.k8s.io", "servicebindings"),
+                 "binding_secret.c": ("servicecatalog.k8s.io", "servicebindings"),
+                 "reconcile_rotation.c": ("servicecatalog.k8s.io", "servicebindings")}
 for f, t in srcs.items():
     if re.search(r'"blockOwnerDeletion"\s*,\s*(1|true)\b', t):
         if f in OWNER_BY_FILE:
