@@ -34,8 +34,8 @@ cat >"$E2E_TMP/b1.json" <<JSON
  {"id":"$SVC","name":"$CLS","description":"E2E bindings","bindable":true,"instances_retrievable":true,
   "bindings_retrievable":true,"plans":[
   {"id":"$P_SMALL","name":"small","description":"synchronous","x-bindery-backend":{"type":"static","credentials":$CREDS}},
-  {"id":"$P_ASYNC","name":"async","description":"provisioned in 5 s",
-   "x-bindery-backend":{"type":"static","async":"optional","delay":"5s","retry_after":1,"credentials":$CREDS}},
+  {"id":"$P_ASYNC","name":"async","description":"provisioned in 10 s",
+   "x-bindery-backend":{"type":"static","async":"optional","delay":"10s","retry_after":1,"credentials":$CREDS}},
   {"id":"$P_BASYNC","name":"bind-async","description":"bound in 5 s",
    "x-bindery-backend":{"type":"static","bind_async":"optional","delay":"5s","credentials":$CREDS}}]},
  {"id":"$SVCN","name":"$CLSN","description":"not bindable","bindable":false,"plans":[
@@ -133,7 +133,7 @@ metadata: {name: xform-src}
 stringData: {extra1: v1, extra2: "second value"}
 YAML
 TAKEN_RV=$(kn get secret taken -o jsonpath='{.metadata.resourceVersion}')
-expect_ok "create 5 instances (db, slowdb: 5 s, adb: asynchronous binds, nbi: not bindable, cas) and 10 bindings" kn apply -f - <<YAML
+expect_ok "create 5 instances (db, slowdb: 10 s, adb: asynchronous binds, nbi: not bindable, cas) and 10 bindings" kn apply -f - <<YAML
 $(si_yaml db small)
 $(si_yaml slowdb async)
 $(si_yaml adb bind-async)
@@ -162,7 +162,8 @@ expect_eq "... no Secret yet" "" "$(kn get secret b-async -o name 2>/dev/null)"
 # --- a binding made before its instance is Ready -------------------------------------------------
 tick "a binding made before its instance is Ready"
 # (the controller gives a binding created with its instance a few seconds' grace before it says
-# ErrorInstanceNotReady: slowdb takes 5 s)
+# ErrorInstanceNotReady: slowdb takes 10 s, so the binding says it well before the instance is
+# Ready, and "no Secret yet" holds however loaded the machine)
 eventually 10 bready b-early "False ErrorInstanceNotReady"
 expect_eq "b-early (instance still provisioning): Ready False ErrorInstanceNotReady" "False ErrorInstanceNotReady" "$(cond servicebinding b-early Ready)"
 expect_eq "... no Secret yet" "" "$(kn get secret b-early -o name 2>/dev/null)"
