@@ -165,30 +165,41 @@ static bool static_requires_app(const struct catalog_plan *plan)
 /* Returns a new string with {instance_id}, {binding_id}, {plan_id}, {service_id} replaced. */
 static char *expand(const char *tmpl, const struct backend_call *call)
 {
-        const char *names[] = {"{instance_id}", "{binding_id}", "{plan_id}", "{service_id}"};
+        static const char *const names[] = {"{instance_id}", "{binding_id}", "{plan_id}", "{service_id}"};
+        static const size_t name_len[] = {13, 12, 9, 12};
         const char *values[] = {call->instance_id, call->binding_id ? call->binding_id : "",
                                 call->plan->id, call->plan->service->id};
-        size_t cap = strlen(tmpl) + 1;
-        for (const char *p = tmpl; *p; p++)
-                if (*p == '{')
-                        for (unsigned i = 0; i < OSB_ELEMENTSOF(names); i++)
-                                cap += strlen(values[i]);
+        size_t value_len[OSB_ELEMENTSOF(values)], longest = 0;
+        for (unsigned i = 0; i < OSB_ELEMENTSOF(values); i++) {
+                value_len[i] = strlen(values[i]);
+                longest = value_len[i] > longest ? value_len[i] : longest;
+        }
+        /* Only a '{' can start a name: the rest is copied as it is, a span at a time. */
+        size_t len = strlen(tmpl), cap = len + 1;
+        for (const char *p = memchr(tmpl, '{', len); p; p = memchr(p + 1, '{', len - (size_t) (p + 1 - tmpl)))
+                cap += longest;
         char *out = osb_malloc(cap), *o = out;
         if (!out)
                 return NULL;
-        for (const char *p = tmpl; *p;) {
-                bool done = false;
-                for (unsigned i = 0; i < OSB_ELEMENTSOF(names) && !done; i++) {
-                        size_t n = strlen(names[i]);
-                        if (strncmp(p, names[i], n) == 0) {
-                                size_t vl = strlen(values[i]);
-                                memcpy(o, values[i], vl);
-                                o += vl;
-                                p += n;
-                                done = true;
-                        }
-                }
-                if (!done)
+        const char *p = tmpl, *end = tmpl + len;
+        while (p < end) {
+                const char *brace = memchr(p, '{', (size_t) (end - p));
+                if (!brace)
+                        brace = end;
+                memcpy(o, p, (size_t) (brace - p));
+                o += brace - p;
+                p = brace;
+                if (p == end)
+                        break;
+                unsigned i = 0;
+                while (i < OSB_ELEMENTSOF(names) &&
+                       ((size_t) (end - p) < name_len[i] || memcmp(p, names[i], name_len[i]) != 0))
+                        i++;
+                if (i < OSB_ELEMENTSOF(names)) {
+                        memcpy(o, values[i], value_len[i]);
+                        o += value_len[i];
+                        p += name_len[i];
+                } else
                         *o++ = *p++;
         }
         *o = '\0';

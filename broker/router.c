@@ -120,13 +120,13 @@ static int check_ids(const struct osb_http_request *req, const char *iid, size_t
         int r = request_check_id(iid, iid_len, "the instance id", err);
         if (r >= 0 && bid)
                 r = request_check_id(bid, bid_len, "the binding id", err);
-        static const char *const params[] = {"operation", "service_id", "plan_id"};
+        static const char *const params[][2] = {{"operation", "the query parameter operation"},
+                                                {"service_id", "the query parameter service_id"},
+                                                {"plan_id", "the query parameter plan_id"}};
         for (size_t i = 0; r >= 0 && i < OSB_ELEMENTSOF(params); i++) {
-                const char *v = osb_http_query(req, params[i]);
-                char what[48];
-                (void) snprintf(what, sizeof(what), "the query parameter %s", params[i]);
+                const char *v = osb_http_query(req, params[i][0]);
                 if (v)
-                        r = request_check_id(v, strlen(v), what, err);
+                        r = request_check_id(v, strlen(v), params[i][1], err);
         }
         return r;
 }
@@ -176,8 +176,10 @@ static struct req_info *new_info(struct osb_http_request *req)
         req->data = info;
         info->ep = EP_OTHER;
         const char *rid = request_identity(req);
-        if (rid)
-                (void) snprintf(info->request_id, sizeof(info->request_id), "%s", rid);
+        if (rid) {
+                size_t n = strnlen(rid, sizeof(info->request_id) - 1);
+                memcpy(info->request_id, rid, n);   /* calloc'd: stays NUL-terminated */
+        }
         return info;
 }
 

@@ -312,9 +312,19 @@ static void conn_close(struct conn *c)
  * a handle's own connection only reads a few rows outside transactions (and migrates at
  * open), so it keeps a small cache and no lookaside (SQLite's 120 KB per connection, which
  * every request thread's handle would pay). */
+/* SQLite's memory statistics (nothing here reads them) take a process-wide mutex on every
+ * allocation and free, some thirty of each per request: off, before SQLite initialises. A call
+ * after that (another SQLite user in the process came first) fails harmlessly. */
+static void sqlite_setup(void)
+{
+        (void) sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int conn_open(const char *path, enum store_sync sync, bool writer, struct conn *c,
                      struct osb_error *err)
 {
+        static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
+        (void) pthread_once(&setup_once, sqlite_setup);
         int rc = sqlite3_open_v2(path, &c->db,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
         if (rc != SQLITE_OK) {

@@ -83,8 +83,192 @@ static int dump_cb(const char *buffer, size_t size, void *data)
         return d->error < 0 ? -1 : 0;
 }
 
+/* ---- the compact, sorted dump of the broker's hot path ---------------------------------------
+ * osb_json_dump() runs several times per broker request (request keys, stored parameters and
+ * responses, the answer); jansson spends most of that time on its loop detection (a formatted
+ * pointer and a hash table per container) and on one callback per piece of text. This writer
+ * produces the same bytes as json_dump_callback() with JSON_COMPACT | JSON_SORT_KEYS |
+ * JSON_ENCODE_ANY for trees of objects, arrays, strings, integers, true, false and null. Anything
+ * else (a real, whose text is jansson's to choose; a key containing NUL; text that is not UTF-8)
+ * makes it answer FAST_UNSUPPORTED, and the caller dumps with jansson instead. */
+enum { FAST_OK = 0, FAST_UNSUPPORTED = 1, FAST_MAX_DEPTH = 2048 };
+
+static size_t utf8_seq_len(const unsigned char *p, size_t n)
+{
+        unsigned char c = p[0];
+        size_t len;
+        uint32_t cp;
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xC2 && c <= 0xDF)
+                len = 2, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF)
+                len = 3, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4)
+                len = 4, cp = c & 0x07;
+        else
+                return 0;
+        if (len > n)
+                return 0;
+        for (size_t i = 1; i < len; i++) {
+                if ((p[i] & 0xC0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+                return 0;
+        return len;
+}
+
+static int fast_string(struct osb_buf *b, const char *s, size_t n)
+{
+        static const char hex[] = "0123456789ABCDEF";
+        const unsigned char *p = (const unsigned char *) s, *end = p + n, *run = p;
+        int r = osb_buf_append(b, "\"", 1);
+        while (r == 0 && p < end) {
+                unsigned char c = *p;
+                if (c >= 0x80) {
+                        size_t l = utf8_seq_len(p, (size_t) (end - p));
+                        if (l == 0)
+                                return FAST_UNSUPPORTED;
+                        p += l;
+                        continue;
+                }
+                if (c >= 0x20 && c != '"' && c != '\\') {
+                        p++;
+                        continue;
+                }
+                r = osb_buf_append(b, run, (size_t) (p - run));
+                char esc[7] = {'\\', 0};
+                size_t el = 2;
+                switch (c) {
+                case '"': esc[1] = '"'; break;
+                case '\\': esc[1] = '\\'; break;
+                case '\b': esc[1] = 'b'; break;
+                case '\f': esc[1] = 'f'; break;
+                case '\n': esc[1] = 'n'; break;
+                case '\r': esc[1] = 'r'; break;
+                case '\t': esc[1] = 't'; break;
+                default:
+                        memcpy(esc + 1, "u00", 3);
+                        esc[4] = hex[c >> 4];
+                        esc[5] = hex[c & 0xF];
+                        el = 6;
+                }
+                if (r == 0)
+                        r = osb_buf_append(b, esc, el);
+                run = ++p;
+        }
+        if (r == 0)
+                r = osb_buf_append(b, run, (size_t) (p - run));
+        return r == 0 ? osb_buf_append(b, "\"", 1) : r;
+}
+
+struct fast_key {
+        const char *key;
+        size_t len;
+        json_t *value;
+};
+
+static int fast_key_cmp(const void *a, const void *b)
+{
+        const struct fast_key *x = a, *y = b;
+        int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+        return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static int fast_value(struct osb_buf *b, const json_t *j, unsigned depth);
+
+static int fast_object(struct osb_buf *b, const json_t *j, unsigned depth)
+{
+        size_t n = json_object_size(j), i = 0;
+        if (n == 0)
+                return osb_buf_append(b, "{}", 2);
+        struct fast_key small[16];
+        struct fast_key *keys = n <= OSB_ELEMENTSOF(small) ? small : osb_calloc(n, sizeof(*keys));
+        if (!keys)
+                return -ENOMEM;
+        for (void *it = json_object_iter((json_t *) j); it && i < n;
+             it = json_object_iter_next((json_t *) j, it), i++) {
+                keys[i].key = json_object_iter_key(it);
+#if JANSSON_VERSION_HEX >= 0x020e00
+                keys[i].len = json_object_iter_key_len(it);
+#else
+                keys[i].len = strlen(keys[i].key);
+#endif
+                keys[i].value = json_object_iter_value(it);
+        }
+        int r = i == n ? 0 : FAST_UNSUPPORTED;
+        for (size_t k = 0; r == 0 && k < n; k++)
+                if (memchr(keys[k].key, '\0', keys[k].len))
+                        r = FAST_UNSUPPORTED;
+        if (r == 0)
+                qsort(keys, n, sizeof(*keys), fast_key_cmp);
+        for (size_t k = 0; r == 0 && k < n; k++) {
+                r = osb_buf_append(b, k ? "," : "{", 1);
+                if (r == 0)
+                        r = fast_string(b, keys[k].key, keys[k].len);
+                if (r == 0)
+                        r = osb_buf_append(b, ":", 1);
+                if (r == 0)
+                        r = fast_value(b, keys[k].value, depth + 1);
+        }
+        if (keys != small)
+                osb_free(keys);
+        return r == 0 ? osb_buf_append(b, "}", 1) : r;
+}
+
+static int fast_value(struct osb_buf *b, const json_t *j, unsigned depth)
+{
+        if (depth > FAST_MAX_DEPTH)
+                return FAST_UNSUPPORTED;
+        switch (json_typeof(j)) {
+        case JSON_OBJECT:
+                return fast_object(b, j, depth);
+        case JSON_ARRAY: {
+                size_t n = json_array_size(j);
+                int r = osb_buf_append(b, "[", 1);
+                for (size_t i = 0; r == 0 && i < n; i++) {
+                        if (i)
+                                r = osb_buf_append(b, ",", 1);
+                        if (r == 0)
+                                r = fast_value(b, json_array_get(j, i), depth + 1);
+                }
+                return r == 0 ? osb_buf_append(b, "]", 1) : r;
+        }
+        case JSON_STRING:
+                return fast_string(b, json_string_value(j), json_string_length(j));
+        case JSON_INTEGER: {
+                char t[32];
+                int n = snprintf(t, sizeof(t), "%" JSON_INTEGER_FORMAT, json_integer_value(j));
+                return osb_buf_append(b, t, (size_t) n);
+        }
+        case JSON_TRUE:
+                return osb_buf_append(b, "true", 4);
+        case JSON_FALSE:
+                return osb_buf_append(b, "false", 5);
+        case JSON_NULL:
+                return osb_buf_append(b, "null", 4);
+        default:
+                return FAST_UNSUPPORTED;
+        }
+}
+
 static char *dump(const json_t *j, size_t flags, bool newline, size_t *ret_len)
 {
+        if (flags == (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) && j) {
+                struct osb_buf fb;
+                osb_buf_init(&fb, SIZE_MAX / 2);
+                int r = fast_value(&fb, j, 0);
+                if (r == 0 && newline)
+                        r = osb_buf_append(&fb, "\n", 1);
+                if (r == 0)
+                        return osb_buf_detach(&fb, ret_len);
+                osb_buf_release(&fb);
+                if (r < 0)
+                        return NULL;    /* out of memory, as jansson would be */
+        }
         struct dump_state d = {.error = 0};
         osb_buf_init(&d.buf, SIZE_MAX / 2);
         size_t failures = osb_mem_failures();

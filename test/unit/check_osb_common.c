@@ -448,6 +448,93 @@ START_TEST(json_parse_every_allocation_failure_is_enomem_or_exact)
 }
 END_TEST
 
+/* osb_json_dump() writes its own text for the broker's hot path: byte for byte jansson's
+ * json_dumps(JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY), and NULL where jansson fails. */
+static void assert_dump_is_janssons(const json_t *j)
+{
+        const size_t flags = JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY;
+        char *want = json_dumps(j, flags);
+        size_t len = 0;
+        char *got = osb_json_dump(j, &len);
+        if (!want) {
+                ck_assert_ptr_null(got);
+                return;
+        }
+        ck_assert_ptr_nonnull(got);
+        ck_assert_str_eq(got, want);
+        ck_assert_uint_eq(len, strlen(want));
+        char *line = osb_json_dump_line(j, flags, &len);
+        ck_assert_ptr_nonnull(line);
+        ck_assert_uint_eq(len, strlen(want) + 1);
+        ck_assert_int_eq(memcmp(line, want, len - 1), 0);
+        ck_assert_int_eq(line[len - 1], '\n');
+        osb_free(line);
+        osb_free(got);
+        free(want);
+}
+
+START_TEST(json_dump_is_byte_for_byte_janssons)
+{
+        char every_byte[128];
+        for (int c = 1; c < 128; c++)
+                every_byte[c - 1] = (char) c;
+        every_byte[127] = '\0';
+        json_t *strings = json_pack("[s,s,s,s,s,s]", every_byte, "", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+                                    "\xef\xbf\xbf\xf4\x8f\xbf\xbf", "a \"quoted\" \\ path/with/slashes", "\x7f");
+        ck_assert_ptr_nonnull(strings);
+        ck_assert_int_eq(json_array_append_new(strings, json_stringn("nul\0inside", 10)), 0);
+        assert_dump_is_janssons(strings);
+        json_t *o = json_pack("{s:i,s:I,s:I,s:b,s:b,s:n,s:{},s:[],s:{s:[i,{s:s}]},s:s}", "b", 1, "ab",
+                              (json_int_t) INT64_MAX, "a", (json_int_t) INT64_MIN, "B", 1, "", 0, "\xc3\xa9",
+                              "a\x01", "[", "nested", "x", -7, "k\n\"", "v\t", "z", every_byte);
+        ck_assert_ptr_nonnull(o);
+        assert_dump_is_janssons(o);
+        json_t *many = json_object();
+        for (int i = 40; i > 0; i--) {
+                char k[16];
+                (void) snprintf(k, sizeof(k), "key%d", i * 7 % 41);
+                ck_assert_int_eq(json_object_set_new(many, k, json_integer(i)), 0);
+        }
+        assert_dump_is_janssons(many);
+        ck_assert_int_eq(json_object_set(o, "many", many), 0);
+        ck_assert_int_eq(json_object_set(o, "strings", strings), 0);
+        assert_dump_is_janssons(o);
+        json_t *scalars[] = {json_integer(0), json_true(), json_false(), json_null(), json_string("s"),
+                             json_real(2.5), json_real(1e300), json_pack("{s:[f]}", "r", 0.1)};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(scalars); i++) {
+                assert_dump_is_janssons(scalars[i]);
+                json_decref(scalars[i]);
+        }
+#if JANSSON_VERSION_HEX >= 0x020e00
+        json_t *nul_key = json_object();
+        ck_assert_int_eq(json_object_setn_new(nul_key, "a\0b", 3, json_true()), 0);
+        ck_assert_int_eq(json_object_setn_new(nul_key, "a", 1, json_false()), 0);
+        assert_dump_is_janssons(nul_key);
+        json_decref(nul_key);
+#endif
+        json_t *bad = json_stringn_nocheck("\xc3(", 2);
+        assert_dump_is_janssons(bad);
+        ck_assert_ptr_null(osb_json_dump(bad, NULL));
+        json_decref(bad);
+        /* every allocation failure: NULL, or the whole text */
+        char *want = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+        osb_mem_fail_at(SIZE_MAX);
+        osb_free(osb_json_dump(o, NULL));
+        size_t n = osb_mem_allocs();
+        for (size_t i = 0; i < n; i++) {
+                osb_mem_fail_at(i);
+                char *got = osb_json_dump(o, NULL);
+                osb_mem_fail_at(SIZE_MAX);
+                ck_assert_msg(!got || strcmp(got, want) == 0, "allocation %zu", i);
+                osb_free(got);
+        }
+        free(want);
+        json_decref(many);
+        json_decref(strings);
+        json_decref(o);
+}
+END_TEST
+
 static Suite *common_suite(void)
 {
         Suite *s = suite_create("osb_common");
@@ -475,6 +562,7 @@ static Suite *common_suite(void)
         tc = tcase_create("json");
         tcase_add_test(tc, json_parse_errors_say_where);
         tcase_add_test(tc, json_parse_every_allocation_failure_is_enomem_or_exact);
+        tcase_add_test(tc, json_dump_is_byte_for_byte_janssons);
         suite_add_tcase(s, tc);
         tc = tcase_create("misc");
         tcase_add_test(tc, log_quote_escapes_only_when_needed);
