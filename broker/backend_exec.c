@@ -53,42 +53,12 @@ struct exec_plan {
 
 /* ---- output: a pure function (fuzzed by test/fuzz/fuzz_exec_output.c) ------------------ */
 
-/* Length of the valid UTF-8 sequence at @p (at most @n bytes), or 0 when it is not one.
- * Rejects overlong forms, surrogates and code points past U+10FFFF, as jansson does. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-        unsigned c = p[0];
-        size_t len;
-        uint32_t cp;
-        if (c < 0x80)
-                return 1;
-        if (c >= 0xc2 && c <= 0xdf)
-                len = 2, cp = c & 0x1f;
-        else if (c >= 0xe0 && c <= 0xef)
-                len = 3, cp = c & 0x0f;
-        else if (c >= 0xf0 && c <= 0xf4)
-                len = 4, cp = c & 0x07;
-        else
-                return 0;
-        if (len > n)
-                return 0;
-        for (size_t i = 1; i < len; i++) {
-                if ((p[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (p[i] & 0x3f);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        return len;
-}
-
 void exec_sanitize_text(char *s)
 {
         unsigned char *p = (unsigned char *) s;
         size_t n = strlen(s);
         for (size_t i = 0; i < n;) {
-                size_t len = utf8_len(p + i, n - i);
+                size_t len = osb_json_utf8_len(p + i, n - i);
                 if (len == 0) {
                         p[i++] = '?';
                         continue;

@@ -93,7 +93,7 @@ static int dump_cb(const char *buffer, size_t size, void *data)
  * makes it answer FAST_UNSUPPORTED, and the caller dumps with jansson instead. */
 enum { FAST_OK = 0, FAST_UNSUPPORTED = 1, FAST_MAX_DEPTH = 2048 };
 
-static size_t utf8_seq_len(const unsigned char *p, size_t n)
+size_t osb_json_utf8_len(const unsigned char *p, size_t n)
 {
         unsigned char c = p[0];
         size_t len;
@@ -129,7 +129,7 @@ static int fast_string(struct osb_buf *b, const char *s, size_t n)
         while (r == 0 && p < end) {
                 unsigned char c = *p;
                 if (c >= 0x80) {
-                        size_t l = utf8_seq_len(p, (size_t) (end - p));
+                        size_t l = osb_json_utf8_len(p, (size_t) (end - p));
                         if (l == 0)
                                 return FAST_UNSUPPORTED;
                         p += l;

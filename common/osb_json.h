@@ -21,6 +21,9 @@ int osb_json_parse_object(const char *data, size_t len, json_t **ret, struct osb
 
 /* Returns a new compact, key-ordered dump (free with osb_free), or NULL on OOM. */
 char *osb_json_dump(const json_t *j, size_t *ret_len);
+/* Length of the valid UTF-8 sequence at @p (at most @n bytes, n >= 1), or 0 when it is not one:
+ * overlong forms, surrogates and code points past U+10FFFF are refused, as jansson does. */
+size_t osb_json_utf8_len(const unsigned char *p, size_t n);
 /* The same with jansson dump @flags (JSON_COMPACT | JSON_PRESERVE_ORDER, ...). Unlike
  * json_dumps(), never returns text that an allocation failure left incomplete. */
 char *osb_json_dump_flags(const json_t *j, size_t flags, size_t *ret_len);
