@@ -12,6 +12,7 @@
  * request returns from store_commit() only once its changes are durable, or with the batch's
  * failure; nothing is answered that a crash could lose. */
 #include "common/osb_compat.h"
+#include <semaphore.h>
 #include "common/osb_log.h"
 #include "common/osb_mem.h"
 #include "broker/migrations.h"
@@ -73,14 +74,22 @@ struct conn {
         sqlite3_stmt *stmts[S_MAX];
 };
 
-/* One transaction on a writer's connection, shared by the requests decided in it. Freed by the
- * last of its references: the writer's while it is open, and one per member waiting for it. */
-struct batch {
-        unsigned refs;
-        unsigned members;  /* requests whose changes it holds */
-        bool done;
-        int result;        /* of its COMMIT: 0 or a negative code, text in text */
+/* A member of a batch waiting for its COMMIT: woken on its own semaphore by the request that
+ * ends the batch, which writes the result here first (so a woken member never touches the batch,
+ * and no member wakes another batch's members). */
+struct batch_waiter {
+        struct batch_waiter *next;
+        sem_t woken;
+        int result;         /* of the COMMIT: 0 or a negative code, text in text */
         char text[200];
+};
+
+/* One transaction on a writer's connection, shared by the requests decided in it. Freed by the
+ * request that ends it, after it has woken every waiting member. */
+struct batch {
+        unsigned members;                /* requests whose changes it holds */
+        struct batch_waiter *waiters;    /* members waiting for its end */
+        char text[200];                  /* why its COMMIT failed */
 };
 
 /* The writers of one database file in this process (every field under writers_lock). */
@@ -97,7 +106,6 @@ struct writer {
         struct batch *open;      /* the transaction open on conn, NULL when none */
         pthread_cond_t turn;     /* the turn was given up (requests wait on it) */
         pthread_cond_t idle;     /* the turn was given up with no batch open (exclusive waiters) */
-        pthread_cond_t finished; /* a batch finished */
 };
 
 /* A batch commits once it holds this many requests even if more are waiting: a bound on the
@@ -280,22 +288,36 @@ static void give_turn(struct writer *w)
                 pthread_cond_signal(&w->turn);
 }
 
-static void batch_unref(struct batch *b)
-{
-        if (--b->refs == 0)
-                osb_free(b);
-}
-
-/* Waits for batch @b (a reference held) to finish; drops the reference. Returns its result. */
+/* With writers_lock held: joins the waiters of batch @b, gives up the turn and the lock, and
+ * sleeps until the batch has ended. Returns its result (message in @err); the lock is not held. */
 static int batch_wait(struct writer *w, struct batch *b, struct osb_error *err)
 {
-        while (!b->done)
-                pthread_cond_wait(&w->finished, &writers_lock);
-        int r = b->result;
-        if (r < 0)
-                (void) osb_error_set(err, r, "%s", b->text);
-        batch_unref(b);
-        return r;
+        struct batch_waiter me = {.next = b->waiters};
+        (void) sem_init(&me.woken, 0, 0);
+        b->waiters = &me;
+        give_turn(w);
+        pthread_mutex_unlock(&writers_lock);
+        while (sem_wait(&me.woken) < 0)
+                ;  /* EINTR */
+        (void) sem_destroy(&me.woken);
+        if (me.result < 0)
+                (void) osb_error_set(err, me.result, "%s", me.text);
+        return me.result;
+}
+
+/* Tells every waiting member of the ended batch @b (already off the writer) its result @r, then
+ * frees it. Without writers_lock: nothing else reaches @b any more. */
+static void batch_end(struct batch *b, int r)
+{
+        struct batch_waiter *next;
+        for (struct batch_waiter *m = b->waiters; m; m = next) {
+                next = m->next;  /* read first: a woken member's node goes with its stack */
+                m->result = r;
+                if (r < 0)
+                        (void) snprintf(m->text, sizeof(m->text), "%s", b->text);
+                (void) sem_post(&m->woken);
+        }
+        osb_free(b);
 }
 
 static void conn_close(struct conn *c)
@@ -382,7 +404,6 @@ static struct writer *writer_get(const char *path, sqlite3 *db)
                 w->conn_sync = -1;
                 pthread_cond_init(&w->turn, NULL);
                 pthread_cond_init(&w->idle, NULL);
-                pthread_cond_init(&w->finished, NULL);
                 w->next = writers;
                 writers = w;
         } else {
@@ -412,7 +433,6 @@ static void writer_put(struct writer *w)
         conn_close(&w->conn);
         pthread_cond_destroy(&w->turn);
         pthread_cond_destroy(&w->idle);
-        pthread_cond_destroy(&w->finished);
         osb_free(w->key);
         osb_free(w->path);
         osb_free(w);
@@ -653,7 +673,6 @@ static int batch_open(struct writer *w, enum store_sync sync, struct osb_error *
                 (void) sqlite3_exec(w->conn.db, "ROLLBACK", NULL, NULL, NULL);
                 return osb_error_set(err, -ENOMEM, "out of memory");
         }
-        b->refs = 1;
         pthread_mutex_lock(&writers_lock);
         w->open = b;
         pthread_mutex_unlock(&writers_lock);
@@ -662,7 +681,7 @@ static int batch_open(struct writer *w, enum store_sync sync, struct osb_error *
 
 /* Ends the open batch of @w (the turn held, the batch taken off w->open): COMMIT when it holds
  * changes, else ROLLBACK; @lost: SQLite already rolled it back after error @lost_rc. Returns
- * the batch's result (also recorded in it). */
+ * the batch's result (the text of a failure in @b). */
 static int batch_close(struct writer *w, struct batch *b, bool lost, int lost_rc)
 {
         int r = 0;
@@ -747,26 +766,22 @@ static int leave(struct store_sqlite *st, bool joined, struct osb_error *err)
         bool wait = b->members > 0;
         if (!lost && w->waiting > 0 && w->exclusive == 0 && b->members < BATCH_MAX) {
                 if (wait)
-                        b->refs++;
+                        return batch_wait(w, b, err);
                 give_turn(w);
-                int r = wait ? batch_wait(w, b, err) : 0;
                 pthread_mutex_unlock(&writers_lock);
-                return r;
+                return 0;
         }
         w->open = NULL;
         pthread_mutex_unlock(&writers_lock);
 
         int r = batch_close(w, b, lost, lost_rc);
-
-        pthread_mutex_lock(&writers_lock);
-        b->result = r;
-        b->done = true;
-        pthread_cond_broadcast(&w->finished);
-        give_turn(w);
         if (wait && r < 0)
                 (void) osb_error_set(err, r, "%s", b->text);
-        batch_unref(b);
+
+        pthread_mutex_lock(&writers_lock);
+        give_turn(w);
         pthread_mutex_unlock(&writers_lock);
+        batch_end(b, r);
         return wait ? r : 0;
 }
 
