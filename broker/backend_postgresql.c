@@ -13,9 +13,9 @@
 #include "common/osb_file.h"
 #include "common/osb_mem.h"
 #include "broker/backend.h"
+#include "broker/pqlib.h"
 #include "broker/pqtext.h"
 
-#include <libpq-fe.h>
 #include <sys/random.h>
 
 #define ADMIN_URL_MAX (16 * 1024)   /* a longer admin URL file is refused */
@@ -296,6 +296,9 @@ static void copy_first(char *out, size_t n, const char *list)
 static int admin_load(const struct pg_plan *pp, struct admin *a, struct osb_error *err)
 {
         *a = (struct admin){0};
+        int lr = pqlib_load(err);
+        if (lr < 0)
+                return lr;
         if (pp->url_file) {
                 int r = osb_read_file(pp->url_file, ADMIN_URL_MAX, &a->url, NULL, NULL);
                 if (r == -ENOMEM)

@@ -12,6 +12,7 @@ broker_libbroker_a_SOURCES = \
 	broker/backend_static.c \
 	broker/backend_exec.c broker/backend_exec.h \
 	broker/backend_postgresql.c \
+	broker/pqlib.c broker/pqlib.h \
 	broker/pqtext.c broker/pqtext.h \
 	broker/lifecycle.c broker/lifecycle.h \
 	broker/ops.c broker/ops.h \
@@ -33,5 +34,5 @@ CLEANFILES += broker/migrations.c broker/migrations_pg.c
 
 bin_PROGRAMS += broker/osb-broker
 broker_osb_broker_SOURCES = broker/main.c
-broker_osb_broker_LDADD = broker/libbroker.a common/libosbcommon.a $(DEP_LIBS) $(PQ_LIBS)
+broker_osb_broker_LDADD = broker/libbroker.a common/libosbcommon.a $(DEP_LIBS)
 dist_man1_MANS += docs/osb-broker.1

@@ -14,10 +14,10 @@
 #include "common/osb_mem.h"
 #include "common/osb_parse.h"
 #include "broker/migrations.h"
+#include "broker/pqlib.h"
 #include "broker/pqtext.h"
 #include "broker/store_pg.h"
 
-#include <libpq-fe.h>
 
 /* Advisory lock keys (the two-int4 form, which never collides with the one-bigint form):
  * (WRITE_LOCK, 0) serialises migrations; (ROW_LOCK, hashtext(instance id)) the transactions on
@@ -325,6 +325,9 @@ static void pg_close(struct store *st);
 static int pg_open(const char *url, enum store_sync sync, struct store **ret, struct osb_error *err)
 {
         (void) sync;  /* the server's business */
+        int r = pqlib_load(err);
+        if (r < 0)
+                return r;
         osb_autofree char *where = pg_redact_url(url);
         struct store_pg *pg = osb_calloc(1, sizeof(*pg));
         if (!pg || !where) {
@@ -354,7 +357,7 @@ static int pg_open(const char *url, enum store_sync sync, struct store **ret, st
                 return osb_error_set(err, -EIO, "cannot connect to PostgreSQL database '%s': %s", where, msg);
         }
         PQsetNoticeProcessor(pg->conn, ignore_notice, NULL);
-        int r = migrate(pg, err);
+        r = migrate(pg, err);
         if (r < 0) {
                 if (r != OSB_E_INVALID_CONFIG)
                         osb_error_prefix(err, "database '%s': ", where);

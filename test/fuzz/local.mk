@@ -186,7 +186,7 @@ noinst_PROGRAMS += test/fuzz/fuzz_exec_output
 test_fuzz_fuzz_exec_output_SOURCES = test/fuzz/fuzz_exec_output.c broker/backend_exec.c $(FUZZ_COMMON_SRC)
 test_fuzz_fuzz_exec_output_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_exec_output_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
-test_fuzz_fuzz_exec_output_LDADD = broker/libbroker.a common/libosbcommon.a $(DEP_LIBS) $(PQ_LIBS)
+test_fuzz_fuzz_exec_output_LDADD = broker/libbroker.a common/libosbcommon.a $(DEP_LIBS)
 endif
 
 # fuzz_plugin_output: objects from a cluster as the kubectl plugins print them (-o yaml must read

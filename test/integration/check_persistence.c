@@ -59,6 +59,27 @@ START_TEST(restart_after_sigterm_serves_the_same_instance_and_binding)
 }
 END_TEST
 
+/* libpq (and the OpenSSL, Kerberos and LDAP libraries it pulls in) is loaded only when the
+ * broker needs it: its store is PostgreSQL, or a plan has the postgresql backend. */
+START_TEST(libpq_is_mapped_only_by_a_broker_with_a_postgresql_store)
+{
+        struct it t;
+        it_start(&t, "itest-catalog.json", NULL);
+        osb_autofree char *pb = it_provision_body(IT_SVC, IT_PLAN_SYNC, NULL, NULL);
+        ck_assert_int_eq(it_req(&t, "PUT", PROVISION_PATH, pb, NULL), 201);
+        char path[64];
+        (void) snprintf(path, sizeof(path), "/proc/%ld/maps", (long) broker_proc_pid(t.bp));
+        osb_autofree char *maps = it_read_file(path);
+        ck_assert_msg(maps != NULL, "cannot read %s", path);
+        bool mapped = strstr(maps, "/libpq.so") != NULL;
+        if (broker_proc_store_is_postgresql())
+                ck_assert_msg(mapped, "a broker on a PostgreSQL store has no libpq mapped");
+        else
+                ck_assert_msg(!mapped, "a broker on a SQLite file has libpq mapped");
+        it_stop(&t);
+}
+END_TEST
+
 START_TEST(finished_operation_outcome_is_remembered_after_restart)
 {
         struct it t;
@@ -409,6 +430,7 @@ static Suite *persistence_suite(void)
         TCase *tc = tcase_create("restart");
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, restart_after_sigterm_serves_the_same_instance_and_binding);
+        tcase_add_test(tc, libpq_is_mapped_only_by_a_broker_with_a_postgresql_store);
         tcase_add_test(tc, finished_operation_outcome_is_remembered_after_restart);
         tcase_add_test(tc, sigterm_with_an_async_operation_pending_exits_zero_and_it_finishes_after_restart);
         suite_add_tcase(s, tc);
