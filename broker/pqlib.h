@@ -23,6 +23,9 @@
         X(PQexec, PGresult *, (PGconn *, const char *))                                             \
         X(PQexecParams, PGresult *, (PGconn *, const char *, int, const Oid *, const char *const *, \
                                      const int *, const int *, int))                                \
+        X(PQprepare, PGresult *, (PGconn *, const char *, const char *, int, const Oid *))           \
+        X(PQexecPrepared, PGresult *, (PGconn *, const char *, int, const char *const *, const int *, \
+                                       const int *, int))                                           \
         X(PQresultStatus, ExecStatusType, (const PGresult *))                                       \
         X(PQresultErrorField, char *, (const PGresult *, int))                                      \
         X(PQresultErrorMessage, char *, (const PGresult *))                                         \
@@ -64,6 +67,8 @@ int pqlib_load(struct osb_error *err);
 #define PQparameterStatus pqlib.PQparameterStatus
 #define PQexec pqlib.PQexec
 #define PQexecParams pqlib.PQexecParams
+#define PQprepare pqlib.PQprepare
+#define PQexecPrepared pqlib.PQexecPrepared
 #define PQresultStatus pqlib.PQresultStatus
 #define PQresultErrorField pqlib.PQresultErrorField
 #define PQresultErrorMessage pqlib.PQresultErrorMessage

@@ -27,6 +27,10 @@
 #define OP_LOCK "1112100421"
 #define ROW_LOCK "1112100422"
 #define CONNECT_TIMEOUT_S "10"
+/* More than the statements of this file, so each is prepared once per connection. */
+#define PREPARED_MAX 48
+/* SQLSTATE invalid_sql_statement_name: a prepared statement the session no longer has. */
+#define SQLSTATE_NO_STATEMENT "26000"
 
 #define INSTANCE_COLS "id, service_id, plan_id, request_key, parameters, context, " \
         "organization_guid, space_guid, maintenance_version, dashboard_url, metadata, state, " \
@@ -77,6 +81,12 @@ struct store_pg {
         char last_error[400];           /* of the last statement that failed, scrubbed */
         char where[256];                /* the URL without its password, for the log */
         bool fault_logged;              /* this failure episode is logged: until a commit works */
+        /* The statements prepared on conn (named "s<index>"), by the address of their text:
+         * every statement is a string constant. Only after the migrations (a statement cannot
+         * be prepared before its tables exist); forgotten when the connection is reset. */
+        bool prepare;
+        unsigned n_prepared;
+        const char *prepared[PREPARED_MAX];
 };
 
 /* A statement that failed is logged once per episode, with the server (the URL without its
@@ -174,19 +184,56 @@ static void result_message(const struct store_pg *pg, const PGresult *res, char 
  * an idle connection); inside a transaction the failure is the caller's to see. */
 static void revive(struct store_pg *pg)
 {
-        if (!pg->in_tx && PQstatus(pg->conn) == CONNECTION_BAD)
+        if (!pg->in_tx && PQstatus(pg->conn) == CONNECTION_BAD) {
                 PQreset(pg->conn);
+                pg->n_prepared = 0;
+        }
 }
 
-/* Runs one statement with text parameters. Returns the result of a statement that worked
- * (PQclear it), or NULL. */
+/* Prepares @sql on the connection the first time it runs there; its name into @name. Returns
+ * true when it is prepared; false when it runs unprepared (before the migrations: a statement
+ * cannot be prepared before its tables exist; or the table is full), or when the server
+ * refused to prepare it: then *ret_error is that result (which also aborted any transaction). */
+static bool prepared_name(struct store_pg *pg, const char *sql, int n, char name[static 16], PGresult **ret_error)
+{
+        *ret_error = NULL;
+        if (!pg->prepare)
+                return false;
+        unsigned i = 0;
+        while (i < pg->n_prepared && pg->prepared[i] != sql)
+                i++;
+        (void) snprintf(name, 16, "s%u", i);
+        if (i < pg->n_prepared)
+                return true;
+        if (i == PREPARED_MAX)
+                return false;
+        PGresult *res = PQprepare(pg->conn, name, sql, n, NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+                *ret_error = res;
+                return false;
+        }
+        PQclear(res);
+        pg->prepared[pg->n_prepared++] = sql;
+        return true;
+}
+
+/* Runs one statement with text parameters, prepared once per connection (the server parses
+ * and plans it once). Returns the result of a statement that worked (PQclear it), or NULL. */
 static PGresult *run(struct store_pg *pg, const char *sql, int n, const char *const *params)
 {
         revive(pg);
-        PGresult *res = PQexecParams(pg->conn, sql, n, NULL, params, NULL, NULL, 0);
+        char name[16];
+        PGresult *res = NULL;
+        if (prepared_name(pg, sql, n, name, &res))
+                res = PQexecPrepared(pg->conn, name, n, params, NULL, NULL, 0);
+        else if (!res)
+                res = PQexecParams(pg->conn, sql, n, NULL, params, NULL, NULL, 0);
         ExecStatusType s = PQresultStatus(res);
         if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK)
                 return res;
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        if (state && osb_streq(state, SQLSTATE_NO_STATEMENT))
+                pg->n_prepared = 0;  /* e.g. a pooler gave us another session: prepare again */
         result_message(pg, res, pg->last_error, sizeof(pg->last_error));
         log_fault(pg);
         PQclear(res);
@@ -294,7 +341,9 @@ static int migrate(struct store_pg *pg, struct osb_error *err)
                 have = pg_migrations[i].version;
         }
         pg->schema_version = have;
-        return pg_commit(&pg->base, err);
+        r = pg_commit(&pg->base, err);
+        pg->prepare = r >= 0;
+        return r;
 rollback:
         pg_rollback(&pg->base);
         return r;

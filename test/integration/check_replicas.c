@@ -1,7 +1,7 @@
 /* test/integration/check_replicas.c: two osb-broker replicas on one PostgreSQL store (run by
  * run-on-postgresql.sh, which sets BINDERY_TEST_STORE=postgresql). Identical requests split
  * across both create one resource; an operation accepted by a replica that is killed -9 is
- * finished by the others, exactly once. */
+ * finished by the others, exactly once; a replica whose sessions the server ended reconnects. */
 #include "common/osb_compat.h"
 #include "common/osb_mem.h"
 #include "test/integration/itest.h"
@@ -168,6 +168,42 @@ START_TEST(operations_resumed_by_two_replicas_at_once_finish_exactly_once)
 }
 END_TEST
 
+/* The store's sessions end under the broker (a failover, an administrator's
+ * pg_terminate_backend): the next requests reconnect, and the statements the broker had
+ * prepared in the old sessions are prepared again in the new ones. */
+START_TEST(a_replica_reconnects_after_the_server_ends_its_sessions)
+{
+        struct it a;
+        start(&a, NULL);
+        const char *db = broker_proc_db_path(a.bp);
+        char path[96];
+        for (int i = 0; i < 20; i++) {
+                osb_autofree char *pb = it_provision_body(IT_SVC, IT_PLAN_SYNC, NULL, NULL);
+                (void) snprintf(path, sizeof(path), "/v2/service_instances/before-%d", i);
+                ck_assert_int_eq(it_req(&a, "PUT", path, pb, NULL), 201);
+        }
+        ck_assert_int_ge(it_sql_int(db, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                        "AND application_name = 'osb-broker'"), 1);
+        it_sql_exec(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND application_name = 'osb-broker'");
+        /* A request on a session that ended fails (5xx, nothing stored) and resets it; the same
+         * request repeated then succeeds. Every request thread may hold one such session. */
+        unsigned failed = 0;
+        for (int i = 0; i < 40; i++) {
+                osb_autofree char *pb = it_provision_body(IT_SVC, IT_PLAN_SYNC, NULL, NULL);
+                (void) snprintf(path, sizeof(path), "/v2/service_instances/after-%d", i);
+                long st;
+                while ((st = it_req(&a, "PUT", path, pb, NULL)) >= 500) {
+                        ck_assert_uint_lt(++failed, 200);
+                }
+                ck_assert_int_eq(st, 201);
+                ck_assert_int_eq(it_req(&a, "GET", path, NULL, NULL), 200);
+        }
+        ck_assert_int_eq(it_sql_int(db, "SELECT count(*) FROM instances"), 60);
+        it_stop(&a);
+}
+END_TEST
+
 static Suite *replicas_suite(void)
 {
         Suite *s = suite_create("replicas");
@@ -176,6 +212,7 @@ static Suite *replicas_suite(void)
         tcase_add_test(tc, identical_provisions_split_across_two_replicas_create_one_instance);
         tcase_add_test(tc, operations_of_a_killed_replica_are_finished_by_the_other);
         tcase_add_test(tc, operations_resumed_by_two_replicas_at_once_finish_exactly_once);
+        tcase_add_test(tc, a_replica_reconnects_after_the_server_ends_its_sessions);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -308,8 +308,32 @@ fi
 # ---- 2b. PostgreSQL: one replica, then two on one database -------------------------------
 # replica_rate URL... : provisions/s of fresh ids sent by one single-threaded wrk per URL at
 # once (64 connections in all), summed; non-2xx or socket errors fail the run.
+# Also writes $tmp/rep-cpu: where the machine's CPU went during the run, in % of all CPUs: the brokers
+# (pids in rep_pids), the PostgreSQL server (every process of its postmaster), the rest (wrk,
+# the kernel's network work outside process time), idle.
+machine_jiffies() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $5 + $6 }' /proc/stat; }
+pids_jiffies() {
+	for p in "$@"; do awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null; done | awk '{ s += $1 } END { print s + 0 }'
+}
+# pg_jiffies: "pid jiffies" of every process of the PostgreSQL server (the postmaster and its
+# children: a backend starts when a broker thread first connects, maybe during a run).
+pg_jiffies() {
+	pm=$(head -n 1 "$PG_DATA/db/postmaster.pid" 2>/dev/null) || return 0
+	for p in $pm $(pgrep -P "$pm"); do
+		awk -v p="$p" '{ print p, $14 + $15 }' "/proc/$p/stat" 2>/dev/null
+	done
+}
+# pg_used BEFORE AFTER: jiffies between two pg_jiffies snapshots (a new process from 0).
+pg_used() {
+	printf '%s\n' "$1" | awk -v after="$2" '
+		NF == 2 { before[$1] = $2 }
+		END { n = split(after, l, "\n"); for (i = 1; i <= n; i++) { split(l[i], f, " ");
+			if (f[1] != "") s += f[2] - (f[1] in before ? before[f[1]] : 0) } print s + 0 }'
+}
 replica_rate() {
 	n=$#; c=$((64 / n)); k=0; pids=
+	# shellcheck disable=SC2086
+	m0=$(machine_jiffies); b0=$(pids_jiffies $rep_pids); p0=$(pg_jiffies)
 	for u in "$@"; do
 		k=$((k + 1))
 		$WRK -t1 -c$c -d${DURATION}s --timeout 10s -s "$here/provision.lua" "$u" -- create "rep$n-$k" \
@@ -318,6 +342,13 @@ replica_rate() {
 	done
 	# shellcheck disable=SC2086
 	wait $pids
+	# shellcheck disable=SC2086
+	m1=$(machine_jiffies); b1=$(pids_jiffies $rep_pids); p1=$(pg_jiffies)
+	awk -v m0="$m0" -v m1="$m1" -v b="$((b1 - b0))" -v p="$(pg_used "$p0" "$p1")" 'BEGIN {
+		split(m0, a, " "); split(m1, z, " "); t = z[1] - a[1]; idle = z[2] - a[2]
+		if (t <= 0) { print "| | | | |"; exit }
+		printf "| %.0f %% | %.0f %% | %.0f %% | %.0f %% |", 100 * b / t, 100 * p / t,
+			100 * (t - idle - b - p) / t, 100 * idle / t }' >"$tmp/rep-cpu"
 	total=0; k=0
 	for u in "$@"; do
 		k=$((k + 1))
@@ -335,7 +366,9 @@ if [ "$BENCH_STORE" = postgresql ]; then
 	start_broker replicas
 	rep_store="--store ${pg_admin%/postgres}/bench_replicas"
 	url1=$url; pid1=$bpid
-	rep1=$(replica_rate "$url1"); load_rep1=$(cut -d' ' -f1-3 /proc/loadavg)
+	. "$tmp/pg/pg.env"
+	rep_pids=$pid1
+	rep1=$(replica_rate "$url1"); load_rep1=$(cut -d' ' -f1-3 /proc/loadavg); cpu_rep1=$(cat "$tmp/rep-cpu")
 	say "  one replica: $rep1 provisions/s (load $load_rep1)"
 	rm -f "$tmp/port"
 	# shellcheck disable=SC2086
@@ -344,18 +377,22 @@ if [ "$BENCH_STORE" = postgresql ]; then
 	i=0; while [ ! -s "$tmp/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 	[ -s "$tmp/port" ] || die "the second replica wrote no port file"
 	url2="http://$HOST:$(cat "$tmp/port")"
-	rep2=$(replica_rate "$url1" "$url2"); load_rep2=$(cut -d' ' -f1-3 /proc/loadavg)
+	rep_pids="$pid1 $pid2"
+	rep2=$(replica_rate "$url1" "$url2"); load_rep2=$(cut -d' ' -f1-3 /proc/loadavg); cpu_rep2=$(cat "$tmp/rep-cpu")
 	say "  two replicas: $rep2 provisions/s (load $load_rep2)"
 	kill -TERM "$pid2" 2>/dev/null; wait "$pid2" 2>/dev/null
 	stop_broker
 	replicas_report="### Replicas: provision only (fresh ids), 64 connections in all, one database
 
-| replicas | provisions/s | load average after | vs one replica |
-|---:|---:|---|---:|
-| 1 | $rep1 | $load_rep1 | 1.00× |
-| 2 | $rep2 | $load_rep2 | $(awk -v a="$rep2" -v b="$rep1" 'BEGIN { if (b > 0) printf "%.2f×", a / b }') |
+| replicas | provisions/s | load average after | vs one replica | CPU: brokers | PostgreSQL server | rest (wrk, kernel) | idle |
+|---:|---:|---|---:|---:|---:|---:|---:|
+| 1 | $rep1 | $load_rep1 | 1.00× $cpu_rep1
+| 2 | $rep2 | $load_rep2 | $(awk -v a="$rep2" -v b="$rep1" 'BEGIN { if (b > 0) printf "%.2f×", a / b }') $cpu_rep2
 
-Each replica gets its own single-threaded wrk with 64/N connections; the rates are summed.
+Each replica gets its own single-threaded wrk with 64/N connections; the rates are summed. The
+CPU columns divide the machine's CPU time during the run (all $nproc CPUs, from /proc/stat)
+between the broker processes, the PostgreSQL server's processes and the rest; idle near 0 %
+means the machine, not a lock, sets the rate.
 "
 fi
 
