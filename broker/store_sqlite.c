@@ -112,6 +112,13 @@ struct writer {
  * latency of its first member. */
 #define BATCH_MAX 128
 
+/* A request waiting for the turn first polls it a little (TURN_SPINS rounds of at most 64
+ * pause instructions, tens of microseconds in all) before it sleeps: the turn is usually handed
+ * on within that, and a sleep costs a futex wake and a context switch on each side. On the
+ * benchmark's 2-CPU machine, 64 rounds gave 8-16 % more provisions/s at 64 connections and a
+ * third off the p99 against none; 256 and 1,024 rounds were slower than none. */
+#define TURN_SPINS 64
+
 static pthread_mutex_t writers_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct writer *writers;
 
@@ -258,15 +265,30 @@ static int col_tri(sqlite3_stmt *q, int i)
 
 /* ---- the writers of a file: turns and batches (under writers_lock) -------------------------- */
 
-/* Waits for the turn to decide on @w's connection. A request does not open a new batch while a
- * migration or checkpoint waits for the file to be idle. */
+static inline void cpu_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        __asm__ __volatile__("yield");
+#endif
+}
+
+/* Waits for the turn to decide on @w's connection (polling first, see TURN_SPINS). A request
+ * does not open a new batch while a migration or checkpoint waits for the file to be idle. */
 static void take_turn(struct writer *w)
 {
         w->waiting++;
+        for (int spin = 0; spin < TURN_SPINS && (w->owned || (w->exclusive > 0 && !w->open)); spin++) {
+                pthread_mutex_unlock(&writers_lock);
+                for (int i = 0; i < 64 && __atomic_load_n(&w->owned, __ATOMIC_RELAXED); i++)
+                        cpu_pause();
+                pthread_mutex_lock(&writers_lock);
+        }
         while (w->owned || (w->exclusive > 0 && !w->open))
                 pthread_cond_wait(&w->turn, &writers_lock);
         w->waiting--;
-        w->owned = true;
+        __atomic_store_n(&w->owned, true, __ATOMIC_RELAXED);  /* polled in take_turn() */
 }
 
 /* The turn with no batch open and none opening: for migrations and checkpoints. */
@@ -276,12 +298,12 @@ static void take_exclusive(struct writer *w)
         while (w->owned || w->open)
                 pthread_cond_wait(&w->idle, &writers_lock);
         w->exclusive--;
-        w->owned = true;
+        __atomic_store_n(&w->owned, true, __ATOMIC_RELAXED);  /* polled in take_turn() */
 }
 
 static void give_turn(struct writer *w)
 {
-        w->owned = false;
+        __atomic_store_n(&w->owned, false, __ATOMIC_RELAXED);
         if (!w->open && w->exclusive > 0)
                 pthread_cond_broadcast(&w->idle);
         else if (w->waiting > 0)
