@@ -28,7 +28,7 @@ if FUZZING
 FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 FUZZ_COMMON_SRC = \
 	common/osb_mem.c common/osb_error.c common/osb_buf.c common/osb_json.c common/osb_yaml.c \
-	common/osb_base64.c common/osb_file.c common/osb_time.c common/osb_schema.c
+	common/osb_base64.c common/osb_file.c common/osb_time.c common/osb_schema.c common/osb_parse.c
 noinst_PROGRAMS += \
 	test/fuzz/fuzz_catalog \
 	test/fuzz/fuzz_yaml
@@ -100,14 +100,13 @@ noinst_PROGRAMS += \
 	test/fuzz/fuzz_kubeconfig \
 	test/fuzz/fuzz_watch
 
-test_fuzz_fuzz_kubeconfig_SOURCES = test/fuzz/fuzz_kubeconfig.c kube/config.c common/osb_parse.c \
-	$(FUZZ_COMMON_SRC)
+test_fuzz_fuzz_kubeconfig_SOURCES = test/fuzz/fuzz_kubeconfig.c kube/config.c $(FUZZ_COMMON_SRC)
 test_fuzz_fuzz_kubeconfig_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_kubeconfig_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_kubeconfig_LDADD = $(DEP_LIBS)
 
 test_fuzz_fuzz_watch_SOURCES = test/fuzz/fuzz_watch.c kube/watch.c kube/client.c kube/config.c \
-	common/osb_parse.c $(FUZZ_COMMON_SRC)
+	$(FUZZ_COMMON_SRC)
 test_fuzz_fuzz_watch_CFLAGS = $(AM_CFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_watch_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_FLAGS)
 test_fuzz_fuzz_watch_LDADD = $(DEP_LIBS)
