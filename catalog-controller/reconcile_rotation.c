@@ -445,6 +445,7 @@ static int finish_rotation(struct pass *p, const json_t *instance, const struct 
             json_object_set_new(p->status, "reconciledGeneration", json_integer(generation)) < 0 ||
             json_object_set_new(p->status, "observedGeneration", json_integer(p->generation)) < 0)
                 return OOM(err);
+        (void) json_object_del(p->status, "inProgressProperties");  /* an asynchronous bind's, now external */
         char msg[1200];
         (void) snprintf(msg, sizeof(msg), "Rotated the credentials (%s): binding %s replaces binding %s (%s); "
                         "the old credentials stay valid in Secret %s until %s", str_of(pending, "reason"), new, old,
@@ -563,7 +564,9 @@ static int poll_rotation(struct pass *p, const json_t *instance, const struct ro
                 return rotation_failed(p, msg, err);
         }
         int64_t gen = json_integer_value(json_object_get(pending, "generation"));
-        r = finish_rotation(p, instance, pol, creds, resp.body, NULL, gen > 0 ? gen : p->generation, err);
+        /* the properties of the request the broker accepted, recorded at its 202 */
+        json_auto_t *props = json_incref(json_object_get(p->status, "inProgressProperties"));
+        r = finish_rotation(p, instance, pol, creds, resp.body, props, gen > 0 ? gen : p->generation, err);
         osb_response_release(&resp);
         return r;
 }
@@ -631,6 +634,7 @@ static int continue_rotation(struct pass *p, const json_t *instance, const struc
                 (void) json_object_del(pending, "operation");
                 r = json_object_set_new(pending, "asyncOpInProgress", json_true()) < 0 ||
                     json_object_set_new(pending, "generation", json_integer(p->generation)) < 0 ||
+                    (pr && json_object_set(p->status, "inProgressProperties", pr) < 0) ||
                     (token && json_object_set_new(pending, "operation", json_string(token)) < 0) ||
                     condition_set(p->status, ROTATION_CONDITION, "True", "Rotating", msg, p->now) < 0 ? OOM(err) :
                     pass_write_status(p, err);

@@ -684,6 +684,50 @@ START_TEST(rotation_async_bind_is_polled_then_fetched_then_the_secret_updated_in
 }
 END_TEST
 
+/* A spec change rotates; the broker binds the new id asynchronously: when it is done, the
+ * binding's externalProperties describe the request it accepted (its parameters). */
+START_TEST(rotation_async_bind_after_a_spec_change_records_the_new_parameters)
+{
+        char b0[64];
+        bound_rotating_binding(b0);
+        /* a first, scheduled rotation: from now on a spec change is carried out by a rotation */
+        clock_now += 3601;
+        fake_osb_answer("bind", 0, 201, "{\"credentials\":{\"password\":\"pw-1\"}}");
+        reconcile_b();
+        ck_assert_str_eq(secret_password(), "pw-1");
+        const json_t *ext0 = json_object_get(json_object_get(binding(), "status"), "externalProperties");
+        ck_assert_ptr_nonnull(ext0);
+        ck_assert_ptr_null(json_object_get(ext0, "parameters"));
+
+        user_edit_spec(&kube_sc_bindings, "shop", "creds", "parameters", json_pack("{s:i}", "size", 3));
+        clock_now += 10;
+        fake_osb_answer("bind", 0, 202, "{\"operation\":\"op-9\"}");
+        reconcile_b();
+        ck_assert_str_eq(fake_osb_call(3), "bind");
+        ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(fake_osb_body(3), "parameters"), "size")), 3);
+        ck_assert_str_eq(cond(binding(), "CredRotationInProgress", "reason"), "Rotating");
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(rot_status(), "pending"), "reason")),
+                         "SpecChanged");
+        json_t *st = json_object_get(binding(), "status");
+        ck_assert_ptr_null(json_object_get(json_object_get(st, "externalProperties"), "parameters"));
+        ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(json_object_get(st, "inProgressProperties"),
+                                                                            "parameters"), "size")), 3);
+
+        clock_now += 5;
+        fake_osb_answer("last_operation", 0, 200, "{\"state\":\"succeeded\"}");
+        fake_osb_answer("fetch", 0, 200, "{\"credentials\":{\"password\":\"pw-3\"}}");
+        reconcile_b();
+        ck_assert_uint_eq(fake_osb_unused(), 0);
+        ck_assert_str_eq(secret_password(), "pw-3");
+        st = json_object_get(binding(), "status");
+        ck_assert_ptr_null(json_object_get(json_object_get(st, "credentialsRotation"), "pending"));
+        ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(json_object_get(st, "externalProperties"),
+                                                                            "parameters"), "size")), 3);
+        ck_assert_ptr_nonnull(json_object_get(json_object_get(st, "externalProperties"), "parameterChecksum"));
+        ck_assert_ptr_null(json_object_get(st, "inProgressProperties"));
+}
+END_TEST
+
 START_TEST(rotation_conflicting_pending_id_stays_recorded_until_the_broker_unbinds_it)
 {
         char b0[64], p[64];
@@ -887,6 +931,7 @@ static Suite *suite(void)
         tcase_add_test(tc, binding_to_a_plan_that_is_not_bindable_fails_without_a_call);
         tcase_add_test(tc, rotation_pending_id_refused_409_after_a_spec_change_is_unbound_and_replaced);
         tcase_add_test(tc, rotation_async_bind_is_polled_then_fetched_then_the_secret_updated_in_place);
+        tcase_add_test(tc, rotation_async_bind_after_a_spec_change_records_the_new_parameters);
         tcase_add_test(tc, rotation_conflicting_pending_id_stays_recorded_until_the_broker_unbinds_it);
         tcase_add_test(tc, rotation_async_bind_that_failed_is_sent_again_with_the_same_id);
         suite_add_tcase(s, tc);
