@@ -134,3 +134,8 @@ bool broker_needs_relist(const struct broker *b, int64_t default_relist_ms, time
         *wait_ms = due_ms;
         return false;
 }
+
+const struct informer_kind broker_kind_cluster = {"ClusterServiceBroker", &kube_sc_cluster_brokers, broker_extract,
+                                                  broker_free, broker_relevant};
+const struct informer_kind broker_kind_namespaced = {"ServiceBroker", &kube_sc_brokers, broker_extract, broker_free,
+                                                     broker_relevant};

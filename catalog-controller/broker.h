@@ -36,6 +36,9 @@ void broker_free(struct informer_kmeta *m);
 json_t *broker_json(const struct informer_kmeta *m);
 /* Generation, deletion, finalizers or uid changed: status-only writes (ours) are not. */
 bool broker_relevant(const struct informer_kmeta *old, const struct informer_kmeta *new);
+/* The informers' descriptions of the two broker kinds. */
+extern const struct informer_kind broker_kind_cluster;     /* ClusterServiceBroker */
+extern const struct informer_kind broker_kind_namespaced;  /* ServiceBroker */
 
 /* Whether a catalog fetch is due (a new generation, a relist request, or relistDuration
  * passed since the last fetch), and if not, in how many ms (*wait_ms, -1: never

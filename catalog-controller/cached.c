@@ -158,3 +158,10 @@ void cached_secret_free(struct informer_kmeta *m)
         informer_kmeta_release(m);
         osb_free(m);
 }
+
+const struct informer_kind cached_kind_instances = {"ServiceInstance", &kube_sc_instances, cached_extract, cached_free,
+                                                    cached_relevant};
+const struct informer_kind cached_kind_bindings = {"ServiceBinding", &kube_sc_bindings, cached_extract, cached_free,
+                                                   cached_relevant};
+const struct informer_kind cached_kind_secrets = {"Secret", &kube_secrets, cached_secret_extract, cached_secret_free,
+                                                  NULL};

@@ -55,3 +55,8 @@ char *cached_text(const json_t *obj);
 /* A minimal Secret for the Secret informer: its metadata only. */
 int cached_secret_extract(const json_t *obj, struct informer_kmeta **ret);
 void cached_secret_free(struct informer_kmeta *m);
+
+/* The informers' descriptions of the kinds cached here. */
+extern const struct informer_kind cached_kind_instances;  /* ServiceInstance */
+extern const struct informer_kind cached_kind_bindings;   /* ServiceBinding */
+extern const struct informer_kind cached_kind_secrets;    /* Secret (metadata only) */

@@ -121,16 +121,10 @@ static const struct osb_program program = {
 static struct ctl ctl;
 /* NULL without --leader-elect; atomic: the endpoints' threads read it while run() stores it */
 static struct leader_elector *_Atomic elector;
-static const struct informer_kind kind_instances = {"ServiceInstance", &kube_sc_instances, cached_extract, cached_free, cached_relevant};
-static const struct informer_kind kind_bindings = {"ServiceBinding", &kube_sc_bindings, cached_extract, cached_free, cached_relevant};
-static const struct informer_kind kind_secrets = {"Secret", &kube_secrets, cached_secret_extract, cached_secret_free, NULL};
-static const struct informer_kind kinds[6] = {
-        {"ClusterServiceBroker", &kube_sc_cluster_brokers, broker_extract, broker_free, broker_relevant},
-        {"ClusterServiceClass", &kube_sc_cluster_classes, offering_extract_class, offering_free, offering_relevant},
-        {"ClusterServicePlan", &kube_sc_cluster_plans, offering_extract_plan, offering_free, offering_relevant},
-        {"ServiceBroker", &kube_sc_brokers, broker_extract, broker_free, broker_relevant},
-        {"ServiceClass", &kube_sc_classes, offering_extract_class, offering_free, offering_relevant},
-        {"ServicePlan", &kube_sc_plans, offering_extract_plan, offering_free, offering_relevant},
+/* By scope (cluster, namespaced) then kind: brokers, classes, plans. */
+static const struct informer_kind *const kinds[6] = {
+        &broker_kind_cluster, &offering_kind_cluster_classes, &offering_kind_cluster_plans,
+        &broker_kind_namespaced, &offering_kind_classes, &offering_kind_plans,
 };
 
 /* ---- shutdown: a thread waits for SIGTERM/SIGINT in every phase ----
@@ -372,9 +366,9 @@ static int start_informers(struct kube_client *kc, const struct informer_options
                 if (i == 1 && !arg_namespaced)
                         break;
                 /* classes and plans first, so a broker's first reconcile sees them */
-                r = informer_start(kc, &kinds[3 * i + 1], i ? io_ns : io, offering_routes[i], &ctl, &ctl.classes[i]);
+                r = informer_start(kc, kinds[3 * i + 1], i ? io_ns : io, offering_routes[i], &ctl, &ctl.classes[i]);
                 if (r >= 0)
-                        r = informer_start(kc, &kinds[3 * i + 2], i ? io_ns : io, offering_routes[i], &ctl, &ctl.plans[i]);
+                        r = informer_start(kc, kinds[3 * i + 2], i ? io_ns : io, offering_routes[i], &ctl, &ctl.plans[i]);
         }
         if (r < 0)
                 return r;
@@ -385,14 +379,14 @@ static int start_informers(struct kube_client *kc, const struct informer_options
         for (int i = 0; i < 2 && r >= 0; i++) {
                 if (i == 1 && !arg_namespaced)
                         break;
-                r = informer_start(kc, &kinds[3 * i], i ? io_ns : io, broker_routes[i], &ctl, &ctl.brokers[i]);
+                r = informer_start(kc, kinds[3 * i], i ? io_ns : io, broker_routes[i], &ctl, &ctl.brokers[i]);
         }
         /* Secrets first: an instance's first reconcile may read one; then bindings, so an
          * instance being deleted sees its bindings */
         if (r >= 0)
-                r = informer_start(kc, &kind_secrets, io_ns, route_secret, &ctl, &ctl.secrets);
+                r = informer_start(kc, &cached_kind_secrets, io_ns, route_secret, &ctl, &ctl.secrets);
         if (r >= 0)
-                r = informer_start(kc, &kind_bindings, io_ns, route_binding, &ctl, &ctl.bindings);
+                r = informer_start(kc, &cached_kind_bindings, io_ns, route_binding, &ctl, &ctl.bindings);
         if (r < 0)
                 return r;
         if (wait_synced_or_signal(ctl.bindings, 30000))
@@ -400,7 +394,7 @@ static int start_informers(struct kube_client *kc, const struct informer_options
         for (int i = 0; i < 2; i++)
                 if (wait_synced_or_signal(ctl.brokers[i], 30000))
                         return 1;
-        r = informer_start(kc, &kind_instances, io_ns, route_instance, &ctl, &ctl.instances);
+        r = informer_start(kc, &cached_kind_instances, io_ns, route_instance, &ctl, &ctl.instances);
         if (r < 0)
                 return r;
         atomic_store(&ctl.started, true);

@@ -726,3 +726,12 @@ int offering_overlay(json_t *live, const json_t *desired, bool is_plan)
         }
         return 0;
 }
+
+const struct informer_kind offering_kind_cluster_classes = {"ClusterServiceClass", &kube_sc_cluster_classes,
+                                                            offering_extract_class, offering_free, offering_relevant};
+const struct informer_kind offering_kind_cluster_plans = {"ClusterServicePlan", &kube_sc_cluster_plans,
+                                                          offering_extract_plan, offering_free, offering_relevant};
+const struct informer_kind offering_kind_classes = {"ServiceClass", &kube_sc_classes, offering_extract_class,
+                                                    offering_free, offering_relevant};
+const struct informer_kind offering_kind_plans = {"ServicePlan", &kube_sc_plans, offering_extract_plan, offering_free,
+                                                  offering_relevant};

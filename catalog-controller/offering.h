@@ -57,6 +57,11 @@ int offering_extract_class(const json_t *obj, struct informer_kmeta **ret);
 int offering_extract_plan(const json_t *obj, struct informer_kmeta **ret);
 void offering_free(struct informer_kmeta *m);
 bool offering_relevant(const struct informer_kmeta *old, const struct informer_kmeta *new);
+/* The informers' descriptions of the class and plan kinds. */
+extern const struct informer_kind offering_kind_cluster_classes;  /* ClusterServiceClass */
+extern const struct informer_kind offering_kind_cluster_plans;    /* ClusterServicePlan */
+extern const struct informer_kind offering_kind_classes;          /* ServiceClass */
+extern const struct informer_kind offering_kind_plans;            /* ServicePlan */
 
 /* The digest of the broker-owned part of @obj (spec fields the controller writes, its labels,
  * its controller ownerReference), JSON numbers normalised. Equal digests: no update needed.

@@ -385,13 +385,11 @@ static void count_events(void *userdata, enum informer_event ev, const struct in
         }
 }
 
-static const struct informer_kind broker_kind = {"ClusterServiceBroker", &kube_sc_cluster_brokers, broker_extract,
-                                                 broker_free, broker_relevant};
 
 START_TEST(informer_cache_applies_events_relists_and_filters_status_writes)
 {
         struct seen s = {0};
-        struct informer *inf = informer_new_detached(&broker_kind, count_events, &s);
+        struct informer *inf = informer_new_detached(&broker_kind_cluster, count_events, &s);
         json_t *items = load("[{\"metadata\":{\"name\":\"a\",\"generation\":1,\"resourceVersion\":\"1\"},\"spec\":{\"url\":\"http://a\"}},"
                              "{\"metadata\":{\"name\":\"b\",\"generation\":1,\"resourceVersion\":\"2\"},\"spec\":{\"url\":\"http://b\"}}]");
         ck_assert_int_eq(informer_replace(inf, items), 0);

@@ -16,23 +16,6 @@
 #include "catalog-controller/cached.h"
 #include "test/lib/check_main.h"
 
-static const struct informer_kind k_brokers = {"ClusterServiceBroker", &kube_sc_cluster_brokers, broker_extract,
-                                               broker_free, broker_relevant};
-static const struct informer_kind k_nbrokers = {"ServiceBroker", &kube_sc_brokers, broker_extract, broker_free,
-                                                broker_relevant};
-static const struct informer_kind k_classes = {"ClusterServiceClass", &kube_sc_cluster_classes, offering_extract_class,
-                                               offering_free, offering_relevant};
-static const struct informer_kind k_plans = {"ClusterServicePlan", &kube_sc_cluster_plans, offering_extract_plan,
-                                             offering_free, offering_relevant};
-static const struct informer_kind k_nclasses = {"ServiceClass", &kube_sc_classes, offering_extract_class,
-                                                offering_free, offering_relevant};
-static const struct informer_kind k_nplans = {"ServicePlan", &kube_sc_plans, offering_extract_plan, offering_free,
-                                              offering_relevant};
-static const struct informer_kind k_instances = {"ServiceInstance", &kube_sc_instances, cached_extract, cached_free,
-                                                 cached_relevant};
-static const struct informer_kind k_bindings = {"ServiceBinding", &kube_sc_bindings, cached_extract, cached_free,
-                                                cached_relevant};
-static const struct informer_kind k_secrets = {"Secret", &kube_secrets, cached_secret_extract, cached_secret_free, NULL};
 
 /* Brokers being deleted without our finalizer: reconciling one writes nothing (no API server
  * here), it only reads the caches. */
@@ -111,15 +94,15 @@ static void startup_init(struct startup *s, unsigned workers)
         ck_assert_int_eq(queue_new(&qo, work, &s->c, &s->c.queue), 0);
         s->cluster = (struct enqueuer){&s->c, CTL_KEY_CLUSTER_BROKER};
         s->namespaced = (struct enqueuer){&s->c, CTL_KEY_BROKER};
-        s->classes[0] = listed(&k_classes, queue_broker, &s->cluster);
-        s->plans[0] = listed(&k_plans, NULL, NULL);
-        s->brokers[0] = listed(&k_brokers, queue_broker, &s->cluster);
-        s->classes[1] = listed(&k_nclasses, NULL, NULL);
-        s->plans[1] = listed(&k_nplans, NULL, NULL);
-        s->brokers[1] = listed(&k_nbrokers, queue_broker, &s->namespaced);
-        s->secrets = listed(&k_secrets, NULL, NULL);
-        s->bindings = listed(&k_bindings, NULL, NULL);
-        s->instances = listed(&k_instances, NULL, NULL);
+        s->classes[0] = listed(&offering_kind_cluster_classes, queue_broker, &s->cluster);
+        s->plans[0] = listed(&offering_kind_cluster_plans, NULL, NULL);
+        s->brokers[0] = listed(&broker_kind_cluster, queue_broker, &s->cluster);
+        s->classes[1] = listed(&offering_kind_classes, NULL, NULL);
+        s->plans[1] = listed(&offering_kind_plans, NULL, NULL);
+        s->brokers[1] = listed(&broker_kind_namespaced, queue_broker, &s->namespaced);
+        s->secrets = listed(&cached_kind_secrets, NULL, NULL);
+        s->bindings = listed(&cached_kind_bindings, NULL, NULL);
+        s->instances = listed(&cached_kind_instances, NULL, NULL);
 }
 
 /* main.c's order: classes and plans, brokers, Secrets, bindings, instances, then started. */
@@ -243,7 +226,7 @@ START_TEST(instance_keys_also_wait_for_every_cache)
         s.c.queue = queue_free(s.c.queue);
         ck_assert_int_eq(queue_new(NULL, sink_fn, &k, &s.c.queue), 0);
         informer_free(s.bindings);
-        s.bindings = informer_new_detached(&k_bindings, NULL, NULL);     /* not listed yet */
+        s.bindings = informer_new_detached(&cached_kind_bindings, NULL, NULL);     /* not listed yet */
         startup_publish(&s);
         ck_assert(!dispatch_synced(&s.c));
         static const char *const keys[] = {CTL_KEY_INSTANCE "shop/db", CTL_KEY_BINDING "shop/db-b"};

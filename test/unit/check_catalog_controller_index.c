@@ -9,8 +9,6 @@
 #include "catalog-controller/informer.h"
 #include "test/lib/check_main.h"
 
-static const struct informer_kind k_objs = {"ServiceBinding", &kube_sc_bindings, cached_extract, cached_free,
-                                            cached_relevant};
 
 static json_t *parse(const char *text)
 {
@@ -90,7 +88,7 @@ static const char *readers_of(struct informer *inf, const char *ns, const char *
 
 START_TEST(bindings_are_found_by_their_instance_through_add_update_delete)
 {
-        struct informer *inf = informer_new_detached(&k_objs, NULL, NULL);
+        struct informer *inf = informer_new_detached(&cached_kind_bindings, NULL, NULL);
         ck_assert_ptr_nonnull(inf);
         apply(inf, KUBE_EVENT_ADDED, binding_obj("a", "b1", "i1", 1));
         apply(inf, KUBE_EVENT_ADDED, binding_obj("a", "b2", "i1", 1));
@@ -119,7 +117,7 @@ END_TEST
 
 START_TEST(instances_are_found_by_each_secret_and_while_unresolved)
 {
-        struct informer *inf = informer_new_detached(&k_objs, NULL, NULL);
+        struct informer *inf = informer_new_detached(&cached_kind_bindings, NULL, NULL);
         ck_assert_ptr_nonnull(inf);
         apply(inf, KUBE_EVENT_ADDED, instance_obj("a", "i1", "s", "t", NULL, 1));
         apply(inf, KUBE_EVENT_ADDED, instance_obj("a", "i2", "t", NULL, "ReferencesNonexistentServiceClass", 1));
@@ -144,7 +142,7 @@ END_TEST
 
 START_TEST(a_list_replaces_the_index_with_the_cache)
 {
-        struct informer *inf = informer_new_detached(&k_objs, NULL, NULL);
+        struct informer *inf = informer_new_detached(&cached_kind_bindings, NULL, NULL);
         ck_assert_ptr_nonnull(inf);
         apply(inf, KUBE_EVENT_ADDED, binding_obj("a", "b1", "i1", 1));
         apply(inf, KUBE_EVENT_ADDED, binding_obj("a", "b2", "i1", 1));
@@ -169,7 +167,7 @@ END_TEST
 
 START_TEST(a_lookup_returns_only_its_objects_among_many)
 {
-        struct informer *inf = informer_new_detached(&k_objs, NULL, NULL);
+        struct informer *inf = informer_new_detached(&cached_kind_bindings, NULL, NULL);
         ck_assert_ptr_nonnull(inf);
         char name[32], inst[32];
         for (int i = 0; i < 5000; i++) {

@@ -78,7 +78,6 @@ static void ignore(void *userdata, enum informer_event ev, const struct informer
         (void) userdata, (void) ev, (void) old, (void) new;
 }
 
-static const struct informer_kind secrets = {"Secret", &kube_secrets, cached_secret_extract, cached_secret_free, NULL};
 
 /* Waits up to @ms for @key in the cache. */
 static bool cached_within(struct informer *inf, const char *key, int ms)
@@ -119,7 +118,7 @@ START_TEST(informer_lists_again_after_the_server_restarts_without_its_state)
          * new server, would wait silently: a race a loaded machine made this test lose) */
         struct informer_options io = {.watch_timeout_s = 60, .max_backoff_ms = 1000};
         struct informer *inf = NULL;
-        ck_assert_int_eq(informer_start(kc, &secrets, &io, ignore, NULL, &inf), 0);
+        ck_assert_int_eq(informer_start(kc, &cached_kind_secrets, &io, ignore, NULL, &inf), 0);
         ck_assert_int_eq(informer_wait_synced(inf, 10000), 0);
         create_secret(&k, "watched");
         ck_assert(cached_within(inf, "default/watched", 10000));

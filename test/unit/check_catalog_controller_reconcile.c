@@ -24,17 +24,6 @@
 #include "test/unit/fake_ctl.h"
 #include "test/lib/check_main.h"
 
-static const struct informer_kind k_brokers = {"ClusterServiceBroker", &kube_sc_cluster_brokers, broker_extract,
-                                               broker_free, broker_relevant};
-static const struct informer_kind k_classes = {"ClusterServiceClass", &kube_sc_cluster_classes, offering_extract_class,
-                                               offering_free, offering_relevant};
-static const struct informer_kind k_plans = {"ClusterServicePlan", &kube_sc_cluster_plans, offering_extract_plan,
-                                             offering_free, offering_relevant};
-static const struct informer_kind k_instances = {"ServiceInstance", &kube_sc_instances, cached_extract, cached_free,
-                                                 cached_relevant};
-static const struct informer_kind k_bindings = {"ServiceBinding", &kube_sc_bindings, cached_extract, cached_free,
-                                                cached_relevant};
-static const struct informer_kind k_secrets = {"Secret", &kube_secrets, cached_secret_extract, cached_secret_free, NULL};
 
 #define T0 ((time_t) 1767225600)       /* 2026-01-01T00:00:00Z */
 static time_t clock_now;
@@ -92,12 +81,12 @@ static void setup(void)
                                       .event_namespace = "default", .cluster_id = "cluster-1"};
         struct queue_options qo = {.workers = 1};
         ck_assert_int_eq(queue_new(&qo, no_work, NULL, &C.queue), 0);
-        C.brokers[0] = informer_new_detached(&k_brokers, NULL, NULL);
-        C.classes[0] = informer_new_detached(&k_classes, NULL, NULL);
-        C.plans[0] = informer_new_detached(&k_plans, NULL, NULL);
-        C.instances = informer_new_detached(&k_instances, NULL, NULL);
-        C.bindings = informer_new_detached(&k_bindings, NULL, NULL);
-        C.secrets = informer_new_detached(&k_secrets, NULL, NULL);
+        C.brokers[0] = informer_new_detached(&broker_kind_cluster, NULL, NULL);
+        C.classes[0] = informer_new_detached(&offering_kind_cluster_classes, NULL, NULL);
+        C.plans[0] = informer_new_detached(&offering_kind_cluster_plans, NULL, NULL);
+        C.instances = informer_new_detached(&cached_kind_instances, NULL, NULL);
+        C.bindings = informer_new_detached(&cached_kind_bindings, NULL, NULL);
+        C.secrets = informer_new_detached(&cached_kind_secrets, NULL, NULL);
         ck_assert(C.brokers[0] && C.classes[0] && C.plans[0] && C.instances && C.bindings && C.secrets);
         atomic_store(&C.started, true);
         fake_kapi_put(&kube_namespaces, "{\"metadata\":{\"name\":\"shop\"}}");

@@ -15,17 +15,6 @@
 #include "catalog-controller/route.h"
 #include "test/lib/check_main.h"
 
-static const struct informer_kind k_brokers = {"ClusterServiceBroker", &kube_sc_cluster_brokers, broker_extract,
-                                               broker_free, broker_relevant};
-static const struct informer_kind k_classes = {"ClusterServiceClass", &kube_sc_cluster_classes, offering_extract_class,
-                                               offering_free, offering_relevant};
-static const struct informer_kind k_nclasses = {"ServiceClass", &kube_sc_classes, offering_extract_class,
-                                                offering_free, offering_relevant};
-static const struct informer_kind k_instances = {"ServiceInstance", &kube_sc_instances, cached_extract, cached_free,
-                                                 cached_relevant};
-static const struct informer_kind k_bindings = {"ServiceBinding", &kube_sc_bindings, cached_extract, cached_free,
-                                                cached_relevant};
-static const struct informer_kind k_secrets = {"Secret", &kube_secrets, cached_secret_extract, cached_secret_free, NULL};
 
 /* The keys the queue's worker was given, as a sorted, comma-separated set. */
 static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -142,12 +131,12 @@ static void setup(void)
         ctl_init(&w.c);
         struct queue_options qo = {.workers = 1};
         ck_assert_int_eq(queue_new(&qo, record, NULL, &w.c.queue), 0);
-        w.brokers = informer_new_detached(&k_brokers, route_cluster_broker, &w.c);
-        w.classes = informer_new_detached(&k_classes, route_cluster_offering, &w.c);
-        w.nclasses = informer_new_detached(&k_nclasses, route_offering, &w.c);
-        w.instances = informer_new_detached(&k_instances, route_instance, &w.c);
-        w.bindings = informer_new_detached(&k_bindings, route_binding, &w.c);
-        w.secrets = informer_new_detached(&k_secrets, route_secret, &w.c);
+        w.brokers = informer_new_detached(&broker_kind_cluster, route_cluster_broker, &w.c);
+        w.classes = informer_new_detached(&offering_kind_cluster_classes, route_cluster_offering, &w.c);
+        w.nclasses = informer_new_detached(&offering_kind_classes, route_offering, &w.c);
+        w.instances = informer_new_detached(&cached_kind_instances, route_instance, &w.c);
+        w.bindings = informer_new_detached(&cached_kind_bindings, route_binding, &w.c);
+        w.secrets = informer_new_detached(&cached_kind_secrets, route_secret, &w.c);
         w.c.brokers[0] = w.brokers;
         w.c.classes[0] = w.classes;
         w.c.classes[1] = w.nclasses;

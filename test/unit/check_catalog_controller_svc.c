@@ -188,12 +188,6 @@ END_TEST
 
 /* ---- resolution against detached caches ---- */
 
-static const struct informer_kind k_classes = {"ClusterServiceClass", &kube_sc_cluster_classes, offering_extract_class, offering_free, NULL};
-static const struct informer_kind k_plans = {"ClusterServicePlan", &kube_sc_cluster_plans, offering_extract_plan, offering_free, NULL};
-static const struct informer_kind k_brokers = {"ClusterServiceBroker", &kube_sc_cluster_brokers, broker_extract, broker_free, NULL};
-static const struct informer_kind k_nclasses = {"ServiceClass", &kube_sc_classes, offering_extract_class, offering_free, NULL};
-static const struct informer_kind k_nplans = {"ServicePlan", &kube_sc_plans, offering_extract_plan, offering_free, NULL};
-static const struct informer_kind k_nbrokers = {"ServiceBroker", &kube_sc_brokers, broker_extract, broker_free, NULL};
 
 static void nop(void *u, enum informer_event ev, const struct informer_kmeta *o, const struct informer_kmeta *n)
 {
@@ -235,12 +229,12 @@ static struct ctl ctl;
 static void setup(void)
 {
         ctl_init(&ctl);
-        ctl.classes[0] = informer_new_detached(&k_classes, nop, NULL);
-        ctl.plans[0] = informer_new_detached(&k_plans, nop, NULL);
-        ctl.brokers[0] = informer_new_detached(&k_brokers, nop, NULL);
-        ctl.classes[1] = informer_new_detached(&k_nclasses, nop, NULL);
-        ctl.plans[1] = informer_new_detached(&k_nplans, nop, NULL);
-        ctl.brokers[1] = informer_new_detached(&k_nbrokers, nop, NULL);
+        ctl.classes[0] = informer_new_detached(&offering_kind_cluster_classes, nop, NULL);
+        ctl.plans[0] = informer_new_detached(&offering_kind_cluster_plans, nop, NULL);
+        ctl.brokers[0] = informer_new_detached(&broker_kind_cluster, nop, NULL);
+        ctl.classes[1] = informer_new_detached(&offering_kind_classes, nop, NULL);
+        ctl.plans[1] = informer_new_detached(&offering_kind_plans, nop, NULL);
+        ctl.brokers[1] = informer_new_detached(&broker_kind_namespaced, nop, NULL);
         add(ctl.brokers[0], "{\"metadata\":{\"name\":\"b1\",\"resourceVersion\":\"1\"},\"spec\":{\"url\":\"http://x\"}}");
         add(ctl.brokers[0], "{\"metadata\":{\"name\":\"b2\",\"resourceVersion\":\"1\"},\"spec\":{\"url\":\"http://y\"}}");
         add(ctl.brokers[1], "{\"metadata\":{\"name\":\"nb\",\"namespace\":\"shop\",\"resourceVersion\":\"1\"},\"spec\":{\"url\":\"http://z\"}}");
