@@ -428,6 +428,7 @@ figures=
 mode=
 rows=
 rows_api=
+target_data=
 events=
 fig() { figures="${figures}BENCH controller n=$n mode=$mode $1=$2
 "; }
@@ -560,6 +561,8 @@ run_mode() {
 	fig settle_after_delete_s "$settle_delete"
 	rows="$rows| $n | $mode | $t_sent | $t_ready | $t_bready | $t_sec | $t_all | $t_gone | $hwm_mb MB | $cpu_s | $cpu_ms | $mload0 / $mload1 |
 "
+	target_data="$target_data$n $mode $t_all $t_gone $hwm_mb $cpu_ms
+"
 	api_step create "$tmp/m0" "$tmp/m1" "$settled_create"
 	api_step delete "$tmp/m1" "$tmp/m2" "$settled_delete"
 
@@ -664,6 +667,22 @@ Events in the namespaces of the mode after both steps (type, reason, count):
 | N | plan | Events |
 |---:|---|---|
 $events
+### Against the targets (N = 10,000; CPU per object against N = 1,000 of the same plan)
+
+| plan | all Ready + Secrets ≤ 60 s | all deleted ≤ 60 s | controller peak RSS ≤ 48 MB | CPU per object ≤ 1.2× N = 1,000 |
+|---|---|---|---|---|
+$(printf '%s' "$target_data" | awk '
+	function v(x, op, t) { return x == "" ? "not measured" : ((op == "<=" ? x + 0 <= t : x + 0 >= t) ? x " met" : x " missed") }
+	{ all[$1 " " $2] = $3; gone[$1 " " $2] = $4; rss[$1 " " $2] = $5; cpu[$1 " " $2] = $6; modes[$2] = 1 }
+	END {
+		for (m in modes) {
+			k = "10000 " m; b = "1000 " m
+			if (!(k in all)) { printf "| %s | N = 10,000 not run | | | |\n", m; continue }
+			r = (b in cpu && cpu[b] > 0) ? sprintf("%.2f", cpu[k] / cpu[b]) : ""
+			printf "| %s | %s | %s | %s | %s |\n", m, v(all[k] " s", "<=", 60), v(gone[k] " s", "<=", 60),
+				v(rss[k] " MB", "<=", 48), r == "" ? "not measured (N = 1,000 not run)" : v(r "×", "<=", 1.2)
+		}
+	}')
 $fail_note
 EOF
 	printf '%s' "$figures"
