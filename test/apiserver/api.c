@@ -1035,6 +1035,8 @@ static int prepare(struct api *a, const struct kt_type *t, json_t *obj, const js
         case BT_ROLEBINDING:
         case BT_CLUSTERROLE:
         case BT_CLUSTERROLEBINDING:
+        case BT_MUTATINGWEBHOOK:
+        case BT_VALIDATINGWEBHOOK:
                 r = kinds_prepare(t, obj, old, p->causes);
                 break;
         case BT_EVENT:

@@ -597,6 +597,68 @@ START_TEST(statefulsets_and_daemonsets_are_checked_as_kube_apiserver_checks_them
 }
 END_TEST
 
+/* admissionregistration.k8s.io/v1: stored with kube-apiserver's defaults, refused as it refuses
+ * (pkg/apis/admissionregistration/validation); the server calls no webhook. */
+START_TEST(webhook_configurations_are_defaulted_and_checked_as_kube_apiserver_does)
+{
+        static const char *const ok =
+                "{apiVersion: admissionregistration.k8s.io/v1, kind: MutatingWebhookConfiguration, metadata: {name: hook},"
+                " webhooks: [{name: m.example.com, sideEffects: None, admissionReviewVersions: [v1beta1],"
+                " clientConfig: {service: {name: s, namespace: n, path: /m}},"
+                " rules: [{operations: [CREATE], apiGroups: [x], apiVersions: [v1], resources: [ys]}]}]}";
+        json_t *st = NULL;
+        ck_assert_uint_eq(run("create", "admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", NULL, NULL,
+                              ok, &st), 201);
+        const json_t *w = json_array_get(json_object_get(st, "webhooks"), 0);
+        ck_assert_str_eq(json_string_value(json_object_get(w, "failurePolicy")), "Fail");
+        ck_assert_str_eq(json_string_value(json_object_get(w, "matchPolicy")), "Equivalent");
+        ck_assert_str_eq(json_string_value(json_object_get(w, "reinvocationPolicy")), "Never");
+        ck_assert_int_eq(json_integer_value(json_object_get(w, "timeoutSeconds")), 10);
+        ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(json_object_get(w, "clientConfig"), "service"),
+                                                            "port")), 443);
+        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(w, "rules"), 0), "scope")), "*");
+        ck_assert(json_is_object(json_object_get(w, "namespaceSelector")));
+        json_decref(st);
+
+        static const struct {
+                const char *y, *want;
+        } bad[] = {
+                {"{webhooks: [{name: v.example.com, admissionReviewVersions: [v1], clientConfig: {url: 'https://h/v'}}]}",
+                 "webhooks[0].sideEffects: Required value: must specify one of None, NoneOnDryRun"},
+                {"{webhooks: [{name: v.example.com, sideEffects: Some, admissionReviewVersions: [v1], clientConfig: {url: 'https://h/v'}}]}",
+                 "webhooks[0].sideEffects: Unsupported value: \"Some\": supported values: \"None\", \"NoneOnDryRun\""},
+                {"{webhooks: [{name: example.com, sideEffects: None, admissionReviewVersions: [v1], clientConfig: {url: 'https://h/v'}}]}",
+                 "webhooks[0].name: Invalid value: \"example.com\": should be a domain with at least three segments separated by dots"},
+                {"{webhooks: [{name: v.example.com, sideEffects: None, admissionReviewVersions: [v1],"
+                 " clientConfig: {url: 'https://h/v', service: {name: s, namespace: n}}}]}",
+                 "webhooks[0].clientConfig: Required value: exactly one of url or service is required"},
+                {"{webhooks: [{name: v.example.com, sideEffects: None, admissionReviewVersions: [v1], clientConfig: {url: 'http://h/v'}}]}",
+                 "webhooks[0].clientConfig.url: Invalid value: \"http://h/v\": 'https' is the only allowed URL scheme"},
+                {"{webhooks: [{name: v.example.com, sideEffects: None, admissionReviewVersions: [v2], clientConfig: {url: 'https://h/v'}}]}",
+                 "webhooks[0].admissionReviewVersions: Invalid value: [\"v2\"]: must include at least one of v1, v1beta1"},
+                {"{webhooks: [{name: v.example.com, sideEffects: None, admissionReviewVersions: [v1], timeoutSeconds: 31,"
+                 " clientConfig: {url: 'https://h/v'}}]}",
+                 "webhooks[0].timeoutSeconds: Invalid value: 31: the timeout value must be between 1 and 30 seconds"},
+                {"{webhooks: [{name: v.example.com, sideEffects: None, admissionReviewVersions: [v1], clientConfig: {url: 'https://h/v'},"
+                 " rules: [{operations: [PATCH], apiGroups: ['*'], apiVersions: ['*'], resources: ['*']}]}]}",
+                 "webhooks[0].rules[0].operations[0]: Unsupported value: \"PATCH\": supported values: \"*\", \"CONNECT\", "
+                 "\"CREATE\", \"DELETE\", \"UPDATE\""},
+                {"{webhooks: [{name: v.example.com, sideEffects: None, admissionReviewVersions: [v1], clientConfig: {url: 'https://h/v'}},"
+                 " {name: v.example.com, sideEffects: None, admissionReviewVersions: [v1], clientConfig: {url: 'https://h/w'}}]}",
+                 "webhooks[1].name: Duplicate value: \"v.example.com\""},
+        };
+        for (size_t i = 0; i < OSB_ELEMENTSOF(bad); i++) {
+                osb_autofree char *y = osb_asprintf("{apiVersion: admissionregistration.k8s.io/v1, kind: "
+                                                    "ValidatingWebhookConfiguration, metadata: {name: h%zu}, %s", i, bad[i].y + 1);
+                ck_assert_ptr_nonnull(y);
+                ck_assert_uint_eq(run("create", "admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", NULL,
+                                      NULL, y, &st), 422);
+                ck_assert_msg(strstr(message(st), bad[i].want), "%zu: %s", i, message(st));
+                json_decref(st);
+        }
+}
+END_TEST
+
 START_TEST(discovery_lists_statefulsets_and_daemonsets)
 {
         json_t *doc = types_resource_list(a->types, "apps", "v1");
@@ -636,6 +698,7 @@ static Suite *suite(void)
         tcase_add_test(tc, list_from_a_future_resource_version);
         tcase_add_test(tc, statefulsets_and_daemonsets_are_checked_as_kube_apiserver_checks_them);
         tcase_add_test(tc, discovery_lists_statefulsets_and_daemonsets);
+        tcase_add_test(tc, webhook_configurations_are_defaulted_and_checked_as_kube_apiserver_does);
         suite_add_tcase(s, tc);
         return s;
 }

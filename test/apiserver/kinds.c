@@ -1,5 +1,6 @@
-/* test/apiserver/kinds.c: defaults and validation of the workload and RBAC kinds, after
- * k8s.io/kubernetes/pkg/apis/{core,apps,policy,rbac}/validation and their defaulters. Values in
+/* test/apiserver/kinds.c: defaults and validation of the workload, RBAC and admission webhook
+ * kinds, after k8s.io/kubernetes/pkg/apis/{core,apps,policy,rbac,admissionregistration}/validation
+ * and their defaulters. Values in
  * messages are printed as JSON where Go would print its own %#v. */
 #include "common/osb_compat.h"
 #include "common/osb_json.h"
@@ -497,6 +498,179 @@ static int prep_binding(json_t *obj, const json_t *old, bool namespaced, json_t 
         return r;
 }
 
+/* ---- admission webhook configurations (stored and validated; the server never calls them) ---- */
+
+/* Whether JSON string @v is one of the NULL-terminated @allowed; a cause naming them if not. */
+static int one_of(const json_t *v, const char *field, const char *const *allowed, json_t *causes)
+{
+        const char *s = json_string_value(v);
+        for (size_t i = 0; s && allowed[i]; i++)
+                if (!strcmp(s, allowed[i]))
+                        return 0;
+        char list[256] = "", val[256];
+        for (size_t i = 0; allowed[i]; i++)
+                (void) snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s\"%s\"", i ? ", " : "", allowed[i]);
+        return schema_add_cause(causes, "FieldValueNotSupported", field, "Unsupported value: %s: supported values: %s",
+                                show(v, val, sizeof(val)), list);
+}
+
+static int webhook_client(json_t *cc, const char *field, json_t *causes)
+{
+        char f[256], v[512];
+        json_t *svc = json_object_get(cc, "service");
+        const char *url = json_string_value(json_object_get(cc, "url"));
+        if ((svc != NULL) == (url != NULL))
+                return schema_add_cause(causes, "FieldValueRequired", field,
+                                        "Required value: exactly one of url or service is required");
+        if (url) {
+                if (strncmp(url, "https://", 8) != 0) {
+                        (void) snprintf(f, sizeof(f), "%.200s.url", field);
+                        return schema_add_cause(causes, "FieldValueInvalid", f, "Invalid value: %s: 'https' is the only "
+                                                "allowed URL scheme", show(json_object_get(cc, "url"), v, sizeof(v)));
+                }
+                return 0;
+        }
+        int r = 0;
+        static const char *const req[] = {"name", "namespace"};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(req); i++) {
+                const char *s = json_string_value(json_object_get(svc, req[i]));
+                if (!s || !*s) {
+                        (void) snprintf(f, sizeof(f), "%.200s.service.%s", field, req[i]);
+                        r = r ?: schema_add_cause(causes, "FieldValueRequired", f, "Required value: service %s is required",
+                                                  req[i]);
+                }
+        }
+        const char *path = json_string_value(json_object_get(svc, "path"));
+        if (path && path[0] != '/') {
+                (void) snprintf(f, sizeof(f), "%.200s.service.path", field);
+                r = r ?: schema_add_cause(causes, "FieldValueInvalid", f, "Invalid value: %s: must start with a '/'",
+                                          show(json_object_get(svc, "path"), v, sizeof(v)));
+        }
+        json_t *port = json_object_get(svc, "port");
+        if (port && (!json_is_integer(port) || json_integer_value(port) < 1 || json_integer_value(port) > 65535)) {
+                (void) snprintf(f, sizeof(f), "%.200s.service.port", field);
+                r = r ?: schema_add_cause(causes, "FieldValueInvalid", f, "Invalid value: %s: port is not valid: must be "
+                                          "between 1 and 65535, inclusive", show(port, v, sizeof(v)));
+        }
+        return r ?: set_default(svc, "port", json_integer(443));
+}
+
+static int webhook_rules(json_t *rules, const char *field, json_t *causes)
+{
+        static const char *const ops[] = {"*", "CONNECT", "CREATE", "DELETE", "UPDATE", NULL};
+        static const char *const scopes[] = {"*", "Cluster", "Namespaced", NULL};
+        static const char *const lists[] = {"apiGroups", "apiVersions", "resources"};
+        char f[256];
+        size_t i, j;
+        json_t *rule, *op;
+        int r = 0;
+        json_array_foreach(rules, i, rule) {
+                (void) snprintf(f, sizeof(f), "%.200s[%zu].operations", field, i);
+                if (!json_array_size(json_object_get(rule, "operations")))
+                        r = r ?: schema_add_cause(causes, "FieldValueRequired", f, "Required value");
+                json_array_foreach(json_object_get(rule, "operations"), j, op) {
+                        char fo[300];
+                        (void) snprintf(fo, sizeof(fo), "%.250s[%zu]", f, j);
+                        r = r ?: one_of(op, fo, ops, causes);
+                }
+                for (size_t k = 0; k < OSB_ELEMENTSOF(lists); k++)
+                        if (!json_array_size(json_object_get(rule, lists[k]))) {
+                                (void) snprintf(f, sizeof(f), "%.200s[%zu].%s", field, i, lists[k]);
+                                r = r ?: schema_add_cause(causes, "FieldValueRequired", f, "Required value");
+                        }
+                if (json_object_get(rule, "scope")) {
+                        (void) snprintf(f, sizeof(f), "%.200s[%zu].scope", field, i);
+                        r = r ?: one_of(json_object_get(rule, "scope"), f, scopes, causes);
+                }
+                r = r ?: (json_is_object(rule) ? set_default(rule, "scope", json_string("*")) : 0);
+        }
+        return r;
+}
+
+/* Validates and defaults webhooks[] of a Mutating (@mutating) or ValidatingWebhookConfiguration. */
+static int prep_webhooks(json_t *obj, bool mutating, json_t *causes)
+{
+        static const char *const side_effects[] = {"None", "NoneOnDryRun", NULL};
+        static const char *const failure[] = {"Fail", "Ignore", NULL};
+        static const char *const match[] = {"Equivalent", "Exact", NULL};
+        static const char *const reinvocation[] = {"IfNeeded", "Never", NULL};
+        char f[256], v[512];
+        size_t i, j;
+        json_t *w, *other;
+        int r = 0;
+        json_array_foreach(json_object_get(obj, "webhooks"), i, w) {
+                const char *name = json_string_value(json_object_get(w, "name"));
+                (void) snprintf(f, sizeof(f), "webhooks[%zu].name", i);
+                if (!name || !*name) {
+                        r = r ?: schema_add_cause(causes, "FieldValueRequired", f, "Required value");
+                } else if (!util_is_dns1123_subdomain(name)) {
+                        r = r ?: schema_add_cause(causes, "FieldValueInvalid", f, "Invalid value: %s: a lowercase RFC 1123 "
+                                                  "subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+                                                  "and must start and end with an alphanumeric character",
+                                                  show(json_object_get(w, "name"), v, sizeof(v)));
+                } else if (!strchr(name, '.') || !strchr(strchr(name, '.') + 1, '.')) {
+                        r = r ?: schema_add_cause(causes, "FieldValueInvalid", f, "Invalid value: %s: should be a domain "
+                                                  "with at least three segments separated by dots",
+                                                  show(json_object_get(w, "name"), v, sizeof(v)));
+                }
+                json_array_foreach(json_object_get(obj, "webhooks"), j, other)
+                        if (j < i && name && osb_streq(name, json_string_value(json_object_get(other, "name")))) {
+                                r = r ?: schema_add_cause(causes, "FieldValueDuplicate", f, "Duplicate value: %s",
+                                                          show(json_object_get(w, "name"), v, sizeof(v)));
+                                break;
+                        }
+                json_t *versions = json_object_get(w, "admissionReviewVersions");
+                (void) snprintf(f, sizeof(f), "webhooks[%zu].admissionReviewVersions", i);
+                bool known = false;
+                json_t *ver;
+                json_array_foreach(versions, j, ver)
+                        known = known || osb_streq(json_string_value(ver), "v1") || osb_streq(json_string_value(ver), "v1beta1");
+                if (!json_array_size(versions))
+                        r = r ?: schema_add_cause(causes, "FieldValueRequired", f,
+                                                  "Required value: must specify one of v1, v1beta1");
+                else if (!known)
+                        r = r ?: schema_add_cause(causes, "FieldValueInvalid", f, "Invalid value: %s: must include at "
+                                                  "least one of v1, v1beta1", show(versions, v, sizeof(v)));
+                (void) snprintf(f, sizeof(f), "webhooks[%zu].sideEffects", i);
+                if (!json_object_get(w, "sideEffects"))
+                        r = r ?: schema_add_cause(causes, "FieldValueRequired", f,
+                                                  "Required value: must specify one of None, NoneOnDryRun");
+                else
+                        r = r ?: one_of(json_object_get(w, "sideEffects"), f, side_effects, causes);
+                struct {
+                        const char *key;
+                        const char *const *allowed;
+                        const char *dflt;
+                } enums[] = {{"failurePolicy", failure, "Fail"}, {"matchPolicy", match, "Equivalent"},
+                             {"reinvocationPolicy", mutating ? reinvocation : NULL, "Never"}};
+                for (size_t k = 0; k < OSB_ELEMENTSOF(enums); k++) {
+                        if (!enums[k].allowed)
+                                continue;
+                        (void) snprintf(f, sizeof(f), "webhooks[%zu].%s", i, enums[k].key);
+                        if (json_object_get(w, enums[k].key))
+                                r = r ?: one_of(json_object_get(w, enums[k].key), f, enums[k].allowed, causes);
+                        else if (json_is_object(w))
+                                r = r ?: set_default(w, enums[k].key, json_string(enums[k].dflt));
+                }
+                json_t *timeout = json_object_get(w, "timeoutSeconds");
+                if (timeout && (!json_is_integer(timeout) || json_integer_value(timeout) < 1 || json_integer_value(timeout) > 30)) {
+                        (void) snprintf(f, sizeof(f), "webhooks[%zu].timeoutSeconds", i);
+                        r = r ?: schema_add_cause(causes, "FieldValueInvalid", f, "Invalid value: %s: the timeout value must "
+                                                  "be between 1 and 30 seconds", show(timeout, v, sizeof(v)));
+                }
+                (void) snprintf(f, sizeof(f), "webhooks[%zu].clientConfig", i);
+                r = r ?: webhook_client(json_object_get(w, "clientConfig"), f, causes);
+                (void) snprintf(f, sizeof(f), "webhooks[%zu].rules", i);
+                r = r ?: webhook_rules(json_object_get(w, "rules"), f, causes);
+                if (json_is_object(w)) {
+                        r = r ?: set_default(w, "timeoutSeconds", json_integer(10));
+                        r = r ?: set_default(w, "namespaceSelector", json_object());
+                        r = r ?: set_default(w, "objectSelector", json_object());
+                }
+        }
+        return r;
+}
+
 int kinds_prepare(const struct kt_type *t, json_t *obj, const json_t *old, json_t *causes)
 {
         switch (t->builtin) {
@@ -522,6 +696,10 @@ int kinds_prepare(const struct kt_type *t, json_t *obj, const json_t *old, json_
                 return prep_binding(obj, old, true, causes);
         case BT_CLUSTERROLEBINDING:
                 return prep_binding(obj, old, false, causes);
+        case BT_MUTATINGWEBHOOK:
+                return prep_webhooks(obj, true, causes);
+        case BT_VALIDATINGWEBHOOK:
+                return prep_webhooks(obj, false, causes);
         default:
                 return 0;
         }

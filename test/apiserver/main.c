@@ -45,9 +45,11 @@ static const struct osb_program program = {
                   "them: TokenRequest, \"kubectl create token\"), pods, services and persistentvolumeclaims,\n"
                   "apps/v1 deployments, statefulsets and daemonsets, policy/v1 poddisruptionbudgets,\n"
                   "rbac.authorization.k8s.io roles, clusterroles and their bindings, authorization.k8s.io\n"
-                  "(self)subjectaccessreviews, coordination.k8s.io leases, events.k8s.io events and\n"
-                  "apiextensions.k8s.io CustomResourceDefinitions with their custom resources. Nothing runs\n"
-                  "pods or workloads. State is lost on exit. Built for tests only; never installed.",
+                  "(self)subjectaccessreviews, coordination.k8s.io leases, events.k8s.io events,\n"
+                  "admissionregistration.k8s.io mutating and validating webhook configurations (stored and\n"
+                  "validated; no webhook is ever called) and apiextensions.k8s.io CustomResourceDefinitions\n"
+                  "with their custom resources. Nothing runs pods or workloads. State is lost on exit. Built\n"
+                  "for tests only; never installed.",
 };
 
 static int fail(const char *what, const char *detail)

@@ -338,6 +338,8 @@ static json_t *row_cells(const struct kt_type *t, const json_t *o)
         case BT_ROLEBINDING:
         case BT_CLUSTERROLE:
         case BT_CLUSTERROLEBINDING:
+        case BT_MUTATINGWEBHOOK:
+        case BT_VALIDATINGWEBHOOK:
         case BT_SSAR:
         case BT_SAR:
         case BT_NONE:  /* the printer columns in t->columns */
@@ -388,6 +390,8 @@ static json_t *headers_for(const struct kt_type *t)
         case BT_ROLEBINDING:
         case BT_CLUSTERROLE:
         case BT_CLUSTERROLEBINDING:
+        case BT_MUTATINGWEBHOOK:
+        case BT_VALIDATINGWEBHOOK:
         case BT_SSAR:
         case BT_SAR:
         case BT_NONE:  /* the printer columns in t->columns */

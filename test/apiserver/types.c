@@ -60,6 +60,10 @@ static const struct builtin_def builtins[] = {
         {"rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true, false, BT_ROLE, 15, NULL, NULL,
          "[" COL("Created At", "string", ".metadata.creationTimestamp") "]"},
         {"coordination.k8s.io", "v1", "leases", "lease", "Lease", true, false, BT_LEASE, 20, NULL, NULL, NULL},
+        {"admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "mutatingwebhookconfiguration",
+         "MutatingWebhookConfiguration", false, false, BT_MUTATINGWEBHOOK, 25, NULL, "api-extensions", "[" COL_AGE "]"},
+        {"admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", "validatingwebhookconfiguration",
+         "ValidatingWebhookConfiguration", false, false, BT_VALIDATINGWEBHOOK, 25, NULL, "api-extensions", "[" COL_AGE "]"},
         {"apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition",
          "CustomResourceDefinition", false, true, BT_CRD, 30, "crd,crds", "api-extensions", NULL},
 };

@@ -29,6 +29,8 @@ enum builtin {
         BT_ROLEBINDING,
         BT_CLUSTERROLE,
         BT_CLUSTERROLEBINDING,
+        BT_MUTATINGWEBHOOK,    /* admissionregistration.k8s.io: stored and validated, never called */
+        BT_VALIDATINGWEBHOOK,
         BT_SSAR,  /* authorization.k8s.io selfsubjectaccessreviews: create only, never stored */
         BT_SAR,   /* subjectaccessreviews, the same for any user */
 };

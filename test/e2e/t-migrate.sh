@@ -76,8 +76,9 @@ spec:
     metadata: {labels: {app: catalog-catalog-controller-manager}}
     spec: {containers: [{name: controller-manager, image: quay.io/kubernetes-service-catalog/service-catalog:v0.3.1}]}
 YAML
-# its webhook, where the API server serves admissionregistration (a real one; the test server
-# does not): failurePolicy Ignore here, since no webhook server runs (v0.3's is Fail)
+# its webhook, where the API server serves admissionregistration (a real one, and the test server,
+# which stores it but calls no webhook): failurePolicy Ignore here, since no webhook server runs
+# (v0.3's is Fail)
 HOOK=e2e-$ID-catalog-catalog-webhook
 HAVE_HOOKS=0
 if kc api-resources --api-group=admissionregistration.k8s.io -o name 2>/dev/null | grep -q '^mutatingwebhookconfigurations'; then
