@@ -6,8 +6,9 @@
 # HEALTHCHECK; what the broker's VOLUME and CMD say), then runs the build stage's own commands
 # (extracted from the Dockerfile, DESTDIR=/out pointed at a temporary directory) on a copy of
 # the source tree, and checks that every "COPY --from=build" source was installed and that
-# every shared library ldd reports for it comes from a runtime-stage package or what those
-# packages (and the base image's required packages) depend on, mapped with dpkg -S. Finally the
+# every shared library ldd reports for it (and every one it loads at run time: a soname it names
+# that ldd does not list, found with ldconfig -p) comes from a runtime-stage package or what
+# those packages (and the base image's required packages) depend on, mapped with dpkg -S. Finally the
 # broker image's ENTRYPOINT + CMD is started (its paths pointed at a temporary directory).
 # Output: "ok - ..." / "not ok - ..." lines, then "N passed, M failed".
 set -u
@@ -194,6 +195,7 @@ req = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Priority} ${Essent
 base = {l.split()[0] for l in req.splitlines() if len(l.split()) >= 2 and (l.split()[1] == "required" or l.split()[-1] == "yes")}
 base_closure = closure(base)
 
+ldconfig = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
 for img, st in parsed.items():
     rt = st[-1]; rel = images[img]
     for p in rt["packages"]:
@@ -219,6 +221,16 @@ for img, st in parsed.items():
             if owner in rt["packages"]: direct_used.add(owner)
         check(libs and not bad, "%s: every library of %s (%d) comes from the runtime packages or the base image" % (rel, s, len(libs)),
               "not covered: " + ", ".join(bad) if libs else p.stdout + p.stderr)
+        # libraries loaded at run time (dlopen): a soname the binary names that ldd did not list
+        linked = {os.path.basename(l) for l in libs}
+        named = {m.decode() for m in re.findall(rb"lib[A-Za-z0-9_+-]+\.so\.[0-9]+", open(f, "rb").read())}
+        for so in sorted(named - linked):
+            m = re.search(r"^\s*%s \(.*\) => (\S+)$" % re.escape(so), ldconfig, re.M)
+            owner = dpkg_owner(m.group(1)) if m else None
+            if check(owner is not None and owner in allowed,
+                     "%s: %s, which %s loads at run time, comes from the runtime packages" % (rel, so, s),
+                     "found: %s (%s)" % (m.group(1) if m else "not installed here", owner or "no package")) and owner in rt["packages"]:
+                direct_used.add(owner)
     extra = [p for p in rt["packages"] if p not in direct_used and p != "ca-certificates"]
     check(not extra, "%s: every runtime package provides a library a copied binary links" % rel, "unneeded: %s" % extra)
     if img == "controller":
