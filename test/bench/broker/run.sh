@@ -480,6 +480,11 @@ $wrk_cmds    $scale_cmd
 EOF
 
 if [ "$failed" -ne 0 ]; then
+	# what the brokers logged (warnings and errors: libmicrohttpd's reasons for a closed connection)
+	if [ -s "$tmp/broker.log" ]; then
+		say "the brokers' log (last 40 lines):"
+		tail -n 40 "$tmp/broker.log" >&2
+	fi
 	say "run.sh: FAILED: some requests were not answered 2xx (see above)"
 	exit 1
 fi
