@@ -12,19 +12,9 @@
 
 #define OOM(err) osb_error_set(err, -ENOMEM, "out of memory")
 
-static const json_t *spec_of(const struct pass *p)
-{
-        return json_object_get(p->obj, "spec");
-}
-
-static const char *str_of(const json_t *o, const char *field)
-{
-        return json_string_value(json_object_get(o, field));
-}
-
 const char *binding_secret_name(const struct pass *p)
 {
-        const char *s = str_of(spec_of(p), "secretName");
+        const char *s = osb_json_str(pass_spec(p), "secretName");
         return s && *s ? s : p->name;
 }
 
@@ -50,11 +40,11 @@ static int read_secret_data(void *userdata, const char *ns, const char *name, js
 /* The controller ownerReference of @secret names this binding. */
 bool binding_secret_owned(const struct pass *p, const json_t *secret)
 {
-        const char *uid = str_of(json_object_get(p->obj, "metadata"), "uid");
+        const char *uid = osb_json_str(json_object_get(p->obj, "metadata"), "uid");
         size_t i;
         json_t *ref;
         json_array_foreach(json_object_get(json_object_get(secret, "metadata"), "ownerReferences"), i, ref) {
-                if (json_is_true(json_object_get(ref, "controller")) && osb_streq(str_of(ref, "uid"), uid))
+                if (json_is_true(json_object_get(ref, "controller")) && osb_streq(osb_json_str(ref, "uid"), uid))
                         return true;
         }
         return false;
@@ -68,8 +58,8 @@ static json_t *instance_info(const struct pass *p, const json_t *instance)
         const char *cls = p->rv.cls && p->rv.cls->external_name ? p->rv.cls->external_name : "";
         json_t *tags = p->rv.cls && p->rv.cls->tags ? json_loads(p->rv.cls->tags, 0, NULL) : json_array();
         return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "instance_guid",
-                         str_of(json_object_get(instance, "spec"), "externalID") ? str_of(json_object_get(instance, "spec"), "externalID") : "",
-                         "instance_name", str_of(json_object_get(instance, "metadata"), "name") ? str_of(json_object_get(instance, "metadata"), "name") : "",
+                         osb_json_str(json_object_get(instance, "spec"), "externalID") ? osb_json_str(json_object_get(instance, "spec"), "externalID") : "",
+                         "instance_name", osb_json_str(json_object_get(instance, "metadata"), "name") ? osb_json_str(json_object_get(instance, "metadata"), "name") : "",
                          "plan", p->rv.plan && p->rv.plan->external_name ? p->rv.plan->external_name : "", "type", cls,
                          "label", cls, "tags", tags ? tags : json_array());
 }
@@ -85,10 +75,10 @@ static int secret_build(struct pass *p, const json_t *instance, const json_t *cr
         /* servicebinding.io defaults: type is the class's first tag, else its name; provider the
          * class's providerDisplayName, else its broker */
         const json_t *tag0 = json_array_get(json_object_get(info, "tags"), 0);
-        const char *type = json_string_value(tag0) ? json_string_value(tag0) : str_of(info, "type");
+        const char *type = json_string_value(tag0) ? json_string_value(tag0) : osb_json_str(info, "type");
         const char *provider = p->rv.cls && p->rv.cls->provider ? p->rv.cls->provider : p->rv.cls ? p->rv.cls->broker : NULL;
         struct credentials_shape shape;
-        int r = credentials_shape_from_spec(spec_of(p), info, type && *type ? type : NULL, provider, &shape, err);
+        int r = credentials_shape_from_spec(pass_spec(p), info, type && *type ? type : NULL, provider, &shape, err);
         if (r < 0)
                 return r;
         return credentials_secret_build(json_is_object(creds) ? creds : NULL, &shape, p->ns, read_secret_data, p, ret, err);
@@ -128,7 +118,7 @@ int binding_secret_inject(struct pass *p, const json_t *instance, const json_t *
         const char *name = binding_secret_name(p);
         json_auto_t *live = NULL;
         r = kapi_get(p->c->kube, &kube_secrets, p->ns, name, &live, err);
-        if (r >= 0 && binding_secret_owned(p, live) && !osb_streq(str_of(live, "type"), want.type)) {
+        if (r >= 0 && binding_secret_owned(p, live) && !osb_streq(osb_json_str(live, "type"), want.type)) {
                 /* Kubernetes does not change a Secret's type: it is made anew */
                 r = kapi_delete(p->c->kube, &kube_secrets, p->ns, name, err);
                 if (r < 0 && r != OSB_E_NOT_FOUND)
@@ -142,7 +132,7 @@ int binding_secret_inject(struct pass *p, const json_t *instance, const json_t *
                 json_auto_t *sec = json_pack("{s:s,s:s,s:{s:s,s:s,s:[{s:s,s:s,s:s,s:s,s:b,s:b}]},s:s,s:O}",
                                              "apiVersion", "v1", "kind", "Secret", "metadata", "name", name, "namespace",
                                              p->ns, "ownerReferences", "apiVersion", "servicecatalog.k8s.io/v1beta1",
-                                             "kind", "ServiceBinding", "name", p->name, "uid", str_of(md, "uid") ? str_of(md, "uid") : "",
+                                             "kind", "ServiceBinding", "name", p->name, "uid", osb_json_str(md, "uid") ? osb_json_str(md, "uid") : "",
                                              "controller", 1, "blockOwnerDeletion", 1, "type", want.type, "data", want.data);
                 json_t *smd = json_object_get(sec, "metadata");
                 if (!sec || (want.labels && json_object_set(smd, "labels", want.labels) < 0) ||

@@ -17,11 +17,6 @@ static int sdup(const char *s, char **ret)
         return (*ret = osb_strdup(s)) ? 0 : -ENOMEM;
 }
 
-static const char *str_of(const json_t *o, const char *field)
-{
-        return json_string_value(json_object_get(o, field));
-}
-
 void broker_free(struct informer_kmeta *m)
 {
         struct broker *b = (struct broker *) m;
@@ -125,7 +120,7 @@ bool broker_needs_relist(const struct broker *b, int64_t default_relist_ms, time
         if (b->manual_relist)
                 return false;
         time_t last;
-        if (osb_time_parse_rfc3339(str_of(b->status, "lastCatalogRetrievalTime"), &last) < 0)
+        if (osb_time_parse_rfc3339(osb_json_str(b->status, "lastCatalogRetrievalTime"), &last) < 0)
                 return true;
         int64_t interval = b->relist_ms > 0 ? b->relist_ms : default_relist_ms;
         int64_t due_ms = (int64_t) (last - now) * 1000 + interval;

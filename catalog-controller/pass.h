@@ -63,6 +63,11 @@ bool pass_busy(struct pass *p, int *r);
 int pass_client(struct pass *p, struct osb_error *err);
 /* A status field. */
 const char *pass_str(const struct pass *p, const char *field);
+/* The object's spec (borrowed; NULL when it has none). */
+static inline const json_t *pass_spec(const struct pass *p)
+{
+        return json_object_get(p->obj, "spec");
+}
 int pass_set_str(struct pass *p, const char *field, const char *value);
 
 /* Forgets the running operation (lastOperation, currentOperation, operationStartTime,

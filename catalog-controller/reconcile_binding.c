@@ -21,16 +21,6 @@
 
 #define OOM(err) osb_error_set(err, -ENOMEM, "out of memory")
 
-static const json_t *spec_of(const struct pass *p)
-{
-        return json_object_get(p->obj, "spec");
-}
-
-static const char *str_of(const json_t *o, const char *field)
-{
-        return json_string_value(json_object_get(o, field));
-}
-
 static bool status_bool(const struct pass *p, const char *field)
 {
         return json_is_true(json_object_get(p->status, field));
@@ -39,7 +29,7 @@ static bool status_bool(const struct pass *p, const char *field)
 /* The namespace of the instance this binding names: spec.instanceRef.namespace, else its own. */
 static const char *instance_ns(const struct pass *p)
 {
-        const char *ns = str_of(json_object_get(spec_of(p), "instanceRef"), "namespace");
+        const char *ns = osb_json_str(json_object_get(pass_spec(p), "instanceRef"), "namespace");
         return ns && *ns ? ns : p->ns;
 }
 
@@ -53,7 +43,7 @@ static bool cross_namespace(const struct pass *p)
  * that a binding cannot tell whether an instance it may not use exists. */
 static int get_instance(struct pass *p, json_t **instance, struct osb_error *err)
 {
-        const char *iname = str_of(json_object_get(spec_of(p), "instanceRef"), "name");
+        const char *iname = osb_json_str(json_object_get(pass_spec(p), "instanceRef"), "name");
         *instance = NULL;
         if (!iname)
                 return osb_error_set(err, OSB_E_NOT_FOUND, "spec.instanceRef.name is not set");
@@ -78,13 +68,13 @@ static int get_instance(struct pass *p, json_t **instance, struct osb_error *err
 bool reconcile_binding_shared(const json_t *instance, const char *binding_ns)
 {
         const json_t *md = json_object_get(instance, "metadata");
-        const char *ins = str_of(md, "namespace");
+        const char *ins = osb_json_str(md, "namespace");
         if (!binding_ns || !ins || osb_streq(ins, binding_ns))
                 return true;
         const json_t *ann = json_object_get(md, "annotations");
-        if (osb_streq(str_of(ann, NAMES_ANNOTATION_ALLOW_CROSS_NS), "true"))
+        if (osb_streq(osb_json_str(ann, NAMES_ANNOTATION_ALLOW_CROSS_NS), "true"))
                 return true;
-        const char *list = str_of(ann, NAMES_ANNOTATION_ALLOWED_NS);
+        const char *list = osb_json_str(ann, NAMES_ANNOTATION_ALLOWED_NS);
         size_t n = strlen(binding_ns);
         for (const char *s = list; s && *s;) {
                 while (*s == ' ' || *s == ',')
@@ -107,7 +97,7 @@ static int find_instance(struct pass *p, json_t **instance, const char **reason,
                 return r;
         r = resolve_spec(p->c, json_object_get(*instance, "spec"), instance_ns(p), true, &p->rv, reason, err);
         if (r < 0 && r != -ENOMEM) {
-                osb_error_prefix(err, "ServiceInstance %s: ", str_of(json_object_get(*instance, "metadata"), "name"));
+                osb_error_prefix(err, "ServiceInstance %s: ", osb_json_str(json_object_get(*instance, "metadata"), "name"));
                 *reason = "ErrorInstanceRefsUnresolved";
         }
         return r;
@@ -197,7 +187,7 @@ static int bind_binding(struct pass *p, const json_t *instance, struct osb_error
                 goto out;
         }
         bool async = p->rv.cls->binding_retrievable;
-        const char *iid = str_of(json_object_get(instance, "spec"), "externalID");
+        const char *iid = osb_json_str(json_object_get(instance, "spec"), "externalID");
         const char *bid = reconcile_rotation_current_id(p);
         struct osb_response resp = {.retry_after_s = -1};
         pass_log(p, OSB_LOG_INFO, "binding", NULL);
@@ -228,7 +218,7 @@ static int bind_binding(struct pass *p, const json_t *instance, struct osb_error
         } else if (resp.status == 200 || resp.status == 201) {
                 r = bound(p, instance, creds, resp.body, err);
         } else if (resp.status == 202) {
-                const char *token = str_of(resp.body, "operation");
+                const char *token = osb_json_str(resp.body, "operation");
                 if (json_object_set_new(p->status, "asyncOpInProgress", json_true()) < 0 ||
                     (token && json_object_set_new(p->status, "lastOperation", json_string(token)) < 0) ||
                     json_object_set_new(p->status, "operationStartTime", json_string(p->now)) < 0 ||
@@ -262,18 +252,18 @@ out:
 
 static int poll_binding(struct pass *p, const json_t *instance, struct osb_error *err)
 {
-        bool unbinding = osb_streq(str_of(p->status, "currentOperation"), "Unbind");
-        const char *iid = str_of(json_object_get(instance, "spec"), "externalID");
+        bool unbinding = osb_streq(osb_json_str(p->status, "currentOperation"), "Unbind");
+        const char *iid = osb_json_str(json_object_get(instance, "spec"), "externalID");
         const char *bid = reconcile_rotation_current_id(p);
         int r = pass_client(p, err);
         if (r == -ENOMEM)
                 return r;
         bool oom;
-        osb_autofree char *identity = request_identity(spec_of(p), &oom);
+        osb_autofree char *identity = request_identity(pass_spec(p), &oom);
         struct osb_response resp = {.retry_after_s = -1};
         if (r >= 0)
                 r = osb_client_last_operation(p->oc, iid, bid, p->rv.cls->external_id, p->rv.plan->external_id,
-                                              str_of(p->status, "lastOperation"), identity, &resp, err);
+                                              osb_json_str(p->status, "lastOperation"), identity, &resp, err);
         if (pass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                 return r == -ENOMEM ? r : 0;
         char msg[1200];
@@ -372,7 +362,7 @@ static int unbind(struct pass *p, bool mitigation, struct osb_error *err)
                 return r < 0 ? r : pass_finalize(p, err);
         }
         char msg[1200];
-        if (r < 0 && !str_of(p->status, "unbindStatus")) {
+        if (r < 0 && !osb_json_str(p->status, "unbindStatus")) {
                 /* no bind was ever recorded, and the instance cannot name its broker: nothing to undo */
                 *err = (struct osb_error) OSB_ERROR_INIT;
                 r = binding_secret_eject(p, err);
@@ -385,7 +375,7 @@ static int unbind(struct pass *p, bool mitigation, struct osb_error *err)
                 return pass_retry(p, "Unknown", "UnbindCallFailed", msg, err);
         }
         /* bindings a rotation made or retired go first: none is left at the broker */
-        r = reconcile_rotation_unbind_retired(p, str_of(json_object_get(instance, "spec"), "externalID"), true, err);
+        r = reconcile_rotation_unbind_retired(p, osb_json_str(json_object_get(instance, "spec"), "externalID"), true, err);
         if (r < 0)
                 return r;
         if (r > 0) {
@@ -400,9 +390,9 @@ static int unbind(struct pass *p, bool mitigation, struct osb_error *err)
         if (r == -ENOMEM)
                 return r;
         bool oom;
-        osb_autofree char *identity = request_identity(spec_of(p), &oom);
+        osb_autofree char *identity = request_identity(pass_spec(p), &oom);
         struct osb_response resp = {.retry_after_s = -1};
-        const char *iid = str_of(json_object_get(instance, "spec"), "externalID");
+        const char *iid = osb_json_str(json_object_get(instance, "spec"), "externalID");
         if (r >= 0)
                 r = osb_client_unbind(p->oc, iid, reconcile_rotation_current_id(p), p->rv.cls->external_id,
                                       p->rv.plan->external_id, p->rv.cls->binding_retrievable, identity, &resp, err);
@@ -430,7 +420,7 @@ static int unbind(struct pass *p, bool mitigation, struct osb_error *err)
                         }
                 }
         } else if (resp.status == 202) {
-                const char *token = str_of(resp.body, "operation");
+                const char *token = osb_json_str(resp.body, "operation");
                 if (json_object_set_new(p->status, "asyncOpInProgress", json_true()) < 0 ||
                     json_object_set_new(p->status, "currentOperation", json_string("Unbind")) < 0 ||
                     (token && json_object_set_new(p->status, "lastOperation", json_string(token)) < 0) ||
@@ -460,7 +450,7 @@ static int orphan(struct pass *p, struct osb_error *err)
         if (r >= 0) {
                 pass_log(p, OSB_LOG_INFO, "binding orphaned", "the finalizer was removed without unbinding");
                 char msg[600];
-                const char *id = str_of(spec_of(p), "externalID");
+                const char *id = osb_json_str(pass_spec(p), "externalID");
                 (void) snprintf(msg, sizeof(msg), "Released without unbinding (spec.deletionPolicy: Orphan): the broker "
                                 "keeps binding %s; its Secret was deleted with it", id ? id : "(none)");
                 pass_event(p, false, "Orphaned", msg);
@@ -487,8 +477,8 @@ static int adopt_refused(struct pass *p, const char *message, struct osb_error *
  * the Secret, as after a bind. Nothing is sent that changes the broker. */
 static int adopt_binding(struct pass *p, const json_t *instance, struct osb_error *err)
 {
-        const char *bid = str_of(spec_of(p), "externalID");
-        const char *iid = str_of(json_object_get(instance, "spec"), "externalID");
+        const char *bid = osb_json_str(pass_spec(p), "externalID");
+        const char *iid = osb_json_str(json_object_get(instance, "spec"), "externalID");
         char msg[1400];
         /* until the broker confirms it, the binding is not ours: never unbound */
         if (json_object_set_new(p->status, "unbindStatus", json_string("NotRequired")) < 0)
@@ -503,7 +493,7 @@ static int adopt_binding(struct pass *p, const json_t *instance, struct osb_erro
         if (r == -ENOMEM)
                 return r;
         bool oom;
-        osb_autofree char *identity = request_identity(spec_of(p), &oom);
+        osb_autofree char *identity = request_identity(pass_spec(p), &oom);
         if (oom)
                 return OOM(err);
         struct osb_response resp = {.retry_after_s = -1};
@@ -558,7 +548,7 @@ static int settle_spec(struct pass *p, struct osb_error *err)
         if (idr < 0)
                 return OOM(err);
         changed |= idr;
-        const char *sn = str_of(spec, "secretName");
+        const char *sn = osb_json_str(spec, "secretName");
         if (!sn || !*sn) {
                 if (json_object_set_new(spec, "secretName", json_string(p->name)) < 0)
                         return OOM(err);
@@ -579,7 +569,7 @@ static bool just_created(struct pass *p)
 {
         time_t created;
         if (condition_get(p->status, "Ready") ||
-            osb_time_parse_rfc3339(str_of(json_object_get(p->obj, "metadata"), "creationTimestamp"), &created) < 0 ||
+            osb_time_parse_rfc3339(osb_json_str(json_object_get(p->obj, "metadata"), "creationTimestamp"), &created) < 0 ||
             p->tnow - created >= 3)
                 return false;
         p->requeue_ms = (int64_t) (created + 3 - p->tnow) * 1000;
@@ -606,14 +596,14 @@ static int binding_pass(struct pass *p, struct osb_error *err)
                         }
                         return r;
                 }
-                if (osb_streq(str_of(spec_of(p), "deletionPolicy"), "Orphan"))
+                if (osb_streq(osb_json_str(pass_spec(p), "deletionPolicy"), "Orphan"))
                         return orphan(p, err);
-                const char *ubs = str_of(p->status, "unbindStatus");
+                const char *ubs = osb_json_str(p->status, "unbindStatus");
                 if ((osb_streq(ubs, "NotRequired") || osb_streq(ubs, "Succeeded")) && !status_bool(p, "asyncOpInProgress")) {
                         int r = binding_secret_eject(p, err);
                         return r < 0 ? r : pass_finalize(p, err);
                 }
-                if (status_bool(p, "asyncOpInProgress") && osb_streq(str_of(p->status, "currentOperation"), "Unbind")) {
+                if (status_bool(p, "asyncOpInProgress") && osb_streq(osb_json_str(p->status, "currentOperation"), "Unbind")) {
                         json_auto_t *instance = NULL;
                         const char *reason;
                         int r = find_instance(p, &instance, &reason, err);
@@ -628,7 +618,7 @@ static int binding_pass(struct pass *p, struct osb_error *err)
                 return unbind(p, false, err);
         }
 
-        if (adopt_requested(p) && !str_of(spec_of(p), "externalID")) {
+        if (adopt_requested(p) && !osb_json_str(pass_spec(p), "externalID")) {
                 if (condition_is(p->status, "Failed", "True") &&
                     json_integer_value(json_object_get(p->status, "observedGeneration")) == p->generation)
                         return 0;
@@ -676,14 +666,14 @@ static int binding_pass(struct pass *p, struct osb_error *err)
         /* a rotated binding's new generation is carried out by a rotation (a new binding with the
          * new spec): sending the current id again with another body would be refused (409); so is
          * one that changes while a rotation is pending (the pending rotation carries it) */
-        bool rotated = !osb_streq(reconcile_rotation_current_id(p), str_of(spec_of(p), "externalID")) ||
+        bool rotated = !osb_streq(reconcile_rotation_current_id(p), osb_json_str(pass_spec(p), "externalID")) ||
                        reconcile_rotation_pending(p);
         if (ready && (reconciled ? reconcile_rotation_wanted(p) : rotated))
                 return reconcile_rotation_pass(p, instance, !reconciled, err);
         if (ready && reconciled)
                 return 0;
         time_t next;
-        if (osb_time_parse_rfc3339(str_of(p->status, "nextRetryTime"), &next) == 0 && next > p->tnow && og == p->generation) {
+        if (osb_time_parse_rfc3339(osb_json_str(p->status, "nextRetryTime"), &next) == 0 && next > p->tnow && og == p->generation) {
                 p->requeue_ms = (int64_t) (next - p->tnow) * 1000;
                 return 0;
         }
@@ -695,7 +685,7 @@ static int binding_pass(struct pass *p, struct osb_error *err)
                 char msg[900];
                 (void) snprintf(msg, sizeof(msg), "ServiceInstance %s/%s does not exist or does not allow bindings from "
                                 "namespace %s (annotation " NAMES_ANNOTATION_ALLOWED_NS " on the instance)", instance_ns(p),
-                                str_of(imd, "name"), p->ns);
+                                osb_json_str(imd, "name"), p->ns);
                 return pass_retry(p, "False", "CrossNamespaceBindingNotAllowed", msg, err);
         }
         if (json_object_get(imd, "deletionTimestamp") && !json_is_null(json_object_get(imd, "deletionTimestamp")))
@@ -710,14 +700,14 @@ static int binding_pass(struct pass *p, struct osb_error *err)
                 const json_t *irc = condition_get(ist, "Ready");
                 time_t since = 0;
                 if (!condition_get(p->status, "Ready") &&
-                    (!irc || (osb_time_parse_rfc3339(str_of(irc, "lastTransitionTime"), &since) == 0 && p->tnow - since < 3))) {
+                    (!irc || (osb_time_parse_rfc3339(osb_json_str(irc, "lastTransitionTime"), &since) == 0 && p->tnow - since < 3))) {
                         p->requeue_ms = irc ? (int64_t) (since + 3 - p->tnow) * 1000 : 3000;
                         return 0;
                 }
                 /* an asynchronous operation whose poll is overdue in our own queue: the delay is
                  * ours, not the instance's; look again shortly, without writing */
                 if (!condition_get(p->status, "Ready") && json_is_true(json_object_get(ist, "asyncOpInProgress"))) {
-                        osb_autofree char *ikey = osb_asprintf(CTL_KEY_INSTANCE "%s/%s", p->ns, str_of(imd, "name"));
+                        osb_autofree char *ikey = osb_asprintf(CTL_KEY_INSTANCE "%s/%s", p->ns, osb_json_str(imd, "name"));
                         if (ikey && p->c->queue && queue_behind(p->c->queue, ikey)) {
                                 p->requeue_ms = 500;
                                 return 0;
@@ -725,7 +715,7 @@ static int binding_pass(struct pass *p, struct osb_error *err)
                 }
                 char msg[400];
                 (void) snprintf(msg, sizeof(msg), "Binding cannot begin because the referenced ServiceInstance %s/%s is not ready",
-                                instance_ns(p), str_of(imd, "name"));
+                                instance_ns(p), osb_json_str(imd, "name"));
                 return pass_ready(p, "False", "ErrorInstanceNotReady", msg, false, err);     /* woken when it is */
         }
         resolve_release(&p->rv);
@@ -734,7 +724,7 @@ static int binding_pass(struct pass *p, struct osb_error *err)
                 return r;
         if (r < 0) {
                 char msg[900];
-                (void) snprintf(msg, sizeof(msg), "ServiceInstance %s: %s", str_of(imd, "name"), err->text);
+                (void) snprintf(msg, sizeof(msg), "ServiceInstance %s: %s", osb_json_str(imd, "name"), err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
                 return pass_retry(p, "False", "ErrorInstanceRefsUnresolved", msg, err);
         }

@@ -19,11 +19,6 @@
 #define MESSAGE_FETCHED "Successfully fetched catalog entries from broker."
 
 
-static const char *str_of(const json_t *o, const char *field)
-{
-        return json_string_value(json_object_get(o, field));
-}
-
 /* ---- one reconcile ---- */
 
 /* What the decisions below read: the pass (pass.c) and the broker parsed from its object. */
@@ -62,7 +57,7 @@ static int finish(const struct broker_pass *p, const char *status, const char *r
                   bool warning, struct osb_error *err)
 {
         const json_t *old = condition_get(p->b->status, "Ready");
-        bool transition = !old || !osb_streq(str_of(old, "status"), status) || !osb_streq(str_of(old, "reason"), reason);
+        bool transition = !old || !osb_streq(osb_json_str(old, "status"), status) || !osb_streq(osb_json_str(old, "reason"), reason);
         if (condition_set(p->pass->status, "Ready", status, reason, message, p->now) < 0)
                 return osb_error_set(err, -ENOMEM, "out of memory");
         int r = pass_write_status(p->pass, err);
@@ -392,10 +387,10 @@ static int decide(struct broker_pass *p, struct osb_error *err)
                 (void) snprintf(msg, sizeof(msg), "Error fetching catalog: %s", err->text);
                 log_obj(p, OSB_LOG_WARN, "cannot fetch the catalog", err->text);
                 time_t started;
-                if (!str_of(st, "operationStartTime")) {
+                if (!osb_json_str(st, "operationStartTime")) {
                         if (json_object_set_new(st, "operationStartTime", json_string(p->now)) < 0)
                                 return osb_error_set(err, -ENOMEM, "out of memory");
-                } else if (osb_time_parse_rfc3339(str_of(st, "operationStartTime"), &started) == 0 &&
+                } else if (osb_time_parse_rfc3339(osb_json_str(st, "operationStartTime"), &started) == 0 &&
                            (int64_t) (ps->tnow - started) * 1000 >= c->opts.retry_duration_ms) {
                         /* --reconciliation-retry-duration passed: give up until the spec changes */
                         if (condition_set(st, "Failed", "True", REASON_RETRY_TIMEOUT,

@@ -36,14 +36,9 @@ static int set_bool(struct pass *p, const char *field, bool v)
         return json_object_set_new(p->status, field, json_boolean(v)) < 0 ? -ENOMEM : 0;
 }
 
-static const json_t *spec_of(const struct pass *p)
-{
-        return json_object_get(p->obj, "spec");
-}
-
 static const char *external_id(const struct pass *p)
 {
-        return json_string_value(json_object_get(spec_of(p), "externalID"));
+        return json_string_value(json_object_get(pass_spec(p), "externalID"));
 }
 
 /* The plan fields of inProgressProperties/externalProperties for the resolved flavour. */
@@ -105,7 +100,7 @@ static int set_in_progress(struct pass *p, const json_t *redacted, const char *c
                                   p->rv.plan->external_id ? p->rv.plan->external_id : "");
         if (!props || json_object_set_new(p->status, "inProgressProperties", props) < 0)
                 return -ENOMEM;
-        const json_t *ui = json_object_get(spec_of(p), "userInfo");
+        const json_t *ui = json_object_get(pass_spec(p), "userInfo");
         if ((redacted && json_object_set(props, "parameters", (json_t *) redacted) < 0) ||
             (checksum && *checksum && json_object_set_new(props, "parameterChecksum", json_string(checksum)) < 0) ||
             (ui && json_object_set(props, "userInfo", (json_t *) ui) < 0))
@@ -155,7 +150,7 @@ static const char *instance_version(const struct pass *p)
 /* spec.maintenanceInfo.version: the version the user asks for (an upgrade), or NULL. */
 static const char *wanted_version(const struct pass *p)
 {
-        const char *v = mi_version(json_object_get(spec_of(p), "maintenanceInfo"));
+        const char *v = mi_version(json_object_get(pass_spec(p), "maintenanceInfo"));
         return v && *v ? v : NULL;
 }
 
@@ -334,7 +329,7 @@ static int prepare(struct pass *p, struct request *q, bool update, struct osb_er
         /* the generation this operation is for (op_generation() reads it back) */
         if (json_object_set_new(p->status, "observedGeneration", json_integer(p->generation)) < 0)
                 return OOM(err);
-        int r = request_parameters(p->c, p->ns, spec_of(p), &q->params, &q->redacted, q->checksum, err);
+        int r = request_parameters(p->c, p->ns, pass_spec(p), &q->params, &q->redacted, q->checksum, err);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
@@ -366,7 +361,7 @@ static int prepare(struct pass *p, struct request *q, bool update, struct osb_er
                 return r < 0 ? r : 1;
         }
         bool oom;
-        q->identity = request_identity(spec_of(p), &oom);
+        q->identity = request_identity(pass_spec(p), &oom);
         json_t *ctx = request_context(p->c, p->ns, q->ns_uid, p->name);
         q->body = json_pack("{s:s,s:o*}", "service_id", p->rv.cls->external_id ? p->rv.cls->external_id : "",
                             "context", ctx);
@@ -587,7 +582,7 @@ static int deprovision(struct pass *p, struct osb_error *err)
                 return pass_retry(p, "Unknown", fail_reason, msg, err);
         }
         bool oom;
-        osb_autofree char *identity = request_identity(spec_of(p), &oom);
+        osb_autofree char *identity = request_identity(pass_spec(p), &oom);
         if (oom)
                 return OOM(err);
         struct osb_response resp = {.retry_after_s = -1};
@@ -656,7 +651,7 @@ static int poll(struct pass *p, struct osb_error *err)
         if (r == -ENOMEM)
                 return r;
         bool oom;
-        osb_autofree char *identity = request_identity(spec_of(p), &oom);
+        osb_autofree char *identity = request_identity(pass_spec(p), &oom);
         if (oom)
                 return OOM(err);
         struct osb_response resp = {.retry_after_s = -1};
@@ -779,7 +774,7 @@ static int adopt(struct pass *p, struct osb_error *err)
                 return pass_retry(p, "False", "ErrorAdoptingInstance", msg, err);
         }
         bool oom;
-        osb_autofree char *identity = request_identity(spec_of(p), &oom);
+        osb_autofree char *identity = request_identity(pass_spec(p), &oom);
         if (oom)
                 return OOM(err);
         struct osb_response resp = {.retry_after_s = -1};
@@ -825,7 +820,7 @@ static int adopt(struct pass *p, struct osb_error *err)
         }
         json_t *params = NULL, *redacted = NULL;
         char sum[65] = "";
-        r = request_parameters(p->c, p->ns, spec_of(p), &params, &redacted, sum, err);
+        r = request_parameters(p->c, p->ns, pass_spec(p), &params, &redacted, sum, err);
         if (params)
                 json_decref(params);
         if (r == -ENOMEM)
@@ -894,7 +889,7 @@ static int delete_instance(struct pass *p, struct osb_error *err)
                 }
                 return r;
         }
-        if (osb_streq(json_string_value(json_object_get(spec_of(p), "deletionPolicy")), "Orphan")) {
+        if (osb_streq(json_string_value(json_object_get(pass_spec(p), "deletionPolicy")), "Orphan")) {
                 /* released, not deprovisioned: the broker keeps the instance (and its bindings) */
                 int r = pass_finalize(p, err);
                 if (r >= 0) {
@@ -926,11 +921,11 @@ static int delete_instance(struct pass *p, struct osb_error *err)
         if (osb_streq(dps, "NotRequired") || osb_streq(dps, "Succeeded") || !external_id(p))
                 return pass_finalize(p, err);
         const char *reason = NULL;
-        r = resolve_spec(p->c, spec_of(p), p->ns, true, &p->rv, &reason, err);
+        r = resolve_spec(p->c, pass_spec(p), p->ns, true, &p->rv, &reason, err);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
-                if (!json_object_get(spec_of(p), "clusterServiceClassRef") && !json_object_get(spec_of(p), "serviceClassRef"))
+                if (!json_object_get(pass_spec(p), "clusterServiceClassRef") && !json_object_get(pass_spec(p), "serviceClassRef"))
                         return pass_finalize(p, err);  /* never resolved: never sent */
                 char msg[1200];
                 (void) snprintf(msg, sizeof(msg), "Cannot deprovision: %s. To delete the instance without calling the broker: "
@@ -1000,12 +995,12 @@ static int settle_spec(struct pass *p, struct osb_error *err)
  * cannot be read counts as a change: the next request reports it. */
 static bool secrets_changed(struct pass *p, const char *props)
 {
-        if (!json_array_size(json_object_get(spec_of(p), "parametersFrom")))
+        if (!json_array_size(json_object_get(pass_spec(p), "parametersFrom")))
                 return false;
         json_t *params = NULL, *redacted = NULL;
         char sum[65] = "";
         struct osb_error e = OSB_ERROR_INIT;
-        int r = request_parameters(p->c, p->ns, spec_of(p), &params, &redacted, sum, &e);
+        int r = request_parameters(p->c, p->ns, pass_spec(p), &params, &redacted, sum, &e);
         if (params)
                 json_decref(params);
         if (redacted)
@@ -1064,7 +1059,7 @@ static int instance_pass(struct pass *p, struct osb_error *err)
         bool busy = status_bool(p, "asyncOpInProgress") || status_bool(p, "orphanMitigationInProgress");
         const char *reason = NULL;
         /* while an operation runs, its class and plan are the resolved ones, whatever the spec says now */
-        int r = resolve_spec(p->c, spec_of(p), p->ns, busy, &p->rv, &reason, err);
+        int r = resolve_spec(p->c, pass_spec(p), p->ns, busy, &p->rv, &reason, err);
         if (r == -ENOMEM)
                 return r;
         if (r >= 0 && !busy && (!provisioned || !osb_streq(props_plan_id(p, "externalProperties"), p->rv.plan->external_id))) {

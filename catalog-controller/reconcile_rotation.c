@@ -24,16 +24,6 @@
 
 #define OOM(err) osb_error_set(err, -ENOMEM, "out of memory")
 
-static const json_t *spec_of(const struct pass *p)
-{
-        return json_object_get(p->obj, "spec");
-}
-
-static const char *str_of(const json_t *o, const char *field)
-{
-        return json_string_value(json_object_get(o, field));
-}
-
 /* ---- what rotation keeps in the status (status.credentialsRotation) ---- */
 
 static json_t *rot(const struct pass *p)
@@ -49,15 +39,15 @@ bool reconcile_rotation_pending(const struct pass *p)
 /* The binding id whose credentials the Secret holds: spec.externalID until a rotation. */
 const char *reconcile_rotation_current_id(const struct pass *p)
 {
-        const char *id = str_of(rot(p), "currentExternalID");
-        return id && *id ? id : str_of(spec_of(p), "externalID");
+        const char *id = osb_json_str(rot(p), "currentExternalID");
+        return id && *id ? id : osb_json_str(pass_spec(p), "externalID");
 }
 
 /* A binding made by a rotation is sent again as it was made: with its predecessor_binding_id,
  * so the broker sees the same request (OSB: an identical PUT is answered 200). */
 int reconcile_rotation_predecessor_into(struct pass *p, json_t *body)
 {
-        const char *pred = str_of(rot(p), "currentPredecessorExternalID");
+        const char *pred = osb_json_str(rot(p), "currentPredecessorExternalID");
         return pred && *pred ? json_object_set_new(body, "predecessor_binding_id", json_string(pred)) : 0;
 }
 
@@ -75,7 +65,7 @@ int reconcile_rotation_predecessor_into(struct pass *p, json_t *body)
 static time_t time_of(const json_t *o, const char *field)
 {
         time_t t;
-        return osb_time_parse_rfc3339(str_of(o, field), &t) == 0 ? t : 0;
+        return osb_time_parse_rfc3339(osb_json_str(o, field), &t) == 0 ? t : 0;
 }
 
 static int set_time(json_t *o, const char *field, time_t t)
@@ -160,7 +150,7 @@ int reconcile_rotation_bound(struct pass *p, const json_t *resp_body)
                 return -ENOMEM;
         if (!pass_str(p, "lastCredentialsRotationTime") && pass_set_str(p, "lastCredentialsRotationTime", p->now) < 0)
                 return -ENOMEM;
-        if (rotation_policy_parse(spec_of(p), &pol, &ignored) == 0)
+        if (rotation_policy_parse(pass_spec(p), &pol, &ignored) == 0)
                 (void) schedule(p, &pol, false);
         json_t *cr = rot(p);
         if (cr && json_object_size(cr) == 0)
@@ -177,7 +167,7 @@ static int unbind_other(struct pass *p, const char *iid, const char *id, bool *g
         *gone = false;
         *msg = 0;
         bool oom;
-        osb_autofree char *identity = request_identity(spec_of(p), &oom);
+        osb_autofree char *identity = request_identity(pass_spec(p), &oom);
         int r = pass_client(p, err);
         struct osb_response resp = {.retry_after_s = -1};
         if (r >= 0)
@@ -221,7 +211,7 @@ static void history_unbound(struct pass *p, const char *id)
         size_t i;
         json_t *h;
         json_array_foreach(json_object_get(rot(p), "history"), i, h) {
-                if (osb_streq(str_of(h, "fromExternalID"), id))
+                if (osb_streq(osb_json_str(h, "fromExternalID"), id))
                         (void) json_object_set_new(h, "retiredUnboundTime", json_string(p->now));
         }
 }
@@ -239,7 +229,7 @@ int reconcile_rotation_unbind_retired(struct pass *p, const char *iid, bool all,
         json_t *pending = json_object_get(cr, "pending");
         if (all && json_is_object(pending)) {
                 bool gone;
-                osb_autofree char *id = osb_strdup(str_of(pending, "externalID"));
+                osb_autofree char *id = osb_strdup(osb_json_str(pending, "externalID"));
                 if (!id)
                         return OOM(err);
                 int r = unbind_other(p, iid, id, &gone, msg, sizeof(msg), err);
@@ -261,8 +251,8 @@ int reconcile_rotation_unbind_retired(struct pass *p, const char *iid, bool all,
                         i++;
                         continue;
                 }
-                osb_autofree char *id = osb_strdup(str_of(e, "externalID") ? str_of(e, "externalID") : "");
-                osb_autofree char *sec = osb_strdup(str_of(e, "secretName") ? str_of(e, "secretName") : "");
+                osb_autofree char *id = osb_strdup(osb_json_str(e, "externalID") ? osb_json_str(e, "externalID") : "");
+                osb_autofree char *sec = osb_strdup(osb_json_str(e, "secretName") ? osb_json_str(e, "secretName") : "");
                 if (!id || !sec)
                         return OOM(err);
                 bool gone;
@@ -344,7 +334,7 @@ static int keep_old_secret(struct pass *p, const char *retired_name, const char 
                                      "namespace", p->ns, "labels", "bindery.dev/retired-credentials-of", p->name,
                                      "annotations", "bindery.dev/retired-external-id", old_id, "ownerReferences",
                                      "apiVersion", "servicecatalog.k8s.io/v1beta1", "kind", "ServiceBinding", "name", p->name,
-                                     "uid", str_of(md, "uid") ? str_of(md, "uid") : "", "controller", 1, "blockOwnerDeletion", 1,
+                                     "uid", osb_json_str(md, "uid") ? osb_json_str(md, "uid") : "", "controller", 1, "blockOwnerDeletion", 1,
                                      "type", json_object_get(live, "type"), "data", json_is_object(data) ? data : json_object());
         if (!sec)
                 return OOM(err);
@@ -359,8 +349,8 @@ static int keep_old_secret(struct pass *p, const char *retired_name, const char 
 static int history_add(struct pass *p, const json_t *pending, const char *from, const char *to)
 {
         json_t *hist = rot_array(p, "history");
-        json_t *h = json_pack("{s:s,s:s,s:s,s:s,s:s}", "time", p->now, "reason", str_of(pending, "reason") ?
-                              str_of(pending, "reason") : "", "method", str_of(pending, "method") ? str_of(pending, "method") : "",
+        json_t *h = json_pack("{s:s,s:s,s:s,s:s,s:s}", "time", p->now, "reason", osb_json_str(pending, "reason") ?
+                              osb_json_str(pending, "reason") : "", "method", osb_json_str(pending, "method") ? osb_json_str(pending, "method") : "",
                               "fromExternalID", from, "toExternalID", to);
         if (!hist || !h || json_array_append_new(hist, h) < 0)
                 return -ENOMEM;
@@ -374,9 +364,9 @@ static int history_add(struct pass *p, const json_t *pending, const char *from, 
 static int notify_workloads(struct pass *p, struct osb_error *err)
 {
         json_t *cr = rot(p);
-        if (!str_of(cr, "workloadsStamp"))
+        if (!osb_json_str(cr, "workloadsStamp"))
                 return 0;
-        osb_autofree char *stamp = osb_strdup(str_of(cr, "workloadsStamp"));
+        osb_autofree char *stamp = osb_strdup(osb_json_str(cr, "workloadsStamp"));
         if (!stamp)
                 return OOM(err);
         unsigned n = 0;
@@ -416,7 +406,7 @@ static int finish_rotation(struct pass *p, const json_t *instance, const struct 
         json_t *cr = rot(p);
         json_t *pending = json_object_get(cr, "pending");
         osb_autofree char *old = osb_strdup(reconcile_rotation_current_id(p));
-        osb_autofree char *new = osb_strdup(str_of(pending, "externalID"));
+        osb_autofree char *new = osb_strdup(osb_json_str(pending, "externalID"));
         osb_autofree char *retired_name = old ? rotation_retired_secret_name(binding_secret_name(p), old) : NULL;
         if (!old || !new || !retired_name)
                 return OOM(err);
@@ -434,7 +424,7 @@ static int finish_rotation(struct pass *p, const json_t *instance, const struct 
         }
         json_t *retired = rot_array(p, "retired");
         json_t *e = json_pack("{s:s,s:s,s:s}", "externalID", old, "secretName", retired_name, "retiredTime", p->now);
-        const char *pred = str_of(pending, "predecessorExternalID");
+        const char *pred = osb_json_str(pending, "predecessorExternalID");
         if (!retired || !e || set_time(e, "unbindAfter", p->tnow + (time_t) pol->ttl_s) < 0 ||
             json_array_append_new(retired, e) < 0 || history_add(p, pending, old, new) < 0 ||
             json_object_set_new(cr, "currentExternalID", json_string(new)) < 0 ||
@@ -448,8 +438,8 @@ static int finish_rotation(struct pass *p, const json_t *instance, const struct 
         (void) json_object_del(p->status, "inProgressProperties");  /* an asynchronous bind's, now external */
         char msg[1200];
         (void) snprintf(msg, sizeof(msg), "Rotated the credentials (%s): binding %s replaces binding %s (%s); "
-                        "the old credentials stay valid in Secret %s until %s", str_of(pending, "reason"), new, old,
-                        pred ? "predecessor_binding_id" : "a fresh bind", retired_name, str_of(e, "unbindAfter"));
+                        "the old credentials stay valid in Secret %s until %s", osb_json_str(pending, "reason"), new, old,
+                        pred ? "predecessor_binding_id" : "a fresh bind", retired_name, osb_json_str(e, "unbindAfter"));
         (void) json_object_del(cr, "pending");
         condition_remove(p->status, ROTATION_CONDITION);
         ctl_retry_reset(p->c, p->key);
@@ -474,13 +464,13 @@ static int replace_pending(struct pass *p, const json_t *instance, const struct 
                            struct osb_error *err)
 {
         json_t *pending = json_object_get(rot(p), "pending");
-        osb_autofree char *id = osb_strdup(str_of(pending, "externalID") ? str_of(pending, "externalID") : "");
-        osb_autofree char *why = osb_strdup(str_of(pending, "reason") ? str_of(pending, "reason") : "");
+        osb_autofree char *id = osb_strdup(osb_json_str(pending, "externalID") ? osb_json_str(pending, "externalID") : "");
+        osb_autofree char *why = osb_strdup(osb_json_str(pending, "reason") ? osb_json_str(pending, "reason") : "");
         if (!id || !why)
                 return OOM(err);
         bool gone;
         char msg[1200];
-        int r = unbind_other(p, str_of(json_object_get(instance, "spec"), "externalID"), id, &gone, msg, sizeof(msg), err);
+        int r = unbind_other(p, osb_json_str(json_object_get(instance, "spec"), "externalID"), id, &gone, msg, sizeof(msg), err);
         if (r < 0)
                 return r;
         if (!gone)      /* an asynchronous unbind (the key comes back), or a failure: tried again */
@@ -497,12 +487,12 @@ static int poll_rotation(struct pass *p, const json_t *instance, const struct ro
                          struct osb_error *err)
 {
         json_t *pending = json_object_get(rot(p), "pending");
-        osb_autofree char *id = osb_strdup(str_of(pending, "externalID") ? str_of(pending, "externalID") : "");
+        osb_autofree char *id = osb_strdup(osb_json_str(pending, "externalID") ? osb_json_str(pending, "externalID") : "");
         if (!id)
                 return OOM(err);
-        const char *iid = str_of(json_object_get(instance, "spec"), "externalID");
+        const char *iid = osb_json_str(json_object_get(instance, "spec"), "externalID");
         bool oom;
-        osb_autofree char *identity = request_identity(spec_of(p), &oom);
+        osb_autofree char *identity = request_identity(pass_spec(p), &oom);
         if (oom)
                 return OOM(err);
         char msg[1200];
@@ -510,7 +500,7 @@ static int poll_rotation(struct pass *p, const json_t *instance, const struct ro
         int r = pass_client(p, err);
         if (r >= 0)
                 r = osb_client_last_operation(p->oc, iid, id, p->rv.cls->external_id, p->rv.plan->external_id,
-                                              str_of(pending, "operation"), identity, &resp, err);
+                                              osb_json_str(pending, "operation"), identity, &resp, err);
         if (pass_busy(p, &r))
                 return pass_write_status(p, err);
         if (r == -ECANCELED || r == -ENOMEM)
@@ -585,7 +575,7 @@ static int continue_rotation(struct pass *p, const json_t *instance, const struc
                 return replace_pending(p, instance, pol, err);
         if (json_is_true(json_object_get(pending, "asyncOpInProgress")))
                 return poll_rotation(p, instance, pol, err);
-        const char *id = str_of(pending, "externalID");
+        const char *id = osb_json_str(pending, "externalID");
         json_t *body = NULL, *props = NULL;
         char *identity = NULL;
         const char *reason;
@@ -600,10 +590,10 @@ static int continue_rotation(struct pass *p, const json_t *instance, const struc
                 *err = (struct osb_error) OSB_ERROR_INIT;
                 return rotation_failed(p, msg, err);
         }
-        const char *pred = str_of(pending, "predecessorExternalID");
+        const char *pred = osb_json_str(pending, "predecessorExternalID");
         if (pred && json_object_set_new(b, "predecessor_binding_id", json_string(pred)) < 0)
                 return OOM(err);
-        const char *iid = str_of(json_object_get(instance, "spec"), "externalID");
+        const char *iid = osb_json_str(json_object_get(instance, "spec"), "externalID");
         struct osb_response resp = {.retry_after_s = -1};
         pass_log(p, OSB_LOG_INFO, "binding the new credentials", id);
         r = osb_client_bind(p->oc, iid, id, b, p->rv.cls->binding_retrievable, ident, &resp, err);
@@ -628,7 +618,7 @@ static int continue_rotation(struct pass *p, const json_t *instance, const struc
         } else if (resp.status == 202) {
                 /* polled (last_operation of the new id), then fetched (GET): the body's generation
                  * is kept, the one the rotation reconciles */
-                const char *token = str_of(resp.body, "operation");
+                const char *token = osb_json_str(resp.body, "operation");
                 (void) snprintf(msg, sizeof(msg), "The new binding %s is being created asynchronously", id);
                 requeue_at(p, p->tnow + OSB_MAX(resp.retry_after_s, 1));
                 (void) json_object_del(pending, "operation");
@@ -704,7 +694,7 @@ static int rotate(struct pass *p, const json_t *instance, bool spec_changed, str
 {
         struct rotation_policy pol;
         struct osb_error perr = OSB_ERROR_INIT;
-        if (rotation_policy_parse(spec_of(p), &pol, &perr) < 0) {
+        if (rotation_policy_parse(pass_spec(p), &pol, &perr) < 0) {
                 char msg[600];
                 (void) snprintf(msg, sizeof(msg), "%s", perr.text);
                 if (condition_set(p->status, ROTATION_CONDITION, "False", "InvalidRotationPolicy", msg, p->now) < 0)
@@ -713,7 +703,7 @@ static int rotate(struct pass *p, const json_t *instance, bool spec_changed, str
         }
         if (condition_is(p->status, ROTATION_CONDITION, "False"))
                 condition_remove(p->status, ROTATION_CONDITION);
-        const char *iid = str_of(json_object_get(instance, "spec"), "externalID");
+        const char *iid = osb_json_str(json_object_get(instance, "spec"), "externalID");
         int r = notify_workloads(p, err);
         if (r >= 0)
                 r = reconcile_rotation_unbind_retired(p, iid, false, err);
@@ -747,7 +737,7 @@ static int rotate(struct pass *p, const json_t *instance, bool spec_changed, str
 /* Whether a Ready, reconciled binding has anything to do with rotation. */
 bool reconcile_rotation_wanted(const struct pass *p)
 {
-        const json_t *pol = json_object_get(spec_of(p), "credentialsRotationPolicy");
+        const json_t *pol = json_object_get(pass_spec(p), "credentialsRotationPolicy");
         return json_is_true(json_object_get(pol, "enabled")) || json_object_size(rot(p)) > 0 ||
                json_object_get(json_object_get(json_object_get(p->obj, "metadata"), "annotations"), ROTATION_ANNOTATION_FORCE);
 }

@@ -48,3 +48,9 @@ int osb_json_get_int(const json_t *obj, const char *path, const char *key, bool 
 
 /* Name of a JSON type for messages: "object", "string", ... */
 const char *osb_json_type_name(const json_t *j);
+
+/* The string member @key of @obj, or NULL (no such member, not a string, @obj not an object). */
+static inline const char *osb_json_str(const json_t *obj, const char *key)
+{
+        return json_string_value(json_object_get(obj, key));
+}
