@@ -178,14 +178,21 @@ static int template_restarts(const json_t *spec, const char *kind, json_t *cause
         return 0;
 }
 
+/* A workload without a spec: what kube-apiserver says is missing. Returns 0 or -ENOMEM. */
+static int spec_missing(json_t *causes)
+{
+        return schema_add_cause(causes, "FieldValueRequired", "spec.selector", "Required value") < 0 ||
+                       schema_add_cause(causes, "FieldValueRequired", "spec.template.spec.containers", "Required value") < 0
+                       ? -ENOMEM
+                       : 0;
+}
+
 static int prep_deployment(json_t *obj, const json_t *old, json_t *causes)
 {
         char v[512];
         json_t *spec = json_object_get(obj, "spec");
         if (!json_is_object(spec))
-                return schema_add_cause(causes, "FieldValueRequired", "spec.selector", "Required value") < 0 ||
-                       schema_add_cause(causes, "FieldValueRequired", "spec.template.spec.containers", "Required value") < 0
-                               ? -ENOMEM : 0;
+                return spec_missing(causes);
         if (!old && json_object_set_new(obj, "status", json_object()) < 0)
                 return -ENOMEM;
         json_t *strategy = json_object_get(spec, "strategy");
@@ -223,9 +230,7 @@ static int prep_statefulset(json_t *obj, const json_t *old, json_t *causes)
         char v[512];
         json_t *spec = json_object_get(obj, "spec");
         if (!json_is_object(spec))
-                return schema_add_cause(causes, "FieldValueRequired", "spec.selector", "Required value") < 0 ||
-                       schema_add_cause(causes, "FieldValueRequired", "spec.template.spec.containers", "Required value") < 0
-                               ? -ENOMEM : 0;
+                return spec_missing(causes);
         if (!old && json_object_set_new(obj, "status", json_pack("{s:i, s:i}", "replicas", 0, "availableReplicas", 0)) < 0)
                 return -ENOMEM;
         /* spec.serviceName is not checked: kube-apiserver's validation never required it. */
@@ -273,9 +278,7 @@ static int prep_daemonset(json_t *obj, const json_t *old, json_t *causes)
 {
         json_t *spec = json_object_get(obj, "spec");
         if (!json_is_object(spec))
-                return schema_add_cause(causes, "FieldValueRequired", "spec.selector", "Required value") < 0 ||
-                       schema_add_cause(causes, "FieldValueRequired", "spec.template.spec.containers", "Required value") < 0
-                               ? -ENOMEM : 0;
+                return spec_missing(causes);
         if (!old && json_object_set_new(obj, "status", json_pack("{s:i, s:i, s:i, s:i}", "currentNumberScheduled", 0,
                                                                  "numberMisscheduled", 0, "desiredNumberScheduled", 0,
                                                                  "numberReady", 0)) < 0)
