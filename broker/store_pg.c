@@ -18,7 +18,6 @@
 #include "broker/pqtext.h"
 #include "broker/store_pg.h"
 
-
 /* Advisory lock keys (the two-int4 form, which never collides with the one-bigint form):
  * (WRITE_LOCK, 0) serialises migrations; (ROW_LOCK, hashtext(instance id)) the transactions on
  * one instance's rows; (OP_LOCK, hashtext(op id)) is held while an operation runs. A hash
@@ -86,6 +85,7 @@ struct store_pg {
          * be prepared before its tables exist); forgotten when the connection is reset. */
         bool prepare;
         unsigned n_prepared;
+        unsigned epoch;                 /* +1 at each forgetting: new names never meet old ones */
         const char *prepared[PREPARED_MAX];
 };
 
@@ -180,13 +180,22 @@ static void result_message(const struct store_pg *pg, const PGresult *res, char 
         scrub(pg, msg, out, n);
 }
 
+/* Forgets the statements prepared on the connection. The next names differ from every earlier
+ * one, so preparing again never collides with a statement the session still has (a pooler may
+ * hand back a session that had them). */
+static void forget_prepared(struct store_pg *pg)
+{
+        pg->n_prepared = 0;
+        pg->epoch++;
+}
+
 /* A connection that broke between transactions is reset (the server restarted, a proxy closed
  * an idle connection); inside a transaction the failure is the caller's to see. */
 static void revive(struct store_pg *pg)
 {
         if (!pg->in_tx && PQstatus(pg->conn) == CONNECTION_BAD) {
                 PQreset(pg->conn);
-                pg->n_prepared = 0;
+                forget_prepared(pg);
         }
 }
 
@@ -194,7 +203,7 @@ static void revive(struct store_pg *pg)
  * true when it is prepared; false when it runs unprepared (before the migrations: a statement
  * cannot be prepared before its tables exist; or the table is full), or when the server
  * refused to prepare it: then *ret_error is that result (which also aborted any transaction). */
-static bool prepared_name(struct store_pg *pg, const char *sql, int n, char name[static 16], PGresult **ret_error)
+static bool prepared_name(struct store_pg *pg, const char *sql, int n, char name[static 24], PGresult **ret_error)
 {
         *ret_error = NULL;
         if (!pg->prepare)
@@ -202,7 +211,7 @@ static bool prepared_name(struct store_pg *pg, const char *sql, int n, char name
         unsigned i = 0;
         while (i < pg->n_prepared && pg->prepared[i] != sql)
                 i++;
-        (void) snprintf(name, 16, "s%u", i);
+        (void) snprintf(name, 24, "s%u_%u", pg->epoch, i);
         if (i < pg->n_prepared)
                 return true;
         if (i == PREPARED_MAX)
@@ -222,7 +231,7 @@ static bool prepared_name(struct store_pg *pg, const char *sql, int n, char name
 static PGresult *run(struct store_pg *pg, const char *sql, int n, const char *const *params)
 {
         revive(pg);
-        char name[16];
+        char name[24];
         PGresult *res = NULL;
         if (prepared_name(pg, sql, n, name, &res))
                 res = PQexecPrepared(pg->conn, name, n, params, NULL, NULL, 0);
@@ -233,7 +242,7 @@ static PGresult *run(struct store_pg *pg, const char *sql, int n, const char *co
                 return res;
         const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
         if (state && osb_streq(state, SQLSTATE_NO_STATEMENT))
-                pg->n_prepared = 0;  /* e.g. a pooler gave us another session: prepare again */
+                forget_prepared(pg);  /* e.g. a pooler gave us another session: prepare again */
         result_message(pg, res, pg->last_error, sizeof(pg->last_error));
         log_fault(pg);
         PQclear(res);
