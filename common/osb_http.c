@@ -218,18 +218,24 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                 atomic_fetch_add(&srv->in_flight, 1);
                 *con_cls = req;
                 track_set(srv, conn, true, false);
-                /* A body announced larger than max_body is answered now, before any of it is
-                 * read: libmicrohttpd then never reads it (no "100 Continue" either) and closes
-                 * the connection after the answer. */
+                /* A body announced larger than max_body is discarded as it arrives and answered
+                 * 413 at its end, so that a client still writing it reads the answer (closing a
+                 * socket with unread bytes resets the connection, and a client whose write
+                 * fails there never reads the 413). One announced more than OSB_HTTP_DRAIN
+                 * beyond max_body is answered now, before any of it is read: libmicrohttpd then
+                 * never reads it (no "100 Continue" either) and closes the connection after
+                 * the answer. */
                 const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-                if (cl && srv->refuse_large_early && length_over(cl, srv->max_body)) {
+                if (cl && length_over(cl, srv->max_body)) {
                         req->body_too_large = true;
                         osb_buf_release(&req->body);
-                        answer(srv, req);
+                        if (srv->refuse_large_early && length_over(cl, srv->max_body + OSB_HTTP_DRAIN))
+                                answer(srv, req);
                 }
                 return MHD_YES;
         }
         if (*upload_data_size) {
+                req->received += *upload_data_size;
                 if (!req->body_too_large && !req->responded) {
                         int r = osb_buf_append(&req->body, upload_data, *upload_data_size);
                         if (r == -E2BIG) {
@@ -239,9 +245,11 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                                  * as it has gone past max_body. libmicrohttpd queues no answer
                                  * while a body arrives, so the handler's answer is written to
                                  * the socket directly (see respond_mid_body()) and the
-                                 * connection closed: no more of the body is read. */
-                                if (srv->refuse_large_early) {
-                                        req->mid_body = !srv->tls;
+                                 * connection closed: no more of the body is read. Over TLS
+                                 * the socket carries records only libmicrohttpd can write:
+                                 * the body is discarded instead, and answered at its end. */
+                                if (srv->refuse_large_early && !srv->tls) {
+                                        req->mid_body = true;
                                         answer(srv, req);
                                         return MHD_NO;
                                 }
@@ -249,6 +257,10 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                                 return MHD_NO;
                         }
                 }
+                /* ... unless it goes on past OSB_HTTP_DRAIN: then it is cut off unanswered. */
+                if (req->body_too_large && srv->refuse_large_early &&
+                    req->received > srv->max_body + OSB_HTTP_DRAIN)
+                        return MHD_NO;
                 *upload_data_size = 0;
                 return MHD_YES;
         }

@@ -29,6 +29,7 @@ struct osb_http_request {
                                        * or an encoded NUL (osb_http_query() would cut it), or NULL */
         unsigned status;              /* the status sent, for the completion hook */
         bool mid_body;                /* internal: answered while the body is still arriving */
+        uint64_t received;            /* internal: bytes of the body received so far */
         uint64_t start_ns;            /* CLOCK_MONOTONIC when the request arrived */
         void *data;                   /* free for the handler; freed by the completion hook */
 };
@@ -40,18 +41,26 @@ typedef void (*osb_http_handler)(void *userdata, struct osb_http_request *req);
  * @req->status 0 when no response was sent. */
 typedef void (*osb_http_done)(void *userdata, struct osb_http_request *req);
 
+/* How far past max_body a body announced by its Content-Length is still read (and discarded)
+ * before its 413, so that the client, still writing it, reads the answer. */
+#define OSB_HTTP_DRAIN ((size_t) 1024 * 1024)
+
 struct osb_http_config {
         const char *address;       /* "127.0.0.1" (default), "0.0.0.0", "::", or any literal */
         uint16_t port;             /* 0 picks a free port: see osb_http_server_port() */
         unsigned threads;          /* worker threads (>= 1) */
         size_t max_body;           /* bytes; larger bodies are answered 413 */
-        bool refuse_large_early;   /* a Content-Length over max_body is answered 413 at once, and
-                                    * the body never read; a body without one (chunked) is
-                                    * answered 413 as soon as what arrived exceeds max_body, and
-                                    * no more of it is read (the connection is closed after the
-                                    * answer: a client still writing may see a reset instead).
-                                    * Else the body is read and discarded first, as kube-apiserver
-                                    * does, and the client always reads the 413. */
+        bool refuse_large_early;   /* a Content-Length over max_body + OSB_HTTP_DRAIN is
+                                    * answered 413 at once, and the body never read; a body
+                                    * without one (chunked) is answered 413 as soon as what
+                                    * arrived exceeds max_body, and no more of it is read (the
+                                    * connection is closed after the answer: a client still
+                                    * writing may see a reset instead); over TLS a chunked body
+                                    * is read and discarded up to max_body + OSB_HTTP_DRAIN and
+                                    * answered at its end, or cut off unanswered past that.
+                                    * Else, and for a Content-Length up to max_body +
+                                    * OSB_HTTP_DRAIN, the body is read and discarded first, as
+                                    * kube-apiserver does, and the client always reads the 413. */
         size_t max_header;         /* per-connection memory for the request line and headers */
         unsigned max_connections;
         unsigned timeout_s;        /* idle connection timeout */
