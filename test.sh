@@ -48,6 +48,26 @@ count_cases() {
   }
 }
 
+# case_detail DIR: the cases each test log counted, a line each ("LOG N"), and each end-to-end
+# test's passes and skips ("LOG t-NAME P passed, S skipped"): two builds run the same tests, so
+# a line that differs between them names a test whose number of cases varies.
+case_detail() {
+  for log in $(find "$1" -name '*.log' ! -name config.log ! -name test-suite.log ! -path '*/bindery-*/*' | sort); do
+    n=$(sed -n -e 's/^[0-9]*%: Checks: \([0-9]*\),.*/\1/p' -e 's/^\([0-9]*\) passed, [0-9]* failed.*/\1/p' "$log" |
+        awk '{ s += $1 } END { print s + 0 }')
+    echo "${log#"$1"/} $n"
+    sed -n -E 's/^(PASS|FAIL) (t-[a-z0-9-]+) \(([0-9]+) passed(, [0-9]+ failed)?(, ([0-9]+) skipped)?.*/\2 \3 passed\5/p' "$log" |
+      sed "s|^|${log#"$1"/} |"
+  done
+}
+
+# compare_cases A B: the lines of case_detail that differ between builds A and B, if any.
+compare_cases() {
+  [ -f "$top/_build/$1/cases.txt" ] && [ -f "$top/_build/$2/cases.txt" ] || return 0
+  d=$(diff "$top/_build/$1/cases.txt" "$top/_build/$2/cases.txt" | grep '^[<>]' | sed -e "s/^</$1:/" -e "s/^>/$2:/")
+  [ -z "$d" ] || { echo "cases counted differently by $1 and $2:"; echo "$d"; }
+}
+
 # show_failures DIR: for every test whose .trs says FAIL or ERROR, its failing assertions (a long
 # log's last lines may be another program's), its last lines, and where its whole log is.
 show_failures() {
@@ -66,6 +86,7 @@ check_in() {
   # shellcheck disable=SC2068
   make -C "$dir" -j"$jobs" check $@ >"$dir/check.out" 2>&1 || rc=$?
   grep -E '^(# (TOTAL|PASS|SKIP|XFAIL|FAIL|XPASS|ERROR)|(PASS|FAIL|ERROR|SKIP): )' "$dir/check.out" || true
+  case_detail "$dir" >"$dir/cases.txt"
   set -- $(count_cases "$dir")
   echo "cases in $(basename "$dir"): $1 passed, $2 failed"
   passed=$((passed + $1)); failed=$((failed + $2)); stage_failed=$2
@@ -98,6 +119,7 @@ stage "setup: plain build (-Werror)" "$top/build-aux/setup.sh" plain --enable-we
 stage "make check (plain)" check_in "$top/_build/plain"
 stage "setup: sanitizer build (ASan+UBSan)" "$top/build-aux/setup.sh" san --enable-werror --enable-sanitizers CC=clang
 stage "make check (ASan+UBSan)" check_in "$top/_build/san"
+compare_cases plain san
 stage "setup: valgrind build" "$top/build-aux/setup.sh" valgrind --enable-valgrind-tests
 stage "unit tests under valgrind" check_in "$top/_build/valgrind" 'TESTS=$(UNIT_TESTS)'
 stage "make distcheck" distcheck

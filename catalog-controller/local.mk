@@ -17,6 +17,7 @@ catalog_controller_libcatctl_a_SOURCES = \
 	catalog-controller/cached.c catalog-controller/cached.h catalog-controller/packed.c catalog-controller/packed.h catalog-controller/condition.c catalog-controller/condition.h \
 	catalog-controller/kobj.c catalog-controller/kobj.h catalog-controller/resolve.c catalog-controller/resolve.h \
 	catalog-controller/request.c catalog-controller/request.h catalog-controller/pass.c catalog-controller/pass.h \
+	catalog-controller/adopt.c catalog-controller/adopt.h \
 	catalog-controller/reconcile_instance.c catalog-controller/reconcile_instance.h \
 	catalog-controller/reconcile_binding.c catalog-controller/reconcile_binding.h \
 	catalog-controller/leader.c catalog-controller/leader.h \

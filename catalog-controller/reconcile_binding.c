@@ -12,6 +12,7 @@
 #include "catalog-controller/names.h"
 #include "catalog-controller/reconcile_binding.h"
 #include "catalog-controller/reconcile_rotation.h"
+#include "catalog-controller/adopt.h"
 #include "catalog-controller/cached.h"
 #include "catalog-controller/condition.h"
 #include "catalog-controller/kobj.h"
@@ -489,42 +490,19 @@ static int adopt_binding(struct pass *p, const json_t *instance, struct osb_erro
                                 p->rv.fl->class_kind, p->rv.cls->meta.name);
                 return adopt_refused(p, msg, err);
         }
-        int r = pass_client(p, err);
-        if (r == -ENOMEM)
+        struct osb_response resp;
+        enum adopt_fetched got;
+        int r = adopt_fetch(p, iid, bid, &resp, &got, msg, sizeof(msg), err);
+        if (got == ADOPT_FETCHED_ABSENT)
+                return adopt_refused(p, msg, err);
+        if (got != ADOPT_FETCHED_HELD)
                 return r;
-        bool oom;
-        osb_autofree char *identity = request_identity(pass_spec(p), &oom);
-        if (oom)
-                return OOM(err);
-        struct osb_response resp = {.retry_after_s = -1};
-        if (r >= 0) {
-                pass_log(p, OSB_LOG_INFO, "fetching the binding to adopt", NULL);
-                r = osb_client_fetch(p->oc, iid, bid, identity, &resp, err);
-        }
-        if (pass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
-                return r == -ENOMEM ? r : 0;
-        if (r < 0) {
+        const json_t *creds = NULL;
+        if (osb_response_bind(&resp, "fetching the binding", &creds, err) < 0) {
+                /* an answer that cannot be read: later */
                 (void) snprintf(msg, sizeof(msg), "Error adopting the binding: %s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;
-                return pass_retry(p, "False", "ErrorAdoptingBinding", msg, err);
-        }
-        if (resp.status == 404 || resp.status == 410) {
-                (void) snprintf(msg, sizeof(msg), "Cannot adopt binding %s: the broker does not hold it (HTTP %ld)", bid,
-                                resp.status);
                 osb_response_release(&resp);
-                return adopt_refused(p, msg, err);
-        }
-        const json_t *creds = NULL;
-        if (resp.status != 200 || osb_response_bind(&resp, "fetching the binding", &creds, err) < 0) {
-                /* an operation running there (422), a 5xx, an answer that cannot be read: later */
-                char d[1000];
-                if (resp.status != 200)
-                        osb_response_describe(&resp, d, sizeof(d));
-                else
-                        (void) snprintf(d, sizeof(d), "%s", err->text);
-                *err = (struct osb_error) OSB_ERROR_INIT;
-                osb_response_release(&resp);
-                (void) snprintf(msg, sizeof(msg), "Error adopting the binding: %s", d);
                 return pass_retry(p, "False", "ErrorAdoptingBinding", msg, err);
         }
         r = bound(p, instance, creds, resp.body, err);

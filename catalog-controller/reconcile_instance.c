@@ -11,6 +11,7 @@
 #include "catalog-controller/kapi.h"
 #include "catalog-controller/names.h"
 #include "catalog-controller/reconcile_instance.h"
+#include "catalog-controller/adopt.h"
 #include "catalog-controller/cached.h"
 #include "catalog-controller/condition.h"
 #include "catalog-controller/kobj.h"
@@ -765,42 +766,13 @@ static int adopt(struct pass *p, struct osb_error *err)
                                 p->rv.fl->class_kind, p->rv.cls->meta.name);
                 return adopt_refused(p, msg, err);
         }
-        int r = pass_client(p, err);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                (void) snprintf(msg, sizeof(msg), "Error adopting the instance: %s", err->text);
-                *err = (struct osb_error) OSB_ERROR_INIT;
-                return pass_retry(p, "False", "ErrorAdoptingInstance", msg, err);
-        }
-        bool oom;
-        osb_autofree char *identity = request_identity(pass_spec(p), &oom);
-        if (oom)
-                return OOM(err);
-        struct osb_response resp = {.retry_after_s = -1};
-        pass_log(p, OSB_LOG_INFO, "fetching the instance to adopt", NULL);
-        r = osb_client_fetch(p->oc, id, NULL, identity, &resp, err);
-        if (pass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
-                return r == -ENOMEM ? r : 0;
-        if (r < 0) {
-                (void) snprintf(msg, sizeof(msg), "Error adopting the instance: %s", err->text);
-                *err = (struct osb_error) OSB_ERROR_INIT;
-                return pass_retry(p, "False", "ErrorAdoptingInstance", msg, err);
-        }
-        if (resp.status == 404 || resp.status == 410) {
-                (void) snprintf(msg, sizeof(msg), "Cannot adopt instance %s: the broker does not hold it (HTTP %ld)", id,
-                                resp.status);
-                osb_response_release(&resp);
+        struct osb_response resp;
+        enum adopt_fetched got;
+        int r = adopt_fetch(p, id, NULL, &resp, &got, msg, sizeof(msg), err);
+        if (got == ADOPT_FETCHED_ABSENT)
                 return adopt_refused(p, msg, err);
-        }
-        if (resp.status != 200) {
-                /* 422 ConcurrencyError (an operation runs there), 5xx: try again later */
-                char d[1000];
-                osb_response_describe(&resp, d, sizeof(d));
-                osb_response_release(&resp);
-                (void) snprintf(msg, sizeof(msg), "Error adopting the instance: %s", d);
-                return pass_retry(p, "False", "ErrorAdoptingInstance", msg, err);
-        }
+        if (got != ADOPT_FETCHED_HELD)
+                return r;
         if (osb_response_provision(&resp, "fetching the instance", NULL, err) < 0) {
                 (void) snprintf(msg, sizeof(msg), "Error adopting the instance: %s", err->text);
                 *err = (struct osb_error) OSB_ERROR_INIT;

@@ -387,6 +387,71 @@ static void ready_instance_and_binding(void)
         clock_now += 60;        /* not just created: a binding waits 3 s for an instance created with it */
 }
 
+/* ---- adoption (bindery.dev/adopt with spec.externalID) ---- */
+
+/* The class's service lets its instances and bindings be fetched (GET), as adoption needs. */
+static void class_retrievable(void)
+{
+        user_edit_spec(&kube_sc_cluster_classes, NULL, "c-db", "instancesRetrievable", json_true());
+        user_edit_spec(&kube_sc_cluster_classes, NULL, "c-db", "bindingRetrievable", json_true());
+}
+
+START_TEST(instance_adoption_retries_a_broker_5xx_then_adopts_without_a_provision)
+{
+        class_retrievable();
+        fake_kapi_put(&kube_sc_instances, "{\"metadata\":{\"name\":\"db\",\"namespace\":\"shop\","
+                                          "\"annotations\":{\"" NAMES_ANNOTATION_ADOPT "\":\"true\"}},"
+                                          "\"spec\":{\"clusterServiceClassExternalName\":\"db\","
+                                          "\"clusterServicePlanExternalName\":\"small\",\"externalID\":\"held-1\"}}");
+        fake_osb_answer("fetch", 0, 503, "{\"description\":\"down for maintenance\",\"token\":\"s3cret\"}");
+        reconcile_i();
+        ck_assert_uint_eq(fake_osb_calls(), 1);
+        ck_assert_str_eq(fake_osb_call(0), "fetch");
+        json_t *i = instance();
+        ck_assert_str_eq(cond(i, "Ready", "status"), "False");
+        ck_assert_str_eq(cond(i, "Ready", "reason"), "ErrorAdoptingInstance");
+        ck_assert_ptr_nonnull(strstr(cond(i, "Ready", "message"),
+                                     "Error adopting the instance: the broker answered 503: down for maintenance"));
+        ck_assert_ptr_nonnull(strstr(cond(i, "Ready", "message"), "will retry at"));
+        ck_assert_ptr_null(strstr(cond(i, "Ready", "message"), "s3cret"));
+        ck_assert_ptr_nonnull(status_str(i, "nextRetryTime"));
+        ck_assert_str_eq(status_str(i, "deprovisionStatus"), "NotRequired");
+        /* after the back-off the broker answers: Ready, and still no provision was sent */
+        fake_osb_answer("fetch", 0, 200, "{\"service_id\":\"id-db\",\"plan_id\":\"id-small\"}");
+        clock_now += 3600;
+        reconcile_i();
+        ck_assert_uint_eq(fake_osb_calls(), 2);
+        ck_assert_str_eq(fake_osb_call(1), "fetch");
+        ck_assert_str_eq(cond(instance(), "Ready", "status"), "True");
+}
+END_TEST
+
+START_TEST(binding_adoption_of_an_id_the_broker_does_not_hold_fails_without_a_secret)
+{
+        class_retrievable();
+        provisioned_instance();
+        fake_kapi_put(&kube_sc_bindings, "{\"metadata\":{\"name\":\"creds\",\"namespace\":\"shop\","
+                                         "\"annotations\":{\"" NAMES_ANNOTATION_ADOPT "\":\"true\"}},"
+                                         "\"spec\":{\"instanceRef\":{\"name\":\"db\"},\"externalID\":\"gone-1\"}}");
+        clock_now += 60;
+        fake_osb_answer("fetch", 0, 404, "{}");
+        reconcile_b();
+        ck_assert_uint_eq(fake_osb_calls(), 2);     /* provision, fetch: no bind */
+        ck_assert_str_eq(fake_osb_call(1), "fetch");
+        ck_assert_str_eq(fake_osb_binding(1), "gone-1");
+        json_t *b = binding();
+        ck_assert_str_eq(cond(b, "Failed", "status"), "True");
+        ck_assert_str_eq(cond(b, "Failed", "reason"), "ErrorAdoptingBinding");
+        ck_assert_str_eq(cond(b, "Failed", "message"), "Cannot adopt binding gone-1: the broker does not hold it (HTTP 404)");
+        ck_assert_str_eq(status_str(b, "unbindStatus"), "NotRequired");
+        ck_assert_ptr_null(fake_kapi_obj(&kube_secrets, "shop", "creds"));
+        /* failed until its spec changes */
+        clock_now += 3600;
+        reconcile_b();
+        ck_assert_uint_eq(fake_osb_calls(), 2);
+}
+END_TEST
+
 START_TEST(binding_waits_for_its_instance_to_be_ready_without_calling_the_broker)
 {
         fake_kapi_put(&kube_sc_instances, "{\"metadata\":{\"name\":\"db\",\"namespace\":\"shop\"},"
@@ -918,6 +983,8 @@ static Suite *suite(void)
         tcase_add_test(tc, binding_broker_5xx_is_unbound_at_once_for_orphan_mitigation);
         tcase_add_test(tc, binding_deleted_is_unbound_its_secret_deleted_and_its_finalizer_removed);
         tcase_add_test(tc, binding_to_a_plan_that_is_not_bindable_fails_without_a_call);
+        tcase_add_test(tc, instance_adoption_retries_a_broker_5xx_then_adopts_without_a_provision);
+        tcase_add_test(tc, binding_adoption_of_an_id_the_broker_does_not_hold_fails_without_a_secret);
         tcase_add_test(tc, rotation_pending_id_refused_409_after_a_spec_change_is_unbound_and_replaced);
         tcase_add_test(tc, rotation_async_bind_is_polled_then_fetched_then_the_secret_updated_in_place);
         tcase_add_test(tc, rotation_async_bind_after_a_spec_change_records_the_new_parameters);
