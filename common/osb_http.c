@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <poll.h>
+#include <strings.h>
 #include <netinet/in.h>
 
 /* One open connection, for the deadlines libmicrohttpd does not have: its idle timeout never
@@ -181,6 +182,56 @@ static bool length_over(const char *v, size_t max)
         return n > (uint64_t) max;
 }
 
+/* What framing_error() found in the headers. */
+struct framing {
+        unsigned content_lengths;
+        const char *content_length;
+        size_t content_length_size;
+        bool lengths_differ;
+        bool chunked;                 /* Transfer-Encoding: chunked, alone */
+        bool other_coding;            /* a Transfer-Encoding other than that */
+};
+
+static enum MHD_Result note_framing(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                    const char *value, size_t value_size)
+{
+        (void) kind, (void) key_size;
+        struct framing *f = cls;
+        if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+                if (f->content_lengths++ &&
+                    (value_size != f->content_length_size || memcmp(value, f->content_length, value_size) != 0))
+                        f->lengths_differ = true;
+                f->content_length = value;
+                f->content_length_size = value_size;
+        } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+                if (value && strcasecmp(value, "chunked") == 0 && !f->chunked)
+                        f->chunked = true;
+                else
+                        f->other_coding = true;
+        }
+        return MHD_YES;
+}
+
+/* A request whose headers leave its body's end in doubt is refused before any of the body is
+ * read (RFC 9112, section 6): a Transfer-Encoding other than "chunked" alone (501: no other
+ * coding is implemented), one next to a Content-Length, or two Content-Lengths that differ (400:
+ * two readers of the request could split it differently, the way requests are smuggled past a
+ * proxy). Returns the status, or 0, and the reason. */
+static unsigned framing_error(struct MHD_Connection *conn, const char **why)
+{
+        struct framing f = {0};
+        (void) MHD_get_connection_values_n(conn, MHD_HEADER_KIND, note_framing, &f);
+        if (f.other_coding)
+                *why = "only the chunked Transfer-Encoding is implemented";
+        else if (f.chunked && f.content_lengths)
+                *why = "the request has both a Transfer-Encoding and a Content-Length";
+        else if (f.lengths_differ)
+                *why = "the request has Content-Length headers that differ";
+        else
+                return 0;
+        return f.other_coding ? 501 : 400;
+}
+
 static void answer(struct osb_http_server *srv, struct osb_http_request *req)
 {
         track_set(srv, req->conn, true, true);
@@ -188,6 +239,13 @@ static void answer(struct osb_http_server *srv, struct osb_http_request *req)
                 static const char msg[] = "{\"description\":\"the server is shutting down\"}";
                 static const char *const hdrs[] = {"Connection", "close", NULL};
                 (void) osb_http_respond_static(req, 503, "application/json", msg, sizeof(msg) - 1, hdrs);
+                return;
+        }
+        if (req->bad_framing) {
+                static const char *const hdrs[] = {"Connection", "close", NULL};
+                osb_autofree char *msg = osb_asprintf("{\"description\":\"%s\"}", req->bad_framing_why);
+                if (msg)
+                        (void) osb_http_respond(req, req->bad_framing, "application/json", msg, strlen(msg), false, hdrs);
                 return;
         }
         srv->handler(srv->userdata, req);
@@ -225,6 +283,11 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                  * beyond max_body is answered now, before any of it is read: libmicrohttpd then
                  * never reads it (no "100 Continue" either) and closes the connection after
                  * the answer. */
+                req->bad_framing = framing_error(conn, &req->bad_framing_why);
+                if (req->bad_framing) {
+                        answer(srv, req);
+                        return MHD_YES;
+                }
                 const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
                 if (cl && length_over(cl, srv->max_body)) {
                         req->body_too_large = true;

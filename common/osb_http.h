@@ -30,6 +30,9 @@ struct osb_http_request {
         unsigned status;              /* the status sent, for the completion hook */
         bool mid_body;                /* internal: answered while the body is still arriving */
         uint64_t received;            /* internal: bytes of the body received so far */
+        unsigned bad_framing;         /* internal: 400 or 501 when the headers leave the body's
+                                       * end in doubt (answered by the server, not the handler) */
+        const char *bad_framing_why;
         uint64_t start_ns;            /* CLOCK_MONOTONIC when the request arrived */
         void *data;                   /* free for the handler; freed by the completion hook */
 };

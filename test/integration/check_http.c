@@ -625,6 +625,90 @@ START_TEST(content_length_a_little_over_max_body_is_read_then_413)
 }
 END_TEST
 
+/* Reads what the broker sends on @fd until it closes the connection or @timeout_ms pass; returns
+ * how many responses began ("HTTP/1.1 " at the start of a line), -1 when it did not close. */
+static int raw_responses_until_close(int fd, unsigned timeout_ms)
+{
+        struct osb_buf all;
+        osb_buf_init(&all, 1024 * 1024);
+        uint64_t deadline = it_now_ms() + timeout_ms;
+        bool closed = false;
+        while (!closed) {
+                uint64_t now = it_now_ms();
+                if (now >= deadline)
+                        break;
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                if (poll(&p, 1, (int) (deadline - now)) <= 0)
+                        break;
+                char buf[4096];
+                ssize_t k = recv(fd, buf, sizeof(buf), 0);
+                if (k <= 0)
+                        closed = true;
+                else
+                        ck_assert_int_eq(osb_buf_append(&all, buf, (size_t) k), 0);
+        }
+        int n = 0;
+        for (size_t i = 0; all.data && i + 9 <= all.len; i++)
+                if ((i == 0 || all.data[i - 1] == '\n') && memcmp(all.data + i, "HTTP/1.1 ", 9) == 0)
+                        n++;
+        osb_buf_release(&all);
+        return closed ? n : -1;
+}
+
+/* Headers that leave the end of the body in doubt (RFC 9112, section 6) are refused before the
+ * body is read, and the connection closed: what follows the body (here a second request, as a
+ * request-smuggling attempt hides one) is never answered, and nothing is created. Duplicate
+ * Content-Length headers that agree are one length. */
+START_TEST(framing_that_leaves_the_body_end_in_doubt_is_refused_and_the_connection_closed)
+{
+        struct it t;
+        it_start(&t, CATALOG, NULL);
+        osb_autofree char *body = it_provision_body(IT_SVC, IT_PLAN_SYNC, NULL, NULL);
+        size_t len = strlen(body);
+        const char *head = "PUT /v2/service_instances/framed HTTP/1.1\r\nHost: 127.0.0.1\r\n" RAW_AUTH
+                           "X-Broker-API-Version: 2.17\r\nContent-Type: application/json\r\n";
+        const char *smuggled = "GET /v2/catalog HTTP/1.1\r\nHost: 127.0.0.1\r\n" RAW_AUTH
+                               "X-Broker-API-Version: 2.17\r\n\r\n";
+        struct {
+                const char *what;
+                char *request;
+                int status;
+        } cases[] = {
+                {"Content-Length and Transfer-Encoding",
+                 osb_asprintf("%sContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n%zx\r\n%s\r\n0\r\n\r\n%s", head, len,
+                              body, smuggled),
+                 400},
+                {"two Content-Lengths that differ",
+                 osb_asprintf("%sContent-Length: %zu\r\nContent-Length: 7\r\n\r\n%s%s", head, len, body, smuggled), 400},
+                {"a Transfer-Encoding other than chunked",
+                 osb_asprintf("%sTransfer-Encoding: gzip, chunked\r\n\r\n%zx\r\n%s\r\n0\r\n\r\n%s", head, len, body, smuggled),
+                 501},
+        };
+        for (size_t i = 0; i < OSB_ELEMENTSOF(cases); i++) {
+                ck_assert_ptr_nonnull(cases[i].request);
+                int fd = raw_connect(&t);
+                ck_assert_int_ge(fd, 0);
+                ck_assert(raw_send(fd, cases[i].request));
+                int status = raw_status(fd, 20000);
+                ck_assert_msg(status == cases[i].status, "%s: %d", cases[i].what, status);
+                /* the status line was read: no second response follows, and the broker closes */
+                ck_assert_msg(raw_responses_until_close(fd, 20000) == 0, "%s: not closed after one answer",
+                              cases[i].what);
+                close(fd);
+                osb_free(cases[i].request);
+        }
+        ck_assert_int_eq(it_req(&t, "GET", "/v2/service_instances/framed", NULL, NULL), 404);
+        /* the same length twice is one length */
+        int fd = raw_connect(&t);
+        ck_assert_int_ge(fd, 0);
+        osb_autofree char *twice = osb_asprintf("%sContent-Length: %zu\r\nContent-Length: %zu\r\n\r\n%s", head, len, len, body);
+        ck_assert(raw_send(fd, twice));
+        ck_assert_int_eq(raw_status(fd, 20000), 201);
+        close(fd);
+        it_stop(&t);
+}
+END_TEST
+
 /* A Content-Length over --max-body is answered 413 at once: the broker reads none of the body
  * (the client here sends none, and would otherwise wait for a 300 MB upload to be read). */
 START_TEST(content_length_over_max_body_is_413_before_the_body_is_read)
@@ -1695,6 +1779,7 @@ static Suite *http_suite(void)
         tcase_add_test(tc, deleting_what_does_not_exist_is_410);
         tcase_add_test(tc, body_over_max_body_is_413_and_creates_nothing);
         tcase_add_test(tc, content_length_a_little_over_max_body_is_read_then_413);
+        tcase_add_test(tc, framing_that_leaves_the_body_end_in_doubt_is_refused_and_the_connection_closed);
         tcase_add_test(tc, content_length_over_max_body_is_413_before_the_body_is_read);
         tcase_add_test(tc, chunked_body_over_max_body_is_413_before_its_end);
         tcase_add_test(tc, headers_over_max_header_are_431);
