@@ -1,6 +1,8 @@
 #!/bin/sh
 # Sets everything up (Debian packages when run as root) and runs every test: the whole
-# `make check` suite in a plain -Werror build and again in an ASan+UBSan build, the unit tests
+# `make check` suite in a plain -Werror build (then its end-to-end tests once more, one after the
+# other against one shared test API server, as against a real cluster) and again in an ASan+UBSan
+# build, the unit tests
 # under valgrind, and `make distcheck` (the tarball builds every program and passes a part of the
 # suite: DISTCHECK_TESTS in test/local.mk). Prints a line per stage; for a failed test, its
 # failing assertions, its last lines and the path of its whole log. The last line counts every
@@ -98,6 +100,25 @@ check_in() {
   return $rc
 }
 
+# The end-to-end tests as they run against a real cluster: one after the other, against one test
+# API server they share (test/e2e/run-shared-cluster.sh), with the plain build's programs.
+e2e_shared() {
+  rc=0
+  out="$top/_build/plain/e2e-shared.out"
+  make -C "$top/_build/plain" e2e-shared >"$out" 2>&1 || rc=$?
+  set -- $(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$out" | tail -1)
+  p=${1:-0} f=${2:-0}
+  [ $rc -eq 0 ] || [ "$f" -gt 0 ] || f=1
+  grep -E '^(PASS|FAIL) t-' "$out" || true
+  echo "cases in e2e against one shared server: $p passed, $f failed"
+  passed=$((passed + p)); failed=$((failed + f)); stage_failed=$f
+  if [ $rc -ne 0 ]; then
+    grep -E '^    (not ok|#)' "$out" | head -60
+    echo "---- the end of $out:"; tail -20 "$out"
+  fi
+  return $rc
+}
+
 distcheck() {
   rc=0
   make -C "$top/_build/plain" -j"$jobs" distcheck TESTS='$(DISTCHECK_TESTS)' \
@@ -117,6 +138,7 @@ distcheck() {
 start=$(date +%s)
 stage "setup: plain build (-Werror)" "$top/build-aux/setup.sh" plain --enable-werror
 stage "make check (plain)" check_in "$top/_build/plain"
+stage "e2e as against a real cluster (one shared test server)" e2e_shared
 stage "setup: sanitizer build (ASan+UBSan)" "$top/build-aux/setup.sh" san --enable-werror --enable-sanitizers CC=clang
 stage "make check (ASan+UBSan)" check_in "$top/_build/san"
 compare_cases plain san

@@ -28,7 +28,7 @@ E2E_FILES = \
 	test/e2e/t-shutdown.sh \
 	test/e2e/t-deploy.sh \
 	test/e2e/t-rotation.sh
-EXTRA_DIST += $(E2E_FILES) test/e2e/run.sh test/e2e/README.md test/e2e/fixtures
+EXTRA_DIST += $(E2E_FILES) test/e2e/run.sh test/e2e/run-shared-cluster.sh test/e2e/README.md test/e2e/fixtures
 # make check runs the harness as two halves side by side (run.sh --shard).
 E2E_SHARDS = test/e2e/run-shard-1.sh test/e2e/run-shard-2.sh
 EXTRA_DIST += $(E2E_SHARDS)
@@ -44,3 +44,9 @@ AM_TESTS_ENVIRONMENT += \
 e2e: test/apiserver/kube-testserver $(bin_PROGRAMS) $(bin_SCRIPTS)
 	@$(AM_TESTS_ENVIRONMENT) $(SHELL) $(srcdir)/test/e2e/run.sh $(E2E_TESTS)
 .PHONY: e2e
+
+# make e2e-shared [E2E_TESTS=...]: every test, one after the other, against one test API server
+# named by $KUBECONFIG, as they run against a real cluster (test/e2e/run-shared-cluster.sh).
+e2e-shared: test/apiserver/kube-testserver $(bin_PROGRAMS) $(bin_SCRIPTS)
+	@$(AM_TESTS_ENVIRONMENT) $(SHELL) $(srcdir)/test/e2e/run-shared-cluster.sh $(E2E_TESTS)
+.PHONY: e2e-shared

@@ -42,19 +42,16 @@ else
   for f in "$here"/t-*.sh; do t=${f##*/}; tests+=("${t%.sh}"); done
 fi
 
-# Against one real cluster ($KUBECONFIG) the two shards share it, and a test that changes what
-# every test uses runs alone: t-migrate replaces the servicecatalog.k8s.io CRDs with service-
-# catalog's for a while. Shard 1 holds a shared lock on one file while it runs; shard 2 takes it
-# exclusively around such a test, which so waits for shard 1 to finish. (Against the test API
-# server every test has a server of its own: nothing to share.)
-exclusive=" t-migrate "
-cluster_lock=
+# Against one real cluster ($KUBECONFIG) the two shards run one after the other: every test's
+# catalog-controller watches the cluster-scoped brokers and, unless told otherwise, every
+# namespace, so a test running beside another would act on its objects (and a test that
+# installed the CRDs deletes them at its end). Each shard holds an exclusive lock on one file for
+# its whole run. (Against the test API server every test has a server of its own: nothing to
+# share, and the shards run side by side.)
 if [ -n "$shard" ] && [ -n "${KUBECONFIG:-}" ]; then
   cluster_lock=${E2E_CLUSTER_LOCK:-${TMPDIR:-/tmp}/bindery-e2e-cluster-$(id -u).lock}
-  if [ "$shard" = 1 ]; then
-    exec 9>>"$cluster_lock"
-    flock -s 9
-  fi
+  exec 9>>"$cluster_lock"
+  flock -x 9
 fi
 
 passed=0
@@ -67,9 +64,7 @@ for t in "${tests[@]}"; do
     continue
   fi
   t0=$SECONDS
-  lock=()
-  case "$exclusive" in *" $t "*) [ -n "$cluster_lock" ] && [ "$shard" != 1 ] && lock=(flock -x "$cluster_lock") ;; esac
-  out=$("${lock[@]}" timeout -k "$teardown_grace" "$test_timeout" bash "$here/$t.sh" 2>&1)
+  out=$(timeout -k "$teardown_grace" "$test_timeout" bash "$here/$t.sh" 2>&1)
   rc=$?
   took="$((SECONDS - t0)) s"
   summary=$(grep -E "^# $t: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$" <<<"$out" | tail -n 1)

@@ -71,11 +71,18 @@ else
   esac
 fi
 
-# kubectl with a wrong token, and with none
+# kubectl with a wrong token, and with none. The wrong token goes in a kubeconfig of its own,
+# with the cluster's server and CA and nothing else: with --token on the command line kubectl
+# would still send the kubeconfig's client certificate, if it has one, and a real kube-apiserver
+# authenticates the certificate before it looks at the token.
+bad_tls=()
+[ -s "$E2E_TMP/ca.pem" ] || bad_tls=(--insecure-skip-tls-verify)
+e2e_write_kubeconfig "$E2E_TMP/kubeconfig-badtoken" "$E2E_SERVER" "$([ -s "$E2E_TMP/ca.pem" ] && echo "$E2E_TMP/ca.pem")" \
+  "not-a-valid-token-$E2E_ID"
 expect_fail_with "kubectl with a wrong token: Unauthorized" 'You must be logged in to the server \(Unauthorized\)|Unauthorized' \
-  kc --token="not-a-valid-token-$E2E_ID" get configmaps -n "$E2E_NS"
+  kc --kubeconfig "$E2E_TMP/kubeconfig-badtoken" "${bad_tls[@]}" get configmaps -n "$E2E_NS"
 expect_fail_with "kubectl with a wrong token cannot write" 'Unauthorized' \
-  kc --token="not-a-valid-token-$E2E_ID" create configmap intruder -n "$E2E_NS"
+  kc --kubeconfig "$E2E_TMP/kubeconfig-badtoken" "${bad_tls[@]}" create configmap intruder -n "$E2E_NS"
 if [ "$E2E_REAL" = 0 ]; then
   # (kubectl with no credentials at all asks for a user name on stdin instead of sending the
   # request: give it a user name and password, which are no token either.)

@@ -32,6 +32,8 @@ expect_eq "generated catalog: $((NSVC * NPLAN)) plans" $((NSVC * NPLAN)) "$(jq '
 
 PW=pw-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 e2e_start_broker big --catalog "$E2E_TMP/big.json" --username admin --password "$PW" || exit 1
+# the controller creates default/cluster-info (the cluster's id) when it is missing: ours then
+kc get configmap cluster-info -n default -o name >/dev/null 2>&1 || e2e_cleanup_add "configmap cluster-info -n default"
 e2e_start_controller ctl || exit 1
 
 B=e2e-big-$ID

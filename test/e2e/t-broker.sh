@@ -79,6 +79,8 @@ PW=pw-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 TOKEN=tok-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 e2e_start_broker b1 --catalog "$E2E_TMP/cat1.json" --username admin --password "$PW" || exit 1
 e2e_start_broker b2 --catalog "$E2E_TMP/bcat1.json" --token "$TOKEN" || exit 1
+# the controller creates default/cluster-info (the cluster's id) when it is missing: ours then
+kc get configmap cluster-info -n default -o name >/dev/null 2>&1 || e2e_cleanup_add "configmap cluster-info -n default"
 e2e_start_controller ctl || exit 1
 expect_eq "controller /healthz answers 200" 200 "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$ctl_URL/healthz")"
 eventually 15 curl -sf --max-time 2 -o /dev/null "$ctl_URL/readyz"

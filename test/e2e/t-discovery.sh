@@ -66,6 +66,13 @@ if [ "$E2E_REAL" = 0 ]; then
   expect_no_match "/apis has no e2e.bindery.dev before the CRDs are installed" '^e2e\.bindery\.dev$' "$(jqr '.groups[].name' <<<"$body" 2>&1)"
 fi
 e2e_install_fixture_crds
+# kube-apiserver updates discovery after a CRD is Established, not with it (its discovery and
+# APIService registration controllers run from queues): wait for both resources to be listed
+widgets_listed() {
+  kraw /apis/e2e.bindery.dev/v1alpha1 | jq -e '[.resources[].name] | index("widgets") and index("gadgets")' &&
+    kraw /apis | jq -e '.groups[] | select(.name == "e2e.bindery.dev")'
+}
+eventually 30 widgets_listed
 body=$(kraw /apis 2>&1)
 expect_eq "/apis lists e2e.bindery.dev/v1alpha1" e2e.bindery.dev/v1alpha1 \
   "$(jqr '.groups[] | select(.name == "e2e.bindery.dev") | .preferredVersion.groupVersion' <<<"$body" 2>&1)"
