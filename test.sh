@@ -113,7 +113,7 @@ e2e_shared() {
   echo "cases in e2e against one shared server: $p passed, $f failed"
   passed=$((passed + p)); failed=$((failed + f)); stage_failed=$f
   if [ $rc -ne 0 ]; then
-    grep -E '^    (not ok|#)' "$out" | head -60
+    grep -E -A4 '^    not ok' "$out" | cut -c1-300 | head -80
     echo "---- the end of $out:"; tail -20 "$out"
   fi
   return $rc

@@ -29,7 +29,7 @@ fi
 token=e2e-shared-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 echo "$token,e2e-admin,e2e-admin-uid,\"system:masters\"" >"$dir/tokens.csv"
 "$KUBE_TESTSERVER" --port 0 --port-file "$dir/port" --tls-cert "$dir/cert.pem" --tls-key "$dir/key.pem" \
-  --token-file "$dir/tokens.csv" --watch-history 10000 --log-level warn 2>"$dir/server.log" &
+  --token-file "$dir/tokens.csv" --log-level warn 2>"$dir/server.log" &
 server=$!
 for _ in $(seq 100); do [ -s "$dir/port" ] && break; sleep 0.1; done
 if [ ! -s "$dir/port" ]; then
