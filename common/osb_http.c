@@ -216,17 +216,17 @@ static enum MHD_Result note_framing(void *cls, enum MHD_ValueKind kind, const ch
  * read (RFC 9112, section 6): a Transfer-Encoding other than "chunked" alone (501: no other
  * coding is implemented), one next to a Content-Length, or two Content-Lengths that differ (400:
  * two readers of the request could split it differently, the way requests are smuggled past a
- * proxy). Returns the status, or 0, and the reason. */
-static unsigned framing_error(struct MHD_Connection *conn, const char **why)
+ * proxy). Returns the status, or 0, and the answer's JSON body. */
+static unsigned framing_error(struct MHD_Connection *conn, const char **body)
 {
         struct framing f = {0};
         (void) MHD_get_connection_values_n(conn, MHD_HEADER_KIND, note_framing, &f);
         if (f.other_coding)
-                *why = "only the chunked Transfer-Encoding is implemented";
+                *body = "{\"description\":\"only the chunked Transfer-Encoding is implemented\"}";
         else if (f.chunked && f.content_lengths)
-                *why = "the request has both a Transfer-Encoding and a Content-Length";
+                *body = "{\"description\":\"the request has both a Transfer-Encoding and a Content-Length\"}";
         else if (f.lengths_differ)
-                *why = "the request has Content-Length headers that differ";
+                *body = "{\"description\":\"the request has Content-Length headers that differ\"}";
         else
                 return 0;
         return f.other_coding ? 501 : 400;
@@ -243,9 +243,8 @@ static void answer(struct osb_http_server *srv, struct osb_http_request *req)
         }
         if (req->bad_framing) {
                 static const char *const hdrs[] = {"Connection", "close", NULL};
-                osb_autofree char *msg = osb_asprintf("{\"description\":\"%s\"}", req->bad_framing_why);
-                if (msg)
-                        (void) osb_http_respond(req, req->bad_framing, "application/json", msg, strlen(msg), false, hdrs);
+                (void) osb_http_respond_static(req, req->bad_framing, "application/json", req->bad_framing_body,
+                                               strlen(req->bad_framing_body), hdrs);
                 return;
         }
         srv->handler(srv->userdata, req);
@@ -276,6 +275,12 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                 atomic_fetch_add(&srv->in_flight, 1);
                 *con_cls = req;
                 track_set(srv, conn, true, false);
+                /* Framing in doubt: answered now, before any of the body is read (as below). */
+                req->bad_framing = framing_error(conn, &req->bad_framing_body);
+                if (req->bad_framing) {
+                        answer(srv, req);
+                        return MHD_YES;
+                }
                 /* A body announced larger than max_body is discarded as it arrives and answered
                  * 413 at its end, so that a client still writing it reads the answer (closing a
                  * socket with unread bytes resets the connection, and a client whose write
@@ -283,11 +288,6 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                  * beyond max_body is answered now, before any of it is read: libmicrohttpd then
                  * never reads it (no "100 Continue" either) and closes the connection after
                  * the answer. */
-                req->bad_framing = framing_error(conn, &req->bad_framing_why);
-                if (req->bad_framing) {
-                        answer(srv, req);
-                        return MHD_YES;
-                }
                 const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
                 if (cl && length_over(cl, srv->max_body)) {
                         req->body_too_large = true;

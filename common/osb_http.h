@@ -32,7 +32,7 @@ struct osb_http_request {
         uint64_t received;            /* internal: bytes of the body received so far */
         unsigned bad_framing;         /* internal: 400 or 501 when the headers leave the body's
                                        * end in doubt (answered by the server, not the handler) */
-        const char *bad_framing_why;
+        const char *bad_framing_body; /* internal: its static JSON answer */
         uint64_t start_ns;            /* CLOCK_MONOTONIC when the request arrived */
         void *data;                   /* free for the handler; freed by the completion hook */
 };
