@@ -563,9 +563,7 @@ e2e_setup() {
       exit 1
     fi
     mkdir -p "$E2E_TMP/tls"
-    if ! openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
-         -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
-         -keyout "$E2E_TMP/tls/key.pem" -out "$E2E_TMP/tls/cert.pem" >"$E2E_TMP/tls/openssl.log" 2>&1; then
+    if ! e2e_make_cert "$E2E_TMP/tls"; then
       e2e_not_ok "setup: openssl makes a self-signed certificate" "exit 0" "$(cat "$E2E_TMP/tls/openssl.log")"
       exit 1
     fi
@@ -618,6 +616,14 @@ _e2e_raw_credentials() {
     E2E_RAW_OK=0
     echo "# $E2E_NAME: the kubeconfig has neither a token nor a client certificate: raw HTTP checks are skipped"
   fi
+}
+
+# e2e_make_cert DIR: a throw-away self-signed certificate for 127.0.0.1 and localhost, for a
+# test API server: DIR/cert.pem and DIR/key.pem (what openssl said in DIR/openssl.log).
+e2e_make_cert() {
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
+    -keyout "$1/key.pem" -out "$1/cert.pem" >"$1/openssl.log" 2>&1
 }
 
 # e2e_write_kubeconfig FILE SERVER [CA-FILE [TOKEN]]: a kubeconfig for SERVER, trusting CA-FILE

@@ -9,8 +9,9 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-: "${top_builddir:=$(cd "$here/../.." && pwd)}"
-: "${KUBE_TESTSERVER:=$top_builddir/test/apiserver/kube-testserver}"
+# lib.sh for $KUBE_TESTSERVER's default, e2e_make_cert and e2e_write_kubeconfig (sourcing it
+# only sets variables and defines functions)
+. "$here/lib.sh"
 if [ ! -x "$KUBE_TESTSERVER" ]; then
   echo "FAIL e2e: no test API server at $KUBE_TESTSERVER (make test/apiserver/kube-testserver)"
   echo "0 passed, 1 failed"; exit 1
@@ -20,9 +21,7 @@ server=
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-if ! openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
-     -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
-     -keyout "$dir/key.pem" -out "$dir/cert.pem" >"$dir/openssl.log" 2>&1; then
+if ! e2e_make_cert "$dir"; then
   echo "FAIL e2e: openssl could not make a certificate:"; sed 's/^/    /' "$dir/openssl.log"
   echo "0 passed, 1 failed"; exit 1
 fi
@@ -36,22 +35,6 @@ if [ ! -s "$dir/port" ]; then
   echo "FAIL e2e: the test API server did not start:"; sed 's/^/    /' "$dir/server.log"
   echo "0 passed, 1 failed"; exit 1
 fi
-cat >"$dir/kubeconfig" <<KUBECONFIG
-apiVersion: v1
-kind: Config
-clusters:
-- name: shared
-  cluster:
-    server: https://127.0.0.1:$(cat "$dir/port")
-    certificate-authority-data: $(base64 -w0 <"$dir/cert.pem")
-users:
-- name: admin
-  user:
-    token: $token
-contexts:
-- name: shared
-  context: {cluster: shared, user: admin}
-current-context: shared
-KUBECONFIG
+e2e_write_kubeconfig "$dir/kubeconfig" "https://127.0.0.1:$(cat "$dir/port")" "$dir/cert.pem" "$token"
 echo "# every test against one test API server, as against a real cluster (KUBECONFIG=$dir/kubeconfig)"
 KUBECONFIG=$dir/kubeconfig bash "$here/run.sh" "$@"
