@@ -39,6 +39,9 @@ static void provision_ok(struct it *t, const char *id, const char *plan, const c
 /* ---- raw connections (for what an HTTP client library would not send) --------------------- */
 
 #define RAW_AUTH "Authorization: Basic b3NiOmNvbmZvcm1hbmNlLXNlY3JldA==\r\n"  /* IT_USER:IT_PASSWORD */
+/* The request line and headers of a provision of instance ID, up to its body's framing. */
+#define RAW_PUT_HEAD(ID) "PUT /v2/service_instances/" ID " HTTP/1.1\r\nHost: 127.0.0.1\r\n" RAW_AUTH \
+                         "X-Broker-API-Version: 2.17\r\nContent-Type: application/json\r\n"
 
 /* A TCP connection to the broker on 127.0.0.1, or -1. */
 static int raw_connect(const struct it *t)
@@ -607,8 +610,7 @@ START_TEST(content_length_a_little_over_max_body_is_read_then_413)
         it_start(&t, CATALOG, extra);
         int fd = raw_connect(&t);
         ck_assert_int_ge(fd, 0);
-        ck_assert(raw_send(fd, "PUT /v2/service_instances/big HTTP/1.1\r\nHost: 127.0.0.1\r\n" RAW_AUTH
-                               "X-Broker-API-Version: 2.17\r\nContent-Type: application/json\r\n"
+        ck_assert(raw_send(fd, RAW_PUT_HEAD("big")
                                "Content-Length: 65536\r\n\r\n"));
         usleep(300 * 1000);
         char piece[4096 + 1];
@@ -665,8 +667,7 @@ START_TEST(framing_that_leaves_the_body_end_in_doubt_is_refused_and_the_connecti
         it_start(&t, CATALOG, NULL);
         osb_autofree char *body = it_provision_body(IT_SVC, IT_PLAN_SYNC, NULL, NULL);
         size_t len = strlen(body);
-        const char *head = "PUT /v2/service_instances/framed HTTP/1.1\r\nHost: 127.0.0.1\r\n" RAW_AUTH
-                           "X-Broker-API-Version: 2.17\r\nContent-Type: application/json\r\n";
+        const char *head = RAW_PUT_HEAD("framed");
         const char *smuggled = "GET /v2/catalog HTTP/1.1\r\nHost: 127.0.0.1\r\n" RAW_AUTH
                                "X-Broker-API-Version: 2.17\r\n\r\n";
         struct {
@@ -718,8 +719,7 @@ START_TEST(content_length_over_max_body_is_413_before_the_body_is_read)
         it_start(&t, CATALOG, extra);
         int fd = raw_connect(&t);
         ck_assert_int_ge(fd, 0);
-        ck_assert(raw_send(fd, "PUT /v2/service_instances/huge HTTP/1.1\r\nHost: 127.0.0.1\r\n" RAW_AUTH
-                               "X-Broker-API-Version: 2.17\r\nContent-Type: application/json\r\n"
+        ck_assert(raw_send(fd, RAW_PUT_HEAD("huge")
                                "Content-Length: 300000000\r\n\r\n{\"service_id\":"));
         uint64_t t0 = it_now_ms();
         int status = raw_status(fd, 20000);   /* without the early 413: no answer at all */
@@ -750,8 +750,7 @@ START_TEST(chunked_body_over_max_body_is_413_before_its_end)
         it_start(&t, CATALOG, extra);
         int fd = raw_connect(&t);
         ck_assert_int_ge(fd, 0);
-        ck_assert(raw_send(fd, "PUT /v2/service_instances/chunky HTTP/1.1\r\nHost: 127.0.0.1\r\n" RAW_AUTH
-                               "X-Broker-API-Version: 2.17\r\nContent-Type: application/json\r\n"
+        ck_assert(raw_send(fd, RAW_PUT_HEAD("chunky")
                                "Transfer-Encoding: chunked\r\n\r\n"));
         char chunk[800 + 16];
         int n = snprintf(chunk, sizeof(chunk), "%x\r\n", 800);
@@ -765,8 +764,7 @@ START_TEST(chunked_body_over_max_body_is_413_before_its_end)
         /* A chunked body within the limit is read to its end and served. */
         fd = raw_connect(&t);
         ck_assert_int_ge(fd, 0);
-        ck_assert(raw_send(fd, "PUT /v2/service_instances/chunky HTTP/1.1\r\nHost: 127.0.0.1\r\n" RAW_AUTH
-                               "X-Broker-API-Version: 2.17\r\nContent-Type: application/json\r\n"
+        ck_assert(raw_send(fd, RAW_PUT_HEAD("chunky")
                                "Transfer-Encoding: chunked\r\n\r\n"
                                "3\r\n{}\n\r\n0\r\n\r\n"));
         status = raw_status(fd, 20000);
@@ -869,8 +867,7 @@ START_TEST(a_body_trickle_is_closed_at_the_request_deadline)
         it_start(&t, CATALOG, extra);
         int fd = raw_connect(&t);
         ck_assert_int_ge(fd, 0);
-        ck_assert(raw_send(fd, "PUT /v2/service_instances/slow HTTP/1.1\r\nHost: 127.0.0.1\r\n" RAW_AUTH
-                               "X-Broker-API-Version: 2.17\r\nContent-Type: application/json\r\n"
+        ck_assert(raw_send(fd, RAW_PUT_HEAD("slow")
                                "Content-Length: 1000\r\n\r\n"));
         uint64_t t0 = it_now_ms();
         bool closed = false;
