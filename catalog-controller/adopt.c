@@ -16,13 +16,10 @@ int adopt_fetch(struct pass *p, const char *iid, const char *bid, struct osb_res
         const char *reason = bid ? "ErrorAdoptingBinding" : "ErrorAdoptingInstance";
         *ret = ADOPT_FETCHED_LATER;
         *resp = (struct osb_response) {.retry_after_s = -1};
-        int r = pass_client(p, err);
+        osb_autofree char *identity = NULL;
+        int r = request_call(p, &identity, err);
         if (r == -ENOMEM)
                 return r;
-        bool oom;
-        osb_autofree char *identity = request_identity(pass_spec(p), &oom);
-        if (oom)
-                return osb_error_set(err, -ENOMEM, "out of memory");
         if (r >= 0) {
                 pass_log(p, OSB_LOG_INFO, bid ? "fetching the binding to adopt" : "fetching the instance to adopt", NULL);
                 r = osb_client_fetch(p->oc, iid, bid, identity, resp, err);

@@ -256,11 +256,10 @@ static int poll_binding(struct pass *p, const json_t *instance, struct osb_error
         bool unbinding = osb_streq(osb_json_str(p->status, "currentOperation"), "Unbind");
         const char *iid = osb_json_str(json_object_get(instance, "spec"), "externalID");
         const char *bid = reconcile_rotation_current_id(p);
-        int r = pass_client(p, err);
+        osb_autofree char *identity = NULL;
+        int r = request_call(p, &identity, err);
         if (r == -ENOMEM)
                 return r;
-        bool oom;
-        osb_autofree char *identity = request_identity(pass_spec(p), &oom);
         struct osb_response resp = {.retry_after_s = -1};
         if (r >= 0)
                 r = osb_client_last_operation(p->oc, iid, bid, p->rv.cls->external_id, p->rv.plan->external_id,
@@ -387,11 +386,10 @@ static int unbind(struct pass *p, bool mitigation, struct osb_error *err)
         r = binding_secret_eject(p, err);
         if (r < 0)
                 return r;
-        r = pass_client(p, err);
+        osb_autofree char *identity = NULL;
+        r = request_call(p, &identity, err);
         if (r == -ENOMEM)
                 return r;
-        bool oom;
-        osb_autofree char *identity = request_identity(pass_spec(p), &oom);
         struct osb_response resp = {.retry_after_s = -1};
         const char *iid = osb_json_str(json_object_get(instance, "spec"), "externalID");
         if (r >= 0)

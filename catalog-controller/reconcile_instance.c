@@ -361,16 +361,14 @@ static int prepare(struct pass *p, struct request *q, bool update, struct osb_er
                 r = pass_retry(p, "False", "ErrorFindingNamespaceForInstance", msg, err);
                 return r < 0 ? r : 1;
         }
-        bool oom;
-        q->identity = request_identity(pass_spec(p), &oom);
+        r = request_call(p, &q->identity, err);
+        if (r == -ENOMEM)
+                return r;
         json_t *ctx = request_context(p->c, p->ns, q->ns_uid, p->name);
         q->body = json_pack("{s:s,s:o*}", "service_id", p->rv.cls->external_id ? p->rv.cls->external_id : "",
                             "context", ctx);
-        if (oom || !q->body || set_in_progress(p, q->redacted, q->checksum) < 0)
+        if (!q->body || set_in_progress(p, q->redacted, q->checksum) < 0)
                 return OOM(err);
-        r = pass_client(p, err);
-        if (r == -ENOMEM)
-                return r;
         if (r < 0) {
                 char msg[900];
                 (void) snprintf(msg, sizeof(msg), "Error getting the client of %s %s: %s", p->rv.fl->broker_kind,
@@ -572,7 +570,8 @@ static int deprovision(struct pass *p, struct osb_error *err)
                 plan = props_plan_id(p, "externalProperties");
         if (!plan)
                 plan = p->rv.plan->external_id;
-        int r = pass_client(p, err);
+        osb_autofree char *identity = NULL;
+        int r = request_call(p, &identity, err);
         char msg[1200];
         const char *fail_reason = mitigation ? "OrphanMitigationFailed" : "DeprovisionCallFailed";
         if (r == -ENOMEM)
@@ -582,10 +581,6 @@ static int deprovision(struct pass *p, struct osb_error *err)
                 *err = (struct osb_error) OSB_ERROR_INIT;
                 return pass_retry(p, "Unknown", fail_reason, msg, err);
         }
-        bool oom;
-        osb_autofree char *identity = request_identity(pass_spec(p), &oom);
-        if (oom)
-                return OOM(err);
         struct osb_response resp = {.retry_after_s = -1};
         pass_log(p, OSB_LOG_INFO, mitigation ? "deprovisioning (orphan mitigation)" : "deprovisioning", NULL);
         r = osb_client_deprovision(p->oc, external_id(p), p->rv.cls->external_id, plan, identity, &resp, err);
@@ -648,13 +643,10 @@ static int poll(struct pass *p, struct osb_error *err)
         if (!plan)
                 plan = p->rv.plan->external_id;
         char msg[1200];
-        int r = pass_client(p, err);
+        osb_autofree char *identity = NULL;
+        int r = request_call(p, &identity, err);
         if (r == -ENOMEM)
                 return r;
-        bool oom;
-        osb_autofree char *identity = request_identity(pass_spec(p), &oom);
-        if (oom)
-                return OOM(err);
         struct osb_response resp = {.retry_after_s = -1};
         if (r >= 0)
                 r = osb_client_last_operation(p->oc, external_id(p), NULL, p->rv.cls->external_id, plan,

@@ -166,9 +166,10 @@ static int unbind_other(struct pass *p, const char *iid, const char *id, bool *g
 {
         *gone = false;
         *msg = 0;
-        bool oom;
-        osb_autofree char *identity = request_identity(pass_spec(p), &oom);
-        int r = pass_client(p, err);
+        osb_autofree char *identity = NULL;
+        int r = request_call(p, &identity, err);
+        if (r == -ENOMEM)
+                return r;
         struct osb_response resp = {.retry_after_s = -1};
         if (r >= 0)
                 r = osb_client_unbind(p->oc, iid, id, p->rv.cls->external_id, p->rv.plan->external_id,
@@ -491,13 +492,12 @@ static int poll_rotation(struct pass *p, const json_t *instance, const struct ro
         if (!id)
                 return OOM(err);
         const char *iid = osb_json_str(json_object_get(instance, "spec"), "externalID");
-        bool oom;
-        osb_autofree char *identity = request_identity(pass_spec(p), &oom);
-        if (oom)
-                return OOM(err);
+        osb_autofree char *identity = NULL;
+        int r = request_call(p, &identity, err);
+        if (r == -ENOMEM)
+                return r;
         char msg[1200];
         struct osb_response resp = {.retry_after_s = -1};
-        int r = pass_client(p, err);
         if (r >= 0)
                 r = osb_client_last_operation(p->oc, iid, id, p->rv.cls->external_id, p->rv.plan->external_id,
                                               osb_json_str(pending, "operation"), identity, &resp, err);

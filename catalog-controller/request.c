@@ -45,6 +45,15 @@ int request_parameters(struct ctl *c, const char *ns, const json_t *spec, json_t
         return r;
 }
 
+int request_call(struct pass *p, char **identity, struct osb_error *err)
+{
+        bool oom;
+        *identity = request_identity(pass_spec(p), &oom);
+        if (oom)
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        return pass_client(p, err);
+}
+
 char *request_identity(const json_t *spec, bool *oom)
 {
         *oom = false;

@@ -19,6 +19,11 @@ int request_parameters(struct ctl *c, const char *ns, const json_t *spec, json_t
 /* The X-Broker-API-Originating-Identity value for spec.userInfo ("kubernetes <base64 JSON>"),
                                                                   * or NULL (none, or OOM: *oom says which). */
 char *request_identity(const json_t *spec, bool *oom);
+/* Before an OSB call of pass @p: the client of its broker (pass_client()) and, in *@identity,
+ * the originating identity of the object's spec.userInfo (NULL when it has none). Returns 0,
+ * -ENOMEM (@err set), or pass_client()'s failure (@err says why). *@identity is the caller's to
+ * free whatever the result. */
+int request_call(struct pass *p, char **identity, struct osb_error *err);
 /* The OSB context a Kubernetes platform sends. Returns new, or NULL on OOM. */
 json_t *request_context(struct ctl *c, const char *ns, const char *ns_uid, const char *instance_name);
 /* Sets spec.externalID (the OSB instance_id / binding_id) to a random UUID when empty.
