@@ -38,85 +38,97 @@ static int get_maintenance(const json_t *body, const char **ret, struct osb_erro
         return osb_json_get_string(mi, "maintenance_info", "version", false, ret, err);
 }
 
+/* One member of a request body: how it is read, and where it goes in the request struct. */
+enum field_kind { FIELD_ID, FIELD_OPTIONAL_ID, FIELD_OBJECT, FIELD_MAINTENANCE };
+struct field {
+        const char *key;
+        enum field_kind kind;
+        size_t offset;  /* of a const char * (ids, maintenance) or a json_t * (objects) */
+};
+
+/* Parses the JSON object of @data into *@body (new) and reads @fields into @out, in order: the
+ * first bad member is the one named. Returns 0, or OSB_E_BAD_REQUEST (*@body NULL then). */
+static int parse_body(const char *data, size_t len, json_t **body, void *out, const struct field *fields,
+                      size_t n, struct osb_error *err)
+{
+        int rc = osb_json_parse_object(data, len, body, err);
+        for (size_t i = 0; rc >= 0 && i < n; i++) {
+                void *dst = (char *) out + fields[i].offset;
+                switch (fields[i].kind) {
+                case FIELD_ID:
+                case FIELD_OPTIONAL_ID:
+                        rc = get_id(*body, fields[i].key, fields[i].kind == FIELD_ID, dst, err);
+                        break;
+                case FIELD_OBJECT:
+                        rc = get_obj(*body, fields[i].key, dst, err);
+                        break;
+                case FIELD_MAINTENANCE:
+                        rc = get_maintenance(*body, dst, err);
+                        break;
+                }
+        }
+        if (rc < 0) {
+                json_decref(*body);
+                *body = NULL;
+        }
+        return rc;
+}
+
+#define FIELD(type, key, kind, member) {key, kind, offsetof(type, member)}
+
 int request_parse_provision(const char *data, size_t len, struct provision_req *ret,
                             struct osb_error *err)
 {
+        static const struct field fields[] = {
+                FIELD(struct provision_req, "service_id", FIELD_ID, service_id),
+                FIELD(struct provision_req, "plan_id", FIELD_ID, plan_id),
+                FIELD(struct provision_req, "organization_guid", FIELD_ID, organization_guid),
+                FIELD(struct provision_req, "space_guid", FIELD_ID, space_guid),
+                FIELD(struct provision_req, "parameters", FIELD_OBJECT, parameters),
+                FIELD(struct provision_req, "context", FIELD_OBJECT, context),
+                FIELD(struct provision_req, "maintenance_info", FIELD_MAINTENANCE, maintenance_version),
+        };
         struct provision_req r = {0};
-        int rc = osb_json_parse_object(data, len, &r.body, err);
+        int rc = parse_body(data, len, &r.body, &r, fields, OSB_ELEMENTSOF(fields), err);
         if (rc < 0)
                 return rc;
-        if (rc >= 0)
-                rc = get_id(r.body, "service_id", true, &r.service_id, err);
-        if (rc >= 0)
-                rc = get_id(r.body, "plan_id", true, &r.plan_id, err);
-        if (rc >= 0)
-                rc = get_id(r.body, "organization_guid", true, &r.organization_guid, err);
-        if (rc >= 0)
-                rc = get_id(r.body, "space_guid", true, &r.space_guid, err);
-        if (rc >= 0)
-                rc = get_obj(r.body, "parameters", &r.parameters, err);
-        if (rc >= 0)
-                rc = get_obj(r.body, "context", &r.context, err);
-        if (rc >= 0)
-                rc = get_maintenance(r.body, &r.maintenance_version, err);
-        if (rc < 0) {
-                json_decref(r.body);
-                return rc;
-        }
         *ret = r;
         return 0;
 }
 
 int request_parse_update(const char *data, size_t len, struct update_req *ret, struct osb_error *err)
 {
+        static const struct field fields[] = {
+                FIELD(struct update_req, "service_id", FIELD_ID, service_id),
+                FIELD(struct update_req, "plan_id", FIELD_OPTIONAL_ID, plan_id),
+                FIELD(struct update_req, "parameters", FIELD_OBJECT, parameters),
+                FIELD(struct update_req, "context", FIELD_OBJECT, context),
+                FIELD(struct update_req, "previous_values", FIELD_OBJECT, previous_values),
+                FIELD(struct update_req, "maintenance_info", FIELD_MAINTENANCE, maintenance_version),
+        };
         struct update_req r = {0};
-        int rc = osb_json_parse_object(data, len, &r.body, err);
+        int rc = parse_body(data, len, &r.body, &r, fields, OSB_ELEMENTSOF(fields), err);
         if (rc < 0)
                 return rc;
-        if (rc >= 0)
-                rc = get_id(r.body, "service_id", true, &r.service_id, err);
-        if (rc >= 0)
-                rc = get_id(r.body, "plan_id", false, &r.plan_id, err);
-        if (rc >= 0)
-                rc = get_obj(r.body, "parameters", &r.parameters, err);
-        if (rc >= 0)
-                rc = get_obj(r.body, "context", &r.context, err);
-        if (rc >= 0)
-                rc = get_obj(r.body, "previous_values", &r.previous_values, err);
-        if (rc >= 0)
-                rc = get_maintenance(r.body, &r.maintenance_version, err);
-        if (rc < 0) {
-                json_decref(r.body);
-                return rc;
-        }
         *ret = r;
         return 0;
 }
 
 int request_parse_bind(const char *data, size_t len, struct bind_req *ret, struct osb_error *err)
 {
+        static const struct field fields[] = {
+                FIELD(struct bind_req, "service_id", FIELD_ID, service_id),
+                FIELD(struct bind_req, "plan_id", FIELD_ID, plan_id),
+                FIELD(struct bind_req, "app_guid", FIELD_OPTIONAL_ID, app_guid),
+                FIELD(struct bind_req, "bind_resource", FIELD_OBJECT, bind_resource),
+                FIELD(struct bind_req, "parameters", FIELD_OBJECT, parameters),
+                FIELD(struct bind_req, "context", FIELD_OBJECT, context),
+                FIELD(struct bind_req, "predecessor_binding_id", FIELD_OPTIONAL_ID, predecessor_binding_id),
+        };
         struct bind_req r = {0};
-        int rc = osb_json_parse_object(data, len, &r.body, err);
+        int rc = parse_body(data, len, &r.body, &r, fields, OSB_ELEMENTSOF(fields), err);
         if (rc < 0)
                 return rc;
-        if (rc >= 0)
-                rc = get_id(r.body, "service_id", true, &r.service_id, err);
-        if (rc >= 0)
-                rc = get_id(r.body, "plan_id", true, &r.plan_id, err);
-        if (rc >= 0)
-                rc = get_id(r.body, "app_guid", false, &r.app_guid, err);
-        if (rc >= 0)
-                rc = get_obj(r.body, "bind_resource", &r.bind_resource, err);
-        if (rc >= 0)
-                rc = get_obj(r.body, "parameters", &r.parameters, err);
-        if (rc >= 0)
-                rc = get_obj(r.body, "context", &r.context, err);
-        if (rc >= 0)
-                rc = get_id(r.body, "predecessor_binding_id", false, &r.predecessor_binding_id, err);
-        if (rc < 0) {
-                json_decref(r.body);
-                return rc;
-        }
         if (!r.app_guid && r.bind_resource) {
                 const char *a = NULL;
                 rc = osb_json_get_string(r.bind_resource, "bind_resource", "app_guid", false, &a, err);
