@@ -8,8 +8,9 @@
  * SQLite: the transactions of all handles on one file in this process are group-committed:
  * each request decides alone, one after another, in its own savepoint of a shared
  * transaction (BEGIN IMMEDIATE), and store_commit() returns once that transaction's COMMIT is
- * durable (other processes are covered by busy_timeout). With PostgreSQL, writers of every
- * replica sharing the database are serialised by one advisory lock taken in store_begin(). */
+ * durable (other processes are covered by busy_timeout). With PostgreSQL, each request is its
+ * own transaction, and the writers of one instance (on every replica sharing the database) are
+ * serialised by an advisory lock on that instance, taken at its first read or write. */
 #pragma once
 
 #include <stdbool.h>
