@@ -199,8 +199,12 @@ static bool serve_health(struct router *rt, struct osb_http_request *req, struct
                 struct store *st = api_store(rt->api, &err);
                 if (atomic_load(&rt->draining))
                         send_error(req, OSB_E_UNAVAILABLE, NULL, "shutting down");
-                else if (!st || store_ping(st) < 0)
-                        send_error(req, OSB_E_UNAVAILABLE, NULL, "the store is not usable: %s", err.text);
+                else if (!st) {
+                        /* err names the file: the log may, the answer may not. */
+                        osb_log_error("the store is not usable", "error=%s", err.text);
+                        send_error(req, OSB_E_UNAVAILABLE, NULL, "the broker's storage is not usable");
+                } else if (store_ping(st) < 0)
+                        send_error(req, OSB_E_UNAVAILABLE, NULL, "the broker's storage is not usable");
                 else
                         (void) osb_http_respond_static(req, 200, "application/json", ok, sizeof(ok) - 1, hdrs);
                 return true;
@@ -348,8 +352,11 @@ static void handle(void *userdata, struct osb_http_request *req)
         if (req->body_too_large)
                 return send_error(req, OSB_E_TOO_LARGE, NULL, "the request body is larger than the broker accepts");
         struct store *st = api_store(rt->api, &err);
-        if (!st)
-                return send_error(req, OSB_E_UNAVAILABLE, NULL, "the store is not usable: %s", err.text);
+        if (!st) {
+                /* err names the file: the log may, the answer may not. */
+                osb_log_error("the store is not usable", "error=%s", err.text);
+                return send_error(req, OSB_E_UNAVAILABLE, NULL, "the broker's storage is not usable");
+        }
         struct api_response resp = {.retry_after_s = -1};
 
         if (last_op) {

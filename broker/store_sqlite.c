@@ -104,6 +104,9 @@ struct writer {
         unsigned waiting;        /* requests waiting for the turn */
         unsigned exclusive;      /* migrations and checkpoints waiting for no open batch */
         struct batch *open;      /* the transaction open on conn, NULL when none */
+        bool wal_known;          /* wal_dev, wal_ino: the -wal file conn has open */
+        dev_t wal_dev;
+        ino_t wal_ino;
         pthread_cond_t turn;     /* the turn was given up (requests wait on it) */
         pthread_cond_t idle;     /* the turn was given up with no batch open (exclusive waiters) */
 };
@@ -148,7 +151,9 @@ static atomic_int external_checkpoints;
  * 404/410, writes are refused, and store_ping() fails readiness. */
 static atomic_bool damaged;
 /* A full disk is logged once per episode: again only after a commit has succeeded since. */
-static atomic_bool full_logged, damage_logged;
+static atomic_bool full_logged, damage_logged, moved_logged;
+/* The writer found its database file or -wal removed or replaced: readiness fails from then on. */
+static atomic_bool moved;
 static pthread_mutex_t path_lock = PTHREAD_MUTEX_INITIALIZER;
 static char db_path[1024];
 
@@ -170,6 +175,37 @@ static void mark_damaged(const char *detail)
         atomic_store(&damaged, true);
         log_fault(&damage_logged, "the database file is damaged: reads that find nothing and all writes now fail",
                   detail);
+}
+
+/* True when the database file @db has open is no longer the one at its path: removed, or
+ * replaced by another file. SQLite goes on writing to the unlinked inode in WAL mode without an
+ * error, so every commit would be answered and then lost at the next start. (SQLite keeps no
+ * inode for the -wal: see wal_moved().) */
+static bool file_moved(sqlite3 *db)
+{
+        int has_moved = 0;
+        return sqlite3_file_control(db, "main", SQLITE_FCNTL_HAS_MOVED, &has_moved) == SQLITE_OK && has_moved;
+}
+
+/* True when the -wal file that @w's connection opened is no longer at its path. SQLite deletes
+ * the WAL only when the last connection to the file closes, and conn stays open: so another
+ * file there (or none) means someone removed it, and commits would go to the unlinked one. The
+ * first call (with a transaction open, so the WAL is open) records the file. */
+static bool wal_moved(struct writer *w)
+{
+        const char *wal = sqlite3_filename_wal(sqlite3_db_filename(w->conn.db, "main"));
+        struct stat sb;
+        if (!wal || !*wal)
+                return false;
+        if (stat(wal, &sb) < 0)
+                return w->wal_known;
+        if (!w->wal_known) {
+                w->wal_known = true;
+                w->wal_dev = sb.st_dev;
+                w->wal_ino = sb.st_ino;
+                return false;
+        }
+        return sb.st_dev != w->wal_dev || sb.st_ino != w->wal_ino;
 }
 
 static int sqlerr(int rc)
@@ -364,13 +400,16 @@ static void sqlite_setup(void)
         (void) sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-static int conn_open(const char *path, enum store_sync sync, bool writer, struct conn *c,
+/* @create: the file may be created (only the first handle on a path: a later one that finds it
+ * missing must fail, not serve a new empty database next to the writer's removed one). */
+static int conn_open(const char *path, enum store_sync sync, bool writer, bool create, struct conn *c,
                      struct osb_error *err)
 {
         static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
         (void) pthread_once(&setup_once, sqlite_setup);
         int rc = sqlite3_open_v2(path, &c->db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+                                 SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX,
+                                 NULL);
         if (rc != SQLITE_OK) {
                 int r = osb_error_set(err, sqlerr(rc), "cannot open database '%s': %s", path,
                                       c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
@@ -401,8 +440,15 @@ static int conn_open(const char *path, enum store_sync sync, bool writer, struct
                 (void) snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%ld", strtol(max_pages, NULL, 10));
                 r = conn_exec(c, sql, err);
         }
-        if (r < 0)
+        /* SQLite falls back to read-only when it cannot open the file for writing; with its -wal
+         * and -shm present it then even reads: a broker that can store nothing must not start. */
+        if (r >= 0 && sqlite3_db_readonly(c->db, "main") == 1)
+                r = osb_error_set(err, -EROFS, "the file is read-only");
+        if (r < 0) {
+                /* The caller prefixes the file's name only while the connection is open. */
+                osb_error_prefix(err, "cannot open database '%s': ", path);
                 conn_close(c);
+        }
         return r;
 }
 
@@ -573,7 +619,14 @@ static int sq_open(const char *path, enum store_sync sync, struct store **ret, s
         if (!db_path[0])
                 (void) snprintf(db_path, sizeof(db_path), "%s", path);
         pthread_mutex_unlock(&path_lock);
-        int r = conn_open(path, sync, false, &st->own, err);
+        /* Create the file only if no handle of this process has it open yet. */
+        bool create = true;
+        pthread_mutex_lock(&writers_lock);
+        for (struct writer *w = writers; w && create; w = w->next)
+                if (osb_streq(w->path, path))
+                        create = false;
+        pthread_mutex_unlock(&writers_lock);
+        int r = conn_open(path, sync, false, create, &st->own, err);
         if (r >= 0) {
                 st->w = writer_get(path, st->own.db);
                 if (!st->w)
@@ -638,6 +691,8 @@ static int sq_ping(struct store *base)
         struct store_sqlite *st = sq(base);
         if (atomic_load(&damaged))
                 return -EUCLEAN;
+        if (atomic_load(&moved) || file_moved(st->own.db))
+                return -EIO;
         sqlite3_stmt *q = stmt(st, S_PING);
         if (!q)
                 return -EIO;
@@ -667,9 +722,12 @@ static int batch_open(struct writer *w, enum store_sync sync, struct osb_error *
 {
         int r = 0;
         if (!w->conn.db) {
-                r = conn_open(w->path, sync, true, &w->conn, err);
-                if (r < 0)
-                        return r;
+                r = conn_open(w->path, sync, true, false, &w->conn, err);
+                if (r < 0) {
+                        /* The message names the file: for the log, not for an answer. */
+                        osb_log_error("cannot open the database", "error=%s", err->text);
+                        return osb_error_set(err, r, "cannot open the database");
+                }
                 w->conn_sync = (int) sync;
                 const char *fail = getenv("OSB_BROKER_TEST_FAIL_COMMIT");
                 if (fail && *fail)
@@ -690,6 +748,8 @@ static int batch_open(struct writer *w, enum store_sync sync, struct osb_error *
         r = q ? step_done(q) : -EIO;
         if (r < 0)
                 return osb_error_set(err, r, "cannot start a transaction: %s", sqlite3_errmsg(w->conn.db));
+        if (!w->wal_known)
+                (void) wal_moved(w);  /* records the WAL the transaction has open */
         struct batch *b = osb_calloc(1, sizeof(*b));
         if (!b) {
                 (void) sqlite3_exec(w->conn.db, "ROLLBACK", NULL, NULL, NULL);
@@ -716,6 +776,13 @@ static int batch_close(struct writer *w, struct batch *b, bool lost, int lost_rc
                 sqlite3_stmt *q = conn_stmt(&w->conn, S_ROLLBACK);
                 if (!q || step_done(q) < 0)
                         (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        } else if (file_moved(db) || wal_moved(w)) {
+                r = -EIO;
+                (void) snprintf(b->text, sizeof(b->text), "cannot commit: the database file was removed or replaced");
+                atomic_store(&moved, true);
+                log_fault(&moved_logged, "the database file was removed or replaced: all writes now fail",
+                          "the file or its -wal at that path is not the one open (restart the broker)");
+                (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         } else {
                 sqlite3_stmt *q = conn_stmt(&w->conn, S_COMMIT);
                 r = q ? step_done(q) : -EIO;

@@ -161,6 +161,33 @@ START_TEST(database_with_newer_schema_version_refuses_to_start_naming_both_versi
 }
 END_TEST
 
+/* A database that SQLite opens but cannot put in WAL mode (here: a directory where its -wal
+ * goes; also a read-only mount, a full disk without its -shm) refuses to start with a message
+ * on stderr that names the file, as every other start-up failure does. */
+START_TEST(a_database_that_cannot_be_set_up_refuses_to_start_naming_the_file)
+{
+        struct it t;
+        it_start(&t, "itest-catalog.json", NULL);
+        const char *dir = broker_proc_dir(t.bp);
+        osb_autofree char *db = osb_asprintf("%s/unusable.db", dir);
+        osb_autofree char *wal = osb_asprintf("%s-wal", db);
+        FILE *f = fopen(db, "w");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(fclose(f), 0);
+        ck_assert_int_eq(mkdir(wal, 0755), 0);
+        osb_autofree char *port_file = osb_asprintf("%s/port-unusable", dir);
+        const char *args[] = {"--listen", "127.0.0.1", "--port", "0", "--port-file", port_file,
+                              "--db", db, "--log-level", "off", NULL};
+        osb_autofree char *err = NULL;
+        int code = it_run_broker(dir, args, 30000, &err);
+        ck_assert_msg(code > 0 && code < 128, "exit status %d, stderr: %s", code, err);
+        ck_assert_msg(strstr(err, db) != NULL, "stderr does not name %s: %s", db, err);
+        ck_assert_msg(!it_file_exists(port_file), "the broker listened although it refused to start");
+        ck_assert_int_eq(rmdir(wal), 0);
+        it_stop(&t);
+}
+END_TEST
+
 struct bad_catalog {
         const char *text;
         const char *path;   /* what stderr must name besides the file */
@@ -424,6 +451,54 @@ START_TEST(a_full_disk_is_logged_once_with_the_file_and_answered_as_a_storage_fa
 }
 END_TEST
 
+/* The database file (or its -wal) removed while the broker runs: SQLite goes on writing to the
+ * unlinked file in WAL mode, so a provision answered 201 would be lost at the next start. Each
+ * write after it must fail with a storage error (never 2xx), /readyz must fail, the log must
+ * name the file, and every answer must not. @suffix: "" for the database, "-wal" for the WAL. */
+static void removed_file_refuses_writes(const char *suffix)
+{
+        if (broker_proc_store_is_postgresql())
+                return;
+        struct it t;
+        it_start(&t, "itest-catalog.json", NULL);
+        const char *db = broker_proc_db_path(t.bp);
+        osb_autofree char *pb = it_provision_body(IT_SVC, IT_PLAN_SYNC, NULL, NULL);
+        /* Enough requests that every HTTP thread has its own store handle open. */
+        for (int i = 0; i < 40; i++) {
+                osb_autofree char *path = osb_asprintf("/v2/service_instances/before-%02d", i);
+                ck_assert_int_eq(it_req(&t, "PUT", path, pb, NULL), 201);
+                ck_assert_int_eq(it_req(&t, "GET", path, NULL, NULL), 200);
+        }
+        it_sql_exec(db, "PRAGMA wal_checkpoint(PASSIVE)");
+        osb_autofree char *victim = osb_asprintf("%s%s", db, suffix);
+        ck_assert_int_eq(unlink(victim), 0);
+        for (int i = 0; i < 20; i++) {
+                osb_autofree char *path = osb_asprintf("/v2/service_instances/after-%02d", i);
+                long s = it_req(&t, "PUT", path, pb, NULL);
+                ck_assert_msg(s == 500 || s == 503, "PUT %s after %s was removed: %ld %s", path, victim, s,
+                              t.resp.body.data);
+                ck_assert_msg(!strstr(t.resp.body.data, db), "the body names the file: %s", t.resp.body.data);
+        }
+        ck_assert_int_eq(it_req(&t, "GET", "/readyz", NULL, NULL), 503);
+        ck_assert_msg(!strstr(t.resp.body.data, db), "the body names the file: %s", t.resp.body.data);
+        osb_autofree char *log = it_read_file(broker_proc_log_path(t.bp));
+        ck_assert_ptr_nonnull(log);
+        ck_assert_msg(strstr(log, "removed or replaced") && strstr(log, db), "log: %s", log);
+        it_stop(&t);
+}
+
+START_TEST(the_database_file_removed_while_running_refuses_every_write)
+{
+        removed_file_refuses_writes("");
+}
+END_TEST
+
+START_TEST(the_wal_removed_while_running_refuses_every_write)
+{
+        removed_file_refuses_writes("-wal");
+}
+END_TEST
+
 static Suite *persistence_suite(void)
 {
         Suite *s = suite_create("persistence");
@@ -437,6 +512,7 @@ static Suite *persistence_suite(void)
         tc = tcase_create("startup-checks");
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, database_with_newer_schema_version_refuses_to_start_naming_both_versions);
+        tcase_add_test(tc, a_database_that_cannot_be_set_up_refuses_to_start_naming_the_file);
         tcase_add_loop_test(tc, invalid_catalog_refuses_to_start_naming_the_file_and_the_json_path, 0,
                             (int) OSB_ELEMENTSOF(bad_catalogs));
         tcase_add_test(tc, a_catalog_with_several_mistakes_lists_every_one_in_one_start);
@@ -447,6 +523,8 @@ static Suite *persistence_suite(void)
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, a_damaged_database_is_logged_unready_and_never_answers_404_or_410);
         tcase_add_test(tc, a_full_disk_is_logged_once_with_the_file_and_answered_as_a_storage_failure);
+        tcase_add_test(tc, the_database_file_removed_while_running_refuses_every_write);
+        tcase_add_test(tc, the_wal_removed_while_running_refuses_every_write);
         suite_add_tcase(s, tc);
         return s;
 }
