@@ -888,10 +888,14 @@ static int serialise(const json_t *work, json_t **data, struct osb_error *err)
         const char *key;
         size_t key_len;
         json_t *v;
+        size_t nth = 0;
         json_object_keylen_foreach ((json_t *) work, key, key_len, v) {
+                nth++;
+                /* the key is the broker's bytes (it may hold a credential): described, never quoted */
                 if (!secret_key_valid(key, key_len))
-                        return osb_error_set(err, OSB_E_BAD_REQUEST, "credentials key '%s' is not a valid Secret key",
-                                             key);
+                        return osb_error_set(err, OSB_E_BAD_REQUEST, "credentials key %zu of %zu (%zu bytes) is not a "
+                                             "valid Secret key (1 to %u of [-._a-zA-Z0-9], not '.' or '..')", nth,
+                                             json_object_size(work), key_len, (unsigned) CREDENTIALS_MAX_KEY_LEN);
                 osb_autofree char *owned = NULL;
                 const char *bytes = NULL;
                 size_t n = 0;

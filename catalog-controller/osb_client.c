@@ -223,8 +223,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *userdata)
                 long s = strtol(v, &end, 10);
                 while (*end == ' ' || *end == '\r' || *end == '\n')
                         end++;
-                if (errno == 0 && end != v && *end == '\0' && s >= 0)
-                        x->retry_after = s;
+                /* the broker's number: a value past a day (or past long) is read as a day, so no
+                 * caller's arithmetic on it can overflow */
+                if (end != v && *end == '\0' && s >= 0)
+                        x->retry_after = errno == ERANGE || s > OSB_CLIENT_RETRY_AFTER_MAX ? OSB_CLIENT_RETRY_AFTER_MAX : s;
         }
         return len;
 }

@@ -16,6 +16,9 @@
 
 #define OSB_CLIENT_API_VERSION "2.17"
 
+/* The largest Retry-After (seconds) taken from a broker; more is read as this. */
+#define OSB_CLIENT_RETRY_AFTER_MAX 86400L
+
 struct osb_client_config {
         const char *broker;          /* for metrics and messages: the broker's key */
         const char *url;             /* base URL; a trailing '/' is ignored */

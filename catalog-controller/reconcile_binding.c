@@ -106,6 +106,15 @@ static int find_instance(struct pass *p, json_t **instance, const char **reason,
 
 /* ---- bind ---- */
 
+/* The wait before the next poll of a binding's operation: the broker's Retry-After (at least
+ * 250 ms), else @dflt; never more than --max-poll-interval, as an instance's. */
+static int64_t binding_poll_ms(const struct pass *p, long retry_after_s, int64_t dflt)
+{
+        int64_t cap = p->c->opts.max_poll_ms > 0 ? p->c->opts.max_poll_ms : 300000;
+        int64_t d = retry_after_s >= 0 ? OSB_MAX((int64_t) retry_after_s * 1000, 250) : dflt;
+        return OSB_MIN(d, cap);
+}
+
 
 static int bound(struct pass *p, const json_t *instance, const json_t *creds, const json_t *resp_body,
                  struct osb_error *err)
@@ -226,7 +235,7 @@ static int bind_binding(struct pass *p, const json_t *instance, struct osb_error
                     json_object_set_new(p->status, "unbindStatus", json_string("Required")) < 0) {
                         r = OOM(err);
                 } else {
-                        p->requeue_ms = resp.retry_after_s >= 0 ? OSB_MAX(resp.retry_after_s * 1000, 250) : 250;
+                        p->requeue_ms = binding_poll_ms(p, resp.retry_after_s, 250);
                         r = pass_ready(p, "False", "Binding", "The binding is being created asynchronously", false, err);
                 }
         } else if (resp.status >= 500) {
@@ -267,7 +276,7 @@ static int poll_binding(struct pass *p, const json_t *instance, struct osb_error
         if (pass_busy(p, &r) || r == -ECANCELED || r == -ENOMEM)
                 return r == -ENOMEM ? r : 0;
         char msg[1200];
-        int64_t next = resp.retry_after_s >= 0 ? OSB_MAX(resp.retry_after_s * 1000, 250) : 1000;
+        int64_t next = binding_poll_ms(p, resp.retry_after_s, 1000);
         if (r >= 0 && resp.status == 410 && unbinding) {
                 osb_response_release(&resp);
                 pass_clear_operation(p);
@@ -426,7 +435,7 @@ static int unbind(struct pass *p, bool mitigation, struct osb_error *err)
                     json_object_set_new(p->status, "operationStartTime", json_string(p->now)) < 0) {
                         r = OOM(err);
                 } else {
-                        p->requeue_ms = resp.retry_after_s >= 0 ? OSB_MAX(resp.retry_after_s * 1000, 250) : 250;
+                        p->requeue_ms = binding_poll_ms(p, resp.retry_after_s, 250);
                         r = pass_ready(p, "False", "Unbinding", "The binding is being deleted asynchronously", false, err);
                 }
         } else {

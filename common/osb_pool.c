@@ -328,7 +328,8 @@ static int add(struct osb_pool *pool, const char *key, int64_t delay_ms, bool ra
         if (delay_ms <= 0) {
                 push_ready(pool, it);
         } else {
-                r = heap_set(pool, it, osb_mono_ms() + delay_ms);
+                int64_t now = osb_mono_ms();    /* a caller's huge delay saturates, never wraps */
+                r = heap_set(pool, it, delay_ms > INT64_MAX - now ? INT64_MAX : now + delay_ms);
                 pthread_cond_broadcast(&pool->work);
         }
         item_maybe_drop(pool, it);

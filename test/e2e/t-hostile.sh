@@ -47,7 +47,7 @@ e2e_sc_teardown   # bindings and instances deleted before the harness's teardown
 
 si() { printf -- '---\napiVersion: servicecatalog.k8s.io/v1beta1\nkind: ServiceInstance\nmetadata: {name: %s}\nspec: {clusterServiceClassExternalName: %s, clusterServicePlanExternalName: %s}\n' "$1" "$CLS" "$2"; }
 sb() { printf -- '---\napiVersion: servicecatalog.k8s.io/v1beta1\nkind: ServiceBinding\nmetadata: {name: %s}\nspec: {instanceRef: {name: %s}}\n' "$1" "$2"; }
-expect_ok "create 7 instances (one per hostile plan) and 3 bindings" kn apply -f - <<YAML
+expect_ok "create 8 instances (one per hostile plan) and 4 bindings" kn apply -f - <<YAML
 $(si i-ok ok)
 $(si i-bs bind-string)
 $(si i-bok bind-ok)
@@ -55,6 +55,8 @@ $(si i-junk prov-junk)
 $(si i-huge prov-huge)
 $(si i-weird async-weird)
 $(si i-html async-html)
+$(si i-bk bind-badkey)
+$(sb b-badkey i-bk)
 $(sb b-cut i-ok)
 $(sb b-str i-bs)
 $(sb b-good i-bok)
@@ -109,6 +111,13 @@ expect_match "i-weird: the message says the state is unknown, not what it is" \
 expect_match "i-html: the message says the answer was not JSON" \
   "the broker's response to last_operation was not valid JSON \\(line 1, column 1, [0-9]+ bytes\\)" "$(cmsg serviceinstance i-html Ready)"
 expect_eq "i-weird: still polled (asyncOpInProgress)" true "$(oj serviceinstance i-weird | jq -r .status.asyncOpInProgress)"
+
+# --- a credential key that is not a Secret key: described, never quoted --------------------------
+eventually 30 cond_is servicebinding b-badkey Ready "False ErrorInjectingBindResult"
+expect_eq "b-badkey: Ready False ErrorInjectingBindResult" "False ErrorInjectingBindResult" "$(cond servicebinding b-badkey Ready)"
+expect_match "b-badkey: the message says which key (its position and length) is not a Secret key" \
+  "credentials key 1 of 1 \\(17 bytes\\) is not a valid Secret key" "$(cmsg servicebinding b-badkey Ready)"
+expect_fail_with "b-badkey: no Secret was written" 'NotFound|not found' kn get secret b-badkey
 
 # --- nothing the broker sent is quoted --------------------------------------------------------------
 never_secret "the status of every instance and binding" "$(kn get serviceinstances,servicebindings -o json | jq -c '.items[].status')"

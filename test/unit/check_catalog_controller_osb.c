@@ -19,6 +19,7 @@ static pthread_mutex_t canned_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned canned_status;
 static const char *canned_body;
 static size_t canned_len;
+static const char *canned_retry_after;  /* a Retry-After header to send, or NULL */
 static struct osb_http_server *srv;
 static struct osb_client *oc;
 
@@ -28,8 +29,9 @@ static void handler(void *userdata, struct osb_http_request *req)
         unsigned status = canned_status;
         const char *body = canned_body;
         size_t len = canned_len;
+        const char *const headers[] = {"Retry-After", canned_retry_after, NULL};
         pthread_mutex_unlock(&canned_lock);
-        (void) osb_http_respond(req, status, "application/json", body, len, false, NULL);
+        (void) osb_http_respond(req, status, "application/json", body, len, false, headers);
 }
 
 static void canned(unsigned status, const char *body, size_t len)
@@ -276,6 +278,45 @@ START_TEST(last_operation_that_cannot_be_read_or_has_an_unknown_state_is_refused
 }
 END_TEST
 
+/* Retry-After is the broker's number: one past a day (or past what a long holds) is read as a
+ * day, so no wait computed from it can overflow; one that is not a number of seconds is none. */
+START_TEST(retry_after_is_read_up_to_a_day_and_ignored_when_not_a_number)
+{
+        struct {
+                const char *header;
+                long want;
+        } cases[] = {
+                {"5", 5},
+                {"0", 0},
+                {"86400", 86400},
+                {"86401", 86400},
+                {"9223372036854775807", 86400},
+                {"99999999999999999999999999", 86400},
+                {"-5", -1},
+                {"-99999999999999999999999999", -1},
+                {"soon", -1},
+                {"5 s", -1},
+                {"", -1},
+        };
+        static const char body[] = "{\"state\":\"in progress\"}";
+        for (size_t i = 0; i < OSB_ELEMENTSOF(cases); i++) {
+                pthread_mutex_lock(&canned_lock);
+                canned_retry_after = cases[i].header;
+                pthread_mutex_unlock(&canned_lock);
+                canned(200, body, sizeof(body) - 1);
+                struct osb_response resp = {.retry_after_s = -1};
+                struct osb_error err = OSB_ERROR_INIT;
+                ck_assert_int_eq(osb_client_last_operation(oc, "i1", NULL, "s", "p", "op", NULL, &resp, &err), 0);
+                ck_assert_msg(resp.retry_after_s == cases[i].want, "Retry-After '%s': %ld, want %ld",
+                              cases[i].header, (long) resp.retry_after_s, cases[i].want);
+                osb_response_release(&resp);
+        }
+        pthread_mutex_lock(&canned_lock);
+        canned_retry_after = NULL;
+        pthread_mutex_unlock(&canned_lock);
+}
+END_TEST
+
 START_TEST(catalog_that_cannot_be_read_is_refused_without_quoting_it)
 {
         const char *const bodies[] = {"{\"services\":[{\"name\":\"" SECRET "\"}]", "{\"services\":\"" SECRET "\"}",
@@ -350,6 +391,7 @@ static Suite *suite(void)
         tcase_add_test(tc, provision_success_that_cannot_be_read_is_refused);
         tcase_add_test(tc, success_over_the_size_cap_is_an_unreadable_answer);
         tcase_add_test(tc, last_operation_that_cannot_be_read_or_has_an_unknown_state_is_refused);
+        tcase_add_test(tc, retry_after_is_read_up_to_a_day_and_ignored_when_not_a_number);
         tcase_add_test(tc, catalog_that_cannot_be_read_is_refused_without_quoting_it);
         tcase_add_test(tc, error_and_description_are_shown_only_as_a_word_and_a_bounded_line);
         suite_add_tcase(s, tc);

@@ -195,8 +195,11 @@ START_TEST(secret_key_rules_are_kubernetes)
                 data = UNTOUCHED;
                 ck_assert_int_eq(credentials_to_secret_data(c, NULL, "team", NULL, NULL, &data, &err),
                                  OSB_E_BAD_REQUEST);
-                (void) snprintf(want, sizeof(want), "credentials key '%s' is not a valid Secret key", bad[i]);
+                (void) snprintf(want, sizeof(want), "credentials key 1 of 1 (%zu bytes) is not a valid Secret key "
+                                "(1 to 253 of [-._a-zA-Z0-9], not '.' or '..')", strlen(bad[i]));
                 ck_assert_str_eq(err.text, want);
+                /* the broker's key may be a credential: never quoted */
+                ck_assert(!*bad[i] || strcmp(bad[i], ".") == 0 || strcmp(bad[i], "..") == 0 || !strstr(err.text, bad[i]));
                 ck_assert_ptr_eq(data, UNTOUCHED);
                 json_decref(c);
         }
@@ -215,7 +218,8 @@ START_TEST(key_with_nul_byte_is_invalid)
         json_t *data = UNTOUCHED;
         struct osb_error err = OSB_ERROR_INIT;
         ck_assert_int_eq(credentials_to_secret_data(c, NULL, "team", NULL, NULL, &data, &err), OSB_E_BAD_REQUEST);
-        ck_assert_str_eq(err.text, "credentials key 'a' is not a valid Secret key");
+        ck_assert_str_eq(err.text, "credentials key 1 of 1 (3 bytes) is not a valid Secret key (1 to 253 of "
+                         "[-._a-zA-Z0-9], not '.' or '..')");
         ck_assert_ptr_eq(data, UNTOUCHED);
         json_decref(c);
 }
@@ -437,7 +441,7 @@ static const struct {
         {"{}", "[{\"addKeysFrom\":{\"secretRef\":{\"name\":\"badkey\"}}}]", OSB_E_BAD_REQUEST,
          "spec.secretTransforms[0].addKeysFrom: Secret team/badkey key 'a b' is not a valid Secret key"},
         {"{\"a b\":1}", "[{\"removeKey\":{\"key\":\"a\"}}]", OSB_E_BAD_REQUEST,
-         "credentials key 'a b' is not a valid Secret key"},
+         "credentials key 1 of 1 (3 bytes) is not a valid Secret key (1 to 253 of [-._a-zA-Z0-9], not '.' or '..')"},
         {"{\"a\":1}", "[{\"addKey\":{\"key\":\"k\",\"jsonPathExpression\":\"{.a}{.a[\"}}]", OSB_E_BAD_REQUEST,
          "spec.secretTransforms[0].addKey.jsonPathExpression: invalid JSONPath '{.a}{.a[': expected an index, '*' "
          "or a quoted name at offset 8"},

@@ -115,6 +115,26 @@ START_TEST(a_key_that_schedules_its_next_step_runs_every_step)
 }
 END_TEST
 
+/* A delay past what the clock can hold (a broker's Retry-After gone through a caller's
+ * arithmetic) is "never": the key waits, it does not run at once (a sum that wrapped to the
+ * past would make it due, again and again). */
+START_TEST(a_delay_past_the_clocks_range_never_comes_due)
+{
+        struct world w;
+        world_start(&w, 1);
+        ck_assert_int_eq(osb_pool_add_after(w.pool, "far", INT64_MAX), 0);
+        ck_assert_int_eq(osb_pool_add_after(w.pool, "far2", INT64_MAX - 1000), 0);
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        (void) nanosleep(&ts, NULL);
+        pthread_mutex_lock(&w.lock);
+        int calls = w.calls;
+        pthread_mutex_unlock(&w.lock);
+        ck_assert_int_eq(calls, 0);
+        ck_assert_uint_eq(osb_pool_delayed(w.pool), 2);
+        w.pool = osb_pool_free(w.pool);
+}
+END_TEST
+
 START_TEST(a_key_added_while_it_runs_is_pending_once_and_runs_once_more)
 {
         struct world w;
@@ -167,6 +187,7 @@ static Suite *suite(void)
         tcase_set_timeout(tc, 30);
         tcase_add_test(tc, each_worker_has_its_own_context_released_when_the_pool_stops);
         tcase_add_test(tc, a_key_that_schedules_its_next_step_runs_every_step);
+        tcase_add_test(tc, a_delay_past_the_clocks_range_never_comes_due);
         tcase_add_test(tc, a_key_added_while_it_runs_is_pending_once_and_runs_once_more);
         tcase_add_test(tc, a_worker_whose_context_cannot_be_made_takes_no_key);
         suite_add_tcase(s, tc);
