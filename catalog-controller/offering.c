@@ -4,6 +4,7 @@
 #include "common/osb_mem.h"
 #include "kube/client.h"
 #include "common/osb_hash.h"
+#include "common/osb_strmap.h"
 #include "catalog-controller/names.h"
 #include "catalog-controller/offering.h"
 
@@ -527,9 +528,34 @@ static char *escaped_or_existing(const struct offering_catalog_owner *ow, bool i
 }
 
 /* Builds the plan objects of service @svc (class @class_name) that pass @plan_rs into @ds. */
+/* The ids of a catalog seen so far, each with the JSON path that used it first (owned). */
+static void ids_release(struct osb_strmap *ids)
+{
+        size_t i;
+        for (struct osb_strmap_entry *e = osb_strmap_first(ids, &i); e; e = osb_strmap_next(ids, &i, e))
+                osb_free(e->value);
+        osb_strmap_release(ids);
+}
+
+/* Records @id at @path in @ids, or refuses it when an earlier path used it. The message names
+ * both paths, never the id: the broker's bytes are not quoted. */
+static int id_first_use(struct osb_strmap *ids, const char *id, const char *path, struct osb_error *err)
+{
+        const char *first = osb_strmap_get(ids, id);
+        if (first)
+                return osb_error_set(err, OSB_E_BAD_REQUEST, "%s.id: the same id as %s.id (ids must be unique)",
+                                     path, first);
+        char *copy = osb_strdup(path);
+        if (!copy || osb_strmap_put(ids, id, copy, NULL) < 0) {
+                osb_free(copy);
+                return osb_error_set(err, -ENOMEM, "out of memory");
+        }
+        return 0;
+}
+
 static int convert_plans(const json_t *svc, const char *spath, const char *class_name, const struct offering_catalog_owner *ow,
                          const struct offering_restrictions *plan_rs, struct offering_desired_set *ds, size_t *accepted,
-                         struct osb_error *err)
+                         struct osb_strmap *plan_ids, struct osb_error *err)
 {
         const struct offering_flavour *fl = ow->fl;
         json_t *plans = json_object_get(svc, "plans");
@@ -546,9 +572,8 @@ static int convert_plans(const json_t *svc, const char *spath, const char *class
                         return r;
                 const char *id = json_string_value(json_object_get(p, "id"));
                 const char *pname = json_string_value(json_object_get(p, "name"));
-                for (size_t k = 0; k < ds->nplans; k++)
-                        if (strcmp(ds->plans[k].external_id, id) == 0)
-                                return osb_error_set(err, OSB_E_BAD_REQUEST, "%s.id: '%s' is used twice", path, id);
+                if ((r = id_first_use(plan_ids, id, path, err)) < 0)
+                        return r;
                 osb_autofree char *name = escaped_or_existing(ow, true, id);
                 if (!name)
                         return osb_error_set(err, -ENOMEM, "out of memory");
@@ -596,10 +621,20 @@ int offering_convert(const json_t *catalog, const struct offering_catalog_owner 
 {
         const struct offering_flavour *fl = ow->fl;
         struct offering_desired_set ds = {0};
+        struct osb_strmap class_ids = OSB_STRMAP_INIT, plan_ids = OSB_STRMAP_INIT;
         json_t *services = json_object_get(catalog, "services");
         int r = 0;
         if (!json_is_array(services)) {
                 r = bad(err, "services", "missing or not an array");
+                goto fail;
+        }
+        size_t nplans = 0;
+        for (size_t k = 0; k < json_array_size(services); k++)
+                nplans += json_array_size(json_object_get(json_array_get(services, k), "plans"));
+        if (json_array_size(services) > OFFERING_MAX_PLANS || nplans > OFFERING_MAX_PLANS) {
+                r = osb_error_set(err, OSB_E_BAD_REQUEST, "services: %zu services with %zu plans, more than the %u "
+                                  "plans a catalog may have", json_array_size(services), nplans,
+                                  (unsigned) OFFERING_MAX_PLANS);
                 goto fail;
         }
         size_t i;
@@ -624,11 +659,8 @@ int offering_convert(const json_t *catalog, const struct offering_catalog_owner 
                 }
                 const char *id = json_string_value(json_object_get(s, "id"));
                 const char *sname = json_string_value(json_object_get(s, "name"));
-                for (size_t k = 0; k < ds.nclasses; k++)
-                        if (strcmp(ds.classes[k].external_id, id) == 0) {
-                                r = osb_error_set(err, OSB_E_BAD_REQUEST, "%s.id: '%s' is used twice", path, id);
-                                goto fail;
-                        }
+                if ((r = id_first_use(&class_ids, id, path, err)) < 0)
+                        goto fail;
                 osb_autofree char *name = escaped_or_existing(ow, false, id);
                 if (!name) {
                         r = osb_error_set(err, -ENOMEM, "out of memory");
@@ -638,7 +670,7 @@ int offering_convert(const json_t *catalog, const struct offering_catalog_owner 
                 if (!offering_restrictions_match(class_rs, prop_get, &pr))
                         continue;
                 size_t nplans_before = ds.nplans, accepted = 0;
-                r = convert_plans(s, path, name, ow, plan_rs, &ds, &accepted, err);
+                r = convert_plans(s, path, name, ow, plan_rs, &ds, &accepted, &plan_ids, err);
                 if (r < 0)
                         goto fail;
                 if (!accepted)
@@ -671,9 +703,13 @@ int offering_convert(const json_t *catalog, const struct offering_catalog_owner 
                         goto fail;
                 }
         }
+        ids_release(&class_ids);
+        ids_release(&plan_ids);
         *ret = ds;
         return 0;
 fail:
+        ids_release(&class_ids);
+        ids_release(&plan_ids);
         offering_desired_set_release(&ds);
         return r;
 }

@@ -112,6 +112,10 @@ struct offering_desired {
         char digest[OFFERING_DIGEST_LEN + 1];
 };
 
+/* The most plans (and services) a broker's catalog may have: each becomes an object in the API
+ * server (service-catalog's largest brokers list hundreds). A larger catalog is refused. */
+#define OFFERING_MAX_PLANS 10000
+
 struct offering_desired_set {
         struct offering_desired *classes, *plans;
         size_t nclasses, nplans;
@@ -119,7 +123,8 @@ struct offering_desired_set {
 void offering_desired_set_release(struct offering_desired_set *ds);
 
 /* Validates @catalog (an OSB catalog: services with id, name, description, bindable and at least
- * one plan; plans with id, name, description; ids unique) and converts it into the classes and
+ * one plan; plans with id, name, description; ids unique; at most OFFERING_MAX_PLANS plans)
+ * and converts it into the classes and
  * plans of @owner, keeping those that pass @class_rs and @plan_rs (NULL: none) and dropping
  * classes left without plans. Returns 0 with *ret filled, OSB_E_BAD_REQUEST with @err naming the
  * JSON path ("services[1].plans[0].id: missing"), or -ENOMEM. */

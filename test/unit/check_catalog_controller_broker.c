@@ -108,7 +108,13 @@ static const struct {
         {"{\"services\":[{\"id\":\"a\",\"name\":\"a\",\"description\":\"d\",\"bindable\":true,\"plans\":[{\"id\":\"p\",\"name\":\"p\"}]}]}",
          "services[0].plans[0].description"},
         {"{\"services\":[{\"id\":\"a\",\"name\":\"a\",\"description\":\"d\",\"bindable\":true,\"plans\":[{\"id\":\"p\",\"name\":\"p\",\"description\":\"x\"},"
-         "{\"id\":\"p\",\"name\":\"q\",\"description\":\"x\"}]}]}", "services[0].plans[1].id: 'p' is used twice"},
+         "{\"id\":\"p\",\"name\":\"q\",\"description\":\"x\"}]}]}", "services[0].plans[1].id: the same id as services[0].plans[0].id (ids must be unique)"},
+        {"{\"services\":[{\"id\":\"a\",\"name\":\"a\",\"description\":\"d\",\"bindable\":true,\"plans\":[{\"id\":\"p\",\"name\":\"p\",\"description\":\"x\"}]},"
+         "{\"id\":\"a\",\"name\":\"b\",\"description\":\"d\",\"bindable\":true,\"plans\":[{\"id\":\"p2\",\"name\":\"p\",\"description\":\"x\"}]}]}",
+         "services[1].id: the same id as services[0].id (ids must be unique)"},
+        {"{\"services\":[{\"id\":\"a\",\"name\":\"a\",\"description\":\"d\",\"bindable\":true,\"plans\":[{\"id\":\"p\",\"name\":\"p\",\"description\":\"x\"}]},"
+         "{\"id\":\"b\",\"name\":\"b\",\"description\":\"d\",\"bindable\":true,\"plans\":[{\"id\":\"p\",\"name\":\"p\",\"description\":\"x\"}]}]}",
+         "services[1].plans[0].id: the same id as services[0].plans[0].id (ids must be unique)"},
 };
 
 START_TEST(invalid_catalog_errors_name_the_json_path)
@@ -118,6 +124,41 @@ START_TEST(invalid_catalog_errors_name_the_json_path)
         struct osb_error err = OSB_ERROR_INIT;
         ck_assert_int_eq(offering_convert(cat, &owner, NULL, NULL, &ds, &err), OSB_E_BAD_REQUEST);
         ck_assert_msg(strstr(err.text, invalid[_i].error), "'%s' lacks '%s'", err.text, invalid[_i].error);
+        json_decref(cat);
+}
+END_TEST
+
+/* One service of @n plans. */
+static json_t *catalog_of_plans(size_t n)
+{
+        json_t *plans = json_array();
+        for (size_t i = 0; i < n; i++) {
+                char id[32];
+                (void) snprintf(id, sizeof(id), "plan-%zu", i);
+                ck_assert_int_eq(json_array_append_new(plans, json_pack("{s:s,s:s,s:s}", "id", id, "name", id,
+                                                                        "description", "d")), 0);
+        }
+        return json_pack("{s:[{s:s,s:s,s:s,s:b,s:o}]}", "services", "id", "svc", "name", "svc", "description", "d",
+                         "bindable", 1, "plans", plans);
+}
+
+/* A catalog of more plans than the API server should hold objects for is refused as a whole
+ * (each plan is an object; a hostile broker's 150,000 took gigabytes); up to the limit, every
+ * plan converts. */
+START_TEST(a_catalog_over_the_plan_limit_is_refused_and_one_at_it_converts)
+{
+        json_t *cat = catalog_of_plans(OFFERING_MAX_PLANS + 1);
+        struct offering_desired_set ds = {0};
+        struct osb_error err = OSB_ERROR_INIT;
+        ck_assert_int_eq(offering_convert(cat, &owner, NULL, NULL, &ds, &err), OSB_E_BAD_REQUEST);
+        ck_assert_str_eq(err.text, "services: 1 services with 10001 plans, more than the 10000 plans a catalog may have");
+        ck_assert_uint_eq(ds.nplans, 0);
+        json_decref(cat);
+        cat = catalog_of_plans(OFFERING_MAX_PLANS);
+        ck_assert_int_eq(offering_convert(cat, &owner, NULL, NULL, &ds, &err), 0);
+        ck_assert_uint_eq(ds.nplans, OFFERING_MAX_PLANS);
+        ck_assert_uint_eq(ds.nclasses, 1);
+        offering_desired_set_release(&ds);
         json_decref(cat);
 }
 END_TEST
@@ -440,6 +481,7 @@ static Suite *suite(void)
         tcase_add_test(tc, catalog_converts_to_classes_and_plans_with_reference_names_and_labels);
         tcase_add_test(tc, namespaced_flavour_has_no_owner_reference_and_its_own_fields);
         tcase_add_loop_test(tc, invalid_catalog_errors_name_the_json_path, 0, (int) OSB_ELEMENTSOF(invalid));
+        tcase_add_test(tc, a_catalog_over_the_plan_limit_is_refused_and_one_at_it_converts);
         tcase_add_test(tc, restrictions_filter_classes_and_plans);
         tcase_add_test(tc, bad_restrictions_are_refused);
         tcase_add_test(tc, digest_ignores_user_fields_and_server_number_format);
