@@ -4,6 +4,7 @@
 #include "common/osb_compat.h"
 #include "common/osb_buf.h"
 #include "common/osb_json.h"
+#include "common/osb_log.h"
 #include "common/osb_mem.h"
 #include "common/osb_hash.h"
 #include "catalog-controller/metrics.h"
@@ -394,6 +395,10 @@ int osb_client_request(struct osb_client *c, const char *osb_method, const char 
         osb_buf_release(&x.body);
         if (r < 0)
                 return osb_error_set(err, r, "out of memory");
+        if (ret->too_long)
+                osb_log_warn("the broker's answer was dropped: a field is too long", "broker=%s call=%s status=%ld "
+                             "field=%s bytes=%zu max=%u", c->broker, osb_method, status, ret->too_long,
+                             ret->too_long_len, (unsigned) OSB_RESPONSE_FIELD_MAX);
         return 0;
 }
 

@@ -69,6 +69,16 @@ int osb_response_decode(long status, const char *data, size_t len, bool too_big,
                         resp.json_column = jerr.column;
                 }
         }
+        static const char *const capped[] = {"operation", "dashboard_url"};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(capped) && json_is_object(resp.body); i++) {
+                const json_t *v = json_object_get(resp.body, capped[i]);
+                if (json_is_string(v) && json_string_length(v) > OSB_RESPONSE_FIELD_MAX) {
+                        resp.too_long = capped[i];
+                        resp.too_long_len = json_string_length(v);
+                        json_decref(resp.body);
+                        resp.body = NULL;
+                }
+        }
         if (json_is_object(resp.body)) {
                 const json_t *e = json_object_get(resp.body, "error");
                 const json_t *d = json_object_get(resp.body, "description");
@@ -103,6 +113,9 @@ void osb_response_summary(const struct osb_response *r, const char *call, char *
                 (void) snprintf(out, n, "the broker's response to %s was larger than %zu bytes", call, r->body_len);
         else if (!r->body_len)
                 (void) snprintf(out, n, "the broker's response to %s was empty", call);
+        else if (r->too_long)
+                (void) snprintf(out, n, "the broker's response to %s has a \"%s\" of %zu bytes, more than %u", call,
+                                r->too_long, r->too_long_len, (unsigned) OSB_RESPONSE_FIELD_MAX);
         else if (!r->body)
                 (void) snprintf(out, n, "the broker's response to %s was not valid JSON (line %d, column %d, %zu bytes)",
                                 call, r->json_line, r->json_column, r->body_len);

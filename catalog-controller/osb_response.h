@@ -25,6 +25,9 @@ struct osb_response {
         size_t body_len;       /* bytes received (those kept, when too_big) */
         bool too_big;          /* the body was larger than the client's cap and was cut */
         int json_line, json_column;    /* where the body stopped being JSON (when body is NULL) */
+        const char *too_long;  /* NULL, or the field ("operation", "dashboard_url") longer than
+                                * OSB_RESPONSE_FIELD_MAX for which the body was dropped */
+        size_t too_long_len;   /* its length in bytes */
 };
 void osb_response_release(struct osb_response *r);
 
@@ -39,15 +42,22 @@ void osb_response_release(struct osb_response *r);
 #define OSB_RESPONSE_TEXT_MAX 512
 int osb_response_text(const json_t *v, bool code, char **ret);
 
+/* The longest "operation" and "dashboard_url" kept (the OSB spec's limit of the operation
+ * token): the controller writes both into the object's status, and a broker's megabytes there
+ * would make every status write fail (etcd keeps objects under 1.5 MiB). */
+#define OSB_RESPONSE_FIELD_MAX 10000
+
 /* Fills *ret from a status and the body bytes @data/@len (@too_big: cut at the cap; then no
- * body is decoded). Returns 0, or -ENOMEM (nothing to release). */
+ * body is decoded). A body whose "operation" or "dashboard_url" is a string longer than
+ * OSB_RESPONSE_FIELD_MAX is dropped (body NULL, too_long set): an answer that cannot be read.
+ * Returns 0, or -ENOMEM (nothing to release). */
 int osb_response_decode(long status, const char *data, size_t len, bool too_big, long retry_after_s,
                         struct osb_response *ret);
 
 /* "the broker's response to CALL was not valid JSON (line 1, column 17, 230 bytes)", "... was
  * empty", "... was larger than N bytes", "... was not a JSON object (an array, 12 bytes)",
- * written to @out for a response whose body is not a JSON object; "the broker's response to
- * CALL" otherwise. */
+ * written to @out for a response whose body is not a JSON object ("... has an \"operation\"
+ * of 20000 bytes, more than 10000" when too_long); "the broker's response to CALL" otherwise. */
 void osb_response_summary(const struct osb_response *r, const char *call, char *out, size_t n);
 
 /* A 200/201 to a bind, or a 200 to a fetch of a binding (GET .../service_bindings/:id): returns

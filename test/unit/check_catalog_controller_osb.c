@@ -195,6 +195,49 @@ START_TEST(provision_success_that_cannot_be_read_is_refused)
 }
 END_TEST
 
+/* An "operation" or "dashboard_url" longer than the OSB limit would go into the object's status
+ * and make every status write fail (megabytes past etcd's limit): the answer is dropped, as one
+ * that cannot be read, and the summary says which field and how long, never what it holds. */
+START_TEST(an_operation_or_dashboard_url_over_the_limit_drops_the_answer)
+{
+        const char *const fields[] = {"operation", "dashboard_url"};
+        for (size_t f = 0; f < OSB_ELEMENTSOF(fields); f++) {
+                for (size_t len = OSB_RESPONSE_FIELD_MAX; len <= OSB_RESPONSE_FIELD_MAX + 1; len++) {
+                        char *value = osb_malloc(len + 1);
+                        ck_assert_ptr_nonnull(value);
+                        for (size_t i = 0; i < len; i++)
+                                value[i] = SECRET[i % strlen(SECRET)];
+                        value[len] = '\0';
+                        char *body = osb_asprintf("{\"%s\":\"%s\",\"description\":\"d\"}", fields[f], value);
+                        ck_assert_ptr_nonnull(body);
+                        struct osb_response resp;
+                        ck_assert_int_eq(osb_response_decode(202, body, strlen(body), false, -1, &resp), 0);
+                        struct osb_error err = OSB_ERROR_INIT;
+                        const char *dash = "untouched";
+                        if (len == OSB_RESPONSE_FIELD_MAX) {
+                                ck_assert_ptr_null(resp.too_long);
+                                ck_assert_uint_eq(json_string_length(json_object_get(resp.body, fields[f])), len);
+                                ck_assert_int_eq(osb_response_provision(&resp, "provision", &dash, &err), 0);
+                        } else {
+                                ck_assert_ptr_null(resp.body);
+                                ck_assert_str_eq(resp.too_long, fields[f]);
+                                ck_assert_uint_eq(resp.too_long_len, len);
+                                ck_assert_int_eq(osb_response_provision(&resp, "provision", &dash, &err), -EBADMSG);
+                                ck_assert_ptr_null(dash);
+                                char want[200];
+                                (void) snprintf(want, sizeof(want), "the broker's response to provision has a \"%s\" "
+                                                "of 10001 bytes, more than 10000", fields[f]);
+                                ck_assert_str_eq(err.text, want);
+                                assert_summary(err.text, "provision");
+                        }
+                        osb_response_release(&resp);
+                        osb_free(body);
+                        osb_free(value);
+                }
+        }
+}
+END_TEST
+
 /* A success over the cap (4096 bytes here) is an answer that cannot be read, not a transport
  * failure to retry: for a provision or a bind it must start orphan mitigation. */
 START_TEST(success_over_the_size_cap_is_an_unreadable_answer)
@@ -390,6 +433,7 @@ static Suite *suite(void)
         tcase_add_test(tc, bind_expiry_reads_utc_and_numeric_offsets_and_ignores_the_rest);
         tcase_add_test(tc, provision_success_that_cannot_be_read_is_refused);
         tcase_add_test(tc, success_over_the_size_cap_is_an_unreadable_answer);
+        tcase_add_test(tc, an_operation_or_dashboard_url_over_the_limit_drops_the_answer);
         tcase_add_test(tc, last_operation_that_cannot_be_read_or_has_an_unknown_state_is_refused);
         tcase_add_test(tc, retry_after_is_read_up_to_a_day_and_ignored_when_not_a_number);
         tcase_add_test(tc, catalog_that_cannot_be_read_is_refused_without_quoting_it);
