@@ -293,7 +293,9 @@ void ctl_event(struct ctl *c, const struct ctl_object_ref *o, bool warning, cons
         osb_time_format_rfc3339(ts.tv_sec, now);
         (void) snprintf(name, sizeof(name), "%.250s.%llx", o->name,
                         (unsigned long long) ts.tv_sec * 1000000000ULL + (unsigned long long) ts.tv_nsec);
-        const char *ns = o->ns ? o->ns : c->opts.event_namespace ? c->opts.event_namespace : "default";
+        /* an Event about a cluster-scoped object (its involvedObject has no namespace) must be in
+         * "default": kube-apiserver refuses it anywhere else (legacyValidateEvent) */
+        const char *ns = o->ns ? o->ns : "default";
         json_auto_t *ev = json_pack(
                 "{s:s,s:s,s:{s:s,s:s},s:{s:s,s:s,s:s,s:s,s:s},s:s,s:s,s:s,s:{s:s},s:s,s:s,s:i,s:s,s:s}",
                 "apiVersion", "v1", "kind", "Event",

@@ -27,7 +27,6 @@ struct ctl_options {
         int64_t max_retry_ms;            /* --max-retry-interval: cap of the retry back-off */
         int64_t max_poll_ms;             /* --max-poll-interval: cap of last_operation polling */
         bool cascade_delete_bindings;    /* --cascade-delete-bindings */
-        const char *event_namespace;     /* where Events of cluster-scoped objects go */
         const char *cluster_id;          /* OSB organization_guid and context.clusterid */
         unsigned broker_concurrency;     /* requests in flight to one broker (0: the client's most) */
 };

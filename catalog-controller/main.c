@@ -24,7 +24,7 @@
 
 #include <uuid/uuid.h>
 
-static char *arg_kubeconfig, *arg_context, *arg_listen, *arg_port_file, *arg_log_level, *arg_event_namespace;
+static char *arg_kubeconfig, *arg_context, *arg_listen, *arg_port_file, *arg_log_level;
 static char *arg_cluster_id, *arg_cluster_id_ns;
 static int64_t arg_port, arg_workers, arg_relist_ms, arg_resync_ms, arg_osb_timeout_ms, arg_retry_ms;
 static int64_t arg_kube_timeout_ms, arg_drain_timeout_ms, arg_max_retry_ms, arg_max_poll_ms, arg_kube_qps, arg_kube_burst;
@@ -88,8 +88,6 @@ static const struct osb_setting settings[] = {
          "Name of the Lease.", &arg_le_name, 0, 0},
         {"leader-elect-identity", "CATALOG_CONTROLLER_LEADER_ELECT_IDENTITY", OSB_SETTING_STRING, NULL, "ID",
          "This candidate's holderIdentity (default: the host name, '_', a random suffix).", &arg_le_identity, 0, 0},
-        {"event-namespace", "CATALOG_CONTROLLER_EVENT_NAMESPACE", OSB_SETTING_STRING, "default", "NAMESPACE",
-         "Namespace of the Events about cluster-scoped objects.", &arg_event_namespace, 0, 0},
         {"listen", "CATALOG_CONTROLLER_LISTEN", OSB_SETTING_STRING, "127.0.0.1", "ADDRESS",
          "Address of the /healthz, /readyz and /metrics endpoints.", &arg_listen, 0, 0},
         {"port", "CATALOG_CONTROLLER_PORT", OSB_SETTING_INT, "8444", "PORT",
@@ -527,7 +525,7 @@ static int run(void)
         }
         kapi_set_rate_limit((double) arg_kube_qps, (unsigned) arg_kube_burst);
         ctl.opts = (struct ctl_options){.relist_ms = arg_relist_ms, .osb_timeout_ms = arg_osb_timeout_ms,
-                                        .retry_duration_ms = arg_retry_ms, .event_namespace = arg_event_namespace,
+                                        .retry_duration_ms = arg_retry_ms,
                                         .max_retry_ms = arg_max_retry_ms, .max_poll_ms = arg_max_poll_ms,
                                         .cascade_delete_bindings = arg_cascade, .cluster_id = cluster_id,
                                         /* one hung broker holds at most half the workers */

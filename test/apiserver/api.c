@@ -330,6 +330,25 @@ static int check_decodable(const json_t *obj, char *msg, size_t n)
         return 0;
 }
 
+/* A core/v1 Event's namespace against its involvedObject's (ValidateEventCreate's legacy rules,
+ * pkg/apis/core/validation/events.go): an object without a namespace (cluster-scoped) may be
+ * reported only in "default" (or, with an eventTime, "kube-system"); a namespaced one only in
+ * its own namespace. */
+static int validate_event(const json_t *obj, json_t *causes)
+{
+        const char *ns = mstr(obj, "namespace") ? mstr(obj, "namespace") : "";
+        const char *ions = json_string_value(json_object_get(json_object_get(obj, "involvedObject"), "namespace"));
+        bool timed = json_string_value(json_object_get(obj, "eventTime")) != NULL;
+        bool ok = ions && *ions ? strcmp(ns, ions) == 0
+                                : !*ns || strcmp(ns, "default") == 0 || (timed && strcmp(ns, "kube-system") == 0);
+        char q[300];
+        (void) util_quote(q, sizeof(q), ions ? ions : "");
+        if (!ok && schema_add_cause(causes, "FieldValueInvalid", "involvedObject.namespace",
+                                    "Invalid value: %s: does not match event.namespace", q) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 static int validate_meta(const struct kt_type *t, const json_t *obj, json_t *causes)
 {
         json_t *meta = meta_of(obj);
@@ -1040,6 +1059,8 @@ static int prepare(struct api *a, const struct kt_type *t, json_t *obj, const js
                 r = kinds_prepare(t, obj, old, p->causes);
                 break;
         case BT_EVENT:
+                r = validate_event(obj, p->causes);
+                break;
         case BT_EVENT_V1:
         case BT_SERVICEACCOUNT:
         case BT_LEASE:

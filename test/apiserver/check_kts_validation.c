@@ -334,6 +334,37 @@ START_TEST(names_follow_each_kinds_rule)
 }
 END_TEST
 
+/* A core/v1 Event in namespace @ns about an object in namespace @ions (NULL: cluster-scoped). */
+static unsigned create_event(const char *ns, const char *ions, const char *event_time, json_t **st)
+{
+        osb_autofree char *y = osb_asprintf("apiVersion: v1\nkind: Event\nmetadata: {generateName: e-}\n"
+                                             "involvedObject: {kind: X, name: x%s%s}\nreason: R\nmessage: m\n%s%s%s",
+                                             ions ? ", namespace: " : "", ions ? ions : "",
+                                             event_time ? "eventTime: '" : "", event_time ? event_time : "",
+                                             event_time ? "'\n" : "");
+        ck_assert_ptr_nonnull(y);
+        return run("create", "", "v1", "events", ns, NULL, y, st);
+}
+
+/* kube-apiserver's legacy Event rules (pkg/apis/core/validation/events.go, legacyValidateEvent):
+ * an Event about a cluster-scoped object lives in "default" (with an eventTime also
+ * "kube-system"), one about a namespaced object in that object's namespace. */
+START_TEST(events_live_in_their_objects_namespace_or_default)
+{
+        json_t *st = NULL;
+        ck_assert_uint_eq(create_event("default", NULL, NULL, NULL), 201);
+        ck_assert_uint_eq(create_event("kube-system", NULL, NULL, &st), 422);
+        ck_assert_ptr_nonnull(strstr(message(st), "involvedObject.namespace: Invalid value: \"\": does not match event.namespace"));
+        json_decref(st);
+        ck_assert_uint_eq(create_event("kube-system", NULL, "2026-01-01T00:00:00.000000Z", NULL), 201);
+        ck_assert_uint_eq(create_event("kube-public", NULL, "2026-01-01T00:00:00.000000Z", NULL), 422);
+        ck_assert_uint_eq(create_event("kube-public", "kube-public", NULL, NULL), 201);
+        ck_assert_uint_eq(create_event("default", "kube-public", NULL, &st), 422);
+        ck_assert_ptr_nonnull(strstr(message(st), "Invalid value: \"kube-public\": does not match event.namespace"));
+        json_decref(st);
+}
+END_TEST
+
 static char *next_line(struct api_watch *w, bool *done)
 {
         size_t len;
@@ -693,6 +724,7 @@ static Suite *suite(void)
         tcase_add_test(tc, crd_spec_rules_are_those_of_kube_apiserver);
         tcase_add_test(tc, crd_schemas_must_be_structural);
         tcase_add_test(tc, names_follow_each_kinds_rule);
+        tcase_add_test(tc, events_live_in_their_objects_namespace_or_default);
         tcase_add_test(tc, watch_from_a_future_or_compacted_resource_version);
         tcase_add_test(tc, bookmarks_only_past_the_watchs_resource_version);
         tcase_add_test(tc, list_from_a_future_resource_version);

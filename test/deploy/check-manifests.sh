@@ -247,9 +247,9 @@ expect_ok "the chart renders with broker.enabled, namespaces, leaderElect false,
 hb=$(M get "$T/chart-broker.yaml" Deployment catalog-controller)
 expect_eq "values: replicas, namespaces, leaderElect reach the controller" '2 ["--namespaces=bindery-helm-a,bindery-helm-b"] []' \
   "$(jq -c '"\(.spec.replicas) \([.spec.template.spec.containers[0].args[] | select(startswith("--namespaces"))] | tojson) \([.spec.template.spec.containers[0].args[] | select(startswith("--leader-elect"))] | tojson)"' -r <<<"$hb")"
-expect_eq "the chart with broker.enabled adds what deploy/broker does (besides the Roles of namespaces)" \
+expect_eq "the chart with broker.enabled adds what deploy/broker does (besides the Roles of namespaces and for Events in default)" \
   "$(M kinds "$T/broker.yaml" | awk '{print $2}' | sort)" \
-  "$(comm -13 <(M kinds "$T/chart.yaml" | awk '{print $2, $4}' | sort) <(M kinds "$T/chart-broker.yaml" | sed 's/helmtest-/bindery-/' | awk '$3 !~ /^bindery-helm-[ab]$/ {print $2, $4}' | sort) | awk '{print $1}' | sort)"
+  "$(comm -13 <(M kinds "$T/chart.yaml" | awk '{print $2, $4}' | sort) <(M kinds "$T/chart-broker.yaml" | sed 's/helmtest-/bindery-/' | awk '$3 !~ /^(bindery-helm-[ab]|default)$/ {print $2, $4}' | sort) | awk '{print $1}' | sort)"
 # with namespaces: the namespaced kinds move from the ClusterRole to a Role in each namespace
 M rbac "$T/chart.yaml" >"$T/rbac-all.json"
 M rbac "$T/chart-broker.yaml" >"$T/rbac-ns.json"
@@ -261,8 +261,10 @@ for ns in bindery-helm-a bindery-helm-b; do
     "$(jq -c "$nsrules" "$T/rbac-all.json")" \
     "$(jq -c --arg ns "$ns" '[.[] | select(.[0] == "Role" and .[1] == $ns) | .[2:]] | sort' "$T/rbac-ns.json")"
 done
-expect_eq "namespaces: Events and authInfo Secrets (get) in the release namespace" '[["","events","create",""],["","secrets","get",""]]' \
+expect_eq "namespaces: authInfo Secrets (get) in the release namespace" '[["","secrets","get",""]]' \
   "$(jq -c '[.[] | select(.[0] == "Role" and .[1] == "bindery-helm" and (.[3] == "events" or .[3] == "secrets")) | .[2:]] | sort' "$T/rbac-ns.json")"
+expect_eq "namespaces: Events about cluster-scoped objects in default (the only namespace kube-apiserver takes them in)" \
+  '[["","events","create",""]]' "$(jq -c '[.[] | select(.[0] == "Role" and .[1] == "default") | .[2:]] | sort' "$T/rbac-ns.json")"
 expect_eq "leaderElect false: no Lease rules" "[]" "$(jq -c '[.[] | select(.[3] == "leases")]' "$T/rbac-ns.json")"
 check_flags "chart Deployment osb-broker" "$OSB_BROKER" "$(M get "$T/chart-broker.yaml" Deployment osb-broker | jq -c '.spec.template.spec.containers[0].args')"
 check_pod_spec "chart Deployment osb-broker" "$(M get "$T/chart-broker.yaml" Deployment osb-broker)"

@@ -78,7 +78,7 @@ static void setup(void)
         C.opts = (struct ctl_options){.relist_ms = 15 * 60 * 1000, .osb_timeout_ms = 60000,
                                       .retry_duration_ms = 7 * 24 * 3600 * 1000LL, .max_retry_ms = 20 * 60 * 1000,
                                       .max_poll_ms = 5 * 60 * 1000, .cascade_delete_bindings = true,
-                                      .event_namespace = "default", .cluster_id = "cluster-1"};
+                                      .cluster_id = "cluster-1"};
         struct queue_options qo = {.workers = 1};
         ck_assert_int_eq(queue_new(&qo, no_work, NULL, &C.queue), 0);
         C.brokers[0] = informer_new_detached(&broker_kind_cluster, NULL, NULL);
