@@ -291,6 +291,13 @@ static int dispatch_check(const struct dispatch *d, const struct catalog_plan *p
                              plan->name, done[d->kind]);
 }
 
+/* Whether @plan runs @kind only synchronously: an operation of it found in progress is another
+ * request's, still running, never one a platform may follow with last_operation. */
+static bool never_async(const struct catalog_plan *plan, enum op_kind kind)
+{
+        return backend_of(plan)->async_mode(plan, kind) == BACKEND_ASYNC_NEVER;
+}
+
 static bool dispatch_recorded(const struct dispatch *d)
 {
         return d->async || d->inline_run;
@@ -467,6 +474,11 @@ void api_provision(struct api *api, struct store *st, const char *instance_id,
                                api_response_error(resp, &err);
                 if (lifecycle_instance_is(old, INSTANCE_READY))
                         return respond(resp, 200, instance_body(old, NULL));
+                if (lifecycle_instance_is(old, INSTANCE_PROVISIONING) && never_async(plan, OP_PROVISION)) {
+                        (void) osb_error_set(&err, OSB_E_CONCURRENCY,
+                                             "instance '%s' is being provisioned by another request", instance_id);
+                        return api_response_error(resp, &err);
+                }
                 if (lifecycle_instance_is(old, INSTANCE_PROVISIONING)) {
                         if (accepts_incomplete)
                                 return respond(resp, 202, instance_body(old, old->op_id));
@@ -972,6 +984,11 @@ void api_bind(struct api *api, struct store *st, const char *instance_id, const 
                 }
                 if (lifecycle_binding_is(old, BINDING_READY))
                         return respond(resp, 200, parse_text(old->response));
+                if (lifecycle_binding_is(old, BINDING_BINDING) && never_async(plan, OP_BIND)) {
+                        (void) osb_error_set(&err, OSB_E_CONCURRENCY,
+                                             "binding '%s' is being created by another request", binding_id);
+                        return api_response_error(resp, &err);
+                }
                 if (lifecycle_binding_is(old, BINDING_BINDING)) {
                         if (accepts_incomplete)
                                 return respond(resp, 202, operation_body(old->op_id));

@@ -277,6 +277,9 @@ static int static_run(const struct backend_call *call, struct backend_result *re
                         time_t now = time(NULL);
                         osb_time_format_rfc3339(now + (time_t) (sp->binding_ttl_ms / 1000), exp);
                         osb_time_format_rfc3339(now + (time_t) (sp->binding_ttl_ms / 2000), renew);
+                        /* the spec's pattern yyyy-mm-ddThh:mm:ss.sZ has a fraction of a second */
+                        (void) snprintf(exp + strlen(exp) - 1, 4, ".0Z");
+                        (void) snprintf(renew + strlen(renew) - 1, 4, ".0Z");
                         if (json_object_set_new(body, "metadata", json_pack("{s:s,s:s}", "expires_at", exp,
                                                                             "renew_before", renew)) < 0)
                                 return osb_error_set(err, -ENOMEM, "out of memory");

@@ -19,6 +19,7 @@
 #define PLAN_ASYNC "exec-plan-async"
 #define PLAN_BEHAVE "exec-plan-behave"
 #define PLAN_PATIENT "exec-plan-patient"
+#define PLAN_PATIENT_SYNC "exec-plan-patient-sync"
 
 /* A broker on a copy of data/exec-catalog.json in a private directory: @OUT@ replaced by
  * DIR/out (where the programs write what they saw), and DIR/exec linking to data/exec, so the
@@ -426,6 +427,33 @@ START_TEST(a_synchronous_request_waiting_on_a_program_does_not_block_other_reque
 }
 END_TEST
 
+/* A plan that never runs asynchronously: a repeat of a provision still running is another
+ * request's, which the platform cannot follow with last_operation: 422 ConcurrencyError, with
+ * or without accepts_incomplete (never a 202 or AsyncRequired). */
+START_TEST(a_repeat_of_a_running_provision_on_a_synchronous_only_plan_is_a_concurrency_error)
+{
+        struct xt x;
+        xt_start(&x);
+        osb_autofree char *body = it_provision_body(SVC, PLAN_PATIENT_SYNC, "{\"mode\":\"wait-go\"}", NULL);
+        struct pending p = {.base = broker_proc_url(x.t.bp), .path = "/v2/service_instances/n1", .body = body};
+        pthread_t th;
+        ck_assert_int_eq(pthread_create(&th, NULL, send_pending, &p), 0);
+        wait_for_file(&x, "waiting");
+        const char *paths[] = {"/v2/service_instances/n1", "/v2/service_instances/n1?accepts_incomplete=true"};
+        for (size_t i = 0; i < OSB_ELEMENTSOF(paths); i++) {
+                ck_assert_int_eq(it_req(&x.t, "PUT", paths[i], body, NULL), 422);
+                ck_assert_str_eq(it_str(&x.t, "error"), "ConcurrencyError");
+        }
+        osb_autofree char *go = osb_asprintf("%s/go", x.out);
+        it_write_file(go, "");
+        pthread_join(th, NULL);
+        ck_assert_msg(p.status == 201, "n1: %ld %s", p.status, p.response);
+        osb_free(p.response);
+        ck_assert_int_eq(it_req(&x.t, "PUT", "/v2/service_instances/n1", body, NULL), 200);
+        xt_stop(&x);
+}
+END_TEST
+
 START_TEST(a_synchronous_request_past_sync_timeout_leaves_the_operation_running_in_the_background)
 {
         struct xt x;
@@ -667,6 +695,7 @@ static Suite *exec_suite(void)
         tcase_add_test(tc, update_passes_previous_values_and_a_plan_without_an_update_program_just_updates);
         tcase_add_test(tc, async_provision_is_202_in_progress_then_succeeded_after_exit_75_reruns);
         tcase_add_test(tc, a_synchronous_request_waiting_on_a_program_does_not_block_other_requests);
+        tcase_add_test(tc, a_repeat_of_a_running_provision_on_a_synchronous_only_plan_is_a_concurrency_error);
         tcase_add_test(tc, a_synchronous_request_past_sync_timeout_leaves_the_operation_running_in_the_background);
         tcase_add_test(tc, failures_take_their_description_from_stdout_else_stderr_else_the_exit_status);
         tcase_add_test(tc, a_program_past_its_timeout_is_killed_with_its_process_group);

@@ -622,6 +622,11 @@ START_TEST(binding_ttl_gives_expiry_metadata_and_rotation_new_credentials)
         EXPECT(201);
         time_t after = time(NULL);
         const json_t *md = json_object_get(resp.body, "metadata");
+        /* the spec's pattern: yyyy-mm-ddThh:mm:ss.sZ */
+        for (const char *const *k = (const char *const[]){"expires_at", "renew_before", NULL}; *k; k++) {
+                const char *v = json_string_value(json_object_get(md, *k));
+                ck_assert_msg(v && strlen(v) == 22 && v[10] == 'T' && v[19] == '.' && v[21] == 'Z', "%s: %s", *k, v);
+        }
         time_t exp, renew;
         ck_assert_int_eq(osb_time_parse_rfc3339(json_string_value(json_object_get(md, "expires_at")), &exp), 0);
         ck_assert_int_eq(osb_time_parse_rfc3339(json_string_value(json_object_get(md, "renew_before")), &renew), 0);
