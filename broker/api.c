@@ -665,10 +665,25 @@ void api_update(struct api *api, struct store *st, const char *instance_id,
                 if (!otext)
                         return api_response_error(resp, &(struct osb_error){-ENOMEM, ""});
                 osb_autofree char *old_dashboard = inst->dashboard_url ? osb_strdup(inst->dashboard_url) : NULL;
+                /* A changed dashboard URL must be in the first response, even for an async update. */
+                osb_autofree char *new_dashboard = NULL;
+                if (d.async && be->dashboard_url) {
+                        struct backend_call dcall = {
+                                .kind = OP_UPDATE, .plan = plan, .instance_id = instance_id,
+                                .parameters = params, .instance_parameters = old_params, .context = context,
+                                .previous_plan = old_plan,
+                        };
+                        new_dashboard = be->dashboard_url(&dcall);
+                }
                 r = record_instance_op(st, &tx.st, &d, plan, inst, INSTANCE_UPDATING, otext, now, &err);
                 if (r < 0)
                         return api_response_error(resp, &(struct osb_error){r, "cannot store the update"});
-                return dispatch_answer(api, st, &d, old_dashboard, NULL, resp);
+                json_t *accepted = NULL;
+                if (new_dashboard && !osb_streq(new_dashboard, old_dashboard)) {
+                        accepted = operation_body(d.op_id);
+                        json_object_set_new(accepted, "dashboard_url", json_string(new_dashboard));
+                }
+                return dispatch_answer(api, st, &d, old_dashboard, accepted, resp);
         }
 
         struct backend_call call = {

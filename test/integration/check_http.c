@@ -1192,6 +1192,15 @@ START_TEST(async_provision_is_202_with_operation_and_dashboard_and_polling_has_r
         ck_assert_str_eq(it_str(&t, "dashboard_url"), "https://dash.itest.invalid/acc");
         /* Once provisioned, the identical request is 200. */
         ck_assert_int_eq(it_req(&t, "PUT", "/v2/service_instances/acc?accepts_incomplete=true", pb, NULL), 200);
+        /* The same for an async update to a plan with another dashboard URL: it is in the 202 (OSB
+         * §Updating: "MUST return it with the initial response ... even if ... asynchronously"). */
+        osb_autofree char *pfast = it_provision_body(IT_SVC, IT_PLAN_ASYNC_FAST, NULL, NULL);
+        ck_assert_int_eq(it_req(&t, "PUT", "/v2/service_instances/upd", pfast, NULL), 201);
+        ck_assert_ptr_null(it_str(&t, "dashboard_url"));
+        osb_autofree char *ub = osb_asprintf("{\"service_id\":\"%s\",\"plan_id\":\"%s\"}", IT_SVC, IT_PLAN_ASYNC);
+        ck_assert_int_eq(it_req(&t, "PATCH", "/v2/service_instances/upd?accepts_incomplete=true", ub, NULL), 202);
+        ck_assert_msg(osb_streq(it_str(&t, "dashboard_url"), "https://dash.itest.invalid/upd") && it_str(&t, "operation"),
+                      "202 body: %s", t.resp.body.data);
         /* An operation of another instance is not this one's. */
         osb_autofree char *wrong = osb_asprintf("/v2/service_instances/acc/last_operation?operation=%s", sop);
         ck_assert_int_eq(it_req(&t, "GET", wrong, NULL, NULL), 400);
