@@ -63,6 +63,15 @@ static void send_error(struct osb_http_request *req, int code, const char *const
         api_response_release(&resp);
 }
 
+/* 503 for a store that cannot be opened (@why: why, logged; it names the file, which an answer
+ * never does) or that fails its ping (@why NULL). */
+static void send_store_unusable(struct osb_http_request *req, const struct osb_error *why)
+{
+        if (why)
+                osb_log_error("the store is not usable", "error=%s", why->text);
+        send_error(req, OSB_E_UNAVAILABLE, NULL, "the broker's storage is not usable");
+}
+
 static void send_api(struct osb_http_request *req, struct api_response *resp)
 {
         char ra[24];
@@ -199,12 +208,8 @@ static bool serve_health(struct router *rt, struct osb_http_request *req, struct
                 struct store *st = api_store(rt->api, &err);
                 if (atomic_load(&rt->draining))
                         send_error(req, OSB_E_UNAVAILABLE, NULL, "shutting down");
-                else if (!st) {
-                        /* err names the file: the log may, the answer may not. */
-                        osb_log_error("the store is not usable", "error=%s", err.text);
-                        send_error(req, OSB_E_UNAVAILABLE, NULL, "the broker's storage is not usable");
-                } else if (store_ping(st) < 0)
-                        send_error(req, OSB_E_UNAVAILABLE, NULL, "the broker's storage is not usable");
+                else if (!st || store_ping(st) < 0)
+                        send_store_unusable(req, st ? NULL : &err);
                 else
                         (void) osb_http_respond_static(req, 200, "application/json", ok, sizeof(ok) - 1, hdrs);
                 return true;
@@ -352,11 +357,8 @@ static void handle(void *userdata, struct osb_http_request *req)
         if (req->body_too_large)
                 return send_error(req, OSB_E_TOO_LARGE, NULL, "the request body is larger than the broker accepts");
         struct store *st = api_store(rt->api, &err);
-        if (!st) {
-                /* err names the file: the log may, the answer may not. */
-                osb_log_error("the store is not usable", "error=%s", err.text);
-                return send_error(req, OSB_E_UNAVAILABLE, NULL, "the broker's storage is not usable");
-        }
+        if (!st)
+                return send_store_unusable(req, &err);
         struct api_response resp = {.retry_after_s = -1};
 
         if (last_op) {

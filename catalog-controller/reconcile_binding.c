@@ -11,6 +11,7 @@
 #include "catalog-controller/binding_secret.h"
 #include "catalog-controller/names.h"
 #include "catalog-controller/reconcile_binding.h"
+#include "catalog-controller/reconcile_instance.h"
 #include "catalog-controller/reconcile_rotation.h"
 #include "catalog-controller/adopt.h"
 #include "catalog-controller/cached.h"
@@ -106,13 +107,11 @@ static int find_instance(struct pass *p, json_t **instance, const char **reason,
 
 /* ---- bind ---- */
 
-/* The wait before the next poll of a binding's operation: the broker's Retry-After (at least
- * 250 ms), else @dflt; never more than --max-poll-interval, as an instance's. */
+/* The wait before the next poll of a binding's operation: the broker's Retry-After read as an
+ * instance's (at least 250 ms, at most --max-poll-interval), else @dflt. */
 static int64_t binding_poll_ms(const struct pass *p, long retry_after_s, int64_t dflt)
 {
-        int64_t cap = p->c->opts.max_poll_ms > 0 ? p->c->opts.max_poll_ms : 300000;
-        int64_t d = retry_after_s >= 0 ? OSB_MAX((int64_t) retry_after_s * 1000, 250) : dflt;
-        return OSB_MIN(d, cap);
+        return retry_after_s >= 0 ? reconcile_instance_poll_delay(0, retry_after_s, p->c->opts.max_poll_ms) : dflt;
 }
 
 
